@@ -23,7 +23,7 @@ export interface GuestConfig {
   /** Guest CR3 (a gpa; for PAE the 32-byte aligned PDPT address). */
   readonly cr3: number;
   readonly cr0: { readonly wp: boolean };
-  readonly cr4: { readonly pse: boolean; readonly smep: boolean; readonly smap: boolean };
+  readonly cr4: { readonly pse: boolean; readonly smep: boolean; readonly smap: boolean; readonly pcide?: boolean };
   readonly efer: { readonly nx: boolean };
   /** Guest MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); address bits at or above it are reserved. */
   readonly maxPhyAddr: number;
@@ -62,7 +62,8 @@ export type Step =
       /** The value stored; absent means "the bytes already there" (e.g. `lock or [m], 0`). */
       readonly value?: U64;
     }
-  | { readonly op: 'cr3'; readonly value: number }
+  /** MOV CR3; with CR4.PCIDE, `noflush` is CR3 bit 63 (X86_CR3_PCID_NOFLUSH). */
+  | { readonly op: 'cr3'; readonly value: number; readonly noflush?: boolean }
   | { readonly op: 'invlpg'; readonly gva: number }
   /** MOV CR0: only the named bits change. */
   | { readonly op: 'cr0'; readonly wp?: boolean; readonly pg?: boolean }
@@ -73,6 +74,7 @@ export type Step =
       readonly pae?: boolean;
       readonly smep?: boolean;
       readonly smap?: boolean;
+      readonly pcide?: boolean;
     }
   /** WRMSR EFER: only the named bits change (LMA follows LME && CR0.PG). */
   | { readonly op: 'efer'; readonly nx?: boolean; readonly lme?: boolean };

@@ -1,0 +1,63 @@
+/**
+ * The trace CLI: `npm run --silent trace -- FILE [--rules before|seed|merged] [--at N]`
+ * (FILE may be `-` or absent for stdin). Prints the run as JSON: the events of
+ * the initial VM entry, every step's outcome and events, and the final state
+ * (or the state after N steps with --at). An invalid scenario prints a one-line
+ * error naming the field and exits 2.
+ */
+import { readFileSync } from 'node:fs';
+import { buildTrace, type TraceOptions } from './build.ts';
+import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
+import type { RuleSetName } from '../core/index.ts';
+
+const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged] [--at N] [--no-events]';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function parseArgs(argv: string[]): { file: string | null } & TraceOptions {
+  let file: string | null = null;
+  let rules: RuleSetName = 'seed';
+  let at: number | null = null;
+  let events = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--rules') {
+      const v = argv[++i];
+      if (v !== 'before' && v !== 'seed' && v !== 'merged') fail(`--rules: expected before, seed or merged, got ${JSON.stringify(v ?? '')}`);
+      rules = v;
+    } else if (a === '--at') {
+      const v = argv[++i] ?? '';
+      if (!/^\d+$/.test(v)) fail(`--at: expected a step count (0, 1, 2, ...), got ${JSON.stringify(v)}`);
+      at = Number(v);
+    } else if (a === '--no-events') events = false;
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (a.startsWith('--')) fail(`unknown option ${a}\n${USAGE}`);
+    else if (file === null) file = a;
+    else fail(`one scenario file at a time\n${USAGE}`);
+  }
+  return { file, rules, at, events };
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  let text: string;
+  try {
+    text = readFileSync(args.file === null || args.file === '-' ? 0 : args.file, 'utf8');
+  } catch (e) {
+    fail(`cannot read ${args.file ?? 'stdin'}: ${(e as Error).message}`);
+  }
+  const parsed = parseScenarioText(text);
+  if (!parsed.ok) fail(`invalid scenario: ${formatScenarioError(parsed.error)}`);
+  if (args.at !== null && args.at > parsed.scenario.steps.length) {
+    fail(`--at: the scenario has ${parsed.scenario.steps.length} steps, so N must be 0..${parsed.scenario.steps.length}`);
+  }
+  for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(`${JSON.stringify(buildTrace(parsed.scenario, args), null, 2)}\n`);
+}
+
+main();

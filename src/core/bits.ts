@@ -1,0 +1,72 @@
+/**
+ * 64-bit values as two unsigned 32-bit halves.
+ *
+ * Guest entries and SPTEs are 64-bit, but BigInt is slow and allocation-heavy
+ * on the per-access hot path, so the core keeps `{lo, hi}` pairs (or two slots
+ * of a Uint32Array) and uses plain numbers for frame numbers (< 2^40 here).
+ */
+import type { U64 } from './scenario.ts';
+
+export type { U64 };
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+const TWO32 = 0x1_0000_0000;
+const TWO20 = 0x10_0000;
+
+export const u64 = (lo: number, hi = 0): U64 => ({ lo: lo >>> 0, hi: hi >>> 0 });
+export const ZERO64: U64 = Object.freeze({ lo: 0, hi: 0 });
+
+/** Split a non-negative safe integer into halves. */
+export function fromNumber(n: number): U64 {
+  return { lo: n % TWO32 >>> 0, hi: Math.floor(n / TWO32) >>> 0 };
+}
+
+/** Combine halves into a number; exact while the value is below 2^53. */
+export function toNumber(v: U64): number {
+  return v.hi * TWO32 + v.lo;
+}
+
+/** Bit 12..51 of an 8-byte entry as a frame number. */
+export function frameOf64(lo: number, hi: number): number {
+  return (lo >>> PAGE_SHIFT) + (hi & 0xfffff) * TWO20;
+}
+
+/** An entry value with address bits replaced: frame number << 12 | low flag bits. */
+export function withFrame(frame: number, lowFlags: number, highFlags = 0): U64 {
+  const lo = ((frame % TWO20) * PAGE_SIZE + (lowFlags & 0xfff)) >>> 0;
+  const hi = (Math.floor(frame / TWO20) | highFlags) >>> 0;
+  return { lo, hi };
+}
+
+export function hex(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+export function hex64(v: U64): string {
+  if (v.hi === 0) return '0x' + v.lo.toString(16);
+  return '0x' + v.hi.toString(16) + v.lo.toString(16).padStart(8, '0');
+}
+
+/** Mask of bits [lo, hi] of a 64-bit value as halves (KVM's rsvd_bits(s, e)). */
+export function rsvdBits(s: number, e: number): U64 {
+  let lo = 0;
+  let hi = 0;
+  for (let b = s; b <= e; b++) {
+    if (b < 32) lo |= 1 << b;
+    else hi |= 1 << (b - 32);
+  }
+  return { lo: lo >>> 0, hi: hi >>> 0 };
+}
+
+export function or64(a: U64, b: U64): U64 {
+  return { lo: (a.lo | b.lo) >>> 0, hi: (a.hi | b.hi) >>> 0 };
+}
+
+export function anySet(v: U64, mask: U64): boolean {
+  return (v.lo & mask.lo) !== 0 || (v.hi & mask.hi) !== 0;
+}
+
+export function eq64(a: U64, b: U64): boolean {
+  return a.lo === b.lo && a.hi === b.hi;
+}

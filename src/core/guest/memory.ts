@@ -1,0 +1,93 @@
+/**
+ * Guest physical memory: sparse 4 KiB frames, little endian.
+ *
+ * A frame is a Uint32Array of 1024 words; 8-byte entries are two words (low
+ * word first), which is exactly the x86 in-memory layout, so 4-byte and
+ * 8-byte views of one frame agree byte for byte.
+ */
+import { PAGE_SHIFT, type U64 } from '../bits.ts';
+
+export class GuestMemory {
+  private readonly frames: Map<number, Uint32Array>;
+
+  constructor(frames?: Map<number, Uint32Array>) {
+    this.frames = frames ?? new Map();
+  }
+
+  clone(): GuestMemory {
+    const copy = new Map<number, Uint32Array>();
+    for (const [gfn, words] of this.frames) copy.set(gfn, words.slice());
+    return new GuestMemory(copy);
+  }
+
+  /** Frames ever written, in ascending gfn order (for display and serialization). */
+  gfns(): number[] {
+    return [...this.frames.keys()].sort((a, b) => a - b);
+  }
+
+  frame(gfn: number): Uint32Array | undefined {
+    return this.frames.get(gfn);
+  }
+
+  private frameForWrite(gfn: number): Uint32Array {
+    let f = this.frames.get(gfn);
+    if (!f) {
+      f = new Uint32Array(1024);
+      this.frames.set(gfn, f);
+    }
+    return f;
+  }
+
+  read32(gpa: number): number {
+    const f = this.frames.get(Math.floor(gpa / 4096));
+    if (!f) return 0;
+    const off = gpa % 4096;
+    if ((off & 3) === 0) return f[off >>> 2] ?? 0;
+    let v = 0;
+    for (let i = 3; i >= 0; i--) v = (v * 256 + this.readByte(gpa + i)) >>> 0;
+    return v;
+  }
+
+  readByte(gpa: number): number {
+    const f = this.frames.get(Math.floor(gpa / 4096));
+    if (!f) return 0;
+    const off = gpa % 4096;
+    return ((f[off >>> 2] ?? 0) >>> ((off & 3) * 8)) & 0xff;
+  }
+
+  writeByte(gpa: number, byte: number): void {
+    const f = this.frameForWrite(Math.floor(gpa / 4096));
+    const off = gpa % 4096;
+    const shift = (off & 3) * 8;
+    const w = f[off >>> 2] ?? 0;
+    f[off >>> 2] = ((w & ~(0xff << shift)) | ((byte & 0xff) << shift)) >>> 0;
+  }
+
+  /** Read an entry of `size` bytes (4 or 8) at an aligned gpa. */
+  readEntry(gpa: number, size: 4 | 8): U64 {
+    const lo = this.read32(gpa);
+    return { lo, hi: size === 8 ? this.read32(gpa + 4) : 0 };
+  }
+
+  /** Write `width` bytes of `value` (little endian) at gpa; may be unaligned, within one frame. */
+  write(gpa: number, width: number, value: U64): void {
+    for (let i = 0; i < width; i++) {
+      const word = i < 4 ? value.lo : value.hi;
+      this.writeByte(gpa + i, (word >>> ((i & 3) * 8)) & 0xff);
+    }
+  }
+
+  /** Read `width` bytes (<= 8) at gpa as a 64-bit value. */
+  read(gpa: number, width: number): U64 {
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < width; i++) {
+      const b = this.readByte(gpa + i);
+      if (i < 4) lo = (lo | (b << (i * 8))) >>> 0;
+      else hi = (hi | (b << ((i - 4) * 8))) >>> 0;
+    }
+    return { lo, hi };
+  }
+}
+
+export const gpaToGfn = (gpa: number): number => Math.floor(gpa / 2 ** PAGE_SHIFT);

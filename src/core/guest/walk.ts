@@ -1,0 +1,340 @@
+/**
+ * The guest page walk, mirroring FNAME(walk_addr_generic) in
+ * arch/x86/kvm/mmu/paging_tmpl.h for PTTYPE 32 (4-byte entries) and PTTYPE 64
+ * (PAE and long mode), plus permission_fault() from mmu.h.
+ *
+ * One implementation, parametrized by entry size and levels, also serves
+ * FNAME(sync_page) and FNAME(invlpg) re-reads (see gptePrefetchAccess).
+ */
+import { anySet, frameOf64, hex, hex64, or64, rsvdBits, type U64 } from '../bits.ts';
+import type { EventSink } from '../trace.ts';
+import {
+  ACC_EXEC_MASK,
+  ACC_USER_MASK,
+  ACC_WRITE_MASK,
+  PFERR_FETCH_MASK,
+  PFERR_PRESENT_MASK,
+  PFERR_RSVD_MASK,
+  PFERR_USER_MASK,
+  PFERR_WRITE_MASK,
+  PT_ACCESSED_MASK,
+  PT_DIRTY_MASK,
+  PT_PAGE_SIZE_MASK,
+  PT_PRESENT_MASK,
+  PT_USER_MASK,
+  PT_WRITABLE_MASK,
+  PT64_NX_MASK_HI,
+} from '../mmu/constants.ts';
+import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
+import type { GuestMemory } from './memory.ts';
+
+/** Memslot check: is this gfn guest RAM (as opposed to MMIO / no slot)? */
+export type GfnVisible = (gfn: number) => boolean;
+
+/** The access being checked: the page-fault error code bits W, U, F (plus the SMAP override). */
+export interface WalkAccess {
+  readonly write: boolean;
+  readonly user: boolean;
+  readonly fetch: boolean;
+  /** EFLAGS.AC at CPL < 3 overrides SMAP for supervisor data accesses. */
+  readonly ac: boolean;
+}
+
+export const accessToPferr = (a: WalkAccess): number =>
+  (a.write ? PFERR_WRITE_MASK : 0) | (a.user ? PFERR_USER_MASK : 0) | (a.fetch ? PFERR_FETCH_MASK : 0);
+
+/** struct guest_walker (the fields the shadow MMU uses). Arrays are indexed by level - 1. */
+export interface GuestWalker {
+  level: number;
+  maxLevel: number;
+  tableGfn: number[];
+  ptes: U64[];
+  pteGpa: number[];
+  /** Access allowed by all entries above level L (ACC_* form), for the table at level L. */
+  ptAccess: number[];
+  pteAccess: number;
+  gfn: number;
+  /** The 8 guest PTEs around the leaf (FNAME(gpte_changed) reads them for prefetch). */
+  prefetchPtes: U64[];
+  prefetchBase: number;
+}
+
+export type WalkResult =
+  | { readonly ok: true; readonly walker: GuestWalker }
+  | { readonly ok: false; readonly errorCode: number; readonly walker: GuestWalker };
+
+/** Reserved-bit masks as KVM's __reset_rsvds_bits_mask builds them (Intel CPU, PSE-36, GBPAGES). */
+export interface RsvdCheck {
+  /** [bit7][level-1] */
+  readonly mask: readonly (readonly U64[])[];
+}
+
+export function computeRsvdCheck(cpu: CpuState): RsvdCheck {
+  const none = { lo: 0, hi: 0 };
+  const rootLevel = guestRootLevel(cpu);
+  if (rootLevel === 2) {
+    // 32-bit: no reserved bits in 4 KiB PDEs/PTEs; a 4 MiB PDE reserves 21:17 (PSE-36 CPU).
+    const large = cpu.cr4.pse ? rsvdBits(17, 21) : none;
+    return { mask: [[none, none], [none, large]] };
+  }
+  const exb = cpu.efer.nx ? none : rsvdBits(63, 63);
+  const high = rootLevel === 3 ? rsvdBits(cpu.maxPhyAddr, 62) : rsvdBits(cpu.maxPhyAddr, 51);
+  const pte = or64(exb, high);
+  if (rootLevel === 3) {
+    return {
+      mask: [
+        [pte, pte, or64(or64(rsvdBits(63, 63), high), or64(rsvdBits(5, 8), rsvdBits(1, 2)))],
+        [pte, or64(pte, rsvdBits(13, 20)), none],
+      ],
+    };
+  }
+  const l4 = or64(pte, rsvdBits(7, 7));
+  return {
+    mask: [
+      [pte, pte, pte, l4],
+      [pte, or64(pte, rsvdBits(13, 20)), or64(pte, rsvdBits(13, 29)), l4],
+    ],
+  };
+}
+
+/** PDPTE reserved bits for load_pdptrs (bits 1,2,5-8 and MAXPHYADDR..63). */
+export function pdpteRsvd(cpu: CpuState): U64 {
+  return or64(or64(rsvdBits(cpu.maxPhyAddr, 63), rsvdBits(5, 8)), rsvdBits(1, 2));
+}
+
+export function isRsvdBitsSet(rc: RsvdCheck, pte: U64, level: number): boolean {
+  const bit7 = (pte.lo >>> 7) & 1;
+  const m = rc.mask[bit7]?.[level - 1];
+  return m ? anySet(pte, m) : false;
+}
+
+/** Index of `va` in a table at `level` (PT32_INDEX / PT64_INDEX). */
+export function tableIndex(va: number, level: number, entrySize: 4 | 8): number {
+  if (entrySize === 4) return Math.floor(va / 2 ** (12 + 10 * (level - 1))) & 1023;
+  return Math.floor(va / 2 ** (12 + 9 * (level - 1))) & 511;
+}
+
+/** gpte_to_gfn_lvl: the frame an entry points at, with the large-page offset bits dropped. */
+export function gpteToGfnLvl(pte: U64, level: number, entrySize: 4 | 8): number {
+  if (entrySize === 4) {
+    if (level === 1) return pte.lo >>> 12;
+    return (pte.lo >>> 22) * 1024; // PT32_DIR_BASE_ADDR_MASK: bits 31:22
+  }
+  const f = frameOf64(pte.lo, pte.hi);
+  const span = 2 ** (9 * (level - 1));
+  return f - (f % span);
+}
+
+export const gpteToGfn = (pte: U64, entrySize: 4 | 8): number =>
+  entrySize === 4 ? pte.lo >>> 12 : frameOf64(pte.lo, pte.hi);
+
+/** pse36_gfn_delta(): PDE bits 16:13 become gfn bits 23:20 (gpa bits 35:32). */
+export const pse36GfnDelta = (pde: number): number => ((pde >>> 13) & 0xf) * 2 ** 20;
+
+/**
+ * FNAME(gpte_access): {P, R/W, U/S} with exec = P && !NX. For a 4-byte gpte
+ * there is no NX bit at all.
+ */
+export function gpteAccess(pte: U64, entrySize: 4 | 8): number {
+  let a = pte.lo & (PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK);
+  if (entrySize === 8 && (pte.hi & PT64_NX_MASK_HI) !== 0) a ^= ACC_EXEC_MASK;
+  return a;
+}
+
+/** FNAME(protect_clean_gpte): drop W unless the guest leaf is already dirty. */
+export function protectCleanGpte(access: number, pte: U64): number {
+  return (pte.lo & PT_DIRTY_MASK) !== 0 ? access : access & ~ACC_WRITE_MASK;
+}
+
+/** FNAME(is_last_gpte) with mmu->last_nonleaf_level (update_last_nonleaf_level). */
+export function isLastGpte(cpu: CpuState, level: number, pte: U64): boolean {
+  if (level === 1) return true;
+  const rootLevel = guestRootLevel(cpu);
+  const lastNonleaf = rootLevel === 2 && cpu.cr4.pse ? 3 : rootLevel;
+  if (level >= lastNonleaf) return false;
+  return (pte.lo & PT_PAGE_SIZE_MASK) !== 0;
+}
+
+/**
+ * permission_fault() as update_permission_bitmask() precomputes it: returns
+ * PFERR_PRESENT_MASK when `pteAccess` (ACC_* form) does not allow the access.
+ */
+export function permissionFault(cpu: CpuState, pteAccess: number, a: WalkAccess): number {
+  const w = (pteAccess & ACC_WRITE_MASK) !== 0;
+  const u = (pteAccess & ACC_USER_MASK) !== 0;
+  const x = (pteAccess & ACC_EXEC_MASK) !== 0;
+  const wp = cpu.cr0.wp;
+  // SMAP override: (CPL < 3) && EFLAGS.AC. 5.15 cannot tell implicit supervisor
+  // accesses apart here, so any CPL<3 access with AC=1 gets it.
+  const smapOverride = !a.user && a.ac;
+  let fault = false;
+  if (a.user && !u) fault = true; // U fault
+  if (a.write && !w && (a.user || wp)) fault = true; // W fault; CR0.WP=0 lets supervisor writes through
+  if (a.fetch && !x) fault = true; // NX fault (x is always 1 without EFER.NX)
+  if (a.fetch && !a.user && u && cpu.cr4.smep) fault = true; // SMEP
+  if (!a.fetch && !a.user && u && cpu.cr4.smap && !smapOverride) fault = true; // SMAP
+  return fault ? PFERR_PRESENT_MASK : 0;
+}
+
+function emptyWalker(): GuestWalker {
+  return {
+    level: 0,
+    maxLevel: 0,
+    tableGfn: [0, 0, 0, 0, 0],
+    ptes: [],
+    pteGpa: [0, 0, 0, 0, 0],
+    ptAccess: [0, 0, 0, 0, 0],
+    pteAccess: 0,
+    gfn: 0,
+    prefetchPtes: [],
+    prefetchBase: 0,
+  };
+}
+
+export interface WalkEnv {
+  readonly cpu: CpuState;
+  readonly mem: GuestMemory;
+  readonly gfnVisible: GfnVisible;
+  readonly emit: EventSink;
+}
+
+/**
+ * Mirrors FNAME(walk_addr_generic). Sets guest A/D bits in memory on success
+ * (FNAME(update_accessed_dirty_bits)) and emits the kernel's tracepoints.
+ * `cpu.cr0.pg` must be set: paging-off accesses never walk.
+ */
+export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess): WalkResult {
+  const { cpu, mem, emit } = env;
+  const size = guestEntrySize(cpu);
+  const rc = computeRsvdCheck(cpu);
+  const w = emptyWalker();
+  const pferr = accessToPferr(access);
+  emit({ kind: 'kvm_mmu_pagetable_walk', addr: hex(addr), pferr });
+
+  let errcode = 0;
+  let reason = '';
+  let level: number = guestRootLevel(cpu);
+  let pte: U64 = { lo: cpu.cr3 % 2 ** 32 >>> 0, hi: Math.floor(cpu.cr3 / 2 ** 32) };
+  // Raw AND of all entries with NX inverted: bits P/W/U/A as in the entries, exec separately.
+  let accLo = 0xffff_ffff;
+  let accExec = true;
+  let ok = false;
+
+  walk: {
+    if (level === 3) {
+      const i = Math.floor(addr / 2 ** 30) & 3;
+      pte = cpu.pdptrs[i] ?? { lo: 0, hi: 0 };
+      emit({ kind: 'kvm_mmu_paging_element', level: 3, pte: hex64(pte), gpa: null, tableGfn: null, index: i });
+      if (!(pte.lo & PT_PRESENT_MASK)) {
+        reason = `PDPTE ${i} not present`;
+        break walk;
+      }
+      level = 2;
+    }
+    w.maxLevel = level;
+    for (;;) {
+      const ptAccLo: number = accLo;
+      const ptExec: boolean = accExec;
+      const index = tableIndex(addr, level, size);
+      // CR3 (and a PDPTE) carry the table address like any entry (gpte_to_gfn).
+      const tableGfn = gpteToGfn(pte, size);
+      const pteGpa = tableGfn * 4096 + index * size;
+      w.tableGfn[level - 1] = tableGfn;
+      w.pteGpa[level - 1] = pteGpa;
+      if (!env.gfnVisible(tableGfn)) {
+        reason = `table gfn ${hex(tableGfn)} is not guest RAM`;
+        break walk;
+      }
+      pte = mem.readEntry(pteGpa, size);
+      emit({ kind: 'kvm_mmu_paging_element', level, pte: hex64(pte), gpa: hex(pteGpa), tableGfn: hex(tableGfn), index });
+      accLo = ptAccLo & pte.lo;
+      accExec = ptExec && !(size === 8 && (pte.hi & PT64_NX_MASK_HI) !== 0);
+      if (!(pte.lo & PT_PRESENT_MASK)) {
+        reason = `level ${level} entry ${index} not present`;
+        break walk;
+      }
+      if (isRsvdBitsSet(rc, pte, level)) {
+        errcode = PFERR_RSVD_MASK | PFERR_PRESENT_MASK;
+        reason = `reserved bit set in level ${level} entry ${index}`;
+        break walk;
+      }
+      w.ptes[level - 1] = pte;
+      w.ptAccess[level - 1] = (ptAccLo & (PT_WRITABLE_MASK | PT_USER_MASK)) | (ptExec ? ACC_EXEC_MASK : 0);
+      if (isLastGpte(cpu, level, pte)) break;
+      level -= 1;
+    }
+    w.level = level;
+    w.pteAccess = (accLo & (PT_WRITABLE_MASK | PT_USER_MASK)) | (accExec ? ACC_EXEC_MASK : 0);
+    errcode = permissionFault(cpu, w.pteAccess, access);
+    if (errcode) {
+      reason = 'permission';
+      break walk;
+    }
+    let gfn = gpteToGfnLvl(pte, level, size) + (Math.floor((addr % levelSpan(level, size)) / 4096));
+    if (size === 4 && level > 1) gfn += pse36GfnDelta(pte.lo);
+    w.gfn = gfn;
+    let accessedDirty = (accLo & PT_ACCESSED_MASK) !== 0;
+    if (!access.write) w.pteAccess = protectCleanGpte(w.pteAccess, pte);
+    else accessedDirty = accessedDirty && (pte.lo & PT_DIRTY_MASK) !== 0;
+    if (!accessedDirty) updateAccessedDirtyBits(env, w, access.write, size);
+    if (level === 1) readPrefetchPtes(mem, w, size);
+    ok = true;
+  }
+
+  if (ok) {
+    emit({
+      kind: 'sim_walk_result',
+      gfn: hex(w.gfn),
+      level: w.level,
+      pteAccess: w.pteAccess,
+      tableGfns: w.tableGfn.slice(w.level - 1, w.maxLevel).map(hex),
+      ptAccess: w.ptAccess.slice(0, w.maxLevel),
+    });
+    return { ok: true, walker: w };
+  }
+  errcode |= pferr & (PFERR_WRITE_MASK | PFERR_USER_MASK);
+  if (access.fetch && (cpu.efer.nx || cpu.cr4.smep)) errcode |= PFERR_FETCH_MASK;
+  emit({ kind: 'kvm_mmu_walker_error', pferr: errcode, reason });
+  return { ok: false, errorCode: errcode, walker: w };
+}
+
+/** PT_LVL_OFFSET_MASK span: bytes covered by one entry at `level`. */
+function levelSpan(level: number, size: 4 | 8): number {
+  return size === 4 ? 2 ** (12 + 10 * (level - 1)) : 2 ** (12 + 9 * (level - 1));
+}
+
+/**
+ * FNAME(update_accessed_dirty_bits): set A on every entry from max_level down
+ * to the leaf, D on the leaf for writes. The walker writes guest memory
+ * directly (a cmpxchg), not through the emulator, so no shadow page is zapped.
+ */
+function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean, size: 4 | 8): void {
+  for (let level = w.maxLevel; level >= w.level; level--) {
+    const orig = w.ptes[level - 1];
+    if (!orig) continue;
+    let lo = orig.lo;
+    const gpa = w.pteGpa[level - 1] ?? 0;
+    if (!(lo & PT_ACCESSED_MASK)) {
+      env.emit({ kind: 'kvm_mmu_set_accessed_bit', gpa: hex(gpa), level });
+      lo |= PT_ACCESSED_MASK;
+    }
+    if (level === w.level && write && !(lo & PT_DIRTY_MASK)) {
+      env.emit({ kind: 'kvm_mmu_set_dirty_bit', gpa: hex(gpa), level });
+      lo |= PT_DIRTY_MASK;
+    }
+    if (lo === orig.lo) continue;
+    const pte = { lo: lo >>> 0, hi: orig.hi };
+    env.mem.write(gpa, size, pte);
+    w.ptes[level - 1] = pte;
+  }
+}
+
+/** FNAME(gpte_changed) at level 1 reads the 8 aligned neighbours into gw->prefetch_ptes. */
+function readPrefetchPtes(mem: GuestMemory, w: GuestWalker, size: 4 | 8): void {
+  const pteGpa = w.pteGpa[0] ?? 0;
+  const span = 8 * size;
+  const base = pteGpa - (pteGpa % span);
+  w.prefetchBase = base;
+  w.prefetchPtes = [];
+  for (let i = 0; i < 8; i++) w.prefetchPtes.push(mem.readEntry(base + i * size, size));
+}

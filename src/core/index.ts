@@ -1,0 +1,15 @@
+/** The MMU core's one public entry. Pure TypeScript: no DOM, no Node, no UI libraries. */
+export * from './scenario.ts';
+export * from './bits.ts';
+export type { TraceEvent, TraceEventKind, SpteRefJson, RootSlot } from './trace.ts';
+export type { Machine, ShadowPage, KvmStats, VcpuStats } from './machine.ts';
+export { cloneMachine } from './machine.ts';
+export { Timeline, createMachine, SNAPSHOT_EVERY } from './timeline.ts';
+export { applyStep, type StepResult, type Outcome } from './step.ts';
+export { machineJson, shadowPageJson, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
+export { auditMachine, type AuditIssue } from './audit.ts';
+export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson } from './mmu/role.ts';
+export { RULE_SETS, baseRole, computeChildRole, computeRootRole } from './mmu/rules.ts';
+export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';
+export { guestMode, type CpuState } from './guest/cpu.ts';
+export { accessStr } from './mmu/constants.ts';

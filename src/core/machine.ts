@@ -1,0 +1,198 @@
+/**
+ * The whole simulated machine: guest CPU and memory, the host, and KVM's
+ * shadow-MMU state (VM-wide `kvm->arch` plus the vCPU's `arch.mmu`).
+ *
+ * State is mutable within a step and copied whole by `cloneMachine` for time
+ * travel (see timeline.ts). Cross references are plain numbers (shadow page
+ * ids, spte refs = id * 512 + index) so a copy needs no pointer fixing.
+ */
+import { type CpuState, cloneCpu } from './guest/cpu.ts';
+import { GuestMemory } from './guest/memory.ts';
+import { Host } from './host.ts';
+import type { PageRole } from './mmu/role.ts';
+import type { RuleSetName } from './scenario.ts';
+import type { EventSink } from './trace.ts';
+
+/** struct kvm_mmu_page (mmu_internal.h), the fields the simulator needs. */
+export interface ShadowPage {
+  readonly id: number;
+  readonly gfn: number;
+  role: PageRole;
+  roleWord: number;
+  /** 512 sptes as 1024 little-endian words. */
+  readonly spt: Uint32Array;
+  /** Indirect pages: the gfn each leaf spte maps (sp->gfns); null for direct pages. */
+  readonly gfns: Float64Array | null;
+  /** parent_ptes: spte refs of every upper-level spte that points here. */
+  parentPtes: number[];
+  rootCount: number;
+  unsync: boolean;
+  unsyncChildren: number;
+  readonly unsyncChildBitmap: Uint8Array;
+  writeFloodingCount: number;
+  /** Step index that created the page (-1: the initial VM entry). */
+  readonly createdAt: number;
+}
+
+/** kvm->stat fields of the shadow MMU (5.15 names). */
+export interface KvmStats {
+  mmu_shadow_zapped: number;
+  mmu_pte_write: number;
+  mmu_pde_zapped: number;
+  mmu_flooded: number;
+  mmu_recycled: number;
+  mmu_cache_miss: number;
+  mmu_unsync: number;
+  remote_tlb_flush: number;
+  max_mmu_page_hash_collisions: number;
+  pages_4k: number;
+  pages_2m: number;
+  pages_1g: number;
+}
+
+/** vcpu->stat fields, plus the simulator's exit counters. */
+export interface VcpuStats {
+  pf_fixed: number;
+  pf_guest: number;
+  invlpg: number;
+  tlb_flush: number;
+  /** #PF VM exits taken (not a kernel stat; handy for teaching). */
+  pf_exits: number;
+  /** Accesses the shadow tables allowed without an exit. */
+  hits: number;
+  /** Instructions emulated after RET_PF_EMULATE. */
+  emulated: number;
+}
+
+export type KvmRequest = 'KVM_REQ_MMU_SYNC' | 'KVM_REQ_TLB_FLUSH_CURRENT' | 'KVM_REQ_MMU_RELOAD' | 'KVM_REQ_LOAD_MMU_PGD';
+
+export interface PrevRoot {
+  pgd: number;
+  root: number | null;
+}
+
+/** The vCPU's struct kvm_mmu (root_mmu) state that changes over time. */
+export interface MmuState {
+  /** root_hpa: a root shadow page id, 'pae' for the pae_root page, null for INVALID_PAGE. */
+  root: number | 'pae' | null;
+  /** pae_root[0..3]: shadow page ids; null is INVALID_PAE_ROOT. */
+  paeRoot: [number | null, number | null, number | null, number | null];
+  rootPgd: number;
+  prevRoots: PrevRoot[];
+  requests: Set<KvmRequest>;
+}
+
+export interface Machine {
+  readonly rules: RuleSetName;
+  cpu: CpuState;
+  mem: GuestMemory;
+  readonly host: Host;
+  /** Every allocated shadow page (including invalid ones not yet freed). */
+  sps: Map<number, ShadowPage>;
+  nextSpId: number;
+  /** kvm->arch.mmu_page_hash: bucket -> ids, head first (hlist_add_head). */
+  hash: Map<number, number[]>;
+  /** kvm->arch.active_mmu_pages: ids, head (newest) first. */
+  activeList: number[];
+  nUsedMmuPages: number;
+  nMaxMmuPages: number;
+  indirectShadowPages: number;
+  /** Reverse map: rmapKey(level, gfn) -> spte refs that map it (pte_list). */
+  rmap: Map<number, number[]>;
+  /** KVM_PAGE_TRACK_WRITE counts per gfn. */
+  writeTrack: Map<number, number>;
+  /** lpage_info disallow_lpage counts: rmapKey(level, gfn) -> count, levels 2 and 3. */
+  lpageDisallow: Map<number, number>;
+  /** invalid_list of the operation in progress. */
+  invalidList: number[];
+  mmu: MmuState;
+  stats: KvmStats;
+  vcpuStats: VcpuStats;
+  /** Index of the step being executed (-1 during the initial VM entry). */
+  stepIndex: number;
+  emit: EventSink;
+}
+
+export const spteRef = (id: number, index: number): number => id * 512 + index;
+export const refId = (ref: number): number => Math.floor(ref / 512);
+export const refIndex = (ref: number): number => ref % 512;
+
+/** gfn_to_rmap / lpage_info index: the huge-page-sized region at `level` containing gfn. */
+export const rmapKey = (level: number, gfn: number): number => level * 2 ** 40 + Math.floor(gfn / 2 ** (9 * (level - 1)));
+
+export function newKvmStats(): KvmStats {
+  return {
+    mmu_shadow_zapped: 0,
+    mmu_pte_write: 0,
+    mmu_pde_zapped: 0,
+    mmu_flooded: 0,
+    mmu_recycled: 0,
+    mmu_cache_miss: 0,
+    mmu_unsync: 0,
+    remote_tlb_flush: 0,
+    max_mmu_page_hash_collisions: 0,
+    pages_4k: 0,
+    pages_2m: 0,
+    pages_1g: 0,
+  };
+}
+
+export function newVcpuStats(): VcpuStats {
+  return { pf_fixed: 0, pf_guest: 0, invlpg: 0, tlb_flush: 0, pf_exits: 0, hits: 0, emulated: 0 };
+}
+
+function cloneSp(sp: ShadowPage): ShadowPage {
+  return {
+    ...sp,
+    spt: sp.spt.slice(),
+    gfns: sp.gfns ? sp.gfns.slice() : null,
+    parentPtes: sp.parentPtes.slice(),
+    unsyncChildBitmap: sp.unsyncChildBitmap.slice(),
+  };
+}
+
+const cloneMapOfArrays = (m: Map<number, number[]>): Map<number, number[]> => {
+  const out = new Map<number, number[]>();
+  for (const [k, v] of m) out.set(k, v.slice());
+  return out;
+};
+
+/** A deep copy; the copy's event sink discards until a step installs one. */
+export function cloneMachine(m: Machine): Machine {
+  const sps = new Map<number, ShadowPage>();
+  for (const [id, sp] of m.sps) sps.set(id, cloneSp(sp));
+  return {
+    rules: m.rules,
+    cpu: cloneCpu(m.cpu),
+    mem: m.mem.clone(),
+    host: m.host,
+    sps,
+    nextSpId: m.nextSpId,
+    hash: cloneMapOfArrays(m.hash),
+    activeList: m.activeList.slice(),
+    nUsedMmuPages: m.nUsedMmuPages,
+    nMaxMmuPages: m.nMaxMmuPages,
+    indirectShadowPages: m.indirectShadowPages,
+    rmap: cloneMapOfArrays(m.rmap),
+    writeTrack: new Map(m.writeTrack),
+    lpageDisallow: new Map(m.lpageDisallow),
+    invalidList: m.invalidList.slice(),
+    mmu: {
+      root: m.mmu.root,
+      paeRoot: [...m.mmu.paeRoot],
+      rootPgd: m.mmu.rootPgd,
+      prevRoots: m.mmu.prevRoots.map((p) => ({ ...p })),
+      requests: new Set(m.mmu.requests),
+    },
+    stats: { ...m.stats },
+    vcpuStats: { ...m.vcpuStats },
+    stepIndex: m.stepIndex,
+    emit: () => {},
+  };
+}
+
+export function getSp(m: Machine, id: number): ShadowPage {
+  const sp = m.sps.get(id);
+  if (!sp) throw new Error(`internal: no shadow page ${id}`);
+  return sp;
+}

@@ -1,0 +1,58 @@
+/**
+ * struct kvm_shadow_walk_iterator: shadow_walk_init_using_root(),
+ * shadow_walk_okay(), shadow_walk_next() (mmu.c).
+ */
+import { getSp, type Machine, type ShadowPage } from '../machine.ts';
+import { shadowRootLevel } from '../guest/cpu.ts';
+import { childOf } from './pages.ts';
+import { getSpte, isLastSpte, isShadowPresent } from './spte.ts';
+import type { U64 } from '../bits.ts';
+
+/** SHADOW_PT_INDEX(addr, level): shadow tables are always 8-byte, 512 entries. */
+export const shadowIndex = (addr: number, level: number): number => Math.floor(addr / 2 ** (12 + 9 * (level - 1))) & 511;
+
+export class ShadowWalk {
+  sp: ShadowPage | null = null;
+  level = 0;
+  index = 0;
+
+  /** `root` is the current root (or a prev root's sp id); 'pae' walks through pae_root[]. */
+  constructor(
+    private readonly m: Machine,
+    readonly addr: number,
+    root: number | 'pae' | null,
+  ) {
+    if (root === null) return;
+    if (root === 'pae') {
+      const id = m.mmu.paeRoot[Math.floor(addr / 2 ** 30) & 3] ?? null;
+      if (id === null) return; // INVALID_PAE_ROOT: the walk is empty
+      this.sp = getSp(m, id);
+      this.level = 2;
+      return;
+    }
+    this.sp = getSp(m, root);
+    this.level = shadowRootLevel(m.cpu) === 4 ? 4 : this.sp.role.level;
+  }
+
+  /** shadow_walk_okay(): computes the index of this level's spte. */
+  okay(): boolean {
+    if (this.level < 1 || !this.sp) return false;
+    this.index = shadowIndex(this.addr, this.level);
+    return true;
+  }
+
+  spte(): U64 {
+    return getSpte(this.sp!.spt, this.index);
+  }
+
+  /** shadow_walk_next(): stop after a leaf; descend into the child table otherwise. */
+  next(): void {
+    const v = this.spte();
+    if (!isShadowPresent(v) || isLastSpte(v, this.level)) {
+      this.level = 0;
+      return;
+    }
+    this.sp = childOf(this.m, v);
+    this.level--;
+  }
+}

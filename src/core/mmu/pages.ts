@@ -1,0 +1,576 @@
+/**
+ * Shadow pages and their bookkeeping (mmu.c): the gfn hash, allocation,
+ * kvm_mmu_get_page, write tracking, rmaps, parent ptes, unsync marking and
+ * zapping.
+ */
+import { hex, hex64, type U64 } from '../bits.ts';
+import {
+  getSp,
+  type Machine,
+  refId,
+  refIndex,
+  rmapKey,
+  type ShadowPage,
+  spteRef,
+} from '../machine.ts';
+import { spPfn } from '../host.ts';
+import type { SpteRefJson } from '../trace.ts';
+import {
+  KVM_MIN_FREE_MMU_PAGES,
+  KVM_MMU_HASH_SHIFT,
+  KVM_PAGE_ARRAY_NR,
+  KVM_REFILL_PAGES,
+  PG_LEVEL_4K,
+  PT_WRITABLE_MASK,
+} from './constants.ts';
+import { type PageRole, roleJson, roleNotation, roleWord } from './role.ts';
+import {
+  getSpte,
+  isLargePte,
+  isLastSpte,
+  isMmioSpte,
+  isShadowPresent,
+  isWritableSpte,
+  makeNonleafSpte,
+  setSpte,
+  SPTE_MMU_WRITEABLE,
+  sptePfn,
+} from './spte.ts';
+
+const ZERO: U64 = { lo: 0, hi: 0 };
+
+// ---------------------------------------------------------------------------
+// The gfn hash: kvm_page_table_hashfn(gfn) = hash_64(gfn, KVM_MMU_HASH_SHIFT)
+
+/** GOLDEN_RATIO_64 = 0x61C8864680B583EB as four 16-bit limbs, low first. */
+const GR = [0x83eb, 0x80b5, 0x8646, 0x61c8];
+
+/** hash_64(gfn, 12): the top 12 bits of the low 64 bits of gfn * GOLDEN_RATIO_64. */
+export function kvmPageTableHashfn(gfn: number): number {
+  const g = [gfn % 0x10000, Math.floor(gfn / 0x10000) % 0x10000, Math.floor(gfn / 2 ** 32) % 0x10000, Math.floor(gfn / 2 ** 48) % 0x10000];
+  const r = [0, 0, 0, 0];
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; i + j < 4; j++) r[i + j]! += (g[i] ?? 0) * (GR[j] ?? 0);
+  }
+  for (let k = 0; k < 3; k++) {
+    r[k + 1]! += Math.floor(r[k]! / 0x10000);
+    r[k] = r[k]! % 0x10000;
+  }
+  return (r[3]! % 0x10000) >>> (16 - KVM_MMU_HASH_SHIFT);
+}
+
+export const spNotation = (sp: ShadowPage): string => roleNotation(sp.gfn, sp.role);
+
+export function refJson(ref: number): SpteRefJson {
+  return { sp: refId(ref), index: refIndex(ref) };
+}
+
+/** sptep_to_sp() */
+export const refSp = (m: Machine, ref: number): ShadowPage => getSp(m, refId(ref));
+export const readRef = (m: Machine, ref: number): U64 => getSpte(refSp(m, ref).spt, refIndex(ref));
+
+/** to_shadow_page(spte & PT64_BASE_ADDR_MASK) for a non-leaf spte. */
+export function childOf(m: Machine, spte: U64): ShadowPage {
+  return getSp(m, sptePfn(spte) - spPfn(0));
+}
+
+/** for_each_valid_sp over a bucket: skips role.invalid (obsolete) pages. */
+function bucketSps(m: Machine, gfn: number): ShadowPage[] {
+  const ids = m.hash.get(kvmPageTableHashfn(gfn)) ?? [];
+  const out: ShadowPage[] = [];
+  for (const id of ids) {
+    const sp = getSp(m, id);
+    if (!sp.role.invalid) out.push(sp);
+  }
+  return out;
+}
+
+/** for_each_gfn_indirect_valid_sp(): every valid shadow page that shadows guest table `gfn`. */
+export function gfnIndirectValidSps(m: Machine, gfn: number): ShadowPage[] {
+  return bucketSps(m, gfn).filter((sp) => sp.gfn === gfn && !sp.role.direct);
+}
+
+// ---------------------------------------------------------------------------
+// Write tracking and large-page disallow (page_track.c, mmu.c)
+
+export const isWriteTracked = (m: Machine, gfn: number): boolean => (m.writeTrack.get(gfn) ?? 0) > 0;
+
+function bump(map: Map<number, number>, key: number, by: number): void {
+  const v = (map.get(key) ?? 0) + by;
+  if (v === 0) map.delete(key);
+  else map.set(key, v);
+}
+
+/** kvm_mmu_gfn_disallow_lpage / kvm_mmu_gfn_allow_lpage: counts for the 2M and 1G regions. */
+function gfnLpage(m: Machine, gfn: number, by: number): void {
+  for (let level = 2; level <= 3; level++) bump(m.lpageDisallow, rmapKey(level, gfn), by);
+}
+
+export const isLpageDisallowed = (m: Machine, gfn: number, level: number): boolean =>
+  (m.lpageDisallow.get(rmapKey(level, gfn)) ?? 0) > 0;
+
+/**
+ * account_shadowed(): upper-level guest tables are write-tracked (which also
+ * write-protects every spte mapping them); level-1 tables only disallow large
+ * pages (kvm_mmu_get_page write-protects them itself).
+ */
+function accountShadowed(m: Machine, sp: ShadowPage): void {
+  m.indirectShadowPages++;
+  const tracked = sp.role.level > PG_LEVEL_4K;
+  m.emit({ kind: 'account_shadowed', sp: sp.id, gfn: hex(sp.gfn), writeTracked: tracked });
+  if (tracked) {
+    bump(m.writeTrack, sp.gfn, 1);
+    gfnLpage(m, sp.gfn, 1);
+    if (kvmMmuSlotGfnWriteProtect(m, sp.gfn)) kvmFlushRemoteTlbs(m);
+    return;
+  }
+  gfnLpage(m, sp.gfn, 1);
+}
+
+function unaccountShadowed(m: Machine, sp: ShadowPage): void {
+  m.indirectShadowPages--;
+  m.emit({ kind: 'unaccount_shadowed', sp: sp.id, gfn: hex(sp.gfn) });
+  if (sp.role.level > PG_LEVEL_4K) bump(m.writeTrack, sp.gfn, -1);
+  gfnLpage(m, sp.gfn, -1);
+}
+
+export function kvmFlushRemoteTlbs(m: Machine): void {
+  m.stats.remote_tlb_flush++;
+}
+
+// ---------------------------------------------------------------------------
+// Reverse maps (rmap_add / rmap_remove / __rmap_write_protect)
+
+/** kvm_mmu_page_get_gfn(): sp->gfns[i] for indirect pages, computed for direct ones. */
+export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
+  if (sp.gfns) return sp.gfns[index] ?? 0;
+  return sp.gfn + index * 2 ** (9 * (sp.role.level - 1));
+}
+
+export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
+  if (sp.gfns) sp.gfns[index] = gfn;
+  const key = rmapKey(sp.role.level, gfn);
+  const list = m.rmap.get(key);
+  const ref = spteRef(sp.id, index);
+  if (list) list.push(ref);
+  else m.rmap.set(key, [ref]);
+}
+
+/** rmap_remove(): finds the rmap through kvm_mmu_page_get_gfn, exactly as the kernel does. */
+function rmapRemove(m: Machine, sp: ShadowPage, index: number): void {
+  const gfn = kvmMmuPageGetGfn(sp, index);
+  const key = rmapKey(sp.role.level, gfn);
+  const list = m.rmap.get(key);
+  const ref = spteRef(sp.id, index);
+  const at = list ? list.indexOf(ref) : -1;
+  // The kernel BUG()s here (pte_list_remove: "no rmap"); the audit reports it.
+  if (!list || at < 0) return;
+  list.splice(at, 1);
+  if (list.length === 0) m.rmap.delete(key);
+}
+
+function pageStats(m: Machine, level: number, by: number): void {
+  if (level === 1) m.stats.pages_4k += by;
+  else if (level === 2) m.stats.pages_2m += by;
+  else m.stats.pages_1g += by;
+}
+
+/**
+ * kvm_mmu_slot_gfn_write_protect(slot, gfn, PG_LEVEL_4K) / rmap_write_protect():
+ * clear W (and mmu-writable) in every spte mapping gfn at any level.
+ * Returns whether anything changed (the caller flushes).
+ */
+export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number): boolean {
+  const changed: SpteRefJson[] = [];
+  for (let level = 1; level <= 3; level++) {
+    for (const ref of m.rmap.get(rmapKey(level, gfn)) ?? []) {
+      const sp = refSp(m, ref);
+      const i = refIndex(ref);
+      const v = getSpte(sp.spt, i);
+      if (!isWritableSpte(v) && !(v.lo & SPTE_MMU_WRITEABLE)) continue;
+      setSpte(sp.spt, i, { lo: (v.lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0, hi: v.hi });
+      if (isWritableSpte(v)) changed.push(refJson(ref));
+    }
+  }
+  m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed });
+  return changed.length > 0;
+}
+
+/** drop_spte(): clear a leaf spte and drop it from its rmap. */
+export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
+  const old = getSpte(sp.spt, index);
+  setSpte(sp.spt, index, ZERO);
+  if (!isShadowPresent(old)) return;
+  m.emit({ kind: 'drop_spte', sp: sp.id, index, gfn: hex(kvmMmuPageGetGfn(sp, index)), spte: hex64(old) });
+  rmapRemove(m, sp, index);
+  pageStats(m, sp.role.level, -1);
+}
+
+/** drop_parent_pte(): unlink child from one parent spte (the parent's unsync bit stays; see __mmu_unsync_walk). */
+export function dropParentPte(m: Machine, child: ShadowPage, parentRef: number): void {
+  const at = child.parentPtes.indexOf(parentRef);
+  if (at >= 0) child.parentPtes.splice(at, 1);
+  setSpte(refSp(m, parentRef).spt, refIndex(parentRef), ZERO);
+  m.emit({ kind: 'drop_parent_pte', parent: refJson(parentRef), child: child.id });
+}
+
+/** mmu_page_zap_pte(): drop a leaf, unlink a child table, or clear an MMIO spte. */
+export function mmuPageZapPte(m: Machine, sp: ShadowPage, index: number): void {
+  const v = getSpte(sp.spt, index);
+  if (isShadowPresent(v)) {
+    if (isLastSpte(v, sp.role.level)) dropSpte(m, sp, index);
+    else dropParentPte(m, childOf(m, v), spteRef(sp.id, index));
+  } else if (isMmioSpte(v)) {
+    setSpte(sp.spt, index, ZERO);
+  }
+}
+
+/** drop_large_spte(): a large leaf where a table must go is dropped (and flushed). */
+export function dropLargeSpte(m: Machine, sp: ShadowPage, index: number): void {
+  const v = getSpte(sp.spt, index);
+  if (isShadowPresent(v) && isLargePte(v)) {
+    dropSpte(m, sp, index);
+    kvmFlushRemoteTlbs(m);
+  }
+}
+
+export function addLeafStats(m: Machine, level: number): void {
+  pageStats(m, level, 1);
+}
+
+// ---------------------------------------------------------------------------
+// Unsync (kvm_unsync_page, mark_unsync, mmu_try_to_unsync_pages)
+
+/** mark_unsync(): set the parent's bitmap bit; propagate up when its count leaves zero. */
+function markUnsync(m: Machine, ref: number): void {
+  const sp = refSp(m, ref);
+  const index = refIndex(ref);
+  if (sp.unsyncChildBitmap[index]) return;
+  sp.unsyncChildBitmap[index] = 1;
+  m.emit({ kind: 'mark_unsync', sp: sp.id, index });
+  if (sp.unsyncChildren++) return;
+  kvmMmuMarkParentsUnsync(m, sp);
+}
+
+function kvmMmuMarkParentsUnsync(m: Machine, sp: ShadowPage): void {
+  for (const ref of sp.parentPtes.slice()) markUnsync(m, ref);
+}
+
+export function clearUnsyncChildBit(sp: ShadowPage, index: number): void {
+  if (!sp.unsyncChildBitmap[index]) return;
+  sp.unsyncChildren--;
+  sp.unsyncChildBitmap[index] = 0;
+}
+
+function kvmUnsyncPage(m: Machine, sp: ShadowPage): void {
+  m.emit({ kind: 'kvm_mmu_unsync_page', sp: sp.id, notation: spNotation(sp) });
+  m.stats.mmu_unsync++;
+  sp.unsync = true;
+  kvmMmuMarkParentsUnsync(m, sp);
+}
+
+/** kvm_unlink_unsync_page(): traces kvm_mmu_sync_page. */
+export function kvmUnlinkUnsyncPage(m: Machine, sp: ShadowPage): void {
+  m.emit({ kind: 'kvm_mmu_sync_page', sp: sp.id, notation: spNotation(sp) });
+  sp.unsync = false;
+  m.stats.mmu_unsync--;
+}
+
+/**
+ * mmu_try_to_unsync_pages(): may a writable spte map `gfn`? Refused (returns
+ * false, the spte is write-protected) if the gfn is write-tracked, or if it is
+ * shadowed and `canUnsync` is false; otherwise every level-1 shadow page of
+ * the gfn is unsynced.
+ */
+export function mmuTryToUnsyncPages(m: Machine, gfn: number, canUnsync: boolean): boolean {
+  if (isWriteTracked(m, gfn)) return false;
+  for (const sp of gfnIndirectValidSps(m, gfn)) {
+    if (!canUnsync) return false;
+    if (sp.unsync) continue;
+    kvmUnsyncPage(m, sp);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Linking
+
+/** link_shadow_page(): write the non-leaf spte, add the parent pte, propagate unsync. */
+export function linkShadowPage(m: Machine, parentRef: number, child: ShadowPage): void {
+  const parent = refSp(m, parentRef);
+  const spte = makeNonleafSpte(spPfn(child.id));
+  setSpte(parent.spt, refIndex(parentRef), spte);
+  child.parentPtes.push(parentRef);
+  m.emit({ kind: 'link_shadow_page', parent: refJson(parentRef), child: child.id, spte: hex64(spte) });
+  if (child.unsyncChildren || child.unsync) markUnsync(m, parentRef);
+}
+
+// ---------------------------------------------------------------------------
+// kvm_mmu_get_page
+
+/** kvm_mmu_alloc_page() + hash insertion: a new page at the head of both lists. */
+function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
+  const id = m.nextSpId++;
+  const sp: ShadowPage = {
+    id,
+    gfn,
+    role,
+    roleWord: roleWord(role),
+    spt: new Uint32Array(1024),
+    gfns: role.direct ? null : new Float64Array(512),
+    parentPtes: [],
+    rootCount: 0,
+    unsync: false,
+    unsyncChildren: 0,
+    unsyncChildBitmap: new Uint8Array(512),
+    writeFloodingCount: 0,
+    createdAt: m.stepIndex,
+  };
+  m.sps.set(id, sp);
+  m.activeList.unshift(id);
+  m.nUsedMmuPages++;
+  const bucket = kvmPageTableHashfn(gfn);
+  const list = m.hash.get(bucket);
+  if (list) list.unshift(id);
+  else m.hash.set(bucket, [id]);
+  return sp;
+}
+
+/**
+ * Mirrors kvm_mmu_get_page(vcpu, gfn, role) after the seed patch (the role is
+ * computed by the caller; see rules.ts): find (gfn, role.word) in the hash,
+ * syncing an unsync match, or create the page, write-protecting the gfn.
+ */
+export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
+  const word = roleWord(role);
+  const directMmu = !m.cpu.cr0.pg;
+  let collisions = 0;
+  let found: ShadowPage | null = null;
+  for (const sp of bucketSps(m, gfn)) {
+    if (sp.role.invalid) continue; // zapped earlier in this loop
+    if (sp.gfn !== gfn) {
+      collisions++;
+      continue;
+    }
+    if (sp.roleWord !== word) {
+      // Creating an upper-level page write-protects the gfn: an unsync
+      // level-1 view of it must not survive.
+      if (role.level > PG_LEVEL_4K && sp.unsync) kvmMmuPrepareZapPage(m, sp, 'unsync page of a gfn becoming an upper-level table');
+      continue;
+    }
+    if (directMmu) {
+      found = sp;
+      break;
+    }
+    if (sp.unsync) {
+      // kvm_sync_page() re-reads the guest PTEs without write-protecting or
+      // marking it synchronized; if it fails the page is zapped and rebuilt.
+      if (!kvmSyncPageHook(m, sp)) break;
+      m.mmu.requests.add('KVM_REQ_TLB_FLUSH_CURRENT');
+    }
+    sp.writeFloodingCount = 0;
+    found = sp;
+    break;
+  }
+  if (found) {
+    m.emit({ kind: 'kvm_mmu_get_page', sp: found.id, gfn: hex(gfn), role: roleJson(found.role), created: false, notation: spNotation(found) });
+    kvmMmuCommitZapPage(m);
+    updateCollisions(m, collisions);
+    return found;
+  }
+  m.stats.mmu_cache_miss++;
+  const sp = kvmMmuAllocPage(m, gfn, role);
+  m.emit({ kind: 'kvm_mmu_get_page', sp: sp.id, gfn: hex(gfn), role: roleJson(role), created: true, notation: spNotation(sp) });
+  if (!role.direct) {
+    accountShadowed(m, sp);
+    if (role.level === PG_LEVEL_4K && kvmMmuSlotGfnWriteProtect(m, gfn)) kvmFlushRemoteTlbs(m);
+  }
+  kvmMmuCommitZapPage(m);
+  updateCollisions(m, collisions);
+  return sp;
+}
+
+function updateCollisions(m: Machine, c: number): void {
+  if (c > m.stats.max_mmu_page_hash_collisions) m.stats.max_mmu_page_hash_collisions = c;
+}
+
+/** Set by sync.ts (kvm_sync_page) to avoid an import cycle at module load. */
+let kvmSyncPageHook: (m: Machine, sp: ShadowPage) => boolean = () => true;
+export function setKvmSyncPage(fn: (m: Machine, sp: ShadowPage) => boolean): void {
+  kvmSyncPageHook = fn;
+}
+
+// ---------------------------------------------------------------------------
+// mmu_unsync_walk: collecting unsync descendants through the bitmaps
+
+export interface PageVecEntry {
+  readonly sp: ShadowPage;
+  /** Index in the parent (-1 = INVALID_INDEX for the starting page). */
+  readonly idx: number;
+}
+
+/** mmu_unsync_walk(): up to KVM_PAGE_ARRAY_NR pages, parents before children. Returns [] when done. */
+export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): PageVecEntry[] {
+  if (!parent.unsyncChildren) return [];
+  const pvec: PageVecEntry[] = [];
+  const add = (sp: ShadowPage, idx: number): boolean => {
+    if (sp.unsync && pvec.some((e) => e.sp === sp)) return false;
+    pvec.push({ sp, idx });
+    return pvec.length === KVM_PAGE_ARRAY_NR;
+  };
+  add(parent, -1);
+  const walk = (sp: ShadowPage): number => {
+    let nrUnsyncLeaf = 0;
+    for (let i = 0; i < 512; i++) {
+      if (!sp.unsyncChildBitmap[i]) continue;
+      const ent = getSpte(sp.spt, i);
+      if (!isShadowPresent(ent) || isLastSpte(ent, sp.role.level)) {
+        clearUnsyncChildBit(sp, i);
+        continue;
+      }
+      const child = childOf(m, ent);
+      if (child.unsyncChildren) {
+        if (add(child, i)) return -1;
+        const ret = walk(child);
+        if (ret === 0) {
+          clearUnsyncChildBit(sp, i);
+          continue;
+        } else if (ret > 0) nrUnsyncLeaf += ret;
+        else return ret;
+      } else if (child.unsync) {
+        nrUnsyncLeaf++;
+        if (add(child, i)) return -1;
+      } else clearUnsyncChildBit(sp, i);
+    }
+    return nrUnsyncLeaf;
+  };
+  const r = walk(parent);
+  return r === 0 ? [] : pvec;
+}
+
+/**
+ * for_each_sp(pvec, sp, parents, i) with mmu_pages_first/next: visit each
+ * level-1 page in the batch with its path of (parent, index) pairs, nearest
+ * parent first, as mmu_pages_clear_parents() will climb it.
+ */
+export function forEachUnsyncLeaf(pvec: PageVecEntry[], fn: (sp: ShadowPage, path: Array<{ parent: ShadowPage; idx: number }>) => void): void {
+  if (pvec.length === 0) return;
+  const first = pvec[0]!;
+  const parents: Array<ShadowPage | null> = [];
+  const idxs: number[] = [];
+  parents[first.sp.role.level - 2] = first.sp;
+  parents[first.sp.role.level - 1] = null;
+  for (let n = 1; n < pvec.length; n++) {
+    const e = pvec[n]!;
+    const level = e.sp.role.level;
+    idxs[level - 1] = e.idx;
+    if (level === PG_LEVEL_4K) {
+      const path: Array<{ parent: ShadowPage; idx: number }> = [];
+      for (let l = 0; ; l++) {
+        const p = parents[l];
+        if (!p) break;
+        path.push({ parent: p, idx: idxs[l] ?? -1 });
+      }
+      fn(e.sp, path);
+      continue;
+    }
+    parents[level - 2] = e.sp;
+  }
+}
+
+/** mmu_pages_clear_parents(): clear the bitmap bits up the path while counts drop to zero. */
+export function mmuPagesClearParents(path: Array<{ parent: ShadowPage; idx: number }>): void {
+  for (const { parent, idx } of path) {
+    clearUnsyncChildBit(parent, idx);
+    if (parent.unsyncChildren) return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Zapping
+
+/** kvm_mmu_prepare_zap_page() / __kvm_mmu_prepare_zap_page(). Returns true if other pages were zapped. */
+export function kvmMmuPrepareZapPage(m: Machine, sp: ShadowPage, reason: string): boolean {
+  m.emit({ kind: 'kvm_mmu_prepare_zap_page', sp: sp.id, notation: spNotation(sp), reason });
+  m.stats.mmu_shadow_zapped++;
+  let zapped = mmuZapUnsyncChildren(m, sp);
+  // kvm_mmu_page_unlink_children
+  for (let i = 0; i < 512; i++) mmuPageZapPte(m, sp, i);
+  // kvm_mmu_unlink_parents
+  while (sp.parentPtes.length) dropParentPte(m, sp, sp.parentPtes[0]!);
+  if (!sp.role.invalid && !sp.role.direct) unaccountShadowed(m, sp);
+  if (sp.unsync) kvmUnlinkUnsyncPage(m, sp);
+  const onActive = m.activeList.indexOf(sp.id);
+  if (onActive >= 0) m.activeList.splice(onActive, 1);
+  if (!sp.rootCount) {
+    zapped++;
+    m.invalidList.push(sp.id);
+    m.nUsedMmuPages--;
+  } else if (!sp.role.invalid) {
+    // An active root: kept until its last root_count reference goes
+    // (mmu_free_root_page); every vCPU must reload its MMU.
+    m.mmu.requests.add('KVM_REQ_MMU_RELOAD');
+    m.emit({ kind: 'kvm_make_request', req: 'KVM_REQ_MMU_RELOAD' });
+  }
+  setInvalid(sp);
+  return zapped > 0;
+}
+
+function setInvalid(sp: ShadowPage): void {
+  sp.role = { ...sp.role, invalid: true };
+  sp.roleWord = roleWord(sp.role);
+}
+
+/** mmu_zap_unsync_children(): zap every unsync descendant of an upper-level page. */
+function mmuZapUnsyncChildren(m: Machine, parent: ShadowPage): number {
+  if (parent.role.level === PG_LEVEL_4K) return 0;
+  let zapped = 0;
+  for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
+    forEachUnsyncLeaf(pvec, (sp, path) => {
+      kvmMmuPrepareZapPage(m, sp, 'unsync child of a zapped page');
+      mmuPagesClearParents(path);
+      zapped++;
+    });
+  }
+  return zapped;
+}
+
+/** kvm_mmu_commit_zap_page(): flush, then free every page on invalid_list. */
+export function kvmMmuCommitZapPage(m: Machine): void {
+  if (m.invalidList.length === 0) return;
+  kvmFlushRemoteTlbs(m);
+  const freed = m.invalidList.splice(0);
+  for (const id of freed) {
+    const sp = getSp(m, id);
+    const bucket = kvmPageTableHashfn(sp.gfn);
+    const list = m.hash.get(bucket);
+    if (list) {
+      const at = list.indexOf(id);
+      if (at >= 0) list.splice(at, 1);
+      if (list.length === 0) m.hash.delete(bucket);
+    }
+    m.sps.delete(id);
+  }
+  m.emit({ kind: 'kvm_mmu_commit_zap_page', freed });
+}
+
+/**
+ * make_mmu_pages_available(): keep KVM_MIN_FREE_MMU_PAGES free by zapping
+ * the oldest pages (tail of active_mmu_pages), skipping roots.
+ */
+export function makeMmuPagesAvailable(m: Machine): void {
+  const avail = m.nMaxMmuPages - m.nUsedMmuPages;
+  if (avail >= KVM_MIN_FREE_MMU_PAGES) return;
+  const target = KVM_REFILL_PAGES - avail;
+  const zapped: number[] = [];
+  for (let i = m.activeList.length - 1; i >= 0 && zapped.length < target; i--) {
+    const sp = m.sps.get(m.activeList[i]!);
+    if (!sp || sp.rootCount) continue;
+    kvmMmuPrepareZapPage(m, sp, 'recycled: too many shadow pages');
+    m.stats.mmu_recycled++;
+    zapped.push(sp.id);
+    i = Math.min(i, m.activeList.length);
+  }
+  m.emit({ kind: 'kvm_mmu_zap_oldest_mmu_pages', zapped });
+  kvmMmuCommitZapPage(m);
+}

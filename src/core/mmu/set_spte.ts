@@ -1,0 +1,156 @@
+/**
+ * Leaf spte construction: mmu_set_spte() -> set_spte() -> make_spte()
+ * (mmu.c / spte.c, 5.15), including the dirty-bit trick, unsync on write and
+ * the write-protection of shadowed page tables.
+ */
+import { hex, hex64 } from '../bits.ts';
+import type { Machine, ShadowPage } from '../machine.ts';
+import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK } from './constants.ts';
+import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
+import { spteRef } from '../machine.ts';
+import { eq64 } from '../bits.ts';
+import {
+  getSpte,
+  isLargePte,
+  isMmioSpte,
+  isShadowPresent,
+  isWritableSpte,
+  makeLeafBits,
+  makeMmioSpte,
+  setSpte,
+  SPTE_HOST_WRITEABLE,
+  SPTE_MMU_PRESENT_MASK,
+  SPTE_MMU_WRITEABLE,
+  sptePfn,
+} from './spte.ts';
+
+export type PfResult = 'RET_PF_FIXED' | 'RET_PF_SPURIOUS' | 'RET_PF_EMULATE' | 'RET_PF_RETRY';
+
+export interface SetSpteResult {
+  readonly ret: PfResult;
+  readonly writeProtectedPt: boolean;
+}
+
+/**
+ * make_spte(): returns the new spte and whether W had to be removed because
+ * the gfn is a shadowed page table (SET_SPTE_WRITE_PROTECTED_PT).
+ */
+function makeSpte(
+  m: Machine,
+  pteAccess: number,
+  level: number,
+  gfn: number,
+  pfn: number,
+  oldLo: number,
+  speculative: boolean,
+  canUnsync: boolean,
+  hostWritable: boolean,
+): { lo: number; hi: number; wrprot: boolean } {
+  let low = SPTE_MMU_PRESENT_MASK | PT_PRESENT_MASK;
+  if (!speculative) low |= PT_ACCESSED_MASK;
+  if (pteAccess & ACC_USER_MASK) low |= PT_USER_MASK;
+  if (level > PG_LEVEL_4K) low |= PT_PAGE_SIZE_MASK;
+  let access = pteAccess;
+  if (hostWritable) low |= SPTE_HOST_WRITEABLE;
+  else access &= ~ACC_WRITE_MASK;
+  let wrprot = false;
+  let skipDirty = false;
+  if (access & ACC_WRITE_MASK) {
+    low |= PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE;
+    // Optimization: for pte sync, if the spte was writable the hash lookup is
+    // unnecessary; write protection is kvm_mmu_get_page's / sync_roots' job.
+    if (!canUnsync && (oldLo & PT_WRITABLE_MASK)) skipDirty = true;
+    else if (!mmuTryToUnsyncPages(m, gfn, canUnsync)) {
+      wrprot = true;
+      access &= ~ACC_WRITE_MASK;
+      low &= ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE);
+    }
+  }
+  if (!skipDirty && access & ACC_WRITE_MASK) low |= PT_DIRTY_MASK;
+  const v = makeLeafBits(pfn, low, !(pteAccess & ACC_EXEC_MASK));
+  return { lo: v.lo, hi: v.hi, wrprot };
+}
+
+/**
+ * mmu_set_spte(): install a leaf. Replaces a child table or a different pfn
+ * first; installs an MMIO spte for a gfn without memslot; adds the rmap.
+ */
+export function mmuSetSpte(
+  m: Machine,
+  sp: ShadowPage,
+  index: number,
+  pteAccess: number,
+  writeFault: boolean,
+  level: number,
+  gfn: number,
+  speculative: boolean,
+): SetSpteResult {
+  const old = getSpte(sp.spt, index);
+  let wasRmapped = false;
+  const noslot = !m.host.gfnVisible(gfn);
+  const pfn = noslot ? 0 : m.host.gfnToPfn(gfn);
+  if (isShadowPresent(old)) {
+    if (level > PG_LEVEL_4K && !isLargePte(old)) {
+      // A large mapping replaces a page-table pointer: unlink the now unreachable child.
+      dropParentPte(m, childOf(m, old), spteRef(sp.id, index));
+      kvmFlushRemoteTlbs(m);
+    } else if (pfn !== sptePfn(old) || noslot) {
+      dropSpte(m, sp, index);
+      kvmFlushRemoteTlbs(m);
+    } else wasRmapped = true;
+  }
+  if (noslot) {
+    // set_mmio_spte() / mark_mmio_spte(): later accesses fault with RSVD and are emulated.
+    const v = makeMmioSpte(gfn, pteAccess);
+    setSpte(sp.spt, index, v);
+    m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
+    return { ret: 'RET_PF_EMULATE', writeProtectedPt: false };
+  }
+  const made = makeSpte(m, pteAccess, level, gfn, pfn, old.lo, speculative, true, true);
+  const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
+  let ret: PfResult = 'RET_PF_FIXED';
+  if (made.wrprot) {
+    if (writeFault) ret = 'RET_PF_EMULATE';
+    m.mmu.requests.add('KVM_REQ_TLB_FLUSH_CURRENT');
+  }
+  const spurious = eq64(old, next);
+  if (!spurious) {
+    if (isShadowPresent(old) && isWritableSpte(old) && !isWritableSpte(next)) kvmFlushRemoteTlbs(m);
+    setSpte(sp.spt, index, next);
+  }
+  m.emit({
+    kind: 'kvm_mmu_set_spte',
+    sp: sp.id,
+    index,
+    level,
+    gfn: hex(gfn),
+    spte: hex64(next),
+    old: hex64(old),
+    speculative,
+    writeProtectedPt: made.wrprot,
+  });
+  if (spurious && ret === 'RET_PF_FIXED') return { ret: 'RET_PF_SPURIOUS', writeProtectedPt: false };
+  if (!wasRmapped) {
+    addLeafStats(m, level);
+    rmapAdd(m, sp, index, gfn);
+  }
+  return { ret, writeProtectedPt: made.wrprot };
+}
+
+/**
+ * set_spte() as FNAME(sync_page) calls it: recompute a 4 KiB leaf keeping its
+ * pfn, speculative, can_unsync = false. Returns whether a remote flush is needed.
+ */
+export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number): boolean {
+  const old = getSpte(sp.spt, index);
+  const hostWritable = (old.lo & SPTE_HOST_WRITEABLE) !== 0;
+  const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfn(old), old.lo, true, false, hostWritable);
+  const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
+  if (eq64(old, next)) return false;
+  setSpte(sp.spt, index, next);
+  m.emit({ kind: 'kvm_mmu_set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), speculative: true, writeProtectedPt: made.wrprot });
+  // mmu_spte_update(): a flush is needed when a writable spte loses W.
+  return isWritableSpte(old) && !isWritableSpte(next);
+}
+
+export { isMmioSpte };

@@ -1,0 +1,73 @@
+/**
+ * SPTE bit layout for shadow paging (non-EPT) in 5.15 (spte.h):
+ * P 0, W 1, U 2, A 5, D 6, PS 7, host-writable 9, mmu-writable 10,
+ * SPTE_MMU_PRESENT 11, pfn 12..51, NX 63. Every shadow table is PAE format:
+ * 512 entries of 8 bytes, kept as 1024 little-endian words.
+ */
+import { frameOf64, type U64 } from '../bits.ts';
+import { PT_ACCESSED_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
+
+export const SPTE_HOST_WRITEABLE = 1 << 9;
+export const SPTE_MMU_WRITEABLE = 1 << 10;
+export const SPTE_MMU_PRESENT_MASK = 1 << 11;
+/**
+ * MMIO sptes: not MMU-present (no bit 11) but with a reserved physical-address
+ * bit set, so the CPU takes a RSVD #PF that KVM recognizes as MMIO
+ * (handle_mmio_page_fault). Simplified from 5.15's shadow_mmio_value: bit 51
+ * plus P, with the gfn and access kept in the usual places.
+ */
+export const SPTE_MMIO_HI = 1 << 19;
+
+export function spteLo(spt: Uint32Array, i: number): number {
+  return spt[2 * i] ?? 0;
+}
+export function spteHi(spt: Uint32Array, i: number): number {
+  return spt[2 * i + 1] ?? 0;
+}
+export function getSpte(spt: Uint32Array, i: number): U64 {
+  return { lo: spt[2 * i] ?? 0, hi: spt[2 * i + 1] ?? 0 };
+}
+export function setSpte(spt: Uint32Array, i: number, v: U64): void {
+  spt[2 * i] = v.lo >>> 0;
+  spt[2 * i + 1] = v.hi >>> 0;
+}
+
+export const isShadowPresent = (v: U64): boolean => (v.lo & SPTE_MMU_PRESENT_MASK) !== 0;
+export const isLargePte = (v: U64): boolean => (v.lo & PT_PAGE_SIZE_MASK) !== 0;
+export const isLastSpte = (v: U64, level: number): boolean => level === 1 || isLargePte(v);
+export const isWritableSpte = (v: U64): boolean => (v.lo & PT_WRITABLE_MASK) !== 0;
+export const isMmioSpte = (v: U64): boolean => (v.hi & SPTE_MMIO_HI) !== 0 && !isShadowPresent(v);
+export const sptePfn = (v: U64): number => frameOf64(v.lo, v.hi & ~SPTE_MMIO_HI & 0xfffff);
+export const isZero = (v: U64): boolean => v.lo === 0 && v.hi === 0;
+
+function compose(pfn: number, low: number, high: number): U64 {
+  return { lo: (((pfn % 0x100000) * 4096) | low) >>> 0, hi: (Math.floor(pfn / 0x100000) | high) >>> 0 };
+}
+
+/** make_nonleaf_spte(): upper-level sptes are fully permissive; permissions live in the leaves. */
+export function makeNonleafSpte(childPfn: number): U64 {
+  return compose(childPfn, PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK | PT_ACCESSED_MASK | SPTE_MMU_PRESENT_MASK, 0);
+}
+
+export function makeLeafBits(pfn: number, low: number, nx: boolean): U64 {
+  return compose(pfn, low, nx ? PT64_NX_MASK_HI : 0);
+}
+
+export function makeMmioSpte(gfn: number, access: number): U64 {
+  return compose(gfn, PT_PRESENT_MASK | (access & (PT_WRITABLE_MASK | PT_USER_MASK)), SPTE_MMIO_HI);
+}
+
+/** Decoded spte flags for display. */
+export function decodeSpte(v: U64): string {
+  if (isZero(v)) return 'none';
+  if (isMmioSpte(v)) return 'mmio';
+  const f: string[] = [];
+  if (v.lo & PT_PRESENT_MASK) f.push('P');
+  if (v.lo & PT_WRITABLE_MASK) f.push('W');
+  if (v.lo & PT_USER_MASK) f.push('U');
+  if (v.lo & PT_ACCESSED_MASK) f.push('A');
+  if (v.lo & (1 << 6)) f.push('D');
+  if (v.lo & PT_PAGE_SIZE_MASK) f.push('PS');
+  if (v.hi & PT64_NX_MASK_HI) f.push('NX');
+  return f.join(' ');
+}

@@ -1,0 +1,182 @@
+/**
+ * Re-synchronizing unsync shadow pages with the guest's tables:
+ * kvm_sync_page / FNAME(sync_page), mmu_sync_children, kvm_mmu_sync_roots,
+ * FNAME(invlpg) and FNAME(prefetch_gpte) (mmu.c, paging_tmpl.h, 5.15).
+ */
+import type { U64 } from '../bits.ts';
+import { guestEntrySize, guestRootLevel } from '../guest/cpu.ts';
+import { computeRsvdCheck, gpteAccess, gpteToGfn, isRsvdBitsSet, protectCleanGpte } from '../guest/walk.ts';
+import { getSp, type Machine, type ShadowPage, spteRef } from '../machine.ts';
+import { PG_LEVEL_4K, PT_ACCESSED_MASK, PT_PRESENT_MASK } from './constants.ts';
+import { ShadowWalk } from './iterator.ts';
+import {
+  dropSpte,
+  forEachUnsyncLeaf,
+  kvmFlushRemoteTlbs,
+  kvmMmuCommitZapPage,
+  kvmMmuPageGetGfn,
+  kvmMmuPrepareZapPage,
+  kvmMmuSlotGfnWriteProtect,
+  kvmUnlinkUnsyncPage,
+  mmuPagesClearParents,
+  mmuPageZapPte,
+  mmuUnsyncWalk,
+  refJson,
+  setKvmSyncPage,
+} from './pages.ts';
+import { baseRole } from './rules.ts';
+import { roleWord } from './role.ts';
+import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
+import { getSpte, isMmioSpte, isShadowPresent, isZero, makeMmioSpte, setSpte, sptePfn } from './spte.ts';
+
+/** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
+export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
+  const size = guestEntrySize(m.cpu);
+  return sp.gfn * 4096 + (size === 4 ? sp.role.quadrant * 512 * 4 : 0);
+}
+
+/**
+ * FNAME(prefetch_invalid_gpte): a gpte that is reserved, not present or not
+ * accessed is not prefetched; its spte is dropped.
+ */
+function prefetchInvalidGpte(m: Machine, sp: ShadowPage, index: number, gpte: U64): boolean {
+  const rc = computeRsvdCheck(m.cpu);
+  if (isRsvdBitsSet(rc, gpte, PG_LEVEL_4K) || !(gpte.lo & PT_PRESENT_MASK) || !(gpte.lo & PT_ACCESSED_MASK)) {
+    dropSpte(m, sp, index);
+    return true;
+  }
+  return false;
+}
+
+/** FNAME(prefetch_gpte): install a speculative leaf from a guest PTE (no A bit). */
+export function prefetchGpte(m: Machine, sp: ShadowPage, index: number, gpte: U64): boolean {
+  if (prefetchInvalidGpte(m, sp, index, gpte)) return false;
+  const size = guestEntrySize(m.cpu);
+  const gfn = gpteToGfn(gpte, size);
+  let access = sp.role.access & gpteAccess(gpte, size);
+  access = protectCleanGpte(access, gpte);
+  // pte_prefetch_gfn_to_pfn(): no memslot means an error pfn, nothing installed.
+  if (!m.host.gfnVisible(gfn)) return false;
+  mmuSetSpte(m, sp, index, access, false, PG_LEVEL_4K, gfn, true);
+  return true;
+}
+
+/**
+ * FNAME(sync_page) (5.15): re-read every guest PTE behind a present spte.
+ * Returns the number of present entries; 0 tells kvm_sync_page to zap.
+ */
+function syncPage(m: Machine, sp: ShadowPage): number {
+  // Ignore level/access/quadrant: they are not part of the MMU's own role.
+  const ign = roleWord({ level: 0xf, access: 7, quadrant: 3, gpteIs8Bytes: false, direct: false, invalid: false, eferNx: false, cr0Wp: false, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 });
+  const mmuWord = roleWord(baseRole(m.rules, m.cpu));
+  if (sp.role.direct || ((sp.roleWord ^ mmuWord) & ~ign) !== 0 || guestRootLevel(m.cpu) === 0) {
+    m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
+    return 0;
+  }
+  const size = guestEntrySize(m.cpu);
+  const first = getLevel1SpGpa(m, sp);
+  let nrPresent = 0;
+  let flush = false;
+  for (let i = 0; i < 512; i++) {
+    const cur = getSpte(sp.spt, i);
+    if (isZero(cur)) continue;
+    const gpte = m.mem.readEntry(first + i * size, size);
+    if (prefetchInvalidGpte(m, sp, i, gpte)) {
+      flush = true;
+      continue;
+    }
+    const gfn = gpteToGfn(gpte, size);
+    let access = sp.role.access & gpteAccess(gpte, size);
+    access = protectCleanGpte(access, gpte);
+    if (isMmioSpte(cur)) {
+      // sync_mmio_spte()
+      if (gfn !== sptePfn(cur)) setSpte(sp.spt, i, { lo: 0, hi: 0 });
+      else {
+        nrPresent++;
+        setSpte(sp.spt, i, makeMmioSpte(gfn, access));
+      }
+      continue;
+    }
+    if (gfn !== kvmMmuPageGetGfn(sp, i)) {
+      dropSpte(m, sp, i);
+      flush = true;
+      continue;
+    }
+    nrPresent++;
+    if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
+  }
+  if (flush) kvmFlushRemoteTlbs(m);
+  m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: nrPresent === 0 });
+  return nrPresent;
+}
+
+/** kvm_sync_page(): sync, or zap when nothing is left (or the role no longer fits). */
+export function kvmSyncPage(m: Machine, sp: ShadowPage): boolean {
+  if (syncPage(m, sp) === 0) {
+    kvmMmuPrepareZapPage(m, sp, 'FNAME(sync_page) found no present entry');
+    return false;
+  }
+  return true;
+}
+setKvmSyncPage(kvmSyncPage);
+
+/**
+ * mmu_sync_children(): in batches, write-protect every unsync descendant's gfn
+ * again, then unlink (mark synced) and sync each one.
+ */
+export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
+  m.emit({ kind: 'mmu_sync_children', sp: parent.id });
+  for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
+    let isProtected = false;
+    forEachUnsyncLeaf(pvec, (sp) => {
+      if (kvmMmuSlotGfnWriteProtect(m, sp.gfn)) isProtected = true;
+    });
+    if (isProtected) kvmFlushRemoteTlbs(m);
+    forEachUnsyncLeaf(pvec, (sp, path) => {
+      kvmUnlinkUnsyncPage(m, sp);
+      kvmSyncPage(m, sp);
+      mmuPagesClearParents(path);
+    });
+  }
+  kvmMmuCommitZapPage(m);
+}
+
+/** kvm_mmu_sync_roots(): sync the unsync descendants of the current root(s). */
+export function kvmMmuSyncRoots(m: Machine): void {
+  if (!m.cpu.cr0.pg || m.mmu.root === null) return;
+  m.emit({ kind: 'kvm_mmu_sync_roots' });
+  if (m.mmu.root !== 'pae') {
+    const sp = getSp(m, m.mmu.root);
+    if (!sp.unsync && !sp.unsyncChildren) return;
+    mmuSyncChildren(m, sp);
+    return;
+  }
+  for (const id of m.mmu.paeRoot) if (id !== null) mmuSyncChildren(m, getSp(m, id));
+}
+
+/**
+ * FNAME(invlpg)(vcpu, gva, root): walk the shadow path of gva; at a leaf of an
+ * unsync page, zap the spte and re-read the guest PTE (FNAME(update_pte)).
+ * Stops where the path has no unsync children.
+ */
+export function invlpgRoot(m: Machine, gva: number, root: number | 'pae'): void {
+  let resynced: { sp: number; index: number } | null = null;
+  const it = new ShadowWalk(m, gva, root);
+  for (; it.okay(); it.next()) {
+    const sp = it.sp!;
+    const old = it.spte();
+    if (it.level === 1 || (isShadowPresent(old) && it.level > 1 && (old.lo & 0x80) !== 0)) {
+      if (!sp.unsync) break;
+      const size = guestEntrySize(m.cpu);
+      const pteGpa = getLevel1SpGpa(m, sp) + it.index * size;
+      mmuPageZapPte(m, sp, it.index);
+      if (isShadowPresent(old)) kvmFlushRemoteTlbs(m);
+      const gpte = m.mem.readEntry(pteGpa, size);
+      prefetchGpte(m, sp, it.index, gpte);
+      resynced = refJson(spteRef(sp.id, it.index));
+    }
+    if (!isShadowPresent(it.spte()) || !sp.unsyncChildren) break;
+  }
+  m.emit({ kind: 'invlpg', root: root === 'pae' ? null : root, resynced });
+}
+

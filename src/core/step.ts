@@ -1,0 +1,319 @@
+/**
+ * The step engine: one guest operation in, the next machine state and the
+ * ordered events out. Accesses first go through a model of the CPU walking
+ * the *shadow* tables (an access they allow is a hit: no exit, even if the
+ * guest's own PTE has since changed); anything else is a #PF exit into
+ * kvm_mmu_page_fault. Every step ends with the next VM entry
+ * (vcpu_enter_guest: pending requests, then kvm_mmu_reload).
+ */
+import { hex, hex64, type U64 } from './bits.ts';
+import { getPcid, guestEntrySize, isLongMode, isPaePaging } from './guest/cpu.ts';
+import { type WalkAccess } from './guest/walk.ts';
+import type { KvmRequest, Machine } from './machine.ts';
+import {
+  KVM_MMU_NUM_PREV_ROOTS,
+  PFERR_FETCH_MASK,
+  PFERR_PRESENT_MASK,
+  PFERR_RSVD_MASK,
+  PFERR_USER_MASK,
+  PFERR_WRITE_MASK,
+  PT_ACCESSED_MASK,
+  PT_DIRTY_MASK,
+  PT_PRESENT_MASK,
+  PT_USER_MASK,
+  PT_WRITABLE_MASK,
+  PT64_NX_MASK_HI,
+} from './mmu/constants.ts';
+import { kvmMmuPageFault } from './mmu/fault.ts';
+import { ShadowWalk } from './mmu/iterator.ts';
+import { kvmMmuPteWrite } from './mmu/pte_write.ts';
+import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
+import { getSpte, isLastSpte, isMmioSpte, setSpte, sptePfn } from './mmu/spte.ts';
+import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
+import type { Step } from './scenario.ts';
+import type { TraceEvent } from './trace.ts';
+
+export type Outcome = 'hit' | 'shadow-fault' | 'guest-fault' | 'emulated' | 'done';
+
+export interface StepResult {
+  readonly index: number;
+  readonly outcome: Outcome;
+  /** Exception injected into the guest: #PF (14) with its error code, or #GP (13). */
+  readonly vector?: 13 | 14;
+  readonly errorCode?: number;
+  /** For accesses that completed: the guest-physical address and the value read or written. */
+  readonly gpa?: string;
+  readonly value?: string;
+  readonly events: readonly TraceEvent[];
+}
+
+export function makeRequest(m: Machine, req: KvmRequest): void {
+  m.mmu.requests.add(req);
+  m.emit({ kind: 'kvm_make_request', req });
+}
+
+/** vcpu_enter_guest(): service requests, then kvm_mmu_reload() (kvm_mmu_load if no root). */
+export function vcpuEnterGuest(m: Machine): void {
+  const req = m.mmu.requests;
+  if (req.has('KVM_REQ_MMU_RELOAD')) kvmMmuUnload(m);
+  if (req.has('KVM_REQ_MMU_SYNC')) kvmMmuSyncRoots(m);
+  req.clear();
+  if (m.mmu.root === null && !kvmMmuLoad(m)) {
+    m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
+  }
+}
+
+interface HwResult {
+  readonly hit: boolean;
+  readonly errorCode: number;
+  readonly gpa: number;
+}
+
+/**
+ * The CPU's walk of the shadow tables. Hardware runs with CR0.WP=1 and
+ * EFER.NX=1 under shadow paging (KVM's CR0.WP=0 trick and NX-less guests are
+ * handled in the sptes); SMEP/SMAP follow the guest's CR4 while it pages.
+ */
+function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', user: boolean, ac: boolean): HwResult {
+  const path: Array<{ sp: number | null; index: number; level: number; spte: string }> = [];
+  const write = op === 'write';
+  const fetch = op === 'fetch';
+  let ec = (write ? PFERR_WRITE_MASK : 0) | (user ? PFERR_USER_MASK : 0) | (fetch ? PFERR_FETCH_MASK : 0);
+  const it = new ShadowWalk(m, gva, m.mmu.root);
+  const finish = (hit: boolean, gpa: number, hpa?: number): HwResult => {
+    m.emit({
+      kind: 'sim_hardware_walk',
+      gva: hex(gva),
+      access: op,
+      user,
+      path,
+      result: hit ? 'hit' : 'fault',
+      ...(hit ? { hpa: hex(hpa ?? 0) } : { errorCode: ec }),
+    });
+    return { hit, errorCode: ec, gpa };
+  };
+  if (m.mmu.root === 'pae') {
+    const i = Math.floor(gva / 2 ** 30) & 3;
+    path.push({ sp: null, index: i, level: 3, spte: m.mmu.paeRoot[i] === null ? '0x0' : 'pae_root' });
+  }
+  for (; it.okay(); it.next()) {
+    const v = getSpte(it.sp!.spt, it.index);
+    path.push({ sp: it.sp!.id, index: it.index, level: it.level, spte: hex64(v) });
+    if (isMmioSpte(v)) {
+      ec |= PFERR_RSVD_MASK | PFERR_PRESENT_MASK;
+      return finish(false, 0);
+    }
+    if (!(v.lo & PT_PRESENT_MASK)) return finish(false, 0);
+    if (!isLastSpte(v, it.level)) continue;
+    const w = (v.lo & PT_WRITABLE_MASK) !== 0;
+    const u = (v.lo & PT_USER_MASK) !== 0;
+    const nx = (v.hi & PT64_NX_MASK_HI) !== 0;
+    const paging = m.cpu.cr0.pg;
+    const smep = paging && m.cpu.cr4.smep;
+    const smap = paging && m.cpu.cr4.smap;
+    const fault =
+      (user && !u) ||
+      (write && !w) ||
+      (fetch && nx) ||
+      (fetch && !user && u && smep) ||
+      (!fetch && !user && u && smap && !ac);
+    if (fault) {
+      ec |= PFERR_PRESENT_MASK;
+      return finish(false, 0);
+    }
+    // The CPU sets A (and D on a write) in the leaf it used.
+    const lo = (v.lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
+    if (lo !== v.lo) setSpte(it.sp!.spt, it.index, { lo, hi: v.hi });
+    const span = 2 ** (12 + 9 * (it.level - 1));
+    const offset = gva % span;
+    const hpa = sptePfn(v) * 4096 + offset;
+    const gfn = m.host.pfnToGfn(sptePfn(v)) ?? 0;
+    return finish(true, gfn * 4096 + (offset % 4096), hpa);
+  }
+  return finish(false, 0);
+}
+
+/** What the guest reads or writes once the access goes through. */
+function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, gpa: number, emulated: boolean, mmio: boolean): string {
+  const width = step.op === 'write' ? step.width : guestEntrySize(m.cpu);
+  let value: U64;
+  if (step.op === 'write') {
+    value = step.value ?? (mmio ? { lo: 0, hi: 0 } : m.mem.read(gpa, width));
+    if (!mmio) m.mem.write(gpa, width, value);
+  } else value = mmio ? { lo: 0xffffffff, hi: width === 8 ? 0xffffffff : 0 } : m.mem.read(gpa, width);
+  m.emit({ kind: 'sim_guest_access', op: step.op, gva: hex(step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
+  return hex64(value);
+}
+
+/** A guest read, write or instruction fetch. */
+function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, events: TraceEvent[]): StepResult {
+  const ac = step.ac ?? false;
+  const access: WalkAccess = { write: step.op === 'write', user: step.user, fetch: step.op === 'fetch', ac };
+  let exits = 0;
+  for (;;) {
+    const hw = hardwareWalk(m, step.gva, step.op, step.user, ac);
+    if (hw.hit) {
+      if (exits === 0) m.vcpuStats.hits++;
+      const value = performAccess(m, step, hw.gpa, false, false);
+      return { index, outcome: exits === 0 ? 'hit' : 'shadow-fault', gpa: hex(hw.gpa), value, events };
+    }
+    if (exits === 3) {
+      m.emit({ kind: 'sim_note', text: 'the same access faulted 3 times without progress: the guest would loop here' });
+      return { index, outcome: 'shadow-fault', events };
+    }
+    exits++;
+    m.vcpuStats.pf_exits++;
+    m.emit({ kind: 'kvm_page_fault', gva: hex(step.gva), errorCode: hw.errorCode });
+    const r = kvmMmuPageFault(m, step.gva, hw.errorCode, access);
+    m.emit({ kind: 'kvm_mmu_page_fault', result: r.result });
+    if (r.injected !== undefined) {
+      vcpuEnterGuest(m);
+      return { index, outcome: 'guest-fault', vector: 14, errorCode: r.injected, events };
+    }
+    if (r.emulate) {
+      // x86_emulate_instruction(): the write is modelled as a `mov`, a
+      // page-table-writing instruction, so retry_instruction() never
+      // unprotects instead. The emulator's own gva->gpa walk finds the A/D
+      // bits the fault's walk already set, so it is not repeated.
+      m.emit({ kind: 'x86_emulate_instruction', gva: hex(step.gva), reason: r.emulate.reason });
+      m.vcpuStats.emulated++;
+      const mmio = r.emulate.reason === 'mmio';
+      const value = performAccess(m, step, r.emulate.gpa, true, mmio);
+      // emulator_write_phys(): write guest memory, then the page-track notifier.
+      if (step.op === 'write' && !mmio) kvmMmuPteWrite(m, r.emulate.gpa, step.width);
+      vcpuEnterGuest(m);
+      return { index, outcome: 'emulated', gpa: hex(r.emulate.gpa), value, events };
+    }
+    vcpuEnterGuest(m);
+  }
+}
+
+function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[]): StepResult {
+  m.emit({ kind: 'kvm_inject_gp', reason });
+  vcpuEnterGuest(m);
+  return { index, outcome: 'guest-fault', vector: 13, errorCode: 0, events };
+}
+
+/** kvm_invalidate_pcid() (5.15): sync + flush the active PCID, free prev roots of that PCID. */
+function kvmInvalidatePcid(m: Machine, pcid: number): void {
+  m.emit({ kind: 'kvm_invalidate_pcid', pcid });
+  if (getPcid(m.cpu, m.cpu.cr3) === pcid) {
+    makeRequest(m, 'KVM_REQ_MMU_SYNC');
+    makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
+  }
+  const prev: number[] = [];
+  for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
+    const p = m.mmu.prevRoots[i];
+    if (p && getPcid(m.cpu, p.pgd) === pcid) prev.push(i);
+  }
+  kvmMmuFreeRoots(m, false, prev);
+}
+
+/** kvm_set_cr3() (x86.c, 5.15). */
+function setCr3(m: Machine, index: number, value: number, noflush: boolean, events: TraceEvent[]): StepResult {
+  m.emit({ kind: 'kvm_set_cr3', old: hex(m.cpu.cr3), new: hex(value) });
+  const skipTlbFlush = m.cpu.cr4.pcide && noflush;
+  const pcid = getPcid(m.cpu, value);
+  if (!(value === m.cpu.cr3 && !isPaePaging(m.cpu))) {
+    if (value >= 2 ** m.cpu.maxPhyAddr) return injectGp(m, index, 'CR3 above MAXPHYADDR', events);
+    if (isPaePaging(m.cpu) && !loadPdptrs(m, value)) return injectGp(m, index, 'a present PDPTE has reserved bits set', events);
+    if (value !== m.cpu.cr3) kvmMmuNewPgd(m, value);
+    m.cpu.cr3 = value;
+  }
+  if (!skipTlbFlush) kvmInvalidatePcid(m, pcid);
+  vcpuEnterGuest(m);
+  return { index, outcome: 'done', events };
+}
+
+/** kvm_mmu_invlpg() -> kvm_mmu_invalidate_gva(): current root and every valid prev root. */
+function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): StepResult {
+  m.emit({ kind: 'kvm_mmu_invlpg', gva: hex(gva) });
+  m.vcpuStats.invlpg++;
+  const canonical = !isLongMode(m.cpu) || gva < 2 ** 47 || gva >= 2 ** 48 - 2 ** 47;
+  // nonpaging_init_context() has no invlpg hook: with paging off only the TLB is flushed.
+  if (m.cpu.cr0.pg && canonical && m.mmu.root !== null) {
+    invlpgRoot(m, gva, m.mmu.root);
+    for (const p of m.mmu.prevRoots) if (p.root !== null) invlpgRoot(m, gva, p.root);
+  }
+  vcpuEnterGuest(m);
+  return { index, outcome: 'done', events };
+}
+
+function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' | 'cr4' | 'efer' }>, events: TraceEvent[]): StepResult {
+  const c = m.cpu;
+  const changed: string[] = [];
+  if (step.op === 'cr0') {
+    const pg = step.pg ?? c.cr0.pg;
+    const wp = step.wp ?? c.cr0.wp;
+    if (pg && !c.cr0.pg && c.efer.lme && !c.cr4.pae) return injectGp(m, index, 'CR0.PG with EFER.LME needs CR4.PAE', events);
+    if (!pg && c.cr4.pcide) return injectGp(m, index, 'CR0.PG cleared while CR4.PCIDE is set', events);
+    if (pg !== c.cr0.pg) changed.push('PG');
+    if (wp !== c.cr0.wp) changed.push('WP');
+    m.emit({ kind: 'kvm_set_cr0', changed });
+    if (!c.efer.lme && pg && c.cr4.pae && pg !== c.cr0.pg) {
+      const saved = c.cr0.pg;
+      c.cr0.pg = true;
+      const ok = loadPdptrs(m, c.cr3);
+      c.cr0.pg = saved;
+      if (!ok) return injectGp(m, index, 'a present PDPTE has reserved bits set', events);
+    }
+    c.cr0 = { pg, wp };
+    if (changed.length) kvmMmuResetContext(m, `CR0.${changed.join('/')} changed`);
+  } else if (step.op === 'cr4') {
+    const next = {
+      pse: step.pse ?? c.cr4.pse,
+      pae: step.pae ?? c.cr4.pae,
+      smep: step.smep ?? c.cr4.smep,
+      smap: step.smap ?? c.cr4.smap,
+      pcide: step.pcide ?? c.cr4.pcide,
+    };
+    for (const k of ['pse', 'pae', 'smep', 'smap', 'pcide'] as const) if (next[k] !== c.cr4[k]) changed.push(k.toUpperCase());
+    if (isLongMode(c) && !next.pae) return injectGp(m, index, 'CR4.PAE cleared in long mode', events);
+    if (next.pcide && !c.cr4.pcide && (c.cr3 % 4096 !== 0 || !isLongMode(c))) return injectGp(m, index, 'CR4.PCIDE needs long mode and CR3[11:0] = 0', events);
+    m.emit({ kind: 'kvm_set_cr4', changed });
+    const old = c.cr4;
+    c.cr4 = next;
+    if (!isLongMode(c) && c.cr0.pg && next.pae && (next.pse !== old.pse || next.pae !== old.pae || next.smep !== old.smep)) {
+      if (!loadPdptrs(m, c.cr3)) {
+        c.cr4 = old;
+        return injectGp(m, index, 'a present PDPTE has reserved bits set', events);
+      }
+    }
+    const roleBits = changed.filter((k) => k !== 'PCIDE');
+    if (roleBits.length || (old.pcide && !next.pcide)) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
+  } else {
+    const nx = step.nx ?? c.efer.nx;
+    const lme = step.lme ?? c.efer.lme;
+    if (lme !== c.efer.lme && c.cr0.pg) return injectGp(m, index, 'EFER.LME changed while paging', events);
+    if (nx !== c.efer.nx) changed.push('NX');
+    if (lme !== c.efer.lme) changed.push('LME');
+    m.emit({ kind: 'kvm_set_efer', changed });
+    c.efer = { nx, lme };
+    if (nx !== c.efer.nx || changed.includes('NX')) kvmMmuResetContext(m, 'EFER.NX changed');
+  }
+  vcpuEnterGuest(m);
+  return { index, outcome: 'done', events };
+}
+
+/** Run one step on `m` (mutated in place). */
+export function applyStep(m: Machine, index: number, step: Step): StepResult {
+  const events: TraceEvent[] = [];
+  m.emit = (e) => {
+    events.push(e);
+  };
+  m.stepIndex = index;
+  switch (step.op) {
+    case 'read':
+    case 'write':
+    case 'fetch':
+      return guestAccess(m, index, step, events);
+    case 'cr3':
+      return setCr3(m, index, step.value, step.noflush ?? false, events);
+    case 'invlpg':
+      return invlpg(m, index, step.gva, events);
+    case 'cr0':
+    case 'cr4':
+    case 'efer':
+      return controlStep(m, index, step, events);
+  }
+}

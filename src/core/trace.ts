@@ -1,0 +1,153 @@
+/**
+ * Trace events: the only contract between the core and its renderers.
+ *
+ * Each step yields an ordered list of events named after the kernel function
+ * or tracepoint they mirror (grep the kernel for `kind`); simulator-only events
+ * start with `sim_`. Addresses and entry values are hex strings, shadow pages
+ * are referred to by their stable `id`, so a step renders without consulting
+ * its neighbours.
+ */
+import type { RoleJson } from './mmu/role.ts';
+
+/** A shadow page id plus the index of one of its 512 sptes. */
+export interface SpteRefJson {
+  readonly sp: number;
+  readonly index: number;
+}
+
+export type RootSlot = 'current' | `prev${0 | 1 | 2}` | `pae${0 | 1 | 2 | 3}`;
+
+export type TraceEvent =
+  // --- the hardware side -------------------------------------------------
+  /** The CPU walked the shadow tables for a guest access (no KVM involved). */
+  | {
+      readonly kind: 'sim_hardware_walk';
+      readonly gva: string;
+      readonly access: 'read' | 'write' | 'fetch';
+      readonly user: boolean;
+      readonly path: ReadonlyArray<{ readonly sp: number | null; readonly index: number; readonly level: number; readonly spte: string }>;
+      readonly result: 'hit' | 'fault';
+      readonly errorCode?: number;
+      readonly hpa?: string;
+    }
+  /** The guest's access really happened (after a hit, a fixed fault or emulation). */
+  | {
+      readonly kind: 'sim_guest_access';
+      readonly op: 'read' | 'write' | 'fetch';
+      readonly gva: string;
+      readonly gpa: string;
+      readonly width: number;
+      readonly value: string;
+      readonly emulated: boolean;
+    }
+  /** VM exit on #PF (x86.c trace kvm_page_fault). */
+  | { readonly kind: 'kvm_page_fault'; readonly gva: string; readonly errorCode: number }
+  | { readonly kind: 'kvm_mmu_page_fault'; readonly result: 'RET_PF_FIXED' | 'RET_PF_SPURIOUS' | 'RET_PF_EMULATE' | 'RET_PF_RETRY' }
+  | { readonly kind: 'handle_mmio_page_fault'; readonly gva: string; readonly gfn: string }
+  // --- the guest walk (paging_tmpl.h) ---------------------------------------
+  | { readonly kind: 'kvm_mmu_pagetable_walk'; readonly addr: string; readonly pferr: number }
+  | {
+      readonly kind: 'kvm_mmu_paging_element';
+      readonly level: number;
+      readonly pte: string;
+      /** gpa of the entry; null for a PAE PDPTE (a register, not memory, at walk time). */
+      readonly gpa: string | null;
+      readonly tableGfn: string | null;
+      readonly index: number;
+    }
+  | { readonly kind: 'kvm_mmu_set_accessed_bit'; readonly gpa: string; readonly level: number }
+  | { readonly kind: 'kvm_mmu_set_dirty_bit'; readonly gpa: string; readonly level: number }
+  | { readonly kind: 'kvm_mmu_walker_error'; readonly pferr: number; readonly reason: string }
+  | {
+      readonly kind: 'sim_walk_result';
+      readonly gfn: string;
+      readonly level: number;
+      readonly pteAccess: number;
+      readonly tableGfns: readonly string[];
+      readonly ptAccess: readonly number[];
+    }
+  | { readonly kind: 'kvm_inject_page_fault'; readonly gva: string; readonly errorCode: number }
+  | { readonly kind: 'kvm_inject_gp'; readonly reason: string }
+  // --- FNAME(page_fault) decisions -------------------------------------------
+  | { readonly kind: 'page_fault_handle_page_track'; readonly gfn: string }
+  | { readonly kind: 'is_self_change_mapping'; readonly selfChanged: boolean; readonly writeFaultToShadowPgtable: boolean }
+  | { readonly kind: 'sim_cr0_wp_adjust'; readonly before: number; readonly after: number }
+  | { readonly kind: 'kvm_mmu_spte_requested'; readonly gva: string; readonly level: number; readonly pfn: string }
+  // --- shadow pages --------------------------------------------------------
+  | {
+      readonly kind: 'compute_role';
+      /** The kernel function whose rule produced the role. */
+      readonly fn: 'kvm_mmu_child_role' | 'mmu_alloc_root' | 'kvm_mmu_get_page';
+      readonly rules: string;
+      readonly role: RoleJson;
+      readonly parent?: SpteRefJson;
+      readonly rootIndex?: number;
+      readonly gaddr?: string;
+      /** The quadrant formula with this step's numbers, e.g. "index 2 % 2 = 0". */
+      readonly quadrantFormula: string;
+    }
+  | {
+      readonly kind: 'kvm_mmu_get_page';
+      readonly sp: number;
+      readonly gfn: string;
+      readonly role: RoleJson;
+      readonly created: boolean;
+      readonly notation: string;
+    }
+  | { readonly kind: 'account_shadowed'; readonly sp: number; readonly gfn: string; readonly writeTracked: boolean }
+  | { readonly kind: 'unaccount_shadowed'; readonly sp: number; readonly gfn: string }
+  | { readonly kind: 'rmap_write_protect'; readonly gfn: string; readonly sptes: readonly SpteRefJson[] }
+  | { readonly kind: 'link_shadow_page'; readonly parent: SpteRefJson; readonly child: number; readonly spte: string }
+  | { readonly kind: 'mark_unsync'; readonly sp: number; readonly index: number }
+  | { readonly kind: 'kvm_mmu_unsync_page'; readonly sp: number; readonly notation: string }
+  | {
+      readonly kind: 'kvm_mmu_set_spte';
+      readonly sp: number;
+      readonly index: number;
+      readonly level: number;
+      readonly gfn: string;
+      readonly spte: string;
+      readonly old: string;
+      readonly speculative: boolean;
+      readonly writeProtectedPt: boolean;
+    }
+  | { readonly kind: 'mark_mmio_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
+  | { readonly kind: 'drop_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
+  | { readonly kind: 'drop_parent_pte'; readonly parent: SpteRefJson; readonly child: number }
+  | { readonly kind: 'kvm_mmu_prepare_zap_page'; readonly sp: number; readonly notation: string; readonly reason: string }
+  | { readonly kind: 'kvm_mmu_commit_zap_page'; readonly freed: readonly number[] }
+  | { readonly kind: 'kvm_mmu_sync_page'; readonly sp: number; readonly notation: string }
+  | { readonly kind: 'sync_page'; readonly sp: number; readonly nrPresent: number; readonly zap: boolean }
+  | { readonly kind: 'mmu_sync_children'; readonly sp: number }
+  | { readonly kind: 'pte_prefetch'; readonly sp: number; readonly indexes: readonly number[] }
+  | { readonly kind: 'kvm_mmu_zap_oldest_mmu_pages'; readonly zapped: readonly number[] }
+  // --- emulated writes ------------------------------------------------------
+  | { readonly kind: 'x86_emulate_instruction'; readonly gva: string; readonly reason: 'write-tracked' | 'write-protected-pt' | 'mmio' }
+  | { readonly kind: 'kvm_mmu_pte_write'; readonly gpa: string; readonly bytes: number; readonly gentry: string }
+  | { readonly kind: 'detect_write_misaligned'; readonly sp: number }
+  | { readonly kind: 'detect_write_flooding'; readonly sp: number; readonly count: number; readonly flooded: boolean }
+  | { readonly kind: 'get_written_sptes'; readonly sp: number; readonly indexes: readonly number[]; readonly formula: string }
+  // --- roots, CR3, flushes ------------------------------------------------------
+  | { readonly kind: 'kvm_mmu_load'; readonly directMap: boolean }
+  | { readonly kind: 'mmu_alloc_root'; readonly slot: RootSlot; readonly gfn: string; readonly sp: number; readonly quadrantArg: number }
+  | { readonly kind: 'sim_pae_root_invalid'; readonly index: number; readonly reason: string }
+  | { readonly kind: 'kvm_mmu_free_roots'; readonly which: readonly RootSlot[] }
+  | { readonly kind: 'mmu_free_root_page'; readonly slot: RootSlot; readonly sp: number; readonly rootCount: number }
+  | { readonly kind: 'kvm_mmu_sync_roots' }
+  | { readonly kind: 'kvm_set_cr3'; readonly old: string; readonly new: string }
+  | { readonly kind: 'load_pdptrs'; readonly pdptrs: readonly string[]; readonly changed: boolean }
+  | { readonly kind: 'kvm_mmu_new_pgd'; readonly pgd: string }
+  | { readonly kind: 'cached_root_available'; readonly hit: boolean; readonly prevIndex: number | null }
+  | { readonly kind: 'kvm_make_request'; readonly req: 'KVM_REQ_MMU_SYNC' | 'KVM_REQ_TLB_FLUSH_CURRENT' | 'KVM_REQ_MMU_RELOAD' | 'KVM_REQ_LOAD_MMU_PGD' }
+  | { readonly kind: 'kvm_mmu_invlpg'; readonly gva: string }
+  | { readonly kind: 'invlpg'; readonly root: number | null; readonly resynced: SpteRefJson | null }
+  | { readonly kind: 'kvm_mmu_reset_context'; readonly reason: string }
+  | { readonly kind: 'kvm_set_cr0' | 'kvm_set_cr4' | 'kvm_set_efer'; readonly changed: readonly string[] }
+  | { readonly kind: 'kvm_invalidate_pcid'; readonly pcid: number }
+  /** A simulator remark: something the kernel would do that has no tracepoint (or a livelock). */
+  | { readonly kind: 'sim_note'; readonly text: string };
+
+export type TraceEventKind = TraceEvent['kind'];
+
+/** Where an event stream goes; the core never buffers globally. */
+export type EventSink = (e: TraceEvent) => void;
