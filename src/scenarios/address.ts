@@ -42,7 +42,7 @@ export function physAddress(v: U64, bits: number, path: Path, why: string): numb
 }
 
 /** Rejects a CR3 value the given paging mode cannot hold. `what` prefixes the message. */
-export function checkCr3(cr3: number, mode: GuestMode, maxPhyAddr: number, path: Path, what = ''): void {
+export function checkCr3(cr3: number, mode: GuestMode, maxPhyAddr: number, path: Path, what = '', pcide = false): void {
   if (mode === 'off') return;
   const shown = `${what}${formatHex(cr3)}`;
   if (mode === 'x86-32' || mode === 'pae') {
@@ -55,7 +55,7 @@ export function checkCr3(cr3: number, mode: GuestMode, maxPhyAddr: number, path:
     if (low % 32 !== 0) {
       fail(path, `${shown} is not 32-byte aligned; in pae mode CR3 points at the 4-entry PDPT and must be a multiple of 0x20`);
     }
-  } else if ((low & ~0x18) !== 0) {
+  } else if (!pcide && (low & ~0x18) !== 0) {
     fail(
       path,
       `${shown} is not 4 KiB aligned; in a ${mode} guest the low 12 bits of CR3 may only carry PWT (bit 3, 0x8) and PCD (bit 4, 0x10)`,

@@ -218,10 +218,12 @@ export function buildMappings(raw: readonly RawMapping[], opts: MappingsOptions)
     let gpaBits = opts.maxPhyAddr;
     let why = `guest.maxPhyAddr is ${opts.maxPhyAddr}, so gpas must be below 2^${opts.maxPhyAddr}`;
     if (mode === 'x86-32') {
-      gpaBits = size === '4M' ? Math.min(opts.maxPhyAddr, 40) : 32;
+      // KVM models PSE-36 (pse36_gfn_delta: PDE bits 16:13 are gpa bits 35:32,
+      // bits 21:17 reserved), so a 4 MiB page reaches 2^36 at most.
+      gpaBits = size === '4M' ? Math.min(opts.maxPhyAddr, 36) : 32;
       why =
         size === '4M'
-          ? `an x86-32 4 MiB page can reach 2^${gpaBits} (PSE-36, limited by guest.maxPhyAddr)`
+          ? `an x86-32 4 MiB page can reach 2^${gpaBits} (PSE-36 as KVM models it, limited by guest.maxPhyAddr)`
           : 'an x86-32 4 KiB page maps a 32-bit gpa';
     }
     const gpa = physAddress(r.gpa, Math.min(gpaBits, MAX_PHYS_BITS), at('gpa'), why);
@@ -260,7 +262,7 @@ export function buildMappings(raw: readonly RawMapping[], opts: MappingsOptions)
         let value: U64;
         if (leafLevel > 1) low |= PTE.PS;
         if (mode === 'x86-32' && size === '4M') {
-          // PSE-36: gpa bits 39:32 live in PDE bits 20:13.
+          // PSE-36: gpa bits 35:32 live in PDE bits 16:13.
           value = { lo: ((gpa % TWO_POW_32) | (Math.floor(gpa / TWO_POW_32) << 13) | low) >>> 0, hi: 0 };
         } else {
           value = entryValue(gpa, low, nx);

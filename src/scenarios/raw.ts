@@ -123,7 +123,7 @@ const guest = strict('guest', {
   cr3: z.optional(u64('0x1000')),
   cr0: z.optional(strict('guest.cr0', { wp: z.optional(bool) })),
   cr4: z.optional(
-    strict('guest.cr4', { pse: z.optional(bool), smep: z.optional(bool), smap: z.optional(bool) }),
+    strict('guest.cr4', { pse: z.optional(bool), smep: z.optional(bool), smap: z.optional(bool), pcide: z.optional(bool) }),
   ),
   efer: z.optional(strict('guest.efer', { nx: z.optional(bool) })),
   maxPhyAddr: z.optional(intIn(32, 52)),
@@ -165,7 +165,7 @@ const step = z.discriminatedUnion(
       width: z.optional(oneOf([1, 2, 4, 8] as const)),
     }),
     strict('a fetch step', { op: z.literal('fetch'), ...ACCESS_KEYS }),
-    strict('a cr3 step', { op: z.literal('cr3'), value: u64('0x4000') }),
+    strict('a cr3 step', { op: z.literal('cr3'), value: u64('0x4000'), noflush: z.optional(bool) }),
     strict('an invlpg step', { op: z.literal('invlpg'), gva: u64('0xC0403000') }),
     strict('a cr0 step', { op: z.literal('cr0'), wp: z.optional(bool), pg: z.optional(bool) }),
     strict('a cr4 step', {
@@ -174,6 +174,7 @@ const step = z.discriminatedUnion(
       pae: z.optional(bool),
       smep: z.optional(bool),
       smap: z.optional(bool),
+      pcide: z.optional(bool),
     }),
     strict('an efer step', { op: z.literal('efer'), nx: z.optional(bool), lme: z.optional(bool) }),
   ],

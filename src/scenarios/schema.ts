@@ -138,6 +138,7 @@ interface ModeState {
   pg: boolean;
   pae: boolean;
   lme: boolean;
+  pcide: boolean;
   cr3: number;
 }
 
@@ -166,6 +167,8 @@ function normalize(raw: RawScenario, warnings: string[]): Scenario {
   const maxPhyAddr = g.maxPhyAddr ?? SCENARIO_DEFAULTS.maxPhyAddr;
   const pse = g.cr4?.pse ?? SCENARIO_DEFAULTS.cr4Pse;
   const eferNx = g.efer?.nx ?? SCENARIO_DEFAULTS.eferNx;
+  const pcide = g.cr4?.pcide ?? false;
+  if (pcide && mode !== 'x86-64') fail(['guest', 'cr4', 'pcide'], 'PCIDs exist only in long mode (mode "x86-64")');
 
   const memoryMiB = raw.host?.memoryMiB ?? DEFAULT_MEMORY_MIB;
   const ramEnd = memoryMiB * 0x10_0000;
@@ -181,7 +184,7 @@ function normalize(raw: RawScenario, warnings: string[]): Scenario {
   let cr3: number | undefined;
   if (g.cr3 !== undefined) {
     cr3 = physAddress(g.cr3, MAX_PHYS_BITS, ['guest', 'cr3'], 'physical addresses have at most 52 bits');
-    checkCr3(cr3, mode, maxPhyAddr, ['guest', 'cr3']);
+    checkCr3(cr3, mode, maxPhyAddr, ['guest', 'cr3'], '', pcide);
   }
 
   // Raw memory frames.
@@ -295,6 +298,7 @@ function normalize(raw: RawScenario, warnings: string[]): Scenario {
     pg: mode !== 'off',
     pae: mode === 'pae' || mode === 'x86-64',
     lme: mode === 'x86-64',
+    pcide,
     cr3,
   }, maxPhyAddr, warnings);
 
@@ -309,6 +313,7 @@ function normalize(raw: RawScenario, warnings: string[]): Scenario {
         pse,
         smep: g.cr4?.smep ?? SCENARIO_DEFAULTS.cr4Smep,
         smap: g.cr4?.smap ?? SCENARIO_DEFAULTS.cr4Smap,
+        ...(pcide ? { pcide } : {}),
       },
       efer: { nx: eferNx },
       maxPhyAddr,
@@ -335,7 +340,7 @@ function fitsWidth(v: U64, width: 1 | 2 | 4 | 8): boolean {
  */
 function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: number, warnings: string[]): Step[] {
   const gp = (i: number, field: string, why: string): void => {
-    warnings.push(`steps[${i}].${field}: ${why}; a real CPU raises #GP here (the scenario still applies the change)`);
+    warnings.push(`steps[${i}].${field}: ${why}; KVM injects #GP here and the change does not take effect`);
   };
   const out: Step[] = [];
   for (let i = 0; i < raw.length; i++) {
@@ -370,9 +375,12 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
       }
       case 'cr3': {
         const value = physAddress(s.value, MAX_PHYS_BITS, at('value'), 'physical addresses have at most 52 bits');
-        checkCr3(value, mode, maxPhyAddr, at('value'));
+        checkCr3(value, mode, maxPhyAddr, at('value'), '', state.pcide);
+        if (s.noflush !== undefined && !state.pcide) {
+          warnings.push(`steps[${i}].noflush: only meaningful with cr4.pcide = 1 (CR3 bit 63 is ignored otherwise)`);
+        }
         state.cr3 = value;
-        out.push({ op: 'cr3', value });
+        out.push({ op: 'cr3', value, ...(s.noflush !== undefined ? { noflush: s.noflush } : {}) });
         break;
       }
       case 'invlpg':
@@ -389,8 +397,13 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         break;
       }
       case 'cr4': {
-        if (s.pse === undefined && s.pae === undefined && s.smep === undefined && s.smap === undefined) {
-          fail(at(), 'a cr4 step must set at least one of "pse", "pae", "smep", "smap"');
+        if (s.pse === undefined && s.pae === undefined && s.smep === undefined && s.smap === undefined && s.pcide === undefined) {
+          fail(at(), 'a cr4 step must set at least one of "pse", "pae", "smep", "smap", "pcide"');
+        }
+        if (s.pcide !== undefined && s.pcide !== state.pcide) {
+          if (s.pcide && (modeOf(state) !== 'x86-64' || state.cr3 % 4096 !== 0)) {
+            gp(i, 'pcide', 'cr4.pcide can only be set in long mode with cr3[11:0] = 0');
+          } else state.pcide = s.pcide;
         }
         if (s.pae !== undefined && s.pae !== state.pae) {
           if (!s.pae && state.pg && state.lme) gp(i, 'pae', 'cr4.pae cannot be cleared in long mode');
@@ -403,6 +416,7 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
           ...(s.pae !== undefined ? { pae: s.pae } : {}),
           ...(s.smep !== undefined ? { smep: s.smep } : {}),
           ...(s.smap !== undefined ? { smap: s.smap } : {}),
+          ...(s.pcide !== undefined ? { pcide: s.pcide } : {}),
         });
         break;
       }

@@ -152,7 +152,6 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
   const newWord = roleWord(base);
   if (shadowRootLevel(m.cpu) >= 4 && guestRootLevel(m.cpu) >= 4 && m.mmu.root !== 'pae') {
     let root: PrevRoot = { pgd: m.mmu.rootPgd, root: m.mmu.root as number | null };
-    let hitIndex: number | null = null;
     if (!isRootUsable(m, root, newPgd, newWord, base.direct)) {
       let i = 0;
       for (; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
@@ -163,7 +162,7 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
       }
       m.mmu.root = root.root;
       m.mmu.rootPgd = root.pgd;
-      hitIndex = i < KVM_MMU_NUM_PREV_ROOTS ? i : null;
+      const hitIndex = i < KVM_MMU_NUM_PREV_ROOTS ? i : null;
       m.emit({ kind: 'cached_root_available', hit: hitIndex !== null, prevIndex: hitIndex });
       if (hitIndex === null) {
         kvmMmuFreeRoots(m, true, []);

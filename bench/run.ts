@@ -1,0 +1,93 @@
+/**
+ * `npm run bench`: timings that the issues name, written to bench/results.json.
+ * Core part: a large 32-bit scenario (every PDE, a page table per 4 MiB region
+ * with PTEs, sweeping accesses, unsync and emulated writes, CR3 reloads) run
+ * under each rule set; step throughput and time-travel latency.
+ * (`--ui` will run only the UI part once the visualizer lands.)
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { RULE_SETS, Timeline } from '../src/core/index.ts';
+import { parseScenario } from '../src/scenarios/schema.ts';
+
+function largeScenario(steps: number) {
+  const pd: Record<string, string> = {};
+  const memory: Array<{ gpa: string; entries: Record<string, string> }> = [];
+  // 64 page tables at 0x100000.., each mapping 64 pages; PDE 1 is a window on the PTs.
+  for (let t = 0; t < 64; t++) {
+    const ptGpa = 0x100000 + t * 0x1000;
+    pd[String(t * 16 + 2)] = `0x${(ptGpa | 0x27).toString(16)}`;
+    const entries: Record<string, string> = {};
+    for (let i = 0; i < 64; i++) entries[String(i * 16)] = `0x${((0x400000 + (t * 64 + i) * 0x1000) | 0x67).toString(16)}`;
+    memory.push({ gpa: `0x${ptGpa.toString(16)}`, entries });
+  }
+  pd['1'] = '0x3027';
+  const window: Record<string, string> = {};
+  for (let t = 0; t < 64; t++) window[String(t)] = `0x${((0x100000 + t * 0x1000) | 0x67).toString(16)}`;
+  memory.push({ gpa: '0x1000', entries: pd }, { gpa: '0x3000', entries: window });
+  const ops: unknown[] = [];
+  // mulberry32: a small seeded PRNG, so the benchmark is the same every run.
+  let x = 12345;
+  const rnd = (n: number) => {
+    x = (x + 0x6d2b79f5) | 0;
+    let t = Math.imul(x ^ (x >>> 15), 1 | x);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+  for (let s = 0; s < steps; s++) {
+    const t = rnd(64);
+    const i = rnd(64) * 16;
+    const gva = (t * 16 + 2) * 0x400000 + i * 0x1000;
+    const r = rnd(100);
+    if (r < 70) ops.push({ op: 'read', gva: `0x${gva.toString(16)}` });
+    else if (r < 85) ops.push({ op: 'write', gva: `0x${gva.toString(16)}`, value: s });
+    else if (r < 95) ops.push({ op: 'write', gva: `0x${(0x400000 + rnd(64) * 0x1000 + i * 4).toString(16)}`, value: `0x${((0x400000 + rnd(4096) * 0x1000) | 0x27).toString(16)}` });
+    else if (r < 98) ops.push({ op: 'invlpg', gva: `0x${gva.toString(16)}` });
+    else ops.push({ op: 'cr3', value: '0x1000' });
+  }
+  return { format: 'shadowpaging/v1', title: 'bench', guest: { mode: 'x86-32', cr3: '0x1000' }, memory, steps: ops };
+}
+
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
+
+function benchCore() {
+  const parsed = parseScenario(largeScenario(2000));
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  const s = parsed.scenario;
+  const out: Record<string, number> = {};
+  for (const rules of RULE_SETS) {
+    const runs: number[] = [];
+    let tl: Timeline | null = null;
+    for (let k = 0; k < 5; k++) {
+      const t0 = performance.now();
+      tl = new Timeline(s, rules);
+      runs.push(performance.now() - t0);
+    }
+    out[`core.${rules}.runMs`] = Number(median(runs).toFixed(2));
+    out[`core.${rules}.stepsPerSec`] = Math.round((s.steps.length / median(runs)) * 1000);
+    if (rules === 'seed' && tl) {
+      const lat: number[] = [];
+      for (let k = 0; k < 400; k++) {
+        const n = (k * 7919) % (s.steps.length + 1);
+        const t0 = performance.now();
+        tl.stateAt(n);
+        lat.push(performance.now() - t0);
+      }
+      out['core.stateAtMedianMs'] = Number(median(lat).toFixed(3));
+      out['core.stateAtP95Ms'] = Number(pct(lat, 0.95).toFixed(3));
+      const final = tl.stateAt(s.steps.length);
+      out['core.shadowPages'] = final.sps.size;
+    }
+  }
+  out['core.steps'] = s.steps.length;
+  return out;
+}
+
+const file = 'bench/results.json';
+const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+const uiOnly = process.argv.includes('--ui');
+const results = { ...prev, ...(uiOnly ? {} : benchCore()), generatedAt: new Date().toISOString() };
+mkdirSync('bench', { recursive: true });
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));

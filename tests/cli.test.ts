@@ -1,0 +1,40 @@
+/** The trace CLI as courses will call it: JSON out, one-line errors, exit codes. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const cli = (args: string[], input?: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/trace.ts', ...args], { encoding: 'utf8', input, timeout: 60_000 });
+
+describe('trace CLI', () => {
+  it('prints outcomes, events and the final state as JSON', () => {
+    const r = cli(['tests/fixtures/two-quadrants.json']);
+    expect(r.status).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t.steps.map((s: { outcome: string }) => s.outcome)).toEqual(['shadow-fault', 'shadow-fault', 'hit']);
+    expect(t.final.roots).toHaveLength(4);
+    expect(t.final.shadowPages.filter((sp: { gfn: string }) => sp.gfn === '0x3').map((sp: { role: { quadrant: number } }) => sp.role.quadrant)).toEqual([0, 1]);
+    expect(t.steps[0].events[0].kind).toBe('sim_hardware_walk');
+    expect(t.final.stats.mmu_cache_miss).toBe(6);
+  });
+  it('reads stdin, and --at gives the state after N steps', () => {
+    const text = JSON.stringify({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'off' }, steps: [{ op: 'read', gva: '0x1000' }] });
+    const t = JSON.parse(cli(['-', '--at', '0', '--rules', 'merged'], text).stdout);
+    expect(t.at).toBe(0);
+    expect(t.steps).toEqual([]);
+    expect(t.rules).toBe('merged');
+    expect(t.final.shadowPages).toHaveLength(4);
+  });
+  it('is byte-for-byte deterministic', () => {
+    expect(cli(['tests/fixtures/two-quadrants.json']).stdout).toBe(cli(['tests/fixtures/two-quadrants.json']).stdout);
+  });
+  it('rejects an invalid scenario with one line naming the field and exit status 2', () => {
+    const bad = JSON.stringify({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'x86-32', cr3: '0x1000' }, steps: [{ op: 'read', gva: 'zz' }] });
+    const r = cli(['-'], bad);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^invalid scenario: steps\[0\]\.gva: /);
+    expect(cli(['-'], '{').status).toBe(2);
+    expect(cli(['tests/fixtures/two-quadrants.json', '--rules', 'x']).status).toBe(2);
+    expect(cli(['tests/fixtures/two-quadrants.json', '--at', '9']).status).toBe(2);
+  });
+});
