@@ -19,16 +19,16 @@ export interface ShadowPage {
   readonly gfn: number;
   role: PageRole;
   roleWord: number;
-  /** 512 sptes as 1024 little-endian words. */
-  readonly spt: Uint32Array;
+  /** 512 sptes as 1024 little-endian words. Copy-on-write: mutate only after spMut(). */
+  spt: Uint32Array;
   /** Indirect pages: the gfn each leaf spte maps (sp->gfns); null for direct pages. */
-  readonly gfns: Float64Array | null;
+  gfns: Float64Array | null;
   /** parent_ptes: spte refs of every upper-level spte that points here. */
   parentPtes: number[];
   rootCount: number;
   unsync: boolean;
   unsyncChildren: number;
-  readonly unsyncChildBitmap: Uint8Array;
+  unsyncChildBitmap: Uint8Array;
   writeFloodingCount: number;
   /** Step index that created the page (-1: the initial VM entry). */
   readonly createdAt: number;
@@ -108,6 +108,11 @@ export interface Machine {
   mmu: MmuState;
   stats: KvmStats;
   vcpuStats: VcpuStats;
+  /**
+   * Shadow pages whose arrays (spt, gfns, bitmap) this machine owns. Others
+   * share them with a snapshot and are copied on first write (spMut).
+   */
+  owned: Set<number>;
   /** Index of the step being executed (-1 during the initial VM entry). */
   stepIndex: number;
   emit: EventSink;
@@ -141,14 +146,24 @@ export function newVcpuStats(): VcpuStats {
   return { pf_fixed: 0, pf_guest: 0, invlpg: 0, tlb_flush: 0, pf_exits: 0, hits: 0, emulated: 0 };
 }
 
+/** The typed arrays stay shared: both machines copy them on their next write (spMut). */
 function cloneSp(sp: ShadowPage): ShadowPage {
-  return {
-    ...sp,
-    spt: sp.spt.slice(),
-    gfns: sp.gfns ? sp.gfns.slice() : null,
-    parentPtes: sp.parentPtes.slice(),
-    unsyncChildBitmap: sp.unsyncChildBitmap.slice(),
-  };
+  return { ...sp, parentPtes: sp.parentPtes.slice() };
+}
+
+/**
+ * Copy-on-write for a shadow page's arrays. Snapshots share them, which keeps
+ * time travel cheap; every mutation of spt, gfns or the unsync bitmap goes
+ * through here first.
+ */
+export function spMut(m: Machine, sp: ShadowPage): ShadowPage {
+  if (!m.owned.has(sp.id)) {
+    sp.spt = sp.spt.slice();
+    sp.gfns = sp.gfns ? sp.gfns.slice() : null;
+    sp.unsyncChildBitmap = sp.unsyncChildBitmap.slice();
+    m.owned.add(sp.id);
+  }
+  return sp;
 }
 
 const cloneMapOfArrays = (m: Map<number, number[]>): Map<number, number[]> => {
@@ -157,8 +172,13 @@ const cloneMapOfArrays = (m: Map<number, number[]>): Map<number, number[]> => {
   return out;
 };
 
-/** A deep copy; the copy's event sink discards until a step installs one. */
+/**
+ * A copy that behaves as a deep copy (large arrays are shared copy-on-write,
+ * so `m` gives up ownership of them too). The copy's event sink discards
+ * until a step installs one.
+ */
 export function cloneMachine(m: Machine): Machine {
+  m.owned.clear();
   const sps = new Map<number, ShadowPage>();
   for (const [id, sp] of m.sps) sps.set(id, cloneSp(sp));
   return {
@@ -186,6 +206,7 @@ export function cloneMachine(m: Machine): Machine {
     },
     stats: { ...m.stats },
     vcpuStats: { ...m.vcpuStats },
+    owned: new Set(),
     stepIndex: m.stepIndex,
     emit: () => {},
   };

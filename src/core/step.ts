@@ -9,7 +9,7 @@
 import { hex, hex64, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, isLongMode, isPaePaging } from './guest/cpu.ts';
 import { type WalkAccess } from './guest/walk.ts';
-import type { KvmRequest, Machine } from './machine.ts';
+import { type KvmRequest, type Machine, spMut } from './machine.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
   PFERR_FETCH_MASK,
@@ -123,7 +123,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     }
     // The CPU sets A (and D on a write) in the leaf it used.
     const lo = (v.lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
-    if (lo !== v.lo) setSpte(it.sp!.spt, it.index, { lo, hi: v.hi });
+    if (lo !== v.lo) setSpte(spMut(m, it.sp!).spt, it.index, { lo, hi: v.hi });
     const span = 2 ** (12 + 9 * (it.level - 1));
     const offset = gva % span;
     const hpa = sptePfn(v) * 4096 + offset;

@@ -70,6 +70,7 @@ export function createMachine(s: Scenario, rules: RuleSetName): { machine: Machi
     mmu: { root: null, paeRoot: [null, null, null, null], rootPgd: 0, prevRoots: [0, 1, 2].map(() => ({ pgd: 0, root: null })), requests: new Set() },
     stats: newKvmStats(),
     vcpuStats: newVcpuStats(),
+    owned: new Set(),
     stepIndex: -1,
     emit: (e) => {
       events.push(e);

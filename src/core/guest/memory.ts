@@ -9,15 +9,17 @@ import { PAGE_SHIFT, type U64 } from '../bits.ts';
 
 export class GuestMemory {
   private readonly frames: Map<number, Uint32Array>;
+  /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). */
+  private readonly owned = new Set<number>();
 
   constructor(frames?: Map<number, Uint32Array>) {
     this.frames = frames ?? new Map();
   }
 
+  /** A copy that shares every frame until one side writes it. */
   clone(): GuestMemory {
-    const copy = new Map<number, Uint32Array>();
-    for (const [gfn, words] of this.frames) copy.set(gfn, words.slice());
-    return new GuestMemory(copy);
+    this.owned.clear();
+    return new GuestMemory(new Map(this.frames));
   }
 
   /** Frames ever written, in ascending gfn order (for display and serialization). */
@@ -31,9 +33,10 @@ export class GuestMemory {
 
   private frameForWrite(gfn: number): Uint32Array {
     let f = this.frames.get(gfn);
-    if (!f) {
-      f = new Uint32Array(1024);
+    if (!f || !this.owned.has(gfn)) {
+      f = f ? f.slice() : new Uint32Array(1024);
       this.frames.set(gfn, f);
+      this.owned.add(gfn);
     }
     return f;
   }

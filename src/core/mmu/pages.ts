@@ -6,6 +6,7 @@
 import { hex, hex64, type U64 } from '../bits.ts';
 import {
   getSp,
+  spMut,
   type Machine,
   refId,
   refIndex,
@@ -31,6 +32,7 @@ import {
   isMmioSpte,
   isShadowPresent,
   isWritableSpte,
+  isZero,
   makeNonleafSpte,
   setSpte,
   SPTE_MMU_WRITEABLE,
@@ -148,7 +150,7 @@ export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
 }
 
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
-  if (sp.gfns) sp.gfns[index] = gfn;
+  if (sp.gfns) spMut(m, sp).gfns![index] = gfn;
   const key = rmapKey(sp.role.level, gfn);
   const list = m.rmap.get(key);
   const ref = spteRef(sp.id, index);
@@ -188,7 +190,7 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number): boolean {
       const i = refIndex(ref);
       const v = getSpte(sp.spt, i);
       if (!isWritableSpte(v) && !(v.lo & SPTE_MMU_WRITEABLE)) continue;
-      setSpte(sp.spt, i, { lo: (v.lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0, hi: v.hi });
+      setSpte(spMut(m, sp).spt, i, { lo: (v.lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0, hi: v.hi });
       if (isWritableSpte(v)) changed.push(refJson(ref));
     }
   }
@@ -199,7 +201,8 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number): boolean {
 /** drop_spte(): clear a leaf spte and drop it from its rmap. */
 export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
   const old = getSpte(sp.spt, index);
-  setSpte(sp.spt, index, ZERO);
+  if (isZero(old)) return;
+  setSpte(spMut(m, sp).spt, index, ZERO);
   if (!isShadowPresent(old)) return;
   m.emit({ kind: 'drop_spte', sp: sp.id, index, gfn: hex(kvmMmuPageGetGfn(sp, index)), spte: hex64(old) });
   rmapRemove(m, sp, index);
@@ -210,7 +213,7 @@ export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
 export function dropParentPte(m: Machine, child: ShadowPage, parentRef: number): void {
   const at = child.parentPtes.indexOf(parentRef);
   if (at >= 0) child.parentPtes.splice(at, 1);
-  setSpte(refSp(m, parentRef).spt, refIndex(parentRef), ZERO);
+  setSpte(spMut(m, refSp(m, parentRef)).spt, refIndex(parentRef), ZERO);
   m.emit({ kind: 'drop_parent_pte', parent: refJson(parentRef), child: child.id });
 }
 
@@ -221,7 +224,7 @@ export function mmuPageZapPte(m: Machine, sp: ShadowPage, index: number): void {
     if (isLastSpte(v, sp.role.level)) dropSpte(m, sp, index);
     else dropParentPte(m, childOf(m, v), spteRef(sp.id, index));
   } else if (isMmioSpte(v)) {
-    setSpte(sp.spt, index, ZERO);
+    setSpte(spMut(m, sp).spt, index, ZERO);
   }
 }
 
@@ -246,7 +249,7 @@ function markUnsync(m: Machine, ref: number): void {
   const sp = refSp(m, ref);
   const index = refIndex(ref);
   if (sp.unsyncChildBitmap[index]) return;
-  sp.unsyncChildBitmap[index] = 1;
+  spMut(m, sp).unsyncChildBitmap[index] = 1;
   m.emit({ kind: 'mark_unsync', sp: sp.id, index });
   if (sp.unsyncChildren++) return;
   kvmMmuMarkParentsUnsync(m, sp);
@@ -256,10 +259,10 @@ function kvmMmuMarkParentsUnsync(m: Machine, sp: ShadowPage): void {
   for (const ref of sp.parentPtes.slice()) markUnsync(m, ref);
 }
 
-export function clearUnsyncChildBit(sp: ShadowPage, index: number): void {
+export function clearUnsyncChildBit(m: Machine, sp: ShadowPage, index: number): void {
   if (!sp.unsyncChildBitmap[index]) return;
   sp.unsyncChildren--;
-  sp.unsyncChildBitmap[index] = 0;
+  spMut(m, sp).unsyncChildBitmap[index] = 0;
 }
 
 function kvmUnsyncPage(m: Machine, sp: ShadowPage): void {
@@ -299,7 +302,7 @@ export function mmuTryToUnsyncPages(m: Machine, gfn: number, canUnsync: boolean)
 export function linkShadowPage(m: Machine, parentRef: number, child: ShadowPage): void {
   const parent = refSp(m, parentRef);
   const spte = makeNonleafSpte(spPfn(child.id));
-  setSpte(parent.spt, refIndex(parentRef), spte);
+  setSpte(spMut(m, parent).spt, refIndex(parentRef), spte);
   child.parentPtes.push(parentRef);
   m.emit({ kind: 'link_shadow_page', parent: refJson(parentRef), child: child.id, spte: hex64(spte) });
   if (child.unsyncChildren || child.unsync) markUnsync(m, parentRef);
@@ -327,6 +330,7 @@ function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
     createdAt: m.stepIndex,
   };
   m.sps.set(id, sp);
+  m.owned.add(id);
   m.activeList.unshift(id);
   m.nUsedMmuPages++;
   const bucket = kvmPageTableHashfn(gfn);
@@ -425,7 +429,7 @@ export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): PageVecEntry[] {
       if (!sp.unsyncChildBitmap[i]) continue;
       const ent = getSpte(sp.spt, i);
       if (!isShadowPresent(ent) || isLastSpte(ent, sp.role.level)) {
-        clearUnsyncChildBit(sp, i);
+        clearUnsyncChildBit(m, sp, i);
         continue;
       }
       const child = childOf(m, ent);
@@ -433,14 +437,14 @@ export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): PageVecEntry[] {
         if (add(child, i)) return -1;
         const ret = walk(child);
         if (ret === 0) {
-          clearUnsyncChildBit(sp, i);
+          clearUnsyncChildBit(m, sp, i);
           continue;
         } else if (ret > 0) nrUnsyncLeaf += ret;
         else return ret;
       } else if (child.unsync) {
         nrUnsyncLeaf++;
         if (add(child, i)) return -1;
-      } else clearUnsyncChildBit(sp, i);
+      } else clearUnsyncChildBit(m, sp, i);
     }
     return nrUnsyncLeaf;
   };
@@ -479,9 +483,9 @@ export function forEachUnsyncLeaf(pvec: PageVecEntry[], fn: (sp: ShadowPage, pat
 }
 
 /** mmu_pages_clear_parents(): clear the bitmap bits up the path while counts drop to zero. */
-export function mmuPagesClearParents(path: Array<{ parent: ShadowPage; idx: number }>): void {
+export function mmuPagesClearParents(m: Machine, path: Array<{ parent: ShadowPage; idx: number }>): void {
   for (const { parent, idx } of path) {
-    clearUnsyncChildBit(parent, idx);
+    clearUnsyncChildBit(m, parent, idx);
     if (parent.unsyncChildren) return;
   }
 }
@@ -528,7 +532,7 @@ function mmuZapUnsyncChildren(m: Machine, parent: ShadowPage): number {
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
     forEachUnsyncLeaf(pvec, (sp, path) => {
       kvmMmuPrepareZapPage(m, sp, 'unsync child of a zapped page');
-      mmuPagesClearParents(path);
+      mmuPagesClearParents(m, path);
       zapped++;
     });
   }

@@ -7,7 +7,7 @@ import { hex, hex64 } from '../bits.ts';
 import type { Machine, ShadowPage } from '../machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK } from './constants.ts';
 import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
-import { spteRef } from '../machine.ts';
+import { spMut, spteRef } from '../machine.ts';
 import { eq64 } from '../bits.ts';
 import {
   getSpte,
@@ -102,7 +102,7 @@ export function mmuSetSpte(
   if (noslot) {
     // set_mmio_spte() / mark_mmio_spte(): later accesses fault with RSVD and are emulated.
     const v = makeMmioSpte(gfn, pteAccess);
-    setSpte(sp.spt, index, v);
+    setSpte(spMut(m, sp).spt, index, v);
     m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
     return { ret: 'RET_PF_EMULATE', writeProtectedPt: false };
   }
@@ -116,7 +116,7 @@ export function mmuSetSpte(
   const spurious = eq64(old, next);
   if (!spurious) {
     if (isShadowPresent(old) && isWritableSpte(old) && !isWritableSpte(next)) kvmFlushRemoteTlbs(m);
-    setSpte(sp.spt, index, next);
+    setSpte(spMut(m, sp).spt, index, next);
   }
   m.emit({
     kind: 'kvm_mmu_set_spte',
@@ -147,7 +147,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfn(old), old.lo, true, false, hostWritable);
   const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
   if (eq64(old, next)) return false;
-  setSpte(sp.spt, index, next);
+  setSpte(spMut(m, sp).spt, index, next);
   m.emit({ kind: 'kvm_mmu_set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), speculative: true, writeProtectedPt: made.wrprot });
   // mmu_spte_update(): a flush is needed when a writable spte loses W.
   return isWritableSpte(old) && !isWritableSpte(next);

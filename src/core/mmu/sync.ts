@@ -6,7 +6,7 @@
 import type { U64 } from '../bits.ts';
 import { guestEntrySize, guestRootLevel } from '../guest/cpu.ts';
 import { computeRsvdCheck, gpteAccess, gpteToGfn, isRsvdBitsSet, protectCleanGpte } from '../guest/walk.ts';
-import { getSp, type Machine, type ShadowPage, spteRef } from '../machine.ts';
+import { getSp, type Machine, type ShadowPage, spMut, spteRef } from '../machine.ts';
 import { PG_LEVEL_4K, PT_ACCESSED_MASK, PT_PRESENT_MASK } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
 import {
@@ -90,10 +90,10 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     access = protectCleanGpte(access, gpte);
     if (isMmioSpte(cur)) {
       // sync_mmio_spte()
-      if (gfn !== sptePfn(cur)) setSpte(sp.spt, i, { lo: 0, hi: 0 });
+      if (gfn !== sptePfn(cur)) setSpte(spMut(m, sp).spt, i, { lo: 0, hi: 0 });
       else {
         nrPresent++;
-        setSpte(sp.spt, i, makeMmioSpte(gfn, access));
+        setSpte(spMut(m, sp).spt, i, makeMmioSpte(gfn, access));
       }
       continue;
     }
@@ -135,7 +135,7 @@ export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
     forEachUnsyncLeaf(pvec, (sp, path) => {
       kvmUnlinkUnsyncPage(m, sp);
       kvmSyncPage(m, sp);
-      mmuPagesClearParents(path);
+      mmuPagesClearParents(m, path);
     });
   }
   kvmMmuCommitZapPage(m);
