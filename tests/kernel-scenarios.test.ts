@@ -432,3 +432,88 @@ describe('paging off', () => {
     expect(r.tl.results[0]!.outcome).toBe('shadow-fault');
   });
 });
+
+describe('misaligned writes to a shadowed table', () => {
+  const s = (width: number, offset: number) =>
+    windowScenario([
+      { op: 'read', gva: '0x5000' },
+      { op: 'write', gva: '0x400000', value: '0x2027' },
+      { op: 'write', gva: `0x${(0x401000 + offset).toString(16)}`, value: 0, width },
+    ]);
+  it('zaps the whole page directory shadow on a 2-byte write into a PDE', () => {
+    const r = run(s(2, 0));
+    const ev = r.tl.results[2]!.events;
+    expect(ev.filter((e) => e.kind === 'detect_write_misaligned')).toHaveLength(4);
+    const zaps = ev.filter((e) => e.kind === 'kvm_mmu_prepare_zap_page') as Array<{ reason: string }>;
+    expect(zaps.filter((z) => z.reason === 'misaligned write')).toHaveLength(4);
+    // They are active roots: zapping marks them invalid and asks for a reload,
+    // which frees them (root_count 0) and builds four new roots.
+    expect(kinds(r.tl, 2)).toEqual(expect.arrayContaining(['kvm_make_request', 'kvm_mmu_free_roots', 'kvm_mmu_load']));
+    expect(zaps.filter((z) => z.reason.startsWith('last reference'))).toHaveLength(4);
+    expect(r.final.roots.every((id) => id !== null && id >= 6)).toBe(true);
+    expect(ev.some((e) => e.kind === 'get_written_sptes')).toBe(false);
+  });
+  it('tolerates a 1-byte write at the start of an entry (andb clearing a flag)', () => {
+    const r = run(s(1, 4));
+    const ev = r.tl.results[2]!.events;
+    expect(ev.some((e) => e.kind === 'detect_write_misaligned')).toBe(false);
+    expect(ev.filter((e) => e.kind === 'get_written_sptes')).toHaveLength(4);
+  });
+  it('zaps on an 8-byte write that straddles two 4-byte PDEs', () => {
+    const r = run(s(8, 4));
+    expect(r.tl.results[2]!.events.filter((e) => e.kind === 'detect_write_misaligned')).toHaveLength(4);
+  });
+});
+
+describe('MMIO', () => {
+  it('installs an MMIO spte on the first access and emulates later ones without a guest walk', () => {
+    const r = run(
+      x86_32(
+        [
+          { gpa: '0x1000', entries: { '0': '0x2027' } },
+          { gpa: '0x2000', entries: { '1': '0xFEE00027' } },
+        ],
+        [
+          { op: 'read', gva: '0x1000' },
+          { op: 'read', gva: '0x1004' },
+        ],
+        { host: { memoryMiB: 256 } },
+      ),
+    );
+    expect(r.tl.results.map((x) => x.outcome)).toEqual(['emulated', 'emulated']);
+    expect(kinds(r.tl, 0)).toContain('mark_mmio_spte');
+    expect(kinds(r.tl, 1)).toContain('handle_mmio_page_fault');
+    expect(kinds(r.tl, 1)).not.toContain('kvm_mmu_pagetable_walk');
+    expect(r.tl.results[1]!.events.find((e) => e.kind === 'kvm_page_fault')).toMatchObject({ errorCode: 9 });
+  });
+});
+
+describe('large pages and shadowed tables', () => {
+  it('maps a guest 2 MiB page with 4 KiB sptes when it contains one of the guest page tables', () => {
+    const pae = (withTable: boolean) => ({
+      format: 'shadowpaging/v1',
+      title: 't',
+      guest: { mode: 'pae', cr3: '0x1000' },
+      host: { hugePages: true },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2001' } },
+        // PDE 1: a 2 MiB page at 0x200000; PDE 2: a page table that lives inside it (or not).
+        { gpa: '0x2000', entries: { '1': '0x2000e7', '2': withTable ? '0x201027' : '0x3027' } },
+        { gpa: withTable ? '0x201000' : '0x3000', entries: { '0': '0x10027' } },
+      ],
+      steps: [
+        { op: 'read', gva: '0x400000' },
+        { op: 'read', gva: '0x200000' },
+      ],
+    });
+    const free = run(pae(false));
+    expect(free.final.shadowPages.find((sp) => sp.id === free.final.roots[0])!.sptes.find((e) => e.index === 1)!.flags).toContain('PS');
+    const blocked = run(pae(true));
+    const root = blocked.final.shadowPages.find((sp) => sp.id === blocked.final.roots[0])!;
+    const e1 = root.sptes.find((e) => e.index === 1)!;
+    expect(e1.child).toBeDefined();
+    const direct = blocked.final.shadowPages.find((sp) => sp.id === e1.child)!;
+    expect(direct.role.direct).toBe(true);
+    expect(direct.gfn).toBe('0x200');
+  });
+});
