@@ -43,7 +43,8 @@ export interface KvmStats {
   mmu_recycled: number;
   mmu_cache_miss: number;
   mmu_unsync: number;
-  remote_tlb_flush: number;
+  /** kvm_flush_remote_tlbs() calls (remote_tlb_flush counts only IPIs, never sent with one vCPU). */
+  remote_tlb_flush_requests: number;
   max_mmu_page_hash_collisions: number;
   pages_4k: number;
   pages_2m: number;
@@ -64,7 +65,7 @@ export interface VcpuStats {
   emulated: number;
 }
 
-export type KvmRequest = 'KVM_REQ_MMU_SYNC' | 'KVM_REQ_TLB_FLUSH_CURRENT' | 'KVM_REQ_MMU_RELOAD' | 'KVM_REQ_LOAD_MMU_PGD';
+export type KvmRequest = 'KVM_REQ_MMU_RELOAD' | 'KVM_REQ_MMU_SYNC' | 'KVM_REQ_LOAD_MMU_PGD' | 'KVM_REQ_TLB_FLUSH' | 'KVM_REQ_TLB_FLUSH_CURRENT';
 
 export interface PrevRoot {
   pgd: number;
@@ -134,7 +135,7 @@ export function newKvmStats(): KvmStats {
     mmu_recycled: 0,
     mmu_cache_miss: 0,
     mmu_unsync: 0,
-    remote_tlb_flush: 0,
+    remote_tlb_flush_requests: 0,
     max_mmu_page_hash_collisions: 0,
     pages_4k: 0,
     pages_2m: 0,

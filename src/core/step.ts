@@ -10,6 +10,7 @@ import { hex, hex64, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, isLongMode, isPaePaging } from './guest/cpu.ts';
 import { type WalkAccess } from './guest/walk.ts';
 import { type KvmRequest, type Machine, spMut } from './machine.ts';
+import { makeRequest } from './mmu/pages.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
   PFERR_FETCH_MASK,
@@ -47,19 +48,34 @@ export interface StepResult {
   readonly events: readonly TraceEvent[];
 }
 
-export function makeRequest(m: Machine, req: KvmRequest): void {
-  m.mmu.requests.add(req);
-  m.emit({ kind: 'kvm_make_request', req });
+/** kvm_check_request(): test and clear. */
+function checkRequest(m: Machine, req: KvmRequest): boolean {
+  return m.mmu.requests.delete(req);
 }
 
-/** vcpu_enter_guest(): service requests, then kvm_mmu_reload() (kvm_mmu_load if no root). */
+/**
+ * vcpu_enter_guest(): service requests in the kernel's order, then
+ * kvm_mmu_reload() (kvm_mmu_load when there is no root). Requests raised
+ * meanwhile cancel the entry and go round again, as the kernel does.
+ */
 export function vcpuEnterGuest(m: Machine): void {
-  const req = m.mmu.requests;
-  if (req.has('KVM_REQ_MMU_RELOAD')) kvmMmuUnload(m);
-  if (req.has('KVM_REQ_MMU_SYNC')) kvmMmuSyncRoots(m);
-  req.clear();
-  if (m.mmu.root === null && !kvmMmuLoad(m)) {
-    m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
+  for (let round = 0; round < 4; round++) {
+    if (checkRequest(m, 'KVM_REQ_MMU_RELOAD')) kvmMmuUnload(m);
+    if (checkRequest(m, 'KVM_REQ_MMU_SYNC')) kvmMmuSyncRoots(m);
+    checkRequest(m, 'KVM_REQ_LOAD_MMU_PGD');
+    if (checkRequest(m, 'KVM_REQ_TLB_FLUSH')) {
+      // kvm_vcpu_flush_tlb_all(); flushing everything covers the current ASID too.
+      m.vcpuStats.tlb_flush++;
+      m.emit({ kind: 'kvm_vcpu_flush_tlb', which: 'all' });
+      checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
+    }
+    if (checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT')) m.emit({ kind: 'kvm_vcpu_flush_tlb', which: 'current' });
+    if (m.mmu.root === null && !kvmMmuLoad(m)) {
+      m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
+      m.mmu.requests.clear();
+      return;
+    }
+    if (m.mmu.requests.size === 0) return;
   }
 }
 
@@ -124,11 +140,12 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     // The CPU sets A (and D on a write) in the leaf it used.
     const lo = (v.lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
     if (lo !== v.lo) setSpte(spMut(m, it.sp!).spt, it.index, { lo, hi: v.hi });
+    // A large spte maps a whole 2 MiB / 1 GiB range: the offset covers it all.
     const span = 2 ** (12 + 9 * (it.level - 1));
     const offset = gva % span;
     const hpa = sptePfn(v) * 4096 + offset;
     const gfn = m.host.pfnToGfn(sptePfn(v)) ?? 0;
-    return finish(true, gfn * 4096 + (offset % 4096), hpa);
+    return finish(true, gfn * 4096 + offset, hpa);
   }
   return finish(false, 0);
 }
@@ -216,7 +233,7 @@ function setCr3(m: Machine, index: number, value: number, noflush: boolean, even
   const pcid = getPcid(m.cpu, value);
   if (!(value === m.cpu.cr3 && !isPaePaging(m.cpu))) {
     if (value >= 2 ** m.cpu.maxPhyAddr) return injectGp(m, index, 'CR3 above MAXPHYADDR', events);
-    if (isPaePaging(m.cpu) && !loadPdptrs(m, value)) return injectGp(m, index, 'a present PDPTE has reserved bits set', events);
+    if (isPaePaging(m.cpu) && !loadPdptrs(m, value)) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
     if (value !== m.cpu.cr3) kvmMmuNewPgd(m, value);
     m.cpu.cr3 = value;
   }
@@ -229,9 +246,9 @@ function setCr3(m: Machine, index: number, value: number, noflush: boolean, even
 function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): StepResult {
   m.emit({ kind: 'kvm_mmu_invlpg', gva: hex(gva) });
   m.vcpuStats.invlpg++;
-  const canonical = !isLongMode(m.cpu) || gva < 2 ** 47 || gva >= 2 ** 48 - 2 ** 47;
-  // nonpaging_init_context() has no invlpg hook: with paging off only the TLB is flushed.
-  if (m.cpu.cr0.pg && canonical && m.mmu.root !== null) {
+  // nonpaging_init_context() has no invlpg hook: with paging off only the TLB
+  // is flushed. (Non-canonical gvas, a no-op, are rejected by the parser.)
+  if (m.cpu.cr0.pg && m.mmu.root !== null) {
     invlpgRoot(m, gva, m.mmu.root);
     for (const p of m.mmu.prevRoots) if (p.root !== null) invlpgRoot(m, gva, p.root);
   }
@@ -255,7 +272,7 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
       c.cr0.pg = true;
       const ok = loadPdptrs(m, c.cr3);
       c.cr0.pg = saved;
-      if (!ok) return injectGp(m, index, 'a present PDPTE has reserved bits set', events);
+      if (!ok) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
     }
     c.cr0 = { pg, wp };
     if (changed.length) kvmMmuResetContext(m, `CR0.${changed.join('/')} changed`);
@@ -268,17 +285,16 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
       pcide: step.pcide ?? c.cr4.pcide,
     };
     for (const k of ['pse', 'pae', 'smep', 'smap', 'pcide'] as const) if (next[k] !== c.cr4[k]) changed.push(k.toUpperCase());
-    if (isLongMode(c) && !next.pae) return injectGp(m, index, 'CR4.PAE cleared in long mode', events);
-    if (next.pcide && !c.cr4.pcide && (c.cr3 % 4096 !== 0 || !isLongMode(c))) return injectGp(m, index, 'CR4.PCIDE needs long mode and CR3[11:0] = 0', events);
-    m.emit({ kind: 'kvm_set_cr4', changed });
     const old = c.cr4;
-    c.cr4 = next;
-    if (!isLongMode(c) && c.cr0.pg && next.pae && (next.pse !== old.pse || next.pae !== old.pae || next.smep !== old.smep)) {
-      if (!loadPdptrs(m, c.cr3)) {
-        c.cr4 = old;
-        return injectGp(m, index, 'a present PDPTE has reserved bits set', events);
-      }
+    // kvm_set_cr4(): the PDPTEs are reloaded (and may #GP) before the PCIDE checks.
+    if (isLongMode(c)) {
+      if (!next.pae) return injectGp(m, index, 'CR4.PAE cleared in long mode', events);
+    } else if (c.cr0.pg && next.pae && (next.pse !== old.pse || next.pae !== old.pae || next.smep !== old.smep)) {
+      if (!loadPdptrs(m, c.cr3)) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
     }
+    if (next.pcide && !old.pcide && (c.cr3 % 4096 !== 0 || !isLongMode(c))) return injectGp(m, index, 'CR4.PCIDE needs long mode and CR3[11:0] = 0', events);
+    m.emit({ kind: 'kvm_set_cr4', changed });
+    c.cr4 = next;
     const roleBits = changed.filter((k) => k !== 'PCIDE');
     if (roleBits.length || (old.pcide && !next.pcide)) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
   } else {

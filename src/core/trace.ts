@@ -8,6 +8,7 @@
  * its neighbours.
  */
 import type { RoleJson } from './mmu/role.ts';
+import type { KvmRequest } from './machine.ts';
 
 /** A shadow page id plus the index of one of its 512 sptes. */
 export interface SpteRefJson {
@@ -138,7 +139,9 @@ export type TraceEvent =
   | { readonly kind: 'load_pdptrs'; readonly pdptrs: readonly string[]; readonly changed: boolean }
   | { readonly kind: 'kvm_mmu_new_pgd'; readonly pgd: string }
   | { readonly kind: 'cached_root_available'; readonly hit: boolean; readonly prevIndex: number | null }
-  | { readonly kind: 'kvm_make_request'; readonly req: 'KVM_REQ_MMU_SYNC' | 'KVM_REQ_TLB_FLUSH_CURRENT' | 'KVM_REQ_MMU_RELOAD' | 'KVM_REQ_LOAD_MMU_PGD' }
+  | { readonly kind: 'kvm_make_request'; readonly req: KvmRequest }
+  | { readonly kind: 'kvm_flush_remote_tlbs' }
+  | { readonly kind: 'kvm_vcpu_flush_tlb'; readonly which: 'all' | 'current' }
   | { readonly kind: 'kvm_mmu_invlpg'; readonly gva: string }
   | { readonly kind: 'invlpg'; readonly root: number | null; readonly resynced: SpteRefJson | null }
   | { readonly kind: 'kvm_mmu_reset_context'; readonly reason: string }

@@ -35,7 +35,7 @@ import { roleJson } from './role.ts';
 import { computeChildRole } from './rules.ts';
 import { mmuSetSpte, type PfResult } from './set_spte.ts';
 import { getSpte, isLargePte, isMmioSpte, isShadowPresent, sptePfn } from './spte.ts';
-import { mmuSyncChildren, prefetchGpte } from './sync.ts';
+import { invlpgRoot, mmuSyncChildren, prefetchGpte } from './sync.ts';
 
 export interface FaultOutcome {
   readonly result: PfResult;
@@ -203,8 +203,7 @@ function directPtePrefetch(m: Machine, sp: ShadowPage, index: number): void {
   };
   const base = index - (index % PTE_PREFETCH_NUM);
   let start: number | null = null;
-  let i = 0;
-  for (; i < PTE_PREFETCH_NUM; i++) {
+  for (let i = 0; i < PTE_PREFETCH_NUM; i++) {
     const idx = base + i;
     if (isShadowPresent(getSpte(sp.spt, idx)) || idx === index) {
       if (start === null) continue;
@@ -212,7 +211,7 @@ function directPtePrefetch(m: Machine, sp: ShadowPage, index: number): void {
       start = null;
     } else if (start === null) start = idx;
   }
-  if (start !== null) many(start, base + i);
+  // A run still open at the end of the group is not prefetched (as in 5.15).
   if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled });
 }
 
@@ -262,8 +261,9 @@ function handleMmioPageFault(m: Machine, addr: number): FaultOutcome | null {
  */
 export function kvmMmuPageFault(m: Machine, addr: number, errorCode: number, access: WalkAccess): FaultOutcome {
   if (errorCode & PFERR_RSVD_MASK) {
-    const mmio = handleMmioPageFault(m, addr);
-    if (mmio) return mmio;
+    // handle_mmio_page_fault(): no MMIO spte on the path means another vCPU
+    // changed it meanwhile; the guest just retries.
+    return handleMmioPageFault(m, addr) ?? { result: 'RET_PF_RETRY' };
   }
   const ec = errorCode & ~PFERR_RSVD_MASK;
   if (!m.cpu.cr0.pg) return nonpagingPageFault(m, addr, ec, access.write);
@@ -286,7 +286,13 @@ function nonpagingPageFault(m: Machine, gpa: number, errorCode: number, write: b
 function pagingPageFault(m: Machine, addr: number, errorCode: number, access: WalkAccess): FaultOutcome {
   const walk = walkAddr({ cpu: m.cpu, mem: m.mem, gfnVisible: (g) => m.host.gfnVisible(g), emit: m.emit }, addr, access);
   if (!walk.ok) {
-    // The guest itself would have faulted: inject #PF with the walker's error code.
+    // The guest itself would have faulted: inject #PF with the walker's error
+    // code. kvm_inject_emulated_page_fault() first invalidates the gva in the
+    // current root for a protection fault (P=1, no RSVD), as hardware would
+    // drop the TLB entry, so an unsync page re-reads that gpte.
+    if (walk.errorCode & PFERR_PRESENT_MASK && !(walk.errorCode & PFERR_RSVD_MASK) && m.mmu.root !== null) {
+      invlpgRoot(m, addr, m.mmu.root);
+    }
     m.emit({ kind: 'kvm_inject_page_fault', gva: hex(addr), errorCode: walk.errorCode });
     m.vcpuStats.pf_guest++;
     return { result: 'RET_PF_RETRY', injected: walk.errorCode };

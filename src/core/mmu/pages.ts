@@ -6,6 +6,7 @@
 import { hex, hex64, type U64 } from '../bits.ts';
 import {
   getSp,
+  type KvmRequest,
   spMut,
   type Machine,
   refId,
@@ -136,8 +137,21 @@ function unaccountShadowed(m: Machine, sp: ShadowPage): void {
   gfnLpage(m, sp.gfn, -1);
 }
 
+/** kvm_make_request(): set a request bit for vcpu_enter_guest to service. */
+export function makeRequest(m: Machine, req: KvmRequest): void {
+  if (m.mmu.requests.has(req)) return;
+  m.mmu.requests.add(req);
+  m.emit({ kind: 'kvm_make_request', req });
+}
+
+/**
+ * kvm_flush_remote_tlbs(): KVM_REQ_TLB_FLUSH to every vCPU. With one vCPU no
+ * IPI is sent, so only remote_tlb_flush_requests counts it.
+ */
 export function kvmFlushRemoteTlbs(m: Machine): void {
-  m.stats.remote_tlb_flush++;
+  m.stats.remote_tlb_flush_requests++;
+  m.emit({ kind: 'kvm_flush_remote_tlbs' });
+  m.mmu.requests.add('KVM_REQ_TLB_FLUSH');
 }
 
 // ---------------------------------------------------------------------------
@@ -370,7 +384,7 @@ export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPa
       // kvm_sync_page() re-reads the guest PTEs without write-protecting or
       // marking it synchronized; if it fails the page is zapped and rebuilt.
       if (!kvmSyncPageHook(m, sp)) break;
-      m.mmu.requests.add('KVM_REQ_TLB_FLUSH_CURRENT');
+      makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
     }
     sp.writeFloodingCount = 0;
     found = sp;
@@ -493,11 +507,17 @@ export function mmuPagesClearParents(m: Machine, path: Array<{ parent: ShadowPag
 // ---------------------------------------------------------------------------
 // Zapping
 
-/** kvm_mmu_prepare_zap_page() / __kvm_mmu_prepare_zap_page(). Returns true if other pages were zapped. */
+/** kvm_mmu_prepare_zap_page(): returns true if other pages were zapped (the active list changed). */
 export function kvmMmuPrepareZapPage(m: Machine, sp: ShadowPage, reason: string): boolean {
+  return prepareZapPage(m, sp, reason).unstable;
+}
+
+/** __kvm_mmu_prepare_zap_page(): also counts the pages zapped (nr_zapped), self included if freeable. */
+function prepareZapPage(m: Machine, sp: ShadowPage, reason: string): { unstable: boolean; nrZapped: number } {
   m.emit({ kind: 'kvm_mmu_prepare_zap_page', sp: sp.id, notation: spNotation(sp), reason });
   m.stats.mmu_shadow_zapped++;
   let zapped = mmuZapUnsyncChildren(m, sp);
+  const unstable = zapped > 0;
   // kvm_mmu_page_unlink_children
   for (let i = 0; i < 512; i++) mmuPageZapPte(m, sp, i);
   // kvm_mmu_unlink_parents
@@ -513,11 +533,10 @@ export function kvmMmuPrepareZapPage(m: Machine, sp: ShadowPage, reason: string)
   } else if (!sp.role.invalid) {
     // An active root: kept until its last root_count reference goes
     // (mmu_free_root_page); every vCPU must reload its MMU.
-    m.mmu.requests.add('KVM_REQ_MMU_RELOAD');
-    m.emit({ kind: 'kvm_make_request', req: 'KVM_REQ_MMU_RELOAD' });
+    makeRequest(m, 'KVM_REQ_MMU_RELOAD');
   }
   setInvalid(sp);
-  return zapped > 0;
+  return { unstable, nrZapped: zapped };
 }
 
 function setInvalid(sp: ShadowPage): void {
@@ -558,23 +577,38 @@ export function kvmMmuCommitZapPage(m: Machine): void {
   m.emit({ kind: 'kvm_mmu_commit_zap_page', freed });
 }
 
+const availablePages = (m: Machine): number => Math.max(0, m.nMaxMmuPages - m.nUsedMmuPages);
+
 /**
- * make_mmu_pages_available(): keep KVM_MIN_FREE_MMU_PAGES free by zapping
- * the oldest pages (tail of active_mmu_pages), skipping roots.
+ * make_mmu_pages_available() / kvm_mmu_zap_oldest_mmu_pages(): keep
+ * KVM_MIN_FREE_MMU_PAGES free by zapping from the tail (oldest end) of
+ * active_mmu_pages, skipping roots, restarting when a zap changed the list.
+ * Returns false for -ENOSPC (nothing could be freed).
  */
-export function makeMmuPagesAvailable(m: Machine): void {
-  const avail = m.nMaxMmuPages - m.nUsedMmuPages;
-  if (avail >= KVM_MIN_FREE_MMU_PAGES) return;
+export function makeMmuPagesAvailable(m: Machine): boolean {
+  const avail = availablePages(m);
+  if (avail >= KVM_MIN_FREE_MMU_PAGES) return true;
   const target = KVM_REFILL_PAGES - avail;
   const zapped: number[] = [];
-  for (let i = m.activeList.length - 1; i >= 0 && zapped.length < target; i--) {
-    const sp = m.sps.get(m.activeList[i]!);
-    if (!sp || sp.rootCount) continue;
-    kvmMmuPrepareZapPage(m, sp, 'recycled: too many shadow pages');
-    m.stats.mmu_recycled++;
-    zapped.push(sp.id);
-    i = Math.min(i, m.activeList.length);
+  let total = 0;
+  restart: for (;;) {
+    for (let i = m.activeList.length - 1; i >= 0; i--) {
+      const sp = m.sps.get(m.activeList[i]!);
+      if (!sp || sp.rootCount) continue;
+      const r = prepareZapPage(m, sp, 'recycled: kvm_mmu_zap_oldest_mmu_pages');
+      zapped.push(sp.id);
+      total += r.nrZapped;
+      if (total >= target) break restart;
+      if (r.unstable) continue restart;
+    }
+    break;
   }
   m.emit({ kind: 'kvm_mmu_zap_oldest_mmu_pages', zapped });
   kvmMmuCommitZapPage(m);
+  m.stats.mmu_recycled += total;
+  if (availablePages(m) === 0) {
+    m.emit({ kind: 'sim_note', text: 'make_mmu_pages_available: -ENOSPC, every shadow page is a root; KVM_RUN fails' });
+    return false;
+  }
+  return true;
 }

@@ -6,7 +6,8 @@
 import { hex, hex64 } from '../bits.ts';
 import type { Machine, ShadowPage } from '../machine.ts';
 import { PG_LEVEL_4K } from './constants.ts';
-import { gfnIndirectValidSps, kvmFlushRemoteTlbs, kvmMmuCommitZapPage, kvmMmuPrepareZapPage, mmuPageZapPte } from './pages.ts';
+import { gfnIndirectValidSps, kvmMmuPrepareZapPage, mmuPageZapPte } from './pages.ts';
+import { kvmMmuFlushOrZap } from './sync.ts';
 import { getSpte, isShadowPresent } from './spte.ts';
 
 /** detect_write_misaligned(): a 1-byte write to an entry's start is fine (andb clearing a flag). */
@@ -70,6 +71,7 @@ export function kvmMmuPteWrite(m: Machine, gpa: number, bytesIn: number): void {
   m.emit({ kind: 'kvm_mmu_pte_write', gpa: hex(at), bytes, gentry: hex64(gentry) });
   m.stats.mmu_pte_write++;
   let flush = false;
+  let localFlush = false;
   for (const sp of gfnIndirectValidSps(m, gfn)) {
     if (sp.role.invalid) continue;
     const misaligned = detectWriteMisaligned(sp, at, bytes);
@@ -81,6 +83,7 @@ export function kvmMmuPteWrite(m: Machine, gpa: number, bytesIn: number): void {
     }
     const { indexes, formula } = getWrittenSptes(sp, at);
     m.emit({ kind: 'get_written_sptes', sp: sp.id, indexes, formula });
+    if (indexes.length) localFlush = true;
     for (const i of indexes) {
       const entry = getSpte(sp.spt, i);
       mmuPageZapPte(m, sp, i);
@@ -88,7 +91,5 @@ export function kvmMmuPteWrite(m: Machine, gpa: number, bytesIn: number): void {
       if (isShadowPresent(entry)) flush = true;
     }
   }
-  // kvm_mmu_remote_flush_or_zap()
-  if (m.invalidList.length) kvmMmuCommitZapPage(m);
-  else if (flush) kvmFlushRemoteTlbs(m);
+  kvmMmuFlushOrZap(m, flush, localFlush);
 }

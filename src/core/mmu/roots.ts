@@ -40,6 +40,7 @@ function mmuAllocDirectRoots(m: Machine): void {
     m.mmu.paeRoot[i] = mmuAllocRoot(m, `pae${i as 0 | 1 | 2 | 3}`, i * 2 ** 18, i, 2);
   }
   m.mmu.root = 'pae';
+  m.mmu.rootPgd = 0;
 }
 
 /**
@@ -113,7 +114,8 @@ export function kvmMmuFreeRoots(m: Machine, current: boolean, prev: readonly num
     const p = m.mmu.prevRoots[i];
     if (p && p.root !== null) {
       mmuFreeRootPage(m, `prev${i as 0 | 1 | 2}`, p.root);
-      m.mmu.prevRoots[i] = { pgd: 0, root: null };
+      // Only the hpa is invalidated; prev_roots[i].pgd keeps its value.
+      m.mmu.prevRoots[i] = { pgd: p.pgd, root: null };
     }
   }
   if (current && m.mmu.root !== null) {
@@ -125,6 +127,7 @@ export function kvmMmuFreeRoots(m: Machine, current: boolean, prev: readonly num
       }
     } else mmuFreeRootPage(m, 'current', m.mmu.root);
     m.mmu.root = null;
+    m.mmu.rootPgd = 0;
   }
   kvmMmuCommitZapPage(m);
 }
@@ -148,7 +151,10 @@ function isRootUsable(m: Machine, root: PrevRoot, pgd: number, newWord: number, 
  */
 export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
   m.emit({ kind: 'kvm_mmu_new_pgd', pgd: hex(newPgd) });
-  const base = baseRole(m.rules, m.cpu);
+  // kvm_mmu_calc_root_page_role() computes the role with base_only = true: the
+  // extended role is left zero, so smep_andnot_wp / smap_andnot_wp are 0 here
+  // and a root with either bit set is never found in the cache (5.15).
+  const base = { ...baseRole(m.rules, m.cpu), smepAndnotWp: false, smapAndnotWp: false };
   const newWord = roleWord(base);
   if (shadowRootLevel(m.cpu) >= 4 && guestRootLevel(m.cpu) >= 4 && m.mmu.root !== 'pae') {
     let root: PrevRoot = { pgd: m.mmu.rootPgd, root: m.mmu.root as number | null };
@@ -185,6 +191,8 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
  */
 export function loadPdptrs(m: Machine, cr3: number): boolean {
   const base = cr3 - (cr3 % 32);
+  // kvm_read_guest_page_mmu() fails for a gfn without memslot.
+  if (!m.host.gfnVisible(Math.floor(cr3 / 4096))) return false;
   const next: U64[] = [];
   for (let i = 0; i < 4; i++) next.push(m.mem.readEntry(base + i * 8, 8));
   const rsvd = pdpteRsvd(m.cpu);

@@ -6,9 +6,9 @@
 import { hex, hex64 } from '../bits.ts';
 import type { Machine, ShadowPage } from '../machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK } from './constants.ts';
-import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
+import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, makeRequest, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
 import { spMut, spteRef } from '../machine.ts';
-import { eq64 } from '../bits.ts';
+import { eq64, type U64 } from '../bits.ts';
 import {
   getSpte,
   isLargePte,
@@ -72,6 +72,18 @@ function makeSpte(
 }
 
 /**
+ * mmu_spte_update(): does replacing `old` with `next` need a TLB flush? Yes if
+ * a lockless-writable spte loses W, or the A or D bit is cleared.
+ */
+export function spteUpdateNeedsFlush(old: U64, next: U64): boolean {
+  if (!isShadowPresent(old)) return false;
+  const locklessWritable = (old.lo & SPTE_HOST_WRITEABLE) !== 0 && (old.lo & SPTE_MMU_WRITEABLE) !== 0;
+  if (locklessWritable && !isWritableSpte(next)) return true;
+  if (old.lo & PT_ACCESSED_MASK && !(next.lo & PT_ACCESSED_MASK)) return true;
+  return (old.lo & PT_DIRTY_MASK) !== 0 && !(next.lo & PT_DIRTY_MASK);
+}
+
+/**
  * mmu_set_spte(): install a leaf. Replaces a child table or a different pfn
  * first; installs an MMIO spte for a gfn without memslot; adds the rmap.
  */
@@ -85,39 +97,48 @@ export function mmuSetSpte(
   gfn: number,
   speculative: boolean,
 ): SetSpteResult {
-  const old = getSpte(sp.spt, index);
-  let wasRmapped = false;
   const noslot = !m.host.gfnVisible(gfn);
-  const pfn = noslot ? 0 : m.host.gfnToPfn(gfn);
-  if (isShadowPresent(old)) {
-    if (level > PG_LEVEL_4K && !isLargePte(old)) {
-      // A large mapping replaces a page-table pointer: unlink the now unreachable child.
-      dropParentPte(m, childOf(m, old), spteRef(sp.id, index));
-      kvmFlushRemoteTlbs(m);
-    } else if (pfn !== sptePfn(old) || noslot) {
-      dropSpte(m, sp, index);
-      kvmFlushRemoteTlbs(m);
-    } else wasRmapped = true;
-  }
   if (noslot) {
-    // set_mmio_spte() / mark_mmio_spte(): later accesses fault with RSVD and are emulated.
+    // mark_mmio_spte(): later accesses fault with RSVD and are emulated. The
+    // kernel overwrites a present old spte here without dropping its rmap
+    // (a latent BUG_ON); the simulator drops it first to stay consistent.
+    if (isShadowPresent(getSpte(sp.spt, index))) dropSpte(m, sp, index);
     const v = makeMmioSpte(gfn, pteAccess);
     setSpte(spMut(m, sp).spt, index, v);
     m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
     return { ret: 'RET_PF_EMULATE', writeProtectedPt: false };
   }
-  const made = makeSpte(m, pteAccess, level, gfn, pfn, old.lo, speculative, true, true);
+  const pfn = m.host.gfnToPfn(gfn);
+  let wasRmapped = false;
+  let flush = false;
+  const old = getSpte(sp.spt, index);
+  if (isShadowPresent(old)) {
+    if (level > PG_LEVEL_4K && !isLargePte(old)) {
+      // A large mapping replaces a page-table pointer: unlink the now unreachable child.
+      dropParentPte(m, childOf(m, old), spteRef(sp.id, index));
+      flush = true;
+    } else if (pfn !== sptePfn(old)) {
+      dropSpte(m, sp, index);
+      flush = true;
+    } else wasRmapped = true;
+  }
+  // set_spte()
+  const cur = getSpte(sp.spt, index);
+  const made = makeSpte(m, pteAccess, level, gfn, pfn, cur.lo, speculative, true, true);
   const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
+  const spurious = eq64(cur, next);
+  if (!spurious) {
+    if (spteUpdateNeedsFlush(cur, next)) flush = true;
+    setSpte(spMut(m, sp).spt, index, next);
+  }
   let ret: PfResult = 'RET_PF_FIXED';
   if (made.wrprot) {
     if (writeFault) ret = 'RET_PF_EMULATE';
-    m.mmu.requests.add('KVM_REQ_TLB_FLUSH_CURRENT');
+    makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
   }
-  const spurious = eq64(old, next);
-  if (!spurious) {
-    if (isShadowPresent(old) && isWritableSpte(old) && !isWritableSpte(next)) kvmFlushRemoteTlbs(m);
-    setSpte(spMut(m, sp).spt, index, next);
-  }
+  if (flush) kvmFlushRemoteTlbs(m);
+  // Fully spurious: same spte and no emulation needed (no trace, no rmap change).
+  if (spurious && ret === 'RET_PF_FIXED') return { ret: 'RET_PF_SPURIOUS', writeProtectedPt: false };
   m.emit({
     kind: 'kvm_mmu_set_spte',
     sp: sp.id,
@@ -129,7 +150,6 @@ export function mmuSetSpte(
     speculative,
     writeProtectedPt: made.wrprot,
   });
-  if (spurious && ret === 'RET_PF_FIXED') return { ret: 'RET_PF_SPURIOUS', writeProtectedPt: false };
   if (!wasRmapped) {
     addLeafStats(m, level);
     rmapAdd(m, sp, index, gfn);
@@ -149,8 +169,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   if (eq64(old, next)) return false;
   setSpte(spMut(m, sp).spt, index, next);
   m.emit({ kind: 'kvm_mmu_set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), speculative: true, writeProtectedPt: made.wrprot });
-  // mmu_spte_update(): a flush is needed when a writable spte loses W.
-  return isWritableSpte(old) && !isWritableSpte(next);
+  return spteUpdateNeedsFlush(old, next);
 }
 
 export { isMmioSpte };

@@ -18,6 +18,7 @@ import {
   kvmMmuPrepareZapPage,
   kvmMmuSlotGfnWriteProtect,
   kvmUnlinkUnsyncPage,
+  makeRequest,
   mmuPagesClearParents,
   mmuPageZapPte,
   mmuUnsyncWalk,
@@ -126,19 +127,30 @@ setKvmSyncPage(kvmSyncPage);
  */
 export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
   m.emit({ kind: 'mmu_sync_children', sp: parent.id });
+  let flush = false;
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
     let isProtected = false;
     forEachUnsyncLeaf(pvec, (sp) => {
       if (kvmMmuSlotGfnWriteProtect(m, sp.gfn)) isProtected = true;
     });
-    if (isProtected) kvmFlushRemoteTlbs(m);
+    if (isProtected) {
+      kvmFlushRemoteTlbs(m);
+      flush = false;
+    }
     forEachUnsyncLeaf(pvec, (sp, path) => {
       kvmUnlinkUnsyncPage(m, sp);
-      kvmSyncPage(m, sp);
+      if (kvmSyncPage(m, sp)) flush = true;
       mmuPagesClearParents(m, path);
     });
   }
-  kvmMmuCommitZapPage(m);
+  kvmMmuFlushOrZap(m, false, flush);
+}
+
+/** kvm_mmu_flush_or_zap(): commit zaps, else a remote flush, else a local one. */
+export function kvmMmuFlushOrZap(m: Machine, remoteFlush: boolean, localFlush: boolean): void {
+  if (m.invalidList.length) kvmMmuCommitZapPage(m);
+  else if (remoteFlush) kvmFlushRemoteTlbs(m);
+  else if (localFlush) makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
 }
 
 /** kvm_mmu_sync_roots(): sync the unsync descendants of the current root(s). */
