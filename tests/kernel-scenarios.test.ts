@@ -517,3 +517,44 @@ describe('large pages and shadowed tables', () => {
     expect(direct.gfn).toBe('0x200');
   });
 });
+
+describe('regressions from the source review', () => {
+  it('a hit through a 2 MiB spte lands at the full offset inside the large page', () => {
+    const r = run({
+      format: 'shadowpaging/v1',
+      title: 't',
+      guest: { mode: 'pae', cr3: '0x1000' },
+      host: { hugePages: true },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2001' } },
+        { gpa: '0x2000', entries: { '1': '0x2000e7' } },
+      ],
+      steps: [
+        { op: 'write', gva: '0x205010', value: '0xdeadbeef', width: 4 },
+        { op: 'read', gva: '0x205010' },
+      ],
+    });
+    expect(r.tl.results.map((x) => [x.outcome, x.gpa])).toEqual([
+      ['shadow-fault', '0x205010'],
+      ['hit', '0x205010'],
+    ]);
+    expect(r.tl.results[1]!.value).toBe('0xdeadbeef');
+  });
+  it('direct prefetch fills only runs closed by a present spte or the faulting one (__direct_pte_prefetch)', () => {
+    const off = (gva: string) => run({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'off' }, steps: [{ op: 'read', gva }] });
+    const leaves = (r: ReturnType<typeof off>) => r.final.shadowPages.filter((sp) => sp.role.level === 1).flatMap((sp) => sp.sptes.map((e) => e.index));
+    expect(leaves(off('0x0'))).toEqual([0]);
+    expect(leaves(off('0x3000'))).toEqual([0, 1, 2, 3]);
+  });
+  it('a protection fault injected through an unsync page re-reads that gpte first (kvm_inject_emulated_page_fault)', () => {
+    const r = run(
+      windowScenario([
+        { op: 'read', gva: '0x5000' },
+        { op: 'write', gva: '0x400014', value: '0x10025' },
+        { op: 'write', gva: '0x5000', value: 1 },
+      ]),
+    );
+    expect(r.tl.results[2]).toMatchObject({ outcome: 'guest-fault', errorCode: 3 });
+    expect(r.tl.results[2]!.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['invlpg', 'kvm_inject_page_fault']));
+  });
+});
