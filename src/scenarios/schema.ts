@@ -390,8 +390,11 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         if (s.wp === undefined && s.pg === undefined) fail(at(), 'a cr0 step must set "wp" and/or "pg"');
         if (s.pg !== undefined && s.pg !== state.pg) {
           if (s.pg && state.lme && !state.pae) gp(i, 'pg', 'enabling paging with efer.lme = 1 needs cr4.pae = 1 first');
-          state.pg = s.pg;
-          checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('pg'), 'paging starts with cr3 = ');
+          else if (!s.pg && state.pcide) gp(i, 'pg', 'paging cannot be turned off while cr4.pcide = 1');
+          else {
+            state.pg = s.pg;
+            checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('pg'), 'paging starts with cr3 = ', state.pcide);
+          }
         }
         out.push({ op: 'cr0', ...(s.wp !== undefined ? { wp: s.wp } : {}), ...(s.pg !== undefined ? { pg: s.pg } : {}) });
         break;
@@ -407,8 +410,10 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         }
         if (s.pae !== undefined && s.pae !== state.pae) {
           if (!s.pae && state.pg && state.lme) gp(i, 'pae', 'cr4.pae cannot be cleared in long mode');
-          state.pae = s.pae;
-          checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('pae'), 'the new paging mode starts with cr3 = ');
+          else {
+            state.pae = s.pae;
+            checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('pae'), 'the new paging mode starts with cr3 = ');
+          }
         }
         out.push({
           op: 'cr4',
@@ -424,8 +429,10 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         if (s.nx === undefined && s.lme === undefined) fail(at(), 'an efer step must set "nx" and/or "lme"');
         if (s.lme !== undefined && s.lme !== state.lme) {
           if (state.pg) gp(i, 'lme', 'efer.lme can only change while paging is off (cr0.pg = 0)');
-          state.lme = s.lme;
-          checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('lme'), 'the new paging mode starts with cr3 = ');
+          else {
+            state.lme = s.lme;
+            checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('lme'), 'the new paging mode starts with cr3 = ');
+          }
         }
         out.push({ op: 'efer', ...(s.nx !== undefined ? { nx: s.nx } : {}), ...(s.lme !== undefined ? { lme: s.lme } : {}) });
         break;
