@@ -13,3 +13,4 @@ export { RULE_SETS, baseRole, computeChildRole, computeRootRole } from './mmu/ru
 export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';
 export { guestMode, type CpuState } from './guest/cpu.ts';
 export { accessStr } from './mmu/constants.ts';
+export { guestTables, type GuestTableJson, type GuestEntryJson } from './guest/tables.ts';

@@ -1,38 +1,172 @@
 /**
- * Placeholder page until the visualizer lands: it says what is coming and
- * proves the core runs in the browser by replaying the default scenario.
+ * The visualizer: guest tables | KVM roots | shadow pages, stepped fault by
+ * fault (or kernel event by kernel event), with the step's story, registers,
+ * statistics, the address ruler and the timeline.
  */
-import { useMemo } from 'react';
-import { machineJson, Timeline } from '../core/index.ts';
-import { parseScenario } from '../scenarios/schema.ts';
-import defaultScenario from '../../tests/fixtures/two-quadrants.json';
+import { useEffect, useMemo } from 'react';
+import { RULE_SETS, type RuleSetName } from '../core/index.ts';
+import { AddressRuler } from './components/AddressRuler.tsx';
+import { Canvas, highlightsOf } from './components/Canvas.tsx';
+import { ExplanationPanel } from './components/ExplanationPanel.tsx';
+import { HelpOverlay } from './components/HelpOverlay.tsx';
+import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
+import { TimelineBar } from './components/TimelineBar.tsx';
+import { layoutColumns } from './layout/geometry.ts';
+import { getStepView, shadowPageCounts, stepGva } from './layout/view.ts';
+import { useStore } from './store/index.ts';
+
+function useKeyboard() {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const s = useStore.getState();
+      const byEvent = s.granularity === 'event';
+      switch (e.key) {
+        case 'ArrowRight':
+          if (byEvent) s.eventForward();
+          else s.stepForward();
+          break;
+        case 'ArrowLeft':
+          if (byEvent) s.eventBack();
+          else s.stepBack();
+          break;
+        case ' ':
+          s.togglePlay();
+          break;
+        case 'Home':
+          s.first();
+          break;
+        case 'End':
+          s.last();
+          break;
+        case 'n':
+        case 'N':
+          s.nextFault();
+          break;
+        case 'e':
+        case 'E':
+          s.setGranularity(byEvent ? 'step' : 'event');
+          break;
+        case 't':
+        case 'T':
+          s.setTheme(s.theme === 'dark' ? 'light' : 'dark');
+          break;
+        case '?':
+          s.toggleHelp();
+          break;
+        case 'Escape':
+          s.toggleHelp(false);
+          break;
+        default:
+          return;
+      }
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+function usePlayback() {
+  const playing = useStore((s) => s.playing);
+  const speed = useStore((s) => s.speed);
+  useEffect(() => {
+    if (!playing) return;
+    const id = window.setInterval(() => {
+      const s = useStore.getState();
+      if (s.granularity === 'event') s.eventForward();
+      else s.stepForward();
+    }, 1000 / speed);
+    return () => window.clearInterval(id);
+  }, [playing, speed]);
+}
 
 export function App() {
-  const summary = useMemo(() => {
-    const parsed = parseScenario(defaultScenario);
-    if (!parsed.ok) return null;
-    const tl = new Timeline(parsed.scenario, 'seed');
-    return machineJson(tl.stateAt(tl.length)).shadowPages.map((sp) => ({ id: sp.id, notation: sp.notation }));
-  }, []);
+  useKeyboard();
+  usePlayback();
+  const tl = useStore((s) => s.timeline);
+  const step = useStore((s) => s.step);
+  const event = useStore((s) => s.event);
+  const granularity = useStore((s) => s.granularity);
+  const theme = useStore((s) => s.theme);
+  const rules = useStore((s) => s.rules);
+  const title = useStore((s) => s.scenario.title);
+  const description = useStore((s) => s.scenario.description);
+  const view = getStepView(tl, step);
+  const upTo = granularity === 'event' ? event : null;
+  // In event mode, pages created by events not yet revealed stay hidden.
+  const hidden = useMemo(() => {
+    const h = new Set<number>();
+    if (upTo === null) return h;
+    view.events.forEach((e, i) => {
+      if (i >= upTo && e.kind === 'kvm_mmu_get_page' && e.created) h.add(e.sp);
+    });
+    return h;
+  }, [view, upTo]);
+  const layout = useMemo(() => layoutColumns(view.machine, view.guest, hidden), [view, hidden]);
+  const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
+  const counts = useMemo(() => shadowPageCounts(tl), [tl]);
+  useEffect(() => {
+    document.documentElement.classList.toggle('dark', theme === 'dark');
+  }, [theme]);
+  const a = useStore.getState();
   return (
-    <main className="mx-auto max-w-3xl p-8 font-sans text-slate-900">
-      <h1 className="text-3xl font-semibold">shadowpaging</h1>
-      <p className="mt-3 text-lg">
-        An interactive visualizer of KVM&apos;s x86 shadow MMU (Linux 5.15 with &ldquo;KVM: x86/mmu: Derive shadow MMU page
-        role from parent&rdquo;). The visualizer is coming: guest page tables, the four PAE roots and the quadrant-split
-        shadow page tables side by side, stepped fault by fault.
-      </p>
-      <p className="mt-3">
-        The MMU core already runs here and in the trace CLI (<code>npm run trace -- FILE</code>). The default scenario
-        builds these shadow pages:
-      </p>
-      <ul className="mt-3 list-disc pl-6 font-mono text-sm" data-testid="shadow-pages">
-        {summary?.map((sp) => (
-          <li key={sp.id}>
-            sp {sp.id}: {sp.notation}
-          </li>
-        ))}
-      </ul>
-    </main>
+    <div className="app">
+      <header className="topbar">
+        <h1 className="brand">shadowpaging</h1>
+        <p className="scenario-title" title={description}>
+          {title}
+        </p>
+        <div className="topbar-ctl">
+          <label className="ctl">
+            rules
+            <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
+              {RULE_SETS.map((r) => (
+                <option key={r} value={r}>
+                  {r === 'before' ? 'Before (5.15)' : r === 'seed' ? 'Seed patch' : 'Merged (5.15.y)'}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
+            {theme === 'dark' ? 'Light' : 'Dark'}
+          </button>
+          <button type="button" className="btn" onClick={() => a.toggleHelp(true)} aria-label="Keyboard help">
+            ?
+          </button>
+        </div>
+      </header>
+      <div className="ruler-bar">
+        <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
+      </div>
+      <main className="main">
+        <section className="canvas-wrap" aria-label="Page tables">
+          <div className="col-heads" aria-hidden="true">
+            <span style={{ left: 16 }}>Guest page tables</span>
+            <span style={{ left: 430 }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
+            <span style={{ left: 800 }}>Shadow page tables</span>
+          </div>
+          <Canvas layout={layout} hl={hl} />
+        </section>
+        <aside className="side">
+          <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
+          <section className="panel" aria-label="Registers and statistics">
+            <h2 className="panel-title">Registers</h2>
+            <Registers m={view.machine} />
+            <h2 className="panel-title mt-3">Shadow pages</h2>
+            <div className="flex items-start gap-3">
+              <Counts m={view.machine} />
+              <ShadowChart counts={counts} step={step} onJump={a.jumpTo} />
+            </div>
+            <h2 className="panel-title mt-3">KVM statistics</h2>
+            <Stats m={view.machine} />
+          </section>
+        </aside>
+      </main>
+      <TimelineBar />
+      <HelpOverlay />
+    </div>
   );
 }

@@ -1,0 +1,98 @@
+/**
+ * The guest's page-table tree as a renderer needs it: every table reachable
+ * from CR3 (or the PDPTE registers), with its present entries decoded.
+ * Bounded (maxTables) so a hostile scenario cannot make it explode.
+ */
+import { hex, hex64, type U64 } from '../bits.ts';
+import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
+import type { GuestMemory } from './memory.ts';
+import { gpteToGfn, isLastGpte, pse36GfnDelta } from './walk.ts';
+
+export interface GuestEntryJson {
+  readonly index: number;
+  readonly value: string;
+  readonly flags: string;
+  /** Frame the entry points at: a lower table, or the (base of the) page a leaf maps. */
+  readonly target: string;
+  readonly leaf: boolean;
+  /** Bytes a leaf maps (4 KiB, 2 MiB, 4 MiB, 1 GiB); 0 for a table pointer. */
+  readonly pageBytes: number;
+}
+
+export interface GuestTableJson {
+  readonly gfn: string;
+  /** KVM level numbering: 1 = PT, 2 = PD, 3 = PDPT, 4 = PML4. */
+  readonly level: number;
+  readonly entrySize: 4 | 8;
+  readonly entryCount: number;
+  /** For a PAE PDPT: the four registers (loaded at MOV CR3), not memory. */
+  readonly registers: boolean;
+  readonly entries: readonly GuestEntryJson[];
+  /** Virtual address range base this table covers, for the first path that reached it. */
+  readonly vaBase: string;
+}
+
+function flagsOf(v: U64, size: 4 | 8, leafCapable: boolean): string {
+  const f: string[] = [];
+  if (v.lo & 1) f.push('P');
+  if (v.lo & 2) f.push('W');
+  if (v.lo & 4) f.push('U');
+  if (v.lo & 0x20) f.push('A');
+  if (v.lo & 0x40) f.push('D');
+  if (leafCapable && v.lo & 0x80) f.push('PS');
+  if (size === 8 && v.hi & 0x8000_0000) f.push('NX');
+  return f.join(' ');
+}
+
+export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128): GuestTableJson[] {
+  const rootLevel = guestRootLevel(cpu);
+  if (rootLevel === 0) return [];
+  const size = guestEntrySize(cpu);
+  const bits = size === 4 ? 10 : 9;
+  const out: GuestTableJson[] = [];
+  const seen = new Set<string>();
+  const visit = (gfn: number, level: number, vaBase: number): void => {
+    const key = `${gfn}:${level}`;
+    if (seen.has(key) || out.length >= maxTables) return;
+    seen.add(key);
+    const count = 1 << bits;
+    const entries: GuestEntryJson[] = [];
+    const children: Array<[number, number, number]> = [];
+    for (let i = 0; i < count; i++) {
+      const v = mem.readEntry(gfn * 4096 + i * size, size);
+      if (!(v.lo & 1)) {
+        if (v.lo || v.hi) entries.push({ index: i, value: hex64(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
+        continue;
+      }
+      const leaf = isLastGpte(cpu, level, v);
+      let target = gpteToGfn(v, size);
+      let pageBytes = 0;
+      if (leaf) {
+        pageBytes = 2 ** (12 + bits * (level - 1));
+        if (size === 4 && level === 2) target = (v.lo >>> 22) * 1024 + pse36GfnDelta(v.lo);
+        else if (level > 1) target -= target % 2 ** (9 * (level - 1));
+      }
+      entries.push({ index: i, value: hex64(v), flags: flagsOf(v, size, level > 1), target: hex(target), leaf, pageBytes });
+      if (!leaf && level > 1) children.push([target, level - 1, vaBase + i * 2 ** (12 + bits * (level - 1))]);
+    }
+    out.push({ gfn: hex(gfn), level, entrySize: size, entryCount: count, registers: false, entries, vaBase: hex(vaBase) });
+    for (const [g, l, va] of children) visit(g, l, va);
+  };
+  if (rootLevel === 3) {
+    const entries: GuestEntryJson[] = cpu.pdptrs.map((p, i) => ({
+      index: i,
+      value: hex64(p),
+      flags: p.lo & 1 ? 'P' : 'not present',
+      target: hex(gpteToGfn(p, 8)),
+      leaf: false,
+      pageBytes: 0,
+    }));
+    out.push({ gfn: hex(Math.floor(cpu.cr3 / 4096)), level: 3, entrySize: 8, entryCount: 4, registers: true, entries, vaBase: '0x0' });
+    cpu.pdptrs.forEach((p, i) => {
+      if (p.lo & 1) visit(gpteToGfn(p, 8), 2, i * 2 ** 30);
+    });
+    return out;
+  }
+  visit(Math.floor(cpu.cr3 / 4096), rootLevel, 0);
+  return out;
+}

@@ -1,0 +1,246 @@
+/**
+ * The three linked columns, drawn as one SVG from the pure layout: guest
+ * tables | KVM roots | shadow pages, with pointer, fan-out and child links.
+ */
+import { memo, useMemo } from 'react';
+import type { TraceEvent } from '../../core/index.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, type ShadowCard, guestRange } from '../layout/geometry.ts';
+import { useStore } from '../store/index.ts';
+
+/** What the current step touched, for highlighting. */
+export interface Highlights {
+  /** Guest entries read by the walk: `gfn:index`. */
+  readonly walked: ReadonlySet<string>;
+  /** Shadow pages created in this step. */
+  readonly created: ReadonlySet<number>;
+  /** Sptes set in this step: `sp:index`. */
+  readonly setSptes: ReadonlySet<string>;
+  /** The hardware's path through the shadow tables: `sp:index`. */
+  readonly hwPath: ReadonlySet<string>;
+  /** The entity of the current event (event mode). */
+  readonly focus: string | null;
+}
+
+export function highlightsOf(events: readonly TraceEvent[], upTo: number | null): Highlights {
+  const walked = new Set<string>();
+  const created = new Set<number>();
+  const setSptes = new Set<string>();
+  const hwPath = new Set<string>();
+  let focus: string | null = null;
+  const n = upTo ?? events.length;
+  events.slice(0, n).forEach((e, i) => {
+    const last = i === n - 1;
+    if (e.kind === 'kvm_mmu_paging_element' && e.tableGfn) {
+      walked.add(`${e.tableGfn}:${e.index}`);
+      if (last) focus = `gte:${e.tableGfn}:${e.index}`;
+    } else if (e.kind === 'kvm_mmu_get_page') {
+      if (e.created) created.add(e.sp);
+      if (last) focus = `sp:${e.sp}`;
+    } else if (e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte') {
+      setSptes.add(`${e.sp}:${e.index}`);
+      if (last) focus = `spte:${e.sp}:${e.index}`;
+    } else if (e.kind === 'link_shadow_page') {
+      setSptes.add(`${e.parent.sp}:${e.parent.index}`);
+      if (last) focus = `spte:${e.parent.sp}:${e.parent.index}`;
+    } else if (e.kind === 'sim_hardware_walk') {
+      hwPath.clear();
+      for (const p of e.path) if (p.sp !== null) hwPath.add(`${p.sp}:${p.index}`);
+    } else if (last && (e.kind === 'kvm_mmu_prepare_zap_page' || e.kind === 'kvm_mmu_unsync_page' || e.kind === 'kvm_mmu_sync_page')) {
+      focus = `sp:${e.sp}`;
+    }
+  });
+  return { walked, created, setSptes, hwPath, focus };
+}
+
+const hexIdx = (i: number) => String(i).padStart(4, '\u2007');
+
+function linkClass(l: Link, active: boolean): string {
+  const base = l.kind === 'guest-pointer' ? 'link-guest' : l.kind === 'shadow-of' ? 'link-shadow-of' : 'link-child';
+  return `${base}${active ? ' link-active' : ''}`;
+}
+
+const GuestTable = memo(function GuestTable({ card, hl, hovered, mirrorsOf }: { card: GuestCard; hl: Highlights; hovered: string | null; mirrorsOf: (gfn: string, index: number) => string[] }) {
+  const hover = useStore((s) => s.hover);
+  const select = useStore((s) => s.select);
+  const t = card.table;
+  const names = ['', 'PT', 'PD', t.registers ? 'PDPTE registers' : 'PDPT', 'PML4'];
+  return (
+    <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level}>
+      <rect className={`card card-guest${hovered === card.key ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
+      <text className="card-title" x={10} y={17}>
+        guest {names[t.level] ?? `L${t.level}`} · gfn {t.gfn}
+      </text>
+      <text className="card-sub" x={10} y={32}>
+        {t.entryCount} × {t.entrySize}-byte entries{t.registers ? ' (loaded at MOV CR3)' : ''} · va {t.vaBase}
+      </text>
+      {card.rows.map((r) => {
+        const ry = r.y - card.y;
+        if (r.kind === 'fold') {
+          return (
+            <text key={`f${r.from}`} className="row-fold" x={10} y={ry + 13}>
+              {r.from === r.to ? `entry ${r.from}` : `entries ${r.from}–${r.to}`} not present
+            </text>
+          );
+        }
+        const e = t.entries.find((x) => x.index === r.index)!;
+        const key = `gte:${t.gfn}:${e.index}`;
+        const walked = hl.walked.has(`${t.gfn}:${e.index}`);
+        const lit = hovered === key || (hovered !== null && mirrorsOf(t.gfn, e.index).includes(hovered));
+        return (
+          <g
+            key={e.index}
+            data-testid="guest-entry"
+            data-index={e.index}
+            className={`row${walked ? ' row-walked' : ''}${lit ? ' row-hover' : ''}${hl.focus === key ? ' row-focus' : ''}`}
+            onMouseEnter={() => hover(key)}
+            onMouseLeave={() => hover(null)}
+            onClick={() => select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const))}
+          >
+            <rect x={2} y={ry} width={card.w - 4} height={ROW_H} className="row-bg" />
+            <text x={10} y={ry + 13} className="row-text">
+              <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(t.entrySize === 8 ? 18 : 10)} <tspan className="row-flags">{e.flags}</tspan>{' '}
+              <tspan className="row-target">
+                {e.flags === 'not present' ? '' : e.leaf ? `→ page ${e.target}` : `→ table ${e.target}`}
+              </tspan>
+            </text>
+            <title>{`entry ${e.index} = ${e.value}\n${e.flags}${e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`}</title>
+          </g>
+        );
+      })}
+    </g>
+  );
+});
+
+const ShadowPage = memo(function ShadowPage({ card, hl, hovered, mirrorsOf }: { card: ShadowCard; hl: Highlights; hovered: string | null; mirrorsOf: (key: string) => string[] }) {
+  const hover = useStore((s) => s.hover);
+  const select = useStore((s) => s.select);
+  const sp = card.sp;
+  const q = sp.role.quadrant;
+  const color = !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined;
+  const range = guestRange(sp);
+  const what = sp.role.direct ? `direct: gfns from ${sp.gfn}` : range && !sp.role.gpteIs8Bytes ? `guest ${sp.role.level === 1 ? 'PTEs' : 'PDEs'} ${range.from}–${range.to}` : `shadows the guest table at gfn ${sp.gfn}`;
+  return (
+    <g transform={`translate(${card.x},${card.y})`} data-testid="shadow-page" data-sp={sp.id} data-gfn={sp.gfn} data-level={sp.role.level} data-quadrant={q} data-root-slot={card.rootSlot ?? ''}>
+      <rect
+        className={`card card-shadow${hl.created.has(sp.id) ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${hovered === card.key || hl.focus === card.key ? ' card-hover' : ''}`}
+        width={card.w}
+        height={card.h}
+        rx={6}
+        style={color ? { stroke: color } : undefined}
+        onMouseEnter={() => hover(card.key)}
+        onMouseLeave={() => hover(null)}
+      />
+      {color && <rect width={6} height={card.h} rx={3} fill={color} />}
+      <text className="card-title" x={12} y={17}>
+        {card.rootSlot !== null ? `pae_root[${card.rootSlot}] → ` : ''}sp {sp.id} · l{sp.role.level} q{q}
+        {sp.unsync ? ' · unsync' : ''}
+        {sp.role.invalid ? ' · invalid' : ''}
+      </text>
+      <text className="card-sub" x={12} y={32}>
+        {sp.notation} · {what}
+      </text>
+      <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
+      {card.rows.map((r) => {
+        const ry = r.y - card.y;
+        if (r.kind === 'fold') {
+          return (
+            <text key={`f${r.from}`} className="row-fold" x={12} y={ry + 13}>
+              {r.from === r.to ? `spte ${r.from}` : `sptes ${r.from}–${r.to}`} not present
+            </text>
+          );
+        }
+        const e = sp.sptes.find((x) => x.index === r.index)!;
+        const key = `spte:${sp.id}:${e.index}`;
+        const lit = hovered === key || mirrorsOf(key).includes(hovered ?? '');
+        const cls = `row${hl.setSptes.has(`${sp.id}:${e.index}`) ? ' row-set' : ''}${hl.hwPath.has(`${sp.id}:${e.index}`) ? ' row-hw' : ''}${lit ? ' row-hover' : ''}${hl.focus === key ? ' row-focus' : ''}`;
+        return (
+          <g
+            key={e.index}
+            data-testid="spte"
+            data-index={e.index}
+            className={cls}
+            onMouseEnter={() => hover(key)}
+            onMouseLeave={() => hover(null)}
+            onClick={() => select(e.child !== undefined ? `sp:${e.child}` : key)}
+          >
+            <rect x={7} y={ry} width={card.w - 9} height={ROW_H} className="row-bg" />
+            <text x={12} y={ry + 13} className="row-text">
+              <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(13)} <tspan className="row-flags">{e.flags}</tspan>{' '}
+              <tspan className="row-target">{e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : ''}</tspan>
+            </text>
+            <title>{`spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`}</title>
+          </g>
+        );
+      })}
+    </g>
+  );
+});
+
+export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
+  const hovered = useStore((s) => s.hovered);
+  const selected = useStore((s) => s.selected);
+  const guestCards = layout.cards.filter((c): c is GuestCard => c.kind === 'guest');
+  const shadowCards = layout.cards.filter((c): c is ShadowCard => c.kind === 'shadow');
+  // Hover linking: a guest entry and the sptes that mirror it light up together.
+  const mirrors = useMemo(() => {
+    const fromGuest = new Map<string, string[]>();
+    const fromSpte = new Map<string, string[]>();
+    const tables = new Map(guestCards.map((g) => [g.table.gfn, g.table] as const));
+    for (const c of shadowCards) {
+      const t = tables.get(c.sp.gfn);
+      if (!t || c.sp.role.direct) continue;
+      for (const e of t.entries) {
+        const keys = mirrorSptes(c.sp, e.index, t.entrySize).map((i) => `spte:${c.sp.id}:${i}`);
+        if (!keys.length) continue;
+        const g = `gte:${t.gfn}:${e.index}`;
+        fromGuest.set(g, [...(fromGuest.get(g) ?? []), ...keys]);
+        for (const k of keys) fromSpte.set(k, [...(fromSpte.get(k) ?? []), g]);
+      }
+    }
+    return { fromGuest, fromSpte };
+  }, [guestCards, shadowCards]);
+  const guestMirrors = (gfn: string, index: number) => mirrors.fromGuest.get(`gte:${gfn}:${index}`) ?? [];
+  const spteMirrors = (key: string) => mirrors.fromSpte.get(key) ?? [];
+  const activeEnds = new Set([hovered, selected].filter(Boolean) as string[]);
+  if (hovered) for (const k of [...(mirrors.fromGuest.get(hovered) ?? []), ...(mirrors.fromSpte.get(hovered) ?? [])]) activeEnds.add(k);
+  return (
+    <svg
+      className="canvas"
+      width={layout.width}
+      height={layout.height}
+      viewBox={`0 0 ${layout.width} ${layout.height}`}
+      role="img"
+      aria-label="Guest page tables, KVM roots and shadow page tables"
+    >
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX={9} refY={5} markerWidth={6} markerHeight={6} orient="auto-start-reverse">
+          <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
+        </marker>
+      </defs>
+      <g className="links">
+        {layout.links.map((l) => {
+          const active = l.ends.some((e) => activeEnds.has(e));
+          return (
+            <path
+              key={l.key}
+              d={l.path}
+              className={linkClass(l, active)}
+              style={l.quadrant !== null && l.kind !== 'guest-pointer' ? { stroke: QUADRANT_COLORS[l.quadrant] } : undefined}
+              markerEnd="url(#arrow)"
+              data-testid={`link-${l.kind}`}
+            />
+          );
+        })}
+      </g>
+      {guestCards.map((c) => (
+        <GuestTable key={c.key} card={c} hl={hl} hovered={hovered} mirrorsOf={guestMirrors} />
+      ))}
+      {shadowCards.map((c) => (
+        <ShadowPage key={c.key} card={c} hl={hl} hovered={hovered} mirrorsOf={spteMirrors} />
+      ))}
+    </svg>
+  );
+}
+
+export type { Card };
+export { HEAD_H };

@@ -1,0 +1,79 @@
+/** The step's story: outcome, kernel call path with this step's numbers, and the raw events. */
+import { useMemo } from 'react';
+import type { StepResult, TraceEvent } from '../../core/index.ts';
+import { decodeErrorCode, type StoryLine, storyOf } from '../layout/explain.ts';
+import { kernelLink } from '../layout/kernel-links.ts';
+
+const OUTCOME_TEXT: Record<string, string> = {
+  hit: 'Hit: the shadow tables already allowed the access; KVM never ran.',
+  'shadow-fault': 'Shadow fault: a #PF exit that KVM fixed by building shadow entries; the access then completed.',
+  'guest-fault': 'Guest fault: the guest\'s own tables forbid the access, so KVM injected the exception.',
+  emulated: 'Emulated: KVM emulated the instruction (a write to a shadowed page table, or MMIO).',
+  done: 'Done: a control-register or TLB operation.',
+};
+
+export function Outcome({ result }: { result: StepResult | null }) {
+  if (!result) return <p data-testid="outcome">Initial VM entry: kvm_mmu_load builds the roots.</p>;
+  return (
+    <p data-testid="outcome" data-outcome={result.outcome}>
+      <span className={`badge badge-${result.outcome}`}>{result.outcome}</span> {OUTCOME_TEXT[result.outcome]}
+      {result.vector === 14 && result.errorCode !== undefined && <> #PF error code {decodeErrorCode(result.errorCode)}.</>}
+      {result.vector === 13 && <> #GP(0).</>}
+      {result.gpa && (
+        <>
+          {' '}
+          gpa <span className="font-mono">{result.gpa}</span>, value <span className="font-mono">{result.value}</span>.
+        </>
+      )}
+    </p>
+  );
+}
+
+/** In event mode, the lines of events already revealed (a call-path line shows with its first event). */
+function revealed(story: readonly StoryLine[], upTo: number | null): readonly StoryLine[] {
+  if (upTo === null) return story;
+  return story.filter((l, i) => {
+    if (l.event >= 0) return l.event < upTo;
+    const next = story.slice(i + 1).find((x) => x.event >= 0);
+    return !next || next.event < upTo;
+  });
+}
+
+export function ExplanationPanel({ events, result, upTo }: { events: readonly TraceEvent[]; result: StepResult | null; upTo: number | null }) {
+  const story = useMemo(() => storyOf(events), [events]);
+  const shown = useMemo(() => revealed(story, upTo), [story, upTo]);
+  return (
+    <section data-testid="explanation" aria-label="What the kernel did in this step" className="panel">
+      <h2 className="panel-title">What happened</h2>
+      <Outcome result={result} />
+      <ol className="story">
+        {shown.map((l, i) => {
+          const href = l.fn ? kernelLink(l.fn) : null;
+          const current = upTo !== null && l.event === upTo - 1;
+          return (
+            <li key={i} className={`story-line depth-${Math.min(l.depth, 4)}${l.tone ? ` tone-${l.tone}` : ''}${current ? ' story-current' : ''}`}>
+              {l.fn && (href ? (
+                <a href={href} target="_blank" rel="noreferrer" className="fn">
+                  {l.fn}
+                </a>
+              ) : (
+                <span className="fn">{l.fn}</span>
+              ))}{' '}
+              <span>{l.text}</span>
+            </li>
+          );
+        })}
+      </ol>
+      <details className="mt-2">
+        <summary className="cursor-pointer text-sm">Raw events ({events.length})</summary>
+        <ol className="raw-events" data-testid="raw-events">
+          {events.map((e, i) => (
+            <li key={i} className={upTo !== null && i >= upTo ? 'opacity-40' : ''}>
+              <code>{e.kind}</code> <span className="opacity-70">{JSON.stringify({ ...e, kind: undefined }).slice(0, 160)}</span>
+            </li>
+          ))}
+        </ol>
+      </details>
+    </section>
+  );
+}

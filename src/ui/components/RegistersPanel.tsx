@@ -1,0 +1,118 @@
+/** Guest registers, shadow-page counts by level and quadrant, KVM statistics, and a d3 chart of shadow pages over the steps. */
+import { scaleLinear, line } from 'd3';
+import type { MachineJson } from '../../core/index.ts';
+import { QUADRANT_COLORS } from '../layout/geometry.ts';
+
+function Flag({ on, name }: { on: boolean; name: string }) {
+  return <span className={`flag ${on ? 'flag-on' : 'flag-off'}`}>{name}</span>;
+}
+
+export function Registers({ m }: { m: MachineJson }) {
+  const c = m.cpu;
+  return (
+    <dl className="regs" data-testid="registers">
+      <dt>mode</dt>
+      <dd>{m.mode}</dd>
+      <dt>CR0</dt>
+      <dd>
+        <Flag on={c.cr0.pg} name="PG" /> <Flag on={c.cr0.wp} name="WP" />
+      </dd>
+      <dt>CR3</dt>
+      <dd className="font-mono">{c.cr3}</dd>
+      <dt>CR4</dt>
+      <dd>
+        <Flag on={c.cr4.pse} name="PSE" /> <Flag on={c.cr4.pae} name="PAE" /> <Flag on={c.cr4.smep} name="SMEP" /> <Flag on={c.cr4.smap} name="SMAP" /> <Flag on={c.cr4.pcide} name="PCIDE" />
+      </dd>
+      <dt>EFER</dt>
+      <dd>
+        <Flag on={c.efer.lme} name="LME" /> <Flag on={c.efer.lma} name="LMA" /> <Flag on={c.efer.nx} name="NX" />
+      </dd>
+      {m.mode === 'pae' && (
+        <>
+          <dt>PDPTEs</dt>
+          <dd className="font-mono text-xs">{c.pdptrs.join(' ')}</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+export function Counts({ m }: { m: MachineJson }) {
+  const byLevel = new Map<number, number[]>();
+  for (const sp of m.shadowPages) {
+    const q = byLevel.get(sp.role.level) ?? [0, 0, 0, 0];
+    q[sp.role.quadrant] = (q[sp.role.quadrant] ?? 0) + 1;
+    byLevel.set(sp.role.level, q);
+  }
+  return (
+    <table className="counts" data-testid="sp-counts">
+      <caption className="sr-only">Shadow pages by level and quadrant</caption>
+      <thead>
+        <tr>
+          <th scope="col">level</th>
+          {[0, 1, 2, 3].map((q) => (
+            <th key={q} scope="col" style={{ color: QUADRANT_COLORS[q] }}>
+              q{q}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {[...byLevel.entries()]
+          .sort((a, b) => b[0] - a[0])
+          .map(([level, qs]) => (
+            <tr key={level}>
+              <th scope="row">l{level}</th>
+              {qs.map((n, q) => (
+                <td key={q}>{n || ''}</td>
+              ))}
+            </tr>
+          ))}
+      </tbody>
+    </table>
+  );
+}
+
+const STAT_NAMES = ['mmu_cache_miss', 'mmu_shadow_zapped', 'mmu_unsync', 'mmu_pte_write', 'mmu_pde_zapped', 'mmu_flooded', 'pf_fixed', 'pf_guest', 'pf_exits', 'hits', 'emulated', 'invlpg', 'tlb_flush', 'remote_tlb_flush_requests', 'pages_4k', 'pages_2m', 'pages_1g'] as const;
+
+export function Stats({ m }: { m: MachineJson }) {
+  return (
+    <dl className="stats" data-testid="stats">
+      {STAT_NAMES.map((k) => (
+        <div key={k} className="stat">
+          <dt>{k}</dt>
+          <dd>{m.stats[k]}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** Shadow pages after each step: a d3 line, React draws it. */
+export function ShadowChart({ counts, step, onJump }: { counts: readonly number[]; step: number; onJump: (n: number) => void }) {
+  const w = 300;
+  const h = 70;
+  const x = scaleLinear().domain([0, Math.max(1, counts.length - 1)]).range([28, w - 6]);
+  const max = Math.max(4, ...counts);
+  const y = scaleLinear().domain([0, max]).nice().range([h - 14, 6]);
+  const d = line<number>().x((_, i) => x(i)).y((v) => y(v))(counts as number[]) ?? '';
+  return (
+    <svg width={w} height={h} className="chart" role="img" aria-label="Shadow pages after each step" data-testid="sp-chart">
+      <line x1={28} x2={w - 6} y1={h - 14} y2={h - 14} className="axis" />
+      {y.ticks(3).map((t) => (
+        <text key={t} x={24} y={y(t) + 4} textAnchor="end" className="tick">
+          {t}
+        </text>
+      ))}
+      <path d={d} className="chart-line" />
+      <line x1={x(step)} x2={x(step)} y1={4} y2={h - 14} className="chart-cursor" />
+      <rect x={28} y={0} width={w - 34} height={h} fill="transparent" onClick={(e) => {
+        const r = (e.currentTarget as SVGRectElement).getBoundingClientRect();
+        onJump(Math.round(x.invert(e.clientX - r.left + 28)));
+      }} />
+      <text x={w - 6} y={h - 2} textAnchor="end" className="tick">
+        steps
+      </text>
+    </svg>
+  );
+}

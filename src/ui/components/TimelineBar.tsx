@@ -1,0 +1,88 @@
+/** All steps as markers by outcome, a scrubber, and the playback controls. */
+import type { Timeline } from '../../core/index.ts';
+import { useStore } from '../store/index.ts';
+
+const OUTCOME_CLASS: Record<string, string> = {
+  hit: 'mk-hit',
+  'shadow-fault': 'mk-shadow',
+  'guest-fault': 'mk-guest',
+  emulated: 'mk-emulated',
+  done: 'mk-done',
+};
+
+function label(tl: Timeline, i: number): string {
+  const s = tl.scenario.steps[i]!;
+  const what = 'gva' in s ? `${s.op} 0x${s.gva.toString(16)}${'user' in s && s.user ? ' (user)' : ''}` : s.op === 'cr3' ? `cr3 = 0x${s.value.toString(16)}` : s.op;
+  return `step ${i + 1}: ${what} → ${tl.results[i]!.outcome}`;
+}
+
+export function TimelineBar() {
+  const tl = useStore((s) => s.timeline);
+  const step = useStore((s) => s.step);
+  const event = useStore((s) => s.event);
+  const playing = useStore((s) => s.playing);
+  const speed = useStore((s) => s.speed);
+  const granularity = useStore((s) => s.granularity);
+  const a = useStore.getState();
+  const nEvents = step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length;
+  return (
+    <footer className="timeline" aria-label="Timeline">
+      <div className="markers" role="list" aria-label="Steps by outcome">
+        <button type="button" role="listitem" className={`marker mk-init${step === 0 ? ' marker-current' : ''}`} onClick={() => a.jumpTo(0)} title="initial VM entry" aria-label="initial VM entry" />
+        {tl.results.map((r, i) => (
+          <button
+            type="button"
+            role="listitem"
+            key={i}
+            className={`marker ${OUTCOME_CLASS[r.outcome]}${step === i + 1 ? ' marker-current' : ''}`}
+            onClick={() => a.jumpTo(i + 1)}
+            title={label(tl, i)}
+            aria-label={label(tl, i)}
+            data-testid="step-marker"
+          />
+        ))}
+      </div>
+      <div className="controls">
+        <button type="button" onClick={a.first} aria-label="First step (Home)" data-testid="step-first">
+          ⏮
+        </button>
+        <button type="button" onClick={granularity === 'event' ? a.eventBack : a.stepBack} aria-label="Back (Left arrow)" data-testid="step-back">
+          ◀
+        </button>
+        <button type="button" onClick={a.togglePlay} aria-label={playing ? 'Pause (Space)' : 'Play (Space)'} data-testid="play">
+          {playing ? '⏸' : '▶'}
+        </button>
+        <button type="button" onClick={granularity === 'event' ? a.eventForward : a.stepForward} aria-label="Forward (Right arrow)" data-testid="step-forward">
+          ▶|
+        </button>
+        <button type="button" onClick={a.last} aria-label="Last step (End)" data-testid="step-last">
+          ⏭
+        </button>
+        <button type="button" onClick={a.nextFault} aria-label="Next fault (N)" data-testid="next-fault">
+          next fault
+        </button>
+        <label className="scrub">
+          <span className="sr-only">Step</span>
+          <input type="range" min={0} max={tl.length} value={step} onChange={(e) => a.jumpTo(Number(e.target.value))} aria-label="Step scrubber" data-testid="scrubber" />
+        </label>
+        <span data-testid="step-counter" className="counter" aria-live="polite">
+          step {step} / {tl.length}
+          {granularity === 'event' && event !== null ? ` · event ${event} / ${nEvents}` : ''}
+        </span>
+        <label className="ctl">
+          <input type="checkbox" checked={granularity === 'event'} onChange={(e) => a.setGranularity(e.target.checked ? 'event' : 'step')} data-testid="granularity" /> kernel events (E)
+        </label>
+        <label className="ctl">
+          speed
+          <select value={speed} onChange={(e) => a.setSpeed(Number(e.target.value))} aria-label="Playback speed">
+            {[0.5, 1, 2, 4, 8].map((v) => (
+              <option key={v} value={v}>
+                {v}/s
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+    </footer>
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * The per-step view model: what the core says about the state after `step`
+ * steps, plus what happened in that step. Pure; memoized per timeline/step so
+ * stepping back and forth never recomputes (and never re-derives kernel state).
+ */
+import {
+  guestTables,
+  type GuestTableJson,
+  machineJson,
+  type MachineJson,
+  type StepResult,
+  type Timeline,
+  type TraceEvent,
+} from '../../core/index.ts';
+
+export interface StepView {
+  readonly step: number;
+  readonly machine: MachineJson;
+  readonly guest: readonly GuestTableJson[];
+  /** The step that produced this state (null for the initial state). */
+  readonly result: StepResult | null;
+  /** Events of that step (or of the initial VM entry). */
+  readonly events: readonly TraceEvent[];
+}
+
+const cache = new WeakMap<Timeline, Map<number, StepView>>();
+const MAX_CACHED = 256;
+
+export function getStepView(tl: Timeline, step: number): StepView {
+  let per = cache.get(tl);
+  if (!per) {
+    per = new Map();
+    cache.set(tl, per);
+  }
+  const hit = per.get(step);
+  if (hit) return hit;
+  const m = tl.stateAt(step);
+  const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
+  const view: StepView = {
+    step,
+    machine: machineJson(m),
+    guest: guestTables(m.cpu, m.mem),
+    result,
+    events: result ? result.events : tl.initialEvents,
+  };
+  if (per.size >= MAX_CACHED) per.delete(per.keys().next().value as number);
+  per.set(step, view);
+  return view;
+}
+
+/** Shadow pages alive after each step, from the events alone (for the chart). */
+export function shadowPageCounts(tl: Timeline): number[] {
+  const count = (evs: readonly TraceEvent[], start: number) =>
+    evs.reduce((n, e) => (e.kind === 'kvm_mmu_get_page' && e.created ? n + 1 : e.kind === 'kvm_mmu_commit_zap_page' ? n - e.freed.length : n), start);
+  const out = [count(tl.initialEvents, 0)];
+  for (const r of tl.results) out.push(count(r.events, out[out.length - 1]!));
+  return out;
+}
+
+/** The gva an access/invlpg step is about, if any. */
+export function stepGva(tl: Timeline, step: number): number | null {
+  const s = step > 0 ? tl.scenario.steps[step - 1] : tl.scenario.steps[0];
+  return s && 'gva' in s ? s.gva : null;
+}

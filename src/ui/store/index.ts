@@ -1,0 +1,166 @@
+/**
+ * One zustand store from slices (scenario, playback, selection, settings).
+ * Actions live outside components; components read through selectors. The
+ * kernel state is never re-derived here: it comes from the core's Timeline
+ * (time travel), and per-step views are memoized by step index.
+ */
+import { create } from 'zustand';
+import { type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
+import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
+import defaultScenarioJson from '../../scenarios/library/quadrants-32bit.json';
+
+export type Granularity = 'step' | 'event';
+export type Theme = 'light' | 'dark';
+
+/** Something on screen that hover/selection can refer to. */
+/** `sp:ID`, `spte:ID:INDEX`, `gt:GFN:LEVEL`, `gte:GFN:INDEX`. */
+export type EntityKey = string;
+
+export interface ScenarioSlice {
+  scenarioJson: unknown;
+  scenario: Scenario;
+  rules: RuleSetName;
+  timeline: Timeline;
+  loadError: string | null;
+  loadScenario: (json: unknown) => boolean;
+  setRules: (rules: RuleSetName) => void;
+}
+
+export interface PlaybackSlice {
+  /** Steps applied: 0 = the state after the first VM entry, `timeline.length` = the end. */
+  step: number;
+  /** In event mode: how many events of the current step are revealed (null = all). */
+  event: number | null;
+  granularity: Granularity;
+  playing: boolean;
+  /** Steps (or events) per second while playing. */
+  speed: number;
+  jumpTo: (step: number) => void;
+  stepForward: () => void;
+  stepBack: () => void;
+  first: () => void;
+  last: () => void;
+  nextFault: () => void;
+  eventForward: () => void;
+  eventBack: () => void;
+  setGranularity: (g: Granularity) => void;
+  togglePlay: () => void;
+  setSpeed: (s: number) => void;
+}
+
+export interface SelectionSlice {
+  hovered: EntityKey | null;
+  selected: EntityKey | null;
+  hover: (k: EntityKey | null) => void;
+  select: (k: EntityKey | null) => void;
+}
+
+export interface SettingsSlice {
+  theme: Theme;
+  showHelp: boolean;
+  setTheme: (t: Theme) => void;
+  toggleHelp: (show?: boolean) => void;
+}
+
+export type Store = ScenarioSlice & PlaybackSlice & SelectionSlice & SettingsSlice;
+
+const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+
+function initialScenario(): { json: unknown; scenario: Scenario } {
+  const parsed = parseScenario(defaultScenarioJson);
+  if (!parsed.ok) throw new Error(`built-in scenario is invalid: ${formatScenarioError(parsed.error)}`);
+  return { json: defaultScenarioJson, scenario: parsed.scenario };
+}
+
+const prefersDark = (): boolean => typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches;
+
+export const createAppStore = () =>
+  create<Store>()((set, get) => {
+    const init = initialScenario();
+    const eventsOf = (step: number) => (step >= 1 ? (get().timeline.results[step - 1]?.events.length ?? 0) : get().timeline.initialEvents.length);
+    return {
+      // --- scenario
+      scenarioJson: init.json,
+      scenario: init.scenario,
+      rules: 'seed',
+      timeline: new Timeline(init.scenario, 'seed'),
+      loadError: null,
+      loadScenario: (json) => {
+        const parsed = parseScenario(json);
+        if (!parsed.ok) {
+          // Keep everything the user had: only report the problem.
+          set({ loadError: formatScenarioError(parsed.error) });
+          return false;
+        }
+        set({
+          scenarioJson: json,
+          scenario: parsed.scenario,
+          timeline: new Timeline(parsed.scenario, get().rules),
+          step: 0,
+          event: null,
+          playing: false,
+          loadError: null,
+          selected: null,
+          hovered: null,
+        });
+        return true;
+      },
+      setRules: (rules) => {
+        if (rules === get().rules) return;
+        set({ rules, timeline: new Timeline(get().scenario, rules), event: null });
+      },
+      // --- playback
+      step: 0,
+      event: null,
+      granularity: 'step',
+      playing: false,
+      speed: 2,
+      jumpTo: (step) => set({ step: clamp(Math.round(step), 0, get().timeline.length), event: null }),
+      stepForward: () => {
+        const { step, timeline, granularity } = get();
+        if (step >= timeline.length) return set({ playing: false });
+        set({ step: step + 1, event: granularity === 'event' ? 1 : null });
+      },
+      stepBack: () => set({ step: Math.max(0, get().step - 1), event: null }),
+      first: () => set({ step: 0, event: null }),
+      last: () => set({ step: get().timeline.length, event: null, playing: false }),
+      nextFault: () => {
+        const { step, timeline } = get();
+        const next = timeline.results.findIndex((r, i) => i >= step && r.outcome !== 'hit' && r.outcome !== 'done');
+        set({ step: next < 0 ? timeline.length : next + 1, event: null });
+      },
+      eventForward: () => {
+        const { step, event, timeline } = get();
+        const n = eventsOf(step);
+        if (event !== null && event < n) return set({ event: event + 1 });
+        if (step >= timeline.length) return set({ playing: false, event: null });
+        set({ step: step + 1, event: Math.min(1, eventsOf(step + 1)) });
+      },
+      eventBack: () => {
+        const { step, event } = get();
+        if (event !== null && event > 1) return set({ event: event - 1 });
+        if (event === null && eventsOf(step) > 0 && step > 0) return set({ event: eventsOf(step) - 1 });
+        if (step === 0) return set({ event: null });
+        set({ step: step - 1, event: eventsOf(step - 1) || null });
+      },
+      setGranularity: (granularity) => set({ granularity, event: granularity === 'event' && get().step > 0 ? eventsOf(get().step) : null }),
+      togglePlay: () => {
+        const { playing, step, timeline } = get();
+        if (!playing && step >= timeline.length) set({ step: 0, event: null });
+        set({ playing: !playing });
+      },
+      setSpeed: (speed) => set({ speed: clamp(speed, 0.25, 20) }),
+      // --- selection
+      hovered: null,
+      selected: null,
+      hover: (hovered) => set({ hovered }),
+      select: (selected) => set({ selected }),
+      // --- settings
+      theme: prefersDark() ? 'dark' : 'light',
+      showHelp: false,
+      setTheme: (theme) => set({ theme }),
+      toggleHelp: (show) => set({ showHelp: show ?? !get().showHelp }),
+    };
+  });
+
+export const useStore = createAppStore();
