@@ -96,16 +96,23 @@ export function App() {
   const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
   const upTo = granularity === 'event' ? event : null;
-  // In event mode, pages created by events not yet revealed stay hidden.
-  const hidden = useMemo(() => {
+  // In event mode, what events not yet revealed create stays hidden: new
+  // pages, and sptes that were not present before the step.
+  const { hidden, hiddenSptes } = useMemo(() => {
     const h = new Set<number>();
-    if (upTo === null) return h;
+    const hs = new Set<string>();
+    if (upTo === null || step === 0) return { hidden: h, hiddenSptes: hs };
+    const before = new Set<string>();
+    for (const sp of getStepView(tl, step - 1).machine.shadowPages) for (const e of sp.sptes) before.add(`${sp.id}:${e.index}`);
     view.events.forEach((e, i) => {
-      if (i >= upTo && e.kind === 'kvm_mmu_get_page' && e.created) h.add(e.sp);
+      if (i < upTo) return;
+      if (e.kind === 'kvm_mmu_get_page' && e.created) h.add(e.sp);
+      const key = e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte' ? `${e.sp}:${e.index}` : e.kind === 'link_shadow_page' ? `${e.parent.sp}:${e.parent.index}` : null;
+      if (key && !before.has(key)) hs.add(key);
     });
-    return h;
-  }, [view, upTo]);
-  const layout = useMemo(() => layoutColumns(view.machine, view.guest, hidden), [view, hidden]);
+    return { hidden: h, hiddenSptes: hs };
+  }, [tl, step, view, upTo]);
+  const layout = useMemo(() => layoutColumns(view.machine, view.guest, hidden, hiddenSptes), [view, hidden, hiddenSptes]);
   const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
   useEffect(() => {

@@ -16,8 +16,8 @@ interface Field {
 
 function fieldsFor(mode: GuestMode): { guest: Field[]; shadow: Field[] } {
   const shadow32: Field[] = [
-    { hi: 31, lo: 30, label: 'pae_root index = root quadrant' },
-    { hi: 29, lo: 21, label: 'shadow PD index (bit 21 = PT quadrant)' },
+    { hi: 31, lo: 30, label: 'root q' },
+    { hi: 29, lo: 21, label: 'shadow PD index (its bit 21 = PT quadrant)' },
     { hi: 20, lo: 12, label: 'shadow PT index' },
     { hi: 11, lo: 0, label: 'offset' },
   ];
@@ -34,6 +34,7 @@ function fieldsFor(mode: GuestMode): { guest: Field[]; shadow: Field[] } {
   return { guest: f, shadow: f };
 }
 
+const LEFT = 104;
 const bitsOf = (v: number, hi: number, lo: number) => Math.floor(v / 2 ** lo) % 2 ** (hi - lo + 1);
 
 function Row({ gva, fields, top, title, bitW }: { gva: number; fields: Field[]; top: number; title: string; bitW: number }) {
@@ -44,14 +45,14 @@ function Row({ gva, fields, top, title, bitW }: { gva: number; fields: Field[]; 
         {title}
       </text>
       {fields.map((f) => {
-        const x = 86 + (width - 1 - f.hi) * bitW;
+        const x = LEFT + (width - 1 - f.hi) * bitW;
         const w = (f.hi - f.lo + 1) * bitW;
         const v = bitsOf(gva, f.hi, f.lo);
         return (
           <g key={`${f.hi}`} transform={`translate(${x},0)`}>
             <rect className="ruler-field" width={w - 2} height={24} rx={3} style={f.color ? { fill: f.color, fillOpacity: 0.25 } : undefined} />
             <text className="ruler-value" x={w / 2} y={16} textAnchor="middle">
-              {f.hi === f.lo ? `${f.hi}` : `${f.hi}:${f.lo}`} = {v.toString(10)}
+              {w < 70 ? v.toString(10) : `${f.hi === f.lo ? `${f.hi}` : `${f.hi}:${f.lo}`} = ${v.toString(10)}`}
             </text>
             <text className="ruler-label" x={w / 2} y={36} textAnchor="middle">
               {f.label}
@@ -67,22 +68,29 @@ export function AddressRuler({ gva, mode }: { gva: number | null; mode: GuestMod
   if (gva === null) return <div className="ruler-empty text-sm opacity-70">This step has no guest-virtual address.</div>;
   const { guest, shadow } = fieldsFor(mode);
   const bits = guest[0]!.hi + 1;
-  const bitW = Math.min(22, 1000 / bits);
+  const bitW = Math.min(24, 1000 / bits);
   const q = bitsOf(gva, 31, 30);
   const pt = bitsOf(gva, 21, 21);
   const shadowColored = mode === 'x86-64' ? shadow : shadow.map((f, i) => (i === 0 ? { ...f, color: QUADRANT_COLORS[q] } : i === 1 ? { ...f, color: QUADRANT_COLORS[pt] } : f));
   return (
-    <figure data-testid="gva-ruler" aria-label={`gva 0x${gva.toString(16)} split into fields`}>
-      <svg width={86 + bits * bitW + 8} height={mode === 'x86-64' ? 50 : 96} className="ruler">
+    <figure data-testid="gva-ruler" aria-label={`gva 0x${gva.toString(16)} split into fields`} className="m-0 flex items-center gap-4">
+      <svg width={LEFT + bits * bitW + 8} height={mode === 'x86-64' ? 50 : 96} className="ruler">
         <Row gva={gva} fields={guest} top={2} title={mode === 'x86-64' ? 'guest+shadow' : 'guest'} bitW={bitW} />
         {mode !== 'x86-64' && <Row gva={gva} fields={shadowColored} top={50} title="shadow (PAE)" bitW={bitW} />}
       </svg>
-      <figcaption className="text-xs opacity-80">
-        gva <span className="font-mono">0x{gva.toString(16).padStart(8, '0')}</span>
+      <figcaption className="text-sm leading-snug">
+        gva <span className="font-mono font-semibold">0x{gva.toString(16).padStart(mode === 'x86-64' ? 12 : 8, '0')}</span>
         {mode !== 'x86-64' && (
           <>
-            {' '}
-            · root quadrant {q} (bits 31:30) · page-table quadrant {pt} (bit 21)
+            <br />
+            <span className="qchip" style={{ background: QUADRANT_COLORS[q] }} /> bits 31:30 = {q}: root quadrant, pae_root[{q}]
+            <br />
+            <span className="qchip" style={{ background: QUADRANT_COLORS[pt] }} /> bit 21 = {pt}: page-table quadrant q{pt}
+            {mode === 'x86-32' && (
+              <>
+                <br />a 4 MiB guest PT is two 2 MiB shadow PTs
+              </>
+            )}
           </>
         )}
       </figcaption>

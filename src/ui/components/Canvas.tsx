@@ -2,7 +2,7 @@
  * The three linked columns, drawn as one SVG from the pure layout: guest
  * tables | KVM roots | shadow pages, with pointer, fan-out and child links.
  */
-import { memo, useMemo } from 'react';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import type { TraceEvent } from '../../core/index.ts';
 import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, type ShadowCard, guestRange } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
@@ -59,14 +59,14 @@ function linkClass(l: Link, active: boolean): string {
   return `${base}${active ? ' link-active' : ''}`;
 }
 
-const GuestTable = memo(function GuestTable({ card, hl, hovered, mirrorsOf }: { card: GuestCard; hl: Highlights; hovered: string | null; mirrorsOf: (gfn: string, index: number) => string[] }) {
+const GuestTable = memo(function GuestTable({ card, hl, hovered, selected, mirrorsOf }: { card: GuestCard; hl: Highlights; hovered: string | null; selected: string | null; mirrorsOf: (gfn: string, index: number) => string[] }) {
   const hover = useStore((s) => s.hover);
   const select = useStore((s) => s.select);
   const t = card.table;
   const names = ['', 'PT', 'PD', t.registers ? 'PDPTE registers' : 'PDPT', 'PML4'];
   return (
-    <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level}>
-      <rect className={`card card-guest${hovered === card.key ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
+    <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key}>
+      <rect className={`card card-guest${hovered === card.key || selected === card.key ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
       <text className="card-title" x={10} y={17}>
         guest {names[t.level] ?? `L${t.level}`} · gfn {t.gfn}
       </text>
@@ -111,7 +111,7 @@ const GuestTable = memo(function GuestTable({ card, hl, hovered, mirrorsOf }: { 
   );
 });
 
-const ShadowPage = memo(function ShadowPage({ card, hl, hovered, mirrorsOf }: { card: ShadowCard; hl: Highlights; hovered: string | null; mirrorsOf: (key: string) => string[] }) {
+const ShadowPage = memo(function ShadowPage({ card, hl, hovered, selected, mirrorsOf }: { card: ShadowCard; hl: Highlights; hovered: string | null; selected: string | null; mirrorsOf: (key: string) => string[] }) {
   const hover = useStore((s) => s.hover);
   const select = useStore((s) => s.select);
   const sp = card.sp;
@@ -120,9 +120,9 @@ const ShadowPage = memo(function ShadowPage({ card, hl, hovered, mirrorsOf }: { 
   const range = guestRange(sp);
   const what = sp.role.direct ? `direct: gfns from ${sp.gfn}` : range && !sp.role.gpteIs8Bytes ? `guest ${sp.role.level === 1 ? 'PTEs' : 'PDEs'} ${range.from}–${range.to}` : `shadows the guest table at gfn ${sp.gfn}`;
   return (
-    <g transform={`translate(${card.x},${card.y})`} data-testid="shadow-page" data-sp={sp.id} data-gfn={sp.gfn} data-level={sp.role.level} data-quadrant={q} data-root-slot={card.rootSlot ?? ''}>
+    <g transform={`translate(${card.x},${card.y})`} data-testid="shadow-page" data-sp={sp.id} data-gfn={sp.gfn} data-level={sp.role.level} data-quadrant={q} data-root-slot={card.rootSlot ?? ''} data-key={card.key}>
       <rect
-        className={`card card-shadow${hl.created.has(sp.id) ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${hovered === card.key || hl.focus === card.key ? ' card-hover' : ''}`}
+        className={`card card-shadow${hl.created.has(sp.id) ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${hovered === card.key || selected === card.key || hl.focus === card.key ? ' card-hover' : ''}`}
         width={card.w}
         height={card.h}
         rx={6}
@@ -179,6 +179,13 @@ const ShadowPage = memo(function ShadowPage({ card, hl, hovered, mirrorsOf }: { 
 export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
+  const svgRef = useRef<SVGSVGElement>(null);
+  // Clicking an entry follows its pointer: bring the target card into view.
+  useEffect(() => {
+    if (!selected || !svgRef.current) return;
+    const el = svgRef.current.querySelector(`[data-key="${CSS.escape(selected)}"]`);
+    if (el && 'scrollIntoView' in el) (el as Element).scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [selected]);
   const guestCards = layout.cards.filter((c): c is GuestCard => c.kind === 'guest');
   const shadowCards = layout.cards.filter((c): c is ShadowCard => c.kind === 'shadow');
   // Hover linking: a guest entry and the sptes that mirror it light up together.
@@ -205,6 +212,7 @@ export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
   if (hovered) for (const k of [...(mirrors.fromGuest.get(hovered) ?? []), ...(mirrors.fromSpte.get(hovered) ?? [])]) activeEnds.add(k);
   return (
     <svg
+      ref={svgRef}
       className="canvas"
       width={layout.width}
       height={layout.height}
@@ -233,10 +241,10 @@ export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
         })}
       </g>
       {guestCards.map((c) => (
-        <GuestTable key={c.key} card={c} hl={hl} hovered={hovered} mirrorsOf={guestMirrors} />
+        <GuestTable key={c.key} card={c} hl={hl} hovered={hovered} selected={selected} mirrorsOf={guestMirrors} />
       ))}
       {shadowCards.map((c) => (
-        <ShadowPage key={c.key} card={c} hl={hl} hovered={hovered} mirrorsOf={spteMirrors} />
+        <ShadowPage key={c.key} card={c} hl={hl} hovered={hovered} selected={selected} mirrorsOf={spteMirrors} />
       ))}
     </svg>
   );

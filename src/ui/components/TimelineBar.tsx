@@ -2,6 +2,23 @@
 import type { Timeline } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
 
+/** Small inline icons: the system fonts here lack the media-control glyphs. */
+function Icon({ d }: { d: string }) {
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" className="icon">
+      <path d={d} fill="currentColor" />
+    </svg>
+  );
+}
+const ICONS = {
+  first: 'M2 2h2v12H2zM14 2v12L5 8z',
+  back: 'M13 2v12L4 8z',
+  play: 'M4 2v12l10-6z',
+  pause: 'M3 2h4v12H3zM9 2h4v12H9z',
+  forward: 'M3 2v12l9-6zM12 2h2v12h-2z',
+  last: 'M12 2h2v12h-2zM2 2v12l9-6z',
+};
+
 const OUTCOME_CLASS: Record<string, string> = {
   hit: 'mk-hit',
   'shadow-fault': 'mk-shadow',
@@ -44,19 +61,19 @@ export function TimelineBar() {
       </div>
       <div className="controls">
         <button type="button" onClick={a.first} aria-label="First step (Home)" data-testid="step-first">
-          ⏮
+          <Icon d={ICONS.first} />
         </button>
         <button type="button" onClick={granularity === 'event' ? a.eventBack : a.stepBack} aria-label="Back (Left arrow)" data-testid="step-back">
-          ◀
+          <Icon d={ICONS.back} />
         </button>
         <button type="button" onClick={a.togglePlay} aria-label={playing ? 'Pause (Space)' : 'Play (Space)'} data-testid="play">
-          {playing ? '⏸' : '▶'}
+          <Icon d={playing ? ICONS.pause : ICONS.play} />
         </button>
         <button type="button" onClick={granularity === 'event' ? a.eventForward : a.stepForward} aria-label="Forward (Right arrow)" data-testid="step-forward">
-          ▶|
+          <Icon d={ICONS.forward} />
         </button>
         <button type="button" onClick={a.last} aria-label="Last step (End)" data-testid="step-last">
-          ⏭
+          <Icon d={ICONS.last} />
         </button>
         <button type="button" onClick={a.nextFault} aria-label="Next fault (N)" data-testid="next-fault">
           next fault

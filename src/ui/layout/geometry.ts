@@ -118,7 +118,16 @@ export function mirrorSptes(sp: ShadowPageJson, index: number, entrySize: 4 | 8)
   return sp.role.level === 2 ? [local * 2, local * 2 + 1] : [local];
 }
 
-export function layoutColumns(machine: MachineJson, guest: readonly GuestTableJson[], hidden: ReadonlySet<number> = new Set()): Layout {
+/**
+ * `hidden` pages and `hiddenSptes` (`sp:index`) are left out: in event mode,
+ * what later events of the step create is not shown yet.
+ */
+export function layoutColumns(
+  machine: MachineJson,
+  guest: readonly GuestTableJson[],
+  hidden: ReadonlySet<number> = new Set(),
+  hiddenSptes: ReadonlySet<string> = new Set(),
+): Layout {
   const cards: Card[] = [];
   const links: Link[] = [];
   const byGfn = new Map<string, GuestCard>();
@@ -139,7 +148,9 @@ export function layoutColumns(machine: MachineJson, guest: readonly GuestTableJs
 
   // Shadow pages: roots in the middle column (in slot order), the rest grouped
   // by the guest table they shadow, in the guest column's order.
-  const sps = machine.shadowPages.filter((sp) => !hidden.has(sp.id));
+  const sps = machine.shadowPages
+    .filter((sp) => !hidden.has(sp.id))
+    .map((sp) => (hiddenSptes.size ? { ...sp, sptes: sp.sptes.filter((e) => !hiddenSptes.has(`${sp.id}:${e.index}`)) } : sp));
   const rootSlot = new Map<number, number>();
   machine.roots.forEach((id, i) => {
     if (id !== null && !rootSlot.has(id)) rootSlot.set(id, i);

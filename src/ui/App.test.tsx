@@ -1,0 +1,62 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { App } from './App.tsx';
+import { useStore } from './store/index.ts';
+
+const pages = (c: HTMLElement) => [...c.querySelectorAll('[data-testid="shadow-page"]')].map((g) => ({ sp: g.getAttribute('data-sp'), gfn: g.getAttribute('data-gfn'), level: g.getAttribute('data-level'), q: g.getAttribute('data-quadrant'), slot: g.getAttribute('data-root-slot') }));
+const key = (k: string) => act(() => void fireEvent.keyDown(window, { key: k }));
+
+beforeEach(() => {
+  useStore.setState({ step: 0, event: null, granularity: 'step', playing: false, showHelp: false, rules: 'seed' });
+  useStore.getState().setRules('seed');
+});
+afterEach(cleanup);
+
+describe('<App>', () => {
+  it('opens on the default scenario with four roots, quadrants 0-3, one gfn', () => {
+    const { container } = render(<App />);
+    const roots = pages(container).filter((p) => p.slot !== '');
+    expect(roots.map((p) => [p.slot, p.q, p.gfn])).toEqual([0, 1, 2, 3].map((i) => [String(i), String(i), '0x1']));
+    expect(screen.getByTestId('step-counter').textContent).toContain('step 0 / 12');
+  });
+  it('steps with the keyboard to two shadow PTs of one guest table, and back', () => {
+    const { container } = render(<App />);
+    const at0 = pages(container);
+    key('ArrowRight');
+    key('ArrowRight');
+    expect(screen.getByTestId('step-counter').textContent).toContain('step 2 / 12');
+    const pts = pages(container).filter((p) => p.level === '1' && p.gfn === '0x4');
+    expect(pts.map((p) => p.q)).toEqual(['0', '1']);
+    expect(within(screen.getByTestId('explanation')).getAllByText('kvm_mmu_child_role').length).toBeGreaterThan(0);
+    expect(screen.getByTestId('explanation').textContent).toContain('parent index 3 % 2 = 1');
+    key('Home');
+    expect(pages(container)).toEqual(at0);
+  });
+  it('switches the rule set and shows the pre-patch formula', () => {
+    render(<App />);
+    act(() => {
+      fireEvent.change(screen.getByTestId('rules'), { target: { value: 'before' } });
+    });
+    key('ArrowRight');
+    key('ArrowRight');
+    expect(screen.getByTestId('explanation').textContent).toContain('(gaddr 0xc0603123 >> 21) & 1 = 1');
+  });
+  it('opens and closes the keyboard help', () => {
+    render(<App />);
+    key('?');
+    expect(screen.getByTestId('help-overlay')).toBeTruthy();
+    key('Escape');
+    expect(screen.queryByTestId('help-overlay')).toBeNull();
+  });
+  it('reveals kernel events one at a time in event mode', () => {
+    const { container } = render(<App />);
+    key('e');
+    key('ArrowRight');
+    expect(screen.getByTestId('step-counter').textContent).toMatch(/step 1 \/ 12 · event 1 \/ \d+/);
+    // The level-1 page of step 1 is not there until its kvm_mmu_get_page event.
+    expect(pages(container).filter((p) => p.level === '1')).toEqual([]);
+    for (let i = 0; i < 12; i++) key('ArrowRight');
+    expect(pages(container).filter((p) => p.level === '1')).toHaveLength(1);
+  });
+});
