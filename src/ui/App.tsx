@@ -56,6 +56,13 @@ function useKeyboard() {
         case '?':
           s.toggleHelp();
           break;
+        case '+':
+        case '=':
+          s.setZoom(s.zoom + 0.25);
+          break;
+        case '-':
+          s.setZoom(s.zoom - 0.25);
+          break;
         case 'Escape':
           s.toggleHelp(false);
           break;
@@ -92,6 +99,7 @@ export function App() {
   const granularity = useStore((s) => s.granularity);
   const theme = useStore((s) => s.theme);
   const rules = useStore((s) => s.rules);
+  const zoom = useStore((s) => s.zoom);
   const title = useStore((s) => s.scenario.title);
   const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
@@ -137,6 +145,15 @@ export function App() {
               ))}
             </select>
           </label>
+          <span className="ctl" role="group" aria-label="Zoom">
+            <button type="button" className="btn" onClick={() => a.setZoom(zoom - 0.25)} aria-label="Zoom out (-)">
+              −
+            </button>
+            <span className="counter" aria-live="polite">{Math.round(zoom * 100)}%</span>
+            <button type="button" className="btn" onClick={() => a.setZoom(zoom + 0.25)} aria-label="Zoom in (+)">
+              +
+            </button>
+          </span>
           <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
             {theme === 'dark' ? 'Light' : 'Dark'}
           </button>
@@ -150,10 +167,10 @@ export function App() {
       </div>
       <main className="main">
         <section className="canvas-wrap" aria-label="Page tables">
-          <div className="col-heads" aria-hidden="true">
-            <span style={{ left: 16 }}>Guest page tables</span>
-            <span style={{ left: 430 }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
-            <span style={{ left: 800 }}>Shadow page tables</span>
+          <div className="col-heads" aria-hidden="true" style={{ width: layout.width * zoom }}>
+            <span style={{ left: 16 * zoom }}>Guest page tables</span>
+            <span style={{ left: 430 * zoom }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
+            <span style={{ left: 800 * zoom }}>Shadow page tables</span>
           </div>
           <Canvas layout={layout} hl={hl} />
         </section>

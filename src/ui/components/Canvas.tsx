@@ -179,6 +179,7 @@ const ShadowPage = memo(function ShadowPage({ card, hl, hovered, selected, mirro
 export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
+  const zoom = useStore((s) => s.zoom);
   const svgRef = useRef<SVGSVGElement>(null);
   // Clicking an entry follows its pointer: bring the target card into view.
   useEffect(() => {
@@ -214,8 +215,8 @@ export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
     <svg
       ref={svgRef}
       className="canvas"
-      width={layout.width}
-      height={layout.height}
+      width={layout.width * zoom}
+      height={layout.height * zoom}
       viewBox={`0 0 ${layout.width} ${layout.height}`}
       role="img"
       aria-label="Guest page tables, KVM roots and shadow page tables"

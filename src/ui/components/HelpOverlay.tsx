@@ -9,6 +9,7 @@ const KEYS: Array<[string, string]> = [
   ['N', 'next fault (the next step that exits to KVM)'],
   ['E', 'toggle stepping by kernel event'],
   ['T', 'light / dark theme'],
+  ['+ / −', 'zoom the tables (for a projector)'],
   ['?', 'this help; Esc closes it'],
 ];
 

@@ -58,6 +58,9 @@ export interface SelectionSlice {
 export interface SettingsSlice {
   theme: Theme;
   showHelp: boolean;
+  /** Canvas zoom (1 = 100%); larger for projectors. */
+  zoom: number;
+  setZoom: (z: number) => void;
   setTheme: (t: Theme) => void;
   toggleHelp: (show?: boolean) => void;
 }
@@ -158,6 +161,8 @@ export const createAppStore = () =>
       // --- settings
       theme: prefersDark() ? 'dark' : 'light',
       showHelp: false,
+      zoom: 1,
+      setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, 0.5, 2.5) }),
       setTheme: (theme) => set({ theme }),
       toggleHelp: (show) => set({ showHelp: show ?? !get().showHelp }),
     };
