@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo } from 'react';
 import { RULE_SETS, type RuleSetName } from '../core/index.ts';
+import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas, highlightsOf } from './components/Canvas.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
@@ -101,6 +102,7 @@ export function App() {
   const rules = useStore((s) => s.rules);
   const zoom = useStore((s) => s.zoom);
   const title = useStore((s) => s.scenario.title);
+  const libraryId = useStore((s) => s.libraryId);
   const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
   const upTo = granularity === 'event' ? event : null;
@@ -131,9 +133,26 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <h1 className="brand">shadowpaging</h1>
-        <p className="scenario-title" title={description}>
-          {title}
-        </p>
+        <label className="ctl scenario-title">
+          <span className="sr-only">Scenario</span>
+          <select
+            value={libraryId ?? ''}
+            onChange={(e) => {
+              const entry = LIBRARY.find((x) => x.id === e.target.value);
+              if (entry) a.loadScenario(entry.json, entry.id);
+            }}
+            aria-label="Built-in scenario"
+            data-testid="scenario-picker"
+            className="max-w-full"
+          >
+            {libraryId === null && <option value="">{title}</option>}
+            {LIBRARY.map((e) => (
+              <option key={e.id} value={e.id}>
+                {(e.json as { title: string }).title}
+              </option>
+            ))}
+          </select>
+        </label>
         <div className="topbar-ctl">
           <label className="ctl">
             rules
@@ -175,6 +194,14 @@ export function App() {
           <Canvas layout={layout} hl={hl} />
         </section>
         <aside className="side">
+          {description && (
+            <details className="panel about" open={step === 0}>
+              <summary className="panel-title cursor-pointer">About this scenario</summary>
+              <p className="text-sm leading-snug" data-testid="scenario-description">
+                {description}
+              </p>
+            </details>
+          )}
           <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
           <section className="panel" aria-label="Registers and statistics">
             <h2 className="panel-title">Registers</h2>

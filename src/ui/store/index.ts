@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import { type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
-import defaultScenarioJson from '../../scenarios/library/quadrants-32bit.json';
+import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
 
 export type Granularity = 'step' | 'event';
 export type Theme = 'light' | 'dark';
@@ -17,12 +17,14 @@ export type Theme = 'light' | 'dark';
 export type EntityKey = string;
 
 export interface ScenarioSlice {
+  /** Id of the built-in scenario on screen, or null for a user's own. */
+  libraryId: string | null;
   scenarioJson: unknown;
   scenario: Scenario;
   rules: RuleSetName;
   timeline: Timeline;
   loadError: string | null;
-  loadScenario: (json: unknown) => boolean;
+  loadScenario: (json: unknown, libraryId?: string | null) => boolean;
   setRules: (rules: RuleSetName) => void;
 }
 
@@ -70,9 +72,10 @@ export type Store = ScenarioSlice & PlaybackSlice & SelectionSlice & SettingsSli
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 
 function initialScenario(): { json: unknown; scenario: Scenario } {
-  const parsed = parseScenario(defaultScenarioJson);
+  const json = LIBRARY.find((e) => e.id === DEFAULT_SCENARIO_ID)!.json;
+  const parsed = parseScenario(json);
   if (!parsed.ok) throw new Error(`built-in scenario is invalid: ${formatScenarioError(parsed.error)}`);
-  return { json: defaultScenarioJson, scenario: parsed.scenario };
+  return { json, scenario: parsed.scenario };
 }
 
 const prefersDark = (): boolean => typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches;
@@ -83,12 +86,13 @@ export const createAppStore = () =>
     const eventsOf = (step: number) => (step >= 1 ? (get().timeline.results[step - 1]?.events.length ?? 0) : get().timeline.initialEvents.length);
     return {
       // --- scenario
+      libraryId: DEFAULT_SCENARIO_ID,
       scenarioJson: init.json,
       scenario: init.scenario,
       rules: 'seed',
       timeline: new Timeline(init.scenario, 'seed'),
       loadError: null,
-      loadScenario: (json) => {
+      loadScenario: (json, libraryId = null) => {
         const parsed = parseScenario(json);
         if (!parsed.ok) {
           // Keep everything the user had: only report the problem.
@@ -96,6 +100,7 @@ export const createAppStore = () =>
           return false;
         }
         set({
+          libraryId,
           scenarioJson: json,
           scenario: parsed.scenario,
           timeline: new Timeline(parsed.scenario, get().rules),
