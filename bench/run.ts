@@ -3,12 +3,14 @@
  * Core part: a large 32-bit scenario (every PDE, a page table per 4 MiB region
  * with PTEs, sweeping accesses, unsync and emulated writes, CR3 reloads) run
  * under each rule set; step throughput and time-travel latency.
- * (`--ui` will run only the UI part once the visualizer lands.)
+ * UI part (bench/ui.ts): step-to-paint, bundle size and first render in
+ * headless Chromium. `--ui` runs only the UI part; no flag runs both.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RULE_SETS, Timeline } from '../src/core/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
+import { benchUi } from './ui.ts';
 
 function largeScenario(steps: number) {
   const pd: Record<string, string> = {};
@@ -87,7 +89,7 @@ function benchCore() {
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
 const uiOnly = process.argv.includes('--ui');
-const results = { ...prev, ...(uiOnly ? {} : benchCore()), generatedAt: new Date().toISOString() };
+const results = { ...prev, ...(uiOnly ? {} : benchCore()), ...(await benchUi()), generatedAt: new Date().toISOString() };
 mkdirSync('bench', { recursive: true });
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

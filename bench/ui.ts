@@ -1,0 +1,217 @@
+/**
+ * The UI part of `npm run bench` (alone with `npm run bench -- --ui`): the
+ * production build in Debian's headless Chromium, served by vite preview.
+ *
+ * - ui.stepToPaintMedianMs / P95Ms: a keydown (ArrowRight, or ArrowLeft on
+ *   the way back) dispatched in the page, to just after the next paint that
+ *   shows the new step: the first animation frame in which the step counter
+ *   has changed, then a message posted from that frame's rAF callback (it is
+ *   delivered after the frame's rendering, on the main thread: compositing
+ *   and presentation come after). The run picks the built-in scenario with
+ *   the most steps (in the app's scenario picker) and steps through it
+ *   forward and backward, end to end, for STEPS steps after a warm-up.
+ * - ui.stepToDomMedianMs: the same keydown to the end of React's DOM commit
+ *   (a MutationObserver callback), without the wait for the frame.
+ * - ui.bundleGzipKB: the gzip sizes of dist/assets/*.js, summed.
+ * - ui.firstRenderMs: navigation start to the presentation of the first
+ *   frame that shows the step counter (Element Timing; median over LOADS
+ *   fresh page loads); ui.firstContentfulPaintMs alongside.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser } from 'playwright-core';
+import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { buildApp, ensureChromium, launchChromium, ROOT, serveBuild, settle } from '../tests/e2e/serve.ts';
+
+const STEPS = 200;
+const WARMUP = 24;
+const LOADS = 10;
+
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
+const ms = (x: number) => Number(x.toFixed(2));
+
+/**
+ * tsx compiles this file with esbuild's keepNames, which wraps named
+ * functions in `__name(...)`; the functions sent to the page keep those calls,
+ * so give the page an identity `__name` before any of them runs.
+ */
+const NAME_SHIM = 'globalThis.__name ??= (f) => f;';
+
+async function newContext(browser: Browser) {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'light' });
+  await context.addInitScript({ content: NAME_SHIM });
+  return context;
+}
+
+function bundleGzipKB(outDir: string): number {
+  const dir = join(outDir, 'assets');
+  let bytes = 0;
+  for (const f of readdirSync(dir)) if (f.endsWith('.js')) bytes += gzipSync(readFileSync(join(dir, f))).length;
+  return Number((bytes / 1024).toFixed(2));
+}
+
+declare global {
+  interface Window {
+    __counterPaintedAt?: number;
+  }
+}
+
+async function firstRender(browser: Browser, url: string): Promise<{ firstRenderMs: number; fcpMs: number }> {
+  const times: number[] = [];
+  const fcps: number[] = [];
+  for (let i = 0; i < LOADS; i++) {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    // Before any of the page's scripts: as soon as the counter is in the DOM
+    // (a microtask after React's commit, before the frame is painted), mark it
+    // for the Element Timing API, which reports when it was presented.
+    await page.addInitScript(() => {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if ((e as PerformanceEntry & { identifier?: string }).identifier === 'step-counter') window.__counterPaintedAt = (e as PerformanceEntry & { renderTime: number }).renderTime || e.startTime;
+        }
+      }).observe({ type: 'element', buffered: true });
+      const mo = new MutationObserver(() => {
+        const el = document.querySelector('[data-testid=step-counter]');
+        if (!el) return;
+        mo.disconnect();
+        el.setAttribute('elementtiming', 'step-counter');
+      });
+      mo.observe(document, { childList: true, subtree: true });
+    });
+    await page.goto(url);
+    await page.waitForFunction(() => window.__counterPaintedAt !== undefined, undefined, { timeout: 10_000 });
+    const r = await page.evaluate(() => ({
+      at: window.__counterPaintedAt!,
+      fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1,
+    }));
+    times.push(r.at);
+    if (r.fcp >= 0) fcps.push(r.fcp);
+    await context.close();
+  }
+  return { firstRenderMs: ms(median(times)), fcpMs: fcps.length ? ms(median(fcps)) : -1 };
+}
+
+/** The built-in scenario with the most steps (the first of equals). */
+function largestScenario(): { id: string; steps: number } {
+  let best = { id: '', steps: -1 };
+  for (const e of LIBRARY) {
+    const steps = (e.json as { steps: unknown[] }).steps.length;
+    if (steps > best.steps) best = { id: e.id, steps };
+  }
+  return best;
+}
+
+interface SteppingRun {
+  paint: number[];
+  dom: number[];
+  shadowPages: number[];
+  frames: number[];
+  scenarioSteps: number;
+  title: string;
+}
+
+async function stepping(browser: Browser, url: string, scenarioId: string): Promise<SteppingRun> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    await page.getByTestId('step-counter').waitFor();
+    const picker = page.getByTestId('scenario-picker');
+    if ((await picker.inputValue()) !== scenarioId) await picker.selectOption(scenarioId);
+    await picker.evaluate((el) => (el as HTMLSelectElement).blur());
+    await settle(page);
+    return await page.evaluate(
+      async ({ steps, warmup }) => {
+        const counter = document.querySelector('[data-testid=step-counter]')!;
+        const root = document.getElementById('root')!;
+        const read = () => {
+          const m = /step (\d+) \/ (\d+)/.exec(counter.textContent ?? '');
+          if (!m) throw new Error(`unexpected step counter "${counter.textContent}"`);
+          return { step: Number(m[1]), total: Number(m[2]) };
+        };
+        const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
+        const afterFrame = () =>
+          new Promise<number>((r) => {
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => r(performance.now());
+            ch.port2.postMessage(0);
+          });
+        const { total } = read();
+        if (total < 1) throw new Error('the scenario has no steps');
+        const out = { paint: [] as number[], dom: [] as number[], shadowPages: [] as number[], frames: [] as number[] };
+        let dir = 1;
+        for (let i = 0; i < warmup + steps; i++) {
+          const { step } = read();
+          if (step >= total) dir = -1;
+          else if (step <= 0) dir = 1;
+          const before = counter.textContent;
+          let domAt = -1;
+          const mo = new MutationObserver(() => {
+            if (domAt < 0) domAt = performance.now();
+          });
+          mo.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+          const t0 = performance.now();
+          document.body.dispatchEvent(new KeyboardEvent('keydown', { key: dir > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
+          // The first frame whose rendering shows the new step, then just after its paint.
+          let frames = 0;
+          do {
+            await frame();
+            frames++;
+          } while (counter.textContent === before && frames < 60);
+          if (counter.textContent === before) throw new Error(`step ${step}: the counter did not change`);
+          const t1 = await afterFrame();
+          mo.disconnect();
+          if (i < warmup) continue;
+          out.paint.push(t1 - t0);
+          out.dom.push(domAt - t0);
+          out.frames.push(frames);
+          out.shadowPages.push(document.querySelectorAll('[data-testid=shadow-page]').length);
+        }
+        const picker = document.querySelector<HTMLSelectElement>('[data-testid=scenario-picker]');
+        return { ...out, scenarioSteps: total, title: picker?.selectedOptions[0]?.textContent ?? '' };
+      },
+      { steps: STEPS, warmup: WARMUP },
+    );
+  } finally {
+    await context.close();
+  }
+}
+
+export async function benchUi(): Promise<Record<string, number | string>> {
+  const chromiumPath = ensureChromium();
+  const outDir = resolve(ROOT, 'dist');
+  await buildApp(outDir);
+  const gz = bundleGzipKB(outDir);
+  const served = await serveBuild(outDir);
+  const browser = await launchChromium(chromiumPath);
+  try {
+    const largest = largestScenario();
+    const run = await stepping(browser, served.url, largest.id);
+    if (run.scenarioSteps !== largest.steps) throw new Error(`${largest.id}: the app shows ${run.scenarioSteps} steps, the library ${largest.steps}`);
+    const load = await firstRender(browser, served.url);
+    return {
+      'ui.stepToPaintMedianMs': ms(median(run.paint)),
+      'ui.stepToPaintP95Ms': ms(pct(run.paint, 0.95)),
+      'ui.stepToDomMedianMs': ms(median(run.dom)),
+      'ui.stepToDomP95Ms': ms(pct(run.dom, 0.95)),
+      'ui.steps': run.paint.length,
+      'ui.scenario': largest.id,
+      'ui.scenarioTitle': run.title,
+      'ui.scenarioSteps': run.scenarioSteps,
+      'ui.shadowPagesOnScreenMin': Math.min(...run.shadowPages),
+      'ui.shadowPagesOnScreenMax': Math.max(...run.shadowPages),
+      'ui.shadowPagesOnScreenMean': Number((run.shadowPages.reduce((a, b) => a + b, 0) / run.shadowPages.length).toFixed(1)),
+      'ui.framesToShowStepMax': Math.max(...run.frames),
+      'ui.bundleGzipKB': gz,
+      'ui.firstRenderMs': load.firstRenderMs,
+      'ui.firstContentfulPaintMs': load.fcpMs,
+      'ui.chromium': await browser.version(),
+    };
+  } finally {
+    await browser.close();
+    await served.close();
+  }
+}
