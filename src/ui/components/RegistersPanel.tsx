@@ -51,8 +51,8 @@ export function Counts({ m }: { m: MachineJson }) {
         <tr>
           <th scope="col">level</th>
           {[0, 1, 2, 3].map((q) => (
-            <th key={q} scope="col" style={{ color: QUADRANT_COLORS[q] }}>
-              q{q}
+            <th key={q} scope="col">
+              <span className="qchip" style={{ background: QUADRANT_COLORS[q] }} /> q{q}
             </th>
           ))}
         </tr>
