@@ -1,0 +1,192 @@
+/**
+ * Time travel: Timeline.stateAt(i), asked for in any order, equals the state
+ * reached by replaying from scratch (createMachine + applyStep i times), and
+ * going forward, back and forward again changes nothing.
+ *
+ * States are compared twice: as machineJson (what the UI renders) plus the
+ * guest memory frames, and as a canonical dump of the whole Machine object
+ * (every field the core keeps, hidden ones included: lpage counts, the
+ * write-track counts, sp.gfns, hash bucket order, pending requests...).
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyStep, createMachine, type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, type StepResult, Timeline } from '../src/core/index.ts';
+import { parseScenario } from '../src/scenarios/schema.ts';
+import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
+
+/**
+ * Copy-on-write bookkeeping (which shadow pages / guest frames this copy may
+ * write in place) is not machine state: a replay and a snapshot copy differ there.
+ */
+const BOOKKEEPING = new Set(['owned']);
+
+/** A canonical JSON-able form of any value: Maps, Sets and typed arrays spelled out, functions dropped. */
+function canon(x: unknown): unknown {
+  if (x === null || typeof x !== 'object') return typeof x === 'function' ? undefined : x;
+  if (ArrayBuffer.isView(x)) return { typed: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) };
+  if (x instanceof Map) return { map: [...x.entries()].map(([k, v]) => [canon(k), canon(v)]) };
+  if (x instanceof Set) return { set: [...x].map(canon) };
+  if (Array.isArray(x)) return x.map(canon);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(x).sort()) {
+    if (BOOKKEEPING.has(k)) continue;
+    const v = canon((x as Record<string, unknown>)[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** Everything observable about a machine. */
+function snapshot(m: Machine): { json: string; memory: string; whole: string } {
+  const frames = m.mem.gfns().map((g) => [g, Array.from(m.mem.frame(g)!)]);
+  return { json: JSON.stringify(machineJson(m)), memory: JSON.stringify(frames), whole: JSON.stringify(canon(m)) };
+}
+
+function expectSame(actual: Machine, expected: ReturnType<typeof snapshot>, what: string): void {
+  const a = snapshot(actual);
+  // Compare the cheap forms first so a failure shows the most readable diff.
+  expect(a.json, `${what}: machineJson`).toBe(expected.json);
+  expect(a.memory, `${what}: guest memory`).toBe(expected.memory);
+  expect(a.whole, `${what}: whole Machine`).toBe(expected.whole);
+}
+
+/** The states after 0..n steps, by replaying from scratch. */
+function replay(s: Scenario, rules: RuleSetName): { states: ReturnType<typeof snapshot>[]; results: StepResult[]; initialEvents: string } {
+  const { machine, events } = createMachine(s, rules);
+  const states = [snapshot(machine)];
+  const results: StepResult[] = [];
+  s.steps.forEach((step, i) => {
+    results.push(applyStep(machine, i, step));
+    states.push(snapshot(machine));
+  });
+  return { states, results, initialEvents: JSON.stringify(events) };
+}
+
+/** Deterministic shuffle (xorshift) so a failure names its order. */
+function shuffled(n: number, seed: number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  let x = seed | 1;
+  for (let i = n - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const j = (x >>> 0) % (i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** All time-travel checks for one scenario under one rule set. */
+function checkTimeTravel(s: Scenario, rules: RuleSetName, seed: number): void {
+  const n = s.steps.length;
+  const ref = replay(s, rules);
+  const t = new Timeline(s, rules);
+  expect(t.length).toBe(n);
+  expect(JSON.stringify(t.initialEvents)).toBe(ref.initialEvents);
+  expect(JSON.stringify(t.results)).toBe(JSON.stringify(ref.results));
+
+  // Random order, every index.
+  for (const i of shuffled(n + 1, seed)) expectSame(t.stateAt(i), ref.states[i]!, `stateAt(${i}) in shuffled order`);
+
+  // Forward to N, back to K, forward to N again; then replay K..N from the K copy.
+  const k = n === 0 ? 0 : seed % n;
+  expectSame(t.stateAt(n), ref.states[n]!, `stateAt(${n})`);
+  const atK = t.stateAt(k);
+  expectSame(atK, ref.states[k]!, `back to stateAt(${k})`);
+  expectSame(t.stateAt(n), ref.states[n]!, `forward again to stateAt(${n})`);
+  for (let i = k; i < n; i++) {
+    const r = applyStep(atK, i, s.steps[i]!);
+    expect(JSON.stringify(r), `step ${i} replayed from stateAt(${k})`).toBe(JSON.stringify(ref.results[i]));
+    expectSame(atK, ref.states[i + 1]!, `stateAt(${k}) + steps ${k}..${i}`);
+  }
+
+  // stateAt hands out copies: mutating one (atK ran ahead above) leaves the timeline alone.
+  expectSame(t.stateAt(k), ref.states[k]!, `stateAt(${k}) after its copy was stepped`);
+  const fin = t.stateAt(n);
+  if (n > 0) applyStep(fin, n, s.steps[0]!);
+  expectSame(t.stateAt(n), ref.states[n]!, `stateAt(${n}) after its copy was stepped`);
+
+  // Out-of-range and fractional arguments clamp and floor.
+  expectSame(t.stateAt(-3), ref.states[0]!, 'stateAt(-3)');
+  expectSame(t.stateAt(n + 7), ref.states[n]!, `stateAt(${n + 7})`);
+  if (n >= 2) expectSame(t.stateAt(1.9), ref.states[1]!, 'stateAt(1.9)');
+}
+
+function load(doc: unknown): Scenario {
+  const r = parseScenario(doc);
+  if (!r.ok) throw new Error(`${r.error.path}: ${r.error.message}`);
+  return r.scenario;
+}
+
+const FIXTURE = load(JSON.parse(readFileSync(new URL('./fixtures/two-quadrants.json', import.meta.url), 'utf8')));
+
+/** A 64-bit guest switching between two address spaces, with page-table writes, past several snapshots. */
+function longScenario(): Scenario {
+  const steps: unknown[] = [];
+  for (let round = 0; round < 6; round++) {
+    steps.push(
+      { op: 'read', gva: '0x400000' },
+      { op: 'write', gva: '0x401000', width: 8, value: hexOf(0x50_3063 + round * 0x1000) },
+      { op: 'read', gva: '0x403000' },
+      { op: 'write', gva: '0x402000', user: true, width: 4 },
+      { op: 'cr3', value: round % 2 ? '0x100000' : '0x200000' },
+      { op: 'fetch', gva: '0xffffffff80000000' },
+      { op: 'invlpg', gva: '0x403000' },
+      { op: 'cr0', wp: round % 3 !== 0 },
+      { op: 'read', gva: '0x404000', user: true },
+    );
+  }
+  return load({
+    format: 'shadowpaging/v1',
+    title: 'two address spaces, long',
+    guest: { mode: 'x86-64', cr3: '0x100000', efer: { nx: true } },
+    host: { memoryMiB: 64 },
+    memory: [
+      { gpa: '0x100000', entries: { '0': '0x101027', '511': '0x101027' } },
+      { gpa: '0x101000', entries: { '0': '0x102027', '510': '0x102027' } },
+      { gpa: '0x102000', entries: { '2': '0x103027', '0': '0x103027' } },
+      // PT at 0x103000: data pages, and itself mapped writable at gva 0x401000 (a window).
+      { gpa: '0x103000', entries: { '0': '0x500067', '1': '0x103063', '2': '0x501067', '3': '0x502065', '4': '0x8000000000504065' } },
+      { gpa: '0x200000', entries: { '0': '0x101027', '511': '0x201027' } },
+      { gpa: '0x201000', entries: { '510': '0x202027' } },
+      { gpa: '0x202000', entries: { '0': '0x103025' } },
+    ],
+    steps,
+  });
+}
+
+const hexOf = (n: number): string => '0x' + n.toString(16);
+
+describe('time travel', () => {
+  it(`the long scenario crosses several snapshots (SNAPSHOT_EVERY = ${SNAPSHOT_EVERY})`, () => {
+    expect(longScenario().steps.length).toBeGreaterThan(3 * SNAPSHOT_EVERY);
+  });
+
+  for (const rules of RULE_SETS) {
+    it(`fixed scenarios [${rules}]`, () => {
+      checkTimeTravel(FIXTURE, rules, 7);
+      checkTimeTravel(longScenario(), rules, 12345);
+      checkTimeTravel(load({ format: 'shadowpaging/v1', title: 'Empty', guest: { mode: 'off' }, steps: [] }), rules, 1);
+    });
+  }
+
+  const arbs: ReadonlyArray<[string, () => fc.Arbitrary<Plan>]> = [
+    ['x86-32 tables', () => rawPlanArb('x86-32', 40)],
+    ['pae mappings', () => mappingsPlanArb('pae', 40)],
+    ['x86-64 tables', () => rawPlanArb('x86-64', 40)],
+    ['x86-64 mappings', () => mappingsPlanArb('x86-64', 40)],
+    ['paging off', () => rawPlanArb('off', 40)],
+    ['x86-32 unsync and resync', () => unsyncPlanArb('x86-32', 40)],
+  ];
+  for (const [name, arb] of arbs) {
+    it(`random scenarios: ${name}`, () => {
+      fc.assert(
+        fc.property(arb(), fc.constantFrom(...RULE_SETS), fc.nat(), (plan, rules, seed) => {
+          checkTimeTravel(buildPlan(plan).scenario, rules, seed);
+        }),
+        { seed: Number(process.env.SP_SEED ?? 4242), numRuns: Number(process.env.SP_TT_RUNS ?? 8) },
+      );
+    });
+  }
+});
