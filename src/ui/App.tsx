@@ -3,7 +3,7 @@
  * fault (or kernel event by kernel event), with the step's story, registers,
  * statistics, the address ruler and the timeline.
  */
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { RULE_SETS, type RuleSetName } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
@@ -91,9 +91,37 @@ function usePlayback() {
   }, [playing, speed]);
 }
 
+/** The scroll window of the canvas, updated at most once per frame. */
+function useViewport() {
+  const ref = useRef<HTMLElement>(null);
+  const [vp, setVp] = useState({ top: 0, height: typeof window !== 'undefined' ? window.innerHeight : 1000 });
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    let frame = 0;
+    const update = () => {
+      frame = 0;
+      setVp((old) => (old.top === el.scrollTop && old.height === el.clientHeight ? old : { top: el.scrollTop, height: el.clientHeight || window.innerHeight }));
+    };
+    const schedule = () => {
+      if (!frame) frame = requestAnimationFrame(update);
+    };
+    update();
+    el.addEventListener('scroll', schedule, { passive: true });
+    window.addEventListener('resize', schedule);
+    return () => {
+      el.removeEventListener('scroll', schedule);
+      window.removeEventListener('resize', schedule);
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, []);
+  return { ref, vp };
+}
+
 export function App() {
   useKeyboard();
   usePlayback();
+  const { ref: canvasRef, vp } = useViewport();
   const tl = useStore((s) => s.timeline);
   const step = useStore((s) => s.step);
   const event = useStore((s) => s.event);
@@ -185,13 +213,13 @@ export function App() {
         <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
       </div>
       <main className="main">
-        <section className="canvas-wrap" aria-label="Page tables">
+        <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * zoom }}>
             <span style={{ left: 16 * zoom }}>Guest page tables</span>
             <span style={{ left: 430 * zoom }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
             <span style={{ left: 800 * zoom }}>Shadow page tables</span>
           </div>
-          <Canvas layout={layout} hl={hl} />
+          <Canvas layout={layout} hl={hl} viewport={vp} />
         </section>
         <aside className="side">
           {description && (

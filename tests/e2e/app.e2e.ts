@@ -167,7 +167,9 @@ describe('event mode', () => {
     const created = (await shadowPages(page)).filter((p) => !before.has(p.sp));
     expect(created.map((p) => `${p.level} ${p.gfn} q${p.quadrant}`)).toEqual(['1 0x4 q1']);
     const newSp = created[0]!.sp;
-    // The step's raw events, to know which one creates the page.
+    // The step's raw events, to know which one creates the page (the list is built when opened).
+    await page.locator('[data-testid=explanation] details summary').click();
+    await page.locator('[data-testid=raw-events]').waitFor();
     const kinds = await page.$$eval('[data-testid=raw-events] > li', (lis) => lis.map((li) => `${li.querySelector('code')?.textContent ?? ''} ${li.textContent ?? ''}`));
     const n = kinds.length;
     // (The raw JSON is cut at 160 characters, so match the event by its sp only.)

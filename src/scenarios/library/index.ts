@@ -14,6 +14,7 @@ import pseDirect from './pse-direct-pages.json';
 import pseHuge from './pse-host-huge.json';
 import quadrants from './quadrants-32bit.json';
 import selfMap from './self-map.json';
+import sweep64 from './sweep-64-tables.json';
 
 export interface LibraryEntry {
   readonly id: string;
@@ -33,6 +34,7 @@ export const LIBRARY: readonly LibraryEntry[] = [
   { id: 'cr3-pcid-switch', version: 1, json: cr3PcidSwitch },
   { id: 'self-map', version: 1, json: selfMap },
   { id: 'paging-off', version: 1, json: pagingOff },
+  { id: 'sweep-64-tables', version: 1, json: sweep64 },
 ];
 
 export const DEFAULT_SCENARIO_ID = 'quadrants-32bit';

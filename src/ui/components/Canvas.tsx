@@ -4,7 +4,7 @@
  */
 import { memo, useEffect, useMemo, useRef } from 'react';
 import type { TraceEvent } from '../../core/index.ts';
-import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, type ShadowCard, guestRange } from '../layout/geometry.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, type ShadowCard, guestRange, visibleIn } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 
 /** What the current step touched, for highlighting. */
@@ -176,7 +176,12 @@ const ShadowPage = memo(function ShadowPage({ card, hl, hovered, selected, mirro
   );
 });
 
-export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
+/**
+ * Only what is on screen (plus a margin) is drawn: large scenarios have
+ * hundreds of cards, and painting a huge SVG on every step would blow the
+ * frame budget. `viewport` is the scroll window in CSS pixels.
+ */
+export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number } }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
   const zoom = useStore((s) => s.zoom);
@@ -187,14 +192,19 @@ export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
     const el = svgRef.current.querySelector(`[data-key="${CSS.escape(selected)}"]`);
     if (el && 'scrollIntoView' in el) (el as Element).scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [selected]);
-  const guestCards = layout.cards.filter((c): c is GuestCard => c.kind === 'guest');
-  const shadowCards = layout.cards.filter((c): c is ShadowCard => c.kind === 'shadow');
+  const zoomNow = useStore((s) => s.zoom);
+  const margin = 400;
+  const visible = visibleIn(layout, (viewport.top - margin) / zoomNow, (viewport.top + viewport.height + margin) / zoomNow);
+  const guestCards = visible.cards.filter((c): c is GuestCard => c.kind === 'guest');
+  const shadowCards = visible.cards.filter((c): c is ShadowCard => c.kind === 'shadow');
   // Hover linking: a guest entry and the sptes that mirror it light up together.
   const mirrors = useMemo(() => {
     const fromGuest = new Map<string, string[]>();
     const fromSpte = new Map<string, string[]>();
-    const tables = new Map(guestCards.map((g) => [g.table.gfn, g.table] as const));
-    for (const c of shadowCards) {
+    const tables = new Map<string, GuestCard['table']>();
+    for (const g of layout.cards) if (g.kind === 'guest' && !tables.has(g.table.gfn)) tables.set(g.table.gfn, g.table);
+    for (const c of layout.cards) {
+      if (c.kind !== 'shadow') continue;
       const t = tables.get(c.sp.gfn);
       if (!t || c.sp.role.direct) continue;
       for (const e of t.entries) {
@@ -206,7 +216,7 @@ export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
       }
     }
     return { fromGuest, fromSpte };
-  }, [guestCards, shadowCards]);
+  }, [layout]);
   const guestMirrors = (gfn: string, index: number) => mirrors.fromGuest.get(`gte:${gfn}:${index}`) ?? [];
   const spteMirrors = (key: string) => mirrors.fromSpte.get(key) ?? [];
   const activeEnds = new Set([hovered, selected].filter(Boolean) as string[]);
@@ -227,7 +237,7 @@ export function Canvas({ layout, hl }: { layout: Layout; hl: Highlights }) {
         </marker>
       </defs>
       <g className="links">
-        {layout.links.map((l) => {
+        {visible.links.map((l) => {
           const active = l.ends.some((e) => activeEnds.has(e));
           return (
             <path

@@ -1,5 +1,5 @@
 /** The step's story: outcome, kernel call path with this step's numbers, and the raw events. */
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import type { StepResult, TraceEvent } from '../../core/index.ts';
 import { decodeErrorCode, type StoryLine, storyOf } from '../layout/explain.ts';
 import { kernelLink } from '../layout/kernel-links.ts';
@@ -42,6 +42,8 @@ function revealed(story: readonly StoryLine[], upTo: number | null): readonly St
 export function ExplanationPanel({ events, result, upTo }: { events: readonly TraceEvent[]; result: StepResult | null; upTo: number | null }) {
   const story = useMemo(() => storyOf(events), [events]);
   const shown = useMemo(() => revealed(story, upTo), [story, upTo]);
+  // The raw list is only built while it is open: it is long on big steps.
+  const [rawOpen, setRawOpen] = useState(false);
   return (
     <section data-testid="explanation" aria-label="What the kernel did in this step" className="panel">
       <h2 className="panel-title">What happened</h2>
@@ -64,15 +66,17 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
           );
         })}
       </ol>
-      <details className="mt-2">
+      <details className="mt-2" onToggle={(e) => setRawOpen((e.target as HTMLDetailsElement).open)}>
         <summary className="cursor-pointer text-sm">Raw events ({events.length})</summary>
-        <ol className="raw-events" data-testid="raw-events">
-          {events.map((e, i) => (
-            <li key={i} className={upTo !== null && i >= upTo ? 'opacity-40' : ''}>
-              <code>{e.kind}</code> <span className="opacity-70">{JSON.stringify({ ...e, kind: undefined }).slice(0, 160)}</span>
-            </li>
-          ))}
-        </ol>
+        {rawOpen && (
+          <ol className="raw-events" data-testid="raw-events">
+            {events.map((e, i) => (
+              <li key={i} className={upTo !== null && i >= upTo ? 'opacity-40' : ''}>
+                <code>{e.kind}</code> <span className="opacity-70">{JSON.stringify({ ...e, kind: undefined }).slice(0, 160)}</span>
+              </li>
+            ))}
+          </ol>
+        )}
       </details>
     </section>
   );

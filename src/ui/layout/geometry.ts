@@ -74,6 +74,17 @@ export interface Link {
   readonly quadrant: number | null;
   /** Entities at either end (hover lights the link). */
   readonly ends: readonly string[];
+  /** Vertical extent, for drawing only what is on screen. */
+  readonly top: number;
+  readonly bottom: number;
+}
+
+/** Cards and links that intersect the vertical window [top, bottom] (canvas units). */
+export function visibleIn(layout: Layout, top: number, bottom: number): { cards: Card[]; links: Link[] } {
+  return {
+    cards: layout.cards.filter((c) => c.y < bottom && c.y + c.h > top),
+    links: layout.links.filter((l) => l.top < bottom && l.bottom > top),
+  };
 }
 
 export interface Layout {
@@ -82,6 +93,8 @@ export interface Layout {
   readonly height: number;
   readonly width: number;
 }
+
+const span = (a: number, b: number) => ({ top: Math.min(a, b) - 4, bottom: Math.max(a, b) + 4 });
 
 const linkGen = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
 const path = (s: [number, number], t: [number, number]) => linkGen({ source: s, target: t }) ?? '';
@@ -199,6 +212,7 @@ export function layoutColumns(
         path: sideLoop(c.x + c.w, y1, target.y + 12),
         quadrant: null,
         ends: [`gte:${c.table.gfn}:${e.index}`, target.key],
+        ...span(y1, target.y + 12),
       });
     }
   }
@@ -213,6 +227,7 @@ export function layoutColumns(
       path: path([g.x + g.w, g.y + 20], [sc.x, sc.y + 20]),
       quadrant: g.table.entrySize === 4 ? sc.sp.role.quadrant : null,
       ends: [g.key, sc.key],
+      ...span(g.y + 20, sc.y + 20),
     });
   }
   // Child links: a non-leaf spte to the shadow page it points at.
@@ -229,6 +244,7 @@ export function layoutColumns(
         path: p,
         quadrant: child.sp.role.gpteIs8Bytes ? null : child.sp.role.quadrant,
         ends: [`spte:${sc.sp.id}:${e.index}`, child.key],
+        ...span(y1, child.y + 12),
       });
     }
   }
