@@ -308,7 +308,7 @@ export type KnownBug = 'mmio-permission';
  * Core bugs the property tests tolerate, each pinned by an `it.fails` test in
  * tests/known-bugs.test.ts. Empty this list once the core is fixed.
  */
-export const KNOWN_BUGS: readonly KnownBug[] = ['mmio-permission'];
+export const KNOWN_BUGS: readonly KnownBug[] = [];
 
 /** Run a scenario step by step, checking properties (a)-(c) after every step. */
 export function runChecked(s: Scenario, rules: RuleSetName, opts: CheckOptions = {}): CheckedRun {

@@ -8,7 +8,7 @@
  */
 import { hex, hex64, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, isLongMode, isPaePaging } from './guest/cpu.ts';
-import { type WalkAccess } from './guest/walk.ts';
+import { walkAddr, type WalkAccess } from './guest/walk.ts';
 import { type KvmRequest, type Machine, spMut } from './machine.ts';
 import { makeRequest } from './mmu/pages.ts';
 import {
@@ -194,6 +194,18 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       // bits the fault's walk already set, so it is not repeated.
       m.emit({ kind: 'x86_emulate_instruction', gva: hex(step.gva), reason: r.emulate.reason });
       m.vcpuStats.emulated++;
+      // The emulator translates the gva itself (vcpu_mmio_gva_to_gpa): after an
+      // MMIO spte hit no guest walk has checked this access yet, so it walks
+      // and a refused access becomes a #PF for the guest.
+      if (r.emulate.fromMmioSpte && m.cpu.cr0.pg) {
+        const walk = walkAddr({ cpu: m.cpu, mem: m.mem, gfnVisible: (g) => m.host.gfnVisible(g), emit: m.emit }, step.gva, access);
+        if (!walk.ok) {
+          m.emit({ kind: 'kvm_inject_page_fault', gva: hex(step.gva), errorCode: walk.errorCode });
+          m.vcpuStats.pf_guest++;
+          vcpuEnterGuest(m);
+          return { index, outcome: 'guest-fault', vector: 14, errorCode: walk.errorCode, events };
+        }
+      }
       const mmio = r.emulate.reason === 'mmio';
       const value = performAccess(m, step, r.emulate.gpa, true, mmio);
       // emulator_write_phys(): write guest memory, then the page-track notifier.

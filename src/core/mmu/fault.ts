@@ -42,7 +42,12 @@ export interface FaultOutcome {
   /** Error code of a #PF injected into the guest (the guest walk failed). */
   readonly injected?: number;
   /** Why the instruction must be emulated, and the gpa it touches. */
-  readonly emulate?: { readonly reason: 'write-tracked' | 'write-protected-pt' | 'mmio'; readonly gpa: number };
+  readonly emulate?: {
+    readonly reason: 'write-tracked' | 'write-protected-pt' | 'mmio';
+    readonly gpa: number;
+    /** Found through an MMIO spte, without a guest walk: the emulator must check the guest's permissions itself. */
+    readonly fromMmioSpte?: boolean;
+  };
 }
 
 /**
@@ -248,7 +253,7 @@ function handleMmioPageFault(m: Machine, addr: number): FaultOutcome | null {
     if (isMmioSpte(v)) {
       const gfn = sptePfn(v);
       m.emit({ kind: 'handle_mmio_page_fault', gva: hex(addr), gfn: hex(gfn) });
-      return { result: 'RET_PF_EMULATE', emulate: { reason: 'mmio', gpa: gfn * 4096 + (addr % 4096) } };
+      return { result: 'RET_PF_EMULATE', emulate: { reason: 'mmio', gpa: gfn * 4096 + (addr % 4096), fromMmioSpte: true } };
     }
     if (!isShadowPresent(v)) break;
   }
