@@ -239,6 +239,9 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
       <g className="links">
         {visible.links.map((l) => {
           const active = l.ends.some((e) => activeEnds.has(e));
+          // Guest table pointers are drawn only where they matter (the entry
+          // text names the target anyway): on this step's walk, or on hover.
+          if (l.kind === 'guest-pointer' && !active && !hl.walked.has(l.ends[0]!.slice(4))) return null;
           return (
             <path
               key={l.key}
