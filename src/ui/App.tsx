@@ -156,6 +156,14 @@ export function App() {
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
   }, [theme]);
+  // After the paint, prepare the neighbouring steps so the next keypress only renders.
+  useEffect(() => {
+    const id = window.setTimeout(() => {
+      if (step < tl.length) getStepView(tl, step + 1);
+      if (step > 0) getStepView(tl, step - 1);
+    }, 0);
+    return () => window.clearTimeout(id);
+  }, [tl, step]);
   const a = useStore.getState();
   return (
     <div className="app">

@@ -59,14 +59,50 @@ function linkClass(l: Link, active: boolean): string {
   return `${base}${active ? ' link-active' : ''}`;
 }
 
-const GuestTable = memo(function GuestTable({ card, hl, hovered, selected, mirrorsOf }: { card: GuestCard; hl: Highlights; hovered: string | null; selected: string | null; mirrorsOf: (gfn: string, index: number) => string[] }) {
+/** Per-card highlight state as plain strings, so memo() can skip unchanged cards. */
+interface CardMarks {
+  /** Space-separated row indexes: walked (guest) or set (shadow). */
+  readonly touched: string;
+  /** Rows lit by hover (this card's or a mirrored one). */
+  readonly lit: string;
+  /** Rows on the hardware's shadow walk. */
+  readonly hw: string;
+  /** Row index in focus (event mode), or '' / 'card'. */
+  readonly focus: string;
+  readonly cardLit: boolean;
+  readonly created: boolean;
+}
+
+const hasRow = (list: string, i: number) => ` ${list} `.includes(` ${i} `);
+
+const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: CardMarks }) => {
+  const ma = a.marks;
+  const mb = b.marks;
+  const da = a.card.kind === 'guest' ? a.card.table : a.card.sp;
+  const db = b.card.kind === 'guest' ? b.card.table : b.card.sp;
+  return (
+    da === db &&
+    a.card.x === b.card.x &&
+    a.card.y === b.card.y &&
+    a.card.h === b.card.h &&
+    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot : true) &&
+    ma.touched === mb.touched &&
+    ma.lit === mb.lit &&
+    ma.hw === mb.hw &&
+    ma.focus === mb.focus &&
+    ma.cardLit === mb.cardLit &&
+    ma.created === mb.created
+  );
+};
+
+const GuestTable = memo(function GuestTable({ card, marks }: { card: GuestCard; marks: CardMarks }) {
   const hover = useStore((s) => s.hover);
   const select = useStore((s) => s.select);
   const t = card.table;
   const names = ['', 'PT', 'PD', t.registers ? 'PDPTE registers' : 'PDPT', 'PML4'];
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key}>
-      <rect className={`card card-guest${hovered === card.key || selected === card.key ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
+      <rect className={`card card-guest${marks.cardLit ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
       <text className="card-title" x={10} y={17}>
         guest {names[t.level] ?? `L${t.level}`} · gfn {t.gfn}
       </text>
@@ -84,14 +120,14 @@ const GuestTable = memo(function GuestTable({ card, hl, hovered, selected, mirro
         }
         const e = t.entries.find((x) => x.index === r.index)!;
         const key = `gte:${t.gfn}:${e.index}`;
-        const walked = hl.walked.has(`${t.gfn}:${e.index}`);
-        const lit = hovered === key || (hovered !== null && mirrorsOf(t.gfn, e.index).includes(hovered));
+        const walked = hasRow(marks.touched, e.index);
+        const lit = hasRow(marks.lit, e.index);
         return (
           <g
             key={e.index}
             data-testid="guest-entry"
             data-index={e.index}
-            className={`row${walked ? ' row-walked' : ''}${lit ? ' row-hover' : ''}${hl.focus === key ? ' row-focus' : ''}`}
+            className={`row${walked ? ' row-walked' : ''}${lit ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`}
             onMouseEnter={() => hover(key)}
             onMouseLeave={() => hover(null)}
             onClick={() => select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const))}
@@ -109,9 +145,9 @@ const GuestTable = memo(function GuestTable({ card, hl, hovered, selected, mirro
       })}
     </g>
   );
-});
+}, sameCard);
 
-const ShadowPage = memo(function ShadowPage({ card, hl, hovered, selected, mirrorsOf }: { card: ShadowCard; hl: Highlights; hovered: string | null; selected: string | null; mirrorsOf: (key: string) => string[] }) {
+const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard; marks: CardMarks }) {
   const hover = useStore((s) => s.hover);
   const select = useStore((s) => s.select);
   const sp = card.sp;
@@ -122,7 +158,7 @@ const ShadowPage = memo(function ShadowPage({ card, hl, hovered, selected, mirro
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="shadow-page" data-sp={sp.id} data-gfn={sp.gfn} data-level={sp.role.level} data-quadrant={q} data-root-slot={card.rootSlot ?? ''} data-key={card.key}>
       <rect
-        className={`card card-shadow${hl.created.has(sp.id) ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${hovered === card.key || selected === card.key || hl.focus === card.key ? ' card-hover' : ''}`}
+        className={`card card-shadow${marks.created ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${marks.cardLit || marks.focus === 'card' ? ' card-hover' : ''}`}
         width={card.w}
         height={card.h}
         rx={6}
@@ -151,8 +187,7 @@ const ShadowPage = memo(function ShadowPage({ card, hl, hovered, selected, mirro
         }
         const e = sp.sptes.find((x) => x.index === r.index)!;
         const key = `spte:${sp.id}:${e.index}`;
-        const lit = hovered === key || mirrorsOf(key).includes(hovered ?? '');
-        const cls = `row${hl.setSptes.has(`${sp.id}:${e.index}`) ? ' row-set' : ''}${hl.hwPath.has(`${sp.id}:${e.index}`) ? ' row-hw' : ''}${lit ? ' row-hover' : ''}${hl.focus === key ? ' row-focus' : ''}`;
+        const cls = `row${hasRow(marks.touched, e.index) ? ' row-set' : ''}${hasRow(marks.hw, e.index) ? ' row-hw' : ''}${hasRow(marks.lit, e.index) ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`;
         return (
           <g
             key={e.index}
@@ -217,10 +252,30 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
     }
     return { fromGuest, fromSpte };
   }, [layout]);
-  const guestMirrors = (gfn: string, index: number) => mirrors.fromGuest.get(`gte:${gfn}:${index}`) ?? [];
-  const spteMirrors = (key: string) => mirrors.fromSpte.get(key) ?? [];
   const activeEnds = new Set([hovered, selected].filter(Boolean) as string[]);
   if (hovered) for (const k of [...(mirrors.fromGuest.get(hovered) ?? []), ...(mirrors.fromSpte.get(hovered) ?? [])]) activeEnds.add(k);
+  // Rows lit by hover: the hovered row itself and the rows that mirror it.
+  const litRows = new Map<string, number[]>();
+  for (const k of activeEnds) {
+    const parts = k.split(':');
+    if (parts[0] !== 'gte' && parts[0] !== 'spte') continue;
+    const owner = parts[0] === 'gte' ? `gt:${parts[1]}` : `sp:${parts[1]}`;
+    litRows.set(owner, [...(litRows.get(owner) ?? []), Number(parts[2])]);
+  }
+  const focusParts = hl.focus?.split(':') ?? [];
+  const marksFor = (c: Card): CardMarks => {
+    if (c.kind === 'guest') {
+      const gfn = c.table.gfn;
+      const touched = c.table.entries.filter((e) => hl.walked.has(`${gfn}:${e.index}`)).map((e) => e.index).join(' ');
+      const focus = focusParts[0] === 'gte' && focusParts[1] === gfn ? focusParts[2]! : '';
+      return { touched, lit: (litRows.get(`gt:${gfn}`) ?? []).join(' '), hw: '', focus, cardLit: activeEnds.has(c.key), created: false };
+    }
+    const id = c.sp.id;
+    const touched = c.sp.sptes.filter((e) => hl.setSptes.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
+    const hw = c.sp.sptes.filter((e) => hl.hwPath.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
+    const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
+    return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit: activeEnds.has(c.key), created: hl.created.has(id) };
+  };
   return (
     <svg
       ref={svgRef}
@@ -255,10 +310,10 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
         })}
       </g>
       {guestCards.map((c) => (
-        <GuestTable key={c.key} card={c} hl={hl} hovered={hovered} selected={selected} mirrorsOf={guestMirrors} />
+        <GuestTable key={c.key} card={c} marks={marksFor(c)} />
       ))}
       {shadowCards.map((c) => (
-        <ShadowPage key={c.key} card={c} hl={hl} hovered={hovered} selected={selected} mirrorsOf={spteMirrors} />
+        <ShadowPage key={c.key} card={c} marks={marksFor(c)} />
       ))}
     </svg>
   );

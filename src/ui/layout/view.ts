@@ -26,6 +26,25 @@ export interface StepView {
 const cache = new WeakMap<Timeline, Map<number, StepView>>();
 const MAX_CACHED = 256;
 
+/**
+ * Equal JSON objects across steps become the same object, so memoized
+ * components skip the pages and tables a step did not change.
+ */
+const interned = new WeakMap<Timeline, Map<string, unknown>>();
+function intern<T>(tl: Timeline, value: T): T {
+  let pool = interned.get(tl);
+  if (!pool) {
+    pool = new Map();
+    interned.set(tl, pool);
+  }
+  const key = JSON.stringify(value);
+  const hit = pool.get(key);
+  if (hit) return hit as T;
+  if (pool.size > 20_000) pool.clear();
+  pool.set(key, value);
+  return value;
+}
+
 export function getStepView(tl: Timeline, step: number): StepView {
   let per = cache.get(tl);
   if (!per) {
@@ -36,10 +55,11 @@ export function getStepView(tl: Timeline, step: number): StepView {
   if (hit) return hit;
   const m = tl.stateAt(step);
   const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
+  const mj = machineJson(m);
   const view: StepView = {
     step,
-    machine: machineJson(m),
-    guest: guestTables(m.cpu, m.mem),
+    machine: { ...mj, shadowPages: mj.shadowPages.map((sp) => intern(tl, sp)) },
+    guest: guestTables(m.cpu, m.mem).map((t) => intern(tl, t)),
     result,
     events: result ? result.events : tl.initialEvents,
   };
