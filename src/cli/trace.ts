@@ -6,7 +6,7 @@
  * error naming the field and exits 2.
  */
 import { readFileSync } from 'node:fs';
-import { buildTrace, type TraceOptions } from './build.ts';
+import { buildTrace, type TraceOptions } from '../core/index.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
 

@@ -14,3 +14,4 @@ export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';
 export { guestMode, type CpuState } from './guest/cpu.ts';
 export { accessStr } from './mmu/constants.ts';
 export { guestTables, type GuestTableJson, type GuestEntryJson } from './guest/tables.ts';
+export { buildTrace, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';

@@ -8,6 +8,7 @@ import { RULE_SETS, type RuleSetName } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas, highlightsOf } from './components/Canvas.tsx';
+import { EditorPanel } from './components/EditorPanel.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
@@ -129,6 +130,7 @@ export function App() {
   const theme = useStore((s) => s.theme);
   const rules = useStore((s) => s.rules);
   const zoom = useStore((s) => s.zoom);
+  const editorOpen = useStore((s) => s.editorOpen);
   const title = useStore((s) => s.scenario.title);
   const libraryId = useStore((s) => s.libraryId);
   const description = useStore((s) => s.scenario.description);
@@ -212,6 +214,9 @@ export function App() {
           <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
             {theme === 'dark' ? 'Light' : 'Dark'}
           </button>
+          <button type="button" className="btn" onClick={() => a.toggleEditor()} aria-pressed={editorOpen} data-testid="edit-toggle">
+            Edit
+          </button>
           <button type="button" className="btn" onClick={() => a.toggleHelp(true)} aria-label="Keyboard help">
             ?
           </button>
@@ -230,6 +235,7 @@ export function App() {
           <Canvas layout={layout} hl={hl} viewport={vp} />
         </section>
         <aside className="side">
+          <EditorPanel />
           {description && (
             <details className="panel about" open={step === 0}>
               <summary className="panel-title cursor-pointer">About this scenario</summary>

@@ -60,6 +60,8 @@ export interface SelectionSlice {
 export interface SettingsSlice {
   theme: Theme;
   showHelp: boolean;
+  editorOpen: boolean;
+  toggleEditor: (open?: boolean) => void;
   /** Canvas zoom (1 = 100%); larger for projectors. */
   zoom: number;
   setZoom: (z: number) => void;
@@ -166,6 +168,8 @@ export const createAppStore = () =>
       // --- settings
       theme: prefersDark() ? 'dark' : 'light',
       showHelp: false,
+      editorOpen: false,
+      toggleEditor: (open) => set({ editorOpen: open ?? !get().editorOpen }),
       zoom: 1,
       setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, 0.5, 2.5) }),
       setTheme: (theme) => set({ theme }),

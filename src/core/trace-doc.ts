@@ -1,5 +1,8 @@
-/** The trace document the CLI prints (also used by tests and the UI's "download trace"). */
-import { machineJson, type MachineJson, type RuleSetName, type Scenario, type TraceEvent, Timeline } from '../core/index.ts';
+/** The trace document: what the CLI prints and the app downloads. */
+import { machineJson, type MachineJson } from './serialize.ts';
+import type { RuleSetName, Scenario } from './scenario.ts';
+import type { TraceEvent } from './trace.ts';
+import { Timeline } from './timeline.ts';
 
 export interface TraceOptions {
   readonly rules: RuleSetName;

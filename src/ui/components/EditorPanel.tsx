@@ -1,0 +1,157 @@
+/**
+ * The scenario editor: JSON with validation as you type (the error names the
+ * field; the last valid scenario stays on screen), "My scenarios" in browser
+ * storage, import/export of scenario files, and download of the trace.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { buildTrace } from '../../core/index.ts';
+import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
+import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario, STORAGE_LIMITS } from '../storage.ts';
+import { useStore } from '../store/index.ts';
+
+const MAX_IMPORT_BYTES = 2_000_000;
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'scenario';
+
+export function EditorPanel() {
+  const open = useStore((s) => s.editorOpen);
+  const scenarioJson = useStore((s) => s.scenarioJson);
+  const scenario = useStore((s) => s.scenario);
+  const rules = useStore((s) => s.rules);
+  const a = useStore.getState();
+  const [text, setText] = useState<string>(() => loadDraft() ?? JSON.stringify(scenarioJson, null, 2));
+  const [savedId, setSavedId] = useState<string | null>(null);
+  const [saved, setSaved] = useState<SavedScenario[]>(() => listSaved());
+  const [message, setMessage] = useState<string | null>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const parsed = useMemo(() => parseScenarioText(text), [text]);
+  // As you type: a valid scenario goes on screen (debounced); an invalid one only shows its error.
+  useEffect(() => {
+    if (!open) return;
+    saveDraft(text);
+    if (!parsed.ok) return;
+    const id = window.setTimeout(() => {
+      const json = JSON.parse(text) as unknown;
+      // Opening the editor on what is already shown must not reset the step.
+      if (JSON.stringify(json) !== JSON.stringify(useStore.getState().scenarioJson)) a.loadScenario(json, null);
+    }, 300);
+    return () => window.clearTimeout(id);
+  }, [text, parsed, open, a]);
+  if (!open) return null;
+  const title = parsed.ok ? parsed.scenario.title : null;
+  const save = () => {
+    if (!parsed.ok || !title) return;
+    const id = savedId ?? newId();
+    const err = saveScenario({ id, title, text, updatedAt: Date.now() });
+    setMessage(err ?? `Saved "${title}" in this browser.`);
+    if (!err) setSavedId(id);
+    setSaved(listSaved());
+  };
+  const importFile = async (f: File) => {
+    if (f.size > MAX_IMPORT_BYTES) {
+      setMessage(`${f.name} is ${f.size} bytes; scenario files are at most ${MAX_IMPORT_BYTES} bytes`);
+      return;
+    }
+    const t = await f.text();
+    const p = parseScenarioText(t);
+    setText(t);
+    setSavedId(null);
+    setMessage(p.ok ? `Imported ${f.name}.` : `Imported ${f.name}, but it is not a valid scenario: ${formatScenarioError(p.error)}`);
+  };
+  return (
+    <section className="editor" aria-label="Scenario editor" data-testid="editor">
+      <div className="editor-head">
+        <h2 className="panel-title">Edit scenario (JSON, format shadowpaging/v1)</h2>
+        <button type="button" className="btn" onClick={() => a.toggleEditor(false)} aria-label="Close the editor">
+          Close
+        </button>
+      </div>
+      <label className="sr-only" htmlFor="scenario-json">
+        Scenario JSON
+      </label>
+      <textarea
+        id="scenario-json"
+        className="editor-text"
+        spellCheck={false}
+        value={text}
+        maxLength={STORAGE_LIMITS.maxTextChars}
+        onChange={(e) => setText(e.target.value)}
+        data-testid="editor-text"
+        aria-invalid={!parsed.ok}
+        aria-describedby="editor-status"
+      />
+      <p id="editor-status" role="status" className={parsed.ok ? 'editor-ok' : 'editor-error'} data-testid="editor-status">
+        {parsed.ok
+          ? `Valid: "${scenario.title}", ${parsed.scenario.steps.length} steps${parsed.warnings.length ? `; ${parsed.warnings.length} warning(s): ${parsed.warnings[0]}` : ''}.`
+          : `${formatScenarioError(parsed.error)}. The last valid scenario stays on screen.`}
+      </p>
+      <div className="editor-actions">
+        <button type="button" className="btn" onClick={save} disabled={!parsed.ok} data-testid="editor-save">
+          Save to My scenarios
+        </button>
+        <button type="button" className="btn" onClick={() => fileRef.current?.click()}>
+          Import .json
+        </button>
+        <input ref={fileRef} type="file" accept=".json,application/json" className="sr-only" aria-label="Import a scenario file" onChange={(e) => e.target.files?.[0] && void importFile(e.target.files[0])} />
+        <button type="button" className="btn" onClick={() => download(`${slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
+          Export .json
+        </button>
+        <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, JSON.stringify(buildTrace(scenario, { rules, at: null, events: true }), null, 2))}>
+          Download trace
+        </button>
+        <button type="button" className="btn" onClick={() => setText(JSON.stringify(scenarioJson, null, 2))}>
+          Reset to what is on screen
+        </button>
+      </div>
+      {message && (
+        <p className="text-sm" role="status" data-testid="editor-message">
+          {message}
+        </p>
+      )}
+      <h3 className="panel-title mt-2">My scenarios</h3>
+      {saved.length === 0 ? (
+        <p className="text-sm opacity-80">Nothing saved in this browser yet.</p>
+      ) : (
+        <ul className="saved" data-testid="my-scenarios">
+          {saved.map((s) => (
+            <li key={s.id}>
+              <button
+                type="button"
+                className="btn"
+                onClick={() => {
+                  setText(s.text);
+                  setSavedId(s.id);
+                  setMessage(null);
+                }}
+              >
+                {s.title}
+              </button>{' '}
+              <span className="text-xs opacity-70">{new Date(s.updatedAt).toLocaleString()}</span>{' '}
+              <button
+                type="button"
+                className="btn"
+                aria-label={`Delete ${s.title}`}
+                onClick={() => {
+                  const err = deleteSaved(s.id);
+                  setMessage(err);
+                  setSaved(listSaved());
+                }}
+              >
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
