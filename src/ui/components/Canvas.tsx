@@ -52,6 +52,14 @@ export function highlightsOf(events: readonly TraceEvent[], upTo: number | null)
   return { walked, created, setSptes, hwPath, focus };
 }
 
+/** The canonical gva a leaf entry maps (as the scenario format writes it). */
+function leafGva(vaBase: string, index: number, level: number, entrySize: 4 | 8): string {
+  const bits = entrySize === 4 ? 10 : 9;
+  const va = parseInt(vaBase, 16) + index * 2 ** (12 + bits * (level - 1));
+  const hex = va.toString(16);
+  return va >= 2 ** 47 && entrySize === 8 && va < 2 ** 48 ? `0xffff${hex.padStart(12, '0')}` : `0x${hex}`;
+}
+
 const hexIdx = (i: number) => String(i).padStart(4, '\u2007');
 
 function linkClass(l: Link, active: boolean): string {
@@ -130,7 +138,11 @@ const GuestTable = memo(function GuestTable({ card, marks }: { card: GuestCard; 
             className={`row${walked ? ' row-walked' : ''}${lit ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`}
             onMouseEnter={() => hover(key)}
             onMouseLeave={() => hover(null)}
-            onClick={() => select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const))}
+            onClick={() => {
+              const st = useStore.getState();
+              if (e.leaf && st.editorOpen) st.addAccess(leafGva(t.vaBase, e.index, t.level, t.entrySize));
+              select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const));
+            }}
           >
             <rect x={2} y={ry} width={card.w - 4} height={ROW_H} className="row-bg" />
             <text x={10} y={ry + 13} className="row-text">

@@ -40,6 +40,22 @@ describe('scenario editor', () => {
     expect(listSaved().map((s) => s.title)).toEqual(['Mine']);
     expect(screen.getByTestId('my-scenarios').textContent).toContain('Mine');
   });
+  it('edits as a form: adding a step, and a page clicked in the tables becomes a read step', () => {
+    render(<App />);
+    const n = useStore.getState().scenario.steps.length;
+    act(() => {
+      fireEvent.click(screen.getByText('Add step'));
+      vi.advanceTimersByTime(400);
+    });
+    expect(useStore.getState().scenario.steps.length).toBe(n + 1);
+    act(() => {
+      useStore.getState().addAccess('0x5000');
+      vi.advanceTimersByTime(400);
+    });
+    const steps = useStore.getState().scenario.steps;
+    expect(steps.length).toBe(n + 2);
+    expect(steps[steps.length - 1]).toMatchObject({ op: 'read', gva: 0x5000 });
+  });
   it('survives junk in browser storage', () => {
     window.localStorage.setItem('shadowpaging:my-scenarios:v1', '{not json');
     render(<App />);

@@ -8,6 +8,7 @@ import { buildTrace } from '../../core/index.ts';
 import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
 import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario, STORAGE_LIMITS } from '../storage.ts';
 import { useStore } from '../store/index.ts';
+import { ScenarioForm } from './ScenarioForm.tsx';
 
 const MAX_IMPORT_BYTES = 2_000_000;
 
@@ -33,7 +34,37 @@ export function EditorPanel() {
   const [saved, setSaved] = useState<SavedScenario[]>(() => listSaved());
   const [message, setMessage] = useState<string | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
+  const [tab, setTab] = useState<'form' | 'json'>('form');
   const parsed = useMemo(() => parseScenarioText(text), [text]);
+  const doc = useMemo(() => {
+    try {
+      const v: unknown = JSON.parse(text);
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }, [text]);
+  // A page clicked in the tables becomes a read step (the store is the outside system here).
+  useEffect(
+    () =>
+      useStore.subscribe((s) => {
+        const gva = s.pendingAccess;
+        if (!gva) return;
+        s.addAccess(null);
+        setText((prev) => {
+          try {
+            const d: unknown = JSON.parse(prev);
+            if (!d || typeof d !== 'object' || Array.isArray(d)) return prev;
+            const o = d as Record<string, unknown>;
+            const steps = Array.isArray(o.steps) ? o.steps : [];
+            return JSON.stringify({ ...o, steps: [...steps, { op: 'read', gva }] }, null, 2);
+          } catch {
+            return prev;
+          }
+        });
+      }),
+    [],
+  );
   // As you type: a valid scenario goes on screen (debounced); an invalid one only shows its error.
   useEffect(() => {
     if (!open) return;
@@ -75,10 +106,25 @@ export function EditorPanel() {
           Close
         </button>
       </div>
+      <div className="tabs" role="tablist" aria-label="Editor view">
+        <button type="button" role="tab" aria-selected={tab === 'form'} className="btn" onClick={() => setTab('form')} data-testid="tab-form">
+          Form
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'json'} className="btn" onClick={() => setTab('json')} data-testid="tab-json">
+          JSON
+        </button>
+      </div>
+      {tab === 'form' &&
+        (doc ? (
+          <ScenarioForm doc={doc} onChange={(d) => setText(JSON.stringify(d, null, 2))} />
+        ) : (
+          <p className="editor-error text-sm">The JSON does not parse, so the form cannot show it; fix it in the JSON view.</p>
+        ))}
       <label className="sr-only" htmlFor="scenario-json">
         Scenario JSON
       </label>
       <textarea
+        hidden={tab !== 'json'}
         id="scenario-json"
         className="editor-text"
         spellCheck={false}

@@ -62,6 +62,9 @@ export interface SettingsSlice {
   showHelp: boolean;
   editorOpen: boolean;
   toggleEditor: (open?: boolean) => void;
+  /** A gva clicked in the tables while editing: the editor appends a read of it. */
+  pendingAccess: string | null;
+  addAccess: (gva: string | null) => void;
   /** Canvas zoom (1 = 100%); larger for projectors. */
   zoom: number;
   setZoom: (z: number) => void;
@@ -170,6 +173,8 @@ export const createAppStore = () =>
       showHelp: false,
       editorOpen: false,
       toggleEditor: (open) => set({ editorOpen: open ?? !get().editorOpen }),
+      pendingAccess: null,
+      addAccess: (pendingAccess) => set({ pendingAccess }),
       zoom: 1,
       setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, 0.5, 2.5) }),
       setTheme: (theme) => set({ theme }),

@@ -1,0 +1,205 @@
+/**
+ * Editing a scenario as a user thinks of it: guest mode and control bits,
+ * mappings that build the tables, raw table entries, and the list of steps.
+ * It edits the JSON document (the one source of truth shared with the JSON
+ * view), so the parser validates everything the same way.
+ */
+import type { ReactNode } from 'react';
+
+type Doc = Record<string, unknown>;
+type Obj = Record<string, unknown>;
+
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? `0x${v.toString(16)}` : '');
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="form-field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+const OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer'] as const;
+
+/** A valid starting point when a step's operation changes. */
+function freshStep(op: string, old: Obj, cr3: string): Obj {
+  const gva = str(old.gva) || '0x0';
+  switch (op) {
+    case 'cr3':
+      return { op, value: cr3 || '0x1000' };
+    case 'cr0':
+      return { op, wp: false };
+    case 'cr4':
+      return { op, smep: true };
+    case 'efer':
+      return { op, nx: true };
+    case 'invlpg':
+      return { op, gva };
+    default:
+      return { op, gva };
+  }
+}
+
+export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) => void }) {
+  const guest = obj(doc.guest);
+  const host = obj(doc.host);
+  const steps = arr(doc.steps);
+  const mappings = arr(doc.mappings);
+  const memory = arr(doc.memory);
+  const set = (patch: Obj) => onChange({ ...doc, ...patch });
+  const setGuest = (patch: Obj) => set({ guest: { ...guest, ...patch } });
+  const setGuestSub = (key: 'cr0' | 'cr4' | 'efer', k: string, v: boolean) => setGuest({ [key]: { ...obj(guest[key]), [k]: v } });
+  const setStep = (i: number, s: Obj | null) => {
+    const next = [...steps];
+    if (s) next[i] = s;
+    else next.splice(i, 1);
+    set({ steps: next });
+  };
+  const moveStep = (i: number, d: number) => {
+    const j = i + d;
+    if (j < 0 || j >= steps.length) return;
+    const next = [...steps];
+    [next[i], next[j]] = [next[j]!, next[i]!];
+    set({ steps: next });
+  };
+  const setMapping = (i: number, m: Obj | null) => {
+    const next = [...mappings];
+    if (m) next[i] = m;
+    else next.splice(i, 1);
+    set({ mappings: next.length ? next : undefined });
+  };
+  const bool = (v: unknown, dflt: boolean) => (typeof v === 'boolean' ? v : dflt);
+  return (
+    <div className="form" data-testid="scenario-form">
+      <fieldset>
+        <legend>Guest</legend>
+        <Field label="title">
+          <input value={str(doc.title)} onChange={(e) => set({ title: e.target.value })} />
+        </Field>
+        <Field label="mode">
+          <select value={str(guest.mode) || 'x86-32'} onChange={(e) => setGuest({ mode: e.target.value })}>
+            {['x86-32', 'pae', 'x86-64', 'off'].map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field label="cr3">
+          <input value={str(guest.cr3)} onChange={(e) => setGuest({ cr3: e.target.value || undefined })} placeholder="0x1000" />
+        </Field>
+        <div className="form-row">
+          {(
+            [
+              ['cr0', 'wp', true],
+              ['cr4', 'pse', true],
+              ['cr4', 'smep', false],
+              ['cr4', 'smap', false],
+              ['cr4', 'pcide', false],
+              ['efer', 'nx', false],
+            ] as const
+          ).map(([reg, bit, dflt]) => (
+            <label key={`${reg}.${bit}`} className="ctl">
+              <input type="checkbox" checked={bool(obj(guest[reg])[bit], dflt)} onChange={(e) => setGuestSub(reg, bit, e.target.checked)} /> {reg}.{bit}
+            </label>
+          ))}
+          <label className="ctl">
+            <input type="checkbox" checked={bool(host.hugePages, false)} onChange={(e) => set({ host: { ...host, hugePages: e.target.checked } })} /> host huge pages
+          </label>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Mappings (build the tables for you)</legend>
+        {mappings.map((m, i) => (
+          <div key={i} className="form-row" data-testid="mapping-row">
+            <input aria-label={`mapping ${i} gva`} value={str(m.gva)} onChange={(e) => setMapping(i, { ...m, gva: e.target.value })} placeholder="gva" />
+            <input aria-label={`mapping ${i} gpa`} value={str(m.gpa)} onChange={(e) => setMapping(i, { ...m, gpa: e.target.value })} placeholder="gpa" />
+            <select aria-label={`mapping ${i} size`} value={str(m.size) || '4K'} onChange={(e) => setMapping(i, { ...m, size: e.target.value })}>
+              {['4K', '2M', '4M', '1G'].map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+            <input aria-label={`mapping ${i} flags`} value={str(m.flags)} onChange={(e) => setMapping(i, { ...m, flags: e.target.value })} placeholder="rwu" size={5} />
+            <label className="ctl">
+              <input type="checkbox" checked={bool(m.dirty, false)} onChange={(e) => setMapping(i, { ...m, dirty: e.target.checked })} /> D
+            </label>
+            <button type="button" className="btn" onClick={() => setMapping(i, null)} aria-label={`Delete mapping ${i}`}>
+              ✕
+            </button>
+          </div>
+        ))}
+        <button type="button" className="btn" onClick={() => set({ mappings: [...mappings, { gva: '0x400000', gpa: '0x10000', flags: 'rw' }] })}>
+          Add mapping
+        </button>
+      </fieldset>
+      <fieldset>
+        <legend>Raw table entries ({memory.length} frames)</legend>
+        {memory.map((f, i) => (
+          <div key={i} className="form-row">
+            <span className="font-mono text-xs">frame {str(f.gpa)}</span>
+            <input
+              aria-label={`frame ${i} entries`}
+              className="grow"
+              value={Object.entries(obj(f.entries))
+                .map(([k, v]) => `${k}=${str(v)}`)
+                .join(' ')}
+              onChange={(e) => {
+                const entries: Obj = {};
+                for (const part of e.target.value.split(/\s+/)) {
+                  const [k, v] = part.split('=');
+                  if (k && v !== undefined) entries[k] = v;
+                }
+                const next = [...memory];
+                next[i] = { ...f, entries };
+                set({ memory: next });
+              }}
+            />
+          </div>
+        ))}
+        <button type="button" className="btn" onClick={() => set({ memory: [...memory, { gpa: `0x${(0x200000 + memory.length * 0x1000).toString(16)}`, entries: {} }] })}>
+          Add frame
+        </button>
+      </fieldset>
+      <fieldset>
+        <legend>Steps ({steps.length})</legend>
+        <ol className="form-steps">
+          {steps.map((s, i) => {
+            const op = str(s.op) || 'read';
+            return (
+              <li key={i} className="form-row" data-testid="step-row">
+                <select aria-label={`step ${i + 1} operation`} value={op} onChange={(e) => setStep(i, freshStep(e.target.value, s, str(guest.cr3)))}>
+                  {OPS.map((o) => (
+                    <option key={o}>{o}</option>
+                  ))}
+                </select>
+                {'gva' in s && <input aria-label={`step ${i + 1} gva`} value={str(s.gva)} onChange={(e) => setStep(i, { ...s, gva: e.target.value })} />}
+                {(op === 'cr3' || op === 'write') && (
+                  <input aria-label={`step ${i + 1} value`} value={str(s.value)} onChange={(e) => setStep(i, { ...s, value: e.target.value || undefined })} placeholder="value" size={10} />
+                )}
+                {(op === 'read' || op === 'write' || op === 'fetch') && (
+                  <label className="ctl">
+                    <input type="checkbox" checked={bool(s.user, false)} onChange={(e) => setStep(i, { ...s, user: e.target.checked })} /> user
+                  </label>
+                )}
+                <button type="button" className="btn" onClick={() => moveStep(i, -1)} aria-label={`Move step ${i + 1} up`}>
+                  ↑
+                </button>
+                <button type="button" className="btn" onClick={() => moveStep(i, 1)} aria-label={`Move step ${i + 1} down`}>
+                  ↓
+                </button>
+                <button type="button" className="btn" onClick={() => setStep(i, null)} aria-label={`Delete step ${i + 1}`}>
+                  ✕
+                </button>
+              </li>
+            );
+          })}
+        </ol>
+        <button type="button" className="btn" onClick={() => set({ steps: [...steps, { op: 'read', gva: '0x0' }] })}>
+          Add step
+        </button>
+        <p className="text-xs opacity-80">Tip: with the editor open, click a page entry in the guest tables to add a read of that address.</p>
+      </fieldset>
+    </div>
+  );
+}
