@@ -15,11 +15,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const type = (text: string) =>
+const type = (text: string) => {
   act(() => {
     fireEvent.change(screen.getByTestId('editor-text'), { target: { value: text } });
+  });
+  act(() => {
     vi.advanceTimersByTime(400);
   });
+};
 
 describe('scenario editor', () => {
   it('shows an invalid scenario\'s error, naming the field, and keeps the last valid scenario on screen', () => {
@@ -45,11 +48,15 @@ describe('scenario editor', () => {
     const n = useStore.getState().scenario.steps.length;
     act(() => {
       fireEvent.click(screen.getByText('Add step'));
+    });
+    act(() => {
       vi.advanceTimersByTime(400);
     });
     expect(useStore.getState().scenario.steps.length).toBe(n + 1);
     act(() => {
       useStore.getState().addAccess('0x5000');
+    });
+    act(() => {
       vi.advanceTimersByTime(400);
     });
     const steps = useStore.getState().scenario.steps;
