@@ -33,6 +33,9 @@ async function main() {
         await page.screenshot({ path: `screenshots/${theme}-end.png` });
         await page.keyboard.press('?');
         await page.screenshot({ path: `screenshots/${theme}-help.png` });
+        await page.keyboard.press('Escape');
+        await page.getByTestId('edit-toggle').click();
+        await page.screenshot({ path: `screenshots/${theme}-editor.png` });
       }
       await page.close();
     }
