@@ -27,6 +27,15 @@ describe('trace CLI', () => {
   it('is byte-for-byte deterministic', () => {
     expect(cli(['tests/fixtures/two-quadrants.json']).stdout).toBe(cli(['tests/fixtures/two-quadrants.json']).stdout);
   });
+  it('--compare prints the role differences between rule sets as JSON', () => {
+    const r = cli(['src/scenarios/library/pse-direct-pages.json', '--compare', 'before,seed']);
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.format).toBe('shadowpaging-compare/v1');
+    expect(rep.rules).toEqual(['before', 'seed']);
+    expect(rep.summary.fieldsDiffering).toEqual(['gpteIs8Bytes']);
+    expect(cli(['src/scenarios/library/pse-direct-pages.json', '--compare', 'seed']).status).toBe(2);
+  });
   it('rejects an invalid scenario with one line naming the field and exit status 2', () => {
     const bad = JSON.stringify({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'x86-32', cr3: '0x1000' }, steps: [{ op: 'read', gva: 'zz' }] });
     const r = cli(['-'], bad);

@@ -6,22 +6,23 @@
  * error naming the field and exits 2.
  */
 import { readFileSync } from 'node:fs';
-import { buildTrace, type TraceOptions } from '../core/index.ts';
+import { buildTrace, compareRuleSets, type TraceOptions } from '../core/index.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
 
-const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged] [--at N] [--no-events]';
+const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged] [--at N] [--no-events] [--compare before,seed,merged]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
 }
 
-function parseArgs(argv: string[]): { file: string | null } & TraceOptions {
+function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[] | null } & TraceOptions {
   let file: string | null = null;
   let rules: RuleSetName = 'seed';
   let at: number | null = null;
   let events = true;
+  let compare: RuleSetName[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--rules') {
@@ -32,6 +33,12 @@ function parseArgs(argv: string[]): { file: string | null } & TraceOptions {
       const v = argv[++i] ?? '';
       if (!/^\d+$/.test(v)) fail(`--at: expected a step count (0, 1, 2, ...), got ${JSON.stringify(v)}`);
       at = Number(v);
+    } else if (a === '--compare') {
+      const v = (argv[++i] ?? '').split(',').filter(Boolean);
+      if (v.length < 2 || v.some((r) => r !== 'before' && r !== 'seed' && r !== 'merged') || new Set(v).size !== v.length) {
+        fail(`--compare: expected two or three distinct rule sets separated by commas (before,seed,merged), got ${JSON.stringify(argv[i] ?? '')}`);
+      }
+      compare = v as RuleSetName[];
     } else if (a === '--no-events') events = false;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(`${USAGE}\n`);
@@ -40,7 +47,7 @@ function parseArgs(argv: string[]): { file: string | null } & TraceOptions {
     else if (file === null) file = a;
     else fail(`one scenario file at a time\n${USAGE}`);
   }
-  return { file, rules, at, events };
+  return { file, rules, at, events, compare };
 }
 
 function main(): void {
@@ -57,7 +64,8 @@ function main(): void {
     fail(`--at: the scenario has ${parsed.scenario.steps.length} steps, so N must be 0..${parsed.scenario.steps.length}`);
   }
   for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stdout.write(`${JSON.stringify(buildTrace(parsed.scenario, args), null, 2)}\n`);
+  const out = args.compare ? compareRuleSets(parsed.scenario, args.compare) : buildTrace(parsed.scenario, args);
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
 main();

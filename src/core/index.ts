@@ -15,3 +15,4 @@ export { guestMode, type CpuState } from './guest/cpu.ts';
 export { accessStr } from './mmu/constants.ts';
 export { guestTables, type GuestTableJson, type GuestEntryJson } from './guest/tables.ts';
 export { buildTrace, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';
+export { compareRuleSets, type CompareReport, type RoleDifference, type BehaviourDifference } from './compare.ts';

@@ -1,0 +1,173 @@
+/**
+ * The patch lens: one scenario under several rule sets in lockstep. For every
+ * shadow page requested (a root from mmu_alloc_root, or a child from
+ * FNAME(fetch) / __direct_map), compare the role each rule set computes; and
+ * compare what the guest can observe (outcomes, error codes, translations)
+ * and the set of shadow pages by gfn.
+ */
+import { machineJson } from './serialize.ts';
+import type { RoleJson } from './mmu/role.ts';
+import type { RuleSetName, Scenario } from './scenario.ts';
+import { Timeline } from './timeline.ts';
+import type { TraceEvent } from './trace.ts';
+
+/** One shadow-page request, identified the same way under every rule set. */
+interface Request {
+  readonly key: string;
+  readonly via: 'root' | 'child';
+  readonly gfn: string;
+  readonly level: number;
+  readonly direct: boolean;
+  readonly where: string;
+  readonly role: RoleJson;
+  readonly fn: string;
+  readonly quadrantFormula: string;
+  readonly sp: number;
+}
+
+export interface RoleDifference {
+  /** Step index (-1: the initial VM entry). */
+  readonly step: number;
+  readonly request: { readonly via: 'root' | 'child'; readonly gfn: string; readonly level: number; readonly direct: boolean; readonly where: string };
+  readonly fields: Readonly<Record<string, Readonly<Partial<Record<RuleSetName, unknown>>>>>;
+  /** Why each rule set computed what it did, per differing field. */
+  readonly rules: Readonly<Record<string, Readonly<Partial<Record<RuleSetName, string>>>>>;
+  readonly notation: Readonly<Partial<Record<RuleSetName, string>>>;
+}
+
+export interface BehaviourDifference {
+  readonly step: number;
+  /** `exit`: hit versus a fixed shadow fault (the guest cannot tell); `guest`: something the guest sees. */
+  readonly kind: 'exit' | 'guest' | 'requests';
+  readonly field: string;
+  readonly values: Readonly<Partial<Record<RuleSetName, unknown>>>;
+}
+
+export interface CompareReport {
+  readonly format: 'shadowpaging-compare/v1';
+  readonly title: string;
+  readonly rules: readonly RuleSetName[];
+  readonly steps: number;
+  readonly roleDifferences: readonly RoleDifference[];
+  readonly behaviourDifferences: readonly BehaviourDifference[];
+  readonly shadowSetDifferences: ReadonlyArray<{ readonly step: number; readonly sets: Readonly<Partial<Record<RuleSetName, readonly string[]>>> }>;
+  readonly summary: { readonly roleDifferences: number; readonly guestVisible: number; readonly exitOnly: number; readonly fieldsDiffering: readonly string[] };
+}
+
+const ROLE_FIELDS = ['level', 'gpteIs8Bytes', 'quadrant', 'direct', 'access', 'invalid', 'eferNx', 'cr0Wp', 'smepAndnotWp', 'smapAndnotWp', 'adDisabled', 'guestMode', 'smm'] as const;
+
+function requestsOf(events: readonly TraceEvent[], gfnOf: Map<number, string>): Request[] {
+  const out: Request[] = [];
+  const seen = new Map<string, number>();
+  let pending: Extract<TraceEvent, { kind: 'compute_role' }> | null = null;
+  for (const e of events) {
+    if (e.kind === 'compute_role') pending = e;
+    else if (e.kind === 'kvm_mmu_get_page') {
+      gfnOf.set(e.sp, e.gfn);
+      if (!pending) continue;
+      const via = pending.parent ? 'child' : 'root';
+      const where = pending.parent ? `sp gfn ${gfnOf.get(pending.parent.sp) ?? '?'} entry ${pending.parent.index}` : `root ${pending.rootIndex ?? 0}`;
+      const base = `${via}|${where}|${e.gfn}|${e.role.level}|${e.role.direct}`;
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      out.push({ key: `${base}|${n}`, via, gfn: e.gfn, level: e.role.level, direct: e.role.direct, where, role: e.role, fn: pending.fn, quadrantFormula: pending.quadrantFormula, sp: e.sp });
+      pending = null;
+    }
+  }
+  return out;
+}
+
+/** The rule behind a field's value, in words (notes section 10). */
+function ruleFor(field: string, rules: RuleSetName, r: Request): string {
+  const direct = r.direct;
+  switch (field) {
+    case 'gpteIs8Bytes':
+      if (rules === 'before') return direct ? 'kvm_mmu_get_page forces gpte_is_8_bytes = 1 for direct pages' : 'base role: CR0.PG && CR4.PAE';
+      if (rules === 'seed') return r.via === 'root' ? 'mmu_alloc_root: base role, gpte_is_8_bytes = CR0.PG && CR4.PAE' : 'kvm_mmu_child_role copies the parent role';
+      return r.via === 'root' ? 'base role: has_4_byte_gpte = CR0.PG && !CR4.PAE' : 'kvm_mmu_child_role copies the parent role (has_4_byte_gpte)';
+    case 'quadrant':
+      return `${rules === 'before' ? 'kvm_mmu_get_page' : r.fn}: ${r.quadrantFormula}`;
+    case 'invalid':
+      return rules === 'seed' ? 'kvm_mmu_child_role copies the parent\'s role.invalid' : rules === 'merged' ? '"WARN and clear role.invalid when creating a child shadow page"' : 'base role (never invalid)';
+    default:
+      return rules === 'before' ? 'computed from the vCPU base role' : 'copied from the parent / base role';
+  }
+}
+
+const shadowSet = (tl: Timeline, n: number): string[] =>
+  machineJson(tl.stateAt(n))
+    .shadowPages.filter((sp) => !sp.role.invalid)
+    .map((sp) => `${sp.gfn} l${sp.role.level}${sp.role.direct ? ' direct' : ''}`)
+    .sort();
+
+export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[]): CompareReport {
+  const runs = rules.map((r) => ({ rules: r, tl: new Timeline(scenario, r), gfnOf: new Map<number, string>() }));
+  const roleDifferences: RoleDifference[] = [];
+  const behaviourDifferences: BehaviourDifference[] = [];
+  const shadowSetDifferences: CompareReport['shadowSetDifferences'][number][] = [];
+  const fieldsDiffering = new Set<string>();
+  for (let step = -1; step < scenario.steps.length; step++) {
+    const reqs = runs.map((r) => requestsOf(step < 0 ? r.tl.initialEvents : r.tl.results[step]!.events, r.gfnOf));
+    const keys = new Set(reqs.flatMap((l) => l.map((q) => q.key)));
+    for (const key of keys) {
+      const per = reqs.map((l) => l.find((q) => q.key === key));
+      const present = per.filter((q): q is Request => !!q);
+      if (present.length !== runs.length) {
+        behaviourDifferences.push({
+          step,
+          kind: 'requests',
+          field: `shadow page request ${key.split('|').slice(0, 5).join(' ')}`,
+          values: Object.fromEntries(runs.map((r, i) => [r.rules, per[i] ? 'requested' : 'not requested'])),
+        });
+        continue;
+      }
+      const fields: Record<string, Partial<Record<RuleSetName, unknown>>> = {};
+      const why: Record<string, Partial<Record<RuleSetName, string>>> = {};
+      for (const f of ROLE_FIELDS) {
+        const vals = present.map((q) => q.role[f]);
+        if (vals.every((v) => v === vals[0])) continue;
+        fieldsDiffering.add(f);
+        fields[f] = Object.fromEntries(runs.map((r, i) => [r.rules, vals[i]]));
+        why[f] = Object.fromEntries(runs.map((r, i) => [r.rules, ruleFor(f, r.rules, present[i]!)]));
+      }
+      if (Object.keys(fields).length) {
+        const q0 = present[0]!;
+        roleDifferences.push({
+          step,
+          request: { via: q0.via, gfn: q0.gfn, level: q0.level, direct: q0.direct, where: q0.where },
+          fields,
+          rules: why,
+          notation: Object.fromEntries(runs.map((r, i) => [r.rules, `gfn ${present[i]!.gfn.slice(2)} l${present[i]!.role.level} ${present[i]!.role.gpteIs8Bytes ? 8 : 4}-byte q${present[i]!.role.quadrant}${present[i]!.role.direct ? ' direct' : ''}`])),
+        });
+      }
+    }
+    if (step < 0) continue;
+    const results = runs.map((r) => r.tl.results[step]!);
+    const outcomes = results.map((r) => r.outcome);
+    if (!outcomes.every((o) => o === outcomes[0])) {
+      const exitOnly = outcomes.every((o) => o === 'hit' || o === 'shadow-fault');
+      behaviourDifferences.push({ step, kind: exitOnly ? 'exit' : 'guest', field: 'outcome', values: Object.fromEntries(runs.map((r, i) => [r.rules, outcomes[i]])) });
+    }
+    for (const f of ['vector', 'errorCode', 'gpa', 'value'] as const) {
+      const vals = results.map((r) => r[f]);
+      if (!vals.every((v) => v === vals[0])) behaviourDifferences.push({ step, kind: 'guest', field: f, values: Object.fromEntries(runs.map((r, i) => [r.rules, vals[i]])) });
+    }
+    const sets = runs.map((r) => shadowSet(r.tl, step + 1));
+    if (!sets.every((s) => s.join(',') === sets[0]!.join(','))) shadowSetDifferences.push({ step, sets: Object.fromEntries(runs.map((r, i) => [r.rules, sets[i]!])) });
+  }
+  return {
+    format: 'shadowpaging-compare/v1',
+    title: scenario.title,
+    rules,
+    steps: scenario.steps.length,
+    roleDifferences,
+    behaviourDifferences,
+    shadowSetDifferences,
+    summary: {
+      roleDifferences: roleDifferences.length,
+      guestVisible: behaviourDifferences.filter((d) => d.kind === 'guest').length,
+      exitOnly: behaviourDifferences.filter((d) => d.kind === 'exit').length,
+      fieldsDiffering: [...fieldsDiffering].sort(),
+    },
+  };
+}
