@@ -60,3 +60,25 @@ describe('<App>', () => {
     expect(pages(container).filter((p) => p.level === '1')).toHaveLength(1);
   });
 });
+
+describe('<App> compare view', () => {
+  it('lists the role differences of the PSE scenario and jumps to their step', () => {
+    render(<App />);
+    act(() => {
+      fireEvent.change(screen.getByTestId('scenario-picker'), { target: { value: 'pse-direct-pages' } });
+    });
+    act(() => {
+      fireEvent.click(screen.getByTestId('compare-toggle'));
+    });
+    const diffs = screen.getAllByTestId('compare-diff');
+    expect(diffs.map((d) => d.textContent)).toEqual(['step 1: direct l1 gfn 0x12400 (sp gfn 0x1 entry 2)', 'step 2: direct l1 gfn 0x12600 (sp gfn 0x1 entry 3)']);
+    expect(screen.getByTestId('compare').textContent).toContain('gpte_is_8_bytes');
+    act(() => {
+      fireEvent.click(diffs[1]!);
+    });
+    expect(useStore.getState().step).toBe(2);
+    act(() => {
+      fireEvent.click(screen.getByTestId('compare-toggle'));
+    });
+  });
+});

@@ -8,6 +8,7 @@ import { RULE_SETS, type RuleSetName } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas, highlightsOf } from './components/Canvas.tsx';
+import { ComparePanel } from './components/ComparePanel.tsx';
 import { EditorPanel } from './components/EditorPanel.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
@@ -131,6 +132,7 @@ export function App() {
   const rules = useStore((s) => s.rules);
   const zoom = useStore((s) => s.zoom);
   const editorOpen = useStore((s) => s.editorOpen);
+  const compareOpen = useStore((s) => s.compareOpen);
   const title = useStore((s) => s.scenario.title);
   const libraryId = useStore((s) => s.libraryId);
   const description = useStore((s) => s.scenario.description);
@@ -214,6 +216,9 @@ export function App() {
           <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
             {theme === 'dark' ? 'Light' : 'Dark'}
           </button>
+          <button type="button" className="btn" onClick={() => a.toggleCompare()} aria-pressed={compareOpen} data-testid="compare-toggle">
+            Compare
+          </button>
           <button type="button" className="btn" onClick={() => a.toggleEditor()} aria-pressed={editorOpen} data-testid="edit-toggle">
             Edit
           </button>
@@ -236,6 +241,7 @@ export function App() {
         </section>
         <aside className="side">
           <EditorPanel />
+          {compareOpen && <ComparePanel />}
           {description && (
             <details className="panel about" open={step === 0}>
               <summary className="panel-title cursor-pointer">About this scenario</summary>

@@ -60,6 +60,8 @@ export interface SelectionSlice {
 export interface SettingsSlice {
   theme: Theme;
   showHelp: boolean;
+  compareOpen: boolean;
+  toggleCompare: (open?: boolean) => void;
   editorOpen: boolean;
   toggleEditor: (open?: boolean) => void;
   /** A gva clicked in the tables while editing: the editor appends a read of it. */
@@ -171,6 +173,8 @@ export const createAppStore = () =>
       // --- settings
       theme: prefersDark() ? 'dark' : 'light',
       showHelp: false,
+      compareOpen: false,
+      toggleCompare: (open) => set({ compareOpen: open ?? !get().compareOpen }),
       editorOpen: false,
       toggleEditor: (open) => set({ editorOpen: open ?? !get().editorOpen }),
       pendingAccess: null,
