@@ -17,6 +17,7 @@ import { TimelineBar } from './components/TimelineBar.tsx';
 import { layoutColumns } from './layout/geometry.ts';
 import { getStepView, shadowPageCounts, stepGva } from './layout/view.ts';
 import { useStore } from './store/index.ts';
+import { currentUrl, startUrlSync } from './url-sync.ts';
 
 function useKeyboard() {
   useEffect(() => {
@@ -120,9 +121,55 @@ function useViewport() {
   return { ref, vp };
 }
 
+function CopyLink() {
+  const [msg, setMsg] = useState<string | null>(null);
+  const copy = async () => {
+    const r = currentUrl(useStore.getState());
+    if (!r.ok) {
+      setMsg(`No link: ${r.error}`);
+      return;
+    }
+    history.replaceState(history.state, '', r.url);
+    try {
+      await navigator.clipboard.writeText(r.url);
+      setMsg('Link copied');
+    } catch {
+      setMsg('The link is in the address bar (the clipboard was not available)');
+    }
+    window.setTimeout(() => setMsg(null), 3000);
+  };
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => void copy()} data-testid="copy-link">
+        Copy link
+      </button>
+      {msg && (
+        <span role="status" className="toast" data-testid="copy-status">
+          {msg}
+        </span>
+      )}
+    </>
+  );
+}
+
+function LinkBanner() {
+  const msg = useStore((s) => s.linkError);
+  if (!msg) return null;
+  return (
+    <div role="alert" className="banner" data-testid="link-error">
+      <span>{msg}</span>
+      <button type="button" className="btn" onClick={() => useStore.getState().setLinkError(null)}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 export function App() {
   useKeyboard();
   usePlayback();
+  useEffect(() => startUrlSync(), []);
+  const embed = useStore((s) => s.embed);
   const { ref: canvasRef, vp } = useViewport();
   const tl = useStore((s) => s.timeline);
   const step = useStore((s) => s.step);
@@ -170,7 +217,7 @@ export function App() {
   }, [tl, step]);
   const a = useStore.getState();
   return (
-    <div className="app">
+    <div className={`app${embed ? ' app-embed' : ''}`}>
       <header className="topbar">
         <h1 className="brand">shadowpaging</h1>
         <label className="ctl scenario-title">
@@ -193,7 +240,13 @@ export function App() {
             ))}
           </select>
         </label>
+        {embed ? (
+          <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
+            Open in shadowpaging
+          </a>
+        ) : (
         <div className="topbar-ctl">
+          <CopyLink />
           <label className="ctl">
             rules
             <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
@@ -226,8 +279,10 @@ export function App() {
             ?
           </button>
         </div>
+        )}
       </header>
-      <div className="ruler-bar">
+      <LinkBanner />
+      <div className="ruler-bar" hidden={embed}>
         <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
       </div>
       <main className="main">
@@ -239,7 +294,7 @@ export function App() {
           </div>
           <Canvas layout={layout} hl={hl} viewport={vp} />
         </section>
-        <aside className="side">
+        <aside className="side" hidden={embed}>
           <EditorPanel />
           {compareOpen && <ComparePanel />}
           {description && (

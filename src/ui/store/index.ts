@@ -60,6 +60,11 @@ export interface SelectionSlice {
 export interface SettingsSlice {
   theme: Theme;
   showHelp: boolean;
+  /** `?embed=1`: minimal chrome for slides and course pages. */
+  embed: boolean;
+  /** A message about a link that could not be opened (or was adjusted). */
+  linkError: string | null;
+  setLinkError: (m: string | null) => void;
   compareOpen: boolean;
   toggleCompare: (open?: boolean) => void;
   editorOpen: boolean;
@@ -173,6 +178,9 @@ export const createAppStore = () =>
       // --- settings
       theme: prefersDark() ? 'dark' : 'light',
       showHelp: false,
+      embed: false,
+      linkError: null,
+      setLinkError: (linkError) => set({ linkError }),
       compareOpen: false,
       toggleCompare: (open) => set({ compareOpen: open ?? !get().compareOpen }),
       editorOpen: false,

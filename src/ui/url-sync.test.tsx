@@ -1,0 +1,52 @@
+// @vitest-environment jsdom
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { encodePermalink } from '../scenarios/permalink.ts';
+import { App } from './App.tsx';
+import { useStore } from './store/index.ts';
+import { currentFragment } from './url-sync.ts';
+
+afterEach(() => {
+  cleanup();
+  window.history.replaceState(null, '', '/');
+  vi.useRealTimers();
+});
+
+describe('permalinks in the app', () => {
+  it('opens a link to a built-in at its step, rules and zoom', () => {
+    const f = encodePermalink({ scenario: { kind: 'builtin', id: 'pse-direct-pages', version: 1 }, view: { step: 2, event: null, granularity: 'step', rules: 'before', zoom: 1.5, theme: 'light' } });
+    window.history.replaceState(null, '', `/#${f}`);
+    render(<App />);
+    const s = useStore.getState();
+    expect([s.libraryId, s.step, s.rules, s.zoom]).toEqual(['pse-direct-pages', 2, 'before', 1.5]);
+    expect(screen.getByTestId('step-counter').textContent).toContain('step 2 / 4');
+    // The current view encodes back to the same link.
+    const again = currentFragment(useStore.getState());
+    expect(again.ok && again.fragment).toBe(f);
+  });
+  it('keeps what was on screen and says why when a link is broken', () => {
+    useStore.getState().loadScenario((useStore.getState().scenarioJson), 'quadrants-32bit');
+    const before = useStore.getState().scenario;
+    window.history.replaceState(null, '', '/#sp1/z/garbage!!');
+    render(<App />);
+    expect(screen.getByTestId('link-error').textContent).toMatch(/could not be opened/);
+    expect(useStore.getState().scenario).toBe(before);
+  });
+  it('mirrors the view into the address bar after a pause', () => {
+    vi.useFakeTimers();
+    window.history.replaceState(null, '', '/');
+    render(<App />);
+    act(() => useStore.getState().jumpTo(3));
+    act(() => {
+      vi.advanceTimersByTime(500);
+    });
+    expect(window.location.hash).toMatch(/^#sp1\//);
+  });
+  it('embed mode hides the chrome', () => {
+    window.history.replaceState(null, '', '/?embed=1');
+    render(<App />);
+    expect(useStore.getState().embed).toBe(true);
+    expect(screen.queryByTestId('copy-link')).toBeNull();
+    useStore.setState({ embed: false });
+  });
+});

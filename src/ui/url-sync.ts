@@ -1,0 +1,73 @@
+/**
+ * The app's side of permalinks: open the link in the address bar on start
+ * (and when it changes), keep the address bar in step with the view
+ * (replaceState, debounced), and build the link "Copy link" copies.
+ */
+import { decodePermalink, fitViewEvent, linkScenarioFor, parseLocation, permalinkUrl, tryEncodePermalink } from '../scenarios/permalink.ts';
+import { type Store, useStore } from './store/index.ts';
+
+/** Apply a decoded link to the store; on error keep everything and show why. */
+export function openFragment(fragment: string): boolean {
+  const r = decodePermalink(fragment);
+  const s = useStore.getState();
+  if (!r.ok) {
+    s.setLinkError(`This link could not be opened: ${r.error} The app shows what it showed before.`);
+    return false;
+  }
+  const id = r.link.scenario.kind === 'builtin' ? r.link.scenario.id : null;
+  if (!s.loadScenario(r.scenarioJson, id)) return false;
+  const v = r.link.view;
+  s.setRules(v.rules);
+  const tl = useStore.getState().timeline;
+  const step = Math.min(v.step, tl.length);
+  const events = step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length;
+  const fitted = fitViewEvent({ ...v, step }, events);
+  useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, ...(fitted.theme ? { theme: fitted.theme } : {}) });
+  s.setLinkError(r.warnings.length ? `Opened the link, with adjustments: ${r.warnings.join('; ')}.` : null);
+  return true;
+}
+
+export function currentFragment(s: Store): { ok: true; fragment: string } | { ok: false; error: string } {
+  return tryEncodePermalink({
+    scenario: linkScenarioFor(s.libraryId, s.scenarioJson),
+    view: { step: s.step, event: s.granularity === 'event' ? s.event : null, granularity: s.granularity, rules: s.rules, zoom: s.zoom, theme: s.theme },
+  });
+}
+
+export function currentUrl(s: Store): { ok: true; url: string } | { ok: false; error: string } {
+  const f = currentFragment(s);
+  if (!f.ok) return f;
+  return { ok: true, url: permalinkUrl(window.location.href, f.fragment, { embed: s.embed }) };
+}
+
+/** Start-up: read ?embed and the fragment; then follow hash changes and mirror the view into the URL. */
+export function startUrlSync(): () => void {
+  const loc = parseLocation({ hash: window.location.hash, search: window.location.search });
+  if (loc.embed) useStore.setState({ embed: true });
+  if (loc.fragment) openFragment(loc.fragment);
+  let written = window.location.hash.slice(1);
+  const onHash = () => {
+    const f = parseLocation({ hash: window.location.hash, search: window.location.search }).fragment;
+    if (f && f !== written) {
+      written = f;
+      openFragment(f);
+    }
+  };
+  window.addEventListener('hashchange', onHash);
+  let timer = 0;
+  const unsub = useStore.subscribe((s, prev) => {
+    if (s.scenarioJson === prev.scenarioJson && s.step === prev.step && s.event === prev.event && s.rules === prev.rules && s.zoom === prev.zoom && s.granularity === prev.granularity && s.theme === prev.theme) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      const f = currentFragment(useStore.getState());
+      if (!f.ok || f.fragment === written) return;
+      written = f.fragment;
+      history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}#${f.fragment}`);
+    }, 400);
+  });
+  return () => {
+    window.removeEventListener('hashchange', onHash);
+    window.clearTimeout(timer);
+    unsub();
+  };
+}
