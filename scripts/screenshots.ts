@@ -36,6 +36,22 @@ async function main() {
         await page.keyboard.press('Escape');
         await page.getByTestId('edit-toggle').click();
         await page.screenshot({ path: `screenshots/${theme}-editor.png` });
+        await page.getByTestId('edit-toggle').click();
+        await page.getByTestId('scenario-picker').selectOption('pse-direct-pages');
+        await page.getByTestId('compare-toggle').click();
+        await page.locator('body').click({ position: { x: 5, y: 5 } });
+        await page.keyboard.press('ArrowRight');
+        await page.screenshot({ path: `screenshots/${theme}-compare.png` });
+        const embed = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+        await embed.goto(`${url}?embed=1`);
+        await embed.getByTestId('step-counter').waitFor();
+        await embed.keyboard.press('ArrowRight');
+        await embed.screenshot({ path: 'screenshots/embed.png' });
+        await embed.goto(`${url}#sp1/z/brokenlink`);
+        await embed.reload();
+        await embed.getByTestId('step-counter').waitFor();
+        await embed.screenshot({ path: 'screenshots/broken-link.png' });
+        await embed.close();
       }
       await page.close();
     }
