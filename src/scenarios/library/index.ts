@@ -5,6 +5,7 @@
  */
 import cr0WpOff from './cr0-wp-off.json';
 import cr3PcidSwitch from './cr3-pcid-switch.json';
+import gvaBits from './gva-bits-before-after.json';
 import longMode from './long-mode-4-levels.json';
 import paeNonpresentPdpte from './pae-nonpresent-pdpte.json';
 import pagingOff from './paging-off.json';
@@ -15,6 +16,7 @@ import pseHuge from './pse-host-huge.json';
 import quadrants from './quadrants-32bit.json';
 import selfMap from './self-map.json';
 import sweep64 from './sweep-64-tables.json';
+import unsync from './unsync-invlpg-sync.json';
 
 export interface LibraryEntry {
   readonly id: string;
@@ -24,12 +26,14 @@ export interface LibraryEntry {
 
 export const LIBRARY: readonly LibraryEntry[] = [
   { id: 'quadrants-32bit', version: 1, json: quadrants },
+  { id: 'gva-bits-before-after', version: 1, json: gvaBits },
   { id: 'pse-direct-pages', version: 1, json: pseDirect },
   { id: 'pse-host-huge', version: 1, json: pseHuge },
   { id: 'pae-nonpresent-pdpte', version: 1, json: paeNonpresentPdpte },
   { id: 'long-mode-4-levels', version: 1, json: longMode },
   { id: 'permission-faults', version: 1, json: permissionFaults },
   { id: 'cr0-wp-off', version: 1, json: cr0WpOff },
+  { id: 'unsync-invlpg-sync', version: 1, json: unsync },
   { id: 'pd-write-flooding', version: 1, json: pdWriteFlooding },
   { id: 'cr3-pcid-switch', version: 1, json: cr3PcidSwitch },
   { id: 'self-map', version: 1, json: selfMap },
