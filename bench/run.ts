@@ -4,12 +4,15 @@
  * with PTEs, sweeping accesses, unsync and emulated writes, CR3 reloads) run
  * under each rule set; step throughput and time-travel latency.
  * UI part (bench/ui.ts): step-to-paint, bundle size and first render in
- * headless Chromium. `--ui` runs only the UI part; no flag runs both.
+ * headless Chromium. Permalink part (bench/permalink.ts): link sizes of the
+ * built-ins and encode/decode times. `--ui` runs only the UI part; no flag
+ * runs all three.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RULE_SETS, Timeline } from '../src/core/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
+import { benchPermalink } from './permalink.ts';
 import { benchUi } from './ui.ts';
 
 function largeScenario(steps: number) {
@@ -89,7 +92,7 @@ function benchCore() {
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
 const uiOnly = process.argv.includes('--ui');
-const results = { ...prev, ...(uiOnly ? {} : benchCore()), ...(await benchUi()), generatedAt: new Date().toISOString() };
+const results = { ...prev, ...(uiOnly ? {} : { ...benchCore(), ...benchPermalink() }), ...(await benchUi()), generatedAt: new Date().toISOString() };
 mkdirSync('bench', { recursive: true });
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

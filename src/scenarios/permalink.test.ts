@@ -1,0 +1,327 @@
+import fc from 'fast-check';
+import * as lzModule from 'lz-string';
+import { describe, expect, it } from 'vitest';
+import { RULE_SETS } from '../core/mmu/rules.ts';
+import { LIBRARY } from './library/index.ts';
+import {
+  canonicalJson,
+  decodePermalink,
+  DEFAULT_VIEW,
+  encodePermalink,
+  fitViewEvent,
+  linkScenarioFor,
+  normalizeView,
+  parseLocation,
+  PERMALINK_LIMITS,
+  PermalinkError,
+  permalinkUrl,
+  tryEncodePermalink,
+  type DecodeResult,
+  type LinkScenario,
+  type Permalink,
+  type ViewState,
+} from './permalink.ts';
+
+/** The issue's budget for a link to a built-in, counted as `#` + fragment. */
+const LINK_BUDGET = 1500;
+/** Built-ins whose whole-scenario (inline) link is over the budget; they are shared by name (docs/permalinks.md). */
+const INLINE_OVER_BUDGET = ['sweep-64-tables'];
+
+const lz = (lzModule as unknown as { default?: typeof lzModule }).default ?? lzModule;
+const view = (o: Partial<ViewState> = {}): ViewState => ({ ...DEFAULT_VIEW, ...o });
+const builtin = (id: string, version = 1): LinkScenario => ({ kind: 'builtin', id, version });
+
+function ok(r: DecodeResult): Extract<DecodeResult, { ok: true }> {
+  if (!r.ok) throw new Error(`expected a decoded link, got: ${r.error}`);
+  return r;
+}
+
+function errorOf(fragment: string): string {
+  const r = decodePermalink(fragment);
+  if (r.ok) throw new Error(`expected ${JSON.stringify(fragment.slice(0, 80))} to be refused`);
+  expect(r.error.length).toBeGreaterThan(0);
+  return r.error;
+}
+
+/** A view that fits every built-in (the smallest has 3 steps). */
+const VIEWS: ViewState[] = [
+  DEFAULT_VIEW,
+  view({ step: 1 }),
+  view({ step: 2, rules: 'merged' }),
+  view({ step: 3, event: 2, granularity: 'event', rules: 'before', zoom: 1.25, theme: 'dark' }),
+  view({ step: 1, event: null, granularity: 'event', theme: 'light' }),
+  view({ step: 0, event: 0, granularity: 'event', zoom: 0.5 }),
+  view({ zoom: 2.5, theme: 'dark' }),
+];
+
+describe('round trips', () => {
+  for (const entry of LIBRARY) {
+    it(`${entry.id}: by name and inline, in every view`, () => {
+      const steps = ok(decodePermalink(`sp1/b/${entry.id}/${entry.version}`)).scenario.steps.length;
+      for (const v of [...VIEWS, view({ step: steps }), view({ step: steps, event: 7, granularity: 'event', rules: 'merged', zoom: 1.75, theme: 'dark' })]) {
+        const byName = encodePermalink({ scenario: builtin(entry.id, entry.version), view: v });
+        const a = ok(decodePermalink(byName));
+        expect(a.link).toEqual({ scenario: builtin(entry.id, entry.version), view: v });
+        expect(a.scenarioJson).toBe(entry.json);
+        expect(a.warnings).toEqual([]);
+        expect(byName.length + 1).toBeLessThan(LINK_BUDGET);
+
+        const inline = encodePermalink({ scenario: { kind: 'inline', json: entry.json }, view: v });
+        const b = ok(decodePermalink(inline));
+        expect(b.link.view).toEqual(v);
+        expect(b.scenarioJson).toEqual(entry.json);
+        expect(b.scenario).toEqual(a.scenario);
+        expect(b.warnings).toEqual([]);
+        expect(inline.length).toBeLessThanOrEqual(PERMALINK_LIMITS.maxFragmentChars);
+      }
+    });
+  }
+
+  it('keeps inline links to built-ins under the budget, except the documented ones', () => {
+    const full = view({ step: 3, event: 12, granularity: 'event', rules: 'merged', zoom: 1.25, theme: 'dark' });
+    const sizes = LIBRARY.map((e) => ({
+      id: e.id,
+      byName: encodePermalink({ scenario: builtin(e.id, e.version), view: full }).length + 1,
+      inline: encodePermalink({ scenario: { kind: 'inline', json: e.json }, view: full }).length + 1,
+    }));
+    console.info(`permalink sizes ('#' + fragment):\n${sizes.map((s) => `  ${s.id.padEnd(22)} by name ${String(s.byName).padStart(4)}   inline ${String(s.inline).padStart(5)}`).join('\n')}`);
+    expect(sizes.filter((s) => s.inline >= LINK_BUDGET).map((s) => s.id)).toEqual(INLINE_OVER_BUDGET);
+    expect(Math.max(...sizes.map((s) => s.byName))).toBeLessThan(100);
+  });
+
+  it('round-trips random views (the decoded view is the normalized one)', () => {
+    const arb = fc.record({
+      entry: fc.constantFrom(...LIBRARY),
+      inline: fc.boolean(),
+      stepFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+      event: fc.option(fc.nat({ max: 500 })),
+      granularity: fc.constantFrom('step' as const, 'event' as const),
+      rules: fc.constantFrom(...RULE_SETS),
+      zoom: fc.double({ min: 0.1, max: 5, noNaN: true }),
+      theme: fc.constantFrom(null, 'light' as const, 'dark' as const),
+    });
+    fc.assert(
+      fc.property(arb, (c) => {
+        const steps = ok(decodePermalink(`sp1/b/${c.entry.id}/${c.entry.version}`)).scenario.steps.length;
+        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme };
+        const scenario: LinkScenario = c.inline ? { kind: 'inline', json: c.entry.json } : builtin(c.entry.id, c.entry.version);
+        const norm = normalizeView(v);
+        if (!norm.ok) throw new Error(norm.error);
+        const r = ok(decodePermalink(encodePermalink({ scenario, view: v })));
+        expect(r.link.view).toEqual(norm.value);
+        expect(r.warnings).toEqual([]);
+      }),
+      { seed: 20_241_125, numRuns: 300 },
+    );
+  });
+});
+
+describe('encoding', () => {
+  it('leaves defaults out and writes settings in a fixed order', () => {
+    expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: DEFAULT_VIEW })).toBe('sp1/b/quadrants-32bit/1');
+    expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ theme: 'dark', step: 2, rules: 'merged' }) })).toBe(
+      'sp1/b/quadrants-32bit/1/s=2&r=merged&t=dark',
+    );
+    expect(
+      encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ zoom: 1.5, granularity: 'event', event: 4, step: 1, rules: 'before', theme: 'light' }) }),
+    ).toBe('sp1/b/quadrants-32bit/1/s=1&e=4&g=event&r=before&z=1.5&t=light');
+    const inline = encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: view({ step: 2 }) });
+    expect(inline).toMatch(/^sp1\/z\/s=2\/[A-Za-z0-9+$-]+$/);
+    expect(encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: DEFAULT_VIEW })).toMatch(/^sp1\/z\/[A-Za-z0-9+$-]+$/);
+  });
+
+  it('normalizes the view: zoom to a quarter in range, no event outside event mode', () => {
+    const p: Permalink = { scenario: builtin('quadrants-32bit'), view: view({ zoom: 1.3, event: 3 }) };
+    expect(encodePermalink(p)).toBe('sp1/b/quadrants-32bit/1/z=1.25');
+    expect(encodePermalink({ ...p, view: view({ zoom: 9 }) })).toBe('sp1/b/quadrants-32bit/1/z=2.5');
+    expect(encodePermalink({ ...p, view: view({ zoom: 0.01 }) })).toBe('sp1/b/quadrants-32bit/1/z=0.5');
+  });
+
+  it('gives the same link for the same document whatever its key order', () => {
+    const json = LIBRARY[0]!.json as Record<string, unknown>;
+    const reordered = Object.fromEntries(Object.entries(json).reverse());
+    const a = encodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW });
+    expect(encodePermalink({ scenario: { kind: 'inline', json: reordered }, view: DEFAULT_VIEW })).toBe(a);
+    expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 2 } })).toBe('{"a":{"c":2,"d":[{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('refuses what cannot be linked, with a sentence (and encodePermalink throws it)', () => {
+    const cases: Array<[Permalink, RegExp]> = [
+      [{ scenario: builtin('no-such-scenario'), view: DEFAULT_VIEW }, /no built-in scenario "no-such-scenario" version 1/],
+      [{ scenario: builtin('quadrants-32bit', 7), view: DEFAULT_VIEW }, /version 7/],
+      [{ scenario: { kind: 'inline', json: { format: 'shadowpaging/v1' } }, view: DEFAULT_VIEW }, /not valid.*title/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ step: -1 }) }, /step/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ step: 1.5 }) }, /step/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ granularity: 'event', event: Number.NaN }) }, /event/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ zoom: Number.POSITIVE_INFINITY }) }, /zoom/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ rules: 'other' as 'seed' }) }, /rule set/],
+    ];
+    for (const [p, re] of cases) {
+      const r = tryEncodePermalink(p);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(re);
+      expect(() => encodePermalink(p)).toThrow(PermalinkError);
+    }
+  });
+
+  it('refuses a scenario too large for a link', () => {
+    // 900 steps at pseudo-random addresses: under the JSON cap, but it does not compress to a link.
+    let x = 1;
+    const rnd = () => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0);
+    const steps = Array.from({ length: 900 }, () => ({ op: 'read', gva: `0x${rnd().toString(16)}` }));
+    const json = { format: 'shadowpaging/v1', title: 'big', guest: { mode: 'off' }, steps };
+    expect(JSON.stringify(json).length).toBeLessThan(PERMALINK_LIMITS.maxDecompressedChars);
+    const r = tryEncodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/too large for a link \(the link would be \d+ characters; at most 8192\); share it as a file/);
+    // Repetitive enough to compress well, but over the JSON cap.
+    const same = Array.from({ length: 2000 }, () => ({ op: 'read', gva: '0x1000' }));
+    const r2 = tryEncodePermalink({ scenario: { kind: 'inline', json: { ...json, steps: same } }, view: DEFAULT_VIEW });
+    expect(r2.ok).toBe(false);
+    if (!r2.ok) expect(r2.error).toMatch(/too large for a link \(\d+ characters of JSON; a link holds at most 32768\)/);
+  });
+
+  it('links a built-in by name only while it is the built-in as shipped', () => {
+    const entry = LIBRARY[0]!;
+    expect(linkScenarioFor(entry.id, entry.json)).toEqual(builtin(entry.id, entry.version));
+    expect(linkScenarioFor(entry.id, JSON.parse(JSON.stringify(entry.json)))).toEqual(builtin(entry.id, entry.version));
+    const edited = { ...(entry.json as object), title: 'edited' };
+    expect(linkScenarioFor(entry.id, edited)).toEqual({ kind: 'inline', json: edited });
+    expect(linkScenarioFor(null, entry.json)).toEqual({ kind: 'inline', json: entry.json });
+    expect(linkScenarioFor('gone', entry.json)).toEqual({ kind: 'inline', json: entry.json });
+  });
+});
+
+describe('decoding', () => {
+  it('accepts a leading "#" and surrounding spaces', () => {
+    expect(ok(decodePermalink('#sp1/b/self-map/1/s=2')).link.view.step).toBe(2);
+    expect(ok(decodePermalink('  sp1/b/self-map/1/s=2\n')).link.view.step).toBe(2);
+  });
+
+  it('fits the view to the scenario, with a warning each', () => {
+    const r = ok(decodePermalink('sp1/b/self-map/1/s=999&g=event&e=3'));
+    expect(r.link.view).toEqual(view({ step: 6, granularity: 'event' }));
+    expect(r.warnings).toEqual(['The link asks for step 999, but the scenario has 6 steps; showing the end.']);
+    const z = ok(decodePermalink('sp1/b/self-map/1/z=1.1'));
+    expect(z.link.view.zoom).toBe(1);
+    expect(z.warnings[0]).toMatch(/zoom 1.1 .*using 1/);
+    const e = ok(decodePermalink('sp1/b/self-map/1/s=1&e=3'));
+    expect(e.link.view).toEqual(view({ step: 1 }));
+    expect(e.warnings[0]).toMatch(/event mode/);
+    expect(ok(decodePermalink('sp1/b/self-map/1/g=step')).link.view).toEqual(DEFAULT_VIEW);
+  });
+
+  it('names the problem with every bad link', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['', /empty/],
+      ['#', /empty/],
+      ['hello', /not a shadowpaging link.*"sp1\/"/],
+      ['sp0/b/self-map/1', /not a shadowpaging link/],
+      ['sp2/b/self-map/1', /link format 2, from a newer version/],
+      ['sp1/x/self-map', /"b\/".*"z\/".*not "x"/],
+      ['sp1/b/self-map', /form "sp1\/b\/<name>\/<version>"/],
+      ['sp1/b/self-map/1/s=1/extra', /form "sp1\/b\/<name>\/<version>"/],
+      ['sp1/b/Self-Map/1', /"Self-Map" is not the name of a built-in/],
+      ['sp1/b/self-ma/1', /cut short \(did you mean "self-map"\?\)/],
+      ['sp1/b/self-mop/1', /no built-in scenario "self-mop".*did you mean "self-map"/],
+      ['sp1/b/nothing-like-it/1', /no built-in scenario "nothing-like-it" in this version/],
+      ['sp1/b/self-map/2', /"self-map" in version 1 only, not version 2/],
+      ['sp1/b/self-map/01', /version .* must be a whole number/],
+      ['sp1/b/self-map/1/', /empty setting/],
+      ['sp1/b/self-map/1/s=1&', /empty setting/],
+      ['sp1/b/self-map/1/s', /"s" \(the step\) has no value/],
+      ['sp1/b/self-map/1/s=', /"s" \(the step\) has no value/],
+      ['sp1/b/self-map/1/s=1&s=2', /"s" \(the step\) is given twice/],
+      ['sp1/b/self-map/1/s=x', /"s" \(the step\) must be a whole number like 3, not "x"/],
+      ['sp1/b/self-map/1/s=-1', /"s" \(the step\) must be a whole number/],
+      ['sp1/b/self-map/1/s=01', /"s" \(the step\) must be a whole number/],
+      ['sp1/b/self-map/1/s=99999', /past the most steps/],
+      ['sp1/b/self-map/1/e=1.5', /"e" \(the event\) must be a whole number/],
+      ['sp1/b/self-map/1/g=events', /"g" \(the granularity\) must be one of step, event, not "events"/],
+      ['sp1/b/self-map/1/r=mer', /"r" \(the rule set\) must be one of before, seed, merged, not "mer"/],
+      ['sp1/b/self-map/1/t=blue', /"t" \(the theme\) must be one of light, dark/],
+      ['sp1/b/self-map/1/z=big', /"z" \(the zoom\) must be a number like 1.25/],
+      ['sp1/b/self-map/1/q=1', /unknown setting "q"; the settings are s \(step\)/],
+      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&s=2', /7 settings where there are at most 6/],
+      ['sp1/b/self-map/1/s=1 x', /contains a space \(at character 21\)/],
+      ['sp1/b/self-map/1/s=1\u0000', /the character U\+0000 \(at character 21\)/],
+      ['sp1/b/self-map/1/s=é', /contains "é"/],
+      ['sp1/b/self-map/1/s=\ud83d', /U\+D83D/],
+      ['sp1/z/', /cut short: it has no scenario data/],
+      ['sp1/z/s=1/', /cut short: it has no scenario data/],
+      ['sp1/z/a.b', /characters that compressed data never has/],
+      ['sp1/z/a/b/c', /form "sp1\/z\/<data>"/],
+      ['sp1/z/s=1&q=2/N4Ig', /unknown setting "q"/],
+      ['sp1/z/abc', /damaged or cut short: it could not be unpacked/],
+      ['x'.repeat(PERMALINK_LIMITS.maxFragmentChars + 1), /too long \(8193 characters; at most 8192\)/],
+      ['sp1/z/' + 'A'.repeat(1_000_000), /too long \(1000006 characters/],
+    ];
+    for (const [fragment, re] of cases) expect(errorOf(fragment), JSON.stringify(fragment.slice(0, 60))).toMatch(re);
+  });
+
+  it('names the problem with a damaged or cut inline link', () => {
+    const full = encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: view({ step: 2 }) });
+    // Every cut of the data part is refused (lz-string ends its stream with a marker)...
+    const start = full.indexOf('/', 'sp1/z/'.length) + 1;
+    for (let cut = start + 1; cut < full.length - 1; cut += 7) expect(errorOf(full.slice(0, cut))).toMatch(/damaged|cut short|not valid/);
+    // ...and so are the invalid documents a link can carry.
+    expect(errorOf(packed({ format: 'shadowpaging/v1', title: 'x', guest: { mode: 'off' } }))).toMatch(/^The scenario in the link is not valid \(steps: missing/);
+    expect(errorOf(packed({ format: 'shadowpaging/v2' }))).toMatch(/unsupported format version/);
+    expect(errorOf(packed(42))).toMatch(/not valid \(scenario: expected a JSON object/);
+  });
+
+  it('refuses the worst JSON a link can unpack to', () => {
+    expect(errorOf(packedText('{"a":'.repeat(10)))).toMatch(/not valid JSON/);
+    expect(errorOf(packedText('['.repeat(65) + ']'.repeat(65)))).toMatch(/nests deeper than 64 levels/);
+    // Brackets inside strings are not nesting.
+    expect(errorOf(packedText(JSON.stringify({ format: 'shadowpaging/v1', title: '['.repeat(100), guest: { mode: 'off' } })))).toMatch(/steps: missing/);
+    expect(errorOf(packedText('"' + '\\"['.repeat(100) + '"'))).toMatch(/expected a JSON object/);
+    expect(errorOf(packedText(' '.repeat(PERMALINK_LIMITS.maxDecompressedChars + 1)))).toMatch(/too large: it unpacks to more than 32768 characters/);
+  });
+
+  it('keeps the prototype clean', () => {
+    for (const text of ['{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}', '{"format":"shadowpaging/v1","__proto__":{"polluted":1}}']) {
+      expect(decodePermalink(packedText(text)).ok).toBe(false);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('fits an event to the events of its step', () => {
+    const v = view({ step: 2, granularity: 'event', event: 9 });
+    expect(fitViewEvent(v, 4)).toEqual({ ...v, event: 4 });
+    expect(fitViewEvent(v, 12)).toBe(v);
+    expect(fitViewEvent(view(), 0)).toEqual(view());
+  });
+});
+
+describe('the page address', () => {
+  it('reads embed mode and the fragment', () => {
+    expect(parseLocation({ hash: '', search: '' })).toEqual({ embed: false, fragment: null });
+    expect(parseLocation({ hash: '#', search: '?' })).toEqual({ embed: false, fragment: null });
+    expect(parseLocation({ hash: '#sp1/b/self-map/1', search: '?embed=1' })).toEqual({ embed: true, fragment: 'sp1/b/self-map/1' });
+    expect(parseLocation({ hash: '#x', search: '?a=b&embed' }).embed).toBe(true);
+    expect(parseLocation({ hash: '#x', search: '?embed=true' }).embed).toBe(true);
+    expect(parseLocation({ hash: '#x', search: '?embed=0' }).embed).toBe(false);
+    expect(parseLocation({ hash: '#x', search: '?embedded=1' }).embed).toBe(false);
+    // Percent-encoded on the way (chat apps, mailers).
+    expect(parseLocation({ hash: '#sp1%2Fb%2Fself-map%2F1%2Fs%3D2', search: '' }).fragment).toBe('sp1/b/self-map/1/s=2');
+    expect(parseLocation({ hash: '#sp1/%E0%A4%A', search: '' }).fragment).toBe('sp1/%E0%A4%A');
+    expect(parseLocation(null as unknown as { hash: string; search: string })).toEqual({ embed: false, fragment: null });
+  });
+
+  it('builds URLs', () => {
+    expect(permalinkUrl('https://example.org/sp/', 'sp1/b/self-map/1')).toBe('https://example.org/sp/#sp1/b/self-map/1');
+    expect(permalinkUrl('https://example.org/sp/?embed=1#old', 'sp1/b/self-map/1', { embed: true })).toBe('https://example.org/sp/?embed=1#sp1/b/self-map/1');
+    const url = new URL(permalinkUrl('https://example.org/', 'sp1/b/self-map/1/s=2&t=dark', { embed: true }));
+    expect(parseLocation(url)).toEqual({ embed: true, fragment: 'sp1/b/self-map/1/s=2&t=dark' });
+  });
+});
+
+/** An inline link to any text, bypassing the encoder's checks. */
+function packedText(text: string): string {
+  return `sp1/z/${lz.compressToEncodedURIComponent(text)}`;
+}
+/** An inline link to any JSON value. */
+function packed(json: unknown): string {
+  return packedText(JSON.stringify(json));
+}
