@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, decodePermalink, encodePermalink, PERMALINK_VERSION, type ViewState } from '../src/scenarios/permalink.ts';
+import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { canonicalJson, decodePermalink, DEFAULT_VIEW, encodePermalink, PERMALINK_VERSION, type ViewState } from '../src/scenarios/permalink.ts';
 
 interface Golden {
   readonly comment: string;
@@ -33,6 +34,18 @@ describe('golden permalinks', () => {
   it('has a golden file for every link format up to the current one', () => {
     const versions = files.map((f) => Number(/\d+/.exec(f)![0]));
     expect(versions).toEqual(Array.from({ length: PERMALINK_VERSION }, (_, i) => i + 1));
+  });
+
+  it('has a golden by-name link for every built-in and version (so one changed in place is caught)', () => {
+    const all = new Set(files.flatMap((f) => (JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { links: Golden[] }).links.map((g) => g.fragment)));
+    const newest = `v${PERMALINK_VERSION}.json`;
+    for (const e of LIBRARY) {
+      const fragment = encodePermalink({ scenario: { kind: 'builtin', id: e.id, version: e.version }, view: DEFAULT_VIEW });
+      const r = decodePermalink(fragment);
+      if (!r.ok) throw new Error(r.error);
+      const entry = { comment: `built-in ${e.id} by name, default view`, fragment, expected: { scenarioKind: 'builtin', scenarioTitle: r.scenario.title, stepsCount: r.scenario.steps.length, view: r.link.view } };
+      expect(all.has(fragment), `built-in ${e.id} v${e.version} has no golden link: append to tests/fixtures/permalinks/${newest}:\n${JSON.stringify(entry, null, 2)}`).toBe(true);
+    }
   });
 
   for (const file of files) {
