@@ -23,7 +23,7 @@ export function openFragment(fragment: string): boolean {
   const events = step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length;
   const fitted = fitViewEvent({ ...v, step }, events);
   useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, ...(fitted.theme ? { theme: fitted.theme } : {}) });
-  s.setLinkError(r.warnings.length ? `Opened the link, with adjustments: ${r.warnings.join('; ')}.` : null);
+  s.setLinkError(r.warnings.length ? `Opened the link, with adjustments: ${r.warnings.join(' ')}` : null);
   return true;
 }
 
