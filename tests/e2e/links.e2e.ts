@@ -1,0 +1,94 @@
+/**
+ * Permalinks, the editor and the patch lens in a real browser: a copied link
+ * reopens the same view, a broken link leaves the app usable, embed mode,
+ * an invalid edit keeps the last valid scenario, and the Compare view.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { counterText, launch, screenshot, waitForCounter } from './helpers.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function page(url: string) {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  const p = await context.newPage();
+  const errors: string[] = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  await p.goto(url);
+  await p.getByTestId('step-counter').waitFor();
+  return { p, context, errors };
+}
+
+describe('permalinks', () => {
+  it('a copied link reopens the same scenario, step and rule set', async () => {
+    const { p, context, errors } = await page(inject('baseUrl'));
+    await p.getByTestId('scenario-picker').selectOption('pse-direct-pages');
+    await p.getByTestId('rules').selectOption('before');
+    await p.locator('body').click({ position: { x: 5, y: 5 } });
+    await p.keyboard.press('ArrowRight');
+    await p.keyboard.press('ArrowRight');
+    await waitForCounter(p, 'step 2 / 4');
+    await p.getByTestId('copy-link').click();
+    await p.getByTestId('copy-status').waitFor();
+    const url = p.url();
+    expect(url).toMatch(/#sp1\/b\/pse-direct-pages\/1\//);
+    const again = await page(url);
+    await waitForCounter(again.p, 'step 2 / 4');
+    expect(await again.p.getByTestId('rules').inputValue()).toBe('before');
+    expect(await again.p.getByTestId('scenario-picker').inputValue()).toBe('pse-direct-pages');
+    await screenshot(again.p, 'e2e-link-reopened');
+    expect([...errors, ...again.errors]).toEqual([]);
+    await again.context.close();
+    await context.close();
+  });
+  it('a broken link shows why and leaves the app usable', async () => {
+    const { p, context, errors } = await page(`${inject('baseUrl')}#sp1/z/this-is-not-a-link`);
+    expect(await p.getByTestId('link-error').textContent()).toMatch(/could not be opened/);
+    await p.locator('body').click({ position: { x: 5, y: 5 } });
+    await p.keyboard.press('ArrowRight');
+    expect(await counterText(p)).toContain('step 1 /');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+  it('embed mode shows the tables and the timeline with minimal chrome', async () => {
+    const { p, context } = await page(`${inject('baseUrl')}?embed=1`);
+    expect(await p.getByTestId('copy-link').count()).toBe(0);
+    expect(await p.locator('aside.side').isVisible()).toBe(false);
+    expect(await p.locator('[data-testid=shadow-page]').count()).toBe(4);
+    await context.close();
+  });
+});
+
+describe('editor and compare', () => {
+  it('an invalid edit names the field and keeps the last valid scenario on screen', async () => {
+    const { p, context, errors } = await page(inject('baseUrl'));
+    await p.getByTestId('edit-toggle').click();
+    await p.getByTestId('tab-json').click();
+    const box = p.getByTestId('editor-text');
+    const text = await box.inputValue();
+    await box.fill(text.replace('"0xC0403123"', '"0xZZ"'));
+    await p.waitForFunction(() => (document.querySelector('[data-testid=editor-status]')?.textContent ?? '').includes('steps[0].gva'));
+    expect(await p.locator('[data-testid=shadow-page]').count()).toBe(4);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+  it('the Compare view lists the role differences and jumps to their step', async () => {
+    const { p, context } = await page(inject('baseUrl'));
+    await p.getByTestId('scenario-picker').selectOption('paging-off');
+    await p.getByTestId('compare-toggle').click();
+    const diffs = p.getByTestId('compare-diff');
+    expect(await diffs.count()).toBeGreaterThan(3);
+    expect(await p.getByTestId('compare').textContent()).toContain('gpte_is_8_bytes');
+    await diffs.last().click();
+    expect(await counterText(p)).not.toContain('step 0 /');
+    await screenshot(p, 'e2e-compare');
+    await context.close();
+  });
+});
