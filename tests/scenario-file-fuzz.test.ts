@@ -48,7 +48,7 @@ function check(text: string, stats: { n: number; worst: number }) {
   try {
     r = parseScenarioText(text);
   } catch (e) {
-    throw new Error(`parseScenarioText threw on ${JSON.stringify(text.slice(0, 200))}: ${(e as Error).message}`);
+    throw new Error(`parseScenarioText threw on ${JSON.stringify(text.slice(0, 200))}: ${(e as Error).message}`, { cause: e });
   }
   const ms = performance.now() - t0;
   stats.n++;
