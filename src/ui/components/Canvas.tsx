@@ -81,6 +81,15 @@ interface CardMarks {
   readonly created: boolean;
 }
 
+/** A folded run of empty entries: "entries 4–255 not present". */
+function FoldRow({ from, to, x, y, one, many }: { from: number; to: number; x: number; y: number; one: string; many: string }) {
+  return (
+    <text className="row-fold" x={x} y={y + 13}>
+      {from === to ? `${one} ${from}` : `${many} ${from}–${to}`} not present
+    </text>
+  );
+}
+
 const hasRow = (list: string, i: number) => ` ${list} `.includes(` ${i} `);
 
 const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: CardMarks }) => {
@@ -119,13 +128,7 @@ const GuestTable = memo(function GuestTable({ card, marks }: { card: GuestCard; 
       </text>
       {card.rows.map((r) => {
         const ry = r.y - card.y;
-        if (r.kind === 'fold') {
-          return (
-            <text key={`f${r.from}`} className="row-fold" x={10} y={ry + 13}>
-              {r.from === r.to ? `entry ${r.from}` : `entries ${r.from}–${r.to}`} not present
-            </text>
-          );
-        }
+        if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} from={r.from} to={r.to} y={ry} x={10} one="entry" many="entries" />;
         const e = t.entries.find((x) => x.index === r.index)!;
         const key = `gte:${t.gfn}:${e.index}`;
         const walked = hasRow(marks.touched, e.index);
@@ -190,13 +193,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
       {card.rows.map((r) => {
         const ry = r.y - card.y;
-        if (r.kind === 'fold') {
-          return (
-            <text key={`f${r.from}`} className="row-fold" x={12} y={ry + 13}>
-              {r.from === r.to ? `spte ${r.from}` : `sptes ${r.from}–${r.to}`} not present
-            </text>
-          );
-        }
+        if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} from={r.from} to={r.to} y={ry} x={12} one="spte" many="sptes" />;
         const e = sp.sptes.find((x) => x.index === r.index)!;
         const key = `spte:${sp.id}:${e.index}`;
         const cls = `row${hasRow(marks.touched, e.index) ? ' row-set' : ''}${hasRow(marks.hw, e.index) ? ' row-hw' : ''}${hasRow(marks.lit, e.index) ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`;
