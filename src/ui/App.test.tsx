@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, render, screen, within } from '@testing-librar
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from './App.tsx';
 import { useStore } from './store/index.ts';
+import { LIBRARY } from '../scenarios/library/index.ts';
 
 const pages = (c: HTMLElement) => [...c.querySelectorAll('[data-testid="shadow-page"]')].map((g) => ({ sp: g.getAttribute('data-sp'), gfn: g.getAttribute('data-gfn'), level: g.getAttribute('data-level'), q: g.getAttribute('data-quadrant'), slot: g.getAttribute('data-root-slot') }));
 const key = (k: string) => act(() => void fireEvent.keyDown(window, { key: k }));
@@ -80,5 +81,24 @@ describe('<App> compare view', () => {
     act(() => {
       fireEvent.click(screen.getByTestId('compare-toggle'));
     });
+  });
+});
+
+describe('<App> rmap view', () => {
+  it('shows every spte that maps the frame of a selected page entry', () => {
+    const entryJson = LIBRARY.find((e) => e.id === 'quadrants-32bit')!.json;
+    act(() => void useStore.getState().loadScenario(entryJson, 'quadrants-32bit'));
+    const { container } = render(<App />);
+    key('ArrowRight');
+    key('ArrowRight');
+    // Guest PT 0x4 entry 515 maps gfn 0x14: one spte, in the quadrant-1 shadow PT.
+    const entry = container.querySelector('[data-testid="guest-table"][data-gfn="0x4"] [data-testid="guest-entry"][data-index="515"]')!;
+    act(() => {
+      fireEvent.click(entry);
+    });
+    const rmap = screen.getByTestId('rmap');
+    expect(rmap.textContent).toContain('rmap of gfn 0x14');
+    const q1 = pages(container).find((p) => p.gfn === '0x4' && p.q === '1')!;
+    expect(rmap.textContent).toContain(`sp ${q1.sp} entry 3`);
   });
 });

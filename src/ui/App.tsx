@@ -10,6 +10,7 @@ import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas, highlightsOf } from './components/Canvas.tsx';
 import { ComparePanel } from './components/ComparePanel.tsx';
 import { EditorPanel } from './components/EditorPanel.tsx';
+import { RmapPanel } from './components/RmapPanel.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
@@ -297,6 +298,7 @@ export function App() {
         <aside className="side" hidden={embed}>
           <EditorPanel />
           {compareOpen && <ComparePanel />}
+          <RmapPanel machine={view.machine} guest={view.guest} />
           {description && (
             <details className="panel about" open={step === 0}>
               <summary className="panel-title cursor-pointer">About this scenario</summary>

@@ -233,7 +233,8 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
   // Clicking an entry follows its pointer: bring the target card into view.
   useEffect(() => {
     if (!selected || !svgRef.current) return;
-    const el = svgRef.current.querySelector(`[data-key="${CSS.escape(selected)}"]`);
+    // Keys are like "sp:4" or "gt:0x1:2"; quote-escape them for the attribute selector.
+    const el = svgRef.current.querySelector(`[data-key="${selected.replace(/["\\]/g, '\\$&')}"]`);
     if (el && 'scrollIntoView' in el) (el as Element).scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [selected]);
   const zoomNow = useStore((s) => s.zoom);

@@ -1,0 +1,61 @@
+/**
+ * The reverse map of a guest frame: every spte that maps it (KVM's rmap,
+ * which write protection, zapping and unsync go through). Select a page
+ * entry or a leaf spte to see it.
+ */
+import type { MachineJson } from '../../core/index.ts';
+import { useStore } from '../store/index.ts';
+
+/** The gfn a selection is about: a guest leaf entry's frame, or a leaf spte's gfn. */
+function selectedGfn(m: MachineJson, guest: ReadonlyArray<{ gfn: string; entries: ReadonlyArray<{ index: number; target: string; leaf: boolean }> }>, sel: string | null): string | null {
+  if (!sel) return null;
+  const [kind, a, b] = sel.split(':');
+  if (kind === 'gte') {
+    const e = guest.find((t) => t.gfn === a)?.entries.find((x) => x.index === Number(b));
+    return e?.leaf ? e.target : null;
+  }
+  if (kind === 'spte') return m.shadowPages.find((sp) => sp.id === Number(a))?.sptes.find((e) => e.index === Number(b))?.gfn ?? null;
+  return null;
+}
+
+export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: ReadonlyArray<{ gfn: string; entries: ReadonlyArray<{ index: number; target: string; leaf: boolean }> }> }) {
+  const selected = useStore((s) => s.selected);
+  const gfn = selectedGfn(machine, guest, selected);
+  if (!gfn) return null;
+  const g = parseInt(gfn, 16);
+  const rows = machine.rmap.filter((r) => {
+    const base = parseInt(r.gfn, 16);
+    return g >= base && g < base + 2 ** (9 * (r.level - 1));
+  });
+  const shadowed = machine.shadowPages.filter((sp) => sp.gfn === gfn && !sp.role.direct);
+  const a = useStore.getState();
+  return (
+    <section className="panel" aria-label={`Reverse map of gfn ${gfn}`} data-testid="rmap">
+      <h2 className="panel-title">rmap of gfn {gfn}</h2>
+      {rows.length === 0 ? (
+        <p className="text-sm">No spte maps this frame now.</p>
+      ) : (
+        <ul className="text-sm">
+          {rows.flatMap((r) =>
+            r.sptes.map((s) => (
+              <li key={`${r.level}:${s.sp}:${s.index}`}>
+                <button type="button" className="linkish" onClick={() => a.select(`spte:${s.sp}:${s.index}`)}>
+                  sp {s.sp} entry {s.index}
+                </button>{' '}
+                (level {r.level}
+                {r.level > 1 ? `, a ${r.level === 2 ? '2 MiB' : '1 GiB'} mapping from gfn ${r.gfn}` : ''})
+              </li>
+            )),
+          )}
+        </ul>
+      )}
+      <p className="text-xs opacity-80">
+        {shadowed.length
+          ? `gfn ${gfn} is also a guest page table, shadowed by sp ${shadowed.map((s) => s.id).join(', ')}: ${machine.writeTracked.includes(gfn) ? 'write-tracked (an upper-level table)' : shadowed.every((s) => s.unsync) ? 'unsync, so the guest may write it' : 'write-protected'}.`
+          : machine.writeTracked.includes(gfn)
+            ? `gfn ${gfn} is write-tracked.`
+            : ''}
+      </p>
+    </section>
+  );
+}
