@@ -27,15 +27,12 @@ function useKeyboard() {
       if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const s = useStore.getState();
-      const byEvent = s.granularity === 'event';
       switch (e.key) {
         case 'ArrowRight':
-          if (byEvent) s.eventForward();
-          else s.stepForward();
+          s.forward();
           break;
         case 'ArrowLeft':
-          if (byEvent) s.eventBack();
-          else s.stepBack();
+          s.back();
           break;
         case ' ':
           s.togglePlay();
@@ -52,7 +49,7 @@ function useKeyboard() {
           break;
         case 'e':
         case 'E':
-          s.setGranularity(byEvent ? 'step' : 'event');
+          s.setGranularity(s.granularity === 'event' ? 'step' : 'event');
           break;
         case 't':
         case 'T':
@@ -86,11 +83,7 @@ function usePlayback() {
   const speed = useStore((s) => s.speed);
   useEffect(() => {
     if (!playing) return;
-    const id = window.setInterval(() => {
-      const s = useStore.getState();
-      if (s.granularity === 'event') s.eventForward();
-      else s.stepForward();
-    }, 1000 / speed);
+    const id = window.setInterval(() => useStore.getState().forward(), 1000 / speed);
     return () => window.clearInterval(id);
   }, [playing, speed]);
 }

@@ -63,13 +63,13 @@ export function TimelineBar() {
         <button type="button" onClick={a.first} aria-label="First step (Home)" data-testid="step-first">
           <Icon d={ICONS.first} />
         </button>
-        <button type="button" onClick={granularity === 'event' ? a.eventBack : a.stepBack} aria-label="Back (Left arrow)" data-testid="step-back">
+        <button type="button" onClick={a.back} aria-label="Back (Left arrow)" data-testid="step-back">
           <Icon d={ICONS.back} />
         </button>
         <button type="button" onClick={a.togglePlay} aria-label={playing ? 'Pause (Space)' : 'Play (Space)'} data-testid="play">
           <Icon d={playing ? ICONS.pause : ICONS.play} />
         </button>
-        <button type="button" onClick={granularity === 'event' ? a.eventForward : a.stepForward} aria-label="Forward (Right arrow)" data-testid="step-forward">
+        <button type="button" onClick={a.forward} aria-label="Forward (Right arrow)" data-testid="step-forward">
           <Icon d={ICONS.forward} />
         </button>
         <button type="button" onClick={a.last} aria-label="Last step (End)" data-testid="step-last">

@@ -45,6 +45,9 @@ export interface PlaybackSlice {
   nextFault: () => void;
   eventForward: () => void;
   eventBack: () => void;
+  /** One step or one kernel event, whichever granularity is on. */
+  forward: () => void;
+  back: () => void;
   setGranularity: (g: Granularity) => void;
   togglePlay: () => void;
   setSpeed: (s: number) => void;
@@ -163,6 +166,8 @@ export const createAppStore = () =>
         if (step === 0) return set({ event: null });
         set({ step: step - 1, event: eventsOf(step - 1) || null });
       },
+      forward: () => (get().granularity === 'event' ? get().eventForward() : get().stepForward()),
+      back: () => (get().granularity === 'event' ? get().eventBack() : get().stepBack()),
       setGranularity: (granularity) => set({ granularity, event: granularity === 'event' && get().step > 0 ? eventsOf(get().step) : null }),
       togglePlay: () => {
         const { playing, step, timeline } = get();
