@@ -25,7 +25,7 @@ import {
   PT_WRITABLE_MASK,
   PT64_NX_MASK_HI,
 } from './mmu/constants.ts';
-import { kvmMmuPageFault } from './mmu/fault.ts';
+import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
@@ -198,7 +198,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       // MMIO spte hit no guest walk has checked this access yet, so it walks
       // and a refused access becomes a #PF for the guest.
       if (r.emulate.fromMmioSpte && m.cpu.cr0.pg) {
-        const walk = walkAddr({ cpu: m.cpu, mem: m.mem, gfnVisible: (g) => m.host.gfnVisible(g), emit: m.emit }, step.gva, access);
+        const walk = walkAddr(walkEnv(m), step.gva, access);
         if (!walk.ok) {
           m.emit({ kind: 'kvm_inject_page_fault', gva: hex(step.gva), errorCode: walk.errorCode });
           m.vcpuStats.pf_guest++;

@@ -69,7 +69,23 @@ export interface RsvdCheck {
   readonly mask: readonly (readonly U64[])[];
 }
 
+/**
+ * The masks depend on four CPU settings only; KVM computes them once per MMU
+ * reset. Memoized here because the walker and FNAME(sync_page) (per spte!)
+ * would otherwise rebuild them on every call.
+ */
+const rsvdCache = new Map<string, RsvdCheck>();
 export function computeRsvdCheck(cpu: CpuState): RsvdCheck {
+  const key = `${guestRootLevel(cpu)}:${+cpu.cr4.pse}:${+cpu.efer.nx}:${cpu.maxPhyAddr}`;
+  let rc = rsvdCache.get(key);
+  if (!rc) {
+    rc = buildRsvdCheck(cpu);
+    rsvdCache.set(key, rc);
+  }
+  return rc;
+}
+
+function buildRsvdCheck(cpu: CpuState): RsvdCheck {
   const none = { lo: 0, hi: 0 };
   const rootLevel = guestRootLevel(cpu);
   if (rootLevel === 2) {

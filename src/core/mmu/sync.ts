@@ -62,13 +62,15 @@ export function prefetchGpte(m: Machine, sp: ShadowPage, index: number, gpte: U6
   return true;
 }
 
+/** sync_role_ign: level, access and quadrant are not part of the MMU's own role. */
+const SYNC_ROLE_IGN = roleWord({ level: 0xf, access: 7, quadrant: 3, gpteIs8Bytes: false, direct: false, invalid: false, eferNx: false, cr0Wp: false, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 });
+
 /**
  * FNAME(sync_page) (5.15): re-read every guest PTE behind a present spte.
  * Returns the number of present entries; 0 tells kvm_sync_page to zap.
  */
 function syncPage(m: Machine, sp: ShadowPage): number {
-  // Ignore level/access/quadrant: they are not part of the MMU's own role.
-  const ign = roleWord({ level: 0xf, access: 7, quadrant: 3, gpteIs8Bytes: false, direct: false, invalid: false, eferNx: false, cr0Wp: false, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 });
+  const ign = SYNC_ROLE_IGN;
   const mmuWord = roleWord(baseRole(m.rules, m.cpu));
   if (sp.role.direct || ((sp.roleWord ^ mmuWord) & ~ign) !== 0 || guestRootLevel(m.cpu) === 0) {
     m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
