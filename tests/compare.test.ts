@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareRuleSets, type CompareReport, RULE_SETS } from '../src/core/index.ts';
+import { COMPARED_RULE_SETS, compareRuleSets, type CompareReport, RULE_SETS } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { buildRaw, rawPlanArb } from './scenario-gen.ts';
 import { parse } from './run.ts';
@@ -20,17 +20,19 @@ function assertOnlyDocumentedDifferences(r: CompareReport, pagingOffAtStart: boo
     // gpte_is_8_bytes and quadrant differ only for direct pages (split large pages, or paging off).
     if (fields.includes('gpteIs8Bytes') || fields.includes('quadrant')) expect(d.request.direct || pagingOffAtStart).toBe(true);
   }
-  expect(r.behaviourDifferences.filter((b) => b.kind === 'guest')).toEqual([]);
+  expect(r.behaviourDifferences.filter((b) => b.kind === 'guest' || b.kind === 'kernel')).toEqual([]);
+  // The series' child check never fires unless KVM's shadow is out of step with the guest.
+  for (const q of r.requests) expect(q.differing.every((f) => f === 'gpteIs8Bytes' || f === 'quadrant' || f === 'invalid')).toBe(true);
 }
 
 describe('compareRuleSets', () => {
   it('finds no difference where the patch really is "no functional change" (32-bit quadrants)', () => {
-    const r = compareRuleSets(lib('quadrants-32bit'), RULE_SETS);
+    const r = compareRuleSets(lib('quadrants-32bit'), COMPARED_RULE_SETS);
     expect(r.roleDifferences).toEqual([]);
     expect(r.behaviourDifferences).toEqual([]);
   });
   it('flags gpte_is_8_bytes of the direct pages that split a 4 MiB PSE page, with the rule behind each value', () => {
-    const r = compareRuleSets(lib('pse-direct-pages'), RULE_SETS);
+    const r = compareRuleSets(lib('pse-direct-pages'), COMPARED_RULE_SETS);
     expect(r.roleDifferences.map((d) => [d.step, d.request.gfn, d.fields])).toEqual([
       [0, '0x12400', { gpteIs8Bytes: { before: true, seed: false, merged: false } }],
       [1, '0x12600', { gpteIs8Bytes: { before: true, seed: false, merged: false } }],
@@ -40,15 +42,40 @@ describe('compareRuleSets', () => {
     expect(r.summary.guestVisible).toBe(0);
   });
   it('flags quadrant and gpte_is_8_bytes of the four direct roots with paging off', () => {
-    const r = compareRuleSets(lib('paging-off'), RULE_SETS);
+    const r = compareRuleSets(lib('paging-off'), COMPARED_RULE_SETS);
     const roots = r.roleDifferences.filter((d) => d.step === -1);
     expect(roots.map((d) => d.request.where)).toEqual(['root 0', 'root 1', 'root 2', 'root 3']);
     expect(roots.map((d) => d.fields.quadrant?.seed ?? 0)).toEqual([0, 1, 2, 3]);
     expect(roots.every((d) => d.fields.gpteIs8Bytes!.before === true && d.fields.gpteIs8Bytes!.seed === false && d.fields.gpteIs8Bytes!.merged === true)).toBe(true);
     expect(r.summary.fieldsDiffering).toEqual(['gpteIs8Bytes', 'quadrant']);
   });
-  it('built-ins: only documented differences, nothing the guest can see', () => {
-    for (const e of LIBRARY) assertOnlyDocumentedDifferences(compareRuleSets(parse(e.json), RULE_SETS), (e.json as { guest: { mode: string } }).guest.mode === 'off');
+  it('built-ins: only documented differences, nothing the guest can see (except the stale-child demonstration)', () => {
+    for (const e of LIBRARY.filter((x) => x.id !== 'stale-child-uaf')) assertOnlyDocumentedDifferences(compareRuleSets(parse(e.json), RULE_SETS), (e.json as { guest: { mode: string } }).guest.mode === 'off');
+  });
+  it('lists every request with its role and formulas under each rule set', () => {
+    const r = compareRuleSets(lib('quadrants-32bit'), COMPARED_RULE_SETS);
+    expect(r.requests.length).toBeGreaterThan(4);
+    const pt = r.requests.find((q) => q.request.level === 1 && q.roles.seed!.role.quadrant === 1)!;
+    expect(pt.differing).toEqual([]);
+    expect(pt.roles.before!.quadrantFormula).toMatch(/^\(gaddr 0x[0-9a-f]+ >> 21\) & 1 = 1$/);
+    expect(pt.roles.seed!.quadrantFormula).toMatch(/^parent index \d+ % 2 = 1$/);
+    expect(pt.roles.merged!.notation).toMatch(/l1 4-byte q1$/);
+  });
+  it('stale-child-uaf: the child check of the merged series, with and without patch 7/8', () => {
+    const r = compareRuleSets(lib('stale-child-uaf'), ['before', 'seed', 'merged-no-7', 'merged']);
+    expect(r.roleDifferences).toEqual([]);
+    // Only Merged requests a new (indirect) child for gfn 0x200 at step 3 ...
+    expect(r.behaviourDifferences.filter((b) => b.kind === 'requests').map((b) => [b.step, b.values])).toEqual([
+      [3, { before: 'not requested', seed: 'not requested', 'merged-no-7': 'not requested', merged: 'requested' }],
+    ]);
+    // ... so only Merged stops the guest reading its old 2 MiB page through entries it removed.
+    const outcome = r.behaviourDifferences.find((b) => b.kind === 'guest' && b.field === 'outcome')!;
+    expect([outcome.step, outcome.values]).toEqual([4, { before: 'hit', seed: 'hit', 'merged-no-7': 'hit', merged: 'guest-fault' }]);
+    expect(r.behaviourDifferences.filter((b) => b.kind === 'kernel').map((b) => [b.step, b.values.before, b.values['merged-no-7'], b.values.merged])).toEqual([
+      [3, 'stale-rmap', 'stale-rmap', 'none'],
+      [5, 'pte_list_remove', 'pte_list_remove', 'none'],
+      [6, 'use-after-free', 'use-after-free', 'none'],
+    ]);
   });
   it('random scenarios in every mode: only documented differences, nothing the guest can see', () => {
     for (const mode of ['x86-32', 'pae', 'x86-64', 'off'] as const) {

@@ -1,21 +1,23 @@
 /**
- * The trace CLI: `npm run --silent trace -- FILE [--rules before|seed|merged] [--at N]`
+ * The trace CLI: `npm run --silent trace -- FILE [--rules before|seed|merged|merged-no-7] [--at N]`
  * (FILE may be `-` or absent for stdin). Prints the run as JSON: the events of
  * the initial VM entry, every step's outcome and events, and the final state
  * (or the state after N steps with --at). An invalid scenario prints a one-line
  * error naming the field and exits 2.
  */
 import { readFileSync } from 'node:fs';
-import { buildTrace, compareRuleSets, type TraceOptions } from '../core/index.ts';
+import { buildTrace, compareRuleSets, RULE_SETS, type TraceOptions } from '../core/index.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
 
-const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged] [--at N] [--no-events] [--compare before,seed,merged]';
+const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7] [--at N] [--no-events] [--compare before,seed,merged]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
 }
+
+const isRuleSet = (v: string | undefined): v is RuleSetName => RULE_SETS.includes(v as RuleSetName);
 
 function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[] | null } & TraceOptions {
   let file: string | null = null;
@@ -27,7 +29,7 @@ function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[
     const a = argv[i]!;
     if (a === '--rules') {
       const v = argv[++i];
-      if (v !== 'before' && v !== 'seed' && v !== 'merged') fail(`--rules: expected before, seed or merged, got ${JSON.stringify(v ?? '')}`);
+      if (!isRuleSet(v)) fail(`--rules: expected one of ${RULE_SETS.join(', ')}, got ${JSON.stringify(v ?? '')}`);
       rules = v;
     } else if (a === '--at') {
       const v = argv[++i] ?? '';
@@ -35,8 +37,8 @@ function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[
       at = Number(v);
     } else if (a === '--compare') {
       const v = (argv[++i] ?? '').split(',').filter(Boolean);
-      if (v.length < 2 || v.some((r) => r !== 'before' && r !== 'seed' && r !== 'merged') || new Set(v).size !== v.length) {
-        fail(`--compare: expected two or three distinct rule sets separated by commas (before,seed,merged), got ${JSON.stringify(argv[i] ?? '')}`);
+      if (v.length < 2 || !v.every(isRuleSet) || new Set(v).size !== v.length) {
+        fail(`--compare: expected two or more distinct rule sets separated by commas (of ${RULE_SETS.join(', ')}), got ${JSON.stringify(argv[i] ?? '')}`);
       }
       compare = v as RuleSetName[];
     } else if (a === '--no-events') events = false;

@@ -5,11 +5,11 @@
 import { hex } from './bits.ts';
 import { guestEntrySize } from './guest/cpu.ts';
 import { gpteAccess } from './guest/walk.ts';
-import { getSp, type Machine, refId, refIndex, rmapKey, type ShadowPage, spteRef } from './machine.ts';
+import { type Machine, refId, refIndex, rmapKey, type ShadowPage, spteRef } from './machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './mmu/constants.ts';
 import { childOf, kvmMmuPageGetGfn, kvmPageTableHashfn } from './mmu/pages.ts';
 import { type PageRole, roleWord } from './mmu/role.ts';
-import { computeChildRole } from './mmu/rules.ts';
+import { computeChildRole, isMergedSeries } from './mmu/rules.ts';
 import { getSpte, isLastSpte, isShadowPresent, isWritableSpte } from './mmu/spte.ts';
 import { getLevel1SpGpa } from './mmu/sync.ts';
 
@@ -148,8 +148,8 @@ export function auditMachine(m: Machine): AuditIssue[] {
     const allUnsync = sps.every((sp) => sp.role.level === 1 && sp.unsync);
     for (let level = 1; level <= 3; level++) {
       for (const ref of m.rmap.get(rmapKey(level, gfn)) ?? []) {
-        const sp = getSp(m, refId(ref));
-        if (!isWritableSpte(getSpte(sp.spt, refIndex(ref)))) continue;
+        const sp = m.sps.get(refId(ref));
+        if (!sp || !isWritableSpte(getSpte(sp.spt, refIndex(ref)))) continue; // a freed page is reported as a stale rmap entry above
         if (upper || !allUnsync) fail('write-protect', `shadowed gfn ${hex(gfn)} is mapped writable by sp ${sp.id}[${refIndex(ref)}]${upper ? ' (an upper-level table)' : ''}`);
       }
     }
@@ -160,7 +160,7 @@ export function auditMachine(m: Machine): AuditIssue[] {
     const size = guestEntrySize(m.cpu);
     for (const sp of indirect) {
       if (sp.role.level !== 1 || sp.unsync || sp.role.invalid) continue;
-      if (sp.role.gpteIs8Bytes !== (size === 8) && m.rules !== 'merged') continue;
+      if (sp.role.gpteIs8Bytes !== (size === 8) && !isMergedSeries(m.rules)) continue;
       const first = getLevel1SpGpa(m, sp);
       for (let i = 0; i < 512; i++) {
         const v = getSpte(sp.spt, i);

@@ -7,6 +7,7 @@
  */
 import { machineJson } from './serialize.ts';
 import type { RoleJson } from './mmu/role.ts';
+import { isMergedSeries } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { Timeline } from './timeline.ts';
 import type { TraceEvent } from './trace.ts';
@@ -37,10 +38,38 @@ export interface RoleDifference {
 
 export interface BehaviourDifference {
   readonly step: number;
-  /** `exit`: hit versus a fixed shadow fault (the guest cannot tell); `guest`: something the guest sees. */
-  readonly kind: 'exit' | 'guest' | 'requests';
+  /**
+   * `exit`: hit versus a fixed shadow fault (the guest cannot tell); `guest`:
+   * something the guest sees; `requests`: a shadow page asked for under some
+   * rule sets only; `kernel`: kernel data corruption under some rule sets only.
+   */
+  readonly kind: 'exit' | 'guest' | 'requests' | 'kernel';
   readonly field: string;
   readonly values: Readonly<Partial<Record<RuleSetName, unknown>>>;
+}
+
+/** How one rule set computed the role of one requested shadow page. */
+export interface RoleUnderRules {
+  readonly role: RoleJson;
+  /** kvmmmu notation of the role, e.g. `gfn 3 l1 4-byte q1 direct`. */
+  readonly notation: string;
+  /** The function that computed it: kvm_mmu_get_page (before), kvm_mmu_child_role or mmu_alloc_root. */
+  readonly fn: string;
+  /** The quadrant formula with this step's numbers plugged in. */
+  readonly quadrantFormula: string;
+  /** Where gpte_is_8_bytes came from. */
+  readonly gpteRule: string;
+  /** The shadow page id it resolved to in that rule set's run. */
+  readonly sp: number;
+}
+
+/** Every shadow-page request of the scenario, with its role under each rule set. */
+export interface RequestRow {
+  readonly step: number;
+  readonly request: RoleDifference['request'];
+  readonly roles: Readonly<Partial<Record<RuleSetName, RoleUnderRules>>>;
+  /** Role fields whose values differ between the rule sets (empty: all equal). */
+  readonly differing: readonly string[];
 }
 
 export interface CompareReport {
@@ -48,10 +77,18 @@ export interface CompareReport {
   readonly title: string;
   readonly rules: readonly RuleSetName[];
   readonly steps: number;
+  /** Every request made under all the rule sets, in order (those under some rule sets only are in behaviourDifferences). */
+  readonly requests: readonly RequestRow[];
   readonly roleDifferences: readonly RoleDifference[];
   readonly behaviourDifferences: readonly BehaviourDifference[];
   readonly shadowSetDifferences: ReadonlyArray<{ readonly step: number; readonly sets: Readonly<Partial<Record<RuleSetName, readonly string[]>>> }>;
-  readonly summary: { readonly roleDifferences: number; readonly guestVisible: number; readonly exitOnly: number; readonly fieldsDiffering: readonly string[] };
+  readonly summary: {
+    readonly roleDifferences: number;
+    readonly guestVisible: number;
+    readonly exitOnly: number;
+    readonly kernelBugs: number;
+    readonly fieldsDiffering: readonly string[];
+  };
 }
 
 const ROLE_FIELDS = ['level', 'gpteIs8Bytes', 'quadrant', 'direct', 'access', 'invalid', 'eferNx', 'cr0Wp', 'smepAndnotWp', 'smapAndnotWp', 'adDisabled', 'guestMode', 'smm'] as const;
@@ -88,7 +125,7 @@ function ruleFor(field: string, rules: RuleSetName, r: Request): string {
     case 'quadrant':
       return `${rules === 'before' ? 'kvm_mmu_get_page' : r.fn}: ${r.quadrantFormula}`;
     case 'invalid':
-      return rules === 'seed' ? 'kvm_mmu_child_role copies the parent\'s role.invalid' : rules === 'merged' ? '"WARN and clear role.invalid when creating a child shadow page"' : 'base role (never invalid)';
+      return rules === 'seed' ? 'kvm_mmu_child_role copies the parent\'s role.invalid' : isMergedSeries(rules) ? '"WARN and clear role.invalid when creating a child shadow page"' : 'base role (never invalid)';
     default:
       return rules === 'before' ? 'computed from the vCPU base role' : 'copied from the parent / base role';
   }
@@ -100,9 +137,20 @@ const shadowSet = (tl: Timeline, n: number): string[] =>
     .map((sp) => `${sp.gfn} l${sp.role.level}${sp.role.direct ? ' direct' : ''}`)
     .sort();
 
+const notationOf = (q: Request): string => `gfn ${q.gfn.slice(2)} l${q.role.level} ${q.role.gpteIs8Bytes ? 8 : 4}-byte q${q.role.quadrant}${q.role.direct ? ' direct' : ''}`;
+
+/** The kernel bugs a step ran into under one rule set, e.g. "pte_list_remove". */
+const bugsAt = (tl: Timeline, step: number): string =>
+  tl
+    .stateAt(step + 1)
+    .bugs.filter((b) => b.step === step)
+    .map((b) => b.kind)
+    .join(', ');
+
 export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[]): CompareReport {
   const runs = rules.map((r) => ({ rules: r, tl: new Timeline(scenario, r), gfnOf: new Map<number, string>() }));
   const roleDifferences: RoleDifference[] = [];
+  const requests: RequestRow[] = [];
   const behaviourDifferences: BehaviourDifference[] = [];
   const shadowSetDifferences: CompareReport['shadowSetDifferences'][number][] = [];
   const fieldsDiffering = new Set<string>();
@@ -130,14 +178,26 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
         fields[f] = Object.fromEntries(runs.map((r, i) => [r.rules, vals[i]]));
         why[f] = Object.fromEntries(runs.map((r, i) => [r.rules, ruleFor(f, r.rules, present[i]!)]));
       }
+      const q0 = present[0]!;
+      const request = { via: q0.via, gfn: q0.gfn, level: q0.level, direct: q0.direct, where: q0.where };
+      requests.push({
+        step,
+        request,
+        differing: Object.keys(fields),
+        roles: Object.fromEntries(
+          runs.map((r, i) => {
+            const q = present[i]!;
+            return [r.rules, { role: q.role, notation: notationOf(q), fn: q.fn, quadrantFormula: q.quadrantFormula, gpteRule: ruleFor('gpteIs8Bytes', r.rules, q), sp: q.sp }];
+          }),
+        ),
+      });
       if (Object.keys(fields).length) {
-        const q0 = present[0]!;
         roleDifferences.push({
           step,
-          request: { via: q0.via, gfn: q0.gfn, level: q0.level, direct: q0.direct, where: q0.where },
+          request,
           fields,
           rules: why,
-          notation: Object.fromEntries(runs.map((r, i) => [r.rules, `gfn ${present[i]!.gfn.slice(2)} l${present[i]!.role.level} ${present[i]!.role.gpteIs8Bytes ? 8 : 4}-byte q${present[i]!.role.quadrant}${present[i]!.role.direct ? ' direct' : ''}`])),
+          notation: Object.fromEntries(runs.map((r, i) => [r.rules, notationOf(present[i]!)])),
         });
       }
     }
@@ -152,6 +212,10 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
       const vals = results.map((r) => r[f]);
       if (!vals.every((v) => v === vals[0])) behaviourDifferences.push({ step, kind: 'guest', field: f, values: Object.fromEntries(runs.map((r, i) => [r.rules, vals[i]])) });
     }
+    const bugs = runs.map((r) => bugsAt(r.tl, step));
+    if (!bugs.every((b) => b === bugs[0])) {
+      behaviourDifferences.push({ step, kind: 'kernel', field: 'kernel bug', values: Object.fromEntries(runs.map((r, i) => [r.rules, bugs[i] || 'none'])) });
+    }
     const sets = runs.map((r) => shadowSet(r.tl, step + 1));
     if (!sets.every((s) => s.join(',') === sets[0]!.join(','))) shadowSetDifferences.push({ step, sets: Object.fromEntries(runs.map((r, i) => [r.rules, sets[i]!])) });
   }
@@ -160,6 +224,7 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
     title: scenario.title,
     rules,
     steps: scenario.steps.length,
+    requests,
     roleDifferences,
     behaviourDifferences,
     shadowSetDifferences,
@@ -167,6 +232,7 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
       roleDifferences: roleDifferences.length,
       guestVisible: behaviourDifferences.filter((d) => d.kind === 'guest').length,
       exitOnly: behaviourDifferences.filter((d) => d.kind === 'exit').length,
+      kernelBugs: behaviourDifferences.filter((d) => d.kind === 'kernel').length,
       fieldsDiffering: [...fieldsDiffering].sort(),
     },
   };

@@ -116,7 +116,19 @@ export interface Machine {
   owned: Set<number>;
   /** Index of the step being executed (-1 during the initial VM entry). */
   stepIndex: number;
+  /**
+   * Kernel data corruption the modelled kernel ran into (a stale rmap, a
+   * failed pte_list_remove, an rmap walk into a freed page), in order. The
+   * simulator keeps going where the kernel would BUG() so the damage can be seen.
+   */
+  bugs: KernelBug[];
   emit: EventSink;
+}
+
+export interface KernelBug {
+  readonly step: number;
+  readonly kind: 'stale-rmap' | 'pte_list_remove' | 'use-after-free';
+  readonly text: string;
 }
 
 export const spteRef = (id: number, index: number): number => id * 512 + index;
@@ -209,6 +221,7 @@ export function cloneMachine(m: Machine): Machine {
     vcpuStats: { ...m.vcpuStats },
     owned: new Set(),
     stepIndex: m.stepIndex,
+    bugs: m.bugs.slice(),
     emit: () => {},
   };
 }

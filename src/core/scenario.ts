@@ -9,8 +9,12 @@
 /** Guest paging mode. `off` is CR0.PG=0 (gva == gpa; KVM uses direct roots). */
 export type GuestMode = 'x86-32' | 'pae' | 'x86-64' | 'off';
 
-/** The three kernel rule sets for shadow-page roles (notes section 10.3). */
-export type RuleSetName = 'before' | 'seed' | 'merged';
+/**
+ * The kernel rule sets (notes section 10.3): 5.15 before the seed patch, the
+ * seed patch (5.15.y v2 3/8), 5.15.y as merged, and the merged series without
+ * patch 7/8's role check on reused children ("unexpected role").
+ */
+export type RuleSetName = 'before' | 'seed' | 'merged' | 'merged-no-7';
 
 /** A 64-bit value held as two unsigned 32-bit halves (no BigInt on hot paths). */
 export interface U64 {
@@ -77,7 +81,15 @@ export type Step =
       readonly pcide?: boolean;
     }
   /** WRMSR EFER: only the named bits change (LMA follows LME && CR0.PG). */
-  | { readonly op: 'efer'; readonly nx?: boolean; readonly lme?: boolean };
+  | { readonly op: 'efer'; readonly nx?: boolean; readonly lme?: boolean }
+  /**
+   * Guest memory written from the host side (the VMM, or a device model doing
+   * DMA), not by a guest instruction: no exit, and KVM's write tracking never
+   * sees it (in 5.15 only the emulator calls kvm_page_track_write()).
+   */
+  | { readonly op: 'host-write'; readonly gpa: number; readonly width: 4 | 8; readonly value: U64 }
+  /** kvm_mmu_zap_all(): the host zaps every shadow page (kvm_arch_flush_shadow_all, as at VM teardown). */
+  | { readonly op: 'zap-all' };
 
 export interface Scenario {
   readonly title: string;

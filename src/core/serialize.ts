@@ -4,8 +4,8 @@
  */
 import { hex, hex64 } from './bits.ts';
 import { guestMode } from './guest/cpu.ts';
-import type { KvmStats, Machine, ShadowPage, VcpuStats } from './machine.ts';
-import { refId, refIndex } from './machine.ts';
+import type { KernelBug, KvmStats, Machine, ShadowPage, VcpuStats } from './machine.ts';
+import { refId, refIndex, rmapKey } from './machine.ts';
 import { type RoleJson, roleJson } from './mmu/role.ts';
 import { spNotation } from './mmu/pages.ts';
 import { decodeSpte, getSpte, isLastSpte, isShadowPresent, isMmioSpte, sptePfn, isZero } from './mmu/spte.ts';
@@ -56,8 +56,19 @@ export interface MachineJson {
   readonly shadowPages: readonly ShadowPageJson[];
   readonly activeList: readonly number[];
   readonly writeTracked: readonly string[];
-  readonly rmap: ReadonlyArray<{ readonly level: number; readonly gfn: string; readonly sptes: ReadonlyArray<{ readonly sp: number; readonly index: number }> }>;
+  /**
+   * pte_list per gfn. `stale` marks an entry the kernel could not use safely:
+   * its page was freed (`freed`), or kvm_mmu_page_get_gfn() of its page gives
+   * another gfn (`wrong-gfn`), so rmap_remove() will search another list.
+   */
+  readonly rmap: ReadonlyArray<{
+    readonly level: number;
+    readonly gfn: string;
+    readonly sptes: ReadonlyArray<{ readonly sp: number; readonly index: number; readonly stale?: 'freed' | 'wrong-gfn' }>;
+  }>;
   readonly stats: KvmStats & VcpuStats & { readonly n_used_mmu_pages: number; readonly indirect_shadow_pages: number };
+  /** Kernel data corruption the modelled kernel has run into so far. */
+  readonly bugs: ReadonlyArray<KernelBug>;
 }
 
 function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
@@ -101,7 +112,19 @@ export function machineJson(m: Machine): MachineJson {
     .map(([key, refs]) => {
       const level = Math.floor(key / 2 ** 40);
       const region = key - level * 2 ** 40;
-      return { level, gfn: hex(region * 2 ** (9 * (level - 1))), sptes: refs.map((r) => ({ sp: refId(r), index: refIndex(r) })) };
+      const stale = (r: number): 'freed' | 'wrong-gfn' | null => {
+        const sp = m.sps.get(refId(r));
+        if (!sp) return 'freed';
+        return rmapKey(level, kvmMmuPageGetGfn(sp, refIndex(r))) === key ? null : 'wrong-gfn';
+      };
+      return {
+        level,
+        gfn: hex(region * 2 ** (9 * (level - 1))),
+        sptes: refs.map((r) => {
+          const why = stale(r);
+          return why ? { sp: refId(r), index: refIndex(r), stale: why } : { sp: refId(r), index: refIndex(r) };
+        }),
+      };
     })
     .sort((a, b) => a.level - b.level || parseInt(a.gfn, 16) - parseInt(b.gfn, 16));
   return {
@@ -120,6 +143,7 @@ export function machineJson(m: Machine): MachineJson {
     activeList: [...m.activeList],
     writeTracked: [...m.writeTrack.keys()].sort((a, b) => a - b).map(hex),
     rmap,
+    bugs: m.bugs.map((b) => ({ ...b })),
     stats: { ...m.stats, ...m.vcpuStats, n_used_mmu_pages: m.nUsedMmuPages, indirect_shadow_pages: m.indirectShadowPages },
   };
 }

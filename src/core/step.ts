@@ -10,7 +10,7 @@ import { hex, hex64, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, isLongMode, isPaePaging } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
 import { type KvmRequest, type Machine, spMut } from './machine.ts';
-import { makeRequest } from './mmu/pages.ts';
+import { kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
   PFERR_FETCH_MASK,
@@ -343,5 +343,18 @@ export function applyStep(m: Machine, index: number, step: Step): StepResult {
     case 'cr4':
     case 'efer':
       return controlStep(m, index, step, events);
+    case 'host-write': {
+      // Straight into guest memory: no exit, no emulator, so no
+      // kvm_page_track_write() and no kvm_mmu_pte_write(). Shadow entries
+      // built from the old value stay as they are.
+      const old = m.mem.read(step.gpa, step.width);
+      m.mem.write(step.gpa, step.width, step.value);
+      m.emit({ kind: 'sim_host_write', gpa: hex(step.gpa), width: step.width, old: hex64(old), value: hex64(step.value) });
+      return { index, outcome: 'done', events };
+    }
+    case 'zap-all':
+      kvmMmuZapAll(m);
+      vcpuEnterGuest(m);
+      return { index, outcome: 'done', events };
   }
 }

@@ -72,6 +72,7 @@ export function createMachine(s: Scenario, rules: RuleSetName): { machine: Machi
     vcpuStats: newVcpuStats(),
     owned: new Set(),
     stepIndex: -1,
+    bugs: [],
     emit: (e) => {
       events.push(e);
     },

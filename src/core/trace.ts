@@ -147,6 +147,30 @@ export type TraceEvent =
   | { readonly kind: 'kvm_mmu_reset_context'; readonly reason: string }
   | { readonly kind: 'kvm_set_cr0' | 'kvm_set_cr4' | 'kvm_set_efer'; readonly changed: readonly string[] }
   | { readonly kind: 'kvm_invalidate_pcid'; readonly pcid: number }
+  // --- the 5.15.y series' child check, host-side events, kernel bugs ---------
+  /**
+   * kvm_mmu_get_child_sp() found a present child at sptep (5.15.y as merged):
+   * reused ("-EEXIST") only if its gfn and, with patch 7/8, its role match.
+   */
+  | {
+      readonly kind: 'kvm_mmu_get_child_sp';
+      readonly parent: SpteRefJson;
+      readonly child: number;
+      readonly childGfn: string;
+      readonly gfn: string;
+      readonly childRole: string;
+      readonly role: string;
+      readonly result: 'reuse' | 'unexpected-gfn' | 'unexpected-role';
+      readonly roleChecked: boolean;
+    }
+  | { readonly kind: 'sim_host_write'; readonly gpa: string; readonly width: number; readonly old: string; readonly value: string }
+  | { readonly kind: 'kvm_mmu_zap_all'; readonly zapped: readonly number[] }
+  /** rmap_add() under a gfn that kvm_mmu_page_get_gfn() of the (direct) page will not give back. */
+  | { readonly kind: 'sim_rmap_gfn_mismatch'; readonly sp: number; readonly index: number; readonly gfn: string; readonly derivedGfn: string }
+  /** pte_list_remove() did not find the spte in the rmap it searched (5.15: BUG()). */
+  | { readonly kind: 'pte_list_remove'; readonly sp: number; readonly index: number; readonly gfn: string; readonly bug: '0->BUG' | '1->BUG' | 'many->many' }
+  /** An rmap walk reached an spte in a freed shadow page. */
+  | { readonly kind: 'sim_use_after_free'; readonly gfn: string; readonly spte: SpteRefJson; readonly by: string }
   /** A simulator remark: something the kernel would do that has no tracepoint (or a livelock). */
   | { readonly kind: 'sim_note'; readonly text: string };
 

@@ -152,7 +152,7 @@ const mapping = strict('a mapping', {
 
 const ACCESS_KEYS = { gva: u64('0xC0403123'), user: z.optional(bool), ac: z.optional(bool) };
 
-export const STEP_OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer'] as const;
+export const STEP_OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer', 'host-write', 'zap-all'] as const;
 
 const step = z.discriminatedUnion(
   'op',
@@ -177,6 +177,13 @@ const step = z.discriminatedUnion(
       pcide: z.optional(bool),
     }),
     strict('an efer step', { op: z.literal('efer'), nx: z.optional(bool), lme: z.optional(bool) }),
+    strict('a host-write step', {
+      op: z.literal('host-write'),
+      gpa: u64('0x3008'),
+      value: u64('0x200007'),
+      width: z.optional(oneOf([4, 8] as const)),
+    }),
+    strict('a zap-all step', { op: z.literal('zap-all') }),
   ],
   {
     error: (iss) => {

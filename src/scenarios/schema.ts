@@ -300,7 +300,7 @@ function normalize(raw: RawScenario, warnings: string[]): Scenario {
     lme: mode === 'x86-64',
     pcide,
     cr3,
-  }, maxPhyAddr, warnings);
+  }, maxPhyAddr, ramEnd, warnings);
 
   const scenario: Scenario = {
     title: raw.title,
@@ -338,7 +338,7 @@ function fitsWidth(v: U64, width: 1 | 2 | 4 | 8): boolean {
  * core does (bits change as written; long mode = LME && PG). Changes a real
  * CPU would refuse with #GP are kept but produce a warning.
  */
-function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: number, warnings: string[]): Step[] {
+function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: number, ramEnd: number, warnings: string[]): Step[] {
   const gp = (i: number, field: string, why: string): void => {
     warnings.push(`steps[${i}].${field}: ${why}; KVM injects #GP here and the change does not take effect`);
   };
@@ -437,6 +437,20 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         out.push({ op: 'efer', ...(s.nx !== undefined ? { nx: s.nx } : {}), ...(s.lme !== undefined ? { lme: s.lme } : {}) });
         break;
       }
+      case 'host-write': {
+        const width = s.width ?? defaultEntrySize(mode);
+        const gpa = physAddress(s.gpa, MAX_PHYS_BITS, at('gpa'), 'physical addresses have at most 52 bits');
+        if (gpa % width !== 0) fail(at('gpa'), `a ${width}-byte host write must be ${width}-byte aligned; ${formatHex(gpa)} is not`);
+        if (gpa >= ramEnd) fail(at('gpa'), `${formatHex(gpa)} is outside guest RAM (it ends at ${formatHex(ramEnd)}); the host can only write RAM`);
+        if (!fitsWidth(s.value, width)) {
+          fail(at('value'), `${formatHex(s.value)} does not fit in a ${width}-byte write${s.width === undefined ? ` (the default width in a ${mode} guest; set "width")` : ''}`);
+        }
+        out.push({ op: 'host-write', gpa, width, value: { lo: s.value.lo, hi: s.value.hi } });
+        break;
+      }
+      case 'zap-all':
+        out.push({ op: 'zap-all' });
+        break;
     }
   }
   return out;

@@ -31,8 +31,8 @@ import {
   linkShadowPage,
   makeMmuPagesAvailable,
 } from './pages.ts';
-import { roleJson } from './role.ts';
-import { computeChildRole } from './rules.ts';
+import { roleJson, roleNotation, roleWord } from './role.ts';
+import { childCheck, computeChildRole } from './rules.ts';
 import { mmuSetSpte, type PfResult } from './set_spte.ts';
 import { getSpte, isLargePte, isMmioSpte, isShadowPresent, sptePfn } from './spte.ts';
 import { invlpgRoot, mmuSyncChildren, prefetchGpte } from './sync.ts';
@@ -67,6 +67,42 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
     quadrantFormula: computed.quadrantFormula,
   });
   return kvmMmuGetPage(m, gfn, computed.role);
+}
+
+/**
+ * A child is already linked at parent.spt[index] (a present, non-leaf spte).
+ * 5.15 and the seed patch walk through it without looking (FNAME(fetch) only
+ * calls kvm_mmu_get_page() for a non-present sptep). The 5.15.y series as
+ * merged calls kvm_mmu_get_child_sp() at every level: it returns -EEXIST, and
+ * the caller keeps the link, only if the child shadows the gfn asked for
+ * ("unexpected GFN") and, with patch 7/8, has the role kvm_mmu_child_role()
+ * computes ("unexpected role"). Otherwise the stale link is dropped (as
+ * validate_direct_spte() does) and a new child is made and linked.
+ * Returns whether the linked child is kept.
+ */
+function keepLinkedChild(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): boolean {
+  const check = childCheck(m.rules);
+  if (check === 'follow') return true;
+  const child = childOf(m, getSpte(parent.spt, index));
+  const want = computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access).role;
+  const gfnOk = child.gfn === gfn;
+  const roleOk = child.roleWord === roleWord(want);
+  const result = !gfnOk ? 'unexpected-gfn' : check === 'gfn+role' && !roleOk ? 'unexpected-role' : 'reuse';
+  m.emit({
+    kind: 'kvm_mmu_get_child_sp',
+    parent: { sp: parent.id, index },
+    child: child.id,
+    childGfn: hex(child.gfn),
+    gfn: hex(gfn),
+    childRole: roleNotation(child.gfn, child.role),
+    role: roleNotation(gfn, want),
+    result,
+    roleChecked: check === 'gfn+role',
+  });
+  if (result === 'reuse') return true;
+  dropParentPte(m, child, spteRef(parent.id, index));
+  kvmFlushRemoteTlbs(m);
+  return false;
 }
 
 /** kvm_mmu_hugepage_adjust() / kvm_mmu_max_mapping_level(). */
@@ -129,9 +165,9 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
     sp.writeFloodingCount = 0; // clear_sp_write_flooding_count
     dropLargeSpte(m, sp, it.index);
     let child: ShadowPage | null = null;
-    if (!isShadowPresent(it.spte())) {
-      const tableGfn = gw.tableGfn[it.level - 2] ?? 0;
-      const access = gw.ptAccess[it.level - 2] ?? 0;
+    const tableGfn = gw.tableGfn[it.level - 2] ?? 0;
+    const access = gw.ptAccess[it.level - 2] ?? 0;
+    if (!isShadowPresent(it.spte()) || !keepLinkedChild(m, sp, it.index, addr, tableGfn, false, access)) {
       child = kvmMmuGetChildSp(m, sp, it.index, addr, tableGfn, false, access);
       // The guest need not flush after making a gpte present, so a page with
       // unsync children must be synced before it is linked (5.15).
@@ -150,7 +186,7 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
     if (it.level === level) break;
     validateDirectSpte(m, sp, it.index, directAccess);
     dropLargeSpte(m, sp, it.index);
-    if (!isShadowPresent(it.spte())) {
+    if (!isShadowPresent(it.spte()) || !keepLinkedChild(m, sp, it.index, addr, baseGfn, true, directAccess)) {
       const child = kvmMmuGetChildSp(m, sp, it.index, addr, baseGfn, true, directAccess);
       linkShadowPage(m, spteRef(sp.id, it.index), child);
     }
@@ -236,7 +272,7 @@ function directMap(m: Machine, gpa: number, write: boolean, maxLevel: number): P
     baseGfn = gfn - (gfn % pagesPerHpage(it.level));
     if (it.level === level) break;
     dropLargeSpte(m, sp, it.index);
-    if (isShadowPresent(it.spte())) continue;
+    if (isShadowPresent(it.spte()) && keepLinkedChild(m, sp, it.index, gpa, baseGfn, true, ACC_ALL)) continue;
     const child = kvmMmuGetChildSp(m, sp, it.index, gpa, baseGfn, true, ACC_ALL);
     linkShadowPage(m, spteRef(sp.id, it.index), child);
   }

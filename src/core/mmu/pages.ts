@@ -6,6 +6,7 @@
 import { hex, hex64, type U64 } from '../bits.ts';
 import {
   getSp,
+  type KernelBug,
   type KvmRequest,
   spMut,
   type Machine,
@@ -170,17 +171,41 @@ export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number):
   const ref = spteRef(sp.id, index);
   if (list) list.push(ref);
   else m.rmap.set(key, [ref]);
+  // A direct page cannot record the gfn: kvm_mmu_page_get_gfn() derives it
+  // from sp->gfn. If the two disagree, rmap_remove() will later search the
+  // wrong list. Nothing in the kernel notices here; the simulator says so.
+  const derived = kvmMmuPageGetGfn(sp, index);
+  if (!sp.gfns && rmapKey(sp.role.level, derived) !== key) {
+    m.emit({ kind: 'sim_rmap_gfn_mismatch', sp: sp.id, index, gfn: hex(gfn), derivedGfn: hex(derived) });
+    kernelBug(m, 'stale-rmap', `sp ${sp.id}[${index}] is in the rmap of gfn ${hex(gfn)}, but kvm_mmu_page_get_gfn() of this direct page says ${hex(derived)}`);
+  }
 }
 
-/** rmap_remove(): finds the rmap through kvm_mmu_page_get_gfn, exactly as the kernel does. */
+/** Record kernel data corruption the model ran into (see Machine.bugs). */
+export function kernelBug(m: Machine, kind: KernelBug['kind'], text: string): void {
+  m.bugs.push({ step: m.stepIndex, kind, text });
+}
+
+/**
+ * rmap_remove(): finds the rmap through kvm_mmu_page_get_gfn, exactly as the
+ * kernel does. If that list does not hold the spte, 5.15's pte_list_remove()
+ * prints "0->BUG" (empty list), "1->BUG" (one other entry) or "many->many" and
+ * BUG()s; kernels since 6.x use KVM_BUG_ON_DATA_CORRUPTION and return. The
+ * simulator goes on like the latter, so the spte stays in the list it was
+ * really added to, pointing into a page that may then be freed.
+ */
 function rmapRemove(m: Machine, sp: ShadowPage, index: number): void {
   const gfn = kvmMmuPageGetGfn(sp, index);
   const key = rmapKey(sp.role.level, gfn);
   const list = m.rmap.get(key);
   const ref = spteRef(sp.id, index);
   const at = list ? list.indexOf(ref) : -1;
-  // The kernel BUG()s here (pte_list_remove: "no rmap"); the audit reports it.
-  if (!list || at < 0) return;
+  if (!list || at < 0) {
+    const bug = !list ? '0->BUG' : list.length === 1 ? '1->BUG' : 'many->many';
+    m.emit({ kind: 'pte_list_remove', sp: sp.id, index, gfn: hex(gfn), bug });
+    kernelBug(m, 'pte_list_remove', `rmap_remove(sp ${sp.id}[${index}]) searched the rmap of gfn ${hex(gfn)}: pte_list_remove: ${bug}, BUG() in 5.15`);
+    return;
+  }
   list.splice(at, 1);
   if (list.length === 0) m.rmap.delete(key);
 }
@@ -200,7 +225,14 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number): boolean {
   const changed: SpteRefJson[] = [];
   for (let level = 1; level <= 3; level++) {
     for (const ref of m.rmap.get(rmapKey(level, gfn)) ?? []) {
-      const sp = refSp(m, ref);
+      const sp = m.sps.get(refId(ref));
+      if (!sp) {
+        // The rmap still points into a shadow page that has been freed: the
+        // kernel would read and write freed memory here.
+        m.emit({ kind: 'sim_use_after_free', gfn: hex(gfn), spte: refJson(ref), by: 'rmap_write_protect' });
+        kernelBug(m, 'use-after-free', `rmap_write_protect(gfn ${hex(gfn)}) followed the rmap into sp ${refId(ref)}[${refIndex(ref)}], which was freed`);
+        continue;
+      }
       const i = refIndex(ref);
       const v = getSpte(sp.spt, i);
       if (!isWritableSpte(v) && !(v.lo & SPTE_MMU_WRITEABLE)) continue;
@@ -575,6 +607,26 @@ export function kvmMmuCommitZapPage(m: Machine): void {
     m.sps.delete(id);
   }
   m.emit({ kind: 'kvm_mmu_commit_zap_page', freed });
+}
+
+/**
+ * kvm_mmu_zap_all(): zap every valid page on active_mmu_pages, newest first,
+ * restarting when a zap changed the list, then free them together. Roots in
+ * use stay, invalid, until each vCPU reloads (KVM_REQ_MMU_RELOAD).
+ */
+export function kvmMmuZapAll(m: Machine): void {
+  const zapped: number[] = [];
+  restart: for (;;) {
+    for (const id of m.activeList.slice()) {
+      const sp = m.sps.get(id);
+      if (!sp || sp.role.invalid || !m.activeList.includes(id)) continue;
+      zapped.push(id);
+      if (prepareZapPage(m, sp, 'kvm_mmu_zap_all').unstable) continue restart;
+    }
+    break;
+  }
+  m.emit({ kind: 'kvm_mmu_zap_all', zapped });
+  kvmMmuCommitZapPage(m);
 }
 
 const availablePages = (m: Machine): number => Math.max(0, m.nMaxMmuPages - m.nUsedMmuPages);

@@ -11,8 +11,12 @@
  * - `merged`: 5.15.y as finally merged, with the three upstream prerequisites:
  *   no forcing for direct pages, has_4_byte_gpte = CR0.PG && !CR4.PAE (so paging
  *   off counts as 8-byte), quadrant only for 4-byte gptes, "Always pass 0 for
- *   @quadrant when gptes are 8 bytes", and "WARN and clear role.invalid when
- *   creating a child shadow page".
+ *   @quadrant when gptes are 8 bytes", "WARN and clear role.invalid when
+ *   creating a child shadow page", and kvm_mmu_get_child_sp() reusing a child
+ *   already linked at sptep only when its gfn ("unexpected GFN") and its role
+ *   (7/8, "unexpected role") are the ones asked for.
+ * - `merged-no-7`: the same series without patch 7/8: a child already linked
+ *   is reused when its gfn matches, whatever its role.
  *
  * Everything rule-specific lives here so the patch lens can run them side by side.
  */
@@ -21,7 +25,44 @@ import { type CpuState, guestRootLevel, shadowRootLevel } from '../guest/cpu.ts'
 import { ACC_ALL } from './constants.ts';
 import type { PageRole } from './role.ts';
 
-export const RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged'];
+export const RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged', 'merged-no-7'];
+
+/** The three rule sets the patch lens compares by default. */
+export const COMPARED_RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged'];
+
+export const RULE_SET_LABEL: Readonly<Record<RuleSetName, string>> = {
+  before: 'Before (5.15)',
+  seed: 'Seed patch (v2 3/8)',
+  merged: 'Merged (5.15.y)',
+  'merged-no-7': 'Merged without 7/8',
+};
+
+export const RULE_SET_SHORT: Readonly<Record<RuleSetName, string>> = {
+  before: 'Before',
+  seed: 'Seed',
+  merged: 'Merged',
+  'merged-no-7': 'No 7/8',
+};
+
+/** The rule sets of the series as merged (its role rules; they differ only in the child check). */
+export const isMergedSeries = (rules: RuleSetName): boolean => rules === 'merged' || rules === 'merged-no-7';
+
+/**
+ * What FNAME(fetch) / __direct_map do with a child already linked at the
+ * sptep they are walking through:
+ * - 'follow': 5.15 and the seed patch only call kvm_mmu_get_page() for a
+ *   non-present sptep; a present one is walked through unchecked, trusting
+ *   write tracking to have zapped it if the guest entry changed.
+ * - 'gfn': kvm_mmu_get_child_sp() returns -EEXIST (reuse) only for a child
+ *   with the gfn asked for; otherwise the link is dropped and a new child made.
+ * - 'gfn+role': as 'gfn', and the child's role word must equal the role
+ *   kvm_mmu_child_role() computes (patch 7/8).
+ */
+export function childCheck(rules: RuleSetName): 'follow' | 'gfn' | 'gfn+role' {
+  if (rules === 'merged') return 'gfn+role';
+  if (rules === 'merged-no-7') return 'gfn';
+  return 'follow';
+}
 
 /**
  * mmu->mmu_role.base for the shadow MMU (kvm_calc_shadow_mmu_root_page_role in
@@ -31,7 +72,7 @@ export const RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged'];
 export function baseRole(rules: RuleSetName, cpu: CpuState): PageRole {
   const pg = cpu.cr0.pg;
   const gpteIs8Bytes =
-    rules === 'merged'
+    isMergedSeries(rules)
       ? !(pg && !cpu.cr4.pae) // has_4_byte_gpte = CR0.PG && !CR4.PAE, inverted
       : pg && cpu.cr4.pae; // 5.15: gpte_is_8_bytes = CR0.PG && CR4.PAE
   return {
@@ -94,7 +135,7 @@ export function computeRootRole(rules: RuleSetName, cpu: CpuState, rootIndex: nu
   const base = baseRole(rules, cpu);
   // seed v2 passes i; "Always pass 0 for @quadrant when gptes are 8 bytes"
   // (merged) passes 0 there, which the gpte check below ignores anyway.
-  const quadrantArg = rules === 'merged' && base.gpteIs8Bytes ? 0 : rootIndex;
+  const quadrantArg = isMergedSeries(rules) && base.gpteIs8Bytes ? 0 : rootIndex;
   if (!base.gpteIs8Bytes) {
     return {
       fn: 'mmu_alloc_root',
@@ -126,7 +167,7 @@ export function computeChildRole(
     access,
     direct,
     // "WARN and clear role.invalid when creating a child shadow page" (merged only).
-    invalid: rules === 'merged' ? false : parentRole.invalid,
+    invalid: isMergedSeries(rules) ? false : parentRole.invalid,
   };
   let quadrantFormula = '8-byte gptes: quadrant copied from parent';
   if (!role.gpteIs8Bytes) {

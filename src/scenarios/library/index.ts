@@ -15,6 +15,7 @@ import pseDirect from './pse-direct-pages.json';
 import pseHuge from './pse-host-huge.json';
 import quadrants from './quadrants-32bit.json';
 import selfMap from './self-map.json';
+import staleChildUaf from './stale-child-uaf.json';
 import sweep64 from './sweep-64-tables.json';
 import unsync from './unsync-invlpg-sync.json';
 
@@ -39,6 +40,7 @@ export const LIBRARY: readonly LibraryEntry[] = [
   { id: 'self-map', version: 1, json: selfMap },
   { id: 'paging-off', version: 1, json: pagingOff },
   { id: 'sweep-64-tables', version: 1, json: sweep64 },
+  { id: 'stale-child-uaf', version: 1, json: staleChildUaf },
 ];
 
 export const DEFAULT_SCENARIO_ID = 'quadrants-32bit';
