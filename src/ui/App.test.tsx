@@ -78,6 +78,20 @@ describe('<App> compare view', () => {
       fireEvent.click(diffs[1]!);
     });
     expect(useStore.getState().step).toBe(2);
+    // This step's request, role by role: gpte_is_8_bytes flagged, the quadrant formulas evaluated.
+    const [table] = screen.getAllByTestId('compare-role-table');
+    expect(table!.textContent).toContain('roles differ: gpte_is_8_bytes');
+    expect(table!.textContent).toContain('(gaddr 0xc0603123 >> 21) & 1 = 1');
+    expect(table!.textContent).toContain('parent index 3 % 2 = 1');
+    expect(table!.textContent).toContain('gfn 12600 l1 8-byte q1 direct');
+    expect(table!.textContent).toContain('gfn 12600 l1 4-byte q1 direct');
+    expect(table!.querySelectorAll('.cell-differs')).toHaveLength(2 * 3); // gpte_is_8_bytes and role.word, three rule sets
+    // A fourth rule set joins the comparison.
+    act(() => {
+      fireEvent.click(screen.getByTestId('compare-rule-merged-no-7'));
+    });
+    expect(useStore.getState().compareRules).toEqual(['before', 'seed', 'merged', 'merged-no-7']);
+    expect(screen.getAllByTestId('compare-role-table')[0]!.querySelectorAll('thead th')).toHaveLength(5);
     act(() => {
       fireEvent.click(screen.getByTestId('compare-toggle'));
     });
@@ -100,5 +114,39 @@ describe('<App> rmap view', () => {
     expect(rmap.textContent).toContain('rmap of gfn 0x14');
     const q1 = pages(container).find((p) => p.gfn === '0x4' && p.q === '1')!;
     expect(rmap.textContent).toContain(`sp ${q1.sp} entry 3`);
+  });
+});
+
+describe('<App> stale child (patch 7/8)', () => {
+  const open = (rules: 'before' | 'merged') => {
+    const entryJson = LIBRARY.find((e) => e.id === 'stale-child-uaf')!.json;
+    act(() => {
+      useStore.getState().loadScenario(entryJson, 'stale-child-uaf');
+      useStore.getState().setRules(rules);
+    });
+    const r = render(<App />);
+    key('End');
+    return r;
+  };
+  it('before: the stale rmap, the pte_list_remove BUG and the use-after-free are named, and the rmap view flags the entry', () => {
+    const { container } = open('before');
+    const banner = screen.getByTestId('kernel-bugs');
+    expect(banner.textContent).toContain('step 4 stale rmap');
+    expect(banner.textContent).toContain('pte_list_remove: 0->BUG');
+    expect(banner.textContent).toContain('step 7 use-after-free');
+    // Back at step 4 (before the zap): guest PT 0x200 entry 16 maps gfn 0x345, whose rmap holds an spte of the direct page.
+    act(() => useStore.getState().jumpTo(4));
+    const entry = container.querySelector('[data-testid="guest-table"][data-gfn="0x200"] [data-testid="guest-entry"][data-index="16"]')!;
+    act(() => {
+      fireEvent.click(entry);
+    });
+    expect(screen.getByTestId('rmap').textContent).toContain('rmap of gfn 0x345');
+    expect(screen.getByTestId('rmap-stale').textContent).toContain('kvm_mmu_page_get_gfn() computes another gfn');
+    act(() => useStore.getState().jumpTo(7));
+    expect(screen.getByTestId('rmap-stale').textContent).toContain('use-after-free');
+  });
+  it('merged: nothing to report', () => {
+    open('merged');
+    expect(screen.queryByTestId('kernel-bugs')).toBeNull();
   });
 });

@@ -4,13 +4,13 @@
  * statistics, the address ruler and the timeline.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { RULE_SETS, type RuleSetName } from '../core/index.ts';
+import { RULE_SET_LABEL, RULE_SETS, type RuleSetName } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas, highlightsOf } from './components/Canvas.tsx';
 import { ComparePanel } from './components/ComparePanel.tsx';
 import { EditorPanel } from './components/EditorPanel.tsx';
-import { RmapPanel } from './components/RmapPanel.tsx';
+import { KernelBugBanner, RmapPanel } from './components/RmapPanel.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
@@ -246,7 +246,7 @@ export function App() {
             <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
               {RULE_SETS.map((r) => (
                 <option key={r} value={r}>
-                  {r === 'before' ? 'Before (5.15)' : r === 'seed' ? 'Seed patch' : 'Merged (5.15.y)'}
+                  {RULE_SET_LABEL[r]}
                 </option>
               ))}
             </select>
@@ -290,6 +290,7 @@ export function App() {
         </section>
         <aside className="side" hidden={embed}>
           <EditorPanel />
+          <KernelBugBanner bugs={view.machine.bugs} />
           {compareOpen && <ComparePanel />}
           <RmapPanel machine={view.machine} guest={view.guest} />
           {description && (

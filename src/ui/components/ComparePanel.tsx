@@ -1,75 +1,176 @@
 /**
- * The patch lens in the app: the scenario run under before / seed / merged in
- * lockstep; every shadow page whose role differs, with each rule set's value
- * and the rule behind it, and what (if anything) the guest could see. Each
- * difference jumps to the step where it arose.
+ * The patch lens in the app: the scenario run under several rule sets in
+ * lockstep (compareRuleSets in the core). For this step, every shadow page
+ * requested, with its role under each rule set: the fields side by side,
+ * equal ones plain and differing ones flagged, the quadrant and
+ * gpte_is_8_bytes formulas with this step's numbers, and the kvmmmu notation.
+ * Below, every difference in the scenario, each jumping to its step.
  */
 import { useMemo } from 'react';
-import { compareRuleSets, RULE_SETS } from '../../core/index.ts';
+import { compareRuleSets, type RequestRow, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
 
-const LABEL = { before: 'Before', seed: 'Seed', merged: 'Merged' } as const;
+/** The role fields shown per request, with their kernel names. */
+const FIELDS: ReadonlyArray<readonly [key: string, kernel: string]> = [
+  ['level', 'level'],
+  ['gpteIs8Bytes', 'gpte_is_8_bytes'],
+  ['quadrant', 'quadrant'],
+  ['direct', 'direct'],
+  ['access', 'access'],
+  ['invalid', 'invalid'],
+  ['word', 'role.word'],
+];
+
+const KIND_TEXT = { exit: 'exit count only', guest: 'guest-visible', requests: 'shadow page requests', kernel: 'kernel data corruption' } as const;
+
+function show(v: unknown): string {
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  return String(v);
+}
+
+/** The rule behind one cell, in words, for the fields whose value a rule set chooses. */
+function ruleText(row: RequestRow, r: RuleSetName, field: string): string | null {
+  const x = row.roles[r];
+  if (!x) return null;
+  if (field === 'quadrant') return `${x.fn}: ${x.quadrantFormula}`;
+  if (field === 'gpteIs8Bytes') return x.gpteRule;
+  return null;
+}
+
+function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly RuleSetName[]; active: RuleSetName }) {
+  const differing = new Set(row.differing);
+  const wordDiffers = rules.some((r) => row.roles[r]?.role.word !== row.roles[rules[0]!]?.role.word);
+  return (
+    <table className="diff-table role-table" data-testid="compare-role-table">
+      <caption className="role-caption">
+        {row.step < 0 ? 'initial entry' : `step ${row.step + 1}`}: {row.request.via === 'root' ? 'root' : 'child'} for gfn {row.request.gfn} ({row.request.where})
+        {row.differing.length === 0 && !wordDiffers ? <span className="same-badge"> same role under every rule set</span> : <span className="differs-badge"> roles differ: {[...differing].map((f) => (f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f)).join(', ')}</span>}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">field</th>
+          {rules.map((r) => (
+            <th key={r} scope="col" className={r === active ? 'col-active' : undefined} title={RULE_SET_LABEL[r]}>
+              {RULE_SET_SHORT[r]}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {FIELDS.map(([key, kernel]) => {
+          const differs = key === 'word' ? wordDiffers : differing.has(key);
+          return (
+            <tr key={key} className={differs ? 'row-differs' : undefined}>
+              <th scope="row" className="font-mono">
+                {kernel}
+                {differs && (
+                  <span className="diff-flag" aria-label="differs">
+                    {' '}≠
+                  </span>
+                )}
+              </th>
+              {rules.map((r) => {
+                const role = row.roles[r]?.role as unknown as Record<string, unknown> | undefined;
+                const why = ruleText(row, r, key);
+                return (
+                  <td key={r} className={differs ? 'cell-differs' : 'cell-same'}>
+                    <span className="font-mono">{role ? show(role[key]) : '-'}</span>
+                    {why && <span className="diff-rule">{why}</span>}
+                  </td>
+                );
+              })}
+            </tr>
+          );
+        })}
+        <tr>
+          <th scope="row">kvmmmu</th>
+          {rules.map((r) => (
+            <td key={r} className="font-mono text-xs">
+              {row.roles[r]?.notation ?? '-'}
+            </td>
+          ))}
+        </tr>
+      </tbody>
+    </table>
+  );
+}
 
 export function ComparePanel() {
   const scenario = useStore((s) => s.scenario);
   const step = useStore((s) => s.step);
-  const report = useMemo(() => compareRuleSets(scenario, RULE_SETS), [scenario]);
+  const active = useStore((s) => s.rules);
+  const rules = useStore((s) => s.compareRules);
+  const report = useMemo(() => compareRuleSets(scenario, rules), [scenario, rules]);
   const a = useStore.getState();
-  const total = report.roleDifferences.length + report.behaviourDifferences.length;
+  const here = report.requests.filter((q) => q.step === step - 1);
+  const hereBehaviour = report.behaviourDifferences.filter((b) => b.step === step - 1);
+  const { roleDifferences: nRoles, guestVisible, exitOnly, kernelBugs } = report.summary;
+  const names = rules.map((r) => RULE_SET_SHORT[r]).join(', ');
+  const nothing = nRoles + report.behaviourDifferences.length === 0;
   return (
     <section className="panel" aria-label="Compare rule sets" data-testid="compare">
       <h2 className="panel-title">Compare rule sets</h2>
-      <p className="text-sm">
-        {total === 0
-          ? 'Before, Seed and Merged compute the same roles here, and the guest sees the same thing: "no functional change" holds for this scenario.'
-          : `${report.roleDifferences.length} shadow page request${report.roleDifferences.length === 1 ? '' : 's'} with different roles (${report.summary.fieldsDiffering.join(', ')}); ${report.summary.guestVisible} difference(s) the guest can see; ${report.summary.exitOnly} in exit count only.`}
+      <fieldset className="compare-rules">
+        <legend className="text-xs">Run side by side (two or more)</legend>
+        {RULE_SETS.map((r) => (
+          <label key={r} className="text-sm">
+            <input type="checkbox" checked={rules.includes(r)} disabled={rules.includes(r) && rules.length <= 2} onChange={() => a.toggleCompareRule(r)} data-testid={`compare-rule-${r}`} /> {RULE_SET_LABEL[r]}
+          </label>
+        ))}
+      </fieldset>
+      <p className="text-sm" data-testid="compare-summary">
+        {nothing
+          ? `${names} compute the same roles here, and the guest sees the same thing: "no functional change" holds for this scenario.`
+          : `${nRoles} shadow page request${nRoles === 1 ? '' : 's'} with different roles${nRoles ? ` (${report.summary.fieldsDiffering.map((f) => (f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f)).join(', ')})` : ''}; ${guestVisible} difference${guestVisible === 1 ? '' : 's'} the guest can see; ${exitOnly} in exit count only${kernelBugs ? `; kernel data corruption at ${kernelBugs} step${kernelBugs === 1 ? '' : 's'}` : ''}.`}
       </p>
-      <ol className="diffs">
-        {report.roleDifferences.map((d, i) => (
-          <li key={i} className={d.step + 1 === step ? 'diff-current' : ''}>
-            <button type="button" className="linkish" onClick={() => a.jumpTo(d.step + 1)} data-testid="compare-diff">
-              {d.step < 0 ? 'initial entry' : `step ${d.step + 1}`}: {d.request.direct ? 'direct ' : ''}l{d.request.level} gfn {d.request.gfn} ({d.request.where})
-            </button>
-            <table className="diff-table">
-              <thead>
-                <tr>
-                  <th scope="col">field</th>
-                  {RULE_SETS.map((r) => (
-                    <th key={r} scope="col">
-                      {LABEL[r]}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(d.fields).map(([f, vals]) => (
-                  <tr key={f}>
-                    <th scope="row" className="font-mono">
-                      {f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f}
-                    </th>
-                    {RULE_SETS.map((r) => (
-                      <td key={r} title={d.rules[f]?.[r]}>
-                        <span className="font-mono">{String(vals[r])}</span>
-                        <span className="diff-rule">{d.rules[f]?.[r]}</span>
-                      </td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </li>
-        ))}
-        {report.behaviourDifferences.map((b, i) => (
-          <li key={`b${i}`}>
-            <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)}>
-              step {b.step + 1}: {b.kind === 'exit' ? 'exit count only' : b.kind === 'guest' ? 'guest-visible' : 'requests'} · {b.field}
-            </button>{' '}
-            <span className="text-xs">
-              {RULE_SETS.map((r) => `${LABEL[r]}: ${String(b.values[r] ?? '-')}`).join(' · ')}
-            </span>
-          </li>
-        ))}
-      </ol>
+
+      <h3 className="panel-subtitle">{step === 0 ? 'The initial entry' : `Step ${step}`}: shadow pages requested</h3>
+      {here.length === 0 ? (
+        <p className="text-sm opacity-80">No shadow page is requested under every compared rule set at this point{step === 0 ? '' : '; step on to the next fault'}.</p>
+      ) : (
+        <div className="role-tables">
+          {here.map((row, i) => (
+            <RoleTable key={i} row={row} rules={rules} active={active} />
+          ))}
+        </div>
+      )}
+      {hereBehaviour.length > 0 && (
+        <ul className="diffs" aria-label="Differences at this step">
+          {hereBehaviour.map((b, i) => (
+            <li key={i} className={`diff-${b.kind}`}>
+              <strong>{KIND_TEXT[b.kind]}</strong> · {b.field}: {rules.map((r) => `${RULE_SET_SHORT[r]} ${String(b.values[r] ?? '-')}`).join(' · ')}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h3 className="panel-subtitle">Every difference in the scenario</h3>
+      {nothing ? (
+        <p className="text-sm opacity-80">None.</p>
+      ) : (
+        <ol className="diffs">
+          {report.roleDifferences.map((d, i) => (
+            <li key={i} className={d.step + 1 === step ? 'diff-current' : ''}>
+              <button type="button" className="linkish" onClick={() => a.jumpTo(d.step + 1)} data-testid="compare-diff">
+                {d.step < 0 ? 'initial entry' : `step ${d.step + 1}`}: {d.request.direct ? 'direct ' : ''}l{d.request.level} gfn {d.request.gfn} ({d.request.where})
+              </button>{' '}
+              <span className="text-xs">
+                {Object.entries(d.fields)
+                  .map(([f, vals]) => `${f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f}: ${rules.map((r) => `${RULE_SET_SHORT[r]} ${show(vals[r])}`).join(' / ')}`)
+                  .join('; ')}
+              </span>
+            </li>
+          ))}
+          {report.behaviourDifferences.map((b, i) => (
+            <li key={`b${i}`} className={`${b.step + 1 === step ? 'diff-current ' : ''}diff-${b.kind}`}>
+              <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)} data-testid="compare-diff">
+                step {b.step + 1}: {KIND_TEXT[b.kind]} · {b.field}
+              </button>{' '}
+              <span className="text-xs">{rules.map((r) => `${RULE_SET_SHORT[r]}: ${String(b.values[r] ?? '-')}`).join(' · ')}</span>
+            </li>
+          ))}
+        </ol>
+      )}
     </section>
   );
 }

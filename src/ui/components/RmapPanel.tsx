@@ -3,7 +3,7 @@
  * which write protection, zapping and unsync go through). Select a page
  * entry or a leaf spte to see it.
  */
-import type { MachineJson } from '../../core/index.ts';
+import type { KernelBug, MachineJson } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
 
 /** The gfn a selection is about: a guest leaf entry's frame, or a leaf spte's gfn. */
@@ -44,6 +44,18 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
                 </button>{' '}
                 (level {r.level}
                 {r.level > 1 ? `, a ${r.level === 2 ? '2 MiB' : '1 GiB'} mapping from gfn ${r.gfn}` : ''})
+                {s.stale === 'freed' && (
+                  <span className="rmap-stale" data-testid="rmap-stale">
+                    {' '}
+                    stale: sp {s.sp} has been freed, so the next walk of this rmap reads and writes freed memory (use-after-free)
+                  </span>
+                )}
+                {s.stale === 'wrong-gfn' && (
+                  <span className="rmap-stale" data-testid="rmap-stale">
+                    {' '}
+                    stale: sp {s.sp} is a direct page, and kvm_mmu_page_get_gfn() computes another gfn for this entry, so rmap_remove() will search another list and leave this one behind
+                  </span>
+                )}
               </li>
             )),
           )}
@@ -56,6 +68,33 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
             ? `gfn ${gfn} is write-tracked.`
             : ''}
       </p>
+    </section>
+  );
+}
+
+const BUG_TEXT: Record<KernelBug['kind'], string> = {
+  'stale-rmap': 'stale rmap',
+  pte_list_remove: 'pte_list_remove BUG',
+  'use-after-free': 'use-after-free',
+};
+
+/** The kernel data corruption the modelled kernel has run into up to this step, if any. */
+export function KernelBugBanner({ bugs }: { bugs: MachineJson['bugs'] }) {
+  if (bugs.length === 0) return null;
+  const a = useStore.getState();
+  return (
+    <section className="bug-banner" role="alert" aria-label="Kernel data corruption" data-testid="kernel-bugs">
+      <strong>This kernel has corrupted its own data.</strong> The simulation goes on (where 5.15 would BUG(), it continues as later kernels with KVM_BUG_ON_DATA_CORRUPTION do) so you can see the damage:
+      <ul>
+        {bugs.map((b, i) => (
+          <li key={i}>
+            <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)}>
+              step {b.step + 1}
+            </button>{' '}
+            {BUG_TEXT[b.kind]}: {b.text}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

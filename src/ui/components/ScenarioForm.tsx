@@ -22,7 +22,7 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-const OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer'] as const;
+const OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer', 'host-write', 'zap-all'] as const;
 
 /** A valid starting point when a step's operation changes. */
 function freshStep(op: string, old: Obj, cr3: string): Obj {
@@ -38,6 +38,10 @@ function freshStep(op: string, old: Obj, cr3: string): Obj {
       return { op, nx: true };
     case 'invlpg':
       return { op, gva };
+    case 'host-write':
+      return { op, gpa: cr3 || '0x1000', value: '0x0' };
+    case 'zap-all':
+      return { op };
     default:
       return { op, gva };
   }
@@ -174,7 +178,8 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
                   ))}
                 </select>
                 {'gva' in s && <input aria-label={`step ${i + 1} gva`} value={str(s.gva)} onChange={(e) => setStep(i, { ...s, gva: e.target.value })} />}
-                {(op === 'cr3' || op === 'write') && (
+                {op === 'host-write' && <input aria-label={`step ${i + 1} gpa`} value={str(s.gpa)} onChange={(e) => setStep(i, { ...s, gpa: e.target.value })} placeholder="gpa" size={10} />}
+                {(op === 'cr3' || op === 'write' || op === 'host-write') && (
                   <input aria-label={`step ${i + 1} value`} value={str(s.value)} onChange={(e) => setStep(i, { ...s, value: e.target.value || undefined })} placeholder="value" size={10} />
                 )}
                 {(op === 'read' || op === 'write' || op === 'fetch') && (

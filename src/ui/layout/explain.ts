@@ -227,6 +227,38 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
       case 'sim_note':
         push(null, 0, e.text, i, 'fault');
         break;
+      case 'kvm_mmu_get_child_sp':
+        if (!inFetch) {
+          push('FNAME(fetch)', 1, 'build the shadow path for the guest walk', -1);
+          inFetch = true;
+        }
+        push(
+          'kvm_mmu_get_child_sp',
+          2,
+          e.result === 'reuse'
+            ? `sp ${e.parent.sp} entry ${e.parent.index} already links sp ${e.child} (gfn ${e.childGfn}${e.roleChecked ? ', same role' : ''}): -EEXIST, keep it`
+            : e.result === 'unexpected-gfn'
+              ? `sp ${e.parent.sp} entry ${e.parent.index} links sp ${e.child} for gfn ${e.childGfn}, but the guest walk asks for gfn ${e.gfn}: unexpected GFN, drop the link`
+              : `sp ${e.parent.sp} entry ${e.parent.index} links sp ${e.child} (${e.childRole}), but the role asked for is ${e.role}: unexpected role, drop the link`,
+          i,
+          e.result === 'reuse' ? undefined : 'zap',
+        );
+        break;
+      case 'sim_host_write':
+        push(null, 0, `the host writes ${e.value} at gpa ${e.gpa} (was ${e.old}): no exit, so kvm_page_track_write() never runs and the shadow tables keep what they had`, i, 'fault');
+        break;
+      case 'kvm_mmu_zap_all':
+        push('kvm_mmu_zap_all', 0, `the host zaps all ${e.zapped.length} shadow pages`, i, 'zap');
+        break;
+      case 'sim_rmap_gfn_mismatch':
+        push(null, 3, `rmap_add under gfn ${e.gfn}, but this direct page computes gfn ${e.derivedGfn} for entry ${e.index} (sp->gfn + index): rmap_remove() will search the wrong list`, i, 'fault');
+        break;
+      case 'pte_list_remove':
+        push('__pte_list_remove', 3, `rmap_remove(sp ${e.sp} entry ${e.index}) searches gfn ${e.gfn}'s rmap and does not find it: "pte_list_remove: ${e.bug}", BUG() in 5.15; the entry stays in the rmap it was added to`, i, 'fault');
+        break;
+      case 'sim_use_after_free':
+        push(null, 4, `${e.by} follows gfn ${e.gfn}'s rmap into sp ${e.spte.sp} entry ${e.spte.index}, a freed shadow page: use-after-free`, i, 'fault');
+        break;
     }
   });
   return out;

@@ -5,7 +5,7 @@
  * (time travel), and per-step views are memoized by step index.
  */
 import { create } from 'zustand';
-import { type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
+import { COMPARED_RULE_SETS, RULE_SETS, type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
 
@@ -70,6 +70,9 @@ export interface SettingsSlice {
   setLinkError: (m: string | null) => void;
   compareOpen: boolean;
   toggleCompare: (open?: boolean) => void;
+  /** The rule sets the Compare view runs side by side (at least two, in RULE_SETS order). */
+  compareRules: readonly RuleSetName[];
+  toggleCompareRule: (rules: RuleSetName) => void;
   editorOpen: boolean;
   toggleEditor: (open?: boolean) => void;
   /** A gva clicked in the tables while editing: the editor appends a read of it. */
@@ -188,6 +191,12 @@ export const createAppStore = () =>
       setLinkError: (linkError) => set({ linkError }),
       compareOpen: false,
       toggleCompare: (open) => set({ compareOpen: open ?? !get().compareOpen }),
+      compareRules: COMPARED_RULE_SETS,
+      toggleCompareRule: (r) => {
+        const cur = get().compareRules;
+        const next = cur.includes(r) ? cur.filter((x) => x !== r) : RULE_SETS.filter((x) => x === r || cur.includes(x));
+        if (next.length >= 2) set({ compareRules: next });
+      },
       editorOpen: false,
       toggleEditor: (open) => set({ editorOpen: open ?? !get().editorOpen }),
       pendingAccess: null,
