@@ -114,6 +114,12 @@ function requestsOf(events: readonly TraceEvent[], gfnOf: Map<number, string>): 
   return out;
 }
 
+/** A request key in words: "indirect child l1 for gfn 0x200 at sp gfn 0x3 entry 1". */
+function requestText(key: string): string {
+  const [via, where, gfn, level, direct] = key.split('|');
+  return `${direct === 'true' ? 'direct' : 'indirect'} ${via} l${level} for gfn ${gfn} at ${where}`;
+}
+
 /** The rule behind a field's value, in words (notes section 10). */
 function ruleFor(field: string, rules: RuleSetName, r: Request): string {
   const direct = r.direct;
@@ -164,7 +170,7 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
         behaviourDifferences.push({
           step,
           kind: 'requests',
-          field: `shadow page request ${key.split('|').slice(0, 5).join(' ')}`,
+          field: requestText(key),
           values: Object.fromEntries(runs.map((r, i) => [r.rules, per[i] ? 'requested' : 'not requested'])),
         });
         continue;

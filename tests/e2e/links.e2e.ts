@@ -91,4 +91,25 @@ describe('editor and compare', () => {
     await screenshot(p, 'e2e-compare');
     await context.close();
   });
+  it('stale-child-uaf: Merged without 7/8 corrupts its rmap; Merged refuses the stale child; Compare shows the difference', async () => {
+    const base = inject('baseUrl');
+    const { p, context, errors } = await page(`${base}#sp1/b/stale-child-uaf/1/s=7&r=merged-no-7`);
+    await p.getByTestId('kernel-bugs').waitFor();
+    const bugs = await p.getByTestId('kernel-bugs').textContent();
+    expect(bugs).toContain('stale rmap');
+    expect(bugs).toContain('pte_list_remove: 0->BUG');
+    expect(bugs).toContain('use-after-free');
+    await screenshot(p, 'stale-child-no7');
+    await p.getByTestId('rules').selectOption('merged');
+    await p.waitForFunction(() => !document.querySelector('[data-testid=kernel-bugs]'));
+    await p.getByTestId('compare-toggle').click();
+    await p.getByTestId('compare-rule-merged-no-7').check();
+    // Step 4: the fault through the stale link; only Merged requests a new child.
+    await p.getByText('step 4: shadow page requests', { exact: false }).first().click();
+    expect(await counterText(p)).toContain('step 4 /');
+    expect(await p.getByTestId('compare').textContent()).toContain('kernel data corruption');
+    await screenshot(p, 'compare-stale-child');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
