@@ -92,6 +92,12 @@ describe('<App> compare view', () => {
     });
     expect(useStore.getState().compareRules).toEqual(['before', 'seed', 'merged', 'merged-no-7']);
     expect(screen.getAllByTestId('compare-role-table')[0]!.querySelectorAll('thead th')).toHaveLength(5);
+    // Select the direct page of the first half: its role table follows the selection.
+    const sp = useStore.getState().timeline.stateAt(2);
+    const direct = [...sp.sps.values()].find((x) => x.role.direct && x.gfn === 0x12400)!;
+    act(() => useStore.getState().select(`sp:${direct.id}`));
+    expect(screen.getByTestId('compare').textContent).toContain(`Selected: sp ${direct.id}`);
+    expect(screen.getAllByTestId('compare-role-table').some((t) => (t.textContent ?? '').includes('gfn 12400 l1 4-byte q0 direct'))).toBe(true);
     act(() => {
       fireEvent.click(screen.getByTestId('compare-toggle'));
     });

@@ -101,8 +101,13 @@ export function ComparePanel() {
   const active = useStore((s) => s.rules);
   const rules = useStore((s) => s.compareRules);
   const report = useMemo(() => compareRuleSets(scenario, rules), [scenario, rules]);
+  const selected = useStore((s) => s.selected);
   const a = useStore.getState();
   const here = report.requests.filter((q) => q.step === step - 1);
+  // The shadow page selected in the tables (a page, or one of its sptes): the
+  // last request up to this step that resolved to it in the run on screen.
+  const selSp = selected?.startsWith('sp:') ? Number(selected.slice(3)) : selected?.startsWith('spte:') ? Number(selected.split(':')[1]) : null;
+  const selRow = selSp === null || !rules.includes(active) ? null : (report.requests.filter((q) => q.step < step && q.roles[active]?.sp === selSp).pop() ?? null);
   const hereBehaviour = report.behaviourDifferences.filter((b) => b.step === step - 1);
   const { roleDifferences: nRoles, guestVisible, exitOnly, kernelBugs } = report.summary;
   const names = rules.map((r) => RULE_SET_SHORT[r]).join(', ');
@@ -142,6 +147,17 @@ export function ComparePanel() {
             </li>
           ))}
         </ul>
+      )}
+
+      {selSp !== null && (
+        <>
+          <h3 className="panel-subtitle">Selected: sp {selSp}</h3>
+          {selRow ? (
+            <RoleTable row={selRow} rules={rules} active={active} />
+          ) : (
+            <p className="text-sm opacity-80">{rules.includes(active) ? `sp ${selSp} was not requested under every compared rule set up to this step.` : `Add ${RULE_SET_LABEL[active]} (the rule set on screen) to the comparison to see its pages here.`}</p>
+          )}
+        </>
       )}
 
       <h3 className="panel-subtitle">Every difference in the scenario</h3>
