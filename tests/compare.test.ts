@@ -59,7 +59,7 @@ describe('compareRuleSets', () => {
     expect(pt.differing).toEqual([]);
     expect(pt.roles.before!.quadrantFormula).toMatch(/^\(gaddr 0x[0-9a-f]+ >> 21\) & 1 = 1$/);
     expect(pt.roles.seed!.quadrantFormula).toMatch(/^parent index \d+ % 2 = 1$/);
-    expect(pt.roles.merged!.notation).toMatch(/l1 4-byte q1$/);
+    expect(pt.roles.merged!.notation).toMatch(/^gfn [0-9a-f]+ l1 4-byte q1 [-w][-u][-x] !?nxe$/);
   });
   it('stale-child-uaf: the child check of the merged series, with and without patch 7/8', () => {
     const r = compareRuleSets(lib('stale-child-uaf'), ['before', 'seed', 'merged-no-7', 'merged']);

@@ -6,7 +6,7 @@
  * and the set of shadow pages by gfn.
  */
 import { machineJson } from './serialize.ts';
-import type { RoleJson } from './mmu/role.ts';
+import { type RoleJson, roleNotation } from './mmu/role.ts';
 import { isMergedSeries } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { Timeline } from './timeline.ts';
@@ -143,7 +143,8 @@ const shadowSet = (tl: Timeline, n: number): string[] =>
     .map((sp) => `${sp.gfn} l${sp.role.level}${sp.role.direct ? ' direct' : ''}`)
     .sort();
 
-const notationOf = (q: Request): string => `gfn ${q.gfn.slice(2)} l${q.role.level} ${q.role.gpteIs8Bytes ? 8 : 4}-byte q${q.role.quadrant}${q.role.direct ? ' direct' : ''}`;
+/** The role in the kvmmmu tracepoint notation (the sp part of kvm_mmu_get_page's output). */
+const notationOf = (q: Request): string => roleNotation(parseInt(q.gfn, 16), q.role);
 
 /** The kernel bugs a step ran into under one rule set, e.g. "pte_list_remove". */
 const bugsAt = (tl: Timeline, step: number): string =>
