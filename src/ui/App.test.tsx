@@ -150,6 +150,19 @@ describe('<App> stale child (patch 7/8)', () => {
     expect(screen.getByTestId('rmap-stale').textContent).toContain('kvm_mmu_page_get_gfn() computes another gfn');
     act(() => useStore.getState().jumpTo(7));
     expect(screen.getByTestId('rmap-stale').textContent).toContain('use-after-free');
+    // Any gfn can be typed in; junk gets a message and changes nothing.
+    const input = screen.getByTestId('rmap-gfn');
+    act(() => {
+      fireEvent.change(input, { target: { value: 'zz' } });
+      fireEvent.submit(input.closest('form')!);
+    });
+    expect(screen.getByTestId('rmap').textContent).toContain('a gfn is a hex frame number');
+    expect(screen.getByTestId('rmap').textContent).toContain('rmap of gfn 0x345');
+    act(() => {
+      fireEvent.change(input, { target: { value: '200' } });
+      fireEvent.submit(input.closest('form')!);
+    });
+    expect(screen.getByTestId('rmap').textContent).toContain('rmap of gfn 0x200');
   });
   it('merged: nothing to report', () => {
     open('merged');

@@ -3,6 +3,7 @@
  * which write protection, zapping and unsync go through). Select a page
  * entry or a leaf spte to see it.
  */
+import { useState } from 'react';
 import type { KernelBug, MachineJson } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
 
@@ -15,13 +16,56 @@ function selectedGfn(m: MachineJson, guest: ReadonlyArray<{ gfn: string; entries
     return e?.leaf ? e.target : null;
   }
   if (kind === 'spte') return m.shadowPages.find((sp) => sp.id === Number(a))?.sptes.find((e) => e.index === Number(b))?.gfn ?? null;
+  if (kind === 'gfn') return a ?? null;
   return null;
+}
+
+/** A gfn typed by the user: hex (0x optional), below 2^40. */
+function parseGfn(text: string): string | null {
+  const t = text.trim().toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]{1,10}$/.test(t)) return null;
+  return `0x${parseInt(t, 16).toString(16)}`;
+}
+
+/** Look up any gfn's rmap by typing it. */
+function GfnInput({ current }: { current: string | null }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form
+      className="form-row text-sm"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const gfn = parseGfn(text);
+        setError(gfn ? null : 'a gfn is a hex frame number, like 0x345');
+        if (gfn) useStore.getState().select(`gfn:${gfn}`);
+      }}
+    >
+      <label className="ctl">
+        rmap of gfn <input value={text} onChange={(e) => setText(e.target.value)} placeholder={current ?? '0x345'} size={10} data-testid="rmap-gfn" aria-invalid={error ? true : undefined} />
+      </label>
+      <button type="submit" className="btn">
+        Show
+      </button>
+      {error && (
+        <span role="alert" className="text-xs">
+          {error}
+        </span>
+      )}
+    </form>
+  );
 }
 
 export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: ReadonlyArray<{ gfn: string; entries: ReadonlyArray<{ index: number; target: string; leaf: boolean }> }> }) {
   const selected = useStore((s) => s.selected);
   const gfn = selectedGfn(machine, guest, selected);
-  if (!gfn) return null;
+  if (!gfn)
+    return (
+      <section className="panel" aria-label="Reverse map" data-testid="rmap">
+        <GfnInput current={null} />
+        <p className="text-xs opacity-80">Or select a page entry or a leaf spte in the tables.</p>
+      </section>
+    );
   const g = parseInt(gfn, 16);
   const rows = machine.rmap.filter((r) => {
     const base = parseInt(r.gfn, 16);
@@ -32,6 +76,7 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
   return (
     <section className="panel" aria-label={`Reverse map of gfn ${gfn}`} data-testid="rmap">
       <h2 className="panel-title">rmap of gfn {gfn}</h2>
+      <GfnInput current={gfn} />
       {rows.length === 0 ? (
         <p className="text-sm">No spte maps this frame now.</p>
       ) : (
