@@ -24,6 +24,15 @@ describe('permalinks in the app', () => {
     const again = currentFragment(useStore.getState());
     expect(again.ok && again.fragment).toBe(f);
   });
+  it('carries the theme only once the user (or a link) chose one', () => {
+    useStore.setState({ themeChosen: false });
+    useStore.getState().loadScenario(useStore.getState().scenarioJson, 'quadrants-32bit');
+    const plain = currentFragment(useStore.getState());
+    expect(plain.ok && plain.fragment).not.toContain('t=');
+    act(() => useStore.getState().setTheme('dark'));
+    const dark = currentFragment(useStore.getState());
+    expect(dark.ok && dark.fragment).toContain('t=dark');
+  });
   it('keeps what was on screen and says why when a link is broken', () => {
     useStore.getState().loadScenario((useStore.getState().scenarioJson), 'quadrants-32bit');
     const before = useStore.getState().scenario;

@@ -62,6 +62,8 @@ export interface SelectionSlice {
 
 export interface SettingsSlice {
   theme: Theme;
+  /** The user picked the theme (or a link did): only then do links carry it. */
+  themeChosen: boolean;
   showHelp: boolean;
   /** `?embed=1`: minimal chrome for slides and course pages. */
   embed: boolean;
@@ -185,6 +187,7 @@ export const createAppStore = () =>
       select: (selected) => set({ selected }),
       // --- settings
       theme: prefersDark() ? 'dark' : 'light',
+      themeChosen: false,
       showHelp: false,
       embed: false,
       linkError: null,
@@ -203,7 +206,7 @@ export const createAppStore = () =>
       addAccess: (pendingAccess) => set({ pendingAccess }),
       zoom: 1,
       setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, 0.5, 2.5) }),
-      setTheme: (theme) => set({ theme }),
+      setTheme: (theme) => set({ theme, themeChosen: true }),
       toggleHelp: (show) => set({ showHelp: show ?? !get().showHelp }),
     };
   });
