@@ -3,7 +3,7 @@
  * fault (or kernel event by kernel event), with the step's story, registers,
  * statistics, the address ruler and the timeline.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
@@ -159,6 +159,91 @@ function LinkBanner() {
   );
 }
 
+/** The top bar: nothing in it changes with the step, so stepping does not re-render it. */
+const TopBar = memo(function TopBar() {
+  const embed = useStore((s) => s.embed);
+  const theme = useStore((s) => s.theme);
+  const rules = useStore((s) => s.rules);
+  const zoom = useStore((s) => s.zoom);
+  const editorOpen = useStore((s) => s.editorOpen);
+  const compareOpen = useStore((s) => s.compareOpen);
+  const title = useStore((s) => s.scenario.title);
+  const libraryId = useStore((s) => s.libraryId);
+  const a = useStore.getState();
+  return (
+    <header className="topbar">
+      <h1 className="brand">shadowpaging</h1>
+      <label className="ctl scenario-title">
+        <span className="sr-only">Scenario</span>
+        <select
+          value={libraryId ?? ''}
+          onChange={(e) => {
+            const entry = LIBRARY.find((x) => x.id === e.target.value);
+            if (entry) a.loadScenario(entry.json, entry.id);
+          }}
+          aria-label="Built-in scenario"
+          data-testid="scenario-picker"
+          className="max-w-full"
+        >
+          {libraryId === null && <option value="">{title}</option>}
+          {LIBRARY.map((e) => (
+            <option key={e.id} value={e.id}>
+              {(e.json as { title: string }).title}
+            </option>
+          ))}
+        </select>
+      </label>
+      {embed ? (
+        <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
+          Open in shadowpaging
+        </a>
+      ) : (
+      <div className="topbar-ctl">
+        <CopyLink />
+        <label className="ctl">
+          rules
+          <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
+            {RULE_SETS.map((r) => (
+              <option key={r} value={r}>
+                {RULE_SET_LABEL[r]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="ctl" role="group" aria-label="Zoom">
+          <button type="button" className="btn" onClick={() => a.setZoom(zoom - 0.25)} aria-label="Zoom out (-)">
+            −
+          </button>
+          <span className="counter" aria-live="polite">{Math.round(zoom * 100)}%</span>
+          <button type="button" className="btn" onClick={() => a.setZoom(zoom + 0.25)} aria-label="Zoom in (+)">
+            +
+          </button>
+        </span>
+        <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
+          {theme === 'dark' ? 'Light' : 'Dark'}
+        </button>
+        <button type="button" className="btn" onClick={() => a.toggleCompare()} aria-pressed={compareOpen} data-testid="compare-toggle">
+          Compare
+        </button>
+        <button type="button" className="btn" onClick={() => a.toggleEditor()} aria-pressed={editorOpen} data-testid="edit-toggle">
+          Edit
+        </button>
+        <button type="button" className="btn" onClick={() => a.toggleHelp(true)} aria-label="Keyboard help">
+          ?
+        </button>
+      </div>
+      )}
+    </header>
+  );
+});
+
+// Panels with no per-step props: App's per-step render skips them (they still follow the store).
+const Banner = memo(LinkBanner);
+const Editor = memo(EditorPanel);
+const Compare = memo(ComparePanel);
+const Footer = memo(TimelineBar);
+const Help = memo(HelpOverlay);
+
 export function App() {
   useKeyboard();
   usePlayback();
@@ -170,12 +255,8 @@ export function App() {
   const event = useStore((s) => s.event);
   const granularity = useStore((s) => s.granularity);
   const theme = useStore((s) => s.theme);
-  const rules = useStore((s) => s.rules);
   const zoom = useStore((s) => s.zoom);
-  const editorOpen = useStore((s) => s.editorOpen);
   const compareOpen = useStore((s) => s.compareOpen);
-  const title = useStore((s) => s.scenario.title);
-  const libraryId = useStore((s) => s.libraryId);
   const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
   const upTo = granularity === 'event' ? event : null;
@@ -212,70 +293,8 @@ export function App() {
   const a = useStore.getState();
   return (
     <div className={`app${embed ? ' app-embed' : ''}`}>
-      <header className="topbar">
-        <h1 className="brand">shadowpaging</h1>
-        <label className="ctl scenario-title">
-          <span className="sr-only">Scenario</span>
-          <select
-            value={libraryId ?? ''}
-            onChange={(e) => {
-              const entry = LIBRARY.find((x) => x.id === e.target.value);
-              if (entry) a.loadScenario(entry.json, entry.id);
-            }}
-            aria-label="Built-in scenario"
-            data-testid="scenario-picker"
-            className="max-w-full"
-          >
-            {libraryId === null && <option value="">{title}</option>}
-            {LIBRARY.map((e) => (
-              <option key={e.id} value={e.id}>
-                {(e.json as { title: string }).title}
-              </option>
-            ))}
-          </select>
-        </label>
-        {embed ? (
-          <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
-            Open in shadowpaging
-          </a>
-        ) : (
-        <div className="topbar-ctl">
-          <CopyLink />
-          <label className="ctl">
-            rules
-            <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
-              {RULE_SETS.map((r) => (
-                <option key={r} value={r}>
-                  {RULE_SET_LABEL[r]}
-                </option>
-              ))}
-            </select>
-          </label>
-          <span className="ctl" role="group" aria-label="Zoom">
-            <button type="button" className="btn" onClick={() => a.setZoom(zoom - 0.25)} aria-label="Zoom out (-)">
-              −
-            </button>
-            <span className="counter" aria-live="polite">{Math.round(zoom * 100)}%</span>
-            <button type="button" className="btn" onClick={() => a.setZoom(zoom + 0.25)} aria-label="Zoom in (+)">
-              +
-            </button>
-          </span>
-          <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
-            {theme === 'dark' ? 'Light' : 'Dark'}
-          </button>
-          <button type="button" className="btn" onClick={() => a.toggleCompare()} aria-pressed={compareOpen} data-testid="compare-toggle">
-            Compare
-          </button>
-          <button type="button" className="btn" onClick={() => a.toggleEditor()} aria-pressed={editorOpen} data-testid="edit-toggle">
-            Edit
-          </button>
-          <button type="button" className="btn" onClick={() => a.toggleHelp(true)} aria-label="Keyboard help">
-            ?
-          </button>
-        </div>
-        )}
-      </header>
-      <LinkBanner />
+      <TopBar />
+      <Banner />
       <div className="ruler-bar" hidden={embed}>
         <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
       </div>
@@ -289,9 +308,9 @@ export function App() {
           <Canvas layout={layout} hl={hl} viewport={vp} />
         </section>
         <aside className="side" hidden={embed}>
-          <EditorPanel />
+          <Editor />
           <KernelBugBanner bugs={view.machine.bugs} />
-          {compareOpen && <ComparePanel />}
+          {compareOpen && <Compare />}
           <RmapPanel machine={view.machine} guest={view.guest} />
           {description && (
             <details className="panel about" open={step === 0}>
@@ -315,8 +334,8 @@ export function App() {
           </section>
         </aside>
       </main>
-      <TimelineBar />
-      <HelpOverlay />
+      <Footer />
+      <Help />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 /** Guest registers, shadow-page counts by level and quadrant, KVM statistics, and a d3 chart of shadow pages over the steps. */
 import { scaleLinear, line } from 'd3';
+import { memo, useMemo } from 'react';
 import type { MachineJson } from '../../core/index.ts';
 import { QUADRANT_COLORS } from '../layout/geometry.ts';
 
@@ -7,7 +8,10 @@ function Flag({ on, name }: { on: boolean; name: string }) {
   return <span className={`flag ${on ? 'flag-on' : 'flag-off'}`}>{name}</span>;
 }
 
-export function Registers({ m }: { m: MachineJson }) {
+const sameCpu = (a: { m: MachineJson }, b: { m: MachineJson }) => a.m === b.m || (a.m.mode === b.m.mode && JSON.stringify(a.m.cpu) === JSON.stringify(b.m.cpu));
+
+/** Registers: re-rendered only when the mode or a register changed. */
+export const Registers = memo(function Registers({ m }: { m: MachineJson }) {
   const c = m.cpu;
   return (
     <dl className="regs" data-testid="registers">
@@ -35,7 +39,7 @@ export function Registers({ m }: { m: MachineJson }) {
       )}
     </dl>
   );
-}
+}, sameCpu);
 
 export function Counts({ m }: { m: MachineJson }) {
   const byLevel = new Map<number, number[]>();
@@ -75,7 +79,10 @@ export function Counts({ m }: { m: MachineJson }) {
 
 const STAT_NAMES = ['mmu_cache_miss', 'mmu_shadow_zapped', 'mmu_unsync', 'mmu_pte_write', 'mmu_pde_zapped', 'mmu_flooded', 'pf_fixed', 'pf_guest', 'pf_exits', 'hits', 'emulated', 'invlpg', 'tlb_flush', 'remote_tlb_flush_requests', 'pages_4k', 'pages_2m', 'pages_1g'] as const;
 
-export function Stats({ m }: { m: MachineJson }) {
+const sameStats = (a: { m: MachineJson }, b: { m: MachineJson }) => a.m === b.m || STAT_NAMES.every((k) => a.m.stats[k] === b.m.stats[k]);
+
+/** KVM statistics: re-rendered only when a counter changed. */
+export const Stats = memo(function Stats({ m }: { m: MachineJson }) {
   return (
     <dl className="stats" data-testid="stats">
       {STAT_NAMES.map((k) => (
@@ -86,16 +93,23 @@ export function Stats({ m }: { m: MachineJson }) {
       ))}
     </dl>
   );
-}
+}, sameStats);
+
+const W = 300;
+const H = 70;
 
 /** Shadow pages after each step: a d3 line, React draws it. */
 export function ShadowChart({ counts, step, onJump }: { counts: readonly number[]; step: number; onJump: (n: number) => void }) {
-  const w = 300;
-  const h = 70;
-  const x = scaleLinear().domain([0, Math.max(1, counts.length - 1)]).range([28, w - 6]);
-  const max = Math.max(4, ...counts);
-  const y = scaleLinear().domain([0, max]).nice().range([h - 14, 6]);
-  const d = line<number>().x((_, i) => x(i)).y((v) => y(v))(counts as number[]) ?? '';
+  // The scales and the line depend on the counts only (not on the step): computed once per timeline.
+  const { x, y, d } = useMemo(() => {
+    const x = scaleLinear().domain([0, Math.max(1, counts.length - 1)]).range([28, W - 6]);
+    const max = Math.max(4, ...counts);
+    const y = scaleLinear().domain([0, max]).nice().range([H - 14, 6]);
+    const d = line<number>().x((_, i) => x(i)).y((v) => y(v))(counts as number[]) ?? '';
+    return { x, y, d };
+  }, [counts]);
+  const w = W;
+  const h = H;
   return (
     <svg width={w} height={h} className="chart" role="img" aria-label="Shadow pages after each step" data-testid="sp-chart">
       <line x1={28} x2={w - 6} y1={h - 14} y2={h - 14} className="axis" />

@@ -1,4 +1,5 @@
 /** All steps as markers by outcome, a scrubber, and the playback controls. */
+import { memo, useMemo } from 'react';
 import type { Timeline } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
 
@@ -33,6 +34,11 @@ function label(tl: Timeline, i: number): string {
   return `step ${i + 1}: ${what} → ${tl.results[i]!.outcome}`;
 }
 
+/** One step's marker: memoized, so a step re-renders only the two markers whose state changed. */
+const Marker = memo(function Marker({ n, cls, label: text }: { n: number; cls: string; label: string }) {
+  return <button type="button" role="listitem" className={cls} onClick={() => useStore.getState().jumpTo(n)} title={text} aria-label={text} data-testid="step-marker" />;
+});
+
 export function TimelineBar() {
   const tl = useStore((s) => s.timeline);
   const step = useStore((s) => s.step);
@@ -41,22 +47,14 @@ export function TimelineBar() {
   const speed = useStore((s) => s.speed);
   const granularity = useStore((s) => s.granularity);
   const a = useStore.getState();
+  const labels = useMemo(() => tl.results.map((_, i) => label(tl, i)), [tl]);
   const nEvents = step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length;
   return (
     <footer className="timeline" aria-label="Timeline">
       <div className="markers" role="list" aria-label="Steps by outcome">
         <button type="button" role="listitem" className={`marker mk-init${step === 0 ? ' marker-current' : ''}`} onClick={() => a.jumpTo(0)} title="initial VM entry" aria-label="initial VM entry" />
         {tl.results.map((r, i) => (
-          <button
-            type="button"
-            role="listitem"
-            key={i}
-            className={`marker ${OUTCOME_CLASS[r.outcome]}${step === i + 1 ? ' marker-current' : ''}`}
-            onClick={() => a.jumpTo(i + 1)}
-            title={label(tl, i)}
-            aria-label={label(tl, i)}
-            data-testid="step-marker"
-          />
+          <Marker key={i} n={i + 1} cls={`marker ${OUTCOME_CLASS[r.outcome]}${step === i + 1 ? ' marker-current' : ''}`} label={labels[i]!} />
         ))}
       </div>
       <div className="controls">
