@@ -67,6 +67,22 @@ function linkClass(l: Link, active: boolean): string {
   return `${base}${active ? ' link-active' : ''}`;
 }
 
+/** One link; memoized on its path and state, so unchanged links are not touched. */
+const LinkPath = memo(
+  function LinkPath({ l, active }: { l: Link; active: boolean }) {
+    return (
+      <path
+        d={l.path}
+        className={linkClass(l, active)}
+        style={l.quadrant !== null && l.kind !== 'guest-pointer' ? { stroke: QUADRANT_COLORS[l.quadrant] } : undefined}
+        markerEnd="url(#arrow)"
+        data-testid={`link-${l.kind}`}
+      />
+    );
+  },
+  (a, b) => a.active === b.active && (a.l === b.l || (a.l.path === b.l.path && a.l.kind === b.l.kind && a.l.quadrant === b.l.quadrant)),
+);
+
 /** Per-card highlight state as plain strings, so memo() can skip unchanged cards. */
 interface CardMarks {
   /** Space-separated row indexes: walked (guest) or set (shadow). */
@@ -112,9 +128,42 @@ const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: C
   );
 };
 
+/** One guest entry row; memoized on what it shows, so a step repaints only the rows it changed. */
+const GuestRow = memo(
+  function GuestRow({ t, e, ry, w, cls }: { t: GuestCard['table']; e: GuestCard['table']['entries'][number]; ry: number; w: number; cls: string }) {
+    const key = `gte:${t.gfn}:${e.index}`;
+    return (
+      <g
+        data-testid="guest-entry"
+        data-index={e.index}
+        className={cls}
+        onMouseEnter={() => useStore.getState().hover(key)}
+        onMouseLeave={() => useStore.getState().hover(null)}
+        onClick={() => {
+          const st = useStore.getState();
+          if (e.leaf && st.editorOpen) st.addAccess(leafGva(t.vaBase, e.index, t.level, t.entrySize));
+          st.select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const));
+        }}
+      >
+        <rect x={2} y={ry} width={w - 4} height={ROW_H} className="row-bg" />
+        <text x={10} y={ry + 13} className="row-text">
+          <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(t.entrySize === 8 ? 18 : 10)} <tspan className="row-flags">{e.flags}</tspan>{' '}
+          <tspan className="row-target">{e.flags === 'not present' ? '' : e.leaf ? `→ page ${e.target}` : `→ table ${e.target}`}</tspan>
+        </text>
+        <title>{`entry ${e.index} = ${e.value}\n${e.flags}${e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`}</title>
+      </g>
+    );
+  },
+  (a, b) =>
+    a.ry === b.ry &&
+    a.w === b.w &&
+    a.cls === b.cls &&
+    (a.e === b.e ||
+      (a.e.index === b.e.index && a.e.value === b.e.value && a.e.flags === b.e.flags && a.e.leaf === b.e.leaf && a.e.target === b.e.target && a.e.pageBytes === b.e.pageBytes)) &&
+    (a.t === b.t || (a.t.gfn === b.t.gfn && a.t.vaBase === b.t.vaBase && a.t.level === b.t.level && a.t.entrySize === b.t.entrySize)),
+);
+
 const GuestTable = memo(function GuestTable({ card, marks }: { card: GuestCard; marks: CardMarks }) {
-  const hover = useStore((s) => s.hover);
-  const select = useStore((s) => s.select);
   const t = card.table;
   const names = ['', 'PT', 'PD', t.registers ? 'PDPTE registers' : 'PDPT', 'PML4'];
   return (
@@ -130,41 +179,49 @@ const GuestTable = memo(function GuestTable({ card, marks }: { card: GuestCard; 
         const ry = r.y - card.y;
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} from={r.from} to={r.to} y={ry} x={10} one="entry" many="entries" />;
         const e = t.entries.find((x) => x.index === r.index)!;
-        const key = `gte:${t.gfn}:${e.index}`;
         const walked = hasRow(marks.touched, e.index);
         const lit = hasRow(marks.lit, e.index);
-        return (
-          <g
-            key={e.index}
-            data-testid="guest-entry"
-            data-index={e.index}
-            className={`row${walked ? ' row-walked' : ''}${lit ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`}
-            onMouseEnter={() => hover(key)}
-            onMouseLeave={() => hover(null)}
-            onClick={() => {
-              const st = useStore.getState();
-              if (e.leaf && st.editorOpen) st.addAccess(leafGva(t.vaBase, e.index, t.level, t.entrySize));
-              select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const));
-            }}
-          >
-            <rect x={2} y={ry} width={card.w - 4} height={ROW_H} className="row-bg" />
-            <text x={10} y={ry + 13} className="row-text">
-              <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(t.entrySize === 8 ? 18 : 10)} <tspan className="row-flags">{e.flags}</tspan>{' '}
-              <tspan className="row-target">
-                {e.flags === 'not present' ? '' : e.leaf ? `→ page ${e.target}` : `→ table ${e.target}`}
-              </tspan>
-            </text>
-            <title>{`entry ${e.index} = ${e.value}\n${e.flags}${e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`}</title>
-          </g>
-        );
+        const cls = `row${walked ? ' row-walked' : ''}${lit ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`;
+        return <GuestRow key={e.index} t={t} e={e} ry={ry} w={card.w} cls={cls} />;
       })}
     </g>
   );
 }, sameCard);
 
+type Spte = ShadowCard['sp']['sptes'][number];
+
+/** One spte row; memoized on what it shows, so a step repaints only the rows it changed. */
+const SpteRow = memo(
+  function SpteRow({ spId, e, ry, w, cls }: { spId: number; e: Spte; ry: number; w: number; cls: string }) {
+    const key = `spte:${spId}:${e.index}`;
+    return (
+      <g
+        data-testid="spte"
+        data-index={e.index}
+        className={cls}
+        onMouseEnter={() => useStore.getState().hover(key)}
+        onMouseLeave={() => useStore.getState().hover(null)}
+        onClick={() => useStore.getState().select(e.child !== undefined ? `sp:${e.child}` : key)}
+      >
+        <rect x={7} y={ry} width={w - 9} height={ROW_H} className="row-bg" />
+        <text x={12} y={ry + 13} className="row-text">
+          <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(13)} <tspan className="row-flags">{e.flags}</tspan>{' '}
+          <tspan className="row-target">{e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : ''}</tspan>
+        </text>
+        <title>{`spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`}</title>
+      </g>
+    );
+  },
+  (a, b) =>
+    a.spId === b.spId &&
+    a.ry === b.ry &&
+    a.w === b.w &&
+    a.cls === b.cls &&
+    (a.e === b.e || (a.e.index === b.e.index && a.e.value === b.e.value && a.e.flags === b.e.flags && a.e.child === b.e.child && a.e.mmio === b.e.mmio && a.e.gfn === b.e.gfn && a.e.pfn === b.e.pfn)),
+);
+
 const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard; marks: CardMarks }) {
   const hover = useStore((s) => s.hover);
-  const select = useStore((s) => s.select);
   const sp = card.sp;
   const q = sp.role.quadrant;
   const color = !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined;
@@ -195,26 +252,8 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
         const ry = r.y - card.y;
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} from={r.from} to={r.to} y={ry} x={12} one="spte" many="sptes" />;
         const e = sp.sptes.find((x) => x.index === r.index)!;
-        const key = `spte:${sp.id}:${e.index}`;
         const cls = `row${hasRow(marks.touched, e.index) ? ' row-set' : ''}${hasRow(marks.hw, e.index) ? ' row-hw' : ''}${hasRow(marks.lit, e.index) ? ' row-hover' : ''}${marks.focus === String(e.index) ? ' row-focus' : ''}`;
-        return (
-          <g
-            key={e.index}
-            data-testid="spte"
-            data-index={e.index}
-            className={cls}
-            onMouseEnter={() => hover(key)}
-            onMouseLeave={() => hover(null)}
-            onClick={() => select(e.child !== undefined ? `sp:${e.child}` : key)}
-          >
-            <rect x={7} y={ry} width={card.w - 9} height={ROW_H} className="row-bg" />
-            <text x={12} y={ry + 13} className="row-text">
-              <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(13)} <tspan className="row-flags">{e.flags}</tspan>{' '}
-              <tspan className="row-target">{e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : ''}</tspan>
-            </text>
-            <title>{`spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`}</title>
-          </g>
-        );
+        return <SpteRow key={e.index} spId={sp.id} e={e} ry={ry} w={card.w} cls={cls} />;
       })}
     </g>
   );
@@ -307,16 +346,7 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
           // Guest table pointers are drawn only where they matter (the entry
           // text names the target anyway): on this step's walk, or on hover.
           if (l.kind === 'guest-pointer' && !active && !hl.walked.has(l.ends[0]!.slice(4))) return null;
-          return (
-            <path
-              key={l.key}
-              d={l.path}
-              className={linkClass(l, active)}
-              style={l.quadrant !== null && l.kind !== 'guest-pointer' ? { stroke: QUADRANT_COLORS[l.quadrant] } : undefined}
-              markerEnd="url(#arrow)"
-              data-testid={`link-${l.kind}`}
-            />
-          );
+          return <LinkPath key={l.key} l={l} active={active} />;
         })}
       </g>
       {guestCards.map((c) => (
