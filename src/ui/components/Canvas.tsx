@@ -67,6 +67,9 @@ function linkClass(l: Link, active: boolean): string {
   return `${base}${active ? ' link-active' : ''}`;
 }
 
+/** Arrow heads: normal, faint (shadow-of links) and active (hover/selection). */
+const ARROWS = ['arrow', 'arrow-faint', 'arrow-active'] as const;
+
 /** One link; memoized on its path and state, so unchanged links are not touched. */
 const LinkPath = memo(
   function LinkPath({ l, active }: { l: Link; active: boolean }) {
@@ -75,7 +78,7 @@ const LinkPath = memo(
         d={l.path}
         className={linkClass(l, active)}
         style={l.quadrant !== null && l.kind !== 'guest-pointer' ? { stroke: QUADRANT_COLORS[l.quadrant] } : undefined}
-        markerEnd="url(#arrow)"
+        markerEnd={active ? 'url(#arrow-active)' : l.kind === 'shadow-of' ? 'url(#arrow-faint)' : 'url(#arrow)'}
         data-testid={`link-${l.kind}`}
       />
     );
@@ -336,9 +339,11 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
       aria-label="Guest page tables, KVM roots and shadow page tables"
     >
       <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX={9} refY={5} markerWidth={6} markerHeight={6} orient="auto-start-reverse">
-          <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
-        </marker>
+        {ARROWS.map((id) => (
+          <marker key={id} id={id} className={id} viewBox="0 0 10 10" refX={9} refY={5} markerWidth={6} markerHeight={6} orient="auto-start-reverse">
+            <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
+          </marker>
+        ))}
       </defs>
       <g className="links">
         {visible.links.map((l) => {
