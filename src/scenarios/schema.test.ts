@@ -218,6 +218,14 @@ describe('valid documents', () => {
     expect(s.steps[5]).toMatchObject({ width: 8 });
   });
 
+  it('parses host-side steps: host-write (default width the entry width) and zap-all', () => {
+    const s = ok(parseScenario(minimal('x86-64', { steps: [{ op: 'host-write', gpa: '0x3008', value: '0x200027' }, { op: 'host-write', gpa: '0x3008', width: 4, value: '0x27' }, { op: 'zap-all' }] })));
+    expect(s.steps).toEqual([
+      { op: 'host-write', gpa: 0x3008, width: 8, value: u(0x200027) },
+      { op: 'host-write', gpa: 0x3008, width: 4, value: u(0x27) },
+      { op: 'zap-all' },
+    ]);
+  });
   it('keeps a write without value (the bytes already there)', () => {
     const s = ok(parseScenario(minimal('x86-32', { steps: [{ op: 'write', gva: '0xFFE', width: 2, user: true }] })));
     expect(s.steps[0]).toEqual({ op: 'write', gva: 0xffe, user: true, width: 2 });
@@ -273,6 +281,11 @@ describe('errors name the field', () => {
     ['unknown op', minimal('x86-32', { steps: [{ op: 'reed', gva: 1 }] }), 'steps[0].op', /unknown operation "reed"/],
     ['missing op', minimal('x86-32', { steps: [{ gva: 1 }] }), 'steps[0].op', /missing/],
     ['step not an object', minimal('x86-32', { steps: [5] }), 'steps[0]', /step object/],
+    ['host-write misaligned', minimal('x86-64', { steps: [{ op: 'host-write', gpa: '0x3004', value: '0x1' }] }), 'steps[0].gpa', /8-byte aligned/],
+    ['host-write outside RAM', minimal('x86-32', { host: { memoryMiB: 4 }, steps: [{ op: 'host-write', gpa: '0x400000', value: '0x1' }] }), 'steps[0].gpa', /outside guest RAM/],
+    ['host-write value too wide', minimal('x86-32', { steps: [{ op: 'host-write', gpa: '0x1000', value: '0x1_0000_0000' }] }), 'steps[0].value', /does not fit in a 4-byte write/],
+    ['host-write without value', minimal('x86-32', { steps: [{ op: 'host-write', gpa: '0x1000' }] }), 'steps[0].value', /missing/],
+    ['zap-all with a field', minimal('x86-32', { steps: [{ op: 'zap-all', gva: '0x1000' }] }), 'steps[0].gva', /unknown key/],
     ['bad gva string', minimal('x86-32', { steps: [{ op: 'read', gva: 0 }, { op: 'read', gva: 'C0403123' }] }), 'steps[1].gva', /expected a hex string like "0xC0403123" or a number/],
     ['gva as boolean', minimal('x86-32', { steps: [{ op: 'read', gva: true }] }), 'steps[0].gva', /expected a hex string/],
     ['negative gva', minimal('x86-32', { steps: [{ op: 'read', gva: -1 }] }), 'steps[0].gva', /negative/],
