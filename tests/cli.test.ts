@@ -36,6 +36,13 @@ describe('trace CLI', () => {
     expect(rep.summary.fieldsDiffering).toEqual(['gpteIs8Bytes']);
     expect(cli(['src/scenarios/library/pse-direct-pages.json', '--compare', 'seed']).status).toBe(2);
   });
+  it('--rules merged-no-7 and --compare merged-no-7,merged show the stale child of patch 7/8', () => {
+    const t = JSON.parse(cli(['src/scenarios/library/stale-child-uaf.json', '--rules', 'merged-no-7']).stdout);
+    expect(t.final.bugs.map((b: { kind: string }) => b.kind)).toEqual(['stale-rmap', 'pte_list_remove', 'use-after-free']);
+    const rep = JSON.parse(cli(['src/scenarios/library/stale-child-uaf.json', '--compare', 'merged-no-7,merged']).stdout);
+    expect(rep.summary.kernelBugs).toBe(3);
+    expect(rep.summary.guestVisible).toBeGreaterThan(0);
+  });
   it('rejects an invalid scenario with one line naming the field and exit status 2', () => {
     const bad = JSON.stringify({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'x86-32', cr3: '0x1000' }, steps: [{ op: 'read', gva: 'zz' }] });
     const r = cli(['-'], bad);
