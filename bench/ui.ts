@@ -12,6 +12,12 @@
  *   forward and backward, end to end, for STEPS steps after a warm-up.
  * - ui.stepToDomMedianMs: the same keydown to the end of React's DOM commit
  *   (a MutationObserver callback), without the wait for the frame.
+ * - Diagnostics: ui.frameIntervalMs, the median interval between animation
+ *   frames of the idle page (the display's frame interval: a keydown sent
+ *   just after a frame cannot be shown much sooner than that, so it is the
+ *   floor of stepToPaint); ui.stepFrameRenderMedianMs / P95Ms, from the rAF
+ *   callback of the frame that shows the step to just after that frame
+ *   (style, layout, paint and the commit to the compositor).
  * - ui.bundleGzipKB: the gzip sizes of dist/assets/*.js, summed.
  * - ui.firstRenderMs: navigation start to the presentation of the first
  *   frame that shows the step counter (Element Timing; median over LOADS
@@ -107,6 +113,8 @@ function largestScenario(): { id: string; steps: number } {
 interface SteppingRun {
   paint: number[];
   dom: number[];
+  render: number[];
+  frameInterval: number;
   shadowPages: number[];
   frames: number[];
   scenarioSteps: number;
@@ -141,7 +149,7 @@ async function stepping(browser: Browser, url: string, scenarioId: string): Prom
           });
         const { total } = read();
         if (total < 1) throw new Error('the scenario has no steps');
-        const out = { paint: [] as number[], dom: [] as number[], shadowPages: [] as number[], frames: [] as number[] };
+        const out = { paint: [] as number[], dom: [] as number[], render: [] as number[], shadowPages: [] as number[], frames: [] as number[] };
         let dir = 1;
         for (let i = 0; i < warmup + steps; i++) {
           const { step } = read();
@@ -157,8 +165,10 @@ async function stepping(browser: Browser, url: string, scenarioId: string): Prom
           document.body.dispatchEvent(new KeyboardEvent('keydown', { key: dir > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
           // The first frame whose rendering shows the new step, then just after its paint.
           let frames = 0;
+          let rafAt: number;
           do {
             await frame();
+            rafAt = performance.now();
             frames++;
           } while (counter.textContent === before && frames < 60);
           if (counter.textContent === before) throw new Error(`step ${step}: the counter did not change`);
@@ -167,11 +177,17 @@ async function stepping(browser: Browser, url: string, scenarioId: string): Prom
           if (i < warmup) continue;
           out.paint.push(t1 - t0);
           out.dom.push(domAt - t0);
+          out.render.push(t1 - rafAt);
           out.frames.push(frames);
           out.shadowPages.push(document.querySelectorAll('[data-testid=shadow-page]').length);
         }
+        // The idle page's frame interval (diagnostic), after the stepping.
+        const stamps: number[] = [];
+        for (let i = 0; i < 31; i++) stamps.push(await frame());
+        const intervals = stamps.slice(1).map((t, i) => t - stamps[i]!).sort((p, q) => p - q);
+        const frameInterval = intervals[Math.floor(intervals.length / 2)]!;
         const picker = document.querySelector<HTMLSelectElement>('[data-testid=scenario-picker]');
-        return { ...out, scenarioSteps: total, title: picker?.selectedOptions[0]?.textContent ?? '' };
+        return { ...out, frameInterval, scenarioSteps: total, title: picker?.selectedOptions[0]?.textContent ?? '' };
       },
       { steps: STEPS, warmup: WARMUP },
     );
@@ -197,6 +213,9 @@ export async function benchUi(): Promise<Record<string, number | string>> {
       'ui.stepToPaintP95Ms': ms(pct(run.paint, 0.95)),
       'ui.stepToDomMedianMs': ms(median(run.dom)),
       'ui.stepToDomP95Ms': ms(pct(run.dom, 0.95)),
+      'ui.frameIntervalMs': ms(run.frameInterval),
+      'ui.stepFrameRenderMedianMs': ms(median(run.render)),
+      'ui.stepFrameRenderP95Ms': ms(pct(run.render, 0.95)),
       'ui.steps': run.paint.length,
       'ui.scenario': largest.id,
       'ui.scenarioTitle': run.title,
