@@ -84,9 +84,13 @@ function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
 export function shadowPageJson(m: Machine, sp: ShadowPage): ShadowPageJson {
   const sptes: SpteJson[] = [];
   const bitmap: number[] = [];
+  const spt = sp.spt;
   for (let i = 0; i < 512; i++) {
-    const s = spteJson(m, sp, i);
-    if (s) sptes.push(s);
+    // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
+    if (spt[2 * i] || spt[2 * i + 1]) {
+      const s = spteJson(m, sp, i);
+      if (s) sptes.push(s);
+    }
     if (sp.unsyncChildBitmap[i]) bitmap.push(i);
   }
   return {

@@ -58,8 +58,16 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128): G
     const count = 1 << bits;
     const entries: GuestEntryJson[] = [];
     const children: Array<[number, number, number]> = [];
-    for (let i = 0; i < count; i++) {
-      const v = mem.readEntry(gfn * 4096 + i * size, size);
+    // Read the frame's words directly and skip zero entries without
+    // allocating: most of a table is empty, and this runs for every table at
+    // every step the UI shows.
+    const frame = mem.frame(gfn);
+    const words = size === 4 ? 1 : 2;
+    for (let i = 0; frame && i < count; i++) {
+      const lo = frame[i * words] ?? 0;
+      const hi = words === 2 ? (frame[i * words + 1] ?? 0) : 0;
+      if (!lo && !hi) continue;
+      const v: U64 = { lo, hi };
       if (!(v.lo & 1)) {
         if (v.lo || v.hi) entries.push({ index: i, value: hex64(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
         continue;
