@@ -18,6 +18,12 @@
  *   floor of stepToPaint); ui.stepFrameRenderMedianMs / P95Ms, from the rAF
  *   callback of the frame that shows the step to just after that frame
  *   (style, layout, paint and the commit to the compositor).
+ * - ui.stepInFrameMedianMs / P95Ms: the same stepping, but each keydown is
+ *   delivered at the start of a frame (in a rAF callback), to just after the
+ *   paint of the first frame that shows the step (ui.stepInFrameShownSameFrame:
+ *   how many were shown in that very frame). This is the app's own
+ *   input-to-paint latency; stepToPaint adds the wait for the display's next
+ *   frame, which is about one frame interval by construction.
  * - ui.bundleGzipKB: the gzip sizes of dist/assets/*.js, summed.
  * - ui.firstRenderMs: navigation start to the presentation of the first
  *   frame that shows the step counter (Element Timing; median over LOADS
@@ -121,6 +127,79 @@ interface SteppingRun {
   title: string;
 }
 
+/**
+ * The same stepping with each keydown delivered at the start of a frame (in a
+ * rAF callback), measured to just after the paint of the first frame showing
+ * the step: the app's own input-to-paint latency, without the wait for the
+ * display's next frame that a keydown sent just after a frame must make.
+ */
+async function steppingInFrame(browser: Browser, url: string, scenarioId: string): Promise<{ inFrame: number[]; sameFrame: number }> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    await page.getByTestId('step-counter').waitFor();
+    const picker = page.getByTestId('scenario-picker');
+    if ((await picker.inputValue()) !== scenarioId) await picker.selectOption(scenarioId);
+    await picker.evaluate((el) => (el as HTMLSelectElement).blur());
+    await settle(page);
+    return await page.evaluate(
+      async ({ steps, warmup }) => {
+        const counter = document.querySelector('[data-testid=step-counter]')!;
+        const read = () => {
+          const m = /step (\d+) \/ (\d+)/.exec(counter.textContent ?? '');
+          if (!m) throw new Error(`unexpected step counter "${counter.textContent}"`);
+          return { step: Number(m[1]), total: Number(m[2]) };
+        };
+        const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
+        const afterFrame = () =>
+          new Promise<number>((r) => {
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => r(performance.now());
+            ch.port2.postMessage(0);
+          });
+        const { total } = read();
+        const inFrame: number[] = [];
+        let sameFrame = 0;
+        let dir = 1;
+        for (let i = 0; i < warmup + steps; i++) {
+          const { step } = read();
+          if (step >= total) dir = -1;
+          else if (step <= 0) dir = 1;
+          const before = counter.textContent;
+          // Deliver the key at the start of a frame; the message posted from
+          // the same callback arrives after that frame's rendering.
+          const { t0, t1 } = await new Promise<{ t0: number; t1: number }>((resolve) =>
+            requestAnimationFrame(() => {
+              const start = performance.now();
+              document.body.dispatchEvent(new KeyboardEvent('keydown', { key: dir > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
+              void afterFrame().then((end) => resolve({ t0: start, t1: end }));
+            }),
+          );
+          let end = t1;
+          let frames = 1;
+          if (counter.textContent === before) {
+            // Not shown in that frame: wait for the frame that shows it.
+            do {
+              await frame();
+              frames++;
+            } while (counter.textContent === before && frames < 60);
+            if (counter.textContent === before) throw new Error(`step ${step}: the counter did not change`);
+            end = await afterFrame();
+          }
+          if (i < warmup) continue;
+          inFrame.push(end - t0);
+          if (frames === 1) sameFrame++;
+        }
+        return { inFrame, sameFrame };
+      },
+      { steps: STEPS, warmup: WARMUP },
+    );
+  } finally {
+    await context.close();
+  }
+}
+
 async function stepping(browser: Browser, url: string, scenarioId: string): Promise<SteppingRun> {
   const context = await newContext(browser);
   const page = await context.newPage();
@@ -207,12 +286,16 @@ export async function benchUi(): Promise<Record<string, number | string>> {
     const largest = largestScenario();
     const run = await stepping(browser, served.url, largest.id);
     if (run.scenarioSteps !== largest.steps) throw new Error(`${largest.id}: the app shows ${run.scenarioSteps} steps, the library ${largest.steps}`);
+    const aligned = await steppingInFrame(browser, served.url, largest.id);
     const load = await firstRender(browser, served.url);
     return {
       'ui.stepToPaintMedianMs': ms(median(run.paint)),
       'ui.stepToPaintP95Ms': ms(pct(run.paint, 0.95)),
       'ui.stepToDomMedianMs': ms(median(run.dom)),
       'ui.stepToDomP95Ms': ms(pct(run.dom, 0.95)),
+      'ui.stepInFrameMedianMs': ms(median(aligned.inFrame)),
+      'ui.stepInFrameP95Ms': ms(pct(aligned.inFrame, 0.95)),
+      'ui.stepInFrameShownSameFrame': `${aligned.sameFrame}/${aligned.inFrame.length}`,
       'ui.frameIntervalMs': ms(run.frameInterval),
       'ui.stepFrameRenderMedianMs': ms(median(run.render)),
       'ui.stepFrameRenderP95Ms': ms(pct(run.render, 0.95)),
