@@ -10,7 +10,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { RULE_SETS, Timeline } from '../src/core/index.ts';
+import { compareRuleSets, RULE_SETS, Timeline } from '../src/core/index.ts';
+import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchPermalink } from './permalink.ts';
 import { benchUi } from './ui.ts';
@@ -86,6 +87,17 @@ function benchCore() {
     }
   }
   out['core.steps'] = s.steps.length;
+  // The patch lens: the largest built-in under the four rule sets in lockstep (what the Compare view runs).
+  const big = [...LIBRARY].sort((p, q) => (q.json as { steps: unknown[] }).steps.length - (p.json as { steps: unknown[] }).steps.length)[0]!;
+  const bigParsed = parseScenario(big.json);
+  if (!bigParsed.ok) throw new Error(bigParsed.error.message);
+  const cmp: number[] = [];
+  for (let k = 0; k < 7; k++) {
+    const t0 = performance.now();
+    compareRuleSets(bigParsed.scenario, RULE_SETS);
+    cmp.push(performance.now() - t0);
+  }
+  out['core.compareAllRuleSetsMedianMs'] = Number(median(cmp).toFixed(1));
   return out;
 }
 

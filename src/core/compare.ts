@@ -5,11 +5,13 @@
  * compare what the guest can observe (outcomes, error codes, translations)
  * and the set of shadow pages by gfn.
  */
-import { machineJson } from './serialize.ts';
+import { hex } from './bits.ts';
+import type { Machine } from './machine.ts';
 import { type RoleJson, roleNotation } from './mmu/role.ts';
 import { isMergedSeries } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
-import { Timeline } from './timeline.ts';
+import { applyStep } from './step.ts';
+import { createMachine } from './timeline.ts';
 import type { TraceEvent } from './trace.ts';
 
 /** One shadow-page request, identified the same way under every rule set. */
@@ -137,32 +139,37 @@ function ruleFor(field: string, rules: RuleSetName, r: Request): string {
   }
 }
 
-const shadowSet = (tl: Timeline, n: number): string[] =>
-  machineJson(tl.stateAt(n))
-    .shadowPages.filter((sp) => !sp.role.invalid)
-    .map((sp) => `${sp.gfn} l${sp.role.level}${sp.role.direct ? ' direct' : ''}`)
+/** The valid shadow pages by gfn, level and directness. */
+const shadowSet = (m: Machine): string[] =>
+  [...m.sps.values()]
+    .filter((sp) => !sp.role.invalid)
+    .map((sp) => `${hex(sp.gfn)} l${sp.role.level}${sp.role.direct ? ' direct' : ''}`)
     .sort();
 
-/** The role in the kvmmmu tracepoint notation (the sp part of kvm_mmu_get_page's output). */
 const notationOf = (q: Request): string => roleNotation(parseInt(q.gfn, 16), q.role);
 
 /** The kernel bugs a step ran into under one rule set, e.g. "pte_list_remove". */
-const bugsAt = (tl: Timeline, step: number): string =>
-  tl
-    .stateAt(step + 1)
-    .bugs.filter((b) => b.step === step)
+const bugsAt = (m: Machine, step: number): string =>
+  m.bugs
+    .filter((b) => b.step === step)
     .map((b) => b.kind)
     .join(', ');
 
 export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[]): CompareReport {
-  const runs = rules.map((r) => ({ rules: r, tl: new Timeline(scenario, r), gfnOf: new Map<number, string>() }));
+  // One forward pass per rule set, in lockstep: each step's events and the
+  // state right after it, without time travel.
+  const runs = rules.map((r) => {
+    const { machine, events } = createMachine(scenario, r);
+    return { rules: r, m: machine, initialEvents: events, gfnOf: new Map<number, string>() };
+  });
   const roleDifferences: RoleDifference[] = [];
   const requests: RequestRow[] = [];
   const behaviourDifferences: BehaviourDifference[] = [];
   const shadowSetDifferences: CompareReport['shadowSetDifferences'][number][] = [];
   const fieldsDiffering = new Set<string>();
   for (let step = -1; step < scenario.steps.length; step++) {
-    const reqs = runs.map((r) => requestsOf(step < 0 ? r.tl.initialEvents : r.tl.results[step]!.events, r.gfnOf));
+    const results = step < 0 ? null : runs.map((r) => applyStep(r.m, step, scenario.steps[step]!));
+    const reqs = runs.map((r, i) => requestsOf(results ? results[i]!.events : r.initialEvents, r.gfnOf));
     const keys = new Set(reqs.flatMap((l) => l.map((q) => q.key)));
     for (const key of keys) {
       const per = reqs.map((l) => l.find((q) => q.key === key));
@@ -208,8 +215,7 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
         });
       }
     }
-    if (step < 0) continue;
-    const results = runs.map((r) => r.tl.results[step]!);
+    if (!results) continue;
     const outcomes = results.map((r) => r.outcome);
     if (!outcomes.every((o) => o === outcomes[0])) {
       const exitOnly = outcomes.every((o) => o === 'hit' || o === 'shadow-fault');
@@ -219,11 +225,11 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
       const vals = results.map((r) => r[f]);
       if (!vals.every((v) => v === vals[0])) behaviourDifferences.push({ step, kind: 'guest', field: f, values: Object.fromEntries(runs.map((r, i) => [r.rules, vals[i]])) });
     }
-    const bugs = runs.map((r) => bugsAt(r.tl, step));
+    const bugs = runs.map((r) => bugsAt(r.m, step));
     if (!bugs.every((b) => b === bugs[0])) {
       behaviourDifferences.push({ step, kind: 'kernel', field: 'kernel bug', values: Object.fromEntries(runs.map((r, i) => [r.rules, bugs[i] || 'none'])) });
     }
-    const sets = runs.map((r) => shadowSet(r.tl, step + 1));
+    const sets = runs.map((r) => shadowSet(r.m));
     if (!sets.every((s) => s.join(',') === sets[0]!.join(','))) shadowSetDifferences.push({ step, sets: Object.fromEntries(runs.map((r, i) => [r.rules, sets[i]!])) });
   }
   return {
