@@ -42,7 +42,7 @@ function GfnInput({ current }: { current: string | null }) {
       }}
     >
       <label className="ctl">
-        rmap of gfn <input value={text} onChange={(e) => setText(e.target.value)} placeholder={current ?? '0x345'} size={10} data-testid="rmap-gfn" aria-invalid={error ? true : undefined} />
+        rmap of gfn <input value={text} onChange={(e) => setText(e.target.value)} placeholder={current ?? 'hex, e.g. 0x14'} size={10} data-testid="rmap-gfn" aria-invalid={error ? true : undefined} />
       </label>
       <button type="submit" className="btn">
         Show
