@@ -9,7 +9,7 @@ const OUTCOME_TEXT: Record<string, string> = {
   'shadow-fault': 'Shadow fault: a #PF exit that KVM fixed by building shadow entries; the access then completed.',
   'guest-fault': 'Guest fault: the guest\'s own tables forbid the access, so KVM injected the exception.',
   emulated: 'Emulated: KVM emulated the instruction (a write to a shadowed page table, or MMIO).',
-  done: 'Done: a control-register or TLB operation.',
+  done: 'Done: a control-register or TLB operation, or a host-side event (a host write, zap-all).',
 };
 
 export function Outcome({ result }: { result: StepResult | null }) {
