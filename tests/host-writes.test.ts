@@ -22,7 +22,7 @@ import { auditMachine, type RuleSetName, type Scenario, type Step, Timeline, typ
 /** Audit rules about KVM's own bookkeeping (not about what the sptes grant the guest). */
 const BOOKKEEPING = new Set(['rmap', 'parent-ptes', 'child-role', 'count', 'hash', 'active-list', 'root-count', 'write-track', 'unsync', 'quadrant', 'invalid']);
 
-type Mode = 'x86-32' | 'x86-64';
+type Mode = 'x86-32' | 'pae' | 'x86-64';
 const PDES = 4;
 /** Large-page size of the mode, and the frames that are both large pages and page tables. */
 const geometry = (mode: Mode) => {
@@ -35,6 +35,7 @@ const stepArb = fc.oneof(
   { weight: 6, arbitrary: fc.record({ k: fc.constant('access' as const), pde: fc.nat(PDES - 1), pte: fc.nat(15), write: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('pde' as const), pde: fc.nat(PDES - 1), target: fc.nat(2), large: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('cr3' as const) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('zap' as const) }) },
 );
 
 const planArb = fc.record({
@@ -56,7 +57,7 @@ function build(mode: Mode, p: Plan): Scenario {
   if (mode === 'x86-64') {
     memory.push({ gpa: 0x1000, entrySize, entries: [[0, u64(0x2000 | 7)]] });
     memory.push({ gpa: 0x2000, entrySize, entries: [[0, u64(0x3000 | 7)]] });
-  }
+  } else if (mode === 'pae') memory.push({ gpa: 0x1000, entrySize, entries: [[0, u64(0x3000 | 1)]] }); // PDPTE 0: only P (the rest is reserved)
   memory.push({ gpa: pdGpa, entrySize, entries: p.init.map((e, i) => [i, pde(e.target, e.large)] as const) });
   // Each pool frame as a page table: 16 PTEs mapping data frames (distinct per table).
   pool.forEach((gpa, t) => memory.push({ gpa, entrySize, entries: Array.from({ length: 16 }, (_, i) => [i, u64(DATA + (t * 16 + i) * 0x1000 + 0x67)] as const) }));
@@ -66,6 +67,7 @@ function build(mode: Mode, p: Plan): Scenario {
       return s.write ? { op: 'write', gva, user: false, width: 4, value: u64(0x5a) } : { op: 'read', gva, user: false };
     }
     if (s.k === 'pde') return { op: 'host-write', gpa: pdGpa + s.pde * entrySize, width: entrySize, value: pde(s.target, s.large) };
+    if (s.k === 'zap') return { op: 'zap-all' };
     return { op: 'cr3', value: 0x1000 };
   });
   return {
@@ -80,7 +82,7 @@ function build(mode: Mode, p: Plan): Scenario {
 const bookkeepingIssues = (tl: Timeline, n: number) => auditMachine(tl.stateAt(n)).filter((i) => BOOKKEEPING.has(i.rule));
 
 describe("host writes behind KVM's back", () => {
-  for (const mode of ['x86-32', 'x86-64'] as const) {
+  for (const mode of ['x86-32', 'pae', 'x86-64'] as const) {
     it(`${mode}: 5.15.y as merged keeps its rmaps, parents and roles sound; without the check only the documented corruption`, () => {
       const corrupted: Partial<Record<RuleSetName, number>> = {};
       const refused = { 'unexpected-gfn': 0, 'unexpected-role': 0 };
