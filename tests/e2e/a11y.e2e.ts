@@ -1,11 +1,12 @@
 /**
  * axe-core on the running app: no serious or critical violations on the
- * initial page and at step 2, in the light and the dark theme.
+ * initial page and at step 2, and with the Compare view and the kernel-bug
+ * panel open, in the light and the dark theme.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launch, openApp, waitForCounter } from './helpers.ts';
 
 const require = createRequire(import.meta.url);
@@ -61,6 +62,25 @@ describe('accessibility (axe-core)', () => {
         await waitForCounter(page, 'step 2 / 12');
         const step2 = describeViolations(await seriousViolations(page));
         expect({ initial, step2 }).toEqual({ initial: [], step2: [] });
+      } finally {
+        await context.close();
+      }
+    });
+    it(`${theme} theme: the Compare view and the kernel-bug panel (stale-child scenario) have no serious or critical violations`, async () => {
+      const { page, context } = await openApp(browser, theme);
+      try {
+        await page.goto(`${inject('baseUrl')}#sp1/b/stale-child-uaf/1/s=4&r=merged-no-7`);
+        await page.getByTestId('kernel-bugs').waitFor();
+        await page.getByTestId('compare-toggle').click();
+        await page.getByTestId('compare-rule-merged-no-7').check();
+        await page.getByTestId('compare-summary').waitFor();
+        // The PSE scenario's step 1 has a role table with differing fields.
+        const stale = describeViolations(await seriousViolations(page));
+        await page.getByTestId('scenario-picker').selectOption('pse-direct-pages');
+        await page.keyboard.press('ArrowRight');
+        await page.getByTestId('compare-role-table').first().waitFor();
+        const roles = describeViolations(await seriousViolations(page));
+        expect({ stale, roles }).toEqual({ stale: [], roles: [] });
       } finally {
         await context.close();
       }
