@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COMPARED_RULE_SETS, compareRuleSets, type CompareReport, RULE_SETS } from '../src/core/index.ts';
+import { COMPARED_RULE_SETS, compareRuleSets, type CompareReport, RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
-import { buildRaw, rawPlanArb } from './scenario-gen.ts';
+import { buildMappings, buildRaw, mappingsPlanArb, rawPlanArb } from './scenario-gen.ts';
 import { parse } from './run.ts';
 
 const lib = (id: string) => parse(LIBRARY.find((e) => e.id === id)!.json);
@@ -77,12 +77,36 @@ describe('compareRuleSets', () => {
       [6, 'use-after-free', 'use-after-free', 'none'],
     ]);
   });
+  it('mapped random scenarios: the child check reuses every linked child, so merged and merged-no-7 run identically', () => {
+    let reused = 0;
+    for (const mode of ['x86-32', 'pae', 'x86-64'] as const) {
+      fc.assert(
+        fc.property(mappingsPlanArb(mode, 20), (plan) => {
+          const s = buildMappings(plan).scenario;
+          const merged = new Timeline(s, 'merged');
+          const no7 = new Timeline(s, 'merged-no-7');
+          const checks = merged.results.flatMap((r) => r.events).filter((e) => e.kind === 'kvm_mmu_get_child_sp');
+          expect(checks.filter((e) => e.kind === 'kvm_mmu_get_child_sp' && e.result !== 'reuse')).toEqual([]);
+          reused += checks.length;
+          // Same events apart from the rule-set name (compute_role) and whether the role was checked (kvm_mmu_get_child_sp).
+          const norm = (tl: Timeline) => JSON.stringify(tl.results.map((r) => r.events), (k, v: unknown) => (k === 'rules' || k === 'roleChecked' ? undefined : v));
+          expect(norm(no7)).toBe(norm(merged));
+        }),
+        { numRuns: 25, seed: 77 },
+      );
+    }
+    expect(reused).toBeGreaterThan(0);
+  });
   it('random scenarios in every mode: only documented differences, nothing the guest can see', () => {
     for (const mode of ['x86-32', 'pae', 'x86-64', 'off'] as const) {
       fc.assert(
         fc.property(rawPlanArb(mode, 16), (plan) => {
           const built = buildRaw(plan);
           assertOnlyDocumentedDifferences(compareRuleSets(built.scenario, RULE_SETS), mode === 'off' || built.scenario.steps.some((s) => s.op === 'cr0'));
+          // Without writes behind KVM's back, the merged series' child check never refuses a linked child.
+          const merged = new Timeline(built.scenario, 'merged');
+          const refused = merged.results.flatMap((r) => r.events).filter((e) => e.kind === 'kvm_mmu_get_child_sp' && e.result !== 'reuse');
+          expect(refused).toEqual([]);
         }),
         { numRuns: 8, seed: 6 },
       );
