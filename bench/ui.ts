@@ -123,17 +123,21 @@ interface SteppingRun {
   frameInterval: number;
   shadowPages: number[];
   frames: number[];
+  /** With atFrameStart: measured steps shown in the frame whose start the key was pressed at. */
+  sameFrame: number;
   scenarioSteps: number;
   title: string;
 }
 
 /**
- * The same stepping with each keydown delivered at the start of a frame (in a
- * rAF callback), measured to just after the paint of the first frame showing
- * the step: the app's own input-to-paint latency, without the wait for the
- * display's next frame that a keydown sent just after a frame must make.
+ * Steps the scenario back and forth in the page. With `atFrameStart`, each
+ * keydown is delivered at the start of a frame (in a rAF callback) and timed
+ * to just after that frame's rendering, if it shows the step (it always has so
+ * far; `sameFrame` counts it): the app's own input-to-paint latency.
+ * Otherwise the keydown is sent just after a frame, as a user's key press
+ * lands at any time, and the wait for the next frame is part of the figure.
  */
-async function steppingInFrame(browser: Browser, url: string, scenarioId: string): Promise<{ inFrame: number[]; sameFrame: number }> {
+async function stepping(browser: Browser, url: string, scenarioId: string, atFrameStart: boolean): Promise<SteppingRun> {
   const context = await newContext(browser);
   const page = await context.newPage();
   try {
@@ -144,74 +148,7 @@ async function steppingInFrame(browser: Browser, url: string, scenarioId: string
     await picker.evaluate((el) => (el as HTMLSelectElement).blur());
     await settle(page);
     return await page.evaluate(
-      async ({ steps, warmup }) => {
-        const counter = document.querySelector('[data-testid=step-counter]')!;
-        const read = () => {
-          const m = /step (\d+) \/ (\d+)/.exec(counter.textContent ?? '');
-          if (!m) throw new Error(`unexpected step counter "${counter.textContent}"`);
-          return { step: Number(m[1]), total: Number(m[2]) };
-        };
-        const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
-        const afterFrame = () =>
-          new Promise<number>((r) => {
-            const ch = new MessageChannel();
-            ch.port1.onmessage = () => r(performance.now());
-            ch.port2.postMessage(0);
-          });
-        const { total } = read();
-        const inFrame: number[] = [];
-        let sameFrame = 0;
-        let dir = 1;
-        for (let i = 0; i < warmup + steps; i++) {
-          const { step } = read();
-          if (step >= total) dir = -1;
-          else if (step <= 0) dir = 1;
-          const before = counter.textContent;
-          // Deliver the key at the start of a frame; the message posted from
-          // the same callback arrives after that frame's rendering.
-          const { t0, t1 } = await new Promise<{ t0: number; t1: number }>((resolve) =>
-            requestAnimationFrame(() => {
-              const start = performance.now();
-              document.body.dispatchEvent(new KeyboardEvent('keydown', { key: dir > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
-              void afterFrame().then((end) => resolve({ t0: start, t1: end }));
-            }),
-          );
-          let end = t1;
-          let frames = 1;
-          if (counter.textContent === before) {
-            // Not shown in that frame: wait for the frame that shows it.
-            do {
-              await frame();
-              frames++;
-            } while (counter.textContent === before && frames < 60);
-            if (counter.textContent === before) throw new Error(`step ${step}: the counter did not change`);
-            end = await afterFrame();
-          }
-          if (i < warmup) continue;
-          inFrame.push(end - t0);
-          if (frames === 1) sameFrame++;
-        }
-        return { inFrame, sameFrame };
-      },
-      { steps: STEPS, warmup: WARMUP },
-    );
-  } finally {
-    await context.close();
-  }
-}
-
-async function stepping(browser: Browser, url: string, scenarioId: string): Promise<SteppingRun> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  try {
-    await page.goto(url);
-    await page.getByTestId('step-counter').waitFor();
-    const picker = page.getByTestId('scenario-picker');
-    if ((await picker.inputValue()) !== scenarioId) await picker.selectOption(scenarioId);
-    await picker.evaluate((el) => (el as HTMLSelectElement).blur());
-    await settle(page);
-    return await page.evaluate(
-      async ({ steps, warmup }) => {
+      async ({ steps, warmup, atFrameStart }) => {
         const counter = document.querySelector('[data-testid=step-counter]')!;
         const root = document.getElementById('root')!;
         const read = () => {
@@ -228,7 +165,7 @@ async function stepping(browser: Browser, url: string, scenarioId: string): Prom
           });
         const { total } = read();
         if (total < 1) throw new Error('the scenario has no steps');
-        const out = { paint: [] as number[], dom: [] as number[], render: [] as number[], shadowPages: [] as number[], frames: [] as number[] };
+        const out = { paint: [] as number[], dom: [] as number[], render: [] as number[], shadowPages: [] as number[], frames: [] as number[], sameFrame: 0 };
         let dir = 1;
         for (let i = 0; i < warmup + steps; i++) {
           const { step } = read();
@@ -240,18 +177,37 @@ async function stepping(browser: Browser, url: string, scenarioId: string): Prom
             if (domAt < 0) domAt = performance.now();
           });
           mo.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
-          const t0 = performance.now();
-          document.body.dispatchEvent(new KeyboardEvent('keydown', { key: dir > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
-          // The first frame whose rendering shows the new step, then just after its paint.
+          const press = () => document.body.dispatchEvent(new KeyboardEvent('keydown', { key: dir > 0 ? 'ArrowRight' : 'ArrowLeft', bubbles: true, cancelable: true }));
+          let t0: number;
+          let t1 = -1;
+          let rafAt = -1;
           let frames = 0;
-          let rafAt: number;
-          do {
-            await frame();
-            rafAt = performance.now();
-            frames++;
-          } while (counter.textContent === before && frames < 60);
-          if (counter.textContent === before) throw new Error(`step ${step}: the counter did not change`);
-          const t1 = await afterFrame();
+          if (atFrameStart) {
+            // Press in a rAF callback; a message posted from it arrives after that frame's rendering.
+            ({ t0, t1 } = await new Promise<{ t0: number; t1: number }>((resolve) =>
+              requestAnimationFrame(() => {
+                const start = performance.now();
+                press();
+                void afterFrame().then((end) => resolve({ t0: start, t1: end }));
+              }),
+            ));
+            rafAt = t0;
+            frames = 1;
+            if (counter.textContent !== before && i >= warmup) out.sameFrame++;
+          } else {
+            t0 = performance.now();
+            press();
+          }
+          // Otherwise (or if that frame did not show it): the first frame whose rendering shows the new step, then just after its paint.
+          if (counter.textContent === before) {
+            do {
+              await frame();
+              rafAt = performance.now();
+              frames++;
+            } while (counter.textContent === before && frames < 60);
+            if (counter.textContent === before) throw new Error(`step ${step}: the counter did not change`);
+            t1 = await afterFrame();
+          }
           mo.disconnect();
           if (i < warmup) continue;
           out.paint.push(t1 - t0);
@@ -268,7 +224,7 @@ async function stepping(browser: Browser, url: string, scenarioId: string): Prom
         const picker = document.querySelector<HTMLSelectElement>('[data-testid=scenario-picker]');
         return { ...out, frameInterval, scenarioSteps: total, title: picker?.selectedOptions[0]?.textContent ?? '' };
       },
-      { steps: STEPS, warmup: WARMUP },
+      { steps: STEPS, warmup: WARMUP, atFrameStart },
     );
   } finally {
     await context.close();
@@ -284,18 +240,18 @@ export async function benchUi(): Promise<Record<string, number | string>> {
   const browser = await launchChromium(chromiumPath);
   try {
     const largest = largestScenario();
-    const run = await stepping(browser, served.url, largest.id);
+    const run = await stepping(browser, served.url, largest.id, false);
     if (run.scenarioSteps !== largest.steps) throw new Error(`${largest.id}: the app shows ${run.scenarioSteps} steps, the library ${largest.steps}`);
-    const aligned = await steppingInFrame(browser, served.url, largest.id);
+    const aligned = await stepping(browser, served.url, largest.id, true);
     const load = await firstRender(browser, served.url);
     return {
       'ui.stepToPaintMedianMs': ms(median(run.paint)),
       'ui.stepToPaintP95Ms': ms(pct(run.paint, 0.95)),
       'ui.stepToDomMedianMs': ms(median(run.dom)),
       'ui.stepToDomP95Ms': ms(pct(run.dom, 0.95)),
-      'ui.stepInFrameMedianMs': ms(median(aligned.inFrame)),
-      'ui.stepInFrameP95Ms': ms(pct(aligned.inFrame, 0.95)),
-      'ui.stepInFrameShownSameFrame': `${aligned.sameFrame}/${aligned.inFrame.length}`,
+      'ui.stepInFrameMedianMs': ms(median(aligned.paint)),
+      'ui.stepInFrameP95Ms': ms(pct(aligned.paint, 0.95)),
+      'ui.stepInFrameShownSameFrame': `${aligned.sameFrame}/${aligned.paint.length}`,
       'ui.frameIntervalMs': ms(run.frameInterval),
       'ui.stepFrameRenderMedianMs': ms(median(run.render)),
       'ui.stepFrameRenderP95Ms': ms(pct(run.render, 0.95)),
