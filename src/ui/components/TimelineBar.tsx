@@ -30,7 +30,14 @@ const OUTCOME_CLASS: Record<string, string> = {
 
 function label(tl: Timeline, i: number): string {
   const s = tl.scenario.steps[i]!;
-  const what = 'gva' in s ? `${s.op} 0x${s.gva.toString(16)}${'user' in s && s.user ? ' (user)' : ''}` : s.op === 'cr3' ? `cr3 = 0x${s.value.toString(16)}` : s.op;
+  const what =
+    'gva' in s
+      ? `${s.op} 0x${s.gva.toString(16)}${'user' in s && s.user ? ' (user)' : ''}`
+      : s.op === 'cr3'
+        ? `cr3 = 0x${s.value.toString(16)}`
+        : s.op === 'host-write'
+          ? `host writes gpa 0x${s.gpa.toString(16)}`
+          : s.op;
   return `step ${i + 1}: ${what} → ${tl.results[i]!.outcome}`;
 }
 
