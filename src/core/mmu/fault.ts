@@ -51,12 +51,41 @@ export interface FaultOutcome {
 }
 
 /**
- * kvm_mmu_get_child_sp(vcpu, sptep, gfn, direct, access): the role from the
- * active rule set (kvm_mmu_child_role after the patch, the gaddr formula
- * before it), then kvm_mmu_get_page.
+ * kvm_mmu_get_child_sp(vcpu, sptep, gfn, direct, access): the child to link
+ * at parent.spt[index], or null to keep the child already linked there
+ * (-EEXIST). Callers have dropped a large spte, so a present spte links a child.
+ *
+ * The role comes from the active rule set (kvm_mmu_child_role after the
+ * patch, the gaddr formula before it). 5.15 and the seed patch only get here
+ * for a non-present sptep and walk through a present one unchecked
+ * (childCheck 'follow'). The 5.15.y series as merged keeps a linked child only
+ * if it shadows the gfn asked for ("unexpected GFN") and, with patch 7/8, has
+ * the role computed here ("unexpected role"); otherwise the stale link is
+ * dropped (as validate_direct_spte() does) and a new child is made.
  */
-function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): ShadowPage {
+function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): ShadowPage | null {
+  const present = isShadowPresent(getSpte(parent.spt, index));
+  const check = childCheck(m.rules);
+  if (present && check === 'follow') return null;
   const computed = computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access);
+  if (present) {
+    const child = childOf(m, getSpte(parent.spt, index));
+    const result = child.gfn !== gfn ? 'unexpected-gfn' : check === 'gfn+role' && child.roleWord !== roleWord(computed.role) ? 'unexpected-role' : 'reuse';
+    m.emit({
+      kind: 'kvm_mmu_get_child_sp',
+      parent: { sp: parent.id, index },
+      child: child.id,
+      childGfn: hex(child.gfn),
+      gfn: hex(gfn),
+      childRole: roleNotation(child.gfn, child.role),
+      role: roleNotation(gfn, computed.role),
+      result,
+      roleChecked: check === 'gfn+role',
+    });
+    if (result === 'reuse') return null;
+    dropParentPte(m, child, spteRef(parent.id, index));
+    kvmFlushRemoteTlbs(m);
+  }
   m.emit({
     kind: 'compute_role',
     fn: computed.fn,
@@ -67,42 +96,6 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
     quadrantFormula: computed.quadrantFormula,
   });
   return kvmMmuGetPage(m, gfn, computed.role);
-}
-
-/**
- * A child is already linked at parent.spt[index] (a present, non-leaf spte).
- * 5.15 and the seed patch walk through it without looking (FNAME(fetch) only
- * calls kvm_mmu_get_page() for a non-present sptep). The 5.15.y series as
- * merged calls kvm_mmu_get_child_sp() at every level: it returns -EEXIST, and
- * the caller keeps the link, only if the child shadows the gfn asked for
- * ("unexpected GFN") and, with patch 7/8, has the role kvm_mmu_child_role()
- * computes ("unexpected role"). Otherwise the stale link is dropped (as
- * validate_direct_spte() does) and a new child is made and linked.
- * Returns whether the linked child is kept.
- */
-function keepLinkedChild(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): boolean {
-  const check = childCheck(m.rules);
-  if (check === 'follow') return true;
-  const child = childOf(m, getSpte(parent.spt, index));
-  const want = computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access).role;
-  const gfnOk = child.gfn === gfn;
-  const roleOk = child.roleWord === roleWord(want);
-  const result = !gfnOk ? 'unexpected-gfn' : check === 'gfn+role' && !roleOk ? 'unexpected-role' : 'reuse';
-  m.emit({
-    kind: 'kvm_mmu_get_child_sp',
-    parent: { sp: parent.id, index },
-    child: child.id,
-    childGfn: hex(child.gfn),
-    gfn: hex(gfn),
-    childRole: roleNotation(child.gfn, child.role),
-    role: roleNotation(gfn, want),
-    result,
-    roleChecked: check === 'gfn+role',
-  });
-  if (result === 'reuse') return true;
-  dropParentPte(m, child, spteRef(parent.id, index));
-  kvmFlushRemoteTlbs(m);
-  return false;
 }
 
 /** kvm_mmu_hugepage_adjust() / kvm_mmu_max_mapping_level(). */
@@ -164,16 +157,12 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
     const sp = it.sp!;
     sp.writeFloodingCount = 0; // clear_sp_write_flooding_count
     dropLargeSpte(m, sp, it.index);
-    let child: ShadowPage | null = null;
-    const tableGfn = gw.tableGfn[it.level - 2] ?? 0;
-    const access = gw.ptAccess[it.level - 2] ?? 0;
-    if (!isShadowPresent(it.spte()) || !keepLinkedChild(m, sp, it.index, addr, tableGfn, false, access)) {
-      child = kvmMmuGetChildSp(m, sp, it.index, addr, tableGfn, false, access);
-      // The guest need not flush after making a gpte present, so a page with
-      // unsync children must be synced before it is linked (5.15).
-      if (child.unsyncChildren) mmuSyncChildren(m, child);
-    }
-    if (child) linkShadowPage(m, spteRef(sp.id, it.index), child);
+    const child = kvmMmuGetChildSp(m, sp, it.index, addr, gw.tableGfn[it.level - 2] ?? 0, false, gw.ptAccess[it.level - 2] ?? 0);
+    if (!child) continue;
+    // The guest need not flush after making a gpte present, so a page with
+    // unsync children must be synced before it is linked (5.15).
+    if (child.unsyncChildren) mmuSyncChildren(m, child);
+    linkShadowPage(m, spteRef(sp.id, it.index), child);
   }
   const level = kvmMmuHugepageAdjust(m, gw.gfn, maxLevel);
   const pfn = m.host.gfnVisible(gw.gfn) ? m.host.gfnToPfn(gw.gfn) : 0;
@@ -186,10 +175,8 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
     if (it.level === level) break;
     validateDirectSpte(m, sp, it.index, directAccess);
     dropLargeSpte(m, sp, it.index);
-    if (!isShadowPresent(it.spte()) || !keepLinkedChild(m, sp, it.index, addr, baseGfn, true, directAccess)) {
-      const child = kvmMmuGetChildSp(m, sp, it.index, addr, baseGfn, true, directAccess);
-      linkShadowPage(m, spteRef(sp.id, it.index), child);
-    }
+    const child = kvmMmuGetChildSp(m, sp, it.index, addr, baseGfn, true, directAccess);
+    if (child) linkShadowPage(m, spteRef(sp.id, it.index), child);
   }
   const leaf = it.sp!;
   const r = mmuSetSpte(m, leaf, it.index, gw.pteAccess, writeFault, level, baseGfn, false);
@@ -272,9 +259,8 @@ function directMap(m: Machine, gpa: number, write: boolean, maxLevel: number): P
     baseGfn = gfn - (gfn % pagesPerHpage(it.level));
     if (it.level === level) break;
     dropLargeSpte(m, sp, it.index);
-    if (isShadowPresent(it.spte()) && keepLinkedChild(m, sp, it.index, gpa, baseGfn, true, ACC_ALL)) continue;
     const child = kvmMmuGetChildSp(m, sp, it.index, gpa, baseGfn, true, ACC_ALL);
-    linkShadowPage(m, spteRef(sp.id, it.index), child);
+    if (child) linkShadowPage(m, spteRef(sp.id, it.index), child);
   }
   const leaf = it.sp!;
   const r = mmuSetSpte(m, leaf, it.index, ACC_ALL, write, level, baseGfn, false);

@@ -174,8 +174,9 @@ export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number):
   // A direct page cannot record the gfn: kvm_mmu_page_get_gfn() derives it
   // from sp->gfn. If the two disagree, rmap_remove() will later search the
   // wrong list. Nothing in the kernel notices here; the simulator says so.
+  if (sp.gfns) return;
   const derived = kvmMmuPageGetGfn(sp, index);
-  if (!sp.gfns && rmapKey(sp.role.level, derived) !== key) {
+  if (rmapKey(sp.role.level, derived) !== key) {
     m.emit({ kind: 'sim_rmap_gfn_mismatch', sp: sp.id, index, gfn: hex(gfn), derivedGfn: hex(derived) });
     kernelBug(m, 'stale-rmap', `sp ${sp.id}[${index}] is in the rmap of gfn ${hex(gfn)}, but kvm_mmu_page_get_gfn() of this direct page says ${hex(derived)}`);
   }
