@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import type { KernelBug, MachineJson } from '../../core/index.ts';
+import { parseU64, u64Below, u64ToNumber } from '../../scenarios/hex.ts';
 import { useStore } from '../store/index.ts';
 
 /** The gfn a selection is about: a guest leaf entry's frame, or a leaf spte's gfn. */
@@ -20,11 +21,11 @@ function selectedGfn(m: MachineJson, guest: ReadonlyArray<{ gfn: string; entries
   return null;
 }
 
-/** A gfn typed by the user: hex (0x optional), below 2^40. */
+/** A gfn typed by the user: hex (the 0x may be left out), below 2^40; read by the scenario parser's parseU64. */
 function parseGfn(text: string): string | null {
-  const t = text.trim().toLowerCase().replace(/^0x/, '');
-  if (!/^[0-9a-f]{1,10}$/.test(t)) return null;
-  return `0x${parseInt(t, 16).toString(16)}`;
+  const t = text.trim();
+  const v = parseU64(/^0x/i.test(t) ? t : `0x${t}`, '0x345');
+  return typeof v === 'string' || !u64Below(v, 40) ? null : `0x${u64ToNumber(v).toString(16)}`;
 }
 
 /** Look up any gfn's rmap by typing it. */
