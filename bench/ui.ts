@@ -32,7 +32,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { buildApp, ensureChromium, launchChromium, ROOT, serveBuild, settle } from '../tests/e2e/serve.ts';
 
@@ -107,7 +107,7 @@ async function firstRender(browser: Browser, url: string): Promise<{ firstRender
 }
 
 /** The built-in scenario with the most steps (the first of equals). */
-function largestScenario(): { id: string; steps: number } {
+export function largestScenario(): { id: string; steps: number } {
   let best = { id: '', steps: -1 };
   for (const e of LIBRARY) {
     const steps = (e.json as { steps: unknown[] }).steps.length;
@@ -137,16 +137,22 @@ interface SteppingRun {
  * Otherwise the keydown is sent just after a frame, as a user's key press
  * lands at any time, and the wait for the next frame is part of the figure.
  */
-async function stepping(browser: Browser, url: string, scenarioId: string, atFrameStart: boolean): Promise<SteppingRun> {
+/** A fresh page of the app on `scenarioId`, settled, with the keyboard free for stepping. */
+export async function openScenario(browser: Browser, url: string, scenarioId: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await newContext(browser);
   const page = await context.newPage();
+  await page.goto(url);
+  await page.getByTestId('step-counter').waitFor();
+  const picker = page.getByTestId('scenario-picker');
+  if ((await picker.inputValue()) !== scenarioId) await picker.selectOption(scenarioId);
+  await picker.evaluate((el) => (el as HTMLSelectElement).blur());
+  await settle(page);
+  return { context, page };
+}
+
+async function stepping(browser: Browser, url: string, scenarioId: string, atFrameStart: boolean): Promise<SteppingRun> {
+  const { context, page } = await openScenario(browser, url, scenarioId);
   try {
-    await page.goto(url);
-    await page.getByTestId('step-counter').waitFor();
-    const picker = page.getByTestId('scenario-picker');
-    if ((await picker.inputValue()) !== scenarioId) await picker.selectOption(scenarioId);
-    await picker.evaluate((el) => (el as HTMLSelectElement).blur());
-    await settle(page);
     return await page.evaluate(
       async ({ steps, warmup, atFrameStart }) => {
         const counter = document.querySelector('[data-testid=step-counter]')!;

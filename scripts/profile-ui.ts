@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { largestScenario, openScenario } from '../bench/ui.ts';
 import { buildApp, ensureChromium, launchChromium, ROOT, serveBuild, settle } from '../tests/e2e/serve.ts';
 
 const args = process.argv.slice(2);
@@ -16,11 +16,7 @@ const STEPS = Number(args[args.indexOf('--steps') + 1]) || 120;
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)] ?? NaN;
 const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))] ?? NaN;
 
-let best = { id: '', steps: -1 };
-for (const e of LIBRARY) {
-  const n = (e.json as { steps: unknown[] }).steps.length;
-  if (n > best.steps) best = { id: e.id, steps: n };
-}
+const best = largestScenario();
 
 const outDir = args.includes('--dist') ? resolve(args[args.indexOf('--dist') + 1]!) : resolve(ROOT, 'dist');
 if (args.includes('--unminified')) {
@@ -31,15 +27,7 @@ if (args.includes('--unminified')) {
 const served = await serveBuild(outDir);
 const browser = await launchChromium(ensureChromium());
 try {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'light' });
-  await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
-  const page = await context.newPage();
-  await page.goto(served.url);
-  await page.getByTestId('step-counter').waitFor();
-  const picker = page.getByTestId('scenario-picker');
-  await picker.selectOption(best.id);
-  await picker.evaluate((el) => (el as HTMLSelectElement).blur());
-  await settle(page);
+  const { context, page } = await openScenario(browser, served.url, best.id);
   const cdp = await context.newCDPSession(page);
   const trace = args.includes('--trace');
   const events: Array<Record<string, unknown>> = [];
