@@ -21,7 +21,22 @@ export interface Highlights {
   readonly focus: string | null;
 }
 
+const fullHighlights = new WeakMap<readonly TraceEvent[], Highlights>();
+
 export function highlightsOf(events: readonly TraceEvent[], upTo: number | null): Highlights {
+  // A whole step's highlights are the same each time the step is shown.
+  if (upTo === null) {
+    let h = fullHighlights.get(events);
+    if (!h) {
+      h = computeHighlights(events, null);
+      fullHighlights.set(events, h);
+    }
+    return h;
+  }
+  return computeHighlights(events, upTo);
+}
+
+function computeHighlights(events: readonly TraceEvent[], upTo: number | null): Highlights {
   const walked = new Set<string>();
   const created = new Set<number>();
   const setSptes = new Set<string>();
@@ -260,7 +275,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
       })}
     </g>
   );
-});
+}, sameCard);
 
 /**
  * Only what is on screen (plus a margin) is drawn: large scenarios have
@@ -285,7 +300,10 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
   const guestCards = visible.cards.filter((c): c is GuestCard => c.kind === 'guest');
   const shadowCards = visible.cards.filter((c): c is ShadowCard => c.kind === 'shadow');
   // Hover linking: a guest entry and the sptes that mirror it light up together.
+  // Only while something is hovered: stepping does not pay for it.
+  const hovering = hovered !== null;
   const mirrors = useMemo(() => {
+    if (!hovering) return null;
     const fromGuest = new Map<string, string[]>();
     const fromSpte = new Map<string, string[]>();
     const tables = new Map<string, GuestCard['table']>();
@@ -303,9 +321,9 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
       }
     }
     return { fromGuest, fromSpte };
-  }, [layout]);
+  }, [layout, hovering]);
   const activeEnds = new Set([hovered, selected].filter(Boolean) as string[]);
-  if (hovered) for (const k of [...(mirrors.fromGuest.get(hovered) ?? []), ...(mirrors.fromSpte.get(hovered) ?? [])]) activeEnds.add(k);
+  if (hovered && mirrors) for (const k of [...(mirrors.fromGuest.get(hovered) ?? []), ...(mirrors.fromSpte.get(hovered) ?? [])]) activeEnds.add(k);
   // Rows lit by hover: the hovered row itself and the rows that mirror it.
   const litRows = new Map<string, number[]>();
   for (const k of activeEnds) {
