@@ -34,6 +34,17 @@ describe('<App>', () => {
     key('Home');
     expect(pages(container)).toEqual(at0);
   });
+  it('the side panel, rendered at a lower priority, catches up with every step', () => {
+    const { container } = render(<App />);
+    const side = container.querySelector<HTMLElement>('aside.side')!;
+    for (let n = 1; n <= 4; n++) {
+      key('ArrowRight');
+      expect(side.dataset.step).toBe(String(n));
+      expect(screen.getByTestId('outcome').getAttribute('data-outcome')).toBe(useStore.getState().timeline.results[n - 1]!.outcome);
+    }
+    key('End');
+    expect(side.dataset.step).toBe('12');
+  });
   it('switches the rule set and shows the pre-patch formula', () => {
     render(<App />);
     act(() => {

@@ -3,8 +3,8 @@
  * fault (or kernel event by kernel event), with the step's story, registers,
  * statistics, the address ruler and the timeline.
  */
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
-import { RULE_SET_LABEL, RULE_SETS, type RuleSetName } from '../core/index.ts';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas, highlightsOf } from './components/Canvas.tsx';
@@ -15,8 +15,8 @@ import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
-import { layoutColumns } from './layout/geometry.ts';
-import { getStepView, shadowPageCounts, stepGva } from './layout/view.ts';
+import { layoutColumns, layoutOfState } from './layout/geometry.ts';
+import { getStepView, prefetchStepViews, shadowPageCounts, stepGva } from './layout/view.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -244,6 +244,59 @@ const Compare = memo(ComparePanel);
 const Footer = memo(TimelineBar);
 const Help = memo(HelpOverlay);
 
+/** Runs `cb` when the browser is idle (or soon, where there is no requestIdleCallback), with the time left. */
+function whenIdle(cb: (timeLeft: () => number) => void): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback((d) => cb(() => d.timeRemaining()), { timeout: 1000 });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(() => {
+    const end = performance.now() + 8;
+    cb(() => end - performance.now());
+  }, 16);
+  return () => clearTimeout(id);
+}
+
+/**
+ * The side panel: the step's story, registers and statistics, the rmap. Its
+ * own component so that it renders only when its (deferred) step changes.
+ */
+const SidePanel = memo(function SidePanel({ tl, step, upTo, hidden }: { tl: Timeline; step: number; upTo: number | null; hidden: boolean }) {
+  const compareOpen = useStore((s) => s.compareOpen);
+  const description = useStore((s) => s.scenario.description);
+  const view = getStepView(tl, step);
+  const counts = useMemo(() => shadowPageCounts(tl), [tl]);
+  const a = useStore.getState();
+  return (
+    <aside className="side" hidden={hidden} data-step={step}>
+      <Editor />
+      <KernelBugBanner bugs={view.machine.bugs} />
+      {compareOpen && <Compare />}
+      <RmapPanel machine={view.machine} guest={view.guest} />
+      {description && (
+        <details className="panel about" open={step === 0}>
+          <summary className="panel-title cursor-pointer">About this scenario</summary>
+          <p className="text-sm leading-snug" data-testid="scenario-description">
+            {description}
+          </p>
+        </details>
+      )}
+      <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
+      <section className="panel" aria-label="Registers and statistics">
+        <h2 className="panel-title">Registers</h2>
+        <Registers m={view.machine} />
+        <h2 className="panel-title mt-3">Shadow pages</h2>
+        <div className="flex items-start gap-3">
+          <Counts m={view.machine} />
+          <ShadowChart counts={counts} step={step} onJump={a.jumpTo} />
+        </div>
+        <h2 className="panel-title mt-3">KVM statistics</h2>
+        <Stats m={view.machine} />
+      </section>
+    </aside>
+  );
+});
+
 export function App() {
   useKeyboard();
   usePlayback();
@@ -256,8 +309,6 @@ export function App() {
   const granularity = useStore((s) => s.granularity);
   const theme = useStore((s) => s.theme);
   const zoom = useStore((s) => s.zoom);
-  const compareOpen = useStore((s) => s.compareOpen);
-  const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
   const upTo = granularity === 'event' ? event : null;
   // In event mode, what events not yet revealed create stays hidden: new
@@ -276,12 +327,25 @@ export function App() {
     });
     return { hidden: h, hiddenSptes: hs };
   }, [tl, step, view, upTo]);
-  const layout = useMemo(() => layoutColumns(view.machine, view.guest, hidden, hiddenSptes), [view, hidden, hiddenSptes]);
+  const layout = useMemo(
+    () => (hidden.size || hiddenSptes.size ? layoutColumns(view.machine, view.guest, hidden, hiddenSptes) : layoutOfState(view.machine, view.guest)),
+    [view, hidden, hiddenSptes],
+  );
   const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
-  const counts = useMemo(() => shadowPageCounts(tl), [tl]);
+  // The side panel follows the step at a lower priority (React renders it
+  // right after the frame that shows the step in the tables): a held arrow key
+  // keeps the picture at the frame rate, and the story catches up in between.
+  const sideStep = useDeferredValue(step);
+  const sideUpTo = useDeferredValue(upTo);
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
   }, [theme]);
+  // While the page is idle, prepare every step's view and layout, so that
+  // even the first pass through a scenario only renders.
+  useEffect(() => {
+    const from = useStore.getState().step;
+    return prefetchStepViews(tl, from, whenIdle, (v) => layoutOfState(v.machine, v.guest));
+  }, [tl]);
   // After the paint, prepare the neighbouring steps so the next keypress only renders.
   useEffect(() => {
     const id = window.setTimeout(() => {
@@ -290,7 +354,6 @@ export function App() {
     }, 0);
     return () => window.clearTimeout(id);
   }, [tl, step]);
-  const a = useStore.getState();
   return (
     <div className={`app${embed ? ' app-embed' : ''}`}>
       <TopBar />
@@ -307,32 +370,7 @@ export function App() {
           </div>
           <Canvas layout={layout} hl={hl} viewport={vp} />
         </section>
-        <aside className="side" hidden={embed}>
-          <Editor />
-          <KernelBugBanner bugs={view.machine.bugs} />
-          {compareOpen && <Compare />}
-          <RmapPanel machine={view.machine} guest={view.guest} />
-          {description && (
-            <details className="panel about" open={step === 0}>
-              <summary className="panel-title cursor-pointer">About this scenario</summary>
-              <p className="text-sm leading-snug" data-testid="scenario-description">
-                {description}
-              </p>
-            </details>
-          )}
-          <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
-          <section className="panel" aria-label="Registers and statistics">
-            <h2 className="panel-title">Registers</h2>
-            <Registers m={view.machine} />
-            <h2 className="panel-title mt-3">Shadow pages</h2>
-            <div className="flex items-start gap-3">
-              <Counts m={view.machine} />
-              <ShadowChart counts={counts} step={step} onJump={a.jumpTo} />
-            </div>
-            <h2 className="panel-title mt-3">KVM statistics</h2>
-            <Stats m={view.machine} />
-          </section>
-        </aside>
+        <SidePanel tl={tl} step={sideStep} upTo={sideUpTo} hidden={embed} />
       </main>
       <Footer />
       <Help />

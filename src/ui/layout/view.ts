@@ -68,6 +68,36 @@ export function getStepView(tl: Timeline, step: number): StepView {
   return view;
 }
 
+/**
+ * Computes, a few at a time while the page is idle, the views of every step
+ * not cached yet, so the first pass through a scenario steps as fast as later
+ * ones (each new view runs the core from its snapshot and serializes the
+ * state). `idle(cb)` schedules `cb` with a deadline; returns a cancel function.
+ */
+export function prefetchStepViews(
+  tl: Timeline,
+  from: number,
+  idle: (cb: (timeLeft: () => number) => void) => () => void,
+  also: (view: StepView) => void = () => {},
+): () => void {
+  const order: number[] = [];
+  // Outward from the current step: the next steps first, then the earlier ones.
+  for (let s = from + 1; s <= tl.length; s++) order.push(s);
+  for (let s = from - 1; s >= 0; s--) order.push(s);
+  const todo = order.slice(0, MAX_CACHED - 1);
+  let cancel = () => {};
+  let stopped = false;
+  const run = (timeLeft: () => number) => {
+    while (todo.length && timeLeft() > 2) also(getStepView(tl, todo.shift()!));
+    if (todo.length && !stopped) cancel = idle(run);
+  };
+  cancel = idle(run);
+  return () => {
+    stopped = true;
+    cancel();
+  };
+}
+
 /** Shadow pages alive after each step, from the events alone (for the chart). */
 export function shadowPageCounts(tl: Timeline): number[] {
   const count = (evs: readonly TraceEvent[], start: number) =>
