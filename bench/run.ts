@@ -104,7 +104,9 @@ function benchCore() {
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
 const uiOnly = process.argv.includes('--ui');
-const results = { ...prev, ...(uiOnly ? {} : { ...benchCore(), ...benchPermalink() }), ...(await benchUi()), generatedAt: new Date().toISOString() };
+// A UI-only run keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
+const kept = uiOnly ? Object.fromEntries(Object.entries(prev).filter(([k]) => !k.startsWith('ui.'))) : {};
+const results = { ...kept, ...(uiOnly ? {} : { ...benchCore(), ...benchPermalink() }), ...(await benchUi()), generatedAt: new Date().toISOString() };
 mkdirSync('bench', { recursive: true });
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

@@ -1,29 +1,32 @@
 /**
  * The UI part of `npm run bench` (alone with `npm run bench -- --ui`): the
- * production build in Debian's headless Chromium, served by vite preview.
+ * production build in Debian's headless Chromium, served by vite preview,
+ * stepping the built-in scenario with the most steps (in the app's scenario
+ * picker) forward and backward, end to end, for STEPS steps after a warm-up.
+ * The three ways of pressing keys are described at SteppingMode.
  *
- * - ui.stepToPaintMedianMs / P95Ms: a keydown (ArrowRight, or ArrowLeft on
- *   the way back) dispatched in the page, to just after the next paint that
- *   shows the new step: the first animation frame in which the step counter
- *   has changed, then a message posted from that frame's rAF callback (it is
- *   delivered after the frame's rendering, on the main thread: compositing
- *   and presentation come after). The run picks the built-in scenario with
- *   the most steps (in the app's scenario picker) and steps through it
- *   forward and backward, end to end, for STEPS steps after a warm-up.
- * - ui.stepToDomMedianMs: the same keydown to the end of React's DOM commit
- *   (a MutationObserver callback), without the wait for the frame.
- * - Diagnostics: ui.frameIntervalMs, the median interval between animation
- *   frames of the idle page (the display's frame interval: a keydown sent
- *   just after a frame cannot be shown much sooner than that, so it is the
- *   floor of stepToPaint); ui.stepFrameRenderMedianMs / P95Ms, from the rAF
- *   callback of the frame that shows the step to just after that frame
- *   (style, layout, paint and the commit to the compositor).
- * - ui.stepInFrameMedianMs / P95Ms: the same stepping, but each keydown is
- *   delivered at the start of a frame (in a rAF callback), to just after the
- *   paint of the first frame that shows the step (ui.stepInFrameShownSameFrame:
- *   how many were shown in that very frame). This is the app's own
- *   input-to-paint latency; stepToPaint adds the wait for the display's next
- *   frame, which is about one frame interval by construction.
+ * - ui.stepToPaintMedianMs / P95Ms / MaxMs: one step at a time ('isolated'),
+ *   the key to just after the paint of the first frame that shows the step
+ *   (a message posted from that frame's rAF callback is delivered after its
+ *   rendering, on the main thread; compositing and presentation come after).
+ *   ui.stepShownSameFrame: how many steps that very frame showed.
+ * - ui.stepToDomMedianMs / P95Ms: the same key to React's first DOM commit
+ *   (a MutationObserver callback).
+ * - ui.stepToSettledMedianMs / P95Ms: the same key to just after the paint of
+ *   the first frame in which the side panel (story, registers, statistics)
+ *   shows the step too: it renders at a lower priority, right after the
+ *   tables' frame.
+ * - ui.stepBackToBackMedianMs / P95Ms: a key at the start of every frame
+ *   (60 steps a second, faster than a held key repeats).
+ * - ui.stepWithFrameWaitMedianMs / P95Ms: a key just after a frame, back to
+ *   back: the figure includes the wait for the display's next frame, so its
+ *   median cannot go much below ui.frameIntervalMs (the idle page's median
+ *   frame interval); ui.framesToShowStepMax: frames from such a key to the
+ *   one that shows the step.
+ * - ui.shadowPagesInSceneMax / ui.rootsInSceneMax: the most shadow pages and
+ *   roots the canvas holds at any step (from the core);
+ *   ui.shadowPagesDrawnMin/Max/Mean: how many of them are in the DOM (the
+ *   canvas draws the cards in the scroll window plus a margin).
  * - ui.bundleGzipKB: the gzip sizes of dist/assets/*.js, summed.
  * - ui.firstRenderMs: navigation start to the presentation of the first
  *   frame that shows the step counter (Element Timing; median over LOADS
@@ -33,7 +36,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { parseScenario } from '../src/scenarios/schema.ts';
 import { buildApp, ensureChromium, launchChromium, ROOT, serveBuild, settle } from '../tests/e2e/serve.ts';
 
 const STEPS = 200;
@@ -106,6 +111,27 @@ async function firstRender(browser: Browser, url: string): Promise<{ firstRender
   return { firstRenderMs: ms(median(times)), fcpMs: fcps.length ? ms(median(fcps)) : -1 };
 }
 
+/**
+ * The most shadow pages (and roots) the scenario's canvas holds at any step,
+ * from the core: the canvas lays all of them out and draws those in the
+ * scroll window (plus a margin).
+ */
+function shadowPagesInScene(id: string): { max: number; roots: number } {
+  const entry = LIBRARY.find((e) => e.id === id)!;
+  const parsed = parseScenario(entry.json);
+  if (!parsed.ok) throw new Error(`${id} does not parse`);
+  const tl = new Timeline(parsed.scenario, 'seed');
+  let max = 0;
+  let roots = 0;
+  for (let s = 0; s <= tl.length; s++) {
+    const m = tl.stateAt(s);
+    max = Math.max(max, m.sps.size);
+    const live = m.mmu.root === 'pae' ? m.mmu.paeRoot.filter((r) => r !== null).length : m.mmu.root === null ? 0 : 1;
+    roots = Math.max(roots, live);
+  }
+  return { max, roots };
+}
+
 /** The built-in scenario with the most steps (the first of equals). */
 export function largestScenario(): { id: string; steps: number } {
   let best = { id: '', steps: -1 };
@@ -116,27 +142,41 @@ export function largestScenario(): { id: string; steps: number } {
   return best;
 }
 
+/**
+ * How keys are pressed:
+ * - 'isolated': one step at a time, as a user presses a key: the page is idle
+ *   first (the previous step fully shown, the side panel included, and the
+ *   app's idle work yielded), then the key is delivered at the start of a
+ *   frame (in a rAF callback). Timed to just after the paint of the frame that
+ *   shows the step: the app's input-to-paint time, without the wait for the
+ *   display's next frame (which depends on when in the frame the key lands,
+ *   not on the app).
+ * - 'back-to-back': a key at the start of every frame, without waiting for
+ *   idle: 60 steps a second, twice a held key's repeat rate, so each step's
+ *   frame also carries the previous step's deferred side-panel paint.
+ * - 'after-frame': a key just after a frame's paint, back to back; the time
+ *   includes the wait for the next frame (about one frame interval).
+ */
+export type SteppingMode = 'isolated' | 'back-to-back' | 'after-frame';
+
 interface SteppingRun {
+  /** Key to just after the paint of the first frame that shows the step (tables, counter, ruler, timeline). */
   paint: number[];
+  /** Key to the end of React's first DOM commit. */
   dom: number[];
+  /** From the rAF callback of the frame that shows the step to just after its paint. */
   render: number[];
+  /** 'isolated': key to just after the paint of the first frame in which the side panel shows the step too. */
+  settled: number[];
   frameInterval: number;
   shadowPages: number[];
   frames: number[];
-  /** With atFrameStart: measured steps shown in the frame whose start the key was pressed at. */
+  /** Key pressed at a frame's start: measured steps shown in that very frame. */
   sameFrame: number;
   scenarioSteps: number;
   title: string;
 }
 
-/**
- * Steps the scenario back and forth in the page. With `atFrameStart`, each
- * keydown is delivered at the start of a frame (in a rAF callback) and timed
- * to just after that frame's rendering, if it shows the step (it always has so
- * far; `sameFrame` counts it): the app's own input-to-paint latency.
- * Otherwise the keydown is sent just after a frame, as a user's key press
- * lands at any time, and the wait for the next frame is part of the figure.
- */
 /** A fresh page of the app on `scenarioId`, settled, with the keyboard free for stepping. */
 export async function openScenario(browser: Browser, url: string, scenarioId: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await newContext(browser);
@@ -150,12 +190,19 @@ export async function openScenario(browser: Browser, url: string, scenarioId: st
   return { context, page };
 }
 
-async function stepping(browser: Browser, url: string, scenarioId: string, atFrameStart: boolean): Promise<SteppingRun> {
+/**
+ * Steps the scenario back and forth in the page, end to end, for STEPS steps
+ * after WARMUP, pressing keys as `mode` says. `setup` runs on the page first
+ * (diagnostics use it to inject styles).
+ */
+export async function stepping(browser: Browser, url: string, scenarioId: string, mode: SteppingMode, setup?: (page: Page) => Promise<void>): Promise<SteppingRun> {
   const { context, page } = await openScenario(browser, url, scenarioId);
   try {
+    if (setup) await setup(page);
     return await page.evaluate(
-      async ({ steps, warmup, atFrameStart }) => {
+      async ({ steps, warmup, mode }) => {
         const counter = document.querySelector('[data-testid=step-counter]')!;
+        const side = document.querySelector<HTMLElement>('aside.side');
         const root = document.getElementById('root')!;
         const read = () => {
           const m = /step (\d+) \/ (\d+)/.exec(counter.textContent ?? '');
@@ -163,20 +210,23 @@ async function stepping(browser: Browser, url: string, scenarioId: string, atFra
           return { step: Number(m[1]), total: Number(m[2]) };
         };
         const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
+        // A message posted from a rAF callback arrives after that frame's rendering.
         const afterFrame = () =>
           new Promise<number>((r) => {
             const ch = new MessageChannel();
             ch.port1.onmessage = () => r(performance.now());
             ch.port2.postMessage(0);
           });
+        const idle = () => new Promise((r) => requestIdleCallback(r, { timeout: 1000 }));
         const { total } = read();
         if (total < 1) throw new Error('the scenario has no steps');
-        const out = { paint: [] as number[], dom: [] as number[], render: [] as number[], shadowPages: [] as number[], frames: [] as number[], sameFrame: 0 };
+        const out = { paint: [] as number[], dom: [] as number[], render: [] as number[], settled: [] as number[], shadowPages: [] as number[], frames: [] as number[], sameFrame: 0 };
         let dir = 1;
         for (let i = 0; i < warmup + steps; i++) {
           const { step } = read();
           if (step >= total) dir = -1;
           else if (step <= 0) dir = 1;
+          if (mode === 'isolated') await idle();
           const before = counter.textContent;
           let domAt = -1;
           const mo = new MutationObserver(() => {
@@ -188,8 +238,7 @@ async function stepping(browser: Browser, url: string, scenarioId: string, atFra
           let t1 = -1;
           let rafAt = -1;
           let frames = 0;
-          if (atFrameStart) {
-            // Press in a rAF callback; a message posted from it arrives after that frame's rendering.
+          if (mode !== 'after-frame') {
             ({ t0, t1 } = await new Promise<{ t0: number; t1: number }>((resolve) =>
               requestAnimationFrame(() => {
                 const start = performance.now();
@@ -215,10 +264,23 @@ async function stepping(browser: Browser, url: string, scenarioId: string, atFra
             t1 = await afterFrame();
           }
           mo.disconnect();
+          // The side panel follows at a lower priority: the first frame that shows it too.
+          let settledAt = t1;
+          if (mode === 'isolated' && side) {
+            const want = String(read().step);
+            let extra = 0;
+            while (side.dataset.step !== want && extra < 60) {
+              await frame();
+              extra++;
+            }
+            if (side.dataset.step !== want) throw new Error(`step ${want}: the side panel did not follow`);
+            if (extra > 0) settledAt = await afterFrame();
+          }
           if (i < warmup) continue;
           out.paint.push(t1 - t0);
           out.dom.push(domAt - t0);
           out.render.push(t1 - rafAt);
+          out.settled.push(settledAt - t0);
           out.frames.push(frames);
           out.shadowPages.push(document.querySelectorAll('[data-testid=shadow-page]').length);
         }
@@ -230,7 +292,7 @@ async function stepping(browser: Browser, url: string, scenarioId: string, atFra
         const picker = document.querySelector<HTMLSelectElement>('[data-testid=scenario-picker]');
         return { ...out, frameInterval, scenarioSteps: total, title: picker?.selectedOptions[0]?.textContent ?? '' };
       },
-      { steps: STEPS, warmup: WARMUP, atFrameStart },
+      { steps: STEPS, warmup: WARMUP, mode },
     );
   } finally {
     await context.close();
@@ -246,29 +308,36 @@ export async function benchUi(): Promise<Record<string, number | string>> {
   const browser = await launchChromium(chromiumPath);
   try {
     const largest = largestScenario();
-    const run = await stepping(browser, served.url, largest.id, false);
+    const run = await stepping(browser, served.url, largest.id, 'isolated');
     if (run.scenarioSteps !== largest.steps) throw new Error(`${largest.id}: the app shows ${run.scenarioSteps} steps, the library ${largest.steps}`);
-    const aligned = await stepping(browser, served.url, largest.id, true);
+    const b2b = await stepping(browser, served.url, largest.id, 'back-to-back');
+    const wait = await stepping(browser, served.url, largest.id, 'after-frame');
     const load = await firstRender(browser, served.url);
+    const inScene = shadowPagesInScene(largest.id);
     return {
       'ui.stepToPaintMedianMs': ms(median(run.paint)),
       'ui.stepToPaintP95Ms': ms(pct(run.paint, 0.95)),
+      'ui.stepToPaintMaxMs': ms(Math.max(...run.paint)),
+      'ui.stepShownSameFrame': `${run.sameFrame}/${run.paint.length}`,
       'ui.stepToDomMedianMs': ms(median(run.dom)),
       'ui.stepToDomP95Ms': ms(pct(run.dom, 0.95)),
-      'ui.stepInFrameMedianMs': ms(median(aligned.paint)),
-      'ui.stepInFrameP95Ms': ms(pct(aligned.paint, 0.95)),
-      'ui.stepInFrameShownSameFrame': `${aligned.sameFrame}/${aligned.paint.length}`,
-      'ui.frameIntervalMs': ms(run.frameInterval),
-      'ui.stepFrameRenderMedianMs': ms(median(run.render)),
-      'ui.stepFrameRenderP95Ms': ms(pct(run.render, 0.95)),
+      'ui.stepToSettledMedianMs': ms(median(run.settled)),
+      'ui.stepToSettledP95Ms': ms(pct(run.settled, 0.95)),
+      'ui.stepBackToBackMedianMs': ms(median(b2b.paint)),
+      'ui.stepBackToBackP95Ms': ms(pct(b2b.paint, 0.95)),
+      'ui.stepWithFrameWaitMedianMs': ms(median(wait.paint)),
+      'ui.stepWithFrameWaitP95Ms': ms(pct(wait.paint, 0.95)),
+      'ui.framesToShowStepMax': Math.max(...wait.frames),
+      'ui.frameIntervalMs': ms(wait.frameInterval),
       'ui.steps': run.paint.length,
       'ui.scenario': largest.id,
       'ui.scenarioTitle': run.title,
       'ui.scenarioSteps': run.scenarioSteps,
-      'ui.shadowPagesOnScreenMin': Math.min(...run.shadowPages),
-      'ui.shadowPagesOnScreenMax': Math.max(...run.shadowPages),
-      'ui.shadowPagesOnScreenMean': Number((run.shadowPages.reduce((a, b) => a + b, 0) / run.shadowPages.length).toFixed(1)),
-      'ui.framesToShowStepMax': Math.max(...run.frames),
+      'ui.shadowPagesInSceneMax': inScene.max,
+      'ui.rootsInSceneMax': inScene.roots,
+      'ui.shadowPagesDrawnMin': Math.min(...run.shadowPages),
+      'ui.shadowPagesDrawnMax': Math.max(...run.shadowPages),
+      'ui.shadowPagesDrawnMean': Number((run.shadowPages.reduce((a, b) => a + b, 0) / run.shadowPages.length).toFixed(1)),
       'ui.bundleGzipKB': gz,
       'ui.firstRenderMs': load.firstRenderMs,
       'ui.firstContentfulPaintMs': load.fcpMs,

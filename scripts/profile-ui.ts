@@ -28,6 +28,7 @@ const served = await serveBuild(outDir);
 const browser = await launchChromium(ensureChromium());
 try {
   const { context, page } = await openScenario(browser, served.url, best.id);
+  if (args.includes('--css')) await page.addStyleTag({ content: args[args.indexOf('--css') + 1]! });
   const cdp = await context.newCDPSession(page);
   const trace = args.includes('--trace');
   const events: Array<Record<string, unknown>> = [];
