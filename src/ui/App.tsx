@@ -261,7 +261,14 @@ function whenIdle(cb: (timeLeft: () => number) => void): () => void {
  * The side panel: the step's story, registers and statistics, the rmap. Its
  * own component so that it renders only when its (deferred) step changes.
  */
-const SidePanel = memo(function SidePanel({ tl, step, upTo, hidden }: { tl: Timeline; step: number; upTo: number | null; hidden: boolean }) {
+type SideProps = { tl: Timeline; step: number; upTo: number | null; hidden: boolean };
+
+/** step -1: the app's first render, which leaves the panel empty and fills it right after (the tables show first). */
+const SidePanel = memo(function SidePanel(props: SideProps) {
+  return props.step < 0 ? <aside className="side" hidden={props.hidden} aria-busy="true" /> : <SideContent {...props} />;
+});
+
+function SideContent({ tl, step, upTo, hidden }: SideProps) {
   const compareOpen = useStore((s) => s.compareOpen);
   const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
@@ -295,7 +302,7 @@ const SidePanel = memo(function SidePanel({ tl, step, upTo, hidden }: { tl: Time
       </section>
     </aside>
   );
-});
+}
 
 export function App() {
   useKeyboard();
@@ -335,7 +342,7 @@ export function App() {
   // The side panel follows the step at a lower priority (React renders it
   // right after the frame that shows the step in the tables): a held arrow key
   // keeps the picture at the frame rate, and the story catches up in between.
-  const sideStep = useDeferredValue(step);
+  const sideStep = useDeferredValue(step, -1);
   const sideUpTo = useDeferredValue(upTo);
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
