@@ -4,7 +4,8 @@
  * scenario as bench/ui.ts does, and prints per-step timings relative to the
  * frame (rAF time), long-animation-frame script/render split, and optionally
  * a Chrome trace summary (--trace) of where the main thread's time goes.
- *   npx tsx scripts/profile-ui.ts [--no-build] [--trace] [--steps N]
+ *   npx tsx scripts/profile-ui.ts [--no-build] [--trace] [--steps N] [--tall] [--css CSS]
+ * (--tall: the whole scene drawn, 50% zoom in a 1600x5200 window; --css: inject a style)
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -27,7 +28,13 @@ if (args.includes('--unminified')) {
 const served = await serveBuild(outDir);
 const browser = await launchChromium(ensureChromium());
 try {
-  const { context, page } = await openScenario(browser, served.url, best.id);
+  const tall = args.includes('--tall');
+  const { context, page } = await openScenario(browser, served.url, best.id, tall ? { width: 1600, height: 5200 } : undefined);
+  if (tall) {
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await settle(page);
+  }
   if (args.includes('--css')) await page.addStyleTag({ content: args[args.indexOf('--css') + 1]! });
   const cdp = await context.newCDPSession(page);
   const trace = args.includes('--trace');
