@@ -244,10 +244,14 @@ const Compare = memo(ComparePanel);
 const Footer = memo(TimelineBar);
 const Help = memo(HelpOverlay);
 
-/** Runs `cb` when the browser is idle (or soon, where there is no requestIdleCallback), with the time left. */
+/**
+ * Runs `cb` when the browser is idle (or soon, where there is no
+ * requestIdleCallback), with the time left. No timeout: under constant load
+ * the preparation waits rather than competing with frames.
+ */
 function whenIdle(cb: (timeLeft: () => number) => void): () => void {
   if (typeof requestIdleCallback === 'function') {
-    const id = requestIdleCallback((d) => cb(() => d.timeRemaining()), { timeout: 1000 });
+    const id = requestIdleCallback((d) => cb(() => d.timeRemaining()));
     return () => cancelIdleCallback(id);
   }
   const id = setTimeout(() => {
@@ -257,18 +261,19 @@ function whenIdle(cb: (timeLeft: () => number) => void): () => void {
   return () => clearTimeout(id);
 }
 
-/**
- * The side panel: the step's story, registers and statistics, the rmap. Its
- * own component so that it renders only when its (deferred) step changes.
- */
-type SideProps = { tl: Timeline; step: number; upTo: number | null; hidden: boolean };
+/** What the side panel shows: a timeline at a step (and event, in event mode). */
+interface SideState {
+  readonly tl: Timeline;
+  readonly step: number;
+  readonly upTo: number | null;
+}
 
-/** step -1: the app's first render, which leaves the panel empty and fills it right after (the tables show first). */
-const SidePanel = memo(function SidePanel(props: SideProps) {
-  return props.step < 0 ? <aside className="side" hidden={props.hidden} aria-busy="true" /> : <SideContent {...props} />;
+/** null: the app's first render, which leaves the panel empty and fills it right after (the tables show first). */
+const SidePanel = memo(function SidePanel({ side, hidden }: { side: SideState | null; hidden: boolean }) {
+  return side === null ? <aside className="side" hidden={hidden} aria-busy="true" /> : <SideContent {...side} hidden={hidden} />;
 });
 
-function SideContent({ tl, step, upTo, hidden }: SideProps) {
+function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }) {
   const compareOpen = useStore((s) => s.compareOpen);
   const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
@@ -339,11 +344,13 @@ export function App() {
     [view, hidden, hiddenSptes],
   );
   const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
-  // The side panel follows the step at a lower priority (React renders it
-  // right after the frame that shows the step in the tables): a held arrow key
-  // keeps the picture at the frame rate, and the story catches up in between.
-  const sideStep = useDeferredValue(step, -1);
-  const sideUpTo = useDeferredValue(upTo);
+  // The side panel follows at a lower priority (React renders it after the
+  // urgent render of the tables): a held arrow key keeps the picture at the
+  // frame rate, and the story catches up in between. Timeline, step and event
+  // are deferred as one value, so the panel never pairs a new scenario with an
+  // old step. null (the first render) leaves the panel empty until then.
+  const sideNow = useMemo(() => ({ tl, step, upTo }), [tl, step, upTo]);
+  const side = useDeferredValue<SideState | null>(sideNow, null);
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
   }, [theme]);
@@ -353,11 +360,15 @@ export function App() {
     const from = useStore.getState().step;
     return prefetchStepViews(tl, from, whenIdle, (v) => layoutOfState(v.machine, v.guest));
   }, [tl]);
-  // After the paint, prepare the neighbouring steps so the next keypress only renders.
+  // After the paint, prepare the neighbouring steps (for scenarios longer than
+  // the views kept, or a jump before the idle preparation got there).
   useEffect(() => {
     const id = window.setTimeout(() => {
-      if (step < tl.length) getStepView(tl, step + 1);
-      if (step > 0) getStepView(tl, step - 1);
+      for (const n of [step + 1, step - 1]) {
+        if (n < 0 || n > tl.length) continue;
+        const v = getStepView(tl, n);
+        layoutOfState(v.machine, v.guest);
+      }
     }, 0);
     return () => window.clearTimeout(id);
   }, [tl, step]);
@@ -377,7 +388,7 @@ export function App() {
           </div>
           <Canvas layout={layout} hl={hl} viewport={vp} />
         </section>
-        <SidePanel tl={tl} step={sideStep} upTo={sideUpTo} hidden={embed} />
+        <SidePanel side={side} hidden={embed} />
       </main>
       <Footer />
       <Help />

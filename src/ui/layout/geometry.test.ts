@@ -44,6 +44,10 @@ describe('layout of the default scenario', () => {
     expect(layout.cards.some((c) => c.kind === 'shadow' && c.sp.id === sp)).toBe(false);
     const root3 = layout.cards.find((c) => c.kind === 'shadow' && c.rootSlot === 3);
     expect(root3 && root3.kind === 'shadow' && root3.sp.sptes.map((e) => e.index)).toEqual([2]);
+    // Pages with nothing hidden keep their identity (their cards are not re-rendered).
+    const others = layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== 3);
+    expect(others.length).toBeGreaterThan(0);
+    for (const c of others) if (c.kind === 'shadow') expect(v.machine.shadowPages).toContain(c.sp);
   });
 });
 

@@ -183,7 +183,8 @@ export function layoutColumns(
   // by the guest table they shadow, in the guest column's order.
   const sps = machine.shadowPages
     .filter((sp) => !hidden.has(sp.id))
-    .map((sp) => (hiddenSptes.size ? { ...sp, sptes: sp.sptes.filter((e) => !hiddenSptes.has(`${sp.id}:${e.index}`)) } : sp));
+    // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered.
+    .map((sp) => (hiddenSptes.size && sp.sptes.some((e) => hiddenSptes.has(`${sp.id}:${e.index}`)) ? { ...sp, sptes: sp.sptes.filter((e) => !hiddenSptes.has(`${sp.id}:${e.index}`)) } : sp));
   const rootSlot = new Map<number, number>();
   machine.roots.forEach((id, i) => {
     if (id !== null && !rootSlot.has(id)) rootSlot.set(id, i);

@@ -52,7 +52,12 @@ export function getStepView(tl: Timeline, step: number): StepView {
     cache.set(tl, per);
   }
   const hit = per.get(step);
-  if (hit) return hit;
+  if (hit) {
+    // Least recently used goes first: a hit moves to the back.
+    per.delete(step);
+    per.set(step, hit);
+    return hit;
+  }
   const m = tl.stateAt(step);
   const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
   const mj = machineJson(m);
@@ -84,11 +89,14 @@ export function prefetchStepViews(
   // Outward from the current step: the next steps first, then the earlier ones.
   for (let s = from + 1; s <= tl.length; s++) order.push(s);
   for (let s = from - 1; s >= 0; s--) order.push(s);
-  const todo = order.slice(0, MAX_CACHED - 1);
+  // Fewer than the views kept, so prefetching never evicts the current step.
+  const todo = order.slice(0, MAX_CACHED - 16);
   let cancel = () => {};
   let stopped = false;
+  // A view and its layout take a few ms on a slow machine: start one only with
+  // that much of the idle period left.
   const run = (timeLeft: () => number) => {
-    while (todo.length && timeLeft() > 2) also(getStepView(tl, todo.shift()!));
+    while (todo.length && timeLeft() > 4) also(getStepView(tl, todo.shift()!));
     if (todo.length && !stopped) cancel = idle(run);
   };
   cancel = idle(run);
