@@ -11,11 +11,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { median as d3median } from 'd3';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { decodePermalink, encodePermalink, type LinkScenario, type Permalink } from '../src/scenarios/permalink.ts';
 
 const RUNS = 21;
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+const median = (a: number[]) => d3median(a)!;
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
 
 /** Median time of `run`, each run on a fresh input from `setup` (made outside the timing). */

@@ -10,6 +10,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { median as d3median, quantile } from 'd3';
 import { compareRuleSets, RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
@@ -54,8 +55,8 @@ function largeScenario(steps: number) {
   return { format: 'shadowpaging/v1', title: 'bench', guest: { mode: 'x86-32', cr3: '0x1000' }, memory, steps: ops };
 }
 
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
+const median = (a: number[]) => d3median(a)!;
+const pct = (a: number[], p: number) => quantile(a, p)!;
 
 function benchCore() {
   const parsed = parseScenario(largeScenario(2000));

@@ -8,14 +8,15 @@
  * (--tall: the whole scene drawn, 50% zoom in a 1600x5200 window; --css: inject a style)
  */
 import { writeFileSync } from 'node:fs';
+import { median as d3median, quantile } from 'd3';
 import { resolve } from 'node:path';
-import { largestScenario, openScenario } from '../bench/ui.ts';
+import { largestScenario, openScenario, WHOLE_SCENE } from '../bench/ui.ts';
 import { buildApp, ensureChromium, launchChromium, ROOT, serveBuild, settle } from '../tests/e2e/serve.ts';
 
 const args = process.argv.slice(2);
 const STEPS = Number(args[args.indexOf('--steps') + 1]) || 120;
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)] ?? NaN;
-const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))] ?? NaN;
+const median = (a: number[]) => d3median(a) ?? NaN;
+const pct = (a: number[], p: number) => quantile(a, p) ?? NaN;
 
 const best = largestScenario();
 
@@ -29,12 +30,8 @@ const served = await serveBuild(outDir);
 const browser = await launchChromium(ensureChromium());
 try {
   const tall = args.includes('--tall');
-  const { context, page } = await openScenario(browser, served.url, best.id, tall ? { width: 1600, height: 5200 } : undefined);
-  if (tall) {
-    await page.keyboard.press('-');
-    await page.keyboard.press('-');
-    await settle(page);
-  }
+  const { context, page } = await openScenario(browser, served.url, best.id, tall ? WHOLE_SCENE.viewport : undefined);
+  if (tall) await WHOLE_SCENE.setup(page);
   if (args.includes('--css')) await page.addStyleTag({ content: args[args.indexOf('--css') + 1]! });
   const cdp = await context.newCDPSession(page);
   const trace = args.includes('--trace');
