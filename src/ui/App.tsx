@@ -280,7 +280,7 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
   const a = useStore.getState();
   return (
-    <aside className="side" hidden={hidden} data-step={step}>
+    <aside className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''}>
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
       {compareOpen && <Compare />}

@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Opened, counterText, explanationText, isDark, launch, openApp, picture, screenshot, shadowPages, waitForCounter } from './helpers.ts';
+import { type Opened, counterText, explanationText, isDark, launch, openApp, picture, screenshot, shadowPages, waitForCounter, waitForExplanation } from './helpers.ts';
 
 let browser: Browser;
 let opened: Opened | null = null;
@@ -152,7 +152,8 @@ describe('the explanation', () => {
     await screenshot(page, 'rules-before-step2');
     await page.getByTestId('rules').selectOption('seed');
     await waitForCounter(page, 'step 2 / 12');
-    expect(await explanationText(page)).toContain('parent index 3 % 2 = 1');
+    // The step stays 2: wait for the side panel to show the new rule set's story.
+    await waitForExplanation(page, 'parent index 3 % 2 = 1');
   });
 });
 

@@ -31,11 +31,20 @@ export async function openApp(browser: Browser, colorScheme: 'light' | 'dark' = 
 export const counterText = (page: Page): Promise<string> =>
   page.getByTestId('step-counter').evaluate((el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
 
-/** Waits until the step counter reads exactly `text` (whitespace collapsed). */
+/**
+ * Waits until the step counter reads exactly `text` (whitespace collapsed)
+ * and the side panel, which follows at a lower priority, shows that step and
+ * event too.
+ */
 export async function waitForCounter(page: Page, text: string): Promise<void> {
   try {
     await page.waitForFunction(
-      (want) => (document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim() === want,
+      (want) => {
+        if ((document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim() !== want) return false;
+        const m = /^step (\d+) \/ \d+(?: · event (\d+) \/ \d+)?$/.exec(want);
+        const side = document.querySelector<HTMLElement>('aside.side');
+        return !m || !side || (side.dataset.step === m[1] && side.dataset.event === (m[2] ?? ''));
+      },
       text,
       { timeout: 5_000 },
     );
@@ -74,6 +83,15 @@ export async function picture(page: Page): Promise<{ sps: string[]; sptes: strin
 
 export const explanationText = (page: Page): Promise<string> =>
   page.getByTestId('explanation').evaluate((el) => (el.textContent ?? '').replace(/\s+/g, ' '));
+
+/** Waits until the explanation (rendered at a lower priority than the tables) contains `text`. */
+export async function waitForExplanation(page: Page, text: string): Promise<void> {
+  try {
+    await page.waitForFunction((want) => (document.querySelector('[data-testid=explanation]')?.textContent ?? '').replace(/\s+/g, ' ').includes(want), text, { timeout: 5_000 });
+  } catch {
+    throw new Error(`explanation: expected it to contain "${text}", got "${await explanationText(page)}"`);
+  }
+}
 
 export const isDark = (page: Page): Promise<boolean> => page.evaluate(() => document.documentElement.classList.contains('dark'));
 
