@@ -21,6 +21,8 @@
  *   press waits for, wherever in a frame it lands: from a key at a random
  *   moment of the frame, page idle, to just after the paint that shows the
  *   step; it includes the wait for the next frame (up to one interval).
+ *   ui.blankPage.stepRandomPhase*: the same on a page that only has a step
+ *   counter (the floor of this measurement: the wait for the frame alone).
  * - ui.stepBackToBackMedianMs / P95Ms ('back-to-back'): a key at the start
  *   of every frame, 60 steps a second; ui.sidePanelLagMaxSteps: how many
  *   steps the side panel was behind at most while doing so.
@@ -201,6 +203,25 @@ interface SteppingRun {
   title: string;
 }
 
+/**
+ * The floor of the measurements: a page that only has the app's step counter
+ * and steps it on the same keys, with nothing else to draw.
+ */
+async function openBlank(browser: Browser, total: number): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await page.setContent(`<div id="root"><span data-testid="step-counter">step 0 / ${total}</span></div>
+<script>
+  let step = 0;
+  document.body.addEventListener('keydown', (e) => {
+    step = Math.max(0, Math.min(${total}, step + (e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0)));
+    document.querySelector('[data-testid=step-counter]').textContent = 'step ' + step + ' / ${total}';
+  });
+</script>`);
+  await settle(page);
+  return { context, page };
+}
+
 /** A fresh page of the app on `scenarioId`, settled, with the keyboard free for stepping. */
 export async function openScenario(browser: Browser, url: string, scenarioId: string, viewport = VIEWPORT): Promise<{ context: BrowserContext; page: Page }> {
   const context = await newContext(browser, viewport);
@@ -224,9 +245,9 @@ export async function stepping(
   url: string,
   scenarioId: string,
   mode: SteppingMode,
-  { setup, viewport }: { setup?: (page: Page) => Promise<void>; viewport?: { width: number; height: number } } = {},
+  { setup, viewport, blank }: { setup?: (page: Page) => Promise<void>; viewport?: { width: number; height: number }; blank?: boolean } = {},
 ): Promise<SteppingRun> {
-  const { context, page } = await openScenario(browser, url, scenarioId, viewport);
+  const { context, page } = blank ? await openBlank(browser, largestScenario().steps) : await openScenario(browser, url, scenarioId, viewport);
   try {
     if (setup) await setup(page);
     return await page.evaluate(
@@ -351,6 +372,7 @@ export async function benchUi(): Promise<Record<string, number | string>> {
     const random = await stepping(browser, served.url, largest.id, 'random-phase');
     const b2b = await stepping(browser, served.url, largest.id, 'back-to-back');
     const wait = await stepping(browser, served.url, largest.id, 'after-frame');
+    const floor = await stepping(browser, served.url, largest.id, 'random-phase', { blank: true });
     const inScene = shadowPagesInScene(largest.id);
     const whole = await stepping(browser, served.url, largest.id, 'isolated', WHOLE_SCENE);
     if (Math.max(...whole.shadowPages) !== inScene.max) throw new Error(`the whole-scene run draws ${Math.max(...whole.shadowPages)} of ${inScene.max} shadow pages`);
@@ -366,6 +388,8 @@ export async function benchUi(): Promise<Record<string, number | string>> {
       'ui.stepToSettledP95Ms': ms(p95(run.settled)),
       'ui.stepRandomPhaseMedianMs': ms(median(random.paint)),
       'ui.stepRandomPhaseP95Ms': ms(p95(random.paint)),
+      'ui.blankPage.stepRandomPhaseMedianMs': ms(median(floor.paint)),
+      'ui.blankPage.stepRandomPhaseP95Ms': ms(p95(floor.paint)),
       'ui.stepBackToBackMedianMs': ms(median(b2b.paint)),
       'ui.stepBackToBackP95Ms': ms(p95(b2b.paint)),
       'ui.sidePanelLagMaxSteps': Math.max(...b2b.sideLag),
