@@ -15,8 +15,8 @@ import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
-import { layoutColumns, layoutOfState } from './layout/geometry.ts';
-import { getStepView, prefetchStepViews, shadowPageCounts, stepGva } from './layout/view.ts';
+import { layoutColumns } from './layout/geometry.ts';
+import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, stepGva } from './layout/view.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -340,7 +340,7 @@ export function App() {
     return { hidden: h, hiddenSptes: hs };
   }, [tl, step, view, upTo]);
   const layout = useMemo(
-    () => (hidden.size || hiddenSptes.size ? layoutColumns(view.machine, view.guest, hidden, hiddenSptes) : layoutOfState(view.machine, view.guest)),
+    () => (hidden.size || hiddenSptes.size ? layoutColumns(view.machine, view.guest, hidden, hiddenSptes) : layoutOf(view)),
     [view, hidden, hiddenSptes],
   );
   const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
@@ -358,17 +358,13 @@ export function App() {
   // even the first pass through a scenario only renders.
   useEffect(() => {
     const from = useStore.getState().step;
-    return prefetchStepViews(tl, from, whenIdle, (v) => layoutOfState(v.machine, v.guest));
+    return prefetchStepViews(tl, from, whenIdle);
   }, [tl]);
   // After the paint, prepare the neighbouring steps (for scenarios longer than
   // the views kept, or a jump before the idle preparation got there).
   useEffect(() => {
     const id = window.setTimeout(() => {
-      for (const n of [step + 1, step - 1]) {
-        if (n < 0 || n > tl.length) continue;
-        const v = getStepView(tl, n);
-        layoutOfState(v.machine, v.guest);
-      }
+      for (const n of [step + 1, step - 1]) if (n >= 0 && n <= tl.length) prepareStep(tl, n);
     }, 0);
     return () => window.clearTimeout(id);
   }, [tl, step]);

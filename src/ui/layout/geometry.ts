@@ -131,26 +131,6 @@ export function mirrorSptes(sp: ShadowPageJson, index: number, entrySize: 4 | 8)
   return sp.role.level === 2 ? [local * 2, local * 2 + 1] : [local];
 }
 
-const layouts = new WeakMap<MachineJson, WeakMap<readonly GuestTableJson[], Layout>>();
-
-/**
- * The layout of a step's full state (nothing hidden), computed once per
- * state: stepping back and forth reuses it instead of placing every card again.
- */
-export function layoutOfState(machine: MachineJson, guest: readonly GuestTableJson[]): Layout {
-  let per = layouts.get(machine);
-  if (!per) {
-    per = new WeakMap();
-    layouts.set(machine, per);
-  }
-  let l = per.get(guest);
-  if (!l) {
-    l = layoutColumns(machine, guest);
-    per.set(guest, l);
-  }
-  return l;
-}
-
 /**
  * `hidden` pages and `hiddenSptes` (`sp:index`) are left out: in event mode,
  * what later events of the step create is not shown yet.

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Timeline } from '../../core/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import json from '../../scenarios/library/sweep-64-tables.json';
-import { layoutColumns, layoutOfState } from './geometry.ts';
-import { getStepView, prefetchStepViews } from './view.ts';
+import { layoutColumns } from './geometry.ts';
+import { getStepView, layoutOf, prefetchStepViews } from './view.ts';
 
 const fresh = () => {
   const p = parseScenario(json);
@@ -76,14 +76,14 @@ describe('prefetchStepViews', () => {
   });
 });
 
-describe('layoutOfState', () => {
+describe('layoutOf', () => {
   it('is computed once per state and equals a fresh layout', () => {
     const tl = fresh();
     const v = getStepView(tl, 30);
-    const a = layoutOfState(v.machine, v.guest);
-    expect(layoutOfState(v.machine, v.guest)).toBe(a);
+    const a = layoutOf(v);
+    expect(layoutOf(v)).toBe(a);
     expect(a).toEqual(layoutColumns(v.machine, v.guest));
     const w = getStepView(tl, 31);
-    expect(layoutOfState(w.machine, w.guest)).not.toBe(a);
+    expect(layoutOf(w)).not.toBe(a);
   });
 });

@@ -12,6 +12,7 @@ import {
   type Timeline,
   type TraceEvent,
 } from '../../core/index.ts';
+import { type Layout, layoutColumns } from './geometry.ts';
 
 export interface StepView {
   readonly step: number;
@@ -24,6 +25,7 @@ export interface StepView {
 }
 
 const cache = new WeakMap<Timeline, Map<number, StepView>>();
+const layouts = new WeakMap<StepView, Layout>();
 const MAX_CACHED = 256;
 
 /**
@@ -74,16 +76,37 @@ export function getStepView(tl: Timeline, step: number): StepView {
 }
 
 /**
- * Computes, a few at a time while the page is idle, the views of every step
- * not cached yet, so the first pass through a scenario steps as fast as later
- * ones (each new view runs the core from its snapshot and serializes the
- * state). `idle(cb)` schedules `cb` with a deadline; returns a cancel function.
+ * The layout of a step's full state (nothing hidden), computed once per view:
+ * stepping back and forth reuses it instead of placing every card again.
+ */
+export function layoutOf(view: StepView): Layout {
+  let l = layouts.get(view);
+  if (!l) {
+    l = layoutColumns(view.machine, view.guest);
+    layouts.set(view, l);
+  }
+  return l;
+}
+
+/** A step's view and layout, computed now so that showing the step only renders. */
+export const prepareStep = (tl: Timeline, step: number): StepView => {
+  const v = getStepView(tl, step);
+  layoutOf(v);
+  return v;
+};
+
+/**
+ * Computes, a few at a time while the page is idle, the views and layouts of
+ * every step not cached yet, so the first pass through a scenario steps as
+ * fast as later ones (each new view runs the core from its snapshot and
+ * serializes the state). `idle(cb)` schedules `cb` with a deadline;
+ * `prepared` is told of each step done. Returns a cancel function.
  */
 export function prefetchStepViews(
   tl: Timeline,
   from: number,
   idle: (cb: (timeLeft: () => number) => void) => () => void,
-  also: (view: StepView) => void = () => {},
+  prepared: (view: StepView) => void = () => {},
 ): () => void {
   const order: number[] = [];
   // Outward from the current step: the next steps first, then the earlier ones.
@@ -96,7 +119,7 @@ export function prefetchStepViews(
   // A view and its layout take a few ms on a slow machine: start one only with
   // that much of the idle period left.
   const run = (timeLeft: () => number) => {
-    while (todo.length && timeLeft() > 4) also(getStepView(tl, todo.shift()!));
+    while (todo.length && timeLeft() > 4) prepared(prepareStep(tl, todo.shift()!));
     if (todo.length && !stopped) cancel = idle(run);
   };
   cancel = idle(run);
