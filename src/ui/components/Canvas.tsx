@@ -146,30 +146,46 @@ const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: C
   );
 };
 
+/**
+ * A table row, guest entry or spte: index, value, flags and target, with the
+ * decoded bits as its tooltip; hovering lights it (and what mirrors it).
+ */
+function EntryRow(p: { testid: string; hoverKey: string; index: number; cls: string; ry: number; x: number; textX: number; w: number; value: string; flags: string; target: string; title: string; onClick: () => void }) {
+  return (
+    <g data-testid={p.testid} data-index={p.index} className={p.cls} onMouseEnter={() => useStore.getState().hover(p.hoverKey)} onMouseLeave={() => useStore.getState().hover(null)} onClick={p.onClick}>
+      <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />
+      <text x={p.textX} y={p.ry + 13} className="row-text">
+        <tspan className="row-idx">{hexIdx(p.index)}</tspan> {p.value} <tspan className="row-flags">{p.flags}</tspan> <tspan className="row-target">{p.target}</tspan>
+      </text>
+      <title>{p.title}</title>
+    </g>
+  );
+}
+
 /** One guest entry row; memoized on what it shows, so a step repaints only the rows it changed. */
 const GuestRow = memo(
   function GuestRow({ t, e, ry, w, cls }: { t: GuestCard['table']; e: GuestCard['table']['entries'][number]; ry: number; w: number; cls: string }) {
     const key = `gte:${t.gfn}:${e.index}`;
     return (
-      <g
-        data-testid="guest-entry"
-        data-index={e.index}
-        className={cls}
-        onMouseEnter={() => useStore.getState().hover(key)}
-        onMouseLeave={() => useStore.getState().hover(null)}
+      <EntryRow
+        testid="guest-entry"
+        hoverKey={key}
+        index={e.index}
+        cls={cls}
+        ry={ry}
+        x={2}
+        textX={10}
+        w={w - 4}
+        value={e.value.padEnd(t.entrySize === 8 ? 18 : 10)}
+        flags={e.flags}
+        target={e.flags === 'not present' ? '' : e.leaf ? `→ page ${e.target}` : `→ table ${e.target}`}
+        title={`entry ${e.index} = ${e.value}\n${e.flags}${e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`}
         onClick={() => {
           const st = useStore.getState();
           if (e.leaf && st.editorOpen) st.addAccess(leafGva(t.vaBase, e.index, t.level, t.entrySize));
           st.select(e.leaf ? key : (`gt:${e.target}:${t.level - 1}` as const));
         }}
-      >
-        <rect x={2} y={ry} width={w - 4} height={ROW_H} className="row-bg" />
-        <text x={10} y={ry + 13} className="row-text">
-          <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(t.entrySize === 8 ? 18 : 10)} <tspan className="row-flags">{e.flags}</tspan>{' '}
-          <tspan className="row-target">{e.flags === 'not present' ? '' : e.leaf ? `→ page ${e.target}` : `→ table ${e.target}`}</tspan>
-        </text>
-        <title>{`entry ${e.index} = ${e.value}\n${e.flags}${e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`}</title>
-      </g>
+      />
     );
   },
   (a, b) =>
@@ -213,21 +229,21 @@ const SpteRow = memo(
   function SpteRow({ spId, e, ry, w, cls }: { spId: number; e: Spte; ry: number; w: number; cls: string }) {
     const key = `spte:${spId}:${e.index}`;
     return (
-      <g
-        data-testid="spte"
-        data-index={e.index}
-        className={cls}
-        onMouseEnter={() => useStore.getState().hover(key)}
-        onMouseLeave={() => useStore.getState().hover(null)}
+      <EntryRow
+        testid="spte"
+        hoverKey={key}
+        index={e.index}
+        cls={cls}
+        ry={ry}
+        x={7}
+        textX={12}
+        w={w - 9}
+        value={e.value.padEnd(13)}
+        flags={e.flags}
+        target={e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : ''}
+        title={`spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`}
         onClick={() => useStore.getState().select(e.child !== undefined ? `sp:${e.child}` : key)}
-      >
-        <rect x={7} y={ry} width={w - 9} height={ROW_H} className="row-bg" />
-        <text x={12} y={ry + 13} className="row-text">
-          <tspan className="row-idx">{hexIdx(e.index)}</tspan> {e.value.padEnd(13)} <tspan className="row-flags">{e.flags}</tspan>{' '}
-          <tspan className="row-target">{e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : ''}</tspan>
-        </text>
-        <title>{`spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`}</title>
-      </g>
+      />
     );
   },
   (a, b) =>
