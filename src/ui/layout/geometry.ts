@@ -92,6 +92,8 @@ export interface Layout {
   readonly links: readonly Link[];
   readonly height: number;
   readonly width: number;
+  /** x of each column's left edge, for the column headings. */
+  readonly columns: { readonly guest: number; readonly roots: number; readonly shadow: number };
 }
 
 const span = (a: number, b: number) => ({ top: Math.min(a, b) - 4, bottom: Math.max(a, b) + 4 });
@@ -132,35 +134,17 @@ export function mirrorSptes(sp: ShadowPageJson, index: number, entrySize: 4 | 8)
 }
 
 /**
- * `hidden` pages and `hiddenSptes` (`sp:index`) are left out: in event mode,
- * what later events of the step create is not shown yet.
+ * The shadow pages to draw and their order: roots (in slot order) for the
+ * middle column, the rest grouped by the guest table they shadow, in the
+ * guest column's order. `hidden` pages and `hiddenSptes` (`sp:index`) are
+ * left out: in event mode, what later events of the step create is not shown yet.
  */
-export function layoutColumns(
+function shadowColumns(
   machine: MachineJson,
   guest: readonly GuestTableJson[],
-  hidden: ReadonlySet<number> = new Set(),
-  hiddenSptes: ReadonlySet<string> = new Set(),
-): Layout {
-  const cards: Card[] = [];
-  const links: Link[] = [];
-  const byGfn = new Map<string, GuestCard>();
-  let y = 12;
-  for (const t of guest) {
-    const rows = foldRows(
-      t.entries.map((e) => e.index),
-      t.entryCount,
-      y + HEAD_H,
-    );
-    const h = HEAD_H + rows.length * ROW_H + 6;
-    const card: GuestCard = { kind: 'guest', key: `gt:${t.gfn}:${t.level}` as `gt:${string}`, table: t, x: COLUMNS.guest.x, y, w: COLUMNS.guest.w, h, rows };
-    cards.push(card);
-    if (!byGfn.has(t.gfn)) byGfn.set(t.gfn, card);
-    y += h + CARD_GAP;
-  }
-  const guestH = y;
-
-  // Shadow pages: roots in the middle column (in slot order), the rest grouped
-  // by the guest table they shadow, in the guest column's order.
+  hidden: ReadonlySet<number>,
+  hiddenSptes: ReadonlySet<string>,
+): { roots: ShadowPageJson[]; others: ShadowPageJson[]; rootSlot: ReadonlyMap<number, number> } {
   const sps = machine.shadowPages
     .filter((sp) => !hidden.has(sp.id))
     // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered.
@@ -178,9 +162,119 @@ export function layoutColumns(
     .filter((sp) => !rootSlot.has(sp.id))
     .sort((a, b) => rank(a) - rank(b) || b.role.level - a.role.level || a.role.quadrant - b.role.quadrant || a.id - b.id);
   const roots = sps.filter((sp) => rootSlot.has(sp.id)).sort((a, b) => rootSlot.get(a.id)! - rootSlot.get(b.id)!);
+  return { roots, others, rootSlot };
+}
+
+const guestKey = (t: GuestTableJson) => `gt:${t.gfn}:${t.level}` as const;
+
+/**
+ * Where links attach to a card, in the layout's units: the detailed view
+ * starts a pointer at its entry's row; the overview has no rows and starts
+ * every link at the middle of the card's edge.
+ */
+interface Anchors {
+  /** y of entry `index`'s row (null: not drawn). */
+  readonly entry: (card: Card, index: number) => number | null;
+  /** y where a pointer arrives at a card. */
+  readonly head: (card: Card) => number;
+  /** y where a guest table's fan-out to its shadow pages leaves and arrives. */
+  readonly fan: (card: Card) => number;
+}
+
+/**
+ * The links between the cards: guest pointers (an entry that points at
+ * another guest table), shadow-of fan-outs (each guest table to the shadow
+ * pages of its gfn, coloured by quadrant for 4-byte tables) and child links
+ * (a non-leaf spte to the shadow page it points at).
+ */
+function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
+  const links: Link[] = [];
+  const byGfn = new Map<string, GuestCard>();
+  const spCard = new Map<number, ShadowCard>();
+  for (const c of cards) {
+    if (c.kind === 'guest') {
+      if (!byGfn.has(c.table.gfn)) byGfn.set(c.table.gfn, c);
+    } else spCard.set(c.sp.id, c);
+  }
+  for (const c of cards) {
+    if (c.kind !== 'guest') continue;
+    for (const e of c.table.entries) {
+      if (e.leaf || e.flags === 'not present') continue;
+      const target = byGfn.get(e.target);
+      const y1 = a.entry(c, e.index);
+      if (!target || y1 === null || target === c) continue;
+      const y2 = a.head(target);
+      links.push({
+        key: `gp:${c.key}:${e.index}`,
+        kind: 'guest-pointer',
+        path: sideLoop(c.x + c.w, y1, y2),
+        quadrant: null,
+        ends: [`gte:${c.table.gfn}:${e.index}`, target.key],
+        ...span(y1, y2),
+      });
+    }
+  }
+  for (const sc of spCard.values()) {
+    if (sc.sp.role.direct) continue;
+    const g = byGfn.get(sc.sp.gfn);
+    if (!g) continue;
+    const y1 = a.fan(g);
+    const y2 = a.fan(sc);
+    links.push({
+      key: `so:${sc.sp.id}`,
+      kind: 'shadow-of',
+      path: path([g.x + g.w, y1], [sc.x, y2]),
+      quadrant: g.table.entrySize === 4 ? sc.sp.role.quadrant : null,
+      ends: [g.key, sc.key],
+      ...span(y1, y2),
+    });
+  }
+  for (const sc of spCard.values()) {
+    for (const e of sc.sp.sptes) {
+      if (e.child === undefined) continue;
+      const child = spCard.get(e.child);
+      const y1 = a.entry(sc, e.index);
+      if (!child || y1 === null) continue;
+      const y2 = a.head(child);
+      const p = child.x > sc.x ? path([sc.x + sc.w, y1], [child.x, y2]) : sideLoop(sc.x + sc.w, y1, y2);
+      links.push({
+        key: `ch:${sc.sp.id}:${e.index}`,
+        kind: 'child',
+        path: p,
+        quadrant: child.sp.role.gpteIs8Bytes ? null : child.sp.role.quadrant,
+        ends: [`spte:${sc.sp.id}:${e.index}`, child.key],
+        ...span(y1, y2),
+      });
+    }
+  }
+  return links;
+}
+
+const DETAIL_ANCHORS: Anchors = { entry: rowY, head: (c) => c.y + 12, fan: (c) => c.y + 20 };
+
+/** The detailed view: every card with its rows (present entries, folded empty runs). */
+export function layoutColumns(
+  machine: MachineJson,
+  guest: readonly GuestTableJson[],
+  hidden: ReadonlySet<number> = new Set(),
+  hiddenSptes: ReadonlySet<string> = new Set(),
+): Layout {
+  const cards: Card[] = [];
+  let y = 12;
+  for (const t of guest) {
+    const rows = foldRows(
+      t.entries.map((e) => e.index),
+      t.entryCount,
+      y + HEAD_H,
+    );
+    const h = HEAD_H + rows.length * ROW_H + 6;
+    cards.push({ kind: 'guest', key: guestKey(t), table: t, x: COLUMNS.guest.x, y, w: COLUMNS.guest.w, h, rows });
+    y += h + CARD_GAP;
+  }
+  const guestH = y;
+  const { roots, others, rootSlot } = shadowColumns(machine, guest, hidden, hiddenSptes);
   const place = (list: ShadowPageJson[], col: { x: number; w: number }) => {
     let cy = 12;
-    const out: ShadowCard[] = [];
     for (const sp of list) {
       const rows = foldRows(
         sp.sptes.map((e) => e.index),
@@ -188,66 +282,62 @@ export function layoutColumns(
         cy + HEAD_H,
       );
       const h = HEAD_H + rows.length * ROW_H + 6;
-      out.push({ kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: rootSlot.get(sp.id) ?? null, x: col.x, y: cy, w: col.w, h, rows });
+      cards.push({ kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: rootSlot.get(sp.id) ?? null, x: col.x, y: cy, w: col.w, h, rows });
       cy += h + CARD_GAP;
     }
-    return { out, h: cy };
+    return cy;
   };
-  const r = place(roots, COLUMNS.roots);
-  const o = place(others, COLUMNS.shadow);
-  cards.push(...r.out, ...o.out);
-  const spCard = new Map<number, ShadowCard>();
-  for (const c of [...r.out, ...o.out]) spCard.set(c.sp.id, c);
+  const rootsH = place(roots, COLUMNS.roots);
+  const othersH = place(others, COLUMNS.shadow);
+  return { cards, links: linksBetween(cards, DETAIL_ANCHORS), height: Math.max(guestH, rootsH, othersH, 200), width: CANVAS_W, columns: COLUMN_X };
+}
 
-  // Guest pointers: an entry that points at another guest table.
-  for (const c of cards) {
-    if (c.kind !== 'guest') continue;
-    for (const e of c.table.entries) {
-      if (e.leaf || e.flags === 'not present') continue;
-      const target = byGfn.get(e.target);
-      const y1 = rowY(c, e.index);
-      if (!target || y1 === null || target === c) continue;
-      links.push({
-        key: `gp:${c.key}:${e.index}`,
-        kind: 'guest-pointer',
-        path: sideLoop(c.x + c.w, y1, target.y + 12),
-        quadrant: null,
-        ends: [`gte:${c.table.gfn}:${e.index}`, target.key],
-        ...span(y1, target.y + 12),
-      });
-    }
-  }
-  // Shadow-of: each guest table fans out to the shadow pages of its gfn.
-  for (const sc of spCard.values()) {
-    if (sc.sp.role.direct) continue;
-    const g = byGfn.get(sc.sp.gfn);
-    if (!g) continue;
-    links.push({
-      key: `so:${sc.sp.id}`,
-      kind: 'shadow-of',
-      path: path([g.x + g.w, g.y + 20], [sc.x, sc.y + 20]),
-      quadrant: g.table.entrySize === 4 ? sc.sp.role.quadrant : null,
-      ends: [g.key, sc.key],
-      ...span(g.y + 20, sc.y + 20),
-    });
-  }
-  // Child links: a non-leaf spte to the shadow page it points at.
-  for (const sc of spCard.values()) {
-    for (const e of sc.sp.sptes) {
-      if (e.child === undefined) continue;
-      const child = spCard.get(e.child);
-      const y1 = rowY(sc, e.index);
-      if (!child || y1 === null) continue;
-      const p = child.x > sc.x ? path([sc.x + sc.w, y1], [child.x, child.y + 12]) : sideLoop(sc.x + sc.w, y1, child.y + 12);
-      links.push({
-        key: `ch:${sc.sp.id}:${e.index}`,
-        kind: 'child',
-        path: p,
-        quadrant: child.sp.role.gpteIs8Bytes ? null : child.sp.role.quadrant,
-        ends: [`spte:${sc.sp.id}:${e.index}`, child.key],
-        ...span(y1, child.y + 12),
-      });
-    }
-  }
-  return { cards, links, height: Math.max(guestH, r.h, o.h, 200), width: CANVAS_W };
+const COLUMN_X = { guest: COLUMNS.guest.x, roots: COLUMNS.roots.x, shadow: COLUMNS.shadow.x } as const;
+
+/** Space the overview leaves at its edges and the fewest pixels a card row may take (below it, the overview scrolls). */
+export const OVERVIEW = { pad: 10, minPitch: 7, maxPitch: 46, labelMinH: 14 } as const;
+
+/**
+ * The overview: the whole scene laid out to fit `size` (CSS pixels) at once,
+ * one card per table with no rows: the cards of a column share its height,
+ * up to OVERVIEW.maxPitch each and down to OVERVIEW.minPitch (then it is
+ * taller than `size` and scrolls). The component draws each card's present
+ * entries as ticks at their index along its width.
+ */
+export function layoutOverview(
+  machine: MachineJson,
+  guest: readonly GuestTableJson[],
+  size: { readonly width: number; readonly height: number },
+  hidden: ReadonlySet<number> = new Set(),
+  hiddenSptes: ReadonlySet<string> = new Set(),
+): Layout {
+  const { pad, minPitch, maxPitch } = OVERVIEW;
+  const width = Math.max(640, Math.floor(size.width));
+  const height = Math.max(200, Math.floor(size.height));
+  const { roots, others, rootSlot } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  const col = (from: number, to: number) => ({ x: Math.round(width * from), w: Math.round(width * (to - from)) });
+  const cols = { guest: { x: pad, w: Math.round(width * 0.28) - pad }, roots: col(0.37, 0.62), shadow: { x: Math.round(width * 0.71), w: width - pad - Math.round(width * 0.71) } };
+  const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n)));
+  const cardH = (pitch: number) => (pitch >= 20 ? pitch - 6 : Math.max(4, pitch * 0.72));
+  const cards: Card[] = [];
+  let bottom = 0;
+  const place = <T,>(list: readonly T[], c: { x: number; w: number }, make: (item: T, y: number, h: number) => Card) => {
+    const pitch = pitchFor(list.length);
+    const h = cardH(pitch);
+    list.forEach((item, i) => cards.push(make(item, pad + i * pitch, h)));
+    bottom = Math.max(bottom, pad + list.length * pitch);
+  };
+  place(guest, cols.guest, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [] }));
+  const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => ({ kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: rootSlot.get(sp.id) ?? null, x: c.x, y, w: c.w, h, rows: [] });
+  place(roots, cols.roots, shadow(cols.roots));
+  place(others, cols.shadow, shadow(cols.shadow));
+  const mid = (c: Card) => c.y + c.h / 2;
+  const links = linksBetween(cards, { entry: mid, head: mid, fan: mid });
+  return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x } };
+}
+
+/** x of entry `index` of `count` along an overview card (its ticks). */
+export function tickX(card: Card, index: number, count: number): number {
+  const inset = card.kind === 'shadow' ? 8 : 4;
+  return card.x + inset + ((index + 0.5) * (card.w - inset - 4)) / count;
 }
