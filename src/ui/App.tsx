@@ -13,10 +13,11 @@ import { EditorPanel } from './components/EditorPanel.tsx';
 import { KernelBugBanner, RmapPanel } from './components/RmapPanel.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
+import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
-import { layoutColumns } from './layout/geometry.ts';
-import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, stepGva } from './layout/view.ts';
+import { layoutColumns, layoutOverview } from './layout/geometry.ts';
+import { getStepView, layoutOf, overviewOf, prefetchStepViews, prepareStep, shadowPageCounts, stepGva } from './layout/view.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -60,10 +61,14 @@ function useKeyboard() {
           break;
         case '+':
         case '=':
-          s.setZoom(s.zoom + 0.25);
+          s.zoomBy(0.25);
           break;
         case '-':
-          s.setZoom(s.zoom - 0.25);
+          s.zoomBy(-0.25);
+          break;
+        case 'o':
+        case 'O':
+          s.setOverview(!s.overview);
           break;
         case 'Escape':
           s.toggleHelp(false);
@@ -88,17 +93,21 @@ function usePlayback() {
   }, [playing, speed]);
 }
 
+/** Height of the sticky column headings above the tables (CSS: .col-heads). */
+const COL_HEADS_H = 26;
+
 /** The scroll window of the canvas, updated at most once per frame. */
 function useViewport() {
   const ref = useRef<HTMLElement>(null);
-  const [vp, setVp] = useState({ top: 0, height: typeof window !== 'undefined' ? window.innerHeight : 1000 });
+  const [vp, setVp] = useState({ top: 0, height: typeof window !== 'undefined' ? window.innerHeight : 1000, width: typeof window !== 'undefined' ? window.innerWidth - 430 : 1170 });
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     let frame = 0;
     const update = () => {
       frame = 0;
-      setVp((old) => (old.top === el.scrollTop && old.height === el.clientHeight ? old : { top: el.scrollTop, height: el.clientHeight || window.innerHeight }));
+      const next = { top: el.scrollTop, height: el.clientHeight || window.innerHeight, width: el.clientWidth || window.innerWidth - 430 };
+      setVp((old) => (old.top === next.top && old.height === next.height && old.width === next.width ? old : next));
     };
     const schedule = () => {
       if (!frame) frame = requestAnimationFrame(update);
@@ -165,6 +174,7 @@ const TopBar = memo(function TopBar() {
   const theme = useStore((s) => s.theme);
   const rules = useStore((s) => s.rules);
   const zoom = useStore((s) => s.zoom);
+  const overview = useStore((s) => s.overview);
   const editorOpen = useStore((s) => s.editorOpen);
   const compareOpen = useStore((s) => s.compareOpen);
   const title = useStore((s) => s.scenario.title);
@@ -211,12 +221,17 @@ const TopBar = memo(function TopBar() {
           </select>
         </label>
         <span className="ctl" role="group" aria-label="Zoom">
-          <button type="button" className="btn" onClick={() => a.setZoom(zoom - 0.25)} aria-label="Zoom out (-)">
+          <button type="button" className="btn" onClick={() => a.zoomBy(-0.25)} disabled={overview} aria-label="Zoom out (-)">
             −
           </button>
-          <span className="counter" aria-live="polite">{Math.round(zoom * 100)}%</span>
-          <button type="button" className="btn" onClick={() => a.setZoom(zoom + 0.25)} aria-label="Zoom in (+)">
+          <span className="counter zoom-level" aria-live="polite" data-testid="zoom-level">
+            {overview ? 'all' : `${Math.round(zoom * 100)}%`}
+          </span>
+          <button type="button" className="btn" onClick={() => a.zoomBy(0.25)} aria-label="Zoom in (+)">
             +
+          </button>
+          <button type="button" className="btn" onClick={() => a.setOverview(!overview)} aria-pressed={overview} data-testid="overview-toggle" title="The whole scene on one screen (O)">
+            Overview
           </button>
         </span>
         <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
@@ -339,10 +354,18 @@ export function App() {
     });
     return { hidden: h, hiddenSptes: hs };
   }, [tl, step, view, upTo]);
-  const layout = useMemo(
-    () => (hidden.size || hiddenSptes.size ? layoutColumns(view.machine, view.guest, hidden, hiddenSptes) : layoutOf(view)),
-    [view, hidden, hiddenSptes],
-  );
+  const overview = useStore((s) => s.overview);
+  // The overview fits the canvas area below the column headings.
+  // A little short of the area, so rounding never brings up a scroll bar.
+  // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.
+  const capacity = useMemo(() => Math.max(0, ...shadowPageCounts(tl)), [tl]);
+  const fit = useMemo(() => ({ width: vp.width - 2, height: vp.height - COL_HEADS_H - 2, capacity }), [vp.width, vp.height, capacity]);
+  const layout = useMemo(() => {
+    const partial = hidden.size > 0 || hiddenSptes.size > 0;
+    if (overview) return partial ? layoutOverview(view.machine, view.guest, fit, hidden, hiddenSptes) : overviewOf(view, fit);
+    return partial ? layoutColumns(view.machine, view.guest, hidden, hiddenSptes) : layoutOf(view);
+  }, [view, hidden, hiddenSptes, overview, fit]);
+  const scale = overview ? 1 : zoom;
   const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
   // The side panel follows at a lower priority (React renders it after the
   // urgent render of the tables): a held arrow key keeps the picture at the
@@ -377,12 +400,12 @@ export function App() {
       </div>
       <main className="main">
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
-          <div className="col-heads" aria-hidden="true" style={{ width: layout.width * zoom }}>
-            <span style={{ left: 16 * zoom }}>Guest page tables</span>
-            <span style={{ left: 430 * zoom }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
-            <span style={{ left: 800 * zoom }}>Shadow page tables</span>
+          <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale }}>
+            <span style={{ left: layout.columns.guest * scale }}>Guest page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'guest').length})` : ''}</span>
+            <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
+            <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length})` : ''}</span>
           </div>
-          <Canvas layout={layout} hl={hl} viewport={vp} />
+          {overview ? <Overview layout={layout} hl={hl} /> : <Canvas layout={layout} hl={hl} viewport={vp} />}
         </section>
         <SidePanel side={side} hidden={embed} />
       </main>

@@ -4,7 +4,7 @@
  */
 import { memo, useEffect, useMemo, useRef } from 'react';
 import type { TraceEvent } from '../../core/index.ts';
-import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, type ShadowCard, guestRange, visibleIn } from '../layout/geometry.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, rowY, type ShadowCard, guestRange, visibleIn } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 
 /** What the current step touched, for highlighting. */
@@ -86,7 +86,7 @@ function linkClass(l: Link, active: boolean): string {
 const ARROWS = ['arrow', 'arrow-faint', 'arrow-active'] as const;
 
 /** One link; memoized on its path and state, so unchanged links are not touched. */
-const LinkPath = memo(
+export const LinkPath = memo(
   function LinkPath({ l, active }: { l: Link; active: boolean }) {
     return (
       <path
@@ -102,7 +102,7 @@ const LinkPath = memo(
 );
 
 /** Per-card highlight state as plain strings, so memo() can skip unchanged cards. */
-interface CardMarks {
+export interface CardMarks {
   /** Space-separated row indexes: walked (guest) or set (shadow). */
   readonly touched: string;
   /** Rows lit by hover (this card's or a mirrored one). */
@@ -124,9 +124,9 @@ function FoldRow({ from, to, x, y, one, many }: { from: number; to: number; x: n
   );
 }
 
-const hasRow = (list: string, i: number) => ` ${list} `.includes(` ${i} `);
+export const hasRow = (list: string, i: number) => ` ${list} `.includes(` ${i} `);
 
-const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: CardMarks }) => {
+export const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: CardMarks }) => {
   const ma = a.marks;
   const mb = b.marks;
   const da = a.card.kind === 'guest' ? a.card.table : a.card.sp;
@@ -135,6 +135,7 @@ const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: C
     da === db &&
     a.card.x === b.card.x &&
     a.card.y === b.card.y &&
+    a.card.w === b.card.w &&
     a.card.h === b.card.h &&
     (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot : true) &&
     ma.touched === mb.touched &&
@@ -294,6 +295,75 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
 }, sameCard);
 
 /**
+ * The vertical extent (layout units) of what an entity key names: a card
+ * (`sp:ID`, `gt:GFN:LEVEL`), or an entry's row (`spte:ID:INDEX`,
+ * `gte:GFN:INDEX`; the whole card where the row is folded away).
+ */
+export function targetBox(layout: Layout, key: string): { top: number; bottom: number } | null {
+  const [kind, id, index] = key.split(':');
+  const card =
+    kind === 'sp' || kind === 'gt'
+      ? layout.cards.find((c) => c.key === key)
+      : kind === 'spte'
+        ? layout.cards.find((c) => c.kind === 'shadow' && String(c.sp.id) === id)
+        : kind === 'gte'
+          ? layout.cards.find((c) => c.kind === 'guest' && c.table.gfn === id)
+          : undefined;
+  if (!card) return null;
+  const y = index !== undefined && (kind === 'spte' || kind === 'gte') ? rowY(card, Number(index)) : null;
+  return y === null ? { top: card.y, bottom: card.y + card.h } : { top: y - ROW_H, bottom: y + ROW_H };
+}
+
+/**
+ * A card's highlight state: rows this step walked (guest) or set (shadow),
+ * rows lit by hover (`litRows`, keyed `gt:GFN` / `sp:ID`), rows on the
+ * hardware walk, the focus of event mode, and whether the card is hovered,
+ * selected (`activeEnds`) or new.
+ */
+export function marksOf(c: Card, hl: Highlights, activeEnds: ReadonlySet<string>, litRows: ReadonlyMap<string, readonly number[]>): CardMarks {
+  const focusParts = hl.focus?.split(':') ?? [];
+  if (c.kind === 'guest') {
+    const gfn = c.table.gfn;
+    const touched = c.table.entries.filter((e) => hl.walked.has(`${gfn}:${e.index}`)).map((e) => e.index).join(' ');
+    const focus = focusParts[0] === 'gte' && focusParts[1] === gfn ? focusParts[2]! : '';
+    return { touched, lit: (litRows.get(`gt:${gfn}`) ?? []).join(' '), hw: '', focus, cardLit: activeEnds.has(c.key), created: false };
+  }
+  const id = c.sp.id;
+  const touched = c.sp.sptes.filter((e) => hl.setSptes.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
+  const hw = c.sp.sptes.filter((e) => hl.hwPath.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
+  const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
+  return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit: activeEnds.has(c.key), created: hl.created.has(id) };
+}
+
+/**
+ * The links to draw, with whether each is active (an end hovered or
+ * selected). Guest table pointers are drawn only where they matter (the entry
+ * text names the target anyway): on this step's walk, or when active.
+ */
+export function drawnLinks(links: readonly Link[], hl: Highlights, activeEnds: ReadonlySet<string>): { l: Link; active: boolean }[] {
+  const out: { l: Link; active: boolean }[] = [];
+  for (const l of links) {
+    const active = l.ends.some((e) => activeEnds.has(e));
+    if (l.kind === 'guest-pointer' && !active && !hl.walked.has(l.ends[0]!.slice(4))) continue;
+    out.push({ l, active });
+  }
+  return out;
+}
+
+/** The arrow-head markers the links refer to. */
+export function ArrowDefs() {
+  return (
+    <defs>
+      {ARROWS.map((id) => (
+        <marker key={id} id={id} className={id} viewBox="0 0 10 10" refX={9} refY={5} markerWidth={6} markerHeight={6} orient="auto-start-reverse">
+          <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
+        </marker>
+      ))}
+    </defs>
+  );
+}
+
+/**
  * Only what is on screen (plus a margin) is drawn: large scenarios have
  * hundreds of cards, and painting a huge SVG on every step would blow the
  * frame budget. `viewport` is the scroll window in CSS pixels.
@@ -303,12 +373,25 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
   const selected = useStore((s) => s.selected);
   const zoom = useStore((s) => s.zoom);
   const svgRef = useRef<SVGSVGElement>(null);
-  // Clicking an entry follows its pointer: bring the target card into view.
+  const layoutRef = useRef(layout);
+  layoutRef.current = layout;
+  // Clicking an entry follows its pointer (and clicking a card in the
+  // overview opens it here): bring the target into view. From the layout, not
+  // the DOM: a card far from the scroll window is not drawn yet.
   useEffect(() => {
-    if (!selected || !svgRef.current) return;
-    // Keys are like "sp:4" or "gt:0x1:2"; quote-escape them for the attribute selector.
-    const el = svgRef.current.querySelector(`[data-key="${selected.replace(/["\\]/g, '\\$&')}"]`);
-    if (el && 'scrollIntoView' in el) (el as Element).scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    const wrap = svgRef.current?.parentElement;
+    if (!selected || !wrap) return;
+    const box = targetBox(layoutRef.current, selected);
+    if (!box) return;
+    const z = useStore.getState().zoom;
+    const top = box.top * z;
+    const bottom = box.bottom * z;
+    const heads = svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
+    const view = wrap.clientHeight - heads;
+    const now = wrap.scrollTop;
+    // Nearest: scroll only if it is not in view, and as little as needed.
+    const to = top < now ? top : bottom > now + view ? Math.min(top, bottom - view) : now;
+    if (to !== now && typeof wrap.scrollTo === 'function') wrap.scrollTo({ top: to, behavior: 'smooth' });
   }, [selected]);
   const zoomNow = useStore((s) => s.zoom);
   const margin = 400;
@@ -348,20 +431,7 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
     const owner = parts[0] === 'gte' ? `gt:${parts[1]}` : `sp:${parts[1]}`;
     litRows.set(owner, [...(litRows.get(owner) ?? []), Number(parts[2])]);
   }
-  const focusParts = hl.focus?.split(':') ?? [];
-  const marksFor = (c: Card): CardMarks => {
-    if (c.kind === 'guest') {
-      const gfn = c.table.gfn;
-      const touched = c.table.entries.filter((e) => hl.walked.has(`${gfn}:${e.index}`)).map((e) => e.index).join(' ');
-      const focus = focusParts[0] === 'gte' && focusParts[1] === gfn ? focusParts[2]! : '';
-      return { touched, lit: (litRows.get(`gt:${gfn}`) ?? []).join(' '), hw: '', focus, cardLit: activeEnds.has(c.key), created: false };
-    }
-    const id = c.sp.id;
-    const touched = c.sp.sptes.filter((e) => hl.setSptes.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
-    const hw = c.sp.sptes.filter((e) => hl.hwPath.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
-    const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
-    return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit: activeEnds.has(c.key), created: hl.created.has(id) };
-  };
+  const marksFor = (c: Card) => marksOf(c, hl, activeEnds, litRows);
   return (
     <svg
       ref={svgRef}
@@ -372,21 +442,11 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
       role="img"
       aria-label="Guest page tables, KVM roots and shadow page tables"
     >
-      <defs>
-        {ARROWS.map((id) => (
-          <marker key={id} id={id} className={id} viewBox="0 0 10 10" refX={9} refY={5} markerWidth={6} markerHeight={6} orient="auto-start-reverse">
-            <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
-          </marker>
-        ))}
-      </defs>
+      <ArrowDefs />
       <g className="links">
-        {visible.links.map((l) => {
-          const active = l.ends.some((e) => activeEnds.has(e));
-          // Guest table pointers are drawn only where they matter (the entry
-          // text names the target anyway): on this step's walk, or on hover.
-          if (l.kind === 'guest-pointer' && !active && !hl.walked.has(l.ends[0]!.slice(4))) return null;
-          return <LinkPath key={l.key} l={l} active={active} />;
-        })}
+        {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
+          <LinkPath key={l.key} l={l} active={active} />
+        ))}
       </g>
       {guestCards.map((c) => (
         <GuestTable key={c.key} card={c} marks={marksFor(c)} />

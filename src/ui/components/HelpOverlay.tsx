@@ -9,7 +9,8 @@ const KEYS: Array<[string, string]> = [
   ['N', 'next fault (the next step that exits to KVM)'],
   ['E', 'toggle stepping by kernel event'],
   ['T', 'light / dark theme'],
-  ['+ / −', 'zoom the tables (for a projector)'],
+  ['+ / −', 'zoom the tables (for a projector); − past 50% shows the overview'],
+  ['O', 'overview: the whole scene on one screen (click a table to open it)'],
   ['?', 'this help; Esc closes it'],
 ];
 

@@ -294,20 +294,30 @@ export function layoutColumns(
 
 const COLUMN_X = { guest: COLUMNS.guest.x, roots: COLUMNS.roots.x, shadow: COLUMNS.shadow.x } as const;
 
+export interface OverviewSize {
+  readonly width: number;
+  readonly height: number;
+  /** The most cards a column will hold, if known (the current count when larger). */
+  readonly capacity?: number;
+}
+
 /** Space the overview leaves at its edges and the fewest pixels a card row may take (below it, the overview scrolls). */
-export const OVERVIEW = { pad: 10, minPitch: 7, maxPitch: 46, labelMinH: 14 } as const;
+export const OVERVIEW = { pad: 10, minPitch: 7, maxPitch: 46, labelMinH: 24 } as const;
 
 /**
  * The overview: the whole scene laid out to fit `size` (CSS pixels) at once,
  * one card per table with no rows: the cards of a column share its height,
  * up to OVERVIEW.maxPitch each and down to OVERVIEW.minPitch (then it is
- * taller than `size` and scrolls). The component draws each card's present
+ * taller than `size` and scrolls). `size.capacity` is the most cards a
+ * column will hold (e.g. the most shadow pages alive at any step): with it the
+ * pitch stays the same from step to step, so a new page moves only the cards
+ * after it instead of every card. The component draws each card's present
  * entries as ticks at their index along its width.
  */
 export function layoutOverview(
   machine: MachineJson,
   guest: readonly GuestTableJson[],
-  size: { readonly width: number; readonly height: number },
+  size: OverviewSize,
   hidden: ReadonlySet<number> = new Set(),
   hiddenSptes: ReadonlySet<string> = new Set(),
 ): Layout {
@@ -317,7 +327,7 @@ export function layoutOverview(
   const { roots, others, rootSlot } = shadowColumns(machine, guest, hidden, hiddenSptes);
   const col = (from: number, to: number) => ({ x: Math.round(width * from), w: Math.round(width * (to - from)) });
   const cols = { guest: { x: pad, w: Math.round(width * 0.28) - pad }, roots: col(0.37, 0.62), shadow: { x: Math.round(width * 0.71), w: width - pad - Math.round(width * 0.71) } };
-  const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n)));
+  const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n, size.capacity ?? 0)));
   const cardH = (pitch: number) => (pitch >= 20 ? pitch - 6 : Math.max(4, pitch * 0.72));
   const cards: Card[] = [];
   let bottom = 0;

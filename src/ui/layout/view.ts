@@ -12,7 +12,7 @@ import {
   type Timeline,
   type TraceEvent,
 } from '../../core/index.ts';
-import { type Layout, layoutColumns } from './geometry.ts';
+import { type Layout, layoutColumns, layoutOverview, type OverviewSize } from './geometry.ts';
 
 export interface StepView {
   readonly step: number;
@@ -86,6 +86,17 @@ export function layoutOf(view: StepView): Layout {
     layouts.set(view, l);
   }
   return l;
+}
+
+const overviews = new WeakMap<StepView, { size: OverviewSize; layout: Layout }>();
+
+/** The overview layout of a step's full state for a screen size, kept per view for the last size asked. */
+export function overviewOf(view: StepView, size: OverviewSize): Layout {
+  const hit = overviews.get(view);
+  if (hit && hit.size.width === size.width && hit.size.height === size.height && hit.size.capacity === size.capacity) return hit.layout;
+  const layout = layoutOverview(view.machine, view.guest, size);
+  overviews.set(view, { size, layout });
+  return layout;
 }
 
 /** A step's view and layout, computed now so that showing the step only renders. */

@@ -82,7 +82,18 @@ export interface SettingsSlice {
   addAccess: (gva: string | null) => void;
   /** Canvas zoom (1 = 100%); larger for projectors. */
   zoom: number;
+  /** Zooming leaves the overview. */
   setZoom: (z: number) => void;
+  /**
+   * The zoom buttons and keys: by `delta`; zooming out past the smallest zoom
+   * shows the overview, zooming in from the overview leaves it.
+   */
+  zoomBy: (delta: number) => void;
+  /** The whole scene fitted to the screen, one card per table without rows. */
+  overview: boolean;
+  setOverview: (on: boolean) => void;
+  /** Leaves the overview for the detailed tables, with `key` (a card) selected and scrolled into view. */
+  openInDetail: (key: EntityKey) => void;
   setTheme: (t: Theme) => void;
   toggleHelp: (show?: boolean) => void;
 }
@@ -90,6 +101,7 @@ export interface SettingsSlice {
 export type Store = ScenarioSlice & PlaybackSlice & SelectionSlice & SettingsSlice;
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+const ZOOM_MIN = 0.5;
 
 function initialScenario(): { json: unknown; scenario: Scenario } {
   const json = LIBRARY.find((e) => e.id === DEFAULT_SCENARIO_ID)!.json;
@@ -205,7 +217,17 @@ export const createAppStore = () =>
       pendingAccess: null,
       addAccess: (pendingAccess) => set({ pendingAccess }),
       zoom: 1,
-      setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, 0.5, 2.5) }),
+      setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, ZOOM_MIN, 2.5), overview: false }),
+      zoomBy: (delta) => {
+        const { overview, zoom } = get();
+        if (overview) {
+          if (delta > 0) set({ overview: false });
+        } else if (zoom + delta < ZOOM_MIN) set({ overview: true });
+        else get().setZoom(zoom + delta);
+      },
+      overview: false,
+      setOverview: (overview) => set({ overview }),
+      openInDetail: (selected) => set({ overview: false, selected, hovered: null }),
       setTheme: (theme) => set({ theme, themeChosen: true }),
       toggleHelp: (show) => set({ showHelp: show ?? !get().showHelp }),
     };
