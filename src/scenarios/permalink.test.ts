@@ -52,6 +52,7 @@ const VIEWS: ViewState[] = [
   view({ step: 1, event: null, granularity: 'event', theme: 'light' }),
   view({ step: 0, event: 0, granularity: 'event', zoom: 0.5 }),
   view({ zoom: 2.5, theme: 'dark' }),
+  view({ step: 2, overview: true }),
 ];
 
 describe('round trips', () => {
@@ -99,11 +100,12 @@ describe('round trips', () => {
       rules: fc.constantFrom(...RULE_SETS),
       zoom: fc.double({ min: 0.1, max: 5, noNaN: true }),
       theme: fc.constantFrom(null, 'light' as const, 'dark' as const),
+      overview: fc.boolean(),
     });
     fc.assert(
       fc.property(arb, (c) => {
         const steps = ok(decodePermalink(`sp1/b/${c.entry.id}/${c.entry.version}`)).scenario.steps.length;
-        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme };
+        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme, ...(c.overview ? { overview: true as const } : {}) };
         const scenario: LinkScenario = c.inline ? { kind: 'inline', json: c.entry.json } : builtin(c.entry.id, c.entry.version);
         const norm = normalizeView(v);
         if (!norm.ok) throw new Error(norm.error);
@@ -125,6 +127,8 @@ describe('encoding', () => {
     expect(
       encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ zoom: 1.5, granularity: 'event', event: 4, step: 1, rules: 'before', theme: 'light' }) }),
     ).toBe('sp1/b/quadrants-32bit/1/s=1&e=4&g=event&r=before&z=1.5&t=light');
+    expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ step: 3, theme: 'dark', overview: true }) })).toBe('sp1/b/quadrants-32bit/1/s=3&t=dark&o=1');
+    expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/s=3&o=1')).link.view).toEqual(view({ step: 3, overview: true }));
     const inline = encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: view({ step: 2 }) });
     expect(inline).toMatch(/^sp1\/z\/s=2\/[A-Za-z0-9+$-]+$/);
     expect(encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: DEFAULT_VIEW })).toMatch(/^sp1\/z\/[A-Za-z0-9+$-]+$/);
@@ -242,7 +246,9 @@ describe('decoding', () => {
       ['sp1/b/self-map/1/t=blue', /"t" \(the theme\) must be one of light, dark/],
       ['sp1/b/self-map/1/z=big', /"z" \(the zoom\) must be a number like 1.25/],
       ['sp1/b/self-map/1/q=1', /unknown setting "q"; the settings are s \(step\)/],
-      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&s=2', /7 settings where there are at most 6/],
+      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&o=1&s=2', /8 settings where there are at most 7/],
+      ['sp1/b/self-map/1/o=0', /"o" \(the overview\) must be one of 1, not "0"/],
+      ['sp1/b/self-map/1/o=true', /"o" \(the overview\) must be one of 1/],
       ['sp1/b/self-map/1/s=1 x', /contains a space \(at character 21\)/],
       ['sp1/b/self-map/1/s=1\u0000', /the character U\+0000 \(at character 21\)/],
       ['sp1/b/self-map/1/s=é', /contains "é"/],

@@ -47,6 +47,8 @@ export interface ViewState {
   readonly zoom: number;
   /** null: follow the reader's system preference. */
   readonly theme: Theme | null;
+  /** The overview (the whole scene on one screen) instead of the tables; left out when off. */
+  readonly overview?: true;
 }
 
 export type LinkScenario =
@@ -124,7 +126,7 @@ function clampZoom(z: number): number {
  * names). `decode(encode(p)).link.view` equals `normalizeView(p.view)`.
  */
 export function normalizeView(view: ViewState): Fit<ViewState> {
-  const { step, event, granularity, rules, zoom, theme } = view;
+  const { step, event, granularity, rules, zoom, theme, overview } = view;
   if (!Number.isSafeInteger(step) || step < 0 || step > SCENARIO_LIMITS.maxSteps) {
     return { ok: false, error: `The step must be a whole number from 0 to ${SCENARIO_LIMITS.maxSteps}, not ${String(step)}.` };
   }
@@ -135,9 +137,10 @@ export function normalizeView(view: ViewState): Fit<ViewState> {
   if (!RULE_SETS.includes(rules)) return { ok: false, error: `Unknown rule set ${quoteKey(String(rules))}.` };
   if (typeof zoom !== 'number' || !Number.isFinite(zoom)) return { ok: false, error: `The zoom must be a number, not ${String(zoom)}.` };
   if (theme !== null && theme !== 'light' && theme !== 'dark') return { ok: false, error: `Unknown theme ${quoteKey(String(theme))}.` };
+  if (overview !== undefined && overview !== true) return { ok: false, error: `The overview must be true or left out, not ${String(overview)}.` };
   return {
     ok: true,
-    value: { step, event: granularity === 'event' ? event : null, granularity, rules, zoom: clampZoom(zoom), theme },
+    value: { step, event: granularity === 'event' ? event : null, granularity, rules, zoom: clampZoom(zoom), theme, ...(overview ? { overview } : {}) },
   };
 }
 
@@ -150,12 +153,14 @@ function encodeView(v: ViewState): string {
   if (v.rules !== DEFAULT_VIEW.rules) parts.push(`r=${v.rules}`);
   if (v.zoom !== DEFAULT_VIEW.zoom) parts.push(`z=${v.zoom}`);
   if (v.theme !== null) parts.push(`t=${v.theme}`);
+  if (v.overview) parts.push('o=1');
   return parts.join('&');
 }
 
-const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't'] as const;
+// "o" came later in v1: links without it mean what they always did.
+const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o'] as const;
 type ViewKeyV1 = (typeof VIEW_KEYS_V1)[number];
-const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = { s: 'step', e: 'event', g: 'granularity', r: 'rule set', z: 'zoom', t: 'theme' };
+const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = { s: 'step', e: 'event', g: 'granularity', r: 'rule set', z: 'zoom', t: 'theme', o: 'overview' };
 const WHOLE_RE = /^(?:0|[1-9][0-9]{0,6})$/;
 const ZOOM_RE = /^(?:0|[1-9][0-9]?)(?:\.[0-9]{1,4})?$/;
 
@@ -204,6 +209,8 @@ function decodeViewV1(query: string): Fit<ViewState> {
   if (!r.ok) return bad(r.error);
   const t = choice('t', ['light', 'dark'] as const);
   if (!t.ok) return bad(t.error);
+  const o = choice('o', ['1'] as const);
+  if (!o.ok) return bad(o.error);
   let zoom: number = DEFAULT_VIEW.zoom;
   const zRaw = val('z');
   if (zRaw !== undefined) {
@@ -219,6 +226,7 @@ function decodeViewV1(query: string): Fit<ViewState> {
       rules: r.value ?? DEFAULT_VIEW.rules,
       zoom,
       theme: t.value ?? null,
+      ...(o.value ? { overview: true as const } : {}),
     },
   };
 }
