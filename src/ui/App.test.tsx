@@ -180,3 +180,76 @@ describe('<App> stale child (patch 7/8)', () => {
     expect(screen.queryByTestId('kernel-bugs')).toBeNull();
   });
 });
+
+describe('<App> overview', () => {
+  beforeEach(() => {
+    const entryJson = LIBRARY.find((e) => e.id === 'quadrants-32bit')!.json;
+    act(() => {
+      useStore.getState().loadScenario(entryJson, 'quadrants-32bit');
+      useStore.setState({ overview: false, zoom: 1, selected: null, hovered: null });
+    });
+  });
+  afterEach(() => act(() => useStore.setState({ overview: false, zoom: 1, selected: null })));
+
+  it('O shows every table as one card, with the same pages, quadrants and root slots as the tables', () => {
+    const { container } = render(<App />);
+    key('ArrowRight');
+    key('ArrowRight');
+    const detailed = pages(container);
+    expect(container.querySelector('[data-testid="guest-entry"]')).not.toBeNull();
+    key('o');
+    const ov = screen.getByTestId('overview');
+    expect(ov.getAttribute('aria-label')).toBe('Overview: 5 guest page tables and 6 shadow pages');
+    expect(pages(container)).toEqual(detailed);
+    // No rows in the overview: the present entries are ticks.
+    expect(container.querySelector('[data-testid="guest-entry"]')).toBeNull();
+    expect(screen.getByTestId('zoom-level').textContent).toBe('all');
+    expect(screen.getByTestId('overview-toggle').getAttribute('aria-pressed')).toBe('true');
+    // This step's walk: guest PD 0x1 and PT 0x4 are lit, and sptes were set in the quadrant-1 shadow PT.
+    const lit = [...container.querySelectorAll('.card-walked')].map((r) => r.closest('[data-testid]')!.getAttribute('data-gfn'));
+    expect(lit).toEqual(['0x1', '0x4']);
+    const q1 = container.querySelector('[data-testid="shadow-page"][data-gfn="0x4"][data-quadrant="1"]')!;
+    expect(q1.querySelector('.tick-set')).not.toBeNull();
+    expect(q1.querySelector('title')!.textContent).toContain('guest PTEs 512–1023');
+    // Stepping back keeps the overview and restores the earlier picture.
+    key('Home');
+    expect(screen.getByTestId('overview')).toBeTruthy();
+    expect(pages(container).filter((p) => p.level === '1')).toEqual([]);
+    key('O');
+    expect(screen.queryByTestId('overview')).toBeNull();
+  });
+
+  it('clicking a card opens it in the tables, selected', () => {
+    const { container } = render(<App />);
+    key('ArrowRight');
+    key('ArrowRight');
+    act(() => useStore.getState().setOverview(true));
+    const q1 = container.querySelector('[data-testid="shadow-page"][data-gfn="0x4"][data-quadrant="1"]')!;
+    const sp = q1.getAttribute('data-sp');
+    act(() => {
+      fireEvent.click(q1);
+    });
+    expect(screen.queryByTestId('overview')).toBeNull();
+    expect(useStore.getState().selected).toBe(`sp:${sp}`);
+    expect(container.querySelector(`[data-testid="shadow-page"][data-sp="${sp}"] [data-testid="spte"]`)).not.toBeNull();
+  });
+
+  it('zooming out past 50% shows the overview, zooming in leaves it at the zoom it had', () => {
+    render(<App />);
+    key('-');
+    key('-');
+    expect(useStore.getState()).toMatchObject({ zoom: 0.5, overview: false });
+    key('-');
+    expect(useStore.getState()).toMatchObject({ zoom: 0.5, overview: true });
+    key('-');
+    expect(useStore.getState()).toMatchObject({ zoom: 0.5, overview: true });
+    key('+');
+    expect(useStore.getState()).toMatchObject({ zoom: 0.5, overview: false });
+    key('o');
+    act(() => {
+      fireEvent.click(screen.getByRole('button', { name: 'Zoom in (+)' }));
+    });
+    expect(useStore.getState()).toMatchObject({ zoom: 0.5, overview: false });
+    expect((screen.getByRole('button', { name: 'Zoom out (-)' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+});

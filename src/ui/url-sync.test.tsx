@@ -24,6 +24,18 @@ describe('permalinks in the app', () => {
     const again = currentFragment(useStore.getState());
     expect(again.ok && again.fragment).toBe(f);
   });
+  it('opens a link in the overview and carries the overview back', () => {
+    useStore.setState({ themeChosen: false });
+    window.history.replaceState(null, '', '/#sp1/b/sweep-64-tables/1/s=40&o=1');
+    render(<App />);
+    expect(useStore.getState()).toMatchObject({ libraryId: 'sweep-64-tables', step: 40, overview: true });
+    expect(screen.getByTestId('overview').getAttribute('aria-label')).toMatch(/^Overview: 65 guest page tables and 44 shadow pages$/);
+    const again = currentFragment(useStore.getState());
+    expect(again.ok && again.fragment).toBe('sp1/b/sweep-64-tables/1/s=40&o=1');
+    act(() => useStore.getState().setOverview(false));
+    const off = currentFragment(useStore.getState());
+    expect(off.ok && off.fragment).toBe('sp1/b/sweep-64-tables/1/s=40');
+  });
   it('carries the theme only once the user (or a link) chose one', () => {
     useStore.setState({ themeChosen: false });
     useStore.getState().loadScenario(useStore.getState().scenarioJson, 'quadrants-32bit');

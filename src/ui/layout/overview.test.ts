@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { Timeline } from '../../core/index.ts';
+import { parseScenario } from '../../scenarios/schema.ts';
+import sweep from '../../scenarios/library/sweep-64-tables.json';
+import quadrants from '../../scenarios/library/quadrants-32bit.json';
+import { type Card, layoutColumns, layoutOverview, OVERVIEW, tickX } from './geometry.ts';
+import { getStepView, overviewOf, shadowPageCounts } from './view.ts';
+import { targetBox } from '../components/Canvas.tsx';
+
+const timeline = (json: unknown) => {
+  const p = parseScenario(json);
+  if (!p.ok) throw new Error(p.error.message);
+  return new Timeline(p.scenario, 'seed');
+};
+const sweepTl = timeline(sweep);
+const quadTl = timeline(quadrants);
+const SCREEN = { width: 1150, height: 640 };
+const inside = (c: Card, w: number, h: number) => c.x >= 0 && c.y >= 0 && c.x + c.w <= w && c.y + c.h <= h;
+
+describe('layoutOverview', () => {
+  it('fits every table of the 64-table scenario on one screen, at every step', () => {
+    const capacity = Math.max(...shadowPageCounts(sweepTl));
+    expect(capacity).toBeGreaterThanOrEqual(68);
+    for (let s = 0; s <= sweepTl.length; s++) {
+      const v = getStepView(sweepTl, s);
+      const l = layoutOverview(v.machine, v.guest, { ...SCREEN, capacity });
+      expect([l.width, l.height]).toEqual([SCREEN.width, SCREEN.height]);
+      const shadow = l.cards.filter((c) => c.kind === 'shadow');
+      expect(shadow.length).toBe(v.machine.shadowPages.length);
+      expect(l.cards.filter((c) => c.kind === 'guest').length).toBe(v.guest.length);
+      for (const c of l.cards) expect(inside(c, l.width, l.height), c.key).toBe(true);
+      // No two cards of a column overlap.
+      for (const col of [l.columns.guest, l.columns.roots, l.columns.shadow]) {
+        const ys = l.cards.filter((c) => c.x === col).sort((a, b) => a.y - b.y);
+        for (let i = 1; i < ys.length; i++) expect(ys[i]!.y).toBeGreaterThanOrEqual(ys[i - 1]!.y + ys[i - 1]!.h);
+      }
+    }
+    const end = layoutOverview(getStepView(sweepTl, sweepTl.length).machine, getStepView(sweepTl, sweepTl.length).guest, { ...SCREEN, capacity });
+    expect(end.cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== null).length).toBe(4);
+    expect(end.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length).toBeGreaterThanOrEqual(64);
+  });
+
+  it('orders the cards as the detailed view does, roots in slot order', () => {
+    const v = getStepView(sweepTl, 40);
+    const keys = (cards: readonly Card[], x: number) => cards.filter((c) => c.x === x).map((c) => c.key);
+    const detail = layoutColumns(v.machine, v.guest);
+    const ov = layoutOverview(v.machine, v.guest, SCREEN);
+    expect(keys(ov.cards, ov.columns.guest)).toEqual(keys(detail.cards, detail.columns.guest));
+    expect(keys(ov.cards, ov.columns.roots)).toEqual(keys(detail.cards, detail.columns.roots));
+    expect(keys(ov.cards, ov.columns.shadow)).toEqual(keys(detail.cards, detail.columns.shadow));
+    expect(ov.cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== null).map((c) => (c.kind === 'shadow' ? c.rootSlot : -1))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('draws the same links as the detailed view: the PD fans out to four roots, a PT to two shadow PTs', () => {
+    const v = getStepView(quadTl, 2);
+    const ov = layoutOverview(v.machine, v.guest, SCREEN);
+    const detail = layoutColumns(v.machine, v.guest);
+    expect(ov.links.map((l) => [l.key, l.kind, l.quadrant])).toEqual(detail.links.map((l) => [l.key, l.kind, l.quadrant]));
+    expect(ov.links.filter((l) => l.kind === 'shadow-of' && l.ends[0] === 'gt:0x1:2').map((l) => l.quadrant)).toEqual([0, 1, 2, 3]);
+    expect(ov.links.filter((l) => l.kind === 'shadow-of' && l.ends[0] === 'gt:0x4:1').map((l) => l.quadrant)).toEqual([0, 1]);
+    // A link leaves the middle of its source card's edge.
+    const card = new Map(ov.cards.map((c) => [c.key, c]));
+    for (const l of ov.links.filter((x) => x.kind === 'shadow-of')) {
+      const g = card.get(l.ends[0]!)!;
+      expect(l.path.startsWith(`M${g.x + g.w},${g.y + g.h / 2}`)).toBe(true);
+    }
+  });
+
+  it('keeps cards in place from step to step when sized for the most shadow pages', () => {
+    const capacity = Math.max(...shadowPageCounts(sweepTl));
+    const pos = (s: number) => {
+      const v = getStepView(sweepTl, s);
+      return new Map(layoutOverview(v.machine, v.guest, { ...SCREEN, capacity }).cards.map((c) => [c.key, `${c.x},${c.y},${c.h}`]));
+    };
+    let moved = 0;
+    let kept = 0;
+    for (let s = 1; s <= sweepTl.length; s++) {
+      const a = pos(s - 1);
+      for (const [k, p] of pos(s)) if (a.has(k)) (a.get(k) === p ? kept++ : moved++);
+    }
+    // New pages are added in guest-table order here: nothing already drawn moves.
+    expect(kept).toBeGreaterThan(1000);
+    expect(moved).toBe(0);
+    // Without the capacity every new page would change the pitch of its column.
+    const v1 = getStepView(sweepTl, 30);
+    const v2 = getStepView(sweepTl, 31);
+    expect(v2.machine.shadowPages.length).toBe(v1.machine.shadowPages.length + 1);
+    const h = (v: typeof v1) => layoutOverview(v.machine, v.guest, SCREEN).cards.find((c) => c.key === 'sp:4')!.h;
+    expect(h(v1)).not.toBe(h(v2));
+  });
+
+  it('gives few cards room for a label and scrolls when even the smallest pitch does not fit', () => {
+    const v = getStepView(quadTl, 2);
+    const ov = layoutOverview(v.machine, v.guest, SCREEN);
+    for (const c of ov.cards) expect(c.h).toBeGreaterThanOrEqual(OVERVIEW.labelMinH);
+    const tiny = layoutOverview(getStepView(sweepTl, sweepTl.length).machine, getStepView(sweepTl, sweepTl.length).guest, { width: 900, height: 200 });
+    expect(tiny.height).toBeGreaterThan(200);
+    const ys = tiny.cards.filter((c) => c.x === tiny.columns.shadow).map((c) => c.y);
+    expect(ys[1]! - ys[0]!).toBeCloseTo(OVERVIEW.minPitch);
+    for (const c of tiny.cards) expect(c.y + c.h).toBeLessThanOrEqual(tiny.height);
+  });
+
+  it('puts an entry tick at its index along the card', () => {
+    const v = getStepView(quadTl, 2);
+    const ov = layoutOverview(v.machine, v.guest, SCREEN);
+    const pd = ov.cards.find((c) => c.key === 'gt:0x1:2')!;
+    const xs = [0, 511, 512, 1023].map((i) => tickX(pd, i, 1024));
+    expect(xs[0]).toBeGreaterThan(pd.x);
+    expect(xs[3]).toBeLessThan(pd.x + pd.w);
+    // The second half of a 4-byte PD starts at its middle: quadrants 2-3.
+    expect((xs[1]! + xs[2]!) / 2).toBeCloseTo(pd.x + 4 + (pd.w - 8) / 2);
+  });
+
+  it('is kept per view and size', () => {
+    const v = getStepView(quadTl, 3);
+    const a = overviewOf(v, { ...SCREEN, capacity: 6 });
+    expect(overviewOf(v, { ...SCREEN, capacity: 6 })).toBe(a);
+    expect(overviewOf(v, { width: 1000, height: 640, capacity: 6 })).not.toBe(a);
+  });
+});
+
+describe('targetBox', () => {
+  const v = getStepView(sweepTl, sweepTl.length);
+  const l = layoutColumns(v.machine, v.guest);
+  it('finds a card far down the detailed view, and an entry row inside it', () => {
+    const last = l.cards.filter((c) => c.kind === 'shadow').at(-1)!;
+    expect(last.y).toBeGreaterThan(3000);
+    expect(targetBox(l, last.key)).toEqual({ top: last.y, bottom: last.y + last.h });
+    const sp = last.kind === 'shadow' ? last.sp : null;
+    const e = sp!.sptes[0]!;
+    const box = targetBox(l, `spte:${sp!.id}:${e.index}`)!;
+    expect(box.top).toBeGreaterThanOrEqual(last.y);
+    expect(box.bottom).toBeLessThanOrEqual(last.y + last.h + 18);
+    const g = l.cards.find((c) => c.kind === 'guest' && c.table.level === 1)!;
+    expect(targetBox(l, g.key)?.top).toBe(g.y);
+  });
+  it('answers null for what is not in the layout', () => {
+    expect(targetBox(l, 'sp:99999')).toBeNull();
+    expect(targetBox(l, 'gt:0xdead:1')).toBeNull();
+    expect(targetBox(l, 'nonsense')).toBeNull();
+  });
+});
