@@ -2,7 +2,7 @@
  * The three linked columns, drawn as one SVG from the pure layout: guest
  * tables | KVM roots | shadow pages, with pointer, fan-out and child links.
  */
-import { memo, useEffect, useMemo, useRef } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import type { TraceEvent } from '../../core/index.ts';
 import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, rowY, type ShadowCard, guestRange, visibleIn } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
@@ -374,7 +374,9 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
   const zoom = useStore((s) => s.zoom);
   const svgRef = useRef<SVGSVGElement>(null);
   const layoutRef = useRef(layout);
-  layoutRef.current = layout;
+  useLayoutEffect(() => {
+    layoutRef.current = layout;
+  });
   // Clicking an entry follows its pointer (and clicking a card in the
   // overview opens it here): bring the target into view. From the layout, not
   // the DOM: a card far from the scroll window is not drawn yet.

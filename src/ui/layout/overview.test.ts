@@ -59,7 +59,7 @@ describe('layoutOverview', () => {
     expect(ov.links.filter((l) => l.kind === 'shadow-of' && l.ends[0] === 'gt:0x1:2').map((l) => l.quadrant)).toEqual([0, 1, 2, 3]);
     expect(ov.links.filter((l) => l.kind === 'shadow-of' && l.ends[0] === 'gt:0x4:1').map((l) => l.quadrant)).toEqual([0, 1]);
     // A link leaves the middle of its source card's edge.
-    const card = new Map(ov.cards.map((c) => [c.key, c]));
+    const card = new Map<string, Card>(ov.cards.map((c) => [c.key, c]));
     for (const l of ov.links.filter((x) => x.kind === 'shadow-of')) {
       const g = card.get(l.ends[0]!)!;
       expect(l.path.startsWith(`M${g.x + g.w},${g.y + g.h / 2}`)).toBe(true);
@@ -76,7 +76,11 @@ describe('layoutOverview', () => {
     let kept = 0;
     for (let s = 1; s <= sweepTl.length; s++) {
       const a = pos(s - 1);
-      for (const [k, p] of pos(s)) if (a.has(k)) (a.get(k) === p ? kept++ : moved++);
+      for (const [k, p] of pos(s)) {
+        if (!a.has(k)) continue;
+        if (a.get(k) === p) kept++;
+        else moved++;
+      }
     }
     // New pages are added in guest-table order here: nothing already drawn moves.
     expect(kept).toBeGreaterThan(1000);
