@@ -297,7 +297,7 @@ const COLUMN_X = { guest: COLUMNS.guest.x, roots: COLUMNS.roots.x, shadow: COLUM
 export interface OverviewSize {
   readonly width: number;
   readonly height: number;
-  /** The most cards a column will hold, if known (the current count when larger). */
+  /** The most shadow pages the scene will hold, roots included, if known (the current count when larger). */
   readonly capacity?: number;
 }
 
@@ -308,9 +308,9 @@ export const OVERVIEW = { pad: 10, minPitch: 7, maxPitch: 46, labelMinH: 24 } as
  * The overview: the whole scene laid out to fit `size` (CSS pixels) at once,
  * one card per table with no rows: the cards of a column share its height,
  * up to OVERVIEW.maxPitch each and down to OVERVIEW.minPitch (then it is
- * taller than `size` and scrolls). `size.capacity` is the most cards a
- * column will hold (e.g. the most shadow pages alive at any step): with it the
- * pitch stays the same from step to step, so a new page moves only the cards
+ * taller than `size` and scrolls). `size.capacity` is the most shadow pages
+ * the scene will hold (e.g. the most alive at any step): with it the shadow
+ * column's pitch stays the same from step to step, so a new page moves only the cards
  * after it instead of every card. The component draws each card's present
  * entries as ticks at their index along its width.
  */
@@ -327,20 +327,22 @@ export function layoutOverview(
   const { roots, others, rootSlot } = shadowColumns(machine, guest, hidden, hiddenSptes);
   const col = (from: number, to: number) => ({ x: Math.round(width * from), w: Math.round(width * (to - from)) });
   const cols = { guest: { x: pad, w: Math.round(width * 0.28) - pad }, roots: col(0.37, 0.62), shadow: { x: Math.round(width * 0.71), w: width - pad - Math.round(width * 0.71) } };
-  const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n, size.capacity ?? 0)));
+  const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n)));
   const cardH = (pitch: number) => (pitch >= 20 ? pitch - 6 : Math.max(4, pitch * 0.72));
   const cards: Card[] = [];
   let bottom = 0;
-  const place = <T,>(list: readonly T[], c: { x: number; w: number }, make: (item: T, y: number, h: number) => Card) => {
-    const pitch = pitchFor(list.length);
+  const place = <T,>(list: readonly T[], room: number, make: (item: T, y: number, h: number) => Card) => {
+    const pitch = pitchFor(Math.max(list.length, room));
     const h = cardH(pitch);
     list.forEach((item, i) => cards.push(make(item, pad + i * pitch, h)));
     bottom = Math.max(bottom, pad + list.length * pitch);
   };
-  place(guest, cols.guest, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [] }));
+  place(guest, 0, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [] }));
   const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => ({ kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: rootSlot.get(sp.id) ?? null, x: c.x, y, w: c.w, h, rows: [] });
-  place(roots, cols.roots, shadow(cols.roots));
-  place(others, cols.shadow, shadow(cols.shadow));
+  // Room for every root slot (pae_root[0..3]), and for the most shadow pages
+  // the scenario will have (capacity counts the roots too).
+  place(roots, machine.roots.length, shadow(cols.roots));
+  place(others, (size.capacity ?? 0) - roots.length, shadow(cols.shadow));
   const mid = (c: Card) => c.y + c.h / 2;
   const links = linksBetween(cards, { entry: mid, head: mid, fan: mid });
   return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x } };

@@ -36,7 +36,10 @@ describe('layoutOverview', () => {
       }
     }
     const end = layoutOverview(getStepView(sweepTl, sweepTl.length).machine, getStepView(sweepTl, sweepTl.length).guest, { ...SCREEN, capacity });
-    expect(end.cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== null).length).toBe(4);
+    const roots = end.cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== null);
+    expect(roots.length).toBe(4);
+    // The four roots have their own column: room for a label each, however many pages the others are.
+    for (const r of roots) expect(r.h).toBeGreaterThanOrEqual(OVERVIEW.labelMinH);
     expect(end.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length).toBeGreaterThanOrEqual(64);
   });
 
