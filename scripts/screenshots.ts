@@ -37,6 +37,13 @@ async function main() {
         await page.getByTestId('edit-toggle').click();
         await page.screenshot({ path: `screenshots/${theme}-editor.png` });
         await page.getByTestId('edit-toggle').click();
+        await page.getByTestId('scenario-picker').selectOption('sweep-64-tables');
+        await page.locator('body').click({ position: { x: 5, y: 5 } });
+        for (let i = 0; i < 45; i++) await page.keyboard.press('ArrowRight');
+        await page.keyboard.press('o');
+        await page.getByTestId('overview').waitFor();
+        await page.screenshot({ path: `screenshots/${theme}-overview.png` });
+        await page.keyboard.press('o');
         await page.getByTestId('scenario-picker').selectOption('pse-direct-pages');
         await page.getByTestId('compare-toggle').click();
         await page.locator('body').click({ position: { x: 5, y: 5 } });

@@ -1,7 +1,7 @@
 /**
  * axe-core on the running app: no serious or critical violations on the
- * initial page and at step 2, and with the Compare view and the kernel-bug
- * panel open, in the light and the dark theme.
+ * initial page and at step 2, with the Compare view and the kernel-bug
+ * panel open, and in the overview, in the light and the dark theme.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -81,6 +81,17 @@ describe('accessibility (axe-core)', () => {
         await page.getByTestId('compare-role-table').first().waitFor();
         const roles = describeViolations(await seriousViolations(page));
         expect({ stale, roles }).toEqual({ stale: [], roles: [] });
+      } finally {
+        await context.close();
+      }
+    });
+    it(`${theme} theme: the overview of the 64-table scenario has no serious or critical violations`, async () => {
+      const { page, context } = await openApp(browser, theme);
+      try {
+        await page.goto(`${inject('baseUrl')}#sp1/b/sweep-64-tables/1/s=40&o=1`);
+        await page.getByTestId('overview').waitFor();
+        await waitForCounter(page, 'step 40 / 73');
+        expect(describeViolations(await seriousViolations(page))).toEqual([]);
       } finally {
         await context.close();
       }
