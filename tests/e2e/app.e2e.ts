@@ -3,32 +3,11 @@
  * the default scenario (quadrants-32bit), stepping by keyboard and buttons,
  * time travel, the explanation, event mode, help, theme and rule sets.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Opened, counterText, explanationText, isDark, launch, openApp, picture, screenshot, shadowPages, waitForCounter, waitForExplanation } from './helpers.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { appSession, counterText, explanationText, isDark, picture, screenshot, shadowPages, waitForCounter, waitForExplanation } from './helpers.ts';
 
-let browser: Browser;
-let opened: Opened | null = null;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  const o = opened;
-  opened = null;
-  if (!o) return;
-  await o.context.close();
-  // Every test also checks that the page threw nothing and logged no error.
-  expect(o.errors).toEqual([]);
-});
-
-async function open(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  opened = await openApp(browser, colorScheme);
-  return opened.page;
-}
+const { open } = appSession();
 
 async function press(page: Page, key: string, times = 1): Promise<void> {
   for (let i = 0; i < times; i++) await page.keyboard.press(key);

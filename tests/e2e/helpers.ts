@@ -1,7 +1,7 @@
 /** Page helpers for the e2e tests (no assertions library: playwright-core only drives the browser). */
 import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { launchChromium, ROOT, settle } from './serve.ts';
 
 export const launch = (): Promise<Browser> => launchChromium(inject('chromiumPath'));
@@ -26,6 +26,39 @@ export async function openApp(browser: Browser, colorScheme: 'light' | 'dark' = 
   await page.getByTestId('step-counter').waitFor({ state: 'visible' });
   await settle(page);
   return { page, context, errors };
+}
+
+/**
+ * A test file's browser, launched once, and `open()`: the app in a fresh
+ * context, closed after each test, which also checks that the page threw
+ * nothing and logged no error. `closeNow()` ends the current one early (a
+ * test that opens several).
+ */
+export function appSession(): { open: (colorScheme?: 'light' | 'dark') => Promise<Page>; closeNow: () => Promise<void> } {
+  let browser: Browser;
+  let opened: Opened | null = null;
+  const closeNow = async () => {
+    const o = opened;
+    opened = null;
+    if (!o) return;
+    await o.context.close();
+    expect(o.errors).toEqual([]);
+  };
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(closeNow);
+  return {
+    open: async (colorScheme = 'light') => {
+      await closeNow();
+      opened = await openApp(browser, colorScheme);
+      return opened.page;
+    },
+    closeNow,
+  };
 }
 
 export const counterText = (page: Page): Promise<string> =>

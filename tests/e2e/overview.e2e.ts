@@ -3,26 +3,11 @@
  * scene (4 roots, 64+ shadow pages, 65 guest tables) on one screen, stepping
  * in it, and a card clicked there opened in the tables, scrolled into view.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Opened, launch, openApp, screenshot, waitForCounter } from './helpers.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { appSession, screenshot, waitForCounter } from './helpers.ts';
 
-let browser: Browser;
-let opened: Opened | null = null;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  const o = opened;
-  opened = null;
-  if (!o) return;
-  await o.context.close();
-  expect(o.errors).toEqual([]);
-});
+const { open, closeNow } = appSession();
 
 /** The shadow pages and guest tables drawn, and how many of them lie wholly inside the canvas area (and so the window). */
 const onScreen = (page: Page) =>
@@ -36,8 +21,7 @@ const onScreen = (page: Page) =>
   });
 
 async function openSweep(width = 1600): Promise<Page> {
-  opened = await openApp(browser);
-  const page = opened.page;
+  const page = await open();
   if (width !== 1600) await page.setViewportSize({ width, height: 1000 });
   await page.getByTestId('scenario-picker').selectOption('sweep-64-tables');
   await page.getByTestId('scenario-picker').evaluate((el) => (el as HTMLSelectElement).blur());
@@ -61,9 +45,7 @@ describe('the overview', () => {
       // No scroll bar: the scene fits.
       expect(await page.locator('.canvas-wrap').evaluate((el) => el.scrollHeight <= el.clientHeight && el.scrollWidth <= el.clientWidth)).toBe(true);
       await screenshot(page, `overview-${width}`);
-      await opened!.context.close();
-      expect(opened!.errors).toEqual([]);
-      opened = null;
+      await closeNow();
     }
   });
 

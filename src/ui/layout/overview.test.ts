@@ -118,6 +118,17 @@ describe('layoutOverview', () => {
     expect((xs[1]! + xs[2]!) / 2).toBeCloseTo(pd.x + 4 + (pd.w - 8) / 2);
   });
 
+  it('hides pages and sptes that later events create (event mode), as the tables do', () => {
+    const v = getStepView(quadTl, 2);
+    const created = v.events.find((e) => e.kind === 'kvm_mmu_get_page' && e.created) as { sp: number } | undefined;
+    expect(created).toBeDefined();
+    const ov = layoutOverview(v.machine, v.guest, SCREEN, new Set([created!.sp]), new Set(['3:3']));
+    expect(ov.cards.some((c) => c.key === `sp:${created!.sp}`)).toBe(false);
+    expect(ov.links.some((l) => l.ends.includes(`sp:${created!.sp}`))).toBe(false);
+    const root3 = ov.cards.find((c) => c.kind === 'shadow' && c.rootSlot === 3);
+    expect(root3?.kind === 'shadow' && root3.sp.sptes.map((e) => e.index)).toEqual([2]);
+  });
+
   it('is kept per view and size', () => {
     const v = getStepView(quadTl, 3);
     const a = overviewOf(v, { ...SCREEN, capacity: 6 });
