@@ -219,6 +219,19 @@ describe('<App> overview', () => {
     expect(screen.queryByTestId('overview')).toBeNull();
   });
 
+  it('event mode in the overview: a page appears only with its kvm_mmu_get_page event', () => {
+    const { container } = render(<App />);
+    key('o');
+    key('e');
+    key('ArrowRight');
+    expect(screen.getByTestId('overview')).toBeTruthy();
+    expect(screen.getByTestId('step-counter').textContent).toMatch(/step 1 \/ 12 · event 1 \/ \d+/);
+    expect(pages(container).filter((p) => p.level === '1')).toEqual([]);
+    for (let i = 0; i < 12; i++) key('ArrowRight');
+    expect(pages(container).filter((p) => p.level === '1')).toHaveLength(1);
+    key('e');
+  });
+
   it('clicking a card opens it in the tables, selected', () => {
     const { container } = render(<App />);
     key('ArrowRight');

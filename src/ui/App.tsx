@@ -93,21 +93,23 @@ function usePlayback() {
   }, [playing, speed]);
 }
 
-/** Height of the sticky column headings above the tables (CSS: .col-heads). */
-const COL_HEADS_H = 26;
-
-/** The scroll window of the canvas, updated at most once per frame. */
+/**
+ * The scroll window of the canvas and the room below its column headings
+ * (`heads`, their height), updated at most once per frame: on scroll, and
+ * when the area changes size (the window, or a banner above it coming and going).
+ */
 function useViewport() {
   const ref = useRef<HTMLElement>(null);
-  const [vp, setVp] = useState({ top: 0, height: typeof window !== 'undefined' ? window.innerHeight : 1000, width: typeof window !== 'undefined' ? window.innerWidth - 430 : 1170 });
+  const [vp, setVp] = useState({ top: 0, height: typeof window !== 'undefined' ? window.innerHeight : 1000, width: typeof window !== 'undefined' ? window.innerWidth - 430 : 1170, heads: 26 });
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     let frame = 0;
     const update = () => {
       frame = 0;
-      const next = { top: el.scrollTop, height: el.clientHeight || window.innerHeight, width: el.clientWidth || window.innerWidth - 430 };
-      setVp((old) => (old.top === next.top && old.height === next.height && old.width === next.width ? old : next));
+      const heads = el.querySelector<HTMLElement>('.col-heads')?.offsetHeight || 26;
+      const next = { top: el.scrollTop, height: el.clientHeight || window.innerHeight, width: el.clientWidth || window.innerWidth - 430, heads };
+      setVp((old) => (old.top === next.top && old.height === next.height && old.width === next.width && old.heads === next.heads ? old : next));
     };
     const schedule = () => {
       if (!frame) frame = requestAnimationFrame(update);
@@ -115,9 +117,12 @@ function useViewport() {
     update();
     el.addEventListener('scroll', schedule, { passive: true });
     window.addEventListener('resize', schedule);
+    const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(schedule) : null;
+    ro?.observe(el);
     return () => {
       el.removeEventListener('scroll', schedule);
       window.removeEventListener('resize', schedule);
+      ro?.disconnect();
       if (frame) cancelAnimationFrame(frame);
     };
   }, []);
@@ -359,7 +364,7 @@ export function App() {
   // A little short of the area, so rounding never brings up a scroll bar.
   // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.
   const capacity = useMemo(() => Math.max(0, ...shadowPageCounts(tl)), [tl]);
-  const fit = useMemo(() => ({ width: vp.width - 2, height: vp.height - COL_HEADS_H - 2, capacity }), [vp.width, vp.height, capacity]);
+  const fit = useMemo(() => ({ width: vp.width - 2, height: vp.height - vp.heads - 2, capacity }), [vp.width, vp.height, vp.heads, capacity]);
   const layout = useMemo(() => {
     const partial = hidden.size > 0 || hiddenSptes.size > 0;
     if (overview) return partial ? layoutOverview(view.machine, view.guest, fit, hidden, hiddenSptes) : overviewOf(view, fit);

@@ -4,7 +4,7 @@
  */
 import { memo, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import type { TraceEvent } from '../../core/index.ts';
-import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, rowY, type ShadowCard, guestRange, visibleIn } from '../layout/geometry.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, type Link, mirrorSptes, QUADRANT_COLORS, ROW_H, rowY, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 
 /** What the current step touched, for highlighting. */
@@ -137,7 +137,7 @@ export const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; m
     a.card.y === b.card.y &&
     a.card.w === b.card.w &&
     a.card.h === b.card.h &&
-    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot : true) &&
+    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot && a.card.root === b.card.root : true) &&
     ma.touched === mb.touched &&
     ma.lit === mb.lit &&
     ma.hw === mb.hw &&
@@ -259,9 +259,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
   const hover = useStore((s) => s.hover);
   const sp = card.sp;
   const q = sp.role.quadrant;
-  const color = !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined;
-  const range = guestRange(sp);
-  const what = sp.role.direct ? `direct: gfns from ${sp.gfn}` : range && !sp.role.gpteIs8Bytes ? `guest ${sp.role.level === 1 ? 'PTEs' : 'PDEs'} ${range.from}–${range.to}` : `shadows the guest table at gfn ${sp.gfn}`;
+  const { color, heading, covers } = shadowPageText(card);
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="shadow-page" data-sp={sp.id} data-gfn={sp.gfn} data-level={sp.role.level} data-quadrant={q} data-root-slot={card.rootSlot ?? ''} data-key={card.key}>
       <rect
@@ -275,12 +273,10 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
       />
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
       <text className="card-title" x={12} y={17}>
-        {card.rootSlot !== null ? `pae_root[${card.rootSlot}] → ` : ''}sp {sp.id} · l{sp.role.level} q{q}
-        {sp.unsync ? ' · unsync' : ''}
-        {sp.role.invalid ? ' · invalid' : ''}
+        {heading}
       </text>
       <text className="card-sub" x={12} y={32}>
-        {sp.notation} · {what}
+        {sp.notation} · {covers}
       </text>
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
       {card.rows.map((r) => {
@@ -299,7 +295,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks }: { card: ShadowCard;
  * (`sp:ID`, `gt:GFN:LEVEL`), or an entry's row (`spte:ID:INDEX`,
  * `gte:GFN:INDEX`; the whole card where the row is folded away).
  */
-export function targetBox(layout: Layout, key: string): { top: number; bottom: number } | null {
+export function targetBox(layout: Layout, key: string): { top: number; bottom: number; left: number; right: number } | null {
   const [kind, id, index] = key.split(':');
   const card =
     kind === 'sp' || kind === 'gt'
@@ -311,7 +307,8 @@ export function targetBox(layout: Layout, key: string): { top: number; bottom: n
           : undefined;
   if (!card) return null;
   const y = index !== undefined && (kind === 'spte' || kind === 'gte') ? rowY(card, Number(index)) : null;
-  return y === null ? { top: card.y, bottom: card.y + card.h } : { top: y - ROW_H, bottom: y + ROW_H };
+  const x = { left: card.x, right: card.x + card.w };
+  return y === null ? { top: card.y, bottom: card.y + card.h, ...x } : { top: y - ROW_H / 2, bottom: y + ROW_H / 2, ...x };
 }
 
 /**
@@ -386,14 +383,12 @@ export function Canvas({ layout, hl, viewport }: { layout: Layout; hl: Highlight
     const box = targetBox(layoutRef.current, selected);
     if (!box) return;
     const z = useStore.getState().zoom;
-    const top = box.top * z;
-    const bottom = box.bottom * z;
     const heads = svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
-    const view = wrap.clientHeight - heads;
-    const now = wrap.scrollTop;
     // Nearest: scroll only if it is not in view, and as little as needed.
-    const to = top < now ? top : bottom > now + view ? Math.min(top, bottom - view) : now;
-    if (to !== now && typeof wrap.scrollTo === 'function') wrap.scrollTo({ top: to, behavior: 'smooth' });
+    const nearest = (from: number, to: number, now: number, view: number) => (from < now ? from : to > now + view ? Math.min(from, to - view) : now);
+    const top = nearest(box.top * z, box.bottom * z, wrap.scrollTop, wrap.clientHeight - heads);
+    const left = nearest(box.left * z, box.right * z, wrap.scrollLeft, wrap.clientWidth);
+    if ((top !== wrap.scrollTop || left !== wrap.scrollLeft) && typeof wrap.scrollTo === 'function') wrap.scrollTo({ top, left, behavior: 'smooth' });
   }, [selected]);
   const zoomNow = useStore((s) => s.zoom);
   const margin = 400;

@@ -9,7 +9,7 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
-import { type Card, guestRange, type Layout, OVERVIEW, QUADRANT_COLORS, tickX } from '../layout/geometry.ts';
+import { type Card, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 import { ArrowDefs, type CardMarks, drawnLinks, hasRow, type Highlights, LinkPath, marksOf, sameCard } from './Canvas.tsx';
 
@@ -23,12 +23,13 @@ function ticks(card: Card, indexes: readonly number[], count: number, y0: number
 }
 
 /** What a card says in its tooltip and, when tall enough, its label. */
-function describe(card: Card): { label: string; title: string; count: number; present: number[] } {
+function describe(card: Card): { color: string | undefined; label: string; title: string; count: number; present: number[] } {
   if (card.kind === 'guest') {
     const t = card.table;
     const present = t.entries.filter((e) => e.flags !== 'not present').map((e) => e.index);
     const name = LEVEL_NAME[t.level] ?? `L${t.level}`;
     return {
+      color: undefined,
       label: `guest ${name} · gfn ${t.gfn}`,
       title: `guest ${name} · gfn ${t.gfn}\n${t.entryCount} × ${t.entrySize}-byte entries, ${present.length} present · va ${t.vaBase}\nclick to open it in the tables`,
       count: t.entryCount,
@@ -36,12 +37,11 @@ function describe(card: Card): { label: string; title: string; count: number; pr
     };
   }
   const sp = card.sp;
-  const range = guestRange(sp);
-  const what = sp.role.direct ? `direct: gfns from ${sp.gfn}` : range && !sp.role.gpteIs8Bytes ? `guest ${sp.role.level === 1 ? 'PTEs' : 'PDEs'} ${range.from}–${range.to}` : `shadows gfn ${sp.gfn}`;
-  const root = card.rootSlot !== null ? `pae_root[${card.rootSlot}] → ` : '';
+  const { color, heading, covers } = shadowPageText(card);
   return {
-    label: `${root}sp ${sp.id} · l${sp.role.level} q${sp.role.quadrant}${sp.unsync ? ' · unsync' : ''}`,
-    title: `${root}kvm_mmu_page ${sp.id}\n${sp.notation}\n${what}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
+    color,
+    label: heading,
+    title: `${heading}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
     count: 512,
     present: sp.sptes.map((e) => e.index),
   };
@@ -50,10 +50,9 @@ function describe(card: Card): { label: string; title: string; count: number; pr
 const split = (list: string) => (list === '' ? [] : list.split(' ').map(Number));
 
 const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; marks: CardMarks }) {
-  const { label, title, count, present } = describe(card);
+  const { color, label, title, count, present } = describe(card);
   const shadow = card.kind === 'shadow' ? card.sp : null;
   const q = shadow?.role.quadrant ?? 0;
-  const color = shadow && (!shadow.role.gpteIs8Bytes || (shadow.role.direct && q)) ? QUADRANT_COLORS[q] : undefined;
   const labelled = card.h >= OVERVIEW.labelMinH;
   // Ticks fill the card, or its lower half under a label.
   const y0 = labelled ? card.y + card.h * 0.55 : card.y + 1.5;
@@ -87,8 +86,8 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
 
 const NO_ROWS: ReadonlyMap<string, readonly number[]> = new Map();
 
-/** The overview of `layout` (from layoutOverview, in CSS pixels: drawn 1:1). */
-export function Overview({ layout, hl }: { layout: Layout; hl: Highlights }) {
+/** The overview of `layout` (from layoutOverview, in CSS pixels: drawn 1:1); a scroll of the page, which changes neither, does not re-render it. */
+export const Overview = memo(function Overview({ layout, hl }: { layout: Layout; hl: Highlights }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
   const activeEnds = new Set([hovered, selected].filter((k): k is string => k !== null));
@@ -107,4 +106,4 @@ export function Overview({ layout, hl }: { layout: Layout; hl: Highlights }) {
       ))}
     </svg>
   );
-}
+});

@@ -58,6 +58,8 @@ export interface ShadowCard {
   readonly sp: ShadowPageJson;
   /** pae_root[i] / root slot this page hangs in, if it is a root. */
   readonly rootSlot: number | null;
+  /** That slot as the kernel names it: `pae_root[i]` (PAE shadowing) or `root_hpa` (long mode), null if not a root. */
+  readonly root: string | null;
   readonly x: number;
   readonly y: number;
   readonly w: number;
@@ -100,6 +102,9 @@ const span = (a: number, b: number) => ({ top: Math.min(a, b) - 4, bottom: Math.
 
 const linkGen = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
 const path = (s: [number, number], t: [number, number]) => linkGen({ source: s, target: t }) ?? '';
+
+/** How far right of its column a sideLoop may reach. */
+const LOOP_ROOM = 70;
 
 /** A loop on the right of a column, from an entry to another card in the same column. */
 function sideLoop(x: number, y1: number, y2: number): string {
@@ -144,7 +149,7 @@ function shadowColumns(
   guest: readonly GuestTableJson[],
   hidden: ReadonlySet<number>,
   hiddenSptes: ReadonlySet<string>,
-): { roots: ShadowPageJson[]; others: ShadowPageJson[]; rootSlot: ReadonlyMap<number, number> } {
+): { roots: ShadowPageJson[]; others: ShadowPageJson[]; shadowCard: (sp: ShadowPageJson, x: number, y: number, w: number, h: number, rows: readonly Row[]) => ShadowCard } {
   const sps = machine.shadowPages
     .filter((sp) => !hidden.has(sp.id))
     // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered.
@@ -162,7 +167,33 @@ function shadowColumns(
     .filter((sp) => !rootSlot.has(sp.id))
     .sort((a, b) => rank(a) - rank(b) || b.role.level - a.role.level || a.role.quadrant - b.role.quadrant || a.id - b.id);
   const roots = sps.filter((sp) => rootSlot.has(sp.id)).sort((a, b) => rootSlot.get(a.id)! - rootSlot.get(b.id)!);
-  return { roots, others, rootSlot };
+  // Four slots: the PAE roots of mmu_alloc_shadow_roots; one: mmu->root_hpa.
+  const rootName = (slot: number) => (machine.roots.length === 4 ? `pae_root[${slot}]` : 'root_hpa');
+  const shadowCard = (sp: ShadowPageJson, x: number, y: number, w: number, h: number, rows: readonly Row[]): ShadowCard => {
+    const slot = rootSlot.get(sp.id) ?? null;
+    return { kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: slot, root: slot === null ? null : rootName(slot), x, y, w, h, rows };
+  };
+  return { roots, others, shadowCard };
+}
+
+/**
+ * What a shadow page's card says, in the tables and the overview alike: its
+ * quadrant colour (pages of 4-byte guest tables, and direct pages off
+ * quadrant 0), its heading, and what it covers of the guest.
+ */
+export function shadowPageText(card: ShadowCard): { color: string | undefined; heading: string; covers: string } {
+  const sp = card.sp;
+  const q = sp.role.quadrant;
+  const range = guestRange(sp);
+  return {
+    color: !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined,
+    heading: `${card.root !== null ? `${card.root} → ` : ''}sp ${sp.id} · l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${sp.role.invalid ? ' · invalid' : ''}`,
+    covers: sp.role.direct
+      ? `direct: gfns from ${sp.gfn}`
+      : range && !sp.role.gpteIs8Bytes
+        ? `guest ${sp.role.level === 1 ? 'PTEs' : 'PDEs'} ${range.from}–${range.to}`
+        : `shadows the guest table at gfn ${sp.gfn}`,
+  };
 }
 
 const guestKey = (t: GuestTableJson) => `gt:${t.gfn}:${t.level}` as const;
@@ -272,7 +303,7 @@ export function layoutColumns(
     y += h + CARD_GAP;
   }
   const guestH = y;
-  const { roots, others, rootSlot } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  const { roots, others, shadowCard } = shadowColumns(machine, guest, hidden, hiddenSptes);
   const place = (list: ShadowPageJson[], col: { x: number; w: number }) => {
     let cy = 12;
     for (const sp of list) {
@@ -282,7 +313,7 @@ export function layoutColumns(
         cy + HEAD_H,
       );
       const h = HEAD_H + rows.length * ROW_H + 6;
-      cards.push({ kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: rootSlot.get(sp.id) ?? null, x: col.x, y: cy, w: col.w, h, rows });
+      cards.push(shadowCard(sp, col.x, cy, col.w, h, rows));
       cy += h + CARD_GAP;
     }
     return cy;
@@ -324,9 +355,11 @@ export function layoutOverview(
   const { pad, minPitch, maxPitch } = OVERVIEW;
   const width = Math.max(640, Math.floor(size.width));
   const height = Math.max(200, Math.floor(size.height));
-  const { roots, others, rootSlot } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  const { roots, others, shadowCard } = shadowColumns(machine, guest, hidden, hiddenSptes);
   const col = (from: number, to: number) => ({ x: Math.round(width * from), w: Math.round(width * (to - from)) });
-  const cols = { guest: { x: pad, w: Math.round(width * 0.28) - pad }, roots: col(0.37, 0.62), shadow: { x: Math.round(width * 0.71), w: width - pad - Math.round(width * 0.71) } };
+  // The shadow column leaves room on its right for the loops of child links
+  // within it (long mode: l3 -> l2 -> l1 pages are all there).
+  const cols = { guest: { x: pad, w: Math.round(width * 0.28) - pad }, roots: col(0.37, 0.62), shadow: { x: Math.round(width * 0.71), w: width - LOOP_ROOM - Math.round(width * 0.71) } };
   const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n)));
   const cardH = (pitch: number) => (pitch >= 20 ? pitch - 6 : Math.max(4, pitch * 0.72));
   const cards: Card[] = [];
@@ -338,11 +371,11 @@ export function layoutOverview(
     bottom = Math.max(bottom, pad + list.length * pitch);
   };
   place(guest, 0, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [] }));
-  const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => ({ kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: rootSlot.get(sp.id) ?? null, x: c.x, y, w: c.w, h, rows: [] });
+  const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => shadowCard(sp, c.x, y, c.w, h, []);
   // Room for every root slot (pae_root[0..3]), and for the most shadow pages
   // the scenario will have (capacity counts the roots too).
   place(roots, machine.roots.length, shadow(cols.roots));
-  place(others, (size.capacity ?? 0) - roots.length, shadow(cols.shadow));
+  place(others, (size.capacity ?? 0) - machine.roots.length, shadow(cols.shadow));
   const mid = (c: Card) => c.y + c.h / 2;
   const links = linksBetween(cards, { entry: mid, head: mid, fan: mid });
   return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x } };

@@ -3,7 +3,9 @@ import { Timeline } from '../../core/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import sweep from '../../scenarios/library/sweep-64-tables.json';
 import quadrants from '../../scenarios/library/quadrants-32bit.json';
-import { type Card, layoutColumns, layoutOverview, OVERVIEW, tickX } from './geometry.ts';
+import longMode from '../../scenarios/library/long-mode-4-levels.json';
+import pagingOff from '../../scenarios/library/paging-off.json';
+import { type Card, layoutColumns, layoutOverview, OVERVIEW, ROW_H, tickX } from './geometry.ts';
 import { getStepView, overviewOf, shadowPageCounts } from './view.ts';
 import { targetBox } from '../components/Canvas.tsx';
 
@@ -137,18 +139,49 @@ describe('layoutOverview', () => {
   });
 });
 
+/** The x coordinates in an SVG path of absolute M/C commands (number pairs). */
+const pathXs = (d: string) => (d.match(/-?[0-9.]+/g) ?? []).map(Number).filter((_, i) => i % 2 === 0);
+
+describe('layoutOverview in the other paging modes', () => {
+  for (const [name, json, roots] of [['long mode (one root_hpa)', longMode, 1], ['paging off (direct PAE roots)', pagingOff, 4]] as const) {
+    it(`${name}: every card and link inside the screen at every step`, () => {
+      const tl = timeline(json);
+      const capacity = Math.max(...shadowPageCounts(tl));
+      for (let s = 0; s <= tl.length; s++) {
+        const v = getStepView(tl, s);
+        const l = layoutOverview(v.machine, v.guest, { ...SCREEN, capacity });
+        expect(l.cards.filter((c) => c.kind === 'shadow').length).toBe(v.machine.shadowPages.length);
+        for (const c of l.cards) expect(inside(c, l.width, l.height), `step ${s} ${c.key}`).toBe(true);
+        // Child links within the shadow column loop out to its right: still inside the picture.
+        for (const link of l.links) for (const x of pathXs(link.path)) expect(x, `step ${s} ${link.key}`).toBeLessThanOrEqual(l.width);
+      }
+      const end = getStepView(tl, tl.length);
+      const rootCards = layoutOverview(end.machine, end.guest, SCREEN).cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== null);
+      expect(rootCards.length).toBe(roots);
+      expect(rootCards.map((c) => (c.kind === 'shadow' ? c.root : null))).toEqual(roots === 1 ? ['root_hpa'] : [0, 1, 2, 3].map((i) => `pae_root[${i}]`));
+    });
+  }
+  it('draws an empty scene without cards', () => {
+    const v = getStepView(quadTl, 0);
+    const l = layoutOverview({ ...v.machine, shadowPages: [], roots: [] }, [], SCREEN);
+    expect(l.cards).toEqual([]);
+    expect(l.links).toEqual([]);
+    expect([l.width, l.height]).toEqual([SCREEN.width, SCREEN.height]);
+  });
+});
+
 describe('targetBox', () => {
   const v = getStepView(sweepTl, sweepTl.length);
   const l = layoutColumns(v.machine, v.guest);
   it('finds a card far down the detailed view, and an entry row inside it', () => {
     const last = l.cards.filter((c) => c.kind === 'shadow').at(-1)!;
     expect(last.y).toBeGreaterThan(3000);
-    expect(targetBox(l, last.key)).toEqual({ top: last.y, bottom: last.y + last.h });
+    expect(targetBox(l, last.key)).toEqual({ top: last.y, bottom: last.y + last.h, left: last.x, right: last.x + last.w });
     const sp = last.kind === 'shadow' ? last.sp : null;
     const e = sp!.sptes[0]!;
-    const box = targetBox(l, `spte:${sp!.id}:${e.index}`)!;
-    expect(box.top).toBeGreaterThanOrEqual(last.y);
-    expect(box.bottom).toBeLessThanOrEqual(last.y + last.h + 18);
+    const row = last.rows.find((r) => r.kind === 'entry' && r.index === e.index)!;
+    // The entry's own row.
+    expect(targetBox(l, `spte:${sp!.id}:${e.index}`)).toEqual({ top: row.y, bottom: row.y + ROW_H, left: last.x, right: last.x + last.w });
     const g = l.cards.find((c) => c.kind === 'guest' && c.table.level === 1)!;
     expect(targetBox(l, g.key)?.top).toBe(g.y);
   });

@@ -140,8 +140,19 @@ export function prefetchStepViews(
   };
 }
 
-/** Shadow pages alive after each step, from the events alone (for the chart). */
-export function shadowPageCounts(tl: Timeline): number[] {
+const counts = new WeakMap<Timeline, readonly number[]>();
+
+/** Shadow pages alive after each step, from the events alone (for the chart and the overview's room), once per timeline. */
+export function shadowPageCounts(tl: Timeline): readonly number[] {
+  let c = counts.get(tl);
+  if (!c) {
+    c = countShadowPages(tl);
+    counts.set(tl, c);
+  }
+  return c;
+}
+
+function countShadowPages(tl: Timeline): number[] {
   const count = (evs: readonly TraceEvent[], start: number) =>
     evs.reduce((n, e) => (e.kind === 'kvm_mmu_get_page' && e.created ? n + 1 : e.kind === 'kvm_mmu_commit_zap_page' ? n - e.freed.length : n), start);
   const out = [count(tl.initialEvents, 0)];

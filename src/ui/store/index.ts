@@ -217,16 +217,17 @@ export const createAppStore = () =>
       pendingAccess: null,
       addAccess: (pendingAccess) => set({ pendingAccess }),
       zoom: 1,
-      setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, ZOOM_MIN, 2.5), overview: false }),
+      setZoom: (zoom) => set({ zoom: clamp(Math.round(zoom * 4) / 4, ZOOM_MIN, 2.5), overview: false, hovered: null }),
       zoomBy: (delta) => {
         const { overview, zoom } = get();
         if (overview) {
-          if (delta > 0) set({ overview: false });
-        } else if (zoom + delta < ZOOM_MIN) set({ overview: true });
+          if (delta > 0) set({ overview: false, hovered: null });
+        } else if (zoom + delta < ZOOM_MIN) set({ overview: true, hovered: null });
         else get().setZoom(zoom + delta);
       },
       overview: false,
-      setOverview: (overview) => set({ overview }),
+      // The cards under the pointer unmount without a mouseleave: drop the hover.
+      setOverview: (overview) => set({ overview, hovered: null }),
       openInDetail: (selected) => set({ overview: false, selected, hovered: null }),
       setTheme: (theme) => set({ theme, themeChosen: true }),
       toggleHelp: (show) => set({ showHelp: show ?? !get().showHelp }),
