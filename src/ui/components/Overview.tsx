@@ -57,6 +57,9 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
   // Ticks fill the card, or its lower half under a label.
   const y0 = labelled ? card.y + card.h * 0.55 : card.y + 1.5;
   const y1 = card.y + card.h - (labelled ? 3 : 1.5);
+  // Lit ticks stand out by their full height, but stay clear of a label.
+  const litY0 = labelled ? y0 - 3 : card.y;
+  const litY1 = labelled ? y1 + 2 : card.y + card.h;
   const touched = split(marks.touched);
   const hw = split(marks.hw);
   const focus = marks.focus !== '' && marks.focus !== 'card' ? [Number(marks.focus)] : [];
@@ -76,8 +79,8 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
         </text>
       )}
       <path className="tick" d={ticks(card, plain, count, y0, y1)} />
-      {touched.length > 0 && <path className={shadow ? 'tick tick-set' : 'tick tick-walked'} d={ticks(card, touched, count, card.y, card.y + card.h)} />}
-      {hw.length > 0 && <path className="tick tick-hw" d={ticks(card, hw, count, card.y, card.y + card.h)} />}
+      {touched.length > 0 && <path className={shadow ? 'tick tick-set' : 'tick tick-walked'} d={ticks(card, touched, count, litY0, litY1)} />}
+      {hw.length > 0 && <path className="tick tick-hw" d={ticks(card, hw, count, litY0, litY1)} />}
       {focus.length > 0 && <path className="tick tick-focus" d={ticks(card, focus, count, card.y - 2, card.y + card.h + 2)} />}
       <title>{title}</title>
     </g>
