@@ -64,7 +64,8 @@ describe('golden permalinks', () => {
           expect(r.link.scenario.kind).toBe(g.expected.scenarioKind);
           expect(r.scenario.title).toBe(g.expected.scenarioTitle);
           expect(r.scenario.steps.length).toBe(g.expected.stepsCount);
-          expect(r.link.view).toEqual(g.expected.view);
+          // Strict: a setting added later must not show up, even as undefined, in the view of a link without it.
+          expect(r.link.view).toStrictEqual(g.expected.view);
           if (g.expected.scenarioJsonSha256 !== undefined) {
             expect(createHash('sha256').update(canonicalJson(r.scenarioJson)!).digest('hex')).toBe(g.expected.scenarioJsonSha256);
           }

@@ -53,6 +53,8 @@ const VIEWS: ViewState[] = [
   view({ step: 0, event: 0, granularity: 'event', zoom: 0.5 }),
   view({ zoom: 2.5, theme: 'dark' }),
   view({ step: 2, overview: true }),
+  view({ step: 1, presenting: true }),
+  view({ step: 3, event: 1, granularity: 'event', theme: 'dark', overview: true, presenting: true }),
 ];
 
 describe('round trips', () => {
@@ -101,11 +103,12 @@ describe('round trips', () => {
       zoom: fc.double({ min: 0.1, max: 5, noNaN: true }),
       theme: fc.constantFrom(null, 'light' as const, 'dark' as const),
       overview: fc.boolean(),
+      presenting: fc.boolean(),
     });
     fc.assert(
       fc.property(arb, (c) => {
         const steps = ok(decodePermalink(`sp1/b/${c.entry.id}/${c.entry.version}`)).scenario.steps.length;
-        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme, ...(c.overview ? { overview: true as const } : {}) };
+        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme, ...(c.overview ? { overview: true as const } : {}), ...(c.presenting ? { presenting: true as const } : {}) };
         const scenario: LinkScenario = c.inline ? { kind: 'inline', json: c.entry.json } : builtin(c.entry.id, c.entry.version);
         const norm = normalizeView(v);
         if (!norm.ok) throw new Error(norm.error);
@@ -129,6 +132,11 @@ describe('encoding', () => {
     ).toBe('sp1/b/quadrants-32bit/1/s=1&e=4&g=event&r=before&z=1.5&t=light');
     expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ step: 3, theme: 'dark', overview: true }) })).toBe('sp1/b/quadrants-32bit/1/s=3&t=dark&o=1');
     expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/s=3&o=1')).link.view).toEqual(view({ step: 3, overview: true }));
+    expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ presenting: true }) })).toBe('sp1/b/quadrants-32bit/1/p=1');
+    expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ presenting: true, overview: true, zoom: 1.5, step: 2 }) })).toBe('sp1/b/quadrants-32bit/1/s=2&z=1.5&o=1&p=1');
+    // Off is left out of the view, not false, so a view compares equal to one from a link made before "p".
+    expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/p=1&s=3')).link.view).toEqual(view({ step: 3, presenting: true }));
+    expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/s=3')).link.view).not.toHaveProperty('presenting');
     const inline = encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: view({ step: 2 }) });
     expect(inline).toMatch(/^sp1\/z\/s=2\/[A-Za-z0-9+$-]+$/);
     expect(encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: DEFAULT_VIEW })).toMatch(/^sp1\/z\/[A-Za-z0-9+$-]+$/);
@@ -159,6 +167,8 @@ describe('encoding', () => {
       [{ scenario: builtin('quadrants-32bit'), view: view({ granularity: 'event', event: Number.NaN }) }, /event/],
       [{ scenario: builtin('quadrants-32bit'), view: view({ zoom: Number.POSITIVE_INFINITY }) }, /zoom/],
       [{ scenario: builtin('quadrants-32bit'), view: view({ rules: 'other' as 'seed' }) }, /rule set/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ overview: false as unknown as true }) }, /^The overview must be true or left out, not false\.$/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ presenting: 1 as unknown as true }) }, /^The presenting mode must be true or left out, not 1\.$/],
     ];
     for (const [p, re] of cases) {
       const r = tryEncodePermalink(p);
@@ -246,9 +256,16 @@ describe('decoding', () => {
       ['sp1/b/self-map/1/t=blue', /"t" \(the theme\) must be one of light, dark/],
       ['sp1/b/self-map/1/z=big', /"z" \(the zoom\) must be a number like 1.25/],
       ['sp1/b/self-map/1/q=1', /unknown setting "q"; the settings are s \(step\)/],
-      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&o=1&s=2', /8 settings where there are at most 7/],
+      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&o=1&p=1&s=2', /9 settings where there are at most 8/],
       ['sp1/b/self-map/1/o=0', /"o" \(the overview\) must be one of 1, not "0"/],
       ['sp1/b/self-map/1/o=true', /"o" \(the overview\) must be one of 1/],
+      ['sp1/b/self-map/1/p=2', /^The link's view settings are damaged: "p" \(the presenting mode\) must be one of 1, not "2"\.$/],
+      ['sp1/b/self-map/1/s=2&p=yes', /"p" \(the presenting mode\) must be one of 1, not "yes"/],
+      ['sp1/b/self-map/1/p=0', /"p" \(the presenting mode\) must be one of 1, not "0"/],
+      ['sp1/b/self-map/1/p', /"p" \(the presenting mode\) has no value/],
+      ['sp1/b/self-map/1/p=1&o=1&p=1', /"p" \(the presenting mode\) is given twice/],
+      ['sp1/b/self-map/1/P=1', /unknown setting "P"; the settings are .*o \(overview\), p \(presenting mode\)\.$/],
+      ['sp1/z/p=true/N4Ig', /"p" \(the presenting mode\) must be one of 1/],
       ['sp1/b/self-map/1/s=1 x', /contains a space \(at character 21\)/],
       ['sp1/b/self-map/1/s=1\u0000', /the character U\+0000 \(at character 21\)/],
       ['sp1/b/self-map/1/s=é', /contains "é"/],
@@ -318,6 +335,8 @@ describe('the page address', () => {
   it('builds URLs', () => {
     expect(permalinkUrl('https://example.org/sp/', 'sp1/b/self-map/1')).toBe('https://example.org/sp/#sp1/b/self-map/1');
     expect(permalinkUrl('https://example.org/sp/?embed=1#old', 'sp1/b/self-map/1', { embed: true })).toBe('https://example.org/sp/?embed=1#sp1/b/self-map/1');
+    expect(permalinkUrl('https://example.org/sp/?a=b#old', '')).toBe('https://example.org/sp/');
+    expect(permalinkUrl('https://example.org/sp/', '', { embed: true })).toBe('https://example.org/sp/?embed=1');
     const url = new URL(permalinkUrl('https://example.org/', 'sp1/b/self-map/1/s=2&t=dark', { embed: true }));
     expect(parseLocation(url)).toEqual({ embed: true, fragment: 'sp1/b/self-map/1/s=2&t=dark' });
   });

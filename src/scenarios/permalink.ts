@@ -49,6 +49,8 @@ export interface ViewState {
   readonly theme: Theme | null;
   /** The overview (the whole scene on one screen) instead of the tables; left out when off. */
   readonly overview?: true;
+  /** Presenting mode (large type, for a classroom projector); left out when off. */
+  readonly presenting?: true;
 }
 
 export type LinkScenario =
@@ -120,13 +122,29 @@ function clampZoom(z: number): number {
 }
 
 /**
+ * The on/off settings. Each is `true` when on and left out (of the view and
+ * of the link) when off, so a link from before a flag existed decodes to the
+ * same object as before, and views compare equal whichever way they were made.
+ */
+const VIEW_FLAGS = ['overview', 'presenting'] as const;
+type ViewFlag = (typeof VIEW_FLAGS)[number];
+const VIEW_FLAG_KEYS: Record<ViewFlag, ViewKeyV1> = { overview: 'o', presenting: 'p' };
+
+/** The flags that are on, as view properties to spread in. */
+function flagsWhere(isOn: (flag: ViewFlag) => boolean): Partial<Record<ViewFlag, true>> {
+  const on: Partial<Record<ViewFlag, true>> = {};
+  for (const flag of VIEW_FLAGS) if (isOn(flag)) on[flag] = true;
+  return on;
+}
+
+/**
  * The canonical form of a view, as a link stores it: zoom clamped to its
  * range and rounded to a quarter, and no event outside event mode. Errors
  * for values no UI state can have (negative or fractional steps, unknown
  * names). `decode(encode(p)).link.view` equals `normalizeView(p.view)`.
  */
 export function normalizeView(view: ViewState): Fit<ViewState> {
-  const { step, event, granularity, rules, zoom, theme, overview } = view;
+  const { step, event, granularity, rules, zoom, theme } = view;
   if (!Number.isSafeInteger(step) || step < 0 || step > SCENARIO_LIMITS.maxSteps) {
     return { ok: false, error: `The step must be a whole number from 0 to ${SCENARIO_LIMITS.maxSteps}, not ${String(step)}.` };
   }
@@ -137,10 +155,13 @@ export function normalizeView(view: ViewState): Fit<ViewState> {
   if (!RULE_SETS.includes(rules)) return { ok: false, error: `Unknown rule set ${quoteKey(String(rules))}.` };
   if (typeof zoom !== 'number' || !Number.isFinite(zoom)) return { ok: false, error: `The zoom must be a number, not ${String(zoom)}.` };
   if (theme !== null && theme !== 'light' && theme !== 'dark') return { ok: false, error: `Unknown theme ${quoteKey(String(theme))}.` };
-  if (overview !== undefined && overview !== true) return { ok: false, error: `The overview must be true or left out, not ${String(overview)}.` };
+  for (const flag of VIEW_FLAGS) {
+    const on: unknown = view[flag];
+    if (on !== undefined && on !== true) return { ok: false, error: `The ${VIEW_KEY_NAMES[VIEW_FLAG_KEYS[flag]]} must be true or left out, not ${String(on)}.` };
+  }
   return {
     ok: true,
-    value: { step, event: granularity === 'event' ? event : null, granularity, rules, zoom: clampZoom(zoom), theme, ...(overview ? { overview } : {}) },
+    value: { step, event: granularity === 'event' ? event : null, granularity, rules, zoom: clampZoom(zoom), theme, ...flagsWhere((flag) => view[flag] === true) },
   };
 }
 
@@ -153,14 +174,23 @@ function encodeView(v: ViewState): string {
   if (v.rules !== DEFAULT_VIEW.rules) parts.push(`r=${v.rules}`);
   if (v.zoom !== DEFAULT_VIEW.zoom) parts.push(`z=${v.zoom}`);
   if (v.theme !== null) parts.push(`t=${v.theme}`);
-  if (v.overview) parts.push('o=1');
+  for (const flag of VIEW_FLAGS) if (v[flag]) parts.push(`${VIEW_FLAG_KEYS[flag]}=1`);
   return parts.join('&');
 }
 
-// "o" came later in v1: links without it mean what they always did.
-const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o'] as const;
+// "o" and then "p" came later in v1: links without them mean what they always did.
+const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o', 'p'] as const;
 type ViewKeyV1 = (typeof VIEW_KEYS_V1)[number];
-const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = { s: 'step', e: 'event', g: 'granularity', r: 'rule set', z: 'zoom', t: 'theme', o: 'overview' };
+const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = {
+  s: 'step',
+  e: 'event',
+  g: 'granularity',
+  r: 'rule set',
+  z: 'zoom',
+  t: 'theme',
+  o: 'overview',
+  p: 'presenting mode',
+};
 const WHOLE_RE = /^(?:0|[1-9][0-9]{0,6})$/;
 const ZOOM_RE = /^(?:0|[1-9][0-9]?)(?:\.[0-9]{1,4})?$/;
 
@@ -209,8 +239,10 @@ function decodeViewV1(query: string): Fit<ViewState> {
   if (!r.ok) return bad(r.error);
   const t = choice('t', ['light', 'dark'] as const);
   if (!t.ok) return bad(t.error);
-  const o = choice('o', ['1'] as const);
-  if (!o.ok) return bad(o.error);
+  for (const flag of VIEW_FLAGS) {
+    const f = choice(VIEW_FLAG_KEYS[flag], ['1'] as const);
+    if (!f.ok) return bad(f.error);
+  }
   let zoom: number = DEFAULT_VIEW.zoom;
   const zRaw = val('z');
   if (zRaw !== undefined) {
@@ -226,7 +258,7 @@ function decodeViewV1(query: string): Fit<ViewState> {
       rules: r.value ?? DEFAULT_VIEW.rules,
       zoom,
       theme: t.value ?? null,
-      ...(o.value ? { overview: true as const } : {}),
+      ...flagsWhere((flag) => val(VIEW_FLAG_KEYS[flag]) === '1'),
     },
   };
 }
@@ -580,8 +612,12 @@ function safeDecode(s: string): string {
   }
 }
 
-/** `base` (origin + path) + `?embed=1` when asked + `#` + fragment. */
+/**
+ * `base` (origin + path) + `?embed=1` when asked + `#` + fragment. The base's
+ * own query and hash are dropped (the app reads nothing else from them); an
+ * empty fragment (the app's start page) gets no `#`.
+ */
 export function permalinkUrl(base: string, fragment: string, options: { readonly embed?: boolean } = {}): string {
   const clean = base.replace(/[?#].*$/s, '');
-  return `${clean}${options.embed === true ? '?embed=1' : ''}#${fragment}`;
+  return `${clean}${options.embed === true ? '?embed=1' : ''}${fragment === '' ? '' : `#${fragment}`}`;
 }
