@@ -5,8 +5,9 @@
  * under each rule set; step throughput and time-travel latency.
  * UI part (bench/ui.ts): step-to-paint, bundle size and first render in
  * headless Chromium. Permalink part (bench/permalink.ts): link sizes of the
- * built-ins and encode/decode times. `--ui` runs only the UI part; no flag
- * runs all three.
+ * built-ins and encode/decode times. Parse part (bench/parse.ts): decode and
+ * parse times of the parser tests' hostile inputs. `--ui`, `--parse` (or
+ * `--core`, `--permalink`) runs only the parts named; no flag runs all four.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,7 @@ import { median as d3median, quantile } from 'd3';
 import { compareRuleSets, RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
+import { benchParse } from './parse.ts';
 import { benchPermalink } from './permalink.ts';
 import { benchUi } from './ui.ts';
 
@@ -104,10 +106,14 @@ function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const uiOnly = process.argv.includes('--ui');
-// A UI-only run keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
-const kept = uiOnly ? Object.fromEntries(Object.entries(prev).filter(([k]) => !k.startsWith('ui.'))) : {};
-const results = { ...kept, ...(uiOnly ? {} : { ...benchCore(), ...benchPermalink() }), ...(await benchUi()), generatedAt: new Date().toISOString() };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: benchUi };
+const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
+const running = chosen.length > 0 ? chosen : Object.keys(parts);
+// A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
+const kept = chosen.length > 0 ? Object.fromEntries(Object.entries(prev).filter(([k]) => k !== 'generatedAt' && !running.some((p) => k.startsWith(`${p}.`)))) : {};
+const measured: Record<string, unknown> = {};
+for (const p of running) Object.assign(measured, await parts[p]!());
+const results = { ...kept, ...measured, generatedAt: new Date().toISOString() };
 mkdirSync('bench', { recursive: true });
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));
