@@ -92,6 +92,17 @@ export const TARGET_SCENE = {
   },
 };
 
+/** Issue 14's classroom figures: the default scenario at 1440x900, in the normal view and in presenting mode (P). */
+export const CLASSROOM = { scenario: 'quadrants-32bit', viewport: { width: 1440, height: 900 } } as const;
+export const PRESENTING = {
+  viewport: CLASSROOM.viewport,
+  setup: async (page: Page): Promise<void> => {
+    await page.keyboard.press('p');
+    await page.getByTestId('caption').waitFor();
+    await settle(page);
+  },
+};
+
 /** The whole scene drawn at once in the tables: a window tall enough for the largest scenario's canvas (4,836 px) at 50% zoom. */
 export const WHOLE_SCENE = {
   viewport: { width: 1600, height: 5200 },
@@ -424,6 +435,8 @@ export async function benchUi(): Promise<Record<string, number | string>> {
     const tables = await stepping(browser, served.url, largest.id, 'isolated');
     const whole = await stepping(browser, served.url, largest.id, 'isolated', WHOLE_SCENE);
     if (Math.max(...whole.shadowPages) !== inScene.max) throw new Error(`the whole-scene run draws ${Math.max(...whole.shadowPages)} of ${inScene.max} shadow pages`);
+    const classroom = await stepping(browser, served.url, CLASSROOM.scenario, 'isolated', { viewport: CLASSROOM.viewport });
+    const present = await stepping(browser, served.url, CLASSROOM.scenario, 'isolated', PRESENTING);
     const load = await firstRender(browser, served.url);
     const overFrame = (r: SteppingRun) => `${r.paint.filter((t) => t > r.frameInterval).length}/${r.paint.length}`;
     return {
@@ -468,6 +481,12 @@ export async function benchUi(): Promise<Record<string, number | string>> {
       'ui.wholeScene.stepToPaintMedianMs': ms(median(whole.paint)),
       'ui.wholeScene.stepToPaintP95Ms': ms(p95(whole.paint)),
       'ui.wholeScene.stepToSettledP95Ms': ms(p95(whole.settled)),
+      'ui.default1440.stepToPaintMedianMs': ms(median(classroom.paint)),
+      'ui.default1440.stepToPaintP95Ms': ms(p95(classroom.paint)),
+      'ui.default1440.stepsOverOneFrame': overFrame(classroom),
+      'ui.present.stepToPaintMedianMs': ms(median(present.paint)),
+      'ui.present.stepToPaintP95Ms': ms(p95(present.paint)),
+      'ui.present.stepsOverOneFrame': overFrame(present),
       'ui.firstCompleteRenderMs': load.completeMs,
       'ui.bundleGzipKB': gz,
       'ui.firstRenderMs': load.firstRenderMs,

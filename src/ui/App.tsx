@@ -7,7 +7,8 @@ import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 're
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
-import { Canvas, highlightsOf } from './components/Canvas.tsx';
+import { Canvas } from './components/Canvas.tsx';
+import { EmbedCode } from './components/EmbedCode.tsx';
 import { ComparePanel } from './components/ComparePanel.tsx';
 import { EditorPanel } from './components/EditorPanel.tsx';
 import { KernelBugBanner, RmapPanel } from './components/RmapPanel.tsx';
@@ -16,16 +17,26 @@ import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
-import { layoutColumns, layoutOverview } from './layout/geometry.ts';
-import { getStepView, layoutOf, overviewOf, prefetchStepViews, prepareStep, shadowPageCounts, stepGva } from './layout/view.ts';
+import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
+import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, stepCaption, stepGva, widestLayout } from './step/index.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
+/** Elements that take typing: every key is theirs. */
+const isTextControl = (t: HTMLElement) => t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable;
+/** Elements that act on Space and Enter themselves (buttons, links, table entries, summaries). */
+const isControl = (t: HTMLElement | SVGElement) => t.matches('button, a[href], summary, [role=button], [role=listitem][tabindex], [tabindex]:not([tabindex="-1"])');
+
+/**
+ * The global keys. Space and Enter on a focused control act on that control
+ * (a focused button is pressed, not playback started); keys a text field,
+ * a list box or a slider uses are theirs; the canvas handles its own arrows.
+ */
 function useKeyboard() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+      if (t && t !== document.body && (isTextControl(t) || ((e.key === ' ' || e.key === 'Enter') && isControl(t)))) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const s = useStore.getState();
       switch (e.key) {
@@ -68,10 +79,21 @@ function useKeyboard() {
           break;
         case 'o':
         case 'O':
-          s.setOverview(!s.overview);
+          if (!s.presenting) s.setOverview(!s.overview);
+          break;
+        case 'p':
+        case 'P':
+          s.setPresenting(!s.presenting);
+          break;
+        case 'd':
+        case 'D':
+          if (!s.presenting && !s.embed) s.setPanelOpen(!panelShownNow());
           break;
         case 'Escape':
-          s.toggleHelp(false);
+          // Closes what is open, the help first; never opens anything.
+          if (s.showHelp) s.toggleHelp(false);
+          else if (s.presenting) s.setPresenting(false);
+          else return;
           break;
         default:
           return;
@@ -81,6 +103,27 @@ function useKeyboard() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
+}
+
+/** Below this window width the side panel is a drawer, closed until opened (D or the Details button). */
+export const DOCK_MIN_WIDTH = 1200;
+
+const wideNow = () => typeof window === 'undefined' || window.innerWidth >= DOCK_MIN_WIDTH;
+
+function panelShownNow(): boolean {
+  const s = useStore.getState();
+  return s.panelOpen ?? wideNow();
+}
+
+/** Whether the window is at least DOCK_MIN_WIDTH wide, following resizes. */
+function useWide(): boolean {
+  const [wide, setWide] = useState(wideNow);
+  useEffect(() => {
+    const on = () => setWide(wideNow());
+    window.addEventListener('resize', on);
+    return () => window.removeEventListener('resize', on);
+  }, []);
+  return wide;
 }
 
 function usePlayback() {
@@ -173,48 +216,22 @@ function LinkBanner() {
   );
 }
 
-/** The top bar: nothing in it changes with the step, so stepping does not re-render it. */
-const TopBar = memo(function TopBar() {
-  const embed = useStore((s) => s.embed);
+/** The top bar: nothing in it changes with the step, so stepping does not re-render it. `scale` is the tables' scale, shown by the zoom buttons. */
+const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; panelShown: boolean }) {
   const theme = useStore((s) => s.theme);
   const rules = useStore((s) => s.rules);
   const zoom = useStore((s) => s.zoom);
   const overview = useStore((s) => s.overview);
   const editorOpen = useStore((s) => s.editorOpen);
   const compareOpen = useStore((s) => s.compareOpen);
-  const title = useStore((s) => s.scenario.title);
-  const libraryId = useStore((s) => s.libraryId);
   const a = useStore.getState();
   return (
     <header className="topbar">
       <h1 className="brand">shadowpaging</h1>
-      <label className="ctl scenario-title">
-        <span className="sr-only">Scenario</span>
-        <select
-          value={libraryId ?? ''}
-          onChange={(e) => {
-            const entry = LIBRARY.find((x) => x.id === e.target.value);
-            if (entry) a.loadScenario(entry.json, entry.id);
-          }}
-          aria-label="Built-in scenario"
-          data-testid="scenario-picker"
-          className="max-w-full"
-        >
-          {libraryId === null && <option value="">{title}</option>}
-          {LIBRARY.map((e) => (
-            <option key={e.id} value={e.id}>
-              {(e.json as { title: string }).title}
-            </option>
-          ))}
-        </select>
-      </label>
-      {embed ? (
-        <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
-          Open in shadowpaging
-        </a>
-      ) : (
+      <ScenarioPicker />
       <div className="topbar-ctl">
         <CopyLink />
+        <EmbedCode />
         <label className="ctl">
           rules
           <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
@@ -229,8 +246,8 @@ const TopBar = memo(function TopBar() {
           <button type="button" className="btn" onClick={() => a.zoomBy(-0.25)} disabled={overview} aria-label="Zoom out (-)">
             −
           </button>
-          <span className="counter zoom-level" aria-live="polite" data-testid="zoom-level">
-            {overview ? 'all' : `${Math.round(zoom * 100)}%`}
+          <span className="counter zoom-level" aria-live="polite" data-testid="zoom-level" title={zoom === 1 ? 'fitted to the window' : `${Math.round(zoom * 100)}% of the fit`}>
+            {overview ? 'all' : `${Math.round(scale * 100)}%`}
           </span>
           <button type="button" className="btn" onClick={() => a.zoomBy(0.25)} aria-label="Zoom in (+)">
             +
@@ -239,6 +256,9 @@ const TopBar = memo(function TopBar() {
             Overview
           </button>
         </span>
+        <button type="button" className="btn" onClick={() => a.setPresenting(true)} data-testid="present-toggle" title="Large type for a classroom (P; Esc leaves)">
+          Present
+        </button>
         <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
           {theme === 'dark' ? 'Light' : 'Dark'}
         </button>
@@ -248,14 +268,72 @@ const TopBar = memo(function TopBar() {
         <button type="button" className="btn" onClick={() => a.toggleEditor()} aria-pressed={editorOpen} data-testid="edit-toggle">
           Edit
         </button>
+        <button type="button" className="btn" onClick={() => a.setPanelOpen(!panelShown)} aria-pressed={panelShown} aria-controls="side-panel" data-testid="panel-toggle" title="The step's story, registers and statistics (D)">
+          Details
+        </button>
         <button type="button" className="btn" onClick={() => a.toggleHelp(true)} aria-label="Keyboard help">
           ?
         </button>
       </div>
-      )}
     </header>
   );
 });
+
+function ScenarioPicker() {
+  const title = useStore((s) => s.scenario.title);
+  const libraryId = useStore((s) => s.libraryId);
+  return (
+    <label className="ctl scenario-title">
+      <span className="sr-only">Scenario</span>
+      <select
+        value={libraryId ?? ''}
+        onChange={(e) => {
+          const entry = LIBRARY.find((x) => x.id === e.target.value);
+          if (entry) useStore.getState().loadScenario(entry.json, entry.id);
+        }}
+        aria-label="Built-in scenario"
+        data-testid="scenario-picker"
+        className="max-w-full"
+      >
+        {libraryId === null && <option value="">{title}</option>}
+        {LIBRARY.map((e) => (
+          <option key={e.id} value={e.id}>
+            {(e.json as { title: string }).title}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * The caption over the tables in presenting mode and in the embed: the step
+ * in a sentence or two, announced to screen readers as it changes.
+ */
+function Caption({ text, step, total }: { text: string; step: number; total: number }) {
+  const presenting = useStore((s) => s.presenting);
+  const embed = useStore((s) => s.embed);
+  return (
+    <div className="caption-bar">
+      <p className="caption" aria-live="polite" data-testid="caption">
+        <span className="caption-step">
+          {step}/{total}
+        </span>{' '}
+        {text}
+      </p>
+      {presenting && (
+        <button type="button" className="btn" onClick={() => useStore.getState().setPresenting(false)} data-testid="present-exit">
+          Leave (Esc)
+        </button>
+      )}
+      {embed && !presenting && (
+        <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
+          Open in shadowpaging
+        </a>
+      )}
+    </div>
+  );
+}
 
 // Panels with no per-step props: App's per-step render skips them (they still follow the store).
 const Banner = memo(LinkBanner);
@@ -290,7 +368,7 @@ interface SideState {
 
 /** null: the app's first render, which leaves the panel empty and fills it right after (the tables show first). */
 const SidePanel = memo(function SidePanel({ side, hidden }: { side: SideState | null; hidden: boolean }) {
-  return side === null ? <aside className="side" hidden={hidden} aria-busy="true" /> : <SideContent {...side} hidden={hidden} />;
+  return side === null ? <aside id="side-panel" className="side" hidden={hidden} aria-busy="true" /> : <SideContent {...side} hidden={hidden} />;
 });
 
 function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }) {
@@ -300,10 +378,13 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
   const a = useStore.getState();
   return (
-    <aside className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''}>
+    <aside id="side-panel" className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''} aria-label="Details of the step">
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
       {compareOpen && <Compare />}
+      <p className="side-caption" data-testid="side-caption">
+        {stepCaption(tl, step)}
+      </p>
       <RmapPanel machine={view.machine} guest={view.guest} />
       {description && (
         <details className="panel about" open={step === 0}>
@@ -329,11 +410,38 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
   );
 }
 
+/** Presenting mode scales the tables up to this much of their fit, no further. */
+const PRESENT_MAX_SCALE = 2;
+
+/**
+ * The density and scale of the tables in `width` CSS pixels: the full cards
+ * where they fit at 100%, else the compact ones (presenting mode always uses
+ * the compact ones, larger); the scale fits the timeline's widest layout to
+ * the width (never above 100% but in presenting mode), times the zoom.
+ */
+function fitTables(tl: Timeline, shown: ShownStep, width: number, zoom: number, presenting: boolean): { layout: Layout; scale: number; density: Density } {
+  let density: Density = DENSITIES.compact;
+  let layout: Layout | null = null;
+  if (!presenting && widestLayout(tl, DENSITIES.full) <= width) {
+    const full = shownLayout(shown, DENSITIES.full, null);
+    if (widestLayout(tl, DENSITIES.full, full.width) <= width) {
+      density = DENSITIES.full;
+      layout = full;
+    }
+  }
+  layout ??= shownLayout(shown, density, null);
+  const fit = width / widestLayout(tl, density, layout.width);
+  return { layout, density, scale: Math.min(presenting ? PRESENT_MAX_SCALE : 1, fit) * zoom };
+}
+
 export function App() {
   useKeyboard();
   usePlayback();
   useEffect(() => startUrlSync(), []);
   const embed = useStore((s) => s.embed);
+  const presenting = useStore((s) => s.presenting);
+  const panelOpen = useStore((s) => s.panelOpen);
+  const wide = useWide();
   const { ref: canvasRef, vp } = useViewport();
   const tl = useStore((s) => s.timeline);
   const step = useStore((s) => s.step);
@@ -341,37 +449,19 @@ export function App() {
   const granularity = useStore((s) => s.granularity);
   const theme = useStore((s) => s.theme);
   const zoom = useStore((s) => s.zoom);
-  const view = getStepView(tl, step);
+  const overview = useStore((s) => s.overview) && !presenting;
   const upTo = granularity === 'event' ? event : null;
-  // In event mode, what events not yet revealed create stays hidden: new
-  // pages, and sptes that were not present before the step.
-  const { hidden, hiddenSptes } = useMemo(() => {
-    const h = new Set<number>();
-    const hs = new Set<string>();
-    if (upTo === null || step === 0) return { hidden: h, hiddenSptes: hs };
-    const before = new Set<string>();
-    for (const sp of getStepView(tl, step - 1).machine.shadowPages) for (const e of sp.sptes) before.add(`${sp.id}:${e.index}`);
-    view.events.forEach((e, i) => {
-      if (i < upTo) return;
-      if (e.kind === 'kvm_mmu_get_page' && e.created) h.add(e.sp);
-      const key = e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte' ? `${e.sp}:${e.index}` : e.kind === 'link_shadow_page' ? `${e.parent.sp}:${e.parent.index}` : null;
-      if (key && !before.has(key)) hs.add(key);
-    });
-    return { hidden: h, hiddenSptes: hs };
-  }, [tl, step, view, upTo]);
-  const overview = useStore((s) => s.overview);
+  const shown = shownStep(tl, step, upTo);
+  const view = shown.view;
+  const panelShown = !embed && !presenting && (panelOpen ?? wide);
   // The overview fits the canvas area below the column headings.
   // A little short of the area, so rounding never brings up a scroll bar.
   // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.
   const capacity = useMemo(() => Math.max(0, ...shadowPageCounts(tl)), [tl]);
   const fit = useMemo(() => ({ width: vp.width - 2, height: vp.height - vp.heads - 2, capacity }), [vp.width, vp.height, vp.heads, capacity]);
-  const layout = useMemo(() => {
-    const partial = hidden.size > 0 || hiddenSptes.size > 0;
-    if (overview) return partial ? layoutOverview(view.machine, view.guest, fit, hidden, hiddenSptes) : overviewOf(view, fit);
-    return partial ? layoutColumns(view.machine, view.guest, hidden, hiddenSptes) : layoutOf(view);
-  }, [view, hidden, hiddenSptes, overview, fit]);
-  const scale = overview ? 1 : zoom;
-  const hl = useMemo(() => highlightsOf(view.events, upTo), [view, upTo]);
+  const tables = fitTables(tl, shown, vp.width - 2, zoom, presenting);
+  const layout = overview ? shownLayout(shown, DENSITIES.compact, fit) : tables.layout;
+  const scale = overview ? 1 : tables.scale;
   // The side panel follows at a lower priority (React renders it after the
   // urgent render of the tables): a held arrow key keeps the picture at the
   // frame rate, and the story catches up in between. Timeline, step and event
@@ -382,39 +472,49 @@ export function App() {
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
   }, [theme]);
+  // Presenting mode's large type is a larger root font: every rem grows with it.
+  useEffect(() => {
+    document.documentElement.classList.toggle('presenting-root', presenting);
+  }, [presenting]);
   // While the page is idle, prepare every step's view and layout, so that
   // even the first pass through a scenario only renders.
+  const density = tables.density;
   useEffect(() => {
     const from = useStore.getState().step;
-    return prefetchStepViews(tl, from, whenIdle);
-  }, [tl]);
+    return prefetchStepViews(tl, from, whenIdle, (v) => widestLayout(tl, density, layoutOf(v, density).width), density);
+  }, [tl, density]);
   // After the paint, prepare the neighbouring steps (for scenarios longer than
   // the views kept, or a jump before the idle preparation got there).
   useEffect(() => {
     const id = window.setTimeout(() => {
-      for (const n of [step + 1, step - 1]) if (n >= 0 && n <= tl.length) prepareStep(tl, n);
+      for (const n of [step + 1, step - 1]) if (n >= 0 && n <= tl.length) prepareStep(tl, n, density);
     }, 0);
     return () => window.clearTimeout(id);
-  }, [tl, step]);
+  }, [tl, step, density]);
+  const compactChrome = embed || presenting;
   return (
-    <div className={`app${embed ? ' app-embed' : ''}`}>
-      <TopBar />
+    <div className={`app${embed ? ' app-embed' : ''}${presenting ? ' presenting' : ''}`}>
+      <a className="skip-link" href="#step-controls">
+        Skip to step controls
+      </a>
+      {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
       <Banner />
-      <div className="ruler-bar" hidden={embed}>
+      {compactChrome && <Caption text={stepCaption(tl, step)} step={step} total={tl.length} />}
+      <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
       </div>
-      <main className="main">
+      <main className={`main${panelShown ? ' with-panel' : ''}`}>
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale }}>
             <span style={{ left: layout.columns.guest * scale }}>Guest page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'guest').length})` : ''}</span>
             <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
             <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length})` : ''}</span>
           </div>
-          {overview ? <Overview layout={layout} hl={hl} /> : <Canvas layout={layout} hl={hl} viewport={vp} />}
+          {overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} />}
         </section>
-        <SidePanel side={side} hidden={embed} />
+        <SidePanel side={side} hidden={!panelShown} />
       </main>
-      <Footer />
+      <Footer compact={compactChrome} />
       <Help />
     </div>
   );

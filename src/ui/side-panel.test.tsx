@@ -10,8 +10,8 @@ import type { Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 
 const calls: Array<{ tl: Timeline; step: number }> = [];
-vi.mock('./layout/view.ts', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('./layout/view.ts')>();
+vi.mock('./step/view.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('./step/view.ts')>();
   return {
     ...orig,
     getStepView: (tl: Timeline, step: number) => {

@@ -9,11 +9,10 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
-import { type Card, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
+import { type Card, guestTableName, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
-import { ArrowDefs, type CardMarks, drawnLinks, hasRow, type Highlights, LinkPath, marksOf, sameCard } from './Canvas.tsx';
-
-const LEVEL_NAME = ['', 'PT', 'PD', 'PDPT', 'PML4'];
+import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
+import { ArrowDefs, LinkPath } from './Links.tsx';
 
 /** "M x,y0 V y1" for each index: one path for a whole set of ticks. */
 function ticks(card: Card, indexes: readonly number[], count: number, y0: number, y1: number): string {
@@ -27,17 +26,17 @@ function describe(card: Card): { color: string | undefined; label: string; title
   if (card.kind === 'guest') {
     const t = card.table;
     const present = t.entries.filter((e) => e.flags !== 'not present').map((e) => e.index);
-    const name = LEVEL_NAME[t.level] ?? `L${t.level}`;
+    const name = guestTableName(t);
     return {
       color: undefined,
-      label: `guest ${name} · gfn ${t.gfn}`,
-      title: `guest ${name} · gfn ${t.gfn}\n${t.entryCount} × ${t.entrySize}-byte entries, ${present.length} present · va ${t.vaBase}\nclick to open it in the tables`,
+      label: name,
+      title: `${name}\n${t.entryCount} × ${t.entrySize}-byte entries, ${present.length} present · va ${t.vaBase}\nclick to open it in the tables`,
       count: t.entryCount,
       present,
     };
   }
   const sp = card.sp;
-  const { color, heading, covers } = shadowPageText(card);
+  const { color, heading, covers } = shadowPageText(sp, card.root);
   return {
     color,
     label: heading,

@@ -1,6 +1,6 @@
 /** All steps as markers by outcome, a scrubber, and the playback controls. */
 import { memo, useMemo } from 'react';
-import type { Timeline } from '../../core/index.ts';
+import { eventsInStep, stepLabel } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 
 /** Small inline icons: the system fonts here lack the media-control glyphs. */
@@ -28,25 +28,13 @@ const OUTCOME_CLASS: Record<string, string> = {
   done: 'mk-done',
 };
 
-function label(tl: Timeline, i: number): string {
-  const s = tl.scenario.steps[i]!;
-  const what =
-    'gva' in s
-      ? `${s.op} 0x${s.gva.toString(16)}${'user' in s && s.user ? ' (user)' : ''}`
-      : s.op === 'cr3'
-        ? `cr3 = 0x${s.value.toString(16)}`
-        : s.op === 'host-write'
-          ? `host writes gpa 0x${s.gpa.toString(16)}`
-          : s.op;
-  return `step ${i + 1}: ${what} → ${tl.results[i]!.outcome}`;
-}
-
 /** One step's marker: memoized, so a step re-renders only the two markers whose state changed. */
 const Marker = memo(function Marker({ n, cls, label: text }: { n: number; cls: string; label: string }) {
   return <button type="button" role="listitem" className={cls} onClick={() => useStore.getState().jumpTo(n)} title={text} aria-label={text} data-testid="step-marker" />;
 });
 
-export function TimelineBar() {
+/** `compact`: step controls and the counter only (presenting mode, the embed). */
+export function TimelineBar({ compact = false }: { compact?: boolean }) {
   const tl = useStore((s) => s.timeline);
   const step = useStore((s) => s.step);
   const event = useStore((s) => s.event);
@@ -54,17 +42,17 @@ export function TimelineBar() {
   const speed = useStore((s) => s.speed);
   const granularity = useStore((s) => s.granularity);
   const a = useStore.getState();
-  const labels = useMemo(() => tl.results.map((_, i) => label(tl, i)), [tl]);
-  const nEvents = step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length;
+  const labels = useMemo(() => tl.results.map((_, i) => stepLabel(tl, i)), [tl]);
+  const nEvents = eventsInStep(tl, step);
   return (
-    <footer className="timeline" aria-label="Timeline">
-      <div className="markers" role="list" aria-label="Steps by outcome">
+    <footer className={`timeline${compact ? ' timeline-compact' : ''}`} aria-label="Timeline">
+      <div className="markers" role="list" aria-label="Steps by outcome" hidden={compact}>
         <button type="button" role="listitem" className={`marker mk-init${step === 0 ? ' marker-current' : ''}`} onClick={() => a.jumpTo(0)} title="initial VM entry" aria-label="initial VM entry" />
         {tl.results.map((r, i) => (
           <Marker key={i} n={i + 1} cls={`marker ${OUTCOME_CLASS[r.outcome]}${step === i + 1 ? ' marker-current' : ''}`} label={labels[i]!} />
         ))}
       </div>
-      <div className="controls">
+      <div className="controls" id="step-controls" tabIndex={-1} role="group" aria-label="Step controls">
         <button type="button" onClick={a.first} aria-label="First step (Home)" data-testid="step-first">
           <Icon d={ICONS.first} />
         </button>
@@ -83,7 +71,7 @@ export function TimelineBar() {
         <button type="button" onClick={a.nextFault} aria-label="Next fault (N)" data-testid="next-fault">
           next fault
         </button>
-        <label className="scrub">
+        <label className="scrub" hidden={compact}>
           <span className="sr-only">Step</span>
           <input type="range" min={0} max={tl.length} value={step} onChange={(e) => a.jumpTo(Number(e.target.value))} aria-label="Step scrubber" data-testid="scrubber" />
         </label>
@@ -91,6 +79,8 @@ export function TimelineBar() {
           step {step} / {tl.length}
           {granularity === 'event' && event !== null ? ` · event ${event} / ${nEvents}` : ''}
         </span>
+        {!compact && (
+        <>
         <label className="ctl">
           <input type="checkbox" checked={granularity === 'event'} onChange={(e) => a.setGranularity(e.target.checked ? 'event' : 'step')} data-testid="granularity" /> kernel events (E)
         </label>
@@ -104,6 +94,8 @@ export function TimelineBar() {
             ))}
           </select>
         </label>
+        </>
+        )}
       </div>
     </footer>
   );

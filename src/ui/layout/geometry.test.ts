@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Timeline } from '../../core/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import json from '../../scenarios/library/quadrants-32bit.json';
-import { COLUMNS, foldRows, layoutColumns, mirrorSptes, ROW_H } from './geometry.ts';
-import { getStepView } from './view.ts';
+import { foldRows, layoutColumns, mirrorSptes, ROW_H } from './geometry.ts';
+import { getStepView } from '../step/view.ts';
 import { storyOf } from './explain.ts';
 
 const tl = (() => {
@@ -28,7 +28,7 @@ describe('layout of the default scenario', () => {
     const v = getStepView(tl, 2);
     const layout = layoutColumns(v.machine, v.guest);
     const roots = layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot !== null);
-    expect(roots.map((c) => (c.kind === 'shadow' ? [c.rootSlot, c.sp.role.quadrant, c.x] : null))).toEqual([0, 1, 2, 3].map((i) => [i, i, COLUMNS.roots.x]));
+    expect(roots.map((c) => (c.kind === 'shadow' ? [c.rootSlot, c.sp.role.quadrant, c.x] : null))).toEqual([0, 1, 2, 3].map((i) => [i, i, layout.columns.roots]));
     const fan = layout.links.filter((l) => l.kind === 'shadow-of' && l.ends[0] === 'gt:0x1:2');
     expect(fan.map((l) => l.quadrant)).toEqual([0, 1, 2, 3]);
     const ptFan = layout.links.filter((l) => l.kind === 'shadow-of' && l.ends[0] === 'gt:0x4:1');

@@ -3,43 +3,97 @@
  * pages): card and row positions, folded runs of empty entries, and the link
  * paths between them (d3-shape computes the curves). React only draws it.
  */
-import { linkHorizontal } from 'd3';
 import type { GuestTableJson, MachineJson, ShadowPageJson } from '../../core/index.ts';
+import { type LinkStyle, linkStyle, type RouteRequest, routeLinks } from './routes.ts';
 
 export const ROW_H = 18;
 export const HEAD_H = 40;
-export const CARD_GAP = 14;
-export const COLUMNS = {
-  guest: { x: 16, w: 340 },
-  roots: { x: 430, w: 300 },
-  shadow: { x: 800, w: 340 },
-} as const;
-export const CANVAS_W = COLUMNS.shadow.x + COLUMNS.shadow.w + 24;
+
+/**
+ * How much a card says and how tightly the columns sit. `full`: the kvmmmu
+ * notation on every card and spelled-out entries; `compact`: the same cards
+ * with shorter texts (the notation in the tooltip), larger small print and
+ * narrower gaps, for windows where the full form does not fit at 100% (a
+ * projector at 1280 px with the side panel, an embed on a slide). Fonts are
+ * in layout units: the canvas scales them with the zoom.
+ */
+export interface Density {
+  readonly name: 'full' | 'compact';
+  /** Room between cards of a column. */
+  readonly cardGap: number;
+  /** Room between columns, where the links run. */
+  readonly colGap: number;
+  /** Font sizes: card title (sans, bold), card subtitle (mono), entry rows (mono), folded runs (sans italic). */
+  readonly font: { readonly title: number; readonly sub: number; readonly row: number; readonly fold: number };
+  /** The narrowest a column may be. */
+  readonly minColW: number;
+  /** Height of a folded run of empty entries between present ones (ROW_H: a row with its words). */
+  readonly foldGap: number;
+}
+export const DENSITIES = {
+  full: { name: 'full', cardGap: 14, colGap: 74, font: { title: 13, sub: 11, row: 12, fold: 11 }, minColW: 260, foldGap: ROW_H },
+  compact: { name: 'compact', cardGap: 10, colGap: 46, font: { title: 13, sub: 12, row: 12, fold: 12 }, minColW: 170, foldGap: 7 },
+} as const satisfies Record<string, Density>;
+export type DensityName = keyof typeof DENSITIES;
+
+/**
+ * Text widths, estimated (the layout is pure and knows no fonts): monospace
+ * glyphs are 0.6 em in every common monospace font; the sans factors are
+ * generous (DejaVu Sans, the widest of the usual UI fonts, has 0.64 em digits),
+ * so a card is never narrower than its text. An e2e test checks it in a browser.
+ */
+const EM = { mono: 0.6, sans: 0.6, sansBold: 0.68 } as const;
+export const textWidth = (s: string, px: number, kind: keyof typeof EM): number => s.length * px * EM[kind];
+/** Padding left and right of a card's text. */
+const PAD = { left: 12, right: 10 } as const;
+/** Left and right margins of the canvas. */
+const MARGIN = 16;
 
 /** Okabe-Ito colours, safe for the common colour-vision deficiencies: one per quadrant. */
 export const QUADRANT_COLORS = ['#E69F00', '#56B4E9', '#009E73', '#CC79A7'] as const;
 
-export type Row =
-  | { readonly kind: 'entry'; readonly index: number; readonly y: number }
-  | { readonly kind: 'fold'; readonly from: number; readonly to: number; readonly y: number };
+/** The columns of an entry row, padded so a card's rows line up. */
+export interface RowText {
+  readonly idx: string;
+  readonly value: string;
+  readonly flags: string;
+  readonly target: string;
+}
 
-/** Present entries shown, runs of empty ones folded into one row ("entries 4-255 not present"). */
-export function foldRows(indexes: readonly number[], count: number, y0: number): Row[] {
+export type Row =
+  | { readonly kind: 'entry'; readonly index: number; readonly y: number; readonly text?: RowText }
+  | { readonly kind: 'fold'; readonly from: number; readonly to: number; readonly y: number; readonly text?: string; /** Set on a compact gap (no text drawn). */ readonly h?: number };
+
+/**
+ * Present entries shown, runs of empty ones folded into one row ("entries
+ * 4-255 not present"). With `gapH` (compact cards) a run between or around
+ * present entries is a thin gap of that height instead of a row; a table
+ * with no entry present keeps its one full row.
+ */
+export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): Row[] {
   const rows: Row[] = [];
   let next = 0;
   let y = y0;
+  const fold = (from: number, to: number) => {
+    const h = indexes.length ? gapH : ROW_H;
+    rows.push(h === ROW_H ? { kind: 'fold', from, to, y } : { kind: 'fold', from, to, y, h });
+    y += h;
+  };
   for (const i of indexes) {
-    if (i > next) {
-      rows.push({ kind: 'fold', from: next, to: i - 1, y });
-      y += ROW_H;
-    }
+    if (i > next) fold(next, i - 1);
     rows.push({ kind: 'entry', index: i, y });
     y += ROW_H;
     next = i + 1;
   }
-  if (next < count) rows.push({ kind: 'fold', from: next, to: count - 1, y });
+  if (next < count) fold(next, count - 1);
   return rows;
 }
+
+/** A row's height: ROW_H, or a compact gap's own. */
+export const rowH = (r: Row): number => (r.kind === 'fold' && r.h !== undefined ? r.h : ROW_H);
+
+/** A folded run's words: "entry 5 not present" for one, "entries 4–255 not present" for more. */
+export const foldText = (from: number, to: number, one: string, many: string): string => `${from === to ? `${one} ${from}` : `${many} ${from}–${to}`} not present`;
 
 export interface GuestCard {
   readonly kind: 'guest';
@@ -50,6 +104,9 @@ export interface GuestCard {
   readonly w: number;
   readonly h: number;
   readonly rows: readonly Row[];
+  /** The card's heading and subtitle, as drawn (the overview has no subtitle). */
+  readonly title: string;
+  readonly sub: string;
 }
 
 export interface ShadowCard {
@@ -65,6 +122,8 @@ export interface ShadowCard {
   readonly w: number;
   readonly h: number;
   readonly rows: readonly Row[];
+  readonly title: string;
+  readonly sub: string;
 }
 
 export type Card = GuestCard | ShadowCard;
@@ -79,6 +138,8 @@ export interface Link {
   /** Vertical extent, for drawing only what is on screen. */
   readonly top: number;
   readonly bottom: number;
+  /** How to draw it: fan-outs dashed with a dot, child pointers solid with an arrowhead, guest pointers dotted grey (routes.ts). */
+  readonly style: LinkStyle;
 }
 
 /** Cards and links that intersect the vertical window [top, bottom] (canvas units). */
@@ -96,21 +157,12 @@ export interface Layout {
   readonly width: number;
   /** x of each column's left edge, for the column headings. */
   readonly columns: { readonly guest: number; readonly roots: number; readonly shadow: number };
+  /** How much the cards say (the overview is always compact: its cards have no rows). */
+  readonly density: Density;
 }
 
-const span = (a: number, b: number) => ({ top: Math.min(a, b) - 4, bottom: Math.max(a, b) + 4 });
-
-const linkGen = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
-const path = (s: [number, number], t: [number, number]) => linkGen({ source: s, target: t }) ?? '';
-
-/** How far right of its column a sideLoop may reach. */
+/** How far right of its column a loop (a link within the column) may reach. */
 const LOOP_ROOM = 70;
-
-/** A loop on the right of a column, from an entry to another card in the same column. */
-function sideLoop(x: number, y1: number, y2: number): string {
-  const bulge = 26 + Math.min(60, Math.abs(y2 - y1) / 12);
-  return `M${x},${y1} C${x + bulge},${y1} ${x + bulge},${y2} ${x},${y2}`;
-}
 
 export const rowY = (card: Card, index: number): number | null => {
   for (const r of card.rows) if (r.kind === 'entry' && r.index === index) return r.y + ROW_H / 2;
@@ -149,7 +201,7 @@ function shadowColumns(
   guest: readonly GuestTableJson[],
   hidden: ReadonlySet<number>,
   hiddenSptes: ReadonlySet<string>,
-): { roots: ShadowPageJson[]; others: ShadowPageJson[]; shadowCard: (sp: ShadowPageJson, x: number, y: number, w: number, h: number, rows: readonly Row[]) => ShadowCard } {
+): { roots: ShadowPageJson[]; others: ShadowPageJson[]; rootOf: (sp: ShadowPageJson) => { rootSlot: number | null; root: string | null } } {
   const sps = machine.shadowPages
     .filter((sp) => !hidden.has(sp.id))
     // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered.
@@ -169,11 +221,11 @@ function shadowColumns(
   const roots = sps.filter((sp) => rootSlot.has(sp.id)).sort((a, b) => rootSlot.get(a.id)! - rootSlot.get(b.id)!);
   // Four slots: the PAE roots of mmu_alloc_shadow_roots; one: mmu->root_hpa.
   const rootName = (slot: number) => (machine.roots.length === 4 ? `pae_root[${slot}]` : 'root_hpa');
-  const shadowCard = (sp: ShadowPageJson, x: number, y: number, w: number, h: number, rows: readonly Row[]): ShadowCard => {
+  const rootOf = (sp: ShadowPageJson) => {
     const slot = rootSlot.get(sp.id) ?? null;
-    return { kind: 'shadow', key: `sp:${sp.id}`, sp, rootSlot: slot, root: slot === null ? null : rootName(slot), x, y, w, h, rows };
+    return { rootSlot: slot, root: slot === null ? null : rootName(slot) };
   };
-  return { roots, others, shadowCard };
+  return { roots, others, rootOf };
 }
 
 /**
@@ -181,19 +233,86 @@ function shadowColumns(
  * quadrant colour (pages of 4-byte guest tables, and direct pages off
  * quadrant 0), its heading, and what it covers of the guest.
  */
-export function shadowPageText(card: ShadowCard): { color: string | undefined; heading: string; covers: string } {
-  const sp = card.sp;
+export function shadowPageText(sp: ShadowPageJson, root: string | null): { color: string | undefined; heading: string; name: string; roleWords: string; covers: string } {
   const q = sp.role.quadrant;
   const range = guestRange(sp);
+  const name = `${root !== null ? `${root} → ` : ''}sp ${sp.id}`;
+  const roleWords = `l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${sp.role.invalid ? ' · invalid' : ''}`;
   return {
     color: !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined,
-    heading: `${card.root !== null ? `${card.root} → ` : ''}sp ${sp.id} · l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${sp.role.invalid ? ' · invalid' : ''}`,
+    heading: `${name} · ${roleWords}`,
+    name,
+    roleWords,
     covers: sp.role.direct
       ? `direct: gfns from ${sp.gfn}`
       : range && !sp.role.gpteIs8Bytes
         ? `guest ${sp.role.level === 1 ? 'PTEs' : 'PDEs'} ${range.from}–${range.to}`
         : `shadows the guest table at gfn ${sp.gfn}`,
   };
+}
+
+const GUEST_LEVEL_NAME = ['', 'PT', 'PD', 'PDPT', 'PML4'];
+
+/** A guest table's name: `guest PT · gfn 0x4` (the PAE PDPTE registers are no table in memory). */
+export function guestTableName(t: GuestTableJson): string {
+  const name = t.level === 3 && t.registers ? 'PDPTE registers' : (GUEST_LEVEL_NAME[t.level] ?? `L${t.level}`);
+  return `guest ${name} · gfn ${t.gfn}`;
+}
+
+/** Flags as drawn: spaced out in full, run together (single letters) in compact. */
+const flagText = (flags: string, d: Density) => (d.name === 'full' || flags === 'not present' ? flags : flags.replace(/\b(\w) (?=\w\b)/g, '$1'));
+
+const padIdx = (i: number) => String(i).padStart(4, '\u2007');
+
+type GuestEntry = GuestTableJson['entries'][number];
+type Spte = ShadowPageJson['sptes'][number];
+
+function guestRowText(t: GuestTableJson, e: GuestEntry, valueW: number, d: Density): RowText {
+  const present = e.flags !== 'not present';
+  const target = !present ? '' : d.name === 'full' ? `→ ${e.leaf ? 'page' : 'table'} ${e.target}` : `→ ${e.target}`;
+  return { idx: padIdx(e.index), value: e.value.padEnd(valueW), flags: flagText(e.flags, d), target };
+}
+
+function spteRowText(e: Spte, valueW: number, d: Density): RowText {
+  const target = e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : '';
+  return { idx: padIdx(e.index), value: e.value.padEnd(valueW), flags: flagText(e.flags, d), target };
+}
+
+/** A row's text as drawn, in one string (its width, and the start of its accessible name). */
+export const rowString = (r: RowText) => `${r.idx} ${r.value} ${r.flags} ${r.target}`;
+
+/** The rows of a card with their texts, and the width its text needs (layout units, padding included). */
+function cardRows<E extends { index: number }>(
+  entries: readonly E[],
+  count: number,
+  y0: number,
+  text: (e: E, valueW: number) => RowText,
+  value: (e: E) => string,
+  fold: { one: string; many: string },
+  d: Density,
+  heading: readonly string[],
+): { rows: Row[]; textW: number } {
+  const byIndex = new Map(entries.map((e) => [e.index, e]));
+  // Values share one width per card, so the flag and target columns line up.
+  const valueW = entries.reduce((w, e) => Math.max(w, value(e).length), 0);
+  let textW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
+  const rows = foldRows(
+    entries.map((e) => e.index),
+    count,
+    y0,
+    d.foldGap,
+  ).map((r): Row => {
+    if (r.kind === 'fold') {
+      const t = foldText(r.from, r.to, fold.one, fold.many);
+      // A compact gap draws no words (they are its tooltip), so it needs no width.
+      if (r.h === undefined) textW = Math.max(textW, textWidth(t, d.font.fold, 'sans'));
+      return { ...r, text: t };
+    }
+    const t = text(byIndex.get(r.index)!, valueW);
+    textW = Math.max(textW, textWidth(rowString(t), d.font.row, 'mono'));
+    return { ...r, text: t };
+  });
+  return { rows, textW: textW + PAD.left + PAD.right };
 }
 
 const guestKey = (t: GuestTableJson) => `gt:${t.gfn}:${t.level}` as const;
@@ -216,10 +335,12 @@ interface Anchors {
  * The links between the cards: guest pointers (an entry that points at
  * another guest table), shadow-of fan-outs (each guest table to the shadow
  * pages of its gfn, coloured by quadrant for 4-byte tables) and child links
- * (a non-leaf spte to the shadow page it points at).
+ * (a non-leaf spte to the shadow page it points at). Each carries its style
+ * (routes.ts linkStyle); routeLinks draws the paths, taking a fan-out past
+ * the roots column through a gap between its cards (or above or below
+ * them), never under one.
  */
 function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
-  const links: Link[] = [];
   const byGfn = new Map<string, GuestCard>();
   const spCard = new Map<number, ShadowCard>();
   for (const c of cards) {
@@ -227,6 +348,10 @@ function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
       if (!byGfn.has(c.table.gfn)) byGfn.set(c.table.gfn, c);
     } else spCard.set(c.sp.id, c);
   }
+  // What each link joins first; then one pass routes them all (routes.ts),
+  // so that a fan-out can find its way around the cards between its ends.
+  const drafts: { link: Omit<Link, 'path' | 'top' | 'bottom'>; req: RouteRequest }[] = [];
+  const color = (q: number | null) => (q === null ? null : QUADRANT_COLORS[q]!);
   for (const c of cards) {
     if (c.kind !== 'guest') continue;
     for (const e of c.table.entries) {
@@ -234,14 +359,10 @@ function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
       const target = byGfn.get(e.target);
       const y1 = a.entry(c, e.index);
       if (!target || y1 === null || target === c) continue;
-      const y2 = a.head(target);
-      links.push({
-        key: `gp:${c.key}:${e.index}`,
-        kind: 'guest-pointer',
-        path: sideLoop(c.x + c.w, y1, y2),
-        quadrant: null,
-        ends: [`gte:${c.table.gfn}:${e.index}`, target.key],
-        ...span(y1, y2),
+      const key = `gp:${c.key}:${e.index}`;
+      drafts.push({
+        link: { key, kind: 'guest-pointer', quadrant: null, ends: [`gte:${c.table.gfn}:${e.index}`, target.key], style: linkStyle('guest', null, null) },
+        req: { key, from: c, y1, to: target, y2: a.head(target), group: c.key },
       });
     }
   }
@@ -249,15 +370,12 @@ function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
     if (sc.sp.role.direct) continue;
     const g = byGfn.get(sc.sp.gfn);
     if (!g) continue;
-    const y1 = a.fan(g);
-    const y2 = a.fan(sc);
-    links.push({
-      key: `so:${sc.sp.id}`,
-      kind: 'shadow-of',
-      path: path([g.x + g.w, y1], [sc.x, y2]),
-      quadrant: g.table.entrySize === 4 ? sc.sp.role.quadrant : null,
-      ends: [g.key, sc.key],
-      ...span(y1, y2),
+    const key = `so:${sc.sp.id}`;
+    const q = g.table.entrySize === 4 ? sc.sp.role.quadrant : null;
+    drafts.push({
+      link: { key, kind: 'shadow-of', quadrant: q, ends: [g.key, sc.key], style: linkStyle('fan', q, color(q)) },
+      // One group per guest table: its fan-out keeps together where it crosses a column.
+      req: { key, from: g, y1: a.fan(g), to: sc, y2: a.fan(sc), group: g.key },
     });
   }
   for (const sc of spCard.values()) {
@@ -266,64 +384,96 @@ function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
       const child = spCard.get(e.child);
       const y1 = a.entry(sc, e.index);
       if (!child || y1 === null) continue;
-      const y2 = a.head(child);
-      const p = child.x > sc.x ? path([sc.x + sc.w, y1], [child.x, y2]) : sideLoop(sc.x + sc.w, y1, y2);
-      links.push({
-        key: `ch:${sc.sp.id}:${e.index}`,
-        kind: 'child',
-        path: p,
-        quadrant: child.sp.role.gpteIs8Bytes ? null : child.sp.role.quadrant,
-        ends: [`spte:${sc.sp.id}:${e.index}`, child.key],
-        ...span(y1, y2),
+      const key = `ch:${sc.sp.id}:${e.index}`;
+      const q = child.sp.role.gpteIs8Bytes ? null : child.sp.role.quadrant;
+      drafts.push({
+        link: { key, kind: 'child', quadrant: q, ends: [`spte:${sc.sp.id}:${e.index}`, child.key], style: linkStyle('child', q, color(q)) },
+        req: { key, from: sc, y1, to: child, y2: a.head(child), group: sc.key },
       });
     }
   }
-  return links;
+  const routes = routeLinks(cards, drafts.map((d) => d.req), LOOP_ROOM);
+  return drafts.map((d, i) => ({ ...d.link, ...routes[i]! }));
 }
 
 const DETAIL_ANCHORS: Anchors = { entry: rowY, head: (c) => c.y + 12, fan: (c) => c.y + 20 };
 
-/** The detailed view: every card with its rows (present entries, folded empty runs). */
+/**
+ * The detailed view: every card with its rows (present entries, folded empty
+ * runs). Each column is as wide as its widest card's text, so no text is
+ * clipped; `density` says how much the cards say (see Density). The canvas
+ * scales the result to the room it has (fit to width).
+ */
 export function layoutColumns(
   machine: MachineJson,
   guest: readonly GuestTableJson[],
   hidden: ReadonlySet<number> = new Set(),
   hiddenSptes: ReadonlySet<string> = new Set(),
+  density: Density = DENSITIES.full,
 ): Layout {
-  const cards: Card[] = [];
-  let y = 12;
-  for (const t of guest) {
-    const rows = foldRows(
-      t.entries.map((e) => e.index),
-      t.entryCount,
-      y + HEAD_H,
-    );
-    const h = HEAD_H + rows.length * ROW_H + 6;
-    cards.push({ kind: 'guest', key: guestKey(t), table: t, x: COLUMNS.guest.x, y, w: COLUMNS.guest.w, h, rows });
-    y += h + CARD_GAP;
-  }
-  const guestH = y;
-  const { roots, others, shadowCard } = shadowColumns(machine, guest, hidden, hiddenSptes);
-  const place = (list: ShadowPageJson[], col: { x: number; w: number }) => {
-    let cy = 12;
-    for (const sp of list) {
-      const rows = foldRows(
-        sp.sptes.map((e) => e.index),
-        512,
-        cy + HEAD_H,
-      );
-      const h = HEAD_H + rows.length * ROW_H + 6;
-      cards.push(shadowCard(sp, col.x, cy, col.w, h, rows));
-      cy += h + CARD_GAP;
-    }
-    return cy;
+  const d = density;
+  const { roots, others, rootOf } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  // Texts and rows first (rows at y relative to the card), then widths, then positions.
+  const guestDrafts = guest.map((t) => {
+    const title = guestTableName(t);
+    const sub = d.name === 'full' ? `${t.entryCount} × ${t.entrySize}-byte entries${t.registers ? ' (loaded at MOV CR3)' : ''} · va ${t.vaBase}` : `${t.entryCount} × ${t.entrySize} B · va ${t.vaBase}`;
+    const body = cardRows(t.entries, t.entryCount, HEAD_H, (e, w) => guestRowText(t, e, w, d), (e) => e.value, { one: 'entry', many: 'entries' }, d, [title, sub]);
+    return { t, title, sub, ...body };
+  });
+  const shadowDraft = (sp: ShadowPageJson) => {
+    const where = rootOf(sp);
+    const { heading, name, roleWords, covers } = shadowPageText(sp, where.root);
+    // Compact: the notation moves to the tooltip; the heading's role words go under it.
+    const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [name, `${roleWords} · ${covers}`];
+    const body = cardRows(sp.sptes, 512, HEAD_H, (e, w) => spteRowText(e, w, d), (e) => e.value, { one: 'spte', many: 'sptes' }, d, [title, sub]);
+    return { sp, ...where, title, sub, ...body };
   };
-  const rootsH = place(roots, COLUMNS.roots);
-  const othersH = place(others, COLUMNS.shadow);
-  return { cards, links: linksBetween(cards, DETAIL_ANCHORS), height: Math.max(guestH, rootsH, othersH, 200), width: CANVAS_W, columns: COLUMN_X };
+  const rootDrafts = roots.map(shadowDraft);
+  const otherDrafts = others.map(shadowDraft);
+  const colW = (drafts: readonly { textW: number }[]) => Math.ceil(drafts.reduce((w, x) => Math.max(w, x.textW), d.minColW));
+  const x0 = MARGIN;
+  const w0 = colW(guestDrafts);
+  const x1 = x0 + w0 + d.colGap;
+  const w1 = colW(rootDrafts);
+  const x2 = x1 + w1 + d.colGap;
+  const w2 = colW(otherDrafts);
+  const cards: Card[] = [];
+  const stack = <T extends { rows: Row[] }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: Row[]) => Card) => {
+    let y = 12;
+    for (const draft of drafts) {
+      const h = HEAD_H + draft.rows.reduce((sum, r) => sum + rowH(r), 0) + 6;
+      cards.push(make(draft, y, h, draft.rows.map((r) => ({ ...r, y: r.y + y }))));
+      y += h + d.cardGap;
+    }
+    return y;
+  };
+  const guestH = stack(guestDrafts, (g, y, h, rows) => ({ kind: 'guest', key: guestKey(g.t), table: g.t, x: x0, y, w: w0, h, rows, title: g.title, sub: g.sub }));
+  const shadowCard = (x: number, w: number) => (s: ReturnType<typeof shadowDraft>, y: number, h: number, rows: Row[]): ShadowCard => ({
+    kind: 'shadow',
+    key: `sp:${s.sp.id}`,
+    sp: s.sp,
+    rootSlot: s.rootSlot,
+    root: s.root,
+    x,
+    y,
+    w,
+    h,
+    rows,
+    title: s.title,
+    sub: s.sub,
+  });
+  const rootsH = stack(rootDrafts, shadowCard(x1, w1));
+  const othersH = stack(otherDrafts, shadowCard(x2, w2));
+  return {
+    cards,
+    links: linksBetween(cards, DETAIL_ANCHORS),
+    height: Math.max(guestH, rootsH, othersH, 200),
+    // Room on the right for the loops of child links within the shadow column.
+    width: x2 + w2 + Math.max(MARGIN, Math.min(LOOP_ROOM, d.colGap)),
+    columns: { guest: x0, roots: x1, shadow: x2 },
+    density: d,
+  };
 }
-
-const COLUMN_X = { guest: COLUMNS.guest.x, roots: COLUMNS.roots.x, shadow: COLUMNS.shadow.x } as const;
 
 export interface OverviewSize {
   readonly width: number;
@@ -355,7 +505,7 @@ export function layoutOverview(
   const { pad, minPitch, maxPitch } = OVERVIEW;
   const width = Math.max(640, Math.floor(size.width));
   const height = Math.max(200, Math.floor(size.height));
-  const { roots, others, shadowCard } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  const { roots, others, rootOf } = shadowColumns(machine, guest, hidden, hiddenSptes);
   const col = (from: number, to: number) => ({ x: Math.round(width * from), w: Math.round(width * (to - from)) });
   // The shadow column leaves room on its right for the loops of child links
   // within it (long mode: l3 -> l2 -> l1 pages are all there).
@@ -370,15 +520,18 @@ export function layoutOverview(
     list.forEach((item, i) => cards.push(make(item, pad + i * pitch, h)));
     bottom = Math.max(bottom, pad + list.length * pitch);
   };
-  place(guest, 0, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [] }));
-  const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => shadowCard(sp, c.x, y, c.w, h, []);
+  place(guest, 0, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [], title: guestTableName(t), sub: '' }));
+  const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => {
+    const where = rootOf(sp);
+    return { kind: 'shadow', key: `sp:${sp.id}`, sp, ...where, x: c.x, y, w: c.w, h, rows: [], title: shadowPageText(sp, where.root).heading, sub: '' };
+  };
   // Room for every root slot (pae_root[0..3]), and for the most shadow pages
   // the scenario will have (capacity counts the roots too).
   place(roots, machine.roots.length, shadow(cols.roots));
   place(others, (size.capacity ?? 0) - machine.roots.length, shadow(cols.shadow));
   const mid = (c: Card) => c.y + c.h / 2;
   const links = linksBetween(cards, { entry: mid, head: mid, fan: mid });
-  return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x } };
+  return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x }, density: DENSITIES.compact };
 }
 
 /** x of entry `index` of `count` along an overview card (its ticks). */

@@ -6,8 +6,8 @@ import quadrants from '../../scenarios/library/quadrants-32bit.json';
 import longMode from '../../scenarios/library/long-mode-4-levels.json';
 import pagingOff from '../../scenarios/library/paging-off.json';
 import { type Card, layoutColumns, layoutOverview, OVERVIEW, ROW_H, tickX } from './geometry.ts';
-import { getStepView, overviewOf, shadowPageCounts } from './view.ts';
-import { targetBox } from '../components/Canvas.tsx';
+import { getStepView, overviewOf, shadowPageCounts } from '../step/view.ts';
+import { targetBox } from '../step/marks.ts';
 
 const timeline = (json: unknown) => {
   const p = parseScenario(json);

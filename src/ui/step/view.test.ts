@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Timeline } from '../../core/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import json from '../../scenarios/library/sweep-64-tables.json';
-import { layoutColumns } from './geometry.ts';
+import { layoutColumns } from '../layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews } from './view.ts';
 
 const fresh = () => {

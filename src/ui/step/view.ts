@@ -12,7 +12,7 @@ import {
   type Timeline,
   type TraceEvent,
 } from '../../core/index.ts';
-import { type Layout, layoutColumns, layoutOverview, type OverviewSize } from './geometry.ts';
+import { DENSITIES, type Density, type Layout, layoutColumns, layoutOverview, type OverviewSize } from '../layout/geometry.ts';
 
 export interface StepView {
   readonly step: number;
@@ -25,7 +25,7 @@ export interface StepView {
 }
 
 const cache = new WeakMap<Timeline, Map<number, StepView>>();
-const layouts = new WeakMap<StepView, Layout>();
+const layouts = new WeakMap<StepView, Map<Density['name'], Layout>>();
 const MAX_CACHED = 256;
 
 /**
@@ -79,11 +79,16 @@ export function getStepView(tl: Timeline, step: number): StepView {
  * The layout of a step's full state (nothing hidden), computed once per view:
  * stepping back and forth reuses it instead of placing every card again.
  */
-export function layoutOf(view: StepView): Layout {
-  let l = layouts.get(view);
+export function layoutOf(view: StepView, density: Density = DENSITIES.full): Layout {
+  let per = layouts.get(view);
+  if (!per) {
+    per = new Map();
+    layouts.set(view, per);
+  }
+  let l = per.get(density.name);
   if (!l) {
-    l = layoutColumns(view.machine, view.guest);
-    layouts.set(view, l);
+    l = layoutColumns(view.machine, view.guest, undefined, undefined, density);
+    per.set(density.name, l);
   }
   return l;
 }
@@ -100,9 +105,9 @@ export function overviewOf(view: StepView, size: OverviewSize): Layout {
 }
 
 /** A step's view and layout, computed now so that showing the step only renders. */
-export const prepareStep = (tl: Timeline, step: number): StepView => {
+export const prepareStep = (tl: Timeline, step: number, density: Density = DENSITIES.full): StepView => {
   const v = getStepView(tl, step);
-  layoutOf(v);
+  layoutOf(v, density);
   return v;
 };
 
@@ -118,6 +123,7 @@ export function prefetchStepViews(
   from: number,
   idle: (cb: (timeLeft: () => number) => void) => () => void,
   prepared: (view: StepView) => void = () => {},
+  density: Density = DENSITIES.full,
 ): () => void {
   const order: number[] = [];
   // Outward from the current step: the next steps first, then the earlier ones.
@@ -130,7 +136,7 @@ export function prefetchStepViews(
   // A view and its layout take a few ms on a slow machine: start one only with
   // that much of the idle period left.
   const run = (timeLeft: () => number) => {
-    while (todo.length && timeLeft() > 4) prepared(prepareStep(tl, todo.shift()!));
+    while (todo.length && timeLeft() > 4) prepared(prepareStep(tl, todo.shift()!, density));
     if (todo.length && !stopped) cancel = idle(run);
   };
   cancel = idle(run);

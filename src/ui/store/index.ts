@@ -8,6 +8,7 @@ import { create } from 'zustand';
 import { COMPARED_RULE_SETS, RULE_SETS, type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
+import { eventsInStep } from '../step/index.ts';
 
 export type Granularity = 'step' | 'event';
 export type Theme = 'light' | 'dark';
@@ -80,7 +81,10 @@ export interface SettingsSlice {
   /** A gva clicked in the tables while editing: the editor appends a read of it. */
   pendingAccess: string | null;
   addAccess: (gva: string | null) => void;
-  /** Canvas zoom (1 = 100%); larger for projectors. */
+  /**
+   * Canvas zoom, relative to the fit: 1 = the tables fitted to the width they
+   * have (100% where that fits, less where it does not); +/- change it.
+   */
   zoom: number;
   /** Zooming leaves the overview. */
   setZoom: (z: number) => void;
@@ -96,6 +100,15 @@ export interface SettingsSlice {
   openInDetail: (key: EntityKey) => void;
   setTheme: (t: Theme) => void;
   toggleHelp: (show?: boolean) => void;
+  /** Presenting mode: large type, the caption on top, the step's cards emphasised, only step controls. */
+  presenting: boolean;
+  setPresenting: (on: boolean) => void;
+  /** The side panel: null = as the window's width decides (docked on wide windows, a closed drawer on narrow ones). */
+  panelOpen: boolean | null;
+  setPanelOpen: (open: boolean | null) => void;
+  /** The table entry or card that has the keyboard focus in the canvas (roving tabindex). */
+  focusKey: EntityKey | null;
+  setFocusKey: (k: EntityKey | null) => void;
 }
 
 export type Store = ScenarioSlice & PlaybackSlice & SelectionSlice & SettingsSlice;
@@ -115,7 +128,7 @@ const prefersDark = (): boolean => typeof window !== 'undefined' && !!window.mat
 export const createAppStore = () =>
   create<Store>()((set, get) => {
     const init = initialScenario();
-    const eventsOf = (step: number) => (step >= 1 ? (get().timeline.results[step - 1]?.events.length ?? 0) : get().timeline.initialEvents.length);
+    const eventsOf = (step: number) => eventsInStep(get().timeline, step);
     return {
       // --- scenario
       libraryId: DEFAULT_SCENARIO_ID,
@@ -231,6 +244,12 @@ export const createAppStore = () =>
       openInDetail: (selected) => set({ overview: false, selected, hovered: null }),
       setTheme: (theme) => set({ theme, themeChosen: true }),
       toggleHelp: (show) => set({ showHelp: show ?? !get().showHelp }),
+      presenting: false,
+      setPresenting: (presenting) => set({ presenting, hovered: null, ...(presenting ? { overview: false } : {}) }),
+      panelOpen: null,
+      setPanelOpen: (panelOpen) => set({ panelOpen }),
+      focusKey: null,
+      setFocusKey: (focusKey) => set({ focusKey }),
     };
   });
 

@@ -1,0 +1,91 @@
+/**
+ * The step model: what "step n" (and, in event mode, "event k of step n")
+ * looks like. The canvas, the overview, the side panel, the timeline, the URL
+ * sync and presenting mode all read it from here, so they never disagree on
+ * which events a step has, what is hidden in event mode, what is lit, or how
+ * the step is told. Pure: no React, no DOM.
+ */
+import type { Timeline } from '../../core/index.ts';
+import { type Density, type Layout, layoutColumns, layoutOverview, type OverviewSize } from '../layout/geometry.ts';
+import { type Highlights, highlightsOf } from './marks.ts';
+import { getStepView, layoutOf, overviewOf, type StepView } from './view.ts';
+
+export * from './marks.ts';
+export * from './view.ts';
+export { stepCaption, stepLabel } from './caption.ts';
+
+/** How many kernel events step `step` has (step 0: the first VM entry's). */
+export const eventsInStep = (tl: Timeline, step: number): number => (step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length);
+
+/** A step as shown: its view, and in event mode (upTo = events revealed) what is not revealed yet. */
+export interface ShownStep {
+  readonly tl: Timeline;
+  readonly step: number;
+  /** Events revealed (event mode), null = the whole step. */
+  readonly upTo: number | null;
+  readonly view: StepView;
+  /** Shadow pages that later events of the step create: not drawn yet. */
+  readonly hidden: ReadonlySet<number>;
+  /** Sptes (`sp:index`) that later events set and that were not present before the step. */
+  readonly hiddenSptes: ReadonlySet<string>;
+  readonly hl: Highlights;
+}
+
+const NONE = new Set<never>();
+const shownCache = new WeakMap<StepView, Map<number | null, ShownStep>>();
+
+/** Step `step` of `tl` with `upTo` events revealed; kept per view and upTo, so re-renders get the same object. */
+export function shownStep(tl: Timeline, step: number, upTo: number | null): ShownStep {
+  const view = getStepView(tl, step);
+  let per = shownCache.get(view);
+  if (!per) {
+    per = new Map();
+    shownCache.set(view, per);
+  }
+  const hit = per.get(upTo);
+  if (hit) return hit;
+  const hidden = new Set<number>();
+  const hiddenSptes = new Set<string>();
+  if (upTo !== null && step > 0) {
+    // What the step's unrevealed events create stays hidden: new pages, and
+    // sptes that were not present before the step.
+    const before = new Set<string>();
+    for (const sp of getStepView(tl, step - 1).machine.shadowPages) for (const e of sp.sptes) before.add(`${sp.id}:${e.index}`);
+    view.events.forEach((e, i) => {
+      if (i < upTo) return;
+      if (e.kind === 'kvm_mmu_get_page' && e.created) hidden.add(e.sp);
+      const key = e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte' ? `${e.sp}:${e.index}` : e.kind === 'link_shadow_page' ? `${e.parent.sp}:${e.parent.index}` : null;
+      if (key && !before.has(key)) hiddenSptes.add(key);
+    });
+  }
+  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, hl: highlightsOf(view.events, upTo) };
+  if (per.size > 64) per.clear();
+  per.set(upTo, shown);
+  return shown;
+}
+
+/** The layout of a shown step: the detailed tables at a density, or the overview fitted to a size. */
+export function shownLayout(s: ShownStep, density: Density, overview: OverviewSize | null): Layout {
+  const partial = s.hidden.size > 0 || s.hiddenSptes.size > 0;
+  const { machine, guest } = s.view;
+  if (overview) return partial ? layoutOverview(machine, guest, overview, s.hidden, s.hiddenSptes) : overviewOf(s.view, overview);
+  return partial ? layoutColumns(machine, guest, s.hidden, s.hiddenSptes, density) : layoutOf(s.view, density);
+}
+
+const widest = new WeakMap<Timeline, Map<Density['name'], number>>();
+
+/**
+ * The widest layout of a timeline seen so far at a density: the canvas fits
+ * this width, not each step's own, so the picture keeps its scale from step
+ * to step (the idle preparation lays out every step soon after a load).
+ */
+export function widestLayout(tl: Timeline, density: Density, width = 0): number {
+  let per = widest.get(tl);
+  if (!per) {
+    per = new Map();
+    widest.set(tl, per);
+  }
+  const w = Math.max(per.get(density.name) ?? 0, width);
+  per.set(density.name, w);
+  return w;
+}

@@ -1,0 +1,171 @@
+/**
+ * What a step touched, as highlights, and each card's share of them as plain
+ * strings (so memoized cards skip what did not change). Pure: the canvas and
+ * the overview draw from it.
+ */
+import type { TraceEvent } from '../../core/index.ts';
+import type { Card, Layout, Link } from '../layout/geometry.ts';
+import { ROW_H, rowY } from '../layout/geometry.ts';
+
+/** What the current step touched, for highlighting. */
+export interface Highlights {
+  /** Guest entries read by the walk: `gfn:index`. */
+  readonly walked: ReadonlySet<string>;
+  /** Shadow pages created in this step. */
+  readonly created: ReadonlySet<number>;
+  /** Sptes set in this step: `sp:index`. */
+  readonly setSptes: ReadonlySet<string>;
+  /** The hardware's path through the shadow tables: `sp:index`. */
+  readonly hwPath: ReadonlySet<string>;
+  /** The entity of the current event (event mode). */
+  readonly focus: string | null;
+}
+
+const fullHighlights = new WeakMap<readonly TraceEvent[], Highlights>();
+
+/** The highlights of a step's first `upTo` events (null: all of them; computed once per step). */
+export function highlightsOf(events: readonly TraceEvent[], upTo: number | null): Highlights {
+  if (upTo === null) {
+    let h = fullHighlights.get(events);
+    if (!h) {
+      h = computeHighlights(events, null);
+      fullHighlights.set(events, h);
+    }
+    return h;
+  }
+  return computeHighlights(events, upTo);
+}
+
+function computeHighlights(events: readonly TraceEvent[], upTo: number | null): Highlights {
+  const walked = new Set<string>();
+  const created = new Set<number>();
+  const setSptes = new Set<string>();
+  const hwPath = new Set<string>();
+  let focus: string | null = null;
+  const n = upTo ?? events.length;
+  events.slice(0, n).forEach((e, i) => {
+    const last = i === n - 1;
+    if (e.kind === 'kvm_mmu_paging_element' && e.tableGfn) {
+      walked.add(`${e.tableGfn}:${e.index}`);
+      if (last) focus = `gte:${e.tableGfn}:${e.index}`;
+    } else if (e.kind === 'kvm_mmu_get_page') {
+      if (e.created) created.add(e.sp);
+      if (last) focus = `sp:${e.sp}`;
+    } else if (e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte') {
+      setSptes.add(`${e.sp}:${e.index}`);
+      if (last) focus = `spte:${e.sp}:${e.index}`;
+    } else if (e.kind === 'link_shadow_page') {
+      setSptes.add(`${e.parent.sp}:${e.parent.index}`);
+      if (last) focus = `spte:${e.parent.sp}:${e.parent.index}`;
+    } else if (e.kind === 'sim_hardware_walk') {
+      hwPath.clear();
+      for (const p of e.path) if (p.sp !== null) hwPath.add(`${p.sp}:${p.index}`);
+    } else if (last && (e.kind === 'kvm_mmu_prepare_zap_page' || e.kind === 'kvm_mmu_unsync_page' || e.kind === 'kvm_mmu_sync_page')) {
+      focus = `sp:${e.sp}`;
+    }
+  });
+  return { walked, created, setSptes, hwPath, focus };
+}
+
+/** Per-card highlight state as plain strings, so memo() can skip unchanged cards. */
+export interface CardMarks {
+  /** Space-separated row indexes: walked (guest) or set (shadow). */
+  readonly touched: string;
+  /** Rows lit by hover (this card's or a mirrored one). */
+  readonly lit: string;
+  /** Rows on the hardware's shadow walk. */
+  readonly hw: string;
+  /** Row index in focus (event mode), or '' / 'card'. */
+  readonly focus: string;
+  readonly cardLit: boolean;
+  readonly created: boolean;
+  /** Nothing of the card took part in the step (presenting mode dims it). */
+  readonly idle: boolean;
+}
+
+export const hasRow = (list: string, i: number) => ` ${list} `.includes(` ${i} `);
+
+/** Whether two cards draw the same (their memo comparator). */
+export const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; marks: CardMarks }) => {
+  const ma = a.marks;
+  const mb = b.marks;
+  const da = a.card.kind === 'guest' ? a.card.table : a.card.sp;
+  const db = b.card.kind === 'guest' ? b.card.table : b.card.sp;
+  return (
+    da === db &&
+    a.card.x === b.card.x &&
+    a.card.y === b.card.y &&
+    a.card.w === b.card.w &&
+    a.card.h === b.card.h &&
+    a.card.title === b.card.title &&
+    a.card.sub === b.card.sub &&
+    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot && a.card.root === b.card.root : true) &&
+    ma.touched === mb.touched &&
+    ma.lit === mb.lit &&
+    ma.hw === mb.hw &&
+    ma.focus === mb.focus &&
+    ma.cardLit === mb.cardLit &&
+    ma.created === mb.created &&
+    ma.idle === mb.idle
+  );
+};
+
+/**
+ * A card's highlight state: rows this step walked (guest) or set (shadow),
+ * rows lit by hover (`litRows`, keyed `gt:GFN` / `sp:ID`), rows on the
+ * hardware walk, the focus of event mode, and whether the card is hovered,
+ * selected (`activeEnds`) or new.
+ */
+export function marksOf(c: Card, hl: Highlights, activeEnds: ReadonlySet<string>, litRows: ReadonlyMap<string, readonly number[]>): CardMarks {
+  const focusParts = hl.focus?.split(':') ?? [];
+  if (c.kind === 'guest') {
+    const gfn = c.table.gfn;
+    const touched = c.table.entries.filter((e) => hl.walked.has(`${gfn}:${e.index}`)).map((e) => e.index).join(' ');
+    const focus = focusParts[0] === 'gte' && focusParts[1] === gfn ? focusParts[2]! : '';
+    const cardLit = activeEnds.has(c.key);
+    return { touched, lit: (litRows.get(`gt:${gfn}`) ?? []).join(' '), hw: '', focus, cardLit, created: false, idle: touched === '' && focus === '' && !cardLit };
+  }
+  const id = c.sp.id;
+  const touched = c.sp.sptes.filter((e) => hl.setSptes.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
+  const hw = c.sp.sptes.filter((e) => hl.hwPath.has(`${id}:${e.index}`)).map((e) => e.index).join(' ');
+  const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
+  const cardLit = activeEnds.has(c.key);
+  const created = hl.created.has(id);
+  return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit, created, idle: touched === '' && hw === '' && focus === '' && !cardLit && !created };
+}
+
+/**
+ * The links to draw, with whether each is active (an end hovered or
+ * selected). Guest table pointers are drawn only where they matter (the entry
+ * text names the target anyway): on this step's walk, or when active.
+ */
+export function drawnLinks(links: readonly Link[], hl: Highlights, activeEnds: ReadonlySet<string>): { l: Link; active: boolean }[] {
+  const out: { l: Link; active: boolean }[] = [];
+  for (const l of links) {
+    const active = l.ends.some((e) => activeEnds.has(e));
+    if (l.kind === 'guest-pointer' && !active && !hl.walked.has(l.ends[0]!.slice(4))) continue;
+    out.push({ l, active });
+  }
+  return out;
+}
+
+/**
+ * The box (layout units) of what an entity key names: a card (`sp:ID`,
+ * `gt:GFN:LEVEL`), or an entry's row (`spte:ID:INDEX`, `gte:GFN:INDEX`; the
+ * whole card where the row is folded away).
+ */
+export function targetBox(layout: Layout, key: string): { top: number; bottom: number; left: number; right: number } | null {
+  const [kind, id, index] = key.split(':');
+  const card =
+    kind === 'sp' || kind === 'gt'
+      ? layout.cards.find((c) => c.key === key)
+      : kind === 'spte'
+        ? layout.cards.find((c) => c.kind === 'shadow' && String(c.sp.id) === id)
+        : kind === 'gte'
+          ? layout.cards.find((c) => c.kind === 'guest' && c.table.gfn === id)
+          : undefined;
+  if (!card) return null;
+  const y = index !== undefined && (kind === 'spte' || kind === 'gte') ? rowY(card, Number(index)) : null;
+  const x = { left: card.x, right: card.x + card.w };
+  return y === null ? { top: card.y, bottom: card.y + card.h, ...x } : { top: y - ROW_H / 2, bottom: y + ROW_H / 2, ...x };
+}
