@@ -3,7 +3,7 @@
  * fault (or kernel event by kernel event), with the step's story, registers,
  * statistics, the address ruler and the timeline.
  */
-import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AddressRuler } from './components/AddressRuler.tsx';
@@ -479,9 +479,21 @@ export function App() {
   // While the page is idle, prepare every step's view and layout, so that
   // even the first pass through a scenario only renders.
   const density = tables.density;
+  // The fit follows the widest step: when the idle preparation finds a wider
+  // one, draw again (soon after a load, before the user steps).
+  const [, refit] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
     const from = useStore.getState().step;
-    return prefetchStepViews(tl, from, whenIdle, (v) => widestLayout(tl, density, layoutOf(v, density).width), density);
+    return prefetchStepViews(
+      tl,
+      from,
+      whenIdle,
+      (v) => {
+        const before = widestLayout(tl, density);
+        if (widestLayout(tl, density, layoutOf(v, density).width) > before) refit();
+      },
+      density,
+    );
   }, [tl, density]);
   // After the paint, prepare the neighbouring steps (for scenarios longer than
   // the views kept, or a jump before the idle preparation got there).
@@ -494,7 +506,15 @@ export function App() {
   const compactChrome = embed || presenting;
   return (
     <div className={`app${embed ? ' app-embed' : ''}${presenting ? ' presenting' : ''}`}>
-      <a className="skip-link" href="#step-controls">
+      {/* Focus moves without touching the address bar's hash (which holds the permalink). */}
+      <a
+        className="skip-link"
+        href="#step-controls"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('step-controls')?.focus();
+        }}
+      >
         Skip to step controls
       </a>
       {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
@@ -505,7 +525,8 @@ export function App() {
       </div>
       <main className={`main${panelShown ? ' with-panel' : ''}`}>
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
-          <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale }}>
+          {/* Headings shrink with the tables, so they never run into each other on a small frame. */}
+          <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale, fontSize: `${Math.min(1, Math.max(0.8, scale))}rem` }}>
             <span style={{ left: layout.columns.guest * scale }}>Guest page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'guest').length})` : ''}</span>
             <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
             <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length})` : ''}</span>

@@ -3,44 +3,9 @@
  * initial page and at step 2, with the Compare view and the kernel-bug
  * panel open, and in the overview, in the light and the dark theme.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launch, openApp, waitForCounter } from './helpers.ts';
-
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[]; html: string; failureSummary: string }>;
-}
-
-async function seriousViolations(page: Page): Promise<Violation[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<Record<string, unknown>> }> } }).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: String(v.id),
-      impact: (v.impact as string | null) ?? null,
-      help: String(v.help),
-      nodes: (v.nodes as Array<{ target: unknown[]; html: string; failureSummary?: string }>).map((n) => ({
-        target: n.target.map(String),
-        html: n.html,
-        failureSummary: n.failureSummary ?? '',
-      })),
-    }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-/** One line per failing node: rule id, impact, selector, element, message. */
-const describeViolations = (vs: Violation[]) =>
-  vs.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(' ')} ${n.html}: ${v.help}. ${n.failureSummary.replace(/\s+/g, ' ')}`));
+import { describeViolations, launch, openApp, seriousViolations, waitForCounter } from './helpers.ts';
 
 let browser: Browser;
 beforeAll(async () => {

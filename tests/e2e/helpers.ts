@@ -1,6 +1,7 @@
 /** Page helpers for the e2e tests (no assertions library: playwright-core only drives the browser). */
-import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { launchChromium, ROOT, settle } from './serve.ts';
 
@@ -13,19 +14,69 @@ export interface Opened {
   errors: string[];
 }
 
-/** A fresh context (so a fresh store) on the app, waiting for the first render. */
-export async function openApp(browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme });
-  const page = await context.newPage();
-  const errors: string[] = [];
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+export interface OpenOptions {
+  /** Device pixels per CSS pixel: 1.5 with a 853x480 viewport is a 1280x720 window at 150% browser zoom. */
+  deviceScaleFactor?: number;
+  /** Extra context permissions (e.g. clipboard-read). */
+  permissions?: string[];
+}
+
+/** Collects the page's uncaught exceptions and console errors into `errors`. */
+function watchErrors(page: Page, errors: string[]): void {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
   });
-  await page.goto(inject('baseUrl'));
+}
+
+/**
+ * A fresh context (so a fresh store) with a `viewport`-sized window on the
+ * app at `path` (appended to the base URL: `''`, `'#sp1/b/…'`, `'?embed=1#…'`),
+ * waiting for the first render.
+ */
+export async function openAt(browser: Browser, viewport: Viewport, path = '', colorScheme: 'light' | 'dark' = 'light', options: OpenOptions = {}): Promise<Opened> {
+  const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: options.deviceScaleFactor ?? 1, permissions: options.permissions });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchErrors(page, errors);
+  await page.goto(`${inject('baseUrl')}${path}`);
   await page.getByTestId('step-counter').waitFor({ state: 'visible' });
   await settle(page);
   return { page, context, errors };
+}
+
+/** A fresh context (so a fresh store) on the app, waiting for the first render. */
+export const openApp = (browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<Opened> => openAt(browser, { width: 1600, height: 1000 }, '', colorScheme);
+
+export interface OpenedFrame extends Opened {
+  /** The app, in embed mode, inside the host page's <iframe>. */
+  frame: Frame;
+}
+
+/**
+ * A host page (`host` sized window) holding the app in an `<iframe>` of
+ * `frame` size at `?embed=1` + `fragment`, as a course page embeds it.
+ */
+export async function openInFrame(browser: Browser, host: Viewport, frame: Viewport, fragment = '', colorScheme: 'light' | 'dark' = 'light'): Promise<OpenedFrame> {
+  const context = await browser.newContext({ viewport: host, colorScheme });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchErrors(page, errors);
+  const src = `${inject('baseUrl')}?embed=1${fragment}`;
+  await page.setContent(
+    `<!doctype html><html><head><title>host</title><style>body{margin:16px;font-family:sans-serif}</style></head><body><p>A course page.</p><iframe id="app" title="shadowpaging" src="${src}" width="${frame.width}" height="${frame.height}" style="border:1px solid #888"></iframe></body></html>`,
+  );
+  const handle = await page.waitForSelector('iframe#app');
+  const f = await handle.contentFrame();
+  if (!f) throw new Error('the iframe has no frame');
+  await f.getByTestId('step-counter').waitFor({ state: 'visible' });
+  await f.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  return { page, context, errors, frame: f };
 }
 
 /**
@@ -34,7 +85,12 @@ export async function openApp(browser: Browser, colorScheme: 'light' | 'dark' = 
  * nothing and logged no error. `closeNow()` ends the current one early (a
  * test that opens several).
  */
-export function appSession(): { open: (colorScheme?: 'light' | 'dark') => Promise<Page>; closeNow: () => Promise<void> } {
+export function appSession(): {
+  open: (colorScheme?: 'light' | 'dark') => Promise<Page>;
+  openAt: (viewport: Viewport, path?: string, colorScheme?: 'light' | 'dark', options?: OpenOptions) => Promise<Page>;
+  closeNow: () => Promise<void>;
+  browser: () => Browser;
+} {
   let browser: Browser;
   let opened: Opened | null = null;
   const closeNow = async () => {
@@ -57,11 +113,20 @@ export function appSession(): { open: (colorScheme?: 'light' | 'dark') => Promis
       opened = await openApp(browser, colorScheme);
       return opened.page;
     },
+    openAt: async (viewport, path = '', colorScheme = 'light', options = {}) => {
+      await closeNow();
+      opened = await openAt(browser, viewport, path, colorScheme, options);
+      return opened.page;
+    },
     closeNow,
+    browser: () => browser,
   };
 }
 
-export const counterText = (page: Page): Promise<string> =>
+/** A page, or the app's frame inside a host page. */
+export type Target = Page | Frame;
+
+export const counterText = (page: Target): Promise<string> =>
   page.getByTestId('step-counter').evaluate((el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim());
 
 /**
@@ -69,7 +134,7 @@ export const counterText = (page: Page): Promise<string> =>
  * and the side panel, which follows at a lower priority, shows that step and
  * event too.
  */
-export async function waitForCounter(page: Page, text: string): Promise<void> {
+export async function waitForCounter(page: Target, text: string): Promise<void> {
   try {
     await page.waitForFunction(
       (want) => {
@@ -131,4 +196,162 @@ export const isDark = (page: Page): Promise<boolean> => page.evaluate(() => docu
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(`${ROOT}/screenshots`, { recursive: true });
   await page.screenshot({ path: `${ROOT}/screenshots/e2e-${name}.png` });
+}
+
+// --- axe-core
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[]; html: string; failureSummary: string }>;
+}
+
+/** Runs axe-core on the page (or frame) and returns its serious and critical violations. */
+export async function seriousViolations(page: Target): Promise<Violation[]> {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<Record<string, unknown>> }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: String(v.id),
+      impact: (v.impact as string | null) ?? null,
+      help: String(v.help),
+      nodes: (v.nodes as Array<{ target: unknown[]; html: string; failureSummary?: string }>).map((n) => ({
+        target: n.target.map(String),
+        html: n.html,
+        failureSummary: n.failureSummary ?? '',
+      })),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** One line per failing node: rule id, impact, selector, element, message. */
+export const describeViolations = (vs: Violation[]): string[] =>
+  vs.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}) at ${n.target.join(' ')} ${n.html}: ${v.help}. ${n.failureSummary.replace(/\s+/g, ' ')}`));
+
+// --- what is on screen
+
+/**
+ * For each selector, each card it matches (a `g` holding a `rect.card`) must
+ * be wholly inside the window and on top: `document.elementFromPoint` just
+ * inside its four corners and at its centre hits the card itself. Returns
+ * one line per problem (empty: all fine), and how many cards were checked
+ * per selector.
+ */
+export function cardsOnTop(page: Target, selectors: string[]): Promise<{ problems: string[]; counts: number[] }> {
+  return page.evaluate((sels) => {
+    const problems: string[] = [];
+    const counts: number[] = [];
+    const W = window.innerWidth;
+    const H = window.innerHeight;
+    for (const sel of sels) {
+      const cards = [...document.querySelectorAll<SVGGElement>(sel)];
+      counts.push(cards.length);
+      for (const g of cards) {
+        const name = `${sel} (${g.getAttribute('data-key') ?? ''})`;
+        const rect = g.querySelector<SVGRectElement>('rect.card');
+        if (!rect) {
+          problems.push(`${name}: no rect.card`);
+          continue;
+        }
+        const r = rect.getBoundingClientRect();
+        const box = `[${r.left.toFixed(1)}, ${r.top.toFixed(1)}, ${r.right.toFixed(1)}, ${r.bottom.toFixed(1)}]`;
+        if (r.width <= 0 || r.height <= 0) {
+          problems.push(`${name}: empty box ${box}`);
+          continue;
+        }
+        if (r.left < -0.5 || r.top < -0.5 || r.right > W + 0.5 || r.bottom > H + 0.5) problems.push(`${name}: box ${box} not wholly inside the ${W}x${H} window`);
+        // Just inside the rounded corners (rx 6 in the drawing's units, scaled).
+        const scale = rect.getScreenCTM()?.a ?? 1;
+        const inset = Math.max(3, Math.ceil(6 * scale * (1 - Math.SQRT1_2)) + 1);
+        const points: Array<[string, number, number]> = [
+          ['top-left', r.left + inset, r.top + inset],
+          ['top-right', r.right - inset, r.top + inset],
+          ['bottom-left', r.left + inset, r.bottom - inset],
+          ['bottom-right', r.right - inset, r.bottom - inset],
+          ['centre', (r.left + r.right) / 2, (r.top + r.bottom) / 2],
+        ];
+        for (const [where, x, y] of points) {
+          const hit = document.elementFromPoint(x, y);
+          if (!hit || !g.contains(hit)) {
+            const what = hit ? `<${hit.tagName.toLowerCase()}${hit.id ? `#${hit.id}` : ''}${hit.getAttribute('class') ? `.${hit.getAttribute('class')!.trim().split(/\s+/).join('.')}` : ''}>` : 'nothing';
+            problems.push(`${name}: at its ${where} (${x.toFixed(0)}, ${y.toFixed(0)}) the top element is ${what}, not the card`);
+          }
+        }
+      }
+    }
+    return { problems, counts };
+  }, selectors);
+}
+
+/**
+ * Every visible piece of text smaller than `min` CSS px on screen: text nodes
+ * with non-empty trimmed text, rendered (client rects not empty, not
+ * display:none or visibility:hidden), at least partly inside the window and
+ * not clipped away by a scrolling ancestor; `.sr-only` and SVG `<title>`
+ * skipped. HTML text: its element's computed font size; SVG text: the
+ * computed font size times the drawing's scale on screen. Each offender as
+ * `"text" 9.2px (<text.row-text> 12px × 0.77)`.
+ */
+export function smallText(page: Target, min = 11): Promise<string[]> {
+  return page.evaluate((minPx) => {
+    const W = window.innerWidth;
+    const H = window.innerHeight;
+    const out = new Map<string, string>();
+    const clipped = (el: Element, r: DOMRect): boolean => {
+      let left = Math.max(r.left, 0);
+      let top = Math.max(r.top, 0);
+      let right = Math.min(r.right, W);
+      let bottom = Math.min(r.bottom, H);
+      for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+        const cs = getComputedStyle(a);
+        if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+        const b = a.getBoundingClientRect();
+        left = Math.max(left, b.left);
+        top = Math.max(top, b.top);
+        right = Math.min(right, b.right);
+        bottom = Math.min(bottom, b.bottom);
+      }
+      return right - left <= 0.5 || bottom - top <= 0.5;
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = (n.textContent ?? '').replace(/\s+/g, ' ').trim();
+      if (!text) continue;
+      const el = n.parentElement;
+      if (!el) continue;
+      if (el.closest('.sr-only, script, style, template, noscript, option, title, textarea')) continue;
+      const cs = getComputedStyle(el);
+      if (cs.display === 'none' || cs.visibility === 'hidden' || cs.visibility === 'collapse') continue;
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0 && r.height > 0);
+      if (!rects.length) continue;
+      if (rects.every((r) => r.right <= 0 || r.bottom <= 0 || r.left >= W || r.top >= H || clipped(el, r))) continue;
+      const size = parseFloat(cs.fontSize);
+      let scale = 1;
+      if (el instanceof SVGGraphicsElement) {
+        const m = el.getScreenCTM();
+        if (m) scale = Math.hypot(m.a, m.b);
+      }
+      const eff = size * scale;
+      if (eff < minPx - 0.01) {
+        const tag = `<${el.tagName.toLowerCase()}${el.getAttribute('class') ? `.${el.getAttribute('class')!.trim().split(/\s+/).join('.')}` : ''}>`;
+        const key = `${text.slice(0, 60)}|${eff.toFixed(1)}`;
+        if (!out.has(key)) out.set(key, `"${text.slice(0, 60)}" ${eff.toFixed(1)}px (${tag} ${size}px${scale !== 1 ? ` × ${scale.toFixed(3)}` : ''})`);
+      }
+    }
+    // A <select> shows its chosen option in the select's own font.
+    for (const s of document.querySelectorAll('select')) {
+      const r = s.getBoundingClientRect();
+      if (!r.width || r.right <= 0 || r.bottom <= 0 || r.left >= W || r.top >= H) continue;
+      const size = parseFloat(getComputedStyle(s).fontSize);
+      if (size < minPx - 0.01) out.set(`select|${size}`, `<select ${s.getAttribute('aria-label') ?? ''}> ${size}px`);
+    }
+    return [...out.values()];
+  }, min);
 }

@@ -11,6 +11,9 @@ const KEYS: Array<[string, string]> = [
   ['T', 'light / dark theme'],
   ['+ / −', 'zoom the tables (for a projector); − past 50% shows the overview'],
   ['O', 'overview: the whole scene on one screen (click a table to open it)'],
+  ['P', 'presenting mode: large type, the caption on top (Esc leaves)'],
+  ['D', 'the details panel (a drawer on narrow windows)'],
+  ['Tab, arrows, Enter', 'in the tables: one stop per column; arrows move, Enter follows a pointer'],
   ['?', 'this help; Esc closes it'],
 ];
 

@@ -17,7 +17,7 @@ function operation(s: Step): string {
     case 'fetch':
       return `${who(s.user)} runs code at ${hex(s.gva)}`;
     case 'write':
-      return `${who(s.user)} writes ${s.width} byte${s.width > 1 ? 's' : ''} to ${hex(s.gva)}`;
+      return `${who(s.user)} writes ${hex(s.gva)}`;
     case 'cr3':
       return `the guest loads CR3 = ${hex(s.value)}${s.noflush ? ' (no flush)' : ''}`;
     case 'invlpg':
@@ -38,9 +38,15 @@ function operation(s: Step): string {
   }
 }
 
-/** The shadow pages a step made, in a few words each. */
+/** The shadow pages a step made, in a few words each (more than two: as one group, so the caption stays short). */
 function created(events: readonly TraceEvent[]): string[] {
-  return events.flatMap((e) => (e.kind === 'kvm_mmu_get_page' && e.created ? [`sp ${e.sp} (${e.role.direct ? 'direct, ' : ''}gfn ${e.gfn}, level ${e.role.level}, quadrant ${e.role.quadrant})`] : []));
+  const made = events.flatMap((e) => (e.kind === 'kvm_mmu_get_page' && e.created ? [e] : []));
+  if (made.length > 2) {
+    const ids = made.map((e) => e.sp);
+    const quadrants = [...new Set(made.map((e) => e.role.quadrant))];
+    return [`${made.length} shadow pages, sp ${ids[0]}–${ids[ids.length - 1]}${quadrants.length > 1 ? ` (quadrants ${quadrants.join(', ')})` : ''}`];
+  }
+  return made.map((e) => `sp ${e.sp} (${e.role.direct ? 'direct, ' : ''}gfn ${e.gfn}, level ${e.role.level}, quadrant ${e.role.quadrant})`);
 }
 
 const list = (xs: readonly string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
@@ -75,7 +81,7 @@ export function stepCaption(tl: Timeline, step: number): string {
     case 'hit':
       return `${head}: the shadow tables map it, no exit to KVM.`;
     case 'shadow-fault':
-      return `${head}: no shadow entry for it, so a #PF exit.${built || ' KVM fixes the shadow entries.'}`;
+      return `${head}: no shadow entry, #PF exit.${built || ' KVM fixes the shadow entries.'}`;
     case 'guest-fault':
       return r.vector === 13
         ? `${head}: KVM injects #GP(0) into the guest.${built}`
