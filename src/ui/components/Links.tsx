@@ -1,38 +1,38 @@
 /** The links between cards (guest pointers, fan-outs, child pointers) and their arrow heads, shared by the tables and the overview. */
 import { memo } from 'react';
 import { type Link, QUADRANT_COLORS } from '../layout/geometry.ts';
+import { linkMarkers } from '../layout/routes.ts';
 
-function linkClass(l: Link, active: boolean): string {
-  const base = l.kind === 'guest-pointer' ? 'link-guest' : l.kind === 'shadow-of' ? 'link-shadow-of' : 'link-child';
-  return `${base}${active ? ' link-active' : ''}`;
-}
+/** One marker per link style and state (routes.ts): a fan-out's dot, a pointer's arrowhead, in each quadrant colour. */
+const MARKERS = linkMarkers(QUADRANT_COLORS);
 
-/** Arrow heads: normal, faint (shadow-of links) and active (hover/selection). */
-const ARROWS = ['arrow', 'arrow-faint', 'arrow-active'] as const;
-
-/** One link; memoized on its path and state, so unchanged links are not touched. */
+/**
+ * One link; memoized on its path and style, so unchanged links are not
+ * touched. Fan-outs are dashed and end in a dot (a relation, not a pointer),
+ * child pointers solid with an arrowhead, guest pointers dotted grey.
+ */
 export const LinkPath = memo(
   function LinkPath({ l, active }: { l: Link; active: boolean }) {
     return (
       <path
         d={l.path}
-        className={linkClass(l, active)}
-        style={l.quadrant !== null && l.kind !== 'guest-pointer' ? { stroke: QUADRANT_COLORS[l.quadrant] } : undefined}
-        markerEnd={active ? 'url(#arrow-active)' : l.kind === 'shadow-of' ? 'url(#arrow-faint)' : 'url(#arrow)'}
+        className={`${l.style.cls}${active ? ' link-active' : ''}`}
+        style={l.style.stroke ? { stroke: l.style.stroke } : undefined}
+        markerEnd={`url(#${l.style.marker}${active ? '-active' : ''})`}
         data-testid={`link-${l.kind}`}
       />
     );
   },
-  (a, b) => a.active === b.active && (a.l === b.l || (a.l.path === b.l.path && a.l.kind === b.l.kind && a.l.quadrant === b.l.quadrant)),
+  (a, b) => a.active === b.active && (a.l === b.l || (a.l.path === b.l.path && a.l.style.cls === b.l.style.cls && a.l.style.stroke === b.l.style.stroke && a.l.style.marker === b.l.style.marker)),
 );
 
-/** The arrow-head markers the links refer to. */
+/** The markers the links refer to, sized in user units: the router keeps exactly that box clear of other cards. */
 export function ArrowDefs() {
   return (
     <defs>
-      {ARROWS.map((id) => (
-        <marker key={id} id={id} className={id} viewBox="0 0 10 10" refX={9} refY={5} markerWidth={6} markerHeight={6} orient="auto-start-reverse">
-          <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
+      {MARKERS.map((m) => (
+        <marker key={m.id} id={m.id} viewBox={m.viewBox} refX={m.refX} refY={m.refY} markerWidth={m.width} markerHeight={m.height} markerUnits="userSpaceOnUse" orient="auto">
+          <path d={m.d} className={m.active ? 'link-marker link-marker-active' : 'link-marker'} style={m.fill ? { fill: m.fill } : undefined} />
         </marker>
       ))}
     </defs>

@@ -325,10 +325,17 @@ export interface Route {
 /**
  * Lanes where a link crosses a column between cards: `clear` from either
  * card, `minSpacing`..`maxSpacing` apart; the lane nearest the canvas top is
- * at `top` at the least.
+ * at `top` at the least. Lanes 2 apart make a gap a bundle of lines rather
+ * than separate ones, but they never overlap, and every lane a gap holds is a
+ * link that need not go around the column and cross the links on its way
+ * (sweep-64-tables: 1160 fan-out crossings at 2, 1408 at 2.5).
  */
-export const LANE = { clear: 2.5, minSpacing: 2.5, maxSpacing: 4, top: 3 } as const;
-/** Cost of one crossing with a link that is not re-routed, in pixels of detour. */
+export const LANE = { clear: 2, minSpacing: 2, maxSpacing: 4, top: 3 } as const;
+/**
+ * Cost of one crossing with a link that is not re-routed, in pixels of
+ * vertical detour: a crossing is what makes a diagram hard to follow; a
+ * detour only makes one line longer.
+ */
 const CROSSING_COST = 400;
 /** Cost of sending two links of one group through different gaps. */
 const SPLIT_COST = 40;
