@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { preview } from 'vite';
+import { CLASSROOM_SIZES } from '../tests/e2e/serve.ts';
 
 /** The default scenario's permalink at `step`. */
 const link = (step: number, extra = '') => `#sp1/b/quadrants-32bit/1/s=${step}${extra}`;
@@ -50,12 +51,7 @@ const save = (page: Page, name: string, fullPage = false) => page.screenshot({ p
  * and the Embed dialog.
  */
 async function screens(browser: Browser, url: string): Promise<void> {
-  for (const [width, height] of [
-    [1280, 720],
-    [1366, 768],
-    [1440, 900],
-    [1920, 1080],
-  ] as const) {
+  for (const [width, height] of CLASSROOM_SIZES) {
     for (const theme of ['light', 'dark'] as const) {
       const page = await openShot(browser, url, { width, height, theme, path: link(2) });
       await waitForCounter(page, 'step 2 / 12');

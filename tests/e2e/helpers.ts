@@ -355,3 +355,4 @@ export function smallText(page: Target, min = 11): Promise<string[]> {
     return [...out.values()];
   }, min);
 }
+

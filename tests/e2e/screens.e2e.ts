@@ -9,6 +9,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { CLASSROOM_SIZES } from './serve.ts';
 import { appSession, cardsOnTop, counterText, openInFrame, smallText, type Target, waitForCounter } from './helpers.ts';
 import { LIBRARY } from '../../src/scenarios/library/index.ts';
 
@@ -49,12 +50,7 @@ async function toLastStep(page: Page): Promise<string> {
 }
 
 describe('the key cards on screen, no text under 11 px', () => {
-  for (const [width, height] of [
-    [1280, 720],
-    [1366, 768],
-    [1440, 900],
-    [1920, 1080],
-  ] as const) {
+  for (const [width, height] of CLASSROOM_SIZES) {
     it(`${width}x${height}: at steps 2 and 12 the four roots and the two shadow PTs of gfn 0x4 are wholly on screen and on top`, async () => {
       const page = await session.openAt({ width, height }, link(2));
       await waitForCounter(page, 'step 2 / 12');

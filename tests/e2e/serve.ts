@@ -99,3 +99,11 @@ export async function serveBuild(outDir: string): Promise<Served> {
   }
   throw lastError;
 }
+
+/** The window sizes issue 14 names: a classroom projector and three laptops/monitors. */
+export const CLASSROOM_SIZES = [
+  [1280, 720],
+  [1366, 768],
+  [1440, 900],
+  [1920, 1080],
+] as const;
