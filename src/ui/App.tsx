@@ -87,7 +87,7 @@ function useKeyboard() {
           break;
         case 'd':
         case 'D':
-          if (!s.presenting && !s.embed) s.setPanelOpen(!panelShownNow());
+          if (!s.presenting && !s.embed) s.setPanelOpen(!isPanelShown(s, wideNow()));
           break;
         case 'Escape':
           // Closes what is open, the help first; never opens anything.
@@ -110,10 +110,8 @@ export const DOCK_MIN_WIDTH = 1200;
 
 const wideNow = () => typeof window === 'undefined' || window.innerWidth >= DOCK_MIN_WIDTH;
 
-function panelShownNow(): boolean {
-  const s = useStore.getState();
-  return s.panelOpen ?? wideNow();
-}
+/** The side panel shows unless the embed or presenting mode hides it; open or closed as the user chose, else docked on wide windows. */
+const isPanelShown = (s: { embed: boolean; presenting: boolean; panelOpen: boolean | null }, wide: boolean) => !s.embed && !s.presenting && (s.panelOpen ?? wide);
 
 /** Whether the window is at least DOCK_MIN_WIDTH wide, following resizes. */
 function useWide(): boolean {
@@ -453,7 +451,7 @@ export function App() {
   const upTo = granularity === 'event' ? event : null;
   const shown = shownStep(tl, step, upTo);
   const view = shown.view;
-  const panelShown = !embed && !presenting && (panelOpen ?? wide);
+  const panelShown = isPanelShown({ embed, presenting, panelOpen }, wide);
   // The overview fits the canvas area below the column headings.
   // A little short of the area, so rounding never brings up a scroll bar.
   // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.

@@ -6,7 +6,7 @@
  */
 import { memo, type KeyboardEvent as ReactKeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
-import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
+import { cardOf, type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
 import { type Column, COLUMN_ORDER, columnOf, type Move, neighbour, tabStopOf } from './canvas-focus.ts';
@@ -133,10 +133,9 @@ const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab }: {
         {card.sub}
       </text>
       {card.rows.map((r) => {
-        const ry = r.y - card.y;
-        if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={{ ...r, y: ry }} x={10} w={card.w - 24} />;
+        if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={10} w={card.w - 24} />;
         const e = t.entries.find((x) => x.index === r.index)!;
-        return <GuestRow key={e.index} t={t} e={e} text={r.text!} ry={ry} w={card.w} cls={rowClass(marks, e.index, 'row-walked')} tabStop={tabStop === `gte:${t.gfn}:${e.index}`} />;
+        return <GuestRow key={e.index} t={t} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-walked')} tabStop={tabStop === `gte:${t.gfn}:${e.index}`} />;
       })}
     </g>
   );
@@ -213,10 +212,9 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       </text>
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
       {card.rows.map((r) => {
-        const ry = r.y - card.y;
-        if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={{ ...r, y: ry }} x={12} w={card.w - 26} />;
+        if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
         const e = sp.sptes.find((x) => x.index === r.index)!;
-        return <SpteRow key={e.index} spId={sp.id} e={e} text={r.text!} ry={ry} w={card.w} cls={rowClass(marks, e.index, 'row-set')} tabStop={tabStop === `spte:${sp.id}:${e.index}`} />;
+        return <SpteRow key={e.index} spId={sp.id} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-set')} tabStop={tabStop === `spte:${sp.id}:${e.index}`} />;
       })}
     </g>
   );
@@ -290,7 +288,7 @@ export function Canvas({ layout, hl, viewport, scale }: { layout: Layout; hl: Hi
   const margin = 400;
   const visible = visibleIn(layout, (viewport.top - margin) / scale, (viewport.top + viewport.height + margin) / scale);
   // The focused card stays drawn even when scrolled away, so focus is never lost.
-  const focusCard = focusKey ? layout.cards.find((c) => c.key === focusKey || (targetBox(layout, focusKey) && c === cardOfKey(layout, focusKey))) : undefined;
+  const focusCard = focusKey ? cardOf(layout, focusKey) : undefined;
   if (focusCard && !visible.cards.includes(focusCard)) visible.cards.push(focusCard);
   // Hover linking: a guest entry and the sptes that mirror it light up together.
   // Only while something is hovered: stepping does not pay for it.
@@ -361,14 +359,6 @@ export function Canvas({ layout, hl, viewport, scale }: { layout: Layout; hl: Hi
       ))}
     </svg>
   );
-}
-
-/** The card that holds an entity key (a card key, or an entry's). */
-function cardOfKey(layout: Layout, key: string): Card | undefined {
-  const [kind, id] = key.split(':');
-  if (kind === 'gte') return layout.cards.find((c) => c.kind === 'guest' && c.table.gfn === id);
-  if (kind === 'spte') return layout.cards.find((c) => c.kind === 'shadow' && String(c.sp.id) === id);
-  return layout.cards.find((c) => c.key === key);
 }
 
 /** A card of either kind, focusable itself (its tab stop when it is its column's). */

@@ -9,7 +9,7 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
-import { type Card, guestTableName, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
+import { type Card, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
@@ -26,21 +26,20 @@ function describe(card: Card): { color: string | undefined; label: string; title
   if (card.kind === 'guest') {
     const t = card.table;
     const present = t.entries.filter((e) => e.flags !== 'not present').map((e) => e.index);
-    const name = guestTableName(t);
     return {
       color: undefined,
-      label: name,
-      title: `${name}\n${t.entryCount} × ${t.entrySize}-byte entries, ${present.length} present · va ${t.vaBase}\nclick to open it in the tables`,
+      label: card.title,
+      title: `${card.title}\n${t.entryCount} × ${t.entrySize}-byte entries, ${present.length} present · va ${t.vaBase}\nclick to open it in the tables`,
       count: t.entryCount,
       present,
     };
   }
   const sp = card.sp;
-  const { color, heading, covers } = shadowPageText(sp, card.root);
+  const { color, covers } = shadowPageText(sp, card.root);
   return {
     color,
-    label: heading,
-    title: `${heading}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
+    label: card.title,
+    title: `${card.title}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
     count: 512,
     present: sp.sptes.map((e) => e.index),
   };

@@ -35,10 +35,19 @@ export function columnOfKey(layout: Layout, key: string): Column | null {
   return COLUMN_ORDER.find((c) => o[c].includes(key)) ?? null;
 }
 
-/** The column's tab stop: the focused key if it is in that column, else its first item. */
+/**
+ * The column's tab stop: the focused key if it is in that column, else its
+ * top card. Without a focus (the usual case while stepping) the focus order
+ * is not built at all.
+ */
 export function tabStopOf(layout: Layout, column: Column, focusKey: string | null): string | null {
-  const list = focusOrder(layout)[column];
-  return focusKey !== null && list.includes(focusKey) ? focusKey : (list[0] ?? null);
+  if (focusKey !== null) {
+    const list = focusOrder(layout)[column];
+    return list.includes(focusKey) ? focusKey : (list[0] ?? null);
+  }
+  let top: Card | undefined;
+  for (const c of layout.cards) if (columnOf(c) === column && (!top || c.y < top.y)) top = c;
+  return top?.key ?? null;
 }
 
 export type Move = 'up' | 'down' | 'left' | 'right' | 'first' | 'last';

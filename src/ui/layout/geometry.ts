@@ -34,7 +34,6 @@ export const DENSITIES = {
   full: { name: 'full', cardGap: 14, colGap: 74, font: { title: 13, sub: 11, row: 12, fold: 11 }, minColW: 260, foldGap: ROW_H },
   compact: { name: 'compact', cardGap: 10, colGap: 46, font: { title: 13, sub: 12, row: 12, fold: 12 }, minColW: 170, foldGap: 7 },
 } as const satisfies Record<string, Density>;
-export type DensityName = keyof typeof DENSITIES;
 
 /**
  * Text widths, estimated (the layout is pure and knows no fonts): monospace
@@ -60,9 +59,13 @@ export interface RowText {
   readonly target: string;
 }
 
-export type Row =
-  | { readonly kind: 'entry'; readonly index: number; readonly y: number; readonly text?: RowText }
-  | { readonly kind: 'fold'; readonly from: number; readonly to: number; readonly y: number; readonly text?: string; /** Set on a compact gap (no text drawn). */ readonly h?: number };
+/** A row of a table as foldRows places it: a present entry, or a folded run of empty ones. */
+export type RowSlot =
+  | { readonly kind: 'entry'; readonly index: number; readonly y: number }
+  | { readonly kind: 'fold'; readonly from: number; readonly to: number; readonly y: number; /** Set on a compact gap (no words drawn). */ readonly h?: number };
+
+/** A card's row with its text; `y` is relative to the card's top. */
+export type Row = (RowSlot & { readonly kind: 'entry'; readonly text: RowText }) | (RowSlot & { readonly kind: 'fold'; readonly text: string });
 
 /**
  * Present entries shown, runs of empty ones folded into one row ("entries
@@ -70,8 +73,8 @@ export type Row =
  * present entries is a thin gap of that height instead of a row; a table
  * with no entry present keeps its one full row.
  */
-export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): Row[] {
-  const rows: Row[] = [];
+export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): RowSlot[] {
+  const rows: RowSlot[] = [];
   let next = 0;
   let y = y0;
   const fold = (from: number, to: number) => {
@@ -90,7 +93,7 @@ export function foldRows(indexes: readonly number[], count: number, y0: number, 
 }
 
 /** A row's height: ROW_H, or a compact gap's own. */
-export const rowH = (r: Row): number => (r.kind === 'fold' && r.h !== undefined ? r.h : ROW_H);
+export const rowH = (r: RowSlot): number => (r.kind === 'fold' && r.h !== undefined ? r.h : ROW_H);
 
 /** A folded run's words: "entry 5 not present" for one, "entries 4–255 not present" for more. */
 export const foldText = (from: number, to: number, one: string, many: string): string => `${from === to ? `${one} ${from}` : `${many} ${from}–${to}`} not present`;
@@ -165,7 +168,7 @@ export interface Layout {
 const LOOP_ROOM = 70;
 
 export const rowY = (card: Card, index: number): number | null => {
-  for (const r of card.rows) if (r.kind === 'entry' && r.index === index) return r.y + ROW_H / 2;
+  for (const r of card.rows) if (r.kind === 'entry' && r.index === index) return card.y + r.y + ROW_H / 2;
   return null;
 };
 
@@ -282,19 +285,18 @@ function spteRowText(e: Spte, valueW: number, d: Density): RowText {
 export const rowString = (r: RowText) => `${r.idx} ${r.value} ${r.flags} ${r.target}`;
 
 /** The rows of a card with their texts, and the width its text needs (layout units, padding included). */
-function cardRows<E extends { index: number }>(
+function cardRows<E extends { index: number; value: string }>(
   entries: readonly E[],
   count: number,
   y0: number,
   text: (e: E, valueW: number) => RowText,
-  value: (e: E) => string,
   fold: { one: string; many: string },
   d: Density,
   heading: readonly string[],
 ): { rows: Row[]; textW: number } {
   const byIndex = new Map(entries.map((e) => [e.index, e]));
   // Values share one width per card, so the flag and target columns line up.
-  const valueW = entries.reduce((w, e) => Math.max(w, value(e).length), 0);
+  const valueW = entries.reduce((w, e) => Math.max(w, e.value.length), 0);
   let textW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
   const rows = foldRows(
     entries.map((e) => e.index),
@@ -417,7 +419,7 @@ export function layoutColumns(
   const guestDrafts = guest.map((t) => {
     const title = guestTableName(t);
     const sub = d.name === 'full' ? `${t.entryCount} × ${t.entrySize}-byte entries${t.registers ? ' (loaded at MOV CR3)' : ''} · va ${t.vaBase}` : `${t.entryCount} × ${t.entrySize} B · va ${t.vaBase}`;
-    const body = cardRows(t.entries, t.entryCount, HEAD_H, (e, w) => guestRowText(t, e, w, d), (e) => e.value, { one: 'entry', many: 'entries' }, d, [title, sub]);
+    const body = cardRows(t.entries, t.entryCount, HEAD_H, (e, w) => guestRowText(t, e, w, d), { one: 'entry', many: 'entries' }, d, [title, sub]);
     return { t, title, sub, ...body };
   });
   const shadowDraft = (sp: ShadowPageJson) => {
@@ -425,7 +427,7 @@ export function layoutColumns(
     const { heading, name, roleWords, covers } = shadowPageText(sp, where.root);
     // Compact: the notation moves to the tooltip; the heading's role words go under it.
     const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [name, `${roleWords} · ${covers}`];
-    const body = cardRows(sp.sptes, 512, HEAD_H, (e, w) => spteRowText(e, w, d), (e) => e.value, { one: 'spte', many: 'sptes' }, d, [title, sub]);
+    const body = cardRows(sp.sptes, 512, HEAD_H, (e, w) => spteRowText(e, w, d), { one: 'spte', many: 'sptes' }, d, [title, sub]);
     return { sp, ...where, title, sub, ...body };
   };
   const rootDrafts = roots.map(shadowDraft);
@@ -442,7 +444,7 @@ export function layoutColumns(
     let y = 12;
     for (const draft of drafts) {
       const h = HEAD_H + draft.rows.reduce((sum, r) => sum + rowH(r), 0) + 6;
-      cards.push(make(draft, y, h, draft.rows.map((r) => ({ ...r, y: r.y + y }))));
+      cards.push(make(draft, y, h, draft.rows));
       y += h + d.cardGap;
     }
     return y;

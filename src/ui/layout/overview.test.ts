@@ -180,8 +180,8 @@ describe('targetBox', () => {
     const sp = last.kind === 'shadow' ? last.sp : null;
     const e = sp!.sptes[0]!;
     const row = last.rows.find((r) => r.kind === 'entry' && r.index === e.index)!;
-    // The entry's own row.
-    expect(targetBox(l, `spte:${sp!.id}:${e.index}`)).toEqual({ top: row.y, bottom: row.y + ROW_H, left: last.x, right: last.x + last.w });
+    // The entry's own row (a row's y is relative to its card).
+    expect(targetBox(l, `spte:${sp!.id}:${e.index}`)).toEqual({ top: last.y + row.y, bottom: last.y + row.y + ROW_H, left: last.x, right: last.x + last.w });
     const g = l.cards.find((c) => c.kind === 'guest' && c.table.level === 1)!;
     expect(targetBox(l, g.key)?.top).toBe(g.y);
   });

@@ -149,22 +149,23 @@ export function drawnLinks(links: readonly Link[], hl: Highlights, activeEnds: R
   return out;
 }
 
+/** The card that holds what an entity key names: a card (`sp:ID`, `gt:GFN:LEVEL`) or an entry (`spte:ID:INDEX`, `gte:GFN:INDEX`). */
+export function cardOf(layout: Layout, key: string): Card | undefined {
+  const [kind, id] = key.split(':');
+  if (kind === 'sp' || kind === 'gt') return layout.cards.find((c) => c.key === key);
+  if (kind === 'spte') return layout.cards.find((c) => c.kind === 'shadow' && String(c.sp.id) === id);
+  if (kind === 'gte') return layout.cards.find((c) => c.kind === 'guest' && c.table.gfn === id);
+  return undefined;
+}
+
 /**
- * The box (layout units) of what an entity key names: a card (`sp:ID`,
- * `gt:GFN:LEVEL`), or an entry's row (`spte:ID:INDEX`, `gte:GFN:INDEX`; the
- * whole card where the row is folded away).
+ * The box (layout units) of what an entity key names: its card, or the
+ * entry's row (the whole card where the row is folded away).
  */
 export function targetBox(layout: Layout, key: string): { top: number; bottom: number; left: number; right: number } | null {
-  const [kind, id, index] = key.split(':');
-  const card =
-    kind === 'sp' || kind === 'gt'
-      ? layout.cards.find((c) => c.key === key)
-      : kind === 'spte'
-        ? layout.cards.find((c) => c.kind === 'shadow' && String(c.sp.id) === id)
-        : kind === 'gte'
-          ? layout.cards.find((c) => c.kind === 'guest' && c.table.gfn === id)
-          : undefined;
+  const card = cardOf(layout, key);
   if (!card) return null;
+  const [kind, , index] = key.split(':');
   const y = index !== undefined && (kind === 'spte' || kind === 'gte') ? rowY(card, Number(index)) : null;
   const x = { left: card.x, right: card.x + card.w };
   return y === null ? { top: card.y, bottom: card.y + card.h, ...x } : { top: y - ROW_H / 2, bottom: y + ROW_H / 2, ...x };
