@@ -5,6 +5,9 @@
  * (fan-outs and child pointers; guest pointers are drawn only on the walk),
  * in the tables of the default scenario's last step (rule set seed), every
  * path sampled into a polyline (routes.ts countCrossings).
+ * ui.fanoutCrossings.defaultBefore: the same links drawn as they were before
+ * the routing (one d3 linkHorizontal curve from end to end, through whatever
+ * lies between), on the same cards.
  * ui.fanoutCrossings.overview: the same in the overview at 1600x1000.
  * ui.fanoutCrossings.builtins: the tables' figure summed over every built-in
  * but the 64-table stress scene; ui.fanoutCrossings.sweep64: that scene's.
@@ -13,10 +16,11 @@
  * repeated batches.
  */
 import { performance } from 'node:perf_hooks';
+import { linkHorizontal } from 'd3';
 import { Timeline } from '../src/core/index.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
-import { type Layout, layoutColumns, layoutOverview } from '../src/ui/layout/geometry.ts';
+import { type Card, type Layout, layoutColumns, layoutOverview, rowY } from '../src/ui/layout/geometry.ts';
 import { fanoutCrossings } from '../src/ui/layout/routes.ts';
 import { getStepView, shadowPageCounts } from '../src/ui/step/view.ts';
 
@@ -27,6 +31,31 @@ function lastStep(id: string) {
   if (!parsed.ok) throw new Error(parsed.error.message);
   const tl = new Timeline(parsed.scenario, 'seed');
   return { tl, view: getStepView(tl, tl.length) };
+}
+
+const curve = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
+
+/**
+ * The fan-outs and child pointers of a layout of the tables as they were
+ * drawn before the routing: straight from the source's right edge to the
+ * target's left edge (a fan-out at 20 below both cards' tops, a pointer from
+ * its row to 12 below the target's top), crossing whatever lay between.
+ */
+function unrouted(layout: Layout): { key: string; kind: string; path: string }[] {
+  const byKey = new Map<string, Card>(layout.cards.map((c) => [c.key, c]));
+  const cardOfEnd = (end: string): Card | undefined => {
+    const [kind, id] = end.split(':');
+    return kind === 'spte' ? byKey.get(`sp:${id}`) : byKey.get(end);
+  };
+  return layout.links.flatMap((l) => {
+    const from = cardOfEnd(l.ends[0]!);
+    const to = cardOfEnd(l.ends[1]!);
+    if (!from || !to || to.x <= from.x || l.kind === 'guest-pointer') return [];
+    const y1 = l.kind === 'shadow-of' ? from.y + 20 : rowY(from, Number(l.ends[0]!.split(':')[2]));
+    const y2 = l.kind === 'shadow-of' ? to.y + 20 : to.y + 12;
+    if (y1 === null) return [];
+    return [{ key: l.key, kind: l.kind, path: curve({ source: [from.x + from.w, y1], target: [to.x, y2] }) ?? '' }];
+  });
 }
 
 export function benchLayout(): Record<string, number> {
@@ -45,6 +74,7 @@ export function benchLayout(): Record<string, number> {
     if (b > 0) fastest = Math.min(fastest, (performance.now() - t0) / 10);
   }
   return {
+    'ui.fanoutCrossings.defaultBefore': fanoutCrossings(unrouted(tables(DEFAULT_SCENARIO_ID))),
     'ui.fanoutCrossings.default': fanoutCrossings(tables(DEFAULT_SCENARIO_ID).links),
     'ui.fanoutCrossings.overview': fanoutCrossings(overview.links),
     'ui.fanoutCrossings.builtins': LIBRARY.filter((e) => e.id !== 'sweep-64-tables').reduce((n, e) => n + fanoutCrossings(tables(e.id).links), 0),

@@ -470,6 +470,10 @@ export function App() {
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
   }, [theme]);
+  // A drawer opened below the tables (a narrow, short window) is brought into view.
+  useEffect(() => {
+    if (panelOpen) document.getElementById('side-panel')?.scrollIntoView?.({ block: 'nearest' });
+  }, [panelOpen]);
   // Presenting mode's large type is a larger root font: every rem grows with it.
   useEffect(() => {
     document.documentElement.classList.toggle('presenting-root', presenting);
@@ -529,7 +533,7 @@ export function App() {
             <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
             <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length})` : ''}</span>
           </div>
-          {overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} />}
+          {overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={compactChrome} />}
         </section>
         <SidePanel side={side} hidden={!panelShown} />
       </main>

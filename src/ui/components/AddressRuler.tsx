@@ -17,7 +17,7 @@ interface Field {
 function fieldsFor(mode: GuestMode): { guest: Field[]; shadow: Field[] } {
   const shadow32: Field[] = [
     { hi: 31, lo: 30, label: 'root q' },
-    { hi: 29, lo: 21, label: 'shadow PD index (its bit 21 = PT quadrant)' },
+    { hi: 29, lo: 21, label: 'PD index; bit 21 = PT quadrant' },
     { hi: 20, lo: 12, label: 'shadow PT index' },
     { hi: 11, lo: 0, label: 'offset' },
   ];

@@ -4,9 +4,9 @@
  * Each column is a list of cards the keyboard can walk (one tab stop per
  * column; arrows move, Enter follows a pointer like a click).
  */
-import { memo, type KeyboardEvent as ReactKeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
-import { cardOf, type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
+import { cardOf, type CardMarks, drawnLinks, stepBoxes, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
 import { type Column, COLUMN_ORDER, columnOf, type Move, neighbour, tabStopOf } from './canvas-focus.ts';
@@ -231,7 +231,7 @@ const COLUMN_NAME: Record<Column, string> = { guest: 'Guest page tables', roots:
  * frame budget. `viewport` is the scroll window in CSS pixels; `scale` the
  * drawing's scale (the fit to the width, times the zoom).
  */
-export function Canvas({ layout, hl, viewport, scale }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number }) {
+export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number; follow?: boolean }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
   const focusKey = useStore((s) => s.focusKey);
@@ -244,9 +244,9 @@ export function Canvas({ layout, hl, viewport, scale }: { layout: Layout; hl: Hi
   });
   // Bring a key into view: from the layout, not the DOM (a card far from the
   // scroll window is not drawn yet). Nearest: scroll only if it is not in view.
-  const reveal = (key: string, smooth: boolean) => {
+  // Stable (refs only), so the effects below run when what they follow changes, not on every render.
+  const revealBox = useCallback((box: ReturnType<typeof targetBox>, smooth: boolean) => {
     const wrap = svgRef.current?.parentElement;
-    const box = wrap ? targetBox(layoutRef.current, key) : null;
     if (!wrap || !box) return;
     const z = scaleRef.current;
     const heads = svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
@@ -254,11 +254,21 @@ export function Canvas({ layout, hl, viewport, scale }: { layout: Layout; hl: Hi
     const top = nearest(box.top * z, box.bottom * z, wrap.scrollTop, wrap.clientHeight - heads);
     const left = nearest(box.left * z, box.right * z, wrap.scrollLeft, wrap.clientWidth);
     if ((top !== wrap.scrollTop || left !== wrap.scrollLeft) && typeof wrap.scrollTo === 'function') wrap.scrollTo({ top, left, behavior: smooth ? 'smooth' : 'auto' });
-  };
+  }, []);
+  const reveal = useCallback((key: string, smooth: boolean) => revealBox(targetBox(layoutRef.current, key), smooth), [revealBox]);
   // Clicking an entry follows its pointer (and clicking a card in the overview opens it here).
   useEffect(() => {
     if (selected) reveal(selected, true);
-  }, [selected]);
+  }, [selected, reveal]);
+  // Presenting mode and the embed follow the step: its cards are scrolled into
+  // view (all it touched where that fits, else what it changed).
+  useEffect(() => {
+    const wrap = svgRef.current?.parentElement;
+    if (!follow || !wrap) return;
+    const { changed, all } = stepBoxes(layoutRef.current, hl);
+    const room = wrap.clientHeight / scaleRef.current;
+    revealBox(all && all.bottom - all.top <= room ? all : (changed ?? all), true);
+  }, [hl, follow, revealBox]);
   // The keyboard focus follows focusKey once its element is drawn.
   useEffect(() => {
     if (!focusKey || !svgRef.current?.contains(document.activeElement)) return;

@@ -113,7 +113,8 @@ export function ShadowChart({ counts, step, onJump }: { counts: readonly number[
   return (
     <svg width={w} height={h} className="chart" role="img" aria-label="Shadow pages after each step" data-testid="sp-chart">
       <line x1={28} x2={w - 6} y1={h - 14} y2={h - 14} className="axis" />
-      {y.ticks(3).map((t) => (
+      {/* The ends of the axis only: the chart is too short for more labels at a readable size. */}
+      {y.domain().map((t) => (
         <text key={t} x={24} y={y(t) + 4} textAnchor="end" className="tick">
           {t}
         </text>

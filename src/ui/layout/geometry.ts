@@ -532,7 +532,9 @@ export function layoutOverview(
   place(roots, machine.roots.length, shadow(cols.roots));
   place(others, (size.capacity ?? 0) - machine.roots.length, shadow(cols.shadow));
   const mid = (c: Card) => c.y + c.h / 2;
-  const links = linksBetween(cards, { entry: mid, head: mid, fan: mid });
+  // Fan-outs leave and arrive at a card's middle; a pointer arrives a third
+  // of the way down, so its arrowhead never lands on a fan-out's dot.
+  const links = linksBetween(cards, { entry: mid, head: (c) => c.y + c.h / 3, fan: mid });
   return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x }, density: DENSITIES.compact };
 }
 

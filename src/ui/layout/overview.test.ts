@@ -7,7 +7,8 @@ import longMode from '../../scenarios/library/long-mode-4-levels.json';
 import pagingOff from '../../scenarios/library/paging-off.json';
 import { type Card, layoutColumns, layoutOverview, OVERVIEW, ROW_H, tickX } from './geometry.ts';
 import { getStepView, overviewOf, shadowPageCounts } from '../step/view.ts';
-import { targetBox } from '../step/marks.ts';
+import { highlightsOf, stepBoxes, targetBox } from '../step/marks.ts';
+import { pathEnd } from './routes.ts';
 
 const timeline = (json: unknown) => {
   const p = parseScenario(json);
@@ -141,6 +142,47 @@ describe('layoutOverview', () => {
 
 /** The x coordinates in an SVG path of absolute M/C commands (number pairs). */
 const pathXs = (d: string) => (d.match(/-?[0-9.]+/g) ?? []).map(Number).filter((_, i) => i % 2 === 0);
+
+describe('link ends in the overview', () => {
+  it('a child pointer and a fan-out into the same card end at different heights (arrowhead and dot apart)', () => {
+    const tl = timeline(longMode);
+    let pairs = 0;
+    for (let s = 0; s <= tl.length; s++) {
+      const v = getStepView(tl, s);
+      const l = layoutOverview(v.machine, v.guest, SCREEN);
+      for (const c of l.cards) {
+        const ends = (kind: string) => l.links.filter((k) => k.kind === kind && k.ends[1] === c.key).map((k) => pathEnd(k.path)!.at[1]);
+        for (const a of ends('child'))
+          for (const b of ends('shadow-of')) {
+            pairs++;
+            expect(Math.abs(a - b)).toBeGreaterThan(1);
+          }
+      }
+    }
+    expect(pairs).toBeGreaterThan(0);
+  });
+});
+
+describe('stepBoxes', () => {
+  it('spans what step 2 of the default scenario changed, and with the walk everything it read', () => {
+    const v = getStepView(quadTl, 2);
+    const l = layoutColumns(v.machine, v.guest);
+    const { changed, all } = stepBoxes(l, highlightsOf(v.events, null));
+    // sp 5 was made and spte 3 of pae_root[3] (sp 3) set.
+    const sp5 = targetBox(l, 'sp:5')!;
+    const spte33 = targetBox(l, 'spte:3:3')!;
+    expect(changed).toEqual({ top: Math.min(sp5.top, spte33.top), bottom: Math.max(sp5.bottom, spte33.bottom), left: spte33.left, right: sp5.right });
+    // The walk read guest PD entry 769 and guest PT 0x4 entry 515.
+    const pte = targetBox(l, 'gte:0x4:515')!;
+    expect(all!.top).toBeLessThanOrEqual(targetBox(l, 'gte:0x1:769')!.top);
+    expect(all!.bottom).toBeGreaterThanOrEqual(pte.bottom);
+    expect(all!.left).toBe(pte.left);
+  });
+  it('is empty for a step that touched nothing', () => {
+    const l = layoutColumns(getStepView(quadTl, 2).machine, getStepView(quadTl, 2).guest);
+    expect(stepBoxes(l, highlightsOf([], null))).toEqual({ changed: null, all: null });
+  });
+});
 
 describe('layoutOverview in the other paging modes', () => {
   for (const [name, json, roots] of [['long mode (one root_hpa)', longMode, 1], ['paging off (direct PAE roots)', pagingOff, 4]] as const) {

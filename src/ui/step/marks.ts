@@ -170,3 +170,19 @@ export function targetBox(layout: Layout, key: string): { top: number; bottom: n
   const x = { left: card.x, right: card.x + card.w };
   return y === null ? { top: card.y, bottom: card.y + card.h, ...x } : { top: y - ROW_H / 2, bottom: y + ROW_H / 2, ...x };
 }
+
+type Box = { top: number; bottom: number; left: number; right: number };
+
+const union = (boxes: readonly (Box | null)[]): Box | null =>
+  boxes.reduce<Box | null>((u, b) => (!b ? u : !u ? b : { top: Math.min(u.top, b.top), bottom: Math.max(u.bottom, b.bottom), left: Math.min(u.left, b.left), right: Math.max(u.right, b.right) }), null);
+
+/**
+ * Where a step's story is in the layout: `changed`, the pages it made and the
+ * sptes it set; `all`, those and the entries the walks read. Presenting mode
+ * and the embed scroll to them, so the step's cards are on screen.
+ */
+export function stepBoxes(layout: Layout, hl: Highlights): { changed: Box | null; all: Box | null } {
+  const rows = (keys: ReadonlySet<string>, kind: 'gte' | 'spte') => [...keys].map((k) => targetBox(layout, `${kind}:${k}`));
+  const changed = union([...[...hl.created].map((id) => targetBox(layout, `sp:${id}`)), ...rows(hl.setSptes, 'spte')]);
+  return { changed, all: union([changed, ...rows(hl.walked, 'gte'), ...rows(hl.hwPath, 'spte')]) };
+}
