@@ -266,8 +266,10 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     const wrap = svgRef.current?.parentElement;
     if (!follow || !wrap) return;
     const { changed, all } = stepBoxes(layoutRef.current, hl);
-    const room = wrap.clientHeight / scaleRef.current;
-    revealBox(all && all.bottom - all.top <= room ? all : (changed ?? all), true);
+    // Half a row of air around the box, where it fits.
+    const room = wrap.clientHeight / scaleRef.current - ROW_H;
+    const pad = (b: typeof all) => b && { ...b, top: b.top - ROW_H / 2, bottom: b.bottom + ROW_H / 2 };
+    revealBox(pad(all && all.bottom - all.top <= room ? all : (changed ?? all)), true);
   }, [hl, follow, revealBox]);
   // The keyboard focus follows focusKey once its element is drawn.
   useEffect(() => {
