@@ -474,10 +474,13 @@ export function App() {
   useEffect(() => {
     if (panelOpen) document.getElementById('side-panel')?.scrollIntoView?.({ block: 'nearest' });
   }, [panelOpen]);
-  // Presenting mode's large type is a larger root font: every rem grows with it.
+  // The page's type is a root font every rem follows: 20 px in presenting
+  // mode, and zooming in (+) grows it with the tables, so the ruler, panel
+  // and timeline zoom together with them; zooming out shrinks only the
+  // tables (more of them on screen), never the controls' text.
   useEffect(() => {
-    document.documentElement.classList.toggle('presenting-root', presenting);
-  }, [presenting]);
+    document.documentElement.style.fontSize = `${(presenting ? 20 : 16) * Math.max(1, overview ? 1 : zoom)}px`;
+  }, [presenting, zoom, overview]);
   // While the page is idle, prepare every step's view and layout, so that
   // even the first pass through a scenario only renders.
   const density = tables.density;

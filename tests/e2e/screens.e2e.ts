@@ -345,3 +345,33 @@ describe('the picture keeps its scale', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('the app zoom', () => {
+  it('zooms the whole page together: + grows the tables, the ruler, the panel and the timeline; − shrinks only the tables', async () => {
+    const page = await session.openAt({ width: 1920, height: 1080 }, link(2));
+    await waitForCounter(page, 'step 2 / 12');
+    const sizes = () =>
+      page.evaluate(() => {
+        const w = (sel: string) => document.querySelector(sel)!.getBoundingClientRect().width;
+        return {
+          root: parseFloat(getComputedStyle(document.documentElement).fontSize),
+          tables: w('[data-testid=canvas]'),
+          ruler: w('svg.ruler'),
+          panel: w('aside.side'),
+          marker: w('[data-testid=step-marker]'),
+          counter: parseFloat(getComputedStyle(document.querySelector('[data-testid=step-counter]')!).fontSize),
+        };
+      });
+    const before = await sizes();
+    await page.keyboard.press('+');
+    await page.waitForFunction((r) => parseFloat(getComputedStyle(document.documentElement).fontSize) > r, before.root);
+    const zoomed = await sizes();
+    for (const k of Object.keys(before) as (keyof typeof before)[]) expect(zoomed[k], k).toBeCloseTo(before[k] * 1.25, 0);
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.waitForFunction(() => document.querySelector('[data-testid=zoom-level]')?.textContent === '75%');
+    const out = await sizes();
+    expect(out.root).toBe(before.root);
+    expect(out.tables).toBeCloseTo(before.tables * 0.75, 0);
+  });
+});

@@ -74,8 +74,8 @@ export function AddressRuler({ gva, mode }: { gva: number | null; mode: GuestMod
   const shadowColored = mode === 'x86-64' ? shadow : shadow.map((f, i) => (i === 0 ? { ...f, color: QUADRANT_COLORS[q] } : i === 1 ? { ...f, color: QUADRANT_COLORS[pt] } : f));
   return (
     <figure data-testid="gva-ruler" aria-label={`gva 0x${gva.toString(16)} split into fields`} className="m-0 flex flex-wrap items-center gap-x-4 gap-y-1">
-      {/* Scales down (viewBox) rather than push the page wider on a narrow window. */}
-      <svg width={LEFT + bits * bitW + 8} height={mode === 'x86-64' ? 50 : 96} viewBox={`0 0 ${LEFT + bits * bitW + 8} ${mode === 'x86-64' ? 50 : 96}`} className="ruler">
+      {/* Sized in rem, so it zooms with the page; scales down (viewBox) rather than push a narrow window wider. */}
+      <svg style={{ width: `${(LEFT + bits * bitW + 8) / 16}rem` }} viewBox={`0 0 ${LEFT + bits * bitW + 8} ${mode === 'x86-64' ? 50 : 96}`} className="ruler">
         <Row gva={gva} fields={guest} top={2} title={mode === 'x86-64' ? 'guest+shadow' : 'guest'} bitW={bitW} />
         {mode !== 'x86-64' && <Row gva={gva} fields={shadowColored} top={50} title="shadow (PAE)" bitW={bitW} />}
       </svg>

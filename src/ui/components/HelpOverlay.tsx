@@ -9,7 +9,7 @@ const KEYS: Array<[string, string]> = [
   ['N', 'next fault (the next step that exits to KVM)'],
   ['E', 'toggle stepping by kernel event'],
   ['T', 'light / dark theme'],
-  ['+ / −', 'zoom the tables (for a projector); − past 50% shows the overview'],
+  ['+ / −', 'zoom: + grows the whole page (for a projector), − shrinks the tables; − past 50% shows the overview'],
   ['O', 'overview: the whole scene on one screen (click a table to open it)'],
   ['P', 'presenting mode: large type, the caption on top (Esc leaves)'],
   ['D', 'the details panel (a drawer on narrow windows)'],
@@ -44,7 +44,7 @@ export function HelpOverlay() {
           </tbody>
         </table>
         <p className="mt-3 text-sm">
-          Hover an entry to light up the shadow entries that mirror it; click an entry to follow its pointer. Colours mark quadrants: q0 orange, q1 sky blue, q2 green, q3 purple.
+          Hover an entry to light up the shadow entries that mirror it; click an entry to follow its pointer. Colours mark quadrants: q0 orange, q1 sky blue, q2 green, q3 purple. Dashed lines ending in a dot fan a guest table out to the shadow pages that shadow it; solid arrows are shadow table pointers (spte → child page); dotted grey arrows are guest table pointers.
         </p>
         <button ref={ref} type="button" className="btn mt-3" onClick={() => toggle(false)}>
           Close
