@@ -236,13 +236,39 @@ export const describeViolations = (vs: Violation[]): string[] =>
 // --- what is on screen
 
 /**
+ * Waits until the tables' scroll position has held still for 20 frames:
+ * presenting mode and the embed scroll smoothly to the step's cards, and what
+ * is on screen is judged where the scrolling ends.
+ */
+export async function scrollSettled(page: Target): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  // evaluate awaits the promise (waitForFunction would take the promise itself as a truthy answer).
+  while (
+    !(await page.evaluate(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const wrap = document.querySelector('.canvas-wrap');
+          const at = () => `${wrap?.scrollTop ?? 0},${wrap?.scrollLeft ?? 0}`;
+          const first = at();
+          let frames = 0;
+          const tick = () => (at() !== first ? resolve(false) : ++frames >= 20 ? resolve(true) : requestAnimationFrame(tick));
+          requestAnimationFrame(tick);
+        }),
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error('the tables kept scrolling for 5 s');
+  }
+}
+
+/**
  * For each selector, each card it matches (a `g` holding a `rect.card`) must
  * be wholly inside the window and on top: `document.elementFromPoint` just
  * inside its four corners and at its centre hits the card itself. Returns
  * one line per problem (empty: all fine), and how many cards were checked
  * per selector.
  */
-export function cardsOnTop(page: Target, selectors: string[]): Promise<{ problems: string[]; counts: number[] }> {
+export async function cardsOnTop(page: Target, selectors: string[]): Promise<{ problems: string[]; counts: number[] }> {
+  await scrollSettled(page);
   return page.evaluate((sels) => {
     const problems: string[] = [];
     const counts: number[] = [];

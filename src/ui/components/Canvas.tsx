@@ -245,31 +245,33 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   // Bring a key into view: from the layout, not the DOM (a card far from the
   // scroll window is not drawn yet). Nearest: scroll only if it is not in view.
   // Stable (refs only), so the effects below run when what they follow changes, not on every render.
-  const revealBox = useCallback((box: ReturnType<typeof targetBox>, smooth: boolean) => {
+  // `home`: where the box fits below the canvas top, go back to the top (the picture's resting place).
+  const revealBox = useCallback((box: ReturnType<typeof targetBox>, smooth: boolean, home = false) => {
     const wrap = svgRef.current?.parentElement;
     if (!wrap || !box) return;
     const z = scaleRef.current;
     const heads = svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
     const nearest = (from: number, to: number, now: number, view: number) => (from < now ? from : to > now + view ? Math.min(from, to - view) : now);
-    const top = nearest(box.top * z, box.bottom * z, wrap.scrollTop, wrap.clientHeight - heads);
+    const top = home && box.bottom * z <= wrap.clientHeight - heads ? 0 : nearest(box.top * z, box.bottom * z, wrap.scrollTop, wrap.clientHeight - heads);
     const left = nearest(box.left * z, box.right * z, wrap.scrollLeft, wrap.clientWidth);
-    if ((top !== wrap.scrollTop || left !== wrap.scrollLeft) && typeof wrap.scrollTo === 'function') wrap.scrollTo({ top, left, behavior: smooth ? 'smooth' : 'auto' });
+    // Called even where the position looks reached: a new target must replace
+    // a smooth scroll still under way (scrollTop is where it is, not where it goes).
+    if (typeof wrap.scrollTo === 'function') wrap.scrollTo({ top, left, behavior: smooth ? 'smooth' : 'auto' });
   }, []);
   const reveal = useCallback((key: string, smooth: boolean) => revealBox(targetBox(layoutRef.current, key), smooth), [revealBox]);
   // Clicking an entry follows its pointer (and clicking a card in the overview opens it here).
   useEffect(() => {
     if (selected) reveal(selected, true);
   }, [selected, reveal]);
-  // Presenting mode and the embed follow the step: its cards are scrolled into
-  // view (all it touched where that fits, else what it changed).
+  // Presenting mode and the embed follow the step: what it changed (new
+  // pages, sptes set) is scrolled into view, or for a step that changed
+  // nothing, what its walks read; back at the top where that shows it, else
+  // scrolling only as far as needed.
   useEffect(() => {
-    const wrap = svgRef.current?.parentElement;
-    if (!follow || !wrap) return;
+    if (!follow) return;
     const { changed, all } = stepBoxes(layoutRef.current, hl);
-    // Half a row of air around the box, where it fits.
-    const room = wrap.clientHeight / scaleRef.current - ROW_H;
-    const pad = (b: typeof all) => b && { ...b, top: b.top - ROW_H / 2, bottom: b.bottom + ROW_H / 2 };
-    revealBox(pad(all && all.bottom - all.top <= room ? all : (changed ?? all)), true);
+    const box = changed ?? all;
+    revealBox(box && { ...box, top: box.top - ROW_H / 2, bottom: box.bottom + ROW_H / 2 }, true, true);
   }, [hl, follow, revealBox]);
   // The keyboard focus follows focusKey once its element is drawn.
   useEffect(() => {
