@@ -52,10 +52,14 @@ export type Expectation =
   | { readonly kind: 'resync'; readonly gfn: number; readonly index: number }
   /** kvm_mmu_prepare_zap_page on `count` (default 1) distinct pages that match, for a reason containing `reason`. */
   | { readonly kind: 'zap'; readonly page: PageMatch; readonly reason: string; readonly count?: number }
+  /** get_written_sptes picked exactly these entries of a page that matches (the shadow entries an emulated write zaps). */
+  | { readonly kind: 'written'; readonly page: PageMatch; readonly indexes: readonly number[] }
   /** detect_write_flooding on a page that matches left its count at `count`. */
   | { readonly kind: 'floodCount'; readonly page: PageMatch; readonly count: number }
   /** cached_root_available hit or missed the prev_roots cache. */
   | { readonly kind: 'prevRoots'; readonly hit: boolean }
+  /** After the step, prev_roots[slot] caches the root of this gfn for this CR3 value. */
+  | { readonly kind: 'prevRoot'; readonly slot: number; readonly gfn: number; readonly pgd: number }
   /** The roots: kept (none freed or allocated) or freed (mmu_free_root_page). */
   | { readonly kind: 'roots'; readonly change: 'kept' | 'freed' }
   /** mmu_alloc_shadow_roots left exactly these pae_root[] slots invalid (PDPTE not present). */
@@ -199,6 +203,13 @@ export function checkExpectation(tl: Timeline, n: number, x: Expectation): strin
       const ids = new Set(of('kvm_mmu_prepare_zap_page').filter((e) => e.reason.includes(x.reason) && matches(p.get(e.sp), x.page)).map((e) => e.sp));
       return ids.size === (x.count ?? 1) ? null : `${ids.size} pages zapped for "${x.reason}" match ${JSON.stringify(x.page)}, not ${x.count ?? 1}`;
     }
+    case 'written': {
+      const p = pages();
+      const got = of('get_written_sptes').filter((e) => matches(p.get(e.sp), x.page));
+      if (got.length === 0) return `get_written_sptes did not look at ${JSON.stringify(x.page)}`;
+      const bad = got.filter((e) => JSON.stringify(e.indexes) !== JSON.stringify(x.indexes));
+      return bad.length === 0 ? null : `written entries ${bad.map((e) => JSON.stringify(e.indexes)).join(', ')}, not ${JSON.stringify(x.indexes)}`;
+    }
     case 'floodCount': {
       const p = pages();
       const got = of('detect_write_flooding').filter((e) => matches(p.get(e.sp), x.page));
@@ -209,6 +220,14 @@ export function checkExpectation(tl: Timeline, n: number, x: Expectation): strin
     case 'prevRoots': {
       const c = of('cached_root_available')[0];
       return c !== undefined && c.hit === x.hit ? null : `cached_root_available ${c === undefined ? 'not called' : c.hit ? 'hit' : 'missed'}`;
+    }
+    case 'prevRoot': {
+      const m = tl.stateAt(n);
+      const p = m.mmu.prevRoots[x.slot];
+      const sp = p?.root == null ? undefined : m.sps.get(p.root);
+      return p !== undefined && p.pgd === x.pgd && sp?.gfn === x.gfn
+        ? null
+        : `prev_roots[${x.slot}] holds pgd 0x${(p?.pgd ?? 0).toString(16)}, root gfn ${sp === undefined ? 'none' : '0x' + sp.gfn.toString(16)}`;
     }
     case 'roots': {
       const freed = of('mmu_free_root_page').length;

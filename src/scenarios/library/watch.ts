@@ -13,7 +13,7 @@ export { checkExpectation, checkItem, itemRules, stepEvents } from './watch-chec
 const INDIRECT_ROOTS_32: WatchItem = {
   step: 0,
   text: "On the first VM entry KVM builds four shadow page directories for the guest's one page directory (gfn 0x1), one per GiB of address space: quadrants 0 to 3.",
-  kernel: 'kvm_mmu_load → mmu_alloc_shadow_roots → mmu_alloc_root(gfn, i, level 2) for i = 0..3',
+  kernel: 'kvm_mmu_load → mmu_alloc_shadow_roots → mmu_alloc_root, once per pae_root[i]',
   expect: [
     { kind: 'newPage', page: { gfn: 0x1, level: 2, quadrant: 0 } },
     { kind: 'newPage', page: { gfn: 0x1, level: 2, quadrant: 1 } },
@@ -75,7 +75,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 7,
       text: "The kernel writes a new PTE 5 (frame 0x11) into guest page table gfn 0x2 through a window at 0x400000. Instead of write-protecting that table, KVM lets its shadow go unsync (out of date until the guest flushes).",
-      kernel: 'mmu_set_spte → mmu_try_to_unsync_pages → kvm_unsync_page (trace kvm_mmu_unsync_page), mark_unsync on the parents',
+      kernel: 'mmu_set_spte → set_spte → make_spte → mmu_try_to_unsync_pages → kvm_unsync_page (trace kvm_mmu_unsync_page) → kvm_mmu_mark_parents_unsync → mark_unsync',
       expect: [
         { kind: 'newPage', page: { gfn: 0x3, level: 1 } },
         { kind: 'unsync', gfn: 0x2 },
@@ -213,7 +213,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 0,
       text: 'KVM builds one shadow page directory per present PDPTE: only PDPTE 0 is present, so one root (gfn 0x2, 8-byte gptes, quadrant 0), and pae_root[1], [2] and [3] stay empty.',
-      kernel: 'mmu_alloc_shadow_roots: a non-present PDPTE leaves pae_root[i] = 0',
+      kernel: 'mmu_alloc_shadow_roots: a PDPTE without P leaves pae_root[i] = INVALID_PAE_ROOT',
       expect: [
         { kind: 'newPage', page: { gfn: 0x2, level: 2, quadrant: 0, gpte: 8 } },
         { kind: 'paeRootInvalid', indexes: [1, 2, 3] },
@@ -372,7 +372,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 4,
       text: "Setting CR0.WP resets the MMU: the roots are freed, and the four new roots are new pages, not the old ones from the hash, because the role's cr0_wp bit differs.",
-      kernel: 'kvm_set_cr0 → kvm_mmu_reset_context → kvm_mmu_unload; role.cr0_wp',
+      kernel: 'kvm_set_cr0 → kvm_post_set_cr0 → kvm_mmu_reset_context → kvm_mmu_unload; kvm_mmu_get_page compares role.cr0_wp',
       expect: [
         { kind: 'roots', change: 'freed' },
         { kind: 'newPage', page: { gfn: 0x1, level: 2 }, count: 4 },
@@ -394,7 +394,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 2,
       text: "Writing PTE 5 through the window at 0x400000 exits once: the new spte would make a shadowed page table writable, so KVM marks gfn 0x2's shadow page unsync (and flags it in its parent's unsync_child_bitmap) instead of write-protecting it.",
-      kernel: 'mmu_set_spte → mmu_try_to_unsync_pages → kvm_unsync_page, mark_unsync',
+      kernel: 'mmu_set_spte → set_spte → make_spte → mmu_try_to_unsync_pages → kvm_unsync_page → mark_unsync',
       expect: [
         { kind: 'outcome', outcome: 'shadow-fault' },
         { kind: 'unsync', gfn: 0x2 },
@@ -447,10 +447,20 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 3,
       text: "The guest writes its page directory (PDE 768) through a window at 0x401000. The page directory is shadowed, so the write exits and KVM emulates it, then zaps exactly the shadow entries it touched: entries 0 and 1 of the quadrant-3 root (a 4-byte PDE is two 8-byte shadow PDEs).",
-      kernel: 'x86_emulate_instruction → kvm_mmu_pte_write → get_written_sptes',
+      kernel: 'x86_emulate_instruction → emulator write → kvm_page_track_write → kvm_mmu_pte_write → get_written_sptes',
       expect: [
         { kind: 'outcome', outcome: 'emulated' },
-        { kind: 'event', name: 'get_written_sptes' },
+        { kind: 'written', page: { gfn: 0x1, level: 2, quadrant: 3 }, indexes: [0, 1] },
+      ],
+    },
+    {
+      step: 4,
+      text: 'The next write (PDE 769) exits because the page directory is write-tracked, and is emulated the same way. The quadrant 1-3 roots, which no access has used since, count their second write.',
+      kernel: 'FNAME(page_fault) → page_fault_handle_page_track → RET_PF_EMULATE; kvm_mmu_pte_write → detect_write_flooding',
+      expect: [
+        { kind: 'outcome', outcome: 'emulated' },
+        { kind: 'event', name: 'page_fault_handle_page_track' },
+        { kind: 'floodCount', page: { gfn: 0x1, level: 2, quadrant: 3 }, count: 2 },
       ],
     },
     {
@@ -503,6 +513,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
       kernel: 'kvm_set_cr3 → kvm_mmu_new_pgd → cached_root_available (miss)',
       expect: [
         { kind: 'prevRoots', hit: false },
+        { kind: 'prevRoot', slot: 0, gfn: 0xa, pgd: 0xa001 },
         { kind: 'newPage', page: { gfn: 0xb, level: 4 } },
       ],
     },
@@ -513,11 +524,13 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     },
     {
       step: 4,
-      text: "Switching back to A hits prev_roots: no new page, just a swap; KVM then syncs and flushes for PCID 1.",
+      text: "Switching back to A hits prev_roots: no new page, just a swap (B's root now waits in prev_roots[0]); KVM then syncs and flushes for PCID 1.",
       kernel: 'cached_root_available (hit) → kvm_invalidate_pcid(1)',
       expect: [
         { kind: 'prevRoots', hit: true },
+        { kind: 'prevRoot', slot: 0, gfn: 0xb, pgd: 0xb002 },
         { kind: 'noNewPage' },
+        { kind: 'event', name: 'kvm_mmu_sync_roots' },
       ],
     },
     {
@@ -551,7 +564,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 4,
       text: "A write through the self-map lands in the page directory. Its level-1 shadow cannot go unsync, because the gfn is write-tracked as an upper-level table: the write is emulated.",
-      kernel: 'mmu_try_to_unsync_pages refuses a write-tracked gfn (account_shadowed) → RET_PF_EMULATE → kvm_mmu_pte_write',
+      kernel: 'FNAME(page_fault) → page_fault_handle_page_track: the gfn is write-tracked (account_shadowed of its level-2 pages) → RET_PF_EMULATE → kvm_mmu_pte_write',
       expect: [
         { kind: 'outcome', outcome: 'emulated' },
         { kind: 'event', name: 'kvm_mmu_unsync_page', none: true },
@@ -577,7 +590,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
       step: 0,
       rules: ['seed'],
       text: 'Four direct roots, 1 GiB of guest-physical space each. The seed patch gives them quadrants 0-3 and 4-byte gptes.',
-      kernel: 'mmu_alloc_direct_roots → mmu_alloc_root(i << (30 - PAGE_SHIFT), i, level 2)',
+      kernel: 'mmu_alloc_direct_roots → mmu_alloc_root for pae_root[0..3]; seed: quadrant = i',
       expect: [
         { kind: 'newPage', page: { gfn: 0x0, level: 2, direct: true, quadrant: 0, gpte: 4 } },
         { kind: 'newPage', page: { gfn: 0x40000, level: 2, direct: true, quadrant: 1, gpte: 4 } },
@@ -620,7 +633,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     {
       step: 4,
       text: 'Turning paging on resets the MMU: every root is unloaded and the shadow MMU builds four indirect roots for the 32-bit page directory (gfn 0x1).',
-      kernel: 'kvm_set_cr0 → kvm_mmu_reset_context → kvm_mmu_unload; mmu_alloc_shadow_roots',
+      kernel: 'kvm_set_cr0 → kvm_post_set_cr0 → kvm_mmu_reset_context → kvm_mmu_unload; kvm_mmu_load → mmu_alloc_shadow_roots',
       expect: [
         { kind: 'roots', change: 'freed' },
         { kind: 'newPage', page: { gfn: 0x1, level: 2, direct: false }, count: 4 },
@@ -735,7 +748,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
       step: 6,
       rules: ['before', 'seed', 'merged-no-7'],
       text: "Zap-all: removing that spte searches gfn 0x210's rmap, the wrong list (BUG() in 5.15), so gfn 0x345's rmap keeps pointing into a page that is then freed.",
-      kernel: 'kvm_mmu_zap_all → drop_spte → rmap_remove → pte_list_remove',
+      kernel: 'kvm_mmu_zap_all → kvm_mmu_prepare_zap_page → kvm_mmu_page_unlink_children → mmu_page_zap_pte → drop_spte → rmap_remove → __pte_list_remove',
       expect: [{ kind: 'kernelBug', bug: 'pte_list_remove' }],
     },
     {
