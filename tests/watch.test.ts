@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
-import { checkItem, itemRules, WATCH, type WatchItem } from '../src/scenarios/library/watch.ts';
+import { checkItem, itemRules, stepEvents, WATCH, type WatchItem } from '../src/scenarios/library/watch.ts';
 import { parse } from './run.ts';
 
 const timelines = new Map<string, Timeline>();
@@ -18,6 +18,21 @@ function timeline(id: string, rules: (typeof RULE_SETS)[number]): Timeline {
     timelines.set(key, tl);
   }
   return tl;
+}
+
+/**
+ * The hex numbers in a text, with the forms a sentence derives from them: the
+ * frame of an entry value (>> 12) and the page of an address (& ~0xfff).
+ */
+function numbersIn(text: string): Set<bigint> {
+  const out = new Set<bigint>();
+  for (const m of text.matchAll(/0x[0-9a-f_]+/gi)) {
+    const v = BigInt(m[0].replace(/_/g, ''));
+    out.add(v);
+    out.add(v >> 12n);
+    out.add(v & ~0xfffn);
+  }
+  return out;
 }
 
 describe('what to watch', () => {
@@ -42,6 +57,19 @@ describe('what to watch', () => {
           expect(failures).toEqual([]);
         });
       }
+      it('names only numbers that are in the run: every hex number in a sentence is in the trace, the scenario or the checked facts', () => {
+        const missing: string[] = [];
+        for (const rules of RULE_SETS) {
+          const tl = timeline(entry.id, rules);
+          for (const item of items.filter((i) => itemRules(i).includes(rules))) {
+            const known = numbersIn(JSON.stringify(entry.json));
+            for (let k = 0; k <= (item.through ?? item.step); k++) for (const v of numbersIn(JSON.stringify(stepEvents(tl, k)))) known.add(v);
+            for (const m of JSON.stringify(item.expect).matchAll(/":(\d+)/g)) known.add(BigInt(m[1]!));
+            for (const m of item.text.matchAll(/0x[0-9a-f]+/gi)) if (!known.has(BigInt(m[0]))) missing.push(`${rules} step ${item.step}: ${m[0]}`);
+          }
+        }
+        expect(missing).toEqual([]);
+      });
       it('has sentences, rule sets that exist, and steps in order', () => {
         for (const item of items) {
           expect(item.text.length).toBeGreaterThan(10);
