@@ -6,6 +6,7 @@
 import { memo, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
+import { AboutScenario } from './components/AboutScenario.tsx';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { EmbedCode } from './components/EmbedCode.tsx';
@@ -371,7 +372,6 @@ const SidePanel = memo(function SidePanel({ side, hidden }: { side: SideState | 
 });
 
 function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }) {
-  const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
   const a = useStore.getState();
@@ -383,14 +383,7 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
         {stepCaption(tl, step)}
       </p>
       <RmapPanel machine={view.machine} guest={view.guest} />
-      {description && (
-        <details className="panel about" open={step === 0}>
-          <summary className="panel-title cursor-pointer">About this scenario</summary>
-          <p className="text-sm leading-snug" data-testid="scenario-description">
-            {description}
-          </p>
-        </details>
-      )}
+      <AboutScenario step={step} />
       <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
       <section className="panel" aria-label="Registers and statistics">
         <h2 className="panel-title">Registers</h2>
