@@ -382,8 +382,10 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
           const f = openFetch();
           const direct = !e.role.direct ? '' : handler === 'direct' ? ' (direct: paging is off, it maps gpas with no guest table behind it)' : ' (direct: it maps part of the guest\'s large page, no guest table behind it)';
           if (e.fn === 'kvm_mmu_child_role') push('kvm_mmu_get_child_sp', f + 1, `no child at sp ${e.parent?.sp} entry ${e.parent?.index} yet: find or make one${direct}`, -1);
-          push(e.fn, f + 2, `role l${e.role.level} ${e.role.gpteIs8Bytes ? 8 : 4}-byte q${e.role.quadrant}${e.role.direct ? ' direct' : ''} ${ACCESS[e.role.access]}: quadrant = ${e.quadrantFormula}`, i);
-          getPageDepth = f + 2;
+          // Before the seed patch kvm_mmu_get_page() computes the role itself, called straight from FNAME(fetch).
+          const roleDepth = e.fn === 'kvm_mmu_get_page' ? f + 1 : f + 2;
+          push(e.fn, roleDepth, `role l${e.role.level} ${e.role.gpteIs8Bytes ? 8 : 4}-byte q${e.role.quadrant}${e.role.direct ? ' direct' : ''} ${ACCESS[e.role.access]}: quadrant = ${e.quadrantFormula}`, i);
+          getPageDepth = roleDepth;
         }
         break;
       case 'kvm_mmu_get_page':
@@ -410,7 +412,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       }
       case 'link_shadow_page':
-        push('link_shadow_page', at(openFetch() + 1), `sp ${e.parent.sp} entry ${e.parent.index} -> sp ${e.child} (${e.spte})`, i);
+        push('link_shadow_page', openFetch() + 1, `sp ${e.parent.sp} entry ${e.parent.index} -> sp ${e.child} (${e.spte})`, i);
         break;
       case 'kvm_mmu_spte_requested': {
         const f = openFetch();
@@ -423,7 +425,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         const text = `sp ${e.sp} entry ${e.index} = ${e.spte} -> gfn ${e.gfn}${e.speculative && e.caller !== 'set_spte' ? ' (speculative: A clear)' : ''}${e.writeProtectedPt ? ': W refused, the gfn holds a shadowed guest page table' : ''}`;
         if (e.caller === 'set_spte') push('set_spte', at(syncDepth + 2), `${text} (the pfn kept, the access recomputed from the guest PTE)`, i);
         else if (isCloser) push(null, at(0), `-> ${text}`, i);
-        else push('mmu_set_spte', at((fetchDepth ?? openFetch()) + 1), text, i);
+        else push('mmu_set_spte', open.length ? at(0) : (fetchDepth ?? openFetch()) + 1, text, i);
         unsyncTryOpen = -1;
         break;
       }
@@ -538,10 +540,12 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('mmu_alloc_shadow_roots', loadDepth + 1, `pae_root[${e.index}] stays invalid: ${e.reason}`, i);
         break;
       case 'kvm_mmu_free_roots': {
-        const caller = last()?.fn;
+        // The caller: the last line that is not a request or a flush.
+        const caller = [...out].reverse().find((l) => l.fn !== 'kvm_make_request' && l.fn !== 'kvm_flush_remote_tlbs')?.fn;
         const fromCaller = caller === 'kvm_invalidate_pcid' || caller === 'kvm_mmu_new_pgd' || caller === 'cached_root_available' || caller === 'kvm_mmu_reset_context';
         // Otherwise KVM_REQ_MMU_RELOAD at VM entry: kvm_mmu_unload().
-        const d = at(fromCaller ? last()!.depth + 1 : openEntry());
+        const callerLine = [...out].reverse().find((l) => l.fn === caller);
+        const d = at(fromCaller ? callerLine!.depth + 1 : openEntry());
         const what = e.which.map((w) => (w === 'current' ? 'the current root' : `cached ${w.replace('prev', 'prev_roots[')}]`)).join(', ');
         push('kvm_mmu_free_roots', d, fromCaller ? `free ${what}` : `KVM_REQ_MMU_RELOAD (kvm_mmu_unload): free ${what}`, i);
         freeRootsDepth = d;
