@@ -195,6 +195,8 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
     const l = last();
     return l ? l.depth + 1 : 0;
   };
+  /** Under the last kvm_mmu_prepare_zap_page if that is what runs (its unlinking and requests). */
+  const inZap = () => [...out].reverse().find((l) => l.fn === null || !SMALL_CALLEES.has(l.fn))?.fn === 'kvm_mmu_prepare_zap_page';
   /** Like below(), but a run of these small callees stays at one depth. */
   const callee = () => {
     const l = last();
@@ -300,7 +302,8 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
     if (handler !== null) {
       // From the fault path: the walk found a protection fault.
       openInject(i);
-      push('kvm_mmu_invalidate_gva', 3, 'a protection fault means the CPU had a translation for this address: drop it first, as the CPU itself would, so the guest does not fault on a stale entry again', -1);
+      // x86.c kvm_inject_emulated_page_fault(): P=1 and no RSVD in the guest's error code.
+      push('kvm_mmu_invalidate_gva', 3, 'the guest\'s error code has P=1 (its own entry is present but forbids this access): a CPU drops its TLB entry for the address on such a fault, so KVM first drops the shadow entry for it in the current root, lest a stale one make the access fault forever', -1);
     } else push('kvm_mmu_invalidate_gva', 1, 'for the current root and each cached root', -1);
   }
 
@@ -472,13 +475,13 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push(isCloser ? null : 'kvm_mmu_commit_zap_page', at(zapUnderFreeRoot ? freeRootsDepth + 1 : zapDepth), `${isCloser ? '-> ' : ''}free sp ${e.freed.join(', ')}`, i, 'zap');
         break;
       case 'drop_spte':
-        push('drop_spte', at(callee()), `clear sp ${e.sp} entry ${e.index} (gfn ${e.gfn})`, i);
+        push('drop_spte', (inZap() ? zapDepth + 1 : at(callee())), `clear sp ${e.sp} entry ${e.index} (gfn ${e.gfn})`, i);
         break;
       case 'drop_parent_pte':
-        push('drop_parent_pte', at(callee()), `unlink sp ${e.child} from sp ${e.parent.sp} entry ${e.parent.index}`, i);
+        push('drop_parent_pte', (inZap() ? zapDepth + 1 : at(callee())), `unlink sp ${e.child} from sp ${e.parent.sp} entry ${e.parent.index}`, i);
         break;
       case 'unaccount_shadowed':
-        push('unaccount_shadowed', at(zapDepth + 1), `gfn ${e.gfn} no longer shadowed by sp ${e.sp}`, i);
+        push('unaccount_shadowed', (inZap() ? zapDepth + 1 : at(zapDepth + 1)), `gfn ${e.gfn} no longer shadowed by sp ${e.sp}`, i);
         break;
       case 'x86_emulate_instruction':
         push('x86_emulate_instruction', 0, `emulate the instruction (${e.reason === 'mmio' ? 'MMIO: no memory behind the gfn' : e.reason === 'write-tracked' ? 'a write to a write-tracked guest page table' : 'a write to a guest page table KVM shadows'})`, i);
@@ -589,7 +592,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       }
       case 'kvm_make_request':
-        push('kvm_make_request', at(callee()), `${e.req}${REQUEST_WHY[e.req] ? `: ${REQUEST_WHY[e.req]}` : ''}`, i);
+        push('kvm_make_request', (inZap() ? zapDepth + 1 : at(callee())), `${e.req}${REQUEST_WHY[e.req] ? `: ${REQUEST_WHY[e.req]}` : ''}`, i);
         break;
       case 'kvm_flush_remote_tlbs':
         push('kvm_flush_remote_tlbs', at(callee()), 'flush every vCPU\'s TLB (KVM_REQ_TLB_FLUSH)', i);
