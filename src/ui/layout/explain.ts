@@ -44,7 +44,7 @@ const ACCESS = ['---', '--x', 'w--', 'w-x', '-u-', '-ux', 'wu-', 'wux'];
 const LEVEL_SIZE = ['', '4 KiB', '2 MiB', '1 GiB'];
 
 type Ev = TraceEvent;
-type GroupKind = 'set' | 'prefetch' | 'sync' | 'invlpg' | 'alloc' | 'zap-all' | 'zap-oldest' | 'commit';
+type GroupKind = 'set' | 'prefetch' | 'sync' | 'invlpg' | 'alloc' | 'zap-all' | 'zap-oldest' | 'commit' | 'wp';
 
 /** A run of events that a later event (the closer) called. */
 interface Group {
@@ -91,6 +91,9 @@ function calleeOf(kind: GroupKind, e: Ev, closer: Ev): boolean {
       return ZAP_CALLEES.has(e.kind);
     case 'commit':
       return e.kind === 'kvm_flush_remote_tlbs';
+    case 'wp':
+      // The rmap walk of kvm_mmu_slot_gfn_write_protect() runs into a freed page.
+      return e.kind === 'sim_use_after_free';
   }
 }
 
@@ -111,6 +114,8 @@ function closerKind(e: Ev): GroupKind | null {
       return 'zap-oldest';
     case 'kvm_mmu_commit_zap_page':
       return 'commit';
+    case 'rmap_write_protect':
+      return 'wp';
     default:
       return null;
   }
@@ -231,6 +236,8 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         return 0;
       case 'kvm_mmu_zap_oldest_mmu_pages':
         return 1;
+      case 'rmap_write_protect':
+        return wpLine(e).depth;
       case 'kvm_mmu_commit_zap_page':
         // kvm_mmu_free_roots() commits at its end; elsewhere the zapper's caller does.
         return zapUnderFreeRoot ? freeRootsDepth + 1 : zapDepth;
@@ -247,7 +254,14 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('mmu_set_spte', depth, `install the leaf spte for gfn ${(e as { gfn: string }).gfn}`, -1);
         break;
       case 'prefetch':
-        if ((e as { direct?: boolean }).direct) push(handler === 'direct' ? 'direct_pte_prefetch' : '__direct_pte_prefetch', depth, 'prefetch: map the empty neighbours of the faulting entry (same 8-entry group) to the next gfns, without waiting for their faults', -1);
+        if ((e as { direct?: boolean }).direct) {
+          push(
+            handler === 'direct' ? 'direct_pte_prefetch' : '__direct_pte_prefetch',
+            depth,
+            `prefetch${handler === 'direct' ? '' : ' (FNAME(pte_prefetch) on a direct page)'}: map runs of empty entries next to the faulting one (same 8-entry group) to the next gfns, without waiting for their faults`,
+            -1,
+          );
+        }
         else push('FNAME(pte_prefetch)', depth, 'prefetch: map the empty neighbours of the faulting entry (same 8-entry group) from the guest PTEs the walk already read, without waiting for their faults', -1);
         break;
       case 'sync':
@@ -267,6 +281,9 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       case 'commit':
         push('kvm_mmu_commit_zap_page', depth, 'flush the TLBs, then free the zapped pages', -1, 'zap');
+        break;
+      case 'wp':
+        if (e.kind === 'rmap_write_protect') push(wpLine(e).fn, depth, wpLine(e).text, -1);
         break;
     }
   };
@@ -295,6 +312,18 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
     narrate(e, i, at, closing !== null);
   });
   return out;
+
+  /**
+   * Who write-protects: account_shadowed -> kvm_slot_page_track_add_page for
+   * an upper-level table, kvm_mmu_get_page -> rmap_write_protect for a new
+   * level-1 page, or mmu_sync_children -> rmap_write_protect before a sync.
+   */
+  function wpLine(e: Extract<Ev, { kind: 'rmap_write_protect' }>): { fn: string; depth: number; text: string } {
+    if (e.caller === 'kvm_slot_page_track_add_page') return { fn: 'kvm_slot_page_track_add_page', depth: getPageDepth + 2, text: `-> kvm_mmu_slot_gfn_write_protect: every spte mapping gfn ${e.gfn} loses W` };
+    const before = [...out].reverse().find((l) => l.fn !== null && !SMALL_CALLEES.has(l.fn));
+    if (before?.fn === 'account_shadowed') return { fn: 'rmap_write_protect', depth: getPageDepth + 1, text: `a new level-1 page: write-protect gfn ${e.gfn} now` };
+    return { fn: 'rmap_write_protect', depth: syncDepth + 1, text: `write-protect gfn ${e.gfn} again before syncing` };
+  }
 
   function openInvalidate(i: number) {
     if (invalidateOpen) return;
@@ -407,11 +436,9 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       case 'rmap_write_protect': {
         const n = `${e.sptes.length} spte${e.sptes.length === 1 ? '' : 's'} had W`;
-        if (e.caller === 'kvm_slot_page_track_add_page') {
-          push('kvm_slot_page_track_add_page', getPageDepth + 2, `-> kvm_mmu_slot_gfn_write_protect: every spte mapping gfn ${e.gfn} loses W (${n})`, i);
-        } else if (last()?.fn === 'account_shadowed') {
-          push('rmap_write_protect', getPageDepth + 1, `a new level-1 page: write-protect gfn ${e.gfn} now (${n})`, i);
-        } else push('rmap_write_protect', at(syncDepth + 1), `write-protect gfn ${e.gfn} again before syncing (${n})`, i);
+        const w = wpLine(e);
+        if (isCloser) push(null, at(0), `-> ${n}`, i);
+        else push(w.fn, w.depth, `${w.text} (${n})`, i);
         break;
       }
       case 'link_shadow_page':
@@ -460,7 +487,16 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       case 'mmu_sync_children': {
         const d = fetchDepth !== null && handler !== null ? fetchDepth + 1 : at(syncRootsDepth + 1);
-        push('mmu_sync_children', d, fetchDepth !== null && handler !== null ? `sp ${e.sp} has unsync pages below it: sync them before linking it` : `sync the unsync pages below sp ${e.sp}`, i);
+        const next = events[i + 1];
+        const idle = !next || next.kind === 'mmu_sync_children' || next.kind === 'kvm_vcpu_flush_tlb' || next.kind === 'sim_hardware_walk';
+        push(
+          'mmu_sync_children',
+          d,
+          fetchDepth !== null && handler !== null
+            ? `sp ${e.sp} has unsync pages below it: sync them before linking it (the guest need not flush after making an entry present)`
+            : `sync the unsync pages below sp ${e.sp}${idle ? ': none' : ''}`,
+          i,
+        );
         syncDepth = d;
         break;
       }
