@@ -318,6 +318,31 @@ describe('other lines read against the kernel (item 11)', () => {
     expect(line.text).toMatch(/clean, D=0.*protect_clean_gpte/);
     expect(story('quadrants-32bit', 4).find((l) => l.fn === 'FNAME(walk_addr_generic)' && l.text.startsWith('->'))!.text).not.toMatch(/clean/);
   });
+  it('the emulator\'s own walk after an MMIO spte is not told as a shadow page fault', () => {
+    const tl = fromJson({
+      format: 'shadowpaging/v1',
+      title: 'MMIO',
+      host: { memoryMiB: 16 },
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2027' } },
+        { gpa: '0x2000', entries: { '5': '0x7fff0067' } },
+      ],
+      steps: [
+        { op: 'read', gva: '0x5000' },
+        { op: 'read', gva: '0x5000' },
+      ],
+    });
+    const first = storyOf(eventsAt(tl, 1));
+    expect(first.find((l) => l.fn === 'kvm_mmu_hugepage_adjust')!.text).toMatch(/no memslot, so no host page/);
+    const lines = storyOf(eventsAt(tl, 2));
+    const f = fns(lines);
+    expect(f).toContain('handle_mmio_page_fault');
+    expect(f).not.toContain('FNAME(page_fault)');
+    const walk = f.indexOf('vcpu_mmio_gva_to_gpa');
+    expect(walk).toBeGreaterThan(f.indexOf('x86_emulate_instruction'));
+    expect(parentOf(lines, f.indexOf('FNAME(walk_addr_generic)'))?.fn).toBe('vcpu_mmio_gva_to_gpa');
+  });
   it('mmu_alloc_root opens before the page it finds or makes', () => {
     const lines = story('quadrants-32bit', 0);
     const k = fns(lines).indexOf('kvm_mmu_get_page');

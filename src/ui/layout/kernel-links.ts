@@ -92,6 +92,7 @@ const IDENT = new Set([
   'unaccount_shadowed',
   'kvm_make_request',
   'kvm_flush_remote_tlbs',
+  'vcpu_mmio_gva_to_gpa',
 ]);
 
 export function kernelLink(fn: string): string | null {
