@@ -183,6 +183,9 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
   let zapUnderFreeRoot = false;
   let syncRootsDepth = 1;
   let lastWrite: { gpa: string; bytes: number } | null = null;
+  /** After x86_emulate_instruction: a walk is the emulator's own translation. */
+  let emulating = false;
+  let walkDepth = 2;
   /** Depth of vcpu_enter_guest's callees once its line is out (it services the requests, then kvm_mmu_reload). */
   let entryOpen = false;
   let loadDepth = 1;
@@ -341,6 +344,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
       case 'sim_hardware_walk':
         entryOpen = false;
         loadSeen = false;
+        emulating = false;
         handler = null;
         fetchDepth = null;
         invalidateOpen = false;
@@ -368,23 +372,30 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('handle_mmio_page_fault', 1, `the shadow entry is an MMIO spte (reserved bits set on purpose): gfn ${e.gfn} has no memory, so emulate the access without walking the guest`, i);
         break;
       case 'kvm_mmu_pagetable_walk':
+        if (emulating) {
+          // x86.c vcpu_mmio_gva_to_gpa() -> FNAME(gva_to_gpa) -> FNAME(walk_addr_generic).
+          walkDepth = 1;
+          push('vcpu_mmio_gva_to_gpa', 1, `the emulator translates ${e.addr} itself with the guest's tables (FNAME(gva_to_gpa), access ${decodeAccess(e.pferr)}): no walk has checked this access yet`, i);
+          break;
+        }
+        walkDepth = 2;
         push('FNAME(page_fault)', 1, 'the shadow MMU handles the fault: first walk the guest\'s own tables', -1);
         push('FNAME(walk_addr)', 2, `walk the guest's tables for ${e.addr} (access ${decodeAccess(e.pferr)})`, i);
         break;
       case 'kvm_mmu_paging_element':
-        push('FNAME(walk_addr_generic)', 3, `level ${e.level} entry ${e.index} = ${e.pte}${e.gpa ? ` at gpa ${e.gpa}` : ' (PDPTE register)'}`, i);
+        push('FNAME(walk_addr_generic)', walkDepth + 1, `level ${e.level} entry ${e.index} = ${e.pte}${e.gpa ? ` at gpa ${e.gpa}` : ' (PDPTE register)'}`, i);
         break;
       case 'kvm_mmu_set_accessed_bit':
-        push('FNAME(update_accessed_dirty_bits)', 3, `set A in the level-${e.level} entry at ${e.gpa}`, i);
+        push('FNAME(update_accessed_dirty_bits)', walkDepth + 1, `set A in the level-${e.level} entry at ${e.gpa}`, i);
         break;
       case 'kvm_mmu_set_dirty_bit':
-        push('FNAME(update_accessed_dirty_bits)', 3, `set D in the leaf at ${e.gpa}`, i);
+        push('FNAME(update_accessed_dirty_bits)', walkDepth + 1, `set D in the leaf at ${e.gpa}`, i);
         break;
       case 'kvm_mmu_walker_error':
-        push('FNAME(walk_addr_generic)', 3, `the guest walk fails (${e.reason}): error code ${decodeErrorCode(e.pferr)}`, i, 'fault');
+        push('FNAME(walk_addr_generic)', walkDepth + 1, `the guest walk fails (${e.reason}): error code ${decodeErrorCode(e.pferr)}`, i, 'fault');
         break;
       case 'sim_walk_result':
-        push('FNAME(walk_addr_generic)', 3, `-> gfn ${e.gfn}, level-${e.level} leaf, access ${ACCESS[e.pteAccess] ?? e.pteAccess}${clean(e.pteAccess, events, i)}`, i);
+        push('FNAME(walk_addr_generic)', walkDepth + 1, `-> gfn ${e.gfn}, level-${e.level} leaf, access ${ACCESS[e.pteAccess] ?? e.pteAccess}${clean(e.pteAccess, events, i)}`, i);
         break;
       case 'kvm_inject_page_fault':
         if (handler !== null) {
@@ -448,6 +459,10 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         const f = openFetch();
         const mapped = e.mappedLevel;
         const guest = handler === 'direct' || e.level === mapped ? '' : `; the guest's own page is a level-${e.level} large page, but KVM maps it in ${LEVEL_SIZE[mapped]} pieces (the host's pages, or a shadowed table inside it)`;
+        if (events.slice(i + 1).some((x) => x.kind === 'mark_mmio_spte' && x.gfn === e.gfn)) {
+          push('kvm_mmu_hugepage_adjust', f + 1, `map ${e.gva} at level ${mapped}: gfn ${e.gfn} has no memslot, so no host page`, i);
+          break;
+        }
         push('kvm_mmu_hugepage_adjust', f + 1, `map ${e.gva} with a level-${mapped} (${LEVEL_SIZE[mapped] ?? '?'}) leaf: gfn ${e.gfn} -> host pfn ${e.pfn}${guest}`, i);
         break;
       }
@@ -520,6 +535,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('unaccount_shadowed', (inZap() ? zapDepth + 1 : at(zapDepth + 1)), `gfn ${e.gfn} no longer shadowed by sp ${e.sp}`, i);
         break;
       case 'x86_emulate_instruction':
+        emulating = true;
         push('x86_emulate_instruction', 0, `emulate the instruction (${e.reason === 'mmio' ? 'MMIO: no memory behind the gfn' : e.reason === 'write-tracked' ? 'a write to a write-tracked guest page table' : 'a write to a guest page table KVM shadows'})`, i);
         break;
       case 'kvm_mmu_pte_write':
