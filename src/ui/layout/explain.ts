@@ -128,13 +128,14 @@ function closerKind(e: Ev): GroupKind | null {
  */
 export function findGroups(events: readonly Ev[]): Group[] {
   const groups: Group[] = [];
+  const byCloser = new Map<number, Group>();
   for (let j = 0; j < events.length; j++) {
     const kind = closerKind(events[j]!);
     if (!kind) continue;
     let start = j;
     while (start > 0) {
       const prev = events[start - 1]!;
-      const inner = groups.find((g) => g.closer === start - 1);
+      const inner = byCloser.get(start - 1);
       const called = calleeOf(kind, prev, events[j]!);
       if (inner && called) {
         start = Math.min(inner.start, start - 1);
@@ -143,7 +144,9 @@ export function findGroups(events: readonly Ev[]): Group[] {
       if (!called) break;
       start--;
     }
-    groups.push({ kind, start, closer: j });
+    const g = { kind, start, closer: j };
+    groups.push(g);
+    byCloser.set(j, g);
   }
   return groups;
 }
@@ -152,8 +155,17 @@ const spWord = (n: number) => `sp ${n}`;
 
 export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
   const out: StoryLine[] = [];
-  const push = (fn: string | null, depth: number, text: string, event: number, tone?: StoryLine['tone']) =>
-    out.push(tone ? { fn, depth, text, event, tone } : { fn, depth, text, event });
+  /** The last line that is not one of SMALL_CALLEES (with and without CPU lines), and not a request or flush. */
+  let lastBig: StoryLine | undefined;
+  let lastNamedBig: StoryLine | undefined;
+  let lastNotRequest: StoryLine | undefined;
+  const push = (fn: string | null, depth: number, text: string, event: number, tone?: StoryLine['tone']) => {
+    const line: StoryLine = tone ? { fn, depth, text, event, tone } : { fn, depth, text, event };
+    out.push(line);
+    if (fn === null || !SMALL_CALLEES.has(fn)) lastBig = line;
+    if (fn !== null && !SMALL_CALLEES.has(fn)) lastNamedBig = line;
+    if (fn !== 'kvm_make_request' && fn !== 'kvm_flush_remote_tlbs') lastNotRequest = line;
+  };
   const groups = findGroups(events);
   const startsAt = new Map<number, Group[]>();
   for (const g of groups) {
@@ -204,7 +216,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
     return l ? l.depth + 1 : 0;
   };
   /** Under the last kvm_mmu_prepare_zap_page if that is what runs (its unlinking and requests). */
-  const inZap = () => [...out].reverse().find((l) => l.fn === null || !SMALL_CALLEES.has(l.fn))?.fn === 'kvm_mmu_prepare_zap_page';
+  const inZap = () => lastBig?.fn === 'kvm_mmu_prepare_zap_page';
   /** Like below(), but a run of these small callees stays at one depth. */
   const callee = () => {
     const l = last();
@@ -323,8 +335,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
    */
   function wpLine(e: Extract<Ev, { kind: 'rmap_write_protect' }>): { fn: string; depth: number; text: string } {
     if (e.caller === 'kvm_slot_page_track_add_page') return { fn: 'kvm_slot_page_track_add_page', depth: getPageDepth + 2, text: `-> kvm_mmu_slot_gfn_write_protect: every spte mapping gfn ${e.gfn} loses W` };
-    const before = [...out].reverse().find((l) => l.fn !== null && !SMALL_CALLEES.has(l.fn));
-    if (before?.fn === 'account_shadowed') return { fn: 'rmap_write_protect', depth: getPageDepth + 1, text: `a new level-1 page: write-protect gfn ${e.gfn} now` };
+    if (lastNamedBig?.fn === 'account_shadowed') return { fn: 'rmap_write_protect', depth: getPageDepth + 1, text: `a new level-1 page: write-protect gfn ${e.gfn} now` };
     return { fn: 'rmap_write_protect', depth: syncDepth + 1, text: `write-protect gfn ${e.gfn} again before syncing` };
   }
 
@@ -596,10 +607,10 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       case 'kvm_mmu_free_roots': {
         // The caller: the last line that is not a request or a flush.
-        const caller = [...out].reverse().find((l) => l.fn !== 'kvm_make_request' && l.fn !== 'kvm_flush_remote_tlbs')?.fn;
+        const callerLine = lastNotRequest;
+        const caller = callerLine?.fn;
         const fromCaller = caller === 'kvm_invalidate_pcid' || caller === 'kvm_mmu_new_pgd' || caller === 'cached_root_available' || caller === 'kvm_mmu_reset_context';
         // Otherwise KVM_REQ_MMU_RELOAD at VM entry: kvm_mmu_unload().
-        const callerLine = [...out].reverse().find((l) => l.fn === caller);
         const d = at(fromCaller ? callerLine!.depth + 1 : openEntry());
         const what = e.which.map((w) => (w === 'current' ? 'the current root' : `cached ${w.replace('prev', 'prev_roots[')}]`)).join(', ');
         push('kvm_mmu_free_roots', d, fromCaller ? `free ${what}` : `KVM_REQ_MMU_RELOAD (kvm_mmu_unload): free ${what}`, i);
