@@ -239,6 +239,32 @@ describe('FNAME(sync_page) calls set_spte, not mmu_set_spte (item 7)', () => {
   });
 });
 
+describe('kvm_mmu_get_page syncing an unsync page it finds', () => {
+  it('re-reads it with set_spte but leaves it unsync (5.15: no write-protection, not marked synchronized)', () => {
+    const tl = fromJson({
+      format: 'shadowpaging/v1',
+      title: 'An unsync page found again',
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2027', '2': '0x2027' } },
+        { gpa: '0x2000', entries: { '2': '0x2067', '5': '0x3027' } },
+      ],
+      steps: [
+        { op: 'read', gva: '0x5000' },
+        { op: 'write', gva: '0x2018', value: '0x4027' },
+        { op: 'read', gva: '0x805000' },
+      ],
+    });
+    const lines = storyOf(eventsAt(tl, 3));
+    const sync = fns(lines).indexOf('FNAME(sync_page)');
+    expect(lines[sync]!.text).toMatch(/kvm_mmu_get_page found it unsync/);
+    const result = lines.find((l, k) => k > sync && l.fn === null && l.text.startsWith('->'))!;
+    expect(result.text).toMatch(/stays unsync/);
+    expect(result.text).not.toMatch(/is in sync/);
+    expect(tl.stateAt(3).sps.get(4)?.unsync).toBe(true);
+  });
+});
+
 describe('the walk\'s access is the fault\'s error code, P included (item 8)', () => {
   it('a write to a present read-only page walks with access 0x3', () => {
     const events = eventsAt(timeline('pd-write-flooding'), 4);

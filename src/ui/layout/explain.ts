@@ -195,6 +195,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
   let zapUnderFreeRoot = false;
   let syncRootsDepth = 1;
   let lastWrite: { gpa: string; bytes: number } | null = null;
+  let syncFromGetPage = false;
   /** After x86_emulate_instruction: a walk is the emulator's own translation. */
   let emulating = false;
   let walkDepth = 2;
@@ -221,6 +222,8 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
   const callee = () => {
     const l = last();
     if (!l) return 0;
+    // After a group's result line ("-> ..."), the caller goes on.
+    if (l.fn === null && l.text.startsWith('-> ')) return Math.max(0, l.depth - 1);
     return l.fn !== null && SMALL_CALLEES.has(l.fn) ? l.depth : l.depth + 1;
   };
   const openFetch = () => {
@@ -280,7 +283,15 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         else push('FNAME(pte_prefetch)', depth, 'prefetch: map the empty neighbours of the faulting entry (same 8-entry group) from the guest PTEs the walk already read, without waiting for their faults', -1);
         break;
       case 'sync':
-        push('FNAME(sync_page)', depth, `kvm_sync_page: re-read the guest PTE behind every spte of ${spWord((e as { sp: number }).sp)}`, -1);
+        // mmu_sync_children marks the page in sync first (kvm_unlink_unsync_page);
+        // kvm_mmu_get_page syncs an unsync page it finds but leaves it unsync and writable.
+        syncFromGetPage = last()?.fn !== 'kvm_unlink_unsync_page';
+        push(
+          'FNAME(sync_page)',
+          depth,
+          `${syncFromGetPage ? 'kvm_mmu_get_page found it unsync: ' : ''}kvm_sync_page: re-read the guest PTE behind every spte of ${spWord((e as { sp: number }).sp)}`,
+          -1,
+        );
         break;
       case 'invlpg':
         push('FNAME(invlpg)', depth, `walk the shadow path of the address${(e as { root: number | null }).root === null ? ' in the PAE roots' : ` from root sp ${(e as { root: number }).root}`}, looking for a leaf in an unsync page`, -1);
@@ -508,7 +519,10 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('kvm_unlink_unsync_page', at(syncDepth + 1), `sp ${e.sp} is marked in sync again`, i);
         break;
       case 'sync_page':
-        if (isCloser) push(null, at(0), e.zap ? `-> no present entry left in sp ${e.sp}: zap it` : `-> ${e.nrPresent} present entr${e.nrPresent === 1 ? 'y' : 'ies'}: sp ${e.sp} is in sync`, i);
+        if (isCloser) {
+          const kept = syncFromGetPage ? `the sptes match the guest's PTEs again, but sp ${e.sp} stays unsync (not write-protected)` : `sp ${e.sp} is in sync`;
+          push(null, at(0), e.zap ? `-> no present entry left in sp ${e.sp}: zap it` : `-> ${e.nrPresent} present entr${e.nrPresent === 1 ? 'y' : 'ies'}: ${kept}`, i);
+        }
         else push('FNAME(sync_page)', at(syncDepth + 1), `kvm_sync_page: re-read the guest PTEs of sp ${e.sp}: ${e.nrPresent} present${e.zap ? ', nothing left: zap' : ''}`, i);
         break;
       case 'mmu_sync_children': {
