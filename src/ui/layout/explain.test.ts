@@ -195,7 +195,7 @@ describe('FNAME(invlpg) on an injected protection fault is explained (item 5)', 
     expect(inv).toBeGreaterThan(0);
     expect(ancestors(lines, inv).slice(0, 2)).toEqual(['kvm_mmu_invalidate_gva', 'kvm_inject_emulated_page_fault']);
     expect(lines[inv - 1]!.text).toMatch(/P=1/);
-    expect(lines[inv]!.text).toMatch(/not unsync/);
+    expect(lines[inv]!.text).toMatch(/no unsync shadow page on the path/);
     expect(lines.some((l) => l.text === 'nothing unsync on the path')).toBe(false);
     expect(ancestors(lines, f.indexOf('kvm_inject_page_fault'))[0]).toBe('kvm_inject_emulated_page_fault');
   });

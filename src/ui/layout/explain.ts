@@ -627,7 +627,19 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         // Otherwise KVM_REQ_MMU_RELOAD at VM entry: kvm_mmu_unload().
         const d = at(fromCaller ? callerLine!.depth + 1 : openEntry());
         const what = e.which.map((w) => (w === 'current' ? 'the current root' : `cached ${w.replace('prev', 'prev_roots[')}]`)).join(', ');
-        push('kvm_mmu_free_roots', d, fromCaller ? `free ${what}` : `KVM_REQ_MMU_RELOAD (kvm_mmu_unload): free ${what}`, i);
+        // mmu.c __kvm_mmu_new_pgd(): fast_pgd_switch() only for 4-level shadow
+        // tables; cached_root_available() rotates the current root into
+        // prev_roots, so on a miss the "current" root freed is the one pushed
+        // out of prev_roots[2].
+        const why =
+          caller === 'cached_root_available'
+            ? 'free the oldest cached root, pushed out of prev_roots[2]'
+            : caller === 'kvm_mmu_new_pgd'
+              ? `no root cache in this paging mode (fast_pgd_switch needs 4-level tables): free ${what}`
+              : fromCaller
+                ? `free ${what}`
+                : `KVM_REQ_MMU_RELOAD (kvm_mmu_unload): free ${what}`;
+        push('kvm_mmu_free_roots', d, why, i);
         freeRootsDepth = d;
         break;
       }
@@ -659,7 +671,16 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('kvm_mmu_new_pgd', 1, `new page-table root ${e.pgd}`, i);
         break;
       case 'cached_root_available':
-        push('cached_root_available', 2, e.hit ? `prev_roots hit${e.prevIndex !== null ? ` (slot ${e.prevIndex})` : ''}: reuse the root` : 'no cached root: the current one goes to prev_roots[0]', i);
+        push(
+          'cached_root_available',
+          2,
+          e.hit
+            ? e.prevIndex !== null
+              ? `prev_roots[${e.prevIndex}] has a root for this CR3: reuse it; the current root goes to prev_roots[0], the others move down`
+              : 'the current root already fits the new CR3: keep it'
+            : 'no cached root for this CR3: the current root goes to prev_roots[0], the others move down',
+          i,
+        );
         break;
       case 'kvm_invalidate_pcid': {
         const parts: string[] = [];
@@ -685,7 +706,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
       case 'invlpg': {
         if (!invalidateOpen) openInvalidate(i);
         const d = at(handler !== null ? 4 : 2);
-        const why = e.resynced ? `re-read the guest PTE behind sp ${e.resynced.sp} entry ${e.resynced.index} (its page is unsync)` : 'the leaf\'s shadow page is not unsync (write-protected, so in sync): nothing to re-read';
+        const why = e.resynced ? `re-read the guest PTE behind sp ${e.resynced.sp} entry ${e.resynced.index} (its page is unsync)` : 'no unsync shadow page on the path: the shadow entries for the address still match the guest\'s tables, nothing to re-read';
         if (isCloser) push(null, d, `-> ${why}`, i);
         else push('FNAME(invlpg)', d, why, i);
         break;
