@@ -7,7 +7,7 @@
  * (vcpu_enter_guest: pending requests, then kvm_mmu_reload).
  */
 import { hex, hex64, type U64 } from './bits.ts';
-import { getPcid, guestEntrySize, isLongMode, isPaePaging } from './guest/cpu.ts';
+import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
 import { type KvmRequest, type Machine, spMut } from './machine.ts';
 import { kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
@@ -99,7 +99,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
   const finish = (hit: boolean, gpa: number, hpa?: number): HwResult => {
     m.emit({
       kind: 'sim_hardware_walk',
-      gva: hex(gva),
+      gva: hexGva(m.cpu, gva),
       access: op,
       user,
       path,
@@ -158,7 +158,7 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
     value = step.value ?? (mmio ? { lo: 0, hi: 0 } : m.mem.read(gpa, width));
     if (!mmio) m.mem.write(gpa, width, value);
   } else value = mmio ? { lo: 0xffffffff, hi: width === 8 ? 0xffffffff : 0 } : m.mem.read(gpa, width);
-  m.emit({ kind: 'sim_guest_access', op: step.op, gva: hex(step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
+  m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
   return hex64(value);
 }
 
@@ -180,7 +180,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
     }
     exits++;
     m.vcpuStats.pf_exits++;
-    m.emit({ kind: 'kvm_page_fault', gva: hex(step.gva), errorCode: hw.errorCode });
+    m.emit({ kind: 'kvm_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: hw.errorCode });
     const r = kvmMmuPageFault(m, step.gva, hw.errorCode, access);
     m.emit({ kind: 'kvm_mmu_page_fault', result: r.result });
     if (r.injected !== undefined) {
@@ -192,7 +192,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       // page-table-writing instruction, so retry_instruction() never
       // unprotects instead. The emulator's own gva->gpa walk finds the A/D
       // bits the fault's walk already set, so it is not repeated.
-      m.emit({ kind: 'x86_emulate_instruction', gva: hex(step.gva), reason: r.emulate.reason });
+      m.emit({ kind: 'x86_emulate_instruction', gva: hexGva(m.cpu, step.gva), reason: r.emulate.reason });
       m.vcpuStats.emulated++;
       // The emulator translates the gva itself (vcpu_mmio_gva_to_gpa): after an
       // MMIO spte hit no guest walk has checked this access yet, so it walks
@@ -200,7 +200,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       if (r.emulate.fromMmioSpte && m.cpu.cr0.pg) {
         const walk = walkAddr(walkEnv(m), step.gva, access);
         if (!walk.ok) {
-          m.emit({ kind: 'kvm_inject_page_fault', gva: hex(step.gva), errorCode: walk.errorCode });
+          m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: walk.errorCode });
           m.vcpuStats.pf_guest++;
           vcpuEnterGuest(m);
           return { index, outcome: 'guest-fault', vector: 14, errorCode: walk.errorCode, events };
@@ -225,15 +225,18 @@ function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[
 
 /** kvm_invalidate_pcid() (5.15): sync + flush the active PCID, free prev roots of that PCID. */
 function kvmInvalidatePcid(m: Machine, pcid: number): void {
-  m.emit({ kind: 'kvm_invalidate_pcid', pcid });
-  if (getPcid(m.cpu, m.cpu.cr3) === pcid) {
-    makeRequest(m, 'KVM_REQ_MMU_SYNC');
-    makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
-  }
+  const active = getPcid(m.cpu, m.cpu.cr3) === pcid;
+  // 5.15 has no "PCIDE=0: keep prev_roots" short-cut (that came in 5.16):
+  // with PCIDs off every cached root has PCID 0 and is freed here.
   const prev: number[] = [];
   for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
     const p = m.mmu.prevRoots[i];
     if (p && getPcid(m.cpu, p.pgd) === pcid) prev.push(i);
+  }
+  m.emit({ kind: 'kvm_invalidate_pcid', pcid, active, freed: prev.filter((i) => m.mmu.prevRoots[i]?.root != null) });
+  if (active) {
+    makeRequest(m, 'KVM_REQ_MMU_SYNC');
+    makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
   }
   kvmMmuFreeRoots(m, false, prev);
 }
@@ -256,7 +259,7 @@ function setCr3(m: Machine, index: number, value: number, noflush: boolean, even
 
 /** kvm_mmu_invlpg() -> kvm_mmu_invalidate_gva(): current root and every valid prev root. */
 function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): StepResult {
-  m.emit({ kind: 'kvm_mmu_invlpg', gva: hex(gva) });
+  m.emit({ kind: 'kvm_mmu_invlpg', gva: hexGva(m.cpu, gva) });
   m.vcpuStats.invlpg++;
   // nonpaging_init_context() has no invlpg hook: with paging off only the TLB
   // is flushed. (Non-canonical gvas, a no-op, are rejected by the parser.)

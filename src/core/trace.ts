@@ -73,7 +73,20 @@ export type TraceEvent =
   | { readonly kind: 'page_fault_handle_page_track'; readonly gfn: string }
   | { readonly kind: 'is_self_change_mapping'; readonly selfChanged: boolean; readonly writeFaultToShadowPgtable: boolean }
   | { readonly kind: 'sim_cr0_wp_adjust'; readonly before: number; readonly after: number }
-  | { readonly kind: 'kvm_mmu_spte_requested'; readonly gva: string; readonly level: number; readonly pfn: string }
+  /**
+   * After kvm_mmu_hugepage_adjust(). `level` is what 5.15 traces: the guest
+   * leaf's level in FNAME(fetch), the level mapped in __direct_map.
+   * `mappedLevel` is the level the leaf spte is installed at, `gfn` the first
+   * gfn it maps and `pfn` the host frame, both aligned down to that level.
+   */
+  | {
+      readonly kind: 'kvm_mmu_spte_requested';
+      readonly gva: string;
+      readonly level: number;
+      readonly pfn: string;
+      readonly mappedLevel: number;
+      readonly gfn: string;
+    }
   // --- shadow pages --------------------------------------------------------
   | {
       readonly kind: 'compute_role';
@@ -97,7 +110,18 @@ export type TraceEvent =
     }
   | { readonly kind: 'account_shadowed'; readonly sp: number; readonly gfn: string; readonly writeTracked: boolean }
   | { readonly kind: 'unaccount_shadowed'; readonly sp: number; readonly gfn: string }
-  | { readonly kind: 'rmap_write_protect'; readonly gfn: string; readonly sptes: readonly SpteRefJson[] }
+  /**
+   * kvm_mmu_slot_gfn_write_protect(): every spte mapping gfn loses W. `caller`
+   * says who asked: rmap_write_protect() (kvm_mmu_get_page for a new level-1
+   * page, mmu_sync_children) or kvm_slot_page_track_add_page() (account_shadowed
+   * write-tracking an upper-level table).
+   */
+  | {
+      readonly kind: 'rmap_write_protect';
+      readonly gfn: string;
+      readonly sptes: readonly SpteRefJson[];
+      readonly caller?: 'rmap_write_protect' | 'kvm_slot_page_track_add_page';
+    }
   | { readonly kind: 'link_shadow_page'; readonly parent: SpteRefJson; readonly child: number; readonly spte: string }
   | { readonly kind: 'mark_unsync'; readonly sp: number; readonly index: number }
   | { readonly kind: 'kvm_mmu_unsync_page'; readonly sp: number; readonly notation: string }
@@ -111,6 +135,11 @@ export type TraceEvent =
       readonly old: string;
       readonly speculative: boolean;
       readonly writeProtectedPt: boolean;
+      /**
+       * 'set_spte' when FNAME(sync_page) recomputed the spte: 5.15 calls
+       * set_spte() there, not mmu_set_spte(), and no tracepoint fires.
+       */
+      readonly caller?: 'mmu_set_spte' | 'set_spte';
     }
   | { readonly kind: 'mark_mmio_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
   | { readonly kind: 'drop_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
@@ -120,13 +149,25 @@ export type TraceEvent =
   | { readonly kind: 'kvm_mmu_sync_page'; readonly sp: number; readonly notation: string }
   | { readonly kind: 'sync_page'; readonly sp: number; readonly nrPresent: number; readonly zap: boolean }
   | { readonly kind: 'mmu_sync_children'; readonly sp: number }
-  | { readonly kind: 'pte_prefetch'; readonly sp: number; readonly indexes: readonly number[] }
+  /** FNAME(pte_prefetch), or __direct_pte_prefetch for a direct page (`direct`). */
+  | { readonly kind: 'pte_prefetch'; readonly sp: number; readonly indexes: readonly number[]; readonly direct?: boolean }
   | { readonly kind: 'kvm_mmu_zap_oldest_mmu_pages'; readonly zapped: readonly number[] }
   // --- emulated writes ------------------------------------------------------
   | { readonly kind: 'x86_emulate_instruction'; readonly gva: string; readonly reason: 'write-tracked' | 'write-protected-pt' | 'mmio' }
   | { readonly kind: 'kvm_mmu_pte_write'; readonly gpa: string; readonly bytes: number; readonly gentry: string }
   | { readonly kind: 'detect_write_misaligned'; readonly sp: number }
   | { readonly kind: 'detect_write_flooding'; readonly sp: number; readonly count: number; readonly flooded: boolean }
+  /**
+   * __clear_sp_write_flooding_count(): an access went through sp (or it was
+   * found again as a root or a child), so it is in use: its count of emulated
+   * writes since then restarts. Emitted only when the count was not already 0.
+   */
+  | {
+      readonly kind: 'clear_sp_write_flooding_count';
+      readonly sp: number;
+      readonly count: number;
+      readonly by: 'FNAME(fetch)' | 'shadow_page_table_clear_flood' | 'kvm_mmu_get_page' | 'kvm_mmu_new_pgd';
+    }
   | { readonly kind: 'get_written_sptes'; readonly sp: number; readonly indexes: readonly number[]; readonly formula: string }
   // --- roots, CR3, flushes ------------------------------------------------------
   | { readonly kind: 'kvm_mmu_load'; readonly directMap: boolean }
@@ -146,7 +187,12 @@ export type TraceEvent =
   | { readonly kind: 'invlpg'; readonly root: number | null; readonly resynced: SpteRefJson | null }
   | { readonly kind: 'kvm_mmu_reset_context'; readonly reason: string }
   | { readonly kind: 'kvm_set_cr0' | 'kvm_set_cr4' | 'kvm_set_efer'; readonly changed: readonly string[] }
-  | { readonly kind: 'kvm_invalidate_pcid'; readonly pcid: number }
+  /**
+   * kvm_invalidate_pcid() (5.15): if the current CR3 uses the PCID (`active`),
+   * sync and flush it; and free the cached roots (prev_roots slots `freed`)
+   * whose CR3 carries that PCID.
+   */
+  | { readonly kind: 'kvm_invalidate_pcid'; readonly pcid: number; readonly active: boolean; readonly freed: readonly number[] }
   // --- the 5.15.y series' child check, host-side events, kernel bugs ---------
   /**
    * kvm_mmu_get_child_sp() found a present child at sptep (5.15.y as merged):

@@ -28,6 +28,16 @@ export function cloneCpu(c: CpuState): CpuState {
 /** EFER.LMA = LME && CR0.PG (the CPU sets it when paging is enabled with LME). */
 export const isLongMode = (c: CpuState): boolean => c.efer.lme && c.cr0.pg;
 
+/**
+ * A linear address as the kernel prints it: in long mode the core keeps the
+ * low 48 bits, so an upper-half address gets bits 63:48 back (canonical form,
+ * 0xffff800000123450 rather than 0x800000123450). Other modes are 32-bit.
+ */
+export function hexGva(c: CpuState, addr: number): string {
+  if (isLongMode(c) && addr >= 2 ** 47) return '0xffff' + addr.toString(16).padStart(12, '0');
+  return '0x' + addr.toString(16);
+}
+
 /** is_pae_paging(): PAE paging proper, i.e. PG && PAE && !LMA. */
 export const isPaePaging = (c: CpuState): boolean => c.cr0.pg && c.cr4.pae && !isLongMode(c);
 

@@ -25,7 +25,7 @@ import {
   PT_WRITABLE_MASK,
   PT64_NX_MASK_HI,
 } from '../mmu/constants.ts';
-import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
+import { type CpuState, guestEntrySize, guestRootLevel, hexGva } from './cpu.ts';
 import type { GuestMemory } from './memory.ts';
 
 /** Memslot check: is this gfn guest RAM (as opposed to MMIO / no slot)? */
@@ -218,14 +218,19 @@ export interface WalkEnv {
  * Mirrors FNAME(walk_addr_generic). Sets guest A/D bits in memory on success
  * (FNAME(update_accessed_dirty_bits)) and emits the kernel's tracepoints.
  * `cpu.cr0.pg` must be set: paging-off accesses never walk.
+ *
+ * `errorCode` is what the caller passes as FNAME(walk_addr)'s `access`, which
+ * trace_kvm_mmu_pagetable_walk prints: FNAME(page_fault) passes the fault's
+ * whole error code (P included on a protection fault); the emulator's
+ * gva_to_gpa passes only W/U/F (the default).
  */
-export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess): WalkResult {
+export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCode?: number): WalkResult {
   const { cpu, mem, emit } = env;
   const size = guestEntrySize(cpu);
   const rc = computeRsvdCheck(cpu);
   const w = emptyWalker();
-  const pferr = accessToPferr(access);
-  emit({ kind: 'kvm_mmu_pagetable_walk', addr: hex(addr), pferr });
+  const pferr = errorCode ?? accessToPferr(access);
+  emit({ kind: 'kvm_mmu_pagetable_walk', addr: hexGva(cpu, addr), pferr });
 
   let errcode = 0;
   let reason = '';

@@ -4,6 +4,7 @@
  * __direct_map with paging off; plus hugepage adjustment and pte prefetch.
  */
 import { hex } from '../bits.ts';
+import { hexGva } from '../guest/cpu.ts';
 import { walkAddr, type GuestWalker, type WalkAccess, type WalkEnv } from '../guest/walk.ts';
 import { type Machine, type ShadowPage, spteRef } from '../machine.ts';
 import {
@@ -21,6 +22,7 @@ import {
 import { ShadowWalk } from './iterator.ts';
 import {
   childOf,
+  clearSpWriteFloodingCount,
   dropLargeSpte,
   dropParentPte,
   isLpageDisallowed,
@@ -112,6 +114,17 @@ function kvmMmuHugepageAdjust(m: Machine, gfn: number, maxLevel: number): number
   return Math.min(m.host.hostMappingLevel(gfn), max);
 }
 
+/**
+ * trace_kvm_mmu_spte_requested after kvm_mmu_hugepage_adjust(), which returns
+ * the level to map and aligns the pfn down to it (`*pfnp = pfn & ~mask`).
+ */
+function emitSpteRequested(m: Machine, gva: string, tracedLevel: number, gfn: number, mappedLevel: number): void {
+  const span = pagesPerHpage(mappedLevel);
+  const baseGfn = gfn - (gfn % span);
+  const pfn = m.host.gfnVisible(gfn) ? m.host.gfnToPfn(gfn) - (gfn % span) : 0;
+  m.emit({ kind: 'kvm_mmu_spte_requested', gva, level: tracedLevel, pfn: hex(pfn), mappedLevel, gfn: hex(baseGfn) });
+}
+
 /** page_fault_handle_page_track(): a write to a present, write-tracked gfn goes straight to the emulator. */
 function pageFaultHandlePageTrack(m: Machine, errorCode: number, gfn: number): boolean {
   if (errorCode & PFERR_RSVD_MASK) return false;
@@ -123,7 +136,7 @@ function pageFaultHandlePageTrack(m: Machine, errorCode: number, gfn: number): b
 function shadowPageTableClearFlood(m: Machine, addr: number): void {
   const it = new ShadowWalk(m, addr, m.mmu.root);
   for (; it.okay(); it.next()) {
-    it.sp!.writeFloodingCount = 0;
+    clearSpWriteFloodingCount(m, it.sp!, 'shadow_page_table_clear_flood');
     if (!isShadowPresent(it.spte())) break;
   }
 }
@@ -155,7 +168,7 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
   // so the guest entries cannot change between the walk and this point.
   for (; it.okay() && it.level > gw.level; it.next()) {
     const sp = it.sp!;
-    sp.writeFloodingCount = 0; // clear_sp_write_flooding_count
+    clearSpWriteFloodingCount(m, sp, 'FNAME(fetch)');
     dropLargeSpte(m, sp, it.index);
     const child = kvmMmuGetChildSp(m, sp, it.index, addr, gw.tableGfn[it.level - 2] ?? 0, false, gw.ptAccess[it.level - 2] ?? 0);
     if (!child) continue;
@@ -165,12 +178,13 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
     linkShadowPage(m, spteRef(sp.id, it.index), child);
   }
   const level = kvmMmuHugepageAdjust(m, gw.gfn, maxLevel);
-  const pfn = m.host.gfnVisible(gw.gfn) ? m.host.gfnToPfn(gw.gfn) : 0;
-  m.emit({ kind: 'kvm_mmu_spte_requested', gva: hex(addr), level: gw.level, pfn: hex(pfn) });
+  // 5.15 FNAME(fetch) traces kvm_mmu_spte_requested(addr, gw->level, pfn):
+  // the guest leaf's level, not the level mapped; the event carries both.
+  emitSpteRequested(m, hexGva(m.cpu, addr), gw.level, gw.gfn, level);
   let baseGfn = gw.gfn;
   for (; it.okay(); it.next()) {
     const sp = it.sp!;
-    sp.writeFloodingCount = 0;
+    clearSpWriteFloodingCount(m, sp, 'FNAME(fetch)');
     baseGfn = gw.gfn - (gw.gfn % pagesPerHpage(it.level));
     if (it.level === level) break;
     validateDirectSpte(m, sp, it.index, directAccess);
@@ -216,7 +230,7 @@ function ptePrefetch(m: Machine, gw: GuestWalker, sp: ShadowPage, index: number)
     if (!gpte || !prefetchGpte(m, sp, idx, gpte)) break;
     filled.push(idx);
   }
-  if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled });
+  if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: false });
 }
 
 /** __direct_pte_prefetch / direct_pte_prefetch_many: runs of empty sptes around the fault. */
@@ -243,15 +257,15 @@ function directPtePrefetch(m: Machine, sp: ShadowPage, index: number): void {
     } else if (start === null) start = idx;
   }
   // A run still open at the end of the group is not prefetched (as in 5.15).
-  if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled });
+  if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: true });
 }
 
 /** __direct_map(): paging off; the shadow tables map gpa directly. */
 function directMap(m: Machine, gpa: number, write: boolean, maxLevel: number): PfResult {
   const gfn = Math.floor(gpa / 4096);
   const level = kvmMmuHugepageAdjust(m, gfn, maxLevel);
-  const pfn = m.host.gfnVisible(gfn) ? m.host.gfnToPfn(gfn) : 0;
-  m.emit({ kind: 'kvm_mmu_spte_requested', gva: hex(gpa), level, pfn: hex(pfn) });
+  // 5.15 __direct_map traces kvm_mmu_spte_requested(gpa, level, pfn): the level mapped.
+  emitSpteRequested(m, hex(gpa), level, gfn, level);
   const it = new ShadowWalk(m, gpa, m.mmu.root);
   let baseGfn = gfn;
   for (; it.okay(); it.next()) {
@@ -277,7 +291,7 @@ function handleMmioPageFault(m: Machine, addr: number): FaultOutcome | null {
     const v = it.spte();
     if (isMmioSpte(v)) {
       const gfn = sptePfn(v);
-      m.emit({ kind: 'handle_mmio_page_fault', gva: hex(addr), gfn: hex(gfn) });
+      m.emit({ kind: 'handle_mmio_page_fault', gva: hexGva(m.cpu, addr), gfn: hex(gfn) });
       return { result: 'RET_PF_EMULATE', emulate: { reason: 'mmio', gpa: gfn * 4096 + (addr % 4096), fromMmioSpte: true } };
     }
     if (!isShadowPresent(v)) break;
@@ -314,7 +328,8 @@ function nonpagingPageFault(m: Machine, gpa: number, errorCode: number, write: b
 
 /** Mirrors FNAME(page_fault) (5.15 signature: addr, error_code, prefault). */
 function pagingPageFault(m: Machine, addr: number, errorCode: number, access: WalkAccess): FaultOutcome {
-  const walk = walkAddr(walkEnv(m), addr, access);
+  // FNAME(page_fault) hands the error code to FNAME(walk_addr) as its access.
+  const walk = walkAddr(walkEnv(m), addr, access, errorCode);
   if (!walk.ok) {
     // The guest itself would have faulted: inject #PF with the walker's error
     // code. kvm_inject_emulated_page_fault() first invalidates the gva in the
@@ -323,7 +338,7 @@ function pagingPageFault(m: Machine, addr: number, errorCode: number, access: Wa
     if (walk.errorCode & PFERR_PRESENT_MASK && !(walk.errorCode & PFERR_RSVD_MASK) && m.mmu.root !== null) {
       invlpgRoot(m, addr, m.mmu.root);
     }
-    m.emit({ kind: 'kvm_inject_page_fault', gva: hex(addr), errorCode: walk.errorCode });
+    m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, addr), errorCode: walk.errorCode });
     m.vcpuStats.pf_guest++;
     return { result: 'RET_PF_RETRY', injected: walk.errorCode };
   }

@@ -125,7 +125,9 @@ function accountShadowed(m: Machine, sp: ShadowPage): void {
   if (tracked) {
     bump(m.writeTrack, sp.gfn, 1);
     gfnLpage(m, sp.gfn, 1);
-    if (kvmMmuSlotGfnWriteProtect(m, sp.gfn)) kvmFlushRemoteTlbs(m);
+    // kvm_slot_page_track_add_page(KVM_PAGE_TRACK_WRITE) write-protects
+    // through kvm_mmu_slot_gfn_write_protect(), not rmap_write_protect().
+    if (kvmMmuSlotGfnWriteProtect(m, sp.gfn, 'kvm_slot_page_track_add_page')) kvmFlushRemoteTlbs(m);
     return;
   }
   gfnLpage(m, sp.gfn, 1);
@@ -136,6 +138,13 @@ function unaccountShadowed(m: Machine, sp: ShadowPage): void {
   m.emit({ kind: 'unaccount_shadowed', sp: sp.id, gfn: hex(sp.gfn) });
   if (sp.role.level > PG_LEVEL_4K) bump(m.writeTrack, sp.gfn, -1);
   gfnLpage(m, sp.gfn, -1);
+}
+
+/** __clear_sp_write_flooding_count(): sp is in use, so its count of emulated writes restarts. */
+export function clearSpWriteFloodingCount(m: Machine, sp: ShadowPage, by: 'FNAME(fetch)' | 'shadow_page_table_clear_flood' | 'kvm_mmu_get_page' | 'kvm_mmu_new_pgd'): void {
+  if (sp.writeFloodingCount === 0) return;
+  m.emit({ kind: 'clear_sp_write_flooding_count', sp: sp.id, count: sp.writeFloodingCount, by });
+  sp.writeFloodingCount = 0;
 }
 
 /** kvm_make_request(): set a request bit for vcpu_enter_guest to service. */
@@ -222,7 +231,7 @@ function pageStats(m: Machine, level: number, by: number): void {
  * clear W (and mmu-writable) in every spte mapping gfn at any level.
  * Returns whether anything changed (the caller flushes).
  */
-export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number): boolean {
+export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap_write_protect' | 'kvm_slot_page_track_add_page' = 'rmap_write_protect'): boolean {
   const changed: SpteRefJson[] = [];
   for (let level = 1; level <= 3; level++) {
     for (const ref of m.rmap.get(rmapKey(level, gfn)) ?? []) {
@@ -241,7 +250,7 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number): boolean {
       if (isWritableSpte(v)) changed.push(refJson(ref));
     }
   }
-  m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed });
+  m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed, caller });
   return changed.length > 0;
 }
 
@@ -419,7 +428,7 @@ export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPa
       if (!kvmSyncPageHook(m, sp)) break;
       makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
     }
-    sp.writeFloodingCount = 0;
+    clearSpWriteFloodingCount(m, sp, 'kvm_mmu_get_page');
     found = sp;
     break;
   }

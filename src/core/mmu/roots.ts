@@ -10,7 +10,7 @@ import { anySet, frameOf64 } from '../bits.ts';
 import { getSp, type Machine, type PrevRoot } from '../machine.ts';
 import type { RootSlot } from '../trace.ts';
 import { KVM_MMU_NUM_PREV_ROOTS, PT_PRESENT_MASK } from './constants.ts';
-import { kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
+import { clearSpWriteFloodingCount, kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
 import { roleJson, roleWord } from './role.ts';
 import { baseRole, computeRootRole } from './rules.ts';
 import { kvmMmuSyncRoots } from './sync.ts';
@@ -177,7 +177,7 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
     } else m.emit({ kind: 'cached_root_available', hit: true, prevIndex: null });
     m.mmu.requests.add('KVM_REQ_LOAD_MMU_PGD');
     // A reused root's flooding count restarts: the guest is using it again.
-    if (!base.direct && m.mmu.root !== null) getSp(m, m.mmu.root).writeFloodingCount = 0;
+    if (!base.direct && typeof m.mmu.root === 'number') clearSpWriteFloodingCount(m, getSp(m, m.mmu.root), 'kvm_mmu_new_pgd');
     return;
   }
   kvmMmuFreeRoots(m, true, []);

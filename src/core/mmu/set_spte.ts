@@ -149,6 +149,7 @@ export function mmuSetSpte(
     old: hex64(old),
     speculative,
     writeProtectedPt: made.wrprot,
+    caller: 'mmu_set_spte',
   });
   if (!wasRmapped) {
     addLeafStats(m, level);
@@ -168,7 +169,9 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
   if (eq64(old, next)) return false;
   setSpte(spMut(m, sp).spt, index, next);
-  m.emit({ kind: 'kvm_mmu_set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), speculative: true, writeProtectedPt: made.wrprot });
+  // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), no
+  // tracepoint; the event is kept so the UI can show the changed spte.
+  m.emit({ kind: 'kvm_mmu_set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), speculative: true, writeProtectedPt: made.wrprot, caller: 'set_spte' });
   return spteUpdateNeedsFlush(old, next);
 }
 

@@ -133,7 +133,8 @@ export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
     let isProtected = false;
     forEachUnsyncLeaf(pvec, (sp) => {
-      if (kvmMmuSlotGfnWriteProtect(m, sp.gfn)) isProtected = true;
+      // mmu_sync_children() -> rmap_write_protect()
+      if (kvmMmuSlotGfnWriteProtect(m, sp.gfn, 'rmap_write_protect')) isProtected = true;
     });
     if (isProtected) {
       kvmFlushRemoteTlbs(m);

@@ -75,8 +75,29 @@ const LINES: Record<string, [file: string, line: number]> = {
 
 const SEED = new Set(['kvm_mmu_child_role', 'kvm_mmu_get_child_sp']);
 
+/**
+ * Functions the story names whose v5.15 line was not read: linked to an
+ * identifier search in v5.15 (which lists the definition first).
+ */
+const IDENT = new Set([
+  'kvm_slot_page_track_add_page',
+  'kvm_mmu_slot_gfn_write_protect',
+  'shadow_page_table_clear_flood',
+  'clear_sp_write_flooding_count',
+  'direct_pte_prefetch',
+  'kvm_inject_page_fault',
+  'kvm_vcpu_flush_tlb_all',
+  'kvm_vcpu_flush_tlb_current',
+  'mmu_free_root_page',
+  'unaccount_shadowed',
+  'kvm_make_request',
+  'kvm_flush_remote_tlbs',
+  'vcpu_mmio_gva_to_gpa',
+]);
+
 export function kernelLink(fn: string): string | null {
   if (SEED.has(fn)) return `https://elixir.bootlin.com/linux/v6.0/A/ident/${fn}`;
+  if (IDENT.has(fn)) return `https://elixir.bootlin.com/linux/v5.15/A/ident/${fn}`;
   const hit = LINES[fn];
   return hit ? `${BASE}${hit[0]}#L${hit[1]}` : null;
 }
