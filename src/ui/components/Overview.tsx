@@ -9,7 +9,7 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
-import { type Card, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
+import { type Card, type Layout, type NoteCard, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
@@ -35,11 +35,11 @@ function describe(card: Card): { color: string | undefined; label: string; title
     };
   }
   const sp = card.sp;
-  const { color, covers } = shadowPageText(sp, card.root);
+  const { color, covers } = shadowPageText(sp, card.root, card.zap);
   return {
     color,
     label: card.title,
-    title: `${card.title}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
+    title: `${card.title}${card.zap === 'freed' ? '\nzapped and freed in this step: gone at the next' : ''}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
     count: 512,
     present: sp.sptes.map((e) => e.index),
   };
@@ -68,7 +68,7 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
     : { 'data-testid': 'guest-table', 'data-gfn': card.kind === 'guest' ? card.table.gfn : '', 'data-level': card.kind === 'guest' ? card.table.level : 0 };
   const st = useStore.getState;
   return (
-    <g {...attrs} data-key={card.key} className="ov-card" onMouseEnter={() => st().hover(card.key)} onMouseLeave={() => st().hover(null)} onClick={() => st().openInDetail(card.key)}>
+    <g {...attrs} data-key={card.key} data-zap={card.kind === 'shadow' ? (card.zap ?? undefined) : undefined} className={`ov-card${card.kind === 'shadow' && (card.zap === 'freed' || card.zap === 'invalid') ? ' card-zapped' : ''}`} onMouseEnter={() => st().hover(card.key)} onMouseLeave={() => st().hover(null)} onClick={() => st().openInDetail(card.key)}>
       <rect className={cls} x={card.x} y={card.y} width={card.w} height={card.h} rx={Math.min(4, card.h / 3)} style={color ? { stroke: color } : undefined} />
       {color && <rect x={card.x} y={card.y} width={4} height={card.h} rx={Math.min(2, card.h / 4)} fill={color} />}
       {labelled && (
@@ -84,6 +84,21 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
     </g>
   );
 }, sameCard);
+
+/** An invalid pae_root slot or an empty column's note: an empty dotted slot, its words as label (when tall enough) and tooltip. */
+function OverviewNote({ note }: { note: NoteCard }) {
+  return (
+    <g data-testid={note.slot !== null ? 'root-slot-invalid' : 'column-note'} data-slot={note.slot ?? undefined} data-key={note.key} role="note" aria-label={note.label}>
+      <rect className="card-note" x={note.x} y={note.y} width={note.w} height={note.h} rx={Math.min(4, note.h / 3)} />
+      {note.h >= OVERVIEW.labelMinH && (
+        <text className="ov-label" x={note.x + 6} y={note.y + 12}>
+          {note.title}
+        </text>
+      )}
+      <title>{note.label}</title>
+    </g>
+  );
+}
 
 const NO_ROWS: ReadonlyMap<string, readonly number[]> = new Map();
 
@@ -102,6 +117,9 @@ export const Overview = memo(function Overview({ layout, hl }: { layout: Layout;
           <LinkPath key={l.key} l={l} active={active} />
         ))}
       </g>
+      {layout.notes.map((n) => (
+        <OverviewNote key={n.key} note={n} />
+      ))}
       {layout.cards.map((c) => (
         <OverviewCard key={c.key} card={c} marks={marksOf(c, hl, activeEnds, NO_ROWS)} />
       ))}

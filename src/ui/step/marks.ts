@@ -99,7 +99,7 @@ export const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; m
     a.card.h === b.card.h &&
     a.card.title === b.card.title &&
     a.card.sub === b.card.sub &&
-    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot && a.card.root === b.card.root : true) &&
+    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot && a.card.root === b.card.root && a.card.zap === b.card.zap && a.card.prevRoot === b.card.prevRoot : true) &&
     ma.touched === mb.touched &&
     ma.lit === mb.lit &&
     ma.hw === mb.hw &&
@@ -131,8 +131,13 @@ export function marksOf(c: Card, hl: Highlights, activeEnds: ReadonlySet<string>
   const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
   const cardLit = activeEnds.has(c.key);
   const created = hl.created.has(id);
-  return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit, created, idle: touched === '' && hw === '' && focus === '' && !cardLit && !created };
+  // A page the step zapped took part in it (presenting mode does not dim it further).
+  const zapped = isZapped(c);
+  return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit, created, idle: touched === '' && hw === '' && focus === '' && !cardLit && !created && !zapped };
 }
+
+/** Whether the step zapped the card's page (shown faded, marked "zapped"). */
+export const isZapped = (c: Card): boolean => c.kind === 'shadow' && (c.zap === 'freed' || c.zap === 'invalid');
 
 /**
  * The links to draw, with whether each is active (an end hovered or
@@ -183,6 +188,8 @@ const union = (boxes: readonly (Box | null)[]): Box | null =>
  */
 export function stepBoxes(layout: Layout, hl: Highlights): { changed: Box | null; all: Box | null } {
   const rows = (keys: ReadonlySet<string>, kind: 'gte' | 'spte') => [...keys].map((k) => targetBox(layout, `${kind}:${k}`));
-  const changed = union([...[...hl.created].map((id) => targetBox(layout, `sp:${id}`)), ...rows(hl.setSptes, 'spte')]);
+  // The pages it zapped are part of what it changed: presenting mode shows them fading.
+  const zapped = layout.cards.filter(isZapped).map((c) => targetBox(layout, c.key));
+  const changed = union([...[...hl.created].map((id) => targetBox(layout, `sp:${id}`)), ...rows(hl.setSptes, 'spte'), ...zapped]);
   return { changed, all: union([changed, ...rows(hl.walked, 'gte'), ...rows(hl.hwPath, 'spte')]) };
 }
