@@ -123,6 +123,19 @@ describe('link routes', () => {
     expect(found).toEqual([]);
   });
 
+  it('counts a link through an invalid root slot as running under a card (the check sees notes)', () => {
+    const parsed = parseScenario(LIBRARY.find((e) => e.id === 'permission-faults')!.json);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const l = layoutOf(getStepView(new Timeline(parsed.scenario, 'seed'), 7));
+    expect(l.notes.map((n) => n.slot)).toEqual([1, 2, 3]);
+    expect(violations(l)).toEqual([]);
+    // A slot moved onto the path of a fan-out that crosses the roots column.
+    const fan = l.links.find((x) => x.kind === 'shadow-of' && samplePath(x.path).flat().some((p) => p[0] > l.columns.roots + 20 && p[0] < l.columns.shadow - 20))!;
+    const p = samplePath(fan.path).flat().find((q) => q[0] > l.columns.roots + 20 && q[0] < l.columns.shadow - 20)!;
+    const moved = { ...l.notes[0]!, x: p[0] - 10, y: p[1] - 10, w: 20, h: 20 };
+    expect(violations({ ...l, notes: [moved, ...l.notes.slice(1)] })).toContain(`${fan.key} (shadow-of) runs under ${moved.key}`);
+  });
+
   it('sends a fan-out past the roots through a gap instead of under pae_root[1] (cr0-wp-off step 3)', () => {
     const parsed = parseScenario(LIBRARY.find((e) => e.id === 'cr0-wp-off')!.json);
     if (!parsed.ok) throw new Error(parsed.error.message);
