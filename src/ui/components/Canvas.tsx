@@ -227,6 +227,17 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
 /** Which arrow/Home/End key moves the canvas focus where. */
 const MOVES: Record<string, Move> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right', Home: 'first', End: 'last' };
 
+/** The hatching of a page the step zapped (its card's fill): a page being taken away, not one being built. */
+export function ZapHatch() {
+  return (
+    <defs>
+      <pattern id="zap-hatch" width={8} height={8} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+        <line className="zap-hatch-line" x1={0} y1={0} x2={0} y2={8} />
+      </pattern>
+    </defs>
+  );
+}
+
 /**
  * A note in a column: an invalid pae_root slot (drawn as an empty slot, with
  * the reason) or why a column is empty. Its words are its accessible name.
@@ -380,6 +391,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
       }}
     >
       <ArrowDefs />
+      <ZapHatch />
       <g className="links" aria-hidden="true">
         {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
           <LinkPath key={l.key} l={l} active={active} />

@@ -13,6 +13,7 @@ import { type Card, type Layout, type NoteCard, OVERVIEW, shadowPageText, tickX 
 import { useStore } from '../store/index.ts';
 import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
+import { ZapHatch } from './Canvas.tsx';
 
 /** "M x,y0 V y1" for each index: one path for a whole set of ticks. */
 function ticks(card: Card, indexes: readonly number[], count: number, y0: number, y1: number): string {
@@ -112,6 +113,7 @@ export const Overview = memo(function Overview({ layout, hl }: { layout: Layout;
   return (
     <svg className="canvas overview" width={layout.width} height={layout.height} role="img" aria-label={`Overview: ${guests} guest page tables and ${shadows} shadow pages`} data-testid="overview">
       <ArrowDefs />
+      <ZapHatch />
       <g className="links">
         {drawnLinks(layout.links, hl, activeEnds).map(({ l, active }) => (
           <LinkPath key={l.key} l={l} active={active} />

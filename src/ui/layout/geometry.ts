@@ -122,7 +122,7 @@ export interface ShadowCard {
   readonly root: string | null;
   /** The prev_roots[i] entry that caches this page (kvm_mmu_new_pgd's cache of roots a CR3 switch can reuse), null if none. */
   readonly prevRoot: number | null;
-  /** The column it is drawn in: the current roots, cached roots and roots the step zapped are in the middle one. */
+  /** The column it is drawn in: the current roots and the cached ones (prev_roots) are in the middle one. */
   readonly column: 'roots' | 'shadow';
   /** What the step's zapping did to it (see ZapState). */
   readonly zap: ZapState;
@@ -291,10 +291,10 @@ function invalidSlot(machine: MachineJson, i: number): SlotItem {
 
 /**
  * The shadow pages to draw and their order. The middle column: the roots in
- * slot order (an invalid PAE slot as a slot item), then the roots the step
- * zapped and freed, then the cached prev_roots. The shadow column: the rest,
- * the pages the step freed among them, grouped by the guest table they
- * shadow, in the guest column's order. `hidden` pages and `hiddenSptes`
+ * slot order (an invalid PAE slot as a slot item), then the cached
+ * prev_roots. The shadow column: the rest, with the pages the step freed
+ * (roots that were included), grouped by the guest table they shadow, in
+ * the guest column's order. `hidden` pages and `hiddenSptes`
  * (`sp:index`) are left out: in event mode, what later events of the step
  * create is not shown yet.
  */
@@ -334,11 +334,12 @@ function shadowColumns(
   });
   // Event mode: zapped but not freed yet (on invalid_list, or a root still referenced) until its kvm_mmu_commit_zap_page.
   const freedZap = (id: number): ZapState => (!gone.zapped.has(id) ? 'pending' : gone.released.has(id) ? 'freed' : 'invalid');
-  const freed = (sp: ShadowPageJson, root: string | null): PageItem => ({ kind: 'sp', sp, rootSlot: null, root, prevRoot: null, zap: freedZap(sp.id) });
-  for (const sp of gone.freed) {
-    const was = gone.wasRoot.get(sp.id);
-    if (was !== undefined && !byId.has(sp.id)) rootCol.push(freed(sp, `was ${was}`));
-  }
+  // Once zapped it is drawn with no sptes: kvm_mmu_page_unlink_children
+  // cleared them all before the page was freed (so it also takes little room).
+  const freed = (sp: ShadowPageJson, root: string | null): PageItem => {
+    const zap = freedZap(sp.id);
+    return { kind: 'sp', sp: zap === 'pending' || !sp.sptes.length ? sp : { ...sp, sptes: [] }, rootSlot: null, root, prevRoot: null, zap };
+  };
   machine.prevRoots.forEach((p, i) => {
     const sp = p.root === null ? undefined : byId.get(p.root);
     if (!sp || placed.has(sp.id)) return;
@@ -352,7 +353,13 @@ function shadowColumns(
   const rank = (sp: ShadowPageJson) => order.get(sp.gfn) ?? 1e6 + parseInt(sp.gfn, 16);
   const others = [
     ...sps.filter((sp) => !placed.has(sp.id)).map((sp) => live(sp, null, null, null)),
-    ...gone.freed.filter((sp) => !gone.wasRoot.has(sp.id) && !byId.has(sp.id)).map((sp) => freed(sp, null)),
+    // A freed root too: it is no root any more, and here, beside the roots
+    // that replace it and among the pages of its guest table, it stays on
+    // screen with them (the roots column is the tallest when roots are rebuilt).
+    ...gone.freed.filter((sp) => !byId.has(sp.id)).map((sp) => {
+      const was = gone.wasRoot.get(sp.id);
+      return freed(sp, was === undefined ? null : `was ${was}`);
+    }),
   ].sort((x, y) => {
     const [a, b] = [x.sp, y.sp];
     return rank(a) - rank(b) || b.role.level - a.role.level || a.role.quadrant - b.role.quadrant || a.id - b.id;
@@ -365,18 +372,25 @@ function shadowColumns(
  * quadrant colour (pages of 4-byte guest tables, and direct pages off
  * quadrant 0), its heading, and what it covers of the guest.
  */
-export function shadowPageText(sp: ShadowPageJson, root: string | null, zap: ZapState = null): { color: string | undefined; heading: string; name: string; roleWords: string; covers: string } {
+export function shadowPageText(
+  sp: ShadowPageJson,
+  root: string | null,
+  zap: ZapState = null,
+): { color: string | undefined; heading: string; name: string; roleWords: string; zapWords: string; covers: string } {
   const q = sp.role.quadrant;
   const range = guestRange(sp);
   const name = `${root !== null ? `${root} → ` : ''}sp ${sp.id}`;
-  // A page the step zapped says so: freed now (gone at the next step), or still allocated as an invalid root.
-  const state = zap === 'freed' ? ' · zapped' : zap === 'invalid' ? ' · zapped: invalid, not yet freed' : sp.role.invalid ? ' · invalid' : '';
-  const roleWords = `l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${state}`;
+  // A page the step zapped says so, in every density's heading: freed now
+  // (gone at the next step), or still allocated (on invalid_list, or a root
+  // with references left) with role.invalid set.
+  const zapWords = zap === 'freed' ? 'zapped' : zap === 'invalid' ? 'zapped: invalid, not yet freed' : '';
+  const roleWords = `l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${sp.role.invalid && !zapWords ? ' · invalid' : ''}`;
   return {
     color: !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined,
-    heading: `${name} · ${roleWords}`,
+    heading: `${name} · ${roleWords}${zapWords ? ` · ${zapWords}` : ''}`,
     name,
     roleWords,
+    zapWords,
     covers: sp.role.direct
       ? `direct: gfns from ${sp.gfn}`
       : range && !sp.role.gpteIs8Bytes
@@ -558,9 +572,9 @@ export function layoutColumns(
   });
   const shadowDraft = (item: PageItem) => {
     const { sp } = item;
-    const { heading, name, roleWords, covers } = shadowPageText(sp, item.root, item.zap);
-    // Compact: the notation moves to the tooltip; the heading's role words go under it.
-    const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [name, `${roleWords} · ${covers}`];
+    const { heading, name, roleWords, zapWords, covers } = shadowPageText(sp, item.root, item.zap);
+    // Compact: the notation moves to the tooltip; the heading's role words go under it (its zap state stays in it).
+    const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [zapWords ? `${name} · ${zapWords}` : name, `${roleWords} · ${covers}`];
     const body = cardRows(sp.sptes, 512, HEAD_H, (e, w) => spteRowText(e, w, d), { one: 'spte', many: 'sptes' }, d, [title, sub]);
     return { kind: 'sp' as const, item, title, sub, ...body };
   };

@@ -68,24 +68,22 @@ describe('prev_roots (cr3-pcid-switch)', () => {
 describe('zapped pages (pd-write-flooding)', () => {
   const tl = timeline('pd-write-flooding');
   const zapped = (l: Layout) => shadows(l).filter((c) => c.zap !== null).map((c) => [c.sp.id, c.zap, c.column]);
-  it('draws the three flooded shadow PDs (pae_root[1..3]) faded and marked "zapped" on step 5, after the roots, unlinked', () => {
+  /** The shadow column top to bottom. */
+  const shadowColumn = (l: Layout) => shadows(l).filter((c) => c.column === 'shadow').sort((a, b) => a.y - b.y).map((c) => c.title);
+  it('draws the three flooded shadow PDs (pae_root[1..3]) faded and marked "zapped" on step 5, atop the shadow column beside the roots, unlinked', () => {
     const l = layoutOf(getStepView(tl, 5));
     expect(zapped(l)).toEqual([
-      [1, 'freed', 'roots'],
-      [2, 'freed', 'roots'],
-      [3, 'freed', 'roots'],
+      [1, 'freed', 'shadow'],
+      [2, 'freed', 'shadow'],
+      [3, 'freed', 'shadow'],
     ]);
-    expect(rootsColumn(l)).toEqual([
-      'pae_root[0] → sp 0',
-      'pae_root[1] → sp 6',
-      'pae_root[2] → sp 7',
-      'pae_root[3] → sp 8',
-      'was pae_root[1] → sp 1',
-      'was pae_root[2] → sp 2',
-      'was pae_root[3] → sp 3',
-    ]);
+    expect(rootsColumn(l)).toEqual(['pae_root[0] → sp 0', 'pae_root[1] → sp 6', 'pae_root[2] → sp 7', 'pae_root[3] → sp 8']);
+    expect(shadowColumn(l).map((t) => t.replace(/ · l\d.*?(?= · zapped|$)/, ''))).toEqual(['was pae_root[1] → sp 1 · zapped', 'was pae_root[2] → sp 2 · zapped', 'was pae_root[3] → sp 3 · zapped', 'sp 4', 'sp 5']);
     const sp1 = byKey(l, 'sp:1') as ShadowCard;
     expect(sp1.title).toMatch(/· zapped/);
+    // Drawn with no sptes: kvm_mmu_page_unlink_children cleared them before the page was freed.
+    const sp0 = byKey(layoutOf(getStepView(tl, 7)), 'sp:0') as ShadowCard;
+    expect([getStepView(tl, 6).machine.shadowPages.find((p) => p.id === 0)!.sptes.length, sp0.sp.sptes.length]).toEqual([2, 0]);
     expect(l.links.filter((x) => x.ends.includes('sp:1') || x.ends.some((e) => e.startsWith('spte:1:')))).toEqual([]);
     // They are what the step changed: presenting mode scrolls to them.
     expect(stepBoxes(l, shownStep(tl, 5, null).hl).changed!.bottom).toBeGreaterThanOrEqual(sp1.y + sp1.h);
@@ -98,19 +96,15 @@ describe('zapped pages (pd-write-flooding)', () => {
     expect(shadows(l).filter((c) => [1, 2, 3].includes(c.sp.id))).toEqual([]);
     expect(zapped(l)).toEqual([]);
   });
-  it('on step 7 (the misaligned write) draws the four old roots faded in the middle column, after the four new ones', () => {
+  it('on step 7 (the misaligned write) draws the four old roots faded atop the shadow column, beside the four new roots', () => {
     const l = layoutOf(getStepView(tl, 7));
-    expect(rootsColumn(l)).toEqual([
-      'pae_root[0] → sp 9',
-      'pae_root[1] → sp 10',
-      'pae_root[2] → sp 11',
-      'pae_root[3] → sp 12',
-      'was pae_root[0] → sp 0',
-      'was pae_root[1] → sp 6',
-      'was pae_root[2] → sp 7',
-      'was pae_root[3] → sp 8',
+    expect(rootsColumn(l)).toEqual(['pae_root[0] → sp 9', 'pae_root[1] → sp 10', 'pae_root[2] → sp 11', 'pae_root[3] → sp 12']);
+    expect(shadows(l).filter(isZapped).map((c) => [c.sp.id, c.root, c.column])).toEqual([
+      [0, 'was pae_root[0]', 'shadow'],
+      [6, 'was pae_root[1]', 'shadow'],
+      [7, 'was pae_root[2]', 'shadow'],
+      [8, 'was pae_root[3]', 'shadow'],
     ]);
-    expect(shadows(l).filter(isZapped).map((c) => c.sp.id)).toEqual([0, 6, 7, 8]);
   });
   it('in event mode, a page is drawn as it was until its zap, invalid until its free, then freed', () => {
     const events = tl.results[6]!.events;
