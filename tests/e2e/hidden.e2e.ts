@@ -62,7 +62,7 @@ describe('drawn, not only told (issue 15 item 5)', () => {
       const title = g.querySelector('.card-title')!;
       const muted = document.createElementNS('http://www.w3.org/2000/svg', 'text');
       muted.setAttribute('class', 'card-sub');
-      g.ownerSVGElement!.appendChild(muted);
+      g.closest('svg')!.appendChild(muted);
       const mutedFill = getComputedStyle(muted).fill;
       muted.remove();
       return { cls: g.getAttribute('class'), fill: getComputedStyle(rect).fill, textFill: getComputedStyle(title).fill, mutedFill, title: title.textContent, label: g.getAttribute('aria-label') };

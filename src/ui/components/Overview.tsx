@@ -40,7 +40,7 @@ function describe(card: Card): { color: string | undefined; label: string; title
   return {
     color,
     label: card.title,
-    title: `${card.title}${card.zap === 'freed' ? '\nzapped and freed in this step: gone at the next' : ''}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
+    title: `${card.zap === 'freed' || card.zap === 'invalid' ? shadowPageText(sp, card.root, card.zap).heading : card.title}${card.zap === 'freed' ? '\nzapped and freed in this step: gone at the next' : ''}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
     count: 512,
     present: sp.sptes.map((e) => e.index),
   };

@@ -724,7 +724,8 @@ export function layoutOverview(
           w: c.w,
           h,
           rows: [],
-          title: shadowPageText(item.sp, item.root, item.zap).heading,
+          // A zapped page's label says just that (its former slot is in the tooltip): the card is narrow.
+          title: item.zap === 'freed' || item.zap === 'invalid' ? `sp ${item.sp.id} · zapped` : shadowPageText(item.sp, item.root, item.zap).heading,
           sub: '',
         };
   // Room for every root slot (pae_root[0..3]), and for the most shadow pages
