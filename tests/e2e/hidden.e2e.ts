@@ -57,6 +57,8 @@ describe('drawn, not only told (issue 15 item 5)', () => {
     await waitForCounter(page, 'step 5 / 7');
     const zapped = page.locator('[data-testid=shadow-page][data-zap=freed]');
     expect(await zapped.evaluateAll((els) => els.map((e) => e.getAttribute('data-sp')))).toEqual(['1', '2', '3']);
+    // Read the colours as they stay, after the zap-out animation.
+    await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
     const look = await zapped.first().evaluate((g) => {
       const rect = g.querySelector('rect.card')!;
       const title = g.querySelector('.card-title')!;
@@ -129,6 +131,13 @@ describe('drawn, not only told (issue 15 item 5)', () => {
         await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
         expect(describeViolations(await seriousViolations(page)), path).toEqual([]);
       }
+      // The overview draws the invalid slots and the zapped pages too.
+      const page = await session.openAt(SIZE, '#sp1/b/pd-write-flooding/1/s=7', scheme);
+      await page.keyboard.press('o');
+      await page.getByTestId('overview').waitFor();
+      expect(await page.locator('[data-testid=overview] [data-testid=shadow-page][data-zap=freed]').count()).toBe(4);
+      await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+      expect(describeViolations(await seriousViolations(page)), 'overview').toEqual([]);
     });
   }
 });
