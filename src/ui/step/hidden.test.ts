@@ -10,7 +10,7 @@ import { Timeline } from '../../core/index.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import { type Card, DENSITIES, type Layout, layoutColumns, type ShadowCard, textWidth } from '../layout/geometry.ts';
-import { isZapped, shownLayout, shownStep, stepBoxes } from './index.ts';
+import { isZapped, marksOf, shownLayout, shownStep, stepBoxes } from './index.ts';
 import { getStepView, layoutOf, overviewOf } from './view.ts';
 
 const timeline = (id: string) => {
@@ -59,6 +59,13 @@ describe('prev_roots (cr3-pcid-switch)', () => {
     expect([cached.prevRoot, cached.rootSlot, cached.column, cached.x]).toEqual([0, null, 'roots', l.columns.roots]);
     expect(cached.title.startsWith('prev_roots[0] (cached, CR3 = 0xa001) → sp 0')).toBe(true);
     expect(l.links.some((x) => x.kind === 'child' && x.ends[0]!.startsWith('spte:0:'))).toBe(true);
+  });
+  it('counts the cached root as part of a CR3 switch (not dimmed in presenting mode), and not of a later read', () => {
+    const idle = (step: number) => {
+      const shown = shownStep(tl, step, null);
+      return marksOf(byKey(layoutOf(shown.view), 'sp:0') as ShadowCard, shown.hl, new Set(), new Map()).idle;
+    };
+    expect([idle(2), idle(3)]).toEqual([false, true]);
   });
   it('swaps them back when the guest switches to the first CR3 again (step 4)', () => {
     expect(rootsColumn(layoutOf(getStepView(tl, 4)))).toEqual(['root_hpa → sp 0', 'prev_roots[0] (cached, CR3 = 0xb002) → sp 4']);
