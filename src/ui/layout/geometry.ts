@@ -493,8 +493,9 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
   for (const c of cards) {
     if (c.kind === 'guest') {
       if (!byGfn.has(c.table.gfn)) byGfn.set(c.table.gfn, c);
-      // A page the step freed is drawn as it was, but nothing links to it or from it any more (its parents' sptes were dropped).
-    } else if (c.zap !== 'freed' && c.zap !== 'pending') spCard.set(c.sp.id, c);
+      // A page the step zapped is drawn, but nothing links to it or from it any more: kvm_mmu_prepare_zap_page
+      // dropped its parents' sptes and its own, and role.invalid keeps lookups from finding it.
+    } else if (c.zap === null) spCard.set(c.sp.id, c);
   }
   // What each link joins first; then one pass routes them all (routes.ts),
   // so that a fan-out can find its way around the cards between its ends.
@@ -579,7 +580,11 @@ export function layoutColumns(
     return { kind: 'sp' as const, item, title, sub, ...body };
   };
   const noteDraft = (title: string, sub: string) => ({ kind: 'note' as const, title, sub, rows: [] as Row[], textW: Math.max(textWidth(title, d.font.title, 'sansBold'), textWidth(sub, d.font.sub, 'mono')) + PAD.left + PAD.right });
-  const rootDrafts = rootCol.map((r) => (r.kind === 'sp' ? shadowDraft(r) : { ...noteDraft(r.title, r.sub), slot: r.slot, label: r.label }));
+  // An empty roots column says why (event mode, between kvm_mmu_free_roots and the kvm_mmu_load of the next VM entry).
+  const rootsNote = rootCol.length === 0 ? EMPTY_ROOTS_NOTE : null;
+  const rootDrafts = (rootsNote ? [{ kind: 'slot' as const, slot: -1, ...rootsNote }] : rootCol).map((r) =>
+    r.kind === 'sp' ? shadowDraft(r) : { ...noteDraft(r.title, r.sub), slot: r.slot, label: r.label },
+  );
   const otherDrafts = others.map(shadowDraft);
   // An empty guest column says why (paging off: no guest page tables at all).
   const guestNote = guest.length === 0 ? emptyGuestNote(machine) : null;
@@ -625,7 +630,11 @@ export function layoutColumns(
   });
   const rootCard = shadowCard(x1, w1, 'roots');
   const rootsH = stack(rootDrafts, (r, y, h, rows) =>
-    r.kind === 'sp' ? rootCard(r, y, h, rows) : { kind: 'note', key: `note:slot${r.slot}`, column: 'roots', slot: r.slot, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label },
+    r.kind === 'sp'
+      ? rootCard(r, y, h, rows)
+      : r.slot < 0
+        ? { kind: 'note', key: 'note:roots', column: 'roots', slot: null, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label }
+        : { kind: 'note', key: `note:slot${r.slot}`, column: 'roots', slot: r.slot, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label },
   );
   const othersH = stack(otherDrafts, shadowCard(x2, w2, 'shadow'));
   return {
@@ -639,6 +648,9 @@ export function layoutColumns(
     density: d,
   };
 }
+
+/** The note of an empty roots column: vcpu_enter_guest's kvm_mmu_reload calls kvm_mmu_load when no root is loaded. */
+export const EMPTY_ROOTS_NOTE = { title: 'no roots loaded', sub: 'kvm_mmu_load builds them at the next VM entry', label: 'no roots loaded: kvm_mmu_load builds them at the next VM entry' } as const;
 
 /**
  * The note of an empty guest column. Paging off: the guest has no page
@@ -731,6 +743,10 @@ export function layoutOverview(
   // Room for every root slot (pae_root[0..3]), and for the most shadow pages
   // the scenario will have (capacity counts the roots too).
   place(rootCol, machine.roots.length, shadow(cols.roots, 'roots'));
+  if (rootCol.length === 0) {
+    const n = EMPTY_ROOTS_NOTE;
+    place([n], machine.roots.length, (_, y, h) => ({ kind: 'note', key: 'note:roots', column: 'roots', slot: null, x: cols.roots.x, y, w: cols.roots.w, h, title: n.title, sub: n.sub, label: n.label }));
+  }
   place(others, (size.capacity ?? 0) - machine.roots.length, shadow(cols.shadow, 'shadow'));
   const mid = (c: Card) => c.y + c.h / 2;
   // Fan-outs leave and arrive at a card's middle; a pointer arrives a third

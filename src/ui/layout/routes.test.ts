@@ -42,8 +42,8 @@ function violations(layout: Layout): string[] {
       out.push(`${l.key}: ends not found`);
       continue;
     }
-    // Invalid root slots and column notes are in the way too; a page the step freed is drawn but linked no more.
-    if ([src, tgt].some((c) => c.kind === 'shadow' && (c.zap === 'freed' || c.zap === 'pending'))) out.push(`${l.key} (${l.kind}) ends on a freed page`);
+    // Invalid root slots and column notes are in the way too; a page the step zapped is drawn but linked no more.
+    if ([src, tgt].some((c) => c.kind === 'shadow' && c.zap !== null)) out.push(`${l.key} (${l.kind}) ends on a zapped page`);
     const others = [...layout.cards, ...layout.notes].filter((c) => c !== src && c !== tgt);
     const pts = samplePath(l.path, 24).flat();
     // Only the cards the path's extent reaches can have a sample inside.

@@ -119,8 +119,15 @@ describe('zapped pages (pd-write-flooding)', () => {
     const freeAt = events.findIndex((e) => e.kind === 'kvm_mmu_commit_zap_page');
     const zapOf0 = (upTo: number) => (byKey(shownLayout(shownStep(tl, 7, upTo), DENSITIES.full, null), 'sp:0') as ShadowCard).zap;
     expect([zapOf0(zapAt), zapOf0(zapAt + 1), zapOf0(freeAt), zapOf0(freeAt + 1)]).toEqual(['pending', 'invalid', 'invalid', 'freed']);
-    const title = (byKey(shownLayout(shownStep(tl, 7, zapAt + 1), DENSITIES.full, null), 'sp:0') as ShadowCard).title;
-    expect(title).toMatch(/zapped: invalid, not yet freed/);
+    const mid = shownLayout(shownStep(tl, 7, zapAt + 1), DENSITIES.full, null);
+    expect((byKey(mid, 'sp:0') as ShadowCard).title).toMatch(/zapped: invalid, not yet freed/);
+    // Zapped: no link reaches it any more (its parents' sptes were dropped), though the guest PD still shadows there.
+    expect(mid.links.filter((x) => x.ends.includes('sp:0'))).toEqual([]);
+    // Between kvm_mmu_free_roots and the kvm_mmu_load of the next VM entry, the roots column says why it is empty.
+    const between = shownLayout(shownStep(tl, 7, freeAt + 1), DENSITIES.full, null);
+    expect(rootsColumn(between)).toEqual(['no roots loaded']);
+    expect(between.notes.find((n) => n.key === 'note:roots')!.sub).toBe('kvm_mmu_load builds them at the next VM entry');
+    expect(rootsColumn(shownLayout(shownStep(tl, 7, null), DENSITIES.full, null))).not.toContain('no roots loaded');
   });
   it('marks a page zapped but still allocated (role.invalid, a referenced root) "invalid, not yet freed"', () => {
     const v = getStepView(tl, 4);
