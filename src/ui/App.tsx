@@ -529,7 +529,7 @@ export function App() {
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale, fontSize: `${Math.min(1, Math.max(0.8, scale))}rem` }}>
             <span style={{ left: layout.columns.guest * scale }}>Guest page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'guest').length})` : ''}</span>
             <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
-            <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length})` : ''}</span>
+            <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.column === 'shadow' && c.zap !== 'freed').length})` : ''}</span>
           </div>
           {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={compactChrome} />}
         </section>

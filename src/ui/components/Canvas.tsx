@@ -5,7 +5,7 @@
  * column; arrows move, Enter follows a pointer like a click).
  */
 import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
@@ -188,11 +188,13 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       data-level={sp.role.level}
       data-quadrant={q}
       data-root-slot={card.rootSlot ?? ''}
+      data-prev-root={card.prevRoot ?? undefined}
+      data-zap={card.zap ?? undefined}
       data-key={card.key}
       role="listitem"
       tabIndex={cardTab}
       aria-label={cardLabel(card)}
-      className={marks.idle ? 'card-idle' : undefined}
+      className={`${marks.idle ? 'card-idle' : ''}${card.zap === 'freed' || card.zap === 'invalid' ? ' card-zapped' : ''}`.trim() || undefined}
     >
       <rect
         className={`card card-shadow${marks.created ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${marks.cardLit || marks.focus === 'card' ? ' card-hover' : ''}`}
@@ -203,6 +205,8 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
         onMouseEnter={() => hover(card.key)}
         onMouseLeave={() => hover(null)}
       />
+      {/* A cached root (prev_roots[i]): a second, inner border sets it apart from the current roots. */}
+      {card.prevRoot !== null && <rect className="card-cached" x={3} y={3} width={card.w - 6} height={card.h - 6} rx={4} />}
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
       <text className="card-title" x={12} y={17}>
         {card.title}
@@ -222,6 +226,36 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
 
 /** Which arrow/Home/End key moves the canvas focus where. */
 const MOVES: Record<string, Move> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right', Home: 'first', End: 'last' };
+
+/** The hatching of a page the step zapped (its card's fill): a page being taken away, not one being built. */
+export function ZapHatch() {
+  return (
+    <defs>
+      <pattern id="zap-hatch" width={8} height={8} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+        <line className="zap-hatch-line" x1={0} y1={0} x2={0} y2={8} />
+      </pattern>
+    </defs>
+  );
+}
+
+/**
+ * A note in a column: an invalid pae_root slot (drawn as an empty slot, with
+ * the reason) or why a column is empty. Its words are its accessible name.
+ */
+const NoteView = memo(function NoteView({ note }: { note: NoteCard }) {
+  return (
+    <g transform={`translate(${note.x},${note.y})`} data-testid={note.slot !== null ? 'root-slot-invalid' : 'column-note'} data-slot={note.slot ?? undefined} data-key={note.key} role="note" aria-label={note.label}>
+      <rect className="card-note" width={note.w} height={note.h} rx={6} />
+      <text className="card-title" x={12} y={17}>
+        {note.title}
+      </text>
+      <text className="card-sub" x={12} y={32}>
+        {note.sub}
+      </text>
+      <title>{note.label}</title>
+    </g>
+  );
+});
 
 const COLUMN_NAME: Record<Column, string> = { guest: 'Guest page tables', roots: 'KVM roots', shadow: 'Shadow page tables' };
 
@@ -357,9 +391,15 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
       }}
     >
       <ArrowDefs />
+      <ZapHatch />
       <g className="links" aria-hidden="true">
         {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
           <LinkPath key={l.key} l={l} active={active} />
+        ))}
+      </g>
+      <g className="notes">
+        {visible.notes.map((n) => (
+          <NoteView key={n.key} note={n} />
         ))}
       </g>
       {COLUMN_ORDER.map((col) => (

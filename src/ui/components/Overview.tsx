@@ -9,10 +9,11 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
-import { type Card, type Layout, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
+import { type Card, type Layout, type NoteCard, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
+import { ZapHatch } from './Canvas.tsx';
 
 /** "M x,y0 V y1" for each index: one path for a whole set of ticks. */
 function ticks(card: Card, indexes: readonly number[], count: number, y0: number, y1: number): string {
@@ -35,11 +36,11 @@ function describe(card: Card): { color: string | undefined; label: string; title
     };
   }
   const sp = card.sp;
-  const { color, covers } = shadowPageText(sp, card.root);
+  const { color, covers } = shadowPageText(sp, card.root, card.zap);
   return {
     color,
     label: card.title,
-    title: `${card.title}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
+    title: `${card.zap === 'freed' || card.zap === 'invalid' ? shadowPageText(sp, card.root, card.zap).heading : card.title}${card.zap === 'freed' ? '\nzapped and freed in this step: gone at the next' : ''}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
     count: 512,
     present: sp.sptes.map((e) => e.index),
   };
@@ -68,7 +69,7 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
     : { 'data-testid': 'guest-table', 'data-gfn': card.kind === 'guest' ? card.table.gfn : '', 'data-level': card.kind === 'guest' ? card.table.level : 0 };
   const st = useStore.getState;
   return (
-    <g {...attrs} data-key={card.key} className="ov-card" onMouseEnter={() => st().hover(card.key)} onMouseLeave={() => st().hover(null)} onClick={() => st().openInDetail(card.key)}>
+    <g {...attrs} data-key={card.key} data-zap={card.kind === 'shadow' ? (card.zap ?? undefined) : undefined} className={`ov-card${card.kind === 'shadow' && (card.zap === 'freed' || card.zap === 'invalid') ? ' card-zapped' : ''}`} onMouseEnter={() => st().hover(card.key)} onMouseLeave={() => st().hover(null)} onClick={() => st().openInDetail(card.key)}>
       <rect className={cls} x={card.x} y={card.y} width={card.w} height={card.h} rx={Math.min(4, card.h / 3)} style={color ? { stroke: color } : undefined} />
       {color && <rect x={card.x} y={card.y} width={4} height={card.h} rx={Math.min(2, card.h / 4)} fill={color} />}
       {labelled && (
@@ -85,6 +86,21 @@ const OverviewCard = memo(function OverviewCard({ card, marks }: { card: Card; m
   );
 }, sameCard);
 
+/** An invalid pae_root slot or an empty column's note: an empty dotted slot, its words as label (when tall enough) and tooltip. */
+function OverviewNote({ note }: { note: NoteCard }) {
+  return (
+    <g data-testid={note.slot !== null ? 'root-slot-invalid' : 'column-note'} data-slot={note.slot ?? undefined} data-key={note.key} role="note" aria-label={note.label}>
+      <rect className="card-note" x={note.x} y={note.y} width={note.w} height={note.h} rx={Math.min(4, note.h / 3)} />
+      {note.h >= OVERVIEW.labelMinH && (
+        <text className="ov-label" x={note.x + 6} y={note.y + 12}>
+          {note.title}
+        </text>
+      )}
+      <title>{note.label}</title>
+    </g>
+  );
+}
+
 const NO_ROWS: ReadonlyMap<string, readonly number[]> = new Map();
 
 /** The overview of `layout` (from layoutOverview, in CSS pixels: drawn 1:1); a scroll of the page, which changes neither, does not re-render it. */
@@ -97,11 +113,15 @@ export const Overview = memo(function Overview({ layout, hl }: { layout: Layout;
   return (
     <svg className="canvas overview" width={layout.width} height={layout.height} role="img" aria-label={`Overview: ${guests} guest page tables and ${shadows} shadow pages`} data-testid="overview">
       <ArrowDefs />
+      <ZapHatch />
       <g className="links">
         {drawnLinks(layout.links, hl, activeEnds).map(({ l, active }) => (
           <LinkPath key={l.key} l={l} active={active} />
         ))}
       </g>
+      {layout.notes.map((n) => (
+        <OverviewNote key={n.key} note={n} />
+      ))}
       {layout.cards.map((c) => (
         <OverviewCard key={c.key} card={c} marks={marksOf(c, hl, activeEnds, NO_ROWS)} />
       ))}

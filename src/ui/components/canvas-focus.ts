@@ -10,7 +10,7 @@ import { targetBox } from '../step/index.ts';
 export type Column = 'guest' | 'roots' | 'shadow';
 export const COLUMN_ORDER: readonly Column[] = ['guest', 'roots', 'shadow'];
 
-export const columnOf = (card: Card): Column => (card.kind === 'guest' ? 'guest' : card.rootSlot !== null ? 'roots' : 'shadow');
+export const columnOf = (card: Card): Column => (card.kind === 'guest' ? 'guest' : card.column);
 
 const order = new WeakMap<Layout, Record<Column, string[]>>();
 

@@ -120,6 +120,12 @@ export interface ShadowCard {
   readonly rootSlot: number | null;
   /** That slot as the kernel names it: `pae_root[i]` (PAE shadowing) or `root_hpa` (long mode), null if not a root. */
   readonly root: string | null;
+  /** The prev_roots[i] entry that caches this page (kvm_mmu_new_pgd's cache of roots a CR3 switch can reuse), null if none. */
+  readonly prevRoot: number | null;
+  /** The column it is drawn in: the current roots and the cached ones (prev_roots) are in the middle one. */
+  readonly column: 'roots' | 'shadow';
+  /** What the step's zapping did to it (see ZapState). */
+  readonly zap: ZapState;
   readonly x: number;
   readonly y: number;
   readonly w: number;
@@ -131,6 +137,54 @@ export interface ShadowCard {
 
 export type Card = GuestCard | ShadowCard;
 
+/**
+ * What a step's zapping did to a shadow page (kvm_mmu_prepare_zap_page, then
+ * kvm_mmu_commit_zap_page frees the pages no root holds): `freed`, zapped
+ * and freed in this step: drawn faded, as it was before the step, for this
+ * step only; `invalid`, zapped but still allocated (role.invalid: a root
+ * whose root_count is not 0 yet, freed by mmu_free_root_page later);
+ * `pending`, freed by an event of this step that event mode has not
+ * revealed yet (drawn as it was); null: not zapped in this step.
+ */
+export type ZapState = 'freed' | 'invalid' | 'pending' | null;
+
+/**
+ * The pages a step zapped, for the layout: `zapped`, the ids its (revealed)
+ * kvm_mmu_prepare_zap_page events name; `released`, those its (revealed)
+ * kvm_mmu_commit_zap_page events free; `freed`, the pages alive before the
+ * step and gone after it, as they were before it; `wasRoot`, the root slot
+ * each of those held before the step (`pae_root[1]`, `prev_roots[0]`, ...).
+ */
+export interface Gone {
+  readonly zapped: ReadonlySet<number>;
+  readonly released: ReadonlySet<number>;
+  readonly freed: readonly ShadowPageJson[];
+  readonly wasRoot: ReadonlyMap<number, string>;
+}
+export const NOTHING_GONE: Gone = { zapped: new Set(), released: new Set(), freed: [], wasRoot: new Map() };
+
+/**
+ * What is drawn but is no table: an invalid `pae_root[i]` slot (the guest's
+ * PDPTE i not present, so mmu_alloc_shadow_roots left it INVALID_PAE_ROOT),
+ * in slot order among the roots, or the note of an empty guest column.
+ * Links never end on one and are routed around it; it is not focusable
+ * (its words are its accessible name).
+ */
+export interface NoteCard {
+  readonly kind: 'note';
+  readonly key: `note:${string}`;
+  readonly column: 'guest' | 'roots';
+  /** For an invalid root slot: its index in pae_root[]. */
+  readonly slot: number | null;
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+  readonly title: string;
+  readonly sub: string;
+  /** Both lines in one sentence: the accessible name and tooltip. */
+  readonly label: string;
+}
 export interface Link {
   readonly key: string;
   readonly kind: 'guest-pointer' | 'shadow-of' | 'child' | 'root';
@@ -146,15 +200,18 @@ export interface Link {
 }
 
 /** Cards and links that intersect the vertical window [top, bottom] (canvas units). */
-export function visibleIn(layout: Layout, top: number, bottom: number): { cards: Card[]; links: Link[] } {
+export function visibleIn(layout: Layout, top: number, bottom: number): { cards: Card[]; notes: NoteCard[]; links: Link[] } {
   return {
     cards: layout.cards.filter((c) => c.y < bottom && c.y + c.h > top),
+    notes: layout.notes.filter((c) => c.y < bottom && c.y + c.h > top),
     links: layout.links.filter((l) => l.top < bottom && l.bottom > top),
   };
 }
 
 export interface Layout {
   readonly cards: readonly Card[];
+  /** Invalid root slots and empty-column notes (not in `cards`: not focusable, no links; the router avoids them). */
+  readonly notes: readonly NoteCard[];
   readonly links: readonly Link[];
   readonly height: number;
   readonly width: number;
@@ -193,42 +250,121 @@ export function mirrorSptes(sp: ShadowPageJson, index: number, entrySize: 4 | 8)
   return sp.role.level === 2 ? [local * 2, local * 2 + 1] : [local];
 }
 
+/** A shadow page as a column draws it: where it hangs (if a root) and what the step's zapping did to it. */
+interface PageItem {
+  readonly kind: 'sp';
+  readonly sp: ShadowPageJson;
+  readonly rootSlot: number | null;
+  readonly root: string | null;
+  readonly prevRoot: number | null;
+  readonly zap: ZapState;
+}
+/** An invalid pae_root slot, with the reason. */
+interface SlotItem {
+  readonly kind: 'slot';
+  readonly slot: number;
+  readonly title: string;
+  readonly sub: string;
+  readonly label: string;
+}
+
+/** Whether a PDPTE register value (hex) has its P bit set. */
+const pdptePresent = (v: string | undefined) => v !== undefined && (parseInt(v.slice(-1), 16) & 1) === 1;
+
 /**
- * The shadow pages to draw and their order: roots (in slot order) for the
- * middle column, the rest grouped by the guest table they shadow, in the
- * guest column's order. `hidden` pages and `hiddenSptes` (`sp:index`) are
- * left out: in event mode, what later events of the step create is not shown yet.
+ * An invalid pae_root[i] slot's words. mmu_alloc_shadow_roots (mmu.c) leaves
+ * pae_root[i] INVALID_PAE_ROOT for a PAE guest whose PDPTE i is not present:
+ * there is no guest page directory to shadow. A same-value MOV CR3 reloads
+ * the PDPTEs but keeps pae_root[] (kvm_set_cr3 in 5.15), so a PDPTE present
+ * now may still have an invalid slot.
+ */
+function invalidSlot(machine: MachineJson, i: number): SlotItem {
+  const title = `pae_root[${i}]: invalid`;
+  const sub =
+    machine.mode !== 'pae'
+      ? 'no shadow root in this slot'
+      : pdptePresent(machine.cpu.pdptrs[i])
+        ? `guest PDPTE ${i} was not present when the roots were built`
+        : `guest PDPTE ${i} not present`;
+  return { kind: 'slot', slot: i, title, sub, label: `${title}, ${sub}` };
+}
+
+/**
+ * The shadow pages to draw and their order. The middle column: the roots in
+ * slot order (an invalid PAE slot as a slot item), then the cached
+ * prev_roots. The shadow column: the rest, with the pages the step freed
+ * (roots that were included), grouped by the guest table they shadow, in
+ * the guest column's order. `hidden` pages and `hiddenSptes`
+ * (`sp:index`) are left out: in event mode, what later events of the step
+ * create is not shown yet.
  */
 function shadowColumns(
   machine: MachineJson,
   guest: readonly GuestTableJson[],
   hidden: ReadonlySet<number>,
   hiddenSptes: ReadonlySet<string>,
-): { roots: ShadowPageJson[]; others: ShadowPageJson[]; rootOf: (sp: ShadowPageJson) => { rootSlot: number | null; root: string | null } } {
+  gone: Gone,
+): { rootCol: (PageItem | SlotItem)[]; others: PageItem[] } {
   const sps = machine.shadowPages
     .filter((sp) => !hidden.has(sp.id))
     // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered.
     .map((sp) => (hiddenSptes.size && sp.sptes.some((e) => hiddenSptes.has(`${sp.id}:${e.index}`)) ? { ...sp, sptes: sp.sptes.filter((e) => !hiddenSptes.has(`${sp.id}:${e.index}`)) } : sp));
-  const rootSlot = new Map<number, number>();
+  const byId = new Map(sps.map((sp) => [sp.id, sp]));
+  const placed = new Set<number>();
+  // Four slots: the PAE roots of mmu_alloc_shadow_roots; one: mmu->root_hpa.
+  const rootName = (slot: number) => (machine.roots.length === 4 ? `pae_root[${slot}]` : 'root_hpa');
+  const live = (sp: ShadowPageJson, rootSlot: number | null, root: string | null, prevRoot: number | null): PageItem => ({
+    kind: 'sp',
+    sp,
+    rootSlot,
+    root,
+    prevRoot,
+    zap: gone.zapped.has(sp.id) ? 'invalid' : null,
+  });
+  const rootCol: (PageItem | SlotItem)[] = [];
   machine.roots.forEach((id, i) => {
-    if (id !== null && !rootSlot.has(id)) rootSlot.set(id, i);
+    if (id === null) {
+      if (machine.roots.length === 4) rootCol.push(invalidSlot(machine, i));
+      return;
+    }
+    const sp = byId.get(id);
+    if (!sp || placed.has(id)) return;
+    placed.add(id);
+    rootCol.push(live(sp, i, rootName(i), null));
+  });
+  // Event mode: zapped but not freed yet (on invalid_list, or a root still referenced) until its kvm_mmu_commit_zap_page.
+  const freedZap = (id: number): ZapState => (!gone.zapped.has(id) ? 'pending' : gone.released.has(id) ? 'freed' : 'invalid');
+  // Once zapped it is drawn with no sptes: kvm_mmu_page_unlink_children
+  // cleared them all before the page was freed (so it also takes little room).
+  const freed = (sp: ShadowPageJson, root: string | null): PageItem => {
+    const zap = freedZap(sp.id);
+    return { kind: 'sp', sp: zap === 'pending' || !sp.sptes.length ? sp : { ...sp, sptes: [] }, rootSlot: null, root, prevRoot: null, zap };
+  };
+  machine.prevRoots.forEach((p, i) => {
+    const sp = p.root === null ? undefined : byId.get(p.root);
+    if (!sp || placed.has(sp.id)) return;
+    placed.add(sp.id);
+    rootCol.push(live(sp, null, `prev_roots[${i}] (cached, CR3 = ${p.pgd})`, i));
   });
   const order = new Map<string, number>();
   guest.forEach((t, i) => {
     if (!order.has(t.gfn)) order.set(t.gfn, i);
   });
   const rank = (sp: ShadowPageJson) => order.get(sp.gfn) ?? 1e6 + parseInt(sp.gfn, 16);
-  const others = sps
-    .filter((sp) => !rootSlot.has(sp.id))
-    .sort((a, b) => rank(a) - rank(b) || b.role.level - a.role.level || a.role.quadrant - b.role.quadrant || a.id - b.id);
-  const roots = sps.filter((sp) => rootSlot.has(sp.id)).sort((a, b) => rootSlot.get(a.id)! - rootSlot.get(b.id)!);
-  // Four slots: the PAE roots of mmu_alloc_shadow_roots; one: mmu->root_hpa.
-  const rootName = (slot: number) => (machine.roots.length === 4 ? `pae_root[${slot}]` : 'root_hpa');
-  const rootOf = (sp: ShadowPageJson) => {
-    const slot = rootSlot.get(sp.id) ?? null;
-    return { rootSlot: slot, root: slot === null ? null : rootName(slot) };
-  };
-  return { roots, others, rootOf };
+  const others = [
+    ...sps.filter((sp) => !placed.has(sp.id)).map((sp) => live(sp, null, null, null)),
+    // A freed root too: it is no root any more, and here, beside the roots
+    // that replace it and among the pages of its guest table, it stays on
+    // screen with them (the roots column is the tallest when roots are rebuilt).
+    ...gone.freed.filter((sp) => !byId.has(sp.id)).map((sp) => {
+      const was = gone.wasRoot.get(sp.id);
+      return freed(sp, was === undefined ? null : `was ${was}`);
+    }),
+  ].sort((x, y) => {
+    const [a, b] = [x.sp, y.sp];
+    return rank(a) - rank(b) || b.role.level - a.role.level || a.role.quadrant - b.role.quadrant || a.id - b.id;
+  });
+  return { rootCol, others };
 }
 
 /**
@@ -236,16 +372,25 @@ function shadowColumns(
  * quadrant colour (pages of 4-byte guest tables, and direct pages off
  * quadrant 0), its heading, and what it covers of the guest.
  */
-export function shadowPageText(sp: ShadowPageJson, root: string | null): { color: string | undefined; heading: string; name: string; roleWords: string; covers: string } {
+export function shadowPageText(
+  sp: ShadowPageJson,
+  root: string | null,
+  zap: ZapState = null,
+): { color: string | undefined; heading: string; name: string; roleWords: string; zapWords: string; covers: string } {
   const q = sp.role.quadrant;
   const range = guestRange(sp);
   const name = `${root !== null ? `${root} → ` : ''}sp ${sp.id}`;
-  const roleWords = `l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${sp.role.invalid ? ' · invalid' : ''}`;
+  // A page the step zapped says so, in every density's heading: freed now
+  // (gone at the next step), or still allocated (on invalid_list, or a root
+  // with references left) with role.invalid set.
+  const zapWords = zap === 'freed' ? 'zapped' : zap === 'invalid' ? 'zapped: invalid, not yet freed' : '';
+  const roleWords = `l${sp.role.level} q${q}${sp.unsync ? ' · unsync' : ''}${sp.role.invalid && !zapWords ? ' · invalid' : ''}`;
   return {
     color: !sp.role.gpteIs8Bytes || (sp.role.direct && q) ? QUADRANT_COLORS[q] : undefined,
-    heading: `${name} · ${roleWords}`,
+    heading: `${name} · ${roleWords}${zapWords ? ` · ${zapWords}` : ''}`,
     name,
     roleWords,
+    zapWords,
     covers: sp.role.direct
       ? `direct: gfns from ${sp.gfn}`
       : range && !sp.role.gpteIs8Bytes
@@ -342,13 +487,15 @@ interface Anchors {
  * the roots column through a gap between its cards (or above or below
  * them), never under one.
  */
-function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
+function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anchors): Link[] {
   const byGfn = new Map<string, GuestCard>();
   const spCard = new Map<number, ShadowCard>();
   for (const c of cards) {
     if (c.kind === 'guest') {
       if (!byGfn.has(c.table.gfn)) byGfn.set(c.table.gfn, c);
-    } else spCard.set(c.sp.id, c);
+      // A page the step zapped is drawn, but nothing links to it or from it any more: kvm_mmu_prepare_zap_page
+      // dropped its parents' sptes and its own, and role.invalid keeps lookups from finding it.
+    } else if (c.zap === null) spCard.set(c.sp.id, c);
   }
   // What each link joins first; then one pass routes them all (routes.ts),
   // so that a fan-out can find its way around the cards between its ends.
@@ -394,7 +541,8 @@ function linksBetween(cards: readonly Card[], a: Anchors): Link[] {
       });
     }
   }
-  const routes = routeLinks(cards, drafts.map((d) => d.req), LOOP_ROOM);
+  // Every card and note is in the way of the links that do not end on it.
+  const routes = routeLinks([...cards, ...notes], drafts.map((d) => d.req), LOOP_ROOM);
   return drafts.map((d, i) => ({ ...d.link, ...routes[i]! }));
 }
 
@@ -412,9 +560,10 @@ export function layoutColumns(
   hidden: ReadonlySet<number> = new Set(),
   hiddenSptes: ReadonlySet<string> = new Set(),
   density: Density = DENSITIES.full,
+  gone: Gone = NOTHING_GONE,
 ): Layout {
   const d = density;
-  const { roots, others, rootOf } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  const { rootCol, others } = shadowColumns(machine, guest, hidden, hiddenSptes, gone);
   // Texts and rows first (rows at y relative to the card), then widths, then positions.
   const guestDrafts = guest.map((t) => {
     const title = guestTableName(t);
@@ -422,40 +571,55 @@ export function layoutColumns(
     const body = cardRows(t.entries, t.entryCount, HEAD_H, (e, w) => guestRowText(t, e, w, d), { one: 'entry', many: 'entries' }, d, [title, sub]);
     return { t, title, sub, ...body };
   });
-  const shadowDraft = (sp: ShadowPageJson) => {
-    const where = rootOf(sp);
-    const { heading, name, roleWords, covers } = shadowPageText(sp, where.root);
-    // Compact: the notation moves to the tooltip; the heading's role words go under it.
-    const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [name, `${roleWords} · ${covers}`];
+  const shadowDraft = (item: PageItem) => {
+    const { sp } = item;
+    const { heading, name, roleWords, zapWords, covers } = shadowPageText(sp, item.root, item.zap);
+    // Compact: the notation moves to the tooltip; the heading's role words go under it (its zap state stays in it).
+    const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [zapWords ? `${name} · ${zapWords}` : name, `${roleWords} · ${covers}`];
     const body = cardRows(sp.sptes, 512, HEAD_H, (e, w) => spteRowText(e, w, d), { one: 'spte', many: 'sptes' }, d, [title, sub]);
-    return { sp, ...where, title, sub, ...body };
+    return { kind: 'sp' as const, item, title, sub, ...body };
   };
-  const rootDrafts = roots.map(shadowDraft);
+  const noteDraft = (title: string, sub: string) => ({ kind: 'note' as const, title, sub, rows: [] as Row[], textW: Math.max(textWidth(title, d.font.title, 'sansBold'), textWidth(sub, d.font.sub, 'mono')) + PAD.left + PAD.right });
+  // An empty roots column says why (event mode, between kvm_mmu_free_roots and the kvm_mmu_load of the next VM entry).
+  const rootsNote = rootCol.length === 0 ? EMPTY_ROOTS_NOTE : null;
+  const rootDrafts = (rootsNote ? [{ kind: 'slot' as const, slot: -1, ...rootsNote }] : rootCol).map((r) =>
+    r.kind === 'sp' ? shadowDraft(r) : { ...noteDraft(r.title, r.sub), slot: r.slot, label: r.label },
+  );
   const otherDrafts = others.map(shadowDraft);
+  // An empty guest column says why (paging off: no guest page tables at all).
+  const guestNote = guest.length === 0 ? emptyGuestNote(machine) : null;
+  const guestNoteDraft = guestNote && noteDraft(guestNote.title, guestNote.sub);
   const colW = (drafts: readonly { textW: number }[]) => Math.ceil(drafts.reduce((w, x) => Math.max(w, x.textW), d.minColW));
   const x0 = MARGIN;
-  const w0 = colW(guestDrafts);
+  const w0 = colW(guestNoteDraft ? [...guestDrafts, guestNoteDraft] : guestDrafts);
   const x1 = x0 + w0 + d.colGap;
   const w1 = colW(rootDrafts);
   const x2 = x1 + w1 + d.colGap;
   const w2 = colW(otherDrafts);
   const cards: Card[] = [];
-  const stack = <T extends { rows: Row[] }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: Row[]) => Card) => {
+  const notes: NoteCard[] = [];
+  const stack = <T extends { rows: Row[] }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: Row[]) => Card | NoteCard) => {
     let y = 12;
     for (const draft of drafts) {
       const h = HEAD_H + draft.rows.reduce((sum, r) => sum + rowH(r), 0) + 6;
-      cards.push(make(draft, y, h, draft.rows));
+      const c = make(draft, y, h, draft.rows);
+      if (c.kind === 'note') notes.push(c);
+      else cards.push(c);
       y += h + d.cardGap;
     }
     return y;
   };
   const guestH = stack(guestDrafts, (g, y, h, rows) => ({ kind: 'guest', key: guestKey(g.t), table: g.t, x: x0, y, w: w0, h, rows, title: g.title, sub: g.sub }));
-  const shadowCard = (x: number, w: number) => (s: ReturnType<typeof shadowDraft>, y: number, h: number, rows: Row[]): ShadowCard => ({
+  const guestNoteH = guestNote ? stack([guestNoteDraft!], (n, y, h) => ({ kind: 'note', key: 'note:guest', column: 'guest', slot: null, x: x0, y, w: w0, h, title: n.title, sub: n.sub, label: guestNote.label })) : 0;
+  const shadowCard = (x: number, w: number, column: 'roots' | 'shadow') => (s: ReturnType<typeof shadowDraft>, y: number, h: number, rows: Row[]): ShadowCard => ({
     kind: 'shadow',
-    key: `sp:${s.sp.id}`,
-    sp: s.sp,
-    rootSlot: s.rootSlot,
-    root: s.root,
+    key: `sp:${s.item.sp.id}`,
+    sp: s.item.sp,
+    rootSlot: s.item.rootSlot,
+    root: s.item.root,
+    prevRoot: s.item.prevRoot,
+    column,
+    zap: s.item.zap,
     x,
     y,
     w,
@@ -464,17 +628,39 @@ export function layoutColumns(
     title: s.title,
     sub: s.sub,
   });
-  const rootsH = stack(rootDrafts, shadowCard(x1, w1));
-  const othersH = stack(otherDrafts, shadowCard(x2, w2));
+  const rootCard = shadowCard(x1, w1, 'roots');
+  const rootsH = stack(rootDrafts, (r, y, h, rows) =>
+    r.kind === 'sp'
+      ? rootCard(r, y, h, rows)
+      : r.slot < 0
+        ? { kind: 'note', key: 'note:roots', column: 'roots', slot: null, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label }
+        : { kind: 'note', key: `note:slot${r.slot}`, column: 'roots', slot: r.slot, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label },
+  );
+  const othersH = stack(otherDrafts, shadowCard(x2, w2, 'shadow'));
   return {
     cards,
-    links: linksBetween(cards, DETAIL_ANCHORS),
-    height: Math.max(guestH, rootsH, othersH, 200),
+    notes,
+    links: linksBetween(cards, notes, DETAIL_ANCHORS),
+    height: Math.max(guestH, guestNoteH, rootsH, othersH, 200),
     // Room on the right for the loops of child links within the shadow column.
     width: x2 + w2 + Math.max(MARGIN, Math.min(LOOP_ROOM, d.colGap)),
     columns: { guest: x0, roots: x1, shadow: x2 },
     density: d,
   };
+}
+
+/** The note of an empty roots column: vcpu_enter_guest's kvm_mmu_reload calls kvm_mmu_load when no root is loaded. */
+export const EMPTY_ROOTS_NOTE = { title: 'no roots loaded', sub: 'kvm_mmu_load builds them at the next VM entry', label: 'no roots loaded: kvm_mmu_load builds them at the next VM entry' } as const;
+
+/**
+ * The note of an empty guest column. Paging off: the guest has no page
+ * tables; mmu_alloc_direct_roots builds direct roots and __direct_map maps
+ * each gpa (= the gva) with direct pages.
+ */
+export function emptyGuestNote(machine: MachineJson): { title: string; sub: string; label: string } {
+  const title = 'no guest page tables';
+  const sub = machine.mode === 'off' ? 'paging off: KVM maps gpa = gva with direct pages' : `none found from CR3 = ${machine.cpu.cr3}`;
+  return { title, sub, label: `${title}: ${sub.replace(/^paging off: /, '')}${machine.mode === 'off' ? ' (paging off)' : ''}` };
 }
 
 export interface OverviewSize {
@@ -503,11 +689,12 @@ export function layoutOverview(
   size: OverviewSize,
   hidden: ReadonlySet<number> = new Set(),
   hiddenSptes: ReadonlySet<string> = new Set(),
+  gone: Gone = NOTHING_GONE,
 ): Layout {
   const { pad, minPitch, maxPitch } = OVERVIEW;
   const width = Math.max(640, Math.floor(size.width));
   const height = Math.max(200, Math.floor(size.height));
-  const { roots, others, rootOf } = shadowColumns(machine, guest, hidden, hiddenSptes);
+  const { rootCol, others } = shadowColumns(machine, guest, hidden, hiddenSptes, gone);
   const col = (from: number, to: number) => ({ x: Math.round(width * from), w: Math.round(width * (to - from)) });
   // The shadow column leaves room on its right for the loops of child links
   // within it (long mode: l3 -> l2 -> l1 pages are all there).
@@ -515,27 +702,57 @@ export function layoutOverview(
   const pitchFor = (n: number) => Math.max(minPitch, Math.min(maxPitch, (height - 2 * pad) / Math.max(1, n)));
   const cardH = (pitch: number) => (pitch >= 20 ? pitch - 6 : Math.max(4, pitch * 0.72));
   const cards: Card[] = [];
+  const notes: NoteCard[] = [];
   let bottom = 0;
-  const place = <T,>(list: readonly T[], room: number, make: (item: T, y: number, h: number) => Card) => {
+  const place = <T,>(list: readonly T[], room: number, make: (item: T, y: number, h: number) => Card | NoteCard) => {
     const pitch = pitchFor(Math.max(list.length, room));
     const h = cardH(pitch);
-    list.forEach((item, i) => cards.push(make(item, pad + i * pitch, h)));
+    list.forEach((item, i) => {
+      const c = make(item, pad + i * pitch, h);
+      if (c.kind === 'note') notes.push(c);
+      else cards.push(c);
+    });
     bottom = Math.max(bottom, pad + list.length * pitch);
   };
   place(guest, 0, (t, y, h) => ({ kind: 'guest', key: guestKey(t), table: t, x: cols.guest.x, y, w: cols.guest.w, h, rows: [], title: guestTableName(t), sub: '' }));
-  const shadow = (c: { x: number; w: number }) => (sp: ShadowPageJson, y: number, h: number): Card => {
-    const where = rootOf(sp);
-    return { kind: 'shadow', key: `sp:${sp.id}`, sp, ...where, x: c.x, y, w: c.w, h, rows: [], title: shadowPageText(sp, where.root).heading, sub: '' };
-  };
+  if (guest.length === 0) {
+    const n = emptyGuestNote(machine);
+    place([n], 1, (_, y, h) => ({ kind: 'note', key: 'note:guest', column: 'guest', slot: null, x: cols.guest.x, y, w: cols.guest.w, h, title: n.title, sub: n.sub, label: n.label }));
+  }
+  const shadow = (c: { x: number; w: number }, column: 'roots' | 'shadow') => (item: PageItem | SlotItem, y: number, h: number): Card | NoteCard =>
+    item.kind === 'slot'
+      ? { kind: 'note', key: `note:slot${item.slot}`, column: 'roots', slot: item.slot, x: c.x, y, w: c.w, h, title: item.title, sub: item.sub, label: item.label }
+      : {
+          kind: 'shadow',
+          key: `sp:${item.sp.id}`,
+          sp: item.sp,
+          rootSlot: item.rootSlot,
+          root: item.root,
+          prevRoot: item.prevRoot,
+          column,
+          zap: item.zap,
+          x: c.x,
+          y,
+          w: c.w,
+          h,
+          rows: [],
+          // A zapped page's label says just that (its former slot is in the tooltip): the card is narrow.
+          title: item.zap === 'freed' || item.zap === 'invalid' ? `sp ${item.sp.id} · zapped` : shadowPageText(item.sp, item.root, item.zap).heading,
+          sub: '',
+        };
   // Room for every root slot (pae_root[0..3]), and for the most shadow pages
   // the scenario will have (capacity counts the roots too).
-  place(roots, machine.roots.length, shadow(cols.roots));
-  place(others, (size.capacity ?? 0) - machine.roots.length, shadow(cols.shadow));
+  place(rootCol, machine.roots.length, shadow(cols.roots, 'roots'));
+  if (rootCol.length === 0) {
+    const n = EMPTY_ROOTS_NOTE;
+    place([n], machine.roots.length, (_, y, h) => ({ kind: 'note', key: 'note:roots', column: 'roots', slot: null, x: cols.roots.x, y, w: cols.roots.w, h, title: n.title, sub: n.sub, label: n.label }));
+  }
+  place(others, (size.capacity ?? 0) - machine.roots.length, shadow(cols.shadow, 'shadow'));
   const mid = (c: Card) => c.y + c.h / 2;
   // Fan-outs leave and arrive at a card's middle; a pointer arrives a third
   // of the way down, so its arrowhead never lands on a fan-out's dot.
-  const links = linksBetween(cards, { entry: mid, head: (c) => c.y + c.h / 3, fan: mid });
-  return { cards, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x }, density: DENSITIES.compact };
+  const links = linksBetween(cards, notes, { entry: mid, head: (c) => c.y + c.h / 3, fan: mid });
+  return { cards, notes, links, height: Math.max(height, Math.ceil(bottom + pad)), width, columns: { guest: cols.guest.x, roots: cols.roots.x, shadow: cols.shadow.x }, density: DENSITIES.compact };
 }
 
 /** x of entry `index` of `count` along an overview card (its ticks). */

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { RULE_SETS, Timeline } from '../../core/index.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
-import { getStepView, shadowPageCounts } from '../step/view.ts';
-import { type Card, type Layout, type Link, layoutColumns, layoutOverview } from './geometry.ts';
+import { getStepView, layoutOf, overviewOf, shadowPageCounts } from '../step/view.ts';
+import { shownLayout, shownStep } from '../step/index.ts';
+import { type Card, DENSITIES, type Layout, type Link, layoutColumns } from './geometry.ts';
 import { type Box, countCrossings, insideBox, MARKER, pathEnd, type Pt, routeLinks, samplePath } from './routes.ts';
 
 /** The card a link starts at: its own key, or the card of the entry it leaves (`gte:GFN:I`, `spte:ID:I`). */
@@ -41,7 +42,9 @@ function violations(layout: Layout): string[] {
       out.push(`${l.key}: ends not found`);
       continue;
     }
-    const others = layout.cards.filter((c) => c !== src && c !== tgt);
+    // Invalid root slots and column notes are in the way too; a page the step zapped is drawn but linked no more.
+    if ([src, tgt].some((c) => c.kind === 'shadow' && c.zap !== null)) out.push(`${l.key} (${l.kind}) ends on a zapped page`);
+    const others = [...layout.cards, ...layout.notes].filter((c) => c !== src && c !== tgt);
     const pts = samplePath(l.path, 24).flat();
     // Only the cards the path's extent reaches can have a sample inside.
     const [x0, x1, y0, y1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0])), Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))];
@@ -89,9 +92,11 @@ describe('link routes', () => {
         const capacity = Math.max(...shadowPageCounts(tl));
         for (let s = 0; s <= tl.length; s++) {
           const v = getStepView(tl, s);
+          // The step model's layouts: with the invalid root slots, prev_roots and the pages the step zapped.
           for (const [view, layout] of [
-            ['tables', layoutColumns(v.machine, v.guest)],
-            ['overview', layoutOverview(v.machine, v.guest, { ...OVERVIEW_SIZE, capacity })],
+            ['tables', layoutOf(v)],
+            ['compact', layoutOf(v, DENSITIES.compact)],
+            ['overview', overviewOf(v, { ...OVERVIEW_SIZE, capacity })],
           ] as const) {
             layouts++;
             for (const msg of violations(layout)) found.push(`${entry.id} ${rules} step ${s} ${view}: ${msg}`);
@@ -99,8 +104,36 @@ describe('link routes', () => {
         }
       }
     }
-    expect(layouts).toBeGreaterThan(500);
+    expect(layouts).toBeGreaterThan(750);
     expect(found.length, `${found.length} violations, e.g.\n${found.slice(0, 12).join('\n')}`).toBe(0);
+  });
+
+  it('keeps the links off the cards in event mode while pd-write-flooding zaps and frees its pages (steps 5 and 7, every event)', () => {
+    const parsed = parseScenario(LIBRARY.find((e) => e.id === 'pd-write-flooding')!.json);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const tl = new Timeline(parsed.scenario, 'seed');
+    const found: string[] = [];
+    for (const step of [5, 7]) {
+      const n = tl.results[step - 1]!.events.length;
+      for (let k = 1; k <= n; k++) {
+        const layout = shownLayout(shownStep(tl, step, k), DENSITIES.full, null);
+        for (const msg of violations(layout)) found.push(`step ${step} event ${k}: ${msg}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('counts a link through an invalid root slot as running under a card (the check sees notes)', () => {
+    const parsed = parseScenario(LIBRARY.find((e) => e.id === 'permission-faults')!.json);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const l = layoutOf(getStepView(new Timeline(parsed.scenario, 'seed'), 7));
+    expect(l.notes.map((n) => n.slot)).toEqual([1, 2, 3]);
+    expect(violations(l)).toEqual([]);
+    // A slot moved onto the path of a fan-out that crosses the roots column.
+    const fan = l.links.find((x) => x.kind === 'shadow-of' && samplePath(x.path).flat().some((p) => p[0] > l.columns.roots + 20 && p[0] < l.columns.shadow - 20))!;
+    const p = samplePath(fan.path).flat().find((q) => q[0] > l.columns.roots + 20 && q[0] < l.columns.shadow - 20)!;
+    const moved = { ...l.notes[0]!, x: p[0] - 10, y: p[1] - 10, w: 20, h: 20 };
+    expect(violations({ ...l, notes: [moved, ...l.notes.slice(1)] })).toContain(`${fan.key} (shadow-of) runs under ${moved.key}`);
   });
 
   it('sends a fan-out past the roots through a gap instead of under pae_root[1] (cr0-wp-off step 3)', () => {

@@ -6,9 +6,9 @@
  * the step is told. Pure: no React, no DOM.
  */
 import type { Timeline } from '../../core/index.ts';
-import { type Density, type Layout, layoutColumns, layoutOverview, type OverviewSize } from '../layout/geometry.ts';
+import { type Density, type Gone, type Layout, layoutColumns, layoutOverview, type OverviewSize } from '../layout/geometry.ts';
 import { type Highlights, highlightsOf } from './marks.ts';
-import { getStepView, layoutOf, overviewOf, type StepView } from './view.ts';
+import { getStepView, goneIn, layoutOf, overviewOf, type StepView } from './view.ts';
 
 export * from './marks.ts';
 export * from './view.ts';
@@ -28,6 +28,8 @@ export interface ShownStep {
   readonly hidden: ReadonlySet<number>;
   /** Sptes (`sp:index`) that later events set and that were not present before the step. */
   readonly hiddenSptes: ReadonlySet<string>;
+  /** What the step's zapping did, as far as revealed (event mode: a page is marked zapped from its kvm_mmu_prepare_zap_page on). */
+  readonly gone: Gone;
   readonly hl: Highlights;
 }
 
@@ -58,7 +60,9 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
       if (key && !before.has(key)) hiddenSptes.add(key);
     });
   }
-  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, hl: highlightsOf(view.events, upTo) };
+  // Event mode: the pages freed in this step stay drawn as they were until their zap is revealed.
+  const gone = upTo === null || view.gone.freed.length + view.gone.zapped.size === 0 ? view.gone : { ...goneIn(view.events, view.machine, null, upTo), freed: view.gone.freed, wasRoot: view.gone.wasRoot };
+  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: highlightsOf(view.events, upTo) };
   if (per.size > 64) per.clear();
   per.set(upTo, shown);
   return shown;
@@ -66,10 +70,10 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
 
 /** The layout of a shown step: the detailed tables at a density, or the overview fitted to a size. */
 export function shownLayout(s: ShownStep, density: Density, overview: OverviewSize | null): Layout {
-  const partial = s.hidden.size > 0 || s.hiddenSptes.size > 0;
+  const partial = s.hidden.size > 0 || s.hiddenSptes.size > 0 || s.gone !== s.view.gone;
   const { machine, guest } = s.view;
-  if (overview) return partial ? layoutOverview(machine, guest, overview, s.hidden, s.hiddenSptes) : overviewOf(s.view, overview);
-  return partial ? layoutColumns(machine, guest, s.hidden, s.hiddenSptes, density) : layoutOf(s.view, density);
+  if (overview) return partial ? layoutOverview(machine, guest, overview, s.hidden, s.hiddenSptes, s.gone) : overviewOf(s.view, overview);
+  return partial ? layoutColumns(machine, guest, s.hidden, s.hiddenSptes, density, s.gone) : layoutOf(s.view, density);
 }
 
 const widest = new WeakMap<Timeline, Map<Density['name'], number>>();

@@ -19,6 +19,8 @@ export interface Highlights {
   readonly hwPath: ReadonlySet<string>;
   /** The entity of the current event (event mode). */
   readonly focus: string | null;
+  /** A CR3 switch looked in the prev_roots cache (cached_root_available): the roots and cached roots are part of the step. */
+  readonly rootsSwitched: boolean;
 }
 
 const fullHighlights = new WeakMap<readonly TraceEvent[], Highlights>();
@@ -42,6 +44,7 @@ function computeHighlights(events: readonly TraceEvent[], upTo: number | null): 
   const setSptes = new Set<string>();
   const hwPath = new Set<string>();
   let focus: string | null = null;
+  let rootsSwitched = false;
   const n = upTo ?? events.length;
   events.slice(0, n).forEach((e, i) => {
     const last = i === n - 1;
@@ -57,6 +60,8 @@ function computeHighlights(events: readonly TraceEvent[], upTo: number | null): 
     } else if (e.kind === 'link_shadow_page') {
       setSptes.add(`${e.parent.sp}:${e.parent.index}`);
       if (last) focus = `spte:${e.parent.sp}:${e.parent.index}`;
+    } else if (e.kind === 'cached_root_available') {
+      rootsSwitched = true;
     } else if (e.kind === 'sim_hardware_walk') {
       hwPath.clear();
       for (const p of e.path) if (p.sp !== null) hwPath.add(`${p.sp}:${p.index}`);
@@ -64,7 +69,7 @@ function computeHighlights(events: readonly TraceEvent[], upTo: number | null): 
       focus = `sp:${e.sp}`;
     }
   });
-  return { walked, created, setSptes, hwPath, focus };
+  return { walked, created, setSptes, hwPath, focus, rootsSwitched };
 }
 
 /** Per-card highlight state as plain strings, so memo() can skip unchanged cards. */
@@ -99,7 +104,7 @@ export const sameCard = (a: { card: Card; marks: CardMarks }, b: { card: Card; m
     a.card.h === b.card.h &&
     a.card.title === b.card.title &&
     a.card.sub === b.card.sub &&
-    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot && a.card.root === b.card.root : true) &&
+    (a.card.kind === 'shadow' && b.card.kind === 'shadow' ? a.card.rootSlot === b.card.rootSlot && a.card.root === b.card.root && a.card.zap === b.card.zap && a.card.prevRoot === b.card.prevRoot : true) &&
     ma.touched === mb.touched &&
     ma.lit === mb.lit &&
     ma.hw === mb.hw &&
@@ -131,8 +136,14 @@ export function marksOf(c: Card, hl: Highlights, activeEnds: ReadonlySet<string>
   const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
   const cardLit = activeEnds.has(c.key);
   const created = hl.created.has(id);
-  return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit, created, idle: touched === '' && hw === '' && focus === '' && !cardLit && !created };
+  // A page the step zapped took part in it (presenting mode does not dim it
+  // further), and so did the roots a CR3 switch swapped in or out of the prev_roots cache.
+  const inStep = isZapped(c) || (hl.rootsSwitched && c.column === 'roots');
+  return { touched, lit: (litRows.get(`sp:${id}`) ?? []).join(' '), hw, focus, cardLit, created, idle: touched === '' && hw === '' && focus === '' && !cardLit && !created && !inStep };
 }
+
+/** Whether the step zapped the card's page (shown faded, marked "zapped"). */
+export const isZapped = (c: Card): boolean => c.kind === 'shadow' && (c.zap === 'freed' || c.zap === 'invalid');
 
 /**
  * The links to draw, with whether each is active (an end hovered or
@@ -183,6 +194,8 @@ const union = (boxes: readonly (Box | null)[]): Box | null =>
  */
 export function stepBoxes(layout: Layout, hl: Highlights): { changed: Box | null; all: Box | null } {
   const rows = (keys: ReadonlySet<string>, kind: 'gte' | 'spte') => [...keys].map((k) => targetBox(layout, `${kind}:${k}`));
-  const changed = union([...[...hl.created].map((id) => targetBox(layout, `sp:${id}`)), ...rows(hl.setSptes, 'spte')]);
+  // The pages it zapped are part of what it changed: presenting mode shows them fading.
+  const zapped = layout.cards.filter(isZapped).map((c) => targetBox(layout, c.key));
+  const changed = union([...[...hl.created].map((id) => targetBox(layout, `sp:${id}`)), ...rows(hl.setSptes, 'spte'), ...zapped]);
   return { changed, all: union([changed, ...rows(hl.walked, 'gte'), ...rows(hl.hwPath, 'spte')]) };
 }

@@ -12,7 +12,7 @@ import {
   type Timeline,
   type TraceEvent,
 } from '../../core/index.ts';
-import { DENSITIES, type Density, type Layout, layoutColumns, layoutOverview, type OverviewSize } from '../layout/geometry.ts';
+import { DENSITIES, type Density, type Gone, type Layout, layoutColumns, layoutOverview, NOTHING_GONE, type OverviewSize } from '../layout/geometry.ts';
 
 export interface StepView {
   readonly step: number;
@@ -22,6 +22,8 @@ export interface StepView {
   readonly result: StepResult | null;
   /** Events of that step (or of the initial VM entry). */
   readonly events: readonly TraceEvent[];
+  /** The pages the step zapped, and those it freed as they were before it (drawn faded on this step, gone at the next). */
+  readonly gone: Gone;
 }
 
 const cache = new WeakMap<Timeline, Map<number, StepView>>();
@@ -63,16 +65,56 @@ export function getStepView(tl: Timeline, step: number): StepView {
   const m = tl.stateAt(step);
   const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
   const mj = machineJson(m);
+  const events = result ? result.events : tl.initialEvents;
+  const machine = { ...mj, shadowPages: mj.shadowPages.map((sp) => intern(tl, sp)) };
   const view: StepView = {
     step,
-    machine: { ...mj, shadowPages: mj.shadowPages.map((sp) => intern(tl, sp)) },
+    machine,
     guest: guestTables(m.cpu, m.mem).map((t) => intern(tl, t)),
     result,
-    events: result ? result.events : tl.initialEvents,
+    events,
+    gone: goneIn(events, machine, step > 0 ? () => getStepView(tl, step - 1).machine : null, null),
   };
   if (per.size >= MAX_CACHED) per.delete(per.keys().next().value as number);
   per.set(step, view);
   return view;
+}
+
+/**
+ * What a step's zapping did, from its events: the pages its first `upTo`
+ * kvm_mmu_prepare_zap_page events name (null: all), and the pages
+ * kvm_mmu_commit_zap_page freed (kvm_mmu_zap_all and
+ * kvm_mmu_zap_oldest_mmu_pages go through both), taken from the state before
+ * the step (`before`, read only when the step freed a page that existed then),
+ * with the root slot each held there.
+ */
+export function goneIn(events: readonly TraceEvent[], after: MachineJson, before: (() => MachineJson) | null, upTo: number | null): Gone {
+  const zapped = new Set<number>();
+  const released = new Set<number>();
+  const freedIds = new Set<number>();
+  events.forEach((e, i) => {
+    const shown = upTo === null || i < upTo;
+    if (e.kind === 'kvm_mmu_prepare_zap_page' && shown) zapped.add(e.sp);
+    else if (e.kind === 'kvm_mmu_commit_zap_page')
+      for (const id of e.freed) {
+        freedIds.add(id);
+        if (shown) released.add(id);
+      }
+  });
+  if (!zapped.size && !freedIds.size) return NOTHING_GONE;
+  const alive = new Set(after.shadowPages.map((sp) => sp.id));
+  const prev = freedIds.size && before ? before() : null;
+  const freed = prev ? prev.shadowPages.filter((sp) => freedIds.has(sp.id) && !alive.has(sp.id)) : [];
+  const wasRoot = new Map<number, string>();
+  if (prev) {
+    prev.roots.forEach((id, i) => {
+      if (id !== null && freedIds.has(id) && !wasRoot.has(id)) wasRoot.set(id, prev.roots.length === 4 ? `pae_root[${i}]` : 'root_hpa');
+    });
+    prev.prevRoots.forEach((p, i) => {
+      if (p.root !== null && freedIds.has(p.root) && !wasRoot.has(p.root)) wasRoot.set(p.root, `prev_roots[${i}]`);
+    });
+  }
+  return { zapped, released, freed, wasRoot };
 }
 
 /**
@@ -87,7 +129,7 @@ export function layoutOf(view: StepView, density: Density = DENSITIES.full): Lay
   }
   let l = per.get(density.name);
   if (!l) {
-    l = layoutColumns(view.machine, view.guest, undefined, undefined, density);
+    l = layoutColumns(view.machine, view.guest, undefined, undefined, density, view.gone);
     per.set(density.name, l);
   }
   return l;
@@ -99,7 +141,7 @@ const overviews = new WeakMap<StepView, { size: OverviewSize; layout: Layout }>(
 export function overviewOf(view: StepView, size: OverviewSize): Layout {
   const hit = overviews.get(view);
   if (hit && hit.size.width === size.width && hit.size.height === size.height && hit.size.capacity === size.capacity) return hit.layout;
-  const layout = layoutOverview(view.machine, view.guest, size);
+  const layout = layoutOverview(view.machine, view.guest, size, undefined, undefined, view.gone);
   overviews.set(view, { size, layout });
   return layout;
 }
