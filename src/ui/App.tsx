@@ -526,7 +526,7 @@ export function App() {
       <Banner />
       {compactChrome && <Caption text={stepCaption(tl, step)} step={step} total={tl.length} />}
       <div className="ruler-bar" hidden={compactChrome}>
-        <AddressRuler ruler={stepRuler(tl, step)} />
+        <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>
       <main className={`main${panelShown ? ' with-panel' : ''}`}>
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>

@@ -86,7 +86,7 @@ function Row({ row, top, bitW }: { row: RulerRow; top: number; bitW: number }) {
 
 const OP_WORDS: Record<Ruler['op'], string> = { read: 'read of', write: 'write to', fetch: 'instruction fetch from', invlpg: 'INVLPG of' };
 
-export function AddressRuler({ ruler }: { ruler: Ruler | null }) {
+export function AddressRuler({ ruler, step }: { ruler: Ruler | null; step: number }) {
   if (!ruler) {
     return (
       <figure data-testid="gva-ruler" data-which="none" className="ruler-box m-0">
@@ -107,7 +107,7 @@ export function AddressRuler({ ruler }: { ruler: Ruler | null }) {
         <div data-testid="ruler-address">
           {ruler.which === 'next' && <span className="ruler-next">next access</span>} step {ruler.step}: {OP_WORDS[ruler.op]} {ruler.kind}{' '}
           <span className="font-mono font-semibold">{ruler.address}</span>
-          {ruler.which === 'next' && <span className="ruler-muted"> (this step has no address)</span>}
+          {ruler.which === 'next' && <span className="ruler-muted">{step === 0 ? ' (nothing has run yet)' : ' (this step has no address)'}</span>}
         </div>
         {ruler.quadrants.map((q) => (
           <div key={q.kind} data-testid={`ruler-quadrant-${q.kind}`}>

@@ -217,7 +217,7 @@ export function rulerOf(input: RulerInput): Ruler {
         kind: 'page-table',
         value: pq,
         quadrant: role ?? pq,
-        text: `page-table quadrant ${pq} (bit 21): ${pt ? `sp ${pt.sp}${pt.role.direct ? ' (direct)' : ''}, ${covers}` : `no shadow PT yet (a new one: ${covers})`}`,
+        text: `page-table quadrant ${pq} (bit 21): ${pt ? `sp ${pt.sp}${pt.role.direct ? ' (direct)' : ''}, ${covers}` : 'no shadow PT yet'}`,
       });
       if (pt && role !== pq) notes.push(`sp ${pt.sp}'s role says q${role}, bit 21 says ${pq}`);
     }
