@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { appSession, waitForCounter } from './helpers.ts';
+import { appSession, describeViolations, seriousViolations, waitForCounter } from './helpers.ts';
 
 const { openAt } = appSession();
 
@@ -110,4 +110,16 @@ describe('the address ruler', () => {
     expect(s.values[0]).toBe('0xffff');
     expect(s.captionFits).toBe(true);
   });
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`${theme} theme: the ruler of a long-mode, a paging-off and a next-access step has no serious or critical axe violations`, async () => {
+      const found: Record<string, string[]> = {};
+      for (const link of ['long-mode-4-levels/1/s=4', 'paging-off/1/s=2&r=seed', 'paging-off/1/s=3']) {
+        const page = await openAt({ width: 1280, height: 720 }, `#sp1/b/${link}`, theme);
+        await page.getByTestId('gva-ruler').waitFor();
+        found[link] = describeViolations(await seriousViolations(page));
+      }
+      expect(found).toEqual({ 'long-mode-4-levels/1/s=4': [], 'paging-off/1/s=2&r=seed': [], 'paging-off/1/s=3': [] });
+    });
+  }
 });
