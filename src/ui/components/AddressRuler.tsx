@@ -23,11 +23,11 @@ const range = (hi: number, lo: number): string => (hi === lo ? `${hi}` : `${hi}:
 const fits = (text: string, px: number, width: number): boolean => text.length * px * 0.58 <= width - 4;
 
 function fieldLabel(f: RulerField, w: number): string {
-  if (f.sign) return fits(f.kernel, 10.5, w) ? f.kernel : 'sign ext.';
+  if (f.sign) return fits(f.kernel, 11, w) ? f.kernel : 'sign ext.';
   const full = f.kernel && f.kernel !== f.label ? `${f.label} (${f.kernel})` : f.label;
-  if (fits(full, 10.5, w)) return full;
-  if (f.kernel && fits(f.kernel, 10.5, w)) return f.kernel;
-  return fits(f.label, 10.5, w) ? f.label : (f.kernel || f.label).split(' ')[0]!;
+  if (fits(full, 11, w)) return full;
+  if (f.kernel && fits(f.kernel, 11, w)) return f.kernel;
+  return fits(f.label, 11, w) ? f.label : (f.kernel || f.label).split(' ')[0]!;
 }
 
 function Row({ row, top, bitW }: { row: RulerRow; top: number; bitW: number }) {
@@ -51,7 +51,7 @@ function Row({ row, top, bitW }: { row: RulerRow; top: number; bitW: number }) {
         return (
           <g key={`${f.hi}:${f.lo}`} transform={`translate(${at},0)`} data-field={range(f.hi, f.lo)} data-quadrant={q ? q.kind : undefined}>
             <title>{`bits ${range(f.hi, f.lo)} = ${f.value}: ${f.label}${f.kernel && f.kernel !== f.label ? ` (${f.kernel})` : ''}`}</title>
-            <text className="ruler-bits" x={2} y={10}>
+            <text className="ruler-bits" x={1} y={10}>
               {range(f.hi, f.lo)}
             </text>
             <rect className={`ruler-field${f.sign ? ' ruler-sign' : ''}`} y={13} width={w - 2} height={22} rx={3} />
@@ -84,6 +84,9 @@ function Row({ row, top, bitW }: { row: RulerRow; top: number; bitW: number }) {
   );
 }
 
+/** Keeps a number range ("768-1023") on one line: a non-breaking hyphen. */
+const unbroken = (text: string): string => text.replace(/([0-9a-fx])-(0x|[0-9])/g, '$1\u2011$2');
+
 const OP_WORDS: Record<Ruler['op'], string> = { read: 'read of', write: 'write to', fetch: 'instruction fetch from', invlpg: 'INVLPG of' };
 
 export function AddressRuler({ ruler, step }: { ruler: Ruler | null; step: number }) {
@@ -107,11 +110,11 @@ export function AddressRuler({ ruler, step }: { ruler: Ruler | null; step: numbe
         <div data-testid="ruler-address">
           {ruler.which === 'next' && <span className="ruler-next">next access</span>} step {ruler.step}: {OP_WORDS[ruler.op]} {ruler.kind}{' '}
           <span className="font-mono font-semibold">{ruler.address}</span>
-          {ruler.which === 'next' && <span className="ruler-muted">{step === 0 ? ' (nothing has run yet)' : ' (this step has no address)'}</span>}
+          {ruler.which === 'next' && step > 0 && <span className="ruler-muted"> (this step has none)</span>}
         </div>
         {ruler.quadrants.map((q) => (
           <div key={q.kind} data-testid={`ruler-quadrant-${q.kind}`}>
-            <span className="qchip" style={{ background: QUADRANT_COLORS[q.quadrant] }} /> {q.text}
+            <span className="qchip" style={{ background: QUADRANT_COLORS[q.quadrant] }} /> {unbroken(q.text)}
           </div>
         ))}
         {ruler.notes.length > 0 && <div className="ruler-muted">{ruler.notes.join(' · ')}</div>}

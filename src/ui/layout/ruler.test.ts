@@ -125,7 +125,7 @@ describe('rulerOf: one split per mode and page size', () => {
     expect(cut(merged.guest)).toEqual(['31:0=0x40005000']);
     expect(cut(merged.shadow)).toEqual(['31:30=0x1', '29:21=0x0', '20:12=0x5', '11:0=0x0']);
     expect(merged.quadrants).toEqual([]);
-    expect(merged.notes).toContain('paging off: gpa = gva, mapped by direct pages');
+    expect(merged.notes).toContain('paging off: direct pages map gpa = gva');
     // The seed patch leaves gpte_is_8_bytes clear with paging off: its direct roots have quadrants.
     const seed = rulerOf(input({ gva: 0x40005000, mode: 'off', guestPageBytes: null, shadowPath: [hop(1, 2, 1, true, true), hop(5, 1, 0, true, true)] }));
     expect(cut(seed.shadow)).toEqual(['31:30=0x1*31:30', '29:21=0x0*21:21', '20:12=0x5', '11:0=0x0']);

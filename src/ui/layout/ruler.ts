@@ -229,7 +229,7 @@ export function rulerOf(input: RulerInput): Ruler {
     const size = pageName(2 ** (12 + 9 * (input.shadowLeafLevel - 1)));
     notes.unshift(`shadow: a ${size} spte in sp ${last.sp}${last.role.direct ? ' (direct)' : ''}`);
   } else if (input.shadowStop) notes.unshift(input.shadowStop);
-  if (mode === 'off') notes.push('paging off: gpa = gva, mapped by direct pages');
+  if (mode === 'off') notes.push('paging off: direct pages map gpa = gva');
   else if (input.guestPageBytes === null) notes.push('the guest tables do not map it');
   else if (input.guestPageBytes > KiB4) notes.push(`a ${pageName(input.guestPageBytes)} guest page`);
 
