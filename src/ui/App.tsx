@@ -19,7 +19,7 @@ import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
-import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, stepCaption, stepGva, widestLayout } from './step/index.ts';
+import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, stepCaption, stepRuler, widestLayout } from './step/index.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -519,7 +519,7 @@ export function App() {
       <Banner />
       {compactChrome && <Caption text={stepCaption(tl, step)} step={step} total={tl.length} />}
       <div className="ruler-bar" hidden={compactChrome}>
-        <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
+        <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>
       {/* Compare takes the tables' and the side panel's place, full width: its role tables have a column per rule set. */}
       {compareOpen && <Compare />}

@@ -1,61 +1,81 @@
 /**
- * The current GVA as bit fields, for the guest's split and for the shadow's
- * PAE split at once: guest 31:22 | 21:12 | 11:0 against shadow
- * 31:30 | 29:21 | 20:12 | 11:0, with 31:30 marked as the root quadrant and
- * bit 21 as the page-table quadrant.
+ * The step's address cut into bit fields: the guest's split above the
+ * shadow's, for whatever mode the guest is in (the model is
+ * `layout/ruler.ts`). The box has one height whatever the step, with or
+ * without an address, so the tables below it never move.
  */
-import type { GuestMode } from '../../core/index.ts';
+import type { Ruler, RulerField, RulerRow } from '../layout/ruler.ts';
 import { QUADRANT_COLORS } from '../layout/geometry.ts';
 
-interface Field {
-  readonly hi: number;
-  readonly lo: number;
-  readonly label: string;
-  readonly color?: string;
+/** The drawing's coordinate system (the svg scales it to its CSS size). */
+const LEFT = 112;
+/** 32 bits at 22 units each; long mode's 48 bits plus the sign field share the same width. */
+const AREA = 704;
+const W = LEFT + AREA + 6;
+const H = 108;
+/** Bits 63:48 are 16 copies of one bit: drawn 6 bits wide. */
+const SIGN_COLS = 6;
+const ROW_H = 54;
+
+const colsOf = (f: RulerField): number => (f.sign ? SIGN_COLS : f.hi - f.lo + 1);
+const range = (hi: number, lo: number): string => (hi === lo ? `${hi}` : `${hi}:${lo}`);
+/** Rough text widths (px at the drawing's scale) to pick a label that fits. */
+const fits = (text: string, px: number, width: number): boolean => text.length * px * 0.58 <= width - 4;
+
+function fieldLabel(f: RulerField, w: number): string {
+  if (f.sign) return fits(f.kernel, 11, w) ? f.kernel : 'sign ext.';
+  const full = f.kernel && f.kernel !== f.label ? `${f.label} (${f.kernel})` : f.label;
+  if (fits(full, 11, w)) return full;
+  if (f.kernel && fits(f.kernel, 11, w)) return f.kernel;
+  return fits(f.label, 11, w) ? f.label : (f.kernel || f.label).split(' ')[0]!;
 }
 
-function fieldsFor(mode: GuestMode): { guest: Field[]; shadow: Field[] } {
-  const shadow32: Field[] = [
-    { hi: 31, lo: 30, label: 'root q' },
-    { hi: 29, lo: 21, label: 'PD index; bit 21 = PT quadrant' },
-    { hi: 20, lo: 12, label: 'shadow PT index' },
-    { hi: 11, lo: 0, label: 'offset' },
-  ];
-  if (mode === 'x86-32') return { guest: [{ hi: 31, lo: 22, label: 'PDE index' }, { hi: 21, lo: 12, label: 'PTE index' }, { hi: 11, lo: 0, label: 'offset' }], shadow: shadow32 };
-  if (mode === 'pae') return { guest: [{ hi: 31, lo: 30, label: 'PDPTE' }, { hi: 29, lo: 21, label: 'PDE' }, { hi: 20, lo: 12, label: 'PTE' }, { hi: 11, lo: 0, label: 'offset' }], shadow: shadow32 };
-  if (mode === 'off') return { guest: [{ hi: 31, lo: 0, label: 'gpa (paging off)' }], shadow: shadow32 };
-  const f: Field[] = [
-    { hi: 47, lo: 39, label: 'PML4' },
-    { hi: 38, lo: 30, label: 'PDPT' },
-    { hi: 29, lo: 21, label: 'PD' },
-    { hi: 20, lo: 12, label: 'PT' },
-    { hi: 11, lo: 0, label: 'offset' },
-  ];
-  return { guest: f, shadow: f };
-}
-
-const LEFT = 104;
-const bitsOf = (v: number, hi: number, lo: number) => Math.floor(v / 2 ** lo) % 2 ** (hi - lo + 1);
-
-function Row({ gva, fields, top, title, bitW }: { gva: number; fields: Field[]; top: number; title: string; bitW: number }) {
-  const width = fields[0]!.hi + 1;
+function Row({ row, top, bitW }: { row: RulerRow; top: number; bitW: number }) {
+  const starts = row.fields.map((_, i) => LEFT + row.fields.slice(0, i).reduce((n, f) => n + colsOf(f) * bitW, 0));
   return (
     <g transform={`translate(0,${top})`}>
       <text className="ruler-title" x={0} y={16}>
-        {title}
+        {row.title}
       </text>
-      {fields.map((f) => {
-        const x = LEFT + (width - 1 - f.hi) * bitW;
-        const w = (f.hi - f.lo + 1) * bitW;
-        const v = bitsOf(gva, f.hi, f.lo);
+      <text className="ruler-split" x={0} y={30}>
+        {row.split}
+      </text>
+      <text className="ruler-sub" x={0} y={row.split ? 44 : 30}>
+        {row.subtitle}
+      </text>
+      {row.fields.map((f, i) => {
+        const w = colsOf(f) * bitW;
+        const at = starts[i]!;
+        const q = f.quadrant;
+        const label = fieldLabel(f, w);
         return (
-          <g key={`${f.hi}`} transform={`translate(${x},0)`}>
-            <rect className="ruler-field" width={w - 2} height={24} rx={3} style={f.color ? { fill: f.color, fillOpacity: 0.25 } : undefined} />
-            <text className="ruler-value" x={w / 2} y={16} textAnchor="middle">
-              {w < 70 ? v.toString(10) : `${f.hi === f.lo ? `${f.hi}` : `${f.hi}:${f.lo}`} = ${v.toString(10)}`}
+          <g key={`${f.hi}:${f.lo}`} transform={`translate(${at},0)`} data-field={range(f.hi, f.lo)} data-quadrant={q ? q.kind : undefined}>
+            <title>{`bits ${range(f.hi, f.lo)} = ${f.value}: ${f.label}${f.kernel && f.kernel !== f.label ? ` (${f.kernel})` : ''}`}</title>
+            <text className="ruler-bits" x={1} y={10}>
+              {range(f.hi, f.lo)}
             </text>
-            <text className="ruler-label" x={w / 2} y={36} textAnchor="middle">
-              {f.label}
+            <rect className={`ruler-field${f.sign ? ' ruler-sign' : ''}`} y={13} width={w - 2} height={22} rx={3} />
+            {q && (
+              <rect
+                className="ruler-q"
+                x={(f.hi - q.hi) * bitW}
+                y={13}
+                width={(q.hi - q.lo + 1) * bitW - 2}
+                height={22}
+                rx={3}
+                style={{ fill: QUADRANT_COLORS[q.role ?? q.bits], stroke: QUADRANT_COLORS[q.role ?? q.bits] }}
+              />
+            )}
+            {q && q.hi === q.lo && (
+              <text className="ruler-qtext" x={(f.hi - q.hi) * bitW + (bitW - 2) / 2} y={28} textAnchor="middle">
+                q
+              </text>
+            )}
+            <text className="ruler-value" x={(w - 2) / 2} y={28} textAnchor="middle">
+              {f.value}
+            </text>
+            <text className="ruler-label" x={(w - 2) / 2} y={48} textAnchor="middle">
+              {label}
             </text>
           </g>
         );
@@ -64,36 +84,40 @@ function Row({ gva, fields, top, title, bitW }: { gva: number; fields: Field[]; 
   );
 }
 
-export function AddressRuler({ gva, mode }: { gva: number | null; mode: GuestMode }) {
-  if (gva === null) return <div className="ruler-empty text-sm opacity-70">This step has no guest-virtual address.</div>;
-  const { guest, shadow } = fieldsFor(mode);
-  const bits = guest[0]!.hi + 1;
-  const bitW = Math.min(24, 1000 / bits);
-  const q = bitsOf(gva, 31, 30);
-  const pt = bitsOf(gva, 21, 21);
-  const shadowColored = mode === 'x86-64' ? shadow : shadow.map((f, i) => (i === 0 ? { ...f, color: QUADRANT_COLORS[q] } : i === 1 ? { ...f, color: QUADRANT_COLORS[pt] } : f));
+/** Keeps a number range ("768-1023") on one line: a non-breaking hyphen. */
+const unbroken = (text: string): string => text.replace(/([0-9a-fx])-(0x|[0-9])/g, '$1\u2011$2');
+
+const OP_WORDS: Record<Ruler['op'], string> = { read: 'read of', write: 'write to', fetch: 'instruction fetch from', invlpg: 'INVLPG of' };
+
+export function AddressRuler({ ruler, step }: { ruler: Ruler | null; step: number }) {
+  if (!ruler) {
+    return (
+      <figure data-testid="gva-ruler" data-which="none" className="ruler-box m-0">
+        <div className="ruler-empty">No address: no guest access follows this step, so there is nothing to split.</div>
+      </figure>
+    );
+  }
+  const cols = ruler.guest.fields.reduce((n, f) => n + colsOf(f), 0);
+  const bitW = Math.min(22, AREA / cols);
+  const summary = (row: RulerRow) => `${row.title}: ${row.fields.map((f) => `bits ${range(f.hi, f.lo)} ${f.kernel || f.label} ${f.value}`).join(', ')}`;
   return (
-    <figure data-testid="gva-ruler" aria-label={`gva 0x${gva.toString(16)} split into fields`} className="m-0 flex flex-wrap items-center gap-x-4 gap-y-1">
-      {/* Sized in rem, so it zooms with the page; scales down (viewBox) rather than push a narrow window wider. */}
-      <svg style={{ width: `${(LEFT + bits * bitW + 8) / 16}rem` }} viewBox={`0 0 ${LEFT + bits * bitW + 8} ${mode === 'x86-64' ? 50 : 96}`} className="ruler">
-        <Row gva={gva} fields={guest} top={2} title={mode === 'x86-64' ? 'guest+shadow' : 'guest'} bitW={bitW} />
-        {mode !== 'x86-64' && <Row gva={gva} fields={shadowColored} top={50} title="shadow (PAE)" bitW={bitW} />}
+    <figure data-testid="gva-ruler" data-which={ruler.which} data-mode={ruler.mode} className="ruler-box m-0">
+      <svg viewBox={`0 0 ${W} ${H}`} className="ruler" role="img" aria-label={`${ruler.kind} ${ruler.address} split into fields. ${summary(ruler.guest)}. ${summary(ruler.shadow)}.`}>
+        <Row row={ruler.guest} top={0} bitW={bitW} />
+        <Row row={ruler.shadow} top={ROW_H} bitW={bitW} />
       </svg>
-      <figcaption className="text-sm leading-snug">
-        gva <span className="font-mono font-semibold">0x{gva.toString(16).padStart(mode === 'x86-64' ? 12 : 8, '0')}</span>
-        {mode !== 'x86-64' && (
-          <>
-            <br />
-            <span className="qchip" style={{ background: QUADRANT_COLORS[q] }} /> bits 31:30 = {q}: root quadrant, pae_root[{q}]
-            <br />
-            <span className="qchip" style={{ background: QUADRANT_COLORS[pt] }} /> bit 21 = {pt}: page-table quadrant q{pt}
-            {mode === 'x86-32' && (
-              <>
-                <br />a 4 MiB guest PT is two 2 MiB shadow PTs
-              </>
-            )}
-          </>
-        )}
+      <figcaption className="ruler-caption">
+        <div data-testid="ruler-address">
+          {ruler.which === 'next' && <span className="ruler-next">next access</span>} step {ruler.step}: {OP_WORDS[ruler.op]} {ruler.kind}{' '}
+          <span className="font-mono font-semibold">{ruler.address}</span>
+          {ruler.which === 'next' && step > 0 && <span className="ruler-muted"> (this step has none)</span>}
+        </div>
+        {ruler.quadrants.map((q) => (
+          <div key={q.kind} data-testid={`ruler-quadrant-${q.kind}`}>
+            <span className="qchip" style={{ background: QUADRANT_COLORS[q.quadrant] }} /> {unbroken(q.text)}
+          </div>
+        ))}
+        {ruler.notes.length > 0 && <div className="ruler-muted">{ruler.notes.join(' · ')}</div>}
       </figcaption>
     </figure>
   );

@@ -12,6 +12,7 @@ import {
   type Timeline,
   type TraceEvent,
 } from '../../core/index.ts';
+import { type Ruler, type RulerOp, rulerInputOf, rulerOf } from '../layout/ruler.ts';
 import { DENSITIES, type Density, type Gone, type Layout, layoutColumns, layoutOverview, NOTHING_GONE, type OverviewSize } from '../layout/geometry.ts';
 
 export interface StepView {
@@ -208,8 +209,48 @@ function countShadowPages(tl: Timeline): number[] {
   return out;
 }
 
-/** The gva an access/invlpg step is about, if any. */
-export function stepGva(tl: Timeline, step: number): number | null {
-  const s = step > 0 ? tl.scenario.steps[step - 1] : tl.scenario.steps[0];
-  return s && 'gva' in s ? s.gva : null;
+/** The address the ruler shows for a step: its own (an access or INVLPG), else the next access's. */
+export interface StepAddress {
+  readonly gva: number;
+  /** 'this': the step's own address; 'next': the step is no access (step 0, cr3, cr0/cr4, efer, host-write, zap-all), so the next one's. */
+  readonly which: 'this' | 'next';
+  /** The step the address belongs to (1-based, as the counter shows it). */
+  readonly step: number;
+  readonly op: RulerOp;
+}
+
+/**
+ * The gva step `step` is about: its own for an access or INVLPG; for step 0
+ * and any other step, the next access's (null when no access follows).
+ */
+export function stepGva(tl: Timeline, step: number): StepAddress | null {
+  const steps = tl.scenario.steps;
+  for (let n = Math.max(step, 1); n <= steps.length; n++) {
+    const s = steps[n - 1]!;
+    if ('gva' in s) return { gva: s.gva, which: n === step ? 'this' : 'next', step: n, op: s.op };
+  }
+  return null;
+}
+
+const rulers = new WeakMap<Timeline, Map<number, Ruler | null>>();
+
+/**
+ * The address ruler of step `step`, kept per timeline and step. A step that
+ * is no access shows the next access as that access found it: the state after
+ * it (its guest walk and the shadow pages its path went through), in the mode
+ * it ran in.
+ */
+export function stepRuler(tl: Timeline, step: number): Ruler | null {
+  let per = rulers.get(tl);
+  if (!per) {
+    per = new Map();
+    rulers.set(tl, per);
+  }
+  const hit = per.get(step);
+  if (hit !== undefined) return hit;
+  const at = stepGva(tl, step);
+  const ruler = at && rulerOf(rulerInputOf(at, getStepView(tl, at.step)));
+  if (per.size > 4096) per.clear();
+  per.set(step, ruler);
+  return ruler;
 }
