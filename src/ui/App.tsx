@@ -381,7 +381,7 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
       <KernelBugBanner bugs={view.machine.bugs} />
       {compareOpen && <Compare />}
       <p className="side-caption" data-testid="side-caption">
-        {stepCaption(tl, step)}
+        {stepCaption(tl, step).text}
       </p>
       <RmapPanel machine={view.machine} guest={view.guest} />
       {description && (
@@ -524,7 +524,7 @@ export function App() {
       </a>
       {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
       <Banner />
-      {compactChrome && <Caption text={stepCaption(tl, step)} step={step} total={tl.length} />}
+      {compactChrome && <Caption text={stepCaption(tl, step).text} step={step} total={tl.length} />}
       <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
       </div>
