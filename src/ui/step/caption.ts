@@ -45,8 +45,15 @@ export interface StepCaption {
   readonly outcome: string;
   /** Kernel-event mode: the event just revealed, in a sentence (null: the whole step is shown). */
   readonly now: string | null;
-  /** The caption as one short paragraph. */
+  /** The caption as one paragraph: all four parts (event mode: what the guest did and the event). */
   readonly text: string;
+  /**
+   * The short form for presenting mode and the embed, where the tables need
+   * the room: what the guest did, what the CPU found, KVM's most telling
+   * sentences (zaps, roots, unsync, new pages ...) and the outcome, with the
+   * error code; the side panel has the whole caption.
+   */
+  readonly brief: string;
 }
 
 /** The guest's paging state while a step runs (index = step index; last = after every step). */
@@ -165,25 +172,32 @@ function didWords(s: Step, st: GuestState, events: readonly TraceEvent[]): strin
 const accessOf = (s: Step): Access | null => (s.op === 'read' || s.op === 'write' || s.op === 'fetch' ? s.op : null);
 
 /** What the CPU found in the shadow tables (first walk of the step). */
-function foundWords(events: readonly TraceEvent[], mode: GuestMode): string {
+function foundWords(events: readonly TraceEvent[]): { full: string; brief: string } {
   const walk = find(events, 'sim_hardware_walk');
-  if (!walk) return '';
+  if (!walk) return { full: '', brief: '' };
   const last = walk.path[walk.path.length - 1];
   const where = last ? (last.sp === null ? `pae_root[${last.index}]` : `sp ${last.sp} entry ${last.index}`) : '';
-  if (walk.result === 'hit') return `The shadow tables map it (${where}): no exit, KVM does not run.`;
+  if (walk.result === 'hit') return { full: `The shadow tables map it (${where}): no exit, KVM does not run.`, brief: 'The shadow tables map it: no exit.' };
   const exits = all(events, 'kvm_page_fault').length;
   const again = exits > 1 ? ` (it exits ${exits} times)` : '';
   const ec = walk.errorCode ?? 0;
   let what: string;
-  if (ec & 8) what = `The shadow entry ${where} is KVM's MMIO marker (reserved bits set: no RAM there)`;
-  else if (ec & 1 && last) {
+  let brief: string;
+  if (ec & 8) {
+    what = `The shadow entry ${where} is KVM's MMIO marker (reserved bits set: no RAM there)`;
+    brief = 'The shadow entry marks MMIO';
+  } else if (ec & 1 && last) {
     const why = refusalOf(walk.access, walk.user, entryBits(last.spte));
     what = `The shadow entry (${where}) is ${REFUSED[why]}`;
-  } else if (last && last.sp === null) what = `pae_root[${last.index}] is empty (no shadow table for that GiB)`;
-  else if (last) what = `The shadow tables have no entry for it (entry ${last.index} of shadow ${tableName(last.level)} sp ${last.sp} is empty)`;
-  else what = 'There is no shadow root';
-  void mode;
-  return `${what}: #PF exit to KVM${again}.`;
+    brief = `The shadow entry is ${REFUSED[why]}`;
+  } else if (last && last.sp === null) {
+    what = `pae_root[${last.index}] is empty (no shadow table for that GiB)`;
+    brief = `pae_root[${last.index}] is empty`;
+  } else if (last) {
+    what = `The shadow tables have no entry for it (entry ${last.index} of shadow ${tableName(last.level)} sp ${last.sp} is empty)`;
+    brief = 'No shadow entry';
+  } else what = brief = 'There is no shadow root';
+  return { full: `${what}: #PF exit to KVM${again}.`, brief: `${brief}: #PF exit.` };
 }
 
 const REFUSED: Record<Refusal, string> = {
@@ -195,7 +209,7 @@ const REFUSED: Record<Refusal, string> = {
 };
 
 const ZAP_WORDS: Record<string, string> = {
-  'write flooding': 'write flooding: its guest table was written again and again without being used, so KVM guesses it is no longer a page table',
+  'write flooding': 'write flooding: its guest table was written 3 times with no use of the page in between, so KVM guesses it is no longer a page table',
   'misaligned write': 'a misaligned write: it is not one whole guest entry, so KVM cannot tell what changed',
   'FNAME(sync_page) found no present entry': 'its guest table has no present entry left',
   'unsync child of a zapped page': 'an unsync child of a zapped page',
@@ -248,11 +262,13 @@ function createdWords(events: readonly TraceEvent[], paging: boolean): string {
  * What KVM did in the step, as sentences with the numbers, in the order the
  * kernel did it (each sentence is placed at the first event it tells).
  */
-function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEvent[], mode: GuestMode): string {
+function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEvent[], mode: GuestMode): { full: string; brief: string } {
   const paging = mode !== 'off';
-  const out: Array<{ at: number; text: string }> = [];
-  const say = (at: number, t: string) => {
-    if (t) out.push({ at, text: cap(t.endsWith('.') ? t : `${t}.`) });
+  const out: Array<{ at: number; text: string; prio: number; short: string }> = [];
+  const sentence = (t: string) => cap(t.endsWith('.') ? t : `${t}.`);
+  /** A sentence told at event index `at`; `prio` (1-9) ranks it for the brief form, which says `short` if given. */
+  const say = (at: number, t: string, prio = 5, short?: string) => {
+    if (t) out.push({ at, text: sentence(t), prio, short: sentence(short ?? t) });
   };
   const first = (kind: TraceEvent['kind']) => events.findIndex((e) => e.kind === kind);
   const access = s ? accessOf(s) : null;
@@ -260,32 +276,32 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   const set = find(events, 'kvm_set_cr3');
   const cached = find(events, 'cached_root_available');
   const sameCr3 = set !== undefined && set.old === set.new && !find(events, 'kvm_mmu_new_pgd') && !find(events, 'load_pdptrs');
-  if (sameCr3) say(first('kvm_set_cr3'), 'Same CR3 in a guest without PAE: KVM keeps its roots (kvm_set_cr3 skips the switch) and only syncs unsync pages and flushes the TLB');
-  if (cached?.hit) say(first('cached_root_available'), `KVM finds the root for this CR3 in its cache of previous roots${cached.prevIndex !== null ? ` (prev_roots[${cached.prevIndex}])` : ''} and switches back to it: nothing is rebuilt`);
-  else if (cached) say(first('cached_root_available'), 'No cached root for this CR3: the old root goes into the cache of previous roots (prev_roots[0]) and KVM builds a new one');
+  if (sameCr3) say(first('kvm_set_cr3'), 'Same CR3 in a guest without PAE: KVM keeps its roots (kvm_set_cr3 skips the switch) and only syncs unsync pages and flushes the TLB', 9);
+  if (cached?.hit) say(first('cached_root_available'), `KVM finds the root for this CR3 in its cache of previous roots${cached.prevIndex !== null ? ` (prev_roots[${cached.prevIndex}])` : ''} and switches back to it: nothing is rebuilt`, 9);
+  else if (cached) say(first('cached_root_available'), 'No cached root for this CR3: the old root goes into the cache of previous roots (prev_roots[0]) and KVM builds a new one', 9);
   const reset = find(events, 'kvm_mmu_reset_context');
-  if (reset) say(first('kvm_mmu_reset_context'), `${reset.reason}: the shadow roots no longer fit the guest's paging, so KVM drops them`);
+  if (reset) say(first('kvm_mmu_reset_context'), `${reset.reason}: the shadow roots no longer fit the guest's paging, so KVM drops them`, 9);
   else if (!cached) {
     const freed = all(events, 'mmu_free_root_page').filter((f) => !f.slot.startsWith('prev'));
     const zappedRoots = new Set(all(events, 'kvm_mmu_prepare_zap_page').map((z) => z.sp));
     const wereRoots = freed.filter((f) => zappedRoots.has(f.sp)).map((f) => f.sp);
     if (freed.length && wereRoots.length && access)
-      say(first('mmu_free_root_page'), `${spList(wereRoots)} ${wereRoots.length === 1 ? 'was a root' : 'were roots'}, so at the next VM entry KVM drops the roots (${spList(freed.map((f) => f.sp))}) and builds them again`);
-    else if (freed.length) say(first('mmu_free_root_page'), `KVM drops the roots (${spList(freed.map((f) => f.sp))})${access ? ' at the next VM entry' : ''}`);
+      say(first('mmu_free_root_page'), `${spList(wereRoots)} ${wereRoots.length === 1 ? 'was a root' : 'were roots'}, so at the next VM entry KVM drops the roots (${spList(freed.map((f) => f.sp))}) and builds them again`, 4);
+    else if (freed.length) say(first('mmu_free_root_page'), `KVM drops the roots (${spList(freed.map((f) => f.sp))})${access ? ' at the next VM entry' : ''}`, access ? 3 : 7);
   }
   const prevFreed = all(events, 'mmu_free_root_page').filter((f) => f.slot.startsWith('prev'));
-  if (prevFreed.length) say(events.indexOf(prevFreed[0]!), `KVM drops ${plural(prevFreed.length, 'cached root')} with this PCID (${spList(prevFreed.map((f) => f.sp))})`);
+  if (prevFreed.length) say(events.indexOf(prevFreed[0]!), `KVM drops ${plural(prevFreed.length, 'cached root')} with this PCID (${spList(prevFreed.map((f) => f.sp))})`, 6);
   // The fault: the guest walk and its verdict.
   const walk = find(events, 'sim_walk_result');
   const refused = find(events, 'kvm_mmu_walker_error');
   const mmio = find(events, 'handle_mmio_page_fault');
-  if (mmio) say(first('handle_mmio_page_fault'), `The entry marks gfn ${mmio.gfn} as MMIO (no RAM there): KVM emulates the access`);
-  if (refused) say(first('kvm_mmu_walker_error'), `KVM walks the guest's own page tables: they forbid the access too (${refused.reason})`);
+  if (mmio) say(first('handle_mmio_page_fault'), `The entry marks gfn ${mmio.gfn} as MMIO (no RAM there): KVM emulates the access`, 8);
+  if (refused) say(first('kvm_mmu_walker_error'), `KVM walks the guest's own page tables: they forbid the access too (${refused.reason})`, 4);
   else if (walk && r?.outcome !== 'hit') {
     const huge = walk.level > 1 ? ` (a ${walk.level === 2 ? (mode === 'x86-32' ? '4 MiB' : '2 MiB') : '1 GiB'} guest page)` : '';
-    say(first('sim_walk_result'), `KVM walks the guest's page tables: they map it to gfn ${walk.gfn}${huge}`);
-  } else if (!paging && find(events, 'kvm_page_fault') && !mmio) say(first('kvm_page_fault'), 'Paging is off, so there is no guest walk: the gfn is the address >> 12');
-  if (find(events, 'sim_cr0_wp_adjust')) say(first('sim_cr0_wp_adjust'), 'CR0.WP=0: KVM maps the page writable but supervisor-only, so the kernel can write it and user mode still cannot');
+    say(first('sim_walk_result'), `KVM walks the guest's page tables: they map it to gfn ${walk.gfn}${huge}`, 2);
+  } else if (!paging && find(events, 'kvm_page_fault') && !mmio) say(first('kvm_page_fault'), 'Paging is off, so there is no guest walk: the gfn is the address >> 12', 6);
+  if (find(events, 'sim_cr0_wp_adjust')) say(first('sim_cr0_wp_adjust'), 'CR0.WP=0: KVM maps the page writable but supervisor-only, so the kernel can write it and user mode still cannot', 8);
   const dirty = find(events, 'kvm_mmu_set_dirty_bit');
   const hw = find(events, 'sim_hardware_walk');
   const hwLeaf = hw?.path[hw.path.length - 1];
@@ -294,6 +310,7 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
     say(
       walk ? events.indexOf(walk) : first('kvm_mmu_set_dirty_bit'),
       `KVM sets the Dirty bit in the guest PTE at gpa ${dirty.gpa}${cleanTrap ? ' (the dirty-bit trick: the shadow entry was read-only only until the page got dirty)' : ''}`,
+      cleanTrap ? 8 : 4,
     );
   // New pages, existing pages linked, and the entries set.
   const made = createdWords(events, paging);
@@ -312,44 +329,49 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   const linkText = linked.length ? `links the existing ${list(linked.map((e) => `shadow ${tableName(e.role.level)} sp ${e.sp}`))}` : '';
   const madeAt = events.findIndex((e) => e.kind === 'kvm_mmu_get_page' && e.created);
   const leafAt = leaves.length ? events.indexOf(leaves[0]!) : -1;
-  if (made && !find(events, 'kvm_mmu_load') && !s?.op.startsWith('cr')) say(madeAt, `KVM builds ${made}${linkText ? `, ${linkText}` : ''}${leafText ? `, and ${leafText}` : ''}`);
+  if (made && !find(events, 'kvm_mmu_load') && !s?.op.startsWith('cr')) say(madeAt, `KVM builds ${made}${linkText ? `, ${linkText}` : ''}${leafText ? `, and ${leafText}` : ''}`, 7, `KVM builds ${made}`);
   else {
-    if (made) say(madeAt, `KVM builds ${made}`);
+    if (made) say(madeAt, `KVM builds ${made}`, 7);
     const rest = [linkText, leafText].filter(Boolean);
-    if (rest.length) say(linkText ? events.indexOf(linked[0]!) : leafAt, `KVM ${list(rest)}`);
+    if (rest.length) say(linkText ? events.indexOf(linked[0]!) : leafAt, `KVM ${list(rest)}`, 5);
   }
   const reusedRoots = all(events, 'kvm_mmu_get_page').filter((e) => !e.created && all(events, 'mmu_alloc_root').some((r) => r.sp === e.sp));
-  if (reusedRoots.length && !cached?.hit) say(events.indexOf(reusedRoots[0]!), `KVM reuses ${spList(reusedRoots.map((e) => e.sp))} as ${reusedRoots.length === 1 ? 'a root' : 'roots'}: ${reusedRoots.length === 1 ? 'it has' : 'they have'} the role asked for`);
+  if (reusedRoots.length && !cached?.hit) say(events.indexOf(reusedRoots[0]!), `KVM reuses ${spList(reusedRoots.map((e) => e.sp))} as ${reusedRoots.length === 1 ? 'a root' : 'roots'}: ${reusedRoots.length === 1 ? 'it has' : 'they have'} the role asked for`, 3);
   const mmioSpte = find(events, 'mark_mmio_spte');
-  if (mmioSpte) say(first('mark_mmio_spte'), `gfn ${mmioSpte.gfn} has no RAM: KVM marks sp ${mmioSpte.sp} entry ${mmioSpte.index} as MMIO, so the next access goes straight to the emulator`);
+  if (mmioSpte) say(first('mark_mmio_spte'), `gfn ${mmioSpte.gfn} has no RAM: KVM marks sp ${mmioSpte.sp} entry ${mmioSpte.index} as MMIO, so the next access goes straight to the emulator`, 6);
   const invalid = all(events, 'sim_pae_root_invalid');
-  if (invalid.length) say(first('sim_pae_root_invalid'), `pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? ' is' : 's are'} not present`);
-  if (prefetched.length) say(events.indexOf(prefetched[0]!), `It also prefetches ${plural(prefetched.length, 'neighbouring entry', 'neighbouring entries')} (${entriesText(prefetched)})`);
+  if (invalid.length) say(first('sim_pae_root_invalid'), `pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? ' is' : 's are'} not present`, 8);
+  if (prefetched.length) say(events.indexOf(prefetched[0]!), `It also prefetches ${plural(prefetched.length, 'neighbouring entry', 'neighbouring entries')} (${entriesText(prefetched)})`, 2);
   // Unsync.
   const unsync = all(events, 'kvm_mmu_unsync_page');
   for (const u of unsync) {
     const gfn = /gfn (\S+)/.exec(u.notation)?.[1];
-    say(events.indexOf(u), `KVM lets sp ${u.sp} go unsync: it stops write-protecting guest PT ${gfn ? `gfn 0x${gfn}` : ''}, so the guest may edit that table without exits; the shadow catches up at the next INVLPG or CR3 load`);
+    say(events.indexOf(u), `KVM lets sp ${u.sp} go unsync: it stops write-protecting guest PT ${gfn ? `gfn 0x${gfn}` : ''}, so the guest may edit that table without exits; the shadow catches up at the next INVLPG or CR3 load`, 8, `sp ${u.sp} goes unsync: the guest may now edit guest PT ${gfn ? `gfn 0x${gfn} ` : ''}without exits`);
   }
   // Emulated writes to shadowed page tables, write flooding, zaps.
   const emu = find(events, 'x86_emulate_instruction');
   if (emu && emu.reason !== 'mmio') {
     const track = find(events, 'page_fault_handle_page_track');
     const tableGfn = track?.gfn ?? leaves.find((l) => l.writeProtectedPt)?.gfn ?? walk?.gfn;
-    say(first('x86_emulate_instruction'), `${tableGfn ? `gfn ${tableGfn}` : 'The page written'} holds a guest page table that KVM shadows, so its shadow entry stays read-only and KVM emulates the write`);
+    say(first('x86_emulate_instruction'), `${tableGfn ? `gfn ${tableGfn}` : 'The page written'} holds a guest page table that KVM shadows, so its shadow entry stays read-only and KVM emulates the write`, 8, `${tableGfn ? `gfn ${tableGfn}` : 'The page'} is a guest page table KVM shadows: KVM emulates the write`);
     const written = all(events, 'get_written_sptes').filter((w) => w.indexes.length);
-    if (written.length) say(first('x86_emulate_instruction'), `It updates the shadow entries built from the written guest entry: ${entriesText(written.flatMap((w) => w.indexes.map((index) => ({ sp: w.sp, index }))))}`);
-  } else if (emu) say(first('x86_emulate_instruction'), 'KVM emulates the access (MMIO)');
+    if (written.length) say(first('x86_emulate_instruction'), `It updates the shadow entries built from the written guest entry: ${entriesText(written.flatMap((w) => w.indexes.map((index) => ({ sp: w.sp, index }))))}`, 3);
+  } else if (emu) say(first('x86_emulate_instruction'), 'KVM emulates the access (MMIO)', 7);
   const floods = all(events, 'detect_write_flooding');
   const flooded = floods.filter((f) => f.flooded);
   if (floods.length && !flooded.length)
-    say(events.indexOf(floods[0]!), `KVM counts writes to shadowed tables that nothing uses in between: ${list(floods.map((c) => `sp ${c.sp} at ${c.count}`))} (3 in a row zaps a page)`);
+    say(events.indexOf(floods[0]!), `KVM counts writes to shadowed tables that nothing uses in between: ${list(floods.map((c) => `sp ${c.sp} at ${c.count}`))} (3 in a row zaps a page)`, 6);
   if (flooded.length && flooded.length < floods.length) {
     const kept = floods.filter((f) => !f.flooded);
-    say(events.indexOf(flooded[0]!), `${spList(kept.map((k) => k.sp))} ${kept.length === 1 ? 'survives' : 'survive'} with a count of ${kept.map((k) => k.count).join(', ')}: the guest's own accesses go through ${kept.length === 1 ? 'it' : 'them'}, and each use resets the count`);
+    // FNAME(fetch) clears the count of every shadow page the faulting access walks through.
+    say(
+      first('kvm_mmu_prepare_zap_page') + 0.5,
+      `${spList(kept.map((k) => k.sp))} ${kept.length === 1 ? 'survives' : 'survive'} with a count of ${kept.map((k) => k.count).join(', ')}: each faulting write walks through ${kept.length === 1 ? 'it' : 'them'}, which resets the count (FNAME(fetch))`,
+      5,
+    );
   }
   const zapAll = find(events, 'kvm_mmu_zap_all');
-  if (zapAll) say(first('kvm_mmu_zap_all'), `KVM zaps all ${plural(zapAll.zapped.length, 'shadow page')}${zapAll.zapped.length ? ` (${spList(zapAll.zapped)})` : ''}`);
+  if (zapAll) say(first('kvm_mmu_zap_all'), `KVM zaps all ${plural(zapAll.zapped.length, 'shadow page')}${zapAll.zapped.length ? ` (${spList(zapAll.zapped)})` : ''}`, 9);
   else {
     // A page zapped while still a root is only marked invalid; dropping the
     // root zaps it again ("last reference ..."): tell it once, with its first reason.
@@ -362,7 +384,13 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
       seen.add(e.sp);
       byReason.set(e.reason, [...(byReason.get(e.reason) ?? []), e.sp]);
     }
-    if (byReason.size) say(at, `KVM zaps ${list([...byReason].map(([why, sps]) => `${spList(sps)} (${ZAP_WORDS[why] ?? why})`))}`);
+    if (byReason.size)
+      say(
+        at,
+        `KVM zaps ${list([...byReason].map(([why, sps]) => `${spList(sps)} (${ZAP_WORDS[why] ?? why})`))}`,
+        9,
+        `KVM zaps ${list([...byReason].map(([why, sps]) => `${spList(sps)} (${(ZAP_WORDS[why] ?? why).replace(/:.*$/, '')})`))}`,
+      );
   }
   for (const c of all(events, 'kvm_mmu_get_child_sp').filter((x) => x.result !== 'reuse')) {
     say(
@@ -370,35 +398,45 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
       c.result === 'unexpected-gfn'
         ? `sp ${c.parent.sp} entry ${c.parent.index} still links sp ${c.child}, made for gfn ${c.childGfn}, but the guest now points at gfn ${c.gfn}: KVM drops the stale link`
         : `sp ${c.parent.sp} entry ${c.parent.index} links sp ${c.child}, whose role (${roleOnly(c.childRole)}) is not the one needed (${roleOnly(c.role)}): KVM drops the link`,
+      9,
     );
   }
   // Sync.
   for (const i of resync) {
     const l = sets.find((x) => x.sp === i.resynced!.sp && x.index === i.resynced!.index);
-    say(events.indexOf(i), `sp ${i.resynced!.sp} is unsync, so KVM re-reads the guest PTE behind its entry ${i.resynced!.index}${l ? `: it now maps gfn ${l.gfn}` : ''}`);
+    say(events.indexOf(i), `sp ${i.resynced!.sp} is unsync, so KVM re-reads the guest PTE behind its entry ${i.resynced!.index}${l ? `: it now maps gfn ${l.gfn}` : ''}`, 8);
   }
-  if (s?.op === 'invlpg' && !resync.length && paging) say(first('kvm_mmu_invlpg'), 'No unsync shadow page on the path: the shadow entries already match the guest');
+  if (s?.op === 'invlpg' && !resync.length && paging) say(first('kvm_mmu_invlpg'), 'No unsync shadow page on the path: the shadow entries already match the guest', 6);
   const synced = all(events, 'sync_page');
   if (synced.length) {
     const updated = sets.filter((x) => x.speculative && syncing.has(x.sp));
-    say(events.indexOf(synced[0]!), `KVM syncs ${spList(synced.map((x) => x.sp))}: it re-reads ${synced.length === 1 ? 'its guest table' : 'their guest tables'}${updated.length ? ` and updates ${entriesText(updated)}` : ''}`);
+    say(events.indexOf(synced[0]!), `KVM syncs ${spList(synced.map((x) => x.sp))}: it re-reads ${synced.length === 1 ? 'its guest table' : 'their guest tables'}${updated.length ? ` and updates ${entriesText(updated)}` : ''}`, 8);
   }
   // TLB flushes.
   const flush = find(events, 'kvm_vcpu_flush_tlb');
   const pcid = find(events, 'kvm_invalidate_pcid');
-  if (s?.op === 'cr3' && !pcid) say(first('kvm_set_cr3'), 'No TLB flush (bit 63)');
-  else if (flush && (s?.op === 'cr3' || s?.op === 'invlpg') && !sameCr3) say(first('kvm_vcpu_flush_tlb'), `On VM entry the ${flush.which === 'all' ? 'whole' : 'current'} TLB is flushed`);
+  if (s?.op === 'cr3' && !pcid) say(first('kvm_set_cr3'), 'No TLB flush (bit 63)', 6);
+  else if (flush && (s?.op === 'cr3' || s?.op === 'invlpg') && !sameCr3) say(first('kvm_vcpu_flush_tlb'), `On VM entry the ${flush.which === 'all' ? 'whole' : 'current'} TLB is flushed`, 3);
   // Host-side events and kernel bugs.
-  if (find(events, 'sim_host_write')) say(first('sim_host_write'), 'No VM exit: KVM never sees this write, so shadow entries built from the old value stay as they were');
+  if (find(events, 'sim_host_write')) say(first('sim_host_write'), 'No VM exit: KVM never sees this write, so shadow entries built from the old value stay as they were', 9);
   const oldest = find(events, 'kvm_mmu_zap_oldest_mmu_pages');
-  if (oldest && !find(events, 'kvm_mmu_prepare_zap_page')) say(first('kvm_mmu_zap_oldest_mmu_pages'), `Too many shadow pages: KVM recycles ${spList(oldest.zapped)}`);
-  for (const [i, e] of events.entries()) if (e.kind === 'sim_rmap_gfn_mismatch' || e.kind === 'pte_list_remove' || e.kind === 'sim_use_after_free') say(i, eventCaption(e, mode));
-  return out
-    .map((o, i) => ({ ...o, i }))
-    .sort((a, b) => a.at - b.at || a.i - b.i)
-    .map((o) => o.text)
-    .join(' ');
+  if (oldest && !find(events, 'kvm_mmu_prepare_zap_page')) say(first('kvm_mmu_zap_oldest_mmu_pages'), `Too many shadow pages: KVM recycles ${spList(oldest.zapped)}`, 9);
+  for (const [i, e] of events.entries()) if (e.kind === 'sim_rmap_gfn_mismatch' || e.kind === 'pte_list_remove' || e.kind === 'sim_use_after_free') say(i, eventCaption(e, mode), 9);
+  const ordered = out.map((o, i) => ({ ...o, i })).sort((a, b) => a.at - b.at || a.i - b.i);
+  // The brief form (presenting mode, the embed): the most telling sentences
+  // (zaps, roots, unsync, new pages, ...) up to about two lines, in order.
+  const keep = new Set<number>();
+  let room = BRIEF_KVM_CHARS;
+  for (const o of [...ordered].sort((a, b) => b.prio - a.prio || a.at - b.at)) {
+    if (keep.size && (o.short.length > room || o.prio < 5)) continue;
+    keep.add(o.i);
+    room -= o.short.length;
+  }
+  return { full: ordered.map((o) => o.text).join(' '), brief: ordered.filter((o) => keep.has(o.i)).map((o) => o.short).join(' ') };
 }
+
+/** Room for KVM's part of a brief caption, in characters (about two lines of presenting mode). */
+const BRIEF_KVM_CHARS = 200;
 
 /** A kvmmmu notation without its gfn ("gfn 200 l1 8-byte q0 wux !nxe" -> "l1 8-byte q0 wux !nxe"). */
 const roleOnly = (notation: string): string => notation.replace(/^gfn \S+ /, '');
@@ -423,33 +461,36 @@ function leafNote(leaf: Extract<TraceEvent, { kind: 'kvm_mmu_set_spte' }>, event
 }
 
 /** How the step ended for the guest. */
-function outcomeWords(s: Step | null, r: StepResult | null, events: readonly TraceEvent[], mode: GuestMode): string {
-  if (!r || !s) return 'The guest starts running.';
+function outcomeWords(s: Step, r: StepResult, events: readonly TraceEvent[], mode: GuestMode): { full: string; brief: string } {
   const note = find(events, 'sim_note');
   const noteText = note ? ` Note: ${note.text.replace(/\.$/, '')}.` : '';
+  const both = (full: string, brief: string) => ({ full: `${full}${noteText}`.trim(), brief: `${brief}${noteText}`.trim() });
   const done = find(events, 'sim_guest_access');
   const access = accessOf(s);
   if (r.vector === 14) {
     const walkRefusal = refusalFromGuestWalk(events, s);
     const inj = find(events, 'kvm_inject_page_fault');
-    return `KVM injects a #PF into the guest (CR2 = ${inj ? gvaOf(inj.gva, mode) : 'the address'}): ${errorCodeWords(r.errorCode ?? 0, walkRefusal)}. The access does not complete; the guest's #PF handler runs.${noteText}`;
+    const ec = errorCodeWords(r.errorCode ?? 0, walkRefusal);
+    return both(`KVM injects a #PF into the guest (CR2 = ${inj ? gvaOf(inj.gva, mode) : 'the address'}): ${ec}. The access does not complete; the guest's #PF handler runs.`, `KVM injects a #PF: ${ec}.`);
   }
   if (r.vector === 13) {
     const gp = find(events, 'kvm_inject_gp');
-    return `KVM injects #GP(0) into the guest${gp ? `: ${gp.reason}` : ''}; the instruction does not complete.${noteText}`;
+    const full = `KVM injects #GP(0) into the guest${gp ? `: ${gp.reason}` : ''}; the instruction does not complete.`;
+    return both(full, full);
   }
   if (access) {
-    if (!done) return `The ${NOUN[access]} does not complete.${noteText}`;
+    // Only an access that really happened (sim_guest_access) completes.
+    if (!done) return both(`The ${NOUN[access]} does not complete.`, `The ${NOUN[access]} does not complete.`);
     const what = access === 'write' ? `${done.value} is stored at gpa ${done.gpa}` : `${done.value} comes from gpa ${done.gpa}`;
-    if (r.outcome === 'hit') return `The ${NOUN[access]} completes: ${what}.${noteText}`;
-    if (r.outcome === 'emulated') return `The ${NOUN[access]} completes through the emulator: ${what}.${noteText}`;
-    return `The guest retries the ${NOUN[access]} and it completes: ${what}.${noteText}`;
+    if (r.outcome === 'hit') return both(`The ${NOUN[access]} completes: ${what}.`, '');
+    if (r.outcome === 'emulated') return both(`The ${NOUN[access]} completes through the emulator: ${what}.`, `The ${NOUN[access]} completes through the emulator.`);
+    return both(`The guest retries the ${NOUN[access]} and it completes: ${what}.`, `The ${NOUN[access]} then completes.`);
   }
   if (s.op === 'host-write') {
     const hw = find(events, 'sim_host_write');
-    return hw ? `Guest memory at gpa ${hw.gpa} now holds ${hw.value} (was ${hw.old}).${noteText}` : noteText.trim();
+    return both(hw ? `Guest memory at gpa ${hw.gpa} now holds ${hw.value} (was ${hw.old}).` : '', '');
   }
-  return noteText.trim();
+  return both('', '');
 }
 
 /** Which protection the guest's own tables refused (from the entries KVM's walk read), for the injected error code. */
@@ -482,12 +523,13 @@ function firstEntry(tl: Timeline): StepCaption {
   if (invalid.length) kvmParts.push(`pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? ' is' : 's are'} not present.`);
   const next = tl.scenario.steps[0];
   const outcome = next && 'gva' in next ? `Next: an access to ${gvaText(next.gva, guestStates(tl)[0]!.mode)}.` : 'The guest starts running.';
-  return assemble(`${did}.`, '', kvmParts.join(' '), outcome, null);
+  const kvm = kvmParts.join(' ');
+  return assemble(`${did}.`, '', kvm, outcome, null, [`${did}.`, kvm, outcome].join(' '));
 }
 
-function assemble(did: string, found: string, kvm: string, outcome: string, now: string | null): StepCaption {
+function assemble(did: string, found: string, kvm: string, outcome: string, now: string | null, brief: string): StepCaption {
   const text = now !== null ? `${did} ${now}` : [did, found, kvm, outcome].filter(Boolean).join(' ');
-  return { did, found, kvm, outcome, now, text };
+  return { did, found, kvm, outcome, now, text, brief: now !== null ? text : brief };
 }
 
 const cache = new WeakMap<Timeline, Map<number, StepCaption>>();
@@ -513,17 +555,21 @@ export function stepCaption(tl: Timeline, step: number, upTo: number | null = nu
   const events = step > 0 ? (tl.results[step - 1]?.events ?? []) : tl.initialEvents;
   const e = upTo > 0 ? events[Math.min(upTo, events.length) - 1] : undefined;
   const now = e ? `Event ${Math.min(upTo, events.length)} of ${events.length}: ${eventCaption(e, modeAtStep(tl, step))}` : 'No kernel event revealed yet.';
-  return assemble(base.did, base.found, base.kvm, base.outcome, now);
+  return assemble(base.did, base.found, base.kvm, base.outcome, now, '');
 }
 
 function buildCaption(tl: Timeline, step: number): StepCaption {
   if (step <= 0) return firstEntry(tl);
   const s = tl.scenario.steps[step - 1];
   const r = tl.results[step - 1];
-  if (!s || !r) return assemble('(no such step)', '', '', '', null);
+  if (!s || !r) return assemble('(no such step)', '', '', '', null, '(no such step)');
   const st = guestStates(tl)[step - 1]!;
   const events = r.events;
-  return assemble(`${didWords(s, st, events)}.`, foundWords(events, st.mode), kvmWords(s, r, events, st.mode), outcomeWords(s, r, events, st.mode), null);
+  const did = `${didWords(s, st, events)}.`;
+  const found = foundWords(events);
+  const kvm = kvmWords(s, r, events, st.mode);
+  const outcome = outcomeWords(s, r, events, st.mode);
+  return assemble(did, found.full, kvm.full, outcome.full, null, [did, found.brief, kvm.brief, outcome.brief].filter(Boolean).join(' '));
 }
 
 /** The timeline marker's label: `step 3: read 0xc0603123 → shadow-fault`. */
