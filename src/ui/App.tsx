@@ -316,7 +316,10 @@ function StepCaptionText({ caption, className, testId, prefix, brief = false }: 
       {prefix}
       <span className="caption-did">{caption.did}</span>
       {rest.map((t, i) => (
-        <Fragment key={i}> {t}</Fragment>
+        <Fragment key={i}>
+          {' '}
+          <span className="caption-part">{t}</span>
+        </Fragment>
       ))}
     </p>
   );
@@ -406,7 +409,7 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
       {compareOpen && <Compare />}
-      <StepCaptionText caption={stepCaption(tl, step, upTo)} className="side-caption" testId="side-caption" />
+      <StepCaptionText caption={stepCaption(tl, step, upTo)} className={`side-caption${upTo !== null ? ' side-caption-sticky' : ''}`} testId="side-caption" />
       <RmapPanel machine={view.machine} guest={view.guest} />
       {description && (
         <details className="panel about" open={step === 0}>

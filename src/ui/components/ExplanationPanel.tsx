@@ -32,6 +32,27 @@ export function Outcome({ result }: { result: StepResult | null }) {
   );
 }
 
+/**
+ * Scrolls the side panel (the line's scrolling ancestor) the least that
+ * shows `line` whole, below a sticky caption at the panel's top; where the
+ * panel does not scroll (a drawer in a scrolling page), the browser's own
+ * nearest scrolling.
+ */
+function scrollIntoPanel(line: HTMLElement): void {
+  const panel = line.closest<HTMLElement>('.side');
+  if (!panel || panel.scrollHeight <= panel.clientHeight) {
+    line.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+    return;
+  }
+  const box = panel.getBoundingClientRect();
+  const sticky = panel.querySelector<HTMLElement>('.side-caption-sticky');
+  const top = Math.max(box.top, sticky ? sticky.getBoundingClientRect().bottom : box.top) + 4;
+  const bottom = box.bottom - 4;
+  const r = line.getBoundingClientRect();
+  if (r.top < top) panel.scrollTop -= top - r.top;
+  else if (r.bottom > bottom) panel.scrollTop += Math.min(r.bottom - bottom, r.top - top);
+}
+
 /** In event mode, the lines of events already revealed (a call-path line shows with its first event). */
 function revealed(story: readonly StoryLine[], upTo: number | null): readonly StoryLine[] {
   if (upTo === null) return story;
@@ -48,13 +69,14 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
   // The raw list is only built while it is open: it is long on big steps.
   const [rawOpen, setRawOpen] = useState(false);
   // Event mode: the current line comes into view in the side panel, with
-  // the least scrolling (none when it is already visible).
+  // the least scrolling (none when it is already visible), below the caption
+  // that stays on top of the panel in event mode.
   const ref = useRef<HTMLElement>(null);
   useEffect(() => {
     if (upTo === null) return;
     const line = ref.current?.querySelector<HTMLElement>('.story-current');
     // Not while the panel is hidden (presenting mode, a closed drawer): there is nothing to scroll.
-    if (line && line.offsetParent !== null) line.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+    if (line && line.offsetParent !== null) scrollIntoPanel(line);
   }, [upTo, shown]);
   return (
     <section ref={ref} data-testid="explanation" aria-label="What the kernel did in this step" className="panel">

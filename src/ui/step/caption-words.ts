@@ -180,3 +180,15 @@ export const MODE_WORDS: Record<GuestMode, string> = {
   'x86-64': 'in long mode (8-byte entries, 4 levels)',
   off: 'with paging off (addresses are guest-physical)',
 };
+
+/** kvm_mmu_prepare_zap_page reasons (as the core emits them) in plain words. */
+export const ZAP_WORDS: Record<string, string> = {
+  'write flooding': 'write flooding: its guest table was written 3 times with no use of the page in between, so KVM guesses it is no longer a page table',
+  'misaligned write': 'a misaligned write: it is not one whole guest entry, so KVM cannot tell what changed',
+  'FNAME(sync_page) found no present entry': 'its guest table has no present entry left',
+  'unsync child of a zapped page': 'an unsync child of a zapped page',
+  'kvm_mmu_zap_all': 'zap-all',
+  'recycled: kvm_mmu_zap_oldest_mmu_pages': 'too many shadow pages: the oldest are recycled',
+  'last reference to an invalid root dropped': 'an obsolete root nobody uses any more',
+  'unsync page of a gfn becoming an upper-level table': 'its gfn became an upper-level table, which may not be unsync',
+};

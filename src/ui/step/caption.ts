@@ -28,6 +28,7 @@ import {
   refusalOf,
   spList,
   tableName,
+  ZAP_WORDS,
 } from './caption-words.ts';
 import { eventCaption } from './event-caption.ts';
 
@@ -208,16 +209,6 @@ const REFUSED: Record<Refusal, string> = {
   smap: 'a user page (SMAP)',
 };
 
-const ZAP_WORDS: Record<string, string> = {
-  'write flooding': 'write flooding: its guest table was written 3 times with no use of the page in between, so KVM guesses it is no longer a page table',
-  'misaligned write': 'a misaligned write: it is not one whole guest entry, so KVM cannot tell what changed',
-  'FNAME(sync_page) found no present entry': 'its guest table has no present entry left',
-  'unsync child of a zapped page': 'an unsync child of a zapped page',
-  'kvm_mmu_zap_all': 'zap-all',
-  'recycled: kvm_mmu_zap_oldest_mmu_pages': 'too many shadow pages: the oldest are recycled',
-  'last reference to an invalid root dropped': 'an obsolete root nobody uses any more',
-  'unsync page of a gfn becoming an upper-level table': 'its gfn became an upper-level table, which may not be unsync',
-};
 
 /** "quadrants 0-3", "quadrants 1, 3". */
 function quadrantRange(qs: readonly number[]): string {

@@ -5,7 +5,7 @@
  * the call path below the caption keeps the kernel's names.
  */
 import type { GuestMode, TraceEvent } from '../../core/index.ts';
-import { entryBits, errorCodeWords, gvaOf, pageWords, plural, refusalOf, spList, tableName } from './caption-words.ts';
+import { entryBits, errorCodeWords, gvaOf, pageWords, plural, refusalOf, spList, tableName, ZAP_WORDS } from './caption-words.ts';
 
 const slotWords = (slot: string): string => (slot === 'current' ? 'the root' : slot.startsWith('pae') ? `pae_root[${slot.slice(3)}]` : `prev_roots[${slot.slice(4)}]`);
 
@@ -108,7 +108,7 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
     case 'drop_parent_pte':
       return `KVM unlinks sp ${e.child} from sp ${e.parent.sp} entry ${e.parent.index}.`;
     case 'kvm_mmu_prepare_zap_page':
-      return `KVM zaps sp ${e.sp} (${e.reason}): it is unlinked now and freed below.`;
+      return `KVM zaps sp ${e.sp} (${ZAP_WORDS[e.reason] ?? e.reason}): it is unlinked now and freed at the end.`;
     case 'kvm_mmu_commit_zap_page':
       return e.freed.length ? `KVM frees the zapped ${spList(e.freed)}.` : 'KVM flushes the TLBs; nothing left to free.';
     case 'kvm_mmu_sync_page':
@@ -120,7 +120,7 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
     case 'pte_prefetch':
       return `KVM prefetches ${plural(e.indexes.length, 'neighbouring entry', 'neighbouring entries')} of sp ${e.sp}, guessing they will be used soon.`;
     case 'kvm_mmu_zap_oldest_mmu_pages':
-      return `Too many shadow pages: KVM recycles the ${plural(e.zapped.length, 'oldest one', `${e.zapped.length} oldest`).replace(/^\d+ /, '')} (${spList(e.zapped)}).`;
+      return `Too many shadow pages: KVM recycles ${plural(e.zapped.length, 'old page')} (${spList(e.zapped)}).`;
     case 'x86_emulate_instruction':
       return `KVM emulates the instruction at ${gvaOf(e.gva, mode)}: ${EMULATE_WHY[e.reason] ?? e.reason}.`;
     case 'kvm_mmu_pte_write':
