@@ -269,7 +269,12 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   const sameCr3 = set !== undefined && set.old === set.new && !find(events, 'kvm_mmu_new_pgd') && !find(events, 'load_pdptrs');
   if (sameCr3) say(first('kvm_set_cr3'), 'Same CR3 in a guest without PAE: KVM keeps its roots (kvm_set_cr3 skips the switch) and only syncs unsync pages and flushes the TLB', 9);
   if (cached?.hit) say(first('cached_root_available'), `KVM finds the root for this CR3 in its cache of previous roots${cached.prevIndex !== null ? ` (prev_roots[${cached.prevIndex}])` : ''} and switches back to it: nothing is rebuilt`, 9);
-  else if (cached) say(first('cached_root_available'), 'No cached root for this CR3: the old root goes into the cache of previous roots (prev_roots[0]) and KVM builds a new one', 9);
+  else if (cached) say(first('cached_root_available'), 'No cached root for this CR3: the old root goes into the cache of previous roots (prev_roots[0])', 9);
+  const pdptrs = find(events, 'load_pdptrs');
+  if (pdptrs) {
+    const present = pdptrs.pdptrs.flatMap((p, i) => (entryBits(p).present ? [i] : []));
+    say(first('load_pdptrs'), `KVM loads the guest's four PDPTEs from the new table: ${present.length ? `${present.length === 1 ? 'PDPTE' : 'PDPTEs'} ${present.join(', ')} present` : 'none present'}`, 6);
+  }
   const reset = find(events, 'kvm_mmu_reset_context');
   if (reset) say(first('kvm_mmu_reset_context'), `${reset.reason}: the shadow roots no longer fit the guest's paging, so KVM drops them`, 9);
   else if (!cached) {
@@ -287,7 +292,12 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   const refused = find(events, 'kvm_mmu_walker_error');
   const mmio = find(events, 'handle_mmio_page_fault');
   if (mmio) say(first('handle_mmio_page_fault'), `The entry marks gfn ${mmio.gfn} as MMIO (no RAM there): KVM emulates the access`, 8);
-  if (refused) say(first('kvm_mmu_walker_error'), `KVM walks the guest's own page tables: they forbid the access too (${refused.reason})`, 4);
+  if (refused) {
+    // The CPU's own fault was a protection fault (P=1) on the shadow entry: the guest's tables agree.
+    const hwEc = find(events, 'sim_hardware_walk')?.errorCode ?? 0;
+    const why = refused.reason === 'permission' ? '' : ` (${refused.reason})`;
+    say(first('kvm_mmu_walker_error'), `KVM walks the guest's own page tables: they forbid the access${hwEc & 1 ? ' too' : ''}${why}, so the fault is the guest's`, 4);
+  }
   else if (walk && r?.outcome !== 'hit') {
     const huge = walk.level > 1 ? ` (a ${walk.level === 2 ? (mode === 'x86-32' ? '4 MiB' : '2 MiB') : '1 GiB'} guest page)` : '';
     say(first('sim_walk_result'), `KVM walks the guest's page tables: they map it to gfn ${walk.gfn}${huge}`, 2);
@@ -296,7 +306,7 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   const dirty = find(events, 'kvm_mmu_set_dirty_bit');
   const hw = find(events, 'sim_hardware_walk');
   const hwLeaf = hw?.path[hw.path.length - 1];
-  const cleanTrap = hw?.result === 'fault' && access === 'write' && hwLeaf !== undefined && entryBits(hwLeaf.spte).present && !entryBits(hwLeaf.spte).w;
+  const cleanTrap = !find(events, 'x86_emulate_instruction') && hw?.result === 'fault' && access === 'write' && hwLeaf !== undefined && entryBits(hwLeaf.spte).present && !entryBits(hwLeaf.spte).w;
   if (dirty)
     say(
       walk ? events.indexOf(walk) : first('kvm_mmu_set_dirty_bit'),
@@ -317,6 +327,7 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
       ? `sets sp ${leaves[0]!.sp} entry ${leaves[0]!.index} -> gfn ${leaves[0]!.gfn}${leafNote(leaves[0]!, events, access)}`
       : `sets ${entriesText(leaves)}`
     : '';
+  const leafShort = leaves.length === 1 ? `sets sp ${leaves[0]!.sp} entry ${leaves[0]!.index} -> gfn ${leaves[0]!.gfn}` : leafText;
   const linkText = linked.length ? `links the existing ${list(linked.map((e) => `shadow ${tableName(e.role.level)} sp ${e.sp}`))}` : '';
   const madeAt = events.findIndex((e) => e.kind === 'kvm_mmu_get_page' && e.created);
   const leafAt = leaves.length ? events.indexOf(leaves[0]!) : -1;
@@ -324,14 +335,14 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   else {
     if (made) say(madeAt, `KVM builds ${made}`, 7);
     const rest = [linkText, leafText].filter(Boolean);
-    if (rest.length) say(linkText ? events.indexOf(linked[0]!) : leafAt, `KVM ${list(rest)}`, 5);
+    if (rest.length) say(linkText ? events.indexOf(linked[0]!) : leafAt, `KVM ${list(rest)}`, 5, `KVM ${list([linkText, leafShort].filter(Boolean))}`);
   }
   const reusedRoots = all(events, 'kvm_mmu_get_page').filter((e) => !e.created && all(events, 'mmu_alloc_root').some((r) => r.sp === e.sp));
   if (reusedRoots.length && !cached?.hit) say(events.indexOf(reusedRoots[0]!), `KVM reuses ${spList(reusedRoots.map((e) => e.sp))} as ${reusedRoots.length === 1 ? 'a root' : 'roots'}: ${reusedRoots.length === 1 ? 'it has' : 'they have'} the role asked for`, 3);
   const mmioSpte = find(events, 'mark_mmio_spte');
   if (mmioSpte) say(first('mark_mmio_spte'), `gfn ${mmioSpte.gfn} has no RAM: KVM marks sp ${mmioSpte.sp} entry ${mmioSpte.index} as MMIO, so the next access goes straight to the emulator`, 6);
   const invalid = all(events, 'sim_pae_root_invalid');
-  if (invalid.length) say(first('sim_pae_root_invalid'), `pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? ' is' : 's are'} not present`, 8);
+  if (invalid.length) say(first('sim_pae_root_invalid'), `pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? '' : 's'} ${invalid.map((i) => i.index).join(', ')} ${invalid.length === 1 ? 'is' : 'are'} not present`, 8);
   if (prefetched.length) say(events.indexOf(prefetched[0]!), `It also prefetches ${plural(prefetched.length, 'neighbouring entry', 'neighbouring entries')} (${entriesText(prefetched)})`, 2);
   // Unsync.
   const unsync = all(events, 'kvm_mmu_unsync_page');
@@ -427,7 +438,7 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
 }
 
 /** Room for KVM's part of a brief caption, in characters (about two lines of presenting mode). */
-const BRIEF_KVM_CHARS = 200;
+const BRIEF_KVM_CHARS = 240;
 
 /** A kvmmmu notation without its gfn ("gfn 200 l1 8-byte q0 wux !nxe" -> "l1 8-byte q0 wux !nxe"). */
 const roleOnly = (notation: string): string => notation.replace(/^gfn \S+ /, '');
@@ -511,7 +522,7 @@ function firstEntry(tl: Timeline): StepCaption {
   const made = createdWords(tl.initialEvents, st.mode !== 'off');
   const invalid = all(tl.initialEvents, 'sim_pae_root_invalid');
   const kvmParts = [`On the first VM entry KVM has no shadow tables yet, so it builds the roots${made ? `: ${made}` : ''}.`];
-  if (invalid.length) kvmParts.push(`pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? ' is' : 's are'} not present.`);
+  if (invalid.length) kvmParts.push(`pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? '' : 's'} ${invalid.map((i) => i.index).join(', ')} ${invalid.length === 1 ? 'is' : 'are'} not present.`);
   const next = tl.scenario.steps[0];
   const outcome = next && 'gva' in next ? `Next: an access to ${gvaText(next.gva, guestStates(tl)[0]!.mode)}.` : 'The guest starts running.';
   const kvm = kvmParts.join(' ');
