@@ -111,6 +111,36 @@ describe('step captions of the built-ins', () => {
   }
 });
 
+describe('an access that never completes', () => {
+  it('is not told as completed (a PAE root left empty after a same-value CR3 load: the access loops)', () => {
+    const p = parseScenario({
+      format: 'shadowpaging/v1',
+      title: 'loop',
+      guest: { mode: 'pae', cr3: '0x1000' },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2001' } },
+        { gpa: '0x2000', entries: { '0': '0x4027' } },
+        { gpa: '0x3000', entries: { '0': '0x5027' } },
+        { gpa: '0x5000', entries: { '0': '0x11027' } },
+      ],
+      steps: [
+        { op: 'host-write', gpa: '0x1008', value: '0x3001' },
+        { op: 'cr3', value: '0x1000' },
+        { op: 'read', gva: '0x40000000' },
+      ],
+    });
+    if (!p.ok) throw new Error(p.error.message);
+    const tl = new Timeline(p.scenario, 'seed');
+    expect(tl.results[2]!.events.some((e) => e.kind === 'sim_guest_access')).toBe(false);
+    expect(stepCaption(tl, 2).kvm).toContain('keeps its roots');
+    const c = stepCaption(tl, 3);
+    expect(c.found).toContain('pae_root[1] is empty');
+    expect(c.outcome).toMatch(/^The read does not complete\. Note: /);
+    expect(c.text).not.toMatch(/\bcompletes\b/);
+    expect(c.brief).not.toMatch(/\bcompletes\b/);
+  });
+});
+
 describe('error codes in words', () => {
   it('decodes P, W, U, RSVD and I/D', () => {
     expect(errorCodeWords(0x7, 'read-only')).toBe('user-mode write to a present read-only page: P=1 W=1 U=1 = 0x7');

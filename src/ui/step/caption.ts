@@ -273,7 +273,10 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   const pdptrs = find(events, 'load_pdptrs');
   if (pdptrs) {
     const present = pdptrs.pdptrs.flatMap((p, i) => (entryBits(p).present ? [i] : []));
-    say(first('load_pdptrs'), `KVM loads the guest's four PDPTEs from the new table: ${present.length ? `${present.length === 1 ? 'PDPTE' : 'PDPTEs'} ${present.join(', ')} present` : 'none present'}`, 6);
+    say(first('load_pdptrs'), `KVM loads the guest's four PDPTEs from the table at CR3: ${present.length ? `${present.length === 1 ? 'PDPTE' : 'PDPTEs'} ${present.join(', ')} present` : 'none present'}`, 6);
+    // kvm_set_cr3 (5.15): a PAE guest reloading the same CR3 reloads the PDPTEs, but kvm_mmu_new_pgd is not called.
+    if (set && set.old === set.new && !find(events, 'kvm_mmu_new_pgd') && !find(events, 'mmu_free_root_page'))
+      say(first('load_pdptrs'), 'The CR3 value is the same, so KVM keeps its roots (5.15): pae_root[] still follows the PDPTEs it was built from', 8);
   }
   const reset = find(events, 'kvm_mmu_reset_context');
   if (reset) say(first('kvm_mmu_reset_context'), `${reset.reason}: the shadow roots no longer fit the guest's paging, so KVM drops them`, 9);
