@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { appSession, screenshot, waitForCounter } from './helpers.ts';
+import { appSession, describeViolations, screenshot, seriousViolations, waitForCounter } from './helpers.ts';
 
 const session = appSession();
 
@@ -77,4 +77,26 @@ describe('the step caption', () => {
     expect(scrolled).toBe(true);
     expect(captions.size).toBeGreaterThan(n / 2);
   });
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`${theme} theme: the caption in event mode, presenting mode and the embed has no serious or critical axe violations`, async () => {
+      const page = await session.openAt({ width: 1280, height: 720 }, '#sp1/b/pd-write-flooding/1/s=5', theme);
+      await waitForCounter(page, 'step 5 / 7');
+      await page.keyboard.press('e');
+      await page.keyboard.press('ArrowLeft');
+      await page.locator('.side-caption-sticky').waitFor();
+      const eventMode = describeViolations(await seriousViolations(page));
+      await page.keyboard.press('p');
+      await page.getByTestId('caption').waitFor();
+      expect(await page.getByTestId('caption').getAttribute('aria-live')).toBe('polite');
+      await screenshot(page, `caption-present-${theme}`);
+      const presenting = describeViolations(await seriousViolations(page));
+      const embed = await session.openAt({ width: 800, height: 500 }, '?embed=1#sp1/b/quadrants-32bit/1/s=7', theme);
+      await embed.getByTestId('caption').waitFor();
+      expect(await embed.getByTestId('caption').evaluate((el) => el.textContent ?? '')).toContain('The guest kernel writes 0x11027 to 0x00400014.');
+      await screenshot(embed, `caption-embed-800x500-${theme}`);
+      const embedded = describeViolations(await seriousViolations(embed));
+      expect({ eventMode, presenting, embedded }).toEqual({ eventMode: [], presenting: [], embedded: [] });
+    });
+  }
 });
