@@ -7,7 +7,10 @@
 import type { GuestMode, TraceEvent } from '../../core/index.ts';
 import { entryBits, errorCodeWords, gvaOf, pageWords, plural, refusalOf, spList, tableName, ZAP_WORDS } from './caption-words.ts';
 
-const slotWords = (slot: string): string => (slot === 'current' ? 'the root' : slot.startsWith('pae') ? `pae_root[${slot.slice(3)}]` : `prev_roots[${slot.slice(4)}]`);
+/** The kvmmmu notation with its gfn in 0x form ("gfn 1 l2 4-byte q0 wux !nxe" -> "gfn 0x1, l2 4-byte q0 wux !nxe"). */
+const notationText = (n: string): string => n.replace(/^gfn (\S+) /, 'gfn 0x$1, ');
+
+const slotWords = (slot: string): string => (slot === 'current' ? 'the current root' : slot.startsWith('pae') ? `pae_root[${slot.slice(3)}]` : `prev_roots[${slot.slice(4)}]`);
 
 const REQUEST_WORDS: Record<string, string> = {
   KVM_REQ_MMU_RELOAD: 'drop and rebuild the roots',
@@ -41,10 +44,10 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
       return `VM exit: the guest's access to ${gvaOf(e.gva, mode)} page-faulted on the shadow tables; KVM's fault handler runs (error code 0x${e.errorCode.toString(16)}).`;
     case 'kvm_mmu_page_fault': {
       const r: Record<string, string> = {
-        RET_PF_FIXED: 'fixed: the shadow tables now map the access, so the guest retries it',
-        RET_PF_SPURIOUS: 'spurious: the entry was already right, so the guest just retries',
-        RET_PF_EMULATE: 'emulate: KVM performs the instruction itself',
-        RET_PF_RETRY: 'retry: the guest resumes (at its own #PF handler if one was injected)',
+        RET_PF_FIXED: 'the shadow tables now map the access, so the guest retries it',
+        RET_PF_SPURIOUS: 'the entry was already right, so the guest just retries',
+        RET_PF_EMULATE: 'KVM performs the instruction itself',
+        RET_PF_RETRY: 'the guest resumes (at its own #PF handler if one was injected)',
       };
       return `The fault handler returns ${e.result}: ${r[e.result] ?? e.result}.`;
     }
@@ -77,9 +80,9 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
     case 'kvm_mmu_spte_requested':
       return `KVM will map ${gvaOf(e.gva, mode)} with a level-${e.level} shadow entry, to host frame ${e.pfn}.`;
     case 'compute_role':
-      return `KVM works out the role of the ${e.fn === 'mmu_alloc_root' ? 'root' : 'next shadow page'}: level ${e.role.level}, ${e.role.direct ? 'direct' : `${e.role.gpteIs8Bytes ? 8 : 4}-byte guest entries`}, quadrant ${e.quadrantFormula}.`;
+      return `KVM works out the role of the ${e.fn === 'mmu_alloc_root' ? 'root' : 'next shadow page'}: level ${e.role.level}, ${e.role.direct ? 'direct' : `${e.role.gpteIs8Bytes ? 8 : 4}-byte guest entries`}, quadrant ${e.role.quadrant} (${e.quadrantFormula}).`;
     case 'kvm_mmu_get_page':
-      return e.created ? `KVM builds a new ${pageWords(e.sp, e.gfn, e.role, paging)}.` : `KVM finds the shadow page it needs already built: sp ${e.sp} (${e.notation}).`;
+      return e.created ? `KVM builds a new ${pageWords(e.sp, e.gfn, e.role, paging)}.` : `KVM finds the shadow page it needs already built: sp ${e.sp} (${notationText(e.notation)}).`;
     case 'account_shadowed':
       return e.writeTracked
         ? `gfn ${e.gfn} is now shadowed: KVM write-tracks it, so guest writes to that table exit and are emulated.`
@@ -95,7 +98,7 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
     case 'mark_unsync':
       return `sp ${e.sp} notes that its entry ${e.index} leads to an unsync page (for the next sync).`;
     case 'kvm_mmu_unsync_page':
-      return `sp ${e.sp} goes unsync: KVM stops write-protecting that guest page table, so the guest may edit it without exits and the shadow catches up at the next sync (INVLPG or CR3 load).`;
+      return `sp ${e.sp} (${notationText(e.notation)}) goes unsync: KVM stops write-protecting that guest page table, so the guest may edit it without exits and the shadow catches up at the next sync (INVLPG or CR3 load).`;
     case 'kvm_mmu_set_spte': {
       const b = entryBits(e.spte);
       const rw = b.w ? 'writable' : e.writeProtectedPt ? 'read-only, because gfn ' + e.gfn + ' is a shadowed page table' : 'read-only';
@@ -108,7 +111,7 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
     case 'drop_parent_pte':
       return `KVM unlinks sp ${e.child} from sp ${e.parent.sp} entry ${e.parent.index}.`;
     case 'kvm_mmu_prepare_zap_page':
-      return `KVM zaps sp ${e.sp} (${ZAP_WORDS[e.reason] ?? e.reason}): it is unlinked now and freed at the end.`;
+      return `KVM zaps sp ${e.sp} (${(ZAP_WORDS[e.reason] ?? e.reason).replace(/:.*$/, '')}): it is unlinked now and freed at the end.`;
     case 'kvm_mmu_commit_zap_page':
       return e.freed.length ? `KVM frees the zapped ${spList(e.freed)}.` : 'KVM flushes the TLBs; nothing left to free.';
     case 'kvm_mmu_sync_page':
@@ -132,11 +135,13 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
         ? `sp ${e.sp}'s guest table was written ${e.count} times with no use in between (write flooding): KVM zaps it, guessing it is no longer a page table.`
         : `KVM counts the write to sp ${e.sp}'s guest table (${e.count} in a row).`;
     case 'get_written_sptes':
-      return `The write lands in sp ${e.sp} entries ${e.indexes.join(', ')} (${e.formula}).`;
+      return e.indexes.length
+        ? `The write lands in sp ${e.sp} entr${e.indexes.length === 1 ? 'y' : 'ies'} ${e.indexes.join(', ')} (${e.formula}).`
+        : `None of sp ${e.sp}'s entries shadows the guest entry written (${e.formula}).`;
     case 'kvm_mmu_load':
       return `The guest enters with no shadow root: KVM builds ${e.directMap ? 'direct roots (paging is off)' : 'the roots for the guest\'s CR3'}.`;
     case 'mmu_alloc_root':
-      return `${slotWords(e.slot) === 'the root' ? 'The root' : slotWords(e.slot)} is now sp ${e.sp} (gfn ${e.gfn}).`;
+      return `${e.slot === 'current' ? 'The root' : slotWords(e.slot)} is now sp ${e.sp} (gfn ${e.gfn}).`;
     case 'sim_pae_root_invalid':
       return `pae_root[${e.index}] stays empty: ${e.reason}, so that GiB of addresses has no shadow table.`;
     case 'kvm_mmu_free_roots':
