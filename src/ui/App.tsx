@@ -309,8 +309,8 @@ function ScenarioPicker() {
  * CPU found, what KVM did and the outcome (in event mode: the event just
  * revealed), in a polite live region so screen readers announce each step.
  */
-function StepCaptionText({ caption, className, testId, prefix, brief = false }: { caption: StepCaption; className: string; testId: string; prefix?: ReactNode; brief?: boolean }) {
-  const rest = brief ? [caption.brief.slice(caption.did.length).trim()] : caption.now !== null ? [caption.now] : [caption.found, caption.kvm, caption.outcome].filter(Boolean);
+function StepCaptionText({ caption, className, testId, prefix, form = 'text' }: { caption: StepCaption; className: string; testId: string; prefix?: ReactNode; form?: 'text' | 'brief' | 'headline' }) {
+  const rest = form !== 'text' ? [caption[form].slice(caption.did.length).trim()] : caption.now !== null ? [caption.now] : [caption.found, caption.kvm, caption.outcome].filter(Boolean);
   return (
     <p className={className} aria-live="polite" data-testid={testId}>
       {prefix}
@@ -327,7 +327,7 @@ function StepCaptionText({ caption, className, testId, prefix, brief = false }: 
 
 /**
  * The caption over the tables in presenting mode and in the embed: the step
- * in plain words (its brief form, so the tables keep the room), announced to
+ * in plain words (its brief form, the headline in the embed, so the tables keep the room), announced to
  * screen readers as it changes.
  */
 function Caption({ caption, step, total }: { caption: StepCaption; step: number; total: number }) {
@@ -337,7 +337,7 @@ function Caption({ caption, step, total }: { caption: StepCaption; step: number;
     <div className="caption-bar">
       <StepCaptionText
         caption={caption}
-        brief
+        form={embed && !presenting ? 'headline' : 'brief'}
         className="caption"
         testId="caption"
         prefix={

@@ -56,13 +56,19 @@ function golden(id: string, json: unknown): string {
     const groups = new Map<string, RuleSetName[]>();
     for (const [r, tl] of tls) groups.set(stepCaption(tl, n).text, [...(groups.get(stepCaption(tl, n).text) ?? []), r]);
     const briefs = new Map<string, string>();
-    for (const [, tl] of tls) briefs.set(stepCaption(tl, n).text, stepCaption(tl, n).brief);
+    const headlines = new Map<string, string>();
+    for (const [, tl] of tls) {
+      briefs.set(stepCaption(tl, n).text, stepCaption(tl, n).brief);
+      headlines.set(stepCaption(tl, n).text, stepCaption(tl, n).headline);
+    }
     for (const [text, rules] of groups) {
       if (groups.size > 1) out.push(`[${rules.join(', ')}]`);
       out.push(wrap(text));
       // Presenting mode and the embed show the brief form.
       const brief = briefs.get(text)!;
       if (brief !== text) out.push(wrap(`brief: ${brief}`, 93).replace(/\n/g, '\n       '));
+      // The embed shows the headline.
+      out.push(wrap(`headline: ${headlines.get(text)!}`, 90).replace(/\n/g, '\n          '));
     }
   }
   return `${out.join('\n')}\n`;

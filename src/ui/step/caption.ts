@@ -55,6 +55,8 @@ export interface StepCaption {
    * error code; the side panel has the whole caption.
    */
   readonly brief: string;
+  /** The shortest form, for the embed (one or two lines): what the guest did, what the CPU found, the one thing KVM did that matters most, an injected fault. */
+  readonly headline: string;
 }
 
 /** The guest's paging state while a step runs (index = step index; last = after every step). */
@@ -150,7 +152,7 @@ function didWords(s: Step, st: GuestState, events: readonly TraceEvent[]): strin
       return same ? `The guest kernel loads CR3 again with the same value, ${hex(s.value)}${pcid}` : `The guest kernel loads CR3 = ${hex(s.value)}${pcid}: ${what}`;
     }
     case 'invlpg':
-      return `The guest kernel invalidates the TLB entry for ${gvaText(s.gva, mode)} (INVLPG)`;
+      return `The guest kernel invalidates ${gvaText(s.gva, mode)} in the TLB (INVLPG)`;
     case 'cr0': {
       const ch = bitChanges(s, CR0_WORDS);
       return `The guest kernel ${ch.length ? list(ch) : 'writes CR0 without changing it'}`;
@@ -209,6 +211,48 @@ const REFUSED: Record<Refusal, string> = {
   smap: 'a user page (SMAP)',
 };
 
+
+/**
+ * The one thing KVM did that matters most in a step, in a few words, for the
+ * headline (the embed's caption, one or two lines): the first that applies.
+ */
+function kvmHeadline(events: readonly TraceEvent[]): string {
+  for (const e of events) {
+    if (e.kind === 'pte_list_remove') return 'Kernel bug: an rmap entry is not where KVM looks (BUG() in 5.15).';
+    if (e.kind === 'sim_use_after_free') return `Kernel bug: KVM follows gfn ${e.gfn}'s rmap into freed sp ${e.spte.sp}.`;
+    if (e.kind === 'sim_rmap_gfn_mismatch') return `Kernel bug: sp ${e.sp} entry ${e.index} is filed under the wrong gfn.`;
+  }
+  const zapAll = find(events, 'kvm_mmu_zap_all');
+  if (zapAll) return `KVM zaps all ${plural(zapAll.zapped.length, 'shadow page')}.`;
+  const zaps = all(events, 'kvm_mmu_prepare_zap_page').filter((z) => !z.reason.startsWith('last reference'));
+  if (zaps.length) return `KVM zaps ${spList(zaps.map((z) => z.sp))} (${(ZAP_WORDS[zaps[0]!.reason] ?? zaps[0]!.reason).replace(/:.*$/, '')}).`;
+  const stale = all(events, 'kvm_mmu_get_child_sp').find((c) => c.result !== 'reuse');
+  if (stale) return `KVM drops a stale link to sp ${stale.child}.`;
+  const cached = find(events, 'cached_root_available');
+  if (cached?.hit) return 'KVM switches back to a cached root.';
+  const set = find(events, 'kvm_set_cr3');
+  if (set && set.old === set.new && !find(events, 'kvm_mmu_new_pgd') && !find(events, 'mmu_free_root_page')) return 'KVM keeps its roots.';
+  if (find(events, 'kvm_mmu_reset_context')) return 'KVM drops its roots and builds new ones.';
+  const unsync = all(events, 'kvm_mmu_unsync_page');
+  if (unsync.length) return `${spList(unsync.map((u) => u.sp))} ${unsync.length === 1 ? 'goes' : 'go'} unsync.`;
+  const resync = all(events, 'invlpg').find((i) => i.resynced);
+  if (resync) return `KVM re-reads the PTE behind sp ${resync.resynced!.sp} entry ${resync.resynced!.index}.`;
+  const synced = all(events, 'sync_page');
+  if (synced.length) return `KVM syncs ${spList(synced.map((x) => x.sp))}.`;
+  const made = all(events, 'kvm_mmu_get_page').filter((e) => e.created);
+  if (made.length === 1) {
+    const e = made[0]!;
+    const q = quadrantCover(e.role) ? `, quadrant ${e.role.quadrant}` : '';
+    return e.role.direct ? `KVM builds direct shadow ${tableName(e.role.level)} sp ${e.sp}.` : `KVM builds sp ${e.sp} for guest ${tableName(e.role.level)} gfn ${e.gfn}${q}.`;
+  }
+  if (made.length) return `KVM builds ${made.length} shadow pages, ${spList(made.map((e) => e.sp))}.`;
+  const emu = find(events, 'x86_emulate_instruction');
+  if (emu) return emu.reason === 'mmio' ? 'KVM emulates the access (MMIO).' : 'KVM emulates the write to a shadowed page table.';
+  if (find(events, 'sim_host_write')) return 'KVM does not see it.';
+  const leaf = all(events, 'kvm_mmu_set_spte').find((l) => !l.speculative);
+  if (leaf) return `KVM sets sp ${leaf.sp} entry ${leaf.index}.`;
+  return '';
+}
 
 /** "quadrants 0-3", "quadrants 1, 3". */
 function quadrantRange(qs: readonly number[]): string {
@@ -529,12 +573,13 @@ function firstEntry(tl: Timeline): StepCaption {
   const next = tl.scenario.steps[0];
   const outcome = next && 'gva' in next ? `Next: an access to ${gvaText(next.gva, guestStates(tl)[0]!.mode)}.` : 'The guest starts running.';
   const kvm = kvmParts.join(' ');
-  return assemble(`${did}.`, '', kvm, outcome, null, [`${did}.`, kvm, outcome].join(' '));
+  const roots = all(tl.initialEvents, 'kvm_mmu_get_page').filter((e) => e.created);
+  return assemble(`${did}.`, '', kvm, outcome, null, [`${did}.`, kvm, outcome].join(' '), `${did}. KVM builds the roots${roots.length ? ` (${spList(roots.map((e) => e.sp))})` : ''}.`);
 }
 
-function assemble(did: string, found: string, kvm: string, outcome: string, now: string | null, brief: string): StepCaption {
+function assemble(did: string, found: string, kvm: string, outcome: string, now: string | null, brief: string, headline: string): StepCaption {
   const text = now !== null ? `${did} ${now}` : [did, found, kvm, outcome].filter(Boolean).join(' ');
-  return { did, found, kvm, outcome, now, text, brief: now !== null ? text : brief };
+  return { did, found, kvm, outcome, now, text, brief: now !== null ? text : brief, headline: now !== null ? `${did} ${now}` : headline };
 }
 
 const cache = new WeakMap<Timeline, Map<number, StepCaption>>();
@@ -560,21 +605,23 @@ export function stepCaption(tl: Timeline, step: number, upTo: number | null = nu
   const events = step > 0 ? (tl.results[step - 1]?.events ?? []) : tl.initialEvents;
   const e = upTo > 0 ? events[Math.min(upTo, events.length) - 1] : undefined;
   const now = e ? `Event ${Math.min(upTo, events.length)} of ${events.length}: ${eventCaption(e, modeAtStep(tl, step))}` : 'No kernel event revealed yet.';
-  return assemble(base.did, base.found, base.kvm, base.outcome, now, '');
+  return assemble(base.did, base.found, base.kvm, base.outcome, now, '', '');
 }
 
 function buildCaption(tl: Timeline, step: number): StepCaption {
   if (step <= 0) return firstEntry(tl);
   const s = tl.scenario.steps[step - 1];
   const r = tl.results[step - 1];
-  if (!s || !r) return assemble('(no such step)', '', '', '', null, '(no such step)');
+  if (!s || !r) return assemble('(no such step)', '', '', '', null, '(no such step)', '(no such step)');
   const st = guestStates(tl)[step - 1]!;
   const events = r.events;
   const did = `${didWords(s, st, events)}.`;
   const found = foundWords(events);
   const kvm = kvmWords(s, r, events, st.mode);
   const outcome = outcomeWords(s, r, events, st.mode);
-  return assemble(did, found.full, kvm.full, outcome.full, null, [did, found.brief, kvm.brief, outcome.brief].filter(Boolean).join(' '));
+  const tinyOutcome = r.vector === 14 ? `KVM injects #PF 0x${(r.errorCode ?? 0).toString(16)}.` : r.vector === 13 ? 'KVM injects #GP(0).' : /does not complete/.test(outcome.brief) ? outcome.brief : '';
+  const headline = [did, found.brief, r.vector === undefined ? kvmHeadline(events) : '', tinyOutcome].filter(Boolean).join(' ');
+  return assemble(did, found.full, kvm.full, outcome.full, null, [did, found.brief, kvm.brief, outcome.brief].filter(Boolean).join(' '), headline);
 }
 
 /** The timeline marker's label: `step 3: read 0xc0603123 → shadow-fault`. */
