@@ -147,6 +147,40 @@ describe('an access that never completes', () => {
   });
 });
 
+describe('every kind of step', () => {
+  it('control registers, a refused MOV CR4 (#GP), zap-all and INVLPG are told with their bits and effects', () => {
+    const p = parseScenario({
+      format: 'shadowpaging/v1',
+      title: 'kinds',
+      guest: { mode: 'pae', cr3: '0x1000' },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2001' } },
+        { gpa: '0x2000', entries: { '0': '0x4027' } },
+        { gpa: '0x4000', entries: { '0': '0x10027', '1': '0x8000000000011027' } },
+      ],
+      steps: [
+        { op: 'efer', nx: true },
+        { op: 'cr4', smep: true },
+        { op: 'fetch', gva: '0x1000' },
+        { op: 'cr4', pcide: true },
+        { op: 'cr0', wp: false },
+        { op: 'zap-all' },
+        { op: 'invlpg', gva: '0x1000' },
+      ],
+    });
+    if (!p.ok) throw new Error(p.error.message);
+    const tl = new Timeline(p.scenario, 'seed');
+    const t = (n: number) => stepCaption(tl, n).text;
+    expect(t(1)).toMatch(/^The guest kernel turns on the no-execute bit \(EFER\.NX=1\)\. EFER\.NX changed: .* KVM drops them\./);
+    expect(t(2)).toMatch(/^The guest kernel turns on SMEP \(CR4\.SMEP=1/);
+    expect(t(3)).toContain('supervisor instruction fetch from a present no-execute page: P=1 I/D=1 = 0x11');
+    expect(t(4)).toMatch(/turns on PCIDs .* KVM injects #GP\(0\) into the guest: CR4\.PCIDE needs long mode/);
+    expect(t(5)).toMatch(/^The guest kernel clears CR0\.WP .* KVM drops them\. KVM builds shadow PD sp \d+ for guest PD gfn 0x2 as pae_root\[0\]/);
+    expect(t(6)).toMatch(/^The host makes KVM zap every shadow page .* KVM zaps all \d+ shadow pages/);
+    expect(t(7)).toMatch(/^The guest kernel invalidates 0x00001000 in the TLB \(INVLPG\)\. No unsync shadow page on the path/);
+  });
+});
+
 describe('error codes in words', () => {
   it('decodes P, W, U, RSVD and I/D', () => {
     expect(errorCodeWords(0x7, 'read-only')).toBe('user-mode write to a present read-only page: P=1 W=1 U=1 = 0x7');

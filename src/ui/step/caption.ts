@@ -455,7 +455,7 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
     const l = sets.find((x) => x.sp === i.resynced!.sp && x.index === i.resynced!.index);
     say(events.indexOf(i), `sp ${i.resynced!.sp} is unsync, so KVM re-reads the guest PTE behind its entry ${i.resynced!.index}${l ? `: it now maps gfn ${l.gfn}` : ''}`, 8);
   }
-  if (s?.op === 'invlpg' && !resync.length && paging) say(first('kvm_mmu_invlpg'), 'No unsync shadow page on the path: the shadow entries already match the guest', 6);
+  if (s?.op === 'invlpg' && !resync.length && paging) say(first('kvm_mmu_invlpg'), 'No unsync shadow page on the path: nothing to re-read (pages in sync are kept so by write protection)', 6);
   const synced = all(events, 'sync_page');
   if (synced.length) {
     const updated = sets.filter((x) => x.speculative && syncing.has(x.sp));
