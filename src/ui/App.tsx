@@ -3,7 +3,7 @@
  * fault (or kernel event by kernel event), with the step's story, registers,
  * statistics, the address ruler and the timeline.
  */
-import { memo, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { Fragment, memo, type ReactNode, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AboutScenario } from './components/AboutScenario.tsx';
@@ -19,7 +19,7 @@ import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
-import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, stepCaption, stepRuler, widestLayout } from './step/index.ts';
+import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, widestLayout } from './step/index.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -307,20 +307,49 @@ function ScenarioPicker() {
 }
 
 /**
- * The caption over the tables in presenting mode and in the embed: the step
- * in a sentence or two, announced to screen readers as it changes.
+ * A step's caption (stepCaption): what the guest did in bold, then what the
+ * CPU found, what KVM did and the outcome (in event mode: the event just
+ * revealed), in a polite live region so screen readers announce each step.
  */
-function Caption({ text, step, total }: { text: string; step: number; total: number }) {
+function StepCaptionText({ caption, className, testId, prefix, form = 'text' }: { caption: StepCaption; className: string; testId: string; prefix?: ReactNode; form?: 'text' | 'brief' | 'headline' }) {
+  const rest = form !== 'text' ? [caption[form].slice(caption.did.length).trim()] : caption.now !== null ? [caption.now] : [caption.found, caption.kvm, caption.outcome].filter(Boolean);
+  return (
+    <p className={className} aria-live="polite" data-testid={testId}>
+      {prefix}
+      <span className="caption-did">{caption.did}</span>
+      {rest.map((t, i) => (
+        <Fragment key={i}>
+          {' '}
+          <span className="caption-part">{t}</span>
+        </Fragment>
+      ))}
+    </p>
+  );
+}
+
+/**
+ * The caption over the tables in presenting mode and in the embed: the step
+ * in plain words (its brief form, the headline in the embed, so the tables keep the room), announced to
+ * screen readers as it changes.
+ */
+function Caption({ caption, step, total }: { caption: StepCaption; step: number; total: number }) {
   const presenting = useStore((s) => s.presenting);
   const embed = useStore((s) => s.embed);
   return (
     <div className="caption-bar">
-      <p className="caption" aria-live="polite" data-testid="caption">
-        <span className="caption-step">
-          {step}/{total}
-        </span>{' '}
-        {text}
-      </p>
+      <StepCaptionText
+        caption={caption}
+        form={embed && !presenting ? 'headline' : 'brief'}
+        className="caption"
+        testId="caption"
+        prefix={
+          <>
+            <span className="caption-step">
+              {step}/{total}
+            </span>{' '}
+          </>
+        }
+      />
       {presenting && (
         <button type="button" className="btn" onClick={() => useStore.getState().setPresenting(false)} data-testid="present-exit">
           Leave (Esc)
@@ -379,9 +408,7 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
     <aside id="side-panel" className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''} aria-label="Details of the step">
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
-      <p className="side-caption" data-testid="side-caption">
-        {stepCaption(tl, step)}
-      </p>
+      <StepCaptionText caption={stepCaption(tl, step, upTo)} className={`side-caption${upTo !== null ? ' side-caption-sticky' : ''}`} testId="side-caption" />
       <RmapPanel machine={view.machine} guest={view.guest} />
       <AboutScenario step={step} />
       <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
@@ -517,7 +544,7 @@ export function App() {
       </a>
       {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
       <Banner />
-      {compactChrome && <Caption text={stepCaption(tl, step)} step={step} total={tl.length} />}
+      {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} />}
       <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>

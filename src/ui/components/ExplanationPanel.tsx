@@ -1,12 +1,13 @@
 /** The step's story: outcome, kernel call path with this step's numbers, and the raw events. */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { StepResult, TraceEvent } from '../../core/index.ts';
-import { decodeErrorCode, type StoryLine, storyOf } from '../layout/explain.ts';
+import { type StoryLine, storyOf } from '../layout/explain.ts';
+import { errorCodeWords } from '../step/index.ts';
 import { kernelLink } from '../layout/kernel-links.ts';
 
 const OUTCOME_TEXT: Record<string, string> = {
   hit: 'Hit: the shadow tables already allowed the access; KVM never ran.',
-  'shadow-fault': 'Shadow fault: a #PF exit that KVM fixed by building shadow entries; the access then completed.',
+  'shadow-fault': 'Shadow fault: a #PF exit that KVM handled by fixing the shadow entries.',
   'guest-fault': 'Guest fault: the guest\'s own tables forbid the access, so KVM injected the exception.',
   emulated: 'Emulated: KVM emulated the instruction (a write to a shadowed page table, or MMIO).',
   done: 'Done: a control-register or TLB operation, or a host-side event (a host write, zap-all).',
@@ -17,7 +18,9 @@ export function Outcome({ result }: { result: StepResult | null }) {
   return (
     <p data-testid="outcome" data-outcome={result.outcome}>
       <span className={`badge badge-${result.outcome}`}>{result.outcome}</span> {OUTCOME_TEXT[result.outcome]}
-      {result.vector === 14 && result.errorCode !== undefined && <> #PF error code {decodeErrorCode(result.errorCode)}.</>}
+      {/* Only an access that really happened (sim_guest_access) completed: a fault can also loop or end in an injection. */}
+      {result.outcome === 'shadow-fault' && (result.events.some((e) => e.kind === 'sim_guest_access') ? ' The access then completed.' : ' The access did not complete.')}
+      {result.vector === 14 && result.errorCode !== undefined && <> #PF error code: {errorCodeWords(result.errorCode)}.</>}
       {result.vector === 13 && <> #GP(0).</>}
       {result.gpa && (
         <>
@@ -27,6 +30,27 @@ export function Outcome({ result }: { result: StepResult | null }) {
       )}
     </p>
   );
+}
+
+/**
+ * Scrolls the side panel (the line's scrolling ancestor) the least that
+ * shows `line` whole, below a sticky caption at the panel's top; where the
+ * panel does not scroll (a drawer in a scrolling page), the browser's own
+ * nearest scrolling.
+ */
+function scrollIntoPanel(line: HTMLElement): void {
+  const panel = line.closest<HTMLElement>('.side');
+  if (!panel || panel.scrollHeight <= panel.clientHeight) {
+    line.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+    return;
+  }
+  const box = panel.getBoundingClientRect();
+  const sticky = panel.querySelector<HTMLElement>('.side-caption-sticky');
+  const top = Math.max(box.top, sticky ? sticky.getBoundingClientRect().bottom : box.top) + 4;
+  const bottom = box.bottom - 4;
+  const r = line.getBoundingClientRect();
+  if (r.top < top) panel.scrollTop -= top - r.top;
+  else if (r.bottom > bottom) panel.scrollTop += Math.min(r.bottom - bottom, r.top - top);
 }
 
 /** In event mode, the lines of events already revealed (a call-path line shows with its first event). */
@@ -44,8 +68,18 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
   const shown = useMemo(() => revealed(story, upTo), [story, upTo]);
   // The raw list is only built while it is open: it is long on big steps.
   const [rawOpen, setRawOpen] = useState(false);
+  // Event mode: the current line comes into view in the side panel, with
+  // the least scrolling (none when it is already visible), below the caption
+  // that stays on top of the panel in event mode.
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (upTo === null) return;
+    const line = ref.current?.querySelector<HTMLElement>('.story-current');
+    // Not while the panel is hidden (presenting mode, a closed drawer): there is nothing to scroll.
+    if (line && line.offsetParent !== null) scrollIntoPanel(line);
+  }, [upTo, shown]);
   return (
-    <section data-testid="explanation" aria-label="What the kernel did in this step" className="panel">
+    <section ref={ref} data-testid="explanation" aria-label="What the kernel did in this step" className="panel">
       <h2 className="panel-title">What happened</h2>
       <Outcome result={result} />
       <ol className="story">

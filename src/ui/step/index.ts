@@ -12,7 +12,7 @@ import { getStepView, goneIn, layoutOf, overviewOf, type StepView } from './view
 
 export * from './marks.ts';
 export * from './view.ts';
-export { stepCaption, stepLabel } from './caption.ts';
+export { errorCodeWords, eventCaption, modeAtStep, type StepCaption, stepCaption, stepLabel } from './caption.ts';
 
 /** How many kernel events step `step` has (step 0: the first VM entry's). */
 export const eventsInStep = (tl: Timeline, step: number): number => (step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length);
