@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import type { StepResult, TraceEvent } from '../../core/index.ts';
 import { decodeErrorCode, type StoryLine, storyOf } from '../layout/explain.ts';
 import { kernelLink } from '../layout/kernel-links.ts';
+import { Glossed } from '../glossary/Term.tsx';
 
 const OUTCOME_TEXT: Record<string, string> = {
   hit: 'Hit: the shadow tables already allowed the access; KVM never ran.',
@@ -61,7 +62,9 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
               ) : (
                 <span className="fn">{l.fn}</span>
               ))}{' '}
-              <span>{l.text}</span>
+              <span>
+                <Glossed text={l.text} />
+              </span>
             </li>
           );
         })}
