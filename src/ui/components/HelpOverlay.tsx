@@ -118,7 +118,7 @@ export function HelpOverlay() {
             ))}
           </div>
         </div>
-        <div className="help-page" id="help-page" role="tabpanel" aria-labelledby={`help-tab-${tab}`} tabIndex={0}>
+        <div className="help-page" id="help-page" data-testid="help-page" role="tabpanel" aria-labelledby={`help-tab-${tab}`} tabIndex={0}>
           {tab === 'keyboard' ? <KeyboardPage /> : tab === 'glossary' ? <GlossaryPage /> : <Legend />}
         </div>
         <button type="button" className="btn mt-3" onClick={() => toggle(false)} data-testid="help-close">

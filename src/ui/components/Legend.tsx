@@ -27,7 +27,7 @@ function CardSample({ cls = '', color, guest = false, label, dim = false }: { cl
 }
 
 /** One entry row with `cls` (row-walked, row-set...), as a row of a card. */
-function RowSample({ cls, text = '3  0x5027 P W U' }: { cls: string; text?: string }) {
+function RowSample({ cls, text = '3 0x5027' }: { cls: string; text?: string }) {
   return (
     <g className={`row ${cls}`}>
       <rect x={3} y={6} width={W - 6} height={18} className="row-bg" />
@@ -106,8 +106,8 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
     title: 'Entries (rows)',
     rows: [
       { key: 'walked', sample: <RowSample cls="row-walked" />, text: 'Blue: a guest entry the guest walk read in this step.' },
-      { key: 'set', sample: <RowSample cls="row-set" text="3  0x8027 P W U" />, text: 'Green (flashes yellow first): an spte KVM set in this step.' },
-      { key: 'hw', sample: <RowSample cls="row-hw" text="0  0x9027 P W U" />, text: 'Purple outline: an spte on the CPU\'s own walk of the shadow tables for this access.' },
+      { key: 'set', sample: <RowSample cls="row-set" text="3 0x8027" />, text: 'Green (flashes yellow first): an spte KVM set in this step.' },
+      { key: 'hw', sample: <RowSample cls="row-hw" text="0 0x9027" />, text: 'Purple outline: an spte on the CPU\'s own walk of the shadow tables for this access.' },
       { key: 'row-hover', sample: <RowSample cls="row-hover" />, text: 'Yellow: the entry under the pointer, and every entry that mirrors it (a guest entry and its sptes).' },
       { key: 'row-focus', sample: <RowSample cls="row-focus" />, text: 'Thick outline: the entry of the current kernel event (event mode), or keyboard focus.' },
       {
@@ -164,10 +164,23 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
       ),
       text: (
         <>
-          <strong>{OUTCOME_MARKS[k].label}</strong> ({OUTCOME_MARKS[k].shape}): {OUTCOME_MARKS[k].meaning}. The current step's mark is framed and larger.
+          <strong>{OUTCOME_MARKS[k].label}</strong> ({OUTCOME_MARKS[k].shape}): {OUTCOME_MARKS[k].meaning}.
         </>
       ),
-    })),
+    })).concat([
+      {
+        key: 'mark-current',
+        sample: (
+          <g transform={`translate(${W / 2 - 11},${H / 2 - 11})`}>
+            <rect x={1} y={1} width={20} height={20} rx={3} className="legend-current" />
+            <svg x={4} y={4} width={14} height={14} viewBox="0 0 14 14" className={`mk-svg ${OUTCOME_MARKS['shadow-fault'].cls}`}>
+              <path d={OUTCOME_MARKS['shadow-fault'].d} className="mk-shape" />
+            </svg>
+          </g>
+        ),
+        text: <>Framed and larger: the step on screen.</>,
+      },
+    ]),
   },
   {
     title: 'Overview (one card per table, entries as ticks)',
