@@ -114,7 +114,7 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
         key: 'fold',
         sample: (
           <text x={4} y={19} className="row-fold">
-            entries 4–255 not present
+            entries 4–9 …
           </text>
         ),
         text: 'Italic: a run of entries that are not present, folded into one line.',

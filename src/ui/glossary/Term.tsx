@@ -127,6 +127,13 @@ export function Term({ id, children, meaning }: { id: string; children: ReactNod
           setFocus(false);
           setDismissed(false);
         }}
+        onKeyDown={(e) => {
+          // Enter or Space pins it open (or closes it), as a tap does; the step keys are not these.
+          if (e.key !== 'Enter' && e.key !== ' ') return;
+          e.preventDefault();
+          setDismissed(false);
+          setPinned((p) => !p);
+        }}
         onClick={(e) => {
           // A tap (or a click) pins it open, a second one closes it; it never follows a link around it.
           e.stopPropagation();

@@ -24,5 +24,5 @@ export const OUTCOME_MARKS: Record<MarkKind, OutcomeMark> = {
   'shadow-fault': { cls: 'mk-shadow', d: 'M2 2H12V12H2Z', shape: 'a blue square', label: 'shadow fault', meaning: 'a #PF exit that KVM fixed by building shadow entries' },
   'guest-fault': { cls: 'mk-guest', d: 'M7 1L13.2 12.6H0.8Z', shape: 'a vermillion triangle', label: 'guest fault', meaning: "the guest's own tables forbid the access: KVM injected the fault" },
   emulated: { cls: 'mk-emulated', d: 'M7 0.8L13.2 7L7 13.2L0.8 7Z', shape: 'a yellow diamond', label: 'emulated', meaning: 'KVM emulated the instruction (a write to a shadowed page table, or MMIO)' },
-  done: { cls: 'mk-done', d: 'M1 5H13V9H1Z', shape: 'a dark bar', label: 'done', meaning: 'a control-register or TLB operation, or a host-side event' },
+  done: { cls: 'mk-done', d: 'M1 5H13V9H1Z', shape: 'a bar', label: 'done', meaning: 'a control-register or TLB operation, or a host-side event' },
 };
