@@ -76,6 +76,19 @@ describe('glossary terms', () => {
     expect(await q1.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await page.getByTestId('step-counter').textContent()).toContain('step 2 / 12');
   });
+  it('a tap (click) pins it open; a click elsewhere closes it', async () => {
+    const page = await atStep2();
+    const q1 = q1Of(page);
+    await q1.scrollIntoViewIfNeeded();
+    await q1.click();
+    await page.getByTestId('glossary-popover').waitFor({ state: 'visible' });
+    // Pinned: the pointer leaving does not close it.
+    await page.mouse.move(5, 400);
+    await page.waitForTimeout(400);
+    expect((await describedBy(q1))!.text).toContain(Q1_MEANING);
+    await page.mouse.click(5, 400);
+    await page.getByTestId('glossary-popover').waitFor({ state: 'detached' });
+  });
 });
 
 describe('the legend', () => {

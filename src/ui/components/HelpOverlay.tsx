@@ -1,6 +1,12 @@
-/** Help (`?`): a modal dialog with three pages: Keyboard, Glossary (every term, A-Z) and Legend (every mark the app draws). */
+/**
+ * Help (`?`): a modal dialog with three pages: Keyboard, Glossary (every
+ * term, A-Z) and Legend (every mark the app draws). Always mounted, it also
+ * holds the one glossary popover of the page (the definition of the term
+ * under the pointer, in focus or tapped).
+ */
 import { type KeyboardEvent, useEffect, useRef } from 'react';
 import { HELP_TABS, type HelpTab, useHelpTab } from '../glossary/help-tab.ts';
+import { GlossaryPopover } from '../glossary/Term.tsx';
 import { TERMS_SORTED } from '../glossary/terms.ts';
 import { useStore } from '../store/index.ts';
 import { Legend } from './Legend.tsx';
@@ -66,6 +72,15 @@ function GlossaryPage() {
 }
 
 export function HelpOverlay() {
+  return (
+    <>
+      <GlossaryPopover />
+      <HelpDialog />
+    </>
+  );
+}
+
+function HelpDialog() {
   const show = useStore((s) => s.showHelp);
   const toggle = useStore((s) => s.toggleHelp);
   const tab = useHelpTab((s) => s.tab);

@@ -18,6 +18,7 @@ import { KernelBugBanner, RmapPanel } from '../components/RmapPanel.tsx';
 import { getStepView } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { SPELLINGS } from './match.ts';
+import { GlossaryPopover } from './Term.tsx';
 import { TERM_BY_ID, TERMS } from './terms.ts';
 
 afterAll(cleanup);
@@ -125,7 +126,12 @@ describe('the glossary in the rendered UI', () => {
     expect(TERMS.filter((t) => seen.has(t.id)).length).toBeGreaterThan(TERMS.length * 0.85);
   });
   it('every marked occurrence is focusable and names its definition while open', () => {
-    const { container } = render(<Side tl={useStore.getState().timeline} step={1} />);
+    const { container } = render(
+      <>
+        <Side tl={useStore.getState().timeline} step={1} />
+        <GlossaryPopover />
+      </>,
+    );
     const terms = [...container.querySelectorAll<HTMLElement>('[data-term]')];
     expect(terms.length).toBeGreaterThan(10);
     for (const t of terms) expect(t.tabIndex).toBe(0);
