@@ -104,11 +104,12 @@ describe('round trips', () => {
       theme: fc.constantFrom(null, 'light' as const, 'dark' as const),
       overview: fc.boolean(),
       presenting: fc.boolean(),
+      compare: fc.option(fc.subarray([...RULE_SETS], { minLength: 2 })),
     });
     fc.assert(
       fc.property(arb, (c) => {
         const steps = ok(decodePermalink(`sp1/b/${c.entry.id}/${c.entry.version}`)).scenario.steps.length;
-        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme, ...(c.overview ? { overview: true as const } : {}), ...(c.presenting ? { presenting: true as const } : {}) };
+        const v: ViewState = { step: Math.floor(c.stepFrac * steps), event: c.event, granularity: c.granularity, rules: c.rules, zoom: c.zoom, theme: c.theme, ...(c.overview ? { overview: true as const } : {}), ...(c.presenting ? { presenting: true as const } : {}), ...(c.compare ? { compare: [...c.compare].reverse() } : {}) };
         const scenario: LinkScenario = c.inline ? { kind: 'inline', json: c.entry.json } : builtin(c.entry.id, c.entry.version);
         const norm = normalizeView(v);
         if (!norm.ok) throw new Error(norm.error);
@@ -137,6 +138,10 @@ describe('encoding', () => {
     // Off is left out of the view, not false, so a view compares equal to one from a link made before "p".
     expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/p=1&s=3')).link.view).toEqual(view({ step: 3, presenting: true }));
     expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/s=3')).link.view).not.toHaveProperty('presenting');
+    // The Compare view: its rule sets in RULE_SETS order, whatever order the view lists them in.
+    expect(encodePermalink({ scenario: builtin('quadrants-32bit'), view: view({ step: 2, compare: ['merged', 'before'] }) })).toBe('sp1/b/quadrants-32bit/1/s=2&c=before.merged');
+    expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/c=merged-no-7.seed.merged&s=1')).link.view).toEqual(view({ step: 1, compare: ['seed', 'merged', 'merged-no-7'] }));
+    expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/s=3')).link.view).not.toHaveProperty('compare');
     const inline = encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: view({ step: 2 }) });
     expect(inline).toMatch(/^sp1\/z\/s=2\/[A-Za-z0-9+$-]+$/);
     expect(encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: DEFAULT_VIEW })).toMatch(/^sp1\/z\/[A-Za-z0-9+$-]+$/);
@@ -169,6 +174,9 @@ describe('encoding', () => {
       [{ scenario: builtin('quadrants-32bit'), view: view({ rules: 'other' as 'seed' }) }, /rule set/],
       [{ scenario: builtin('quadrants-32bit'), view: view({ overview: false as unknown as true }) }, /^The overview must be true or left out, not false\.$/],
       [{ scenario: builtin('quadrants-32bit'), view: view({ presenting: 1 as unknown as true }) }, /^The presenting mode must be true or left out, not 1\.$/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ compare: ['seed'] }) }, /^Compare needs two or more rule sets, not 1\.$/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ compare: ['seed', 'seed'] }) }, /compared twice/],
+      [{ scenario: builtin('quadrants-32bit'), view: view({ compare: ['seed', 'later' as 'seed'] }) }, /Unknown rule set "later" in the compared rule sets/],
     ];
     for (const [p, re] of cases) {
       const r = tryEncodePermalink(p);
@@ -256,7 +264,11 @@ describe('decoding', () => {
       ['sp1/b/self-map/1/t=blue', /"t" \(the theme\) must be one of light, dark/],
       ['sp1/b/self-map/1/z=big', /"z" \(the zoom\) must be a number like 1.25/],
       ['sp1/b/self-map/1/q=1', /unknown setting "q"; the settings are s \(step\)/],
-      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&o=1&p=1&s=2', /9 settings where there are at most 8/],
+      ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&o=1&p=1&c=seed.merged&s=2', /10 settings where there are at most 9/],
+      ['sp1/b/self-map/1/c=seed', /"c" \(the compared rule sets\) must be two or more different names of before, seed, merged, merged-no-7, separated by dots, not "seed"/],
+      ['sp1/b/self-map/1/c=seed.seed', /"c" \(the compared rule sets\) must be two or more different/],
+      ['sp1/b/self-map/1/c=seed..merged', /"c" \(the compared rule sets\) must be two or more different/],
+      ['sp1/b/self-map/1/c=seed-merged', /"c" \(the compared rule sets\) must be two or more different names .* not "seed-merged"/],
       ['sp1/b/self-map/1/o=0', /"o" \(the overview\) must be one of 1, not "0"/],
       ['sp1/b/self-map/1/o=true', /"o" \(the overview\) must be one of 1/],
       ['sp1/b/self-map/1/p=2', /^The link's view settings are damaged: "p" \(the presenting mode\) must be one of 1, not "2"\.$/],
@@ -264,7 +276,7 @@ describe('decoding', () => {
       ['sp1/b/self-map/1/p=0', /"p" \(the presenting mode\) must be one of 1, not "0"/],
       ['sp1/b/self-map/1/p', /"p" \(the presenting mode\) has no value/],
       ['sp1/b/self-map/1/p=1&o=1&p=1', /"p" \(the presenting mode\) is given twice/],
-      ['sp1/b/self-map/1/P=1', /unknown setting "P"; the settings are .*o \(overview\), p \(presenting mode\)\.$/],
+      ['sp1/b/self-map/1/P=1', /unknown setting "P"; the settings are .*o \(overview\), p \(presenting mode\), c \(compared rule sets\)\.$/],
       ['sp1/z/p=true/N4Ig', /"p" \(the presenting mode\) must be one of 1/],
       ['sp1/b/self-map/1/s=1 x', /contains a space \(at character 21\)/],
       ['sp1/b/self-map/1/s=1\u0000', /the character U\+0000 \(at character 21\)/],

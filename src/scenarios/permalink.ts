@@ -51,6 +51,12 @@ export interface ViewState {
   readonly overview?: true;
   /** Presenting mode (large type, for a classroom projector); left out when off. */
   readonly presenting?: true;
+  /**
+   * The Compare view (the scenario under several rule sets side by side) is
+   * open, comparing these rule sets: two or more, in RULE_SETS order; left
+   * out when it is closed.
+   */
+  readonly compare?: readonly RuleSetName[];
 }
 
 export type LinkScenario =
@@ -159,10 +165,28 @@ export function normalizeView(view: ViewState): Fit<ViewState> {
     const on: unknown = view[flag];
     if (on !== undefined && on !== true) return { ok: false, error: `The ${VIEW_KEY_NAMES[VIEW_FLAG_KEYS[flag]]} must be true or left out, not ${String(on)}.` };
   }
+  const compare = normalizeCompare(view.compare);
+  if (!compare.ok) return compare;
   return {
     ok: true,
-    value: { step, event: granularity === 'event' ? event : null, granularity, rules, zoom: clampZoom(zoom), theme, ...flagsWhere((flag) => view[flag] === true) },
+    value: { step, event: granularity === 'event' ? event : null, granularity, rules, zoom: clampZoom(zoom), theme, ...flagsWhere((flag) => view[flag] === true), ...compare.value },
   };
+}
+
+/**
+ * The compared rule sets as a link stores them: each known, none twice, at
+ * least two, in RULE_SETS order (so a view compares equal however its list
+ * was made); `{}` when the Compare view is closed.
+ */
+function normalizeCompare(compare: unknown): Fit<{ compare?: readonly RuleSetName[] }> {
+  if (compare === undefined) return { ok: true, value: {} };
+  if (!Array.isArray(compare)) return { ok: false, error: `The compared rule sets must be a list or left out, not ${String(compare)}.` };
+  for (const r of compare as unknown[]) {
+    if (!RULE_SETS.includes(r as RuleSetName)) return { ok: false, error: `Unknown rule set ${quoteKey(String(r))} in the compared rule sets.` };
+  }
+  if (new Set(compare).size !== compare.length) return { ok: false, error: 'A rule set is compared twice.' };
+  if (compare.length < 2) return { ok: false, error: `Compare needs two or more rule sets, not ${compare.length}.` };
+  return { ok: true, value: { compare: RULE_SETS.filter((r) => (compare as unknown[]).includes(r)) } };
 }
 
 /** The query part of a v1 link: defaults left out, keys in a fixed order. */
@@ -175,11 +199,12 @@ function encodeView(v: ViewState): string {
   if (v.zoom !== DEFAULT_VIEW.zoom) parts.push(`z=${v.zoom}`);
   if (v.theme !== null) parts.push(`t=${v.theme}`);
   for (const flag of VIEW_FLAGS) if (v[flag]) parts.push(`${VIEW_FLAG_KEYS[flag]}=1`);
+  if (v.compare) parts.push(`c=${v.compare.join('.')}`);
   return parts.join('&');
 }
 
-// "o" and then "p" came later in v1: links without them mean what they always did.
-const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o', 'p'] as const;
+// "o", "p" and then "c" came later in v1: links without them mean what they always did.
+const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o', 'p', 'c'] as const;
 type ViewKeyV1 = (typeof VIEW_KEYS_V1)[number];
 const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = {
   s: 'step',
@@ -190,6 +215,7 @@ const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = {
   t: 'theme',
   o: 'overview',
   p: 'presenting mode',
+  c: 'compared rule sets',
 };
 const WHOLE_RE = /^(?:0|[1-9][0-9]{0,6})$/;
 const ZOOM_RE = /^(?:0|[1-9][0-9]?)(?:\.[0-9]{1,4})?$/;
@@ -243,6 +269,15 @@ function decodeViewV1(query: string): Fit<ViewState> {
     const f = choice(VIEW_FLAG_KEYS[flag], ['1'] as const);
     if (!f.ok) return bad(f.error);
   }
+  let compare: { compare?: readonly RuleSetName[] } = {};
+  const cRaw = val('c');
+  if (cRaw !== undefined) {
+    const names = cRaw.split('.');
+    // Any order opens; the link is written in RULE_SETS order.
+    const fit = normalizeCompare(names);
+    if (!fit.ok) return bad(`"c" (the ${VIEW_KEY_NAMES.c}) must be two or more different names of ${RULE_SETS.join(', ')}, separated by dots, not ${quoteKey(cRaw)}`);
+    compare = fit.value;
+  }
   let zoom: number = DEFAULT_VIEW.zoom;
   const zRaw = val('z');
   if (zRaw !== undefined) {
@@ -259,6 +294,7 @@ function decodeViewV1(query: string): Fit<ViewState> {
       zoom,
       theme: t.value ?? null,
       ...flagsWhere((flag) => val(VIEW_FLAG_KEYS[flag]) === '1'),
+      ...compare,
     },
   };
 }

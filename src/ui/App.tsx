@@ -6,6 +6,7 @@
 import { memo, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
+import { AboutScenario } from './components/AboutScenario.tsx';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { EmbedCode } from './components/EmbedCode.tsx';
@@ -94,6 +95,7 @@ function useKeyboard() {
           // Closes what is open, the help first; never opens anything.
           if (s.showHelp) s.toggleHelp(false);
           else if (s.presenting) s.setPresenting(false);
+          else if (s.compareOpen) s.toggleCompare(false);
           else return;
           break;
         default:
@@ -261,7 +263,7 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
         <button type="button" className="btn" onClick={() => a.setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Toggle light and dark theme">
           {theme === 'dark' ? 'Light' : 'Dark'}
         </button>
-        <button type="button" className="btn" onClick={() => a.toggleCompare()} aria-pressed={compareOpen} data-testid="compare-toggle">
+        <button type="button" className="btn" onClick={() => a.toggleCompare()} aria-pressed={compareOpen} data-testid="compare-toggle" title="The scenario under several rule sets side by side, full width (Esc leaves)">
           Compare
         </button>
         <button type="button" className="btn" onClick={() => a.toggleEditor()} aria-pressed={editorOpen} data-testid="edit-toggle">
@@ -374,8 +376,6 @@ const SidePanel = memo(function SidePanel({ side, hidden }: { side: SideState | 
 });
 
 function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }) {
-  const compareOpen = useStore((s) => s.compareOpen);
-  const description = useStore((s) => s.scenario.description);
   const view = getStepView(tl, step);
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
   const a = useStore.getState();
@@ -383,19 +383,11 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
     <aside id="side-panel" className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''} aria-label="Details of the step">
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
-      {compareOpen && <Compare />}
       <p className="side-caption" data-testid="side-caption">
         {stepCaption(tl, step)}
       </p>
       <RmapPanel machine={view.machine} guest={view.guest} />
-      {description && (
-        <details className="panel about" open={step === 0}>
-          <summary className="panel-title cursor-pointer">About this scenario</summary>
-          <p className="text-sm leading-snug" data-testid="scenario-description">
-            {description}
-          </p>
-        </details>
-      )}
+      <AboutScenario step={step} />
       <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
       <section className="panel" aria-label="Registers and statistics">
         <h2 className="panel-title">Registers</h2>
@@ -443,6 +435,7 @@ export function App() {
   const embed = useStore((s) => s.embed);
   const presenting = useStore((s) => s.presenting);
   const panelOpen = useStore((s) => s.panelOpen);
+  const compareOpen = useStore((s) => s.compareOpen);
   const wide = useWide();
   const { ref: canvasRef, vp } = useViewport();
   const tl = useStore((s) => s.timeline);
@@ -532,7 +525,9 @@ export function App() {
       <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler gva={stepGva(tl, step)} mode={view.machine.mode} />
       </div>
-      <main className={`main${panelShown ? ' with-panel' : ''}`}>
+      {/* Compare takes the tables' and the side panel's place, full width: its role tables have a column per rule set. */}
+      {compareOpen && <Compare />}
+      <main className={`main${panelShown ? ' with-panel' : ''}`} hidden={compareOpen}>
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
           {/* Headings shrink with the tables, so they never run into each other on a small frame. */}
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale, fontSize: `${Math.min(1, Math.max(0.8, scale))}rem` }}>
@@ -540,7 +535,7 @@ export function App() {
             <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
             <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.rootSlot === null).length})` : ''}</span>
           </div>
-          {overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={compactChrome} />}
+          {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={compactChrome} />}
         </section>
         <SidePanel side={side} hidden={!panelShown} />
       </main>

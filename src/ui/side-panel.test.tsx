@@ -43,3 +43,33 @@ describe('the deferred side panel', () => {
     expect(container.querySelector('aside.side')!.getAttribute('data-step')).toBe('0');
   });
 });
+
+describe('About this scenario: the "What to watch" list', () => {
+  it('renders the checked list of the built-in and jumps to an item\'s step, staying open', () => {
+    const { container } = render(<App />);
+    act(() => void useStore.getState().loadScenario(LIBRARY.find((e) => e.id === 'quadrants-32bit')!.json, 'quadrants-32bit'));
+    const list = container.querySelector('[data-testid="watch-list"]')!;
+    expect(list).not.toBeNull();
+    const items = [...list.querySelectorAll('li')];
+    expect(items.length).toBeGreaterThan(5);
+    const seven = items.find((li) => li.getAttribute('data-step') === '7')!;
+    expect(seven.textContent).toContain('unsync');
+    act(() => void fireEvent.click(seven.querySelector('button')!));
+    expect(useStore.getState().step).toBe(7);
+    expect(container.querySelector('aside.side')!.getAttribute('data-step')).toBe('7');
+    const about = container.querySelector('[data-testid="about-scenario"]') as HTMLDetailsElement;
+    expect(about.open).toBe(true);
+    expect(container.querySelector('.watch-current')!.getAttribute('data-step')).toBe('7');
+    // Stepping on as usual closes it again (as before the list existed).
+    act(() => void useStore.getState().stepForward());
+    expect((container.querySelector('[data-testid="about-scenario"]') as HTMLDetailsElement).open).toBe(false);
+  });
+
+  it('marks an item that holds only under other rule sets instead of hiding it', () => {
+    const { container } = render(<App />);
+    act(() => void useStore.getState().loadScenario(LIBRARY.find((e) => e.id === 'pse-direct-pages')!.json, 'pse-direct-pages'));
+    act(() => void useStore.getState().setRules('seed'));
+    const other = [...container.querySelectorAll('[data-testid="watch-list"] li')].filter((li) => li.classList.contains('watch-other-rules'));
+    expect(other.map((li) => li.querySelector('.watch-rules')!.textContent)).toEqual(['(under Before only: not what Seed shows) ']);
+  });
+});

@@ -36,6 +36,23 @@ describe('permalinks in the app', () => {
     const off = currentFragment(useStore.getState());
     expect(off.ok && off.fragment).toBe('sp1/b/sweep-64-tables/1/s=40');
   });
+  it('opens a link with the Compare view, full width in the tables\' place, and carries it back', () => {
+    window.history.replaceState(null, '', '/#sp1/b/gva-bits-before-after/1/s=2&c=before.merged');
+    render(<App />);
+    expect(useStore.getState()).toMatchObject({ libraryId: 'gva-bits-before-after', step: 2, compareOpen: true, compareRules: ['before', 'merged'] });
+    expect(screen.getByTestId('compare').closest('main')).toBeNull();
+    expect(document.querySelector('main')?.hidden).toBe(true);
+    expect(screen.getAllByTestId('compare-role-table')[0]!.querySelectorAll('thead th')).toHaveLength(3);
+    const again = currentFragment(useStore.getState());
+    expect(again.ok && again.fragment).toBe('sp1/b/gva-bits-before-after/1/s=2&c=before.merged');
+    act(() => useStore.getState().toggleCompareRule('seed'));
+    const three = currentFragment(useStore.getState());
+    expect(three.ok && three.fragment).toBe('sp1/b/gva-bits-before-after/1/s=2&c=before.seed.merged');
+    act(() => screen.getByTestId('compare-close').click());
+    expect(document.querySelector('main')?.hidden).toBe(false);
+    const off = currentFragment(useStore.getState());
+    expect(off.ok && off.fragment).toBe('sp1/b/gva-bits-before-after/1/s=2');
+  });
   it('carries the theme only once the user (or a link) chose one', () => {
     useStore.setState({ themeChosen: false });
     useStore.getState().loadScenario(useStore.getState().scenarioJson, 'quadrants-32bit');

@@ -91,6 +91,48 @@ describe('editor and compare', () => {
     await screenshot(p, 'e2e-compare');
     await context.close();
   });
+  it('Compare opens full width (a column per rule set, no identifier broken mid-word) and survives Copy link -> reopen', async () => {
+    const { p, context, errors } = await page(inject('baseUrl'));
+    await p.setViewportSize({ width: 1280, height: 720 });
+    await p.getByTestId('scenario-picker').selectOption('gva-bits-before-after');
+    await p.getByTestId('compare-toggle').click();
+    await p.getByTestId('compare-rule-merged-no-7').check();
+    await p.locator('body').click({ position: { x: 5, y: 5 } });
+    await p.keyboard.press('ArrowRight');
+    await waitForCounter(p, 'step 1 / 4');
+    const fullWidth = async (q: typeof p) => {
+      const box = await q.getByTestId('compare').boundingBox();
+      expect(box!.width).toBeGreaterThan(1200);
+      expect(await q.locator('aside.side').isVisible()).toBe(false);
+      const table = q.getByTestId('compare-role-table').first();
+      expect(await table.locator('thead th').count()).toBe(5);
+      // Every kernel name and notation fits its cell on one line: no identifier wraps mid-word.
+      const wrapped = await table.evaluate((t) =>
+        [...t.querySelectorAll('th[scope=row], td .font-mono')].filter((e) => {
+          const r = document.createRange();
+          r.selectNodeContents(e);
+          return r.getClientRects().length > 1 && !/\s/.test(e.textContent ?? '');
+        }).map((e) => e.textContent),
+      );
+      expect(wrapped).toEqual([]);
+    };
+    await fullWidth(p);
+    await p.getByTestId('copy-link').click();
+    await p.getByTestId('copy-status').waitFor();
+    const url = p.url();
+    expect(url).toMatch(/&c=before\.seed\.merged\.merged-no-7$/);
+    const again = await page(url);
+    await again.p.setViewportSize({ width: 1280, height: 720 });
+    await waitForCounter(again.p, 'step 1 / 4');
+    await fullWidth(again.p);
+    await screenshot(again.p, 'e2e-compare-full-width');
+    await again.p.keyboard.press('Escape');
+    await again.p.locator('[data-testid=shadow-page]').first().waitFor();
+    expect(await again.p.getByTestId('compare').count()).toBe(0);
+    expect([...errors, ...again.errors]).toEqual([]);
+    await again.context.close();
+    await context.close();
+  });
   it('stale-child-uaf: Merged without 7/8 corrupts its rmap; Merged refuses the stale child; Compare shows the difference', async () => {
     const base = inject('baseUrl');
     const { p, context, errors } = await page(`${base}#sp1/b/stale-child-uaf/1/s=7&r=merged-no-7`);

@@ -1,6 +1,7 @@
 /**
- * The patch lens in the app: the scenario run under several rule sets in
- * lockstep (compareRuleSets in the core). For this step, every shadow page
+ * The patch lens in the app, a full-width view in the tables' place: the
+ * scenario run under several rule sets in lockstep (compareRuleSets in the
+ * core); links keep it open with its rule sets (`c=` in link format v1). For this step, every shadow page
  * requested, with its role under each rule set: the fields side by side,
  * equal ones plain and differing ones flagged, the quadrant and
  * gpte_is_8_bytes formulas with this step's numbers, and the kvmmmu notation.
@@ -113,80 +114,90 @@ export function ComparePanel() {
   const names = rules.map((r) => RULE_SET_SHORT[r]).join(', ');
   const nothing = nRoles + report.behaviourDifferences.length === 0;
   return (
-    <section className="panel" aria-label="Compare rule sets" data-testid="compare">
-      <h2 className="panel-title">Compare rule sets</h2>
-      <fieldset className="compare-rules">
-        <legend className="text-xs">Run side by side (two or more)</legend>
-        {RULE_SETS.map((r) => (
-          <label key={r} className="text-sm">
-            <input type="checkbox" checked={rules.includes(r)} disabled={rules.includes(r) && rules.length <= 2} onChange={() => a.toggleCompareRule(r)} data-testid={`compare-rule-${r}`} /> {RULE_SET_LABEL[r]}
-          </label>
-        ))}
-      </fieldset>
-      <p className="text-sm" data-testid="compare-summary">
-        {nothing
-          ? `${names} compute the same roles here, and the guest sees the same thing: "no functional change" holds for this scenario.`
-          : `${nRoles} shadow page request${nRoles === 1 ? '' : 's'} with different roles${nRoles ? ` (${report.summary.fieldsDiffering.map((f) => (f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f)).join(', ')})` : ''}; ${guestVisible} difference${guestVisible === 1 ? '' : 's'} the guest can see; ${exitOnly} in exit count only${kernelBugs ? `; kernel data corruption at ${kernelBugs} step${kernelBugs === 1 ? '' : 's'}` : ''}.`}
-      </p>
+    <section className="compare-view" aria-label="Compare rule sets" data-testid="compare">
+      <div className="compare-head">
+        <h2 className="panel-title">Compare rule sets{step === 0 ? ': the initial entry' : `: step ${step}`}</h2>
+        <button type="button" className="btn" onClick={() => a.toggleCompare(false)} data-testid="compare-close">
+          Back to the tables (Esc)
+        </button>
+      </div>
+      <div className="compare-body">
+        <div className="compare-step">
+          <fieldset className="compare-rules">
+            <legend className="text-xs">Run side by side (two or more)</legend>
+            {RULE_SETS.map((r) => (
+              <label key={r} className="text-sm">
+                <input type="checkbox" checked={rules.includes(r)} disabled={rules.includes(r) && rules.length <= 2} onChange={() => a.toggleCompareRule(r)} data-testid={`compare-rule-${r}`} /> {RULE_SET_LABEL[r]}
+              </label>
+            ))}
+          </fieldset>
+          <p className="text-sm" data-testid="compare-summary">
+            {nothing
+              ? `${names} compute the same roles here, and the guest sees the same thing: "no functional change" holds for this scenario.`
+              : `${nRoles} shadow page request${nRoles === 1 ? '' : 's'} with different roles${nRoles ? ` (${report.summary.fieldsDiffering.map((f) => (f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f)).join(', ')})` : ''}; ${guestVisible} difference${guestVisible === 1 ? '' : 's'} the guest can see; ${exitOnly} in exit count only${kernelBugs ? `; kernel data corruption at ${kernelBugs} step${kernelBugs === 1 ? '' : 's'}` : ''}.`}
+          </p>
 
-      <h3 className="panel-subtitle">{step === 0 ? 'The initial entry' : `Step ${step}`}: shadow pages requested</h3>
-      {here.length === 0 ? (
-        <p className="text-sm opacity-80">No shadow page is requested under every compared rule set at this point{step === 0 ? '' : '; step on to the next fault'}.</p>
-      ) : (
-        <div className="role-tables">
-          {here.map((row, i) => (
-            <RoleTable key={i} row={row} rules={rules} active={active} />
-          ))}
-        </div>
-      )}
-      {hereBehaviour.length > 0 && (
-        <ul className="diffs" aria-label="Differences at this step">
-          {hereBehaviour.map((b, i) => (
-            <li key={i} className={`diff-${b.kind}`}>
-              <strong>{KIND_TEXT[b.kind]}</strong> · {b.field}: {rules.map((r) => `${RULE_SET_SHORT[r]} ${String(b.values[r] ?? '-')}`).join(' · ')}
-            </li>
-          ))}
-        </ul>
-      )}
-
-      {selSp !== null && (
-        <>
-          <h3 className="panel-subtitle">Selected: sp {selSp}</h3>
-          {selRow ? (
-            <RoleTable row={selRow} rules={rules} active={active} />
+          <h3 className="panel-subtitle">{step === 0 ? 'The initial entry' : `Step ${step}`}: shadow pages requested</h3>
+          {here.length === 0 ? (
+            <p className="text-sm opacity-80">No shadow page is requested under every compared rule set at this point{step === 0 ? '' : '; step on to the next fault'}.</p>
           ) : (
-            <p className="text-sm opacity-80">{rules.includes(active) ? `sp ${selSp} was not requested under every compared rule set up to this step.` : `Add ${RULE_SET_LABEL[active]} (the rule set on screen) to the comparison to see its pages here.`}</p>
+            <div className="role-tables">
+              {here.map((row, i) => (
+                <RoleTable key={i} row={row} rules={rules} active={active} />
+              ))}
+            </div>
           )}
-        </>
-      )}
+          {hereBehaviour.length > 0 && (
+            <ul className="diffs" aria-label="Differences at this step">
+              {hereBehaviour.map((b, i) => (
+                <li key={i} className={`diff-${b.kind}`}>
+                  <strong>{KIND_TEXT[b.kind]}</strong> · {b.field}: {rules.map((r) => `${RULE_SET_SHORT[r]} ${String(b.values[r] ?? '-')}`).join(' · ')}
+                </li>
+              ))}
+            </ul>
+          )}
 
-      <h3 className="panel-subtitle">Every difference in the scenario</h3>
-      {nothing ? (
-        <p className="text-sm opacity-80">None.</p>
-      ) : (
-        <ol className="diffs">
-          {report.roleDifferences.map((d, i) => (
-            <li key={i} className={d.step + 1 === step ? 'diff-current' : ''}>
-              <button type="button" className="linkish" onClick={() => a.jumpTo(d.step + 1)} data-testid="compare-diff">
-                {d.step < 0 ? 'initial entry' : `step ${d.step + 1}`}: {d.request.direct ? 'direct ' : ''}l{d.request.level} gfn {d.request.gfn} ({d.request.where})
-              </button>{' '}
-              <span className="text-xs">
-                {Object.entries(d.fields)
-                  .map(([f, vals]) => `${f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f}: ${rules.map((r) => `${RULE_SET_SHORT[r]} ${show(vals[r])}`).join(' / ')}`)
-                  .join('; ')}
-              </span>
-            </li>
-          ))}
-          {report.behaviourDifferences.map((b, i) => (
-            <li key={`b${i}`} className={`${b.step + 1 === step ? 'diff-current ' : ''}diff-${b.kind}`}>
-              <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)} data-testid="compare-diff">
-                step {b.step + 1}: {KIND_TEXT[b.kind]} · {b.field}
-              </button>{' '}
-              <span className="text-xs">{rules.map((r) => `${RULE_SET_SHORT[r]}: ${String(b.values[r] ?? '-')}`).join(' · ')}</span>
-            </li>
-          ))}
-        </ol>
-      )}
+          {selSp !== null && (
+            <>
+              <h3 className="panel-subtitle">Selected: sp {selSp}</h3>
+              {selRow ? (
+                <RoleTable row={selRow} rules={rules} active={active} />
+              ) : (
+                <p className="text-sm opacity-80">{rules.includes(active) ? `sp ${selSp} was not requested under every compared rule set up to this step.` : `Add ${RULE_SET_LABEL[active]} (the rule set on screen) to the comparison to see its pages here.`}</p>
+              )}
+            </>
+          )}
+        </div>
+        <div className="compare-all">
+          <h3 className="panel-subtitle">Every difference in the scenario</h3>
+          {nothing ? (
+            <p className="text-sm opacity-80">None.</p>
+          ) : (
+            <ol className="diffs">
+              {report.roleDifferences.map((d, i) => (
+                <li key={i} className={d.step + 1 === step ? 'diff-current' : ''}>
+                  <button type="button" className="linkish" onClick={() => a.jumpTo(d.step + 1)} data-testid="compare-diff">
+                    {d.step < 0 ? 'initial entry' : `step ${d.step + 1}`}: {d.request.direct ? 'direct ' : ''}l{d.request.level} gfn {d.request.gfn} ({d.request.where})
+                  </button>{' '}
+                  <span className="text-xs">
+                    {Object.entries(d.fields)
+                      .map(([f, vals]) => `${f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f}: ${rules.map((r) => `${RULE_SET_SHORT[r]} ${show(vals[r])}`).join(' / ')}`)
+                      .join('; ')}
+                  </span>
+                </li>
+              ))}
+              {report.behaviourDifferences.map((b, i) => (
+                <li key={`b${i}`} className={`${b.step + 1 === step ? 'diff-current ' : ''}diff-${b.kind}`}>
+                  <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)} data-testid="compare-diff">
+                    step {b.step + 1}: {KIND_TEXT[b.kind]} · {b.field}
+                  </button>{' '}
+                  <span className="text-xs">{rules.map((r) => `${RULE_SET_SHORT[r]}: ${String(b.values[r] ?? '-')}`).join(' · ')}</span>
+                </li>
+              ))}
+            </ol>
+          )}
+        </div>
+      </div>
     </section>
   );
 }

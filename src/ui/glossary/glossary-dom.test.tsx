@@ -100,7 +100,6 @@ describe('the glossary in the rendered UI', () => {
   it('the whole app (tables, ruler, Compare, top bar, timeline, help) at the first and last step of every built-in marks terms with entries only', () => {
     const { container } = render(<App />);
     act(() => useStore.getState().setPanelOpen(true));
-    act(() => useStore.getState().toggleCompare());
     for (const entry of SCENARIOS) {
       act(() => {
         useStore.getState().loadScenario(entry.json, entry.id);
@@ -108,14 +107,18 @@ describe('the glossary in the rendered UI', () => {
       });
       for (const step of [0, useStore.getState().timeline.length]) {
         act(() => useStore.getState().jumpTo(step));
-        collect(container);
-        shownText += `\n${textOf(container)}`;
+        // The tables and side panel, then Compare (which takes their place).
+        for (const compare of [false, true]) {
+          act(() => useStore.getState().toggleCompare(compare));
+          collect(container);
+          shownText += `\n${textOf(container)}`;
+        }
+        act(() => useStore.getState().toggleCompare(false));
       }
     }
     act(() => useStore.getState().toggleHelp(true));
     collect(container);
     act(() => useStore.getState().toggleHelp(false));
-    act(() => useStore.getState().toggleCompare());
     expect([...unknown]).toEqual([]);
   });
   it('every glossary entry is marked somewhere in the UI, or shown where no popover can go (the SVG tables and ruler, Compare)', () => {
