@@ -46,6 +46,9 @@ describe('decodeNotation', () => {
     expect(meaning(n, 'gfn 400')).toBe('gfn 400 = the first guest frame this direct page maps (gpa 0x400000)');
     expect(meaning(n, 'q1')).toMatch(/^q1 = quadrant 1 on a direct page: it shadows no guest table/);
     expect(meaning('gfn 0 l1 8-byte q0 direct wux !nxe', 'q0')).toMatch(/^q0 = quadrant 0: a direct page shadows no guest table/);
+    // The entry size of a page that shadows no table: no guest entries to size.
+    expect(meaning(n, '4-byte')).toMatch(/^4-byte on a direct page: it shadows no guest table/);
+    expect(meaning('gfn 0 l1 8-byte q0 direct wux !nxe', '8-byte')).toMatch(/^8-byte on a direct page: .*kvm_mmu_get_page sets the bit for every direct page\)$/);
   });
   it('invalid and a read-only, non-executable access', () => {
     const n = 'gfn 1 l2 4-byte q0 --- invalid !nxe';

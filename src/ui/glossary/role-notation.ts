@@ -75,8 +75,22 @@ export function decodeNotation(notation: string): NotationPart[] {
         direct ? `gfn ${g} = the first guest frame this direct page maps (gpa ${hex(parseInt(g, 16) * 4096)})` : `gfn ${g} = the guest page table this page shadows is guest frame ${hex(parseInt(g, 16))} (at gpa ${hex(parseInt(g, 16) * 4096)})`,
       );
     } else if ((m = /^l(\d)$/.exec(t))) field(t, 'level', `${t} = level ${m[1]}: ${LEVEL_NAME[Number(m[1])] ?? 'a table'}`);
-    else if (t === '4-byte') field(t, '4-byte', '4-byte = it shadows a guest table with 4-byte entries (a 32-bit guest without PAE: 1024 entries per table, more than one shadow page holds)');
-    else if (t === '8-byte') field(t, '8-byte', '8-byte = it shadows a guest table with 8-byte entries (PAE or 64-bit: 512 entries, as many as the shadow page)');
+    else if (t === '4-byte')
+      field(
+        t,
+        '4-byte',
+        direct
+          ? '4-byte on a direct page: it shadows no guest table, so there are no guest entries to size; the bit says the guest uses 4-byte entries (taken from the parent page under this rule set: see Compare)'
+          : '4-byte = it shadows a guest table with 4-byte entries (a 32-bit guest without PAE: 1024 entries per table, more than one shadow page holds)',
+      );
+    else if (t === '8-byte')
+      field(
+        t,
+        '8-byte',
+        direct
+          ? '8-byte on a direct page: it shadows no guest table, so there are no guest entries to size (5.15\'s kvm_mmu_get_page sets the bit for every direct page)'
+          : '8-byte = it shadows a guest table with 8-byte entries (PAE or 64-bit: 512 entries, as many as the shadow page)',
+      );
     else if ((m = /^q(\d)$/.exec(t))) field(t, 'quadrant', quadrantMeaning(Number(m[1]), level, eightByte, direct));
     else if (t === 'direct') field(t, 'direct', 'direct = it shadows no guest table: it maps a run of guest frames straight (a guest large page split into 4 KiB pages, or paging off)');
     else if (/^[w-][u-][x-]$/.test(t)) field(t, 'access', accessMeaning(t));
