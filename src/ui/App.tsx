@@ -15,6 +15,7 @@ import { EditorPanel } from './components/EditorPanel.tsx';
 import { KernelBugBanner, RmapPanel } from './components/RmapPanel.tsx';
 import { ExplanationPanel } from './components/ExplanationPanel.tsx';
 import { HelpOverlay } from './components/HelpOverlay.tsx';
+import { openHelp } from './glossary/help-tab.ts';
 import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
@@ -271,7 +272,10 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
         <button type="button" className="btn" onClick={() => a.setPanelOpen(!panelShown)} aria-pressed={panelShown} aria-controls="side-panel" data-testid="panel-toggle" title="The step's story, registers and statistics (D)">
           Details
         </button>
-        <button type="button" className="btn" onClick={() => a.toggleHelp(true)} aria-label="Keyboard help">
+        <button type="button" className="btn" onClick={() => openHelp('legend')} data-testid="legend-toggle" title="What every colour, border, line and timeline mark means">
+          Legend
+        </button>
+        <button type="button" className="btn" onClick={() => openHelp('keyboard')} aria-label="Help: keyboard, glossary, legend">
           ?
         </button>
       </div>

@@ -8,6 +8,7 @@ import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect,
 import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
+import { notationLines } from '../glossary/role-notation.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
 import { type Column, COLUMN_ORDER, columnOf, type Move, neighbour, tabStopOf } from './canvas-focus.ts';
 
@@ -214,7 +215,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       <text className="card-sub" x={12} y={32}>
         {card.sub}
       </text>
-      <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
+      <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
       {card.rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
         const e = sp.sptes.find((x) => x.index === r.index)!;

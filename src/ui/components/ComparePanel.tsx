@@ -10,6 +10,7 @@
 import { useMemo } from 'react';
 import { compareRuleSets, type RequestRow, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
+import { RoleNotation, Term } from '../glossary/Term.tsx';
 
 /** The role fields shown per request, with their kernel names. */
 const FIELDS: ReadonlyArray<readonly [key: string, kernel: string]> = [
@@ -84,12 +85,17 @@ function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly Ru
           );
         })}
         <tr>
-          <th scope="row">kvmmmu</th>
-          {rules.map((r) => (
-            <td key={r} className="font-mono text-xs">
-              {row.roles[r]?.notation ?? '-'}
-            </td>
-          ))}
+          <th scope="row">
+            <Term id="kvmmmu">kvmmmu</Term>
+          </th>
+          {rules.map((r) => {
+            const n = row.roles[r]?.notation;
+            return (
+              <td key={r} className="font-mono text-xs">
+                {n ? <RoleNotation text={n} /> : '-'}
+              </td>
+            );
+          })}
         </tr>
       </tbody>
     </table>

@@ -4,6 +4,7 @@ import type { StepResult, TraceEvent } from '../../core/index.ts';
 import { type StoryLine, storyOf } from '../layout/explain.ts';
 import { errorCodeWords } from '../step/index.ts';
 import { kernelLink } from '../layout/kernel-links.ts';
+import { Glossed } from '../glossary/Term.tsx';
 
 const OUTCOME_TEXT: Record<string, string> = {
   hit: 'Hit: the shadow tables already allowed the access; KVM never ran.',
@@ -95,7 +96,9 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
               ) : (
                 <span className="fn">{l.fn}</span>
               ))}{' '}
-              <span>{l.text}</span>
+              <span>
+                <Glossed text={l.text} />
+              </span>
             </li>
           );
         })}

@@ -3,9 +3,15 @@ import { scaleLinear, line } from 'd3';
 import { memo, useMemo } from 'react';
 import type { MachineJson } from '../../core/index.ts';
 import { QUADRANT_COLORS } from '../layout/geometry.ts';
+import { Term } from '../glossary/Term.tsx';
 
-function Flag({ on, name }: { on: boolean; name: string }) {
-  return <span className={`flag ${on ? 'flag-on' : 'flag-off'}`}>{name}</span>;
+/** A register bit, on or off; `term`: its glossary entry (the bit's name is the marked text). */
+function Flag({ on, name, term }: { on: boolean; name: string; term: string }) {
+  return (
+    <span className={`flag ${on ? 'flag-on' : 'flag-off'}`}>
+      <Term id={term}>{name}</Term>
+    </span>
+  );
 }
 
 const sameCpu = (a: { m: MachineJson }, b: { m: MachineJson }) => a.m === b.m || (a.m.mode === b.m.mode && JSON.stringify(a.m.cpu) === JSON.stringify(b.m.cpu));
@@ -17,23 +23,34 @@ export const Registers = memo(function Registers({ m }: { m: MachineJson }) {
     <dl className="regs" data-testid="registers">
       <dt>mode</dt>
       <dd>{m.mode}</dd>
-      <dt>CR0</dt>
+      <dt>
+        <Term id="cr0">CR0</Term>
+      </dt>
       <dd>
-        <Flag on={c.cr0.pg} name="PG" /> <Flag on={c.cr0.wp} name="WP" />
+        <Flag on={c.cr0.pg} name="PG" term="pg" /> <Flag on={c.cr0.wp} name="WP" term="cr0-wp" />
       </dd>
-      <dt>CR3</dt>
+      <dt>
+        <Term id="cr3">CR3</Term>
+      </dt>
       <dd className="font-mono">{c.cr3}</dd>
-      <dt>CR4</dt>
+      <dt>
+        <Term id="cr4">CR4</Term>
+      </dt>
       <dd>
-        <Flag on={c.cr4.pse} name="PSE" /> <Flag on={c.cr4.pae} name="PAE" /> <Flag on={c.cr4.smep} name="SMEP" /> <Flag on={c.cr4.smap} name="SMAP" /> <Flag on={c.cr4.pcide} name="PCIDE" />
+        <Flag on={c.cr4.pse} name="PSE" term="cr4-pse" /> <Flag on={c.cr4.pae} name="PAE" term="cr4-pae" /> <Flag on={c.cr4.smep} name="SMEP" term="smep" /> <Flag on={c.cr4.smap} name="SMAP" term="smap" />{' '}
+        <Flag on={c.cr4.pcide} name="PCIDE" term="pcid" />
       </dd>
-      <dt>EFER</dt>
+      <dt>
+        <Term id="efer">EFER</Term>
+      </dt>
       <dd>
-        <Flag on={c.efer.lme} name="LME" /> <Flag on={c.efer.lma} name="LMA" /> <Flag on={c.efer.nx} name="NX" />
+        <Flag on={c.efer.lme} name="LME" term="lme" /> <Flag on={c.efer.lma} name="LMA" term="lme" /> <Flag on={c.efer.nx} name="NX" term="efer-nx" />
       </dd>
       {m.mode === 'pae' && (
         <>
-          <dt>PDPTEs</dt>
+          <dt>
+            <Term id="pdpte">PDPTEs</Term>
+          </dt>
           <dd className="font-mono text-xs">{c.pdptrs.join(' ')}</dd>
         </>
       )}
@@ -53,10 +70,15 @@ export function Counts({ m }: { m: MachineJson }) {
       <caption className="sr-only">Shadow pages by level and quadrant</caption>
       <thead>
         <tr>
-          <th scope="col">level</th>
+          <th scope="col">
+            <Term id="level">level</Term>
+          </th>
           {[0, 1, 2, 3].map((q) => (
             <th key={q} scope="col">
-              <span className="qchip" style={{ background: QUADRANT_COLORS[q] }} /> q{q}
+              <span className="qchip" style={{ background: QUADRANT_COLORS[q] }} />{' '}
+              <Term id="quadrant" meaning={`q${q} = quadrant ${q}: for shadow pages of 32-bit guest tables, which part of the guest table the page covers (level 1: the lower or upper half; level 2: which quarter)`}>
+                q{q}
+              </Term>
             </th>
           ))}
         </tr>
@@ -87,7 +109,9 @@ export const Stats = memo(function Stats({ m }: { m: MachineJson }) {
     <dl className="stats" data-testid="stats">
       {STAT_NAMES.map((k) => (
         <div key={k} className="stat">
-          <dt>{k}</dt>
+          <dt>
+            <Term id={`stat-${k}`}>{k}</Term>
+          </dt>
           <dd>{m.stats[k]}</dd>
         </div>
       ))}

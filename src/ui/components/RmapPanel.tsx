@@ -7,6 +7,7 @@ import { useState } from 'react';
 import type { KernelBug, MachineJson } from '../../core/index.ts';
 import { parseU64, u64Below, u64ToNumber } from '../../scenarios/hex.ts';
 import { useStore } from '../store/index.ts';
+import { Glossed, Term } from '../glossary/Term.tsx';
 
 /** The gfn a selection is about: a guest leaf entry's frame, or a leaf spte's gfn. */
 function selectedGfn(m: MachineJson, guest: ReadonlyArray<{ gfn: string; entries: ReadonlyArray<{ index: number; target: string; leaf: boolean }> }>, sel: string | null): string | null {
@@ -64,7 +65,9 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
     return (
       <section className="panel" aria-label="Reverse map" data-testid="rmap">
         <GfnInput current={null} />
-        <p className="text-xs opacity-80">Or select a page entry or a leaf spte in the tables.</p>
+        <p className="text-xs opacity-80">
+          <Glossed text="Or select a page entry or a leaf spte in the tables: the rmap lists every spte that maps a guest frame (gfn)." />
+        </p>
       </section>
     );
   const g = parseInt(gfn, 16);
@@ -76,10 +79,14 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
   const a = useStore.getState();
   return (
     <section className="panel" aria-label={`Reverse map of gfn ${gfn}`} data-testid="rmap">
-      <h2 className="panel-title">rmap of gfn {gfn}</h2>
+      <h2 className="panel-title">
+        <Term id="rmap">rmap</Term> of <Term id="gfn">gfn</Term> {gfn}
+      </h2>
       <GfnInput current={gfn} />
       {rows.length === 0 ? (
-        <p className="text-sm">No spte maps this frame now.</p>
+        <p className="text-sm">
+          No <Term id="spte">spte</Term> maps this frame now.
+        </p>
       ) : (
         <ul className="text-sm">
           {rows.flatMap((r) =>
@@ -88,18 +95,18 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
                 <button type="button" className="linkish" onClick={() => a.select(`spte:${s.sp}:${s.index}`)}>
                   sp {s.sp} entry {s.index}
                 </button>{' '}
-                (level {r.level}
+                (<Term id="level">level</Term> {r.level}
                 {r.level > 1 ? `, a ${r.level === 2 ? '2 MiB' : '1 GiB'} mapping from gfn ${r.gfn}` : ''})
                 {s.stale === 'freed' && (
                   <span className="rmap-stale" data-testid="rmap-stale">
                     {' '}
-                    stale: sp {s.sp} has been freed, so the next walk of this rmap reads and writes freed memory (use-after-free)
+                    <Glossed text={`stale: sp ${s.sp} has been freed, so the next walk of this rmap reads and writes freed memory (use-after-free)`} />
                   </span>
                 )}
                 {s.stale === 'wrong-gfn' && (
                   <span className="rmap-stale" data-testid="rmap-stale">
                     {' '}
-                    stale: sp {s.sp} is a direct page, and kvm_mmu_page_get_gfn() computes another gfn for this entry, so rmap_remove() will search another list and leave this one behind
+                    <Glossed text={`stale: sp ${s.sp} is a direct page, and kvm_mmu_page_get_gfn() computes another gfn for this entry, so rmap_remove() will search another list and leave this one behind`} />
                   </span>
                 )}
               </li>
@@ -108,11 +115,13 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
         </ul>
       )}
       <p className="text-xs opacity-80">
-        {shadowed.length
+        <Glossed
+          text={shadowed.length
           ? `gfn ${gfn} is also a guest page table, shadowed by sp ${shadowed.map((s) => s.id).join(', ')}: ${machine.writeTracked.includes(gfn) ? 'write-tracked (an upper-level table)' : shadowed.every((s) => s.unsync) ? 'unsync, so the guest may write it' : 'write-protected'}.`
           : machine.writeTracked.includes(gfn)
             ? `gfn ${gfn} is write-tracked.`
             : ''}
+        />
       </p>
     </section>
   );
@@ -137,7 +146,7 @@ export function KernelBugBanner({ bugs }: { bugs: MachineJson['bugs'] }) {
             <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)}>
               step {b.step + 1}
             </button>{' '}
-            {BUG_TEXT[b.kind]}: {b.text}
+            <Glossed text={`${BUG_TEXT[b.kind]}: ${b.text}`} />
           </li>
         ))}
       </ul>

@@ -1,7 +1,8 @@
-/** All steps as markers by outcome, a scrubber, and the playback controls. */
+/** All steps as markers by outcome (a shape and a colour each: see the legend), a scrubber, and the playback controls. */
 import { memo, useMemo } from 'react';
 import { eventsInStep, stepLabel } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
+import { type MarkKind, OUTCOME_MARKS } from '../glossary/outcome-marks.ts';
 
 /** Small inline icons: the system fonts here lack the media-control glyphs. */
 function Icon({ d }: { d: string }) {
@@ -20,17 +21,16 @@ const ICONS = {
   last: 'M12 2h2v12h-2zM2 2v12l9-6z',
 };
 
-const OUTCOME_CLASS: Record<string, string> = {
-  hit: 'mk-hit',
-  'shadow-fault': 'mk-shadow',
-  'guest-fault': 'mk-guest',
-  emulated: 'mk-emulated',
-  done: 'mk-done',
-};
-
-/** One step's marker: memoized, so a step re-renders only the two markers whose state changed. */
-const Marker = memo(function Marker({ n, cls, label: text }: { n: number; cls: string; label: string }) {
-  return <button type="button" role="listitem" className={cls} onClick={() => useStore.getState().jumpTo(n)} title={text} aria-label={text} data-testid="step-marker" />;
+/** One step's marker: its outcome's shape and colour (outcome-marks.ts); memoized, so a step re-renders only the two markers whose state changed. */
+const Marker = memo(function Marker({ n, kind, current, label: text }: { n: number; kind: MarkKind; current: boolean; label: string }) {
+  const m = OUTCOME_MARKS[kind];
+  return (
+    <button type="button" role="listitem" className={`marker ${m.cls}${current ? ' marker-current' : ''}`} onClick={() => useStore.getState().jumpTo(n)} title={text} aria-label={text} data-testid={kind === 'init' ? 'step-marker-init' : 'step-marker'} data-outcome={kind}>
+      <svg width="100%" height="100%" viewBox="0 0 14 14" aria-hidden="true" className="mk-svg">
+        <path d={m.d} className="mk-shape" />
+      </svg>
+    </button>
+  );
 });
 
 /** `compact`: step controls and the counter only (presenting mode, the embed). */
@@ -47,9 +47,9 @@ export function TimelineBar({ compact = false }: { compact?: boolean }) {
   return (
     <footer className={`timeline${compact ? ' timeline-compact' : ''}`} aria-label="Timeline">
       <div className="markers" role="list" aria-label="Steps by outcome" hidden={compact}>
-        <button type="button" role="listitem" className={`marker mk-init${step === 0 ? ' marker-current' : ''}`} onClick={() => a.jumpTo(0)} title="initial VM entry" aria-label="initial VM entry" />
+        <Marker n={0} kind="init" current={step === 0} label="initial VM entry" />
         {tl.results.map((r, i) => (
-          <Marker key={i} n={i + 1} cls={`marker ${OUTCOME_CLASS[r.outcome]}${step === i + 1 ? ' marker-current' : ''}`} label={labels[i]!} />
+          <Marker key={i} n={i + 1} kind={r.outcome} current={step === i + 1} label={labels[i]!} />
         ))}
       </div>
       <div className="controls" id="step-controls" tabIndex={-1} role="group" aria-label="Step controls">
