@@ -19,6 +19,7 @@ import { openHelp } from './glossary/help-tab.ts';
 import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
+import { Glossed } from './glossary/Term.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, widestLayout } from './step/index.ts';
 import { useStore } from './store/index.ts';
@@ -320,11 +321,15 @@ function StepCaptionText({ caption, className, testId, prefix, form = 'text' }: 
   return (
     <p className={className} aria-live="polite" data-testid={testId}>
       {prefix}
-      <span className="caption-did">{caption.did}</span>
+      <span className="caption-did">
+        <Glossed text={caption.did} />
+      </span>
       {rest.map((t, i) => (
         <Fragment key={i}>
           {' '}
-          <span className="caption-part">{t}</span>
+          <span className="caption-part">
+            <Glossed text={t} />
+          </span>
         </Fragment>
       ))}
     </p>

@@ -8,6 +8,7 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import { RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { itemRules, WATCH, type WatchItem } from '../../scenarios/library/watch.ts';
+import { Glossed } from '../glossary/Term.tsx';
 import { useStore } from '../store/index.ts';
 
 /** "under Before only", "under Seed, Merged and No 7/8"; null when the item holds under every rule set. */
@@ -35,8 +36,14 @@ function WatchEntry({ item, step, rules, onJump }: { item: WatchItem; step: numb
           {holds ? '' : `: not what ${RULE_SET_SHORT[rules]} shows`}){' '}
         </span>
       )}
-      <span className="watch-text">{item.text}</span>
-      {item.kernel !== undefined && <span className="watch-kernel">{item.kernel}</span>}
+      <span className="watch-text">
+        <Glossed text={item.text} />
+      </span>
+      {item.kernel !== undefined && (
+        <span className="watch-kernel">
+          <Glossed text={item.kernel} />
+        </span>
+      )}
     </li>
   );
 }
@@ -64,7 +71,7 @@ export const AboutScenario = memo(function AboutScenario({ step }: { step: numbe
       <summary className="panel-title cursor-pointer">About this scenario</summary>
       {description && (
         <p className="text-sm leading-snug" data-testid="scenario-description">
-          {description}
+          <Glossed text={description} />
         </p>
       )}
       {items !== undefined && items.length > 0 && (

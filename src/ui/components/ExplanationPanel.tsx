@@ -88,7 +88,7 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
           const href = l.fn ? kernelLink(l.fn) : null;
           const current = upTo !== null && l.event === upTo - 1;
           return (
-            <li key={i} className={`story-line depth-${Math.min(l.depth, 4)}${l.tone ? ` tone-${l.tone}` : ''}${current ? ' story-current' : ''}`}>
+            <li key={i} className={`story-line depth-${Math.min(l.depth, 6)}${l.tone ? ` tone-${l.tone}` : ''}${current ? ' story-current' : ''}`}>
               {l.fn && (href ? (
                 <a href={href} target="_blank" rel="noreferrer" className="fn">
                   {l.fn}

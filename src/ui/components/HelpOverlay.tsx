@@ -24,6 +24,7 @@ const KEYS: Array<[string, string]> = [
   ['D', 'the details panel (a drawer on narrow windows)'],
   ['Tab, arrows, Enter', 'in the tables: one stop per column; arrows move, Enter follows a pointer'],
   ['?', 'this help; Esc closes it'],
+  ['Esc', 'closes what is open, in this order: a definition, this help, presenting mode, the Compare view'],
 ];
 
 function KeyboardPage() {

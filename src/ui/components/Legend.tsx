@@ -100,6 +100,47 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
       { key: 'hover', sample: <CardSample cls="card-hover" label="sp 2" />, text: 'Thick border: under the pointer, selected, or the current kernel event\'s page (event mode).' },
       { key: 'invalid', sample: <CardSample label="· invalid" />, text: '"invalid" in the heading: zapped while still a root (role.invalid); it goes when its root_count drops to 0.' },
       { key: 'dim', sample: <CardSample dim label="sp 4" />, text: 'Faded (presenting mode and the embed): the step did not touch this card.' },
+      {
+        key: 'zapped',
+        sample: (
+          <g className="card-zapped">
+            {/* Its own hatch: the tables' #zap-hatch is not in the page while Compare or the overview is open. */}
+            <pattern id="legend-zap-hatch" width={8} height={8} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+              <line className="zap-hatch-line" x1={0} y1={0} x2={0} y2={8} />
+            </pattern>
+            <rect x={3} y={3} width={W - 6} height={H - 6} rx={5} className="card card-shadow" style={{ fill: 'url(#legend-zap-hatch)' }} />
+            <text x={8} y={19} className="legend-text">
+              · zapped
+            </text>
+          </g>
+        ),
+        text: 'Hatched and grey, "zapped" in the heading, no entries: KVM zapped this shadow page in this step (kvm_mmu_prepare_zap_page); at the next step it is gone. "zapped: invalid, not yet freed" while a root still holds it.',
+      },
+      {
+        key: 'cached',
+        sample: (
+          <g>
+            <rect x={3} y={3} width={W - 6} height={H - 6} rx={5} className="card card-shadow" />
+            <rect x={6} y={6} width={W - 12} height={H - 12} rx={4} className="card-cached" />
+            <text x={10} y={19} className="legend-text">
+              prev_roots
+            </text>
+          </g>
+        ),
+        text: 'A second, inner border (roots column): a cached root in prev_roots, with the CR3 it belongs to; a MOV CR3 back to that CR3 reuses it instead of building new roots.',
+      },
+      {
+        key: 'note',
+        sample: (
+          <g>
+            <rect x={3} y={3} width={W - 6} height={H - 6} rx={6} className="card-note" />
+            <text x={8} y={19} className="legend-text">
+              invalid
+            </text>
+          </g>
+        ),
+        text: 'Dotted, empty: no table here, with the reason: a pae_root slot left invalid (the guest\'s PDPTE is not present), or a column with no tables (paging off: no guest page tables).',
+      },
     ],
   },
   {
