@@ -109,9 +109,11 @@ describe('editor and compare', () => {
       // Every kernel name and notation fits its cell on one line: no identifier wraps mid-word.
       const wrapped = await table.evaluate((t) =>
         [...t.querySelectorAll('th[scope=row], td .font-mono')].filter((e) => {
+          // Inline boxes on more than one line (a range has a rect per inline box, so count distinct lines).
           const r = document.createRange();
           r.selectNodeContents(e);
-          return r.getClientRects().length > 1 && !/\s/.test(e.textContent ?? '');
+          const lines = new Set([...r.getClientRects()].map((x) => Math.round(x.bottom)));
+          return lines.size > 1 && !/\s/.test(e.textContent ?? '');
         }).map((e) => e.textContent),
       );
       expect(wrapped).toEqual([]);

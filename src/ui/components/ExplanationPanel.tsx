@@ -1,5 +1,5 @@
 /** The step's story: outcome, kernel call path with this step's numbers, and the raw events. */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { StepResult, TraceEvent } from '../../core/index.ts';
 import { type StoryLine, storyOf } from '../layout/explain.ts';
 import { errorCodeWords } from '../step/index.ts';
@@ -73,7 +73,8 @@ export function ExplanationPanel({ events, result, upTo }: { events: readonly Tr
   // the least scrolling (none when it is already visible), below the caption
   // that stays on top of the panel in event mode.
   const ref = useRef<HTMLElement>(null);
-  useEffect(() => {
+  // A layout effect: the line is in view in the very frame that shows it.
+  useLayoutEffect(() => {
     if (upTo === null) return;
     const line = ref.current?.querySelector<HTMLElement>('.story-current');
     // Not while the panel is hidden (presenting mode, a closed drawer): there is nothing to scroll.
