@@ -188,25 +188,23 @@ export function GlossaryPopover() {
         toggle(el);
       }
     };
-    document.addEventListener('pointerover', onOver);
-    document.addEventListener('pointerout', onOut);
-    document.addEventListener('focusin', onFocusIn);
-    document.addEventListener('focusout', onFocusOut);
-    document.addEventListener('click', onClick, true);
-    document.addEventListener('pointerdown', onDown, true);
-    window.addEventListener('keydown', onKey, true);
+    // One table of listeners, added and removed alike: [target, event, handler, capture].
+    const listeners: ReadonlyArray<readonly [EventTarget, string, (e: never) => void, boolean]> = [
+      [document, 'pointerover', onOver, false],
+      [document, 'pointerout', onOut, false],
+      [document, 'focusin', onFocusIn, false],
+      [document, 'focusout', onFocusOut, false],
+      [document, 'click', onClick, true],
+      [document, 'pointerdown', onDown, true],
+      [window, 'keydown', onKey, true],
+    ];
+    for (const [target, type, fn, capture] of listeners) target.addEventListener(type, fn as EventListener, capture);
     // A term that leaves the page (the step moved on) takes its popover with it.
     const gone = window.setInterval(() => {
       if (openRef.current && !openRef.current.el.isConnected) set(null);
     }, 250);
     return () => {
-      document.removeEventListener('pointerover', onOver);
-      document.removeEventListener('pointerout', onOut);
-      document.removeEventListener('focusin', onFocusIn);
-      document.removeEventListener('focusout', onFocusOut);
-      document.removeEventListener('click', onClick, true);
-      document.removeEventListener('pointerdown', onDown, true);
-      window.removeEventListener('keydown', onKey, true);
+      for (const [target, type, fn, capture] of listeners) target.removeEventListener(type, fn as EventListener, capture);
       window.clearInterval(gone);
       cancelLeave();
       set(null);
