@@ -108,6 +108,30 @@ async function screens(browser: Browser, url: string): Promise<void> {
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+/** The caption, a glossary definition, the legend and Compare at 1280x720 (a projector), in both themes. */
+async function explainShots(browser: Browser, url: string): Promise<void> {
+  for (const theme of ['light', 'dark'] as const) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: theme });
+    await page.goto(`${url}#sp1/b/quadrants-32bit/1/s=2`);
+    await waitForCounter(page, 'step 2 / 12');
+    await page.getByTestId('side-caption').waitFor();
+    await save(page, `caption-${theme}`);
+    const q1 = page.locator('aside .term', { hasText: /^q1$/ }).first();
+    await q1.hover();
+    await page.getByRole('tooltip').waitFor();
+    await save(page, `glossary-q1-${theme}`);
+    await page.mouse.move(5, 5);
+    await page.getByRole('button', { name: 'Legend', exact: true }).click();
+    await page.getByTestId('legend').waitFor();
+    await save(page, `legend-${theme}`);
+    await page.keyboard.press('Escape');
+    await page.goto(`${url}#sp1/b/pse-direct-pages/1/s=1&c=before.seed.merged.merged-no-7`);
+    await page.getByTestId('compare').waitFor();
+    await save(page, `compare-full-width-${theme}`);
+    await page.close();
+  }
+}
+
 async function main() {
   mkdirSync('screenshots', { recursive: true });
   const server = await preview({ preview: { port: 4179, host: '127.0.0.1', strictPort: false } });
@@ -115,6 +139,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     await screens(browser, url);
+    await explainShots(browser, url);
     for (const theme of ['light', 'dark'] as const) {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, colorScheme: theme });
       await page.goto(url);
