@@ -118,15 +118,21 @@ const wideNow = () => typeof window === 'undefined' || window.innerWidth >= DOCK
 const isPanelShown = (s: { embed: boolean; presenting: boolean; panelOpen: boolean | null }, wide: boolean) => !s.embed && !s.presenting && (s.panelOpen ?? wide);
 
 /** Whether the window is at least DOCK_MIN_WIDTH wide, following resizes. */
-function useWide(): boolean {
-  const [wide, setWide] = useState(wideNow);
+/** `now()` of the window, again on every resize. */
+function useWindowFlag(now: () => boolean): boolean {
+  const [flag, setFlag] = useState(now);
   useEffect(() => {
-    const on = () => setWide(wideNow());
+    const on = () => setFlag(now());
     window.addEventListener('resize', on);
     return () => window.removeEventListener('resize', on);
-  }, []);
-  return wide;
+  }, [now]);
+  return flag;
 }
+
+const useWide = () => useWindowFlag(wideNow);
+
+/** Tall enough (900 px) for presenting mode's caption in its brief form; shorter projectors get the headline, so the tables keep the room. */
+const tallNow = () => typeof window === 'undefined' || window.innerHeight >= 900;
 
 function usePlayback() {
   const playing = useStore((s) => s.playing);
@@ -338,17 +344,19 @@ function StepCaptionText({ caption, className, testId, prefix, form = 'text' }: 
 
 /**
  * The caption over the tables in presenting mode and in the embed: the step
- * in plain words (its brief form, the headline in the embed, so the tables keep the room), announced to
+ * in plain words (its brief form in presenting mode on a window 900 px tall
+ * or more, else the headline, so the tables keep the room), announced to
  * screen readers as it changes.
  */
 function Caption({ caption, step, total }: { caption: StepCaption; step: number; total: number }) {
   const presenting = useStore((s) => s.presenting);
   const embed = useStore((s) => s.embed);
+  const tall = useWindowFlag(tallNow);
   return (
     <div className="caption-bar">
       <StepCaptionText
         caption={caption}
-        form={embed && !presenting ? 'headline' : 'brief'}
+        form={presenting && tall ? 'brief' : 'headline'}
         className="caption"
         testId="caption"
         prefix={

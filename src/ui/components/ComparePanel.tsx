@@ -145,7 +145,7 @@ export function ComparePanel() {
 
           <h3 className="panel-subtitle">{step === 0 ? 'The initial entry' : `Step ${step}`}: shadow pages requested</h3>
           {here.length === 0 ? (
-            <p className="text-sm opacity-80">No shadow page is requested under every compared rule set at this point{step === 0 ? '' : '; step on to the next fault'}.</p>
+            <p className="text-sm opacity-80">At this point no shadow page is requested under all the compared rule sets{step === 0 ? '' : '; step on to the next fault'}.</p>
           ) : (
             <div className="role-tables">
               {here.map((row, i) => (

@@ -94,12 +94,12 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
     rows: [
       { key: 'guest', sample: <CardSample guest label="guest PT" />, text: 'A guest page table: the guest\'s own, in its memory (left column).' },
       { key: 'shadow', sample: <CardSample label="sp 3" />, text: 'A shadow page (kvm_mmu_page): a table KVM built for the CPU (middle and right columns). Grey border: it shadows a table with 8-byte entries.' },
-      { key: 'quadrant', sample: <CardSample color={q(1)} label="sp 5 · q1" />, text: 'Coloured border and stripe: the quadrant of a shadow page of a 32-bit guest table (q0 orange, q1 sky blue, q2 green, q3 purple).' },
+      { key: 'quadrant', sample: <CardSample color={q(1)} label="sp 5 · q1" />, text: 'Coloured border and stripe: the quadrant of a shadow page of a 32-bit guest table (q0 orange, q1 sky blue, q2 green, q3 reddish purple).' },
       { key: 'new', sample: <CardSample cls="card-new" label="sp 6" />, text: 'Long dashes: made in this step (it fades in).' },
       { key: 'unsync', sample: <CardSample cls="card-unsync" label="sp 7" />, text: 'Short dashes: unsync; the guest may write the table it shadows without exits, so it may be out of date.' },
       { key: 'hover', sample: <CardSample cls="card-hover" label="sp 2" />, text: 'Thick border: under the pointer, selected, or the current kernel event\'s page (event mode).' },
       { key: 'invalid', sample: <CardSample label="· invalid" />, text: '"invalid" in the heading: zapped while still a root (role.invalid); it goes when its root_count drops to 0.' },
-      { key: 'dim', sample: <CardSample dim label="sp 4" />, text: 'Faded (presenting mode and the embed): the step did not touch this card.' },
+      { key: 'dim', sample: <CardSample dim label="sp 4" />, text: 'Faded (presenting mode): the step did not touch this card.' },
       {
         key: 'zapped',
         sample: (
@@ -149,7 +149,7 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
       { key: 'walked', sample: <RowSample cls="row-walked" />, text: 'Blue: a guest entry the guest walk read in this step.' },
       { key: 'set', sample: <RowSample cls="row-set" text="3 0x8027" />, text: 'Green (flashes yellow first): an spte KVM set in this step.' },
       { key: 'hw', sample: <RowSample cls="row-hw" text="0 0x9027" />, text: 'Purple outline: an spte on the CPU\'s own walk of the shadow tables for this access.' },
-      { key: 'row-hover', sample: <RowSample cls="row-hover" />, text: 'Yellow: the entry under the pointer, and every entry that mirrors it (a guest entry and its sptes).' },
+      { key: 'row-hover', sample: <RowSample cls="row-hover" />, text: 'Yellow (amber in the dark theme): the entry under the pointer, and every entry that mirrors it (a guest entry and its sptes).' },
       { key: 'row-focus', sample: <RowSample cls="row-focus" />, text: 'Thick outline: the entry of the current kernel event (event mode), or keyboard focus.' },
       {
         key: 'fold',

@@ -173,7 +173,7 @@ export const NOTHING_GONE: Gone = { zapped: new Set(), released: new Set(), free
 export interface NoteCard {
   readonly kind: 'note';
   readonly key: `note:${string}`;
-  readonly column: 'guest' | 'roots';
+  readonly column: 'guest' | 'roots' | 'shadow';
   /** For an invalid root slot: its index in pae_root[]. */
   readonly slot: number | null;
   readonly x: number;
@@ -594,8 +594,10 @@ export function layoutColumns(
   const w0 = colW(guestNoteDraft ? [...guestDrafts, guestNoteDraft] : guestDrafts);
   const x1 = x0 + w0 + d.colGap;
   const w1 = colW(rootDrafts);
+  // An empty shadow column below loaded roots says why (no access has yet needed a table below them).
+  const shadowNoteDraft = otherDrafts.length === 0 && rootCol.length > 0 ? noteDraft(EMPTY_SHADOW_NOTE.title, EMPTY_SHADOW_NOTE.sub) : null;
   const x2 = x1 + w1 + d.colGap;
-  const w2 = colW(otherDrafts);
+  const w2 = colW(shadowNoteDraft ? [shadowNoteDraft] : otherDrafts);
   const cards: Card[] = [];
   const notes: NoteCard[] = [];
   const stack = <T extends { rows: Row[] }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: Row[]) => Card | NoteCard) => {
@@ -636,7 +638,9 @@ export function layoutColumns(
         ? { kind: 'note', key: 'note:roots', column: 'roots', slot: null, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label }
         : { kind: 'note', key: `note:slot${r.slot}`, column: 'roots', slot: r.slot, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label },
   );
-  const othersH = stack(otherDrafts, shadowCard(x2, w2, 'shadow'));
+  const othersH = shadowNoteDraft
+    ? stack([shadowNoteDraft], (n, y, h) => ({ kind: 'note', key: 'note:shadow', column: 'shadow', slot: null, x: x2, y, w: w2, h, title: n.title, sub: n.sub, label: EMPTY_SHADOW_NOTE.label }))
+    : stack(otherDrafts, shadowCard(x2, w2, 'shadow'));
   return {
     cards,
     notes,
@@ -651,6 +655,13 @@ export function layoutColumns(
 
 /** The note of an empty roots column: vcpu_enter_guest's kvm_mmu_reload calls kvm_mmu_load when no root is loaded. */
 export const EMPTY_ROOTS_NOTE = { title: 'no roots loaded', sub: 'kvm_mmu_load builds them at the next VM entry', label: 'no roots loaded: kvm_mmu_load builds them at the next VM entry' } as const;
+
+/** The note of an empty shadow column under loaded roots: FNAME(fetch) (or __direct_map) builds the lower tables on a #PF exit that needs them. */
+export const EMPTY_SHADOW_NOTE = {
+  title: 'no shadow page tables yet',
+  sub: 'only the roots: KVM builds the tables below on a #PF exit',
+  label: 'no shadow page tables yet: only the roots; KVM builds the tables below them on a #PF exit that needs them',
+} as const;
 
 /**
  * The note of an empty guest column. Paging off: the guest has no page

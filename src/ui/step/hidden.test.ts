@@ -175,3 +175,31 @@ describe('the new cards keep the layout invariants', () => {
     }
   });
 });
+
+describe('the PDPTE a PAE walk reads (pae-nonpresent-pdpte)', () => {
+  it('lights the PDPTE registers card: a walk reads PDPTE i from the register, which its event names by no table', () => {
+    const tl = timeline('pae-nonpresent-pdpte');
+    const shown = shownStep(tl, 1, null);
+    const l = shownLayout(shown, DENSITIES.full, null);
+    const regs = l.cards.find((c) => c.kind === 'guest' && c.table.registers)!;
+    expect(regs).toBeDefined();
+    const m = marksOf(regs, shown.hl, new Set(), new Map());
+    expect(m.touched).toBe('0');
+    // Presenting mode does not dim it: the step read it.
+    expect(m.idle).toBe(false);
+  });
+});
+
+describe('an empty shadow column (permission-faults)', () => {
+  it('says why under loaded roots, and goes once a table below them is built', () => {
+    const tl = timeline('permission-faults');
+    const at = (step: number) => layoutOf(getStepView(tl, step));
+    const note = at(4).notes.find((n) => n.key === 'note:shadow')!;
+    expect(note.title).toBe('no shadow page tables yet');
+    expect(note.x).toBe(at(4).columns.shadow);
+    expect(textWidth(note.sub, at(4).density.font.sub, 'mono')).toBeLessThan(note.w);
+    const built = tl.length;
+    expect(shadows(at(built)).some((c) => c.column === 'shadow')).toBe(true);
+    expect(at(built).notes.some((n) => n.key === 'note:shadow')).toBe(false);
+  });
+});

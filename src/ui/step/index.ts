@@ -62,7 +62,7 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
   }
   // Event mode: the pages freed in this step stay drawn as they were until their zap is revealed.
   const gone = upTo === null || view.gone.freed.length + view.gone.zapped.size === 0 ? view.gone : { ...goneIn(view.events, view.machine, null, upTo), freed: view.gone.freed, wasRoot: view.gone.wasRoot };
-  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: highlightsOf(view.events, upTo) };
+  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: highlightsOf(view.events, upTo, view.guest.find((t) => t.registers)?.gfn ?? null) };
   if (per.size > 64) per.clear();
   per.set(upTo, shown);
   return shown;

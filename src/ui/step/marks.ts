@@ -25,20 +25,25 @@ export interface Highlights {
 
 const fullHighlights = new WeakMap<readonly TraceEvent[], Highlights>();
 
-/** The highlights of a step's first `upTo` events (null: all of them; computed once per step). */
-export function highlightsOf(events: readonly TraceEvent[], upTo: number | null): Highlights {
+/**
+ * The highlights of a step's first `upTo` events (null: all of them; computed
+ * once per step). `pdptGfn`: the gfn the guest tables give the PAE PDPTE
+ * registers (a walk reads them from the registers, so its event names no
+ * table), null when the guest has none.
+ */
+export function highlightsOf(events: readonly TraceEvent[], upTo: number | null, pdptGfn: string | null = null): Highlights {
   if (upTo === null) {
     let h = fullHighlights.get(events);
     if (!h) {
-      h = computeHighlights(events, null);
+      h = computeHighlights(events, null, pdptGfn);
       fullHighlights.set(events, h);
     }
     return h;
   }
-  return computeHighlights(events, upTo);
+  return computeHighlights(events, upTo, pdptGfn);
 }
 
-function computeHighlights(events: readonly TraceEvent[], upTo: number | null): Highlights {
+function computeHighlights(events: readonly TraceEvent[], upTo: number | null, pdptGfn: string | null): Highlights {
   const walked = new Set<string>();
   const created = new Set<number>();
   const setSptes = new Set<string>();
@@ -48,9 +53,11 @@ function computeHighlights(events: readonly TraceEvent[], upTo: number | null): 
   const n = upTo ?? events.length;
   events.slice(0, n).forEach((e, i) => {
     const last = i === n - 1;
-    if (e.kind === 'kvm_mmu_paging_element' && e.tableGfn) {
-      walked.add(`${e.tableGfn}:${e.index}`);
-      if (last) focus = `gte:${e.tableGfn}:${e.index}`;
+    // A PAE walk's first element is a PDPTE register (no gpa): it lights the PDPTE registers card.
+    const table = e.kind === 'kvm_mmu_paging_element' ? (e.tableGfn ?? (e.gpa === null ? pdptGfn : null)) : null;
+    if (e.kind === 'kvm_mmu_paging_element' && table) {
+      walked.add(`${table}:${e.index}`);
+      if (last) focus = `gte:${table}:${e.index}`;
     } else if (e.kind === 'kvm_mmu_get_page') {
       if (e.created) created.add(e.sp);
       if (last) focus = `sp:${e.sp}`;
