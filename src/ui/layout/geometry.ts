@@ -658,8 +658,9 @@ export const EMPTY_ROOTS_NOTE = { title: 'no roots loaded', sub: 'kvm_mmu_load b
 
 /** The note of an empty shadow column under loaded roots: FNAME(fetch) (or __direct_map) builds the lower tables on a #PF exit that needs them. */
 export const EMPTY_SHADOW_NOTE = {
-  title: 'no shadow page tables yet',
-  sub: 'only the roots: KVM builds the tables below on a #PF exit',
+  // Short, so the note never widens the column (and so the fit) beyond what its pages need.
+  title: 'no shadow PTs',
+  sub: 'built on #PF exits',
   label: 'no shadow page tables yet: only the roots; KVM builds the tables below them on a #PF exit that needs them',
 } as const;
 

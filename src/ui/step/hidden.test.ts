@@ -195,7 +195,10 @@ describe('an empty shadow column (permission-faults)', () => {
     const tl = timeline('permission-faults');
     const at = (step: number) => layoutOf(getStepView(tl, step));
     const note = at(4).notes.find((n) => n.key === 'note:shadow')!;
-    expect(note.title).toBe('no shadow page tables yet');
+    expect(note.title).toBe('no shadow PTs');
+    // It never widens the column beyond the narrowest a column is, in either density.
+    expect(note.w).toBe(DENSITIES.full.minColW);
+    expect(layoutOf(getStepView(tl, 4), DENSITIES.compact).notes.find((n) => n.key === 'note:shadow')!.w).toBe(DENSITIES.compact.minColW);
     expect(note.x).toBe(at(4).columns.shadow);
     expect(textWidth(note.sub, at(4).density.font.sub, 'mono')).toBeLessThan(note.w);
     const built = tl.length;
