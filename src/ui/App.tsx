@@ -21,7 +21,7 @@ import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPan
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
-import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, widestLayout } from './step/index.ts';
+import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout } from './step/index.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -453,7 +453,7 @@ const PRESENT_MAX_SCALE = 2;
  * the compact ones, larger); the scale fits the timeline's widest layout to
  * the width (never above 100% but in presenting mode), times the zoom.
  */
-function fitTables(tl: Timeline, shown: ShownStep, width: number, zoom: number, presenting: boolean): { layout: Layout; scale: number; density: Density } {
+function fitTables(tl: Timeline, shown: ShownStep, width: number, height: number, zoom: number, presenting: boolean): { layout: Layout; scale: number; density: Density } {
   let density: Density = DENSITIES.compact;
   let layout: Layout | null = null;
   if (!presenting && widestLayout(tl, DENSITIES.full) <= width) {
@@ -465,7 +465,13 @@ function fitTables(tl: Timeline, shown: ShownStep, width: number, zoom: number, 
   }
   layout ??= shownLayout(shown, density, null);
   const fit = width / widestLayout(tl, density, layout.width);
-  return { layout, density, scale: Math.min(presenting ? PRESENT_MAX_SCALE : 1, fit) * zoom };
+  if (!presenting) return { layout, density, scale: Math.min(1, fit) * zoom };
+  // Presenting: up to twice the size, but no larger than keeps the
+  // timeline's tallest step story (what a step changed and read) on screen,
+  // and never smaller than the normal fit: one scale for every step.
+  const story = tallestStory(tl, density, storyHeight(shown.view, layout));
+  const tall = story > 0 ? height / story : PRESENT_MAX_SCALE;
+  return { layout, density, scale: Math.min(PRESENT_MAX_SCALE, fit, Math.max(Math.min(1, fit), tall)) * zoom };
 }
 
 export function App() {
@@ -494,7 +500,7 @@ export function App() {
   // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.
   const capacity = useMemo(() => Math.max(0, ...shadowPageCounts(tl)), [tl]);
   const fit = useMemo(() => ({ width: vp.width - 2, height: vp.height - vp.heads - 2, capacity }), [vp.width, vp.height, vp.heads, capacity]);
-  const tables = fitTables(tl, shown, vp.width - 2, zoom, presenting);
+  const tables = fitTables(tl, shown, vp.width - 2, vp.height - vp.heads - 2, zoom, presenting);
   const layout = overview ? shownLayout(shown, DENSITIES.compact, fit) : tables.layout;
   const scale = overview ? 1 : tables.scale;
   // The side panel follows at a lower priority (React renders it after the
@@ -532,7 +538,9 @@ export function App() {
       whenIdle,
       (v) => {
         const before = widestLayout(tl, density);
-        if (widestLayout(tl, density, layoutOf(v, density).width) > before) refit();
+        const taller = tallestStory(tl, density);
+        const l = layoutOf(v, density);
+        if (widestLayout(tl, density, l.width) > before || tallestStory(tl, density, storyHeight(v, l)) > taller) refit();
       },
       density,
     );
@@ -575,7 +583,7 @@ export function App() {
             <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
             <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.column === 'shadow' && c.zap !== 'freed').length})` : ''}</span>
           </div>
-          {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={compactChrome} />}
+          {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={presenting ? 'story' : embed ? 'changed' : false} />}
         </section>
         <SidePanel side={side} hidden={!panelShown} />
       </main>

@@ -10,7 +10,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CLASSROOM_SIZES } from './serve.ts';
-import { appSession, cardsOnTop, counterText, openInFrame, smallText, type Target, waitForCounter } from './helpers.ts';
+import { appSession, cardsOnTop, counterText, openInFrame, scrollSettled, smallText, type Target, waitForCounter } from './helpers.ts';
 import { LIBRARY } from '../../src/scenarios/library/index.ts';
 
 const session = appSession();
@@ -194,6 +194,43 @@ describe('presenting mode at 1280x720', () => {
     expect(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe('16px');
     expect(await page.$$eval('.card-idle', (els) => els.filter((e) => Number(getComputedStyle(e).opacity) < 1).length)).toBe(0);
     await waitForCounter(page, 'step 12 / 12');
+  });
+
+  it("follows every step's story at one scale: the rows it read and set and the pages it made are wholly in the tables' window", async () => {
+    for (const [id, steps] of [['quadrants-32bit', 12], ['pd-write-flooding', 7]] as const) {
+      const page = await session.openAt({ width: 1280, height: 720 }, `#sp1/b/${id}/1/p=1`);
+      await waitForCounter(page, `step 0 / ${steps}`);
+      // The scale is learnt from every step while the page is idle after the load (as the fit to the widest step is).
+      const scaleNow = () => page.evaluate(() => { const svg = document.querySelector<SVGSVGElement>('[data-testid=canvas]')!; return (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width).toFixed(3); });
+      for (let last = '', same = 0; same < 3; ) {
+        await page.waitForTimeout(250);
+        const now = await scaleNow();
+        same = now === last ? same + 1 : 0;
+        last = now;
+      }
+      const scales = new Set<string>();
+      for (let n = 1; n <= steps; n++) {
+        await page.keyboard.press('ArrowRight');
+        await waitForCounter(page, `step ${n} / ${steps}`);
+        await scrollSettled(page);
+        const out = await page.evaluate(() => {
+          const wrap = document.querySelector('.canvas-wrap')!.getBoundingClientRect();
+          const heads = document.querySelector('.col-heads')!.getBoundingClientRect().bottom;
+          const top = Math.max(wrap.top, heads) - 1;
+          const bottom = wrap.bottom + 1;
+          const lit = [...document.querySelectorAll<SVGGraphicsElement>('.row-walked .row-bg, .row-set .row-bg, .row-hw .row-bg, .card-new')];
+          return {
+            lit: lit.length,
+            outside: lit.filter((e) => { const r = e.getBoundingClientRect(); return r.top < top || r.bottom > bottom; }).map((e) => e.closest('[data-key]')?.getAttribute('data-key') ?? '?'),
+          };
+        });
+        scales.add(await scaleNow());
+        expect({ step: n, outside: out.outside }, `${id} step ${n}`).toEqual({ step: n, outside: [] });
+      }
+      // One scale for every step: the picture does not jump as the steps go by.
+      expect([...scales], id).toHaveLength(1);
+      await session.closeNow();
+    }
   });
 
   it('the Present button turns it on, and a link with p=1 opens in it', async () => {

@@ -6,7 +6,7 @@
  */
 import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
-import { cardOf, type CardMarks, drawnLinks, stepBoxes, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
+import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { notationLines } from '../glossary/role-notation.ts';
 import { ArrowDefs, LinkPath } from './Links.tsx';
@@ -266,7 +266,7 @@ const COLUMN_NAME: Record<Column, string> = { guest: 'Guest page tables', roots:
  * frame budget. `viewport` is the scroll window in CSS pixels; `scale` the
  * drawing's scale (the fit to the width, times the zoom).
  */
-export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number; follow?: boolean }) {
+export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number; follow?: false | 'story' | 'changed' }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
   const focusKey = useStore((s) => s.focusKey);
@@ -305,9 +305,16 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   useEffect(() => {
     if (!follow) return;
     const { changed, all } = stepBoxes(layoutRef.current, hl);
-    const box = changed ?? all;
-    revealBox(box && { ...box, top: box.top - ROW_H / 2, bottom: box.bottom + ROW_H / 2 }, true, true);
-  }, [hl, follow, revealBox]);
+    const pad = (b: NonNullable<typeof all>) => ({ ...b, top: b.top - ROW_H / 2, bottom: b.bottom + ROW_H / 2 });
+    // Presenting: the whole story with the roots (e.g. the entry a write
+    // faulted on), which its scale keeps on screen where it can; else what it changed.
+    const story = follow === 'story' ? storyBox(layoutRef.current, hl) : null;
+    const wrap = svgRef.current?.parentElement;
+    const room = wrap ? wrap.clientHeight - (svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop) : 0;
+    const box = story && (story.bottom - story.top + ROW_H) * scaleRef.current <= room ? story : (changed ?? all);
+    revealBox(box && pad(box), true, true);
+    // Again when the scale settles (presenting mode learns the tallest story as the steps are prepared).
+  }, [hl, follow, revealBox, scale]);
   // The keyboard focus follows focusKey once its element is drawn.
   useEffect(() => {
     if (!focusKey || !svgRef.current?.contains(document.activeElement)) return;

@@ -6,8 +6,8 @@
  * the step is told. Pure: no React, no DOM.
  */
 import type { Timeline } from '../../core/index.ts';
-import { type Density, type Gone, type Layout, layoutColumns, layoutOverview, type OverviewSize } from '../layout/geometry.ts';
-import { type Highlights, highlightsOf } from './marks.ts';
+import { type Density, type Gone, type Layout, layoutColumns, layoutOverview, type OverviewSize, ROW_H } from '../layout/geometry.ts';
+import { type Highlights, highlightsOf, storyBox } from './marks.ts';
 import { getStepView, goneIn, layoutOf, overviewOf, type StepView } from './view.ts';
 
 export * from './marks.ts';
@@ -77,6 +77,29 @@ export function shownLayout(s: ShownStep, density: Density, overview: OverviewSi
 }
 
 const widest = new WeakMap<Timeline, Map<Density['name'], number>>();
+const tallest = new WeakMap<Timeline, Map<Density['name'], number>>();
+
+/** The height (layout units) of a step's storyBox (what it changed and read, and the roots), with half a row of air each side. */
+export function storyHeight(view: StepView, layout: Layout): number {
+  const box = storyBox(layout, highlightsOf(view.events, null, view.guest.find((t) => t.registers)?.gfn ?? null));
+  return box ? box.bottom - box.top + ROW_H : 0;
+}
+
+/**
+ * The tallest step story of a timeline seen so far at a density (fed like
+ * widestLayout): presenting mode scales the tables up no further than keeps
+ * it on screen, the same scale for every step.
+ */
+export function tallestStory(tl: Timeline, density: Density, height = 0): number {
+  let per = tallest.get(tl);
+  if (!per) {
+    per = new Map();
+    tallest.set(tl, per);
+  }
+  const h = Math.max(per.get(density.name) ?? 0, height);
+  per.set(density.name, h);
+  return h;
+}
 
 /**
  * The widest layout of a timeline seen so far at a density: the canvas fits

@@ -206,3 +206,12 @@ export function stepBoxes(layout: Layout, hl: Highlights): { changed: Box | null
   const changed = union([...[...hl.created].map((id) => targetBox(layout, `sp:${id}`)), ...rows(hl.setSptes, 'spte'), ...zapped]);
   return { changed, all: union([changed, ...rows(hl.walked, 'gte'), ...rows(hl.hwPath, 'spte')]) };
 }
+
+/**
+ * What presenting mode keeps on screen at every step: the step's whole story
+ * (stepBoxes' `all`) and the roots column, the picture's anchor.
+ */
+export function storyBox(layout: Layout, hl: Highlights): Box | null {
+  const all = stepBoxes(layout, hl).all;
+  return union([all, ...layout.cards.filter((c) => c.kind === 'shadow' && c.column === 'roots').map((c) => targetBox(layout, c.key))]);
+}
