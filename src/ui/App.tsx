@@ -538,13 +538,15 @@ export function App() {
       whenIdle,
       (v) => {
         const before = widestLayout(tl, density);
-        const taller = tallestStory(tl, density);
         const l = layoutOf(v, density);
-        if (widestLayout(tl, density, l.width) > before || tallestStory(tl, density, storyHeight(v, l)) > taller) refit();
+        // Presenting mode's scale also follows the tallest step story (only there: it costs the idle preparation).
+        const storyBefore = tallestStory(tl, density);
+        const taller = presenting && tallestStory(tl, density, storyHeight(v, l)) > storyBefore;
+        if (widestLayout(tl, density, l.width) > before || taller) refit();
       },
       density,
     );
-  }, [tl, density]);
+  }, [tl, density, presenting]);
   // After the paint, prepare the neighbouring steps (for scenarios longer than
   // the views kept, or a jump before the idle preparation got there).
   useEffect(() => {
