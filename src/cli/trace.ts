@@ -5,10 +5,11 @@
  * (or the state after N steps with --at). An invalid scenario prints a one-line
  * error naming the field and exits 2.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { buildTrace, compareRuleSets, RULE_SETS, type TraceOptions } from '../core/index.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
+import { readBounded } from './read-input.ts';
 
 const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7] [--at N] [--no-events] [--compare before,seed,merged]';
 
@@ -52,11 +53,17 @@ function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[
   return { file, rules, at, events, compare };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const stdin = args.file === null || args.file === '-';
+  const name = stdin ? 'stdin' : args.file!;
   let text: string;
   try {
-    text = readFileSync(args.file === null || args.file === '-' ? 0 : args.file, 'utf8');
+    // Streamed with the length limit checked per chunk (read-input.ts): an
+    // input that never ends (/dev/zero, a FIFO) is refused once over the limit.
+    const r = await readBounded(stdin ? process.stdin : createReadStream(args.file!), name);
+    if (!r.ok) fail(r.message);
+    text = r.text;
   } catch (e) {
     fail(`cannot read ${args.file ?? 'stdin'}: ${(e as Error).message}`);
   }
@@ -70,4 +77,4 @@ function main(): void {
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
-main();
+await main();
