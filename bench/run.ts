@@ -7,8 +7,11 @@
  * headless Chromium, the link crossings of the layout (bench/layout.ts, no
  * browser) and caption building (bench/caption.ts, ui.captionMs.p95). Permalink part (bench/permalink.ts): link sizes of the
  * built-ins and encode/decode times. Parse part (bench/parse.ts): decode and
- * parse times of the parser tests' hostile inputs. `--ui`, `--parse` (or
- * `--core`, `--permalink`) runs only the parts named; no flag runs all four.
+ * parse times of the parser tests' hostile inputs. Reliability part
+ * (bench/cli.ts): the trace CLI refusing /dev/zero
+ * (reliability.cliDevZeroRefuseMs, target 1,000 ms). `--ui`, `--parse` (or
+ * `--core`, `--permalink`, `--reliability`) runs only the parts named; no flag
+ * runs all five.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +20,7 @@ import { compareRuleSets, RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchCaption } from './caption.ts';
+import { benchCli } from './cli.ts';
 import { benchLayout } from './layout.ts';
 import { benchParse } from './parse.ts';
 import { benchPermalink } from './permalink.ts';
@@ -109,7 +113,7 @@ function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }) };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()) }) };
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
