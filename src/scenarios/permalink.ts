@@ -3,7 +3,11 @@
  * fragment (the text after `#`). See docs/permalinks.md for the format.
  *
  *   sp1/b/quadrants-32bit/1/s=2&r=merged     a built-in scenario by name and version
- *   sp1/z/s=2&r=merged/N4IgLg...             a whole scenario, lz-string compressed
+ *   sp1/z/s=2&r=merged&k=Cf6AfC/N4IgLg...    a whole scenario, lz-string compressed, with its check
+ *
+ * `k` (new inline links carry it) is the CRC-32 of the rest of the link, so
+ * a link damaged on the way is refused rather than opened altered; links
+ * without it open as they always did.
  *
  * `sp1` is the link format version. Every version ever published keeps its
  * decoder here (tests/fixtures/permalinks/v<N>.json holds golden links of
