@@ -8,12 +8,16 @@
  * what JSON.parse read. Counted (tests/parse-work.ts), not timed, so a busy
  * machine cannot fail it; `npm run bench` times the same inputs
  * (parse.permalink*). Seeded, so a failure reproduces; over 10,000 inputs.
+ * Then 10,000 single-character corruptions of checked inline links (every
+ * built-in): at least 99.9% must be refused or open exactly what the link
+ * held, never something altered (docs/permalinks.md, "The check").
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lzUnpackedLength } from '../src/scenarios/lz-bound.ts';
-import { decodePermalink, parseLocation, PERMALINK_LIMITS } from '../src/scenarios/permalink.ts';
-import { type FuzzRun, heaviestValidLinks, hugeLink, lz, PERMALINK_FUZZ, PERMALINK_SEED, VALID_LINKS, WORST_CASE_BOMB_UNPACKED, worstCaseBomb } from './fuzz-inputs.ts';
+import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { canonicalJson, decodePermalink, DEFAULT_VIEW, encodePermalink, parseLocation, PERMALINK_LIMITS, type ViewState } from '../src/scenarios/permalink.ts';
+import { type FuzzRun, heaviestValidLinks, hugeLink, LINK_ALPHABET, lz, PERMALINK_FUZZ, PERMALINK_SEED, VALID_LINKS, WORST_CASE_BOMB_UNPACKED, worstCaseBomb } from './fuzz-inputs.ts';
 import { maxReads, NO_WORK, type Work, workMeter } from './parse-work.ts';
 
 const meter = workMeter();
@@ -126,6 +130,93 @@ describe('permalink decoder fuzz', () => {
       expect(work.jsonChars).toBeGreaterThan(PERMALINK_LIMITS.maxDecompressedChars - 100);
       expect(decodePermalink(fragment).ok).toBe(true);
     }
+  });
+
+  describe('single-character corruptions of inline links', () => {
+    // Views a teacher shares: the start, a step under another rule set, event mode with every setting.
+    const views: ViewState[] = [
+      DEFAULT_VIEW,
+      { ...DEFAULT_VIEW, step: 1, rules: 'merged' },
+      { step: 1, event: 0, granularity: 'event', rules: 'before', zoom: 1.5, theme: 'dark', overview: true, compare: ['seed', 'merged'] },
+    ];
+    type Corruption = { readonly kind: 'substitute' | 'delete' | 'insert'; readonly at: number; readonly char: string };
+    const corruption = fc.record({
+      kind: fc.constantFrom('substitute' as const, 'delete' as const, 'insert' as const),
+      // A position, taken modulo the link's length (fc.double would crowd the ends).
+      at: fc.nat(),
+      char: fc.constantFrom(...LINK_ALPHABET),
+    });
+    /** One character substituted (with another one of the link alphabet), deleted or inserted. */
+    const corrupt = (link: string, c: { kind: Corruption['kind']; at: number; char: string }): string | null => {
+      const i = c.at % (c.kind === 'insert' ? link.length + 1 : link.length);
+      if (c.kind === 'delete') return link.slice(0, i) + link.slice(i + 1);
+      if (c.kind === 'insert') return link.slice(0, i) + c.char + link.slice(i);
+      return c.char === link[i] ? null : link.slice(0, i) + c.char + link.slice(i + 1);
+    };
+    /** Whether `bad` opens something other than `good` does: another scenario or another view. */
+    const opensAltered = (bad: string, good: string): { refused: boolean; altered: boolean; unpacked: number } => {
+      const { result: r, work } = meter.measure(() => decodePermalink(bad));
+      stats.cases++;
+      if (r.ok) stats.accepted++;
+      if (!r.ok) return { refused: true, altered: false, unpacked: work.lzUnpacks };
+      const g = decodePermalink(good);
+      if (!g.ok) throw new Error(g.error);
+      const same = canonicalJson(r.scenarioJson) === canonicalJson(g.scenarioJson) && canonicalJson(r.link.view) === canonicalJson(g.link.view) && r.warnings.length === g.warnings.length;
+      return { refused: false, altered: !same, unpacked: work.lzUnpacks };
+    };
+    const linksOf = (check: boolean) =>
+      LIBRARY.flatMap((e) =>
+        views.map((view) => {
+          const link = encodePermalink({ scenario: { kind: 'inline', json: e.json }, view });
+          // An old link: the same, without the check (links made before it opened as they do now).
+          return check ? link : link.replace(/&?k=[^/&]+(\/)?/, (_m, slash: string | undefined) => (link.includes('/k=') ? '' : (slash ?? '')));
+        }),
+      );
+    const sample = (links: string[], numRuns: number, seed: number) => fc.sample(fc.tuple(fc.nat({ max: links.length - 1 }), corruption), { seed, numRuns });
+
+    it('are refused (not opened with altered content) in at least 99.9% of 10,000, before anything is unpacked', () => {
+      const links = linksOf(true);
+      expect(links.every((l) => /[/&]k=/.test(l))).toBe(true);
+      let total = 0;
+      let refused = 0;
+      let altered = 0;
+      const examples: string[] = [];
+      for (const [li, c] of sample(links, 10_000, PERMALINK_SEED + 20)) {
+        const good = links[li]!;
+        const bad = corrupt(good, c);
+        if (bad === null) continue;
+        total++;
+        const o = opensAltered(bad, good);
+        if (o.refused) {
+          refused++;
+          // The check is read before the data: a damaged link costs no unpacking.
+          expect(o.unpacked, bad.slice(0, 80)).toBe(0);
+        }
+        if (o.altered) {
+          altered++;
+          if (examples.length < 5) examples.push(`${c.kind} at ${c.at % good.length}: ${bad.slice(0, 80)}`);
+        }
+      }
+      const safe = (total - altered) / total;
+      console.info(`checked inline links: ${total} single-character corruptions of ${links.length} links (every built-in, ${views.length} views): ${refused} refused, ${total - refused - altered} opened unchanged, ${altered} opened altered; ${(100 * safe).toFixed(2)}% not opened with altered content`);
+      expect(total).toBeGreaterThanOrEqual(9_900);
+      expect(safe, examples.join('\n')).toBeGreaterThanOrEqual(0.999);
+    });
+
+    it('(for comparison) old links without the check do open altered, so the measure above can see it', () => {
+      const links = linksOf(false);
+      expect(links.some((l) => /[/&]k=/.test(l))).toBe(false);
+      let total = 0;
+      let altered = 0;
+      for (const [li, c] of sample(links, 1_000, PERMALINK_SEED + 21)) {
+        const bad = corrupt(links[li]!, c);
+        if (bad === null) continue;
+        total++;
+        if (opensAltered(bad, links[li]!).altered) altered++;
+      }
+      console.info(`old inline links (no check): ${altered} of ${total} single-character corruptions opened altered (${((100 * altered) / total).toFixed(1)}%)`);
+      expect(altered / total).toBeGreaterThan(0.01);
+    });
   });
 
   it('parseLocation never throws', () => {

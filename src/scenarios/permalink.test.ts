@@ -5,10 +5,12 @@ import { RULE_SETS } from '../core/mmu/rules.ts';
 import { LIBRARY } from './library/index.ts';
 import {
   canonicalJson,
+  crc32,
   decodePermalink,
   DEFAULT_VIEW,
   encodePermalink,
   fitViewEvent,
+  linkCheck,
   linkScenarioFor,
   normalizeView,
   parseLocation,
@@ -143,8 +145,9 @@ describe('encoding', () => {
     expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/c=merged-no-7.seed.merged&s=1')).link.view).toEqual(view({ step: 1, compare: ['seed', 'merged', 'merged-no-7'] }));
     expect(ok(decodePermalink('sp1/b/quadrants-32bit/1/s=3')).link.view).not.toHaveProperty('compare');
     const inline = encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: view({ step: 2 }) });
-    expect(inline).toMatch(/^sp1\/z\/s=2\/[A-Za-z0-9+$-]+$/);
-    expect(encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: DEFAULT_VIEW })).toMatch(/^sp1\/z\/[A-Za-z0-9+$-]+$/);
+    // The check comes last among the settings (and alone at the default view).
+    expect(inline).toMatch(/^sp1\/z\/s=2&k=[A-D][A-Za-z0-9_-]{5}\/[A-Za-z0-9+$-]+$/);
+    expect(encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[0]!.json }, view: DEFAULT_VIEW })).toMatch(/^sp1\/z\/k=[A-D][A-Za-z0-9_-]{5}\/[A-Za-z0-9+$-]+$/);
   });
 
   it('normalizes the view: zoom to a quarter in range, no event outside event mode', () => {
@@ -321,11 +324,80 @@ describe('decoding', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('fits an event to the events of its step', () => {
+  it('fits an event to the events of its step, with a warning when it clamps', () => {
     const v = view({ step: 2, granularity: 'event', event: 9 });
     expect(fitViewEvent(v, 4)).toEqual({ ...v, event: 4 });
     expect(fitViewEvent(v, 12)).toBe(v);
     expect(fitViewEvent(view(), 0)).toEqual(view());
+    const warnings: string[] = [];
+    expect(fitViewEvent(v, 4, warnings)).toEqual({ ...v, event: 4 });
+    expect(warnings).toEqual(['The link asks for event 9 of step 2, but that step has 4 events; showing all of them.']);
+    expect(fitViewEvent(view({ step: 0, granularity: 'event', event: 3 }), 1, warnings).event).toBe(1);
+    expect(warnings[1]).toBe('The link asks for event 3 of step 0, but that step has 1 event; showing all of them.');
+    // In range (or no event): nothing to say.
+    fitViewEvent(v, 9, warnings);
+    fitViewEvent(view({ granularity: 'event' }), 0, warnings);
+    expect(warnings).toHaveLength(2);
+  });
+});
+
+describe('the check of an inline link', () => {
+  const inlineOf = (i: number, v: Partial<ViewState> = {}) => encodePermalink({ scenario: { kind: 'inline', json: LIBRARY[i]!.json }, view: view(v) });
+  const CHECK_FAILED = 'The link is damaged: its check does not match; it may have been altered when copied. Copy the whole link again.';
+
+  it('is the CRC-32 of the rest of the link, in six base64url digits', () => {
+    // The standard check values of CRC-32 (zlib, PNG).
+    expect(crc32('')).toBe(0);
+    expect(crc32('123456789')).toBe(0xcbf43926);
+    expect(crc32('The quick brown fox jumps over the lazy dog')).toBe(0x414fa339);
+    expect(linkCheck('123456789')).toBe('DL9Dkm'); // 0xcbf43926: 3, 11, 61, 3, 36, 38
+    const link = inlineOf(0, { step: 2, theme: 'dark' });
+    const m = /^sp1\/z\/(s=2&t=dark)&k=([^/]+)\/(.+)$/.exec(link)!;
+    expect(m).not.toBeNull();
+    expect(m[2]).toBe(linkCheck(`sp1/z/${m[1]}/${m[3]}`));
+    // By-name links do not carry it (short, readable, edited by hand).
+    expect(encodePermalink({ scenario: builtin('self-map'), view: view({ step: 3 }) })).toBe('sp1/b/self-map/1/s=3');
+  });
+
+  it('opens a checked link, and an old link without the check as before', () => {
+    const link = inlineOf(1, { step: 1 });
+    const withCheck = ok(decodePermalink(link));
+    const old = ok(decodePermalink(link.replace(/&k=[^/]+/, '')));
+    expect(withCheck.link).toEqual(old.link);
+    expect(withCheck.warnings).toEqual([]);
+    expect(canonicalJson(withCheck.scenarioJson)).toBe(canonicalJson(old.scenarioJson));
+  });
+
+  it('refuses every change of one character to another of the link alphabet', () => {
+    const link = inlineOf(2, { step: 3, granularity: 'event', event: 1, rules: 'merged' });
+    const alphabet = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$/&=._'];
+    let altered = 0;
+    let cases = 0;
+    for (let i = 0; i < link.length; i++) {
+      for (const c of alphabet) {
+        if (c === link[i]) continue;
+        const bad = link.slice(0, i) + c + link.slice(i + 1);
+        cases++;
+        if (decodePermalink(bad).ok) altered++;
+      }
+    }
+    expect(cases).toBeGreaterThan(20_000);
+    expect(altered).toBe(0);
+    // Damage in the data or the settings gets the check's sentence.
+    const at = link.length - 10;
+    expect(errorOf(link.slice(0, at) + (link[at] === 'A' ? 'B' : 'A') + link.slice(at + 1))).toBe(CHECK_FAILED);
+    expect(errorOf(link.replace('r=merged', 'r=before'))).toBe(CHECK_FAILED);
+    expect(errorOf(link.replace(/k=[A-D]/, 'k=E'))).toBe(CHECK_FAILED);
+    expect(errorOf(link.replace(/k=(.)./, 'k=$1'))).toBe(CHECK_FAILED);
+    expect(errorOf(link.replace(/&k=[^/]+/, '$&&'))).toMatch(/an empty setting/);
+    expect(errorOf(link.replace(/&k=[^/]+/, '$&$&'))).toMatch(/"k" \(the check\) is given twice/);
+  });
+
+  it('is verified on a by-name link too, if one carries it', () => {
+    const text = 'sp1/b/self-map/1/s=3';
+    expect(ok(decodePermalink(`${text}&k=${linkCheck(text)}`)).link.view).toEqual(view({ step: 3 }));
+    expect(ok(decodePermalink(`sp1/b/self-map/1/k=${linkCheck('sp1/b/self-map/1')}`)).link.view).toEqual(view());
+    expect(errorOf(`sp1/b/self-map/1/s=4&k=${linkCheck(text)}`)).toBe(CHECK_FAILED);
   });
 });
 

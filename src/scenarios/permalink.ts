@@ -3,7 +3,11 @@
  * fragment (the text after `#`). See docs/permalinks.md for the format.
  *
  *   sp1/b/quadrants-32bit/1/s=2&r=merged     a built-in scenario by name and version
- *   sp1/z/s=2&r=merged/N4IgLg...             a whole scenario, lz-string compressed
+ *   sp1/z/s=2&r=merged&k=Cf6AfC/N4IgLg...    a whole scenario, lz-string compressed, with its check
+ *
+ * `k` (new inline links carry it) is the CRC-32 of the rest of the link, so
+ * a link damaged on the way is refused rather than opened altered; links
+ * without it open as they always did.
  *
  * `sp1` is the link format version. Every version ever published keeps its
  * decoder here (tests/fixtures/permalinks/v<N>.json holds golden links of
@@ -323,11 +327,16 @@ function fitView(view: ViewState, scenario: Scenario, warnings: string[]): ViewS
 /**
  * The event count of a step is known only once the scenario has run under
  * the link's rule set; the UI calls this with it. An event past the count
- * becomes the count (every event of the step revealed).
+ * becomes the count (every event of the step revealed); when `warnings` is
+ * given, a sentence saying so is pushed to it (the app shows it with the
+ * link's other adjustments).
  */
-export function fitViewEvent(view: ViewState, eventsInStep: number): ViewState {
+export function fitViewEvent(view: ViewState, eventsInStep: number, warnings?: string[]): ViewState {
   if (view.event === null || view.event <= eventsInStep) return view;
-  return { ...view, event: Math.max(0, Math.floor(eventsInStep)) };
+  const n = Math.max(0, Math.floor(eventsInStep));
+  // Said like a step past the end (fitView): the link still opens, and the reader learns it was adjusted.
+  warnings?.push(`The link asks for event ${view.event} of step ${view.step}, but that step has ${n} event${n === 1 ? '' : 's'}; showing all of them.`);
+  return { ...view, event: n };
 }
 
 // ---------------------------------------------------------------------------
@@ -384,6 +393,76 @@ export function linkScenarioFor(libraryId: string | null, json: unknown): LinkSc
 }
 
 // ---------------------------------------------------------------------------
+// The check of a link
+
+/**
+ * The check setting, added to format 1 after `o`, `p` and `c`: `k=` and six
+ * characters, the CRC-32 of the rest of the link. Inline links carry it
+ * (their data is opaque: a changed character in it can unpack to a different
+ * scenario); by-name links do not (they are short, readable, edited by hand,
+ * and a changed name is refused by the library lookup), but a check in one is
+ * verified all the same. A link without it opens as it always did.
+ */
+const CHECK_KEY = 'k';
+const CHECK_RE = /^[A-D][A-Za-z0-9_-]{5}$/;
+/** base64url's digits: all in the link alphabet, none of them a separator of the link. */
+const CHECK_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+let crcTable: Uint32Array | null = null;
+
+/**
+ * CRC-32 (the reflected polynomial 0xEDB88320 of zlib, PNG and Ethernet) of
+ * a text of char codes below 256. It detects every change of one character
+ * (any burst of at most 32 bits) and misses any other damage with a chance
+ * of 1 in 2^32. Not a signature: anyone can compute it; it guards against
+ * accidents (a character lost, added or changed on the way), not forgery.
+ */
+export function crc32(text: string): number {
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < text.length; i++) crc = crcTable[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * The check of a link's text (the link without its check setting): its
+ * CRC-32 as six base64url digits, most significant first (36 bits, so the
+ * first digit is one of A-D, never a digit: the value can never pass for a
+ * number of another setting).
+ */
+export function linkCheck(text: string): string {
+  const crc = crc32(text);
+  let out = CHECK_DIGITS[crc >>> 30]!;
+  for (let shift = 24; shift >= 0; shift -= 6) out += CHECK_DIGITS[(crc >>> shift) & 63]!;
+  return out;
+}
+
+const CHECK_FAILED = 'The link is damaged: its check does not match; it may have been altered when copied. Copy the whole link again.';
+
+/**
+ * Takes the check setting out of a v1 query part: the other settings, in
+ * their order (so the text the check covers is rebuilt exactly), and the
+ * check, if any.
+ */
+function splitCheck(query: string): Fit<{ readonly rest: string; readonly check: string | undefined }> {
+  const params = query.split('&');
+  const checks = params.filter((p) => p === CHECK_KEY || p.startsWith(`${CHECK_KEY}=`));
+  if (checks.length === 0) return { ok: true, value: { rest: query, check: undefined } };
+  if (params.includes('')) return { ok: false, error: 'The link\'s view settings are damaged: an empty setting (two "&" in a row, or one at an end).' };
+  if (checks.length > 1) return { ok: false, error: `The link's view settings are damaged: "${CHECK_KEY}" (the check) is given twice.` };
+  const check = checks[0]!.slice(CHECK_KEY.length + 1);
+  if (!CHECK_RE.test(check)) return { ok: false, error: CHECK_FAILED };
+  return { ok: true, value: { rest: params.filter((p) => p !== checks[0]).join('&'), check } };
+}
+
+// ---------------------------------------------------------------------------
 // Encoding
 
 /** Builds the fragment (without `#`) in the newest format, or says why it cannot. Never throws. */
@@ -402,7 +481,9 @@ export function tryEncodePermalink(p: Permalink): EncodeResult {
     } else {
       const data = packInline(s.json);
       if (!data.ok) return data;
-      fragment = `sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}/`}${data.value}`;
+      // The check covers the link as it would be without it (settings and data), and is written last among the settings.
+      const check = linkCheck(`sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}/`}${data.value}`);
+      fragment = `sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}&`}${CHECK_KEY}=${check}/${data.value}`;
     }
     if (fragment.length > PERMALINK_LIMITS.maxFragmentChars) {
       return {
@@ -529,7 +610,11 @@ function decodeV1(rest: string): DecodeResult {
       const have = entries.map((e) => e.version).join(', ');
       return failed(`This version of shadowpaging has built-in scenario "${id}" in version ${have} only, not version ${ver}; the link may come from a newer version.`);
     }
-    const view = query === undefined ? { ok: true as const, value: DEFAULT_VIEW } : decodeViewV1(query);
+    const split = query === undefined ? { ok: true as const, value: { rest: '', check: undefined } } : splitCheck(query);
+    if (!split.ok) return split;
+    const { rest: settings, check } = split.value;
+    if (check !== undefined && linkCheck(`sp1/b/${id}/${ver}${settings === '' ? '' : `/${settings}`}`) !== check) return failed(CHECK_FAILED);
+    const view = query === undefined || (check !== undefined && settings === '') ? { ok: true as const, value: DEFAULT_VIEW } : decodeViewV1(settings);
     if (!view.ok) return view;
     const parsed = parseBuiltin(entry);
     if (!parsed.ok) return failed(`The built-in scenario "${id}" is broken in this build (${formatScenarioError(parsed.error)}).`);
@@ -540,10 +625,15 @@ function decodeV1(rest: string): DecodeResult {
       return failed(`The link is damaged: a link holding a whole scenario has the form "sp1/z/<data>", with optional view settings before the data, but this one has ${parts.length + 1} parts.`);
     }
     const data = parts[parts.length - 1]!;
-    const view = parts.length === 3 ? decodeViewV1(parts[1]!) : { ok: true as const, value: DEFAULT_VIEW };
+    const split = parts.length === 3 ? splitCheck(parts[1]!) : { ok: true as const, value: { rest: '', check: undefined } };
+    if (!split.ok) return split;
+    const { rest: settings, check } = split.value;
+    const view = parts.length === 3 && !(check !== undefined && settings === '') ? decodeViewV1(settings) : { ok: true as const, value: DEFAULT_VIEW };
     if (!view.ok) return view;
     if (data === '') return failed('The link is cut short: it has no scenario data after "sp1/z/".');
     if (!LZ_RE.test(data)) return failed('The link is damaged: its scenario data holds characters that compressed data never has.');
+    // Before unpacking: a link that is not what was copied is refused whatever it would unpack to.
+    if (check !== undefined && linkCheck(`sp1/z/${settings === '' ? '' : `${settings}/`}${data}`) !== check) return failed(CHECK_FAILED);
     const json = unpackJson(data);
     if (!json.ok) return json;
     const parsed = parseScenario(json.value);

@@ -70,6 +70,15 @@ describe('permalinks in the app', () => {
     expect(screen.getByTestId('link-error').textContent).toMatch(/could not be opened/);
     expect(useStore.getState().scenario).toBe(before);
   });
+  it('says so when a link names an event past the events of its step', () => {
+    window.history.replaceState(null, '', '/#sp1/b/pse-direct-pages/1/s=1&e=999&g=event');
+    render(<App />);
+    const s = useStore.getState();
+    expect([s.step, s.granularity]).toEqual([1, 'event']);
+    expect(s.event).toBeLessThan(999);
+    expect(s.linkError).toMatch(new RegExp(`^Opened the link, with adjustments: The link asks for event 999 of step 1, but that step has ${s.event} events?; showing all of them\\.$`));
+    expect(screen.getByTestId('link-error').textContent).toContain('showing all of them');
+  });
   it('mirrors the view into the address bar after a pause', () => {
     vi.useFakeTimers();
     window.history.replaceState(null, '', '/');

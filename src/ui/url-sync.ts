@@ -21,9 +21,10 @@ export function openFragment(fragment: string): boolean {
   s.setRules(v.rules);
   const tl = useStore.getState().timeline;
   const step = Math.min(v.step, tl.length);
-  const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step));
+  const warnings = [...r.warnings];
+  const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
   useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
-  s.setLinkError(r.warnings.length ? `Opened the link, with adjustments: ${r.warnings.join(' ')}` : null);
+  s.setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
   return true;
 }
 
