@@ -122,7 +122,7 @@ describe('<TimelineBar>, a long scenario', () => {
     render(<TimelineBar />);
     const s = screen.getByTestId('step-strip');
     // jsdom has no layout: give the strip a box 1,000 px wide at x = 100.
-    s.getBoundingClientRect = () => ({ left: 100, top: 0, width: 1000, height: 24, right: 1100, bottom: 24, x: 100, y: 0, toJSON: () => ({}) });
+    s.getBoundingClientRect = () => ({ left: 100, top: 0, width: 1000, height: 18, right: 1100, bottom: 18, x: 100, y: 0, toJSON: () => ({}) });
     act(() => void fireEvent.pointerDown(s, { button: 0, clientX: 600, pointerId: 1 }));
     // 2,001 positions over 1,000 px: x = 500 is position floor(0.5 * 2001) = 1000.
     expect(useStore.getState().step).toBe(1000);

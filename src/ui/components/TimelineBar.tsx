@@ -54,9 +54,9 @@ const Marker = memo(function Marker({ n, kind, current, label: text }: { n: numb
  */
 export const STRIP_SEVERITY: readonly MarkKind[] = ['init', 'hit', 'done', 'shadow-fault', 'emulated', 'guest-fault'];
 const BAR_HEIGHT: Record<MarkKind, number> = { init: 0.5, hit: 0.3, done: 0.45, 'shadow-fault': 0.65, emulated: 0.82, 'guest-fault': 1 };
-const STRIP_H = 24;
-const BAR_TOP = 3;
-const BAR_MAX = STRIP_H - BAR_TOP - 3;
+/** As tall as one row of marks (1.125rem), so the footer keeps the height it has for a short scenario. */
+const STRIP_H = 18;
+const BAR_MAX = STRIP_H - 4;
 
 /**
  * The worst outcome per pixel column for positions 0..n (step 0 is the VM
@@ -80,7 +80,7 @@ export function stripColumns(outcomes: readonly MarkKind[], width: number): { co
     const h = Math.max(2, Math.round(BAR_MAX * BAR_HEIGHT[kind]));
     // A gap between columns only when they are wide enough to keep one.
     const w = colW >= 3 ? colW - 1 : colW;
-    (parts[kind] ??= []).push(`M${(c * colW).toFixed(2)} ${STRIP_H - 3 - h}h${w.toFixed(2)}v${h}h${(-w).toFixed(2)}Z`);
+    (parts[kind] ??= []).push(`M${(c * colW).toFixed(2)} ${STRIP_H - 2 - h}h${w.toFixed(2)}v${h}h${(-w).toFixed(2)}Z`);
   }
   const paths: Partial<Record<MarkKind, string>> = {};
   for (const k of STRIP_SEVERITY) if (parts[k]) paths[k] = parts[k].join('');
