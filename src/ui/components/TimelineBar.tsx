@@ -1,8 +1,22 @@
-/** All steps as markers by outcome (a shape and a colour each: see the legend), a scrubber, and the playback controls. */
-import { memo, useMemo } from 'react';
+/**
+ * All steps by outcome, a scrubber, and the playback controls. A short
+ * scenario (up to MARKER_LIMIT steps) shows one focusable mark per step (a
+ * shape and a colour each: see the legend); a longer one shows the whole run
+ * as one fixed-height strip (StepStrip), so the footer never grows with the
+ * step count (issue 16: 10,000 buttons made it 2,195 px tall).
+ */
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import type { Timeline } from '../../core/index.ts';
 import { eventsInStep, stepLabel } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { type MarkKind, OUTCOME_MARKS } from '../glossary/outcome-marks.ts';
+
+/**
+ * Most steps drawn as one button each. The longest built-in scenario has 73
+ * steps; 120 marks of 21 px take two rows at 1280 px, which is as tall as the
+ * footer may get. Beyond that the strip takes over.
+ */
+export const MARKER_LIMIT = 120;
 
 /** Small inline icons: the system fonts here lack the media-control glyphs. */
 function Icon({ d }: { d: string }) {
@@ -33,6 +47,136 @@ const Marker = memo(function Marker({ n, kind, current, label: text }: { n: numb
   );
 });
 
+/**
+ * How bad an outcome is, for the strip: a pixel column holding several steps
+ * shows its worst one, so a lone guest fault among a thousand hits is not lost.
+ * The bar's height grows with it too, so the strip reads without colour.
+ */
+export const STRIP_SEVERITY: readonly MarkKind[] = ['init', 'hit', 'done', 'shadow-fault', 'emulated', 'guest-fault'];
+const BAR_HEIGHT: Record<MarkKind, number> = { init: 0.5, hit: 0.3, done: 0.45, 'shadow-fault': 0.65, emulated: 0.82, 'guest-fault': 1 };
+/** As tall as one row of marks (1.125rem), so the footer keeps the height it has for a short scenario. */
+const STRIP_H = 18;
+const BAR_MAX = STRIP_H - 4;
+
+/**
+ * The worst outcome per pixel column for positions 0..n (step 0 is the VM
+ * entry), as one path per outcome: the DOM holds at most one path per kind,
+ * whatever the step count. `cols` ≤ the strip's width in pixels.
+ */
+export function stripColumns(outcomes: readonly MarkKind[], width: number): { cols: number; paths: Partial<Record<MarkKind, string>> } {
+  const positions = outcomes.length;
+  const cols = Math.max(1, Math.min(Math.floor(width), positions));
+  const worst = new Int8Array(cols).fill(-1);
+  const rank = new Map(STRIP_SEVERITY.map((k, i) => [k, i]));
+  for (let p = 0; p < positions; p++) {
+    const c = Math.floor((p * cols) / positions);
+    const r = rank.get(outcomes[p]!)!;
+    if (r > worst[c]!) worst[c] = r;
+  }
+  const colW = width / cols;
+  const parts: Partial<Record<MarkKind, string[]>> = {};
+  for (let c = 0; c < cols; c++) {
+    const kind = STRIP_SEVERITY[worst[c]!]!;
+    const h = Math.max(2, Math.round(BAR_MAX * BAR_HEIGHT[kind]));
+    // A gap between columns only when they are wide enough to keep one.
+    const w = colW >= 3 ? colW - 1 : colW;
+    (parts[kind] ??= []).push(`M${(c * colW).toFixed(2)} ${STRIP_H - 2 - h}h${w.toFixed(2)}v${h}h${(-w).toFixed(2)}Z`);
+  }
+  const paths: Partial<Record<MarkKind, string>> = {};
+  for (const k of STRIP_SEVERITY) if (parts[k]) paths[k] = parts[k].join('');
+  return { cols, paths };
+}
+
+/** The text for position `p` (0 = the VM entry), built only for the step asked about. */
+const positionLabel = (tl: Timeline, p: number) => (p === 0 ? 'step 0: initial VM entry' : stepLabel(tl, p - 1));
+
+/**
+ * The whole timeline as one slider: bars per pixel column (the worst outcome
+ * there), the current step as a frame, click or drag to jump, arrows to move.
+ * Its node count is fixed: one path per outcome kind, the cursor, the hover line.
+ */
+function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(960);
+  const [hover, setHover] = useState<{ p: number; x: number } | null>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const measure = () => {
+      const w = Math.round(el.getBoundingClientRect().width);
+      if (w > 0) setWidth(w);
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const positions = tl.length + 1;
+  const outcomes = useMemo<MarkKind[]>(() => ['init', ...tl.results.map((r) => r.outcome)], [tl]);
+  const { paths } = useMemo(() => stripColumns(outcomes, width), [outcomes, width]);
+  const xOf = (p: number) => ((p + 0.5) * width) / positions;
+  const posAt = (clientX: number) => {
+    const r = ref.current!.getBoundingClientRect();
+    const f = r.width > 0 ? (clientX - r.left) / r.width : 0;
+    return { p: Math.min(positions - 1, Math.max(0, Math.floor(f * positions))), x: Math.min(r.width, Math.max(0, clientX - r.left)) };
+  };
+  const jump = (p: number) => useStore.getState().jumpTo(p);
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    if (e.button !== 0) return;
+    e.currentTarget.setPointerCapture?.(e.pointerId);
+    jump(posAt(e.clientX).p);
+  };
+  const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
+    const at = posAt(e.clientX);
+    setHover(at);
+    if (e.buttons & 1) jump(at.p);
+  };
+  const page = Math.max(1, Math.round(positions / 20));
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const to: Record<string, number> = { ArrowRight: step + 1, ArrowUp: step + 1, ArrowLeft: step - 1, ArrowDown: step - 1, PageUp: step + page, PageDown: step - page, Home: 0, End: tl.length };
+    if (!(e.key in to)) return;
+    // The slider's keys are its own: the app's global arrows would move by a kernel event instead.
+    e.preventDefault();
+    e.stopPropagation();
+    jump(to[e.key]!);
+  };
+  const cx = xOf(step);
+  const cursorW = Math.max(6, width / positions);
+  return (
+    <div className="strip-wrap">
+      <div
+        ref={ref}
+        className="strip"
+        role="slider"
+        tabIndex={0}
+        aria-label="Steps by outcome"
+        aria-valuemin={0}
+        aria-valuemax={tl.length}
+        aria-valuenow={step}
+        aria-valuetext={positionLabel(tl, step)}
+        aria-orientation="horizontal"
+        data-testid="step-strip"
+        data-columns={Math.min(width, positions)}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerLeave={() => setHover(null)}
+        onKeyDown={onKeyDown}
+      >
+        <svg width="100%" height={STRIP_H} viewBox={`0 0 ${width} ${STRIP_H}`} preserveAspectRatio="none" aria-hidden="true" className="strip-svg">
+          {STRIP_SEVERITY.map((k) => (paths[k] ? <path key={k} d={paths[k]} className={`strip-${OUTCOME_MARKS[k].cls}`} data-outcome={k} /> : null))}
+          {hover && <line x1={hover.x} x2={hover.x} y1={0} y2={STRIP_H} className="strip-hover" />}
+          <rect x={cx - cursorW / 2} y={0.75} width={cursorW} height={STRIP_H - 1.5} rx={2} className="strip-cursor" data-testid="strip-cursor" />
+        </svg>
+      </div>
+      {hover && (
+        <div className={`strip-tip${hover.x < width / 4 ? ' strip-tip-start' : hover.x > (width * 3) / 4 ? ' strip-tip-end' : ''}`} style={{ left: `${hover.x}px` }} data-testid="strip-tip" aria-hidden="true">
+          {positionLabel(tl, hover.p)}
+        </div>
+      )}
+    </div>
+  );
+}
+
 /** `compact`: step controls and the counter only (presenting mode, the embed). */
 export function TimelineBar({ compact = false }: { compact?: boolean }) {
   const tl = useStore((s) => s.timeline);
@@ -42,16 +186,21 @@ export function TimelineBar({ compact = false }: { compact?: boolean }) {
   const speed = useStore((s) => s.speed);
   const granularity = useStore((s) => s.granularity);
   const a = useStore.getState();
-  const labels = useMemo(() => tl.results.map((_, i) => stepLabel(tl, i)), [tl]);
+  const strip = tl.length > MARKER_LIMIT;
+  const labels = useMemo(() => (strip ? [] : tl.results.map((_, i) => stepLabel(tl, i))), [tl, strip]);
   const nEvents = eventsInStep(tl, step);
   return (
     <footer className={`timeline${compact ? ' timeline-compact' : ''}`} aria-label="Timeline">
-      <div className="markers" role="list" aria-label="Steps by outcome" hidden={compact}>
-        <Marker n={0} kind="init" current={step === 0} label="initial VM entry" />
-        {tl.results.map((r, i) => (
-          <Marker key={i} n={i + 1} kind={r.outcome} current={step === i + 1} label={labels[i]!} />
-        ))}
-      </div>
+      {strip ? (
+        !compact && <StepStrip tl={tl} step={step} />
+      ) : (
+        <div className="markers" role="list" aria-label="Steps by outcome" hidden={compact}>
+          <Marker n={0} kind="init" current={step === 0} label="initial VM entry" />
+          {tl.results.map((r, i) => (
+            <Marker key={i} n={i + 1} kind={r.outcome} current={step === i + 1} label={labels[i]!} />
+          ))}
+        </div>
+      )}
       <div className="controls" id="step-controls" tabIndex={-1} role="group" aria-label="Step controls">
         <button type="button" onClick={a.first} aria-label="First step (Home)" data-testid="step-first">
           <Icon d={ICONS.first} />

@@ -1,0 +1,152 @@
+// @vitest-environment jsdom
+/**
+ * The timeline at any length (issue 16): up to MARKER_LIMIT steps, one mark
+ * per step as before; beyond it, one strip whose DOM does not grow with the
+ * step count, a slider for the keyboard and the pointer.
+ */
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StepResult, Timeline } from '../../core/index.ts';
+import { LIBRARY } from '../../scenarios/library/index.ts';
+import { useStore } from '../store/index.ts';
+import { MARKER_LIMIT, stripColumns, TimelineBar } from './TimelineBar.tsx';
+
+const permissionFaults = LIBRARY.find((e) => e.id === 'permission-faults')!.json as { steps: unknown[] };
+
+/** A real scenario of `n` steps: the permission-faults steps repeated (hits, shadow faults and guest faults). */
+function load(n: number) {
+  const steps = Array.from({ length: n }, (_, i) => permissionFaults.steps[i % permissionFaults.steps.length]);
+  expect(useStore.getState().loadScenario({ ...permissionFaults, steps }, null)).toBe(true);
+  act(() => useStore.setState({ step: 0, event: null, granularity: 'step' }));
+}
+
+/**
+ * A stand-in Timeline of `n` steps (past the scenario limit, so it cannot be
+ * loaded): the timeline bar reads only `length`, `results` and, for the one
+ * step it names, the scenario.
+ */
+function fake(n: number) {
+  const kinds: StepResult['outcome'][] = ['hit', 'shadow-fault', 'hit', 'done', 'guest-fault', 'hit', 'emulated'];
+  const results = Array.from({ length: n }, (_, i) => ({ outcome: kinds[i % kinds.length]!, events: [] }) as unknown as StepResult);
+  const real = useStore.getState().timeline;
+  const tl = { length: n, results, scenario: real.scenario, initialEvents: real.initialEvents } as unknown as Timeline;
+  act(() => useStore.setState({ timeline: tl, step: 0, event: null }));
+}
+
+const nodesUnder = (el: Element) => el.querySelectorAll('*').length;
+const footer = () => screen.getByRole('contentinfo', { name: 'Timeline' });
+/** The timeline's part that shows the steps: everything but the playback controls. */
+const stepsPart = () => {
+  const f = footer();
+  return nodesUnder(f) - nodesUnder(f.querySelector('.controls')!) - 1;
+};
+
+let saved: ReturnType<typeof useStore.getState>;
+beforeEach(() => {
+  saved = useStore.getState();
+});
+afterEach(() => {
+  cleanup();
+  useStore.setState(saved, true);
+});
+
+describe('<TimelineBar>, a short scenario', () => {
+  it('keeps one focusable mark per step, with its outcome, label and click to jump', () => {
+    load(7);
+    render(<TimelineBar />);
+    expect(screen.queryByTestId('step-strip')).toBeNull();
+    expect(screen.getAllByTestId('step-marker-init')).toHaveLength(1);
+    const marks = screen.getAllByTestId('step-marker');
+    expect(marks).toHaveLength(7);
+    const tl = useStore.getState().timeline;
+    expect(marks.map((m) => m.getAttribute('data-outcome'))).toEqual(tl.results.map((r) => r.outcome));
+    expect(marks[2]!.getAttribute('aria-label')).toMatch(/^step 3: /);
+    act(() => void fireEvent.click(marks[4]!));
+    expect(useStore.getState().step).toBe(5);
+    expect(marks[4]!.classList.contains('marker-current')).toBe(true);
+  });
+  it(`keeps the marks up to ${MARKER_LIMIT} steps and switches to the strip after`, () => {
+    load(MARKER_LIMIT);
+    const { unmount } = render(<TimelineBar />);
+    expect(screen.getAllByTestId('step-marker')).toHaveLength(MARKER_LIMIT);
+    unmount();
+    load(MARKER_LIMIT + 1);
+    render(<TimelineBar />);
+    expect(screen.queryAllByTestId('step-marker')).toHaveLength(0);
+    expect(screen.getByTestId('step-strip')).toBeTruthy();
+  });
+});
+
+describe('<TimelineBar>, a long scenario', () => {
+  it('draws 10,000 real steps in a bounded number of nodes', () => {
+    load(10_000);
+    render(<TimelineBar />);
+    expect(screen.queryAllByTestId('step-marker')).toHaveLength(0);
+    expect(stepsPart()).toBeLessThan(20);
+    expect(nodesUnder(footer())).toBeLessThan(50);
+  });
+  it('the same node count for 10,000 and 100,000 steps', () => {
+    fake(10_000);
+    const { unmount } = render(<TimelineBar />);
+    const at10k = nodesUnder(footer());
+    unmount();
+    fake(100_000);
+    render(<TimelineBar />);
+    expect(nodesUnder(footer())).toBe(at10k);
+    expect(at10k).toBeLessThan(50);
+  });
+  it('is a slider: its value, text and range follow the step; arrows, Page keys, Home and End move it', () => {
+    load(2_000);
+    render(<TimelineBar />);
+    const s = screen.getByRole('slider', { name: 'Steps by outcome' });
+    expect(s.getAttribute('aria-valuemin')).toBe('0');
+    expect(s.getAttribute('aria-valuemax')).toBe('2000');
+    expect(s.getAttribute('aria-valuenow')).toBe('0');
+    expect(s.getAttribute('aria-valuetext')).toBe('step 0: initial VM entry');
+    act(() => void fireEvent.keyDown(s, { key: 'ArrowRight' }));
+    act(() => void fireEvent.keyDown(s, { key: 'ArrowRight' }));
+    expect(useStore.getState().step).toBe(2);
+    expect(s.getAttribute('aria-valuenow')).toBe('2');
+    expect(s.getAttribute('aria-valuetext')).toMatch(/^step 2: read 0x.* → /);
+    act(() => void fireEvent.keyDown(s, { key: 'ArrowLeft' }));
+    expect(useStore.getState().step).toBe(1);
+    act(() => void fireEvent.keyDown(s, { key: 'PageUp' }));
+    expect(useStore.getState().step).toBe(101);
+    act(() => void fireEvent.keyDown(s, { key: 'End' }));
+    expect(useStore.getState().step).toBe(2000);
+    act(() => void fireEvent.keyDown(s, { key: 'Home' }));
+    expect(useStore.getState().step).toBe(0);
+  });
+  it('a click jumps to the step under the pointer, and the tip names it', () => {
+    load(2_000);
+    render(<TimelineBar />);
+    const s = screen.getByTestId('step-strip');
+    // jsdom has no layout: give the strip a box 1,000 px wide at x = 100.
+    s.getBoundingClientRect = () => ({ left: 100, top: 0, width: 1000, height: 18, right: 1100, bottom: 18, x: 100, y: 0, toJSON: () => ({}) });
+    act(() => void fireEvent.pointerDown(s, { button: 0, clientX: 600, pointerId: 1 }));
+    // 2,001 positions over 1,000 px: x = 500 is position floor(0.5 * 2001) = 1000.
+    expect(useStore.getState().step).toBe(1000);
+    // x = 999 is position floor(0.999 * 2001) = 1998; a move without a button only names it.
+    act(() => void fireEvent.pointerMove(s, { clientX: 1099, buttons: 0 }));
+    expect(screen.getByTestId('strip-tip').textContent).toMatch(/^step 1998: /);
+    expect(useStore.getState().step).toBe(1000);
+  });
+});
+
+describe('stripColumns', () => {
+  it('shows the worst outcome of each column and never more columns than pixels', () => {
+    const outcomes = ['init', ...Array.from({ length: 999 }, (_, i) => (i === 500 ? 'guest-fault' : 'hit'))] as const;
+    const { cols, paths } = stripColumns(outcomes, 100);
+    expect(cols).toBe(100);
+    // The lone guest fault owns its column: one bar.
+    expect(paths['guest-fault']!.match(/M/g)).toHaveLength(1);
+    // Column 0 holds the VM entry and hits: init is the least severe, so it shows hits.
+    expect(paths.init).toBeUndefined();
+    expect(paths.hit!.match(/M/g)).toHaveLength(99);
+  });
+  it('one column per position when the strip is wider than the run', () => {
+    const { cols, paths } = stripColumns(['init', 'hit', 'done'], 500);
+    expect(cols).toBe(3);
+    expect(Object.keys(paths).sort()).toEqual(['done', 'hit', 'init']);
+  });
+});
