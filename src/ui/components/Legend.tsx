@@ -221,6 +221,23 @@ export const LEGEND_SECTIONS: ReadonlyArray<{ readonly title: string; readonly r
         ),
         text: <>Framed and larger: the step on screen.</>,
       },
+      {
+        key: 'strip',
+        sample: (
+          <g transform={`translate(4,${H / 2 - 9})`}>
+            <rect x={0} y={0} width={W - 8} height={18} rx={3} className="legend-strip-bg" />
+            {([[6, 'hit', 6], [14, 'shadow', 10], [22, 'hit', 6], [30, 'guest', 16], [38, 'shadow', 10], [46, 'emulated', 13], [54, 'hit', 6]] as const).map(([x, k, h]) => (
+              <rect key={x} x={x} y={18 - h} width={5} height={h} className={`strip-mk-${k}`} />
+            ))}
+            <rect x={36.5} y={0.75} width={10} height={16.5} rx={2} className="strip-cursor" />
+          </g>
+        ),
+        text: (
+          <>
+            <strong>Long timelines</strong> (more than 120 steps): one strip; each pixel column shows the most severe outcome among its steps (guest fault &gt; emulated &gt; shadow fault &gt; done &gt; hit), taller = more severe; the framed column is the step on screen. Click or drag to jump; arrows, Page Up/Down, Home/End move it.
+          </>
+        ),
+      },
     ]),
   },
   {
