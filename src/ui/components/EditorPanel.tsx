@@ -3,14 +3,13 @@
  * field; the last valid scenario stays on screen), "My scenarios" in browser
  * storage, import/export of scenario files, and download of the trace.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
 import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
-import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario, STORAGE_LIMITS } from '../storage.ts';
+import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
+import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario } from '../storage.ts';
 import { useStore } from '../store/index.ts';
 import { ScenarioForm } from './ScenarioForm.tsx';
-
-const MAX_IMPORT_BYTES = 2_000_000;
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
@@ -33,6 +32,22 @@ export function EditorPanel() {
   const [savedId, setSavedId] = useState<string | null>(null);
   const [saved, setSaved] = useState<SavedScenario[]>(() => listSaved());
   const [message, setMessage] = useState<string | null>(null);
+  // Why the last input was not taken (too big, too many steps, not UTF-8); shown in the status line.
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const textRef = useRef(text);
+  useEffect(() => {
+    textRef.current = text;
+  }, [text]);
+  /**
+   * Every input that replaces or edits the text goes through here: one the
+   * editor must not hold is refused with a message and the text stays as it was.
+   */
+  const admit = (next: string, what: string): boolean => {
+    const err = checkEditorText(next, what);
+    setRefusal(err);
+    if (!err) setText(next);
+    return !err;
+  };
   const fileRef = useRef<HTMLInputElement>(null);
   const [tab, setTab] = useState<'form' | 'json'>('form');
   const parsed = useMemo(() => parseScenarioText(text), [text]);
@@ -44,6 +59,8 @@ export function EditorPanel() {
       return null;
     }
   }, [text]);
+  // A text from before these checks (a stored draft, a saved entry) may still have too many steps to draw as a form.
+  const docSteps = doc && Array.isArray(doc.steps) ? doc.steps.length : 0;
   // A page clicked in the tables becomes a read step (the store is the outside system here).
   useEffect(
     () =>
@@ -51,17 +68,22 @@ export function EditorPanel() {
         const gva = s.pendingAccess;
         if (!gva) return;
         s.addAccess(null);
-        setText((prev) => {
-          try {
-            const d: unknown = JSON.parse(prev);
-            if (!d || typeof d !== 'object' || Array.isArray(d)) return prev;
-            const o = d as Record<string, unknown>;
-            const steps = Array.isArray(o.steps) ? o.steps : [];
-            return JSON.stringify({ ...o, steps: [...steps, { op: 'read', gva }] }, null, 2);
-          } catch {
-            return prev;
-          }
-        });
+        let next: string;
+        try {
+          const d: unknown = JSON.parse(textRef.current);
+          if (!d || typeof d !== 'object' || Array.isArray(d)) return;
+          const o = d as Record<string, unknown>;
+          const steps = Array.isArray(o.steps) ? o.steps : [];
+          next = JSON.stringify({ ...o, steps: [...steps, { op: 'read', gva }] }, null, 2);
+        } catch {
+          return;
+        }
+        const err = checkEditorText(next, 'With that read step added, the scenario');
+        setRefusal(err);
+        if (!err) {
+          textRef.current = next;
+          setText(next);
+        }
       }),
     [],
   );
@@ -87,16 +109,28 @@ export function EditorPanel() {
     if (!err) setSavedId(id);
     setSaved(listSaved());
   };
+  // Size first (File.size: nothing read), then the bytes (fatal UTF-8), then the text's length and steps.
   const importFile = async (f: File) => {
-    if (f.size > MAX_IMPORT_BYTES) {
-      setMessage(`${f.name} is ${f.size} bytes; scenario files are at most ${MAX_IMPORT_BYTES} bytes`);
+    const r = await readScenarioFile(f);
+    if (!r.ok) {
+      setRefusal(r.message);
+      setMessage(null);
       return;
     }
-    const t = await f.text();
-    const p = parseScenarioText(t);
-    setText(t);
+    const p = parseScenarioText(r.text);
+    setRefusal(null);
+    setText(r.text);
     setSavedId(null);
     setMessage(p.ok ? `Imported ${f.name}.` : `Imported ${f.name}, but it is not a valid scenario: ${formatScenarioError(p.error)}`);
+  };
+  // A paste is measured before the browser inserts it: refused whole, never cut.
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    const pasted = e.clipboardData.getData('text/plain');
+    const el = e.currentTarget;
+    const next = el.value.slice(0, el.selectionStart) + pasted + el.value.slice(el.selectionEnd);
+    const err = checkEditorText(next, `With that paste (${fmt(pasted.length)} characters), the text`);
+    setRefusal(err);
+    if (err) e.preventDefault();
   };
   return (
     <section className="editor" aria-label="Scenario editor" data-testid="editor">
@@ -115,8 +149,12 @@ export function EditorPanel() {
         </button>
       </div>
       {tab === 'form' &&
-        (doc ? (
-          <ScenarioForm doc={doc} onChange={(d) => setText(JSON.stringify(d, null, 2))} />
+        (doc && docSteps > EDITOR_LIMITS.maxSteps ? (
+          <p className="editor-error text-sm">
+            This document has {fmt(docSteps)} steps, more than a scenario may have ({fmt(EDITOR_LIMITS.maxSteps)}), so the form does not show it; remove steps in the JSON view.
+          </p>
+        ) : doc ? (
+          <ScenarioForm doc={doc} onChange={(d) => admit(JSON.stringify(d, null, 2), 'The edited scenario')} />
         ) : (
           <p className="editor-error text-sm">The JSON does not parse, so the form cannot show it; fix it in the JSON view.</p>
         ))}
@@ -129,13 +167,14 @@ export function EditorPanel() {
         className="editor-text"
         spellCheck={false}
         value={text}
-        maxLength={STORAGE_LIMITS.maxTextChars}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => admit(e.target.value, 'The text')}
+        onPaste={onPaste}
         data-testid="editor-text"
         aria-invalid={!parsed.ok}
         aria-describedby="editor-status"
       />
-      <p id="editor-status" role="status" className={parsed.ok ? 'editor-ok' : 'editor-error'} data-testid="editor-status">
+      <p id="editor-status" role="status" className={parsed.ok && !refusal ? 'editor-ok' : 'editor-error'} data-testid="editor-status">
+        {refusal && <span data-testid="editor-refusal">{refusal} </span>}
         {parsed.ok
           ? `Valid: "${scenario.title}", ${parsed.scenario.steps.length} steps${parsed.warnings.length ? `; ${parsed.warnings.length} warning(s): ${parsed.warnings[0]}` : ''}.`
           : `${formatScenarioError(parsed.error)}. The last valid scenario stays on screen.`}
@@ -147,14 +186,20 @@ export function EditorPanel() {
         <button type="button" className="btn" onClick={() => fileRef.current?.click()}>
           Import .json
         </button>
-        <input ref={fileRef} type="file" accept=".json,application/json" className="sr-only" aria-label="Import a scenario file" onChange={(e) => e.target.files?.[0] && void importFile(e.target.files[0])} />
+        <input ref={fileRef} type="file" accept=".json,application/json" className="sr-only" aria-label="Import a scenario file" onChange={(e) => {
+            const f = e.target.files?.[0];
+            // Cleared so that choosing the same file again (after fixing it) imports it again.
+            e.target.value = '';
+            if (f) void importFile(f);
+          }}
+        />
         <button type="button" className="btn" onClick={() => download(`${slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
           Export .json
         </button>
         <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, JSON.stringify(buildTrace(scenario, { rules, at: null, events: true }), null, 2))}>
           Download trace
         </button>
-        <button type="button" className="btn" onClick={() => setText(JSON.stringify(scenarioJson, null, 2))}>
+        <button type="button" className="btn" onClick={() => admit(JSON.stringify(scenarioJson, null, 2), 'The scenario on screen')}>
           Reset to what is on screen
         </button>
       </div>
@@ -174,7 +219,7 @@ export function EditorPanel() {
                 type="button"
                 className="btn"
                 onClick={() => {
-                  setText(s.text);
+                  if (!admit(s.text, `"${s.title}"`)) return;
                   setSavedId(s.id);
                   setMessage(null);
                 }}

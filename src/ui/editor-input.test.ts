@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkEditorText, decodeUtf8, firstInvalidUtf8, formatBytes } from './editor-input.ts';
+
+const fatalOk = (b: Uint8Array) => {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+};
+// Random bytes biased towards UTF-8 lead and continuation bytes, so the edge cases come up often.
+const byte = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0xbf }), fc.integer({ min: 0xc0, max: 0xff }), fc.constantFrom(0xe0, 0xed, 0xf0, 0xf4, 0x9f, 0xa0, 0x8f, 0x90));
+const bytes = fc.array(byte, { maxLength: 24 }).map((a) => new Uint8Array(a));
+
+describe('firstInvalidUtf8 agrees with the WHATWG fatal decoder', () => {
+  it('returns -1 exactly when the decoder accepts the bytes, else the end of the longest valid prefix', () => {
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const at = firstInvalidUtf8(b);
+        expect(at === -1).toBe(fatalOk(b));
+        if (at === -1) return;
+        // The bytes before the offset decode; every longer prefix does not.
+        expect(fatalOk(b.slice(0, at))).toBe(true);
+        for (let end = at + 1; end <= Math.min(b.length, at + 4); end++) expect(fatalOk(b.slice(0, end))).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('accepts every string the encoder writes', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(firstInvalidUtf8(new TextEncoder().encode(s))).toBe(-1);
+      }),
+    );
+  });
+});
+
+describe('editor input checks', () => {
+  it('names the offset and byte of invalid UTF-8', () => {
+    const r = decodeUtf8(new Uint8Array([0x7b, 0xc3, 0xa9, 0xe2, 0x82, 0x41]), 'x.json');
+    expect(r).toEqual({ ok: false, message: expect.stringContaining('at byte offset 3 (counted from 0; the byte there is 0xe2)') as unknown });
+  });
+  it('counts steps of JSON text only, and measures length first', () => {
+    expect(checkEditorText('{"steps": [1, 2', 'T')).toBeNull();
+    expect(checkEditorText(JSON.stringify({ steps: new Array(10_001).fill(0) }), 'T')).toContain('T has 10,001 steps');
+    expect(checkEditorText(JSON.stringify({ steps: new Array(10_000).fill(0) }), 'T')).toBeNull();
+    expect(checkEditorText('x'.repeat(1_000_001), 'T')).toContain('T is 1,000,001 characters');
+    expect(checkEditorText('x'.repeat(1_000_000), 'T')).toBeNull();
+  });
+  it('formats sizes with the exact byte count', () => {
+    expect(formatBytes(812)).toBe('812 bytes');
+    expect(formatBytes(5_242_880)).toBe('5.2 MB (5,242,880 bytes)');
+    expect(formatBytes(250_000)).toBe('250 kB (250,000 bytes)');
+  });
+});

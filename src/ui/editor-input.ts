@@ -1,0 +1,145 @@
+/**
+ * The editor's input bounds: what a file, a paste, a keystroke or a form edit
+ * may put into the editor, checked before anything is read whole or replaced.
+ *
+ * Why: a 5 MB paste used to be cut at 1,000,000 characters by the textarea's
+ * `maxLength` without a word; a file with invalid UTF-8 came in with U+FFFD in
+ * it; a 10,001-step file went into the form, which drew a row per step before
+ * any message. Here every input is measured first and, if it is refused, the
+ * editor keeps what it had and says why (the file's name, its size or count,
+ * and the limit).
+ */
+import { SCENARIO_LIMITS } from '../core/scenario.ts';
+import { STORAGE_LIMITS } from './storage.ts';
+
+export const EDITOR_LIMITS = {
+  /**
+   * Characters (UTF-16 code units, JavaScript string length) the editor holds.
+   * The same as what browser storage keeps per draft and per saved scenario, so
+   * everything the editor accepts can also be saved (a pretty-printed
+   * 10,000-step scenario is about 600,000 to 800,000 characters).
+   */
+  maxTextChars: STORAGE_LIMITS.maxTextChars,
+  /**
+   * Bytes of a scenario file, checked with File.size before a byte is read.
+   * Above maxTextChars because a character may take up to 3 bytes in UTF-8;
+   * the decoded text is then held to maxTextChars.
+   */
+  maxFileBytes: 2_000_000,
+  /** Steps of a document: the parser's own limit (SCENARIO_LIMITS.maxSteps). */
+  maxSteps: SCENARIO_LIMITS.maxSteps,
+} as const;
+
+/** A whole number with thousands separators, for messages. */
+export const fmt = (v: number) => v.toLocaleString('en-US');
+
+/** "5.2 MB (5,242,880 bytes)" or "812 bytes". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 10_000) return `${fmt(bytes)} bytes`;
+  const mb = bytes / 1_000_000;
+  const short = mb >= 1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1000).toFixed(0)} kB`;
+  return `${short} (${fmt(bytes)} bytes)`;
+}
+
+/**
+ * The length of the longest prefix of `bytes` made of whole, valid UTF-8
+ * characters (the WHATWG decoder's rules: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), i.e. the offset of the first byte that starts no
+ * valid character. Returns -1 when all of `bytes` is valid. Only run after
+ * the fatal decoder has refused the bytes, to name where.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0; // below: an overlong form
+      if (b === 0xed) hi = 0x9f; // above: a UTF-16 surrogate
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90; // overlong
+      if (b === 0xf4) hi = 0x8f; // above U+10FFFF
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < lo || c > hi) return i;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+export type Admitted = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly message: string };
+
+/**
+ * Decodes a file's bytes as UTF-8 with the fatal decoder: invalid bytes are
+ * refused, with the byte offset, instead of becoming U+FFFD. A leading BOM is
+ * dropped (the parser would drop it too).
+ */
+export function decodeUtf8(bytes: Uint8Array, name: string): Admitted {
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const where = at < 0 ? '' : ` at byte offset ${fmt(at)} (counted from 0; the byte there is 0x${bytes[at]!.toString(16).padStart(2, '0')})`;
+    return { ok: false, message: `${name} was not imported: it is not valid UTF-8 text${where}. Save it as UTF-8 and import it again.` };
+  }
+}
+
+/**
+ * Refuses a text the editor must not hold: longer than maxTextChars, or a
+ * JSON document with more than maxSteps steps (counted on the parsed JSON
+ * before the scenario is validated or drawn as a form). `what` names the
+ * input in the message ("The pasted text", "notes.json"). Text that is not
+ * JSON (yet) is admitted: the status line shows its error as you type.
+ */
+export function checkEditorText(text: string, what: string): string | null {
+  if (text.length > EDITOR_LIMITS.maxTextChars) {
+    return `${what} is ${fmt(text.length)} characters; the editor holds at most ${fmt(EDITOR_LIMITS.maxTextChars)}, so it was not taken (nothing was cut or changed).`;
+  }
+  const steps = countSteps(text);
+  if (steps !== null && steps > EDITOR_LIMITS.maxSteps) {
+    return `${what} has ${fmt(steps)} steps; a scenario has at most ${fmt(EDITOR_LIMITS.maxSteps)}, so it was not taken (nothing was changed).`;
+  }
+  return null;
+}
+
+/** The length of a JSON object's `steps` array, or null when the text is no such object. */
+export function countSteps(text: string): number | null {
+  // Cheap exit: no steps key, no count (and no parse of a text being typed).
+  if (!text.includes('"steps"')) return null;
+  try {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const v: unknown = JSON.parse(body);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+    const steps = (v as Record<string, unknown>).steps;
+    return Array.isArray(steps) ? steps.length : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Checks a scenario file's size (before reading it), then its bytes, then its text. */
+export async function readScenarioFile(f: File): Promise<Admitted> {
+  if (f.size > EDITOR_LIMITS.maxFileBytes) {
+    return {
+      ok: false,
+      message: `${f.name} was not imported: it is ${formatBytes(f.size)}; scenario files are at most ${formatBytes(EDITOR_LIMITS.maxFileBytes)}. It was not read.`,
+    };
+  }
+  const decoded = decodeUtf8(new Uint8Array(await f.arrayBuffer()), f.name);
+  if (!decoded.ok) return decoded;
+  const refused = checkEditorText(decoded.text, f.name);
+  return refused ? { ok: false, message: refused } : decoded;
+}
