@@ -29,7 +29,8 @@ describe('firstInvalidUtf8 agrees with the WHATWG fatal decoder', () => {
     );
   });
   it('accepts every string the encoder writes', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
         expect(firstInvalidUtf8(new TextEncoder().encode(s))).toBe(-1);
       }),
     );
