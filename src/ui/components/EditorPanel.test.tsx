@@ -157,7 +157,7 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     });
     expect(refusal()).toContain('The text is 5,000,000 characters');
     expect(textarea().value).toBe(before);
-    expect(screen.getByTestId('editor-status').className).toBe('editor-error');
+    expect(screen.getByTestId('editor-refusal').className).toContain('editor-error');
   });
   it('refuses a pasted document over the step limit, naming the count; the next accepted edit clears the notice', () => {
     render(<App />);

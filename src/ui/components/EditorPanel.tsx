@@ -35,6 +35,11 @@ export function EditorPanel() {
   // Why the last input was not taken (too big, too many steps, not UTF-8); shown in the status line.
   const [refusal, setRefusal] = useState<string | null>(null);
   const textRef = useRef(text);
+  const statusRef = useRef<HTMLParagraphElement>(null);
+  // A refusal may come from a file picked while the status line is scrolled out of the panel: bring it into view.
+  useEffect(() => {
+    if (refusal) statusRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [refusal]);
   useEffect(() => {
     textRef.current = text;
   }, [text]);
@@ -173,8 +178,12 @@ export function EditorPanel() {
         aria-invalid={!parsed.ok}
         aria-describedby="editor-status"
       />
-      <p id="editor-status" role="status" className={parsed.ok && !refusal ? 'editor-ok' : 'editor-error'} data-testid="editor-status">
-        {refusal && <span data-testid="editor-refusal">{refusal} </span>}
+      <p id="editor-status" ref={statusRef} role="status" className={parsed.ok ? 'editor-ok' : 'editor-error'} data-testid="editor-status">
+        {refusal && (
+          <span className="editor-error block" data-testid="editor-refusal">
+            {refusal}
+          </span>
+        )}
         {parsed.ok
           ? `Valid: "${scenario.title}", ${parsed.scenario.steps.length} steps${parsed.warnings.length ? `; ${parsed.warnings.length} warning(s): ${parsed.warnings[0]}` : ''}.`
           : `${formatScenarioError(parsed.error)}. The last valid scenario stays on screen.`}
