@@ -47,10 +47,14 @@ function freshStep(op: string, old: Obj, cr3: string): Obj {
   }
 }
 
-/** Every step row is this tall (CSS `.step-row` uses the same number), so row i sits at i * STEP_ROW_PX. */
-export const STEP_ROW_PX = 32;
+/**
+ * Every step row is this tall (CSS `.step-row` uses the same number), so row
+ * i sits at i * STEP_ROW_PX: two lines, the operation and its buttons, then
+ * its fields with labels that stay once filled, so it fits the side panel.
+ */
+export const STEP_ROW_PX = 56;
 /** The list shows at most this many rows, then scrolls. */
-export const STEP_LIST_ROWS = 10;
+export const STEP_LIST_ROWS = 6;
 /** Rows drawn above and below the visible ones, so Tab and a fast scroll find a row already there. */
 export const STEP_OVERSCAN = 5;
 
@@ -257,16 +261,6 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
                     <option key={o}>{o}</option>
                   ))}
                 </select>
-                {'gva' in s && <input aria-label={`step ${i + 1} gva`} title="guest virtual address (gva)" value={str(s.gva)} onChange={(e) => setStep(i, { ...s, gva: e.target.value })} placeholder="gva" />}
-                {op === 'host-write' && <input aria-label={`step ${i + 1} gpa`} title="guest physical address (gpa)" value={str(s.gpa)} onChange={(e) => setStep(i, { ...s, gpa: e.target.value })} placeholder="gpa" />}
-                {(op === 'cr3' || op === 'write' || op === 'host-write') && (
-                  <input aria-label={`step ${i + 1} value`} title="value" value={str(s.value)} onChange={(e) => setStep(i, { ...s, value: e.target.value || undefined })} placeholder="value" />
-                )}
-                {(op === 'read' || op === 'write' || op === 'fetch') && (
-                  <label className="ctl">
-                    <input type="checkbox" checked={bool(s.user, false)} onChange={(e) => setStep(i, { ...s, user: e.target.checked })} /> user
-                  </label>
-                )}
                 <span className="step-btns">
                   <button type="button" className="btn" onClick={() => moveStep(i, -1)} aria-label={`Move step ${i + 1} up`}>
                     ↑
@@ -277,6 +271,31 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
                   <button type="button" className="btn" onClick={() => setStep(i, null)} aria-label={`Delete step ${i + 1}`}>
                     ✕
                   </button>
+                </span>
+                <span className="step-fields">
+                  {'gva' in s && (
+                    <label className="step-field">
+                      <span aria-hidden="true">gva</span>
+                      <input aria-label={`step ${i + 1} gva`} value={str(s.gva)} onChange={(e) => setStep(i, { ...s, gva: e.target.value })} />
+                    </label>
+                  )}
+                  {op === 'host-write' && (
+                    <label className="step-field">
+                      <span aria-hidden="true">gpa</span>
+                      <input aria-label={`step ${i + 1} gpa`} value={str(s.gpa)} onChange={(e) => setStep(i, { ...s, gpa: e.target.value })} />
+                    </label>
+                  )}
+                  {(op === 'cr3' || op === 'write' || op === 'host-write') && (
+                    <label className="step-field">
+                      <span aria-hidden="true">value</span>
+                      <input aria-label={`step ${i + 1} value`} value={str(s.value)} onChange={(e) => setStep(i, { ...s, value: e.target.value || undefined })} />
+                    </label>
+                  )}
+                  {(op === 'read' || op === 'write' || op === 'fetch') && (
+                    <label className="ctl">
+                      <input type="checkbox" checked={bool(s.user, false)} onChange={(e) => setStep(i, { ...s, user: e.target.checked })} /> user
+                    </label>
+                  )}
                 </span>
               </>
             );
