@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LIBRARY } from '../../src/scenarios/library/index.ts';
-import { appSession, waitForCounter } from './helpers.ts';
+import { appSession, describeViolations, seriousViolations, waitForCounter } from './helpers.ts';
 
 const session = appSession();
 const base = LIBRARY.find((e) => e.id === 'permission-faults')!.json as { steps: unknown[] };
@@ -39,4 +39,17 @@ describe('the editor on a long scenario', () => {
     await page.getByTestId('tab-json').click();
     expect(await page.getByTestId('editor-status').textContent()).toContain('2000 steps');
   });
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`${theme} theme: the windowed step list, scrolled, has no serious or critical axe violations`, async () => {
+      const page = await session.openAt({ width: 1280, height: 720 }, '', theme);
+      await page.getByTestId('edit-toggle').click();
+      const list = page.getByTestId('step-list');
+      await list.evaluate((el) => {
+        el.scrollTop = el.scrollHeight;
+      });
+      await page.getByLabel('step 12 operation').waitFor();
+      expect(describeViolations(await seriousViolations(page))).toEqual([]);
+    });
+  }
 });
