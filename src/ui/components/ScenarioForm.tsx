@@ -4,7 +4,7 @@
  * It edits the JSON document (the one source of truth shared with the JSON
  * view), so the parser validates everything the same way.
  */
-import type { ReactNode } from 'react';
+import { type ReactNode, useLayoutEffect, useRef, useState } from 'react';
 
 type Doc = Record<string, unknown>;
 type Obj = Record<string, unknown>;
@@ -45,6 +45,85 @@ function freshStep(op: string, old: Obj, cr3: string): Obj {
     default:
       return { op, gva };
   }
+}
+
+/**
+ * Every step row is this tall (CSS `.step-row` uses the same number), so row
+ * i sits at i * STEP_ROW_PX: two lines, the operation and its buttons, then
+ * its fields with labels that stay once filled, so it fits the side panel.
+ */
+export const STEP_ROW_PX = 56;
+/** The list shows at most this many rows, then scrolls. */
+export const STEP_LIST_ROWS = 6;
+/** Rows drawn above and below the visible ones, so Tab and a fast scroll find a row already there. */
+export const STEP_OVERSCAN = 5;
+
+/**
+ * The rows of a list of `count` steps that are drawn when it is scrolled to
+ * `scrollTop`: the visible ones plus the overscan, and the one that has the
+ * keyboard focus wherever it is (so scrolling never takes the focus away).
+ * Pure, so the window is tested without a layout engine.
+ */
+export function stepWindow(count: number, scrollTop: number, focused: number | null): number[] {
+  const visible = Math.min(count, STEP_LIST_ROWS);
+  const top = Math.max(0, Math.min(scrollTop, (count - visible) * STEP_ROW_PX));
+  const first = Math.max(0, Math.floor(top / STEP_ROW_PX) - STEP_OVERSCAN);
+  const last = Math.min(count, Math.ceil(top / STEP_ROW_PX) + visible + STEP_OVERSCAN);
+  const rows: number[] = [];
+  if (focused !== null && focused < first) rows.push(focused);
+  for (let i = first; i < last; i++) rows.push(i);
+  if (focused !== null && focused >= last && focused < count) rows.push(focused);
+  return rows;
+}
+
+/**
+ * The steps as a windowed list (issue 16: a row per step made a
+ * 10,000-step scenario take 11.5 s to open the editor). It scrolls in its own
+ * box of at most STEP_LIST_ROWS rows; only the rows in view (plus overscan)
+ * are in the DOM, each placed at its own offset in a spacer as tall as every
+ * row together, so the DOM does not grow with the step count. Rows stay in
+ * index order in the DOM, so Tab walks the steps in order (the browser
+ * scrolls the next one into view, which draws the ones after it).
+ */
+function StepList({ count, renderRow }: { count: number; renderRow: (i: number) => ReactNode }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [focused, setFocused] = useState<number | null>(null);
+  // One step added at the end (Add step, or a page clicked in the tables): show it.
+  const prevCount = useRef(count);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el && count === prevCount.current + 1) {
+      el.scrollTop = count * STEP_ROW_PX;
+      setScrollTop(el.scrollTop);
+    }
+    prevCount.current = count;
+  }, [count]);
+  const rowOf = (t: EventTarget | null) => {
+    const li = t instanceof Element ? t.closest<HTMLElement>('[data-index]') : null;
+    return li ? Number(li.dataset.index) : null;
+  };
+  return (
+    <div
+      ref={box}
+      className="step-list"
+      data-testid="step-list"
+      style={{ height: `${Math.min(count, STEP_LIST_ROWS) * STEP_ROW_PX}px` }}
+      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      onFocus={(e) => setFocused(rowOf(e.target))}
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocused(null);
+      }}
+    >
+      <ol className="form-steps" style={{ height: `${count * STEP_ROW_PX}px` }}>
+        {stepWindow(count, scrollTop, focused).map((i) => (
+          <li key={i} className="step-row" data-testid="step-row" data-index={i} aria-setsize={count} aria-posinset={i + 1} style={{ top: `${i * STEP_ROW_PX}px` }}>
+            {renderRow(i)}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
 }
 
 export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) => void }) {
@@ -167,39 +246,61 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
       </fieldset>
       <fieldset>
         <legend>Steps ({steps.length})</legend>
-        <ol className="form-steps">
-          {steps.map((s, i) => {
+        <StepList
+          count={steps.length}
+          renderRow={(i) => {
+            const s = steps[i]!;
             const op = str(s.op) || 'read';
             return (
-              <li key={i} className="form-row" data-testid="step-row">
+              <>
+                <span className="step-num" aria-hidden="true">
+                  {i + 1}
+                </span>
                 <select aria-label={`step ${i + 1} operation`} value={op} onChange={(e) => setStep(i, freshStep(e.target.value, s, str(guest.cr3)))}>
                   {OPS.map((o) => (
                     <option key={o}>{o}</option>
                   ))}
                 </select>
-                {'gva' in s && <input aria-label={`step ${i + 1} gva`} value={str(s.gva)} onChange={(e) => setStep(i, { ...s, gva: e.target.value })} />}
-                {op === 'host-write' && <input aria-label={`step ${i + 1} gpa`} value={str(s.gpa)} onChange={(e) => setStep(i, { ...s, gpa: e.target.value })} placeholder="gpa" size={10} />}
-                {(op === 'cr3' || op === 'write' || op === 'host-write') && (
-                  <input aria-label={`step ${i + 1} value`} value={str(s.value)} onChange={(e) => setStep(i, { ...s, value: e.target.value || undefined })} placeholder="value" size={10} />
-                )}
-                {(op === 'read' || op === 'write' || op === 'fetch') && (
-                  <label className="ctl">
-                    <input type="checkbox" checked={bool(s.user, false)} onChange={(e) => setStep(i, { ...s, user: e.target.checked })} /> user
-                  </label>
-                )}
-                <button type="button" className="btn" onClick={() => moveStep(i, -1)} aria-label={`Move step ${i + 1} up`}>
-                  ↑
-                </button>
-                <button type="button" className="btn" onClick={() => moveStep(i, 1)} aria-label={`Move step ${i + 1} down`}>
-                  ↓
-                </button>
-                <button type="button" className="btn" onClick={() => setStep(i, null)} aria-label={`Delete step ${i + 1}`}>
-                  ✕
-                </button>
-              </li>
+                <span className="step-btns">
+                  <button type="button" className="btn" onClick={() => moveStep(i, -1)} aria-label={`Move step ${i + 1} up`}>
+                    ↑
+                  </button>
+                  <button type="button" className="btn" onClick={() => moveStep(i, 1)} aria-label={`Move step ${i + 1} down`}>
+                    ↓
+                  </button>
+                  <button type="button" className="btn" onClick={() => setStep(i, null)} aria-label={`Delete step ${i + 1}`}>
+                    ✕
+                  </button>
+                </span>
+                <span className="step-fields">
+                  {'gva' in s && (
+                    <label className="step-field">
+                      <span aria-hidden="true">gva</span>
+                      <input aria-label={`step ${i + 1} gva`} value={str(s.gva)} onChange={(e) => setStep(i, { ...s, gva: e.target.value })} />
+                    </label>
+                  )}
+                  {op === 'host-write' && (
+                    <label className="step-field">
+                      <span aria-hidden="true">gpa</span>
+                      <input aria-label={`step ${i + 1} gpa`} value={str(s.gpa)} onChange={(e) => setStep(i, { ...s, gpa: e.target.value })} />
+                    </label>
+                  )}
+                  {(op === 'cr3' || op === 'write' || op === 'host-write') && (
+                    <label className="step-field">
+                      <span aria-hidden="true">value</span>
+                      <input aria-label={`step ${i + 1} value`} value={str(s.value)} onChange={(e) => setStep(i, { ...s, value: e.target.value || undefined })} />
+                    </label>
+                  )}
+                  {(op === 'read' || op === 'write' || op === 'fetch') && (
+                    <label className="ctl">
+                      <input type="checkbox" checked={bool(s.user, false)} onChange={(e) => setStep(i, { ...s, user: e.target.checked })} /> user
+                    </label>
+                  )}
+                </span>
+              </>
             );
-          })}
-        </ol>
+          }}
+        />
         <button type="button" className="btn" onClick={() => set({ steps: [...steps, { op: 'read', gva: '0x0' }] })}>
           Add step
         </button>
