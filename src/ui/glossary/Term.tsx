@@ -199,17 +199,23 @@ export function GlossaryPopover() {
       [window, 'keydown', onKey, true],
     ];
     for (const [target, type, fn, capture] of listeners) target.addEventListener(type, fn as EventListener, capture);
-    // A term that leaves the page (the step moved on) takes its popover with it.
-    const gone = window.setInterval(() => {
-      if (openRef.current && !openRef.current.el.isConnected) set(null);
-    }, 250);
     return () => {
       for (const [target, type, fn, capture] of listeners) target.removeEventListener(type, fn as EventListener, capture);
-      window.clearInterval(gone);
       cancelLeave();
       set(null);
     };
   }, [tipId]);
+  // A term that leaves the page (the step moved on) takes its popover with it;
+  // checked only while one is open, so an idle page runs no timer.
+  useEffect(() => {
+    if (!open) return;
+    const gone = window.setInterval(() => {
+      if (open.el.isConnected) return;
+      openRef.current = null;
+      setOpen(null);
+    }, 250);
+    return () => window.clearInterval(gone);
+  }, [open]);
   // Placed before the paint, from the sizes of both (the popover is drawn hidden first).
   useLayoutEffect(() => {
     const pop = popRef.current;
