@@ -62,7 +62,7 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
   }
   // Event mode: the pages freed in this step stay drawn as they were until their zap is revealed.
   const gone = upTo === null || view.gone.freed.length + view.gone.zapped.size === 0 ? view.gone : { ...goneIn(view.events, view.machine, null, upTo), freed: view.gone.freed, wasRoot: view.gone.wasRoot };
-  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: highlightsOf(view.events, upTo, view.guest.find((t) => t.registers)?.gfn ?? null) };
+  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: stepHighlights(view, upTo) };
   if (per.size > 64) per.clear();
   per.set(upTo, shown);
   return shown;
@@ -76,13 +76,42 @@ export function shownLayout(s: ShownStep, density: Density, overview: OverviewSi
   return partial ? layoutColumns(machine, guest, s.hidden, s.hiddenSptes, density, s.gone) : layoutOf(s.view, density);
 }
 
+/** A view's highlights (the PAE PDPTE registers' gfn comes from its guest tables: a walk reads them from the registers). */
+const stepHighlights = (view: StepView, upTo: number | null): Highlights => highlightsOf(view.events, upTo, view.guest.find((t) => t.registers)?.gfn ?? null);
+
+/** The most of a measure seen so far per timeline and density: `value` raises it, and the current one comes back. */
+function maxSeen(seen: WeakMap<Timeline, Map<Density['name'], number>>, tl: Timeline, density: Density, value: number): number {
+  let per = seen.get(tl);
+  if (!per) {
+    per = new Map();
+    seen.set(tl, per);
+  }
+  const m = Math.max(per.get(density.name) ?? 0, value);
+  per.set(density.name, m);
+  return m;
+}
+
 const widest = new WeakMap<Timeline, Map<Density['name'], number>>();
 const tallest = new WeakMap<Timeline, Map<Density['name'], number>>();
 
-/** The height (layout units) of a step's storyBox (what it changed and read, and the roots), with half a row of air each side. */
+/**
+ * The widest layout of a timeline seen so far at a density: the canvas fits
+ * this width, not each step's own, so the picture keeps its scale from step
+ * to step (the idle preparation lays out every step soon after a load).
+ */
+export const widestLayout = (tl: Timeline, density: Density, width = 0): number => maxSeen(widest, tl, density, width);
+
+const storyHeights = new WeakMap<Layout, number>();
+
+/** The height (layout units) of a step's storyBox (what it changed and read, and the roots), with half a row of air each side; once per layout. */
 export function storyHeight(view: StepView, layout: Layout): number {
-  const box = storyBox(layout, highlightsOf(view.events, null, view.guest.find((t) => t.registers)?.gfn ?? null));
-  return box ? box.bottom - box.top + ROW_H : 0;
+  let h = storyHeights.get(layout);
+  if (h === undefined) {
+    const box = storyBox(layout, stepHighlights(view, null));
+    h = box ? box.bottom - box.top + ROW_H : 0;
+    storyHeights.set(layout, h);
+  }
+  return h;
 }
 
 /**
@@ -90,29 +119,4 @@ export function storyHeight(view: StepView, layout: Layout): number {
  * widestLayout): presenting mode scales the tables up no further than keeps
  * it on screen, the same scale for every step.
  */
-export function tallestStory(tl: Timeline, density: Density, height = 0): number {
-  let per = tallest.get(tl);
-  if (!per) {
-    per = new Map();
-    tallest.set(tl, per);
-  }
-  const h = Math.max(per.get(density.name) ?? 0, height);
-  per.set(density.name, h);
-  return h;
-}
-
-/**
- * The widest layout of a timeline seen so far at a density: the canvas fits
- * this width, not each step's own, so the picture keeps its scale from step
- * to step (the idle preparation lays out every step soon after a load).
- */
-export function widestLayout(tl: Timeline, density: Density, width = 0): number {
-  let per = widest.get(tl);
-  if (!per) {
-    per = new Map();
-    widest.set(tl, per);
-  }
-  const w = Math.max(per.get(density.name) ?? 0, width);
-  per.set(density.name, w);
-  return w;
-}
+export const tallestStory = (tl: Timeline, density: Density, height = 0): number => maxSeen(tallest, tl, density, height);
