@@ -20,6 +20,20 @@ function leafGva(vaBase: string, index: number, level: number, entrySize: 4 | 8)
   return va >= 2 ** 47 && entrySize === 8 && va < 2 ** 48 ? `0xffff${hex.padStart(12, '0')}` : `0x${hex}`;
 }
 
+/** A card's two heading lines: its title and the line under it (text from the layout, which sized the card for them). */
+function CardHeading({ x, title, sub }: { x: number; title: string; sub: string }) {
+  return (
+    <>
+      <text className="card-title" x={x} y={17}>
+        {title}
+      </text>
+      <text className="card-sub" x={x} y={32}>
+        {sub}
+      </text>
+    </>
+  );
+}
+
 /**
  * A folded run of empty entries: "entries 4–255 not present" (its text comes
  * with the layout); on compact cards a run between present entries is a thin
@@ -127,12 +141,7 @@ const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab }: {
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key} role="listitem" tabIndex={cardTab} aria-label={cardLabel(card)} className={marks.idle ? 'card-idle' : undefined}>
       <rect className={`card card-guest${marks.cardLit ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
-      <text className="card-title" x={10} y={17}>
-        {card.title}
-      </text>
-      <text className="card-sub" x={10} y={32}>
-        {card.sub}
-      </text>
+      <CardHeading x={10} title={card.title} sub={card.sub} />
       {card.rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={10} w={card.w - 24} />;
         const e = t.entries.find((x) => x.index === r.index)!;
@@ -209,12 +218,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       {/* A cached root (prev_roots[i]): a second, inner border sets it apart from the current roots. */}
       {card.prevRoot !== null && <rect className="card-cached" x={3} y={3} width={card.w - 6} height={card.h - 6} rx={4} />}
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
-      <text className="card-title" x={12} y={17}>
-        {card.title}
-      </text>
-      <text className="card-sub" x={12} y={32}>
-        {card.sub}
-      </text>
+      <CardHeading x={12} title={card.title} sub={card.sub} />
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
       {card.rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
@@ -247,12 +251,7 @@ const NoteView = memo(function NoteView({ note }: { note: NoteCard }) {
   return (
     <g transform={`translate(${note.x},${note.y})`} data-testid={note.slot !== null ? 'root-slot-invalid' : 'column-note'} data-slot={note.slot ?? undefined} data-key={note.key} role="note" aria-label={note.label}>
       <rect className="card-note" width={note.w} height={note.h} rx={6} />
-      <text className="card-title" x={12} y={17}>
-        {note.title}
-      </text>
-      <text className="card-sub" x={12} y={32}>
-        {note.sub}
-      </text>
+      <CardHeading x={12} title={note.title} sub={note.sub} />
       <title>{note.label}</title>
     </g>
   );
