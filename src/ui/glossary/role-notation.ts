@@ -8,6 +8,7 @@
  * level 2, nothing for 8-byte guest tables), so the whole notation is read
  * before any field is explained.
  */
+import { hex } from '../../core/index.ts';
 
 /** One piece of a notation: a field (with its glossary term and its meaning here) or the space between. */
 export type NotationPart =
@@ -26,7 +27,6 @@ const LEVEL_NAME: Record<number, string> = {
 };
 
 const ORDINAL = ['first', 'second', 'third', 'fourth'];
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** What `q<q>` means for a page of this level and entry size. */
 export function quadrantMeaning(q: number, level: number, eightByte: boolean, direct: boolean): string {

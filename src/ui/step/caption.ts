@@ -9,7 +9,7 @@
  * and the scenario's step; the guest's paging mode at each step is worked out
  * once per timeline.
  */
-import type { GuestMode, Step, StepResult, Timeline, TraceEvent } from '../../core/index.ts';
+import { type GuestMode, hex, hex64, type Step, type StepResult, type Timeline, type TraceEvent } from '../../core/index.ts';
 import {
   type Access,
   cap,
@@ -102,8 +102,6 @@ export function modeAtStep(tl: Timeline, step: number): GuestMode {
   return guestStates(tl)[Math.max(0, step - 1)]!.mode;
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
-const u64hex = (v: { lo: number; hi: number }) => (v.hi ? `0x${v.hi.toString(16)}${v.lo.toString(16).padStart(8, '0')}` : hex(v.lo));
 
 const CR0_WORDS: Record<string, [on: string, off: string]> = {
   pg: ['turns paging on (CR0.PG=1)', 'turns paging off (CR0.PG=0)'],
@@ -141,7 +139,7 @@ function didWords(s: Step, st: GuestState, events: readonly TraceEvent[]): strin
       const phys = mode === 'off' ? ' (paging is off: the address is guest-physical)' : '';
       if (s.op !== 'write') return s.op === 'read' ? `${who} reads ${at}${ac}${phys}` : `${who} runs code at ${at}${phys}`;
       const odd = s.width !== 4 && s.width !== 8 ? ` (${s.width} bytes)` : '';
-      if (s.value) return `${who} writes ${u64hex(s.value)} to ${at}${odd}${ac}${phys}`;
+      if (s.value) return `${who} writes ${hex64(s.value)} to ${at}${odd}${ac}${phys}`;
       return `${who} rewrites the ${s.width} bytes already at ${at} (a locked read-modify-write)${ac}${phys}`;
     }
     case 'cr3': {
@@ -166,7 +164,7 @@ function didWords(s: Step, st: GuestState, events: readonly TraceEvent[]): strin
       return `The guest kernel ${ch.length ? list(ch) : 'writes EFER without changing it'}`;
     }
     case 'host-write':
-      return `The host (not the guest) writes ${u64hex(s.value)} to guest memory at gpa ${hex(s.gpa)}`;
+      return `The host (not the guest) writes ${hex64(s.value)} to guest memory at gpa ${hex(s.gpa)}`;
     case 'zap-all':
       return 'The host makes KVM zap every shadow page (kvm_mmu_zap_all, as when a VM is torn down)';
   }
