@@ -4,23 +4,10 @@
  * cheap (called on every step change); no React, no DOM.
  */
 import type { GuestMode, RoleJson } from '../../core/index.ts';
+import { addressHex } from '../layout/ruler.ts';
 
-const TWO32 = 0x1_0000_0000;
-const TWO47 = 2 ** 47;
-
-/**
- * A guest-virtual address as the guest sees it: 8 hex digits for 32-bit, PAE
- * and paging-off guests; 16 for long mode, in canonical form (the core keeps
- * bits 47:0 of a long-mode gva, so bit 47 set means bits 63:48 are all ones:
- * 0x800000123450 is 0xffff800000123450).
- */
-export function gvaText(gva: number, mode: GuestMode): string {
-  if (mode !== 'x86-64' && gva < TWO32) return `0x${gva.toString(16).padStart(8, '0')}`;
-  let hi = Math.floor(gva / TWO32);
-  const lo = gva % TWO32;
-  if (gva >= TWO47) hi = (hi | 0xffff0000) >>> 0;
-  return `0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}`;
-}
+/** A guest-virtual address as the guest sees it (8 hex digits, or 16 in canonical form in long mode): the ruler's. */
+export const gvaText = addressHex;
 
 /** A gva from a trace event (a hex string of the stored bits 47:0) in the guest's width. */
 export const gvaOf = (hexText: string, mode: GuestMode): string => gvaText(parseInt(hexText, 16), mode);
