@@ -117,7 +117,6 @@ const wideNow = () => typeof window === 'undefined' || window.innerWidth >= DOCK
 /** The side panel shows unless the embed or presenting mode hides it; open or closed as the user chose, else docked on wide windows. */
 const isPanelShown = (s: { embed: boolean; presenting: boolean; panelOpen: boolean | null }, wide: boolean) => !s.embed && !s.presenting && (s.panelOpen ?? wide);
 
-/** Whether the window is at least DOCK_MIN_WIDTH wide, following resizes. */
 /** `now()` of the window, again on every resize. */
 function useWindowFlag(now: () => boolean): boolean {
   const [flag, setFlag] = useState(now);
@@ -129,6 +128,7 @@ function useWindowFlag(now: () => boolean): boolean {
   return flag;
 }
 
+/** Whether the window is at least DOCK_MIN_WIDTH wide, following resizes. */
 const useWide = () => useWindowFlag(wideNow);
 
 /** Tall enough (900 px) for presenting mode's caption in its brief form; shorter projectors get the headline, so the tables keep the room. */
