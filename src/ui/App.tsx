@@ -21,7 +21,7 @@ import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPan
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
-import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout } from './step/index.ts';
+import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -456,6 +456,8 @@ const PRESENT_MAX_SCALE = 2;
 function fitTables(tl: Timeline, shown: ShownStep, width: number, height: number, zoom: number, presenting: boolean): { layout: Layout; scale: number; density: Density } {
   let density: Density = DENSITIES.compact;
   let layout: Layout | null = null;
+  fitAtOnce(tl, DENSITIES.compact, presenting);
+  if (!presenting) fitAtOnce(tl, DENSITIES.full, false);
   if (!presenting && widestLayout(tl, DENSITIES.full) <= width) {
     const full = shownLayout(shown, DENSITIES.full, null);
     if (widestLayout(tl, DENSITIES.full, full.width) <= width) {

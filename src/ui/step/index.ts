@@ -101,6 +101,33 @@ const tallest = new WeakMap<Timeline, Map<Density['name'], number>>();
  */
 export const widestLayout = (tl: Timeline, density: Density, width = 0): number => maxSeen(widest, tl, density, width);
 
+/** Steps laid out at once when a timeline is first fitted: its fit is then final from the first paint for scenarios this short. */
+export const FIT_AT_ONCE_STEPS = 40;
+const fittedAtOnce = new WeakMap<Timeline, Set<string>>();
+
+/**
+ * Lays out the first FIT_AT_ONCE_STEPS steps of a timeline at a density
+ * (once), feeding widestLayout and, with `stories`, tallestStory, so a short
+ * scenario's scale does not change when the idle preparation reaches a wider
+ * (or taller) step after the first paint; longer ones learn the rest as before.
+ */
+export function fitAtOnce(tl: Timeline, density: Density, stories: boolean): void {
+  let done = fittedAtOnce.get(tl);
+  if (!done) {
+    done = new Set();
+    fittedAtOnce.set(tl, done);
+  }
+  const key = `${density.name}:${stories}`;
+  if (done.has(key)) return;
+  done.add(key);
+  for (let n = 0; n <= Math.min(tl.length, FIT_AT_ONCE_STEPS); n++) {
+    const view = getStepView(tl, n);
+    const l = layoutOf(view, density);
+    widestLayout(tl, density, l.width);
+    if (stories) tallestStory(tl, density, storyHeight(view, l));
+  }
+}
+
 const storyHeights = new WeakMap<Layout, number>();
 
 /** The height (layout units) of a step's storyBox (what it changed and read, and the roots), with half a row of air each side; once per layout. */
