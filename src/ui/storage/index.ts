@@ -1,0 +1,94 @@
+/**
+ * The records of records.ts over this browser's localStorage, plus what ties
+ * them to a tab: which document this tab edits (sessionStorage, so a reload
+ * keeps it and another tab has its own), and change notices (the `storage`
+ * event from other tabs, a local notice for this one) so every open list
+ * refreshes live.
+ */
+import { useMemo, useSyncExternalStore } from 'react';
+import { type Backend, type Listing, ScenarioRecords } from './records.ts';
+
+export * from './records.ts';
+
+function webStorage(kind: 'localStorage' | 'sessionStorage'): Backend | null {
+  try {
+    return typeof window !== 'undefined' && window[kind] ? window[kind] : null;
+  } catch {
+    // Storage blocked by the browser's settings: the app still works, nothing is kept.
+    return null;
+  }
+}
+
+let shared: ScenarioRecords | null = null;
+/** The records in this browser (created on first use, after the test set up its storage). */
+export function records(): ScenarioRecords {
+  shared ??= new ScenarioRecords(webStorage('localStorage'));
+  return shared;
+}
+
+/** Tests: forget the instance (a fresh storage, or other options). */
+export function resetRecords(r: ScenarioRecords | null = null): void {
+  shared = r;
+  version++;
+  listeners.forEach((l) => l());
+}
+
+let version = 0;
+const listeners = new Set<() => void>();
+
+/** This tab wrote something: every list in this tab refreshes (other tabs get the `storage` event). */
+export function notifyChanged(): void {
+  version++;
+  listeners.forEach((l) => l());
+}
+
+// One window listener however many subscribers: kept here so unsubscribe removes that same one.
+const onStorageShared = (e: StorageEvent) => {
+  if (e.key === null || e.key.startsWith('shadowpaging:')) notifyChanged();
+};
+function subscribe(l: () => void): () => void {
+  if (listeners.size === 0 && typeof window !== 'undefined') window.addEventListener('storage', onStorageShared);
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+    if (listeners.size === 0 && typeof window !== 'undefined') window.removeEventListener('storage', onStorageShared);
+  };
+}
+/** The current listing, read again whenever this or another tab changes the records. */
+export function useListing(): Listing {
+  const v = useSyncExternalStore(subscribe, () => version);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  return useMemo(() => records().list(), [v]);
+}
+
+const TAB_DOC_KEY = 'shadowpaging:tab-doc';
+
+/** The document this tab edits (survives a reload of this tab; each tab has its own). */
+export function tabDocId(): string | null {
+  try {
+    return webStorage('sessionStorage')?.getItem(TAB_DOC_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function setTabDocId(docId: string | null): void {
+  try {
+    const s = webStorage('sessionStorage');
+    if (docId === null) s?.removeItem(TAB_DOC_KEY);
+    else s?.setItem(TAB_DOC_KEY, docId);
+  } catch {
+    // No session storage: a reload starts a new document; the draft itself is still kept.
+  }
+}
+
+let migrated = false;
+/** Moves older versions' data into records, once per page load. */
+export function migrateStorage(): { moved: number; keptAside: number; error: string | null } {
+  if (migrated) return { moved: 0, keptAside: 0, error: null };
+  migrated = true;
+  const r = records().migrate();
+  if (r.moved || r.keptAside) notifyChanged();
+  if (r.error) migrated = false;
+  return r;
+}
