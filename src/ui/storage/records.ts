@@ -181,8 +181,8 @@ export function recordName(key: string, raw: string | null): string {
   const title = raw === null ? null : guessTitle(raw);
   if (key.startsWith(SAVED_PREFIX)) return title ? `saved scenario "${title}"` : `saved scenario ${key.slice(SAVED_PREFIX.length)}`;
   if (key.startsWith(DRAFT_PREFIX)) return title ? `draft "${title}"` : `draft ${key.slice(DRAFT_PREFIX.length)}`;
-  if (key === `${ASIDE_PREFIX}my-scenarios-v1`) return 'the old "My scenarios" list (from before this version)';
-  if (key === `${ASIDE_PREFIX}editor-draft-v1`) return 'the old editor draft (from before this version)';
+  if (key.startsWith(`${ASIDE_PREFIX}my-scenarios-v1`)) return 'the old "My scenarios" list (from before this version)';
+  if (key.startsWith(`${ASIDE_PREFIX}editor-draft-v1`)) return 'the old editor draft (from before this version)';
   return key;
 }
 
@@ -410,6 +410,20 @@ export class ScenarioRecords {
     return err ? { ok: false, message: err } : { ok: true, value: next };
   }
 
+  /**
+   * Keeps old data raw under an aside key. Never over an earlier copy kept
+   * aside with other bytes (a later run may find other old data: an old-version
+   * tab still open writes the old keys again), so that copy goes next to it;
+   * the same bytes already kept (another tab's run) are not kept twice.
+   */
+  private keepAside(name: string, raw: string): string | null {
+    const base = ASIDE_PREFIX + name;
+    const there = this.get(base);
+    if (there === null) return this.put(base, raw);
+    if (there === raw || this.keys().some((k) => k.startsWith(`${base}:`) && this.get(k) === raw)) return null;
+    return this.put(`${base}:${this.newRev()}`, raw);
+  }
+
   removeDraft(docId: string): string | null {
     return this.drop(DRAFT_PREFIX + docId);
   }
@@ -452,7 +466,7 @@ export class ScenarioRecords {
       }
       if (!whole || bad.length > 0) {
         // The whole old value, not only the bad part: nothing is rewritten, so nothing can be lost.
-        const err = this.put(`${ASIDE_PREFIX}my-scenarios-v1`, list);
+        const err = this.keepAside('my-scenarios-v1', list);
         if (err) return { moved, keptAside, error: `the old "My scenarios" list could not be kept aside: ${err}` };
         keptAside++;
       }
@@ -470,7 +484,7 @@ export class ScenarioRecords {
         if (r && !r.ok && r.conflict) {
           // Already moved (by another tab).
         } else if (!r || !r.ok) {
-          const err = this.put(`${ASIDE_PREFIX}editor-draft-v1`, draft);
+          const err = this.keepAside('editor-draft-v1', draft);
           if (err) return { moved, keptAside, error: `the old editor draft could not be moved: ${err}` };
           keptAside++;
         } else moved++;
