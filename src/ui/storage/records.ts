@@ -457,7 +457,14 @@ export class ScenarioRecords {
             bad.push(e);
             continue;
           }
-          if (this.get(SAVED_PREFIX + o.id) !== null) continue;
+          const there = this.get(SAVED_PREFIX + o.id);
+          if (there !== null) {
+            // Moved already (an earlier run, another tab) if it holds the same; else other data under that id
+            // (a second entry with one id, or an old-version tab saving again after the move): kept aside, not dropped.
+            const cur = readSaved(there, o.id);
+            if (typeof cur === 'string' || cur.title !== o.title || cur.text !== o.text) bad.push(e);
+            continue;
+          }
           const entry: SavedScenario = { id: o.id, title: o.title, text: o.text, updatedAt: o.updatedAt, createdAt: o.updatedAt, rev: this.newRev(), prev: null };
           const err = this.put(SAVED_PREFIX + o.id, savedJson(entry));
           if (err) return { moved, keptAside, error: `old saved scenarios could not all be moved: ${err}` };
