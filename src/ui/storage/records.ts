@@ -488,9 +488,12 @@ export class ScenarioRecords {
         const d = { ...this.newDraft({ title, text: draft, origin: 'the editor draft kept by the previous version' }), docId: LEGACY_DRAFT_DOC };
         // baseText empty: the old draft counts as unsaved work until it is saved or deleted.
         const r = draft.length > STORAGE_LIMITS.maxTextChars ? null : this.putDraft({ ...d, baseText: '' }, '');
-        if (r && !r.ok && r.conflict) {
-          // Already moved (by another tab).
+        const there = r && !r.ok && r.conflict ? this.getDraft(LEGACY_DRAFT_DOC) : null;
+        if (there !== null && there !== 'unreadable' && there.text === draft) {
+          // Already moved (an earlier run, another tab).
         } else if (!r || !r.ok) {
+          // Too long, storage full, or the record there holds other text or cannot be read (an old-version
+          // tab typed again after the move): kept aside, since the old key is removed next.
           const err = this.keepAside('editor-draft-v1', draft);
           if (err) return { moved, keptAside, error: `the old editor draft could not be moved: ${err}` };
           keptAside++;
