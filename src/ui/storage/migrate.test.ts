@@ -9,9 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   captureEmptyDraft,
   captureNotJson,
-  captureOneMalformed,
   captureOverCap,
-  captureThreeAndDraft,
   type Dump,
   FIXTURE_FILES,
   scenarioText,
