@@ -24,7 +24,7 @@ type Undo = { kind: 'save'; id: string; rev: string } | { kind: 'delete'; entry:
 
 interface Model {
   /** Saved entries the user was told exist, with their text and title. */
-  readonly saved: Map<string, { title: string; text: string }>;
+  readonly saved: Map<string, { title: string; text: string; rev: string }>;
   /** Drafts as last written with success (docId → text and the text it counts as saved at). */
   readonly drafts: Map<string, { text: string; baseText: string }>;
   /** Records another tab overwrote with junk: key → those bytes, until the user deletes them. */
@@ -142,8 +142,11 @@ class Tab {
   /** records.putDraft, checking that a refusal leaves storage as it was. */
   private putDraft(d: Draft, expected: string): Outcome<Draft> {
     const before = this.w.backend.snapshot();
+    const seen = this.rec.getDraft(d.docId);
     const r = this.rec.putDraft(d, expected);
     if (r.ok) {
+      // A draft write replaces only the version this tab last wrote or read (another tab's newer text is never overwritten).
+      expect(seen === null || (seen !== 'unreadable' && seen.rev === expected), `${this.name} wrote over a draft version it had not seen`).toBe(true);
       this.w.model.drafts.set(d.docId, { text: d.text, baseText: d.baseText });
       this.w.model.lastWriter.set(d.docId, this.name);
     }
@@ -234,6 +237,8 @@ class Tab {
       expect(m.has(over.id), 'saved over an entry the user was not told about').toBe(true);
       expect(replaced).not.toBeNull();
       expect(replaced!.text).toBe(m.get(over.id)!.text);
+      // ...and it is the version this document was opened (or last saved) at: never one written since by another tab.
+      expect(replaced!.rev, 'saved over a version the user had not seen').toBe(over.rev);
       expect(entry.prev).toEqual(replaced);
       this.undo = { kind: 'save', id: entry.id, rev: entry.rev };
       this.w.events.add('saved over');
@@ -243,7 +248,7 @@ class Tab {
       expect(before.some(([k]) => k === SAVED_PREFIX + entry.id)).toBe(false);
       this.undo = null;
     }
-    m.set(entry.id, { title: entry.title, text: entry.text });
+    m.set(entry.id, { title: entry.title, text: entry.text, rev: entry.rev });
     // markSaved
     this.persist({ ...this.doc, savedId: entry.id, savedRev: entry.rev, baseText: this.doc.text });
   }
@@ -284,7 +289,9 @@ class Tab {
         expect(this.w.backend.snapshot()).toEqual(before);
         return;
       }
-      this.w.model.saved.set(u.id, { title: r.value.title, text: r.value.text });
+      // Undo puts back what this tab's Save replaced, only over that Save's own version.
+      expect(this.w.model.saved.get(u.id)?.rev, 'undid a save over a later version').toBe(u.rev);
+      this.w.model.saved.set(u.id, { title: r.value.title, text: r.value.text, rev: r.value.rev });
       // rebase, when this tab still edits that entry
       if (this.doc.savedId === u.id) this.persist({ ...this.doc, savedRev: r.value.rev, baseText: r.value.text });
     } else if (u.kind === 'delete') {
@@ -294,9 +301,12 @@ class Tab {
         expect(this.w.backend.snapshot()).toEqual(before);
         return;
       }
-      this.w.model.saved.set(u.entry.id, { title: u.entry.title, text: u.entry.text });
+      expect(this.w.model.saved.has(u.entry.id), 'a deleted entry put back over one that exists again').toBe(false);
+      this.w.model.saved.set(u.entry.id, { title: u.entry.title, text: u.entry.text, rev: u.entry.rev });
     } else {
+      const was = this.w.backend.getItem(u.key);
       const err = this.rec.restoreRaw(u.key, u.raw);
+      if (err === null) expect(was, 'an unreadable record put back over something written since').toBeNull();
       this.w.events.add(err === null ? 'unreadable record put back' : 'unreadable record not put back');
       if (err !== null) {
         expect(this.w.backend.snapshot()).toEqual(before);
