@@ -17,8 +17,22 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { withOldCode } from '../../../tests/fixtures/storage-v1/capture.ts';
 import { MemoryBackend, seededRandom } from '../../../tests/fixtures/storage-v1/memory-backend.ts';
-import { DRAFT_HISTORY, DRAFT_PREFIX, type Draft, type Outcome, readDraft, readSaved, SAVED_PREFIX, type SavedScenario, ScenarioRecords } from './records.ts';
+import {
+  ASIDE_PREFIX,
+  DRAFT_HISTORY,
+  DRAFT_PREFIX,
+  type Draft,
+  LEGACY_DRAFT_KEY,
+  LEGACY_LIST_KEY,
+  type Outcome,
+  readDraft,
+  readSaved,
+  SAVED_PREFIX,
+  type SavedScenario,
+  ScenarioRecords,
+} from './records.ts';
 
 type Undo = { kind: 'save'; id: string; rev: string } | { kind: 'delete'; entry: SavedScenario } | { kind: 'unreadable'; key: string; raw: string };
 
@@ -33,28 +47,124 @@ interface Model {
   readonly draftsHit: Set<string>;
   /** Which tab last wrote each draft (kept after the record is gone). */
   readonly lastWriter: Map<string, string>;
+  /**
+   * What a tab of the previous version (still open) was told it saved, not yet moved into records:
+   * entries by id, and its draft. Each must stay under the old keys or in a copy kept aside until moved.
+   */
+  readonly legacy: { entries: Map<string, { title: string; text: string }>; draft: string | null };
+}
+
+interface OldEntry {
+  id: string;
+  title: string;
+  text: string;
 }
 
 class World {
   readonly backend = new MemoryBackend();
-  readonly model: Model = { saved: new Map(), drafts: new Map(), corrupted: new Map(), draftsHit: new Set(), lastWriter: new Map() };
+  readonly model: Model = { saved: new Map(), drafts: new Map(), corrupted: new Map(), draftsHit: new Set(), lastWriter: new Map(), legacy: { entries: new Map(), draft: null } };
   readonly tabs: Tab[];
   /** Writes still to fail with a quota error. */
   failNext = 0;
   counter = 0;
+  /** The entries an old-version tab has on its screen (what it listed or saved): it may Save over any of them, even after the move. */
+  readonly oldKnown: string[] = [];
   /** The paths the commands took (for the test that the run reaches them all). */
   readonly events: Set<string>;
   private t = Date.UTC(2026, 0, 1);
   readonly clock = () => this.t++;
 
-  constructor(seed: number, events = new Set<string>()) {
+  constructor(seed: number, events = new Set<string>(), oldData = 0) {
     this.events = events;
     this.backend.failWrite = () => {
       if (this.failNext <= 0) return false;
       this.failNext--;
       return true;
     };
+    // Data of the previous version, written by its own code, for the first page load to move.
+    for (let i = 0; i < oldData; i++) this.oldTab(i === oldData - 1 ? 2 : 0, 0);
     this.tabs = [new Tab(this, seed * 2 + 1), new Tab(this, seed * 2 + 2)];
+    this.graduate();
+  }
+
+  /** A tab of the previous version, still open, does one thing: save new (0), save over (1), type (2), delete (3). */
+  oldTab(what: number, pick: number): void {
+    const n = this.fresh('old');
+    const L = this.model.legacy;
+    withOldCode(
+      this.backend,
+      (o) => {
+        // Its list on screen was read at its start and grows with its saves; its storage list may be gone (moved) by now.
+        for (const e of o.listSaved()) if (!this.oldKnown.includes(e.id)) this.oldKnown.push(e.id);
+        const known = this.oldKnown;
+        const target = known.length > 0 ? { id: known[pick % known.length]! } : null;
+        if (what === 0 || (what === 1 && target)) {
+          const e = { id: what === 0 ? o.newId() : target!.id, title: `Old ${n}`, text: `old text ${n}`, updatedAt: Date.now() };
+          if (o.saveScenario(e) === null) {
+            L.entries.set(e.id, { title: e.title, text: e.text });
+            if (!known.includes(e.id)) known.push(e.id);
+            this.events.add(what === 0 ? 'old tab saved new' : 'old tab saved over');
+          }
+        } else if (what === 2) {
+          const text = `old draft ${n}`;
+          o.saveDraft(text);
+          // The old code swallowed a full storage here: it told nobody. Only what landed counts as kept.
+          if (this.backend.getItem(LEGACY_DRAFT_KEY) === text) L.draft = text;
+        } else if (what === 3 && target) {
+          if (o.deleteSaved(target.id) === null) L.entries.delete(target.id);
+        }
+      },
+      this.counter,
+      this.clock(),
+    );
+  }
+
+  /** Old data that migrate moved into records joins the model of saved entries and drafts. */
+  graduate(): void {
+    const rec = new ScenarioRecords(this.backend);
+    const L = this.model.legacy;
+    for (const [id, e] of L.entries) {
+      const r = rec.getSaved(id);
+      if (r === null || r === 'unreadable' || r.title !== e.title || r.text !== e.text) continue;
+      L.entries.delete(id);
+      if (!this.model.saved.has(id)) {
+        this.model.saved.set(id, { title: r.title, text: r.text, rev: r.rev });
+        this.events.add('old entry moved');
+      }
+    }
+    if (L.draft !== null) {
+      const d = rec.getDraft('doc-from-v1');
+      if (d !== null && d !== 'unreadable' && d.text === L.draft && !this.model.drafts.has('doc-from-v1')) {
+        this.model.drafts.set(d.docId, { text: d.text, baseText: d.baseText });
+        this.model.lastWriter.set(d.docId, 'migration');
+        this.events.add('old draft moved');
+        L.draft = null;
+      }
+    }
+  }
+
+  /** Where old data not moved yet may be: the old keys, and copies kept aside. */
+  legacyPlaces(): { lists: OldEntry[][]; raws: string[] } {
+    const raws: string[] = [];
+    for (const [k, v] of this.backend.map) if (k === LEGACY_LIST_KEY || k === LEGACY_DRAFT_KEY || k.startsWith(ASIDE_PREFIX)) raws.push(v);
+    const lists: OldEntry[][] = [];
+    for (const raw of raws) {
+      try {
+        const v: unknown = JSON.parse(raw);
+        if (Array.isArray(v)) lists.push(v as OldEntry[]);
+      } catch {
+        // A draft, not a list.
+      }
+    }
+    return { lists, raws };
+  }
+
+  /** The user deleted a copy kept aside: what was only there is deleted by the user's choice. */
+  forgetLegacyNotIn(): void {
+    const { lists, raws } = this.legacyPlaces();
+    const L = this.model.legacy;
+    for (const [id, e] of L.entries) if (!lists.some((l) => l.some((x) => x.id === id && x.title === e.title && x.text === e.text))) L.entries.delete(id);
+    if (L.draft !== null && !raws.includes(L.draft)) L.draft = null;
   }
 
   fresh(what: string): string {
@@ -63,6 +173,16 @@ class World {
 
   /** The model against storage: run after every command. */
   check(): void {
+    this.graduate();
+    // What an old-version tab saved and was not moved yet is under the old keys or kept aside, as it was.
+    const { lists, raws } = this.legacyPlaces();
+    for (const [id, e] of this.model.legacy.entries)
+      expect(
+        lists.some((l) => l.some((x) => x.id === id && x.title === e.title && x.text === e.text)),
+        `old entry "${e.title}" (${id}) is neither moved nor kept`,
+      ).toBe(true);
+    const oldDraft = this.model.legacy.draft;
+    if (oldDraft !== null && oldDraft.trim() !== '') expect(raws, `the old draft "${oldDraft}" is neither moved nor kept`).toContain(oldDraft);
     const rec = new ScenarioRecords(this.backend);
     const l = rec.list();
     // Every saved entry the user was told about is there, readable, with its text; nothing else is.
@@ -121,6 +241,8 @@ class Tab {
 
   /** A page load: reopen this tab's draft if it is still there (useState's initializer), then sweep (the mount effect). */
   load(): void {
+    // Every page load first moves what an older version stored (index.ts: migrateStorage).
+    this.rec.migrate();
     const id = this.session;
     const d = id ? this.rec.getDraft(id) : null;
     this.doc = d && d !== 'unreadable' ? d : this.rec.newDraft({ title: 'Untitled scenario', text: '', origin: 'New' });
@@ -273,6 +395,7 @@ class Tab {
     if (this.rec.removeUnreadable(x.key) === null) {
       this.w.model.corrupted.delete(x.key);
       this.w.events.add('unreadable record deleted');
+      if (x.key.startsWith(ASIDE_PREFIX)) this.w.forgetLegacyNotIn();
       this.undo = { kind: 'unreadable', key: x.key, raw: x.raw };
     }
   }
@@ -345,7 +468,8 @@ type Cmd =
   | { c: 'duplicate'; tab: number }
   | { c: 'corrupt'; pick: number; how: number }
   | { c: 'removeUnreadable'; tab: number; pick: number }
-  | { c: 'quota'; writes: number };
+  | { c: 'quota'; writes: number }
+  | { c: 'oldTab'; what: number; pick: number };
 
 const tabArb = fc.integer({ min: 0, max: 1 });
 const pickArb = fc.nat({ max: 1000 });
@@ -363,8 +487,9 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: fc.record({ c: fc.constant('reload' as const), tab: tabArb }), weight: 2 },
   { arbitrary: fc.record({ c: fc.constant('duplicate' as const), tab: tabArb }), weight: 1 },
   { arbitrary: fc.record({ c: fc.constant('corrupt' as const), pick: pickArb, how: fc.nat({ max: 3 }) }), weight: 1 },
-  { arbitrary: fc.record({ c: fc.constant('removeUnreadable' as const), tab: tabArb, pick: pickArb }), weight: 1 },
+  { arbitrary: fc.record({ c: fc.constant('removeUnreadable' as const), tab: tabArb, pick: pickArb }), weight: 2 },
   { arbitrary: fc.record({ c: fc.constant('quota' as const), writes: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
+  { arbitrary: fc.record({ c: fc.constant('oldTab' as const), what: fc.nat({ max: 3 }), pick: pickArb }), weight: 1 },
 );
 
 /** What another tab (or anything else) may leave under one of our keys. */
@@ -454,20 +579,23 @@ function run(w: World, cmd: Cmd): void {
     case 'quota':
       w.failNext = cmd.writes;
       break;
+    case 'oldTab':
+      w.oldTab(cmd.what, cmd.pick);
+      break;
   }
   // An injected failure not used by this command does not carry over to a later one.
   if (cmd.c !== 'quota') w.failNext = 0;
 }
 
 /** Sized so both properties together stay well under 20 s on the 2-core CI machine. */
-const RUNS = 400;
+const RUNS = Number(process.env.STORAGE_PROPERTY_RUNS ?? 400);
 const LENGTH = 80;
 
 describe('storage records: two tabs, random interleavings', () => {
   it('nothing saved is lost or overwritten without an undo; unreadable records stay; typed text is kept', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.array(cmdArb, { minLength: 1, maxLength: LENGTH, size: 'max' }), (seed, cmds) => {
-        const w = new World(seed);
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.nat({ max: 4 }), fc.array(cmdArb, { minLength: 1, maxLength: LENGTH, size: 'max' }), (seed, oldData, cmds) => {
+        const w = new World(seed, new Set(), oldData);
         w.check();
         for (const cmd of cmds) {
           run(w, cmd);
@@ -480,13 +608,18 @@ describe('storage records: two tabs, random interleavings', () => {
 
   it('the commands reach every path: conflicts, refusals for quota, corrupted records, undo', () => {
     // A property that never hits a conflict proves little: the same generator, run as above, must reach each of these.
+    // A fixed seed: whether a rare path is reached must not depend on the run.
     const events = new Set<string>();
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.array(cmdArb, { minLength: 1, maxLength: LENGTH, size: 'max' }), (seed, cmds) => {
-        const w = new World(seed, events);
-        for (const cmd of cmds) run(w, cmd);
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.nat({ max: 4 }), fc.array(cmdArb, { minLength: 1, maxLength: LENGTH, size: 'max' }), (seed, oldData, cmds) => {
+        const w = new World(seed, events, oldData);
+        w.graduate();
+        for (const cmd of cmds) {
+          run(w, cmd);
+          w.graduate();
+        }
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: 20261205 },
     );
     expect([...events].sort()).toEqual(
       [
@@ -495,6 +628,10 @@ describe('storage records: two tabs, random interleavings', () => {
         'corrupted a saved entry',
         'draft conflict: continued in a copy',
         'draft not kept: storage full',
+        'old draft moved',
+        'old entry moved',
+        'old tab saved new',
+        'old tab saved over',
         'save refused: "…" was not saved over "…": that entry was changed in another tab after you opened it. Use "…" to keep both',
         'save refused: "…" was not saved over its old entry: that entry can no longer be read, and it is kept as it is. Use "…"',
         'save refused: "…" was not saved: its entry was deleted (in this or another tab). Use "…" to keep it',
