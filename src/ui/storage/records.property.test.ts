@@ -535,8 +535,18 @@ function run(w: World, cmd: Cmd): void {
       tab.doUndo();
       break;
     case 'import': {
+      // Import opens the file as a new document: no draft is written or changed; only drafts holding nothing new may be swept.
+      const drafts = () => new Map([...w.backend.map].filter(([k]) => k.startsWith(DRAFT_PREFIX)));
+      const before = drafts();
       const n = w.fresh('file');
       tab.open({ title: `Imported ${n}`, text: `contents of ${n}`, origin: `file ${n}.json` });
+      const after = drafts();
+      for (const [k, raw] of after) expect(before.get(k), `import wrote draft ${k}`).toBe(raw);
+      for (const [k, raw] of before) {
+        if (after.has(k)) continue;
+        const d = readDraft(raw, k.slice(DRAFT_PREFIX.length));
+        expect(typeof d !== 'string' && d.text === d.baseText, `import removed draft ${k}, which held unsaved text`).toBe(true);
+      }
       break;
     }
     case 'openSaved':
