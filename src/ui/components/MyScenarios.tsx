@@ -112,7 +112,7 @@ export function MyScenarios({
         </ul>
       )}
       <p className="text-xs opacity-80" data-testid="storage-usage">
-        Kept in this browser only ({(listing.chars / 1e6).toFixed(2)} million characters; browsers allow about 5 million per site). Export a scenario to keep it in a file.
+        Kept in this browser only: {listing.chars.toLocaleString('en-US')} characters stored (browsers allow about 5 million per site). Export a scenario to keep it in a file.
       </p>
     </>
   );

@@ -20,17 +20,29 @@ function webStorage(kind: 'localStorage' | 'sessionStorage'): Backend | null {
 }
 
 let shared: ScenarioRecords | null = null;
-/** The records in this browser (created on first use, after the test set up its storage). */
+let migration: ReturnType<ScenarioRecords['migrate']> | null = null;
+/**
+ * The records in this browser, created on first use (after a test has set up
+ * its storage); the first use also moves older versions' data into records.
+ */
 export function records(): ScenarioRecords {
-  shared ??= new ScenarioRecords(webStorage('localStorage'));
+  if (!shared) {
+    shared = new ScenarioRecords(webStorage('localStorage'));
+    migration = shared.migrate();
+  }
   return shared;
 }
 
-/** Tests: forget the instance (a fresh storage, or other options). */
+/** What the move of older data did on this page load (null before the first use). */
+export function migrationReport(): ReturnType<ScenarioRecords['migrate']> | null {
+  return migration;
+}
+
+/** Tests: forget the instance (a fresh storage, or other options); the next use migrates again. */
 export function resetRecords(r: ScenarioRecords | null = null): void {
   shared = r;
-  version++;
-  listeners.forEach((l) => l());
+  migration = r ? r.migrate() : null;
+  notifyChanged();
 }
 
 let version = 0;
@@ -82,13 +94,22 @@ export function setTabDocId(docId: string | null): void {
   }
 }
 
-let migrated = false;
-/** Moves older versions' data into records, once per page load. */
-export function migrateStorage(): { moved: number; keptAside: number; error: string | null } {
-  if (migrated) return { moved: 0, keptAside: 0, error: null };
-  migrated = true;
-  const r = records().migrate();
-  if (r.moved || r.keptAside) notifyChanged();
-  if (r.error) migrated = false;
-  return r;
+/**
+ * Which saved scenario the top-bar picker put on screen (its JSON text, to
+ * tell whether the screen still shows it): the picker shows it as selected,
+ * and Edit opens it as a document that saves over that entry.
+ */
+export interface ScreenSource {
+  readonly savedId: string;
+  readonly rev: string;
+  readonly title: string;
+  readonly json: string;
+}
+let screen: ScreenSource | null = null;
+export function setScreenSource(s: ScreenSource | null): void {
+  screen = s;
+}
+/** The saved scenario on screen, if the screen (`json`, the store's scenarioJson) still shows it. */
+export function screenSource(json: unknown): ScreenSource | null {
+  return screen && screen.json === JSON.stringify(json) ? screen : null;
 }

@@ -115,11 +115,11 @@ export function readSaved(raw: string, id: string): SavedScenario | string {
   try {
     o = JSON.parse(raw);
   } catch {
-    return 'not JSON';
+    return 'its stored text is cut off or damaged (not JSON)';
   }
-  if (!isObj(o) || o.format !== 'shadowpaging-saved/v2') return 'not a saved-scenario record';
+  if (!isObj(o) || o.format !== 'shadowpaging-saved/v2') return 'it is not in the saved-scenario format';
   const v = asVersion(o);
-  if (!v || o.id !== id || !isNum(o.createdAt)) return 'a field is missing or has the wrong type';
+  if (!v || o.id !== id || !isNum(o.createdAt)) return 'a field is missing or damaged';
   const prev = o.prev === null ? null : asVersion(o.prev);
   if (o.prev !== null && !prev) return 'its previous version is damaged';
   return { ...v, id, createdAt: o.createdAt, prev };
@@ -130,9 +130,9 @@ export function readDraft(raw: string, docId: string): Draft | string {
   try {
     o = JSON.parse(raw);
   } catch {
-    return 'not JSON';
+    return 'its stored text is cut off or damaged (not JSON)';
   }
-  if (!isObj(o) || o.format !== 'shadowpaging-draft/v2') return 'not a draft record';
+  if (!isObj(o) || o.format !== 'shadowpaging-draft/v2') return 'it is not in the draft format';
   const ok =
     o.docId === docId &&
     isStr(o.title) &&
@@ -146,7 +146,7 @@ export function readDraft(raw: string, docId: string): Draft | string {
     isStr(o.rev) &&
     Array.isArray(o.history) &&
     o.history.every((h) => isObj(h) && isStr(h.text) && isNum(h.at) && isStr(h.why));
-  if (!ok) return 'a field is missing or has the wrong type';
+  if (!ok) return 'a field is missing or damaged';
   return {
     docId,
     title: o.title as string,
