@@ -8,10 +8,11 @@
  */
 import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
+import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
-import { type Draft, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, type Unreadable, useListing } from '../storage/index.ts';
+import { type Draft, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
@@ -50,6 +51,11 @@ function titleIn(text: string): string | null {
   }
 }
 
+const fingerprint = (json: unknown) => {
+  const t = JSON.stringify(json) ?? '';
+  return `${t.length}:${crc32(t).toString(16)}`;
+};
+
 /** Same scenario (ignoring layout of the JSON text)? */
 function sameJson(text: string, json: unknown): boolean {
   try {
@@ -73,8 +79,12 @@ export function EditorPanel() {
   // Why the last input was not taken (too big, too many steps, not UTF-8); shown in the status line.
   const [refusal, setRefusal] = useState<string | null>(null);
   const textRef = useRef(text);
-  // The scenario this document last put on screen (JSON text): Edit keeps the document while that is what is shown.
-  const pushedRef = useRef<string | null>(null);
+  // The scenario this document last put on screen (a fingerprint): Edit keeps the document while that is what is shown.
+  const pushedRef = useRef<string | null>(tabShown());
+  const pushed = (json: unknown) => {
+    pushedRef.current = fingerprint(json);
+    setTabShown(pushedRef.current);
+  };
   const statusRef = useRef<HTMLParagraphElement>(null);
   // A refusal may come from a file picked while the status line is scrolled out of the panel: bring it into view.
   useEffect(() => {
@@ -133,29 +143,45 @@ export function EditorPanel() {
     [],
   );
   // Edit opens what is on screen: this tab's document if that is what it shows, else a new document from the screen.
-  const wasOpen = useRef(false);
+  // A reload reopens the editor as it was, on this tab's document, and leaves the screen to the link.
+  const wasOpen = useRef<boolean | null>(null);
+  const restored = useRef(false);
   useEffect(() => {
-    if (open && !wasOpen.current) {
+    if (wasOpen.current === null) {
+      wasOpen.current = open;
+      if (!open && tabEditorOpen()) {
+        restored.current = true;
+        a.toggleEditor(true);
+      }
+      return;
+    }
+    if (open && !wasOpen.current && !restored.current) {
       const screen = useStore.getState().scenarioJson;
-      const shows = sameJson(textRef.current, screen) || pushedRef.current === JSON.stringify(screen);
+      const shows = sameJson(textRef.current, screen) || pushedRef.current === fingerprint(screen);
       if (!shows) {
         const before = document_.doc;
         document_.open(fromScreen());
-        pushedRef.current = JSON.stringify(screen);
+        pushed(screen);
         setNotice(before.text !== before.baseText ? { text: `Opened the scenario on screen as a new document; "${before.title}" is kept under Unsaved drafts.` } : null);
       }
     }
     wasOpen.current = open;
+    setTabEditorOpen(open);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open]);
   // As you type: a valid scenario goes on screen (debounced); an invalid one only shows its error.
   useEffect(() => {
     if (!open || !parsed.ok) return;
+    // Reopened by a reload: the screen shows the link until the text is edited.
+    if (restored.current) {
+      restored.current = false;
+      return;
+    }
     const id = window.setTimeout(() => {
       const json = JSON.parse(text) as unknown;
       // Opening the editor on what is already shown must not reset the step.
       if (JSON.stringify(json) !== JSON.stringify(useStore.getState().scenarioJson)) a.loadScenario(json, null);
-      pushedRef.current = JSON.stringify(json);
+      pushed(json);
     }, 300);
     return () => window.clearTimeout(id);
   }, [text, parsed, open, a]);

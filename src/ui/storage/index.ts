@@ -74,6 +74,47 @@ export function useListing(): Listing {
 }
 
 const TAB_DOC_KEY = 'shadowpaging:tab-doc';
+const TAB_SHOWN_KEY = 'shadowpaging:tab-shown';
+
+/**
+ * A fingerprint of the scenario this tab's document last put on screen. After
+ * a reload the screen comes back from the link, which that document wrote: Edit
+ * then reopens the document instead of starting a new one from the screen.
+ */
+export function tabShown(): string | null {
+  try {
+    return webStorage('sessionStorage')?.getItem(TAB_SHOWN_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const TAB_EDITOR_KEY = 'shadowpaging:tab-editor-open';
+/** Whether this tab had the editor open: a reload opens it again, on the same document. */
+export function tabEditorOpen(): boolean {
+  try {
+    return webStorage('sessionStorage')?.getItem(TAB_EDITOR_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+export function setTabEditorOpen(open: boolean): void {
+  try {
+    const s = webStorage('sessionStorage');
+    if (open) s?.setItem(TAB_EDITOR_KEY, '1');
+    else s?.removeItem(TAB_EDITOR_KEY);
+  } catch {
+    // Without it a reload leaves the editor closed; the document is still this tab's.
+  }
+}
+
+export function setTabShown(fingerprint: string): void {
+  try {
+    webStorage('sessionStorage')?.setItem(TAB_SHOWN_KEY, fingerprint);
+  } catch {
+    // Without it a reload's Edit opens the screen as a new document; the draft is still listed.
+  }
+}
 
 /** The document this tab edits (survives a reload of this tab; each tab has its own). */
 export function tabDocId(): string | null {
