@@ -302,3 +302,32 @@ describe('the form as a teacher uses it (issue 16)', () => {
     expect(r.scenario.steps.map((s) => s.op)).toEqual(['read', 'read', 'write']);
   });
 });
+
+describe('mappings and the guest mode', () => {
+  it('paging off: no mapping rows to fill, but mappings left from a paging mode are listed to delete', () => {
+    const doc = editing({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'off' }, steps: [] });
+    expect(screen.queryByTestId('form-mappings')).toBeNull();
+    cleanup();
+    const doc2 = editing({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'off' }, mappings: [{ gva: '0x1000', gpa: '0x2000', flags: 'r' }], steps: [] });
+    expect(screen.getAllByTestId('mapping-row')).toHaveLength(1);
+    expect(screen.queryByTestId('mapping-new')).toBeNull();
+    fireEvent.click(screen.getByLabelText('Delete mapping 1'));
+    expect('mappings' in doc2()).toBe(false);
+    expect(screen.queryByTestId('form-mappings')).toBeNull();
+    expect(doc().guest).toEqual({ mode: 'off' });
+  });
+
+  it('the size choices follow the mode: 4M in x86-32, 2M in pae, 2M and 1G in x86-64; NX only where tables have it', () => {
+    const sizes = () => [...(screen.getByLabelText('mapping 1 size') as HTMLSelectElement).options].map((o) => o.value);
+    const m = [{ gva: '0x0', gpa: '0x0', flags: 'r' }];
+    const doc = editing({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'x86-32', cr3: '0x1000' }, mappings: m, steps: [] });
+    expect(sizes()).toEqual(['4K', '4M']);
+    expect(screen.queryByLabelText('mapping 1 no-execute')).toBeNull();
+    fireEvent.change(screen.getByLabelText('mode'), { target: { value: 'pae' } });
+    expect(sizes()).toEqual(['4K', '2M']);
+    fireEvent.click(screen.getByLabelText('mapping 1 no-execute'));
+    expect((doc().mappings as Doc[])[0]!.nx).toBe(true);
+    fireEvent.change(screen.getByLabelText('mode'), { target: { value: 'x86-64' } });
+    expect(sizes()).toEqual(['4K', '2M', '1G']);
+  });
+});

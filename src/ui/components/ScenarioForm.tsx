@@ -407,11 +407,16 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
           </label>
         </div>
       </fieldset>
-      {paging && (
+      {/* Paging off has no tables to build; mappings left from a paging mode stay listed so they can be deleted (the parser refuses them). */}
+      {(paging || mappings.length > 0) && (
         <fieldset data-testid="form-mappings">
           <legend>Mappings ({mappings.length})</legend>
-          <p className="form-hint">Each maps a guest virtual page to a guest physical page; the page tables are built for you. Type in the empty last row to add one.</p>
-          {[...mappings, null].map((m, i) => (
+          <p className="form-hint">
+            {paging
+              ? 'Each maps a guest virtual page to a guest physical page; the page tables are built for you. Type in the empty last row to add one.'
+              : 'With paging off there are no page tables to build: delete these mappings, or choose a paging mode.'}
+          </p>
+          {(paging ? [...mappings, null] : mappings).map((m, i) => (
             <MappingRow key={i} i={i} m={m} mode={mode} set={(next) => setMapping(i, next)} addStep={(op, gva) => addStep({ op, gva }, false)} />
           ))}
         </fieldset>
