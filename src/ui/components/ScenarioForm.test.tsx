@@ -331,3 +331,24 @@ describe('mappings and the guest mode', () => {
     expect(sizes()).toEqual(['4K', '2M', '1G']);
   });
 });
+
+describe('long lists of mappings and frames', () => {
+  it('draws at most FORM_ROWS_SHOWN mappings and frames, says how many more there are, and offers no add row past it', async () => {
+    const { FORM_ROWS_SHOWN } = await import('./ScenarioForm.tsx');
+    const n = FORM_ROWS_SHOWN + 50;
+    editing({
+      format: 'shadowpaging/v1',
+      title: 't',
+      guest: { mode: 'x86-64', cr3: '0x1000' },
+      memory: Array.from({ length: n }, (_, i) => ({ gpa: `0x${(0x400000 + i * 0x1000).toString(16)}`, entries: { '0': '0x7' } })),
+      mappings: Array.from({ length: n }, (_, i) => ({ gva: `0x${(i * 0x1000).toString(16)}`, gpa: '0x5000', flags: 'r' })),
+      steps: [],
+    });
+    expect(screen.getAllByTestId('mapping-row')).toHaveLength(FORM_ROWS_SHOWN);
+    expect(screen.getAllByTestId('frame-row')).toHaveLength(FORM_ROWS_SHOWN);
+    expect(screen.queryByTestId('mapping-new')).toBeNull();
+    expect(screen.queryByText('Add frame')).toBeNull();
+    expect(screen.getByTestId('more-mappings').textContent).toBe(`The form shows the first ${FORM_ROWS_SHOWN} of ${n} mappings; edit or add the others in the JSON view.`);
+    expect(screen.getByTestId('more-frames').textContent).toContain(`of ${n} frames`);
+  });
+});

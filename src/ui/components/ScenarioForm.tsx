@@ -63,6 +63,14 @@ export const STEP_LIST_ROWS = 6;
 /** Rows drawn above and below the visible ones, so Tab and a fast scroll find a row already there. */
 export const STEP_OVERSCAN = 5;
 
+/**
+ * Mappings and frames the form draws (the parser allows 4096 of each, a frame
+ * with up to 1024 entries): past this many the rest is left to the JSON view,
+ * so a document built by a script does not make every keystroke redraw
+ * thousands of rows. Teaching scenarios have a handful.
+ */
+export const FORM_ROWS_SHOWN = 100;
+
 /** Operations whose row has a separate value line. */
 const isTall = (op: unknown) => op === 'write' || op === 'host-write';
 
@@ -280,6 +288,16 @@ function MappingRow({
   );
 }
 
+/** Says how many rows past FORM_ROWS_SHOWN are not drawn, and where to edit them. */
+function MoreRows({ total, what }: { total: number; what: string }) {
+  if (total <= FORM_ROWS_SHOWN) return null;
+  return (
+    <p className="form-hint" data-testid={`more-${what}`}>
+      The form shows the first {FORM_ROWS_SHOWN} of {total.toLocaleString('en-US')} {what}; edit or add the others in the JSON view.
+    </p>
+  );
+}
+
 /** `doc` with `key` set to `value`, or removed when `value` is undefined; a new key goes right after `after`. */
 function withKey(doc: Doc, key: string, value: unknown, after: string): Doc {
   if (value === undefined) {
@@ -416,14 +434,16 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
               ? 'Each maps a guest virtual page to a guest physical page; the page tables are built for you. Type in the empty last row to add one.'
               : 'With paging off there are no page tables to build: delete these mappings, or choose a paging mode.'}
           </p>
-          {(paging ? [...mappings, null] : mappings).map((m, i) => (
+          {/* The empty row only while the list is whole on screen: the mapping it adds must stay in view. */}
+          {[...mappings.slice(0, FORM_ROWS_SHOWN), ...(paging && mappings.length < FORM_ROWS_SHOWN ? [null] : [])].map((m, i) => (
             <MappingRow key={i} i={i} m={m} mode={mode} set={(next) => setMapping(i, next)} addStep={(op, gva) => addStep({ op, gva }, false)} />
           ))}
+          <MoreRows total={mappings.length} what="mappings" />
         </fieldset>
       )}
       <fieldset data-testid="form-frames">
         <legend>Raw table entries ({memory.length} {memory.length === 1 ? 'frame' : 'frames'})</legend>
-        {memory.map((f, i) => (
+        {memory.slice(0, FORM_ROWS_SHOWN).map((f, i) => (
           <div key={i} className="frame" data-testid="frame-row" role="group" aria-label={`Frame ${i + 1}`}>
             <div className="mapping-line">
               <Box label="frame gpa" field="gpa" name={`frame ${i + 1} gpa`} value={str(f.gpa)} onChange={(v) => setFrame(i, { ...f, gpa: v })} />
@@ -452,9 +472,12 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
             </label>
           </div>
         ))}
-        <button type="button" className="btn" onClick={() => setFrame(memory.length, { gpa: `0x${(0x200000 + memory.length * 0x1000).toString(16)}`, entries: {} })}>
-          Add frame
-        </button>
+        <MoreRows total={memory.length} what="frames" />
+        {memory.length < FORM_ROWS_SHOWN && (
+          <button type="button" className="btn" onClick={() => setFrame(memory.length, { gpa: `0x${(0x200000 + memory.length * 0x1000).toString(16)}`, entries: {} })}>
+            Add frame
+          </button>
+        )}
       </fieldset>
       <fieldset>
         <legend>Steps ({steps.length})</legend>
