@@ -1,8 +1,18 @@
 /**
- * Editing a scenario as a user thinks of it: guest mode and control bits,
- * mappings that build the tables, raw table entries, and the list of steps.
- * It edits the JSON document (the one source of truth shared with the JSON
- * view), so the parser validates everything the same way.
+ * Editing a scenario as a user thinks of it: title and description, guest
+ * mode and control bits, mappings that build the tables, raw table entries,
+ * and the list of steps. It edits the JSON document (the one source of truth
+ * shared with the JSON view), so the parser validates everything the same
+ * way; a half-typed document shows the parser's message in the editor's
+ * status line and the last valid scenario stays on screen.
+ *
+ * Issue 16 measured a teacher's first scenario at 35 clicks and 105
+ * keystrokes. The form is laid out so that the usual moves take one action
+ * each: a mapping is typed into the empty last row (two field entries, no
+ * click), a mapping's "+ read" / "+ write" adds a step at its gva (one
+ * click), and "Add read" puts the focus in the new step's gva box. Every box
+ * keeps a visible label once filled, and everything fits the side panel at
+ * 1280 px (tests/e2e/editor-form.e2e.ts).
  */
 import { type ReactNode, useLayoutEffect, useMemo, useRef, useState } from 'react';
 
@@ -43,7 +53,8 @@ function freshStep(op: string, old: Obj, cr3: string): Obj {
     case 'zap-all':
       return { op };
     default:
-      return { op, gva };
+      // read, write, fetch: the same address, and still a user access if it was one.
+      return { op, gva, ...(old.user === true ? { user: true } : {}) };
   }
 }
 
