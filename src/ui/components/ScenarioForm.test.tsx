@@ -188,7 +188,8 @@ describe('the form as a teacher uses it (issue 16)', () => {
     const gva = screen.getByLabelText('new mapping gva');
     act(() => gva.focus());
     fireEvent.change(gva, { target: { value: '0xC0000000' } });
-    expect(doc().mappings).toEqual([{ gva: '0xC0000000', gpa: '', flags: 'rw' }]);
+    // Until the gpa is typed it is absent (the parser says "missing"), not "".
+    expect(doc().mappings).toEqual([{ gva: '0xC0000000', flags: 'rw' }]);
     // The same input, now mapping 1's, still has the focus.
     expect(screen.getByLabelText('mapping 1 gva')).toBe(gva);
     expect(document.activeElement).toBe(gva);
@@ -201,6 +202,28 @@ describe('the form as a teacher uses it (issue 16)', () => {
     ]);
     expect(screen.getAllByTestId('mapping-row')).toHaveLength(2);
     expect(screen.getAllByTestId('mapping-new')).toHaveLength(1);
+    // The JSON keeps the schema's key order whichever box was typed first.
+    fill('new mapping gpa', '0x300000');
+    fill('mapping 3 gva', '0x1000');
+    expect(Object.keys((doc().mappings as Doc[])[2]!)).toEqual(['gva', 'gpa', 'flags']);
+  });
+
+  it('a character typed in the empty row and erased leaves no empty mapping behind (and keeps the focus)', () => {
+    const doc = editing(base());
+    const gva = screen.getByLabelText('new mapping gva');
+    act(() => gva.focus());
+    fireEvent.change(gva, { target: { value: '0' } });
+    expect(doc().mappings).toEqual([{ gva: '0', flags: 'rw' }]);
+    fireEvent.change(gva, { target: { value: '' } });
+    expect('mappings' in doc()).toBe(false);
+    expect(screen.getByLabelText('new mapping gva')).toBe(gva);
+    expect(document.activeElement).toBe(gva);
+    expect(screen.queryAllByTestId('mapping-row')).toHaveLength(0);
+    // A mapping with a choice made (not writable) stays even with both boxes empty.
+    fireEvent.change(gva, { target: { value: '0x1000' } });
+    fireEvent.click(screen.getByLabelText('mapping 1 writable'));
+    fill('mapping 1 gva', '');
+    expect(doc().mappings).toEqual([{ flags: 'r' }]);
   });
 
   it('a mapping\'s flags, size and steps: writable and user boxes edit the flags; + read / + write add steps at its gva', () => {

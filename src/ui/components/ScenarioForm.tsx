@@ -325,10 +325,22 @@ function withKey(doc: Doc, key: string, value: unknown, after: string): Doc {
   return out;
 }
 
-/** A mapping with its empty optional keys dropped, so the JSON stays as short as the user wrote it. */
+const MAPPING_KEYS = ['gva', 'gpa', 'size', 'flags', 'nx', 'accessed', 'dirty'];
+
+/**
+ * A mapping with its unset keys dropped, so the JSON stays as short as the
+ * user wrote it, in the schema's key order whatever was typed first. An empty
+ * gva or gpa box is an absent key: while a mapping is half typed the status
+ * line says "mappings[0].gpa: missing (required)" rather than quoting "".
+ */
 function cleanMapping(m: Obj): Obj {
   const out: Obj = {};
-  for (const [k, v] of Object.entries(m)) if (v !== undefined) out[k] = v;
+  const keys = [...MAPPING_KEYS, ...Object.keys(m).filter((k) => !MAPPING_KEYS.includes(k))];
+  for (const k of keys) {
+    const v = m[k];
+    if (v === undefined || ((k === 'gva' || k === 'gpa') && v === '')) continue;
+    out[k] = v;
+  }
   return out;
 }
 
@@ -374,7 +386,10 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
   // i === mappings.length is the empty last row: typing there appends.
   const setMapping = (i: number, m: Obj | null) => {
     const next = [...mappings];
-    if (m) next[i] = cleanMapping(m);
+    const clean = m && cleanMapping(m);
+    // A last mapping emptied back to the empty row's defaults (a character typed there and erased) is the empty row again.
+    const untouched = clean && i >= mappings.length - 1 && JSON.stringify(clean) === JSON.stringify({ flags: 'rw' });
+    if (clean && !untouched) next[i] = clean;
     else next.splice(i, 1);
     onChange(withKey(doc, 'mappings', next.length ? next : undefined, 'memory' in doc ? 'memory' : 'guest'));
   };
