@@ -9,7 +9,8 @@
  *   the lead's New menu takes, the document is put in through the JSON view
  *   here so this test does not depend on that menu);
  * - every control of the form (button, input, select, textarea) lies inside
- *   the editor panel, with a write step and mappings present;
+ *   the editor panel, with mappings, a frame, a write step and control-register
+ *   steps present;
  * - a write step's gva and value boxes each show a whole 32-bit value
  *   (they used to share one line and show 7 of its 10 characters);
  * - no serious or critical axe violations in the form, light and dark.
@@ -90,7 +91,7 @@ describe('the editor form at 1280x720', () => {
     await screenshot(page, 'editor-form-task-1280');
   });
 
-  it('every control of the form is inside the panel, with mappings, a frame, a write and a host-write; a write\'s boxes show whole values', async () => {
+  it('every control of the form is inside the panel, with mappings, a frame, a write, a host-write and control-register steps; a write\'s boxes show whole values', async () => {
     const page = await session.openAt({ width: 1280, height: 720 });
     await editorWith(page, {
       ...template.doc(),
@@ -106,6 +107,8 @@ describe('the editor form at 1280x720', () => {
         { op: 'write', gva: '0xC0000ffc', value: '0xdeadbeef' },
         { op: 'host-write', gpa: '0x123000', value: '0x12345007' },
         { op: 'cr3', value: '0x1000' },
+        { op: 'cr4', smep: true },
+        { op: 'cr0', wp: false },
       ],
     });
     // The panel is as the app gives it at 1280 px (not some wider test layout).
@@ -132,7 +135,7 @@ describe('the editor form at 1280x720', () => {
     expect(await page.getByTestId('mapping-row').count()).toBe(1);
     // A new read step: the focus is in its gva box, which is inside the panel too.
     await page.getByRole('button', { name: 'Add read', exact: true }).click();
-    expect(await page.getByLabel('step 5 gva', { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.getByLabel('step 7 gva', { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await outsideThePanel(page)).toEqual([]);
     await page.getByTestId('step-list').scrollIntoViewIfNeeded();
     await screenshot(page, 'editor-form-controls-1280');

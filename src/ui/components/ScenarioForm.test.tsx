@@ -7,7 +7,7 @@
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScenarioForm, STEP_LIST_ROWS, STEP_ROW_PX, STEP_ROW_TALL_PX, stepOffsets, stepWindow } from './ScenarioForm.tsx';
+import { ScenarioForm, STEP_LINE_PX, STEP_LIST_ROWS, STEP_ROW_PX, STEP_ROW_TALL_PX, stepOffsets, stepWindow } from './ScenarioForm.tsx';
 
 afterEach(cleanup);
 
@@ -138,9 +138,9 @@ describe('the step list, windowed', () => {
     expect(stepWindow(reads(20), 1e9, 99)).not.toContain(99);
   });
 
-  it('offsets: a write or host-write row is three lines, others two; the window covers the rows in view', () => {
-    const steps = [{ op: 'read' }, { op: 'write' }, { op: 'host-write' }, { op: 'cr3' }, { op: 'zap-all' }];
-    expect(stepOffsets(steps)).toEqual([0, 56, 140, 224, 280, 336]);
+  it('offsets: a write or host-write row is three lines, cr4 four, others two; the window covers the rows in view', () => {
+    const steps = [{ op: 'read' }, { op: 'write' }, { op: 'host-write' }, { op: 'cr3' }, { op: 'zap-all' }, { op: 'cr4' }, { op: 'cr0' }];
+    expect(stepOffsets(steps)).toEqual([0, 56, 140, 224, 280, 336, 448, 504]);
     const many = Array.from({ length: 1000 }, () => ({ op: 'write' }));
     const off = stepOffsets(many);
     // Scrolled to row 500's top: rows 500.. are visible (four tall rows fill the box), plus the overscan either side.
@@ -373,5 +373,26 @@ describe('long lists of mappings and frames', () => {
     expect(screen.queryByText('Add frame')).toBeNull();
     expect(screen.getByTestId('more-mappings').textContent).toBe(`The form shows the first ${FORM_ROWS_SHOWN} of ${n} mappings; edit or add the others in the JSON view.`);
     expect(screen.getByTestId('more-frames').textContent).toContain(`of ${n} frames`);
+  });
+});
+
+describe('control-register steps', () => {
+  it('cr0, cr4 and efer steps show their bits, each "as is", 0 or 1; cr4 (five bits, two a line) has a four-line row', () => {
+    const doc = editing({
+      format: 'shadowpaging/v1',
+      title: 't',
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      steps: [{ op: 'cr0', wp: false }, { op: 'cr4', smep: true }, { op: 'efer', nx: true }],
+    });
+    const v = (name: string) => (screen.getByLabelText(name) as HTMLSelectElement).value;
+    expect([v('step 1 cr0.wp'), v('step 1 cr0.pg')]).toEqual(['0', '']);
+    expect(['pse', 'pae', 'smep', 'smap', 'pcide'].map((b) => v(`step 2 cr4.${b}`))).toEqual(['', '', '1', '', '']);
+    expect([v('step 3 efer.nx'), v('step 3 efer.lme')]).toEqual(['1', '']);
+    fireEvent.change(screen.getByLabelText('step 1 cr0.pg'), { target: { value: '1' } });
+    fireEvent.change(screen.getByLabelText('step 1 cr0.wp'), { target: { value: '' } });
+    fireEvent.change(screen.getByLabelText('step 2 cr4.pae'), { target: { value: '0' } });
+    expect(doc().steps).toEqual([{ op: 'cr0', pg: true }, { op: 'cr4', smep: true, pae: false }, { op: 'efer', nx: true }]);
+    const heights = screen.getAllByTestId('step-row').map((r) => r.style.height);
+    expect(heights).toEqual([`${STEP_ROW_PX}px`, `${4 * STEP_LINE_PX}px`, `${STEP_ROW_PX}px`]);
   });
 });

@@ -59,15 +59,17 @@ function freshStep(op: string, old: Obj, cr3: string): Obj {
 }
 
 /**
- * A step row is two lines of STEP_LINE_PX: the operation and its buttons,
- * then its fields with labels that stay once filled. A row with two value
- * boxes (write: gva and value; host-write: gpa and value) has a third line,
- * so each box gets the panel's width instead of half of it (at 1280 px the
- * two side by side showed 7 of a 32-bit address's 10 characters). CSS
- * `.step-row` and `.step-row-tall` use the same numbers.
+ * A step row is lines of STEP_LINE_PX: the operation and its buttons, then
+ * its fields with labels that stay once filled, one line each. A write has a
+ * line for its gva and one for its value (a host-write: gpa, value), so each
+ * box gets the panel's width instead of half of it (at 1280 px the two side
+ * by side showed 7 of a 32-bit address's 10 characters); cr0 and efer have
+ * one line of bits, cr4 three. The row's height is set inline from these
+ * numbers (stepOffsets); CSS `.step-row` splits it into equal lines.
  */
 export const STEP_LINE_PX = 28;
 export const STEP_ROW_PX = 2 * STEP_LINE_PX;
+/** A write's or host-write's row: three lines. */
 export const STEP_ROW_TALL_PX = 3 * STEP_LINE_PX;
 /** The list's box is at most this many short rows tall, then scrolls. */
 export const STEP_LIST_ROWS = 6;
@@ -82,14 +84,46 @@ export const STEP_OVERSCAN = 5;
  */
 export const FORM_ROWS_SHOWN = 100;
 
-/** Operations whose row has a separate value line. */
-const isTall = (op: unknown) => op === 'write' || op === 'host-write';
+/**
+ * The bits a control-register step may change, one line each (raw.ts: every
+ * key optional, an absent one is left as it is).
+ */
+const STEP_BITS: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  cr0: [['wp', 'pg']],
+  cr4: [
+    ['pse', 'pae'],
+    ['smep', 'smap'],
+    ['pcide'],
+  ],
+  efer: [['nx', 'lme']],
+};
+
+/** Lines of a step's row: the operation's line, then one per value box or line of bits. */
+function stepLines(op: unknown): number {
+  if (op === 'write' || op === 'host-write') return 3;
+  const bits = typeof op === 'string' ? STEP_BITS[op] : undefined;
+  return 1 + Math.max(1, bits?.length ?? 1);
+}
+
+/** One bit of a control-register step: left as it is (key absent), cleared or set. */
+function BitChoice({ name, bit, value, onChange }: { name: string; bit: string; value: unknown; onChange: (v: boolean | undefined) => void }) {
+  return (
+    <label className="bit">
+      <span aria-hidden="true">{bit}</span>
+      <select aria-label={name} value={value === true ? '1' : value === false ? '0' : ''} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value === '1')}>
+        <option value="">as is</option>
+        <option value="0">0</option>
+        <option value="1">1</option>
+      </select>
+    </label>
+  );
+}
 
 /** offsets[i] is where row i starts; offsets[count] is the height of every row together. */
 export function stepOffsets(steps: readonly unknown[]): number[] {
   const out = new Array<number>(steps.length + 1);
   out[0] = 0;
-  for (let i = 0; i < steps.length; i++) out[i + 1] = out[i]! + (isTall(obj(steps[i]).op) ? STEP_ROW_TALL_PX : STEP_ROW_PX);
+  for (let i = 0; i < steps.length; i++) out[i + 1] = out[i]! + stepLines(obj(steps[i]).op) * STEP_LINE_PX;
   return out;
 }
 
@@ -139,7 +173,7 @@ export function stepWindow(offsets: readonly number[], scrollTop: number, focuse
  * which draws the ones after it). `pin` is a row to draw wherever it is (the
  * one just added, so it can take the focus before the list has scrolled).
  */
-function StepList({ offsets, pin, tall, renderRow }: { offsets: readonly number[]; pin: number | null; tall: (i: number) => boolean; renderRow: (i: number) => ReactNode }) {
+function StepList({ offsets, pin, renderRow }: { offsets: readonly number[]; pin: number | null; renderRow: (i: number) => ReactNode }) {
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [focused, setFocused] = useState<number | null>(null);
@@ -179,7 +213,7 @@ function StepList({ offsets, pin, tall, renderRow }: { offsets: readonly number[
         {drawn.map((i) => (
           <li
             key={i}
-            className={tall(i) ? 'step-row step-row-tall' : 'step-row'}
+            className="step-row"
             data-testid="step-row"
             data-index={i}
             aria-setsize={count}
@@ -510,7 +544,6 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
         <StepList
           offsets={offsets}
           pin={focusStep}
-          tall={(i) => isTall(steps[i]?.op)}
           renderRow={(i) => {
             const s = steps[i]!;
             const op = str(s.op) || 'read';
@@ -553,6 +586,24 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
                     <Box label="gpa" name={`step ${i + 1} gpa`} value={str(s.gpa)} onChange={(v) => setStep(i, { ...s, gpa: v })} />
                   </span>
                 )}
+                {(STEP_BITS[op] ?? []).map((line) => (
+                  <span key={line[0]} className="step-fields step-bits">
+                    {line.map((bit) => (
+                      <BitChoice
+                        key={bit}
+                        name={`step ${i + 1} ${op}.${bit}`}
+                        bit={bit}
+                        value={s[bit]}
+                        onChange={(v) => {
+                          const next = { ...s };
+                          if (v === undefined) delete next[bit];
+                          else next[bit] = v;
+                          setStep(i, next);
+                        }}
+                      />
+                    ))}
+                  </span>
+                ))}
                 {(op === 'cr3' || op === 'write' || op === 'host-write') && (
                   <span className="step-fields">
                     <Box
