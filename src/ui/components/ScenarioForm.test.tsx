@@ -345,10 +345,10 @@ describe('mappings and the guest mode', () => {
     const m = [{ gva: '0x0', gpa: '0x0', flags: 'r' }];
     const doc = editing({ format: 'shadowpaging/v1', title: 't', guest: { mode: 'x86-32', cr3: '0x1000' }, mappings: m, steps: [] });
     expect(sizes()).toEqual(['4K', '4M']);
-    expect(screen.queryByLabelText('mapping 1 no-execute')).toBeNull();
+    expect(screen.queryByLabelText('mapping 1 NX (no-execute)')).toBeNull();
     fireEvent.change(screen.getByLabelText('mode'), { target: { value: 'pae' } });
     expect(sizes()).toEqual(['4K', '2M']);
-    fireEvent.click(screen.getByLabelText('mapping 1 no-execute'));
+    fireEvent.click(screen.getByLabelText('mapping 1 NX (no-execute)'));
     expect((doc().mappings as Doc[])[0]!.nx).toBe(true);
     fireEvent.change(screen.getByLabelText('mode'), { target: { value: 'x86-64' } });
     expect(sizes()).toEqual(['4K', '2M', '1G']);

@@ -316,7 +316,7 @@ function MappingRow({
           </label>
           {mode !== 'x86-32' && (
             <label className="ctl">
-              <input type="checkbox" aria-label={`mapping ${n} no-execute`} checked={cur.nx === true} onChange={(e) => set({ ...cur, nx: e.target.checked || undefined })} /> NX
+              <input type="checkbox" aria-label={`mapping ${n} NX (no-execute)`} checked={cur.nx === true} onChange={(e) => set({ ...cur, nx: e.target.checked || undefined })} /> NX
             </label>
           )}
           <span className="mapping-steps">
