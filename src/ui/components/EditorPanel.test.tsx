@@ -51,7 +51,10 @@ describe('scenario editor', () => {
     render(<App />);
     const n = useStore.getState().scenario.steps.length;
     act(() => {
-      fireEvent.click(screen.getByText('Add step'));
+      fireEvent.click(screen.getByText('Add read'));
+    });
+    act(() => {
+      fireEvent.change(screen.getByLabelText(`step ${n + 1} gva`), { target: { value: '0x1000' } });
     });
     act(() => {
       vi.advanceTimersByTime(400);
