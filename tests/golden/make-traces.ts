@@ -101,8 +101,12 @@ export function randomScenarioFiles(): string[] {
 }
 
 export function randomCases(): GoldenCase[] {
-  return randomScenarioFiles().flatMap((f, i) => {
+  return randomScenarioFiles().flatMap((f) => {
     const stem = f.slice(0, -'.scenario.json'.length);
+    // The rotation follows the number in the name (rNN-...), so adding or
+    // removing a scenario does not move the others to other rule sets.
+    const i = Number(/^r(\d+)-/.exec(f)?.[1] ?? NaN);
+    if (!Number.isInteger(i)) throw new Error(`${f}: a random scenario's name must start with rNN-`);
     const path = join(RANDOM_DIR, f);
     let cached: unknown;
     const doc = () => (cached ??= JSON.parse(readFileSync(path, 'utf8')));
