@@ -59,7 +59,7 @@ export function MyScenarios({
         <div className="editor-error text-sm" role="alert" data-testid="unreadable">
           <p>
             {plural(unreadable.length, 'stored record', 'stored records')} could not be read; {unreadable.length === 1 ? 'it is' : 'they are'} kept as {unreadable.length === 1 ? 'it is' : 'they are'} and never written over:{' '}
-            {unreadable.map((u) => `${u.name} (${u.why})`).join('; ')}.
+            {unreadable.map((u) => `${u.name}: ${u.why}`).join('; ')}.
           </p>
           <p>
             <button type="button" className="btn" onClick={() => onExportUnreadable(unreadable)} data-testid="unreadable-export">

@@ -115,7 +115,7 @@ export function readSaved(raw: string, id: string): SavedScenario | string {
   try {
     o = JSON.parse(raw);
   } catch {
-    return 'its stored text is cut off or damaged (not JSON)';
+    return 'its stored text is cut off or damaged, so it is not JSON';
   }
   if (!isObj(o) || o.format !== 'shadowpaging-saved/v2') return 'it is not in the saved-scenario format';
   const v = asVersion(o);
@@ -130,7 +130,7 @@ export function readDraft(raw: string, docId: string): Draft | string {
   try {
     o = JSON.parse(raw);
   } catch {
-    return 'its stored text is cut off or damaged (not JSON)';
+    return 'its stored text is cut off or damaged, so it is not JSON';
   }
   if (!isObj(o) || o.format !== 'shadowpaging-draft/v2') return 'it is not in the draft format';
   const ok =
