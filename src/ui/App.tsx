@@ -22,6 +22,7 @@ import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
+import { type SavedScenario, screenSource, setScreenSource, useListing } from './storage/index.ts';
 import { useStore } from './store/index.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -290,31 +291,67 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
   );
 });
 
+/** Built-ins, then the scenarios saved in this browser (live: another tab's save appears at once). */
 function ScenarioPicker() {
   const title = useStore((s) => s.scenario.title);
   const libraryId = useStore((s) => s.libraryId);
+  const json = useStore((s) => s.scenarioJson);
+  const { saved } = useListing();
+  const mine = libraryId === null ? screenSource(json) : null;
+  const value = libraryId ?? (mine ? `my:${mine.savedId}` : '');
   return (
     <label className="ctl scenario-title">
       <span className="sr-only">Scenario</span>
       <select
-        value={libraryId ?? ''}
+        value={value}
         onChange={(e) => {
-          const entry = LIBRARY.find((x) => x.id === e.target.value);
-          if (entry) useStore.getState().loadScenario(entry.json, entry.id);
+          const v = e.target.value;
+          const entry = LIBRARY.find((x) => x.id === v);
+          if (entry) return void useStore.getState().loadScenario(entry.json, entry.id);
+          const s = saved.find((x) => `my:${x.id}` === v);
+          if (s) openSaved(s);
         }}
-        aria-label="Built-in scenario"
+        aria-label="Scenario"
         data-testid="scenario-picker"
         className="max-w-full"
       >
-        {libraryId === null && <option value="">{title}</option>}
-        {LIBRARY.map((e) => (
-          <option key={e.id} value={e.id}>
-            {(e.json as { title: string }).title}
-          </option>
-        ))}
+        {value === '' && <option value="">{title}</option>}
+        <optgroup label="Built-in scenarios">
+          {LIBRARY.map((e) => (
+            <option key={e.id} value={e.id}>
+              {(e.json as { title: string }).title}
+            </option>
+          ))}
+        </optgroup>
+        {saved.length > 0 && (
+          <optgroup label="My scenarios (this browser)">
+            {saved.map((s) => (
+              <option key={s.id} value={`my:${s.id}`}>
+                {s.title}
+              </option>
+            ))}
+          </optgroup>
+        )}
       </select>
     </label>
   );
+}
+
+/** A saved scenario on screen; one that no longer opens says why, and the screen stays as it was. */
+function openSaved(s: SavedScenario): void {
+  const st = useStore.getState();
+  let json: unknown;
+  try {
+    json = JSON.parse(s.text);
+  } catch (e) {
+    st.setLinkError(`"${s.title}" (My scenarios) could not be opened: its text is not JSON (${(e as Error).message}). Open it in the editor to fix it.`);
+    return;
+  }
+  if (!st.loadScenario(json, null)) {
+    st.setLinkError(`"${s.title}" (My scenarios) could not be opened: ${useStore.getState().loadError}. Open it in the editor to fix it.`);
+    return;
+  }
+  setScreenSource({ savedId: s.id, rev: s.rev, title: s.title, json: JSON.stringify(json) });
 }
 
 /**

@@ -10,7 +10,7 @@
  * and the limit).
  */
 import { SCENARIO_LIMITS } from '../core/scenario.ts';
-import { STORAGE_LIMITS } from './storage.ts';
+import { STORAGE_LIMITS } from './storage/records.ts';
 
 export const EDITOR_LIMITS = {
   /**

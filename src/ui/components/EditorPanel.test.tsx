@@ -3,11 +3,15 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App.tsx';
 import { useStore } from '../store/index.ts';
-import { listSaved } from '../storage.ts';
+import { records, resetRecords } from '../storage/index.ts';
+
+const listSaved = () => records().list().saved;
 
 beforeEach(() => {
   vi.useFakeTimers();
   window.localStorage.clear();
+  window.sessionStorage.clear();
+  resetRecords();
   useStore.setState({ editorOpen: true, step: 0 });
 });
 afterEach(() => {
@@ -47,7 +51,10 @@ describe('scenario editor', () => {
     render(<App />);
     const n = useStore.getState().scenario.steps.length;
     act(() => {
-      fireEvent.click(screen.getByText('Add step'));
+      fireEvent.click(screen.getByText('Add read'));
+    });
+    act(() => {
+      fireEvent.change(screen.getByLabelText(`step ${n + 1} gva`), { target: { value: '0x1000' } });
     });
     act(() => {
       vi.advanceTimersByTime(400);
@@ -68,6 +75,9 @@ describe('scenario editor', () => {
     render(<App />);
     expect(screen.getByTestId('editor')).toBeTruthy();
     expect(listSaved()).toEqual([]);
+    // Not shown as "nothing saved", and kept as it was for the user to export or delete.
+    expect(screen.getByTestId('unreadable').textContent).toContain('the old "My scenarios" list');
+    expect(window.localStorage.getItem('shadowpaging:aside:my-scenarios-v1')).toBe('{not json');
   });
 });
 
@@ -126,7 +136,7 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     expect(refusal()).toContain('long.json has 10,001 steps');
     expect(refusal()).toContain('at most 10,000');
     expect(textarea().value).toBe(before);
-    expect(screen.queryByText('Imported long.json.')).toBeNull();
+    expect(screen.queryByTestId('editor-message')).toBeNull();
   });
   it('still imports a valid UTF-8 file (a BOM and non-ASCII text) at the step limit', async () => {
     render(<App />);
@@ -134,7 +144,7 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     await importFile(new File([new Uint8Array([0xef, 0xbb, 0xbf]), doc], 'ok.json'));
     expect(refusal()).toBe('');
     expect(textarea().value).toBe(doc);
-    expect(screen.getByTestId('editor-message').textContent).toBe('Imported ok.json.');
+    expect(screen.getByTestId('editor-message').textContent).toBe('Opened ok.json as a new document.');
     // In the JSON view, so the form (not what this test is about) does not draw 10,000 rows.
     act(() => {
       fireEvent.click(screen.getByTestId('tab-json'));
@@ -173,5 +183,129 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     type(ok);
     expect(refusal()).toBe('');
     expect(textarea().value).toBe(ok);
+  });
+});
+
+describe('the editor never loses a document', () => {
+  const doc = (title: string, gva = '0x1000') => JSON.stringify({ format: 'shadowpaging/v1', title, guest: { mode: 'off' }, steps: [{ op: 'read', gva }] }, null, 2);
+  const text = () => (screen.getByTestId('editor-text') as HTMLTextAreaElement).value;
+  const click = (el: HTMLElement) =>
+    act(() => {
+      fireEvent.click(el);
+    });
+  const importText = async (name: string, body: string) => {
+    await act(async () => {
+      fireEvent.change(screen.getByLabelText('Import a scenario file'), { target: { files: [new File([body], name)] } });
+      for (let i = 0; i < 8; i++) await Promise.resolve();
+    });
+  };
+
+  it('imports a file as a new document: the draft it replaced on screen stays under Unsaved drafts and opens again', async () => {
+    render(<App />);
+    type(doc('My lecture draft'));
+    await importText('other.json', doc('From a file'));
+    expect(text()).toContain('From a file');
+    expect(screen.getByTestId('editor-message').textContent).toContain('Your previous document "My lecture draft" is kept under Unsaved drafts');
+    const drafts = screen.getByTestId('drafts');
+    expect(drafts.textContent).toContain('My lecture draft');
+    click(screen.getByText('My lecture draft', { selector: 'button' }));
+    expect(text()).toBe(doc('My lecture draft'));
+  });
+
+  it('imports even an empty or broken file as a new document, never over the draft', async () => {
+    render(<App />);
+    type(doc('Keep me'));
+    await importText('empty.json', '');
+    expect(text()).toBe('');
+    expect(screen.getByTestId('drafts').textContent).toContain('Keep me');
+  });
+
+  it('saves over the entry it opened, naming what it replaced, with Undo; Save as new keeps both', () => {
+    render(<App />);
+    type(doc('First'));
+    click(screen.getByTestId('editor-save'));
+    type(doc('Second'));
+    click(screen.getByTestId('editor-save'));
+    expect(screen.getByTestId('editor-message').textContent).toMatch(/^Saved "Second" over "First" \(the version of /);
+    expect(listSaved().map((s) => s.title)).toEqual(['Second']);
+    click(screen.getByTestId('editor-message-undo'));
+    expect(listSaved().map((s) => [s.title, s.text])).toEqual([['First', doc('First')]]);
+    // The editor still holds "Second", unsaved; Save as new keeps "First" as it is.
+    expect(text()).toBe(doc('Second'));
+    click(screen.getByTestId('editor-save-new'));
+    expect(listSaved().map((s) => s.title).sort()).toEqual(['First', 'Second']);
+  });
+
+  it('does not save over an entry another tab changed since it was opened', () => {
+    render(<App />);
+    type(doc('Mine'));
+    click(screen.getByTestId('editor-save'));
+    const [entry] = listSaved();
+    // Another tab saves over the same entry.
+    records().save('Theirs', doc('Theirs'), { id: entry!.id, rev: entry!.rev });
+    type(doc('Mine, edited'));
+    click(screen.getByTestId('editor-save'));
+    expect(screen.getByTestId('editor-message').textContent).toContain('was changed in another tab after you opened it');
+    expect(listSaved().map((s) => s.title)).toEqual(['Theirs']);
+  });
+
+  it('reports a corrupt record by name, keeps it untouched through Saves, and deletes it only when asked (with Undo)', () => {
+    window.localStorage.setItem('shadowpaging:scenario:v2:my-broken', '{"format":"shadowpaging-saved/v2","title":"Week 3 lecture","text":');
+    render(<App />);
+    expect(screen.getByTestId('unreadable').textContent).toContain('saved scenario "Week 3 lecture"');
+    type(doc('New one'));
+    click(screen.getByTestId('editor-save'));
+    expect(window.localStorage.getItem('shadowpaging:scenario:v2:my-broken')).toBe('{"format":"shadowpaging-saved/v2","title":"Week 3 lecture","text":');
+    click(screen.getByTestId('unreadable-delete'));
+    expect(window.localStorage.getItem('shadowpaging:scenario:v2:my-broken')).toBeNull();
+    click(screen.getByTestId('editor-message-undo'));
+    expect(window.localStorage.getItem('shadowpaging:scenario:v2:my-broken')).not.toBeNull();
+  });
+
+  it('keeps every entry: 250 saved, one deleted, 249 remain', () => {
+    for (let i = 0; i < 250; i++) records().save(`Entry ${i}`, doc(`Entry ${i}`), null);
+    render(<App />);
+    expect(screen.getByTestId('my-scenarios').querySelectorAll('li')).toHaveLength(250);
+    click(screen.getByLabelText('Delete Entry 7'));
+    expect(screen.getByTestId('my-scenarios').querySelectorAll('li')).toHaveLength(249);
+    expect(listSaved()).toHaveLength(249);
+  });
+
+  it('says at once when storage is full while typing, and keeps the text in the editor', () => {
+    render(<App />);
+    const setItem = vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+      throw Object.assign(new Error('full'), { name: 'QuotaExceededError' });
+    });
+    try {
+      type(doc('Typed while full'));
+      expect(screen.getByTestId('editor-unsaved').textContent).toContain('browser storage is full');
+      expect(text()).toBe(doc('Typed while full'));
+      click(screen.getByTestId('editor-save'));
+      expect(screen.getByTestId('editor-message').textContent).toMatch(/"Typed while full" \([\d,]+ characters\) was not saved: browser storage is full/);
+    } finally {
+      setItem.mockRestore();
+    }
+    type(doc('Typed while full, again'));
+    expect(screen.queryByTestId('editor-unsaved')).toBeNull();
+  });
+
+  it('New opens a template as a new document; Edit opens what is on screen', () => {
+    render(<App />);
+    type(doc('Work in progress'));
+    click(screen.getByTestId('editor-new'));
+    click(screen.getByTestId('new-empty-32'));
+    expect(text()).toContain('"x86-32"');
+    expect(screen.getByTestId('drafts').textContent).toContain('Work in progress');
+    // Close, put a built-in on screen, Edit: the editor shows that built-in, in a new document.
+    act(() => {
+      useStore.getState().toggleEditor(false);
+    });
+    act(() => {
+      useStore.getState().loadScenario(useStore.getState().scenarioJson === null ? {} : (JSON.parse(doc('On screen now')) as unknown), null);
+    });
+    act(() => {
+      useStore.getState().toggleEditor(true);
+    });
+    expect(text()).toBe(doc('On screen now'));
   });
 });

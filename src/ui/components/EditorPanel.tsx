@@ -1,14 +1,21 @@
 /**
- * The scenario editor: JSON with validation as you type (the error names the
- * field; the last valid scenario stays on screen), "My scenarios" in browser
- * storage, import/export of scenario files, and download of the trace.
+ * The scenario editor: a document per tab (a draft record of its own, kept as
+ * you type), JSON or a form with validation as you type (the error names the
+ * field; the last valid scenario stays on screen), New from a template, Edit
+ * opening what is on screen, Save / Save as new with Undo, import as a new
+ * document, export, and the trace download. What is stored and how is
+ * src/ui/storage/ (docs/storage.md).
  */
 import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
+import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
-import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario } from '../storage.ts';
+import { EDITOR_TEMPLATES } from '../editor-templates.ts';
+import { type Draft, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
+import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
+import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
 import { ScenarioForm } from './ScenarioForm.tsx';
 
 function download(name: string, text: string) {
@@ -21,20 +28,63 @@ function download(name: string, text: string) {
 }
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'scenario';
+const pretty = (json: unknown) => JSON.stringify(json, null, 2);
+const clock = (t: number) => new Date(t).toLocaleTimeString();
+
+/** The scenario on screen as a document to open. */
+function fromScreen(): OpenSpec {
+  const s = useStore.getState();
+  const mine = s.libraryId === null ? screenSource(s.scenarioJson) : null;
+  // A saved scenario the picker opened: the document saves over that entry (Save as new keeps it).
+  if (mine) return { title: s.scenario.title, text: pretty(s.scenarioJson), origin: `the saved scenario "${mine.title}"`, savedId: mine.savedId, savedRev: mine.rev };
+  return { title: s.scenario.title, text: pretty(s.scenarioJson), origin: 'the scenario on screen' };
+}
+
+/** The title a text gives, if it is JSON with a string title (valid or not as a scenario). */
+function titleIn(text: string): string | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    const t = v && typeof v === 'object' ? (v as { title?: unknown }).title : null;
+    return typeof t === 'string' && t.trim() ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+const fingerprint = (json: unknown) => {
+  const t = JSON.stringify(json) ?? '';
+  return `${t.length}:${crc32(t).toString(16)}`;
+};
+
+/** Same scenario (ignoring layout of the JSON text)? */
+function sameJson(text: string, json: unknown): boolean {
+  try {
+    return JSON.stringify(JSON.parse(text)) === JSON.stringify(json);
+  } catch {
+    return false;
+  }
+}
 
 export function EditorPanel() {
   const open = useStore((s) => s.editorOpen);
-  const scenarioJson = useStore((s) => s.scenarioJson);
   const scenario = useStore((s) => s.scenario);
   const rules = useStore((s) => s.rules);
   const a = useStore.getState();
-  const [text, setText] = useState<string>(() => loadDraft() ?? JSON.stringify(scenarioJson, null, 2));
-  const [savedId, setSavedId] = useState<string | null>(null);
-  const [saved, setSaved] = useState<SavedScenario[]>(() => listSaved());
-  const [message, setMessage] = useState<string | null>(null);
+  const document_ = useDocument(fromScreen);
+  const { doc } = document_;
+  const text = doc.text;
+  const listing = useListing();
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [newMenu, setNewMenu] = useState(false);
   // Why the last input was not taken (too big, too many steps, not UTF-8); shown in the status line.
   const [refusal, setRefusal] = useState<string | null>(null);
   const textRef = useRef(text);
+  // The scenario this document last put on screen (a fingerprint): Edit keeps the document while that is what is shown.
+  const pushedRef = useRef<string | null>(tabShown());
+  const pushed = (json: unknown) => {
+    pushedRef.current = fingerprint(json);
+    setTabShown(pushedRef.current);
+  };
   const statusRef = useRef<HTMLParagraphElement>(null);
   // A refusal may come from a file picked while the status line is scrolled out of the panel: bring it into view.
   useEffect(() => {
@@ -44,19 +94,22 @@ export function EditorPanel() {
     textRef.current = text;
   }, [text]);
   /**
-   * Every input that replaces or edits the text goes through here: one the
+   * Every input that edits or replaces the text goes through here: one the
    * editor must not hold is refused with a message and the text stays as it was.
    */
-  const admit = (next: string, what: string): boolean => {
+  const admit = (next: string, what: string, replaceWhy?: string): boolean => {
     const err = checkEditorText(next, what);
     setRefusal(err);
-    if (!err) setText(next);
-    return !err;
+    if (err) return false;
+    textRef.current = next;
+    if (replaceWhy) document_.replace(next, titleIn(next), replaceWhy);
+    else document_.edit(next, titleIn(next));
+    return true;
   };
   const fileRef = useRef<HTMLInputElement>(null);
   const [tab, setTab] = useState<'form' | 'json'>('form');
   const parsed = useMemo(() => parseScenarioText(text), [text]);
-  const doc = useMemo(() => {
+  const docObj = useMemo(() => {
     try {
       const v: unknown = JSON.parse(text);
       return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -65,8 +118,10 @@ export function EditorPanel() {
     }
   }, [text]);
   // A text from before these checks (a stored draft, a saved entry) may still have too many steps to draw as a form.
-  const docSteps = doc && Array.isArray(doc.steps) ? doc.steps.length : 0;
+  const docSteps = docObj && Array.isArray(docObj.steps) ? docObj.steps.length : 0;
   // A page clicked in the tables becomes a read step (the store is the outside system here).
+  const admitRef = useRef(admit);
+  admitRef.current = admit;
   useEffect(
     () =>
       useStore.subscribe((s) => {
@@ -79,54 +134,166 @@ export function EditorPanel() {
           if (!d || typeof d !== 'object' || Array.isArray(d)) return;
           const o = d as Record<string, unknown>;
           const steps = Array.isArray(o.steps) ? o.steps : [];
-          next = JSON.stringify({ ...o, steps: [...steps, { op: 'read', gva }] }, null, 2);
+          next = pretty({ ...o, steps: [...steps, { op: 'read', gva }] });
         } catch {
           return;
         }
-        const err = checkEditorText(next, 'With that read step added, the scenario');
-        setRefusal(err);
-        if (!err) {
-          textRef.current = next;
-          setText(next);
-        }
+        admitRef.current(next, 'With that read step added, the scenario');
       }),
     [],
   );
+  // Edit opens what is on screen: this tab's document if that is what it shows, else a new document from the screen.
+  // A reload reopens the editor as it was, on this tab's document, and leaves the screen to the link.
+  const wasOpen = useRef<boolean | null>(null);
+  const restored = useRef(false);
+  useEffect(() => {
+    if (wasOpen.current === null) {
+      wasOpen.current = open;
+      if (!open && tabEditorOpen()) {
+        restored.current = true;
+        a.toggleEditor(true);
+      }
+      return;
+    }
+    if (open && !wasOpen.current && !restored.current) {
+      const screen = useStore.getState().scenarioJson;
+      const shows = sameJson(textRef.current, screen) || pushedRef.current === fingerprint(screen);
+      if (!shows) {
+        const before = document_.doc;
+        document_.open(fromScreen());
+        pushed(screen);
+        setNotice(before.text !== before.baseText ? { text: `Opened the scenario on screen as a new document; "${before.title}" is kept under Unsaved drafts.` } : null);
+      }
+    }
+    wasOpen.current = open;
+    setTabEditorOpen(open);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open]);
   // As you type: a valid scenario goes on screen (debounced); an invalid one only shows its error.
   useEffect(() => {
-    if (!open) return;
-    saveDraft(text);
-    if (!parsed.ok) return;
+    if (!open || !parsed.ok) return;
+    // Reopened by a reload: the screen shows the link until the text is edited.
+    if (restored.current) {
+      restored.current = false;
+      return;
+    }
     const id = window.setTimeout(() => {
       const json = JSON.parse(text) as unknown;
       // Opening the editor on what is already shown must not reset the step.
       if (JSON.stringify(json) !== JSON.stringify(useStore.getState().scenarioJson)) a.loadScenario(json, null);
+      pushed(json);
     }, 300);
     return () => window.clearTimeout(id);
   }, [text, parsed, open, a]);
   if (!open) return null;
-  const title = parsed.ok ? parsed.scenario.title : null;
-  const save = () => {
-    if (!parsed.ok || !title) return;
-    const id = savedId ?? newId();
-    const err = saveScenario({ id, title, text, updatedAt: Date.now() });
-    setMessage(err ?? `Saved "${title}" in this browser.`);
-    if (!err) setSavedId(id);
-    setSaved(listSaved());
+  const title = parsed.ok ? parsed.scenario.title : doc.title;
+  const dirty = doc.text !== doc.baseText;
+  const savedEntry = doc.savedId ? (listing.saved.find((s) => s.id === doc.savedId) ?? null) : null;
+
+  const openDoc = (spec: OpenSpec | Draft, message: string) => {
+    const before = doc;
+    document_.open(spec);
+    textRef.current = 'docId' in spec ? spec.text : spec.text;
+    setRefusal(null);
+    const kept = before.text !== before.baseText && before.docId !== ('docId' in spec ? spec.docId : '') ? ` Your previous document "${before.title}" is kept under Unsaved drafts.` : '';
+    setNotice({ text: message + kept });
   };
+
+  const save = (asNew: boolean) => {
+    if (!parsed.ok || !title) return;
+    const over = !asNew && doc.savedId && doc.savedRev ? { id: doc.savedId, rev: doc.savedRev } : null;
+    const r = records().save(title, text, over);
+    if (!r.ok) {
+      setNotice({ text: `${r.message}.`, error: true });
+      return;
+    }
+    notifyChanged();
+    const { entry, replaced } = r.value;
+    document_.markSaved(entry.id, entry.rev);
+    // The picker shows the entry as what is on screen (when the text on screen is this one).
+    setScreenSource({ savedId: entry.id, rev: entry.rev, title, json: JSON.stringify(JSON.parse(text)) });
+    if (replaced) {
+      setNotice({
+        text: `Saved "${title}" over "${replaced.title}" (the version of ${clock(replaced.updatedAt)}).`,
+        undo: {
+          label: 'Undo',
+          run: () => {
+            const u = records().undoSave(entry.id, entry.rev);
+            notifyChanged();
+            if (u.ok) document_.rebase(u.value.rev, u.value.text);
+            setNotice(u.ok ? { text: `"${replaced.title}" is back as it was; your text stays in the editor, not saved.` } : { text: `${u.message}.`, error: true });
+          },
+        },
+      });
+    } else setNotice({ text: `Saved "${title}" in this browser${asNew && doc.savedId ? ' as a new entry' : ''}.` });
+  };
+
+  const deleteSaved = (s: SavedScenario) => {
+    const r = records().remove(s.id);
+    notifyChanged();
+    if (!r.ok) return setNotice({ text: `${r.message}.`, error: true });
+    setNotice({
+      text: `Deleted "${s.title}".`,
+      undo: {
+        label: 'Undo',
+        run: () => {
+          const u = records().restore(s);
+          notifyChanged();
+          setNotice(u.ok ? { text: `"${s.title}" is back.` } : { text: `${u.message}.`, error: true });
+        },
+      },
+    });
+  };
+
+  const deleteDraft = (d: Draft) => {
+    const err = records().removeDraft(d.docId);
+    notifyChanged();
+    if (err) return setNotice({ text: `Could not delete the draft: ${err}.`, error: true });
+    setNotice({
+      text: `Deleted the draft "${d.title}".`,
+      undo: {
+        label: 'Undo',
+        run: () => {
+          const u = records().putDraft(d, '');
+          notifyChanged();
+          setNotice(u.ok ? { text: `The draft "${d.title}" is back.` } : { text: `The draft could not be put back: ${u.message}.`, error: true });
+        },
+      },
+    });
+  };
+
+  const exportUnreadable = (list: readonly Unreadable[]) =>
+    download('shadowpaging-unreadable-records.json', pretty({ note: 'Records this browser kept for shadowpaging that could not be read, exactly as stored.', records: list.map((u) => ({ key: u.key, name: u.name, why: u.why, raw: u.raw })) }));
+
+  const deleteUnreadable = (list: readonly Unreadable[]) => {
+    const errs = list.map((u) => records().removeUnreadable(u.key)).filter(Boolean);
+    notifyChanged();
+    setNotice({
+      text: errs.length ? `Could not delete every record: ${errs[0]}.` : `Deleted ${list.length === 1 ? list[0]!.name : `${list.length} unreadable records`}.`,
+      error: errs.length > 0,
+      undo: {
+        label: 'Undo',
+        run: () => {
+          list.forEach((u) => records().restoreRaw(u.key, u.raw));
+          notifyChanged();
+          setNotice({ text: 'The unreadable records are back, as they were.' });
+        },
+      },
+    });
+  };
+
   // Size first (File.size: nothing read), then the bytes (fatal UTF-8), then the text's length and steps.
   const importFile = async (f: File) => {
     const r = await readScenarioFile(f);
     if (!r.ok) {
       setRefusal(r.message);
-      setMessage(null);
       return;
     }
     const p = parseScenarioText(r.text);
-    setRefusal(null);
-    setText(r.text);
-    setSavedId(null);
-    setMessage(p.ok ? `Imported ${f.name}.` : `Imported ${f.name}, but it is not a valid scenario: ${formatScenarioError(p.error)}`);
+    openDoc(
+      { title: p.ok ? p.scenario.title : (titleIn(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },
+      p.ok ? `Opened ${f.name} as a new document.` : `Opened ${f.name} as a new document, but it is not a valid scenario: ${formatScenarioError(p.error)}.`,
+    );
   };
   // A paste is measured before the browser inserts it: refused whole, never cut.
   const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
@@ -137,14 +304,50 @@ export function EditorPanel() {
     setRefusal(err);
     if (err) e.preventDefault();
   };
+  const lastReplace = doc.history[0];
   return (
     <section className="editor" aria-label="Scenario editor" data-testid="editor">
       <div className="editor-head">
-        <h2 className="panel-title">Edit scenario (JSON, format shadowpaging/v1)</h2>
-        <button type="button" className="btn" onClick={() => a.toggleEditor(false)} aria-label="Close the editor">
-          Close
-        </button>
+        <h2 className="panel-title">Edit scenario</h2>
+        <span className="editor-head-actions">
+          <button type="button" className="btn" onClick={() => setNewMenu(!newMenu)} aria-expanded={newMenu} aria-controls="new-menu" data-testid="editor-new">
+            New…
+          </button>
+          <button type="button" className="btn" onClick={() => a.toggleEditor(false)} aria-label="Close the editor">
+            Close
+          </button>
+        </span>
       </div>
+      {newMenu && (
+        <ul id="new-menu" className="new-menu" aria-label="New scenario from a template" data-testid="new-menu">
+          {EDITOR_TEMPLATES.map((t) => (
+            <li key={t.id}>
+              <button
+                type="button"
+                className="btn"
+                data-testid={`new-${t.id}`}
+                onClick={() => {
+                  setNewMenu(false);
+                  const text = pretty(t.doc());
+                  openDoc({ title: titleIn(text) ?? 'Untitled scenario', text, origin: `new, from the template "${t.label}"` }, `A new document from the template "${t.label}".`);
+                }}
+              >
+                {t.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="text-xs opacity-80" data-testid="editor-doc">
+        Document "{doc.title}", from {doc.origin}.{' '}
+        {savedEntry ? (dirty ? `Edits the saved scenario "${savedEntry.title}" (changes not saved yet).` : `Saved as "${savedEntry.title}".`) : dirty ? 'Not saved yet; kept in this browser as a draft.' : 'Not saved.'}
+      </p>
+      {document_.unsavedReason && (
+        <p className="editor-error text-sm" role="alert" data-testid="editor-unsaved">
+          Your latest edits (at {clock(Date.now())}) are not kept in this browser: {document_.unsavedReason}. They are still here in the editor: use Export .json to keep them in a file, or delete saved scenarios or drafts below to make room.
+        </p>
+      )}
+      {document_.notice && <NoticeLine notice={{ text: document_.notice }} testId="editor-doc-notice" />}
       <div className="tabs" role="tablist" aria-label="Editor view">
         <button type="button" role="tab" aria-selected={tab === 'form'} className="btn" onClick={() => setTab('form')} data-testid="tab-form">
           Form
@@ -154,12 +357,12 @@ export function EditorPanel() {
         </button>
       </div>
       {tab === 'form' &&
-        (doc && docSteps > EDITOR_LIMITS.maxSteps ? (
+        (docObj && docSteps > EDITOR_LIMITS.maxSteps ? (
           <p className="editor-error text-sm">
             This document has {fmt(docSteps)} steps, more than a scenario may have ({fmt(EDITOR_LIMITS.maxSteps)}), so the form does not show it; remove steps in the JSON view.
           </p>
-        ) : doc ? (
-          <ScenarioForm doc={doc} onChange={(d) => admit(JSON.stringify(d, null, 2), 'The edited scenario')} />
+        ) : docObj ? (
+          <ScenarioForm doc={docObj} onChange={(d) => admit(pretty(d), 'The edited scenario')} />
         ) : (
           <p className="editor-error text-sm">The JSON does not parse, so the form cannot show it; fix it in the JSON view.</p>
         ))}
@@ -189,13 +392,24 @@ export function EditorPanel() {
           : `${formatScenarioError(parsed.error)}. The last valid scenario stays on screen.`}
       </p>
       <div className="editor-actions">
-        <button type="button" className="btn" onClick={save} disabled={!parsed.ok} data-testid="editor-save">
-          Save to My scenarios
+        <button type="button" className="btn" onClick={() => save(false)} disabled={!parsed.ok} data-testid="editor-save" title={savedEntry ? `Replace the saved "${savedEntry.title}" (Undo brings it back)` : 'Keep it under My scenarios in this browser'}>
+          {savedEntry ? 'Save' : 'Save to My scenarios'}
         </button>
+        {doc.savedId && (
+          <button type="button" className="btn" onClick={() => save(true)} disabled={!parsed.ok} data-testid="editor-save-new" title="Keep the saved entry as it is and save this as another one">
+            Save as new
+          </button>
+        )}
         <button type="button" className="btn" onClick={() => fileRef.current?.click()}>
           Import .json
         </button>
-        <input ref={fileRef} type="file" accept=".json,application/json" className="sr-only" aria-label="Import a scenario file" onChange={(e) => {
+        <input
+          ref={fileRef}
+          type="file"
+          accept=".json,application/json"
+          className="sr-only"
+          aria-label="Import a scenario file"
+          onChange={(e) => {
             const f = e.target.files?.[0];
             // Cleared so that choosing the same file again (after fixing it) imports it again.
             e.target.value = '';
@@ -205,53 +419,32 @@ export function EditorPanel() {
         <button type="button" className="btn" onClick={() => download(`${slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
           Export .json
         </button>
-        <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, JSON.stringify(buildTrace(scenario, { rules, at: null, events: true }), null, 2))}>
+        <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, pretty(buildTrace(scenario, { rules, at: null, events: true })))}>
           Download trace
         </button>
-        <button type="button" className="btn" onClick={() => admit(JSON.stringify(scenarioJson, null, 2), 'The scenario on screen')}>
+        <button type="button" className="btn" onClick={() => admit(pretty(useStore.getState().scenarioJson), 'The scenario on screen', 'Reset to what is on screen')} data-testid="editor-reset">
           Reset to what is on screen
         </button>
+        {lastReplace && (
+          <button type="button" className="btn" onClick={document_.undoReplace} data-testid="editor-undo-replace" title={`Bring back the text from before "${lastReplace.why}" (${clock(lastReplace.at)})`}>
+            Undo "{lastReplace.why}"
+          </button>
+        )}
       </div>
-      {message && (
-        <p className="text-sm" role="status" data-testid="editor-message">
-          {message}
-        </p>
-      )}
-      <h3 className="panel-title mt-2">My scenarios</h3>
-      {saved.length === 0 ? (
-        <p className="text-sm opacity-80">Nothing saved in this browser yet.</p>
-      ) : (
-        <ul className="saved" data-testid="my-scenarios">
-          {saved.map((s) => (
-            <li key={s.id}>
-              <button
-                type="button"
-                className="btn"
-                onClick={() => {
-                  if (!admit(s.text, `"${s.title}"`)) return;
-                  setSavedId(s.id);
-                  setMessage(null);
-                }}
-              >
-                {s.title}
-              </button>{' '}
-              <span className="text-xs opacity-70">{new Date(s.updatedAt).toLocaleString()}</span>{' '}
-              <button
-                type="button"
-                className="btn"
-                aria-label={`Delete ${s.title}`}
-                onClick={() => {
-                  const err = deleteSaved(s.id);
-                  setMessage(err);
-                  setSaved(listSaved());
-                }}
-              >
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <NoticeLine notice={notice} testId="editor-message" />
+      <MyScenarios
+        listing={listing}
+        currentDoc={doc.docId}
+        onOpenSaved={(s) => {
+          if (checkEditorText(s.text, `"${s.title}"`)) return setRefusal(checkEditorText(s.text, `"${s.title}"`));
+          openDoc({ title: s.title, text: s.text, origin: `the saved scenario "${s.title}"`, savedId: s.id, savedRev: s.rev }, `Opened "${s.title}".`);
+        }}
+        onDeleteSaved={deleteSaved}
+        onOpenDraft={(d) => openDoc(d, `Opened the draft "${d.title}".`)}
+        onDeleteDraft={deleteDraft}
+        onExportUnreadable={exportUnreadable}
+        onDeleteUnreadable={deleteUnreadable}
+      />
     </section>
   );
 }

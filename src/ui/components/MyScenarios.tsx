@@ -59,7 +59,7 @@ export function MyScenarios({
         <div className="editor-error text-sm" role="alert" data-testid="unreadable">
           <p>
             {plural(unreadable.length, 'stored record', 'stored records')} could not be read; {unreadable.length === 1 ? 'it is' : 'they are'} kept as {unreadable.length === 1 ? 'it is' : 'they are'} and never written over:{' '}
-            {unreadable.map((u) => `${u.name} (${u.why})`).join('; ')}.
+            {unreadable.map((u) => `${u.name}: ${u.why}`).join('; ')}.
           </p>
           <p>
             <button type="button" className="btn" onClick={() => onExportUnreadable(unreadable)} data-testid="unreadable-export">
@@ -112,7 +112,7 @@ export function MyScenarios({
         </ul>
       )}
       <p className="text-xs opacity-80" data-testid="storage-usage">
-        Kept in this browser only ({(listing.chars / 1e6).toFixed(2)} million characters; browsers allow about 5 million per site). Export a scenario to keep it in a file.
+        Kept in this browser only: {listing.chars.toLocaleString('en-US')} characters stored (browsers allow about 5 million per site). Export a scenario to keep it in a file.
       </p>
     </>
   );

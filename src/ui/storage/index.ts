@@ -20,17 +20,29 @@ function webStorage(kind: 'localStorage' | 'sessionStorage'): Backend | null {
 }
 
 let shared: ScenarioRecords | null = null;
-/** The records in this browser (created on first use, after the test set up its storage). */
+let migration: ReturnType<ScenarioRecords['migrate']> | null = null;
+/**
+ * The records in this browser, created on first use (after a test has set up
+ * its storage); the first use also moves older versions' data into records.
+ */
 export function records(): ScenarioRecords {
-  shared ??= new ScenarioRecords(webStorage('localStorage'));
+  if (!shared) {
+    shared = new ScenarioRecords(webStorage('localStorage'));
+    migration = shared.migrate();
+  }
   return shared;
 }
 
-/** Tests: forget the instance (a fresh storage, or other options). */
+/** What the move of older data did on this page load (null before the first use). */
+export function migrationReport(): ReturnType<ScenarioRecords['migrate']> | null {
+  return migration;
+}
+
+/** Tests: forget the instance (a fresh storage, or other options); the next use migrates again. */
 export function resetRecords(r: ScenarioRecords | null = null): void {
   shared = r;
-  version++;
-  listeners.forEach((l) => l());
+  migration = r ? r.migrate() : null;
+  notifyChanged();
 }
 
 let version = 0;
@@ -62,6 +74,47 @@ export function useListing(): Listing {
 }
 
 const TAB_DOC_KEY = 'shadowpaging:tab-doc';
+const TAB_SHOWN_KEY = 'shadowpaging:tab-shown';
+
+/**
+ * A fingerprint of the scenario this tab's document last put on screen. After
+ * a reload the screen comes back from the link, which that document wrote: Edit
+ * then reopens the document instead of starting a new one from the screen.
+ */
+export function tabShown(): string | null {
+  try {
+    return webStorage('sessionStorage')?.getItem(TAB_SHOWN_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const TAB_EDITOR_KEY = 'shadowpaging:tab-editor-open';
+/** Whether this tab had the editor open: a reload opens it again, on the same document. */
+export function tabEditorOpen(): boolean {
+  try {
+    return webStorage('sessionStorage')?.getItem(TAB_EDITOR_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+export function setTabEditorOpen(open: boolean): void {
+  try {
+    const s = webStorage('sessionStorage');
+    if (open) s?.setItem(TAB_EDITOR_KEY, '1');
+    else s?.removeItem(TAB_EDITOR_KEY);
+  } catch {
+    // Without it a reload leaves the editor closed; the document is still this tab's.
+  }
+}
+
+export function setTabShown(fingerprint: string): void {
+  try {
+    webStorage('sessionStorage')?.setItem(TAB_SHOWN_KEY, fingerprint);
+  } catch {
+    // Without it a reload's Edit opens the screen as a new document; the draft is still listed.
+  }
+}
 
 /** The document this tab edits (survives a reload of this tab; each tab has its own). */
 export function tabDocId(): string | null {
@@ -82,13 +135,22 @@ export function setTabDocId(docId: string | null): void {
   }
 }
 
-let migrated = false;
-/** Moves older versions' data into records, once per page load. */
-export function migrateStorage(): { moved: number; keptAside: number; error: string | null } {
-  if (migrated) return { moved: 0, keptAside: 0, error: null };
-  migrated = true;
-  const r = records().migrate();
-  if (r.moved || r.keptAside) notifyChanged();
-  if (r.error) migrated = false;
-  return r;
+/**
+ * Which saved scenario the top-bar picker put on screen (its JSON text, to
+ * tell whether the screen still shows it): the picker shows it as selected,
+ * and Edit opens it as a document that saves over that entry.
+ */
+export interface ScreenSource {
+  readonly savedId: string;
+  readonly rev: string;
+  readonly title: string;
+  readonly json: string;
+}
+let screen: ScreenSource | null = null;
+export function setScreenSource(s: ScreenSource | null): void {
+  screen = s;
+}
+/** The saved scenario on screen, if the screen (`json`, the store's scenarioJson) still shows it. */
+export function screenSource(json: unknown): ScreenSource | null {
+  return screen && screen.json === JSON.stringify(json) ? screen : null;
 }

@@ -115,11 +115,11 @@ export function readSaved(raw: string, id: string): SavedScenario | string {
   try {
     o = JSON.parse(raw);
   } catch {
-    return 'not JSON';
+    return 'its stored text is cut off or damaged, so it is not JSON';
   }
-  if (!isObj(o) || o.format !== 'shadowpaging-saved/v2') return 'not a saved-scenario record';
+  if (!isObj(o) || o.format !== 'shadowpaging-saved/v2') return 'it is not in the saved-scenario format';
   const v = asVersion(o);
-  if (!v || o.id !== id || !isNum(o.createdAt)) return 'a field is missing or has the wrong type';
+  if (!v || o.id !== id || !isNum(o.createdAt)) return 'a field is missing or damaged';
   const prev = o.prev === null ? null : asVersion(o.prev);
   if (o.prev !== null && !prev) return 'its previous version is damaged';
   return { ...v, id, createdAt: o.createdAt, prev };
@@ -130,9 +130,9 @@ export function readDraft(raw: string, docId: string): Draft | string {
   try {
     o = JSON.parse(raw);
   } catch {
-    return 'not JSON';
+    return 'its stored text is cut off or damaged, so it is not JSON';
   }
-  if (!isObj(o) || o.format !== 'shadowpaging-draft/v2') return 'not a draft record';
+  if (!isObj(o) || o.format !== 'shadowpaging-draft/v2') return 'it is not in the draft format';
   const ok =
     o.docId === docId &&
     isStr(o.title) &&
@@ -146,7 +146,7 @@ export function readDraft(raw: string, docId: string): Draft | string {
     isStr(o.rev) &&
     Array.isArray(o.history) &&
     o.history.every((h) => isObj(h) && isStr(h.text) && isNum(h.at) && isStr(h.why));
-  if (!ok) return 'a field is missing or has the wrong type';
+  if (!ok) return 'a field is missing or damaged';
   return {
     docId,
     title: o.title as string,
@@ -269,6 +269,20 @@ export class ScenarioRecords {
     }
   }
 
+  /**
+   * Records parsed before, by key: the lists are read again on every change in
+   * any tab (a keystroke in another tab's editor), and only the records whose
+   * stored text changed are parsed again.
+   */
+  private readonly seen = new Map<string, { raw: string; value: unknown }>();
+  private parsed<T>(key: string, id: string, raw: string, read: (raw: string, id: string) => T | string): T | string {
+    const hit = this.seen.get(key);
+    if (hit && hit.raw === raw) return hit.value as T | string;
+    const value = read(raw, id);
+    this.seen.set(key, { raw, value });
+    return value;
+  }
+
   list(): Listing {
     const saved: SavedScenario[] = [];
     const drafts: Draft[] = [];
@@ -279,16 +293,21 @@ export class ScenarioRecords {
       if (raw === null) continue;
       chars += key.length + raw.length;
       if (key.startsWith(SAVED_PREFIX)) {
-        const r = readSaved(raw, key.slice(SAVED_PREFIX.length));
+        const r = this.parsed(key, key.slice(SAVED_PREFIX.length), raw, readSaved);
         if (typeof r === 'string') unreadable.push({ key, name: recordName(key, raw), raw, why: r });
         else saved.push(r);
       } else if (key.startsWith(DRAFT_PREFIX)) {
-        const r = readDraft(raw, key.slice(DRAFT_PREFIX.length));
+        const r = this.parsed(key, key.slice(DRAFT_PREFIX.length), raw, readDraft);
         if (typeof r === 'string') unreadable.push({ key, name: recordName(key, raw), raw, why: r });
         else drafts.push(r);
       } else if (key.startsWith(ASIDE_PREFIX)) {
         unreadable.push({ key, name: recordName(key, raw), raw, why: 'kept aside when this version moved the old data' });
       }
+    }
+    // Forget what is no longer there.
+    if (this.seen.size > saved.length + drafts.length + unreadable.length) {
+      const live = new Set([...saved.map((x) => SAVED_PREFIX + x.id), ...drafts.map((x) => DRAFT_PREFIX + x.docId), ...unreadable.map((x) => x.key)]);
+      for (const k of this.seen.keys()) if (!live.has(k)) this.seen.delete(k);
     }
     saved.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
     drafts.sort((a, b) => b.updatedAt - a.updatedAt || (a.docId < b.docId ? -1 : 1));
