@@ -428,14 +428,14 @@ describe('list', () => {
     const byKey = Object.fromEntries(l.unreadable.map((u) => [u.key, u]));
     expect(Object.keys(byKey).sort()).toEqual(Object.keys(cases).sort());
     for (const [k, v] of Object.entries(cases)) expect(byKey[k]!.raw).toBe(v);
-    expect(byKey[SAVED_PREFIX + 'my-cut']).toMatchObject({ name: 'saved scenario "Lecture "3""', why: 'not JSON' });
-    expect(byKey[SAVED_PREFIX + 'my-garbage']).toMatchObject({ name: 'saved scenario my-garbage', why: 'not JSON' });
-    expect(byKey[SAVED_PREFIX + 'my-array']).toMatchObject({ name: 'saved scenario my-array', why: 'not a saved-scenario record' });
-    expect(byKey[SAVED_PREFIX + 'my-typed']).toMatchObject({ name: 'saved scenario "Typed wrong"', why: 'a field is missing or has the wrong type' });
-    expect(byKey[SAVED_PREFIX + 'my-moved']).toMatchObject({ name: 'saved scenario "Moved here"', why: 'a field is missing or has the wrong type' });
+    expect(byKey[SAVED_PREFIX + 'my-cut']).toMatchObject({ name: 'saved scenario "Lecture "3""', why: 'its stored text is cut off or damaged, so it is not JSON' });
+    expect(byKey[SAVED_PREFIX + 'my-garbage']).toMatchObject({ name: 'saved scenario my-garbage', why: 'its stored text is cut off or damaged, so it is not JSON' });
+    expect(byKey[SAVED_PREFIX + 'my-array']).toMatchObject({ name: 'saved scenario my-array', why: 'it is not in the saved-scenario format' });
+    expect(byKey[SAVED_PREFIX + 'my-typed']).toMatchObject({ name: 'saved scenario "Typed wrong"', why: 'a field is missing or damaged' });
+    expect(byKey[SAVED_PREFIX + 'my-moved']).toMatchObject({ name: 'saved scenario "Moved here"', why: 'a field is missing or damaged' });
     expect(byKey[SAVED_PREFIX + 'my-prev']).toMatchObject({ name: 'saved scenario "Prev broken"', why: 'its previous version is damaged' });
-    expect(byKey[DRAFT_PREFIX + 'doc-bad']).toMatchObject({ name: 'draft doc-bad', why: 'not JSON' });
-    expect(byKey[DRAFT_PREFIX + 'doc-hist']).toMatchObject({ name: 'draft "History broken"', why: 'a field is missing or has the wrong type' });
+    expect(byKey[DRAFT_PREFIX + 'doc-bad']).toMatchObject({ name: 'draft doc-bad', why: 'its stored text is cut off or damaged, so it is not JSON' });
+    expect(byKey[DRAFT_PREFIX + 'doc-hist']).toMatchObject({ name: 'draft "History broken"', why: 'a field is missing or damaged' });
     // Listing reads only.
     expect(backend.snapshot()).toEqual(before);
   });
@@ -454,7 +454,7 @@ describe('list', () => {
   it('readSaved rejects a record whose id field differs from its key', () => {
     const { backend, rec } = setup();
     const e = ok(rec.save('T', 'x', null)).entry;
-    expect(readSaved(backend.getItem(SAVED_PREFIX + e.id)!, 'my-other')).toBe('a field is missing or has the wrong type');
+    expect(readSaved(backend.getItem(SAVED_PREFIX + e.id)!, 'my-other')).toBe('a field is missing or damaged');
   });
 });
 
