@@ -333,9 +333,15 @@ describe('migrate: old data that must not be lost', () => {
     expect(firstAside).toBe(malformed[LEGACY_LIST_KEY]);
     b.map.set(LEGACY_LIST_KEY, '[{"id": "my-x", "title": "cut off');
     expect(tab(b, 2).migrate().error).toBeNull();
-    const raws = tab(b, 3).list().unreadable.map((u) => u.raw);
-    expect(raws).toContain(firstAside);
-    expect(raws).toContain('[{"id": "my-x", "title": "cut off');
+    const u = tab(b, 3).list().unreadable;
+    expect(u.map((x) => x.raw)).toContain(firstAside);
+    expect(u.map((x) => x.raw)).toContain('[{"id": "my-x", "title": "cut off');
+    // Both named for the user as what they are.
+    expect(u.map((x) => x.name)).toEqual(['the old "My scenarios" list (from before this version)', 'the old "My scenarios" list (from before this version)']);
+    // A third run with the same old list again keeps no second copy of it.
+    b.map.set(LEGACY_LIST_KEY, '[{"id": "my-x", "title": "cut off');
+    tab(b, 4).migrate();
+    expect(tab(b, 5).list().unreadable).toHaveLength(2);
   });
 
   it('an unreadable record where the old draft would go: the old draft is still kept', () => {

@@ -451,6 +451,23 @@ describe('list', () => {
     ]);
   });
 
+  it('a record changed by another tab is listed as it is now, also when it changes back', () => {
+    const { backend, rec } = setup();
+    const other = new ScenarioRecords(backend, { now: steppingClock(Date.UTC(2026, 1, 1)), random: seededRandom(9) });
+    const v1 = ok(rec.save('L', 'first', null)).entry;
+    expect(rec.list().saved.map((e) => e.text)).toEqual(['first']);
+    const raw1 = backend.getItem(SAVED_PREFIX + v1.id)!;
+    ok(other.save('L', 'second', { id: v1.id, rev: v1.rev }));
+    expect(rec.list().saved.map((e) => e.text)).toEqual(['second']);
+    backend.map.set(SAVED_PREFIX + v1.id, '{"title":"L"');
+    expect(rec.list().saved).toEqual([]);
+    expect(rec.list().unreadable.map((u) => u.key)).toEqual([SAVED_PREFIX + v1.id]);
+    backend.map.set(SAVED_PREFIX + v1.id, raw1);
+    expect(rec.list().saved.map((e) => e.text)).toEqual(['first']);
+    backend.map.delete(SAVED_PREFIX + v1.id);
+    expect(rec.list().saved).toEqual([]);
+  });
+
   it('readSaved rejects a record whose id field differs from its key', () => {
     const { backend, rec } = setup();
     const e = ok(rec.save('T', 'x', null)).entry;
