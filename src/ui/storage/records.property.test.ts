@@ -662,3 +662,59 @@ describe('storage records: two tabs, random interleavings', () => {
     );
   });
 });
+
+describe('storage records: any text, any junk', () => {
+  // Titles and texts as users type and paste them: quotes, backslashes, emoji, lone surrogates, "title" inside the text.
+  const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: fc.constantFrom('"', '\\', 'a', '\u0000', '\ud83d', '\ude00', '😀', 'title', ':', '{', '}'), maxLength: 60 }));
+
+  it('whatever the title and text, a saved entry and a draft read back exactly', () => {
+    fc.assert(
+      fc.property(anyText, anyText, (title, text) => {
+        const b = new MemoryBackend();
+        const rec = new ScenarioRecords(b, { random: seededRandom(1) });
+        const r = rec.save(title, text, null);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(rec.getSaved(r.value.entry.id)).toEqual(r.value.entry);
+        const over = rec.save(text, title, { id: r.value.entry.id, rev: r.value.entry.rev });
+        expect(over.ok && rec.getSaved(r.value.entry.id)).toEqual(over.ok && over.value.entry);
+        const d = rec.putDraft({ ...rec.newDraft({ title, text, origin: title }), history: [{ text: title, at: 1, why: text }] }, '');
+        expect(d.ok && rec.getDraft(d.value.docId)).toEqual(d.ok && d.value);
+        expect(rec.list().unreadable).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('whatever junk sits under our keys, listing never throws, keeps it byte for byte, and names it', () => {
+    const junkArb = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 100 }),
+      fc.json({ maxDepth: 3 }),
+      fc.record({ format: fc.constantFrom('shadowpaging-saved/v2', 'shadowpaging-draft/v2'), title: anyText, text: fc.anything({ maxDepth: 1 }) }).map((o) => JSON.stringify(o)),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(SAVED_PREFIX, DRAFT_PREFIX, ASIDE_PREFIX), fc.string({ maxLength: 12 }), junkArb), { maxLength: 8 }), (entries) => {
+        const b = new MemoryBackend(entries.map(([p, id, raw]) => [p + id, raw] as const));
+        const before = b.snapshot();
+        const rec = new ScenarioRecords(b);
+        const l = rec.list();
+        expect(b.snapshot()).toEqual(before);
+        const listed = new Set([...l.saved.map((e) => SAVED_PREFIX + e.id), ...l.drafts.map((d) => DRAFT_PREFIX + d.docId), ...l.unreadable.map((u) => u.key)]);
+        for (const [k, raw] of before) {
+          expect(listed.has(k), `${k} is listed`).toBe(true);
+          const u = l.unreadable.find((x) => x.key === k);
+          if (u) {
+            expect(u.raw).toBe(raw);
+            expect(u.name.length).toBeGreaterThan(0);
+            expect(u.why.length).toBeGreaterThan(0);
+            // Never written over: neither by a Save over it nor by a draft write.
+            if (k.startsWith(SAVED_PREFIX)) expect(rec.save('x', 'y', { id: k.slice(SAVED_PREFIX.length), rev: '' }).ok).toBe(false);
+            if (k.startsWith(DRAFT_PREFIX)) expect(rec.putDraft({ ...rec.newDraft({ title: 'x', text: 'y', origin: 'x' }), docId: k.slice(DRAFT_PREFIX.length) }, '').ok).toBe(false);
+            expect(b.getItem(k)).toBe(raw);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
