@@ -121,7 +121,9 @@ export function EditorPanel() {
   const docSteps = docObj && Array.isArray(docObj.steps) ? docObj.steps.length : 0;
   // A page clicked in the tables becomes a read step (the store is the outside system here).
   const admitRef = useRef(admit);
-  admitRef.current = admit;
+  useEffect(() => {
+    admitRef.current = admit;
+  });
   useEffect(
     () =>
       useStore.subscribe((s) => {
@@ -232,14 +234,17 @@ export function EditorPanel() {
     const r = records().remove(s.id);
     notifyChanged();
     if (!r.ok) return setNotice({ text: `${r.message}.`, error: true });
+    // Undo puts back the version that was deleted (another tab may have saved over the one listed here).
+    const gone = r.value;
+    if (!gone) return setNotice({ text: `"${s.title}" was already deleted (in another tab).` });
     setNotice({
-      text: `Deleted "${s.title}".`,
+      text: `Deleted "${gone.title}".`,
       undo: {
         label: 'Undo',
         run: () => {
-          const u = records().restore(s);
+          const u = records().restore(gone);
           notifyChanged();
-          setNotice(u.ok ? { text: `"${s.title}" is back.` } : { text: `${u.message}.`, error: true });
+          setNotice(u.ok ? { text: `"${gone.title}" is back.` } : { text: `${u.message}.`, error: true });
         },
       },
     });
@@ -274,9 +279,13 @@ export function EditorPanel() {
       undo: {
         label: 'Undo',
         run: () => {
-          list.forEach((u) => records().restoreRaw(u.key, u.raw));
+          const failed = list.filter((u) => records().restoreRaw(u.key, u.raw) !== null);
           notifyChanged();
-          setNotice({ text: 'The unreadable records are back, as they were.' });
+          setNotice(
+            failed.length === 0
+              ? { text: 'The unreadable records are back, as they were.' }
+              : { text: `${failed.map((u) => u.name).join(', ')} could not be put back (storage refused it, or something was written there since); Export them first next time.`, error: true },
+          );
         },
       },
     });
@@ -344,7 +353,7 @@ export function EditorPanel() {
       </p>
       {document_.unsavedReason && (
         <p className="editor-error text-sm" role="alert" data-testid="editor-unsaved">
-          Your latest edits (at {clock(Date.now())}) are not kept in this browser: {document_.unsavedReason}. They are still here in the editor: use Export .json to keep them in a file, or delete saved scenarios or drafts below to make room.
+          Your edits since {clock(document_.unsavedSince ?? 0)} are not kept in this browser: {document_.unsavedReason}. They are still here in the editor: use Export .json to keep them in a file, or delete saved scenarios or drafts below to make room.
         </p>
       )}
       {document_.notice && <NoticeLine notice={{ text: document_.notice }} testId="editor-doc-notice" />}

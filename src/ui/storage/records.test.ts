@@ -221,7 +221,7 @@ describe('quota', () => {
 
   it('no storage at all: every write says so, nothing throws', () => {
     const rec = new ScenarioRecords(null);
-    expect(fail(rec.save('T', 'x', null)).message).toBe('"T" (1 characters) was not saved: browser storage is not available here');
+    expect(fail(rec.save('T', 'x', null)).message).toBe('"T" (1 character) was not saved: browser storage is not available here');
     expect(rec.list()).toEqual({ saved: [], drafts: [], unreadable: [], chars: 0 });
     expect(rec.getSaved('x')).toBeNull();
     expect(fail(rec.putDraft(rec.newDraft({ title: 'T', text: 'x', origin: 'New' }), '')).message).toBe('browser storage is not available here');
@@ -248,7 +248,7 @@ describe('quota', () => {
     };
     const rec = new ScenarioRecords(hostile);
     expect(rec.list().saved).toEqual([]);
-    expect(fail(rec.save('T', 'x', null)).message).toBe('"T" (1 characters) was not saved: the browser refused to store it (denied)');
+    expect(fail(rec.save('T', 'x', null)).message).toBe('"T" (1 character) was not saved: the browser refused to store it (denied)');
     expect(fail(rec.remove('my-x')).message).toBe('could not delete: the browser refused to store it (denied)');
   });
 });

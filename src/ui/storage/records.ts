@@ -193,6 +193,7 @@ export function quotaMessage(e: unknown): string {
 }
 
 const fmtChars = (n: number) => n.toLocaleString('en-US');
+const chars = (n: number) => `${fmtChars(n)} ${n === 1 ? 'character' : 'characters'}`;
 
 export interface RecordsOptions {
   readonly now?: () => number;
@@ -336,7 +337,7 @@ export class ScenarioRecords {
    */
   save(title: string, text: string, over: { readonly id: string; readonly rev: string } | null): Outcome<{ entry: SavedScenario; replaced: Version | null }> {
     if (text.length > STORAGE_LIMITS.maxTextChars)
-      return { ok: false, message: `"${title}" was not saved: it is ${fmtChars(text.length)} characters; a saved scenario holds at most ${fmtChars(STORAGE_LIMITS.maxTextChars)}` };
+      return { ok: false, message: `"${title}" was not saved: it is ${chars(text.length)}; a saved scenario holds at most ${fmtChars(STORAGE_LIMITS.maxTextChars)}` };
     const t = this.now();
     let entry: SavedScenario;
     let replaced: Version | null = null;
@@ -352,7 +353,7 @@ export class ScenarioRecords {
       entry = { id: this.newId('my'), title, text, updatedAt: t, rev: this.newRev(), createdAt: t, prev: null };
     }
     const err = this.put(SAVED_PREFIX + entry.id, savedJson(entry));
-    if (err) return { ok: false, message: `"${title}" (${fmtChars(text.length)} characters) was not saved: ${err}` };
+    if (err) return { ok: false, message: `"${title}" (${chars(text.length)}) was not saved: ${err}` };
     return { ok: true, value: { entry, replaced } };
   }
 
@@ -417,7 +418,7 @@ export class ScenarioRecords {
    * a conflict and continues in a new document.
    */
   putDraft(d: Draft, expectedRev: string): Outcome<Draft> {
-    if (d.text.length > STORAGE_LIMITS.maxTextChars) return { ok: false, message: `the draft is ${fmtChars(d.text.length)} characters; at most ${fmtChars(STORAGE_LIMITS.maxTextChars)} are kept` };
+    if (d.text.length > STORAGE_LIMITS.maxTextChars) return { ok: false, message: `the draft is ${chars(d.text.length)}; at most ${fmtChars(STORAGE_LIMITS.maxTextChars)} are kept` };
     const raw = this.get(DRAFT_PREFIX + d.docId);
     if (raw !== null) {
       const cur = readDraft(raw, d.docId);
@@ -466,7 +467,7 @@ export class ScenarioRecords {
         parsed = JSON.parse(list);
         whole = Array.isArray(parsed);
       } catch {
-        whole = false;
+        // Not JSON: kept aside whole, below.
       }
       const bad: unknown[] = [];
       if (whole) {

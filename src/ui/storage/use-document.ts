@@ -15,6 +15,8 @@ export interface DocumentState {
   readonly doc: Draft;
   /** Why the last write of the draft failed (storage full...), or null: shown until a write succeeds. */
   readonly unsavedReason: string | null;
+  /** When the first of the edits not kept was made (the message says since when). */
+  readonly unsavedSince: number | null;
   /** A one-off notice about the document (it continued as a copy...). */
   readonly notice: string | null;
 }
@@ -50,24 +52,31 @@ function sweepCleanDrafts(keep: string | null): void {
 
 export function useDocument(initial: () => OpenSpec) {
   // Pure (React may call it twice): the tab's document is claimed when its draft is first written.
-  const [state, setState] = useState<DocumentState>(() => ({ doc: reopen() ?? records().newDraft(initial()), unsavedReason: null, notice: null }));
+  const [state, setState] = useState<DocumentState>(() => ({ doc: reopen() ?? records().newDraft(initial()), unsavedReason: null, unsavedSince: null, notice: null }));
   useEffect(() => sweepCleanDrafts(tabDocId()), []);
   // The revision this tab last wrote or read of its draft ('' = not written yet).
   const revRef = useRef<string>(state.doc.rev);
 
+  // The current state, for the actions below: they write storage, which must not happen inside a setState updater (it may run twice).
+  const cur = useRef(state);
+  const commit = useCallback((next: DocumentState) => {
+    cur.current = next;
+    setState(next);
+  }, []);
+
   /** Writes the draft if it holds anything new (or was written before); on a conflict, continues in a copy. */
   const persist = useCallback((doc: Draft): DocumentState => {
-    if (doc.text === doc.baseText && revRef.current === '') return { doc, unsavedReason: null, notice: null };
+    if (doc.text === doc.baseText && revRef.current === '') return { doc, unsavedReason: null, unsavedSince: null, notice: null };
     const r = records().putDraft(doc, revRef.current);
     if (r.ok) {
       revRef.current = r.value.rev;
       setTabDocId(doc.docId);
       notifyChanged();
-      return { doc: r.value, unsavedReason: null, notice: null };
+      return { doc: r.value, unsavedReason: null, unsavedSince: null, notice: null };
     }
     if (r.conflict) {
       // The same document is open in another tab (a duplicated tab shares its session): keep both texts.
-      const copy: Draft = { ...records().newDraft({ title: doc.title, text: doc.text, origin: `a copy of "${doc.title}" (it was also being edited in another tab)`, savedId: null }), baseText: '' };
+      const copy: Draft = { ...records().newDraft({ title: doc.title, text: doc.text, origin: `a copy of "${doc.title}" (it was also being edited in another tab)`, savedId: null }), baseText: '', history: doc.history };
       setTabDocId(copy.docId);
       revRef.current = '';
       const w = records().putDraft(copy, '');
@@ -76,17 +85,11 @@ export function useDocument(initial: () => OpenSpec) {
       return {
         doc: w.ok ? w.value : copy,
         unsavedReason: w.ok ? null : w.message,
+        unsavedSince: w.ok ? null : Date.now(),
         notice: `"${doc.title}" was also being edited in another tab, so your changes continue here as a new draft; the other tab's version is kept as it was.`,
       };
     }
-    return { doc, unsavedReason: r.message, notice: null };
-  }, []);
-
-  // The current state, for the actions below: they write storage, which must not happen inside a setState updater (it may run twice).
-  const cur = useRef(state);
-  const commit = useCallback((next: DocumentState) => {
-    cur.current = next;
-    setState(next);
+    return { doc, unsavedReason: r.message, unsavedSince: cur.current.unsavedSince ?? Date.now(), notice: null };
   }, []);
 
   /** The text changed by an edit (typing, the form, a clicked page). */
@@ -124,7 +127,7 @@ export function useDocument(initial: () => OpenSpec) {
       revRef.current = doc.rev;
       setTabDocId(doc.docId);
       if (!('docId' in spec)) sweepCleanDrafts(doc.docId);
-      commit({ doc, unsavedReason: null, notice: null });
+      commit({ doc, unsavedReason: null, unsavedSince: null, notice: null });
     },
     [commit],
   );
