@@ -109,15 +109,21 @@ function asVersion(o: unknown): Version | null {
   return { title: o.title, text: o.text, updatedAt: o.updatedAt, rev: o.rev };
 }
 
-/** A saved record as stored, or why it is not one. */
-export function readSaved(raw: string, id: string): SavedScenario | string {
+/** A record's object if its text is JSON with that format tag, or why it is not. */
+function recordObject(raw: string, format: string, what: string): Record<string, unknown> | string {
   let o: unknown;
   try {
     o = JSON.parse(raw);
   } catch {
     return 'its stored text is cut off or damaged, so it is not JSON';
   }
-  if (!isObj(o) || o.format !== 'shadowpaging-saved/v2') return 'it is not in the saved-scenario format';
+  return isObj(o) && o.format === format ? o : `it is not in the ${what} format`;
+}
+
+/** A saved record as stored, or why it is not one. */
+export function readSaved(raw: string, id: string): SavedScenario | string {
+  const o = recordObject(raw, 'shadowpaging-saved/v2', 'saved-scenario');
+  if (typeof o === 'string') return o;
   const v = asVersion(o);
   if (!v || o.id !== id || !isNum(o.createdAt)) return 'a field is missing or damaged';
   const prev = o.prev === null ? null : asVersion(o.prev);
@@ -126,13 +132,8 @@ export function readSaved(raw: string, id: string): SavedScenario | string {
 }
 
 export function readDraft(raw: string, docId: string): Draft | string {
-  let o: unknown;
-  try {
-    o = JSON.parse(raw);
-  } catch {
-    return 'its stored text is cut off or damaged, so it is not JSON';
-  }
-  if (!isObj(o) || o.format !== 'shadowpaging-draft/v2') return 'it is not in the draft format';
+  const o = recordObject(raw, 'shadowpaging-draft/v2', 'draft');
+  if (typeof o === 'string') return o;
   const ok =
     o.docId === docId &&
     isStr(o.title) &&
