@@ -379,3 +379,23 @@ describe('other lines read against the kernel (item 11)', () => {
     expect(ancestors(lines, k)).toEqual(['mmu_alloc_root', 'kvm_mmu_load', 'vcpu_enter_guest']);
   });
 });
+
+describe('set_efer (x86.c) heads an EFER write, and the reset it causes sits under it', () => {
+  it('an EFER.LME write with paging off: set_efer, then kvm_mmu_reset_context', () => {
+    const tl = fromJson({
+      format: 'shadowpaging/v1',
+      title: 'efer',
+      guest: { mode: 'off' },
+      memory: [],
+      steps: [{ op: 'efer', lme: true }],
+    });
+    const lines = storyOf(eventsAt(tl, 1));
+    const f = fns(lines);
+    expect(f[0]).toBe('set_efer');
+    expect(lines[0]!.text).toMatch(/^EFER write: LME changed/);
+    expect(kernelLink('set_efer')).not.toBeNull();
+    expect(f).toContain('kvm_mmu_reset_context');
+    expect(parentOf(lines, f.indexOf('kvm_mmu_reset_context'))?.fn).toBe('set_efer');
+    expect(lines[f.indexOf('kvm_mmu_reset_context')]!.text).toMatch(/EFER\.LME changed: unload every root/);
+  });
+});
