@@ -88,7 +88,7 @@ describe('compareRuleSets', () => {
           const checks = merged.results.flatMap((r) => r.events).filter((e) => e.kind === 'kvm_mmu_get_child_sp');
           expect(checks.filter((e) => e.kind === 'kvm_mmu_get_child_sp' && e.result !== 'reuse')).toEqual([]);
           reused += checks.length;
-          // Same events apart from the rule-set name (compute_role) and whether the role was checked (kvm_mmu_get_child_sp).
+          // Same events apart from the rule-set name (sim_compute_role) and whether the role was checked (kvm_mmu_get_child_sp).
           const norm = (tl: Timeline) => JSON.stringify(tl.results.map((r) => r.events), (k, v: unknown) => (k === 'rules' || k === 'roleChecked' ? undefined : v));
           expect(norm(no7)).toBe(norm(merged));
         }),

@@ -77,7 +77,7 @@ describe('two shadow PTs (quadrant 0 and 1) for one guest page table', () => {
         [1, 1, [{ sp: r.final.roots[3], index: 3 }]],
       ]);
       expect(pts.map((sp) => sp.sptes.map((e) => [e.index, e.gfn]))).toEqual([[[3, '0x5']], [[3, '0x6']]]);
-      const formulas = r.tl.results[1]!.events.filter((e) => e.kind === 'compute_role').map((e) => (e as { quadrantFormula: string }).quadrantFormula);
+      const formulas = r.tl.results[1]!.events.filter((e) => e.kind === 'sim_compute_role').map((e) => (e as { quadrantFormula: string }).quadrantFormula);
       expect(formulas).toEqual([rules === 'before' ? '(gaddr 0xc0603123 >> 21) & 1 = 1' : 'parent index 3 % 2 = 1']);
     });
   }

@@ -98,9 +98,9 @@ const ROLE_FIELDS = ['level', 'gpteIs8Bytes', 'quadrant', 'direct', 'access', 'i
 function requestsOf(events: readonly TraceEvent[], gfnOf: Map<number, string>): Request[] {
   const out: Request[] = [];
   const seen = new Map<string, number>();
-  let pending: Extract<TraceEvent, { kind: 'compute_role' }> | null = null;
+  let pending: Extract<TraceEvent, { kind: 'sim_compute_role' }> | null = null;
   for (const e of events) {
-    if (e.kind === 'compute_role') pending = e;
+    if (e.kind === 'sim_compute_role') pending = e;
     else if (e.kind === 'kvm_mmu_get_page') {
       gfnOf.set(e.sp, e.gfn);
       if (!pending) continue;

@@ -66,10 +66,10 @@ export function vcpuEnterGuest(m: Machine): void {
     if (checkRequest(m, 'KVM_REQ_TLB_FLUSH')) {
       // kvm_vcpu_flush_tlb_all(); flushing everything covers the current ASID too.
       m.vcpuStats.tlb_flush++;
-      m.emit({ kind: 'kvm_vcpu_flush_tlb', which: 'all' });
+      m.emit({ kind: 'kvm_vcpu_flush_tlb_all' });
       checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
     }
-    if (checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT')) m.emit({ kind: 'kvm_vcpu_flush_tlb', which: 'current' });
+    if (checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT')) m.emit({ kind: 'kvm_vcpu_flush_tlb_current' });
     if (m.mmu.root === null && !kvmMmuLoad(m)) {
       m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
       m.mmu.requests.clear();
@@ -318,9 +318,16 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     if (lme !== c.efer.lme && c.cr0.pg) return injectGp(m, index, 'EFER.LME changed while paging', events);
     if (nx !== c.efer.nx) changed.push('NX');
     if (lme !== c.efer.lme) changed.push('LME');
-    m.emit({ kind: 'kvm_set_efer', changed });
+    m.emit({ kind: 'set_efer', changed });
     c.efer = { nx, lme };
-    if (nx !== c.efer.nx || changed.includes('NX')) kvmMmuResetContext(m, 'EFER.NX changed');
+    // set_efer() in 5.15.y (x86.c, since 5.15.33: "KVM: x86: Reinitialize
+    // context if host userspace toggles EFER.LME", upstream d6174299365d):
+    //   if ((efer ^ old_efer) & KVM_MMU_EFER_ROLE_BITS)  /* EFER_LME | EFER_NX */
+    //           kvm_mmu_reset_context(vcpu);
+    // v5.15 itself compared EFER_NX only. A guest can flip LME only with
+    // CR0.PG=0 (the #GP above), where the role does not depend on it, but the
+    // kernel resets all the same: the roots are unloaded and rebuilt.
+    if (changed.length) kvmMmuResetContext(m, `EFER.${changed.join('/')} changed`);
   }
   vcpuEnterGuest(m);
   return { index, outcome: 'done', events };

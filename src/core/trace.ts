@@ -88,8 +88,14 @@ export type TraceEvent =
       readonly gfn: string;
     }
   // --- shadow pages --------------------------------------------------------
+  /**
+   * The role a shadow page is asked for, and which rule produced it. No
+   * kernel function of this name: 5.15 computes the role inline (in
+   * kvm_mmu_get_page() and mmu_alloc_root()), the seed patch in
+   * kvm_mmu_child_role(); `fn` names the one that applies.
+   */
   | {
-      readonly kind: 'compute_role';
+      readonly kind: 'sim_compute_role';
       /** The kernel function whose rule produced the role. */
       readonly fn: 'kvm_mmu_child_role' | 'mmu_alloc_root' | 'kvm_mmu_get_page';
       readonly rules: string;
@@ -135,11 +141,22 @@ export type TraceEvent =
       readonly old: string;
       readonly speculative: boolean;
       readonly writeProtectedPt: boolean;
-      /**
-       * 'set_spte' when FNAME(sync_page) recomputed the spte: 5.15 calls
-       * set_spte() there, not mmu_set_spte(), and no tracepoint fires.
-       */
-      readonly caller?: 'mmu_set_spte' | 'set_spte';
+    }
+  /**
+   * FNAME(sync_page) recomputed a 4 KiB leaf, keeping its pfn: 5.15 calls
+   * set_spte() there, not mmu_set_spte(), so no kvm_mmu_set_spte tracepoint
+   * fires (it is traced only at the end of mmu_set_spte()). Always
+   * speculative, can_unsync = false.
+   */
+  | {
+      readonly kind: 'set_spte';
+      readonly sp: number;
+      readonly index: number;
+      readonly level: number;
+      readonly gfn: string;
+      readonly spte: string;
+      readonly old: string;
+      readonly writeProtectedPt: boolean;
     }
   | { readonly kind: 'mark_mmio_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
   | { readonly kind: 'drop_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
@@ -182,11 +199,14 @@ export type TraceEvent =
   | { readonly kind: 'cached_root_available'; readonly hit: boolean; readonly prevIndex: number | null }
   | { readonly kind: 'kvm_make_request'; readonly req: KvmRequest }
   | { readonly kind: 'kvm_flush_remote_tlbs' }
-  | { readonly kind: 'kvm_vcpu_flush_tlb'; readonly which: 'all' | 'current' }
+  /** vcpu_enter_guest() serving KVM_REQ_TLB_FLUSH / KVM_REQ_TLB_FLUSH_CURRENT (x86.c, 5.15). */
+  | { readonly kind: 'kvm_vcpu_flush_tlb_all' }
+  | { readonly kind: 'kvm_vcpu_flush_tlb_current' }
   | { readonly kind: 'kvm_mmu_invlpg'; readonly gva: string }
   | { readonly kind: 'invlpg'; readonly root: number | null; readonly resynced: SpteRefJson | null }
   | { readonly kind: 'kvm_mmu_reset_context'; readonly reason: string }
-  | { readonly kind: 'kvm_set_cr0' | 'kvm_set_cr4' | 'kvm_set_efer'; readonly changed: readonly string[] }
+  /** kvm_set_cr0(), kvm_set_cr4(), and set_efer() (x86.c: the MSR_EFER write; 5.15 has no kvm_set_efer). */
+  | { readonly kind: 'kvm_set_cr0' | 'kvm_set_cr4' | 'set_efer'; readonly changed: readonly string[] }
   /**
    * kvm_invalidate_pcid() (5.15): if the current CR3 uses the PCID (`active`),
    * sync and flush it; and free the cached roots (prev_roots slots `freed`)

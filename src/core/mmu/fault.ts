@@ -89,7 +89,7 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
     kvmFlushRemoteTlbs(m);
   }
   m.emit({
-    kind: 'compute_role',
+    kind: 'sim_compute_role',
     fn: computed.fn,
     rules: m.rules,
     role: roleJson(computed.role),

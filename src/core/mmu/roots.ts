@@ -19,7 +19,7 @@ import { kvmMmuSyncRoots } from './sync.ts';
 function mmuAllocRoot(m: Machine, slot: RootSlot, gfn: number, rootIndex: number, level: number): number {
   const computed = computeRootRole(m.rules, m.cpu, rootIndex, level);
   m.emit({
-    kind: 'compute_role',
+    kind: 'sim_compute_role',
     fn: computed.fn,
     rules: m.rules,
     role: roleJson(computed.role),

@@ -149,7 +149,6 @@ export function mmuSetSpte(
     old: hex64(old),
     speculative,
     writeProtectedPt: made.wrprot,
-    caller: 'mmu_set_spte',
   });
   if (!wasRmapped) {
     addLeafStats(m, level);
@@ -169,9 +168,10 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
   if (eq64(old, next)) return false;
   setSpte(spMut(m, sp).spt, index, next);
-  // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), no
-  // tracepoint; the event is kept so the UI can show the changed spte.
-  m.emit({ kind: 'kvm_mmu_set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), speculative: true, writeProtectedPt: made.wrprot, caller: 'set_spte' });
+  // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), so no
+  // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the
+  // UI can show the changed spte and nothing mistakes it for a traced line.
+  m.emit({ kind: 'set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), writeProtectedPt: made.wrprot });
   return spteUpdateNeedsFlush(old, next);
 }
 

@@ -56,8 +56,8 @@ interface Group {
 const SET_CALLEES = new Set<Ev['kind']>(['kvm_mmu_unsync_page', 'mark_unsync', 'kvm_make_request', 'kvm_flush_remote_tlbs', 'drop_spte', 'drop_parent_pte', 'pte_list_remove', 'sim_use_after_free']);
 const ZAP_CALLEES = new Set<Ev['kind']>(['kvm_mmu_prepare_zap_page', 'drop_spte', 'drop_parent_pte', 'unaccount_shadowed', 'kvm_mmu_sync_page', 'kvm_make_request', 'pte_list_remove', 'sim_use_after_free', 'kvm_flush_remote_tlbs']);
 
-/** Is `e` a leaf written by mmu_set_spte (not FNAME(sync_page)'s set_spte)? */
-const isMmuSetSpte = (e: Ev): boolean => e.kind === 'kvm_mmu_set_spte' && e.caller !== 'set_spte';
+/** Is `e` a leaf written by mmu_set_spte (FNAME(sync_page)'s set_spte has its own kind)? */
+const isMmuSetSpte = (e: Ev): boolean => e.kind === 'kvm_mmu_set_spte';
 
 function calleeOf(kind: GroupKind, e: Ev, closer: Ev): boolean {
   switch (kind) {
@@ -69,20 +69,20 @@ function calleeOf(kind: GroupKind, e: Ev, closer: Ev): boolean {
       return SET_CALLEES.has(e.kind);
     case 'prefetch':
       // FNAME(prefetch_gpte) -> mmu_set_spte, each with its own callees.
-      return (isMmuSetSpte(e) && e.kind === 'kvm_mmu_set_spte' && e.speculative) || e.kind === 'mark_mmio_spte' || SET_CALLEES.has(e.kind);
+      return (e.kind === 'kvm_mmu_set_spte' && e.speculative) || e.kind === 'mark_mmio_spte' || SET_CALLEES.has(e.kind);
     case 'sync':
-      return (e.kind === 'kvm_mmu_set_spte' && e.caller === 'set_spte') || e.kind === 'drop_spte' || e.kind === 'kvm_flush_remote_tlbs' || e.kind === 'pte_list_remove' || e.kind === 'sim_use_after_free';
+      return e.kind === 'set_spte' || e.kind === 'drop_spte' || e.kind === 'kvm_flush_remote_tlbs' || e.kind === 'pte_list_remove' || e.kind === 'sim_use_after_free';
     case 'invlpg':
-      return (isMmuSetSpte(e) && e.kind === 'kvm_mmu_set_spte' && e.speculative) || e.kind === 'mark_mmio_spte' || SET_CALLEES.has(e.kind);
+      return (e.kind === 'kvm_mmu_set_spte' && e.speculative) || e.kind === 'mark_mmio_spte' || SET_CALLEES.has(e.kind);
     case 'alloc':
       return (
-        e.kind === 'compute_role' ||
+        e.kind === 'sim_compute_role' ||
         e.kind === 'kvm_mmu_get_page' ||
         e.kind === 'account_shadowed' ||
         e.kind === 'rmap_write_protect' ||
         e.kind === 'clear_sp_write_flooding_count' ||
         e.kind === 'sync_page' ||
-        (e.kind === 'kvm_mmu_set_spte' && e.caller === 'set_spte') ||
+        e.kind === 'set_spte' ||
         e.kind === 'kvm_mmu_commit_zap_page' ||
         ZAP_CALLEES.has(e.kind)
       );
@@ -437,7 +437,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
       case 'sim_cr0_wp_adjust':
         push('FNAME(page_fault)', 2, `CR0.WP=0 supervisor write: access ${ACCESS[e.before]} becomes ${ACCESS[e.after]} (writable, supervisor-only)`, i);
         break;
-      case 'compute_role':
+      case 'sim_compute_role':
         if (e.fn === 'mmu_alloc_root') {
           push(e.fn, at(2), `role l${e.role.level} ${e.role.gpteIs8Bytes ? 8 : 4}-byte q${e.role.quadrant}${e.role.direct ? ' direct' : ''} ${ACCESS[e.role.access]}: quadrant = ${e.quadrantFormula}`, i);
           getPageDepth = at(2);
@@ -488,10 +488,13 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         push('kvm_mmu_hugepage_adjust', f + 1, `map ${e.gva} with a level-${mapped} (${LEVEL_SIZE[mapped] ?? '?'}) leaf: gfn ${e.gfn} -> host pfn ${e.pfn}${guest}`, i);
         break;
       }
+      case 'set_spte':
+        push('set_spte', at(syncDepth + 2), `sp ${e.sp} entry ${e.index} = ${e.spte} -> gfn ${e.gfn}${e.writeProtectedPt ? ': W refused, the gfn holds a shadowed guest page table' : ''} (the pfn kept, the access recomputed from the guest PTE)`, i);
+        unsyncTryOpen = -1;
+        break;
       case 'kvm_mmu_set_spte': {
-        const text = `sp ${e.sp} entry ${e.index} = ${e.spte} -> gfn ${e.gfn}${e.speculative && e.caller !== 'set_spte' ? ' (speculative: A clear)' : ''}${e.writeProtectedPt ? ': W refused, the gfn holds a shadowed guest page table' : ''}`;
-        if (e.caller === 'set_spte') push('set_spte', at(syncDepth + 2), `${text} (the pfn kept, the access recomputed from the guest PTE)`, i);
-        else if (isCloser) push(null, at(0), `-> ${text}`, i);
+        const text = `sp ${e.sp} entry ${e.index} = ${e.spte} -> gfn ${e.gfn}${e.speculative ? ' (speculative: A clear)' : ''}${e.writeProtectedPt ? ': W refused, the gfn holds a shadowed guest page table' : ''}`;
+        if (isCloser) push(null, at(0), `-> ${text}`, i);
         else push('mmu_set_spte', open.length ? at(0) : (fetchDepth ?? openFetch()) + 1, text, i);
         unsyncTryOpen = -1;
         break;
@@ -528,7 +531,7 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
       case 'mmu_sync_children': {
         const d = fetchDepth !== null && handler !== null ? fetchDepth + 1 : at(syncRootsDepth + 1);
         const next = events[i + 1];
-        const idle = !next || next.kind === 'mmu_sync_children' || next.kind === 'kvm_vcpu_flush_tlb' || next.kind === 'sim_hardware_walk';
+        const idle = !next || next.kind === 'mmu_sync_children' || next.kind === 'kvm_vcpu_flush_tlb_all' || next.kind === 'kvm_vcpu_flush_tlb_current' || next.kind === 'sim_hardware_walk';
         push(
           'mmu_sync_children',
           d,
@@ -695,8 +698,11 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
       case 'kvm_flush_remote_tlbs':
         push('kvm_flush_remote_tlbs', at(callee()), 'flush every vCPU\'s TLB (KVM_REQ_TLB_FLUSH)', i);
         break;
-      case 'kvm_vcpu_flush_tlb':
-        push(e.which === 'all' ? 'kvm_vcpu_flush_tlb_all' : 'kvm_vcpu_flush_tlb_current', openEntry(), `flush the ${e.which === 'all' ? 'whole TLB (KVM_REQ_TLB_FLUSH)' : 'current address space\'s TLB (KVM_REQ_TLB_FLUSH_CURRENT)'}`, i);
+      case 'kvm_vcpu_flush_tlb_all':
+        push(e.kind, openEntry(), 'flush the whole TLB (KVM_REQ_TLB_FLUSH)', i);
+        break;
+      case 'kvm_vcpu_flush_tlb_current':
+        push(e.kind, openEntry(), 'flush the current address space\'s TLB (KVM_REQ_TLB_FLUSH_CURRENT)', i);
         break;
       case 'kvm_mmu_invlpg':
         handler = null;
@@ -716,8 +722,8 @@ export function storyOf(events: readonly TraceEvent[]): StoryLine[] {
         break;
       case 'kvm_set_cr0':
       case 'kvm_set_cr4':
-      case 'kvm_set_efer':
-        push(e.kind === 'kvm_set_efer' ? null : e.kind, 0, `${e.kind.slice(8).toUpperCase()} write${e.changed.length ? `: ${e.changed.join(', ')} changed` : ' (no change)'}`, i);
+      case 'set_efer':
+        push(e.kind, 0, `${e.kind === 'set_efer' ? 'EFER' : e.kind.slice(8).toUpperCase()} write${e.changed.length ? `: ${e.changed.join(', ')} changed` : ' (no change)'}`, i);
         break;
       case 'sim_guest_access':
         push(null, 0, `the guest ${e.op === 'write' ? 'writes' : e.op === 'fetch' ? 'fetches' : 'reads'} ${e.value} at gpa ${e.gpa}${e.emulated ? ' (emulated)' : ''}`, i, 'ok');

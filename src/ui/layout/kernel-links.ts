@@ -93,6 +93,7 @@ const IDENT = new Set([
   'kvm_make_request',
   'kvm_flush_remote_tlbs',
   'vcpu_mmio_gva_to_gpa',
+  'set_efer',
 ]);
 
 export function kernelLink(fn: string): string | null {

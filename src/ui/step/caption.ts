@@ -456,14 +456,15 @@ function kvmWords(s: Step | null, r: StepResult | null, events: readonly TraceEv
   if (s?.op === 'invlpg' && !resync.length && paging) say(first('kvm_mmu_invlpg'), 'No unsync shadow page on the path: nothing to re-read (pages in sync are kept so by write protection)', 6);
   const synced = all(events, 'sync_page');
   if (synced.length) {
-    const updated = sets.filter((x) => x.speculative && syncing.has(x.sp));
+    // FNAME(sync_page)'s set_spte updates, and any prefetch into a page synced in this step.
+    const updated = events.filter((x) => x.kind === 'set_spte' || (x.kind === 'kvm_mmu_set_spte' && x.speculative && syncing.has(x.sp))) as ReadonlyArray<{ readonly sp: number; readonly index: number }>;
     say(events.indexOf(synced[0]!), `KVM syncs ${spList(synced.map((x) => x.sp))}: it re-reads ${synced.length === 1 ? 'its guest table' : 'their guest tables'}${updated.length ? ` and updates ${entriesText(updated)}` : ''}`, 8);
   }
   // TLB flushes.
-  const flush = find(events, 'kvm_vcpu_flush_tlb');
+  const flushAt = events.findIndex((e) => e.kind === 'kvm_vcpu_flush_tlb_all' || e.kind === 'kvm_vcpu_flush_tlb_current');
   const pcid = find(events, 'kvm_invalidate_pcid');
   if (s?.op === 'cr3' && !pcid) say(first('kvm_set_cr3'), 'No TLB flush (bit 63)', 6);
-  else if (flush && (s?.op === 'cr3' || s?.op === 'invlpg') && !sameCr3) say(first('kvm_vcpu_flush_tlb'), `On VM entry the ${flush.which === 'all' ? 'whole' : 'current'} TLB is flushed`, 3);
+  else if (flushAt >= 0 && (s?.op === 'cr3' || s?.op === 'invlpg') && !sameCr3) say(flushAt, `On VM entry the ${events[flushAt]!.kind === 'kvm_vcpu_flush_tlb_all' ? 'whole' : 'current'} TLB is flushed`, 3);
   // Host-side events and kernel bugs.
   if (find(events, 'sim_host_write')) say(first('sim_host_write'), 'No VM exit: KVM never sees this write, so shadow entries built from the old value stay as they were', 9);
   const oldest = find(events, 'kvm_mmu_zap_oldest_mmu_pages');

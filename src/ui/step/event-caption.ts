@@ -79,7 +79,7 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
       return `CR0.WP=0: the guest kernel may write read-only pages, so KVM maps the page writable but supervisor-only (access ${accessWords(e.before)} becomes ${accessWords(e.after)}).`;
     case 'kvm_mmu_spte_requested':
       return `KVM will map ${gvaOf(e.gva, mode)} with a level-${e.level} shadow entry, to host frame ${e.pfn}.`;
-    case 'compute_role':
+    case 'sim_compute_role':
       return `KVM works out the role of the ${e.fn === 'mmu_alloc_root' ? 'root' : 'next shadow page'}: level ${e.role.level}, ${e.role.direct ? 'direct' : `${e.role.gpteIs8Bytes ? 8 : 4}-byte guest entries`}, quadrant ${e.role.quadrant} (${e.quadrantFormula}).`;
     case 'kvm_mmu_get_page':
       return e.created ? `KVM builds a new ${pageWords(e.sp, e.gfn, e.role, paging)}.` : `KVM finds the shadow page it needs already built: sp ${e.sp} (${notationText(e.notation)}).`;
@@ -103,6 +103,11 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
       const b = entryBits(e.spte);
       const rw = b.w ? 'writable' : e.writeProtectedPt ? 'read-only, because gfn ' + e.gfn + ' is a shadowed page table' : 'read-only';
       return `KVM ${e.speculative ? 'prefetches' : 'sets'} sp ${e.sp} entry ${e.index} -> gfn ${e.gfn} (${rw}${b.u ? ', user' : ', supervisor-only'}).`;
+    }
+    case 'set_spte': {
+      const b = entryBits(e.spte);
+      const rw = b.w ? 'writable' : e.writeProtectedPt ? 'read-only, because gfn ' + e.gfn + ' is a shadowed page table' : 'read-only';
+      return `The sync recomputes sp ${e.sp} entry ${e.index} -> gfn ${e.gfn} from the guest's entry (${rw}${b.u ? ', user' : ', supervisor-only'}).`;
     }
     case 'mark_mmio_spte':
       return `gfn ${e.gfn} has no RAM (MMIO): KVM marks sp ${e.sp} entry ${e.index} so the next access exits straight to the emulator.`;
@@ -166,8 +171,10 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
       return `KVM asks for the next VM entry to ${REQUEST_WORDS[e.req] ?? e.req}.`;
     case 'kvm_flush_remote_tlbs':
       return 'KVM flushes the TLBs of all vCPUs.';
-    case 'kvm_vcpu_flush_tlb':
-      return `On VM entry KVM flushes the ${e.which === 'all' ? 'whole' : 'current context\'s'} TLB.`;
+    case 'kvm_vcpu_flush_tlb_all':
+      return 'On VM entry KVM flushes the whole TLB.';
+    case 'kvm_vcpu_flush_tlb_current':
+      return 'On VM entry KVM flushes the current context\'s TLB.';
     case 'kvm_mmu_invlpg':
       return `The guest invalidates ${gvaOf(e.gva, mode)} (INVLPG): KVM checks the shadow entries for it.`;
     case 'invlpg':
@@ -178,8 +185,8 @@ export function eventCaption(e: TraceEvent, mode: GuestMode): string {
       return `${e.reason}: the shadow roots no longer fit, so KVM drops them and builds new ones.`;
     case 'kvm_set_cr0':
     case 'kvm_set_cr4':
-    case 'kvm_set_efer': {
-      const reg = e.kind === 'kvm_set_efer' ? 'EFER' : e.kind.slice(8).toUpperCase();
+    case 'set_efer': {
+      const reg = e.kind === 'set_efer' ? 'EFER' : e.kind.slice(8).toUpperCase();
       return e.changed.length ? `The guest writes ${reg}: ${e.changed.join(', ')} change${e.changed.length === 1 ? 's' : ''}.` : `The guest writes ${reg} with no change.`;
     }
     case 'kvm_invalidate_pcid':

@@ -56,7 +56,7 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
     view.events.forEach((e, i) => {
       if (i < upTo) return;
       if (e.kind === 'kvm_mmu_get_page' && e.created) hidden.add(e.sp);
-      const key = e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte' ? `${e.sp}:${e.index}` : e.kind === 'link_shadow_page' ? `${e.parent.sp}:${e.parent.index}` : null;
+      const key = e.kind === 'kvm_mmu_set_spte' || e.kind === 'set_spte' || e.kind === 'mark_mmio_spte' ? `${e.sp}:${e.index}` : e.kind === 'link_shadow_page' ? `${e.parent.sp}:${e.parent.index}` : null;
       if (key && !before.has(key)) hiddenSptes.add(key);
     });
   }

@@ -61,7 +61,7 @@ function computeHighlights(events: readonly TraceEvent[], upTo: number | null, p
     } else if (e.kind === 'kvm_mmu_get_page') {
       if (e.created) created.add(e.sp);
       if (last) focus = `sp:${e.sp}`;
-    } else if (e.kind === 'kvm_mmu_set_spte' || e.kind === 'mark_mmio_spte') {
+    } else if (e.kind === 'kvm_mmu_set_spte' || e.kind === 'set_spte' || e.kind === 'mark_mmio_spte') {
       setSptes.add(`${e.sp}:${e.index}`);
       if (last) focus = `spte:${e.sp}:${e.index}`;
     } else if (e.kind === 'link_shadow_page') {
