@@ -8,15 +8,15 @@
  *
  * Nothing here throws to the caller: every failure is `{ ok: false, error }`.
  */
-import type * as z from 'zod';
 import type { GuestMode, MemoryInit, Scenario, Step, U64 } from '../core/scenario.ts';
 import { SCENARIO_DEFAULTS, SCENARIO_LIMITS } from '../core/scenario.ts';
 import { checkCr3, linearAddress, MAX_PHYS_BITS, physAddress } from './address.ts';
-import { fail, formatPath, ScenarioFailure, type ScenarioError } from './errors.ts';
+import { fail, ScenarioFailure, type ScenarioError } from './errors.ts';
 import { describeValue, formatHex, pow2, u64Below } from './hex.ts';
 import { PARSER_LIMITS } from './limits.ts';
 import { buildMappings, DEFAULT_TABLES_AT } from './mappings.ts';
-import { FORMAT_V1, rawScenario, type RawScenario, type RawStep } from './raw.ts';
+import { FORMAT_V1, type RawScenario, type RawStep } from './raw.ts';
+import { sim_parseRaw, sim_parseRawZod, type RawParse } from './raw-parse.ts';
 
 export type { ScenarioError } from './errors.ts';
 export { formatScenarioError } from './errors.ts';
@@ -52,10 +52,23 @@ export function parseScenarioText(text: string): ParseResult {
 
 /** Validates an already-parsed JSON value. Never throws. */
 export function parseScenario(input: unknown): ParseResult {
+  return parseWith(input, sim_parseRaw);
+}
+
+/**
+ * parseScenario with zod checking every step (no fast path): the reference
+ * the fast path is tested against (steps-fast.test.ts) and timed against
+ * (bench/parse.ts). Never throws.
+ */
+export function sim_parseScenarioZodOnly(input: unknown): ParseResult {
+  return parseWith(input, sim_parseRawZod);
+}
+
+function parseWith(input: unknown, parseRaw: (input: unknown) => RawParse): ParseResult {
   try {
     checkFormat(input);
-    const parsed = rawScenario.safeParse(input);
-    if (!parsed.success) return { ok: false, error: issueToError(parsed.error.issues) };
+    const parsed = parseRaw(input);
+    if (!parsed.ok) return { ok: false, error: parsed.error };
     const warnings: string[] = [];
     const scenario = normalize(parsed.data, warnings);
     if (warnings.length > PARSER_LIMITS.maxWarnings) {
@@ -109,26 +122,6 @@ function checkFormat(input: unknown): void {
     fail('format', `unsupported format version ${describeValue(format)}; this version of shadowpaging reads "${FORMAT_V1}"`);
   }
   fail('format', `unknown format ${describeValue(format)}; expected "${FORMAT_V1}"`);
-}
-
-function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
-}
-
-/**
- * Picks one zod issue to report: the first, except that a missing field next
- * to an unknown key reports the unknown key (most likely a typo of it).
- */
-function issueToError(issues: readonly z.core.$ZodIssue[]): ScenarioError {
-  let pick = issues[0];
-  if (pick === undefined) return { path: '', message: 'invalid scenario' };
-  if (pick.code !== 'unrecognized_keys' && pick.message.startsWith('missing')) {
-    const parent = pick.path.slice(0, -1);
-    const unknown = issues.find((i) => i.code === 'unrecognized_keys' && samePath(i.path, parent));
-    if (unknown !== undefined) pick = unknown;
-  }
-  const path = pick.code === 'unrecognized_keys' ? [...pick.path, pick.keys[0] ?? ''] : pick.path;
-  return { path: formatPath(path), message: pick.message };
 }
 
 // ---------------------------------------------------------------------------
