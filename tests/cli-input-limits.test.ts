@@ -16,7 +16,7 @@ import { PARSER_LIMITS } from '../src/scenarios/limits.ts';
 
 const CAP = PARSER_LIMITS.maxTextChars;
 const CHUNK = 64 * 1024;
-const TOO_LONG = /^cannot read (stdin|\/dev\/zero): longer than the limit of 16,777,216 characters; stopped reading after [\d,]+ bytes$/;
+const TOO_LONG = new RegExp(`^cannot read (stdin|/dev/zero): longer than the limit of ${CAP.toLocaleString('en-US')} characters; stopped reading after [\\d,]+ bytes$`);
 
 /** A source of `total` bytes (Infinity: endless) in chunks, counting what was pulled and whether it was closed. */
 function counted(total: number, fill = 0x61, chunk = CHUNK) {
