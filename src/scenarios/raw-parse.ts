@@ -84,7 +84,13 @@ export function sim_parseRaw(input: unknown): RawParse {
   const steps: RawStep[] = [];
   for (let i = 0; i < raw.length; i++) {
     const v: unknown = raw[i];
-    const fast = sim_fastStep(v);
+    let fast: RawStep | undefined;
+    try {
+      fast = sim_fastStep(v);
+    } catch {
+      // A getter or proxy that throws (not JSON, a hand-made value): zod reads it again and throws, or answers, as it would alone.
+      fast = undefined;
+    }
     if (fast !== undefined) {
       steps.push(fast);
       continue;

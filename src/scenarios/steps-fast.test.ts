@@ -259,6 +259,49 @@ describe('documents: fast path and zod alone agree', () => {
   });
 });
 
+describe('hand-made values', () => {
+  it('reads getters, proxies, class instances and null prototypes as zod alone does', () => {
+    const getter = (get: () => unknown) => Object.defineProperty({ op: 'read' }, 'gva', { enumerable: true, get });
+    class Step {
+      op = 'read';
+      gva = '0x1000';
+    }
+    const steps: unknown[] = [
+      getter(() => '0x1000'),
+      getter(() => {
+        throw new Error('boom');
+      }),
+      Object.assign(Object.create(null) as object, { op: 'read', gva: '0x1000' }),
+      Object.assign(Object.create({ user: true }) as object, { op: 'read', gva: '0x1000' }),
+      new Step(),
+      new Proxy({ op: 'write', gva: '0x1000', value: 1 }, {}),
+      new Proxy(
+        { op: 'read', gva: '0x1000' },
+        {
+          ownKeys() {
+            throw new Error('no keys');
+          },
+        },
+      ),
+    ];
+    const answers = steps.map((step) => {
+      const doc = { ...base, steps: [{ op: 'zap-all' }, step] };
+      const fast = parseScenario(doc);
+      expect(fast).toStrictEqual(sim_parseScenarioZodOnly(doc));
+      return describeResult(fast);
+    });
+    expect(answers).toEqual([
+      'ok, 2 steps',
+      'scenario: could not read the scenario (Error: boom)',
+      'ok, 2 steps',
+      'ok, 2 steps',
+      'ok, 2 steps',
+      'ok, 2 steps',
+      'scenario: could not read the scenario (Error: no keys)',
+    ]);
+  });
+});
+
 describe('work', () => {
   afterEach(() => vi.restoreAllMocks());
 
