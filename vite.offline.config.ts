@@ -42,7 +42,16 @@ export function inlineWorkers(): Plugin {
   };
 }
 
-const escapeScript = (js: string) => js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+/**
+ * Inline script text must not hold `</script` (it would end the element):
+ * `<\/script` reads the same in a JS string, template or regex. `<!--` (with a
+ * later `<script`) would change how the HTML parser ends the element, and has
+ * no escape that is the same in every JS context: refused (the app has none).
+ */
+function escapeScript(js: string): string {
+  if (js.includes('<!--')) throw new Error('offline build: the script holds "<!--", which an inline <script> cannot carry safely; write it as "<" + "!--" in the source');
+  return js.replace(/<\/(script)/gi, '<\\/$1');
+}
 const escapeStyle = (css: string) => css.replace(/<\/(style)/gi, '<\\/$1');
 
 /**

@@ -1,0 +1,184 @@
+/**
+ * The offline single file (issue 18, item 6): dist-offline/shadowpaging.html
+ * opened from disk with a file:// URL in Chromium steps, switches every
+ * built-in scenario, opens `#` links (a built-in at a step, and a heavy
+ * inline scenario of more than 200 steps, which the app builds in a Web
+ * Worker where it has one), opens the editor and saves, with no page error,
+ * no console error, and no request for any file other than the page itself.
+ *
+ * The file is built once here, into a temp directory, with the same config
+ * as `npm run build:offline` (the global setup's build is the normal one,
+ * served over http, which the other e2e files use).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildOffline } from '../../scripts/build-offline.ts';
+import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
+import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
+import { launch, waitForCounter } from './helpers.ts';
+import { ROOT, settle } from './serve.ts';
+import type { Browser } from 'playwright-core';
+
+const stepsOf = (id: string) => ((LIBRARY.find((e) => e.id === id)!.json as { steps: unknown[] }).steps.length);
+
+/** Whether the app's source starts a Web Worker (src/**\/*.worker.ts): then the offline file must start it from a blob: URL. */
+const appHasWorker = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]).some((f) => /\.worker\.[cm]?[jt]s$/.test(f));
+
+let outDir = '';
+let fileUrl = '';
+let browser: Browser;
+let context: BrowserContext | null = null;
+let errors: string[] = [];
+/** Every URL the page or its workers asked for that is not the file itself, a data: or a blob: URL. */
+let requests: string[] = [];
+let workers: string[] = [];
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'shadowpaging-offline-'));
+  const { path } = await buildOffline(outDir);
+  // One file and nothing beside it: a file:// page could not load anything else.
+  expect(readdirSync(outDir)).toEqual(['shadowpaging.html']);
+  fileUrl = pathToFileURL(path).href;
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await context?.close();
+  context = null;
+  expect(errors).toEqual([]);
+  expect(requests).toEqual([]);
+});
+
+/** A fresh context on the offline file (plus `suffix`: `#…`, `?embed=1`), waiting for the first render. */
+async function openFile(suffix = ''): Promise<Page> {
+  await context?.close();
+  errors = [];
+  requests = [];
+  workers = [];
+  context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  // Requests of the page and of its workers (the context sees both).
+  context.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith('data:') && !url.startsWith('blob:') && url.split('#')[0]!.split('?')[0] !== fileUrl) requests.push(url);
+  });
+  page.on('worker', (w) => workers.push(w.url()));
+  await page.goto(`${fileUrl}${suffix}`);
+  await page.getByTestId('step-counter').waitFor({ state: 'visible' });
+  await settle(page);
+  return page;
+}
+
+const hashOf = (page: Page) => page.evaluate(() => window.location.hash);
+
+describe('the offline file from file://', () => {
+  it('is one HTML file with the script and the stylesheet inline', () => {
+    const html = readFileSync(join(outDir, 'shadowpaging.html'), 'utf8');
+    expect(html).toMatch(/<script type="module">/);
+    expect(html).toMatch(/<style>/);
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/);
+    expect(html).not.toMatch(/<link[^>]*rel="stylesheet"/);
+  });
+
+  it('steps forward, back and to the end, and the URL follows as a # fragment', async () => {
+    const page = await openFile();
+    const n = stepsOf(DEFAULT_SCENARIO_ID);
+    await waitForCounter(page, `step 0 / ${n}`);
+    await page.getByTestId('step-forward').click();
+    await page.getByTestId('step-forward').click();
+    await waitForCounter(page, `step 2 / ${n}`);
+    await page.getByTestId('step-last').click();
+    await waitForCounter(page, `step ${n} / ${n}`);
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('ArrowLeft');
+    await waitForCounter(page, `step ${n - 1} / ${n}`);
+    expect(await page.locator('[data-testid=shadow-page]').count()).toBeGreaterThan(0);
+    // The view goes into the fragment (history.replaceState works on a file:// page)…
+    await expect.poll(() => hashOf(page), { timeout: 5_000 }).toMatch(/^#sp1\//);
+    const url = page.url();
+    expect(url.startsWith(fileUrl)).toBe(true);
+    // …and that URL, opened again, is the same step.
+    const again = await openFile(url.slice(fileUrl.length));
+    await waitForCounter(again, `step ${n - 1} / ${n}`);
+  });
+
+  it('switches to every built-in scenario in the picker and steps in each', async () => {
+    const page = await openFile();
+    for (const entry of LIBRARY) {
+      await page.getByTestId('scenario-picker').selectOption(entry.id);
+      const n = stepsOf(entry.id);
+      await waitForCounter(page, `step 0 / ${n}`);
+      await page.getByTestId('step-forward').click();
+      await page.waitForFunction(() => /^step 1 \//.test((document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim()), null, { timeout: 5_000 });
+      expect(await page.getByTestId('scenario-picker').inputValue()).toBe(entry.id);
+    }
+  });
+
+  it('opens a # link to a built-in at a step, and a followed link in the running page', async () => {
+    const id = 'pse-direct-pages';
+    const n = stepsOf(id);
+    const link = (step: number) => encodePermalink({ scenario: { kind: 'builtin', id, version: LIBRARY.find((e) => e.id === id)!.version }, view: { ...DEFAULT_VIEW, step, rules: 'before' } });
+    const page = await openFile(`#${link(2)}`);
+    await waitForCounter(page, `step 2 / ${n}`);
+    expect(await page.getByTestId('scenario-picker').inputValue()).toBe(id);
+    expect(await page.getByTestId('rules').inputValue()).toBe('before');
+    // A link followed in the open page (a click on an <a href="#…">) is a hashchange.
+    await page.evaluate((f) => {
+      window.location.hash = f;
+    }, link(1));
+    await waitForCounter(page, `step 1 / ${n}`);
+  });
+
+  it('opens a heavy inline link (1,500 steps) with no error; the app builds it in a worker started from a blob: URL', { timeout: 120_000 }, async () => {
+    const json = { format: 'shadowpaging/v1', title: 'Offline heavy', guest: { mode: 'off' }, steps: Array.from({ length: 1500 }, (_, i) => (i % 5 === 4 ? { op: 'read', gva: `0x${((i % 64) * 0x1000).toString(16)}` } : { op: 'zap-all' })) };
+    const fragment = encodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW });
+    const page = await openFile();
+    await page.evaluate((f) => {
+      window.location.hash = f;
+    }, fragment);
+    await page.waitForFunction(() => (document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim() === 'step 0 / 1500', null, { timeout: 60_000 });
+    await page.getByTestId('step-last').click();
+    await waitForCounter(page, 'step 1500 / 1500');
+    await page.getByTestId('step-back').click();
+    await waitForCounter(page, 'step 1499 / 1500');
+    if (appHasWorker) {
+      // The worker ran from inside the file: a blob: URL (file:// cannot start one from a file beside it).
+      expect(workers.length).toBeGreaterThan(0);
+      expect(workers.every((u) => u.startsWith('blob:') || u.startsWith('data:'))).toBe(true);
+    }
+  });
+
+  it('opens the editor, runs an edit, saves it in this browser and lists it after a reload', async () => {
+    const page = await openFile();
+    await page.getByTestId('edit-toggle').click();
+    await page.getByTestId('tab-json').click();
+    const doc = { format: 'shadowpaging/v1', title: 'Offline lab', guest: { mode: 'off' }, steps: [{ op: 'read', gva: '0x1000' }, { op: 'write', gva: '0x2000', value: 1 }, { op: 'read', gva: '0x3000' }] };
+    await page.getByTestId('editor-text').fill(JSON.stringify(doc, null, 2));
+    await waitForCounter(page, 'step 0 / 3');
+    await page.getByTestId('editor-save').click();
+    // localStorage works on a file:// page in Chromium: the entry is there, and in the picker after a reload.
+    await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('shadowpaging:scenario:')).length)).toBe(1);
+    await page.reload();
+    await page.getByTestId('step-counter').waitFor();
+    expect(await page.locator('[data-testid=scenario-picker] optgroup[label^="My scenarios"] option').allTextContents()).toEqual(['Offline lab']);
+  });
+
+  it('embed mode (?embed=1) and the dark theme work from the file too', async () => {
+    const page = await openFile('?embed=1');
+    expect(await page.getByTestId('copy-link').count()).toBe(0);
+    expect(await page.locator('[data-testid=shadow-page]').count()).toBeGreaterThan(0);
+    const dark = await openFile(`#${encodePermalink({ scenario: { kind: 'builtin', id: DEFAULT_SCENARIO_ID, version: 1 }, view: { ...DEFAULT_VIEW, theme: 'dark' } })}`);
+    expect(await dark.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+  });
+});
