@@ -9,9 +9,11 @@
  * built-ins and encode/decode times. Parse part (bench/parse.ts): decode and
  * parse times of the parser tests' hostile inputs. Reliability part
  * (bench/cli.ts): the trace CLI refusing /dev/zero
- * (reliability.cliDevZeroRefuseMs, target 1,000 ms). `--ui`, `--parse` (or
- * `--core`, `--permalink`, `--reliability`) runs only the parts named; no flag
- * runs all five.
+ * (reliability.cliDevZeroRefuseMs, target 1,000 ms). Offline part
+ * (bench/offline.ts): the single file of `npm run build:offline`
+ * (offline.fileKB) opened from file://. `--ui`, `--parse` (or `--core`,
+ * `--permalink`, `--reliability`, `--offline`) runs only the parts named; no
+ * flag runs all six.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +24,7 @@ import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchCaption } from './caption.ts';
 import { benchCli } from './cli.ts';
 import { benchLayout } from './layout.ts';
+import { benchOffline } from './offline.ts';
 import { benchParse } from './parse.ts';
 import { benchPermalink } from './permalink.ts';
 import { benchUi } from './ui.ts';
@@ -113,7 +116,7 @@ function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()) }) };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()) }), offline: benchOffline };
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
