@@ -57,12 +57,12 @@ afterEach(async () => {
 });
 
 /** A fresh context on the offline file (plus `suffix`: `#…`, `?embed=1`), waiting for the first render. */
-async function openFile(suffix = ''): Promise<Page> {
+async function openFile(suffix = '', permissions: string[] = []): Promise<Page> {
   await context?.close();
   errors = [];
   requests = [];
   workers = [];
-  context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  context = await browser.newContext({ viewport: { width: 1280, height: 720 }, permissions });
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -138,6 +138,18 @@ describe('the offline file from file://', () => {
       window.location.hash = f;
     }, link(1));
     await waitForCounter(page, `step 1 / ${n}`);
+  });
+
+  it("Copy link copies the file's own address with the # fragment, which reopens the view", async () => {
+    const page = await openFile('', ['clipboard-read', 'clipboard-write']);
+    await page.getByTestId('step-forward').click();
+    await waitForCounter(page, `step 1 / ${stepsOf(DEFAULT_SCENARIO_ID)}`);
+    await page.getByTestId('copy-link').click();
+    expect(await page.getByTestId('copy-status').textContent()).toBe('Link copied');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied.startsWith(`${fileUrl}#sp1/`)).toBe(true);
+    const again = await openFile(copied.slice(fileUrl.length));
+    await waitForCounter(again, `step 1 / ${stepsOf(DEFAULT_SCENARIO_ID)}`);
   });
 
   it('opens a heavy inline link (1,500 steps) with no error; the app builds it in a worker started from a blob: URL', { timeout: 120_000 }, async () => {
