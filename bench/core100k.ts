@@ -226,7 +226,7 @@ function childReplay(n: number, events: boolean, timeTravel: boolean): void {
   const floorMs = timeFloor(plan, n);
   emit({ floorMs: r3(floorMs), floorNsPerStep: r3((floorMs * 1e6) / n) });
   // The scenario's own objects are on the heap from here on; heapMB includes them.
-  const heap0 = heapAfterGc();
+  emit({ heapBeforeMB: heapAfterGc() });
   const times: number[] = [];
   let tl: Timeline | null = null;
   // One replay when it is slow; a fast one (under a second) is repeated and the median taken.
@@ -240,7 +240,7 @@ function childReplay(n: number, events: boolean, timeTravel: boolean): void {
     times.push(performance.now() - t0);
   }
   const ms = quantile(times, 0.5);
-  emit({ replayMs: Math.round(ms), replays: times.length, stepsPerSecond: Math.round((n / ms) * 1000), floorRatio: Math.round(ms / floorMs), heapBeforeMB: heap0 });
+  emit({ replayMs: Math.round(ms), replays: times.length, stepsPerSecond: Math.round((n / ms) * 1000), floorRatio: Math.round(ms / floorMs) });
   emit({ heapMB: heapAfterGc() });
   if (!tl) return;
   if (!timeTravel) return;
@@ -354,7 +354,7 @@ export async function benchCore100k(): Promise<Record<string, unknown>> {
   out['core.scenario100k.processes'] = gen.shape.processes;
   out['core.scenario100k.tableFrames'] = gen.shape.tableFrames;
   out['core.scenario100k.presentEntries'] = gen.shape.presentEntries;
-  out['core.scenario100k.fileSteps'] = `the file format takes at most ${SCENARIO_LIMITS.maxSteps} steps: the core benchmarks build the Scenario directly (bench/scenario100k.ts checks it equals the parser's result on the first ${SCENARIO_LIMITS.maxSteps})`;
+  out['core.scenario100k.note'] = `the file format takes at most ${SCENARIO_LIMITS.maxSteps} steps: the core benchmarks build the Scenario directly (bench/scenario100k.ts checks it equals the parser's result on the first ${SCENARIO_LIMITS.maxSteps})`;
 
   const loop = await runChild('steploop', N);
   out['core.stepLoop100k.stepsPerSecond'] = field(loop, 'stepsPerSecond') ?? null;
