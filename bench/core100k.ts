@@ -293,7 +293,7 @@ interface ChildRun {
   readonly reached: number;
 }
 
-function runChild(kind: string, n: number): Promise<ChildRun> {
+function runChild(kind: string, n: number, timeoutS = TIMEOUT_S): Promise<ChildRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--expose-gc', '--import', 'tsx', 'bench/core100k.ts', '--child', kind, String(n)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -311,7 +311,7 @@ function runChild(kind: string, n: number): Promise<ChildRun> {
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, TIMEOUT_S * 1000);
+    }, timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const lines = out
@@ -320,7 +320,7 @@ function runChild(kind: string, n: number): Promise<ChildRun> {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       const at = last >= 0 ? ` after ~${last.toLocaleString('en-US')} steps` : '';
       let error: string | null = null;
-      if (timedOut) error = `timed out after ${TIMEOUT_S} s${at}`;
+      if (timedOut) error = `timed out after ${timeoutS} s${last >= 0 ? ` (~${last.toLocaleString('en-US')} steps replayed)` : ''}`;
       else if (/heap out of memory|Reached heap limit/i.test(err)) error = `out of memory (${HEAP_MB / 1024} GB heap)${at}`;
       else if (code !== 0) error = `the child exited with ${signal ?? `status ${code}`}${at}: ${err.split('\n').filter((l) => l && !l.startsWith('progress')).slice(-3).join(' / ')}`;
       resolve({ lines, error, reached: last });
@@ -345,9 +345,12 @@ function runCli(file: string): { wallMs: number; peakMB: number | null; code: nu
   return { wallMs, peakMB: rss ? Math.round(Number(rss[1]) / 1024) : null, code: r.status, stderr };
 }
 
-export async function benchCore100k(): Promise<Record<string, unknown>> {
+/**
+ * `N` and `BIG` are parameters only so the bench's own paths can be tried on
+ * small scenarios (`smoke`); the keys are named for 100k and 1M.
+ */
+export async function benchCore100k(N = 100_000, BIG = 1_000_000, timeoutS = TIMEOUT_S): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  const N = 100_000;
   const gen = generateScenario100k(N);
   checkAgainstParser(gen);
   out['core.scenario100k.steps'] = N;
@@ -356,7 +359,7 @@ export async function benchCore100k(): Promise<Record<string, unknown>> {
   out['core.scenario100k.presentEntries'] = gen.shape.presentEntries;
   out['core.scenario100k.note'] = `the file format takes at most ${SCENARIO_LIMITS.maxSteps} steps: the core benchmarks build the Scenario directly (bench/scenario100k.ts checks it equals the parser's result on the first ${SCENARIO_LIMITS.maxSteps})`;
 
-  const loop = await runChild('steploop', N);
+  const loop = await runChild('steploop', N, timeoutS);
   out['core.stepLoop100k.stepsPerSecond'] = field(loop, 'stepsPerSecond') ?? null;
   out['core.stepLoop100k.floorRatio'] = field(loop, 'floorRatio') ?? null;
   if (loop.error) out['core.stepLoop100k.error'] = loop.error;
@@ -365,14 +368,14 @@ export async function benchCore100k(): Promise<Record<string, unknown>> {
   const outcomes = { hit: 'hitPct', 'shadow-fault': 'shadowFaultPct', emulated: 'emulatedPct', 'guest-fault': 'guestFaultPct', done: 'donePct' };
   for (const [k, name] of Object.entries(outcomes)) out[`core.scenario100k.mix.${name}`] = mix ? (mix[k] ?? 0) : null;
 
-  const replay = await runChild('timeline', N);
+  const replay = await runChild('timeline', N, timeoutS);
   const replaySps = field(replay, 'stepsPerSecond') ?? null;
   out['core.replay100k.stepsPerSecond'] = CORE.eventsSwitch ? replaySps : null;
   if (!CORE.eventsSwitch) {
     out['core.replay100k.error'] = `not measured: the core has no events-off switch (applyStep always builds every step's events and Timeline keeps them); the replay with events is core.replay100k.withEvents`;
   } else if (replay.error) out['core.replay100k.error'] = replay.error;
   if (CORE.eventsSwitch) {
-    const withEv = await runChild('timeline-events', N);
+    const withEv = await runChild('timeline-events', N, timeoutS);
     out['core.replay100k.withEvents.stepsPerSecond'] = field(withEv, 'stepsPerSecond') ?? null;
     if (withEv.error) out['core.replay100k.withEvents.error'] = withEv.error;
   } else {
@@ -392,10 +395,10 @@ export async function benchCore100k(): Promise<Record<string, unknown>> {
   let seekSteps = N;
   if (field(replay, 'seekMedianMs') === undefined) {
     // Sizes well under where the 100k replay stopped (a second out-of-memory run costs minutes).
-    const fits = [50_000, 20_000, 10_000].filter((m) => replay.reached < 0 || m <= replay.reached * 0.8);
-    for (const m of fits.length ? fits : [10_000]) {
+    const fits = [N / 2, N / 5, N / 10].filter((m) => replay.reached < 0 || m <= replay.reached * 0.8);
+    for (const m of fits.length ? fits : [N / 10]) {
       seekSteps = m;
-      seekRun = await runChild('timeline', m);
+      seekRun = await runChild('timeline', m, timeoutS);
       if (field(seekRun, 'seekMedianMs') !== undefined) break;
     }
   }
@@ -418,7 +421,7 @@ export async function benchCore100k(): Promise<Record<string, unknown>> {
   if (seekRun.error && field(seekRun, 'seekMedianMs') === undefined) out['core.seek100k.error'] = seekRun.error;
 
   if (field(replay, 'heapMB') !== undefined && !replay.error) {
-    const big = await runChild('timeline-1m', 1_000_000);
+    const big = await runChild('timeline-1m', BIG, timeoutS);
     out['core.replay1M.stepsPerSecond'] = field(big, 'stepsPerSecond') ?? null;
     out['core.heap1MMB'] = field(big, 'heapMB') ?? null;
     if (big.error) out['core.replay1M.error'] = big.error;
@@ -462,5 +465,7 @@ if (process.argv[2] === '--child') {
   else if (kind === 'timeline-1m') childReplay(n, false, false);
   else throw new Error(`core100k: unknown child ${kind}`);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await benchCore100k(), null, 2));
+  // `npx tsx bench/core100k.ts [--smoke]` prints the figures (results.json is written by `npm run bench`).
+  const smoke = process.argv.includes('--smoke');
+  console.log(JSON.stringify(await (smoke ? benchCore100k(2000, 6000, 5) : benchCore100k()), null, 2));
 }
