@@ -66,6 +66,9 @@ export async function readBounded(
       const b = chunk[i]!;
       if (need === 0) {
         if (b < 0x80) {
+          // JSON text never holds a raw NUL (RFC 8259: control characters only escaped, in strings): no
+          // need to read on to the size limit to refuse /dev/zero or a binary file.
+          if (b === 0) return { ok: false, bytesRead, message: `cannot read ${name}: it is not JSON text: byte offset ${n(base + i)} (counted from 0) is a NUL byte (0x00), which JSON text never contains` };
           chars++;
           continue;
         }

@@ -200,8 +200,14 @@ const step = z.discriminatedUnion(
   },
 );
 
-/** The whole document; `format` has already been checked by the caller. */
-export const rawScenario = strict('the scenario', {
+/** The step array: length first (before any element is looked at), then each step. */
+export const rawSteps = boundedArray(step, PARSER_LIMITS.maxFileSteps, 'steps');
+
+/** One step, as zod checks it; raw-parse.ts asks it about the steps the fast path does not take. */
+export const rawStep = step;
+
+/** Every key of the document but `steps`. */
+const documentShape = {
   format: z.literal(FORMAT_V1),
   title: text(SCENARIO_LIMITS.maxTitleChars),
   description: z.optional(text(SCENARIO_LIMITS.maxDescriptionChars)),
@@ -210,8 +216,19 @@ export const rawScenario = strict('the scenario', {
   memory: z.optional(boundedArray(frame, SCENARIO_LIMITS.maxFrames, 'memory frames')),
   mappings: z.optional(boundedArray(mapping, PARSER_LIMITS.maxMappings, 'mappings')),
   tablesAt: z.optional(u64('0x100000')),
-  steps: boundedArray(step, SCENARIO_LIMITS.maxSteps, 'steps'),
-});
+};
+
+/** The whole document; `format` has already been checked by the caller. */
+export const rawScenario = strict('the scenario', { ...documentShape, steps: rawSteps });
+
+/**
+ * The same document with `steps` passed through unchecked (the key is still
+ * allowed, so unknown-key messages list it; optional, so that its absence
+ * is reported by the step array's own schema). raw-parse.ts checks the step
+ * array itself, with the hand-written fast path (steps-fast.ts) and zod for
+ * any step that path does not take.
+ */
+export const rawScenarioStepsUnchecked = strict('the scenario', { ...documentShape, steps: z.optional(z.unknown()) });
 
 export type RawScenario = z.output<typeof rawScenario>;
 export type RawGuest = RawScenario['guest'];

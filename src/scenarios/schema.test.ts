@@ -317,7 +317,7 @@ describe('errors name the field', () => {
     ['entry value type', minimal('x86-32', { memory: [{ gpa: 0, entries: { '1': null } }] }), 'memory[0].entries.1', /hex string/],
     ['entrySize value', minimal('x86-32', { memory: [{ gpa: 0, entrySize: 2, entries: {} }] }), 'memory[0].entrySize', /4, 8/],
     ['entries as array', minimal('x86-32', { memory: [{ gpa: 0, entries: [1] }] }), 'memory[0].entries', /object/],
-    ['too many steps', minimal('x86-32', { steps: Array.from({ length: SCENARIO_LIMITS.maxSteps + 1 }, () => ({ op: 'read', gva: 0 })) }), 'steps', /too many steps/],
+    ['too many steps', minimal('x86-32', { steps: Array.from({ length: PARSER_LIMITS.maxFileSteps + 1 }, () => ({ op: 'read', gva: 0 })) }), 'steps', /too many steps/],
     ['too many frames', minimal('x86-32', { memory: Array.from({ length: SCENARIO_LIMITS.maxFrames + 1 }, (_, i) => ({ gpa: i * 4096, entries: {} })) }), 'memory', /too many memory frames/],
     ['steps missing', { format: 'shadowpaging/v1', title: 't', guest: { mode: 'off' } }, 'steps', /missing/],
     ['proto key at top level', JSON.parse('{"format":"shadowpaging/v1","title":"t","guest":{"mode":"off"},"steps":[],"__proto__":{"x":1}}'), '__proto__', /unknown key/],

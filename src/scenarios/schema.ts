@@ -8,15 +8,15 @@
  *
  * Nothing here throws to the caller: every failure is `{ ok: false, error }`.
  */
-import type * as z from 'zod';
 import type { GuestMode, MemoryInit, Scenario, Step, U64 } from '../core/scenario.ts';
 import { SCENARIO_DEFAULTS, SCENARIO_LIMITS } from '../core/scenario.ts';
 import { checkCr3, linearAddress, MAX_PHYS_BITS, physAddress } from './address.ts';
-import { fail, formatPath, ScenarioFailure, type ScenarioError } from './errors.ts';
+import { fail, ScenarioFailure, type ScenarioError } from './errors.ts';
 import { describeValue, formatHex, pow2, u64Below } from './hex.ts';
 import { PARSER_LIMITS } from './limits.ts';
 import { buildMappings, DEFAULT_TABLES_AT } from './mappings.ts';
-import { FORMAT_V1, rawScenario, type RawScenario, type RawStep } from './raw.ts';
+import { FORMAT_V1, type RawScenario, type RawStep } from './raw.ts';
+import { sim_parseRaw, sim_parseRawZod, type RawParse } from './raw-parse.ts';
 
 export type { ScenarioError } from './errors.ts';
 export { formatScenarioError } from './errors.ts';
@@ -52,10 +52,23 @@ export function parseScenarioText(text: string): ParseResult {
 
 /** Validates an already-parsed JSON value. Never throws. */
 export function parseScenario(input: unknown): ParseResult {
+  return parseWith(input, sim_parseRaw);
+}
+
+/**
+ * parseScenario with zod checking every step (no fast path): the reference
+ * the fast path is tested against (steps-fast.test.ts) and timed against
+ * (bench/parse.ts). Never throws.
+ */
+export function sim_parseScenarioZodOnly(input: unknown): ParseResult {
+  return parseWith(input, sim_parseRawZod);
+}
+
+function parseWith(input: unknown, parseRaw: (input: unknown) => RawParse): ParseResult {
   try {
     checkFormat(input);
-    const parsed = rawScenario.safeParse(input);
-    if (!parsed.success) return { ok: false, error: issueToError(parsed.error.issues) };
+    const parsed = parseRaw(input);
+    if (!parsed.ok) return { ok: false, error: parsed.error };
     const warnings: string[] = [];
     const scenario = normalize(parsed.data, warnings);
     if (warnings.length > PARSER_LIMITS.maxWarnings) {
@@ -109,26 +122,6 @@ function checkFormat(input: unknown): void {
     fail('format', `unsupported format version ${describeValue(format)}; this version of shadowpaging reads "${FORMAT_V1}"`);
   }
   fail('format', `unknown format ${describeValue(format)}; expected "${FORMAT_V1}"`);
-}
-
-function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
-}
-
-/**
- * Picks one zod issue to report: the first, except that a missing field next
- * to an unknown key reports the unknown key (most likely a typo of it).
- */
-function issueToError(issues: readonly z.core.$ZodIssue[]): ScenarioError {
-  let pick = issues[0];
-  if (pick === undefined) return { path: '', message: 'invalid scenario' };
-  if (pick.code !== 'unrecognized_keys' && pick.message.startsWith('missing')) {
-    const parent = pick.path.slice(0, -1);
-    const unknown = issues.find((i) => i.code === 'unrecognized_keys' && samePath(i.path, parent));
-    if (unknown !== undefined) pick = unknown;
-  }
-  const path = pick.code === 'unrecognized_keys' ? [...pick.path, pick.keys[0] ?? ''] : pick.path;
-  return { path: formatPath(path), message: pick.message };
 }
 
 // ---------------------------------------------------------------------------
@@ -332,11 +325,20 @@ function fitsWidth(v: U64, width: 1 | 2 | 4 | 8): boolean {
   return width === 8 || u64Below(v, width * 8);
 }
 
+/** Where step `i` (or its `field`) is, for a message. */
+function stepAt(i: number, field?: string): readonly PropertyKey[] {
+  return field === undefined ? ['steps', i] : ['steps', i, field];
+}
+
 /**
  * Steps are checked against the paging mode in force when they run: the
  * parser follows CR0.PG, CR4.PAE and EFER.LME through the steps the way the
  * core does (bits change as written; long mode = LME && PG). Changes a real
  * CPU would refuse with #GP are kept but produce a warning.
+ *
+ * A file may have 1,000,000 steps, so the loop makes no closure and no
+ * throwaway object per step (the accesses, most of a long file, are built
+ * key by key, in the order the spreads they replace gave).
  */
 function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: number, ramEnd: number, warnings: string[]): Step[] {
   const gp = (i: number, field: string, why: string): void => {
@@ -346,36 +348,35 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
   for (let i = 0; i < raw.length; i++) {
     const s = raw[i]!;
     const mode = modeOf(state);
-    const at = (field?: string): readonly PropertyKey[] => (field === undefined ? ['steps', i] : ['steps', i, field]);
     switch (s.op) {
       case 'read':
       case 'fetch': {
-        const gva = linearAddress(s.gva, mode, at('gva'));
-        out.push({ op: s.op, gva, user: s.user ?? false, ...(s.ac !== undefined ? { ac: s.ac } : {}) });
+        const gva = linearAddress(s.gva, mode, stepAt(i, 'gva'));
+        const step: { op: 'read' | 'fetch'; gva: number; user: boolean; ac?: boolean } = { op: s.op, gva, user: s.user ?? false };
+        if (s.ac !== undefined) step.ac = s.ac;
+        out.push(step);
         break;
       }
       case 'write': {
-        const gva = linearAddress(s.gva, mode, at('gva'));
+        const gva = linearAddress(s.gva, mode, stepAt(i, 'gva'));
         const width = s.width ?? defaultEntrySize(mode);
         if ((gva % 4096) + width > 4096) {
-          fail(at('gva'), `a ${width}-byte write at ${formatHex(gva)} would cross a 4 KiB page boundary; split it into two writes`);
+          fail(stepAt(i, 'gva'), `a ${width}-byte write at ${formatHex(gva)} would cross a 4 KiB page boundary; split it into two writes`);
         }
         if (s.value !== undefined && !fitsWidth(s.value, width)) {
-          fail(at('value'), `${formatHex(s.value)} does not fit in a ${width}-byte write${s.width === undefined ? ` (the default width in a ${mode} guest; set "width")` : ''}`);
+          fail(stepAt(i, 'value'), `${formatHex(s.value)} does not fit in a ${width}-byte write${s.width === undefined ? ` (the default width in a ${mode} guest; set "width")` : ''}`);
         }
-        out.push({
-          op: 'write',
-          gva,
-          user: s.user ?? false,
-          ...(s.ac !== undefined ? { ac: s.ac } : {}),
-          width,
-          ...(s.value !== undefined ? { value: { lo: s.value.lo, hi: s.value.hi } } : {}),
-        });
+        // width after ac: the key order the spreads gave.
+        const step: { op: 'write'; gva: number; user: boolean; ac?: boolean; width?: 1 | 2 | 4 | 8; value?: U64 } = { op: 'write', gva, user: s.user ?? false };
+        if (s.ac !== undefined) step.ac = s.ac;
+        step.width = width;
+        if (s.value !== undefined) step.value = { lo: s.value.lo, hi: s.value.hi };
+        out.push(step as Step);
         break;
       }
       case 'cr3': {
-        const value = physAddress(s.value, MAX_PHYS_BITS, at('value'), 'physical addresses have at most 52 bits');
-        checkCr3(value, mode, maxPhyAddr, at('value'), '', state.pcide);
+        const value = physAddress(s.value, MAX_PHYS_BITS, stepAt(i, 'value'), 'physical addresses have at most 52 bits');
+        checkCr3(value, mode, maxPhyAddr, stepAt(i, 'value'), '', state.pcide);
         if (s.noflush !== undefined && !state.pcide) {
           warnings.push(`steps[${i}].noflush: only meaningful with cr4.pcide = 1 (CR3 bit 63 is ignored otherwise)`);
         }
@@ -384,16 +385,16 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         break;
       }
       case 'invlpg':
-        out.push({ op: 'invlpg', gva: linearAddress(s.gva, mode, at('gva')) });
+        out.push({ op: 'invlpg', gva: linearAddress(s.gva, mode, stepAt(i, 'gva')) });
         break;
       case 'cr0': {
-        if (s.wp === undefined && s.pg === undefined) fail(at(), 'a cr0 step must set "wp" and/or "pg"');
+        if (s.wp === undefined && s.pg === undefined) fail(stepAt(i), 'a cr0 step must set "wp" and/or "pg"');
         if (s.pg !== undefined && s.pg !== state.pg) {
           if (s.pg && state.lme && !state.pae) gp(i, 'pg', 'enabling paging with efer.lme = 1 needs cr4.pae = 1 first');
           else if (!s.pg && state.pcide) gp(i, 'pg', 'paging cannot be turned off while cr4.pcide = 1');
           else {
             state.pg = s.pg;
-            checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('pg'), 'paging starts with cr3 = ', state.pcide);
+            checkCr3(state.cr3, modeOf(state), maxPhyAddr, stepAt(i, 'pg'), 'paging starts with cr3 = ', state.pcide);
           }
         }
         out.push({ op: 'cr0', ...(s.wp !== undefined ? { wp: s.wp } : {}), ...(s.pg !== undefined ? { pg: s.pg } : {}) });
@@ -401,7 +402,7 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
       }
       case 'cr4': {
         if (s.pse === undefined && s.pae === undefined && s.smep === undefined && s.smap === undefined && s.pcide === undefined) {
-          fail(at(), 'a cr4 step must set at least one of "pse", "pae", "smep", "smap", "pcide"');
+          fail(stepAt(i), 'a cr4 step must set at least one of "pse", "pae", "smep", "smap", "pcide"');
         }
         if (s.pcide !== undefined && s.pcide !== state.pcide) {
           if (s.pcide && (modeOf(state) !== 'x86-64' || state.cr3 % 4096 !== 0)) {
@@ -412,7 +413,7 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
           if (!s.pae && state.pg && state.lme) gp(i, 'pae', 'cr4.pae cannot be cleared in long mode');
           else {
             state.pae = s.pae;
-            checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('pae'), 'the new paging mode starts with cr3 = ');
+            checkCr3(state.cr3, modeOf(state), maxPhyAddr, stepAt(i, 'pae'), 'the new paging mode starts with cr3 = ');
           }
         }
         out.push({
@@ -426,12 +427,12 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
         break;
       }
       case 'efer': {
-        if (s.nx === undefined && s.lme === undefined) fail(at(), 'an efer step must set "nx" and/or "lme"');
+        if (s.nx === undefined && s.lme === undefined) fail(stepAt(i), 'an efer step must set "nx" and/or "lme"');
         if (s.lme !== undefined && s.lme !== state.lme) {
           if (state.pg) gp(i, 'lme', 'efer.lme can only change while paging is off (cr0.pg = 0)');
           else {
             state.lme = s.lme;
-            checkCr3(state.cr3, modeOf(state), maxPhyAddr, at('lme'), 'the new paging mode starts with cr3 = ');
+            checkCr3(state.cr3, modeOf(state), maxPhyAddr, stepAt(i, 'lme'), 'the new paging mode starts with cr3 = ');
           }
         }
         out.push({ op: 'efer', ...(s.nx !== undefined ? { nx: s.nx } : {}), ...(s.lme !== undefined ? { lme: s.lme } : {}) });
@@ -439,11 +440,11 @@ function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: n
       }
       case 'host-write': {
         const width = s.width ?? defaultEntrySize(mode);
-        const gpa = physAddress(s.gpa, MAX_PHYS_BITS, at('gpa'), 'physical addresses have at most 52 bits');
-        if (gpa % width !== 0) fail(at('gpa'), `a ${width}-byte host write must be ${width}-byte aligned; ${formatHex(gpa)} is not`);
-        if (gpa >= ramEnd) fail(at('gpa'), `${formatHex(gpa)} is outside guest RAM (it ends at ${formatHex(ramEnd)}); the host can only write RAM`);
+        const gpa = physAddress(s.gpa, MAX_PHYS_BITS, stepAt(i, 'gpa'), 'physical addresses have at most 52 bits');
+        if (gpa % width !== 0) fail(stepAt(i, 'gpa'), `a ${width}-byte host write must be ${width}-byte aligned; ${formatHex(gpa)} is not`);
+        if (gpa >= ramEnd) fail(stepAt(i, 'gpa'), `${formatHex(gpa)} is outside guest RAM (it ends at ${formatHex(ramEnd)}); the host can only write RAM`);
         if (!fitsWidth(s.value, width)) {
-          fail(at('value'), `${formatHex(s.value)} does not fit in a ${width}-byte write${s.width === undefined ? ` (the default width in a ${mode} guest; set "width")` : ''}`);
+          fail(stepAt(i, 'value'), `${formatHex(s.value)} does not fit in a ${width}-byte write${s.width === undefined ? ` (the default width in a ${mode} guest; set "width")` : ''}`);
         }
         out.push({ op: 'host-write', gpa, width, value: { lo: s.value.lo, hi: s.value.hi } });
         break;

@@ -10,6 +10,7 @@
  * and the limit).
  */
 import { SCENARIO_LIMITS } from '../core/scenario.ts';
+import { PARSER_LIMITS } from '../scenarios/limits.ts';
 import { STORAGE_LIMITS } from './storage/records.ts';
 
 export const EDITOR_LIMITS = {
@@ -26,7 +27,11 @@ export const EDITOR_LIMITS = {
    * the decoded text is then held to maxTextChars.
    */
   maxFileBytes: 2_000_000,
-  /** Steps of a document: the parser's own limit (SCENARIO_LIMITS.maxSteps). */
+  /**
+   * Steps of a document the app opens (SCENARIO_LIMITS.maxSteps). Files may
+   * hold up to PARSER_LIMITS.maxFileSteps for the command-line trace; the
+   * browser opens no more than this until its timeline scales (issue 17).
+   */
   maxSteps: SCENARIO_LIMITS.maxSteps,
 } as const;
 
@@ -110,7 +115,7 @@ export function checkEditorText(text: string, what: string): string | null {
   }
   const steps = countSteps(text);
   if (steps !== null && steps > EDITOR_LIMITS.maxSteps) {
-    return `${what} has ${fmt(steps)} steps; a scenario has at most ${fmt(EDITOR_LIMITS.maxSteps)}, so it was not taken (nothing was changed).`;
+    return `${what} has ${fmt(steps)} steps; the app opens at most ${fmt(EDITOR_LIMITS.maxSteps)} (the command-line trace takes up to ${fmt(PARSER_LIMITS.maxFileSteps)}), so it was not taken (nothing was changed).`;
   }
   return null;
 }

@@ -53,7 +53,7 @@ describe('the editor refuses oversized or broken input and keeps the text it had
     const area = page.getByTestId('editor-text');
     const before = await area.inputValue();
     await importBytes(page, 'long.json', Buffer.from(stepsDoc(10_001)));
-    await expect.poll(() => refusal(page).textContent(), { timeout: 10_000 }).toContain('long.json has 10,001 steps; a scenario has at most 10,000');
+    await expect.poll(() => refusal(page).textContent(), { timeout: 10_000 }).toContain('long.json has 10,001 steps; the app opens at most 10,000');
     expect(await area.inputValue()).toBe(before);
     expect(await counterText(page)).toContain('/ 12');
     await screenshot(page, 'editor-refused-steps-1440');

@@ -368,7 +368,7 @@ export function EditorPanel() {
       {tab === 'form' &&
         (docObj && docSteps > EDITOR_LIMITS.maxSteps ? (
           <p className="editor-error text-sm">
-            This document has {fmt(docSteps)} steps, more than a scenario may have ({fmt(EDITOR_LIMITS.maxSteps)}), so the form does not show it; remove steps in the JSON view.
+            This document has {fmt(docSteps)} steps, more than the app opens ({fmt(EDITOR_LIMITS.maxSteps)}), so the form does not show it; remove steps in the JSON view.
           </p>
         ) : docObj ? (
           <ScenarioForm doc={docObj} onChange={(d) => admit(pretty(d), 'The edited scenario')} />
