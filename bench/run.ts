@@ -2,7 +2,9 @@
  * `npm run bench`: timings that the issues name, written to bench/results.json.
  * Core part: a large 32-bit scenario (every PDE, a page table per 4 MiB region
  * with PTEs, sweeping accesses, unsync and emulated writes, CR3 reloads) run
- * under each rule set; step throughput and time-travel latency.
+ * under each rule set; step throughput and time-travel latency; then issue
+ * 17's figures on the 100,000-step scenario (bench/core100k.ts: replay,
+ * floor ratio, seek, heap, 1M steps, the trace CLI's cli.trace100k.*).
  * UI part (bench/ui.ts): step-to-paint, bundle size and first render in
  * headless Chromium, the link crossings of the layout (bench/layout.ts, no
  * browser) and caption building (bench/caption.ts, ui.captionMs.p95). Permalink part (bench/permalink.ts): link sizes of the
@@ -22,6 +24,7 @@ import { compareRuleSets, RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchCaption } from './caption.ts';
+import { benchCore100k } from './core100k.ts';
 import { benchCli } from './cli.ts';
 import { benchLayout } from './layout.ts';
 import { benchOffline } from './offline.ts';
@@ -70,7 +73,7 @@ function largeScenario(steps: number) {
 const median = (a: number[]) => d3median(a)!;
 const pct = (a: number[], p: number) => quantile(a, p)!;
 
-function benchCore() {
+async function benchCore() {
   const parsed = parseScenario(largeScenario(2000));
   if (!parsed.ok) throw new Error(parsed.error.message);
   const s = parsed.scenario;
@@ -111,7 +114,8 @@ function benchCore() {
     cmp.push(performance.now() - t0);
   }
   out['core.compareAllRuleSetsMedianMs'] = Number(median(cmp).toFixed(1));
-  return out;
+  // Issue 17: the 100,000-step scenario, each heavy figure in its own child process (bench/core100k.ts).
+  return { ...out, ...(await benchCore100k()) };
 }
 
 const file = 'bench/results.json';
@@ -120,7 +124,9 @@ const parts: Record<string, () => Record<string, unknown> | Promise<Record<strin
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
-const kept = chosen.length > 0 ? Object.fromEntries(Object.entries(prev).filter(([k]) => k !== 'generatedAt' && !running.some((p) => k.startsWith(`${p}.`)))) : {};
+// The core part also writes the trace CLI's figures on its scenario (cli.*).
+const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'] };
+const kept = chosen.length > 0 ? Object.fromEntries(Object.entries(prev).filter(([k]) => k !== 'generatedAt' && !running.some((p) => (prefixes[p] ?? [`${p}.`]).some((x) => k.startsWith(x))))) : {};
 const measured: Record<string, unknown> = {};
 for (const p of running) Object.assign(measured, await parts[p]!());
 const results = { ...kept, ...measured, generatedAt: new Date().toISOString() };
