@@ -108,22 +108,23 @@ function inlineIcon(): Plugin {
   };
 }
 
+/** The build options that make one chunk with everything inline (shared with the e2e's worker fixture). */
+export const OFFLINE_BUILD = {
+  // Every asset (fonts, images imported by CSS or code) as a data: URL.
+  assetsInlineLimit: () => true,
+  cssCodeSplit: false,
+  modulePreload: false as const,
+  reportCompressedSize: false,
+  chunkSizeWarningLimit: 100_000,
+  // One chunk: a lazily imported chunk would be a second file.
+  rolldownOptions: { output: { codeSplitting: false } },
+} satisfies UserConfig['build'];
+
 const offline: UserConfig = {
   plugins: [inlineWorkers(), inlineIcon(), singleFile()],
   // public/ holds only the icon, inlined above: nothing to copy beside the file.
   publicDir: false,
-  build: {
-    outDir: OFFLINE_DIR,
-    emptyOutDir: true,
-    // Every asset (fonts, images imported by CSS or code) as a data: URL.
-    assetsInlineLimit: () => true,
-    cssCodeSplit: false,
-    modulePreload: false,
-    reportCompressedSize: false,
-    chunkSizeWarningLimit: 100_000,
-    // One chunk: a lazily imported chunk would be a second file.
-    rolldownOptions: { output: { codeSplitting: false } },
-  },
+  build: { ...OFFLINE_BUILD, outDir: OFFLINE_DIR, emptyOutDir: true },
 };
 
 export default defineConfig(mergeConfig(base, offline));

@@ -6,17 +6,24 @@
  * Worker where it has one), opens the editor and saves, with no page error,
  * no console error, and no request for any file other than the page itself.
  *
+ * Apart from the app (whose worker may land later): the worker rewrite of
+ * vite.offline.config.ts on source text, and a tiny page that starts a worker
+ * the way the app does, built with the offline plugins, whose worker answers
+ * from file://.
+ *
  * The file is built once here, into a temp directory, with the same config
  * as `npm run build:offline` (the global setup's build is the normal one,
  * served over http, which the other e2e files use).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'vite';
 import { buildOffline } from '../../scripts/build-offline.ts';
+import { inlineWorkers, OFFLINE_BUILD, singleFile } from '../../vite.offline.config.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
 import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
 import { launch, waitForCounter } from './helpers.ts';
@@ -56,8 +63,8 @@ afterEach(async () => {
   expect(requests).toEqual([]);
 });
 
-/** A fresh context on the offline file (plus `suffix`: `#…`, `?embed=1`), waiting for the first render. */
-async function openFile(suffix = '', permissions: string[] = []): Promise<Page> {
+/** A fresh context on the offline file (or `url`) plus `suffix` (`#…`, `?embed=1`), waiting for `ready` (the app's first render). */
+async function openFile(suffix = '', permissions: string[] = [], url = fileUrl, ready = '[data-testid=step-counter]'): Promise<Page> {
   await context?.close();
   errors = [];
   requests = [];
@@ -70,12 +77,12 @@ async function openFile(suffix = '', permissions: string[] = []): Promise<Page> 
   });
   // Requests of the page and of its workers (the context sees both).
   context.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith('data:') && !url.startsWith('blob:') && url.split('#')[0]!.split('?')[0] !== fileUrl) requests.push(url);
+    const asked = r.url();
+    if (!asked.startsWith('data:') && !asked.startsWith('blob:') && asked.split('#')[0]!.split('?')[0] !== url) requests.push(asked);
   });
   page.on('worker', (w) => workers.push(w.url()));
-  await page.goto(`${fileUrl}${suffix}`);
-  await page.getByTestId('step-counter').waitFor({ state: 'visible' });
+  await page.goto(`${url}${suffix}`);
+  await page.locator(ready).waitFor({ state: 'visible' });
   await settle(page);
   return page;
 }
@@ -192,5 +199,48 @@ describe('the offline file from file://', () => {
     expect(await page.locator('[data-testid=shadow-page]').count()).toBeGreaterThan(0);
     const dark = await openFile(`#${encodePermalink({ scenario: { kind: 'builtin', id: DEFAULT_SCENARIO_ID, version: 1 }, view: { ...DEFAULT_VIEW, theme: 'dark' } })}`);
     expect(await dark.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
+  });
+});
+
+/** Runs the plugin's transform hook on `code` as if it were the module `id`. */
+function rewrite(code: string, id = '/app/src/ui/heavy/build.ts'): string | null {
+  const t = inlineWorkers().transform;
+  const hook = (typeof t === 'function' ? t : t?.handler) as unknown as (code: string, id: string) => { code: string } | null;
+  const out = hook.call({}, code, id);
+  return out ? out.code : null;
+}
+
+describe('workers in the offline file', () => {
+  it('the rewrite turns new Worker(new URL(…worker.ts, import.meta.url), options) into the ?worker&inline import, and leaves the rest', () => {
+    const code = "const a = new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'timeline' });\nconst b = new Worker(new URL(\"./x.worker.js\", import.meta.url));\nconst c = new Worker(someUrl);";
+    const out = rewrite(code)!;
+    expect(out).toContain('import __sim_offline_worker_0 from "./timeline.worker.ts?worker&inline";');
+    expect(out).toContain('import __sim_offline_worker_1 from "./x.worker.js?worker&inline";');
+    expect(out).toContain("const a = new __sim_offline_worker_0({ type: 'module', name: 'timeline' });");
+    expect(out).toContain('const b = new __sim_offline_worker_1();');
+    expect(out).toContain('const c = new Worker(someUrl);');
+    expect(rewrite(code, '/app/node_modules/x/index.js')).toBeNull();
+    expect(rewrite('const x = 1;')).toBeNull();
+  });
+
+  it('a page that starts a worker the way the app does, built with the offline plugins, runs the worker from file:// (a blob: URL)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'shadowpaging-offline-worker-'));
+    try {
+      writeFileSync(join(root, 'index.html'), '<!doctype html><html lang="en"><head><title>worker</title></head><body><p id="out">waiting</p><script type="module" src="./main.ts"></script></body></html>');
+      writeFileSync(
+        join(root, 'main.ts'),
+        "const w = new Worker(new URL('./echo.worker.ts', import.meta.url), { type: 'module', name: 'echo' });\nw.onmessage = (e: MessageEvent) => { document.getElementById('out')!.textContent = String(e.data); };\nw.postMessage(21);\n",
+      );
+      writeFileSync(join(root, 'echo.worker.ts'), 'self.onmessage = (e: MessageEvent) => self.postMessage(`twice ${(e.data as number) * 2}`);\n');
+      await build({ root, configFile: false, logLevel: 'warn', plugins: [inlineWorkers(), singleFile()], build: { ...OFFLINE_BUILD, outDir: join(root, 'out'), emptyOutDir: true } });
+      expect(readdirSync(join(root, 'out'))).toEqual(['shadowpaging.html']);
+      const page = await openFile('', [], pathToFileURL(join(root, 'out', 'shadowpaging.html')).href, '#out');
+      await page.waitForFunction(() => document.getElementById('out')?.textContent !== 'waiting', null, { timeout: 10_000 });
+      expect(await page.locator('#out').textContent()).toBe('twice 42');
+      expect(workers).toHaveLength(1);
+      expect(workers[0]).toMatch(/^blob:/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
