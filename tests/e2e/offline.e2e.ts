@@ -6,6 +6,9 @@
  * Worker where it has one), opens the editor and saves, with no page error,
  * no console error, and no request for any file other than the page itself.
  *
+ * In Firefox too, when it is installed (skipped otherwise): the same walk
+ * through Debian's Firefox ESR over WebDriver BiDi (./firefox.ts).
+ *
  * Apart from the app (whose worker may land later): the worker rewrite of
  * vite.offline.config.ts on source text, and a tiny page that starts a worker
  * the way the app does, built with the offline plugins, whose worker answers
@@ -26,6 +29,7 @@ import { buildOffline } from '../../scripts/build-offline.ts';
 import { inlineWorkers, OFFLINE_BUILD, singleFile } from '../../vite.offline.config.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
 import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
+import { findFirefox, launchFirefox } from './firefox.ts';
 import { launch, waitForCounter } from './helpers.ts';
 import { ROOT, settle } from './serve.ts';
 import type { Browser } from 'playwright-core';
@@ -34,6 +38,8 @@ const stepsOf = (id: string) => ((LIBRARY.find((e) => e.id === id)!.json as { st
 
 /** Whether the app's source starts a Web Worker (src/**\/*.worker.ts): then the offline file must start it from a blob: URL. */
 const appHasWorker = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]).some((f) => /\.worker\.[cm]?[jt]s$/.test(f));
+
+const firefoxPath = findFirefox();
 
 let outDir = '';
 let fileUrl = '';
@@ -241,6 +247,75 @@ describe('workers in the offline file', () => {
       expect(workers[0]).toMatch(/^blob:/);
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Before the page's scripts in Firefox: every Worker the page starts, with its messages and errors counted. */
+const WORKER_RECORDER = `() => {
+  const W = window.Worker;
+  window.__workers = [];
+  window.Worker = class extends W {
+    constructor(url, options) {
+      super(url, options);
+      const rec = { url: String(url).slice(0, 40), messages: 0, errors: 0 };
+      window.__workers.push(rec);
+      this.addEventListener('message', () => rec.messages++);
+      this.addEventListener('error', () => rec.errors++);
+    }
+  };
+}`;
+
+describe('the offline file in Firefox', () => {
+  // Debian's Firefox ESR, driven over WebDriver BiDi (tests/e2e/firefox.ts); not installed by
+  // default on this project's machines (apt-get install firefox-esr), and then this is skipped.
+  it.skipIf(!firefoxPath)('from file:// it steps, switches every built-in, opens a heavy # link, saves from the editor, with no error', { timeout: 180_000 }, async () => {
+    const ff = await launchFirefox(firefoxPath!, WORKER_RECORDER);
+    try {
+      const counter = `(document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\\s+/g, ' ').trim()`;
+      const click = (testid: string) => ff.evaluate(`document.querySelector('[data-testid=${testid}]').click()`);
+      const n = stepsOf(DEFAULT_SCENARIO_ID);
+      await ff.goto(fileUrl);
+      await ff.waitFor(`${counter} === 'step 0 / ${n}'`, 'the first render');
+      await click('step-forward');
+      await click('step-forward');
+      await ff.waitFor(`${counter} === 'step 2 / ${n}'`, 'step 2');
+      for (const entry of LIBRARY) {
+        await ff.evaluate(`(() => { const s = document.querySelector('[data-testid=scenario-picker]'); s.value = ${JSON.stringify(entry.id)}; s.dispatchEvent(new Event('change', { bubbles: true })); })()`);
+        await ff.waitFor(`${counter} === 'step 0 / ${stepsOf(entry.id)}'`, `${entry.id} on screen`);
+        await click('step-forward');
+        await ff.waitFor(`${counter} === 'step 1 / ${stepsOf(entry.id)}'`, `${entry.id} at step 1`);
+      }
+      const json = { format: 'shadowpaging/v1', title: 'Offline heavy', guest: { mode: 'off' }, steps: Array.from({ length: 1500 }, (_, i) => (i % 5 === 4 ? { op: 'read', gva: `0x${((i % 64) * 0x1000).toString(16)}` } : { op: 'zap-all' })) };
+      await ff.evaluate(`location.hash = ${JSON.stringify(encodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW }))}`);
+      await ff.waitFor(`${counter} === 'step 0 / 1500'`, 'the 1,500-step link on screen', 60_000);
+      await click('step-last');
+      await ff.waitFor(`${counter} === 'step 1500 / 1500'`, 'its last step');
+      const workers = await ff.evaluate<Array<{ url: string; messages: number; errors: number }>>('window.__workers');
+      if (appHasWorker) {
+        expect(workers.length).toBeGreaterThan(0);
+        for (const w of workers) {
+          expect(w.url).toMatch(/^blob:/);
+          expect(w.errors).toBe(0);
+          expect(w.messages).toBeGreaterThan(0);
+        }
+      }
+      // The editor: a document typed in the JSON tab runs, and Save keeps it in this browser.
+      await click('edit-toggle');
+      await ff.waitFor(`document.querySelector('[data-testid=tab-json]')`, 'the editor');
+      await click('tab-json');
+      await ff.waitFor(`document.querySelector('[data-testid=editor-text]')`, 'the JSON tab');
+      const doc = JSON.stringify({ format: 'shadowpaging/v1', title: 'Offline lab', guest: { mode: 'off' }, steps: [{ op: 'read', gva: '0x1000' }, { op: 'read', gva: '0x2000' }, { op: 'read', gva: '0x3000' }] }, null, 2);
+      await ff.evaluate(`(() => { const t = document.querySelector('[data-testid=editor-text]'); Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set.call(t, ${JSON.stringify(doc)}); t.dispatchEvent(new Event('input', { bubbles: true })); })()`);
+      await ff.waitFor(`${counter} === 'step 0 / 3'`, 'the typed document on screen');
+      await click('editor-save');
+      await ff.waitFor(`Object.keys(localStorage).filter((k) => k.startsWith('shadowpaging:scenario:')).length === 1`, 'the saved entry in localStorage');
+      await ff.goto(fileUrl);
+      await ff.waitFor(`${counter}.startsWith('step ')`, 'the reload');
+      expect(await ff.evaluate<string[]>(`[...document.querySelectorAll('[data-testid=scenario-picker] optgroup[label^="My scenarios"] option')].map((o) => o.textContent)`)).toEqual(['Offline lab']);
+      expect(ff.errors).toEqual([]);
+    } finally {
+      await ff.close();
     }
   });
 });
