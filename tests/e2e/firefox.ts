@@ -2,27 +2,23 @@
  * Just enough WebDriver BiDi to drive Debian's Firefox ESR (which
  * playwright-core cannot: it drives only its own Firefox builds) for the
  * offline file's check in Firefox: open a page, run script in it, and collect
- * its console errors and uncaught exceptions. Firefox is optional on this
- * project's machines (`apt-get install firefox-esr`); findFirefox() says
- * whether it is there.
+ * its console errors and uncaught exceptions.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import { ROOT } from './serve.ts';
 
-/** The path of firefox-esr or firefox on PATH, or null. */
-export function findFirefox(): string | null {
-  for (const name of ['firefox-esr', 'firefox']) {
-    try {
-      const path = execFileSync('which', [name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-      if (path) return path;
-    } catch {
-      // not installed under this name
-    }
-  }
-  return null;
+/**
+ * The path of Firefox: scripts/ensure-firefox.sh finds firefox-esr or
+ * firefox, or installs Debian's firefox-esr (as root, or with sudo without a
+ * password); null when it is missing and cannot be installed.
+ */
+export function ensureFirefox(): string | null {
+  const out = execFileSync('bash', [resolve(ROOT, 'scripts/ensure-firefox.sh')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return out.trim().split('\n').pop() || null;
 }
 
 export interface FirefoxPage {
