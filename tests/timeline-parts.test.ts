@@ -47,6 +47,8 @@ function expectSameTimeline(got: Timeline, want: Timeline, what: string): void {
   const all = Array.from({ length: n + 1 }, (_, i) => (i * 7 + 3) % (n + 1));
   const order = [n, 0, ...(n <= 48 ? all : all.filter((_, i) => i % Math.ceil((n + 1) / 48) === 0))];
   for (const i of order) expect(dump(got.stateAt(i)), `${what}: stateAt(${i})`).toBe(dump(want.stateAt(i)));
+  // Step by step from the start, as the UI prepares steps (stateAt replays one step from the last state).
+  for (let i = 0; i <= Math.min(n, 40); i++) expect(dump(got.stateAt(i)), `${what}: stateAt(${i}) in order`).toBe(dump(want.stateAt(i)));
   // A copy stepped on does not change the timeline it came from.
   const m = got.stateAt(n);
   m.stats.mmu_shadow_zapped += 1;

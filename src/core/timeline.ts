@@ -215,16 +215,27 @@ export class Timeline {
     return this.scenario.steps.length;
   }
 
+  /**
+   * The last state stateAt replayed to (a private copy): asked for the next
+   * steps in order (the UI preparing steps 1, 2, 3...), stateAt replays one
+   * step from here instead of up to snapshotEvery - 1 from the snapshot.
+   */
+  private cursor: { readonly k: number; readonly m: Machine } | null = null;
+
   /** The state after the first `n` steps (0 = after the initial VM entry). A fresh copy. */
   stateAt(n: number): Machine {
     const k = Math.max(0, Math.min(this.length, Math.floor(n)));
     if (k === this.length) return cloneMachine(this.finalMachine);
     const snap = Math.floor(k / this.snapshotEvery);
-    const m = cloneMachine(this.snapshots[snap]!);
-    for (let i = snap * this.snapshotEvery; i < k; i++) {
+    const c = this.cursor;
+    const fromCursor = c !== null && c.k <= k && c.k > snap * this.snapshotEvery;
+    const m = cloneMachine(fromCursor ? c.m : this.snapshots[snap]!);
+    const from = fromCursor ? c.k : snap * this.snapshotEvery;
+    for (let i = from; i < k; i++) {
       applyStep(m, i, this.scenario.steps[i]!);
       m.emit = () => {};
     }
+    if (k > from) this.cursor = { k, m: cloneMachine(m) };
     return m;
   }
 }

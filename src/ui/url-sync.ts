@@ -16,16 +16,18 @@ export function openFragment(fragment: string): boolean {
     return false;
   }
   const id = r.link.scenario.kind === 'builtin' ? r.link.scenario.id : null;
-  if (!s.loadScenario(r.scenarioJson, id)) return false;
   const v = r.link.view;
-  s.setRules(v.rules);
-  const tl = useStore.getState().timeline;
-  const step = Math.min(v.step, tl.length);
-  const warnings = [...r.warnings];
-  const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
-  useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
-  s.setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
-  return true;
+  // The view applies once the scenario is on screen: at once for a short one,
+  // when the worker is done for a heavy one (heavy/build.ts).
+  const apply = () => {
+    const tl = useStore.getState().timeline;
+    const step = Math.min(v.step, tl.length);
+    const warnings = [...r.warnings];
+    const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
+    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
+    useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
+  };
+  return s.loadScenario(r.scenarioJson, id, { rules: v.rules, parsed: r.scenario, onLoaded: apply });
 }
 
 export function currentFragment(s: Store): { ok: true; fragment: string } | { ok: false; error: string } {

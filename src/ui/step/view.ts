@@ -161,6 +161,9 @@ export const prepareStep = (tl: Timeline, step: number, density: Density = DENSI
  * serializes the state). `idle(cb)` schedules `cb` with a deadline;
  * `prepared` is told of each step done. Returns a cancel function.
  */
+/** The most one idle callback of prefetchStepViews works. */
+const IDLE_SLICE_MS = 16;
+
 export function prefetchStepViews(
   tl: Timeline,
   from: number,
@@ -177,9 +180,12 @@ export function prefetchStepViews(
   let cancel = () => {};
   let stopped = false;
   // A view and its layout take a few ms on a slow machine: start one only with
-  // that much of the idle period left.
+  // that much of the idle period left, and stop after IDLE_SLICE_MS even when
+  // the idle period is longer (up to 50 ms), so no idle callback becomes a
+  // long task that delays a click.
   const run = (timeLeft: () => number) => {
-    while (todo.length && timeLeft() > 4) prepared(prepareStep(tl, todo.shift()!, density));
+    const end = performance.now() + IDLE_SLICE_MS;
+    while (todo.length && timeLeft() > 4 && performance.now() < end) prepared(prepareStep(tl, todo.shift()!, density));
     if (todo.length && !stopped) cancel = idle(run);
   };
   cancel = idle(run);

@@ -1,0 +1,50 @@
+/**
+ * The timeline worker: validates a scenario (zod) and runs it, posting the
+ * Timeline's parts back in chunks (protocol.ts). One build at a time; the
+ * app terminates the worker to cancel one.
+ */
+/// <reference lib="webworker" />
+import { machineData, TimelineBuilder } from '../../core/index.ts';
+import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
+import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS } from './protocol.ts';
+
+const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
+
+self.onmessage = (e: MessageEvent<BuildRequest>) => {
+  const req = e.data;
+  if (req.type !== 'build') return;
+  const { id } = req;
+  try {
+    let scenario = req.scenario;
+    if (!scenario) {
+      const parsed = parseScenario(req.json);
+      if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
+      scenario = parsed.scenario;
+    }
+    const b = new TimelineBuilder(scenario, req.rules, req.snapshotEvery);
+    post({ type: 'start', id, scenario, initialEvents: b.initialEvents });
+    let sentResults = 0;
+    let sentSnapshots = 1;
+    const flush = () => {
+      const snaps = b.snapshots.slice(sentSnapshots).map(machineData);
+      // Snapshot 0 (before any step) goes with the first chunk.
+      if (sentResults === 0) snaps.unshift(machineData(b.snapshots[0]!));
+      post({ type: 'chunk', id, done: b.done, results: b.results.slice(sentResults), snapshots: snaps });
+      sentResults = b.done;
+      sentSnapshots = b.snapshots.length;
+    };
+    let events = 0;
+    while (!b.finished) {
+      b.advance(1);
+      events += b.results[b.done - 1]!.events.length;
+      if (events >= CHUNK_EVENTS || b.done - sentResults >= CHUNK_MAX_STEPS) {
+        flush();
+        events = 0;
+      }
+    }
+    if (b.done > sentResults || sentResults === 0) flush();
+    post({ type: 'done', id, final: machineData(b.current) });
+  } catch (err) {
+    post({ type: 'error', id, message: `The scenario could not be run (${err instanceof Error ? err.message : String(err)}).` });
+  }
+};
