@@ -5,7 +5,8 @@
  */
 import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
-import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
+import { formatScenarioError, type ParseResult } from '../../scenarios/schema.ts';
+import { checkScenarioText, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario } from '../storage.ts';
 import { useStore } from '../store/index.ts';
@@ -19,6 +20,9 @@ function download(name: string, text: string) {
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/** What the editor goes by while a long text is being checked: not valid yet (nothing is loaded, Save waits). */
+const CHECKING: ParseResult = { ok: false, error: { path: '', message: 'still being checked' } };
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'scenario';
 
@@ -55,7 +59,9 @@ export function EditorPanel() {
   };
   const fileRef = useRef<HTMLInputElement>(null);
   const [tab, setTab] = useState<'form' | 'json'>('form');
-  const parsed = useMemo(() => parseScenarioText(text), [text]);
+  // A long text is checked in the worker (heavy/check.ts): meanwhile it counts as not valid yet.
+  const checked = useScenarioCheck(text);
+  const parsed = checked ?? CHECKING;
   const doc = useMemo(() => {
     try {
       const v: unknown = JSON.parse(text);
@@ -122,7 +128,7 @@ export function EditorPanel() {
       setMessage(null);
       return;
     }
-    const p = parseScenarioText(r.text);
+    const p = await checkScenarioText(r.text);
     setRefusal(null);
     setText(r.text);
     setSavedId(null);
@@ -184,7 +190,9 @@ export function EditorPanel() {
             {refusal}
           </span>
         )}
-        {parsed.ok
+        {checked === null
+          ? `Checking the scenario (${fmt(docSteps)} steps)…`
+          : parsed.ok
           ? `Valid: "${scenario.title}", ${parsed.scenario.steps.length} steps${parsed.warnings.length ? `; ${parsed.warnings.length} warning(s): ${parsed.warnings[0]}` : ''}.`
           : `${formatScenarioError(parsed.error)}. The last valid scenario stays on screen.`}
       </p>

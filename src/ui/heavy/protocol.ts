@@ -8,8 +8,11 @@
  * main thread never spends long on one message.
  */
 import type { MachineData, RuleSetName, Scenario, StepResult, TraceEvent } from '../../core/index.ts';
+import type { ParseResult } from '../../scenarios/schema.ts';
 
 export type BuildRequest =
+  /** Validate a scenario text (the editor's check of a long text): answered with `checked`. */
+  | { readonly type: 'check'; readonly id: number; readonly text: string }
   | {
       readonly type: 'build';
       readonly id: number;
@@ -27,6 +30,7 @@ export type BuildReply =
   | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly results: readonly StepResult[]; readonly snapshots: readonly MachineData[] }
   /** The state after the last step: the timeline is complete. */
   | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
+  | { readonly type: 'checked'; readonly id: number; readonly result: ParseResult }
   /** The document is not a valid scenario (one sentence), or the run failed. */
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 

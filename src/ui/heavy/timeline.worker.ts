@@ -5,13 +5,14 @@
  */
 /// <reference lib="webworker" />
 import { machineData, TimelineBuilder } from '../../core/index.ts';
-import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
+import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
 import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS } from './protocol.ts';
 
 const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
 self.onmessage = (e: MessageEvent<BuildRequest>) => {
   const req = e.data;
+  if (req.type === 'check') return post({ type: 'checked', id: req.id, result: parseScenarioText(req.text) });
   if (req.type !== 'build') return;
   const { id } = req;
   try {

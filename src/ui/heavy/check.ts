@@ -1,0 +1,90 @@
+/**
+ * The editor's validation of a scenario text, off the main thread when the
+ * text is long: a 10,000-step file (~700,000 characters) takes 40 to 80 ms to
+ * parse and validate in Chromium, a long task each time the editor checked
+ * it. Texts up to CHECK_SYNC_CHARS are checked at once, as before.
+ */
+import { useEffect, useState } from 'react';
+import { parseScenarioText, type ParseResult } from '../../scenarios/schema.ts';
+import type { BuildReply, BuildRequest } from './protocol.ts';
+
+/** Longer texts are checked in the worker (a 300-step scenario is ~20,000 characters). */
+export const CHECK_SYNC_CHARS = 100_000;
+
+/** The last results, by text: the import checks a file, then the editor shows the same text. */
+const results = new Map<string, ParseResult>();
+const remember = (text: string, r: ParseResult) => {
+  results.set(text, r);
+  while (results.size > 4) results.delete(results.keys().next().value!);
+  return r;
+};
+
+let worker: Worker | null = null;
+let broken = false;
+let nextId = 1;
+const waiting = new Map<number, { text: string; resolve: (r: ParseResult) => void }>();
+
+function checker(): Worker | null {
+  if (broken || typeof Worker === 'undefined') return null;
+  if (!worker) {
+    try {
+      worker = new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'check' });
+      worker.addEventListener('message', (e: MessageEvent<BuildReply>) => {
+        const m = e.data;
+        if (m.type !== 'checked') return;
+        const w = waiting.get(m.id);
+        if (!w) return;
+        waiting.delete(m.id);
+        w.resolve(remember(w.text, m.result));
+      });
+      worker.addEventListener('error', () => {
+        broken = true;
+        worker = null;
+        // Whatever was waiting is checked here after all.
+        for (const [id, w] of waiting) {
+          waiting.delete(id);
+          w.resolve(remember(w.text, parseScenarioText(w.text)));
+        }
+      });
+    } catch {
+      broken = true;
+      return null;
+    }
+  }
+  return worker;
+}
+
+/** The result at once when the text is short or was checked already; else null. */
+export function checkedNow(text: string): ParseResult | null {
+  const hit = results.get(text);
+  if (hit) return hit;
+  return text.length <= CHECK_SYNC_CHARS || !checker() ? remember(text, parseScenarioText(text)) : null;
+}
+
+/** Validates `text` (in the worker when it is long). */
+export function checkScenarioText(text: string): Promise<ParseResult> {
+  const now = checkedNow(text);
+  if (now) return Promise.resolve(now);
+  const w = checker()!;
+  return new Promise((resolve) => {
+    const id = nextId++;
+    waiting.set(id, { text, resolve });
+    const req: BuildRequest = { type: 'check', id, text };
+    w.postMessage(req);
+  });
+}
+
+/** The check of `text` for a component: null while a long text is being checked. */
+export function useScenarioCheck(text: string): ParseResult | null {
+  const [, setDone] = useState(0);
+  const now = checkedNow(text);
+  useEffect(() => {
+    if (now) return;
+    let live = true;
+    void checkScenarioText(text).then(() => live && setDone((n) => n + 1));
+    return () => {
+      live = false;
+    };
+  }, [text, now]);
+  return now;
+}
