@@ -391,6 +391,9 @@ const Compare = memo(ComparePanel);
 const Footer = memo(TimelineBar);
 const Help = memo(HelpOverlay);
 
+/** The most of one idle period the step preparation uses. */
+const IDLE_SLICE_MS = 20;
+
 /**
  * Runs `cb` when the browser is idle (or soon, where there is no
  * requestIdleCallback), with the time left. No timeout: under constant load
@@ -398,7 +401,12 @@ const Help = memo(HelpOverlay);
  */
 function whenIdle(cb: (timeLeft: () => number) => void): () => void {
   if (typeof requestIdleCallback === 'function') {
-    const id = requestIdleCallback((d) => cb(() => d.timeRemaining()));
+    // An idle period may be up to 50 ms: use at most IDLE_SLICE_MS of it, so
+    // the preparation never becomes a long task that delays a click (issue 16).
+    const id = requestIdleCallback((d) => {
+      const end = performance.now() + IDLE_SLICE_MS;
+      cb(() => Math.min(d.timeRemaining(), end - performance.now()));
+    });
     return () => cancelIdleCallback(id);
   }
   const id = setTimeout(() => {

@@ -2,6 +2,9 @@
  * The heavy scenarios of issue 16, shared by tests/e2e/heavy-open.e2e.ts and
  * the benchmark (bench/heavy.ts), and the page-side long-task recorder.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
 import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
@@ -25,11 +28,23 @@ export function zapAllLink(): string {
  * pretty-printed as a file (about 700,000 characters). Its JSON is far over a
  * link's 32,768 characters, so it is opened through the editor's Import.
  */
-export function tenThousandStepsFile(): { name: string; mimeType: string; buffer: Buffer } {
+export function tenThousandStepsText(): string {
   const base = LIBRARY.find((e) => e.id === DEFAULT_SCENARIO_ID)!.json as { steps: unknown[] };
   const steps = Array.from({ length: 10_000 }, (_, i) => base.steps[i % base.steps.length]);
-  const text = JSON.stringify({ ...base, title: '10,000 steps of quadrants', steps }, null, 2);
-  return { name: 'ten-thousand.json', mimeType: 'application/json', buffer: Buffer.from(text) };
+  return JSON.stringify({ ...base, title: '10,000 steps of quadrants', steps }, null, 2);
+}
+
+/**
+ * The 10,000-step scenario as a file on disk, for setInputFiles: given a path,
+ * the browser reads the file itself, whereas a buffer is turned into a File by
+ * script in the page (base64 of ~700 KB: a 60-130 ms task that is the test
+ * harness's, not the app's).
+ */
+export function tenThousandStepsFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowpaging-heavy-'));
+  const path = join(dir, 'ten-thousand.json');
+  writeFileSync(path, tenThousandStepsText());
+  return path;
 }
 
 /**

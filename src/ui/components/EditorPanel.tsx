@@ -6,7 +6,7 @@
 import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
 import { formatScenarioError, type ParseResult } from '../../scenarios/schema.ts';
-import { checkScenarioText, useScenarioCheck } from '../heavy/check.ts';
+import { checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario } from '../storage.ts';
 import { useStore } from '../store/index.ts';
@@ -104,12 +104,13 @@ export function EditorPanel() {
     saveDraft(text);
     if (!parsed.ok) return;
     const id = window.setTimeout(() => {
-      const json = JSON.parse(text) as unknown;
+      // The document the form shows is this text parsed (no second JSON.parse of a long text).
+      const json = doc ?? (JSON.parse(text) as unknown);
       // Opening the editor on what is already shown must not reset the step.
-      if (JSON.stringify(json) !== JSON.stringify(useStore.getState().scenarioJson)) a.loadScenario(json, null);
+      if (!sameDocument(json, useStore.getState().scenarioJson)) a.loadScenario(json, null, { text });
     }, 300);
     return () => window.clearTimeout(id);
-  }, [text, parsed, open, a]);
+  }, [text, doc, parsed, open, a]);
   if (!open) return null;
   const title = parsed.ok ? parsed.scenario.title : null;
   const save = () => {

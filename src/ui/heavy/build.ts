@@ -62,8 +62,9 @@ export const isHeavy = (json: unknown): boolean => {
 };
 
 export interface BuildInput {
-  /** A document to validate, or a Scenario validated already. */
+  /** A document to validate (or its text, when there is one), or a Scenario validated already. */
   readonly json?: unknown;
+  readonly text?: string;
   readonly scenario?: Scenario;
   readonly rules: RuleSetName;
 }
@@ -185,7 +186,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   let stopHanding = () => {};
   w.addEventListener('message', onMessage);
   w.addEventListener('error', onError);
-  const req: BuildRequest = { type: 'build', id, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, ...(input.scenario ? { scenario: input.scenario } : { json: input.json }) };
+  const req: BuildRequest = { type: 'build', id, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, ...(input.scenario ? { scenario: input.scenario } : input.text !== undefined ? { text: input.text } : { json: input.json }) };
   w.postMessage(req);
   return {
     cancel: () => {

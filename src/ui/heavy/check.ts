@@ -88,3 +88,22 @@ export function useScenarioCheck(text: string): ParseResult | null {
   }, [text, now]);
   return now;
 }
+
+/** JSON text of documents already written out, by object: the scenario on screen is compared with each edit. */
+const texts = new WeakMap<object, string>();
+const jsonText = (v: unknown): string | undefined => {
+  if (!v || typeof v !== 'object') return JSON.stringify(v);
+  let t = texts.get(v);
+  if (t === undefined) {
+    t = JSON.stringify(v);
+    texts.set(v, t);
+  }
+  return t;
+};
+
+/**
+ * Whether two documents are the same JSON (key order included, as the
+ * editor compared them before): at once when they are the same object, and
+ * each object is written out once however often it is compared.
+ */
+export const sameDocument = (a: unknown, b: unknown): boolean => a === b || jsonText(a) === jsonText(b);

@@ -18,7 +18,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
   try {
     let scenario = req.scenario;
     if (!scenario) {
-      const parsed = parseScenario(req.json);
+      const parsed = req.text !== undefined ? parseScenarioText(req.text) : parseScenario(req.json);
       if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
       scenario = parsed.scenario;
     }

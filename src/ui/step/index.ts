@@ -9,7 +9,7 @@ import type { Timeline } from '../../core/index.ts';
 import { type Density, DENSITIES, type Gone, type Layout, layoutColumns, layoutOverview, type OverviewSize, ROW_H } from '../layout/geometry.ts';
 import { stepCaption } from './caption.ts';
 import { type Highlights, highlightsOf, storyBox } from './marks.ts';
-import { getStepView, goneIn, layoutOf, overviewOf, shadowPageCounts, type StepView } from './view.ts';
+import { getStepView, goneIn, layoutOf, overviewOf, shadowPageCountsSliced, type StepView } from './view.ts';
 
 export * from './marks.ts';
 export * from './view.ts';
@@ -139,7 +139,7 @@ export function fitAtOnce(tl: Timeline, density: Density, stories: boolean): voi
  * ~15 ms of counts).
  */
 export function* timelineWarmup(tl: Timeline): Generator<void, void, void> {
-  shadowPageCounts(tl);
+  yield* shadowPageCountsSliced(tl);
   yield;
   stepCaption(tl, 0);
   yield;

@@ -161,9 +161,6 @@ export const prepareStep = (tl: Timeline, step: number, density: Density = DENSI
  * serializes the state). `idle(cb)` schedules `cb` with a deadline;
  * `prepared` is told of each step done. Returns a cancel function.
  */
-/** The most one idle callback of prefetchStepViews works. */
-const IDLE_SLICE_MS = 16;
-
 export function prefetchStepViews(
   tl: Timeline,
   from: number,
@@ -180,12 +177,9 @@ export function prefetchStepViews(
   let cancel = () => {};
   let stopped = false;
   // A view and its layout take a few ms on a slow machine: start one only with
-  // that much of the idle period left, and stop after IDLE_SLICE_MS even when
-  // the idle period is longer (up to 50 ms), so no idle callback becomes a
-  // long task that delays a click.
+  // that much of the idle period left.
   const run = (timeLeft: () => number) => {
-    const end = performance.now() + IDLE_SLICE_MS;
-    while (todo.length && timeLeft() > 4 && performance.now() < end) prepared(prepareStep(tl, todo.shift()!, density));
+    while (todo.length && timeLeft() > 4) prepared(prepareStep(tl, todo.shift()!, density));
     if (todo.length && !stopped) cancel = idle(run);
   };
   cancel = idle(run);
@@ -207,12 +201,27 @@ export function shadowPageCounts(tl: Timeline): readonly number[] {
   return c;
 }
 
+const countIn = (evs: readonly TraceEvent[], start: number) =>
+  evs.reduce((n, e) => (e.kind === 'kvm_mmu_get_page' && e.created ? n + 1 : e.kind === 'kvm_mmu_commit_zap_page' ? n - e.freed.length : n), start);
+
 function countShadowPages(tl: Timeline): number[] {
-  const count = (evs: readonly TraceEvent[], start: number) =>
-    evs.reduce((n, e) => (e.kind === 'kvm_mmu_get_page' && e.created ? n + 1 : e.kind === 'kvm_mmu_commit_zap_page' ? n - e.freed.length : n), start);
-  const out = [count(tl.initialEvents, 0)];
-  for (const r of tl.results) out.push(count(r.events, out[out.length - 1]!));
+  const out = [countIn(tl.initialEvents, 0)];
+  for (const r of tl.results) out.push(countIn(r.events, out[out.length - 1]!));
   return out;
+}
+
+/**
+ * shadowPageCounts in slices (a heavy timeline's warm-up, step/index.ts):
+ * yields every 1,000 steps, and keeps the counts when done.
+ */
+export function* shadowPageCountsSliced(tl: Timeline): Generator<void, void, void> {
+  if (counts.has(tl)) return;
+  const out = [countIn(tl.initialEvents, 0)];
+  for (let i = 0; i < tl.results.length; i++) {
+    out.push(countIn(tl.results[i]!.events, out[i]!));
+    if (i % 1000 === 999) yield;
+  }
+  counts.set(tl, out);
 }
 
 /** The address the ruler shows for a step: its own (an access or INVLPG), else the next access's. */

@@ -34,6 +34,8 @@ export interface LoadOptions {
   readonly rules?: RuleSetName;
   /** The document validated already (a decoded link): not parsed again. */
   readonly parsed?: Scenario;
+  /** The document's text (the editor's): a heavy one is sent to the worker as text, which is cheaper to hand over than the objects. */
+  readonly text?: string;
   /** Runs once the scenario is on screen (at once for a short one, later for a heavy one; never if cancelled). */
   readonly onLoaded?: () => void;
 }
@@ -171,9 +173,10 @@ export const createAppStore = () =>
       job?.build.cancel();
       job = null;
     };
+    // Progress in steps of at least 1% (a chunk can be 50 steps: 200 re-renders of the note would be wasted work).
     const progress = (done: number, total: number) => {
       const l = get().loading;
-      if (l && (l.done !== done || l.total !== total)) set({ loading: { ...l, done, total } });
+      if (l && (l.total !== total || done === total || done - l.done >= total / 100)) set({ loading: { ...l, done, total } });
     };
     return {
       // --- scenario
@@ -196,7 +199,7 @@ export const createAppStore = () =>
           const total = (json as { steps: unknown[] }).steps.length;
           set({ loading: { title: titleOf(json, options.parsed), done: 0, total, what: 'open', rules }, loadError: null });
           const build = startBuild(
-            { json, scenario: options.parsed, rules },
+            { json, text: options.text, scenario: options.parsed, rules },
             {
               onProgress: progress,
               prepare: timelineWarmup,
