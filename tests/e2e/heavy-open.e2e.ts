@@ -81,16 +81,29 @@ describe('heavy scenarios open off the main thread', () => {
     await page.waitForTimeout(300);
     const t0 = await pageNow(page);
     await page.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
-    await page.getByTestId('loading-note').waitFor({ timeout: 10_000 });
     // While it builds: the note names it and counts its steps, and the scenario
-    // on screen still answers a click (read two frames later, with the note still there).
-    const during = await page.evaluate(async () => {
-      const note = document.querySelector('[data-testid=loading-text]')?.textContent ?? null;
-      document.querySelector<HTMLButtonElement>('[data-testid=step-forward]')?.click();
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      const counter = (document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim();
-      return { note, counter, stillBuilding: !!document.querySelector('[data-testid=loading-note]') };
-    });
+    // on screen still answers a click. Done in the page the moment the note
+    // appears (from here, a fast build could end in between), and read two
+    // frames later with the note still there.
+    await page.waitForFunction(
+      () => {
+        const w = window as unknown as { __during?: { note: string | null; counter?: string; stillBuilding?: boolean; frames: number } };
+        const note = document.querySelector('[data-testid=loading-text]');
+        if (!w.__during) {
+          if (!note) return false;
+          w.__during = { note: note.textContent, frames: 0 };
+          document.querySelector<HTMLButtonElement>('[data-testid=step-forward]')?.click();
+          return false;
+        }
+        if (++w.__during.frames < 2) return false;
+        w.__during.counter = (document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim();
+        w.__during.stillBuilding = !!note;
+        return true;
+      },
+      null,
+      { timeout: 20_000, polling: 'raf' },
+    );
+    const during = await page.evaluate(() => (window as unknown as { __during: { note: string | null; counter: string; stillBuilding: boolean } }).__during);
     expect(during.note).toMatch(/^Opening "10,000 steps of quadrants": [\d,]+ of 10,000 steps$/);
     expect(during.stillBuilding).toBe(true);
     expect(during.counter).toBe('step 1 / 12');
@@ -106,7 +119,16 @@ describe('heavy scenarios open off the main thread', () => {
     await waitForSteps(page, 'step 1 / 12');
     await page.getByTestId('edit-toggle').click();
     await page.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
-    await page.getByTestId('loading-cancel').click();
+    // Clicked in the page the moment it appears (a click from here could arrive after a fast build ended).
+    await page.waitForFunction(
+      () => {
+        const b = document.querySelector<HTMLButtonElement>('[data-testid=loading-cancel]');
+        b?.click();
+        return !!b;
+      },
+      null,
+      { timeout: 20_000, polling: 'raf' },
+    );
     await page.getByTestId('loading-note').waitFor({ state: 'detached' });
     await page.waitForTimeout(1500);
     expect((await page.getByTestId('step-counter').textContent())?.replace(/\s+/g, ' ').trim()).toBe('step 1 / 12');

@@ -3,10 +3,10 @@
  * field; the last valid scenario stays on screen), "My scenarios" in browser
  * storage, import/export of scenario files, and download of the trace.
  */
-import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
 import { formatScenarioError, type ParseResult } from '../../scenarios/schema.ts';
-import { checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
+import { CHECK_SYNC_CHARS, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario } from '../storage.ts';
 import { useStore } from '../store/index.ts';
@@ -62,14 +62,18 @@ export function EditorPanel() {
   // A long text is checked in the worker (heavy/check.ts): meanwhile it counts as not valid yet.
   const checked = useScenarioCheck(text);
   const parsed = checked ?? CHECKING;
+  // A long text (a 10,000-step file) is parsed for the form in a render of its
+  // own, after the one that puts it in the text box: one task would do both (issue 16).
+  const deferredText = useDeferredValue(text);
+  const formText = text.length > CHECK_SYNC_CHARS ? deferredText : text;
   const doc = useMemo(() => {
     try {
-      const v: unknown = JSON.parse(text);
+      const v: unknown = JSON.parse(formText);
       return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
     } catch {
       return null;
     }
-  }, [text]);
+  }, [formText]);
   // A text from before these checks (a stored draft, a saved entry) may still have too many steps to draw as a form.
   const docSteps = doc && Array.isArray(doc.steps) ? doc.steps.length : 0;
   // A page clicked in the tables becomes a read step (the store is the outside system here).
@@ -104,13 +108,12 @@ export function EditorPanel() {
     saveDraft(text);
     if (!parsed.ok) return;
     const id = window.setTimeout(() => {
-      // The document the form shows is this text parsed (no second JSON.parse of a long text).
-      const json = doc ?? (JSON.parse(text) as unknown);
+      const json = JSON.parse(text) as unknown;
       // Opening the editor on what is already shown must not reset the step.
       if (!sameDocument(json, useStore.getState().scenarioJson)) a.loadScenario(json, null, { text });
     }, 300);
     return () => window.clearTimeout(id);
-  }, [text, doc, parsed, open, a]);
+  }, [text, parsed, open, a]);
   if (!open) return null;
   const title = parsed.ok ? parsed.scenario.title : null;
   const save = () => {

@@ -7,7 +7,8 @@
  */
 import { type MachineData, type RuleSetName, type Scenario, type StepResult, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
-import type { BuildReply, BuildRequest } from './protocol.ts';
+import { seedShadowPageCounts } from '../step/view.ts';
+import type { BuildReply, BuildRequest, ResultData } from './protocol.ts';
 
 /**
  * Scenarios with more steps than this are built off the main thread; shorter
@@ -130,12 +131,46 @@ export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
   };
 }
 
+/**
+ * A StepResult whose events are read from their JSON text the first time
+ * they are asked for (then kept): the page only reads the events of the
+ * steps it shows. A class (the getter on its prototype) because 10,000
+ * objects with an accessor property each are slow to make; toJSON writes it
+ * out as a plain result.
+ */
+class LazyResult {
+  declare readonly index: number;
+  declare readonly outcome: StepResult['outcome'];
+  private parsed: readonly TraceEvent[] | null = null;
+  private readonly eventsJson: string;
+
+  constructor(d: ResultData) {
+    const { eventsJson, ...rest } = d;
+    Object.assign(this, rest);
+    this.eventsJson = eventsJson;
+  }
+
+  get events(): readonly TraceEvent[] {
+    return (this.parsed ??= JSON.parse(this.eventsJson) as readonly TraceEvent[]);
+  }
+
+  toJSON(): StepResult {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) if (k !== 'parsed' && k !== 'eventsJson') out[k] = v;
+    out.events = this.events;
+    return out as unknown as StepResult;
+  }
+}
+
+const lazyEvents = (d: ResultData): StepResult => new LazyResult(d) as unknown as StepResult;
+
 function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks): BuildJob {
   let live = true;
   let scenario: Scenario | null = null;
   let initialEvents: readonly TraceEvent[] = [];
   const results: StepResult[] = [];
   const snapshots: MachineData[] = [];
+  const pages: number[] = [];
   const finish = () => {
     live = false;
     w.removeEventListener('message', onMessage);
@@ -149,18 +184,21 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
       case 'start':
         scenario = m.scenario;
         initialEvents = m.initialEvents;
+        pages.push(m.pages);
         cb.onStart?.(m.scenario);
         cb.onProgress(0, m.scenario.steps.length);
         return;
       case 'chunk':
-        for (const r of m.results) results.push(r);
+        for (const r of m.results) results.push(lazyEvents(r));
         for (const s of m.snapshots) snapshots.push(s);
+        for (const n of m.pages) pages.push(n);
         cb.onProgress(m.done, scenario!.steps.length);
         return;
       case 'done': {
         const s = scenario!;
         finish();
         const tl = Timeline.fromParts({ scenario: s, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, initialEvents, results, snapshots, final: m.final });
+        seedShadowPageCounts(tl, pages);
         handing = true;
         stopHanding = deliver(tl, s, cb, () => handing);
         return;

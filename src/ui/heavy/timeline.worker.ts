@@ -6,7 +6,8 @@
 /// <reference lib="webworker" />
 import { machineData, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
-import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS } from './protocol.ts';
+import { shadowPagesAfter } from '../step/counts.ts';
+import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, type ResultData } from './protocol.ts';
 
 const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
@@ -23,14 +24,23 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
       scenario = parsed.scenario;
     }
     const b = new TimelineBuilder(scenario, req.rules, req.snapshotEvery);
-    post({ type: 'start', id, scenario, initialEvents: b.initialEvents });
+    let pages = shadowPagesAfter(b.initialEvents, 0);
+    post({ type: 'start', id, scenario, initialEvents: b.initialEvents, pages });
     let sentResults = 0;
     let sentSnapshots = 1;
     const flush = () => {
       const snaps = b.snapshots.slice(sentSnapshots).map(machineData);
       // Snapshot 0 (before any step) goes with the first chunk.
       if (sentResults === 0) snaps.unshift(machineData(b.snapshots[0]!));
-      post({ type: 'chunk', id, done: b.done, results: b.results.slice(sentResults), snapshots: snaps });
+      const results: ResultData[] = [];
+      const counts: number[] = [];
+      for (const r of b.results.slice(sentResults)) {
+        const { events, ...rest } = r;
+        results.push({ ...rest, eventsJson: JSON.stringify(events) });
+        pages = shadowPagesAfter(events, pages);
+        counts.push(pages);
+      }
+      post({ type: 'chunk', id, done: b.done, results, snapshots: snaps, pages: counts });
       sentResults = b.done;
       sentSnapshots = b.snapshots.length;
     };

@@ -9,7 +9,7 @@ import type { Timeline } from '../../core/index.ts';
 import { type Density, DENSITIES, type Gone, type Layout, layoutColumns, layoutOverview, type OverviewSize, ROW_H } from '../layout/geometry.ts';
 import { stepCaption } from './caption.ts';
 import { type Highlights, highlightsOf, storyBox } from './marks.ts';
-import { getStepView, goneIn, layoutOf, overviewOf, shadowPageCountsSliced, type StepView } from './view.ts';
+import { getStepView, goneIn, layoutOf, overviewOf, shadowPageCounts, type StepView } from './view.ts';
 
 export * from './marks.ts';
 export * from './view.ts';
@@ -135,11 +135,11 @@ export function fitAtOnce(tl: Timeline, density: Density, stories: boolean): voi
  * layouts of the first steps at both densities), as small units of work: a
  * heavy timeline from the worker runs them between tasks before it goes on
  * screen (store: loadScenario), so its first render finds them cached instead
- * of doing them in one long task (at 10,000 steps: ~70 ms of layouts plus
- * ~15 ms of counts).
+ * of doing them in one long task (at 10,000 steps: ~70 ms of layouts).
  */
 export function* timelineWarmup(tl: Timeline): Generator<void, void, void> {
-  yield* shadowPageCountsSliced(tl);
+  // Counted by the worker for a timeline it built (heavy/build.ts); else here, now.
+  shadowPageCounts(tl);
   yield;
   stepCaption(tl, 0);
   yield;
