@@ -113,6 +113,31 @@ describe('heavy scenarios open off the main thread', () => {
     await expectNoLongTask(page, t0);
   });
 
+  it('the 1,923-step link under another rule set, and compared: both off the main thread', async () => {
+    const page = await openRecorded();
+    await page.evaluate((f) => {
+      window.location.hash = f;
+    }, zapAllLink());
+    await waitForSteps(page, 'step 0 / 1923');
+    await page.getByTestId('step-forward').click();
+    await waitForSteps(page, 'step 1 / 1923');
+    const t0 = await pageNow(page);
+    // The rule set: run again in the worker, with the note; the step stays.
+    await page.getByTestId('rules').selectOption('merged');
+    await page.getByTestId('loading-note').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('loading-text').textContent()).toMatch(/^Running "Zap" under .+: [\d,]+ of 1,923 steps$/);
+    await page.getByTestId('loading-note').waitFor({ state: 'detached', timeout: 30_000 });
+    await waitForSteps(page, 'step 1 / 1923');
+    expect(await page.getByTestId('rules').inputValue()).toBe('merged');
+    // Compare: the rule sets run in a worker; a note until the report is there, then at most 100 differences listed.
+    await page.getByTestId('compare-toggle').click();
+    await page.getByTestId('compare-running').waitFor({ timeout: 10_000 });
+    await page.getByTestId('compare-summary').waitFor({ timeout: 45_000 });
+    expect(await page.getByTestId('compare-diff').count()).toBeLessThanOrEqual(100);
+    expect(await page.getByTestId('compare-more').textContent()).toMatch(/more/);
+    await expectNoLongTask(page, t0);
+  });
+
   it('Cancel keeps the scenario on screen', async () => {
     const page = await openRecorded();
     await page.getByTestId('step-forward').click();

@@ -74,6 +74,10 @@ export function EditorPanel() {
       return null;
     }
   }, [formText]);
+  const formDoc = useRef({ text: formText, doc });
+  useEffect(() => {
+    formDoc.current = { text: formText, doc };
+  }, [formText, doc]);
   // A text from before these checks (a stored draft, a saved entry) may still have too many steps to draw as a form.
   const docSteps = doc && Array.isArray(doc.steps) ? doc.steps.length : 0;
   // A page clicked in the tables becomes a read step (the store is the outside system here).
@@ -108,7 +112,9 @@ export function EditorPanel() {
     saveDraft(text);
     if (!parsed.ok) return;
     const id = window.setTimeout(() => {
-      const json = JSON.parse(text) as unknown;
+      // The form's parse of this text when it has caught up (no second JSON.parse of a long text).
+      const f = formDoc.current;
+      const json = f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
       // Opening the editor on what is already shown must not reset the step.
       if (!sameDocument(json, useStore.getState().scenarioJson)) a.loadScenario(json, null, { text });
     }, 300);

@@ -38,7 +38,11 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
     if (!live()) return;
     const end = performance.now() + SLICE_MS;
     while (performance.now() < end) {
-      if (work.next().done) return done();
+      if (work.next().done) {
+        // What comes after (putting a scenario on screen) gets a task of its own.
+        timer = setTimeout(() => live() && done(), 0);
+        return;
+      }
     }
     timer = setTimeout(slice, 0);
   };

@@ -7,10 +7,12 @@
  * Timeline back as plain data (TimelineParts) in chunks small enough that the
  * main thread never spends long on one message.
  */
-import type { MachineData, RuleSetName, Scenario, StepResult, TraceEvent } from '../../core/index.ts';
+import type { CompareReport, MachineData, RuleSetName, Scenario, StepResult, TraceEvent } from '../../core/index.ts';
 import type { ParseResult } from '../../scenarios/schema.ts';
 
 export type BuildRequest =
+  /** Run a scenario under several rule sets in lockstep (the Compare view): answered with `compared` pieces. */
+  | { readonly type: 'compare'; readonly id: number; readonly scenario: Scenario; readonly rules: readonly RuleSetName[] }
   /** Validate a scenario text (the editor's check of a long text): answered with `checked`. */
   | { readonly type: 'check'; readonly id: number; readonly text: string }
   | {
@@ -35,6 +37,11 @@ export type BuildReply =
   /** The state after the last step: the timeline is complete. */
   | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
   | { readonly type: 'checked'; readonly id: number; readonly result: ParseResult }
+  /**
+   * A piece of a CompareReport: `part` is the report without its lists
+   * (first), or `key` names the list that `items` continue; `last` ends it.
+   */
+  | { readonly type: 'compared'; readonly id: number; readonly part?: Omit<CompareReport, CompareList>; readonly key?: CompareList; readonly items?: readonly unknown[]; readonly last?: true }
   /** The document is not a valid scenario (one sentence), or the run failed. */
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
@@ -55,3 +62,8 @@ export type ResultData = Omit<StepResult, 'events'> & { readonly eventsJson: str
  */
 export const CHUNK_EVENTS = 2000;
 export const CHUNK_MAX_STEPS = 100;
+
+/** The lists of a CompareReport, sent COMPARE_CHUNK items at a time (1,923 zap-alls: 7,696 requests and as many role differences). */
+export const COMPARE_LISTS = ['requests', 'roleDifferences', 'behaviourDifferences', 'shadowSetDifferences'] as const;
+export type CompareList = (typeof COMPARE_LISTS)[number];
+export const COMPARE_CHUNK = 300;

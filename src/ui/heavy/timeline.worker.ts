@@ -4,16 +4,26 @@
  * app terminates the worker to cancel one.
  */
 /// <reference lib="webworker" />
-import { machineData, TimelineBuilder } from '../../core/index.ts';
+import { compareRuleSets, machineData, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
 import { shadowPagesAfter } from '../step/counts.ts';
-import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, type ResultData } from './protocol.ts';
+import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData } from './protocol.ts';
 
 const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
 self.onmessage = (e: MessageEvent<BuildRequest>) => {
   const req = e.data;
   if (req.type === 'check') return post({ type: 'checked', id: req.id, result: parseScenarioText(req.text) });
+  if (req.type === 'compare') {
+    const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(req.scenario, req.rules);
+    post({ type: 'compared', id: req.id, part });
+    const lists = { requests, roleDifferences, behaviourDifferences, shadowSetDifferences };
+    for (const key of COMPARE_LISTS) {
+      const list = lists[key] as readonly unknown[];
+      for (let i = 0; i < list.length; i += COMPARE_CHUNK) post({ type: 'compared', id: req.id, key, items: list.slice(i, i + COMPARE_CHUNK) });
+    }
+    return post({ type: 'compared', id: req.id, last: true });
+  }
   if (req.type !== 'build') return;
   const { id } = req;
   try {
