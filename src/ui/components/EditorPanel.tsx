@@ -5,8 +5,8 @@
  */
 import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
-import { formatScenarioError, type ParseResult } from '../../scenarios/schema.ts';
-import { CHECK_SYNC_CHARS, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
+import { formatScenarioError } from '../../scenarios/schema.ts';
+import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { deleteSaved, listSaved, loadDraft, newId, saveDraft, saveScenario, type SavedScenario } from '../storage.ts';
 import { useStore } from '../store/index.ts';
@@ -22,7 +22,7 @@ function download(name: string, text: string) {
 }
 
 /** What the editor goes by while a long text is being checked: not valid yet (nothing is loaded, Save waits). */
-const CHECKING: ParseResult = { ok: false, error: { path: '', message: 'still being checked' } };
+const CHECKING: CheckResult = { ok: false, error: { path: '', message: 'still being checked' } };
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'scenario';
 

@@ -75,8 +75,6 @@ export interface BuildInput {
 }
 
 export interface BuildCallbacks {
-  /** The scenario is valid; `total` steps are to run. */
-  onStart?: (scenario: Scenario) => void;
   onProgress: (done: number, total: number) => void;
   onDone: (tl: Timeline, scenario: Scenario) => void;
   /**
@@ -175,6 +173,8 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   const results: StepResult[] = [];
   const snapshots: MachineData[] = [];
   const pages: number[] = [];
+  const steps: Scenario['steps'][number][] = [];
+  let total = 0;
   const finish = () => {
     live = false;
     w.removeEventListener('message', onMessage);
@@ -187,19 +187,20 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
     switch (m.type) {
       case 'start':
         scenario = m.scenario;
+        total = m.total;
         initialEvents = m.initialEvents;
         pages.push(m.pages);
-        cb.onStart?.(m.scenario);
-        cb.onProgress(0, m.scenario.steps.length);
+        cb.onProgress(0, total);
         return;
       case 'chunk':
+        for (const st of m.steps) steps.push(st);
         for (const r of m.results) results.push(lazyEvents(r));
         for (const s of m.snapshots) snapshots.push(s);
         for (const n of m.pages) pages.push(n);
-        cb.onProgress(m.done, scenario!.steps.length);
+        cb.onProgress(m.done, total);
         return;
       case 'done': {
-        const s = scenario!;
+        const s: Scenario = { ...scenario!, steps };
         finish();
         const tl = Timeline.fromParts({ scenario: s, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, initialEvents, results, snapshots, final: m.final });
         seedShadowPageCounts(tl, pages);
@@ -259,7 +260,6 @@ function sliced(input: BuildInput, cb: BuildCallbacks): BuildJob {
     }
     const s = scenario;
     const b = new TimelineBuilder(s, input.rules);
-    cb.onStart?.(s);
     cb.onProgress(0, b.total);
     function* steps(): Generator<void, void, void> {
       while (!b.finished) {

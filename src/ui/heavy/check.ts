@@ -5,15 +5,17 @@
  * it. Texts up to CHECK_SYNC_CHARS are checked at once, as before.
  */
 import { useEffect, useState } from 'react';
-import { parseScenarioText, type ParseResult } from '../../scenarios/schema.ts';
-import type { BuildReply, BuildRequest } from './protocol.ts';
+import { parseScenarioText } from '../../scenarios/schema.ts';
+
+export type { CheckResult } from './protocol.ts';
+import { type BuildReply, type BuildRequest, type CheckResult, summarize } from './protocol.ts';
 
 /** Longer texts are checked in the worker (a 300-step scenario is ~20,000 characters). */
 export const CHECK_SYNC_CHARS = 100_000;
 
 /** The last results, by text: the import checks a file, then the editor shows the same text. */
-const results = new Map<string, ParseResult>();
-const remember = (text: string, r: ParseResult) => {
+const results = new Map<string, CheckResult>();
+const remember = (text: string, r: CheckResult) => {
   results.set(text, r);
   while (results.size > 4) results.delete(results.keys().next().value!);
   return r;
@@ -22,7 +24,7 @@ const remember = (text: string, r: ParseResult) => {
 let worker: Worker | null = null;
 let broken = false;
 let nextId = 1;
-const waiting = new Map<number, { text: string; resolve: (r: ParseResult) => void }>();
+const waiting = new Map<number, { text: string; resolve: (r: CheckResult) => void }>();
 
 function checker(): Worker | null {
   if (broken || typeof Worker === 'undefined') return null;
@@ -43,7 +45,7 @@ function checker(): Worker | null {
         // Whatever was waiting is checked here after all.
         for (const [id, w] of waiting) {
           waiting.delete(id);
-          w.resolve(remember(w.text, parseScenarioText(w.text)));
+          w.resolve(remember(w.text, summarize(parseScenarioText(w.text))));
         }
       });
     } catch {
@@ -55,14 +57,14 @@ function checker(): Worker | null {
 }
 
 /** The result at once when the text is short or was checked already; else null. */
-export function checkedNow(text: string): ParseResult | null {
+export function checkedNow(text: string): CheckResult | null {
   const hit = results.get(text);
   if (hit) return hit;
-  return text.length <= CHECK_SYNC_CHARS || !checker() ? remember(text, parseScenarioText(text)) : null;
+  return text.length <= CHECK_SYNC_CHARS || !checker() ? remember(text, summarize(parseScenarioText(text))) : null;
 }
 
 /** Validates `text` (in the worker when it is long). */
-export function checkScenarioText(text: string): Promise<ParseResult> {
+export function checkScenarioText(text: string): Promise<CheckResult> {
   const now = checkedNow(text);
   if (now) return Promise.resolve(now);
   const w = checker()!;
@@ -75,7 +77,7 @@ export function checkScenarioText(text: string): Promise<ParseResult> {
 }
 
 /** The check of `text` for a component: null while a long text is being checked. */
-export function useScenarioCheck(text: string): ParseResult | null {
+export function useScenarioCheck(text: string): CheckResult | null {
   const [, setDone] = useState(0);
   const now = checkedNow(text);
   useEffect(() => {

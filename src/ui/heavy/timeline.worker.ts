@@ -7,13 +7,13 @@
 import { compareRuleSets, machineData, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
 import { shadowPagesAfter } from '../step/counts.ts';
-import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData } from './protocol.ts';
+import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData, summarize } from './protocol.ts';
 
 const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
 self.onmessage = (e: MessageEvent<BuildRequest>) => {
   const req = e.data;
-  if (req.type === 'check') return post({ type: 'checked', id: req.id, result: parseScenarioText(req.text) });
+  if (req.type === 'check') return post({ type: 'checked', id: req.id, result: summarize(parseScenarioText(req.text)) });
   if (req.type === 'compare') {
     const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(req.scenario, req.rules);
     post({ type: 'compared', id: req.id, part });
@@ -35,7 +35,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     }
     const b = new TimelineBuilder(scenario, req.rules, req.snapshotEvery);
     let pages = shadowPagesAfter(b.initialEvents, 0);
-    post({ type: 'start', id, scenario, initialEvents: b.initialEvents, pages });
+    post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages });
     let sentResults = 0;
     let sentSnapshots = 1;
     const flush = () => {
@@ -50,7 +50,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
         pages = shadowPagesAfter(events, pages);
         counts.push(pages);
       }
-      post({ type: 'chunk', id, done: b.done, results, snapshots: snaps, pages: counts });
+      post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: counts });
       sentResults = b.done;
       sentSnapshots = b.snapshots.length;
     };
