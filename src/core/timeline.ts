@@ -196,7 +196,7 @@ export class Timeline {
   }
 
   /**
-   * A Timeline from the plain data `timelineParts` (or a worker, chunk by
+   * A Timeline from the plain data `parts()` (or a worker, chunk by
    * chunk) produced: the machines get their GuestMemory, Host and event sink
    * back. Nothing is replayed.
    */
