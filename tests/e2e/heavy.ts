@@ -50,8 +50,10 @@ export function tenThousandStepsFile(): string {
 /**
  * Installed before the app's scripts (page.addInitScript): every long task
  * (over 50 ms, buffered from the page's start) into window.__longTasks, with
- * the long animation frames' script attribution for the failure message, and
- * whether the progress note was ever in the page.
+ * the long animation frames' script attribution for the failure message,
+ * whether the progress note (and the Compare view's running note) was ever in
+ * the page, and every text the progress note showed: a quick build can come
+ * and go between two looks from the test.
  */
 export const LONG_TASK_RECORDER = `
   window.__longTasks = [];
@@ -65,9 +67,14 @@ export const LONG_TASK_RECORDER = `
       for (const e of list.getEntries()) window.__frames.push({ start: Math.round(e.startTime), ms: Math.round(e.duration), scripts: e.scripts.map((s) => s.invoker + ' ' + (s.sourceFunctionName || '') + ' ' + Math.round(s.duration) + ' ms').join('; ') });
     }).observe({ type: 'long-animation-frame', buffered: true });
   } catch {}
+  window.__noteTexts = [];
+  window.__compareRunningSeen = false;
   new MutationObserver(() => {
     if (document.querySelector('[data-testid=loading-note]')) window.__noteSeen = true;
-  }).observe(document, { subtree: true, childList: true });
+    if (document.querySelector('[data-testid=compare-running]')) window.__compareRunningSeen = true;
+    const t = document.querySelector('[data-testid=loading-text]')?.textContent;
+    if (t && window.__noteTexts[window.__noteTexts.length - 1] !== t) window.__noteTexts.push(t);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
 `;
 
 export interface Task {
@@ -93,3 +100,6 @@ export function longTasksSince(page: Page, since: number): Promise<{ tasks: Task
 export async function waitForSteps(page: Page, text: string, timeout = 30_000): Promise<void> {
   await page.waitForFunction((want) => (document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim() === want, text, { timeout, polling: 100 });
 }
+
+/** Every text the progress note has shown so far. */
+export const noteTexts = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __noteTexts: string[] }).__noteTexts);
