@@ -11,7 +11,9 @@
  * built-ins and encode/decode times. Parse part (bench/parse.ts): decode and
  * parse times of the parser tests' hostile inputs. Reliability part
  * (bench/cli.ts): the trace CLI refusing /dev/zero
- * (reliability.cliDevZeroRefuseMs, target 1,000 ms). Offline part
+ * (reliability.cliDevZeroRefuseMs, target 1,000 ms) and heavy scenarios
+ * opening (bench/heavy.ts: reliability.openHeavyLinkLongestTaskMs, target
+ * 50 ms; reliability.import10kStepsMs, target 2,000 ms). Offline part
  * (bench/offline.ts): the single file of `npm run build:offline`
  * (offline.fileKB) opened from file://. `--ui`, `--parse` (or `--core`,
  * `--permalink`, `--reliability`, `--offline`) runs only the parts named; no
@@ -26,6 +28,7 @@ import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchCaption } from './caption.ts';
 import { benchCore100k } from './core100k.ts';
 import { benchCli } from './cli.ts';
+import { benchHeavy } from './heavy.ts';
 import { benchLayout } from './layout.ts';
 import { benchOffline } from './offline.ts';
 import { benchParse } from './parse.ts';
@@ -120,7 +123,7 @@ async function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()) }), offline: benchOffline };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline };
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).

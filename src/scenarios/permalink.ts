@@ -504,9 +504,17 @@ let lastPacked: { readonly json: unknown; readonly result: Fit<string> } | null 
 function packInline(json: unknown): Fit<string> {
   if (lastPacked !== null && lastPacked.json === json && typeof json === 'object' && json !== null) return lastPacked.result;
   let result: Fit<string>;
-  const parsed = parseScenario(json);
-  const text = parsed.ok ? canonicalJson(json) : undefined;
-  if (!parsed.ok) result = { ok: false, error: `The scenario is not valid, so it cannot be linked (${formatScenarioError(parsed.error)}).` };
+  // The size first: a scenario too large for a link (10,000 steps) is refused
+  // without validating it, which took ~50 ms of the main thread there.
+  let text: string | undefined;
+  try {
+    text = canonicalJson(json);
+  } catch {
+    text = undefined;
+  }
+  const tooLarge = text !== undefined && text.length > PERMALINK_LIMITS.maxDecompressedChars;
+  const parsed = tooLarge ? null : parseScenario(json);
+  if (parsed && !parsed.ok) result = { ok: false, error: `The scenario is not valid, so it cannot be linked (${formatScenarioError(parsed.error)}).` };
   else if (text === undefined) result = { ok: false, error: 'The scenario is not JSON, so it cannot be linked.' };
   else if (text.length > PERMALINK_LIMITS.maxDecompressedChars) {
     result = {

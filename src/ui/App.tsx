@@ -18,6 +18,7 @@ import { HelpOverlay } from './components/HelpOverlay.tsx';
 import { openHelp } from './glossary/help-tab.ts';
 import { Overview } from './components/Overview.tsx';
 import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPanel.tsx';
+import { LoadingNote } from './components/LoadingNote.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
@@ -229,6 +230,8 @@ function LinkBanner() {
 const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; panelShown: boolean }) {
   const theme = useStore((s) => s.theme);
   const rules = useStore((s) => s.rules);
+  // The rules a heavy scenario is being run under (the note says so): the picker shows them already.
+  const pendingRules = useStore((s) => s.loading?.rules ?? null);
   const zoom = useStore((s) => s.zoom);
   const overview = useStore((s) => s.overview);
   const editorOpen = useStore((s) => s.editorOpen);
@@ -243,7 +246,7 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
         <EmbedCode />
         <label className="ctl">
           rules
-          <select value={rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
+          <select value={pendingRules ?? rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
             {RULE_SETS.map((r) => (
               <option key={r} value={r}>
                 {RULE_SET_LABEL[r]}
@@ -425,6 +428,9 @@ const Compare = memo(ComparePanel);
 const Footer = memo(TimelineBar);
 const Help = memo(HelpOverlay);
 
+/** The most of one idle period the step preparation uses. */
+const IDLE_SLICE_MS = 20;
+
 /**
  * Runs `cb` when the browser is idle (or soon, where there is no
  * requestIdleCallback), with the time left. No timeout: under constant load
@@ -432,7 +438,12 @@ const Help = memo(HelpOverlay);
  */
 function whenIdle(cb: (timeLeft: () => number) => void): () => void {
   if (typeof requestIdleCallback === 'function') {
-    const id = requestIdleCallback((d) => cb(() => d.timeRemaining()));
+    // An idle period may be up to 50 ms: use at most IDLE_SLICE_MS of it, so
+    // the preparation never becomes a long task that delays a click (issue 16).
+    const id = requestIdleCallback((d) => {
+      const end = performance.now() + IDLE_SLICE_MS;
+      cb(() => Math.min(d.timeRemaining(), end - performance.now()));
+    });
     return () => cancelIdleCallback(id);
   }
   const id = setTimeout(() => {
@@ -610,6 +621,7 @@ export function App() {
       </a>
       {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
       <Banner />
+      <LoadingNote />
       {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} />}
       <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />

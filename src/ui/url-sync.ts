@@ -4,6 +4,7 @@
  * (replaceState, debounced), and build the link "Copy link" copies.
  */
 import { decodePermalink, fitViewEvent, linkScenarioFor, parseLocation, permalinkUrl, tryEncodePermalink } from '../scenarios/permalink.ts';
+import { isHeavy } from './heavy/build.ts';
 import { eventsInStep } from './step/index.ts';
 import { type Store, useStore } from './store/index.ts';
 
@@ -16,15 +17,22 @@ export function openFragment(fragment: string): boolean {
     return false;
   }
   const id = r.link.scenario.kind === 'builtin' ? r.link.scenario.id : null;
-  if (!s.loadScenario(r.scenarioJson, id)) return false;
   const v = r.link.view;
-  s.setRules(v.rules);
-  const tl = useStore.getState().timeline;
-  const step = Math.min(v.step, tl.length);
-  const warnings = [...r.warnings];
-  const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
-  useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
-  s.setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
+  // The view applies once the scenario is on screen: at once for a short one,
+  // when the worker is done for a heavy one (heavy/build.ts).
+  const apply = () => {
+    const tl = useStore.getState().timeline;
+    const step = Math.min(v.step, tl.length);
+    const warnings = [...r.warnings];
+    const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
+    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
+    useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
+  };
+  const load = () => useStore.getState().loadScenario(r.scenarioJson, id, { rules: v.rules, parsed: r.scenario, onLoaded: apply });
+  if (!isHeavy(r.scenarioJson)) return load();
+  // A heavy one goes to the worker from a task of its own: decoding the link
+  // (unpacking and validating 1,923 steps) has used this one.
+  setTimeout(load, 0);
   return true;
 }
 

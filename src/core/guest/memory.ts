@@ -27,6 +27,15 @@ export class GuestMemory {
     return [...this.frames.keys()].sort((a, b) => a - b);
   }
 
+  /**
+   * The frames in the order they were first written (the Map's own order,
+   * which a copy keeps), shared: for handing the memory over as plain data
+   * (timeline.ts machineData). Whoever takes them must not write them.
+   */
+  frameEntries(): IterableIterator<[number, Uint32Array]> {
+    return this.frames.entries();
+  }
+
   frame(gfn: number): Uint32Array | undefined {
     return this.frames.get(gfn);
   }

@@ -7,8 +7,9 @@
  * gpte_is_8_bytes formulas with this step's numbers, and the kvmmmu notation.
  * Below, every difference in the scenario, each jumping to its step.
  */
-import { useMemo } from 'react';
-import { compareRuleSets, type RequestRow, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
+
+import { type RequestRow, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
+import { useCompareReport } from '../heavy/compare.ts';
 import { useStore } from '../store/index.ts';
 import { RoleNotation, Term } from '../glossary/Term.tsx';
 
@@ -102,14 +103,37 @@ function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly Ru
   );
 }
 
+/**
+ * Differences listed at most (a long scenario can have thousands: 1,923
+ * zap-alls have 7,696); the per-step tables above show every one.
+ */
+const MAX_LISTED = 100;
+const fmtSteps = (n: number) => n.toLocaleString('en-US');
+
 export function ComparePanel() {
   const scenario = useStore((s) => s.scenario);
   const step = useStore((s) => s.step);
   const active = useStore((s) => s.rules);
   const rules = useStore((s) => s.compareRules);
-  const report = useMemo(() => compareRuleSets(scenario, rules), [scenario, rules]);
+  // A heavy scenario is compared in a worker (heavy/compare.ts): null until it is done.
+  const report = useCompareReport(scenario, rules);
   const selected = useStore((s) => s.selected);
   const a = useStore.getState();
+  if (!report) {
+    return (
+      <section className="compare-view" aria-label="Compare rule sets" data-testid="compare">
+        <div className="compare-head">
+          <h2 className="panel-title">Compare rule sets</h2>
+          <button type="button" className="btn" onClick={() => a.toggleCompare(false)} data-testid="compare-close">
+            Back to the tables (Esc)
+          </button>
+        </div>
+        <p className="text-sm" role="status" data-testid="compare-running">
+          Running the {fmtSteps(scenario.steps.length)} steps under {rules.map((r) => RULE_SET_SHORT[r]).join(', ')} to compare them; the differences appear here when that is done.
+        </p>
+      </section>
+    );
+  }
   const here = report.requests.filter((q) => q.step === step - 1);
   // The shadow page selected in the tables (a page, or one of its sptes): the
   // last request up to this step that resolved to it in the run on screen.
@@ -180,7 +204,7 @@ export function ComparePanel() {
             <p className="text-sm opacity-80">None.</p>
           ) : (
             <ol className="diffs">
-              {report.roleDifferences.map((d, i) => (
+              {report.roleDifferences.slice(0, MAX_LISTED).map((d, i) => (
                 <li key={i} className={d.step + 1 === step ? 'diff-current' : ''}>
                   <button type="button" className="linkish" onClick={() => a.jumpTo(d.step + 1)} data-testid="compare-diff">
                     {d.step < 0 ? 'initial entry' : `step ${d.step + 1}`}: {d.request.direct ? 'direct ' : ''}l{d.request.level} gfn {d.request.gfn} ({d.request.where})
@@ -192,7 +216,7 @@ export function ComparePanel() {
                   </span>
                 </li>
               ))}
-              {report.behaviourDifferences.map((b, i) => (
+              {report.behaviourDifferences.slice(0, Math.max(0, MAX_LISTED - report.roleDifferences.length)).map((b, i) => (
                 <li key={`b${i}`} className={`${b.step + 1 === step ? 'diff-current ' : ''}diff-${b.kind}`}>
                   <button type="button" className="linkish" onClick={() => a.jumpTo(b.step + 1)} data-testid="compare-diff">
                     step {b.step + 1}: {KIND_TEXT[b.kind]} · {b.field}
@@ -200,6 +224,11 @@ export function ComparePanel() {
                   <span className="text-xs">{rules.map((r) => `${RULE_SET_SHORT[r]}: ${String(b.values[r] ?? '-')}`).join(' · ')}</span>
                 </li>
               ))}
+              {report.roleDifferences.length + report.behaviourDifferences.length > MAX_LISTED && (
+                <li className="text-sm opacity-80" data-testid="compare-more">
+                  … and {fmtSteps(report.roleDifferences.length + report.behaviourDifferences.length - MAX_LISTED)} more; step through the scenario to see each step's above.
+                </li>
+              )}
             </ol>
           )}
         </div>

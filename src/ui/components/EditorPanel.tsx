@@ -6,10 +6,11 @@
  * document, export, and the trace download. What is stored and how is
  * src/ui/storage/ (docs/storage.md).
  */
-import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
-import { formatScenarioError, parseScenarioText } from '../../scenarios/schema.ts';
+import { formatScenarioError } from '../../scenarios/schema.ts';
+import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
@@ -26,6 +27,9 @@ function download(name: string, text: string) {
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/** What the editor goes by while a long text is being checked: not valid yet (nothing is loaded, Save waits). */
+const CHECKING: CheckResult = { ok: false, error: { path: '', message: 'still being checked' } };
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'scenario';
 const pretty = (json: unknown) => JSON.stringify(json, null, 2);
@@ -108,15 +112,25 @@ export function EditorPanel() {
   };
   const fileRef = useRef<HTMLInputElement>(null);
   const [tab, setTab] = useState<'form' | 'json'>('form');
-  const parsed = useMemo(() => parseScenarioText(text), [text]);
+  // A long text is checked in the worker (heavy/check.ts): meanwhile it counts as not valid yet.
+  const checked = useScenarioCheck(text);
+  const parsed = checked ?? CHECKING;
+  // A long text (a 10,000-step file) is parsed for the form in a render of its
+  // own, after the one that puts it in the text box: one task would do both (issue 16).
+  const deferredText = useDeferredValue(text);
+  const formText = text.length > CHECK_SYNC_CHARS ? deferredText : text;
   const docObj = useMemo(() => {
     try {
-      const v: unknown = JSON.parse(text);
+      const v: unknown = JSON.parse(formText);
       return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
     } catch {
       return null;
     }
-  }, [text]);
+  }, [formText]);
+  const formDoc = useRef({ text: formText, doc: docObj });
+  useEffect(() => {
+    formDoc.current = { text: formText, doc: docObj };
+  }, [formText, docObj]);
   // A text from before these checks (a stored draft, a saved entry) may still have too many steps to draw as a form.
   const docSteps = docObj && Array.isArray(docObj.steps) ? docObj.steps.length : 0;
   // A page clicked in the tables becomes a read step (the store is the outside system here).
@@ -180,9 +194,11 @@ export function EditorPanel() {
       return;
     }
     const id = window.setTimeout(() => {
-      const json = JSON.parse(text) as unknown;
+      // The form's parse of this text when it has caught up (no second JSON.parse of a long text).
+      const f = formDoc.current;
+      const json = f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
       // Opening the editor on what is already shown must not reset the step.
-      if (JSON.stringify(json) !== JSON.stringify(useStore.getState().scenarioJson)) a.loadScenario(json, null);
+      if (!sameDocument(json, useStore.getState().scenarioJson)) a.loadScenario(json, null, { text });
       pushed(json);
     }, 300);
     return () => window.clearTimeout(id);
@@ -298,7 +314,7 @@ export function EditorPanel() {
       setRefusal(r.message);
       return;
     }
-    const p = parseScenarioText(r.text);
+    const p = await checkScenarioText(r.text);
     openDoc(
       { title: p.ok ? p.scenario.title : (titleIn(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },
       p.ok ? `Opened ${f.name} as a new document.` : `Opened ${f.name} as a new document, but it is not a valid scenario: ${formatScenarioError(p.error)}.`,
@@ -396,7 +412,9 @@ export function EditorPanel() {
             {refusal}
           </span>
         )}
-        {parsed.ok
+        {checked === null
+          ? `Checking the scenario (${fmt(docSteps)} steps)…`
+          : parsed.ok
           ? `Valid: "${scenario.title}", ${parsed.scenario.steps.length} steps${parsed.warnings.length ? `; ${parsed.warnings.length} warning(s): ${parsed.warnings[0]}` : ''}.`
           : `${formatScenarioError(parsed.error)}. The last valid scenario stays on screen.`}
       </p>

@@ -8,15 +8,17 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepResult, Timeline } from '../../core/index.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
-import { useStore } from '../store/index.ts';
+import { useStore, whenLoaded } from '../store/index.ts';
 import { MARKER_LIMIT, stripColumns, TimelineBar } from './TimelineBar.tsx';
 
 const permissionFaults = LIBRARY.find((e) => e.id === 'permission-faults')!.json as { steps: unknown[] };
 
-/** A real scenario of `n` steps: the permission-faults steps repeated (hits, shadow faults and guest faults). */
-function load(n: number) {
+/** A real scenario of `n` steps: the permission-faults steps repeated (hits, shadow faults and guest faults); a long one is built in slices, awaited. */
+async function load(n: number) {
   const steps = Array.from({ length: n }, (_, i) => permissionFaults.steps[i % permissionFaults.steps.length]);
   expect(useStore.getState().loadScenario({ ...permissionFaults, steps }, null)).toBe(true);
+  await act(() => whenLoaded());
+  expect(useStore.getState().timeline.length).toBe(n);
   act(() => useStore.setState({ step: 0, event: null, granularity: 'step' }));
 }
 
@@ -51,8 +53,8 @@ afterEach(() => {
 });
 
 describe('<TimelineBar>, a short scenario', () => {
-  it('keeps one focusable mark per step, with its outcome, label and click to jump', () => {
-    load(7);
+  it('keeps one focusable mark per step, with its outcome, label and click to jump', async () => {
+    await load(7);
     render(<TimelineBar />);
     expect(screen.queryByTestId('step-strip')).toBeNull();
     expect(screen.getAllByTestId('step-marker-init')).toHaveLength(1);
@@ -65,12 +67,12 @@ describe('<TimelineBar>, a short scenario', () => {
     expect(useStore.getState().step).toBe(5);
     expect(marks[4]!.classList.contains('marker-current')).toBe(true);
   });
-  it(`keeps the marks up to ${MARKER_LIMIT} steps and switches to the strip after`, () => {
-    load(MARKER_LIMIT);
+  it(`keeps the marks up to ${MARKER_LIMIT} steps and switches to the strip after`, async () => {
+    await load(MARKER_LIMIT);
     const { unmount } = render(<TimelineBar />);
     expect(screen.getAllByTestId('step-marker')).toHaveLength(MARKER_LIMIT);
     unmount();
-    load(MARKER_LIMIT + 1);
+    await load(MARKER_LIMIT + 1);
     render(<TimelineBar />);
     expect(screen.queryAllByTestId('step-marker')).toHaveLength(0);
     expect(screen.getByTestId('step-strip')).toBeTruthy();
@@ -78,8 +80,8 @@ describe('<TimelineBar>, a short scenario', () => {
 });
 
 describe('<TimelineBar>, a long scenario', () => {
-  it('draws 10,000 real steps in a bounded number of nodes', () => {
-    load(10_000);
+  it('draws 10,000 real steps in a bounded number of nodes', async () => {
+    await load(10_000);
     render(<TimelineBar />);
     expect(screen.queryAllByTestId('step-marker')).toHaveLength(0);
     expect(stepsPart()).toBeLessThan(20);
@@ -95,8 +97,8 @@ describe('<TimelineBar>, a long scenario', () => {
     expect(nodesUnder(footer())).toBe(at10k);
     expect(at10k).toBeLessThan(50);
   });
-  it('is a slider: its value, text and range follow the step; arrows, Page keys, Home and End move it', () => {
-    load(2_000);
+  it('is a slider: its value, text and range follow the step; arrows, Page keys, Home and End move it', async () => {
+    await load(2_000);
     render(<TimelineBar />);
     const s = screen.getByRole('slider', { name: 'Steps by outcome' });
     expect(s.getAttribute('aria-valuemin')).toBe('0');
@@ -117,8 +119,8 @@ describe('<TimelineBar>, a long scenario', () => {
     act(() => void fireEvent.keyDown(s, { key: 'Home' }));
     expect(useStore.getState().step).toBe(0);
   });
-  it('a click jumps to the step under the pointer, and the tip names it', () => {
-    load(2_000);
+  it('a click jumps to the step under the pointer, and the tip names it', async () => {
+    await load(2_000);
     render(<TimelineBar />);
     const s = screen.getByTestId('step-strip');
     // jsdom has no layout: give the strip a box 1,000 px wide at x = 100.

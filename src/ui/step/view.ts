@@ -3,6 +3,7 @@
  * steps, plus what happened in that step. Pure; memoized per timeline/step so
  * stepping back and forth never recomputes (and never re-derives kernel state).
  */
+import { shadowPagesAfter } from './counts.ts';
 import {
   guestTables,
   type GuestTableJson,
@@ -191,6 +192,7 @@ export function prefetchStepViews(
 
 const counts = new WeakMap<Timeline, readonly number[]>();
 
+
 /** Shadow pages alive after each step, from the events alone (for the chart and the overview's room), once per timeline. */
 export function shadowPageCounts(tl: Timeline): readonly number[] {
   let c = counts.get(tl);
@@ -202,11 +204,17 @@ export function shadowPageCounts(tl: Timeline): readonly number[] {
 }
 
 function countShadowPages(tl: Timeline): number[] {
-  const count = (evs: readonly TraceEvent[], start: number) =>
-    evs.reduce((n, e) => (e.kind === 'kvm_mmu_get_page' && e.created ? n + 1 : e.kind === 'kvm_mmu_commit_zap_page' ? n - e.freed.length : n), start);
-  const out = [count(tl.initialEvents, 0)];
-  for (const r of tl.results) out.push(count(r.events, out[out.length - 1]!));
+  const out = [shadowPagesAfter(tl.initialEvents, 0)];
+  for (const r of tl.results) out.push(shadowPagesAfter(r.events, out[out.length - 1]!));
   return out;
+}
+
+/**
+ * The counts of a timeline counted elsewhere (the timeline worker counts them
+ * as it builds: heavy/build.ts), so they are not counted again here.
+ */
+export function seedShadowPageCounts(tl: Timeline, c: readonly number[]): void {
+  if (c.length === tl.length + 1) counts.set(tl, c);
 }
 
 /** The address the ruler shows for a step: its own (an access or INVLPG), else the next access's. */

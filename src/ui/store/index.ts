@@ -8,7 +8,8 @@ import { create } from 'zustand';
 import { COMPARED_RULE_SETS, RULE_SETS, type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
-import { eventsInStep } from '../step/index.ts';
+import { type BuildJob, HEAVY_STEPS, isHeavy, startBuild } from '../heavy/build.ts';
+import { eventsInStep, timelineWarmup } from '../step/index.ts';
 
 export type Granularity = 'step' | 'event';
 export type Theme = 'light' | 'dark';
@@ -16,6 +17,28 @@ export type Theme = 'light' | 'dark';
 /** Something on screen that hover/selection can refer to. */
 /** `sp:ID`, `spte:ID:INDEX`, `gt:GFN:LEVEL`, `gte:GFN:INDEX`. */
 export type EntityKey = string;
+
+/** A heavy scenario being built off the main thread (heavy/build.ts); the previous one stays on screen meanwhile. */
+export interface Loading {
+  /** The scenario's title, for "Opening "<title>": 4,200 of 10,000 steps". */
+  readonly title: string;
+  readonly done: number;
+  readonly total: number;
+  /** Opening a scenario, or running the one on screen under other rules. */
+  readonly what: 'open' | 'rules';
+  readonly rules: RuleSetName;
+}
+
+export interface LoadOptions {
+  /** The rule set to run it under (default: the one on screen). */
+  readonly rules?: RuleSetName;
+  /** The document validated already (a decoded link): not parsed again. */
+  readonly parsed?: Scenario;
+  /** The document's text (the editor's): a heavy one is sent to the worker as text, which is cheaper to hand over than the objects. */
+  readonly text?: string;
+  /** Runs once the scenario is on screen (at once for a short one, later for a heavy one; never if cancelled). */
+  readonly onLoaded?: () => void;
+}
 
 export interface ScenarioSlice {
   /** Id of the built-in scenario on screen, or null for a user's own. */
@@ -25,8 +48,17 @@ export interface ScenarioSlice {
   rules: RuleSetName;
   timeline: Timeline;
   loadError: string | null;
-  loadScenario: (json: unknown, libraryId?: string | null) => boolean;
+  /**
+   * Puts a scenario on screen: false (and loadError) when the document is not
+   * valid. A heavy one (more than HEAVY_STEPS steps) is validated and run off
+   * the main thread: true means it is on its way (`loading`), and a newer
+   * load or cancelLoading() stops it; an invalid one then sets loadError.
+   */
+  loadScenario: (json: unknown, libraryId?: string | null, options?: LoadOptions) => boolean;
   setRules: (rules: RuleSetName) => void;
+  loading: Loading | null;
+  /** Stops the build in progress; what is on screen stays. */
+  cancelLoading: () => void;
 }
 
 export interface PlaybackSlice {
@@ -125,10 +157,27 @@ function initialScenario(): { json: unknown; scenario: Scenario } {
 
 const prefersDark = (): boolean => typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches;
 
+const titleOf = (json: unknown, parsed?: Scenario): string => {
+  const t = parsed?.title ?? (json && typeof json === 'object' ? (json as { title?: unknown }).title : undefined);
+  const s = typeof t === 'string' ? t.trim() : '';
+  return s ? (s.length > 80 ? `${s.slice(0, 79)}…` : s) : 'the scenario';
+};
+
 export const createAppStore = () =>
   create<Store>()((set, get) => {
     const init = initialScenario();
     const eventsOf = (step: number) => eventsInStep(get().timeline, step);
+    /** The heavy build in progress, and what to redo if the rules change meanwhile. */
+    let job: { build: BuildJob; redo: ((rules: RuleSetName) => void) | null } | null = null;
+    const stopJob = () => {
+      job?.build.cancel();
+      job = null;
+    };
+    // Progress in steps of at least 1% (a chunk can be 50 steps: 200 re-renders of the note would be wasted work).
+    const progress = (done: number, total: number) => {
+      const l = get().loading;
+      if (l && (l.total !== total || done === total || done - l.done >= total / 100)) set({ loading: { ...l, done, total } });
+    };
     return {
       // --- scenario
       libraryId: DEFAULT_SCENARIO_ID,
@@ -137,30 +186,83 @@ export const createAppStore = () =>
       rules: 'seed',
       timeline: new Timeline(init.scenario, 'seed'),
       loadError: null,
-      loadScenario: (json, libraryId = null) => {
-        const parsed = parseScenario(json);
+      loading: null,
+      loadScenario: (json, libraryId = null, options = {}) => {
+        const rules = options.rules ?? get().loading?.rules ?? get().rules;
+        const shown = (scenario: Scenario, timeline: Timeline) => {
+          set({ libraryId, scenarioJson: json, scenario, rules, timeline, step: 0, event: null, playing: false, loadError: null, selected: null, hovered: null, loading: null });
+          options.onLoaded?.();
+        };
+        if (isHeavy(json)) {
+          // Validated and run in the worker; the scenario on screen stays until it is done.
+          stopJob();
+          const total = (json as { steps: unknown[] }).steps.length;
+          set({ loading: { title: titleOf(json, options.parsed), done: 0, total, what: 'open', rules }, loadError: null });
+          const build = startBuild(
+            { json, text: options.text, scenario: options.parsed, rules },
+            {
+              onProgress: progress,
+              prepare: timelineWarmup,
+              onDone: (timeline, scenario) => {
+                job = null;
+                shown(scenario, timeline);
+              },
+              onError: (message) => {
+                job = null;
+                set({ loading: null, loadError: message });
+              },
+            },
+          );
+          job = { build, redo: (r) => get().loadScenario(json, libraryId, { ...options, rules: r }) };
+          return true;
+        }
+        const parsed = options.parsed ? { ok: true as const, scenario: options.parsed } : parseScenario(json);
         if (!parsed.ok) {
-          // Keep everything the user had: only report the problem.
+          // Keep everything the user had (a build in progress too): only report the problem.
           set({ loadError: formatScenarioError(parsed.error) });
           return false;
         }
-        set({
-          libraryId,
-          scenarioJson: json,
-          scenario: parsed.scenario,
-          timeline: new Timeline(parsed.scenario, get().rules),
-          step: 0,
-          event: null,
-          playing: false,
-          loadError: null,
-          selected: null,
-          hovered: null,
-        });
+        stopJob();
+        shown(parsed.scenario, new Timeline(parsed.scenario, rules));
         return true;
       },
       setRules: (rules) => {
-        if (rules === get().rules) return;
-        set({ rules, timeline: new Timeline(get().scenario, rules), event: null });
+        const { loading, scenario } = get();
+        // A scenario still opening: open it under these rules instead.
+        if (loading?.what === 'open' && job?.redo) return job.redo(rules);
+        if (loading?.what === 'rules' && loading.rules === rules) return;
+        if (rules === get().rules) {
+          // Back to the rules on screen: drop a rebuild under others.
+          if (loading) get().cancelLoading();
+          return;
+        }
+        if (scenario.steps.length <= HEAVY_STEPS) {
+          stopJob();
+          set({ rules, timeline: new Timeline(scenario, rules), event: null, loading: null });
+          return;
+        }
+        stopJob();
+        set({ loading: { title: titleOf(null, scenario), done: 0, total: scenario.steps.length, what: 'rules', rules } });
+        const build = startBuild(
+          { scenario, rules },
+          {
+            onProgress: progress,
+            prepare: timelineWarmup,
+            onDone: (timeline) => {
+              job = null;
+              set({ rules, timeline, event: null, loading: null });
+            },
+            onError: (message) => {
+              job = null;
+              set({ loading: null, loadError: message });
+            },
+          },
+        );
+        job = { build, redo: null };
+      },
+      cancelLoading: () => {
+        stopJob();
+        set({ loading: null });
       },
       // --- playback
       step: 0,
@@ -254,3 +356,15 @@ export const createAppStore = () =>
   });
 
 export const useStore = createAppStore();
+
+/** Resolves once no scenario is being built (at once when none is): for tests and scripts. */
+export function whenLoaded(store = useStore): Promise<void> {
+  return new Promise((resolve) => {
+    if (!store.getState().loading) return resolve();
+    const unsub = store.subscribe((s) => {
+      if (s.loading) return;
+      unsub();
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,283 @@
+/**
+ * Building a Timeline without blocking the page (issue 16): in the timeline
+ * worker when the browser has workers, else on the main thread in slices of
+ * a few milliseconds between tasks (jsdom in the unit tests, or a page where
+ * the worker could not start). Either way the caller gets progress, then the
+ * Timeline, and can cancel.
+ */
+import { type MachineData, type RuleSetName, type Scenario, type StepResult, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
+import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
+import { seedShadowPageCounts } from '../step/view.ts';
+import type { BuildReply, BuildRequest, ResultData } from './protocol.ts';
+
+/**
+ * Scenarios with more steps than this are built off the main thread; shorter
+ * ones (every built-in: at most 73 steps) are built at once, as before. At
+ * 200 steps the costliest step kind measured (zap-all, which frees and
+ * rebuilds the roots: ~0.1 ms a step in Chromium) takes ~20 ms, well inside
+ * a 50 ms task with the render that follows.
+ */
+export const HEAVY_STEPS = 200;
+
+/**
+ * Snapshot interval of a timeline built in the worker: every 32 steps instead
+ * of 16 halves what is carried to the page (a 10,000-step run: ~20 MB instead
+ * of ~32 MB) while a seek still replays at most 31 steps (under ~10 ms even
+ * for zap-alls; bench: core.stateAt*).
+ */
+export const WORKER_SNAPSHOT_EVERY = 32;
+
+/** How long one main-thread slice (of the fallback build, or of `prepare`) may run. */
+const SLICE_MS = 8;
+
+/** Runs `work` in slices of SLICE_MS between tasks while `live()`, then `done`. Returns a cancel. */
+function runSliced(work: Iterator<void>, live: () => boolean, done: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const slice = () => {
+    timer = null;
+    if (!live()) return;
+    const end = performance.now() + SLICE_MS;
+    while (performance.now() < end) {
+      if (work.next().done) {
+        // What comes after (putting a scenario on screen) gets a task of its own.
+        timer = setTimeout(() => live() && done(), 0);
+        return;
+      }
+    }
+    timer = setTimeout(slice, 0);
+  };
+  timer = setTimeout(slice, 0);
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+  };
+}
+
+/** Hands the finished timeline over: after `prepare`, in slices, when there is one. */
+function deliver(tl: Timeline, scenario: Scenario, cb: BuildCallbacks, live: () => boolean): () => void {
+  if (!cb.prepare) {
+    cb.onDone(tl, scenario);
+    return () => {};
+  }
+  return runSliced(cb.prepare(tl), live, () => cb.onDone(tl, scenario));
+}
+
+export const isHeavy = (json: unknown): boolean => {
+  const steps = json && typeof json === 'object' && !Array.isArray(json) ? (json as { steps?: unknown }).steps : undefined;
+  return Array.isArray(steps) && steps.length > HEAVY_STEPS;
+};
+
+export interface BuildInput {
+  /** A document to validate (or its text, when there is one), or a Scenario validated already. */
+  readonly json?: unknown;
+  readonly text?: string;
+  readonly scenario?: Scenario;
+  readonly rules: RuleSetName;
+}
+
+export interface BuildCallbacks {
+  onProgress: (done: number, total: number) => void;
+  onDone: (tl: Timeline, scenario: Scenario) => void;
+  /**
+   * Work to do on the finished timeline before onDone, a unit per `next()`
+   * (the first render's per-timeline work: step/index.ts timelineWarmup); run
+   * in slices between tasks, and dropped if the build is cancelled.
+   */
+  prepare?: (tl: Timeline) => Iterator<void>;
+  /** One sentence: why the document is not a valid scenario, or why the run failed. */
+  onError: (message: string) => void;
+}
+
+export interface BuildJob {
+  /** Stops the build: no callback runs after this. */
+  cancel: () => void;
+}
+
+let worker: Worker | null = null;
+let workerBroken = false;
+let nextId = 1;
+/** The job the worker is running (one at a time: a new one cancels it). */
+let current: { id: number; cancel: () => void } | null = null;
+
+function getWorker(): Worker | null {
+  if (workerBroken || typeof Worker === 'undefined') return null;
+  if (!worker) {
+    try {
+      worker = new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'timeline' });
+    } catch {
+      workerBroken = true;
+      return null;
+    }
+  }
+  return worker;
+}
+
+/** Ends the worker (the only way to stop a build it is in the middle of); the next build starts a new one. */
+function killWorker(): void {
+  worker?.terminate();
+  worker = null;
+}
+
+/** Starts building; a build still running is cancelled first. */
+export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
+  current?.cancel();
+  const id = nextId++;
+  const w = getWorker();
+  const job = w ? inWorker(w, id, input, cb) : sliced(input, cb);
+  const entry = { id, cancel: job.cancel };
+  current = entry;
+  return {
+    cancel: () => {
+      if (current === entry) current = null;
+      job.cancel();
+    },
+  };
+}
+
+/**
+ * A StepResult whose events are read from their JSON text the first time
+ * they are asked for (then kept): the page only reads the events of the
+ * steps it shows. A class (the getter on its prototype) because 10,000
+ * objects with an accessor property each are slow to make; toJSON writes it
+ * out as a plain result.
+ */
+class LazyResult {
+  declare readonly index: number;
+  declare readonly outcome: StepResult['outcome'];
+  private parsed: readonly TraceEvent[] | null = null;
+  private readonly eventsJson: string;
+
+  constructor(d: ResultData) {
+    const { eventsJson, ...rest } = d;
+    Object.assign(this, rest);
+    this.eventsJson = eventsJson;
+  }
+
+  get events(): readonly TraceEvent[] {
+    return (this.parsed ??= JSON.parse(this.eventsJson) as readonly TraceEvent[]);
+  }
+
+  toJSON(): StepResult {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) if (k !== 'parsed' && k !== 'eventsJson') out[k] = v;
+    out.events = this.events;
+    return out as unknown as StepResult;
+  }
+}
+
+const lazyEvents = (d: ResultData): StepResult => new LazyResult(d) as unknown as StepResult;
+
+function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks): BuildJob {
+  let live = true;
+  let scenario: Scenario | null = null;
+  let initialEvents: readonly TraceEvent[] = [];
+  const results: StepResult[] = [];
+  const snapshots: MachineData[] = [];
+  const pages: number[] = [];
+  const steps: Scenario['steps'][number][] = [];
+  let total = 0;
+  const finish = () => {
+    live = false;
+    w.removeEventListener('message', onMessage);
+    w.removeEventListener('error', onError);
+    if (current?.id === id) current = null;
+  };
+  const onMessage = (e: MessageEvent<BuildReply>) => {
+    const m = e.data;
+    if (!live || m.id !== id) return;
+    switch (m.type) {
+      case 'start':
+        scenario = m.scenario;
+        total = m.total;
+        initialEvents = m.initialEvents;
+        pages.push(m.pages);
+        cb.onProgress(0, total);
+        return;
+      case 'chunk':
+        for (const st of m.steps) steps.push(st);
+        for (const r of m.results) results.push(lazyEvents(r));
+        for (const s of m.snapshots) snapshots.push(s);
+        for (const n of m.pages) pages.push(n);
+        cb.onProgress(m.done, total);
+        return;
+      case 'done': {
+        const s: Scenario = { ...scenario!, steps };
+        finish();
+        const tl = Timeline.fromParts({ scenario: s, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, initialEvents, results, snapshots, final: m.final });
+        seedShadowPageCounts(tl, pages);
+        handing = true;
+        stopHanding = deliver(tl, s, cb, () => handing);
+        return;
+      }
+      case 'error':
+        finish();
+        cb.onError(m.message);
+        return;
+    }
+  };
+  // The worker script failed to load or threw outside a build: build here instead.
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault?.();
+    if (!live) return;
+    finish();
+    workerBroken = true;
+    killWorker();
+    const job = sliced(input, cb);
+    cancelFallback = job.cancel;
+  };
+  let cancelFallback: (() => void) | null = null;
+  let handing = false;
+  let stopHanding = () => {};
+  w.addEventListener('message', onMessage);
+  w.addEventListener('error', onError);
+  const req: BuildRequest = { type: 'build', id, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, ...(input.scenario ? { scenario: input.scenario } : input.text !== undefined ? { text: input.text } : { json: input.json }) };
+  w.postMessage(req);
+  return {
+    cancel: () => {
+      cancelFallback?.();
+      handing = false;
+      stopHanding();
+      if (!live) return;
+      finish();
+      killWorker();
+    },
+  };
+}
+
+/** The fallback: the same builder, run in slices of SLICE_MS between tasks. */
+function sliced(input: BuildInput, cb: BuildCallbacks): BuildJob {
+  let live = true;
+  let stop = () => {};
+  const start = setTimeout(() => {
+    if (!live) return;
+    let scenario = input.scenario;
+    if (!scenario) {
+      const parsed = parseScenario(input.json);
+      if (!parsed.ok) {
+        live = false;
+        return cb.onError(formatScenarioError(parsed.error));
+      }
+      scenario = parsed.scenario;
+    }
+    const s = scenario;
+    const b = new TimelineBuilder(s, input.rules);
+    cb.onProgress(0, b.total);
+    function* steps(): Generator<void, void, void> {
+      while (!b.finished) {
+        b.advance(4);
+        if (b.done % 64 === 0) cb.onProgress(b.done, b.total);
+        yield;
+      }
+    }
+    stop = runSliced(steps(), () => live, () => {
+      cb.onProgress(b.done, b.total);
+      stop = deliver(b.timeline(), s, cb, () => live);
+    });
+  }, 0);
+  return {
+    cancel: () => {
+      live = false;
+      clearTimeout(start);
+      stop();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The Compare view's report without blocking the page: a heavy scenario
+ * (more than HEAVY_STEPS steps) runs under the compared rule sets in a worker
+ * of its own (1,923 zap-alls under three rule sets: ~3.5 s), and the report
+ * comes back in pieces; shorter ones are compared at once, as before.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { type CompareReport, compareRuleSets, type RuleSetName, type Scenario } from '../../core/index.ts';
+import { HEAVY_STEPS } from './build.ts';
+import type { BuildReply, BuildRequest } from './protocol.ts';
+
+let nextId = 1;
+
+/** Runs the comparison in a new worker; `done` gets the report. Returns a cancel (which ends the worker). */
+function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done: (r: CompareReport) => void): (() => void) | null {
+  if (typeof Worker === 'undefined') return null;
+  let w: Worker;
+  try {
+    w = new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'compare' });
+  } catch {
+    return null;
+  }
+  const id = nextId++;
+  let report: Record<string, unknown> | null = null;
+  w.addEventListener('message', (e: MessageEvent<BuildReply>) => {
+    const m = e.data;
+    if (m.type !== 'compared' || m.id !== id) return;
+    if (m.part) report = { ...m.part, requests: [], roleDifferences: [], behaviourDifferences: [], shadowSetDifferences: [] };
+    else if (m.key && m.items && report) (report[m.key] as unknown[]).push(...m.items);
+    if (m.last && report) {
+      w.terminate();
+      done(report as unknown as CompareReport);
+    }
+  });
+  const req: BuildRequest = { type: 'compare', id, scenario, rules };
+  w.postMessage(req);
+  return () => w.terminate();
+}
+
+/** The report for `scenario` under `rules`: null while a heavy one is being compared. */
+export function useCompareReport(scenario: Scenario, rules: readonly RuleSetName[]): CompareReport | null {
+  const heavy = scenario.steps.length > HEAVY_STEPS && typeof Worker !== 'undefined';
+  const now = useMemo(() => (heavy ? null : compareRuleSets(scenario, rules)), [heavy, scenario, rules]);
+  const [done, setDone] = useState<{ scenario: Scenario; rules: readonly RuleSetName[]; report: CompareReport } | null>(null);
+  useEffect(() => {
+    if (!heavy) return;
+    const cancel = compareInWorker(scenario, rules, (report) => setDone({ scenario, rules, report }));
+    if (cancel) return cancel;
+    // No worker after all: compare here, after this render.
+    const t = setTimeout(() => setDone({ scenario, rules, report: compareRuleSets(scenario, rules) }), 0);
+    return () => clearTimeout(t);
+  }, [heavy, scenario, rules]);
+  if (now) return now;
+  return done && done.scenario === scenario && done.rules === rules ? done.report : null;
+}

@@ -1,0 +1,87 @@
+/**
+ * Messages between the app and the timeline worker (timeline.worker.ts).
+ *
+ * Why a worker: a long scenario (10,000 steps, or 1,923 zap-alls that each
+ * rebuild the roots) takes hundreds of milliseconds to run; on the main thread
+ * that froze the page. The worker parses and runs the scenario and hands the
+ * Timeline back as plain data (TimelineParts) in chunks small enough that the
+ * main thread never spends long on one message.
+ */
+import type { CompareReport, MachineData, RuleSetName, Scenario, StepResult, TraceEvent } from '../../core/index.ts';
+import type { ParseResult } from '../../scenarios/schema.ts';
+
+export type BuildRequest =
+  /** Run a scenario under several rule sets in lockstep (the Compare view): answered with `compared` pieces. */
+  | { readonly type: 'compare'; readonly id: number; readonly scenario: Scenario; readonly rules: readonly RuleSetName[] }
+  /** Validate a scenario text (the editor's check of a long text): answered with `checked`. */
+  | { readonly type: 'check'; readonly id: number; readonly text: string }
+  | {
+      readonly type: 'build';
+      readonly id: number;
+      /** A scenario document (or its text) to validate first, or a Scenario validated already. */
+      readonly json?: unknown;
+      readonly text?: string;
+      readonly scenario?: Scenario;
+      readonly rules: RuleSetName;
+      readonly snapshotEvery: number;
+    };
+
+export type BuildReply =
+  /**
+   * The scenario is valid and its first VM entry has run; `pages`: shadow
+   * pages alive after it. The scenario comes without its steps (`steps`
+   * empty, `total` of them): they follow with the chunks, so no one message
+   * carries 10,000 of them.
+   */
+  | { readonly type: 'start'; readonly id: number; readonly scenario: Scenario; readonly total: number; readonly initialEvents: readonly TraceEvent[]; readonly pages: number }
+  /**
+   * The next steps and their results (in step order), the snapshots taken
+   * meanwhile, the shadow pages alive after each of these steps, and how many
+   * steps are done.
+   */
+  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: Scenario['steps']; readonly results: readonly ResultData[]; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
+  /** The state after the last step: the timeline is complete. */
+  | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
+  | { readonly type: 'checked'; readonly id: number; readonly result: CheckResult }
+  /**
+   * A piece of a CompareReport: `part` is the report without its lists
+   * (first), or `key` names the list that `items` continue; `last` ends it.
+   */
+  | { readonly type: 'compared'; readonly id: number; readonly part?: Omit<CompareReport, CompareList>; readonly key?: CompareList; readonly items?: readonly unknown[]; readonly last?: true }
+  /** The document is not a valid scenario (one sentence), or the run failed. */
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+/**
+ * A StepResult with its events as JSON text: one string per step instead of
+ * dozens of objects, which the page reads only for the steps it shows (a
+ * 10,000-step run has ~50,000 events; as objects they made the page's garbage
+ * collector pause for 30 to 100 ms while they arrived).
+ */
+export type ResultData = Omit<StepResult, 'events'> & { readonly eventsJson: string };
+
+/**
+ * A chunk is sent once it holds this many trace events or CHUNK_MAX_STEPS
+ * steps (with the snapshots taken meanwhile). Measured in headless Chromium
+ * on a busy 2-core machine: 250 steps of the 10,000-step run took 9 to 33 ms
+ * to read on the main thread with the events as objects; with the events as
+ * text (ResultData), 100 steps or 2,000 events take a few ms.
+ */
+export const CHUNK_EVENTS = 2000;
+export const CHUNK_MAX_STEPS = 100;
+
+/** The lists of a CompareReport, sent COMPARE_CHUNK items at a time (1,923 zap-alls: 7,696 requests and as many role differences). */
+export const COMPARE_LISTS = ['requests', 'roleDifferences', 'behaviourDifferences', 'shadowSetDifferences'] as const;
+export type CompareList = (typeof COMPARE_LISTS)[number];
+export const COMPARE_CHUNK = 300;
+
+/**
+ * What the editor needs of a check: valid or why not, the title, the number
+ * of steps and the warnings. Not the Scenario itself: handing 10,000 steps
+ * back from the worker took the page up to 45 ms, for a count.
+ */
+export type CheckResult =
+  | { readonly ok: true; readonly scenario: { readonly title: string; readonly steps: { readonly length: number } }; readonly warnings: readonly string[] }
+  | Extract<ParseResult, { ok: false }>;
+
+export const summarize = (r: ParseResult): CheckResult => (r.ok ? { ok: true, scenario: { title: r.scenario.title, steps: { length: r.scenario.steps.length } }, warnings: r.warnings } : r);
+

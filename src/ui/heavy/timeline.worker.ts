@@ -1,0 +1,71 @@
+/**
+ * The timeline worker: validates a scenario (zod) and runs it, posting the
+ * Timeline's parts back in chunks (protocol.ts). One build at a time; the
+ * app terminates the worker to cancel one.
+ */
+/// <reference lib="webworker" />
+import { compareRuleSets, machineData, TimelineBuilder } from '../../core/index.ts';
+import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
+import { shadowPagesAfter } from '../step/counts.ts';
+import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData, summarize } from './protocol.ts';
+
+const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
+
+self.onmessage = (e: MessageEvent<BuildRequest>) => {
+  const req = e.data;
+  if (req.type === 'check') return post({ type: 'checked', id: req.id, result: summarize(parseScenarioText(req.text)) });
+  if (req.type === 'compare') {
+    const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(req.scenario, req.rules);
+    post({ type: 'compared', id: req.id, part });
+    const lists = { requests, roleDifferences, behaviourDifferences, shadowSetDifferences };
+    for (const key of COMPARE_LISTS) {
+      const list = lists[key] as readonly unknown[];
+      for (let i = 0; i < list.length; i += COMPARE_CHUNK) post({ type: 'compared', id: req.id, key, items: list.slice(i, i + COMPARE_CHUNK) });
+    }
+    return post({ type: 'compared', id: req.id, last: true });
+  }
+  if (req.type !== 'build') return;
+  const { id } = req;
+  try {
+    let scenario = req.scenario;
+    if (!scenario) {
+      const parsed = req.text !== undefined ? parseScenarioText(req.text) : parseScenario(req.json);
+      if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
+      scenario = parsed.scenario;
+    }
+    const b = new TimelineBuilder(scenario, req.rules, req.snapshotEvery);
+    let pages = shadowPagesAfter(b.initialEvents, 0);
+    post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages });
+    let sentResults = 0;
+    let sentSnapshots = 1;
+    const flush = () => {
+      const snaps = b.snapshots.slice(sentSnapshots).map(machineData);
+      // Snapshot 0 (before any step) goes with the first chunk.
+      if (sentResults === 0) snaps.unshift(machineData(b.snapshots[0]!));
+      const results: ResultData[] = [];
+      const counts: number[] = [];
+      for (const r of b.results.slice(sentResults)) {
+        const { events, ...rest } = r;
+        results.push({ ...rest, eventsJson: JSON.stringify(events) });
+        pages = shadowPagesAfter(events, pages);
+        counts.push(pages);
+      }
+      post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: counts });
+      sentResults = b.done;
+      sentSnapshots = b.snapshots.length;
+    };
+    let events = 0;
+    while (!b.finished) {
+      b.advance(1);
+      events += b.results[b.done - 1]!.events.length;
+      if (events >= CHUNK_EVENTS || b.done - sentResults >= CHUNK_MAX_STEPS) {
+        flush();
+        events = 0;
+      }
+    }
+    if (b.done > sentResults || sentResults === 0) flush();
+    post({ type: 'done', id, final: machineData(b.current) });
+  } catch (err) {
+    post({ type: 'error', id, message: `The scenario could not be run (${err instanceof Error ? err.message : String(err)}).` });
+  }
+};

@@ -1,0 +1,105 @@
+/**
+ * The heavy scenarios of issue 16, shared by tests/e2e/heavy-open.e2e.ts and
+ * the benchmark (bench/heavy.ts), and the page-side long-task recorder.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
+import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
+
+/**
+ * The 1,923-step link: a paging-off guest and 1,923 zap-alls (each frees and
+ * rebuilds KVM's four roots), inline in the link (about 1,760 characters;
+ * its JSON, 32,766 characters, is just under the 32,768 a link may hold).
+ * Built with the app's
+ * own encoder.
+ */
+export function zapAllLink(): string {
+  const json = { format: 'shadowpaging/v1', title: 'Zap', guest: { mode: 'off' }, steps: Array.from({ length: 1923 }, () => ({ op: 'zap-all' })) };
+  return encodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW });
+}
+
+/**
+ * The 10,000-step scenario: the default built-in (quadrants-32bit: a 32-bit
+ * guest whose page directory is shadowed by four quadrant pages; hits, shadow
+ * faults, guest faults, CR3 reloads) with its 12 steps repeated to 10,000,
+ * pretty-printed as a file (about 700,000 characters). Its JSON is far over a
+ * link's 32,768 characters, so it is opened through the editor's Import.
+ */
+export function tenThousandStepsText(): string {
+  const base = LIBRARY.find((e) => e.id === DEFAULT_SCENARIO_ID)!.json as { steps: unknown[] };
+  const steps = Array.from({ length: 10_000 }, (_, i) => base.steps[i % base.steps.length]);
+  return JSON.stringify({ ...base, title: '10,000 steps of quadrants', steps }, null, 2);
+}
+
+/**
+ * The 10,000-step scenario as a file on disk, for setInputFiles: given a path,
+ * the browser reads the file itself, whereas a buffer is turned into a File by
+ * script in the page (base64 of ~700 KB: a 60-130 ms task that is the test
+ * harness's, not the app's).
+ */
+export function tenThousandStepsFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowpaging-heavy-'));
+  const path = join(dir, 'ten-thousand.json');
+  writeFileSync(path, tenThousandStepsText());
+  return path;
+}
+
+/**
+ * Installed before the app's scripts (page.addInitScript): every long task
+ * (over 50 ms, buffered from the page's start) into window.__longTasks, with
+ * the long animation frames' script attribution for the failure message,
+ * whether the progress note (and the Compare view's running note) was ever in
+ * the page, and every text the progress note showed: a quick build can come
+ * and go between two looks from the test.
+ */
+export const LONG_TASK_RECORDER = `
+  window.__longTasks = [];
+  window.__frames = [];
+  window.__noteSeen = false;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push({ start: Math.round(e.startTime), ms: Math.round(e.duration) });
+  }).observe({ type: 'longtask', buffered: true });
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__frames.push({ start: Math.round(e.startTime), ms: Math.round(e.duration), scripts: e.scripts.map((s) => s.invoker + ' ' + (s.sourceFunctionName || '') + ' ' + Math.round(s.duration) + ' ms').join('; ') });
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch {}
+  window.__noteTexts = [];
+  window.__compareRunningSeen = false;
+  new MutationObserver(() => {
+    if (document.querySelector('[data-testid=loading-note]')) window.__noteSeen = true;
+    if (document.querySelector('[data-testid=compare-running]')) window.__compareRunningSeen = true;
+    const t = document.querySelector('[data-testid=loading-text]')?.textContent;
+    if (t && window.__noteTexts[window.__noteTexts.length - 1] !== t) window.__noteTexts.push(t);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+`;
+
+export interface Task {
+  start: number;
+  ms: number;
+}
+
+/** Now on the page's clock, to mark the start of what is measured. */
+export const pageNow = (page: Page): Promise<number> => page.evaluate(() => performance.now());
+
+/** The long tasks that started at or after `since` (page clock), and the long frames' attribution. */
+export function longTasksSince(page: Page, since: number): Promise<{ tasks: Task[]; frames: string[] }> {
+  return page.evaluate((t0) => {
+    const w = window as unknown as { __longTasks: Task[]; __frames: Array<Task & { scripts: string }> };
+    return {
+      tasks: w.__longTasks.filter((t) => t.start >= t0),
+      frames: w.__frames.filter((f) => f.start + f.ms >= t0 && f.ms > 50).map((f) => `frame at ${f.start} ms, ${f.ms} ms: ${f.scripts || 'no script over 5 ms'}`),
+    };
+  }, since);
+}
+
+/** Waits (up to `timeout`) until the step counter reads `text`. */
+export async function waitForSteps(page: Page, text: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction((want) => (document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim() === want, text, { timeout, polling: 100 });
+}
+
+/** Every text the progress note has shown so far. */
+export const noteTexts = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __noteTexts: string[] }).__noteTexts);

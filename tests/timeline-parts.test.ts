@@ -1,0 +1,129 @@
+/**
+ * A Timeline handed over as plain data (issue 16: heavy scenarios are built
+ * in a Web Worker): Timeline.fromParts(structuredClone(tl.parts())) gives the
+ * same results, initial events and stateAt (machineJson, guest memory, the
+ * whole Machine) at every step as the Timeline built here, for the built-ins
+ * and random scenarios, with the usual and a sparser snapshot interval. And a
+ * TimelineBuilder advanced in slices of any size builds the same timeline as
+ * the constructor.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { parseScenario } from '../src/scenarios/schema.ts';
+import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
+
+/** Copy-on-write bookkeeping is not state (see timetravel.test.ts). */
+const BOOKKEEPING = new Set(['owned']);
+
+function canon(x: unknown): unknown {
+  if (x === null || typeof x !== 'object') return typeof x === 'function' ? undefined : x;
+  if (ArrayBuffer.isView(x)) return { typed: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) };
+  if (x instanceof Map) return { map: [...x.entries()].map(([k, v]) => [canon(k), canon(v)]) };
+  if (x instanceof Set) return { set: [...x].map(canon) };
+  if (Array.isArray(x)) return x.map(canon);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(x).sort()) {
+    if (BOOKKEEPING.has(k)) continue;
+    const v = canon((x as Record<string, unknown>)[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+const dump = (m: Machine): string => JSON.stringify([machineJson(m), canon(m)]);
+
+/**
+ * The steps of `got` against `want` in an order that jumps about (every step
+ * up to 48 steps; beyond, 48 of them spread over the run, the first and the
+ * last included), then the copies are independent.
+ */
+function expectSameTimeline(got: Timeline, want: Timeline, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  expect(JSON.stringify(got.initialEvents), `${what}: initial events`).toBe(JSON.stringify(want.initialEvents));
+  expect(JSON.stringify(got.results), `${what}: results`).toBe(JSON.stringify(want.results));
+  const n = want.length;
+  const all = Array.from({ length: n + 1 }, (_, i) => (i * 7 + 3) % (n + 1));
+  const order = [n, 0, ...(n <= 48 ? all : all.filter((_, i) => i % Math.ceil((n + 1) / 48) === 0))];
+  for (const i of order) expect(dump(got.stateAt(i)), `${what}: stateAt(${i})`).toBe(dump(want.stateAt(i)));
+  // Step by step from the start, as the UI prepares steps (stateAt replays one step from the last state).
+  for (let i = 0; i <= Math.min(n, 40); i++) expect(dump(got.stateAt(i)), `${what}: stateAt(${i}) in order`).toBe(dump(want.stateAt(i)));
+  // A copy stepped on does not change the timeline it came from.
+  const m = got.stateAt(n);
+  m.stats.mmu_shadow_zapped += 1;
+  m.mem.writeByte(0x1000, 0xab);
+  for (const sp of m.sps.values()) sp.parentPtes.push(1);
+  expect(dump(got.stateAt(n)), `${what}: stateAt(${n}) after its copy changed`).toBe(dump(want.stateAt(n)));
+}
+
+/** What a worker does: build (in slices), hand over the parts, revive them on the other side. */
+function handedOver(s: Scenario, rules: RuleSetName, every: number, slice: number): Timeline {
+  const b = new TimelineBuilder(s, rules, every);
+  while (!b.finished) b.advance(slice);
+  return Timeline.fromParts(structuredClone(b.timeline().parts()));
+}
+
+const load = (doc: unknown): Scenario => {
+  const r = parseScenario(doc);
+  if (!r.ok) throw new Error(`${r.error.path}: ${r.error.message}`);
+  return r.scenario;
+};
+
+describe('a timeline handed over as plain data', () => {
+  for (const e of LIBRARY) {
+    it(`built-in ${e.id}: every step, every rule set, snapshots every ${SNAPSHOT_EVERY} and every 5`, () => {
+      const s = load(e.json);
+      for (const rules of RULE_SETS) {
+        const want = new Timeline(s, rules);
+        expectSameTimeline(Timeline.fromParts(structuredClone(want.parts())), want, `${e.id} [${rules}] parts`);
+        expectSameTimeline(handedOver(s, rules, 5, 3), want, `${e.id} [${rules}] every 5, slices of 3`);
+      }
+    });
+  }
+
+  it('the parts are plain data: structured clone takes them, and they hold no function', () => {
+    const tl = new Timeline(load(LIBRARY[0]!.json));
+    const p = tl.parts();
+    const fns: string[] = [];
+    const walk = (x: unknown, path: string) => {
+      if (typeof x === 'function') fns.push(path);
+      else if (x instanceof Map) for (const [k, v] of x) walk(v, `${path}.get(${String(k)})`);
+      else if (x && typeof x === 'object' && !ArrayBuffer.isView(x)) for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`);
+    };
+    walk(p, 'parts');
+    expect(fns).toEqual([]);
+    expect(() => structuredClone(p)).not.toThrow();
+  });
+
+  it('a builder reports its progress and builds, slice by slice, what the constructor builds', () => {
+    const s = load(LIBRARY.find((e) => e.id === 'sweep-64-tables')!.json);
+    const b = new TimelineBuilder(s, 'seed');
+    expect([b.done, b.total, b.finished]).toEqual([0, s.steps.length, false]);
+    expect(b.advance(10)).toBe(10);
+    expect(b.done).toBe(10);
+    expect(b.advance(1e9)).toBe(s.steps.length - 10);
+    expect(b.finished).toBe(true);
+    expect(b.advance(5)).toBe(0);
+    expectSameTimeline(b.timeline(), new Timeline(s, 'seed'), 'sliced');
+  });
+
+  const arbs: ReadonlyArray<[string, () => fc.Arbitrary<Plan>]> = [
+    ['x86-32 tables', () => rawPlanArb('x86-32', 40)],
+    ['pae mappings', () => mappingsPlanArb('pae', 40)],
+    ['x86-64 tables', () => rawPlanArb('x86-64', 40)],
+    ['paging off', () => rawPlanArb('off', 40)],
+    ['x86-32 unsync and resync', () => unsyncPlanArb('x86-32', 40)],
+  ];
+  for (const [name, arb] of arbs) {
+    it(`random scenarios: ${name}`, () => {
+      fc.assert(
+        fc.property(arb(), fc.constantFrom(...RULE_SETS), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 50 }), (plan, rules, every, slice) => {
+          const s = buildPlan(plan).scenario;
+          expectSameTimeline(handedOver(s, rules, every, slice), new Timeline(s, rules), `every ${every}, slices of ${slice}`);
+        }),
+        { seed: Number(process.env.SP_SEED ?? 4242), numRuns: Number(process.env.SP_TT_RUNS ?? 8) },
+      );
+    });
+  }
+});
