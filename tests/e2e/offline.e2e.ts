@@ -167,7 +167,7 @@ describe('the offline file from file://', () => {
     await waitForCounter(again, `step 1 / ${stepsOf(DEFAULT_SCENARIO_ID)}`);
   });
 
-  it('opens a heavy inline link (1,500 steps) with no error; the app builds it in a worker started from a blob: URL', { timeout: 120_000 }, async () => {
+  it('opens a heavy inline link (1,500 steps) and compares it with no error; the app runs them in workers started from blob: URLs', { timeout: 120_000 }, async () => {
     const json = { format: 'shadowpaging/v1', title: 'Offline heavy', guest: { mode: 'off' }, steps: Array.from({ length: 1500 }, (_, i) => (i % 5 === 4 ? { op: 'read', gva: `0x${((i % 64) * 0x1000).toString(16)}` } : { op: 'zap-all' })) };
     const fragment = encodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW });
     const page = await openFile();
@@ -179,9 +179,13 @@ describe('the offline file from file://', () => {
     await waitForCounter(page, 'step 1500 / 1500');
     await page.getByTestId('step-back').click();
     await waitForCounter(page, 'step 1499 / 1500');
+    // Compare on a heavy scenario runs the rule sets in a worker of its own.
+    await page.getByTestId('compare-toggle').click();
+    await page.getByTestId('compare-summary').waitFor({ timeout: 60_000 });
     if (appHasWorker) {
-      // The worker ran from inside the file: a blob: URL (file:// cannot start one from a file beside it).
-      expect(workers.length).toBeGreaterThan(0);
+      // The workers ran from inside the file: blob: URLs (file:// cannot start one from a file beside it);
+      // the build's and Compare's.
+      expect(workers.length).toBeGreaterThanOrEqual(2);
       expect(workers.every((u) => u.startsWith('blob:') || u.startsWith('data:'))).toBe(true);
     }
   });
