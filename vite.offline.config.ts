@@ -33,7 +33,8 @@ export function inlineWorkers(): Plugin {
       const out = code.replace(WORKER_CALL, (_all, _q: string, spec: string, options: string | undefined) => {
         const name = `__sim_offline_worker_${imports.length}`;
         imports.push(`import ${name} from ${JSON.stringify(`${spec}?worker&inline`)};`);
-        // The wrapper takes the options' name; its type follows the worker build's format (module below).
+        // Vite's wrapper passes on only the options' name: the worker bundle is an IIFE (Vite's
+        // default worker format) started as a classic worker, which needs no module loading.
         return `new ${name}(${options ?? ''})`;
       });
       if (!imports.length) return null;
