@@ -12,25 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
+import { canon } from './machine-canon.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
-
-/** Copy-on-write bookkeeping is not state (see timetravel.test.ts). */
-const BOOKKEEPING = new Set(['owned']);
-
-function canon(x: unknown): unknown {
-  if (x === null || typeof x !== 'object') return typeof x === 'function' ? undefined : x;
-  if (ArrayBuffer.isView(x)) return { typed: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) };
-  if (x instanceof Map) return { map: [...x.entries()].map(([k, v]) => [canon(k), canon(v)]) };
-  if (x instanceof Set) return { set: [...x].map(canon) };
-  if (Array.isArray(x)) return x.map(canon);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(x).sort()) {
-    if (BOOKKEEPING.has(k)) continue;
-    const v = canon((x as Record<string, unknown>)[k]);
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
 
 const dump = (m: Machine): string => JSON.stringify([machineJson(m), canon(m)]);
 

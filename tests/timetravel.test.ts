@@ -13,29 +13,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyStep, createMachine, type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, type StepResult, Timeline } from '../src/core/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
+import { canon } from './machine-canon.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
-
-/**
- * Copy-on-write bookkeeping (which shadow pages / guest frames this copy may
- * write in place) is not machine state: a replay and a snapshot copy differ there.
- */
-const BOOKKEEPING = new Set(['owned']);
-
-/** A canonical JSON-able form of any value: Maps, Sets and typed arrays spelled out, functions dropped. */
-function canon(x: unknown): unknown {
-  if (x === null || typeof x !== 'object') return typeof x === 'function' ? undefined : x;
-  if (ArrayBuffer.isView(x)) return { typed: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) };
-  if (x instanceof Map) return { map: [...x.entries()].map(([k, v]) => [canon(k), canon(v)]) };
-  if (x instanceof Set) return { set: [...x].map(canon) };
-  if (Array.isArray(x)) return x.map(canon);
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(x).sort()) {
-    if (BOOKKEEPING.has(k)) continue;
-    const v = canon((x as Record<string, unknown>)[k]);
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
 
 /** Everything observable about a machine. */
 function snapshot(m: Machine): { json: string; memory: string; whole: string } {
