@@ -76,6 +76,28 @@ describe('glossary terms', () => {
     expect(await q1.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await page.getByTestId('step-counter').textContent()).toContain('step 2 / 12');
   });
+  it('Enter pins it open with the focus on its kernel link; Tab or Esc brings the focus back to the term', async () => {
+    const page = await atStep2();
+    const q1 = q1Of(page);
+    await q1.focus();
+    await page.keyboard.press('Enter');
+    const pop = page.getByTestId('glossary-popover');
+    await pop.waitFor({ state: 'visible' });
+    expect(await pop.getAttribute('role')).toBe('dialog');
+    const link = pop.locator('.gloss-link');
+    await expect.poll(() => link.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await link.getAttribute('href')).toMatch(/^https:\/\//);
+    // Tab leaves the link for the term again (the popover sits at the end of the page).
+    await page.keyboard.press('Tab');
+    expect(await q1.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Enter again, then Esc from the link: closed, the focus on the term, the step unchanged.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => link.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('Escape');
+    await pop.waitFor({ state: 'detached' });
+    expect(await q1.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.getByTestId('step-counter').textContent()).toContain('step 2 / 12');
+  });
   it('a tap (click) pins it open; a click elsewhere closes it', async () => {
     const page = await atStep2();
     const q1 = q1Of(page);

@@ -92,7 +92,8 @@ export function Glossed({ text }: { text: string }) {
   );
 }
 
-type Via = 'hover' | 'focus' | 'pin';
+/** 'key': pinned open with Enter or Space; the focus then moves to the popover's kernel link. */
+type Via = 'hover' | 'focus' | 'pin' | 'key';
 interface Open {
   readonly el: HTMLElement;
   readonly via: Via;
@@ -150,22 +151,25 @@ export function GlossaryPopover() {
         if (openRef.current === cur) set(document.activeElement === cur.el ? { el: cur.el, via: 'focus' } : null);
       }, LEAVE_MS);
     };
+    const pinned = (o: Open | null) => o?.via === 'pin' || o?.via === 'key';
     const onFocusIn = (e: FocusEvent) => {
       const el = termOf(e.target);
       const cur = openRef.current;
-      if (el && !(cur?.via === 'pin' && cur.el === el)) set({ el, via: 'focus' });
+      if (el && !(pinned(cur) && cur!.el === el)) set({ el, via: 'focus' });
     };
     const onFocusOut = (e: FocusEvent) => {
       const cur = openRef.current;
       if (cur && cur.via === 'focus' && e.target === cur.el && !inPopover(e.relatedTarget)) set(null);
+      // The focus left a keyboard-pinned popover for somewhere else on the page: it closes.
+      if (cur && cur.via === 'key' && inPopover(e.target) && !inPopover(e.relatedTarget) && e.relatedTarget !== cur.el && e.relatedTarget !== null) set(null);
     };
-    const toggle = (el: HTMLElement) => set(openRef.current?.el === el && openRef.current.via === 'pin' ? null : { el, via: 'pin' });
+    const toggle = (el: HTMLElement, via: 'pin' | 'key') => set(openRef.current?.el === el && pinned(openRef.current) ? null : { el, via });
     const onClick = (e: MouseEvent) => {
       const el = termOf(e.target);
       if (el) {
         // A tap (or a click) pins it open, a second one closes it; it never acts on what is around the term.
         e.stopPropagation();
-        toggle(el);
+        toggle(el, 'pin');
       }
     };
     const onDown = (e: PointerEvent) => {
@@ -175,17 +179,25 @@ export function GlossaryPopover() {
     const onKey = (e: KeyboardEvent) => {
       const cur = openRef.current;
       if (e.key === 'Escape' && cur) {
-        // Esc closes the popover, and nothing else (not the help, not presenting mode).
+        // Esc closes the popover, and nothing else (not the help, not presenting mode); from its link, the focus goes back to the term.
         e.stopPropagation();
         e.preventDefault();
+        if (inPopover(e.target)) cur.el.focus();
         set(null);
+        return;
+      }
+      // Tab from the popover's link (the popover lives at the end of the page) goes back to the term, closing it.
+      if (e.key === 'Tab' && cur && inPopover(e.target)) {
+        e.preventDefault();
+        cur.el.focus();
+        set({ el: cur.el, via: 'focus' });
         return;
       }
       const el = termOf(e.target);
       if (el && (e.key === 'Enter' || e.key === ' ')) {
         e.stopPropagation();
         e.preventDefault();
-        toggle(el);
+        toggle(el, 'key');
       }
     };
     // One table of listeners, added and removed alike: [target, event, handler, capture].
@@ -225,19 +237,31 @@ export function GlossaryPopover() {
     pop.style.left = `${left}px`;
     pop.style.top = `${top}px`;
     pop.style.visibility = 'visible';
+    // Opened with Enter or Space: the kernel link is the one thing to do in it, so the focus goes there.
+    if (open.via === 'key') pop.querySelector<HTMLElement>('.gloss-link')?.focus();
   }, [open]);
   if (!open) return null;
   const term = TERM_BY_ID.get(open.el.dataset.term ?? '');
   if (!term) return null;
   const meaning = open.el.dataset.meaning;
   return createPortal(
-    <div key={`${term.id}:${meaning ?? ''}`} ref={popRef} id={tipId} role="tooltip" className="gloss-pop" data-testid="glossary-popover" style={{ left: 0, top: 0, visibility: 'hidden' }}>
+    <div
+      key={`${term.id}:${meaning ?? ''}`}
+      ref={popRef}
+      id={tipId}
+      // Pinned with the keyboard it holds the focus (its link): a non-modal dialog, not a tooltip.
+      role={open.via === 'key' ? 'dialog' : 'tooltip'}
+      aria-label={open.via === 'key' ? `Glossary: ${term.name}` : undefined}
+      className="gloss-pop"
+      data-testid="glossary-popover"
+      style={{ left: 0, top: 0, visibility: 'hidden' }}
+    >
       {meaning && <p className="gloss-meaning">{meaning}</p>}
       <p className="gloss-def">
         <strong>{term.name}</strong>: {term.def}
       </p>
       {term.link && (
-        <a href={term.link.href} target="_blank" rel="noreferrer" className="gloss-link" tabIndex={-1}>
+        <a href={term.link.href} target="_blank" rel="noreferrer" className="gloss-link" tabIndex={open.via === 'key' ? 0 : -1}>
           kernel source: {term.link.label}
         </a>
       )}
