@@ -8,8 +8,9 @@ export const sim_slug = (s: string): string =>
   s
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 60) || 'scenario';
+    .slice(0, 60)
+    // After the cut too: a cut just after a word must not leave a trailing '-'.
+    .replace(/^-+|-+$/g, '') || 'scenario';
 
 /** `<scenario-slug>-step-<n>.<ext>`: the built-in's id when there is one (stable), else the title's slug. */
 export function exportFileName(libraryId: string | null, title: string, step: number, ext: 'png' | 'svg'): string {
