@@ -111,6 +111,34 @@ describe('export the current view', () => {
     });
   }
 
+  it('exports every card of a scene larger than the window, and in the overview the overview', async () => {
+    const page = await session.openAt({ width: 1280, height: 720 }, '#sp1/b/sweep-64-tables/1/s=73');
+    await waitForCounter(page, 'step 73 / 73');
+    // First the tables: the screen draws only the cards near the scroll window, the file has them all (64 PTs' pages and 4 roots).
+    const drawn = await page.getByTestId('shadow-page').count();
+    const tables = (await download(page, 'export-svg')).bytes.toString('utf8');
+    const inFile = new Set(tables.match(/kvm_mmu_page \d+/g)).size;
+    expect(drawn).toBeLessThan(inFile);
+    expect(inFile).toBe(68);
+    await page.keyboard.press('o');
+    await page.getByTestId('overview').waitFor();
+    const cards = await page.locator('[data-testid=overview] .ov-card').count();
+    expect(cards).toBeGreaterThan(60);
+    const f = await download(page, 'export-svg');
+    expect(f.name).toBe('sweep-64-tables-step-73.svg');
+    const text = f.bytes.toString('utf8');
+    const svg = await parseSvg(page, text);
+    expect(svg.error).toBeNull();
+    expect(svg.text).toContain('Guest page tables (');
+    // The overview's cards, not the tables' rows (which have no place in it).
+    expect(await page.evaluate((t) => new DOMParser().parseFromString(t, 'image/svg+xml').querySelectorAll('svg svg g rect').length, text)).toBeGreaterThanOrEqual(cards);
+    expect(text).not.toContain('not present');
+    const png = await download(page, 'export-png');
+    expect(ihdr(png.bytes)).toEqual({ width: svg.width * 2, height: svg.height * 2 });
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(`${OUT}/overview.png`, png.bytes);
+  });
+
   it('names the file after the step shown', async () => {
     const page = await session.openAt({ width: 1280, height: 720 }, '#sp1/b/quadrants-32bit/1/s=3');
     await waitForCounter(page, 'step 3 / 12');
