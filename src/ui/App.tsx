@@ -643,7 +643,7 @@ export function App() {
           {/* Headings shrink with the tables, so they never run into each other on a small frame. */}
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale, fontSize: `${Math.min(1, Math.max(0.8, scale))}rem` }}>
             {heads.map((h) => (
-              <span key={h.x} style={{ left: h.x * scale }}>
+              <span key={h.text} style={{ left: h.x * scale }}>
                 {h.text}
               </span>
             ))}
