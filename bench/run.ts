@@ -15,9 +15,10 @@
  * opening (bench/heavy.ts: reliability.openHeavyLinkLongestTaskMs, target
  * 50 ms; reliability.import10kStepsMs, target 2,000 ms). Offline part
  * (bench/offline.ts): the single file of `npm run build:offline`
- * (offline.fileKB) opened from file://. `--ui`, `--parse` (or `--core`,
- * `--permalink`, `--reliability`, `--offline`) runs only the parts named; no
- * flag runs all six.
+ * (offline.fileKB) opened from file://. Export part (bench/export.ts): the
+ * current view saved as a 2x PNG (export.pngMs) and SVG. `--ui`, `--parse` (or
+ * `--core`, `--permalink`, `--reliability`, `--offline`, `--export`) runs only
+ * the parts named; no flag runs all seven.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +28,7 @@ import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchCaption } from './caption.ts';
 import { benchCore100k } from './core100k.ts';
+import { benchExport } from './export.ts';
 import { benchCli } from './cli.ts';
 import { benchHeavy } from './heavy.ts';
 import { benchLayout } from './layout.ts';
@@ -123,7 +125,7 @@ async function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline, export: benchExport };
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).

@@ -10,6 +10,8 @@ import { AboutScenario } from './components/AboutScenario.tsx';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { EmbedCode } from './components/EmbedCode.tsx';
+import { ExportButtons } from './export/ExportButtons.tsx';
+import { setExportScene } from './export/scene.ts';
 import { ComparePanel } from './components/ComparePanel.tsx';
 import { EditorPanel } from './components/EditorPanel.tsx';
 import { KernelBugBanner, RmapPanel } from './components/RmapPanel.tsx';
@@ -244,6 +246,7 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
       <div className="topbar-ctl">
         <CopyLink />
         <EmbedCode />
+        <ExportButtons />
         <label className="ctl">
           rules
           <select value={pendingRules ?? rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
@@ -606,6 +609,13 @@ export function App() {
     return () => window.clearTimeout(id);
   }, [tl, step, density]);
   const compactChrome = embed || presenting;
+  const heads = [
+    { x: layout.columns.guest, text: `Guest page tables${overview ? ` (${layout.cards.filter((c) => c.kind === 'guest').length})` : ''}` },
+    { x: layout.columns.roots, text: `KVM roots ${view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}` },
+    { x: layout.columns.shadow, text: `Shadow page tables${overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.column === 'shadow' && c.zap !== 'freed').length})` : ''}` },
+  ];
+  // The export (PNG/SVG) draws what is on screen: it reads the scene from here.
+  useEffect(() => setExportScene({ layout, hl: shown.hl, overview, heads }));
   return (
     <div className={`app${embed ? ' app-embed' : ''}${presenting ? ' presenting' : ''}`}>
       {/* Focus moves without touching the address bar's hash (which holds the permalink). */}
@@ -632,9 +642,11 @@ export function App() {
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
           {/* Headings shrink with the tables, so they never run into each other on a small frame. */}
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale, fontSize: `${Math.min(1, Math.max(0.8, scale))}rem` }}>
-            <span style={{ left: layout.columns.guest * scale }}>Guest page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'guest').length})` : ''}</span>
-            <span style={{ left: layout.columns.roots * scale }}>KVM roots {view.machine.roots.length === 4 ? '(pae_root[0..3])' : ''}</span>
-            <span style={{ left: layout.columns.shadow * scale }}>Shadow page tables{overview ? ` (${layout.cards.filter((c) => c.kind === 'shadow' && c.column === 'shadow' && c.zap !== 'freed').length})` : ''}</span>
+            {heads.map((h) => (
+              <span key={h.text} style={{ left: h.x * scale }}>
+                {h.text}
+              </span>
+            ))}
           </div>
           {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={presenting ? 'story' : embed ? 'changed' : false} />}
         </section>

@@ -1,0 +1,76 @@
+/**
+ * "PNG" and "SVG" in the top bar: the current view (the whole scene, not
+ * only what is scrolled into view) as a picture file, in the page's theme,
+ * the PNG at 2x for slides. Named `<scenario>-step-<n>.png/svg`.
+ */
+import { useEffect, useState } from 'react';
+import { stepCaption } from '../step/caption.ts';
+import { useStore } from '../store/index.ts';
+import { exportFileName, pngRatio } from './names.ts';
+import { saveFile, sceneSvg, svgToPng } from './render.ts';
+import { exportScene } from './scene.ts';
+
+/** The picture's title line: scenario, step (and event), and what the step did. */
+function titleOf(): string {
+  const s = useStore.getState();
+  const upTo = s.granularity === 'event' ? s.event : null;
+  const cap = stepCaption(s.timeline, s.step, upTo);
+  return `${s.scenario.title}, step ${s.step} of ${s.timeline.length}${upTo !== null ? `, event ${upTo}` : ''}: ${cap.headline}`;
+}
+
+/** Builds and saves the file; returns what to tell the user. */
+export async function exportView(kind: 'png' | 'svg'): Promise<string> {
+  const scene = exportScene();
+  if (!scene) return 'Nothing to export yet: the tables are not on screen.';
+  // Timed for `npm run bench -- --export` (export.pngMs): the whole export, from the scene to the file handed to the browser.
+  const t0 = performance.now();
+  const s = useStore.getState();
+  const name = exportFileName(s.libraryId, s.scenario.title, s.step, kind);
+  const svg = sceneSvg(scene, titleOf());
+  if (kind === 'svg') {
+    saveFile(name, new Blob([svg.text], { type: 'image/svg+xml' }));
+    performance.measure('sim-export-svg', { start: t0, end: performance.now() });
+    return `Saved ${name}`;
+  }
+  const ratio = pngRatio(svg.width, svg.height);
+  saveFile(name, await svgToPng(svg, ratio));
+  performance.measure('sim-export-png', { start: t0, end: performance.now() });
+  return ratio < 2 ? `Saved ${name} at ${ratio}x (the scene is too large for 2x)` : `Saved ${name}`;
+}
+
+export function ExportButtons() {
+  const [msg, setMsg] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  // The note goes after a while: it sits over the ruler.
+  useEffect(() => {
+    if (!msg) return;
+    const id = window.setTimeout(() => setMsg(null), 6000);
+    return () => window.clearTimeout(id);
+  }, [msg]);
+  const run = async (kind: 'png' | 'svg') => {
+    setBusy(true);
+    try {
+      setMsg(await exportView(kind));
+    } catch (e) {
+      setMsg(`Could not export the ${kind.toUpperCase()}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="ctl export-view" role="group" aria-label="Export the current view">
+      export
+      <button type="button" className="btn" onClick={() => void run('png')} disabled={busy} title="Save the current view as a PNG picture (2x, for slides)" data-testid="export-png">
+        PNG
+      </button>
+      <button type="button" className="btn" onClick={() => void run('svg')} disabled={busy} title="Save the current view as an SVG picture" data-testid="export-svg">
+        SVG
+      </button>
+      {msg && (
+        <span role="status" className="toast export-msg" data-testid="export-msg">
+          {msg}
+        </span>
+      )}
+    </span>
+  );
+}

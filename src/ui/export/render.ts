@@ -1,0 +1,180 @@
+/**
+ * The current view as a standalone SVG file and as a PNG at 2x.
+ *
+ * The canvas on screen draws only the cards near the scroll window, so the
+ * whole scene is drawn again off screen (the same Canvas component, with a
+ * window as tall as the scene), then copied with every element's computed
+ * style written inline: the CSS classes and the theme's variables do not
+ * travel with the file, their resolved colours do. Pure SVG (no
+ * foreignObject), so drawing it onto a canvas for the PNG does not taint it.
+ */
+import { createElement } from 'react';
+import { flushSync } from 'react-dom';
+import { createRoot } from 'react-dom/client';
+import { Canvas } from '../components/Canvas.tsx';
+import { Overview } from '../components/Overview.tsx';
+import { wrapWords } from './names.ts';
+import type { ExportScene } from './scene.ts';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** The properties that decide how an SVG element looks (what the stylesheet sets on the canvas). */
+const PROPS = [
+  'display',
+  'visibility',
+  'opacity',
+  'fill',
+  'fill-opacity',
+  'stroke',
+  'stroke-width',
+  'stroke-opacity',
+  'stroke-dasharray',
+  'stroke-linecap',
+  'stroke-linejoin',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'font-style',
+  'text-anchor',
+  'dominant-baseline',
+  'white-space',
+  'letter-spacing',
+  'rx',
+  'ry',
+] as const;
+
+/** Attributes that only serve the page (focus, events, test hooks): not in the file. */
+const DROP = ['tabindex', 'class', 'data-testid', 'role', 'aria-label', 'aria-hidden'];
+
+/** Copies each element's computed style (of `from`, attached to the document) onto its twin in `to`, a clone of it. */
+function inlineStyles(from: Element, to: Element): void {
+  const cs = getComputedStyle(from);
+  const style = PROPS.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';');
+  to.setAttribute('style', style);
+  for (const a of DROP) to.removeAttribute(a);
+  for (const a of [...to.attributes]) if (a.name.startsWith('data-') || a.name.startsWith('aria-')) to.removeAttribute(a.name);
+  const a = from.children;
+  const b = to.children;
+  for (let i = 0; i < a.length; i++) inlineStyles(a[i]!, b[i]!);
+}
+
+export interface ExportedSvg {
+  /** The file's text. */
+  text: string;
+  /** Its size in CSS pixels (the PNG is this times its ratio). */
+  width: number;
+  height: number;
+}
+
+/** The title lines and column headings above the tables. */
+const PAD = 12;
+const TITLE_FONT = 14;
+const LINE_H = 19;
+const HEADS_H = 26;
+
+/**
+ * The whole current scene as an SVG file: a title (scenario, step and its
+ * caption), the column headings, then the tables with their links, in the
+ * page's theme (its background behind everything).
+ */
+export function sceneSvg(scene: ExportScene, title: string): ExportedSvg {
+  const stage = document.createElement('div');
+  // Off screen but laid out and styled (computed styles need that); no animation, so
+  // a page just created is read at full opacity, not at the first frame of its fade-in.
+  stage.className = 'export-stage';
+  stage.setAttribute('aria-hidden', 'true');
+  document.body.appendChild(stage);
+  const root = createRoot(stage);
+  try {
+    const { layout, hl } = scene;
+    flushSync(() => {
+      root.render(scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1 }));
+    });
+    const drawn = stage.querySelector('svg');
+    if (!drawn) throw new Error('the tables were not drawn');
+    const body = getComputedStyle(document.body);
+    const bg = body.backgroundColor;
+    const fg = body.color;
+    const muted = getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() || fg;
+    const fontFamily = body.fontFamily;
+    const width = Math.max(layout.width, 320);
+    const measure = textMeasurer(`600 ${TITLE_FONT}px ${fontFamily}`);
+    const lines = wrapWords(title, width - 2 * PAD, measure);
+    const top = PAD + lines.length * LINE_H + 4;
+    const height = Math.ceil(top + HEADS_H + layout.height);
+
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('xmlns', SVG_NS);
+    svg.setAttribute('width', String(width));
+    svg.setAttribute('height', String(height));
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    const el = (name: string, attrs: Record<string, string | number>, text?: string) => {
+      const e = document.createElementNS(SVG_NS, name);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    svg.appendChild(el('title', {}, title));
+    svg.appendChild(el('rect', { x: 0, y: 0, width, height, fill: bg }));
+    lines.forEach((l, i) => svg.appendChild(el('text', { x: PAD, y: PAD + (i + 1) * LINE_H - 5, fill: fg, 'font-family': fontFamily, 'font-size': TITLE_FONT, 'font-weight': 600 }, l)));
+    for (const h of scene.heads) svg.appendChild(el('text', { x: h.x, y: top + 17, fill: muted, 'font-family': fontFamily, 'font-size': 13, 'font-weight': 600 }, h.text));
+    svg.appendChild(el('line', { x1: 0, x2: width, y1: top + HEADS_H - 0.5, y2: top + HEADS_H - 0.5, stroke: getComputedStyle(document.documentElement).getPropertyValue('--border').trim() || muted }));
+    const copy = drawn.cloneNode(true) as SVGSVGElement;
+    inlineStyles(drawn, copy);
+    // The tables at scale 1, below the headings (a nested svg keeps their viewBox and marker ids).
+    copy.setAttribute('x', '0');
+    copy.setAttribute('y', String(top + HEADS_H));
+    copy.setAttribute('width', String(layout.width));
+    copy.setAttribute('height', String(layout.height));
+    copy.removeAttribute('style');
+    copy.setAttribute('overflow', 'visible');
+    svg.appendChild(copy);
+    const text = `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(svg)}\n`;
+    return { text, width, height };
+  } finally {
+    root.unmount();
+    stage.remove();
+  }
+}
+
+/** A text's width in the given CSS font (a canvas measures it; a rough guess where there is no 2D context). */
+function textMeasurer(font: string): (s: string) => number {
+  const ctx = document.createElement('canvas').getContext('2d');
+  if (!ctx) return (s) => s.length * TITLE_FONT * 0.55;
+  ctx.font = font;
+  return (s) => ctx.measureText(s).width;
+}
+
+/** The SVG drawn onto a canvas `ratio` times its size, as a PNG. */
+export async function svgToPng(svg: ExportedSvg, ratio: number): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([svg.text], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(svg.width * ratio);
+    canvas.height = Math.round(svg.height * ratio);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('the browser gave no canvas to draw the picture on');
+    ctx.scale(ratio, ratio);
+    ctx.drawImage(img, 0, 0, svg.width, svg.height);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+    if (!blob) throw new Error('the browser could not encode the PNG (the picture may be too large)');
+    return blob;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/** Saves `blob` as a download named `name`. */
+export function saveFile(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
