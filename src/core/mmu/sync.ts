@@ -73,7 +73,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   const ign = SYNC_ROLE_IGN;
   const mmuWord = roleWord(baseRole(m.rules, m.cpu));
   if (sp.role.direct || ((sp.roleWord ^ mmuWord) & ~ign) !== 0 || guestRootLevel(m.cpu) === 0) {
-    m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
+    if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
     return 0;
   }
   const size = guestEntrySize(m.cpu);
@@ -109,7 +109,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
   }
   if (flush) kvmFlushRemoteTlbs(m);
-  m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: nrPresent === 0 });
+  if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: nrPresent === 0 });
   return nrPresent;
 }
 
@@ -128,7 +128,7 @@ setKvmSyncPage(kvmSyncPage);
  * again, then unlink (mark synced) and sync each one.
  */
 export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
-  m.emit({ kind: 'mmu_sync_children', sp: parent.id });
+  if (m.tracing) m.emit({ kind: 'mmu_sync_children', sp: parent.id });
   let flush = false;
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
     let isProtected = false;
@@ -159,7 +159,7 @@ export function kvmMmuFlushOrZap(m: Machine, remoteFlush: boolean, localFlush: b
 /** kvm_mmu_sync_roots(): sync the unsync descendants of the current root(s). */
 export function kvmMmuSyncRoots(m: Machine): void {
   if (!m.cpu.cr0.pg || m.mmu.root === null) return;
-  m.emit({ kind: 'kvm_mmu_sync_roots' });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_sync_roots' });
   if (m.mmu.root !== 'pae') {
     const sp = getSp(m, m.mmu.root);
     if (!sp.unsync && !sp.unsyncChildren) return;
@@ -192,6 +192,6 @@ export function invlpgRoot(m: Machine, gva: number, root: number | 'pae'): void 
     }
     if (!isShadowPresent(it.spte()) || !sp.unsyncChildren) break;
   }
-  m.emit({ kind: 'invlpg', root: root === 'pae' ? null : root, resynced });
+  if (m.tracing) m.emit({ kind: 'invlpg', root: root === 'pae' ? null : root, resynced });
 }
 
