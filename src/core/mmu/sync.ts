@@ -28,7 +28,7 @@ import {
 import { baseRole } from './rules.ts';
 import { roleWord } from './role.ts';
 import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
-import { getSpte, isMmioSpte, isShadowPresent, isZero, makeMmioSpte, setSpte, sptePfn } from './spte.ts';
+import { getSpte, isMmioSpte, isShadowPresent, makeMmioSpte, setSpte, sptePfn } from './spte.ts';
 
 /** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
 export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
@@ -81,8 +81,9 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   let nrPresent = 0;
   let flush = false;
   for (let i = 0; i < 512; i++) {
+    // Most of the 512 are empty: test the words before making an object.
+    if (sp.spt[2 * i] === 0 && sp.spt[2 * i + 1] === 0) continue;
     const cur = getSpte(sp.spt, i);
-    if (isZero(cur)) continue;
     const gpte = m.mem.readEntry(first + i * size, size);
     if (prefetchInvalidGpte(m, sp, i, gpte)) {
       flush = true;
