@@ -6,8 +6,9 @@
 /**
  * Copy-on-write bookkeeping (which shadow pages / guest frames this copy may
  * write in place) is not machine state: a replay and a snapshot copy differ there.
+ * Nor is the tracing switch (whether steps record events).
  */
-const BOOKKEEPING = new Set(['owned']);
+const BOOKKEEPING = new Set(['owned', 'tracing']);
 
 /** A canonical JSON-able form of any value: Maps, Sets and typed arrays spelled out, functions dropped. */
 export function canon(x: unknown): unknown {

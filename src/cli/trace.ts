@@ -2,8 +2,11 @@
  * The trace CLI: `npm run --silent trace -- FILE [--rules before|seed|merged|merged-no-7] [--at N]`
  * (FILE may be `-` or absent for stdin). Prints the run as JSON: the events of
  * the initial VM entry, every step's outcome and events, and the final state
- * (or the state after N steps with --at). An invalid scenario prints a one-line
- * error naming the field and exits 2.
+ * (or the state after N steps with --at). With --no-events the run has tracing
+ * off and keeps no timeline (core/trace-doc.ts): memory stays the size of one
+ * machine plus the step outcomes, so a 100,000-step file fits in Node's
+ * default heap. An invalid scenario prints a one-line error naming the field
+ * and exits 2.
  */
 import { createReadStream } from 'node:fs';
 import { buildTrace, compareRuleSets, RULE_SETS, type TraceOptions } from '../core/index.ts';

@@ -122,6 +122,13 @@ export interface Machine {
    * simulator keeps going where the kernel would BUG() so the damage can be seen.
    */
   bugs: KernelBug[];
+  /**
+   * Whether steps record events (the kernel's tracepoints being enabled).
+   * Off, no event object and no hex string is built: only the state moves,
+   * and a step's events are rebuilt on demand by replaying that one step
+   * with tracing on. Every emit call site checks this first.
+   */
+  tracing: boolean;
   emit: EventSink;
 }
 
@@ -222,6 +229,7 @@ export function cloneMachine(m: Machine): Machine {
     owned: new Set(),
     stepIndex: m.stepIndex,
     bugs: m.bugs.slice(),
+    tracing: m.tracing,
     emit: () => {},
   };
 }

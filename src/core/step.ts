@@ -66,12 +66,12 @@ export function vcpuEnterGuest(m: Machine): void {
     if (checkRequest(m, 'KVM_REQ_TLB_FLUSH')) {
       // kvm_vcpu_flush_tlb_all(); flushing everything covers the current ASID too.
       m.vcpuStats.tlb_flush++;
-      m.emit({ kind: 'kvm_vcpu_flush_tlb_all' });
+      if (m.tracing) m.emit({ kind: 'kvm_vcpu_flush_tlb_all' });
       checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
     }
-    if (checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT')) m.emit({ kind: 'kvm_vcpu_flush_tlb_current' });
+    if (checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT') && m.tracing) m.emit({ kind: 'kvm_vcpu_flush_tlb_current' });
     if (m.mmu.root === null && !kvmMmuLoad(m)) {
-      m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
+      if (m.tracing) m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
       m.mmu.requests.clear();
       return;
     }
@@ -86,6 +86,36 @@ interface HwResult {
 }
 
 /**
+ * The end of a hardware walk: its event (with tracing on) and its result. A
+ * module function rather than a closure in hardwareWalk: one closure made
+ * per guest access showed in a 100k-step profile.
+ */
+function hwWalkDone(
+  m: Machine,
+  gva: number,
+  op: 'read' | 'write' | 'fetch',
+  user: boolean,
+  path: Array<{ sp: number | null; index: number; level: number; spte: string }>,
+  ec: number,
+  hit: boolean,
+  gpa: number,
+  hpa?: number,
+): HwResult {
+  if (m.tracing) {
+    m.emit({
+      kind: 'sim_hardware_walk',
+      gva: hexGva(m.cpu, gva),
+      access: op,
+      user,
+      path,
+      result: hit ? 'hit' : 'fault',
+      ...(hit ? { hpa: hex(hpa ?? 0) } : { errorCode: ec }),
+    });
+  }
+  return { hit, errorCode: ec, gpa };
+}
+
+/**
  * The CPU's walk of the shadow tables. Hardware runs with CR0.WP=1 and
  * EFER.NX=1 under shadow paging (KVM's CR0.WP=0 trick and NX-less guests are
  * handled in the sptes); SMEP/SMAP follow the guest's CR4 while it pages.
@@ -96,30 +126,19 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
   const fetch = op === 'fetch';
   let ec = (write ? PFERR_WRITE_MASK : 0) | (user ? PFERR_USER_MASK : 0) | (fetch ? PFERR_FETCH_MASK : 0);
   const it = new ShadowWalk(m, gva, m.mmu.root);
-  const finish = (hit: boolean, gpa: number, hpa?: number): HwResult => {
-    m.emit({
-      kind: 'sim_hardware_walk',
-      gva: hexGva(m.cpu, gva),
-      access: op,
-      user,
-      path,
-      result: hit ? 'hit' : 'fault',
-      ...(hit ? { hpa: hex(hpa ?? 0) } : { errorCode: ec }),
-    });
-    return { hit, errorCode: ec, gpa };
-  };
   if (m.mmu.root === 'pae') {
     const i = Math.floor(gva / 2 ** 30) & 3;
-    path.push({ sp: null, index: i, level: 3, spte: m.mmu.paeRoot[i] === null ? '0x0' : 'pae_root' });
+    if (m.tracing) path.push({ sp: null, index: i, level: 3, spte: m.mmu.paeRoot[i] === null ? '0x0' : 'pae_root' });
   }
   for (; it.okay(); it.next()) {
     const v = getSpte(it.sp!.spt, it.index);
-    path.push({ sp: it.sp!.id, index: it.index, level: it.level, spte: hex64(v) });
+    // The path (with an spte hex string per level) exists only for the event: a hit builds none with tracing off.
+    if (m.tracing) path.push({ sp: it.sp!.id, index: it.index, level: it.level, spte: hex64(v) });
     if (isMmioSpte(v)) {
       ec |= PFERR_RSVD_MASK | PFERR_PRESENT_MASK;
-      return finish(false, 0);
+      return hwWalkDone(m, gva, op, user, path, ec, false, 0);
     }
-    if (!(v.lo & PT_PRESENT_MASK)) return finish(false, 0);
+    if (!(v.lo & PT_PRESENT_MASK)) return hwWalkDone(m, gva, op, user, path, ec, false, 0);
     if (!isLastSpte(v, it.level)) continue;
     const w = (v.lo & PT_WRITABLE_MASK) !== 0;
     const u = (v.lo & PT_USER_MASK) !== 0;
@@ -135,7 +154,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
       (!fetch && !user && u && smap && !ac);
     if (fault) {
       ec |= PFERR_PRESENT_MASK;
-      return finish(false, 0);
+      return hwWalkDone(m, gva, op, user, path, ec, false, 0);
     }
     // The CPU sets A (and D on a write) in the leaf it used.
     const lo = (v.lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
@@ -145,9 +164,9 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     const offset = gva % span;
     const hpa = sptePfn(v) * 4096 + offset;
     const gfn = m.host.pfnToGfn(sptePfn(v)) ?? 0;
-    return finish(true, gfn * 4096 + offset, hpa);
+    return hwWalkDone(m, gva, op, user, path, ec, true, gfn * 4096 + offset, hpa);
   }
-  return finish(false, 0);
+  return hwWalkDone(m, gva, op, user, path, ec, false, 0);
 }
 
 /** What the guest reads or writes once the access goes through. */
@@ -158,7 +177,7 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
     value = step.value ?? (mmio ? { lo: 0, hi: 0 } : m.mem.read(gpa, width));
     if (!mmio) m.mem.write(gpa, width, value);
   } else value = mmio ? { lo: 0xffffffff, hi: width === 8 ? 0xffffffff : 0 } : m.mem.read(gpa, width);
-  m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
+  if (m.tracing) m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
   return hex64(value);
 }
 
@@ -175,14 +194,14 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       return { index, outcome: exits === 0 ? 'hit' : 'shadow-fault', gpa: hex(hw.gpa), value, events };
     }
     if (exits === 3) {
-      m.emit({ kind: 'sim_note', text: 'the same access faulted 3 times without progress: the guest would loop here' });
+      if (m.tracing) m.emit({ kind: 'sim_note', text: 'the same access faulted 3 times without progress: the guest would loop here' });
       return { index, outcome: 'shadow-fault', events };
     }
     exits++;
     m.vcpuStats.pf_exits++;
-    m.emit({ kind: 'kvm_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: hw.errorCode });
+    if (m.tracing) m.emit({ kind: 'kvm_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: hw.errorCode });
     const r = kvmMmuPageFault(m, step.gva, hw.errorCode, access);
-    m.emit({ kind: 'kvm_mmu_page_fault', result: r.result });
+    if (m.tracing) m.emit({ kind: 'kvm_mmu_page_fault', result: r.result });
     if (r.injected !== undefined) {
       vcpuEnterGuest(m);
       return { index, outcome: 'guest-fault', vector: 14, errorCode: r.injected, events };
@@ -192,7 +211,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       // page-table-writing instruction, so retry_instruction() never
       // unprotects instead. The emulator's own gva->gpa walk finds the A/D
       // bits the fault's walk already set, so it is not repeated.
-      m.emit({ kind: 'x86_emulate_instruction', gva: hexGva(m.cpu, step.gva), reason: r.emulate.reason });
+      if (m.tracing) m.emit({ kind: 'x86_emulate_instruction', gva: hexGva(m.cpu, step.gva), reason: r.emulate.reason });
       m.vcpuStats.emulated++;
       // The emulator translates the gva itself (vcpu_mmio_gva_to_gpa): after an
       // MMIO spte hit no guest walk has checked this access yet, so it walks
@@ -200,7 +219,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       if (r.emulate.fromMmioSpte && m.cpu.cr0.pg) {
         const walk = walkAddr(walkEnv(m), step.gva, access);
         if (!walk.ok) {
-          m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: walk.errorCode });
+          if (m.tracing) m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: walk.errorCode });
           m.vcpuStats.pf_guest++;
           vcpuEnterGuest(m);
           return { index, outcome: 'guest-fault', vector: 14, errorCode: walk.errorCode, events };
@@ -218,7 +237,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
 }
 
 function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[]): StepResult {
-  m.emit({ kind: 'kvm_inject_gp', reason });
+  if (m.tracing) m.emit({ kind: 'kvm_inject_gp', reason });
   vcpuEnterGuest(m);
   return { index, outcome: 'guest-fault', vector: 13, errorCode: 0, events };
 }
@@ -233,7 +252,7 @@ function kvmInvalidatePcid(m: Machine, pcid: number): void {
     const p = m.mmu.prevRoots[i];
     if (p && getPcid(m.cpu, p.pgd) === pcid) prev.push(i);
   }
-  m.emit({ kind: 'kvm_invalidate_pcid', pcid, active, freed: prev.filter((i) => m.mmu.prevRoots[i]?.root != null) });
+  if (m.tracing) m.emit({ kind: 'kvm_invalidate_pcid', pcid, active, freed: prev.filter((i) => m.mmu.prevRoots[i]?.root != null) });
   if (active) {
     makeRequest(m, 'KVM_REQ_MMU_SYNC');
     makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
@@ -243,7 +262,7 @@ function kvmInvalidatePcid(m: Machine, pcid: number): void {
 
 /** kvm_set_cr3() (x86.c, 5.15). */
 function setCr3(m: Machine, index: number, value: number, noflush: boolean, events: TraceEvent[]): StepResult {
-  m.emit({ kind: 'kvm_set_cr3', old: hex(m.cpu.cr3), new: hex(value) });
+  if (m.tracing) m.emit({ kind: 'kvm_set_cr3', old: hex(m.cpu.cr3), new: hex(value) });
   const skipTlbFlush = m.cpu.cr4.pcide && noflush;
   const pcid = getPcid(m.cpu, value);
   if (!(value === m.cpu.cr3 && !isPaePaging(m.cpu))) {
@@ -259,7 +278,7 @@ function setCr3(m: Machine, index: number, value: number, noflush: boolean, even
 
 /** kvm_mmu_invlpg() -> kvm_mmu_invalidate_gva(): current root and every valid prev root. */
 function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): StepResult {
-  m.emit({ kind: 'kvm_mmu_invlpg', gva: hexGva(m.cpu, gva) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_invlpg', gva: hexGva(m.cpu, gva) });
   m.vcpuStats.invlpg++;
   // nonpaging_init_context() has no invlpg hook: with paging off only the TLB
   // is flushed. (Non-canonical gvas, a no-op, are rejected by the parser.)
@@ -281,7 +300,7 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     if (!pg && c.cr4.pcide) return injectGp(m, index, 'CR0.PG cleared while CR4.PCIDE is set', events);
     if (pg !== c.cr0.pg) changed.push('PG');
     if (wp !== c.cr0.wp) changed.push('WP');
-    m.emit({ kind: 'kvm_set_cr0', changed });
+    if (m.tracing) m.emit({ kind: 'kvm_set_cr0', changed });
     if (!c.efer.lme && pg && c.cr4.pae && pg !== c.cr0.pg) {
       const saved = c.cr0.pg;
       c.cr0.pg = true;
@@ -308,7 +327,7 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
       if (!loadPdptrs(m, c.cr3)) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
     }
     if (next.pcide && !old.pcide && (c.cr3 % 4096 !== 0 || !isLongMode(c))) return injectGp(m, index, 'CR4.PCIDE needs long mode and CR3[11:0] = 0', events);
-    m.emit({ kind: 'kvm_set_cr4', changed });
+    if (m.tracing) m.emit({ kind: 'kvm_set_cr4', changed });
     c.cr4 = next;
     const roleBits = changed.filter((k) => k !== 'PCIDE');
     if (roleBits.length || (old.pcide && !next.pcide)) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
@@ -318,7 +337,7 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     if (lme !== c.efer.lme && c.cr0.pg) return injectGp(m, index, 'EFER.LME changed while paging', events);
     if (nx !== c.efer.nx) changed.push('NX');
     if (lme !== c.efer.lme) changed.push('LME');
-    m.emit({ kind: 'set_efer', changed });
+    if (m.tracing) m.emit({ kind: 'set_efer', changed });
     c.efer = { nx, lme };
     // set_efer() in 5.15.y (x86.c, since 5.15.33: "KVM: x86: Reinitialize
     // context if host userspace toggles EFER.LME", upstream d6174299365d):
@@ -333,12 +352,23 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
   return { index, outcome: 'done', events };
 }
 
-/** Run one step on `m` (mutated in place). */
+/** The events of a step run with tracing off (frozen: nothing may add to it). */
+const NO_EVENTS = Object.freeze([]) as unknown as TraceEvent[];
+const discard = (): void => {};
+
+/**
+ * Run one step on `m` (mutated in place). Its events are recorded only when
+ * `m.tracing` is on; the state it leaves is the same either way.
+ */
 export function applyStep(m: Machine, index: number, step: Step): StepResult {
-  const events: TraceEvent[] = [];
-  m.emit = (e) => {
-    events.push(e);
-  };
+  // With tracing off every emit call site is skipped, so no array or sink is
+  // made for the step: the result carries the one shared empty list.
+  const events: TraceEvent[] = m.tracing ? [] : NO_EVENTS;
+  m.emit = m.tracing
+    ? (e) => {
+        events.push(e);
+      }
+    : discard;
   m.stepIndex = index;
   switch (step.op) {
     case 'read':
@@ -359,7 +389,7 @@ export function applyStep(m: Machine, index: number, step: Step): StepResult {
       // built from the old value stay as they are.
       const old = m.mem.read(step.gpa, step.width);
       m.mem.write(step.gpa, step.width, step.value);
-      m.emit({ kind: 'sim_host_write', gpa: hex(step.gpa), width: step.width, old: hex64(old), value: hex64(step.value) });
+      if (m.tracing) m.emit({ kind: 'sim_host_write', gpa: hex(step.gpa), width: step.width, old: hex64(old), value: hex64(step.value) });
       return { index, outcome: 'done', events };
     }
     case 'zap-all':

@@ -37,9 +37,10 @@ function initialCpu(s: Scenario): CpuState {
 /**
  * The machine as the scenario describes it, after the first VM entry
  * (KVM_SET_SREGS loads the PDPTEs, kvm_mmu_load builds the roots). The events
- * of that first entry are returned with it.
+ * of that first entry are returned with it (none with `tracing: false`, and the
+ * machine then runs its steps with tracing off too).
  */
-export function createMachine(s: Scenario, rules: RuleSetName): { machine: Machine; events: TraceEvent[] } {
+export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly tracing?: boolean } = {}): { machine: Machine; events: TraceEvent[] } {
   const mem = new GuestMemory();
   for (const f of s.memory) {
     for (const [i, v] of f.entries) mem.write(f.gpa + i * f.entrySize, f.entrySize, v);
@@ -73,6 +74,7 @@ export function createMachine(s: Scenario, rules: RuleSetName): { machine: Machi
     owned: new Set(),
     stepIndex: -1,
     bugs: [],
+    tracing: opts.tracing ?? true,
     emit: (e) => {
       events.push(e);
     },
@@ -231,10 +233,12 @@ export class Timeline {
     const fromCursor = c !== null && c.k <= k && c.k > snap * this.snapshotEvery;
     const m = cloneMachine(fromCursor ? c.m : this.snapshots[snap]!);
     const from = fromCursor ? c.k : snap * this.snapshotEvery;
-    for (let i = from; i < k; i++) {
-      applyStep(m, i, this.scenario.steps[i]!);
-      m.emit = () => {};
-    }
+    // The replayed steps' events are already in `results`: replay without them.
+    const tracing = m.tracing;
+    m.tracing = false;
+    for (let i = from; i < k; i++) applyStep(m, i, this.scenario.steps[i]!);
+    m.tracing = tracing;
+    m.emit = () => {};
     if (k > from) this.cursor = { k, m: cloneMachine(m) };
     return m;
   }
@@ -245,10 +249,10 @@ export class Timeline {
 
 /**
  * A Machine as plain data: no class instances, no functions. The guest memory
- * is its frame map; the Host is rebuilt from the scenario; the event sink and
- * the copy-on-write bookkeeping (`owned`) are not state.
+ * is its frame map; the Host is rebuilt from the scenario; the event sink, the
+ * tracing switch and the copy-on-write bookkeeping (`owned`) are not state.
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned'> & { readonly frames: Map<number, Uint32Array> };
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing'> & { readonly frames: Map<number, Uint32Array> };
 
 export interface TimelineParts {
   readonly scenario: Scenario;
@@ -297,5 +301,5 @@ export function machineData(m: Machine): MachineData {
 /** The inverse of machineData: a Machine that owns nothing yet (its first writes copy). */
 export function machineFromData(d: MachineData, host: Host): Machine {
   const { frames, ...rest } = d;
-  return { ...rest, mem: new GuestMemory(frames), host, owned: new Set(), emit: () => {} };
+  return { ...rest, mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
 }

@@ -1,8 +1,9 @@
 /** The trace document: what the CLI prints and the app downloads. */
 import { machineJson, type MachineJson } from './serialize.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
+import { applyStep, type StepResult } from './step.ts';
 import type { TraceEvent } from './trace.ts';
-import { Timeline } from './timeline.ts';
+import { createMachine, Timeline } from './timeline.ts';
 
 export interface TraceOptions {
   readonly rules: RuleSetName;
@@ -32,24 +33,55 @@ export interface TraceJson {
   readonly final: MachineJson;
 }
 
-export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
-  const tl = new Timeline(scenario, opts.rules);
-  const at = opts.at ?? tl.length;
-  const steps = tl.results.slice(0, at).map((r) => ({
+function stepJson(scenario: Scenario, r: StepResult, events: boolean): TraceStepJson {
+  return {
     index: r.index,
     op: scenario.steps[r.index]!.op,
     outcome: r.outcome,
     ...(r.vector !== undefined ? { vector: r.vector, errorCode: r.errorCode } : {}),
     ...(r.gpa !== undefined ? { gpa: r.gpa, value: r.value } : {}),
-    ...(opts.events ? { events: r.events } : {}),
-  }));
+    ...(events ? { events: r.events } : {}),
+  };
+}
+
+export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
+  return opts.events ? buildTraceWithEvents(scenario, opts) : buildTraceNoEvents(scenario, opts);
+}
+
+/** The whole Timeline: its results hold every step's events. */
+function buildTraceWithEvents(scenario: Scenario, opts: TraceOptions): TraceJson {
+  const tl = new Timeline(scenario, opts.rules);
+  const at = opts.at ?? tl.length;
   return {
     format: 'shadowpaging-trace/v1',
     title: scenario.title,
     rules: opts.rules,
     at,
-    initial: opts.events ? { events: tl.initialEvents } : {},
-    steps,
+    initial: { events: tl.initialEvents },
+    steps: tl.results.slice(0, at).map((r) => stepJson(scenario, r, true)),
     final: machineJson(tl.stateAt(at)),
+  };
+}
+
+/**
+ * Without events nothing needs time travel: one machine runs forward with
+ * tracing off up to `at`, keeping only each step's outcome fields (no
+ * Timeline, no snapshots, no event lists), so memory stays the size of one
+ * machine plus the step list.
+ */
+function buildTraceNoEvents(scenario: Scenario, opts: TraceOptions): TraceJson {
+  const at = opts.at ?? scenario.steps.length;
+  const run = Math.min(at, scenario.steps.length);
+  const { machine } = createMachine(scenario, opts.rules, { tracing: false });
+  const steps: TraceStepJson[] = [];
+  for (let i = 0; i < run; i++) steps.push(stepJson(scenario, applyStep(machine, i, scenario.steps[i]!), false));
+  return {
+    format: 'shadowpaging-trace/v1',
+    title: scenario.title,
+    rules: opts.rules,
+    at,
+    initial: {},
+    steps,
+    final: machineJson(machine),
   };
 }

@@ -83,6 +83,15 @@ export class GuestMemory {
 
   /** Write `width` bytes of `value` (little endian) at gpa; may be unaligned, within one frame. */
   write(gpa: number, width: number, value: U64): void {
+    // Aligned 4- and 8-byte writes (page-table entries, most guest data) go
+    // word by word: the byte loop looked the frame up once per byte.
+    const off = gpa % 4096;
+    if ((off & 3) === 0 && (width === 4 || (width === 8 && off <= 4088))) {
+      const f = this.frameForWrite(Math.floor(gpa / 4096));
+      f[off >>> 2] = value.lo >>> 0;
+      if (width === 8) f[(off >>> 2) + 1] = value.hi >>> 0;
+      return;
+    }
     for (let i = 0; i < width; i++) {
       const word = i < 4 ? value.lo : value.hi;
       this.writeByte(gpa + i, (word >>> ((i & 3) * 8)) & 0xff);

@@ -74,9 +74,11 @@ export interface RsvdCheck {
  * reset. Memoized here because the walker and FNAME(sync_page) (per spte!)
  * would otherwise rebuild them on every call.
  */
-const rsvdCache = new Map<string, RsvdCheck>();
+const rsvdCache = new Map<number, RsvdCheck>();
 export function computeRsvdCheck(cpu: CpuState): RsvdCheck {
-  const key = `${guestRootLevel(cpu)}:${+cpu.cr4.pse}:${+cpu.efer.nx}:${cpu.maxPhyAddr}`;
+  // A number, not a string: this runs on every guest walk, and a template
+  // string per walk was a measurable share of a 100k-step run (issue 17).
+  const key = ((guestRootLevel(cpu) * 2 + +cpu.cr4.pse) * 2 + +cpu.efer.nx) * 128 + cpu.maxPhyAddr;
   let rc = rsvdCache.get(key);
   if (!rc) {
     rc = buildRsvdCheck(cpu);
@@ -212,6 +214,8 @@ export interface WalkEnv {
   readonly mem: GuestMemory;
   readonly gfnVisible: GfnVisible;
   readonly emit: EventSink;
+  /** False: build no events at all (Machine.tracing); absent counts as on. */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -230,7 +234,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
   const rc = computeRsvdCheck(cpu);
   const w = emptyWalker();
   const pferr = errorCode ?? accessToPferr(access);
-  emit({ kind: 'kvm_mmu_pagetable_walk', addr: hexGva(cpu, addr), pferr });
+  if (env.tracing !== false) emit({ kind: 'kvm_mmu_pagetable_walk', addr: hexGva(cpu, addr), pferr });
 
   let errcode = 0;
   let reason = '';
@@ -245,7 +249,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
     if (level === 3) {
       const i = Math.floor(addr / 2 ** 30) & 3;
       pte = cpu.pdptrs[i] ?? { lo: 0, hi: 0 };
-      emit({ kind: 'kvm_mmu_paging_element', level: 3, pte: hex64(pte), gpa: null, tableGfn: null, index: i });
+      if (env.tracing !== false) emit({ kind: 'kvm_mmu_paging_element', level: 3, pte: hex64(pte), gpa: null, tableGfn: null, index: i });
       if (!(pte.lo & PT_PRESENT_MASK)) {
         reason = `PDPTE ${i} not present`;
         break walk;
@@ -267,7 +271,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
         break walk;
       }
       pte = mem.readEntry(pteGpa, size);
-      emit({ kind: 'kvm_mmu_paging_element', level, pte: hex64(pte), gpa: hex(pteGpa), tableGfn: hex(tableGfn), index });
+      if (env.tracing !== false) emit({ kind: 'kvm_mmu_paging_element', level, pte: hex64(pte), gpa: hex(pteGpa), tableGfn: hex(tableGfn), index });
       accLo = ptAccLo & pte.lo;
       accExec = ptExec && !(size === 8 && (pte.hi & PT64_NX_MASK_HI) !== 0);
       if (!(pte.lo & PT_PRESENT_MASK)) {
@@ -303,7 +307,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
   }
 
   if (ok) {
-    emit({
+    if (env.tracing !== false) emit({
       kind: 'sim_walk_result',
       gfn: hex(w.gfn),
       level: w.level,
@@ -315,7 +319,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
   }
   errcode |= pferr & (PFERR_WRITE_MASK | PFERR_USER_MASK);
   if (access.fetch && (cpu.efer.nx || cpu.cr4.smep)) errcode |= PFERR_FETCH_MASK;
-  emit({ kind: 'kvm_mmu_walker_error', pferr: errcode, reason });
+  if (env.tracing !== false) emit({ kind: 'kvm_mmu_walker_error', pferr: errcode, reason });
   return { ok: false, errorCode: errcode, walker: w };
 }
 
@@ -336,11 +340,11 @@ function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean, s
     let lo = orig.lo;
     const gpa = w.pteGpa[level - 1] ?? 0;
     if (!(lo & PT_ACCESSED_MASK)) {
-      env.emit({ kind: 'kvm_mmu_set_accessed_bit', gpa: hex(gpa), level });
+      if (env.tracing !== false) env.emit({ kind: 'kvm_mmu_set_accessed_bit', gpa: hex(gpa), level });
       lo |= PT_ACCESSED_MASK;
     }
     if (level === w.level && write && !(lo & PT_DIRTY_MASK)) {
-      env.emit({ kind: 'kvm_mmu_set_dirty_bit', gpa: hex(gpa), level });
+      if (env.tracing !== false) env.emit({ kind: 'kvm_mmu_set_dirty_bit', gpa: hex(gpa), level });
       lo |= PT_DIRTY_MASK;
     }
     if (lo === orig.lo) continue;

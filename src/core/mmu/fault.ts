@@ -73,7 +73,7 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
   if (present) {
     const child = childOf(m, getSpte(parent.spt, index));
     const result = child.gfn !== gfn ? 'unexpected-gfn' : check === 'gfn+role' && child.roleWord !== roleWord(computed.role) ? 'unexpected-role' : 'reuse';
-    m.emit({
+    if (m.tracing) m.emit({
       kind: 'kvm_mmu_get_child_sp',
       parent: { sp: parent.id, index },
       child: child.id,
@@ -88,7 +88,7 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
     dropParentPte(m, child, spteRef(parent.id, index));
     kvmFlushRemoteTlbs(m);
   }
-  m.emit({
+  if (m.tracing) m.emit({
     kind: 'sim_compute_role',
     fn: computed.fn,
     rules: m.rules,
@@ -122,7 +122,7 @@ function emitSpteRequested(m: Machine, gva: string, tracedLevel: number, gfn: nu
   const span = pagesPerHpage(mappedLevel);
   const baseGfn = gfn - (gfn % span);
   const pfn = m.host.gfnVisible(gfn) ? m.host.gfnToPfn(gfn) - (gfn % span) : 0;
-  m.emit({ kind: 'kvm_mmu_spte_requested', gva, level: tracedLevel, pfn: hex(pfn), mappedLevel, gfn: hex(baseGfn) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_spte_requested', gva, level: tracedLevel, pfn: hex(pfn), mappedLevel, gfn: hex(baseGfn) });
 }
 
 /** page_fault_handle_page_track(): a write to a present, write-tracked gfn goes straight to the emulator. */
@@ -142,7 +142,7 @@ function shadowPageTableClearFlood(m: Machine, addr: number): void {
 }
 
 /** What FNAME(walk_addr) reads: the vCPU, guest memory and the memslots. */
-export const walkEnv = (m: Machine): WalkEnv => ({ cpu: m.cpu, mem: m.mem, gfnVisible: (g) => m.host.gfnVisible(g), emit: m.emit });
+export const walkEnv = (m: Machine): WalkEnv => ({ cpu: m.cpu, mem: m.mem, gfnVisible: (g) => m.host.gfnVisible(g), emit: m.emit, tracing: m.tracing });
 
 /** FNAME(is_self_change_mapping): does the leaf map one of the tables of its own walk? */
 function isSelfChangeMapping(m: Machine, w: GuestWalker, user: boolean): { self: boolean; writeFaultToShadowPgtable: boolean } {
@@ -180,7 +180,7 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
   const level = kvmMmuHugepageAdjust(m, gw.gfn, maxLevel);
   // 5.15 FNAME(fetch) traces kvm_mmu_spte_requested(addr, gw->level, pfn):
   // the guest leaf's level, not the level mapped; the event carries both.
-  emitSpteRequested(m, hexGva(m.cpu, addr), gw.level, gw.gfn, level);
+  if (m.tracing) emitSpteRequested(m, hexGva(m.cpu, addr), gw.level, gw.gfn, level);
   let baseGfn = gw.gfn;
   for (; it.okay(); it.next()) {
     const sp = it.sp!;
@@ -230,7 +230,7 @@ function ptePrefetch(m: Machine, gw: GuestWalker, sp: ShadowPage, index: number)
     if (!gpte || !prefetchGpte(m, sp, idx, gpte)) break;
     filled.push(idx);
   }
-  if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: false });
+  if (filled.length && m.tracing) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: false });
 }
 
 /** __direct_pte_prefetch / direct_pte_prefetch_many: runs of empty sptes around the fault. */
@@ -257,7 +257,7 @@ function directPtePrefetch(m: Machine, sp: ShadowPage, index: number): void {
     } else if (start === null) start = idx;
   }
   // A run still open at the end of the group is not prefetched (as in 5.15).
-  if (filled.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: true });
+  if (filled.length && m.tracing) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: true });
 }
 
 /** __direct_map(): paging off; the shadow tables map gpa directly. */
@@ -265,7 +265,7 @@ function directMap(m: Machine, gpa: number, write: boolean, maxLevel: number): P
   const gfn = Math.floor(gpa / 4096);
   const level = kvmMmuHugepageAdjust(m, gfn, maxLevel);
   // 5.15 __direct_map traces kvm_mmu_spte_requested(gpa, level, pfn): the level mapped.
-  emitSpteRequested(m, hex(gpa), level, gfn, level);
+  if (m.tracing) emitSpteRequested(m, hex(gpa), level, gfn, level);
   const it = new ShadowWalk(m, gpa, m.mmu.root);
   let baseGfn = gfn;
   for (; it.okay(); it.next()) {
@@ -291,7 +291,7 @@ function handleMmioPageFault(m: Machine, addr: number): FaultOutcome | null {
     const v = it.spte();
     if (isMmioSpte(v)) {
       const gfn = sptePfn(v);
-      m.emit({ kind: 'handle_mmio_page_fault', gva: hexGva(m.cpu, addr), gfn: hex(gfn) });
+      if (m.tracing) m.emit({ kind: 'handle_mmio_page_fault', gva: hexGva(m.cpu, addr), gfn: hex(gfn) });
       return { result: 'RET_PF_EMULATE', emulate: { reason: 'mmio', gpa: gfn * 4096 + (addr % 4096), fromMmioSpte: true } };
     }
     if (!isShadowPresent(v)) break;
@@ -338,20 +338,20 @@ function pagingPageFault(m: Machine, addr: number, errorCode: number, access: Wa
     if (walk.errorCode & PFERR_PRESENT_MASK && !(walk.errorCode & PFERR_RSVD_MASK) && m.mmu.root !== null) {
       invlpgRoot(m, addr, m.mmu.root);
     }
-    m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, addr), errorCode: walk.errorCode });
+    if (m.tracing) m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, addr), errorCode: walk.errorCode });
     m.vcpuStats.pf_guest++;
     return { result: 'RET_PF_RETRY', injected: walk.errorCode };
   }
   const w = walk.walker;
   const gpa = w.gfn * 4096 + (addr % 4096);
   if (pageFaultHandlePageTrack(m, errorCode, w.gfn)) {
-    m.emit({ kind: 'page_fault_handle_page_track', gfn: hex(w.gfn) });
+    if (m.tracing) m.emit({ kind: 'page_fault_handle_page_track', gfn: hex(w.gfn) });
     shadowPageTableClearFlood(m, addr);
     return { result: 'RET_PF_EMULATE', emulate: { reason: 'write-tracked', gpa } };
   }
   const self = isSelfChangeMapping(m, w, access.user);
   if (self.self || self.writeFaultToShadowPgtable) {
-    m.emit({ kind: 'is_self_change_mapping', selfChanged: self.self, writeFaultToShadowPgtable: self.writeFaultToShadowPgtable });
+    if (m.tracing) m.emit({ kind: 'is_self_change_mapping', selfChanged: self.self, writeFaultToShadowPgtable: self.writeFaultToShadowPgtable });
   }
   const maxLevel = self.self ? PG_LEVEL_4K : w.level;
   const noslot = !m.host.gfnVisible(w.gfn);
@@ -361,7 +361,7 @@ function pagingPageFault(m: Machine, addr: number, errorCode: number, access: Wa
     const before = w.pteAccess;
     w.pteAccess = (w.pteAccess | ACC_WRITE_MASK) & ~ACC_USER_MASK;
     if (m.cpu.cr4.smep) w.pteAccess &= ~ACC_EXEC_MASK;
-    m.emit({ kind: 'sim_cr0_wp_adjust', before, after: w.pteAccess });
+    if (m.tracing) m.emit({ kind: 'sim_cr0_wp_adjust', before, after: w.pteAccess });
   }
   makeMmuPagesAvailable(m);
   const result = fetch(m, addr, w, access.write, maxLevel);

@@ -121,7 +121,7 @@ export const isLpageDisallowed = (m: Machine, gfn: number, level: number): boole
 function accountShadowed(m: Machine, sp: ShadowPage): void {
   m.indirectShadowPages++;
   const tracked = sp.role.level > PG_LEVEL_4K;
-  m.emit({ kind: 'account_shadowed', sp: sp.id, gfn: hex(sp.gfn), writeTracked: tracked });
+  if (m.tracing) m.emit({ kind: 'account_shadowed', sp: sp.id, gfn: hex(sp.gfn), writeTracked: tracked });
   if (tracked) {
     bump(m.writeTrack, sp.gfn, 1);
     gfnLpage(m, sp.gfn, 1);
@@ -135,7 +135,7 @@ function accountShadowed(m: Machine, sp: ShadowPage): void {
 
 function unaccountShadowed(m: Machine, sp: ShadowPage): void {
   m.indirectShadowPages--;
-  m.emit({ kind: 'unaccount_shadowed', sp: sp.id, gfn: hex(sp.gfn) });
+  if (m.tracing) m.emit({ kind: 'unaccount_shadowed', sp: sp.id, gfn: hex(sp.gfn) });
   if (sp.role.level > PG_LEVEL_4K) bump(m.writeTrack, sp.gfn, -1);
   gfnLpage(m, sp.gfn, -1);
 }
@@ -143,7 +143,7 @@ function unaccountShadowed(m: Machine, sp: ShadowPage): void {
 /** __clear_sp_write_flooding_count(): sp is in use, so its count of emulated writes restarts. */
 export function clearSpWriteFloodingCount(m: Machine, sp: ShadowPage, by: 'FNAME(fetch)' | 'shadow_page_table_clear_flood' | 'kvm_mmu_get_page' | 'kvm_mmu_new_pgd'): void {
   if (sp.writeFloodingCount === 0) return;
-  m.emit({ kind: 'clear_sp_write_flooding_count', sp: sp.id, count: sp.writeFloodingCount, by });
+  if (m.tracing) m.emit({ kind: 'clear_sp_write_flooding_count', sp: sp.id, count: sp.writeFloodingCount, by });
   sp.writeFloodingCount = 0;
 }
 
@@ -151,7 +151,7 @@ export function clearSpWriteFloodingCount(m: Machine, sp: ShadowPage, by: 'FNAME
 export function makeRequest(m: Machine, req: KvmRequest): void {
   if (m.mmu.requests.has(req)) return;
   m.mmu.requests.add(req);
-  m.emit({ kind: 'kvm_make_request', req });
+  if (m.tracing) m.emit({ kind: 'kvm_make_request', req });
 }
 
 /**
@@ -160,7 +160,7 @@ export function makeRequest(m: Machine, req: KvmRequest): void {
  */
 export function kvmFlushRemoteTlbs(m: Machine): void {
   m.stats.remote_tlb_flush_requests++;
-  m.emit({ kind: 'kvm_flush_remote_tlbs' });
+  if (m.tracing) m.emit({ kind: 'kvm_flush_remote_tlbs' });
   m.mmu.requests.add('KVM_REQ_TLB_FLUSH');
 }
 
@@ -186,7 +186,7 @@ export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number):
   if (sp.gfns) return;
   const derived = kvmMmuPageGetGfn(sp, index);
   if (rmapKey(sp.role.level, derived) !== key) {
-    m.emit({ kind: 'sim_rmap_gfn_mismatch', sp: sp.id, index, gfn: hex(gfn), derivedGfn: hex(derived) });
+    if (m.tracing) m.emit({ kind: 'sim_rmap_gfn_mismatch', sp: sp.id, index, gfn: hex(gfn), derivedGfn: hex(derived) });
     kernelBug(m, 'stale-rmap', `sp ${sp.id}[${index}] is in the rmap of gfn ${hex(gfn)}, but kvm_mmu_page_get_gfn() of this direct page says ${hex(derived)}`);
   }
 }
@@ -212,7 +212,7 @@ function rmapRemove(m: Machine, sp: ShadowPage, index: number): void {
   const at = list ? list.indexOf(ref) : -1;
   if (!list || at < 0) {
     const bug = !list ? '0->BUG' : list.length === 1 ? '1->BUG' : 'many->many';
-    m.emit({ kind: 'pte_list_remove', sp: sp.id, index, gfn: hex(gfn), bug });
+    if (m.tracing) m.emit({ kind: 'pte_list_remove', sp: sp.id, index, gfn: hex(gfn), bug });
     kernelBug(m, 'pte_list_remove', `rmap_remove(sp ${sp.id}[${index}]) searched the rmap of gfn ${hex(gfn)}: pte_list_remove: ${bug}, BUG() in 5.15`);
     return;
   }
@@ -239,7 +239,7 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap
       if (!sp) {
         // The rmap still points into a shadow page that has been freed: the
         // kernel would read and write freed memory here.
-        m.emit({ kind: 'sim_use_after_free', gfn: hex(gfn), spte: refJson(ref), by: 'rmap_write_protect' });
+        if (m.tracing) m.emit({ kind: 'sim_use_after_free', gfn: hex(gfn), spte: refJson(ref), by: 'rmap_write_protect' });
         kernelBug(m, 'use-after-free', `rmap_write_protect(gfn ${hex(gfn)}) followed the rmap into sp ${refId(ref)}[${refIndex(ref)}], which was freed`);
         continue;
       }
@@ -250,7 +250,7 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap
       if (isWritableSpte(v)) changed.push(refJson(ref));
     }
   }
-  m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed, caller });
+  if (m.tracing) m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed, caller });
   return changed.length > 0;
 }
 
@@ -260,7 +260,7 @@ export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
   if (isZero(old)) return;
   setSpte(spMut(m, sp).spt, index, ZERO);
   if (!isShadowPresent(old)) return;
-  m.emit({ kind: 'drop_spte', sp: sp.id, index, gfn: hex(kvmMmuPageGetGfn(sp, index)), spte: hex64(old) });
+  if (m.tracing) m.emit({ kind: 'drop_spte', sp: sp.id, index, gfn: hex(kvmMmuPageGetGfn(sp, index)), spte: hex64(old) });
   rmapRemove(m, sp, index);
   pageStats(m, sp.role.level, -1);
 }
@@ -270,7 +270,7 @@ export function dropParentPte(m: Machine, child: ShadowPage, parentRef: number):
   const at = child.parentPtes.indexOf(parentRef);
   if (at >= 0) child.parentPtes.splice(at, 1);
   setSpte(spMut(m, refSp(m, parentRef)).spt, refIndex(parentRef), ZERO);
-  m.emit({ kind: 'drop_parent_pte', parent: refJson(parentRef), child: child.id });
+  if (m.tracing) m.emit({ kind: 'drop_parent_pte', parent: refJson(parentRef), child: child.id });
 }
 
 /** mmu_page_zap_pte(): drop a leaf, unlink a child table, or clear an MMIO spte. */
@@ -306,7 +306,7 @@ function markUnsync(m: Machine, ref: number): void {
   const index = refIndex(ref);
   if (sp.unsyncChildBitmap[index]) return;
   spMut(m, sp).unsyncChildBitmap[index] = 1;
-  m.emit({ kind: 'mark_unsync', sp: sp.id, index });
+  if (m.tracing) m.emit({ kind: 'mark_unsync', sp: sp.id, index });
   if (sp.unsyncChildren++) return;
   kvmMmuMarkParentsUnsync(m, sp);
 }
@@ -322,7 +322,7 @@ export function clearUnsyncChildBit(m: Machine, sp: ShadowPage, index: number): 
 }
 
 function kvmUnsyncPage(m: Machine, sp: ShadowPage): void {
-  m.emit({ kind: 'kvm_mmu_unsync_page', sp: sp.id, notation: spNotation(sp) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_unsync_page', sp: sp.id, notation: spNotation(sp) });
   m.stats.mmu_unsync++;
   sp.unsync = true;
   kvmMmuMarkParentsUnsync(m, sp);
@@ -330,7 +330,7 @@ function kvmUnsyncPage(m: Machine, sp: ShadowPage): void {
 
 /** kvm_unlink_unsync_page(): traces kvm_mmu_sync_page. */
 export function kvmUnlinkUnsyncPage(m: Machine, sp: ShadowPage): void {
-  m.emit({ kind: 'kvm_mmu_sync_page', sp: sp.id, notation: spNotation(sp) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_sync_page', sp: sp.id, notation: spNotation(sp) });
   sp.unsync = false;
   m.stats.mmu_unsync--;
 }
@@ -360,7 +360,7 @@ export function linkShadowPage(m: Machine, parentRef: number, child: ShadowPage)
   const spte = makeNonleafSpte(spPfn(child.id));
   setSpte(spMut(m, parent).spt, refIndex(parentRef), spte);
   child.parentPtes.push(parentRef);
-  m.emit({ kind: 'link_shadow_page', parent: refJson(parentRef), child: child.id, spte: hex64(spte) });
+  if (m.tracing) m.emit({ kind: 'link_shadow_page', parent: refJson(parentRef), child: child.id, spte: hex64(spte) });
   if (child.unsyncChildren || child.unsync) markUnsync(m, parentRef);
 }
 
@@ -433,14 +433,14 @@ export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPa
     break;
   }
   if (found) {
-    m.emit({ kind: 'kvm_mmu_get_page', sp: found.id, gfn: hex(gfn), role: roleJson(found.role), created: false, notation: spNotation(found) });
+    if (m.tracing) m.emit({ kind: 'kvm_mmu_get_page', sp: found.id, gfn: hex(gfn), role: roleJson(found.role), created: false, notation: spNotation(found) });
     kvmMmuCommitZapPage(m);
     updateCollisions(m, collisions);
     return found;
   }
   m.stats.mmu_cache_miss++;
   const sp = kvmMmuAllocPage(m, gfn, role);
-  m.emit({ kind: 'kvm_mmu_get_page', sp: sp.id, gfn: hex(gfn), role: roleJson(role), created: true, notation: spNotation(sp) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_get_page', sp: sp.id, gfn: hex(gfn), role: roleJson(role), created: true, notation: spNotation(sp) });
   if (!role.direct) {
     accountShadowed(m, sp);
     if (role.level === PG_LEVEL_4K && kvmMmuSlotGfnWriteProtect(m, gfn)) kvmFlushRemoteTlbs(m);
@@ -556,7 +556,7 @@ export function kvmMmuPrepareZapPage(m: Machine, sp: ShadowPage, reason: string)
 
 /** __kvm_mmu_prepare_zap_page(): also counts the pages zapped (nr_zapped), self included if freeable. */
 function prepareZapPage(m: Machine, sp: ShadowPage, reason: string): { unstable: boolean; nrZapped: number } {
-  m.emit({ kind: 'kvm_mmu_prepare_zap_page', sp: sp.id, notation: spNotation(sp), reason });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_prepare_zap_page', sp: sp.id, notation: spNotation(sp), reason });
   m.stats.mmu_shadow_zapped++;
   let zapped = mmuZapUnsyncChildren(m, sp);
   const unstable = zapped > 0;
@@ -616,7 +616,7 @@ export function kvmMmuCommitZapPage(m: Machine): void {
     }
     m.sps.delete(id);
   }
-  m.emit({ kind: 'kvm_mmu_commit_zap_page', freed });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_commit_zap_page', freed });
 }
 
 /**
@@ -635,7 +635,7 @@ export function kvmMmuZapAll(m: Machine): void {
     }
     break;
   }
-  m.emit({ kind: 'kvm_mmu_zap_all', zapped });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_zap_all', zapped });
   kvmMmuCommitZapPage(m);
 }
 
@@ -665,11 +665,11 @@ export function makeMmuPagesAvailable(m: Machine): boolean {
     }
     break;
   }
-  m.emit({ kind: 'kvm_mmu_zap_oldest_mmu_pages', zapped });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_zap_oldest_mmu_pages', zapped });
   kvmMmuCommitZapPage(m);
   m.stats.mmu_recycled += total;
   if (availablePages(m) === 0) {
-    m.emit({ kind: 'sim_note', text: 'make_mmu_pages_available: -ENOSPC, every shadow page is a root; KVM_RUN fails' });
+    if (m.tracing) m.emit({ kind: 'sim_note', text: 'make_mmu_pages_available: -ENOSPC, every shadow page is a root; KVM_RUN fails' });
     return false;
   }
   return true;

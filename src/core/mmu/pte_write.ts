@@ -24,7 +24,7 @@ function detectWriteFlooding(m: Machine, sp: ShadowPage): boolean {
   if (sp.role.level === PG_LEVEL_4K) return false;
   sp.writeFloodingCount++;
   const flooded = sp.writeFloodingCount >= 3;
-  m.emit({ kind: 'detect_write_flooding', sp: sp.id, count: sp.writeFloodingCount, flooded });
+  if (m.tracing) m.emit({ kind: 'detect_write_flooding', sp: sp.id, count: sp.writeFloodingCount, flooded });
   return flooded;
 }
 
@@ -68,21 +68,21 @@ export function kvmMmuPteWrite(m: Machine, gpa: number, bytesIn: number): void {
     bytes = 8;
   }
   const gentry = bytes === 4 || bytes === 8 ? m.mem.read(at, bytes) : { lo: 0, hi: 0 };
-  m.emit({ kind: 'kvm_mmu_pte_write', gpa: hex(at), bytes, gentry: hex64(gentry) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_pte_write', gpa: hex(at), bytes, gentry: hex64(gentry) });
   m.stats.mmu_pte_write++;
   let flush = false;
   let localFlush = false;
   for (const sp of gfnIndirectValidSps(m, gfn)) {
     if (sp.role.invalid) continue;
     const misaligned = detectWriteMisaligned(sp, at, bytes);
-    if (misaligned) m.emit({ kind: 'detect_write_misaligned', sp: sp.id });
+    if (misaligned && m.tracing) m.emit({ kind: 'detect_write_misaligned', sp: sp.id });
     if (misaligned || detectWriteFlooding(m, sp)) {
       kvmMmuPrepareZapPage(m, sp, misaligned ? 'misaligned write' : 'write flooding');
       m.stats.mmu_flooded++;
       continue;
     }
     const { indexes, formula } = getWrittenSptes(sp, at);
-    m.emit({ kind: 'get_written_sptes', sp: sp.id, indexes, formula });
+    if (m.tracing) m.emit({ kind: 'get_written_sptes', sp: sp.id, indexes, formula });
     if (indexes.length) localFlush = true;
     for (const i of indexes) {
       const entry = getSpte(sp.spt, i);

@@ -18,7 +18,7 @@ import { kvmMmuSyncRoots } from './sync.ts';
 /** mmu_alloc_root(vcpu, gfn, quadrant, level): get (or find) the root page and take a root_count reference. */
 function mmuAllocRoot(m: Machine, slot: RootSlot, gfn: number, rootIndex: number, level: number): number {
   const computed = computeRootRole(m.rules, m.cpu, rootIndex, level);
-  m.emit({
+  if (m.tracing) m.emit({
     kind: 'sim_compute_role',
     fn: computed.fn,
     rules: m.rules,
@@ -29,7 +29,7 @@ function mmuAllocRoot(m: Machine, slot: RootSlot, gfn: number, rootIndex: number
   });
   const sp = kvmMmuGetPage(m, gfn, computed.role);
   sp.rootCount++;
-  m.emit({ kind: 'mmu_alloc_root', slot, gfn: hex(gfn), sp: sp.id, quadrantArg: rootIndex });
+  if (m.tracing) m.emit({ kind: 'mmu_alloc_root', slot, gfn: hex(gfn), sp: sp.id, quadrantArg: rootIndex });
   return sp.id;
 }
 
@@ -69,7 +69,7 @@ function mmuAllocShadowRoots(m: Machine): boolean {
       const pdpte = m.cpu.pdptrs[i]!;
       if (!(pdpte.lo & PT_PRESENT_MASK)) {
         m.mmu.paeRoot[i] = null;
-        m.emit({ kind: 'sim_pae_root_invalid', index: i, reason: `PDPTE ${i} not present` });
+        if (m.tracing) m.emit({ kind: 'sim_pae_root_invalid', index: i, reason: `PDPTE ${i} not present` });
         continue;
       }
       gfn = frameOf64(pdpte.lo, pdpte.hi);
@@ -87,7 +87,7 @@ function mmuAllocShadowRoots(m: Machine): boolean {
  */
 export function kvmMmuLoad(m: Machine): boolean {
   const directMap = !m.cpu.cr0.pg;
-  m.emit({ kind: 'kvm_mmu_load', directMap });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_load', directMap });
   if (directMap) mmuAllocDirectRoots(m);
   else if (!mmuAllocShadowRoots(m)) return false;
   kvmMmuSyncRoots(m);
@@ -99,7 +99,7 @@ function mmuFreeRootPage(m: Machine, slot: RootSlot, id: number): void {
   const sp = m.sps.get(id);
   if (!sp) return;
   sp.rootCount--;
-  m.emit({ kind: 'mmu_free_root_page', slot, sp: id, rootCount: sp.rootCount });
+  if (m.tracing) m.emit({ kind: 'mmu_free_root_page', slot, sp: id, rootCount: sp.rootCount });
   if (sp.rootCount === 0 && sp.role.invalid) kvmMmuPrepareZapPage(m, sp, 'last reference to an invalid root dropped');
 }
 
@@ -109,7 +109,7 @@ export function kvmMmuFreeRoots(m: Machine, current: boolean, prev: readonly num
   if (current && m.mmu.root !== null) which.push('current');
   for (const i of prev) if (m.mmu.prevRoots[i]?.root != null) which.push(`prev${i as 0 | 1 | 2}`);
   if (which.length === 0) return;
-  m.emit({ kind: 'kvm_mmu_free_roots', which });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_free_roots', which });
   for (const i of prev) {
     const p = m.mmu.prevRoots[i];
     if (p && p.root !== null) {
@@ -150,7 +150,7 @@ function isRootUsable(m: Machine, root: PrevRoot, pgd: number, newWord: number, 
  * into prev_roots; otherwise free the current root(s).
  */
 export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
-  m.emit({ kind: 'kvm_mmu_new_pgd', pgd: hex(newPgd) });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_new_pgd', pgd: hex(newPgd) });
   // kvm_mmu_calc_root_page_role() computes the role with base_only = true: the
   // extended role is left zero, so smep_andnot_wp / smap_andnot_wp are 0 here
   // and a root with either bit set is never found in the cache (5.15).
@@ -169,12 +169,12 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
       m.mmu.root = root.root;
       m.mmu.rootPgd = root.pgd;
       const hitIndex = i < KVM_MMU_NUM_PREV_ROOTS ? i : null;
-      m.emit({ kind: 'cached_root_available', hit: hitIndex !== null, prevIndex: hitIndex });
+      if (m.tracing) m.emit({ kind: 'cached_root_available', hit: hitIndex !== null, prevIndex: hitIndex });
       if (hitIndex === null) {
         kvmMmuFreeRoots(m, true, []);
         return;
       }
-    } else m.emit({ kind: 'cached_root_available', hit: true, prevIndex: null });
+    } else if (m.tracing) m.emit({ kind: 'cached_root_available', hit: true, prevIndex: null });
     m.mmu.requests.add('KVM_REQ_LOAD_MMU_PGD');
     // A reused root's flooding count restarts: the guest is using it again.
     if (!base.direct && typeof m.mmu.root === 'number') clearSpWriteFloodingCount(m, getSp(m, m.mmu.root), 'kvm_mmu_new_pgd');
@@ -199,13 +199,13 @@ export function loadPdptrs(m: Machine, cr3: number): boolean {
   for (const p of next) if (p.lo & PT_PRESENT_MASK && anySet(p, rsvd)) return false;
   const changed = next.some((p, i) => p.lo !== m.cpu.pdptrs[i]!.lo || p.hi !== m.cpu.pdptrs[i]!.hi);
   m.cpu.pdptrs = [next[0]!, next[1]!, next[2]!, next[3]!];
-  m.emit({ kind: 'load_pdptrs', pdptrs: next.map(hex64), changed });
+  if (m.tracing) m.emit({ kind: 'load_pdptrs', pdptrs: next.map(hex64), changed });
   return true;
 }
 
 /** kvm_mmu_reset_context(): a role-relevant CR0/CR4/EFER change unloads every root. */
 export function kvmMmuResetContext(m: Machine, reason: string): void {
-  m.emit({ kind: 'kvm_mmu_reset_context', reason });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_reset_context', reason });
   kvmMmuUnload(m);
 }
 

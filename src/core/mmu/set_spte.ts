@@ -105,7 +105,7 @@ export function mmuSetSpte(
     if (isShadowPresent(getSpte(sp.spt, index))) dropSpte(m, sp, index);
     const v = makeMmioSpte(gfn, pteAccess);
     setSpte(spMut(m, sp).spt, index, v);
-    m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
+    if (m.tracing) m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
     return { ret: 'RET_PF_EMULATE', writeProtectedPt: false };
   }
   const pfn = m.host.gfnToPfn(gfn);
@@ -139,7 +139,7 @@ export function mmuSetSpte(
   if (flush) kvmFlushRemoteTlbs(m);
   // Fully spurious: same spte and no emulation needed (no trace, no rmap change).
   if (spurious && ret === 'RET_PF_FIXED') return { ret: 'RET_PF_SPURIOUS', writeProtectedPt: false };
-  m.emit({
+  if (m.tracing) m.emit({
     kind: 'kvm_mmu_set_spte',
     sp: sp.id,
     index,
@@ -171,7 +171,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), so no
   // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the
   // UI can show the changed spte and nothing mistakes it for a traced line.
-  m.emit({ kind: 'set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), writeProtectedPt: made.wrprot });
+  if (m.tracing) m.emit({ kind: 'set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), writeProtectedPt: made.wrprot });
   return spteUpdateNeedsFlush(old, next);
 }
 

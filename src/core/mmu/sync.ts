@@ -28,7 +28,7 @@ import {
 import { baseRole } from './rules.ts';
 import { roleWord } from './role.ts';
 import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
-import { getSpte, isMmioSpte, isShadowPresent, isZero, makeMmioSpte, setSpte, sptePfn } from './spte.ts';
+import { getSpte, isMmioSpte, isShadowPresent, makeMmioSpte, setSpte, sptePfn } from './spte.ts';
 
 /** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
 export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
@@ -73,7 +73,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   const ign = SYNC_ROLE_IGN;
   const mmuWord = roleWord(baseRole(m.rules, m.cpu));
   if (sp.role.direct || ((sp.roleWord ^ mmuWord) & ~ign) !== 0 || guestRootLevel(m.cpu) === 0) {
-    m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
+    if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
     return 0;
   }
   const size = guestEntrySize(m.cpu);
@@ -81,8 +81,9 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   let nrPresent = 0;
   let flush = false;
   for (let i = 0; i < 512; i++) {
+    // Most of the 512 are empty: test the words before making an object.
+    if (sp.spt[2 * i] === 0 && sp.spt[2 * i + 1] === 0) continue;
     const cur = getSpte(sp.spt, i);
-    if (isZero(cur)) continue;
     const gpte = m.mem.readEntry(first + i * size, size);
     if (prefetchInvalidGpte(m, sp, i, gpte)) {
       flush = true;
@@ -109,7 +110,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
   }
   if (flush) kvmFlushRemoteTlbs(m);
-  m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: nrPresent === 0 });
+  if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: nrPresent === 0 });
   return nrPresent;
 }
 
@@ -128,7 +129,7 @@ setKvmSyncPage(kvmSyncPage);
  * again, then unlink (mark synced) and sync each one.
  */
 export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
-  m.emit({ kind: 'mmu_sync_children', sp: parent.id });
+  if (m.tracing) m.emit({ kind: 'mmu_sync_children', sp: parent.id });
   let flush = false;
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
     let isProtected = false;
@@ -159,7 +160,7 @@ export function kvmMmuFlushOrZap(m: Machine, remoteFlush: boolean, localFlush: b
 /** kvm_mmu_sync_roots(): sync the unsync descendants of the current root(s). */
 export function kvmMmuSyncRoots(m: Machine): void {
   if (!m.cpu.cr0.pg || m.mmu.root === null) return;
-  m.emit({ kind: 'kvm_mmu_sync_roots' });
+  if (m.tracing) m.emit({ kind: 'kvm_mmu_sync_roots' });
   if (m.mmu.root !== 'pae') {
     const sp = getSp(m, m.mmu.root);
     if (!sp.unsync && !sp.unsyncChildren) return;
@@ -192,6 +193,6 @@ export function invlpgRoot(m: Machine, gva: number, root: number | 'pae'): void 
     }
     if (!isShadowPresent(it.spte()) || !sp.unsyncChildren) break;
   }
-  m.emit({ kind: 'invlpg', root: root === 'pae' ? null : root, resynced });
+  if (m.tracing) m.emit({ kind: 'invlpg', root: root === 'pae' ? null : root, resynced });
 }
 

@@ -1,0 +1,80 @@
+/**
+ * Events off (issue 17): a run with tracing off must leave exactly the state a
+ * run with tracing on leaves, and the trace document without events must be
+ * the one with events minus the events. Checked for every built-in under
+ * every rule set and for the saved random golden scenarios under every rule
+ * set, at the end and half way (`at`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyStep, buildTrace, createMachine, machineJson, RULE_SETS, type Scenario, Timeline } from '../src/core/index.ts';
+import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { formatScenarioError, parseScenario } from '../src/scenarios/schema.ts';
+import { RANDOM_DIR, randomScenarioFiles } from './golden/make-traces.ts';
+
+function scenarioOf(doc: unknown): Scenario {
+  const parsed = parseScenario(doc);
+  if (!parsed.ok) throw new Error(`invalid scenario: ${formatScenarioError(parsed.error)}`);
+  return parsed.scenario;
+}
+
+/** The events-on document with the events taken out, as --no-events has always printed it. */
+function withoutEvents(doc: ReturnType<typeof buildTrace>): unknown {
+  return {
+    ...doc,
+    initial: {},
+    steps: doc.steps.map(({ events: _events, ...rest }) => rest),
+  };
+}
+
+const cases: Array<{ readonly name: string; readonly scenario: () => Scenario }> = [
+  ...LIBRARY.map((e) => ({ name: `built-in ${e.id}`, scenario: () => scenarioOf(e.json) })),
+  ...randomScenarioFiles().map((f) => ({ name: `random ${f}`, scenario: () => scenarioOf(JSON.parse(readFileSync(join(RANDOM_DIR, f), 'utf8'))) })),
+];
+
+describe('buildTrace with events: false', () => {
+  it('has built-ins and random scenarios to check', () => {
+    expect(LIBRARY.length).toBeGreaterThan(0);
+    expect(randomScenarioFiles().length).toBeGreaterThan(0);
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: equals the events-on document without its events, under every rule set, at the end and half way`, () => {
+      const s = c.scenario();
+      for (const rules of RULE_SETS) {
+        for (const at of [null, Math.floor(s.steps.length / 2)]) {
+          const on = buildTrace(s, { rules, at, events: true });
+          const off = buildTrace(s, { rules, at, events: false });
+          expect(JSON.stringify(off), `${rules} at ${at ?? 'end'}`).toBe(JSON.stringify(withoutEvents(on)));
+        }
+      }
+    });
+  }
+});
+
+describe('Machine.tracing', () => {
+  const s = scenarioOf(LIBRARY[0]!.json);
+
+  it('off: the initial entry and every step record no event, and the state is the traced run\'s', () => {
+    const off = createMachine(s, 'seed', { tracing: false });
+    const on = createMachine(s, 'seed');
+    expect(off.events).toEqual([]);
+    expect(on.events.length).toBeGreaterThan(0);
+    let traced = 0;
+    s.steps.forEach((step, i) => {
+      expect(applyStep(off.machine, i, step).events).toEqual([]);
+      traced += applyStep(on.machine, i, step).events.length;
+    });
+    expect(traced).toBeGreaterThan(0);
+    expect(machineJson(off.machine)).toEqual(machineJson(on.machine));
+  });
+
+  it('a state from Timeline.stateAt (replayed with tracing off) still records the events of a step applied to it', () => {
+    const tl = new Timeline(s, 'seed');
+    const k = Math.min(3, tl.length - 1);
+    const m = tl.stateAt(k);
+    expect(m.tracing).toBe(true);
+    expect(applyStep(m, k, s.steps[k]!).events).toEqual(tl.results[k]!.events);
+  });
+});
