@@ -27,7 +27,11 @@ const LINK_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
 
 /** The address a link may open, or null. Whitespace and control characters are refused before URL parsing. */
 export function safeHref(url: string): string | null {
-  if (url.length === 0 || url.length > 2000 || /[\s\u0000-\u001f\u007f<>"]/.test(url)) return null;
+  if (url.length === 0 || url.length > 2000 || /[\s<>"]/.test(url)) return null;
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return null;
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
