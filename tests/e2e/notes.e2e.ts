@@ -20,7 +20,7 @@ const NOTED = {
   title: 'Quadrants, with notes',
   steps: base.steps.map((s, i) =>
     i === 0
-      ? { ...s, note: 'The first read: *no* shadow page exists yet, so KVM builds them. Watch `cr3` and read [the MMU docs](https://docs.kernel.org/virt/kvm/x86/mmu.html).\n\nA second paragraph: **this** is why the guest is slow the first time.' }
+      ? { ...s, note: 'The first read: *no* shadow page exists yet, so KVM builds them. Watch `cr3` and read [the MMU docs](https://docs.kernel.org/virt/kvm/x86/mmu.html).\n\nA second paragraph: **this** is why the guest is slow the first time.\n\nA third, so that the embed has more than two lines to show.' }
       : i === 1
         ? { ...s, note: HOSTILE }
         : s,
@@ -45,7 +45,7 @@ describe('teacher notes', () => {
     expect(await textOf(page, 'side-note')).toMatch(/^The first read: no shadow page exists yet/);
     expect(await note.locator('em').textContent()).toBe('no');
     expect(await note.locator('code').textContent()).toBe('cr3');
-    expect(await note.locator('p').count()).toBe(2);
+    expect(await note.locator('p').count()).toBe(3);
     const a = note.locator('a');
     expect(await a.getAttribute('href')).toBe('https://docs.kernel.org/virt/kvm/x86/mmu.html');
     expect(await a.getAttribute('target')).toBe('_blank');
