@@ -53,6 +53,8 @@ describe('teacher notes', () => {
     // It sits right under the caption.
     expect(await note.evaluate((el) => el.previousElementSibling?.getAttribute('data-testid'))).toBe('side-caption');
     await screenshot(page, 'notes-side-1280');
+    await page.keyboard.press('t');
+    await screenshot(page, 'notes-side-1280-dark');
     await page.keyboard.press('ArrowRight');
     await waitForCounter(page, `step 2 / ${total}`);
     expect(await textOf(page, 'side-note')).toBe(HOSTILE.replace(/\s+/g, ' '));
@@ -120,12 +122,12 @@ describe('teacher notes', () => {
     await screenshot(fresh, 'notes-editor-1280');
   });
 
-  for (const [w, h] of [
-    [1280, 720],
-    [1920, 1080],
+  for (const [w, h, theme] of [
+    [1280, 720, 'light'],
+    [1920, 1080, 'dark'],
   ] as const) {
-    it(`shows the note under the caption in presenting mode at ${w}x${h}, in a fixed place`, async () => {
-      const page = await session.openAt({ width: w, height: h }, link(1));
+    it(`shows the note under the caption in presenting mode at ${w}x${h} (${theme}), in a fixed place`, async () => {
+      const page = await session.openAt({ width: w, height: h }, link(1), theme);
       await waitForCounter(page, `step 1 / ${total}`);
       await page.keyboard.press('p');
       const note = page.getByTestId('caption-note');
