@@ -432,32 +432,33 @@ function Caption({ caption, step, total, note, noted }: { caption: StepCaption; 
   const tall = useWindowFlag(tallNow);
   return (
     <>
-    <div className="caption-bar">
-      <StepCaptionText
-        caption={caption}
-        form={presenting && tall ? 'brief' : 'headline'}
-        className="caption"
-        testId="caption"
-        prefix={
-          <>
-            <span className="caption-step">
-              {step}/{total}
-            </span>{' '}
-          </>
-        }
-      />
-      {presenting && (
-        <button type="button" className="btn" onClick={() => useStore.getState().setPresenting(false)} data-testid="present-exit">
-          Leave (Esc)
-        </button>
-      )}
-      {embed && !presenting && (
-        <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
-          Open in shadowpaging
-        </a>
-      )}
-    </div>
-    {noted && <CaptionNote key={step} note={note} embed={embed && !presenting} />}
+      <div className="caption-bar">
+        <StepCaptionText
+          caption={caption}
+          form={presenting && tall ? 'brief' : 'headline'}
+          className="caption"
+          testId="caption"
+          prefix={
+            <>
+              <span className="caption-step">
+                {step}/{total}
+              </span>{' '}
+            </>
+          }
+        />
+        {presenting && (
+          <button type="button" className="btn" onClick={() => useStore.getState().setPresenting(false)} data-testid="present-exit">
+            Leave (Esc)
+          </button>
+        )}
+        {embed && !presenting && (
+          <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
+            Open in shadowpaging
+          </a>
+        )}
+      </div>
+      {/* Keyed by step: each step's note starts folded in the embed. */}
+      {noted && <CaptionNote key={step} note={note} embed={embed && !presenting} />}
     </>
   );
 }
