@@ -408,7 +408,7 @@ function CaptionNote({ note, embed }: { note: string | null; embed: boolean }) {
   }, [note, open]);
   return (
     <div className={`caption-note${open ? ' caption-note-open' : ''}`} data-testid="caption-note">
-      <div ref={box} className="caption-note-body">
+      <div ref={box} className="caption-note-body" aria-live="polite">
         {note !== null && <NoteText note={note} className="note" testId="caption-note-text" id="caption-note-text" />}
       </div>
       {embed && note !== null && long && (
@@ -518,7 +518,8 @@ function SideContent({ tl, step, upTo, note, hidden }: SideState & { hidden: boo
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
       <StepCaptionText caption={stepCaption(tl, step, upTo)} className={`side-caption${upTo !== null ? ' side-caption-sticky' : ''}`} testId="side-caption" />
-      {note !== null && <NoteText note={note} className="note side-note" testId="side-note" />}
+      {/* A live region that is always there (one added with its content is often not announced), so screen readers read each step's note after its caption. */}
+      <div aria-live="polite">{note !== null && <NoteText note={note} className="note side-note" testId="side-note" />}</div>
       <RmapPanel machine={view.machine} guest={view.guest} />
       <AboutScenario step={step} />
       <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />

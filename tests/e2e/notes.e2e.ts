@@ -50,8 +50,9 @@ describe('teacher notes', () => {
     expect(await a.getAttribute('href')).toBe('https://docs.kernel.org/virt/kvm/x86/mmu.html');
     expect(await a.getAttribute('target')).toBe('_blank');
     expect(await a.getAttribute('rel')).toBe('noopener noreferrer');
-    // It sits right under the caption.
-    expect(await note.evaluate((el) => el.previousElementSibling?.getAttribute('data-testid'))).toBe('side-caption');
+    // It sits right under the caption, in a polite live region of its own.
+    expect(await note.evaluate((el) => el.parentElement?.previousElementSibling?.getAttribute('data-testid'))).toBe('side-caption');
+    expect(await note.evaluate((el) => el.parentElement?.getAttribute('aria-live'))).toBe('polite');
     await screenshot(page, 'notes-side-1280');
     await page.keyboard.press('t');
     await screenshot(page, 'notes-side-1280-dark');
