@@ -120,4 +120,6 @@ export const SCENARIO_LIMITS = {
   maxSteps: 10_000,
   maxTitleChars: 200,
   maxDescriptionChars: 4000,
+  /** A step's teacher note (the parser's; the core never sees notes). */
+  maxNoteChars: 4000,
 } as const;

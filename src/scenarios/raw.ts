@@ -152,22 +152,32 @@ const mapping = strict('a mapping', {
 
 const ACCESS_KEYS = { gva: u64('0xC0403123'), user: z.optional(bool), ac: z.optional(bool) };
 
+/**
+ * A teacher's note on a step (issue 18): plain text with a small markup
+ * subset the app renders itself (src/ui/notes/), never as HTML. Optional on
+ * every step kind and always its last key, so every v1 file and link still
+ * opens and the fast path (steps-fast.ts) writes it in zod's key order. The
+ * core never sees it.
+ */
+const NOTE = { note: z.optional(text(SCENARIO_LIMITS.maxNoteChars)) };
+
 export const STEP_OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer', 'host-write', 'zap-all'] as const;
 
 const step = z.discriminatedUnion(
   'op',
   [
-    strict('a read step', { op: z.literal('read'), ...ACCESS_KEYS }),
+    strict('a read step', { op: z.literal('read'), ...ACCESS_KEYS, ...NOTE }),
     strict('a write step', {
       op: z.literal('write'),
       ...ACCESS_KEYS,
       value: z.optional(u64('0x6007')),
       width: z.optional(oneOf([1, 2, 4, 8] as const)),
+      ...NOTE,
     }),
-    strict('a fetch step', { op: z.literal('fetch'), ...ACCESS_KEYS }),
-    strict('a cr3 step', { op: z.literal('cr3'), value: u64('0x4000'), noflush: z.optional(bool) }),
-    strict('an invlpg step', { op: z.literal('invlpg'), gva: u64('0xC0403000') }),
-    strict('a cr0 step', { op: z.literal('cr0'), wp: z.optional(bool), pg: z.optional(bool) }),
+    strict('a fetch step', { op: z.literal('fetch'), ...ACCESS_KEYS, ...NOTE }),
+    strict('a cr3 step', { op: z.literal('cr3'), value: u64('0x4000'), noflush: z.optional(bool), ...NOTE }),
+    strict('an invlpg step', { op: z.literal('invlpg'), gva: u64('0xC0403000'), ...NOTE }),
+    strict('a cr0 step', { op: z.literal('cr0'), wp: z.optional(bool), pg: z.optional(bool), ...NOTE }),
     strict('a cr4 step', {
       op: z.literal('cr4'),
       pse: z.optional(bool),
@@ -175,15 +185,17 @@ const step = z.discriminatedUnion(
       smep: z.optional(bool),
       smap: z.optional(bool),
       pcide: z.optional(bool),
+      ...NOTE,
     }),
-    strict('an efer step', { op: z.literal('efer'), nx: z.optional(bool), lme: z.optional(bool) }),
+    strict('an efer step', { op: z.literal('efer'), nx: z.optional(bool), lme: z.optional(bool), ...NOTE }),
     strict('a host-write step', {
       op: z.literal('host-write'),
       gpa: u64('0x3008'),
       value: u64('0x200007'),
       width: z.optional(oneOf([4, 8] as const)),
+      ...NOTE,
     }),
-    strict('a zap-all step', { op: z.literal('zap-all') }),
+    strict('a zap-all step', { op: z.literal('zap-all'), ...NOTE }),
   ],
   {
     error: (iss) => {

@@ -257,6 +257,51 @@ describe('valid documents', () => {
   });
 });
 
+describe('teacher notes (issue 18)', () => {
+  const noted = (note: unknown, op: Record<string, unknown> = { op: 'read', gva: '0x1000' }) =>
+    parseScenario(minimal('x86-32', { steps: [{ op: 'read', gva: '0x2000' }, { ...op, note }] }));
+
+  it('accepts a note on every kind of step; the core scenario does not carry it', () => {
+    const steps = [
+      { op: 'read', gva: '0x1000' },
+      { op: 'write', gva: '0x1000', value: '0x1', width: 4 },
+      { op: 'fetch', gva: '0x1000' },
+      { op: 'invlpg', gva: '0x1000' },
+      { op: 'cr0', wp: false },
+      { op: 'cr4', smep: true },
+      { op: 'efer', nx: true },
+      { op: 'host-write', gpa: '0x1000', value: '0x0' },
+      { op: 'zap-all' },
+      { op: 'cr3', value: '0x1000' },
+    ].map((s, i) => ({ ...s, note: `Step ${i + 1}: *look* at \`cr3\`` }));
+    const withNotes = ok(parseScenario(minimal('x86-32', { steps })));
+    const without = ok(parseScenario(minimal('x86-32', { steps: steps.map(({ note: _n, ...rest }) => rest) })));
+    expect(withNotes).toStrictEqual(without);
+  });
+
+  it('accepts an empty note and one at the cap; every v1 document without notes parses as before', () => {
+    expect(noted('').ok).toBe(true);
+    expect(noted('x'.repeat(SCENARIO_LIMITS.maxNoteChars)).ok).toBe(true);
+    for (const e of LIBRARY) expect(parseScenario(e.json).ok, e.id).toBe(true);
+  });
+
+  it('refuses a note that is not a string, or too long, naming the step', () => {
+    expect(err(noted(5))).toEqual({ path: 'steps[1].note', message: 'expected a string, got 5' });
+    expect(err(noted({ html: '<b>' }))).toMatchObject({ path: 'steps[1].note' });
+    expect(err(noted('x'.repeat(SCENARIO_LIMITS.maxNoteChars + 1)))).toEqual({
+      path: 'steps[1].note',
+      message: `too long (${SCENARIO_LIMITS.maxNoteChars + 1} characters); at most ${SCENARIO_LIMITS.maxNoteChars}`,
+    });
+    expect(err(noted('x'.repeat(SCENARIO_LIMITS.maxNoteChars + 1), { op: 'zap-all' })).path).toBe('steps[1].note');
+  });
+
+  it('names "note" in the unknown-key message, and suggests it for a typo', () => {
+    const e = err(parseScenario(minimal('x86-32', { steps: [{ op: 'zap-all', notes: 'hi' }] })));
+    expect(e.path).toBe('steps[0].notes');
+    expect(e.message).toMatch(/did you mean "note"\?.*allowed keys: op, note/);
+  });
+});
+
 describe('errors name the field', () => {
   const cases: Array<[string, unknown, string, RegExp?]> = [
     ['not an object', [1, 2], '', /JSON object/],

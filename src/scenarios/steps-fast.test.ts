@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { parseU64 } from './hex.ts';
 import { PARSER_LIMITS } from './limits.ts';
+import { SCENARIO_LIMITS } from '../core/scenario.ts';
 import { rawStep, STEP_OPS } from './raw.ts';
 import { sim_parseRaw, sim_parseRawZod } from './raw-parse.ts';
 import { formatScenarioError, parseScenario, sim_parseScenarioZodOnly, type ParseResult } from './schema.ts';
@@ -74,17 +75,26 @@ describe('sim_fastU64', () => {
 // ---------------------------------------------------------------------------
 // Steps
 
+/** Notes (issue 18): short, empty, hostile-looking, and exactly at the cap. */
+const notes = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('', '<script>alert(1)</script>', '**bold** and `code`', 'x'.repeat(SCENARIO_LIMITS.maxNoteChars)),
+);
+/** Almost a note: not a string, or one character over the cap. */
+const badNotes = fc.constantFrom(5, null, true, ['a'], { text: 'a' }, 'x'.repeat(SCENARIO_LIMITS.maxNoteChars + 1));
+const NOTE = { note: notes };
+
 const FIELDS: Record<(typeof STEP_OPS)[number], Record<string, fc.Arbitrary<unknown>>> = {
-  read: { gva: validU64, user: fc.boolean(), ac: fc.boolean() },
-  fetch: { gva: validU64, user: fc.boolean(), ac: fc.boolean() },
-  write: { gva: validU64, user: fc.boolean(), ac: fc.boolean(), value: validU64, width: fc.constantFrom(1, 2, 4, 8) },
-  cr3: { value: validU64, noflush: fc.boolean() },
-  invlpg: { gva: validU64 },
-  cr0: { wp: fc.boolean(), pg: fc.boolean() },
-  cr4: { pse: fc.boolean(), pae: fc.boolean(), smep: fc.boolean(), smap: fc.boolean(), pcide: fc.boolean() },
-  efer: { nx: fc.boolean(), lme: fc.boolean() },
-  'host-write': { gpa: validU64, value: validU64, width: fc.constantFrom(4, 8) },
-  'zap-all': {},
+  read: { gva: validU64, user: fc.boolean(), ac: fc.boolean(), ...NOTE },
+  fetch: { gva: validU64, user: fc.boolean(), ac: fc.boolean(), ...NOTE },
+  write: { gva: validU64, user: fc.boolean(), ac: fc.boolean(), value: validU64, width: fc.constantFrom(1, 2, 4, 8), ...NOTE },
+  cr3: { value: validU64, noflush: fc.boolean(), ...NOTE },
+  invlpg: { gva: validU64, ...NOTE },
+  cr0: { wp: fc.boolean(), pg: fc.boolean(), ...NOTE },
+  cr4: { pse: fc.boolean(), pae: fc.boolean(), smep: fc.boolean(), smap: fc.boolean(), pcide: fc.boolean(), ...NOTE },
+  efer: { nx: fc.boolean(), lme: fc.boolean(), ...NOTE },
+  'host-write': { gpa: validU64, value: validU64, width: fc.constantFrom(4, 8), ...NOTE },
+  'zap-all': { ...NOTE },
 };
 const REQUIRED = new Set(['read.gva', 'fetch.gva', 'write.gva', 'cr3.value', 'invlpg.gva', 'host-write.gpa', 'host-write.value']);
 const ALL_KEYS = ['op', ...new Set(Object.values(FIELDS).flatMap((f) => Object.keys(f)))];
@@ -107,7 +117,7 @@ const validStep = fc.constantFrom(...STEP_OPS).chain((op) => {
 
 type Mutation =
   | { kind: 'set'; key: string; value: unknown }
-  | { kind: 'setPresent'; index: number; near: { width: unknown; bool: unknown; u64: unknown } }
+  | { kind: 'setPresent'; index: number; near: { width: unknown; bool: unknown; u64: unknown; note: unknown } }
   | { kind: 'delete'; key: string }
   | { kind: 'unknown'; key: string; value: unknown };
 
@@ -118,13 +128,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('setPresent' as const),
       index: fc.nat(),
-      near: fc.record({ width: widths, bool: bools, u64: fc.oneof(validU64, badU64) }),
+      near: fc.record({ width: widths, bool: bools, u64: fc.oneof(validU64, badU64), note: fc.oneof(notes, badNotes) }),
     }),
   },
-  fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom(...ALL_KEYS), value: anyValue }),
+  fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom(...ALL_KEYS), value: fc.oneof(anyValue, notes, badNotes) }),
   fc.record({ kind: fc.constant('set' as const), key: fc.constant('op'), value: fc.constantFrom(...STEP_OPS, 'READ', 'nop', '', 5, null, undefined, 'hostwrite') }),
   fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...ALL_KEYS) }),
-  fc.record({ kind: fc.constant('unknown' as const), key: fc.constantFrom('gvaa', 'Gva', 'users', 'extra', '__proto__', 'constructor', 'toString', 'valu', 'with'), value: anyValue }),
+  fc.record({ kind: fc.constant('unknown' as const), key: fc.constantFrom('gvaa', 'Gva', 'users', 'extra', '__proto__', 'constructor', 'toString', 'valu', 'with', 'notes', 'Note'), value: anyValue }),
 );
 
 const applyMutations = (step: Record<string, unknown>, ms: readonly Mutation[]): Record<string, unknown> => {
@@ -135,7 +145,7 @@ const applyMutations = (step: Record<string, unknown>, ms: readonly Mutation[]):
       // One of the keys the step has (other than op, which has its own mutation).
       const keys = Object.keys(s).filter((k) => k !== 'op');
       const key = keys[m.index % Math.max(1, keys.length)];
-      if (key !== undefined) s[key] = key === 'width' ? m.near.width : ['gva', 'gpa', 'value'].includes(key) ? m.near.u64 : m.near.bool;
+      if (key !== undefined) s[key] = key === 'width' ? m.near.width : key === 'note' ? m.near.note : ['gva', 'gpa', 'value'].includes(key) ? m.near.u64 : m.near.bool;
     }
     // defineProperty, so that "__proto__" is an own key as JSON.parse makes it.
     else Object.defineProperty(s, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
@@ -168,6 +178,18 @@ describe('sim_fastStep', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('takes a note on every kind of step, as the last key; refuses one over the cap', () => {
+    for (const op of STEP_OPS) {
+      const step = { op, ...Object.fromEntries(Object.keys(FIELDS[op]).filter((k) => REQUIRED.has(`${op}.${k}`)).map((k) => [k, '0x1000'])), note: 'Look at **this**' };
+      const fast = sim_fastStep(step);
+      expect(fast, op).toBeDefined();
+      expect(Object.keys(fast!).at(-1)).toBe('note');
+      expect(exact(fast)).toBe(exact(rawStep.parse(step)));
+      expect(sim_fastStep({ ...step, note: 'x'.repeat(SCENARIO_LIMITS.maxNoteChars + 1) })).toBeUndefined();
+      expect(sim_fastStep({ ...step, note: 5 })).toBeUndefined();
+    }
   });
 
   it('takes steps read from JSON text, with a "__proto__" key refused', () => {
@@ -324,7 +346,7 @@ describe('work', () => {
     expect(spy).toHaveBeenCalledTimes(1);
     spy.mockRestore();
     expect(bad).toStrictEqual(sim_parseScenarioZodOnly(doc));
-    expect(bad.ok ? '' : formatScenarioError(bad.error)).toBe('steps[19999].usr: unknown key in a read step (did you mean "user"?); allowed keys: op, gva, user, ac');
+    expect(bad.ok ? '' : formatScenarioError(bad.error)).toBe('steps[19999].usr: unknown key in a read step (did you mean "user"?); allowed keys: op, gva, user, ac, note');
   });
 
   it('does not look at the steps when the rest of the document is wrong', () => {

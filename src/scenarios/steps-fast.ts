@@ -18,6 +18,7 @@
  * plain property reads.
  */
 import type { U64 } from '../core/scenario.ts';
+import { SCENARIO_LIMITS } from '../core/scenario.ts';
 import { PARSER_LIMITS } from './limits.ts';
 import type { RawStep } from './raw.ts';
 
@@ -101,16 +102,25 @@ function optWidth(s: Record<string, unknown>, out: Record<string, unknown>, eigh
   return true;
 }
 
-// The keys each op allows (the schema's keys, in raw.ts).
-const ACCESS = new Set(['op', 'gva', 'user', 'ac']);
-const WRITE = new Set(['op', 'gva', 'user', 'ac', 'value', 'width']);
-const CR3 = new Set(['op', 'value', 'noflush']);
-const INVLPG = new Set(['op', 'gva']);
-const CR0 = new Set(['op', 'wp', 'pg']);
-const CR4 = new Set(['op', 'pse', 'pae', 'smep', 'smap', 'pcide']);
-const EFER = new Set(['op', 'nx', 'lme']);
-const HOST_WRITE = new Set(['op', 'gpa', 'value', 'width']);
-const ZAP_ALL = new Set(['op']);
+/** Reads the optional `note` (raw.ts NOTE): a string of at most maxNoteChars, or undefined. */
+function optNote(s: Record<string, unknown>, out: Record<string, unknown>): boolean {
+  if (!('note' in s)) return true;
+  const v = s.note;
+  if (v !== undefined && (typeof v !== 'string' || v.length > SCENARIO_LIMITS.maxNoteChars)) return false;
+  out.note = v;
+  return true;
+}
+
+// The keys each op allows (the schema's keys, in raw.ts), `note` last on every one.
+const ACCESS = new Set(['op', 'gva', 'user', 'ac', 'note']);
+const WRITE = new Set(['op', 'gva', 'user', 'ac', 'value', 'width', 'note']);
+const CR3 = new Set(['op', 'value', 'noflush', 'note']);
+const INVLPG = new Set(['op', 'gva', 'note']);
+const CR0 = new Set(['op', 'wp', 'pg', 'note']);
+const CR4 = new Set(['op', 'pse', 'pae', 'smep', 'smap', 'pcide', 'note']);
+const EFER = new Set(['op', 'nx', 'lme', 'note']);
+const HOST_WRITE = new Set(['op', 'gpa', 'value', 'width', 'note']);
+const ZAP_ALL = new Set(['op', 'note']);
 
 function onlyKeys(s: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
   for (const k in s) if (!allowed.has(k)) return false;
@@ -179,5 +189,7 @@ export function sim_fastStep(v: unknown): RawStep | undefined {
     default:
       return undefined;
   }
+  // Every step's last key (raw.ts), so zod writes it last too.
+  if (!optNote(s, out)) return undefined;
   return out as unknown as RawStep;
 }

@@ -3,7 +3,7 @@
  * fault (or kernel event by kernel event), with the step's story, registers,
  * statistics, the address ruler and the timeline.
  */
-import { Fragment, memo, type ReactNode, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { Fragment, memo, type ReactNode, useDeferredValue, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
 import { AboutScenario } from './components/AboutScenario.tsx';
@@ -23,6 +23,7 @@ import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPan
 import { LoadingNote } from './components/LoadingNote.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
+import { NoteText, stepNote } from './notes/index.ts';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
 import { type SavedScenario, screenSource, setScreenSource, useListing } from './storage/index.ts';
@@ -385,42 +386,83 @@ function StepCaptionText({ caption, className, testId, prefix, form = 'text' }: 
   );
 }
 
+/** Whether any step of a scenario document has a teacher's note (its place under the caption is then kept on every step, so the tables do not move). */
+function hasNotes(json: unknown): boolean {
+  const steps = json && typeof json === 'object' ? (json as { steps?: unknown }).steps : undefined;
+  if (!Array.isArray(steps)) return false;
+  for (let i = 1; i <= steps.length; i++) if (stepNote(json, i) !== null) return true;
+  return false;
+}
+
+/**
+ * The teacher's note of the step just applied (issue 18), under the caption
+ * over the tables: the place is kept while the scenario has notes, so the
+ * tables keep their scale from step to step. In presenting mode it has a fixed
+ * height and scrolls; in the embed it shows two lines and a "more" button
+ * when the note is longer (the caption above it is never covered).
+ */
+function CaptionNote({ note, embed }: { note: string | null; embed: boolean }) {
+  const [open, setOpen] = useState(false);
+  const [long, setLong] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!open) setLong(el !== null && el.scrollHeight > el.clientHeight + 1);
+  }, [note, open]);
+  return (
+    <div className={`caption-note${open ? ' caption-note-open' : ''}`} data-testid="caption-note">
+      <div ref={box} className="caption-note-body" aria-live="polite">
+        {note !== null && <NoteText note={note} className="note" testId="caption-note-text" id="caption-note-text" />}
+      </div>
+      {embed && note !== null && long && (
+        <button type="button" className="btn caption-note-more" aria-expanded={open} aria-controls="caption-note-text" onClick={() => setOpen(!open)}>
+          {open ? 'less' : 'more'}
+        </button>
+      )}
+    </div>
+  );
+}
+
 /**
  * The caption over the tables in presenting mode and in the embed: the step
  * in plain words (its brief form in presenting mode on a window 900 px tall
  * or more, else the headline, so the tables keep the room), announced to
  * screen readers as it changes.
  */
-function Caption({ caption, step, total }: { caption: StepCaption; step: number; total: number }) {
+function Caption({ caption, step, total, note, noted }: { caption: StepCaption; step: number; total: number; note: string | null; noted: boolean }) {
   const presenting = useStore((s) => s.presenting);
   const embed = useStore((s) => s.embed);
   const tall = useWindowFlag(tallNow);
   return (
-    <div className="caption-bar">
-      <StepCaptionText
-        caption={caption}
-        form={presenting && tall ? 'brief' : 'headline'}
-        className="caption"
-        testId="caption"
-        prefix={
-          <>
-            <span className="caption-step">
-              {step}/{total}
-            </span>{' '}
-          </>
-        }
-      />
-      {presenting && (
-        <button type="button" className="btn" onClick={() => useStore.getState().setPresenting(false)} data-testid="present-exit">
-          Leave (Esc)
-        </button>
-      )}
-      {embed && !presenting && (
-        <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
-          Open in shadowpaging
-        </a>
-      )}
-    </div>
+    <>
+      <div className="caption-bar">
+        <StepCaptionText
+          caption={caption}
+          form={presenting && tall ? 'brief' : 'headline'}
+          className="caption"
+          testId="caption"
+          prefix={
+            <>
+              <span className="caption-step">
+                {step}/{total}
+              </span>{' '}
+            </>
+          }
+        />
+        {presenting && (
+          <button type="button" className="btn" onClick={() => useStore.getState().setPresenting(false)} data-testid="present-exit">
+            Leave (Esc)
+          </button>
+        )}
+        {embed && !presenting && (
+          <a className="btn" href={`${window.location.pathname}${window.location.hash}`} target="_blank" rel="noreferrer">
+            Open in shadowpaging
+          </a>
+        )}
+      </div>
+      {/* Keyed by step: each step's note starts folded in the embed. */}
+      {noted && <CaptionNote key={step} note={note} embed={embed && !presenting} />}
+    </>
   );
 }
 
@@ -461,6 +503,8 @@ interface SideState {
   readonly tl: Timeline;
   readonly step: number;
   readonly upTo: number | null;
+  /** The teacher's note of `step` (from the scenario document tl was built from). */
+  readonly note: string | null;
 }
 
 /** null: the app's first render, which leaves the panel empty and fills it right after (the tables show first). */
@@ -468,7 +512,7 @@ const SidePanel = memo(function SidePanel({ side, hidden }: { side: SideState | 
   return side === null ? <aside id="side-panel" className="side" hidden={hidden} aria-busy="true" /> : <SideContent {...side} hidden={hidden} />;
 });
 
-function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }) {
+function SideContent({ tl, step, upTo, note, hidden }: SideState & { hidden: boolean }) {
   const view = getStepView(tl, step);
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
   const a = useStore.getState();
@@ -477,6 +521,8 @@ function SideContent({ tl, step, upTo, hidden }: SideState & { hidden: boolean }
       <Editor />
       <KernelBugBanner bugs={view.machine.bugs} />
       <StepCaptionText caption={stepCaption(tl, step, upTo)} className={`side-caption${upTo !== null ? ' side-caption-sticky' : ''}`} testId="side-caption" />
+      {/* A live region that is always there (one added with its content is often not announced), so screen readers read each step's note after its caption. */}
+      <div aria-live="polite">{note !== null && <NoteText note={note} className="note side-note" testId="side-note" />}</div>
       <RmapPanel machine={view.machine} guest={view.guest} />
       <AboutScenario step={step} />
       <ExplanationPanel events={view.events} result={view.result} upTo={upTo} />
@@ -561,7 +607,11 @@ export function App() {
   // frame rate, and the story catches up in between. Timeline, step and event
   // are deferred as one value, so the panel never pairs a new scenario with an
   // old step. null (the first render) leaves the panel empty until then.
-  const sideNow = useMemo(() => ({ tl, step, upTo }), [tl, step, upTo]);
+  // The note rides with them: the store sets the document and its timeline together.
+  const scenarioJson = useStore((s) => s.scenarioJson);
+  const note = stepNote(scenarioJson, step);
+  const noted = useMemo(() => hasNotes(scenarioJson), [scenarioJson]);
+  const sideNow = useMemo(() => ({ tl, step, upTo, note }), [tl, step, upTo, note]);
   const side = useDeferredValue<SideState | null>(sideNow, null);
   useEffect(() => {
     document.documentElement.classList.toggle('dark', theme === 'dark');
@@ -632,7 +682,7 @@ export function App() {
       {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
       <Banner />
       <LoadingNote />
-      {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} />}
+      {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} note={note} noted={noted} />}
       <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>

@@ -49,7 +49,7 @@ describe('the step list, windowed', () => {
     expect(screen.getByLabelText('step 1 gva')).toBeTruthy();
     expect(screen.queryByLabelText('step 5000 gva')).toBeNull();
     // The spacer is as tall as every row together, so the scroll bar is honest.
-    // Reads are two lines, writes three (their gva and value each get a line).
+    // Reads are three lines, writes four (their gva and value each get a line; every row has a note line).
     const rowsPx = 5000 * STEP_ROW_PX + 5000 * STEP_ROW_TALL_PX;
     expect(screen.getByTestId('step-list').querySelector('ol')!.style.height).toBe(`${rowsPx}px`);
     scrollTo(2499 * (STEP_ROW_PX + STEP_ROW_TALL_PX) + STEP_ROW_PX);
@@ -68,7 +68,7 @@ describe('the step list, windowed', () => {
   it('edits, reorders and deletes a step far down the list', () => {
     const seen: { doc: Doc | null } = { doc: null };
     render(<Host initial={scenario(3000)} last={(d) => (seen.doc = d)} />);
-    scrollTo(1495 * (STEP_ROW_PX + STEP_ROW_TALL_PX));
+    scrollTo(1497 * (STEP_ROW_PX + STEP_ROW_TALL_PX));
     fireEvent.change(screen.getByLabelText('step 3000 value'), { target: { value: '0x42' } });
     expect((seen.doc!.steps as Doc[])[2999]).toEqual({ op: 'write', gva: '0xbb7000', value: '0x42' });
     fireEvent.click(screen.getByLabelText('Move step 3000 up'));
@@ -138,9 +138,9 @@ describe('the step list, windowed', () => {
     expect(stepWindow(reads(20), 1e9, 99)).not.toContain(99);
   });
 
-  it('offsets: a write or host-write row is three lines, cr4 four, others two; the window covers the rows in view', () => {
+  it('offsets: a write or host-write row is four lines, cr4 five, others three (the last line is the note); the window covers the rows in view', () => {
     const steps = [{ op: 'read' }, { op: 'write' }, { op: 'host-write' }, { op: 'cr3' }, { op: 'zap-all' }, { op: 'cr4' }, { op: 'cr0' }];
-    expect(stepOffsets(steps)).toEqual([0, 56, 140, 224, 280, 336, 448, 504]);
+    expect(stepOffsets(steps)).toEqual([0, 84, 196, 308, 392, 476, 616, 700]);
     const many = Array.from({ length: 1000 }, () => ({ op: 'write' }));
     const off = stepOffsets(many);
     // Scrolled to row 500's top: rows 500.. are visible (four tall rows fill the box), plus the overscan either side.
@@ -377,7 +377,7 @@ describe('long lists of mappings and frames', () => {
 });
 
 describe('control-register steps', () => {
-  it('cr0, cr4 and efer steps show their bits, each "as is", 0 or 1; cr4 (five bits, two a line) has a four-line row', () => {
+  it('cr0, cr4 and efer steps show their bits, each "as is", 0 or 1; cr4 (five bits, two a line) has a five-line row', () => {
     const doc = editing({
       format: 'shadowpaging/v1',
       title: 't',
@@ -393,6 +393,27 @@ describe('control-register steps', () => {
     fireEvent.change(screen.getByLabelText('step 2 cr4.pae'), { target: { value: '0' } });
     expect(doc().steps).toEqual([{ op: 'cr0', pg: true }, { op: 'cr4', smep: true, pae: false }, { op: 'efer', nx: true }]);
     const heights = screen.getAllByTestId('step-row').map((r) => r.style.height);
-    expect(heights).toEqual([`${STEP_ROW_PX}px`, `${4 * STEP_LINE_PX}px`, `${STEP_ROW_PX}px`]);
+    expect(heights).toEqual([`${STEP_ROW_PX}px`, `${5 * STEP_LINE_PX}px`, `${STEP_ROW_PX}px`]);
+  });
+});
+
+describe('teacher notes in the form (issue 18)', () => {
+  it('edits a step\'s note as its last key, keeps it when the operation changes, and removes it when emptied', () => {
+    const doc = editing({
+      format: 'shadowpaging/v1',
+      title: 't',
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      steps: [{ op: 'read', gva: '0x1000' }],
+    });
+    const box = () => screen.getByLabelText('step 1 teacher note') as HTMLTextAreaElement;
+    expect(box().value).toBe('');
+    fireEvent.change(box(), { target: { value: 'First *look*.\n\nThen <b>this</b>.' } });
+    expect(doc().steps).toEqual([{ op: 'read', gva: '0x1000', note: 'First *look*.\n\nThen <b>this</b>.' }]);
+    fireEvent.click(screen.getByLabelText('step 1 user'));
+    expect(Object.keys((doc().steps as Doc[])[0]!).at(-1)).toBe('note');
+    fireEvent.change(screen.getByLabelText('step 1 operation'), { target: { value: 'invlpg' } });
+    expect(doc().steps).toEqual([{ op: 'invlpg', gva: '0x1000', note: 'First *look*.\n\nThen <b>this</b>.' }]);
+    fireEvent.change(box(), { target: { value: '' } });
+    expect(doc().steps).toEqual([{ op: 'invlpg', gva: '0x1000' }]);
   });
 });

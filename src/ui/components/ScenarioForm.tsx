@@ -34,8 +34,21 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
 
 const OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer', 'host-write', 'zap-all'] as const;
 
-/** A valid starting point when a step's operation changes. */
+/** A valid starting point when a step's operation changes; its teacher's note stays. */
 function freshStep(op: string, old: Obj, cr3: string): Obj {
+  const fresh = freshFields(op, old, cr3);
+  return typeof old.note === 'string' ? { ...fresh, note: old.note } : fresh;
+}
+
+/** `s` with its teacher's note set (the last key, where the schema has it) or, when empty, removed. */
+function withNote(s: Obj, note: string): Obj {
+  const next = { ...s };
+  delete next.note;
+  if (note !== '') next.note = note;
+  return next;
+}
+
+function freshFields(op: string, old: Obj, cr3: string): Obj {
   const gva = str(old.gva) || '0x0';
   switch (op) {
     case 'cr3':
@@ -64,15 +77,16 @@ function freshStep(op: string, old: Obj, cr3: string): Obj {
  * line for its gva and one for its value (a host-write: gpa, value), so each
  * box gets the panel's width instead of half of it (at 1280 px the two side
  * by side showed 7 of a 32-bit address's 10 characters); cr0 and efer have
- * one line of bits, cr4 three. The row's height is set inline from these
+ * one line of bits, cr4 three. Every row ends with a line for the step's
+ * teacher's note (issue 18). The row's height is set inline from these
  * numbers (stepOffsets); CSS `.step-row` splits it into equal lines.
  */
 export const STEP_LINE_PX = 28;
-export const STEP_ROW_PX = 2 * STEP_LINE_PX;
-/** A write's or host-write's row: three lines. */
-export const STEP_ROW_TALL_PX = 3 * STEP_LINE_PX;
-/** The list's box is at most this many short rows tall, then scrolls. */
-export const STEP_LIST_ROWS = 6;
+export const STEP_ROW_PX = 3 * STEP_LINE_PX;
+/** A write's or host-write's row: four lines. */
+export const STEP_ROW_TALL_PX = 4 * STEP_LINE_PX;
+/** The list's box is at most this many short rows tall, then scrolls (about as tall as six rows were before the note line). */
+export const STEP_LIST_ROWS = 4;
 /** Rows drawn above and below the visible ones, so Tab and a fast scroll find a row already there. */
 export const STEP_OVERSCAN = 5;
 
@@ -98,11 +112,11 @@ const STEP_BITS: Readonly<Record<string, readonly (readonly string[])[]>> = {
   efer: [['nx', 'lme']],
 };
 
-/** Lines of a step's row: the operation's line, then one per value box or line of bits. */
+/** Lines of a step's row: the operation's line, one per value box or line of bits, and the note's line. */
 function stepLines(op: unknown): number {
-  if (op === 'write' || op === 'host-write') return 3;
+  if (op === 'write' || op === 'host-write') return 4;
   const bits = typeof op === 'string' ? STEP_BITS[op] : undefined;
-  return 1 + Math.max(1, bits?.length ?? 1);
+  return 2 + Math.max(1, bits?.length ?? 1);
 }
 
 /** One bit of a control-register step: left as it is (key absent), cleared or set. */
@@ -402,7 +416,8 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
   const setGuestSub = (key: 'cr0' | 'cr4' | 'efer', k: string, v: boolean) => setGuest({ [key]: { ...obj(guest[key]), [k]: v } });
   const setStep = (i: number, s: Obj | null) => {
     const next = [...steps];
-    if (s) next[i] = s;
+    // The note stays the step's last key, as the schema lists it, whatever was set after it.
+    if (s) next[i] = typeof s.note === 'string' ? withNote(s, s.note) : s;
     else next.splice(i, 1);
     set({ steps: next });
   };
@@ -615,6 +630,20 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
                     />
                   </span>
                 )}
+                <span className="step-fields step-note">
+                  <label className="box">
+                    <span aria-hidden="true">note</span>
+                    <textarea
+                      aria-label={`step ${i + 1} teacher note`}
+                      title="Teacher note, shown under the caption of this step: blank lines make paragraphs; *emphasis*, **strong**, `code`, [text](https://…) links"
+                      placeholder="Teacher note (optional)"
+                      rows={1}
+                      value={typeof s.note === 'string' ? s.note : ''}
+                      onChange={(e) => setStep(i, withNote(s, e.target.value))}
+                      data-field="note"
+                    />
+                  </label>
+                </span>
               </>
             );
           }}
