@@ -692,11 +692,17 @@ export function App() {
         <section className="canvas-wrap" aria-label="Page tables" ref={canvasRef}>
           {/* Headings shrink with the tables, so they never run into each other on a small frame. */}
           <div className="col-heads" aria-hidden="true" style={{ width: layout.width * scale, fontSize: `${Math.min(1, Math.max(0.8, scale))}rem` }}>
-            {heads.map((h) => (
-              <span key={h.text} style={{ left: h.x * scale }}>
-                {h.text}
-              </span>
-            ))}
+            {heads.map((h, i) => {
+              // Room up to the next heading: a heading wider than its column (small scale, presenting mode's
+              // larger type) gets a smaller font rather than running into its neighbour.
+              const next = heads[i + 1];
+              const room = next ? (next.x - h.x) * scale - 8 : Infinity;
+              return (
+                <span key={h.text} style={{ left: h.x * scale, maxWidth: Number.isFinite(room) ? room : undefined, fontSize: Number.isFinite(room) ? `min(0.9em, ${Math.max(room, 0) / (h.text.length * 0.62)}px)` : undefined }}>
+                  {h.text}
+                </span>
+              );
+            })}
           </div>
           {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={presenting ? 'story' : embed ? 'changed' : false} />}
         </section>

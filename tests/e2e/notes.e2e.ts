@@ -144,6 +144,15 @@ describe('teacher notes', () => {
       expect(first[0]).toBeGreaterThanOrEqual(bar.y + bar.height - 1);
       expect(first[0]! + first[1]!).toBeLessThanOrEqual(h);
       await screenshot(page, `notes-present-${w}`);
+      // The note takes room from the tables: their column headings still fit, whole and apart.
+      const heads = await page.locator('.col-heads span').evaluateAll((els) =>
+        els.map((e, i) => {
+          const r = e.getBoundingClientRect();
+          const next = els[i + 1]?.getBoundingClientRect();
+          return { text: e.textContent, cut: e.scrollWidth > e.clientWidth + 1, overlaps: !!next && r.right > next.left + 0.5 };
+        }),
+      );
+      expect(heads.filter((x) => x.cut || x.overlaps)).toEqual([]);
       await page.keyboard.press('ArrowRight');
       await waitForCounter(page, `step 2 / ${total}`);
       expect(await hostileCheck(page, 'caption-note')).toEqual({ elements: 0, pwned: null });

@@ -346,6 +346,7 @@ describe('the embed at 800x500 and 640x400', () => {
               const hit = document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2);
               if (!hit || !h.contains(hit)) out.push(`heading "${name}" is covered by <${hit?.tagName.toLowerCase()}>`);
             }
+            if (h.scrollWidth > h.clientWidth + 1) out.push(`heading "${name}" is cut off (${h.scrollWidth}px of text in ${h.clientWidth}px)`);
             const next = boxes[i + 1];
             if (next && b.right > next.left + 0.5) out.push(`heading "${name}" (right ${b.right.toFixed(0)}) runs into "${(heads[i + 1]!.textContent ?? '').trim()}" (left ${next.left.toFixed(0)})`);
           });
