@@ -27,6 +27,7 @@ import { compareRuleSets, RULE_SETS, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { benchCaption } from './caption.ts';
+import { mulberry32 } from './scenario100k.ts';
 import { benchCore100k } from './core100k.ts';
 import { benchExport } from './export.ts';
 import { benchCli } from './cli.ts';
@@ -53,14 +54,9 @@ function largeScenario(steps: number) {
   for (let t = 0; t < 64; t++) window[String(t)] = `0x${((0x100000 + t * 0x1000) | 0x67).toString(16)}`;
   memory.push({ gpa: '0x1000', entries: pd }, { gpa: '0x3000', entries: window });
   const ops: unknown[] = [];
-  // mulberry32: a small seeded PRNG, so the benchmark is the same every run.
-  let x = 12345;
-  const rnd = (n: number) => {
-    x = (x + 0x6d2b79f5) | 0;
-    let t = Math.imul(x ^ (x >>> 15), 1 | x);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
+  // Seeded, so the benchmark is the same every run: mulberry32's 32-bit output (exact: a uint32 over 2^32 and back) modulo n.
+  const next = mulberry32(12345);
+  const rnd = (n: number) => (next() * 4294967296) % n;
   for (let s = 0; s < steps; s++) {
     const t = rnd(64);
     const i = rnd(64) * 16;
