@@ -10,10 +10,10 @@ import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useS
 import { buildTrace } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
-import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
+import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
-import { type Draft, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
+import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
@@ -44,26 +44,16 @@ function fromScreen(): OpenSpec {
   return { title: s.scenario.title, text: pretty(s.scenarioJson), origin: 'the scenario on screen' };
 }
 
-/** The title a text gives, if it is JSON with a string title (valid or not as a scenario). */
-function titleIn(text: string): string | null {
-  try {
-    const v: unknown = JSON.parse(text);
-    const t = v && typeof v === 'object' ? (v as { title?: unknown }).title : null;
-    return typeof t === 'string' && t.trim() ? t : null;
-  } catch {
-    return null;
-  }
-}
-
+/** The scenario's fingerprint (its JSON text is written out once per object: heavy/check.ts). */
 const fingerprint = (json: unknown) => {
-  const t = JSON.stringify(json) ?? '';
+  const t = jsonText(json) ?? '';
   return `${t.length}:${crc32(t).toString(16)}`;
 };
 
 /** Same scenario (ignoring layout of the JSON text)? */
 function sameJson(text: string, json: unknown): boolean {
   try {
-    return JSON.stringify(JSON.parse(text)) === JSON.stringify(json);
+    return sameDocument(JSON.parse(text), json);
   } catch {
     return false;
   }
@@ -106,8 +96,8 @@ export function EditorPanel() {
     setRefusal(err);
     if (err) return false;
     textRef.current = next;
-    if (replaceWhy) document_.replace(next, titleIn(next), replaceWhy);
-    else document_.edit(next, titleIn(next));
+    if (replaceWhy) document_.replace(next, guessTitle(next), replaceWhy);
+    else document_.edit(next, guessTitle(next));
     return true;
   };
   const fileRef = useRef<HTMLInputElement>(null);
@@ -211,7 +201,7 @@ export function EditorPanel() {
   const openDoc = (spec: OpenSpec | Draft, message: string) => {
     const before = doc;
     document_.open(spec);
-    textRef.current = 'docId' in spec ? spec.text : spec.text;
+    textRef.current = spec.text;
     setRefusal(null);
     const kept = before.text !== before.baseText && before.docId !== ('docId' in spec ? spec.docId : '') ? ` Your previous document "${before.title}" is kept under Unsaved drafts.` : '';
     setNotice({ text: message + kept });
@@ -316,7 +306,7 @@ export function EditorPanel() {
     }
     const p = await checkScenarioText(r.text);
     openDoc(
-      { title: p.ok ? p.scenario.title : (titleIn(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },
+      { title: p.ok ? p.scenario.title : (guessTitle(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },
       p.ok ? `Opened ${f.name} as a new document.` : `Opened ${f.name} as a new document, but it is not a valid scenario: ${formatScenarioError(p.error)}.`,
     );
   };
@@ -354,7 +344,7 @@ export function EditorPanel() {
                 onClick={() => {
                   setNewMenu(false);
                   const text = pretty(t.doc());
-                  openDoc({ title: titleIn(text) ?? 'Untitled scenario', text, origin: `new, from the template "${t.label}"` }, `A new document from the template "${t.label}".`);
+                  openDoc({ title: guessTitle(text) ?? 'Untitled scenario', text, origin: `new, from the template "${t.label}"` }, `A new document from the template "${t.label}".`);
                 }}
               >
                 {t.label}

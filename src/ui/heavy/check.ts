@@ -93,7 +93,7 @@ export function useScenarioCheck(text: string): CheckResult | null {
 
 /** JSON text of documents already written out, by object: the scenario on screen is compared with each edit. */
 const texts = new WeakMap<object, string>();
-const jsonText = (v: unknown): string | undefined => {
+export const jsonText = (v: unknown): string | undefined => {
   if (!v || typeof v !== 'object') return JSON.stringify(v);
   let t = texts.get(v);
   if (t === undefined) {

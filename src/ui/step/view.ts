@@ -192,7 +192,6 @@ export function prefetchStepViews(
 
 const counts = new WeakMap<Timeline, readonly number[]>();
 
-
 /** Shadow pages alive after each step, from the events alone (for the chart and the overview's room), once per timeline. */
 export function shadowPageCounts(tl: Timeline): readonly number[] {
   let c = counts.get(tl);

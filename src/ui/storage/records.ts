@@ -166,12 +166,17 @@ export function readDraft(raw: string, docId: string): Draft | string {
 const savedJson = (s: SavedScenario) => JSON.stringify({ format: 'shadowpaging-saved/v2', ...s });
 const draftJson = (d: Draft) => JSON.stringify({ format: 'shadowpaging-draft/v2', ...d });
 
-/** A title for an unreadable record, if its text still shows one. */
-function guessTitle(raw: string): string | null {
-  const m = /"title"\s*:\s*"((?:[^"\\]|\\.){1,80})"/.exec(raw.slice(0, 4096));
+/**
+ * The title a scenario text shows in its first 4 KiB, read without parsing the
+ * whole text (an unreadable record, a draft being typed: valid JSON or not).
+ */
+export function guessTitle(raw: string): string | null {
+  // Up to the schema's longest title (SCENARIO_LIMITS.maxTitleChars), escapes counted as one each.
+  const m = /"title"\s*:\s*"((?:[^"\\]|\\.){1,200})"/.exec(raw.slice(0, 4096));
   if (!m) return null;
   try {
-    return JSON.parse(`"${m[1]}"`) as string;
+    const t = JSON.parse(`"${m[1]}"`) as string;
+    return t.trim() ? t : null;
   } catch {
     return null;
   }
