@@ -71,7 +71,8 @@ export function useDocument(initial: () => OpenSpec) {
     if (r.ok) {
       revRef.current = r.value.rev;
       setTabDocId(doc.docId);
-      notifyChanged();
+      // No change notice here: this tab's lists never show its own document, and this runs on every
+      // keystroke (other tabs hear of it through the storage event). open() tells the lists.
       return { doc: r.value, unsavedReason: null, unsavedSince: null, notice: null };
     }
     if (r.conflict) {
@@ -127,6 +128,8 @@ export function useDocument(initial: () => OpenSpec) {
       revRef.current = doc.rev;
       setTabDocId(doc.docId);
       if (!('docId' in spec)) sweepCleanDrafts(doc.docId);
+      // The document left behind joins "Unsaved drafts" (if it holds anything new): the lists read again.
+      notifyChanged();
       commit({ doc, unsavedReason: null, unsavedSince: null, notice: null });
     },
     [commit],
