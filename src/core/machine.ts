@@ -10,6 +10,7 @@ import { type CpuState, cloneCpu } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import type { PageRole } from './mmu/role.ts';
+import { PMap } from './pmap.ts';
 import type { RuleSetName } from './scenario.ts';
 import type { EventSink } from './trace.ts';
 
@@ -98,8 +99,11 @@ export interface Machine {
   nUsedMmuPages: number;
   nMaxMmuPages: number;
   indirectShadowPages: number;
-  /** Reverse map: rmapKey(level, gfn) -> spte refs that map it (pte_list). */
-  rmap: Map<number, number[]>;
+  /**
+   * Reverse map: rmapKey(level, gfn) -> spte refs that map it (pte_list).
+   * Persistent (copies share it): change a list only through rmap.getMut.
+   */
+  rmap: PMap<number[]>;
   /** KVM_PAGE_TRACK_WRITE counts per gfn. */
   writeTrack: Map<number, number>;
   /** lpage_info disallow_lpage counts: rmapKey(level, gfn) -> count, levels 2 and 3. */
@@ -213,7 +217,7 @@ export function cloneMachine(m: Machine): Machine {
     nUsedMmuPages: m.nUsedMmuPages,
     nMaxMmuPages: m.nMaxMmuPages,
     indirectShadowPages: m.indirectShadowPages,
-    rmap: cloneMapOfArrays(m.rmap),
+    rmap: m.rmap.clone(),
     writeTrack: new Map(m.writeTrack),
     lpageDisallow: new Map(m.lpageDisallow),
     invalidList: m.invalidList.slice(),
@@ -233,6 +237,9 @@ export function cloneMachine(m: Machine): Machine {
     emit: () => {},
   };
 }
+
+/** An rmap (empty, or with these lists): its spte lists are copied when a copy of the map first changes them. */
+export const newRmap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, (list) => list.slice());
 
 export function getSp(m: Machine, id: number): ShadowPage {
   const sp = m.sps.get(id);

@@ -13,7 +13,7 @@ import { u64 } from './bits.ts';
 import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
-import { cloneMachine, type Machine, newKvmStats, newVcpuStats } from './machine.ts';
+import { cloneMachine, type Machine, newKvmStats, newRmap, newVcpuStats } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep, type StepResult, vcpuEnterGuest } from './step.ts';
@@ -64,7 +64,7 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly 
     // kvm_mmu_calculate_default_mmu_pages(): 20 per mille of guest pages, at least 64.
     nMaxMmuPages: Math.max(Math.floor((s.host.memslotFrames * KVM_PERMILLE_MMU_PAGES) / 1000), KVM_MIN_ALLOC_MMU_PAGES),
     indirectShadowPages: 0,
-    rmap: new Map(),
+    rmap: newRmap(),
     writeTrack: new Map(),
     lpageDisallow: new Map(),
     invalidList: [],
@@ -252,7 +252,7 @@ export class Timeline {
  * is its frame map; the Host is rebuilt from the scenario; the event sink, the
  * tracing switch and the copy-on-write bookkeeping (`owned`) are not state.
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing'> & { readonly frames: Map<number, Uint32Array> };
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap'> & { readonly frames: Map<number, Uint32Array>; readonly rmap: Map<number, number[]> };
 
 export interface TimelineParts {
   readonly scenario: Scenario;
@@ -285,7 +285,7 @@ export function machineData(m: Machine): MachineData {
     nUsedMmuPages: c.nUsedMmuPages,
     nMaxMmuPages: c.nMaxMmuPages,
     indirectShadowPages: c.indirectShadowPages,
-    rmap: c.rmap,
+    rmap: new Map(c.rmap),
     writeTrack: c.writeTrack,
     lpageDisallow: c.lpageDisallow,
     invalidList: c.invalidList,
@@ -300,6 +300,6 @@ export function machineData(m: Machine): MachineData {
 
 /** The inverse of machineData: a Machine that owns nothing yet (its first writes copy). */
 export function machineFromData(d: MachineData, host: Host): Machine {
-  const { frames, ...rest } = d;
-  return { ...rest, mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
+  const { frames, rmap, ...rest } = d;
+  return { ...rest, rmap: newRmap(rmap), mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
 }

@@ -6,34 +6,39 @@
  * 8-byte views of one frame agree byte for byte.
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
+import { PMap } from '../pmap.ts';
 
 export class GuestMemory {
-  private readonly frames: Map<number, Uint32Array>;
+  /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
+  private readonly frames: PMap<Uint32Array>;
   /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). */
   private readonly owned = new Set<number>();
 
-  constructor(frames?: Map<number, Uint32Array>) {
-    this.frames = frames ?? new Map();
+  constructor(frames?: PMap<Uint32Array> | Map<number, Uint32Array>) {
+    if (frames instanceof PMap) this.frames = frames;
+    else {
+      this.frames = new PMap();
+      for (const [gfn, f] of frames ?? []) this.frames.set(gfn, f);
+    }
   }
 
   /** A copy that shares every frame until one side writes it. */
   clone(): GuestMemory {
     this.owned.clear();
-    return new GuestMemory(new Map(this.frames));
+    return new GuestMemory(this.frames.clone());
   }
 
   /** Frames ever written, in ascending gfn order (for display and serialization). */
   gfns(): number[] {
-    return [...this.frames.keys()].sort((a, b) => a - b);
+    return this.frames.keys().sort((a, b) => a - b);
   }
 
   /**
-   * The frames in the order they were first written (the Map's own order,
-   * which a copy keeps), shared: for handing the memory over as plain data
-   * (timeline.ts machineData). Whoever takes them must not write them.
+   * The frames in ascending gfn order, shared: for handing the memory over as
+   * plain data (timeline.ts machineData). Whoever takes them must not write them.
    */
-  frameEntries(): IterableIterator<[number, Uint32Array]> {
-    return this.frames.entries();
+  frameEntries(): Array<[number, Uint32Array]> {
+    return this.frames.entries().sort((a, b) => a[0] - b[0]);
   }
 
   frame(gfn: number): Uint32Array | undefined {

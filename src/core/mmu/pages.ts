@@ -176,7 +176,7 @@ export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
   if (sp.gfns) spMut(m, sp).gfns![index] = gfn;
   const key = rmapKey(sp.role.level, gfn);
-  const list = m.rmap.get(key);
+  const list = m.rmap.getMut(key);
   const ref = spteRef(sp.id, index);
   if (list) list.push(ref);
   else m.rmap.set(key, [ref]);
@@ -207,7 +207,7 @@ export function kernelBug(m: Machine, kind: KernelBug['kind'], text: string): vo
 function rmapRemove(m: Machine, sp: ShadowPage, index: number): void {
   const gfn = kvmMmuPageGetGfn(sp, index);
   const key = rmapKey(sp.role.level, gfn);
-  const list = m.rmap.get(key);
+  const list = m.rmap.getMut(key);
   const ref = spteRef(sp.id, index);
   const at = list ? list.indexOf(ref) : -1;
   if (!list || at < 0) {
