@@ -6,6 +6,7 @@
  * travel (see timeline.ts). Cross references are plain numbers (shadow page
  * ids, spte refs = id * 512 + index) so a copy needs no pointer fixing.
  */
+import type { CowArray } from './cow-array.ts';
 import { type CpuState, cloneCpu } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
@@ -21,15 +22,16 @@ export interface ShadowPage {
   role: PageRole;
   roleWord: number;
   /** 512 sptes as 1024 little-endian words. Copy-on-write: mutate only after spMut(). */
-  spt: Uint32Array;
+  spt: CowArray;
   /** Indirect pages: the gfn each leaf spte maps (sp->gfns); null for direct pages. */
-  gfns: Float64Array | null;
+  gfns: CowArray | null;
   /** parent_ptes: spte refs of every upper-level spte that points here. */
   parentPtes: number[];
   rootCount: number;
   unsync: boolean;
   unsyncChildren: number;
-  unsyncChildBitmap: Uint8Array;
+  /** unsync_child_bitmap, one element (0 or 1) per spte. */
+  unsyncChildBitmap: CowArray;
   writeFloodingCount: number;
   /** Step index that created the page (-1: the initial VM entry). */
   readonly createdAt: number;
@@ -182,9 +184,10 @@ function cloneSp(sp: ShadowPage): ShadowPage {
  */
 export function spMut(m: Machine, sp: ShadowPage): ShadowPage {
   if (!m.owned.has(sp.id)) {
-    sp.spt = sp.spt.slice();
-    sp.gfns = sp.gfns ? sp.gfns.slice() : null;
-    sp.unsyncChildBitmap = sp.unsyncChildBitmap.slice();
+    // O(1) copies: each then copies only the 32-element chunks it writes.
+    sp.spt = sp.spt.clone();
+    sp.gfns = sp.gfns ? sp.gfns.clone() : null;
+    sp.unsyncChildBitmap = sp.unsyncChildBitmap.clone();
     m.owned.add(sp.id);
   }
   return sp;

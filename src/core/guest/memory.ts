@@ -1,24 +1,26 @@
 /**
  * Guest physical memory: sparse 4 KiB frames, little endian.
  *
- * A frame is a Uint32Array of 1024 words; 8-byte entries are two words (low
- * word first), which is exactly the x86 in-memory layout, so 4-byte and
- * 8-byte views of one frame agree byte for byte.
+ * A frame is 1024 words (a CowArray: copied on write 32 words at a time);
+ * 8-byte entries are two words (low word first), which is exactly the x86
+ * in-memory layout, so 4-byte and 8-byte views of one frame agree byte for byte.
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
+import { CowArray } from '../cow-array.ts';
 import { PMap } from '../pmap.ts';
 
 export class GuestMemory {
   /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
-  private readonly frames: PMap<Uint32Array>;
+  private readonly frames: PMap<CowArray>;
   /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). */
   private readonly owned = new Set<number>();
 
-  constructor(frames?: PMap<Uint32Array> | Map<number, Uint32Array>) {
+  /** Frames as plain word arrays (from frameData, e.g. across a thread) are taken as they are. */
+  constructor(frames?: PMap<CowArray> | Map<number, Uint32Array>) {
     if (frames instanceof PMap) this.frames = frames;
     else {
       this.frames = new PMap();
-      for (const [gfn, f] of frames ?? []) this.frames.set(gfn, f);
+      for (const [gfn, f] of frames ?? []) this.frames.set(gfn, CowArray.from(f));
     }
   }
 
@@ -33,22 +35,26 @@ export class GuestMemory {
     return this.frames.keys().sort((a, b) => a - b);
   }
 
-  /**
-   * The frames in ascending gfn order, shared: for handing the memory over as
-   * plain data (timeline.ts machineData). Whoever takes them must not write them.
-   */
-  frameEntries(): Array<[number, Uint32Array]> {
-    return this.frames.entries().sort((a, b) => a[0] - b[0]);
+  /** The frames as plain word arrays (copies), in ascending gfn order: for handing the memory over as plain data (timeline.ts machineData). */
+  frameData(): Map<number, Uint32Array> {
+    return new Map(
+      this.frames
+        .entries()
+        .sort((a, b) => a[0] - b[0])
+        .map(([gfn, f]) => [gfn, f.toArray() as Uint32Array]),
+    );
   }
 
-  frame(gfn: number): Uint32Array | undefined {
+  /** A frame's words (read them with get; the memory's own, do not write). */
+  frame(gfn: number): CowArray | undefined {
     return this.frames.get(gfn);
   }
 
-  private frameForWrite(gfn: number): Uint32Array {
+  private frameForWrite(gfn: number): CowArray {
     let f = this.frames.get(gfn);
     if (!f || !this.owned.has(gfn)) {
-      f = f ? f.slice() : new Uint32Array(1024);
+      // O(1): the copy then copies only the 32-word chunks it writes.
+      f = f ? f.clone() : new CowArray(1024);
       this.frames.set(gfn, f);
       this.owned.add(gfn);
     }
@@ -59,7 +65,7 @@ export class GuestMemory {
     const f = this.frames.get(Math.floor(gpa / 4096));
     if (!f) return 0;
     const off = gpa % 4096;
-    if ((off & 3) === 0) return f[off >>> 2] ?? 0;
+    if ((off & 3) === 0) return f.get(off >>> 2);
     let v = 0;
     for (let i = 3; i >= 0; i--) v = (v * 256 + this.readByte(gpa + i)) >>> 0;
     return v;
@@ -69,15 +75,15 @@ export class GuestMemory {
     const f = this.frames.get(Math.floor(gpa / 4096));
     if (!f) return 0;
     const off = gpa % 4096;
-    return ((f[off >>> 2] ?? 0) >>> ((off & 3) * 8)) & 0xff;
+    return (f.get(off >>> 2) >>> ((off & 3) * 8)) & 0xff;
   }
 
   writeByte(gpa: number, byte: number): void {
     const f = this.frameForWrite(Math.floor(gpa / 4096));
     const off = gpa % 4096;
     const shift = (off & 3) * 8;
-    const w = f[off >>> 2] ?? 0;
-    f[off >>> 2] = ((w & ~(0xff << shift)) | ((byte & 0xff) << shift)) >>> 0;
+    const w = f.get(off >>> 2);
+    f.set(off >>> 2, ((w & ~(0xff << shift)) | ((byte & 0xff) << shift)) >>> 0);
   }
 
   /** Read an entry of `size` bytes (4 or 8) at an aligned gpa. */
@@ -93,8 +99,8 @@ export class GuestMemory {
     const off = gpa % 4096;
     if ((off & 3) === 0 && (width === 4 || (width === 8 && off <= 4088))) {
       const f = this.frameForWrite(Math.floor(gpa / 4096));
-      f[off >>> 2] = value.lo >>> 0;
-      if (width === 8) f[(off >>> 2) + 1] = value.hi >>> 0;
+      f.set(off >>> 2, value.lo >>> 0);
+      if (width === 8) f.set((off >>> 2) + 1, value.hi >>> 0);
       return;
     }
     for (let i = 0; i < width; i++) {
