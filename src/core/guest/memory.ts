@@ -14,6 +14,13 @@ export class GuestMemory {
   private readonly frames: PMap<CowArray>;
   /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). */
   private readonly owned = new Set<number>();
+  /**
+   * The last frame looked up (a walk reads one table frame several times, an
+   * access reads and writes one data frame): skips the map's hashing. Kept in
+   * step with `frames` by frameForWrite, the only place that changes it.
+   */
+  private lastGfn = -1;
+  private lastFrame: CowArray | undefined = undefined;
 
   /** Frames as plain word arrays (from frameData, e.g. across a thread) are taken as they are. */
   constructor(frames?: PMap<CowArray> | Map<number, Uint32Array>) {
@@ -47,22 +54,27 @@ export class GuestMemory {
 
   /** A frame's words (read them with get; the memory's own, do not write). */
   frame(gfn: number): CowArray | undefined {
-    return this.frames.get(gfn);
+    if (gfn !== this.lastGfn) {
+      this.lastFrame = this.frames.get(gfn);
+      this.lastGfn = gfn;
+    }
+    return this.lastFrame;
   }
 
   private frameForWrite(gfn: number): CowArray {
-    let f = this.frames.get(gfn);
+    let f = this.frame(gfn);
     if (!f || !this.owned.has(gfn)) {
       // O(1): the copy then copies only the 32-word chunks it writes.
       f = f ? f.clone() : new CowArray(1024);
       this.frames.set(gfn, f);
       this.owned.add(gfn);
+      this.lastFrame = f;
     }
     return f;
   }
 
   read32(gpa: number): number {
-    const f = this.frames.get(Math.floor(gpa / 4096));
+    const f = this.frame(Math.floor(gpa / 4096));
     if (!f) return 0;
     const off = gpa % 4096;
     if ((off & 3) === 0) return f.get(off >>> 2);
@@ -72,7 +84,7 @@ export class GuestMemory {
   }
 
   readByte(gpa: number): number {
-    const f = this.frames.get(Math.floor(gpa / 4096));
+    const f = this.frame(Math.floor(gpa / 4096));
     if (!f) return 0;
     const off = gpa % 4096;
     return (f.get(off >>> 2) >>> ((off & 3) * 8)) & 0xff;
@@ -111,6 +123,8 @@ export class GuestMemory {
 
   /** Read `width` bytes (<= 8) at gpa as a 64-bit value. */
   read(gpa: number, width: number): U64 {
+    // Aligned 4- and 8-byte reads (most guest data) go word by word.
+    if ((gpa & 3) === 0 && (width === 4 || (width === 8 && gpa % 4096 <= 4088))) return { lo: this.read32(gpa), hi: width === 8 ? this.read32(gpa + 4) : 0 };
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < width; i++) {

@@ -51,10 +51,6 @@ export function makeNonleafSpte(childPfn: number): U64 {
   return compose(childPfn, PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK | PT_ACCESSED_MASK | SPTE_MMU_PRESENT_MASK, 0);
 }
 
-export function makeLeafBits(pfn: number, low: number, nx: boolean): U64 {
-  return compose(pfn, low, nx ? PT64_NX_MASK_HI : 0);
-}
-
 export function makeMmioSpte(gfn: number, access: number): U64 {
   return compose(gfn, PT_PRESENT_MASK | (access & (PT_WRITABLE_MASK | PT_USER_MASK)), SPTE_MMIO_HI);
 }
