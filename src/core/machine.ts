@@ -25,7 +25,7 @@ export interface ShadowPage {
   spt: CowArray;
   /** Indirect pages: the gfn each leaf spte maps (sp->gfns); null for direct pages. */
   gfns: CowArray | null;
-  /** parent_ptes: spte refs of every upper-level spte that points here. */
+  /** parent_ptes: spte refs of every upper-level spte that points here. Copy-on-write: mutate only after spMut(). */
   parentPtes: number[];
   rootCount: number;
   unsync: boolean;
@@ -94,8 +94,8 @@ export interface Machine {
   /** Every allocated shadow page (including invalid ones not yet freed). */
   sps: Map<number, ShadowPage>;
   nextSpId: number;
-  /** kvm->arch.mmu_page_hash: bucket -> ids, head first (hlist_add_head). */
-  hash: Map<number, number[]>;
+  /** kvm->arch.mmu_page_hash: bucket -> ids, head first (hlist_add_head). Persistent: change a list only through hash.getMut. */
+  hash: PMap<number[]>;
   /** kvm->arch.active_mmu_pages: ids, head (newest) first. */
   activeList: number[];
   nUsedMmuPages: number;
@@ -107,9 +107,9 @@ export interface Machine {
    */
   rmap: PMap<number[]>;
   /** KVM_PAGE_TRACK_WRITE counts per gfn. */
-  writeTrack: Map<number, number>;
+  writeTrack: PMap<number>;
   /** lpage_info disallow_lpage counts: rmapKey(level, gfn) -> count, levels 2 and 3. */
-  lpageDisallow: Map<number, number>;
+  lpageDisallow: PMap<number>;
   /** invalid_list of the operation in progress. */
   invalidList: number[];
   mmu: MmuState;
@@ -172,9 +172,9 @@ export function newVcpuStats(): VcpuStats {
   return { pf_fixed: 0, pf_guest: 0, invlpg: 0, tlb_flush: 0, pf_exits: 0, hits: 0, emulated: 0 };
 }
 
-/** The typed arrays stay shared: both machines copy them on their next write (spMut). */
+/** The arrays (parentPtes included) stay shared: both machines copy them on their next write (spMut). */
 function cloneSp(sp: ShadowPage): ShadowPage {
-  return { ...sp, parentPtes: sp.parentPtes.slice() };
+  return { ...sp };
 }
 
 /**
@@ -188,16 +188,11 @@ export function spMut(m: Machine, sp: ShadowPage): ShadowPage {
     sp.spt = sp.spt.clone();
     sp.gfns = sp.gfns ? sp.gfns.clone() : null;
     sp.unsyncChildBitmap = sp.unsyncChildBitmap.clone();
+    sp.parentPtes = sp.parentPtes.slice();
     m.owned.add(sp.id);
   }
   return sp;
 }
-
-const cloneMapOfArrays = (m: Map<number, number[]>): Map<number, number[]> => {
-  const out = new Map<number, number[]>();
-  for (const [k, v] of m) out.set(k, v.slice());
-  return out;
-};
 
 /**
  * A copy that behaves as a deep copy (large arrays are shared copy-on-write,
@@ -215,14 +210,14 @@ export function cloneMachine(m: Machine): Machine {
     host: m.host,
     sps,
     nextSpId: m.nextSpId,
-    hash: cloneMapOfArrays(m.hash),
+    hash: m.hash.clone(),
     activeList: m.activeList.slice(),
     nUsedMmuPages: m.nUsedMmuPages,
     nMaxMmuPages: m.nMaxMmuPages,
     indirectShadowPages: m.indirectShadowPages,
     rmap: m.rmap.clone(),
-    writeTrack: new Map(m.writeTrack),
-    lpageDisallow: new Map(m.lpageDisallow),
+    writeTrack: m.writeTrack.clone(),
+    lpageDisallow: m.lpageDisallow.clone(),
     invalidList: m.invalidList.slice(),
     mmu: {
       root: m.mmu.root,
@@ -241,8 +236,8 @@ export function cloneMachine(m: Machine): Machine {
   };
 }
 
-/** An rmap (empty, or with these lists): its spte lists are copied when a copy of the map first changes them. */
-export const newRmap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, (list) => list.slice());
+/** An rmap or hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
+export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, (list) => list.slice());
 
 export function getSp(m: Machine, id: number): ShadowPage {
   const sp = m.sps.get(id);

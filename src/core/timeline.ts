@@ -14,7 +14,8 @@ import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import { CowArray } from './cow-array.ts';
-import { cloneMachine, type Machine, newKvmStats, newRmap, newVcpuStats, type ShadowPage } from './machine.ts';
+import { PMap } from './pmap.ts';
+import { cloneMachine, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep, type StepResult, vcpuEnterGuest } from './step.ts';
@@ -59,15 +60,15 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly 
     host: new Host(s.host),
     sps: new Map(),
     nextSpId: 0,
-    hash: new Map(),
+    hash: newListMap(),
     activeList: [],
     nUsedMmuPages: 0,
     // kvm_mmu_calculate_default_mmu_pages(): 20 per mille of guest pages, at least 64.
     nMaxMmuPages: Math.max(Math.floor((s.host.memslotFrames * KVM_PERMILLE_MMU_PAGES) / 1000), KVM_MIN_ALLOC_MMU_PAGES),
     indirectShadowPages: 0,
-    rmap: newRmap(),
-    writeTrack: new Map(),
-    lpageDisallow: new Map(),
+    rmap: newListMap(),
+    writeTrack: new PMap(),
+    lpageDisallow: new PMap(),
     invalidList: [],
     mmu: { root: null, paeRoot: [null, null, null, null], rootPgd: 0, prevRoots: [0, 1, 2].map(() => ({ pgd: 0, root: null })), requests: new Set() },
     stats: newKvmStats(),
@@ -352,9 +353,12 @@ export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitma
  * is its frame map; the Host is rebuilt from the scenario; the event sink, the
  * tracing switch and the copy-on-write bookkeeping (`owned`) are not state.
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap' | 'sps'> & {
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
   readonly frames: Map<number, Uint32Array>;
   readonly rmap: Map<number, number[]>;
+  readonly hash: Map<number, number[]>;
+  readonly writeTrack: Map<number, number>;
+  readonly lpageDisallow: Map<number, number>;
   readonly sps: Map<number, ShadowPageData>;
 };
 
@@ -383,14 +387,14 @@ export function machineData(m: Machine): MachineData {
     cpu: c.cpu,
     sps,
     nextSpId: c.nextSpId,
-    hash: c.hash,
+    hash: new Map(c.hash),
     activeList: c.activeList,
     nUsedMmuPages: c.nUsedMmuPages,
     nMaxMmuPages: c.nMaxMmuPages,
     indirectShadowPages: c.indirectShadowPages,
     rmap: new Map(c.rmap),
-    writeTrack: c.writeTrack,
-    lpageDisallow: c.lpageDisallow,
+    writeTrack: new Map(c.writeTrack),
+    lpageDisallow: new Map(c.lpageDisallow),
     invalidList: c.invalidList,
     mmu: c.mmu,
     stats: c.stats,
@@ -403,10 +407,10 @@ export function machineData(m: Machine): MachineData {
 
 /** The inverse of machineData: a Machine that owns nothing yet (its first writes copy). */
 export function machineFromData(d: MachineData, host: Host): Machine {
-  const { frames, rmap, sps: spsData, ...rest } = d;
+  const { frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;
   const sps = new Map<number, ShadowPage>();
   for (const [id, sp] of spsData) {
     sps.set(id, { ...sp, spt: CowArray.from(sp.spt), gfns: sp.gfns ? CowArray.from(sp.gfns, true) : null, unsyncChildBitmap: CowArray.from(sp.unsyncChildBitmap) });
   }
-  return { ...rest, sps, rmap: newRmap(rmap), mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
+  return { ...rest, sps, rmap: newListMap(rmap), hash: newListMap(hash), writeTrack: PMap.from(writeTrack), lpageDisallow: PMap.from(lpageDisallow), mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
 }

@@ -17,6 +17,7 @@ import {
   spteRef,
 } from '../machine.ts';
 import { CowArray } from '../cow-array.ts';
+import type { PMap } from '../pmap.ts';
 import { spPfn } from '../host.ts';
 import type { SpteRefJson } from '../trace.ts';
 import {
@@ -100,7 +101,7 @@ export function gfnIndirectValidSps(m: Machine, gfn: number): ShadowPage[] {
 
 export const isWriteTracked = (m: Machine, gfn: number): boolean => (m.writeTrack.get(gfn) ?? 0) > 0;
 
-function bump(map: Map<number, number>, key: number, by: number): void {
+function bump(map: PMap<number>, key: number, by: number): void {
   const v = (map.get(key) ?? 0) + by;
   if (v === 0) map.delete(key);
   else map.set(key, v);
@@ -269,7 +270,7 @@ export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
 /** drop_parent_pte(): unlink child from one parent spte (the parent's unsync bit stays; see __mmu_unsync_walk). */
 export function dropParentPte(m: Machine, child: ShadowPage, parentRef: number): void {
   const at = child.parentPtes.indexOf(parentRef);
-  if (at >= 0) child.parentPtes.splice(at, 1);
+  if (at >= 0) spMut(m, child).parentPtes.splice(at, 1);
   setSpte(spMut(m, refSp(m, parentRef)).spt, refIndex(parentRef), ZERO);
   if (m.tracing) m.emit({ kind: 'drop_parent_pte', parent: refJson(parentRef), child: child.id });
 }
@@ -360,7 +361,7 @@ export function linkShadowPage(m: Machine, parentRef: number, child: ShadowPage)
   const parent = refSp(m, parentRef);
   const spte = makeNonleafSpte(spPfn(child.id));
   setSpte(spMut(m, parent).spt, refIndex(parentRef), spte);
-  child.parentPtes.push(parentRef);
+  spMut(m, child).parentPtes.push(parentRef);
   if (m.tracing) m.emit({ kind: 'link_shadow_page', parent: refJson(parentRef), child: child.id, spte: hex64(spte) });
   if (child.unsyncChildren || child.unsync) markUnsync(m, parentRef);
 }
@@ -391,7 +392,7 @@ function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
   m.activeList.unshift(id);
   m.nUsedMmuPages++;
   const bucket = kvmPageTableHashfn(gfn);
-  const list = m.hash.get(bucket);
+  const list = m.hash.getMut(bucket);
   if (list) list.unshift(id);
   else m.hash.set(bucket, [id]);
   return sp;
@@ -614,7 +615,7 @@ export function kvmMmuCommitZapPage(m: Machine): void {
   for (const id of freed) {
     const sp = getSp(m, id);
     const bucket = kvmPageTableHashfn(sp.gfn);
-    const list = m.hash.get(bucket);
+    const list = m.hash.getMut(bucket);
     if (list) {
       const at = list.indexOf(id);
       if (at >= 0) list.splice(at, 1);
