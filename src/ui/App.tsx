@@ -23,6 +23,7 @@ import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPan
 import { LoadingNote } from './components/LoadingNote.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
+import { QuizPanel } from './quiz/QuizPanel.tsx';
 import { NoteText, stepNote } from './notes/index.ts';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
@@ -519,6 +520,8 @@ function SideContent({ tl, step, upTo, note, hidden }: SideState & { hidden: boo
   return (
     <aside id="side-panel" className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''} aria-label="Details of the step">
       <Editor />
+      {/* The questions before the next step (issue 18), where the reader looks first. */}
+      {!hidden && <QuizPanel />}
       <KernelBugBanner bugs={view.machine.bugs} />
       <StepCaptionText caption={stepCaption(tl, step, upTo)} className={`side-caption${upTo !== null ? ' side-caption-sticky' : ''}`} testId="side-caption" />
       {/* A live region that is always there (one added with its content is often not announced), so screen readers read each step's note after its caption. */}
@@ -683,6 +686,8 @@ export function App() {
       <Banner />
       <LoadingNote />
       {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} note={note} noted={noted} />}
+      {/* Without the side panel (presenting mode, the embed, a closed panel) the questions show over the tables. */}
+      {!panelShown && <QuizPanel compact={compactChrome} />}
       <div className="ruler-bar" hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>
