@@ -257,8 +257,10 @@ function writableFacts(f: StepFacts): { writable: boolean; reason: WritableReaso
     // The guest's own entries from the last guest walk of the step (a PAE PDPTE, gpa null, has no W bit).
     const lastWalk = f.events.map((e) => e.kind).lastIndexOf('kvm_mmu_pagetable_walk');
     const elems = all(f.events.slice(Math.max(0, lastWalk)), 'kvm_mmu_paging_element').filter((e) => e.gpa !== null);
-    const w = (pte: string) => (parseInt(pte.slice(-8), 16) & 2) !== 0;
-    const d = (pte: string) => (parseInt(pte.slice(-8), 16) & 0x40) !== 0;
+    // The low 32 bits of a hex entry ("0x80000000_00003007" has 16 digits; "0x1234567" only 7).
+    const low = (pte: string) => parseInt(pte.replace(/^0x/, '').slice(-8) || '0', 16);
+    const w = (pte: string) => (low(pte) & 2) !== 0;
+    const d = (pte: string) => (low(pte) & 0x40) !== 0;
     const leafGpte = elems[elems.length - 1];
     if (elems.length > 0 && elems.every((e) => w(e.pte)) && leafGpte && !d(leafGpte.pte)) reason = 'dirty-bit';
     else reason = 'guest-read-only';
@@ -303,7 +305,7 @@ export function answerOf(spec: QuestionSpec, f: StepFacts): Question | NotApplic
       if (!isAccess(s)) return na('only an access (read, write, fetch) has a hit/fault outcome');
       const o = f.outcome;
       const kvm: Record<string, string> = {
-        hit: 'the CPU walks the shadow tables and completes the access: no VM exit, KVM does not run',
+        hit: 'the CPU walks the shadow tables and completes the access: no VM exit, KVM does not run - the hardware walk of the shadow page tables, no kvm_mmu_page_fault()',
         'shadow-fault': 'the CPU raises #PF on the shadow tables and exits to KVM; KVM walks the guest\'s tables, they allow the access, so KVM fixes its shadow entry and the guest retries - kvm_mmu_page_fault(), FNAME(page_fault), RET_PF_FIXED',
         'guest-fault':
           f.vector === 13
