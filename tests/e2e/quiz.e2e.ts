@@ -130,6 +130,42 @@ describe('questions before a step', () => {
     await nextIsBlocked(fresh);
   });
 
+  for (const [w, h, theme] of [
+    [1280, 720, 'light'],
+    [1920, 1080, 'dark'],
+  ] as const) {
+    it(`a teacher picks and orders a step's questions in the editor (${w}x${h}, ${theme}), and they are asked`, async () => {
+      const page = await session.openAt({ width: w, height: h }, '#sp1/b/quadrants-32bit/1/s=0', theme);
+      await page.getByTestId('edit-toggle').click();
+      await page.getByTestId('step-2-questions').click();
+      const picker = page.getByTestId('quiz-picker');
+      await picker.waitFor();
+      await page.getByTestId('quiz-pick-add').click();
+      await page.getByTestId('quiz-pick-kind').selectOption('created-pages');
+      await page.getByTestId('quiz-pick-add').click();
+      await page.getByLabel('Move question 2 up').click();
+      expect(await page.getByTestId('step-2-questions').getAttribute('aria-label')).toBe('Questions before step 2 (2)');
+      // Inside the side panel, nothing cut off.
+      const panel = (await page.locator('#side-panel').boundingBox())!;
+      const box = (await picker.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(panel.x);
+      expect(box.x + box.width).toBeLessThanOrEqual(panel.x + panel.width + 0.5);
+      expect(await picker.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+      expect(describeViolations(await seriousViolations(page))).toEqual([]);
+      await picker.screenshot({ path: `${process.cwd()}/screenshots/e2e-quiz-picker-${w}-${theme}.png` });
+      await page.getByTestId('quiz-picker-close').click();
+      await page.getByTestId('edit-toggle').click();
+      // The edited scenario is on screen from step 0: step 1 passes, step 2 asks, created pages first.
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('ArrowRight');
+      await waitForCounter(page, 'step 1 / 12');
+      await page.keyboard.press('ArrowRight');
+      await page.getByTestId('quiz-ask').waitFor();
+      expect(await page.locator('[data-testid=quiz-ask] fieldset').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-testid')))).toEqual(['quiz-q-created-pages', 'quiz-q-outcome']);
+      expect(await counterText(page)).toBe('step 1 / 12');
+    });
+  }
+
   it('Quiz me asks generated questions before every step, and survives a link (q=1)', async () => {
     const page = await session.openAt({ width: 1920, height: 1080 }, '#sp1/b/permission-faults/1/s=0', 'dark');
     const steps = Number((await counterText(page)).split('/ ')[1]);
@@ -156,6 +192,9 @@ describe('questions before a step', () => {
       const box = (await ask.boundingBox())!;
       expect(box.y).toBeGreaterThanOrEqual(0);
       expect(box.y + box.height).toBeLessThanOrEqual(720);
+      // The answer button stays in view while the questions scroll.
+      const submit = (await page.getByTestId('quiz-submit').boundingBox())!;
+      expect(submit.y + submit.height).toBeLessThanOrEqual(box.y + box.height + 1);
       await screenshot(page, `quiz-present-1280-${theme}`);
 
       const embed = await session.openAt({ width: 800, height: 500 }, `?embed=1${link(0)}`, theme);
