@@ -584,6 +584,7 @@ export function App() {
   const presenting = useStore((s) => s.presenting);
   const panelOpen = useStore((s) => s.panelOpen);
   const compareOpen = useStore((s) => s.compareOpen);
+  const quizAsk = useStore((s) => s.quizAsk);
   const wide = useWide();
   const { ref: canvasRef, vp } = useViewport();
   const tl = useStore((s) => s.timeline);
@@ -688,7 +689,8 @@ export function App() {
       {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} note={note} noted={noted} />}
       {/* Without the side panel (presenting mode, the embed, a closed panel) the questions show over the tables. */}
       {!panelShown && <QuizPanel compact={compactChrome} />}
-      <div className="ruler-bar" hidden={compactChrome}>
+      {/* While a question waits, the ruler's "next access" (its quadrants, its pae_root[] slot) would give the answer away: its place is kept, empty. */}
+      <div className={`ruler-bar${quizAsk !== null ? ' ruler-quiz' : ''}`} hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>
       {/* Compare takes the tables' and the side panel's place, full width: its role tables have a column per rule set. */}

@@ -45,6 +45,9 @@ describe('questions before a step', () => {
     await nextIsBlocked(page);
     const submit = page.getByTestId('quiz-submit');
     expect(await submit.isDisabled()).toBe(true);
+    // The ruler's "next access" (quadrants, pae_root slot) would give the answers away: hidden, its place kept.
+    const rulerShown = () => page.locator('.ruler-bar').evaluate((el) => getComputedStyle(el).visibility);
+    expect(await rulerShown()).toBe('hidden');
     expect(await textOf(page, 'quiz-q-outcome')).toMatch(/What happens on the read of 0xc0403123\?/);
     // The choices are reachable by keyboard: Tab to the first radio, arrows move, Space picks.
     await page.getByTestId('quiz-choice-outcome-0').focus();
@@ -60,6 +63,7 @@ describe('questions before a step', () => {
     expect(describeViolations(axe)).toEqual([]);
     await submit.click();
     await waitForCounter(page, `step 1 / ${total}`);
+    expect(await rulerShown()).toBe('visible');
     const wrong = page.getByTestId('quiz-result-outcome');
     expect(await wrong.getAttribute('data-correct')).toBe('false');
     expect(await textOf(page, 'quiz-result-outcome')).toMatch(/Wrong: you answered Guest fault.*the answer is Shadow fault.*kvm_mmu_page_fault/);

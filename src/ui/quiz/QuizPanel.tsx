@@ -16,7 +16,8 @@ function QuestionInputs({ q, value, onChange }: { q: Question; value: Answer | u
   switch (q.input) {
     case 'one':
       return (
-        <div className="quiz-choices">
+        // Short choices (quadrant 0 ... 3) sit in a row.
+        <div className={`quiz-choices${q.choices.every((c) => c.label.length <= 14) ? ' quiz-row' : ''}`}>
           {q.choices.map((c, i) => (
             <label key={i} className="quiz-choice">
               <input type="radio" name={name} checked={value !== undefined && JSON.stringify(value) === JSON.stringify(c.value)} onChange={() => onChange(c.value as Answer)} data-testid={`quiz-choice-${q.id}-${i}`} />{' '}
