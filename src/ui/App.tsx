@@ -687,8 +687,6 @@ export function App() {
       <Banner />
       <LoadingNote />
       {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} note={note} noted={noted} />}
-      {/* Without the side panel (presenting mode, the embed, a closed panel) the questions show over the tables. */}
-      {!panelShown && <QuizPanel compact={compactChrome} />}
       {/* While a question waits, the ruler's "next access" (its quadrants, its pae_root[] slot) would give the answer away: its place is kept, empty. */}
       <div className={`ruler-bar${quizAsk !== null ? ' ruler-quiz' : ''}`} hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />
@@ -713,6 +711,8 @@ export function App() {
           </div>
           {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={presenting ? 'story' : embed ? 'changed' : false} />}
         </section>
+        {/* Without the side panel (presenting mode, the embed, a closed panel) the questions float over the tables. */}
+        {!panelShown && <QuizPanel compact />}
         <SidePanel side={side} hidden={!panelShown} />
       </main>
       <Footer compact={compactChrome} />

@@ -3,7 +3,8 @@
  * questions, they show here and the step stays hidden until they are
  * answered; then the step is revealed and each answer is marked right or
  * wrong with the core's explanation. In the side panel, or (presenting
- * mode, the embed, a closed panel) over the tables in a compact form.
+ * mode, the embed, a closed or narrow panel) in a compact box floating over
+ * the tables, above the timeline bar.
  */
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { ERROR_CODE_BITS, type Answer, type PageAnswer, type Question } from '../../core/index.ts';
