@@ -213,12 +213,14 @@ describe('questions before a step', () => {
       const bar = (await embed.locator('footer.timeline').boundingBox())!;
       expect(eb.y + eb.height).toBeLessThanOrEqual(bar.y + 1);
       await screenshot(embed, `quiz-embed-800-${theme}`);
+      expect(describeViolations(await seriousViolations(embed))).toEqual([]);
       await embed.getByTestId('quiz-choice-outcome-1').check();
       await embed.getByTestId('quiz-choice-quadrant-of:0x4-0').check();
       await embed.getByTestId('quiz-submit').click();
       await waitForCounter(embed, `step 1 / ${total}`);
       expect(await textOf(embed, 'quiz-score')).toBe('2/2 right');
       await screenshot(embed, `quiz-embed-800-marked-${theme}`);
+      expect(describeViolations(await seriousViolations(embed))).toEqual([]);
       await embed.getByTestId('quiz-marked-close').click();
       expect(await embed.getByTestId('quiz-marked').count()).toBe(0);
     }

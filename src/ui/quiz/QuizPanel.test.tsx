@@ -7,7 +7,11 @@
  */
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { answerKey } from '../../core/index.ts';
+import { gradeAnswers, parseAnswersFile } from '../../scenarios/answers.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
+import { stepQuestionSpecs } from '../../scenarios/questions.ts';
+import { parseScenario } from '../../scenarios/schema.ts';
 import { useStore } from '../store/index.ts';
 import { answersFileText, QuizControls } from './QuizControls.tsx';
 import { QuizPanel } from './QuizPanel.tsx';
@@ -77,6 +81,13 @@ describe('questions before a step', () => {
         { step: 2, question: 'created-pages', answer: [] },
       ],
     });
+    // The exported file is what the grader reads: it grades 1 right of 3 against the scenario's answer key.
+    const parsed = parseAnswersFile(JSON.parse(answersFileText()));
+    if (!parsed.ok) throw new Error(parsed.message);
+    const sc = parseScenario(QUIZ);
+    if (!sc.ok) throw new Error('fixture');
+    const graded = gradeAnswers('Quiz', sc.scenario.steps.length, answerKey(sc.scenario, 'seed', (i) => stepQuestionSpecs(QUIZ, i)), parsed.file);
+    expect(graded.ok && [graded.report.right, graded.report.total]).toEqual([1, 3]);
     // An answered step passes; another scenario forgets the answers.
     act(() => useStore.getState().stepBack());
     forward();
