@@ -65,6 +65,8 @@ describe('questions before a step', () => {
     expect(useStore.getState().step).toBe(2);
     expect(useStore.getState().quizAsk).toBeNull();
     const marks = screen.getByTestId('quiz-marked');
+    // The marks take the focus from the answer button they replace.
+    expect(screen.getByRole('heading', { name: 'Your answers for step 2' })).toBe(document.activeElement);
     expect(screen.getByTestId('quiz-result-outcome').getAttribute('data-correct')).toBe('false');
     expect(screen.getByTestId('quiz-result-outcome').textContent).toMatch(/Wrong: you answered Hit.*the answer is Shadow fault/);
     expect(screen.getByTestId('quiz-result-error-code').getAttribute('data-correct')).toBe('true');

@@ -79,6 +79,13 @@ function QuestionInputs({ q, value, onChange }: { q: Question; value: Answer | u
   }
 }
 
+/**
+ * The step just answered here: its marks take the focus when they show (the
+ * answer button they replace had it), and only then, so stepping back onto an
+ * answered step never moves the focus.
+ */
+let justAnswered: number | null = null;
+
 /** 'one' and 'root' questions need a pick; bits and pages may be left empty (no bit, no page). */
 const answered = (q: Question, v: Answer | undefined) => (q.input === 'bits' || q.input === 'many' ? true : v !== undefined && v !== null);
 
@@ -95,6 +102,7 @@ function Asking({ step, compact }: { step: number; compact: boolean }) {
   const submit = () => {
     const full = new Map(given);
     for (const q of questions) if (!full.has(q.id)) full.set(q.id, q.input === 'bits' ? 0 : q.input === 'many' ? [] : null);
+    justAnswered = step;
     useStore.getState().answerQuiz(full);
   };
   return (
@@ -147,11 +155,19 @@ function Marked({ step, compact }: { step: number; compact: boolean }) {
   const rows = useMemo(() => log.filter((e) => e.step === step), [log, step]);
   // Over the tables (compact), the marks can be put away to see the step whole.
   const [shut, setShut] = useState(false);
+  const head = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (justAnswered !== step) return;
+    justAnswered = null;
+    head.current?.focus();
+  }, [step]);
   if (rows.length === 0 || shut) return null;
   return (
     <section className={`quiz${compact ? ' quiz-compact' : ''}`} aria-label={`Your answers for step ${step}`} data-testid="quiz-marked">
       <div className="quiz-marked-head">
-        <h2 className="panel-title">Your answers for step {step}</h2>
+        <h2 className="panel-title" ref={head} tabIndex={-1}>
+          Your answers for step {step}
+        </h2>
         {compact && (
           <button type="button" className="btn" onClick={() => setShut(true)} data-testid="quiz-marked-close">
             Hide
