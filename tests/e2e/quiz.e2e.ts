@@ -69,7 +69,7 @@ describe('questions before a step', () => {
     expect(await textOf(page, 'quiz-result-outcome')).toMatch(/Wrong: you answered Guest fault.*the answer is Shadow fault.*kvm_mmu_page_fault/);
     expect(await page.getByTestId('quiz-result-quadrant-of:0x4').getAttribute('data-correct')).toBe('true');
     expect(await textOf(page, 'quiz-result-quadrant-of:0x4')).toMatch(/Right: quadrant 0.*role\.quadrant/);
-    expect(await textOf(page, 'quiz-score')).toBe('score: 1 right of 2');
+    expect(await textOf(page, 'quiz-score')).toBe('score: 1/2 right');
     await screenshot(page, 'quiz-marked-1280');
     await page.keyboard.press('t');
     await screenshot(page, 'quiz-marked-1280-dark');
@@ -218,7 +218,7 @@ describe('questions before a step', () => {
       await embed.getByTestId('quiz-choice-quadrant-of:0x4-0').check();
       await embed.getByTestId('quiz-submit').click();
       await waitForCounter(embed, `step 1 / ${total}`);
-      expect(await textOf(embed, 'quiz-score')).toBe('2/2 right');
+      expect(await textOf(embed, 'quiz-score')).toBe('score: 2/2 right');
       await screenshot(embed, `quiz-embed-800-marked-${theme}`);
       expect(describeViolations(await seriousViolations(embed))).toEqual([]);
       await embed.getByTestId('quiz-marked-close').click();

@@ -29,7 +29,8 @@ export function QuizControls({ compact }: { compact: boolean }) {
       {asked > 0 && (
         <>
           <span className="counter" data-testid="quiz-score" aria-live="polite">
-            {compact ? `${right}/${asked} right` : `score: ${right} right of ${asked}`}
+            <span className={compact ? 'sr-only' : undefined}>score: </span>
+            {right}/{asked} right
           </span>
           <button type="button" className="btn" onClick={() => saveFile(`${sim_slug(a.scenario.title)}.answers.json`, new Blob([answersFileText()], { type: 'application/json' }))} data-testid="quiz-export" title="Save your answers as a JSON file a teacher can grade (npm run grade)">
             {compact ? 'Export' : 'Export answers'}

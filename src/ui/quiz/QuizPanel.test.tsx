@@ -72,7 +72,7 @@ describe('questions before a step', () => {
     expect(screen.getByTestId('quiz-result-error-code').getAttribute('data-correct')).toBe('true');
     expect(screen.getByTestId('quiz-result-created-pages').textContent).toMatch(/you answered none; the answer is gfn 0x4 level 1 quadrant 1.*kvm_mmu_get_page/);
     expect(marks.textContent).toMatch(/quadrant 1/);
-    expect(screen.getByTestId('quiz-score').textContent).toBe('score: 1 right of 3');
+    expect(screen.getByTestId('quiz-score').textContent).toBe('score: 1/3 right');
     expect(JSON.parse(answersFileText())).toEqual({
       format: 'shadowpaging-answers/v1',
       scenario: 'Quiz',
