@@ -14,10 +14,12 @@
  * Keys (issue 17's names and targets):
  * - core.replay100k.stepsPerSecond (>= 1,000,000, events off): one machine
  *   run forward with tracing off, no snapshots (CORE.replayNoEvents).
- * - core.replay100k.withEvents.stepsPerSecond: a full replay with events,
- *   what the app builds (`new Timeline(scenario)`: every step run, its
- *   result and events kept, a snapshot every SNAPSHOT_EVERY steps); its floor
+ * - core.replay100k.withEvents.stepsPerSecond: one machine run forward with
+ *   tracing on, every step's events built (CORE.replayWithEvents); its floor
  *   ratio is core.replay100k.withEvents.floorRatio.
+ * - core.timeline100k.stepsPerSecond (not an issue key): building what the
+ *   app builds, a Timeline (CORE.timeline); the heap and seek figures are
+ *   taken on it.
  * - core.floorRatio (<= 20): the events-off replay's time per step over the
  *   floor loop's (see `floorLoop`), both in the same child.
  * - core.seek100k.medianMs / p95Ms (< 5): `stateAt(n)` at 200 seeded
@@ -47,14 +49,25 @@ const SEEKS = 200;
 
 /**
  * The one place that knows today's core API; other work is rewriting the
- * core, so rewire these when its API changes. `eventsSwitch`: whether a
- * replay can run with events off (Machine.tracing, since issue 17).
+ * core, so rewire these when its API changes.
  */
 const CORE = {
-  eventsSwitch: true,
-  /** The replay with events: what the app builds (every step's result and events kept, a snapshot every SNAPSHOT_EVERY steps). */
-  replay(s: Scenario, _events: boolean): Timeline {
+  /**
+   * What the app builds: a Timeline (steps run with tracing off; each step's
+   * outcome fields and shadow-page count kept, a snapshot every
+   * SNAPSHOT_EVERY steps; events rebuilt when read).
+   */
+  timeline(s: Scenario): Timeline {
     return new Timeline(s, 'seed');
+  },
+  /**
+   * The replay with events on: one machine, tracing on, every step's events
+   * built (what `trace` without --no-events runs, minus writing them out).
+   */
+  replayWithEvents(s: Scenario): unknown {
+    const { machine } = createMachine(s, 'seed');
+    s.steps.forEach((step, i) => applyStep(machine, i, step));
+    return machine;
   },
   /**
    * The replay with events off: one machine run forward with tracing off, no
@@ -69,10 +82,9 @@ const CORE = {
   seek(tl: Timeline, n: number): unknown {
     return tl.stateAt(n);
   },
-  /** One step's events rebuilt: the state before step n, then step n run again with its events recorded. */
+  /** One step's events rebuilt (Timeline.eventsOf: the state before step n, then step n run again with tracing on). */
   stepEvents(tl: Timeline, n: number): number {
-    const m = tl.stateAt(n);
-    return applyStep(m, n, tl.scenario.steps[n]!).events.length;
+    return tl.eventsOf(n).length;
   },
 };
 
@@ -231,7 +243,7 @@ const heapAfterGc = (): number => {
 };
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
-function childReplay(n: number, events: boolean, timeTravel: boolean): void {
+function childTimeline(n: number, timeTravel: boolean): void {
   const g = generateScenario100k(n);
   const sc = { ...g.scenario, steps: withProgress(g.scenario.steps) };
   const plan = planFloor(g.scenario);
@@ -248,7 +260,7 @@ function childReplay(n: number, events: boolean, timeTravel: boolean): void {
     tl = null;
     if (k > 0) heapAfterGc();
     const t0 = performance.now();
-    tl = CORE.replay(sc, events);
+    tl = CORE.timeline(sc);
     times.push(performance.now() - t0);
   }
   const ms = quantile(times, 0.5);
@@ -276,10 +288,11 @@ function childReplay(n: number, events: boolean, timeTravel: boolean): void {
 }
 
 /**
- * core.replay100k.stepsPerSecond: CORE.replayNoEvents, the median of up to 5
- * runs (repeated while a run takes under a second), with its floor ratio.
+ * core.replay100k.stepsPerSecond: CORE.replayNoEvents (or with `events`,
+ * CORE.replayWithEvents), the median of up to 5 runs (repeated while a run
+ * takes under a second), with its floor ratio.
  */
-function childReplayNoEvents(n: number): void {
+function childReplayOneMachine(n: number, events: boolean): void {
   const g = generateScenario100k(n);
   const sc = { ...g.scenario, steps: withProgress(g.scenario.steps) };
   const plan = planFloor(g.scenario);
@@ -289,7 +302,8 @@ function childReplayNoEvents(n: number): void {
   for (let k = 0; k < 5 && (k === 0 || times[0]! < 1000); k++) {
     if (k > 0) heapAfterGc();
     const t0 = performance.now();
-    CORE.replayNoEvents(sc);
+    if (events) CORE.replayWithEvents(sc);
+    else CORE.replayNoEvents(sc);
     times.push(performance.now() - t0);
   }
   const ms = quantile(times, 0.5);
@@ -402,27 +416,23 @@ export async function benchCore100k(N = 100_000, BIG = 1_000_000, timeoutS = TIM
   const outcomes = { hit: 'hitPct', 'shadow-fault': 'shadowFaultPct', emulated: 'emulatedPct', 'guest-fault': 'guestFaultPct', done: 'donePct' };
   for (const [k, name] of Object.entries(outcomes)) out[`core.scenario100k.mix.${name}`] = mix ? (mix[k] ?? 0) : null;
 
-  // The replay with events (a Timeline) also gives the heap, seek and step-events figures.
+  // The Timeline the app builds gives the heap, seek and step-events figures.
   const replay = await runChild('timeline', N, timeoutS);
-  const replaySps = field(replay, 'stepsPerSecond') ?? null;
-  out['core.replay100k.withEvents.stepsPerSecond'] = replaySps;
-  out['core.replay100k.withEvents.floorRatio'] = field(replay, 'floorRatio') ?? null;
-  if (replay.error) out['core.replay100k.withEvents.error'] = replay.error;
-  if (CORE.eventsSwitch) {
-    // Events off: the issue's headline replay, and the one core.floorRatio is about.
-    const off = await runChild('replay-off', N, timeoutS);
-    out['core.replay100k.stepsPerSecond'] = field(off, 'stepsPerSecond') ?? null;
-    out['core.floorRatio'] = field(off, 'floorRatio') ?? null;
-    out['core.floorNsPerStep'] = field(off, 'floorNsPerStep') ?? null;
-    if (off.error) out['core.replay100k.error'] = off.error;
-    if (out['core.floorRatio'] === null) out['core.floorRatio.error'] = off.error ?? 'no replay figure';
-  } else {
-    out['core.replay100k.stepsPerSecond'] = null;
-    out['core.replay100k.error'] = `not measured: the core has no events-off switch; the replay with events is core.replay100k.withEvents`;
-    out['core.floorRatio'] = field(replay, 'floorRatio') ?? null;
-    out['core.floorNsPerStep'] = field(replay, 'floorNsPerStep') ?? null;
-    if (out['core.floorRatio'] === null) out['core.floorRatio.error'] = replay.error ?? 'no replay figure';
-  }
+  out['core.timeline100k.stepsPerSecond'] = field(replay, 'stepsPerSecond') ?? null;
+  out['core.timeline100k.floorRatio'] = field(replay, 'floorRatio') ?? null;
+  if (replay.error) out['core.timeline100k.error'] = replay.error;
+  // Events on: one machine building every step's events.
+  const withEvents = await runChild('replay-events', N, timeoutS);
+  out['core.replay100k.withEvents.stepsPerSecond'] = field(withEvents, 'stepsPerSecond') ?? null;
+  out['core.replay100k.withEvents.floorRatio'] = field(withEvents, 'floorRatio') ?? null;
+  if (withEvents.error) out['core.replay100k.withEvents.error'] = withEvents.error;
+  // Events off: the issue's headline replay, and the one core.floorRatio is about.
+  const off = await runChild('replay-off', N, timeoutS);
+  out['core.replay100k.stepsPerSecond'] = field(off, 'stepsPerSecond') ?? null;
+  out['core.floorRatio'] = field(off, 'floorRatio') ?? null;
+  out['core.floorNsPerStep'] = field(off, 'floorNsPerStep') ?? null;
+  if (off.error) out['core.replay100k.error'] = off.error;
+  if (out['core.floorRatio'] === null) out['core.floorRatio.error'] = off.error ?? 'no replay figure';
   out['core.heap100kMB'] = field(replay, 'heapMB') ?? null;
   // Of which the generated scenario itself (heap after a GC before the replay).
   out['core.heap100k.beforeReplayMB'] = field(replay, 'heapBeforeMB') ?? null;
@@ -503,10 +513,10 @@ if (process.argv[2] === '--child') {
   const kind = process.argv[3];
   const n = Number(process.argv[4]);
   if (kind === 'steploop') childStepLoop(n);
-  else if (kind === 'timeline') childReplay(n, false, true);
-  else if (kind === 'timeline-events') childReplay(n, true, false);
-  else if (kind === 'replay-off') childReplayNoEvents(n);
-  else if (kind === 'timeline-1m') childReplay(n, false, false);
+  else if (kind === 'timeline') childTimeline(n, true);
+  else if (kind === 'replay-events') childReplayOneMachine(n, true);
+  else if (kind === 'replay-off') childReplayOneMachine(n, false);
+  else if (kind === 'timeline-1m') childTimeline(n, false);
   else throw new Error(`core100k: unknown child ${kind}`);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   // `npx tsx bench/core100k.ts [--smoke]` prints the figures (results.json is written by `npm run bench`).

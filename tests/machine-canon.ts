@@ -1,3 +1,6 @@
+import { CowArray } from '../src/core/cow-array.ts';
+import { PMap } from '../src/core/pmap.ts';
+
 /**
  * A machine as comparable JSON, for the tests that check a state rebuilt
  * some other way (replayed, handed over from a worker) equals the original.
@@ -10,9 +13,13 @@
  */
 const BOOKKEEPING = new Set(['owned', 'tracing']);
 
-/** A canonical JSON-able form of any value: Maps, Sets and typed arrays spelled out, functions dropped. */
+/** A canonical JSON-able form of any value: Maps, Sets, persistent maps (by key) and typed arrays spelled out, functions dropped. */
 export function canon(x: unknown): unknown {
   if (x === null || typeof x !== 'object') return typeof x === 'function' ? undefined : x;
+  // A persistent map's nodes and edit tokens are bookkeeping; its entries, in key order, are the state.
+  // Likewise a copy-on-write array's chunks: its values are the state.
+  if (x instanceof CowArray) return { typed: 'CowArray', data: Array.from(x.toArray()) };
+  if (x instanceof PMap) return { pmap: x.entries().sort((a, b) => a[0] - b[0]).map(([k, v]) => [k, canon(v)]) };
   if (ArrayBuffer.isView(x)) return { typed: x.constructor.name, data: Array.from(x as unknown as ArrayLike<number>) };
   if (x instanceof Map) return { map: [...x.entries()].map(([k, v]) => [canon(k), canon(v)]) };
   if (x instanceof Set) return { set: [...x].map(canon) };

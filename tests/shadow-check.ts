@@ -112,7 +112,9 @@ export function shadowLeaves(m: Machine): Leaf[] {
     if (!sp) throw new Error(`a root or non-leaf spte points at a missing shadow page ${id}`);
     if (depth > 5) throw new Error('shadow tables form a loop');
     const view = viewOf(sp);
-    const spt = sp.spt;
+    // The page's words as one plain array (the checker reads the words itself, not through the core's accessors).
+    const spt = sp.spt.toArray() as Uint32Array;
+    const gfns = sp.gfns?.toArray();
     for (let i = 0; i < 512; i++) {
       if (!(spt[2 * i]! & MMU_PRESENT)) continue; // the hot loop: no allocation for empty sptes
       const v = spteAt(spt, i);
@@ -121,7 +123,7 @@ export function shadowLeaves(m: Machine): Leaf[] {
         walk(childOf(m, v), level - 1, gva, slot, depth + 1);
         continue;
       }
-      const gfn = sp.gfns ? sp.gfns[i]! : sp.gfn + i * 2 ** (9 * (level - 1));
+      const gfn = gfns ? gfns[i]! : sp.gfn + i * 2 ** (9 * (level - 1));
       out.push({ sp: view, index: i, level, gva, value: u64ToBig(v), pfn: pfnOf(v), gfn, slot });
     }
   };
@@ -221,7 +223,7 @@ export function shadowPath(m: Machine, gva: number): { unsync: boolean; leaf: { 
   while (id !== null && level >= 1) {
     const sp = m.sps.get(id)!;
     if (sp.unsync) unsync = true;
-    const v = spteAt(sp.spt, Math.floor(gva / 2 ** (12 + 9 * (level - 1))) % 512);
+    const v = spteAt(sp.spt.toArray() as Uint32Array, Math.floor(gva / 2 ** (12 + 9 * (level - 1))) % 512);
     if (!(v.lo & MMU_PRESENT)) break;
     if (level === 1 || v.lo & PS) return { unsync, leaf: { sp: viewOf(sp), value: u64ToBig(v) } };
     id = childOf(m, v);

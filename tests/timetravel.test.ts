@@ -11,14 +11,14 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyStep, createMachine, type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, type StepResult, Timeline } from '../src/core/index.ts';
+import { applyStep, createMachine, type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, type StepResult, Timeline, type TraceEvent } from '../src/core/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { canon } from './machine-canon.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
 
 /** Everything observable about a machine. */
 function snapshot(m: Machine): { json: string; memory: string; whole: string } {
-  const frames = m.mem.gfns().map((g) => [g, Array.from(m.mem.frame(g)!)]);
+  const frames = m.mem.gfns().map((g) => [g, Array.from(m.mem.frame(g)!.toArray())]);
   return { json: JSON.stringify(machineJson(m)), memory: JSON.stringify(frames), whole: JSON.stringify(canon(m)) };
 }
 
@@ -64,6 +64,11 @@ function checkTimeTravel(s: Scenario, rules: RuleSetName, seed: number): void {
   expect(t.length).toBe(n);
   expect(JSON.stringify(t.initialEvents)).toBe(ref.initialEvents);
   expect(JSON.stringify(t.results)).toBe(JSON.stringify(ref.results));
+  // The shadow-page counts recorded while building agree with the events: a created page up, each freed one down.
+  const count = (evs: readonly TraceEvent[], from: number) => evs.reduce((c, e) => (e.kind === 'kvm_mmu_get_page' && e.created ? c + 1 : e.kind === 'kvm_mmu_commit_zap_page' ? c - e.freed.length : c), from);
+  const counts = [count(JSON.parse(ref.initialEvents) as TraceEvent[], 0)];
+  for (const r of ref.results) counts.push(count(r.events, counts[counts.length - 1]!));
+  expect(t.pageCounts).toEqual(counts);
 
   // Random order, every index.
   for (const i of shuffled(n + 1, seed)) expectSame(t.stateAt(i), ref.states[i]!, `stateAt(${i}) in shuffled order`);

@@ -90,7 +90,7 @@ export function auditMachine(m: Machine): AuditIssue[] {
   for (const sp of m.sps.values()) {
     let setBits = 0;
     for (let i = 0; i < 512; i++) {
-      if (sp.unsyncChildBitmap[i]) setBits++;
+      if (sp.unsyncChildBitmap.get(i)) setBits++;
       const v = getSpte(sp.spt, i);
       if (!isShadowPresent(v)) continue;
       if (!isLastSpte(v, sp.role.level)) {
@@ -113,7 +113,7 @@ export function auditMachine(m: Machine): AuditIssue[] {
       const v = parent ? getSpte(parent.spt, refIndex(ref)) : null;
       if (!parent || !v || !isShadowPresent(v) || childOf(m, v) !== sp) fail('parent-ptes', `sp ${sp.id} lists parent ${refId(ref)}[${refIndex(ref)}], which does not point to it`);
       else if (sp.unsync || sp.unsyncChildren) {
-        if (!parent.unsyncChildBitmap[refIndex(ref)]) fail('unsync', `unsync sp ${sp.id}: parent ${parent.id}[${refIndex(ref)}] lacks the unsync_child_bitmap bit`);
+        if (!parent.unsyncChildBitmap.get(refIndex(ref))) fail('unsync', `unsync sp ${sp.id}: parent ${parent.id}[${refIndex(ref)}] lacks the unsync_child_bitmap bit`);
       }
     }
     if (sp.unsync && (sp.role.level !== 1 || sp.role.direct)) fail('unsync', `sp ${sp.id} is unsync but not an indirect level-1 page`);

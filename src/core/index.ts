@@ -4,7 +4,7 @@ export * from './bits.ts';
 export type { TraceEvent, TraceEventKind, SpteRefJson, RootSlot } from './trace.ts';
 export type { KernelBug, Machine, ShadowPage, KvmStats, VcpuStats } from './machine.ts';
 export { cloneMachine } from './machine.ts';
-export { Timeline, TimelineBuilder, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, type MachineData, type TimelineParts } from './timeline.ts';
+export { Timeline, TimelineBuilder, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
 export { applyStep, type StepResult, type Outcome } from './step.ts';
 export { machineJson, shadowPageJson, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';

@@ -6,10 +6,12 @@
  * travel (see timeline.ts). Cross references are plain numbers (shadow page
  * ids, spte refs = id * 512 + index) so a copy needs no pointer fixing.
  */
+import type { CowArray } from './cow-array.ts';
 import { type CpuState, cloneCpu } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import type { PageRole } from './mmu/role.ts';
+import { PMap } from './pmap.ts';
 import type { RuleSetName } from './scenario.ts';
 import type { EventSink } from './trace.ts';
 
@@ -20,15 +22,16 @@ export interface ShadowPage {
   role: PageRole;
   roleWord: number;
   /** 512 sptes as 1024 little-endian words. Copy-on-write: mutate only after spMut(). */
-  spt: Uint32Array;
+  spt: CowArray;
   /** Indirect pages: the gfn each leaf spte maps (sp->gfns); null for direct pages. */
-  gfns: Float64Array | null;
+  gfns: CowArray | null;
   /** parent_ptes: spte refs of every upper-level spte that points here. */
   parentPtes: number[];
   rootCount: number;
   unsync: boolean;
   unsyncChildren: number;
-  unsyncChildBitmap: Uint8Array;
+  /** unsync_child_bitmap, one element (0 or 1) per spte. */
+  unsyncChildBitmap: CowArray;
   writeFloodingCount: number;
   /** Step index that created the page (-1: the initial VM entry). */
   readonly createdAt: number;
@@ -98,8 +101,11 @@ export interface Machine {
   nUsedMmuPages: number;
   nMaxMmuPages: number;
   indirectShadowPages: number;
-  /** Reverse map: rmapKey(level, gfn) -> spte refs that map it (pte_list). */
-  rmap: Map<number, number[]>;
+  /**
+   * Reverse map: rmapKey(level, gfn) -> spte refs that map it (pte_list).
+   * Persistent (copies share it): change a list only through rmap.getMut.
+   */
+  rmap: PMap<number[]>;
   /** KVM_PAGE_TRACK_WRITE counts per gfn. */
   writeTrack: Map<number, number>;
   /** lpage_info disallow_lpage counts: rmapKey(level, gfn) -> count, levels 2 and 3. */
@@ -178,9 +184,10 @@ function cloneSp(sp: ShadowPage): ShadowPage {
  */
 export function spMut(m: Machine, sp: ShadowPage): ShadowPage {
   if (!m.owned.has(sp.id)) {
-    sp.spt = sp.spt.slice();
-    sp.gfns = sp.gfns ? sp.gfns.slice() : null;
-    sp.unsyncChildBitmap = sp.unsyncChildBitmap.slice();
+    // O(1) copies: each then copies only the 32-element chunks it writes.
+    sp.spt = sp.spt.clone();
+    sp.gfns = sp.gfns ? sp.gfns.clone() : null;
+    sp.unsyncChildBitmap = sp.unsyncChildBitmap.clone();
     m.owned.add(sp.id);
   }
   return sp;
@@ -213,7 +220,7 @@ export function cloneMachine(m: Machine): Machine {
     nUsedMmuPages: m.nUsedMmuPages,
     nMaxMmuPages: m.nMaxMmuPages,
     indirectShadowPages: m.indirectShadowPages,
-    rmap: cloneMapOfArrays(m.rmap),
+    rmap: m.rmap.clone(),
     writeTrack: new Map(m.writeTrack),
     lpageDisallow: new Map(m.lpageDisallow),
     invalidList: m.invalidList.slice(),
@@ -233,6 +240,9 @@ export function cloneMachine(m: Machine): Machine {
     emit: () => {},
   };
 }
+
+/** An rmap (empty, or with these lists): its spte lists are copied when a copy of the map first changes them. */
+export const newRmap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, (list) => list.slice());
 
 export function getSp(m: Machine, id: number): ShadowPage {
   const sp = m.sps.get(id);

@@ -87,11 +87,11 @@ export function shadowPageJson(m: Machine, sp: ShadowPage): ShadowPageJson {
   const spt = sp.spt;
   for (let i = 0; i < 512; i++) {
     // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
-    if (spt[2 * i] || spt[2 * i + 1]) {
+    if (spt.get(2 * i) || spt.get(2 * i + 1)) {
       const s = spteJson(m, sp, i);
       if (s) sptes.push(s);
     }
-    if (sp.unsyncChildBitmap[i]) bitmap.push(i);
+    if (sp.unsyncChildBitmap.get(i)) bitmap.push(i);
   }
   return {
     id: sp.id,

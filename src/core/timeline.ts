@@ -13,7 +13,8 @@ import { u64 } from './bits.ts';
 import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
-import { cloneMachine, type Machine, newKvmStats, newVcpuStats } from './machine.ts';
+import { CowArray } from './cow-array.ts';
+import { cloneMachine, type Machine, newKvmStats, newRmap, newVcpuStats, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep, type StepResult, vcpuEnterGuest } from './step.ts';
@@ -64,7 +65,7 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly 
     // kvm_mmu_calculate_default_mmu_pages(): 20 per mille of guest pages, at least 64.
     nMaxMmuPages: Math.max(Math.floor((s.host.memslotFrames * KVM_PERMILLE_MMU_PAGES) / 1000), KVM_MIN_ALLOC_MMU_PAGES),
     indirectShadowPages: 0,
-    rmap: new Map(),
+    rmap: newRmap(),
     writeTrack: new Map(),
     lpageDisallow: new Map(),
     invalidList: [],
@@ -84,13 +85,28 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly 
   return { machine: m, events };
 }
 
+/** A step's result as a timeline keeps it: everything but the events, which are rebuilt when read. */
+export type StepSummary = Omit<StepResult, 'events'>;
+
 /** What a finished build holds; the Timeline is a read-only view of it. */
 export interface Built {
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: readonly StepResult[];
+  readonly results: readonly StepSummary[];
+  /** Shadow pages allocated (m.sps.size) after k steps, for k = 0..steps. */
+  readonly pageCounts: readonly number[];
   readonly snapshots: readonly Machine[];
   readonly final: Machine;
   readonly snapshotEvery: number;
+}
+
+/**
+ * The step's result without its (empty: tracing is off) event list, built
+ * field by field: one object shape for every step, no deleted property.
+ */
+function summaryOf(r: StepResult): StepSummary {
+  if (r.vector !== undefined) return { index: r.index, outcome: r.outcome, vector: r.vector, errorCode: r.errorCode };
+  if (r.gpa !== undefined) return { index: r.index, outcome: r.outcome, gpa: r.gpa, value: r.value };
+  return { index: r.index, outcome: r.outcome };
 }
 
 /**
@@ -99,10 +115,15 @@ export interface Built {
  * that reports progress) and handed over when `finished`. The Timeline
  * constructor runs this same builder to the end in one go, so both ways give
  * the same timeline, step for step.
+ *
+ * The steps run with tracing off: only the state moves, and each step's
+ * outcome fields and shadow-page count are kept. A step's events are rebuilt
+ * when they are read (Timeline.eventsOf); the initial VM entry's are kept.
  */
 export class TimelineBuilder {
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: StepResult[] = [];
+  readonly results: StepSummary[] = [];
+  readonly pageCounts: number[];
   /** Snapshot k is the state after k * snapshotEvery steps. */
   readonly snapshots: Machine[] = [];
   private readonly machine: Machine;
@@ -114,8 +135,10 @@ export class TimelineBuilder {
   ) {
     if (!(Number.isInteger(snapshotEvery) && snapshotEvery >= 1)) throw new Error(`internal: snapshot interval ${snapshotEvery}`);
     const { machine, events } = createMachine(scenario, rules);
+    machine.tracing = false;
     this.initialEvents = events;
     this.machine = machine;
+    this.pageCounts = [machine.sps.size];
     this.snapshots.push(cloneMachine(machine));
   }
 
@@ -137,10 +160,11 @@ export class TimelineBuilder {
     const steps = this.scenario.steps;
     const end = Math.min(steps.length, this.results.length + Math.max(0, Math.floor(n)));
     const from = this.results.length;
+    const m = this.machine;
     for (let i = from; i < end; i++) {
-      this.results.push(applyStep(this.machine, i, steps[i]!));
-      this.machine.emit = () => {};
-      if ((i + 1) % this.snapshotEvery === 0) this.snapshots.push(cloneMachine(this.machine));
+      this.results.push(summaryOf(applyStep(m, i, steps[i]!)));
+      this.pageCounts.push(m.sps.size);
+      if ((i + 1) % this.snapshotEvery === 0) this.snapshots.push(cloneMachine(m));
     }
     return end - from;
   }
@@ -153,7 +177,7 @@ export class TimelineBuilder {
   /** Runs what is left and returns what the Timeline is made of. */
   finish(): Built {
     this.advance(Infinity);
-    return { initialEvents: this.initialEvents, results: this.results, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
+    return { initialEvents: this.initialEvents, results: this.results, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
   }
 
   /** Runs what is left and returns the Timeline. The builder must not be advanced after. */
@@ -162,13 +186,23 @@ export class TimelineBuilder {
   }
 }
 
+/** How many steps' rebuilt events a timeline keeps (the UI reads the current step's, and its neighbours'). */
+const EVENTS_KEPT = 16;
+
 export class Timeline {
   readonly initialEvents: readonly TraceEvent[];
+  /**
+   * Step i's result (0-based). Its `events` are rebuilt on first read by
+   * replaying that one step with tracing on (eventsOf), and a few are kept.
+   */
   readonly results: readonly StepResult[];
   /** Steps between two kept snapshots: stateAt replays at most this many minus one. */
   readonly snapshotEvery: number;
+  private readonly summaries: readonly StepSummary[];
+  private readonly counts: readonly number[];
   private readonly snapshots: readonly Machine[];
   private readonly finalMachine: Machine;
+  private readonly eventCache = new Map<number, readonly TraceEvent[]>();
 
   /** `built` is for TimelineBuilder and Timeline.fromParts; without it the scenario runs here, whole. */
   constructor(
@@ -178,10 +212,12 @@ export class Timeline {
   ) {
     const b = built ?? new TimelineBuilder(scenario, rules).finish();
     this.initialEvents = b.initialEvents;
-    this.results = b.results;
+    this.summaries = b.results;
+    this.counts = b.pageCounts;
     this.snapshots = b.snapshots;
     this.finalMachine = b.final;
     this.snapshotEvery = b.snapshotEvery;
+    this.results = b.results.map(recordClass(this));
   }
 
   /** The timeline as plain data (structured-clone safe): Timeline.fromParts(tl.parts()) behaves as tl. */
@@ -191,7 +227,8 @@ export class Timeline {
       rules: this.rules,
       snapshotEvery: this.snapshotEvery,
       initialEvents: this.initialEvents,
-      results: this.results,
+      results: this.summaries,
+      pageCounts: this.counts,
       snapshots: this.snapshots.map(machineData),
       final: machineData(this.finalMachine),
     };
@@ -207,6 +244,7 @@ export class Timeline {
     return new Timeline(p.scenario, p.rules, {
       initialEvents: p.initialEvents,
       results: p.results,
+      pageCounts: p.pageCounts,
       snapshots: p.snapshots.map((d) => machineFromData(d, host)),
       final: machineFromData(p.final, host),
       snapshotEvery: p.snapshotEvery,
@@ -215,6 +253,16 @@ export class Timeline {
 
   get length(): number {
     return this.scenario.steps.length;
+  }
+
+  /** Shadow pages allocated after the first `n` steps (m.sps.size; 0 = after the initial VM entry). */
+  shadowPagesAt(n: number): number {
+    return this.counts[Math.max(0, Math.min(this.length, Math.floor(n)))]!;
+  }
+
+  /** Every step's shadow-page count, index n = after n steps (shared: do not change). */
+  get pageCounts(): readonly number[] {
+    return this.counts;
   }
 
   /**
@@ -227,65 +275,120 @@ export class Timeline {
   /** The state after the first `n` steps (0 = after the initial VM entry). A fresh copy. */
   stateAt(n: number): Machine {
     const k = Math.max(0, Math.min(this.length, Math.floor(n)));
-    if (k === this.length) return cloneMachine(this.finalMachine);
+    if (k === this.length) {
+      const m = cloneMachine(this.finalMachine);
+      m.tracing = true;
+      return m;
+    }
     const snap = Math.floor(k / this.snapshotEvery);
     const c = this.cursor;
     const fromCursor = c !== null && c.k <= k && c.k > snap * this.snapshotEvery;
     const m = cloneMachine(fromCursor ? c.m : this.snapshots[snap]!);
     const from = fromCursor ? c.k : snap * this.snapshotEvery;
-    // The replayed steps' events are already in `results`: replay without them.
-    const tracing = m.tracing;
+    // The replayed steps' events are not wanted here: replay without them.
     m.tracing = false;
     for (let i = from; i < k; i++) applyStep(m, i, this.scenario.steps[i]!);
-    m.tracing = tracing;
     m.emit = () => {};
     if (k > from) this.cursor = { k, m: cloneMachine(m) };
+    // The caller's copy records the events of any step applied to it.
+    m.tracing = true;
     return m;
   }
+
+  /**
+   * Step i's events (0-based), rebuilt: the state before the step, then the
+   * step run again with tracing on. The core is deterministic, so these are
+   * the events the step emitted when the timeline was built (tests compare
+   * them with a traced run). The state after the step becomes the cursor, so
+   * reading the next step's events replays nothing more.
+   */
+  eventsOf(i: number): readonly TraceEvent[] {
+    const kept = this.eventCache.get(i);
+    if (kept) return kept;
+    const m = this.stateAt(i);
+    m.tracing = true;
+    const { events } = applyStep(m, i, this.scenario.steps[i]!);
+    m.emit = () => {};
+    this.cursor = { k: i + 1, m };
+    if (this.eventCache.size >= EVENTS_KEPT) this.eventCache.delete(this.eventCache.keys().next().value!);
+    this.eventCache.set(i, events);
+    return events;
+  }
+}
+
+/**
+ * The class of a timeline's step results: the summary's fields as own
+ * properties, and `events` a getter on the prototype that asks the timeline
+ * (a class per timeline, so a result carries no extra field).
+ */
+function recordClass(tl: Timeline): (s: StepSummary) => StepResult {
+  class StepRecord {
+    constructor(s: StepSummary) {
+      Object.assign(this, s);
+    }
+    get events(): readonly TraceEvent[] {
+      return tl.eventsOf((this as unknown as StepSummary).index);
+    }
+    /** Written out whole, events included (JSON.stringify of a result). */
+    toJSON(): StepResult {
+      return { ...(this as unknown as StepSummary), events: this.events };
+    }
+  }
+  return (s) => new StepRecord(s) as unknown as StepResult;
 }
 
 // ---------------------------------------------------------------------------
 // The timeline as plain data (what structured clone carries to another thread)
+
+/** A shadow page as plain data: its arrays as plain typed arrays. */
+export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitmap'> & {
+  readonly spt: Uint32Array;
+  readonly gfns: Float64Array | null;
+  readonly unsyncChildBitmap: Uint32Array;
+};
 
 /**
  * A Machine as plain data: no class instances, no functions. The guest memory
  * is its frame map; the Host is rebuilt from the scenario; the event sink, the
  * tracing switch and the copy-on-write bookkeeping (`owned`) are not state.
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing'> & { readonly frames: Map<number, Uint32Array> };
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap' | 'sps'> & {
+  readonly frames: Map<number, Uint32Array>;
+  readonly rmap: Map<number, number[]>;
+  readonly sps: Map<number, ShadowPageData>;
+};
 
 export interface TimelineParts {
   readonly scenario: Scenario;
   readonly rules: RuleSetName;
   readonly snapshotEvery: number;
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: readonly StepResult[];
+  readonly results: readonly StepSummary[];
+  readonly pageCounts: readonly number[];
   /** Snapshot k: the state after k * snapshotEvery steps. */
   readonly snapshots: readonly MachineData[];
   /** The state after the last step. */
   readonly final: MachineData;
 }
 
-/**
- * `m` as plain data. The arrays stay shared with `m` (copy-on-write, as
- * cloneMachine shares them), so structured clone or a revived machine never
- * writes into m's.
- */
+/** `m` as plain data (copies: nothing is shared with m). */
 export function machineData(m: Machine): MachineData {
   const c = cloneMachine(m);
-  // c.mem is a fresh copy that owns no frame: m keeps writing its own copies.
-  const frames = new Map(c.mem.frameEntries());
+  const sps = new Map<number, ShadowPageData>();
+  for (const [id, sp] of c.sps) {
+    sps.set(id, { ...sp, spt: sp.spt.toArray() as Uint32Array, gfns: sp.gfns ? (sp.gfns.toArray() as Float64Array) : null, unsyncChildBitmap: sp.unsyncChildBitmap.toArray() as Uint32Array });
+  }
   return {
     rules: c.rules,
     cpu: c.cpu,
-    sps: c.sps,
+    sps,
     nextSpId: c.nextSpId,
     hash: c.hash,
     activeList: c.activeList,
     nUsedMmuPages: c.nUsedMmuPages,
     nMaxMmuPages: c.nMaxMmuPages,
     indirectShadowPages: c.indirectShadowPages,
-    rmap: c.rmap,
+    rmap: new Map(c.rmap),
     writeTrack: c.writeTrack,
     lpageDisallow: c.lpageDisallow,
     invalidList: c.invalidList,
@@ -294,12 +397,16 @@ export function machineData(m: Machine): MachineData {
     vcpuStats: c.vcpuStats,
     stepIndex: c.stepIndex,
     bugs: c.bugs,
-    frames,
+    frames: c.mem.frameData(),
   };
 }
 
 /** The inverse of machineData: a Machine that owns nothing yet (its first writes copy). */
 export function machineFromData(d: MachineData, host: Host): Machine {
-  const { frames, ...rest } = d;
-  return { ...rest, mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
+  const { frames, rmap, sps: spsData, ...rest } = d;
+  const sps = new Map<number, ShadowPage>();
+  for (const [id, sp] of spsData) {
+    sps.set(id, { ...sp, spt: CowArray.from(sp.spt), gfns: sp.gfns ? CowArray.from(sp.gfns, true) : null, unsyncChildBitmap: CowArray.from(sp.unsyncChildBitmap) });
+  }
+  return { ...rest, sps, rmap: newRmap(rmap), mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
 }

@@ -3,7 +3,7 @@ import { machineJson, type MachineJson } from './serialize.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep, type StepResult } from './step.ts';
 import type { TraceEvent } from './trace.ts';
-import { createMachine, Timeline } from './timeline.ts';
+import { createMachine } from './timeline.ts';
 
 export interface TraceOptions {
   readonly rules: RuleSetName;
@@ -44,43 +44,24 @@ function stepJson(scenario: Scenario, r: StepResult, events: boolean): TraceStep
   };
 }
 
-export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
-  return opts.events ? buildTraceWithEvents(scenario, opts) : buildTraceNoEvents(scenario, opts);
-}
-
-/** The whole Timeline: its results hold every step's events. */
-function buildTraceWithEvents(scenario: Scenario, opts: TraceOptions): TraceJson {
-  const tl = new Timeline(scenario, opts.rules);
-  const at = opts.at ?? tl.length;
-  return {
-    format: 'shadowpaging-trace/v1',
-    title: scenario.title,
-    rules: opts.rules,
-    at,
-    initial: { events: tl.initialEvents },
-    steps: tl.results.slice(0, at).map((r) => stepJson(scenario, r, true)),
-    final: machineJson(tl.stateAt(at)),
-  };
-}
-
 /**
- * Without events nothing needs time travel: one machine runs forward with
- * tracing off up to `at`, keeping only each step's outcome fields (no
- * Timeline, no snapshots, no event lists), so memory stays the size of one
- * machine plus the step list.
+ * One machine runs forward up to `at` (nothing needs time travel), each
+ * step's outcome fields, and with `events` its events, written out as it
+ * goes. Without events tracing is off: no event object or hex string is
+ * made, and memory stays the size of one machine plus the step list.
  */
-function buildTraceNoEvents(scenario: Scenario, opts: TraceOptions): TraceJson {
+export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
   const at = opts.at ?? scenario.steps.length;
   const run = Math.min(at, scenario.steps.length);
-  const { machine } = createMachine(scenario, opts.rules, { tracing: false });
+  const { machine, events } = createMachine(scenario, opts.rules, { tracing: opts.events });
   const steps: TraceStepJson[] = [];
-  for (let i = 0; i < run; i++) steps.push(stepJson(scenario, applyStep(machine, i, scenario.steps[i]!), false));
+  for (let i = 0; i < run; i++) steps.push(stepJson(scenario, applyStep(machine, i, scenario.steps[i]!), opts.events));
   return {
     format: 'shadowpaging-trace/v1',
     title: scenario.title,
     rules: opts.rules,
     at,
-    initial: {},
+    initial: opts.events ? { events } : {},
     steps,
     final: machineJson(machine),
   };

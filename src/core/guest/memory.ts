@@ -1,78 +1,101 @@
 /**
  * Guest physical memory: sparse 4 KiB frames, little endian.
  *
- * A frame is a Uint32Array of 1024 words; 8-byte entries are two words (low
- * word first), which is exactly the x86 in-memory layout, so 4-byte and
- * 8-byte views of one frame agree byte for byte.
+ * A frame is 1024 words (a CowArray: copied on write 32 words at a time);
+ * 8-byte entries are two words (low word first), which is exactly the x86
+ * in-memory layout, so 4-byte and 8-byte views of one frame agree byte for byte.
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
+import { CowArray } from '../cow-array.ts';
+import { PMap } from '../pmap.ts';
 
 export class GuestMemory {
-  private readonly frames: Map<number, Uint32Array>;
+  /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
+  private readonly frames: PMap<CowArray>;
   /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). */
   private readonly owned = new Set<number>();
+  /**
+   * The last frame looked up (a walk reads one table frame several times, an
+   * access reads and writes one data frame): skips the map's hashing. Kept in
+   * step with `frames` by frameForWrite, the only place that changes it.
+   */
+  private lastGfn = -1;
+  private lastFrame: CowArray | undefined = undefined;
 
-  constructor(frames?: Map<number, Uint32Array>) {
-    this.frames = frames ?? new Map();
+  /** Frames as plain word arrays (from frameData, e.g. across a thread) are taken as they are. */
+  constructor(frames?: PMap<CowArray> | Map<number, Uint32Array>) {
+    if (frames instanceof PMap) this.frames = frames;
+    else {
+      this.frames = new PMap();
+      for (const [gfn, f] of frames ?? []) this.frames.set(gfn, CowArray.from(f));
+    }
   }
 
   /** A copy that shares every frame until one side writes it. */
   clone(): GuestMemory {
     this.owned.clear();
-    return new GuestMemory(new Map(this.frames));
+    return new GuestMemory(this.frames.clone());
   }
 
   /** Frames ever written, in ascending gfn order (for display and serialization). */
   gfns(): number[] {
-    return [...this.frames.keys()].sort((a, b) => a - b);
+    return this.frames.keys().sort((a, b) => a - b);
   }
 
-  /**
-   * The frames in the order they were first written (the Map's own order,
-   * which a copy keeps), shared: for handing the memory over as plain data
-   * (timeline.ts machineData). Whoever takes them must not write them.
-   */
-  frameEntries(): IterableIterator<[number, Uint32Array]> {
-    return this.frames.entries();
+  /** The frames as plain word arrays (copies), in ascending gfn order: for handing the memory over as plain data (timeline.ts machineData). */
+  frameData(): Map<number, Uint32Array> {
+    return new Map(
+      this.frames
+        .entries()
+        .sort((a, b) => a[0] - b[0])
+        .map(([gfn, f]) => [gfn, f.toArray() as Uint32Array]),
+    );
   }
 
-  frame(gfn: number): Uint32Array | undefined {
-    return this.frames.get(gfn);
+  /** A frame's words (read them with get; the memory's own, do not write). */
+  frame(gfn: number): CowArray | undefined {
+    if (gfn !== this.lastGfn) {
+      this.lastFrame = this.frames.get(gfn);
+      this.lastGfn = gfn;
+    }
+    return this.lastFrame;
   }
 
-  private frameForWrite(gfn: number): Uint32Array {
-    let f = this.frames.get(gfn);
+  private frameForWrite(gfn: number): CowArray {
+    let f = this.frame(gfn);
     if (!f || !this.owned.has(gfn)) {
-      f = f ? f.slice() : new Uint32Array(1024);
+      // O(1): the copy then copies only the 32-word chunks it writes.
+      f = f ? f.clone() : new CowArray(1024);
       this.frames.set(gfn, f);
       this.owned.add(gfn);
+      this.lastFrame = f;
     }
     return f;
   }
 
   read32(gpa: number): number {
-    const f = this.frames.get(Math.floor(gpa / 4096));
+    const f = this.frame(Math.floor(gpa / 4096));
     if (!f) return 0;
     const off = gpa % 4096;
-    if ((off & 3) === 0) return f[off >>> 2] ?? 0;
+    if ((off & 3) === 0) return f.get(off >>> 2);
     let v = 0;
     for (let i = 3; i >= 0; i--) v = (v * 256 + this.readByte(gpa + i)) >>> 0;
     return v;
   }
 
   readByte(gpa: number): number {
-    const f = this.frames.get(Math.floor(gpa / 4096));
+    const f = this.frame(Math.floor(gpa / 4096));
     if (!f) return 0;
     const off = gpa % 4096;
-    return ((f[off >>> 2] ?? 0) >>> ((off & 3) * 8)) & 0xff;
+    return (f.get(off >>> 2) >>> ((off & 3) * 8)) & 0xff;
   }
 
   writeByte(gpa: number, byte: number): void {
     const f = this.frameForWrite(Math.floor(gpa / 4096));
     const off = gpa % 4096;
     const shift = (off & 3) * 8;
-    const w = f[off >>> 2] ?? 0;
-    f[off >>> 2] = ((w & ~(0xff << shift)) | ((byte & 0xff) << shift)) >>> 0;
+    const w = f.get(off >>> 2);
+    f.set(off >>> 2, ((w & ~(0xff << shift)) | ((byte & 0xff) << shift)) >>> 0);
   }
 
   /** Read an entry of `size` bytes (4 or 8) at an aligned gpa. */
@@ -88,8 +111,8 @@ export class GuestMemory {
     const off = gpa % 4096;
     if ((off & 3) === 0 && (width === 4 || (width === 8 && off <= 4088))) {
       const f = this.frameForWrite(Math.floor(gpa / 4096));
-      f[off >>> 2] = value.lo >>> 0;
-      if (width === 8) f[(off >>> 2) + 1] = value.hi >>> 0;
+      f.set(off >>> 2, value.lo >>> 0);
+      if (width === 8) f.set((off >>> 2) + 1, value.hi >>> 0);
       return;
     }
     for (let i = 0; i < width; i++) {
@@ -100,6 +123,8 @@ export class GuestMemory {
 
   /** Read `width` bytes (<= 8) at gpa as a 64-bit value. */
   read(gpa: number, width: number): U64 {
+    // Aligned 4- and 8-byte reads (most guest data) go word by word.
+    if ((gpa & 3) === 0 && (width === 4 || (width === 8 && gpa % 4096 <= 4088))) return { lo: this.read32(gpa), hi: width === 8 ? this.read32(gpa + 4) : 0 };
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < width; i++) {

@@ -64,8 +64,8 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128): G
     const frame = mem.frame(gfn);
     const words = size === 4 ? 1 : 2;
     for (let i = 0; frame && i < count; i++) {
-      const lo = frame[i * words] ?? 0;
-      const hi = words === 2 ? (frame[i * words + 1] ?? 0) : 0;
+      const lo = frame.get(i * words);
+      const hi = words === 2 ? frame.get(i * words + 1) : 0;
       if (!lo && !hi) continue;
       const v: U64 = { lo, hi };
       if (!(v.lo & 1)) {

@@ -16,6 +16,7 @@ import {
   type ShadowPage,
   spteRef,
 } from '../machine.ts';
+import { CowArray } from '../cow-array.ts';
 import { spPfn } from '../host.ts';
 import type { SpteRefJson } from '../trace.ts';
 import {
@@ -169,14 +170,14 @@ export function kvmFlushRemoteTlbs(m: Machine): void {
 
 /** kvm_mmu_page_get_gfn(): sp->gfns[i] for indirect pages, computed for direct ones. */
 export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
-  if (sp.gfns) return sp.gfns[index] ?? 0;
+  if (sp.gfns) return sp.gfns.get(index);
   return sp.gfn + index * 2 ** (9 * (sp.role.level - 1));
 }
 
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
-  if (sp.gfns) spMut(m, sp).gfns![index] = gfn;
+  if (sp.gfns) spMut(m, sp).gfns!.set(index, gfn);
   const key = rmapKey(sp.role.level, gfn);
-  const list = m.rmap.get(key);
+  const list = m.rmap.getMut(key);
   const ref = spteRef(sp.id, index);
   if (list) list.push(ref);
   else m.rmap.set(key, [ref]);
@@ -207,7 +208,7 @@ export function kernelBug(m: Machine, kind: KernelBug['kind'], text: string): vo
 function rmapRemove(m: Machine, sp: ShadowPage, index: number): void {
   const gfn = kvmMmuPageGetGfn(sp, index);
   const key = rmapKey(sp.role.level, gfn);
-  const list = m.rmap.get(key);
+  const list = m.rmap.getMut(key);
   const ref = spteRef(sp.id, index);
   const at = list ? list.indexOf(ref) : -1;
   if (!list || at < 0) {
@@ -304,8 +305,8 @@ export function addLeafStats(m: Machine, level: number): void {
 function markUnsync(m: Machine, ref: number): void {
   const sp = refSp(m, ref);
   const index = refIndex(ref);
-  if (sp.unsyncChildBitmap[index]) return;
-  spMut(m, sp).unsyncChildBitmap[index] = 1;
+  if (sp.unsyncChildBitmap.get(index)) return;
+  spMut(m, sp).unsyncChildBitmap.set(index, 1);
   if (m.tracing) m.emit({ kind: 'mark_unsync', sp: sp.id, index });
   if (sp.unsyncChildren++) return;
   kvmMmuMarkParentsUnsync(m, sp);
@@ -316,9 +317,9 @@ function kvmMmuMarkParentsUnsync(m: Machine, sp: ShadowPage): void {
 }
 
 export function clearUnsyncChildBit(m: Machine, sp: ShadowPage, index: number): void {
-  if (!sp.unsyncChildBitmap[index]) return;
+  if (!sp.unsyncChildBitmap.get(index)) return;
   sp.unsyncChildren--;
-  spMut(m, sp).unsyncChildBitmap[index] = 0;
+  spMut(m, sp).unsyncChildBitmap.set(index, 0);
 }
 
 function kvmUnsyncPage(m: Machine, sp: ShadowPage): void {
@@ -375,13 +376,13 @@ function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
     gfn,
     role,
     roleWord: roleWord(role),
-    spt: new Uint32Array(1024),
-    gfns: role.direct ? null : new Float64Array(512),
+    spt: new CowArray(1024),
+    gfns: role.direct ? null : new CowArray(512, true),
     parentPtes: [],
     rootCount: 0,
     unsync: false,
     unsyncChildren: 0,
-    unsyncChildBitmap: new Uint8Array(512),
+    unsyncChildBitmap: new CowArray(512),
     writeFloodingCount: 0,
     createdAt: m.stepIndex,
   };
@@ -482,7 +483,12 @@ export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): PageVecEntry[] {
   const walk = (sp: ShadowPage): number => {
     let nrUnsyncLeaf = 0;
     for (let i = 0; i < 512; i++) {
-      if (!sp.unsyncChildBitmap[i]) continue;
+      if (i % 32 === 0 && sp.unsyncChildBitmap.isZeroChunkAt(i)) {
+        // 32 bits never set since the page was made: skip them at once.
+        i += 31;
+        continue;
+      }
+      if (!sp.unsyncChildBitmap.get(i)) continue;
       const ent = getSpte(sp.spt, i);
       if (!isShadowPresent(ent) || isLastSpte(ent, sp.role.level)) {
         clearUnsyncChildBit(m, sp, i);

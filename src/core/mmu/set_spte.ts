@@ -5,7 +5,7 @@
  */
 import { hex, hex64 } from '../bits.ts';
 import type { Machine, ShadowPage } from '../machine.ts';
-import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK } from './constants.ts';
+import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
 import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, makeRequest, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
 import { spMut, spteRef } from '../machine.ts';
 import { eq64, type U64 } from '../bits.ts';
@@ -15,7 +15,6 @@ import {
   isMmioSpte,
   isShadowPresent,
   isWritableSpte,
-  makeLeafBits,
   makeMmioSpte,
   setSpte,
   SPTE_HOST_WRITEABLE,
@@ -31,9 +30,18 @@ export interface SetSpteResult {
   readonly writeProtectedPt: boolean;
 }
 
+/** make_spte()'s result, one object reused by every call: read it before the next call. */
+interface MadeSpte {
+  lo: number;
+  hi: number;
+  wrprot: boolean;
+}
+const MADE: MadeSpte = { lo: 0, hi: 0, wrprot: false };
+
 /**
- * make_spte(): returns the new spte and whether W had to be removed because
- * the gfn is a shadowed page table (SET_SPTE_WRITE_PROTECTED_PT).
+ * make_spte(): the new spte and whether W had to be removed because the gfn
+ * is a shadowed page table (SET_SPTE_WRITE_PROTECTED_PT), in MADE (no object
+ * per call: sync runs this for every present spte of an unsync page).
  */
 function makeSpte(
   m: Machine,
@@ -45,7 +53,7 @@ function makeSpte(
   speculative: boolean,
   canUnsync: boolean,
   hostWritable: boolean,
-): { lo: number; hi: number; wrprot: boolean } {
+): MadeSpte {
   let low = SPTE_MMU_PRESENT_MASK | PT_PRESENT_MASK;
   if (!speculative) low |= PT_ACCESSED_MASK;
   if (pteAccess & ACC_USER_MASK) low |= PT_USER_MASK;
@@ -67,8 +75,11 @@ function makeSpte(
     }
   }
   if (!skipDirty && access & ACC_WRITE_MASK) low |= PT_DIRTY_MASK;
-  const v = makeLeafBits(pfn, low, !(pteAccess & ACC_EXEC_MASK));
-  return { lo: v.lo, hi: v.hi, wrprot };
+  // make_spte's pfn << PAGE_SHIFT | bits | NX, as two halves.
+  MADE.lo = (((pfn % 0x100000) * 4096) | low) >>> 0;
+  MADE.hi = (Math.floor(pfn / 0x100000) | (pteAccess & ACC_EXEC_MASK ? 0 : PT64_NX_MASK_HI)) >>> 0;
+  MADE.wrprot = wrprot;
+  return MADE;
 }
 
 /**
@@ -125,14 +136,15 @@ export function mmuSetSpte(
   // set_spte()
   const cur = getSpte(sp.spt, index);
   const made = makeSpte(m, pteAccess, level, gfn, pfn, cur.lo, speculative, true, true);
-  const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
+  const next = { lo: made.lo, hi: made.hi };
+  const wrprot = made.wrprot;
   const spurious = eq64(cur, next);
   if (!spurious) {
     if (spteUpdateNeedsFlush(cur, next)) flush = true;
     setSpte(spMut(m, sp).spt, index, next);
   }
   let ret: PfResult = 'RET_PF_FIXED';
-  if (made.wrprot) {
+  if (wrprot) {
     if (writeFault) ret = 'RET_PF_EMULATE';
     makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
   }
@@ -148,13 +160,13 @@ export function mmuSetSpte(
     spte: hex64(next),
     old: hex64(old),
     speculative,
-    writeProtectedPt: made.wrprot,
+    writeProtectedPt: wrprot,
   });
   if (!wasRmapped) {
     addLeafStats(m, level);
     rmapAdd(m, sp, index, gfn);
   }
-  return { ret, writeProtectedPt: made.wrprot };
+  return { ret, writeProtectedPt: wrprot };
 }
 
 /**
@@ -162,11 +174,14 @@ export function mmuSetSpte(
  * pfn, speculative, can_unsync = false. Returns whether a remote flush is needed.
  */
 export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number): boolean {
-  const old = getSpte(sp.spt, index);
-  const hostWritable = (old.lo & SPTE_HOST_WRITEABLE) !== 0;
-  const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfn(old), old.lo, true, false, hostWritable);
-  const next = { lo: made.lo >>> 0, hi: made.hi >>> 0 };
-  if (eq64(old, next)) return false;
+  const oldLo = sp.spt.get(2 * index);
+  const oldHi = sp.spt.get(2 * index + 1);
+  const hostWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0;
+  const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfn({ lo: oldLo, hi: oldHi }), oldLo, true, false, hostWritable);
+  // Most sptes are unchanged by a sync: compare the halves before making any object.
+  if (made.lo === oldLo && made.hi === oldHi) return false;
+  const old = { lo: oldLo, hi: oldHi };
+  const next = { lo: made.lo, hi: made.hi };
   setSpte(spMut(m, sp).spt, index, next);
   // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), so no
   // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the

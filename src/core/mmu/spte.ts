@@ -5,6 +5,7 @@
  * 512 entries of 8 bytes, kept as 1024 little-endian words.
  */
 import { frameOf64, type U64 } from '../bits.ts';
+import type { CowArray } from '../cow-array.ts';
 import { PT_ACCESSED_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
 
 export const SPTE_HOST_WRITEABLE = 1 << 9;
@@ -18,18 +19,19 @@ export const SPTE_MMU_PRESENT_MASK = 1 << 11;
  */
 export const SPTE_MMIO_HI = 1 << 19;
 
-export function spteLo(spt: Uint32Array, i: number): number {
-  return spt[2 * i] ?? 0;
+export function spteLo(spt: CowArray, i: number): number {
+  return spt.get(2 * i);
 }
-export function spteHi(spt: Uint32Array, i: number): number {
-  return spt[2 * i + 1] ?? 0;
+export function spteHi(spt: CowArray, i: number): number {
+  return spt.get(2 * i + 1);
 }
-export function getSpte(spt: Uint32Array, i: number): U64 {
-  return { lo: spt[2 * i] ?? 0, hi: spt[2 * i + 1] ?? 0 };
+export function getSpte(spt: CowArray, i: number): U64 {
+  return { lo: spt.get(2 * i), hi: spt.get(2 * i + 1) };
 }
-export function setSpte(spt: Uint32Array, i: number, v: U64): void {
-  spt[2 * i] = v.lo >>> 0;
-  spt[2 * i + 1] = v.hi >>> 0;
+/** Write an spte: `spt` must be the page's own (spMut(m, sp).spt). */
+export function setSpte(spt: CowArray, i: number, v: U64): void {
+  spt.set(2 * i, v.lo >>> 0);
+  spt.set(2 * i + 1, v.hi >>> 0);
 }
 
 export const isShadowPresent = (v: U64): boolean => (v.lo & SPTE_MMU_PRESENT_MASK) !== 0;
@@ -47,10 +49,6 @@ function compose(pfn: number, low: number, high: number): U64 {
 /** make_nonleaf_spte(): upper-level sptes are fully permissive; permissions live in the leaves. */
 export function makeNonleafSpte(childPfn: number): U64 {
   return compose(childPfn, PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK | PT_ACCESSED_MASK | SPTE_MMU_PRESENT_MASK, 0);
-}
-
-export function makeLeafBits(pfn: number, low: number, nx: boolean): U64 {
-  return compose(pfn, low, nx ? PT64_NX_MASK_HI : 0);
 }
 
 export function makeMmioSpte(gfn: number, access: number): U64 {

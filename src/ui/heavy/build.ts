@@ -5,9 +5,8 @@
  * the worker could not start). Either way the caller gets progress, then the
  * Timeline, and can cancel.
  */
-import { type MachineData, type RuleSetName, type Scenario, type StepResult, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
+import { type MachineData, type RuleSetName, type Scenario, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
-import { seedShadowPageCounts } from '../step/view.ts';
 import type { BuildReply, BuildRequest, ResultData } from './protocol.ts';
 
 /**
@@ -133,44 +132,11 @@ export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
   };
 }
 
-/**
- * A StepResult whose events are read from their JSON text the first time
- * they are asked for (then kept): the page only reads the events of the
- * steps it shows. A class (the getter on its prototype) because 10,000
- * objects with an accessor property each are slow to make; toJSON writes it
- * out as a plain result.
- */
-class LazyResult {
-  declare readonly index: number;
-  declare readonly outcome: StepResult['outcome'];
-  private parsed: readonly TraceEvent[] | null = null;
-  private readonly eventsJson: string;
-
-  constructor(d: ResultData) {
-    const { eventsJson, ...rest } = d;
-    Object.assign(this, rest);
-    this.eventsJson = eventsJson;
-  }
-
-  get events(): readonly TraceEvent[] {
-    return (this.parsed ??= JSON.parse(this.eventsJson) as readonly TraceEvent[]);
-  }
-
-  toJSON(): StepResult {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(this)) if (k !== 'parsed' && k !== 'eventsJson') out[k] = v;
-    out.events = this.events;
-    return out as unknown as StepResult;
-  }
-}
-
-const lazyEvents = (d: ResultData): StepResult => new LazyResult(d) as unknown as StepResult;
-
 function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks): BuildJob {
   let live = true;
   let scenario: Scenario | null = null;
   let initialEvents: readonly TraceEvent[] = [];
-  const results: StepResult[] = [];
+  const results: ResultData[] = [];
   const snapshots: MachineData[] = [];
   const pages: number[] = [];
   const steps: Scenario['steps'][number][] = [];
@@ -194,7 +160,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
         return;
       case 'chunk':
         for (const st of m.steps) steps.push(st);
-        for (const r of m.results) results.push(lazyEvents(r));
+        for (const r of m.results) results.push(r);
         for (const s of m.snapshots) snapshots.push(s);
         for (const n of m.pages) pages.push(n);
         cb.onProgress(m.done, total);
@@ -202,8 +168,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
       case 'done': {
         const s: Scenario = { ...scenario!, steps };
         finish();
-        const tl = Timeline.fromParts({ scenario: s, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, initialEvents, results, snapshots, final: m.final });
-        seedShadowPageCounts(tl, pages);
+        const tl = Timeline.fromParts({ scenario: s, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, initialEvents, results, pageCounts: pages, snapshots, final: m.final });
         handing = true;
         stopHanding = deliver(tl, s, cb, () => handing);
         return;

@@ -7,7 +7,7 @@
  * Timeline back as plain data (TimelineParts) in chunks small enough that the
  * main thread never spends long on one message.
  */
-import type { CompareReport, MachineData, RuleSetName, Scenario, StepResult, TraceEvent } from '../../core/index.ts';
+import type { CompareReport, MachineData, RuleSetName, Scenario, StepSummary, TraceEvent } from '../../core/index.ts';
 import type { ParseResult } from '../../scenarios/schema.ts';
 
 export type BuildRequest =
@@ -52,21 +52,17 @@ export type BuildReply =
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 /**
- * A StepResult with its events as JSON text: one string per step instead of
- * dozens of objects, which the page reads only for the steps it shows (a
- * 10,000-step run has ~50,000 events; as objects they made the page's garbage
- * collector pause for 30 to 100 ms while they arrived).
+ * A step's result without events: the timeline rebuilds a step's events when
+ * the page reads them (Timeline.eventsOf), so none cross the thread.
  */
-export type ResultData = Omit<StepResult, 'events'> & { readonly eventsJson: string };
+export type ResultData = StepSummary;
 
 /**
- * A chunk is sent once it holds this many trace events or CHUNK_MAX_STEPS
- * steps (with the snapshots taken meanwhile). Measured in headless Chromium
- * on a busy 2-core machine: 250 steps of the 10,000-step run took 9 to 33 ms
- * to read on the main thread with the events as objects; with the events as
- * text (ResultData), 100 steps or 2,000 events take a few ms.
+ * A chunk is sent every CHUNK_MAX_STEPS steps (with the snapshots taken
+ * meanwhile). Measured in headless Chromium on a busy 2-core machine: 250
+ * steps of the 10,000-step run with their events took 9 to 33 ms to read on
+ * the main thread; 100 steps without events take well under a millisecond.
  */
-export const CHUNK_EVENTS = 2000;
 export const CHUNK_MAX_STEPS = 100;
 
 /** The lists of a CompareReport, sent COMPARE_CHUNK items at a time (1,923 zap-alls: 7,696 requests and as many role differences). */

@@ -6,8 +6,7 @@
 /// <reference lib="webworker" />
 import { compareRuleSets, machineData, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
-import { shadowPagesAfter } from '../step/counts.ts';
-import { type BuildReply, type BuildRequest, CHUNK_EVENTS, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData, summarize } from './protocol.ts';
+import { type BuildReply, type BuildRequest, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData, summarize } from './protocol.ts';
 
 const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
@@ -34,34 +33,21 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
       scenario = parsed.scenario;
     }
     const b = new TimelineBuilder(scenario, req.rules, req.snapshotEvery);
-    let pages = shadowPagesAfter(b.initialEvents, 0);
-    post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages });
+    post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages: b.pageCounts[0]! });
     let sentResults = 0;
     let sentSnapshots = 1;
     const flush = () => {
       const snaps = b.snapshots.slice(sentSnapshots).map(machineData);
       // Snapshot 0 (before any step) goes with the first chunk.
       if (sentResults === 0) snaps.unshift(machineData(b.snapshots[0]!));
-      const results: ResultData[] = [];
-      const counts: number[] = [];
-      for (const r of b.results.slice(sentResults)) {
-        const { events, ...rest } = r;
-        results.push({ ...rest, eventsJson: JSON.stringify(events) });
-        pages = shadowPagesAfter(events, pages);
-        counts.push(pages);
-      }
-      post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: counts });
+      const results: readonly ResultData[] = b.results.slice(sentResults);
+      post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) });
       sentResults = b.done;
       sentSnapshots = b.snapshots.length;
     };
-    let events = 0;
     while (!b.finished) {
-      b.advance(1);
-      events += b.results[b.done - 1]!.events.length;
-      if (events >= CHUNK_EVENTS || b.done - sentResults >= CHUNK_MAX_STEPS) {
-        flush();
-        events = 0;
-      }
+      b.advance(CHUNK_MAX_STEPS);
+      flush();
     }
     if (b.done > sentResults || sentResults === 0) flush();
     post({ type: 'done', id, final: machineData(b.current) });

@@ -3,7 +3,6 @@
  * steps, plus what happened in that step. Pure; memoized per timeline/step so
  * stepping back and forth never recomputes (and never re-derives kernel state).
  */
-import { shadowPagesAfter } from './counts.ts';
 import {
   guestTables,
   type GuestTableJson,
@@ -190,31 +189,9 @@ export function prefetchStepViews(
   };
 }
 
-const counts = new WeakMap<Timeline, readonly number[]>();
 
-/** Shadow pages alive after each step, from the events alone (for the chart and the overview's room), once per timeline. */
-export function shadowPageCounts(tl: Timeline): readonly number[] {
-  let c = counts.get(tl);
-  if (!c) {
-    c = countShadowPages(tl);
-    counts.set(tl, c);
-  }
-  return c;
-}
-
-function countShadowPages(tl: Timeline): number[] {
-  const out = [shadowPagesAfter(tl.initialEvents, 0)];
-  for (const r of tl.results) out.push(shadowPagesAfter(r.events, out[out.length - 1]!));
-  return out;
-}
-
-/**
- * The counts of a timeline counted elsewhere (the timeline worker counts them
- * as it builds: heavy/build.ts), so they are not counted again here.
- */
-export function seedShadowPageCounts(tl: Timeline, c: readonly number[]): void {
-  if (c.length === tl.length + 1) counts.set(tl, c);
-}
+/** Shadow pages alive after each step (index n: after n steps), as the timeline recorded them while it was built. */
+export const shadowPageCounts = (tl: Timeline): readonly number[] => tl.pageCounts;
 
 /** The address the ruler shows for a step: its own (an access or INVLPG), else the next access's. */
 export interface StepAddress {

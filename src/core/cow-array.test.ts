@@ -1,0 +1,40 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CowArray } from './cow-array.ts';
+
+describe('CowArray', () => {
+  it('behaves as a plain array, and every copy keeps its own values whatever the others write', () => {
+    const op = fc.oneof(
+      fc.record({ op: fc.constant('set' as const), i: fc.nat(99), v: fc.oneof(fc.constant(0), fc.nat(), fc.constant(2 ** 40 + 3)) }),
+      fc.constant({ op: 'clone' as const }),
+      fc.constant({ op: 'switch' as const }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(op, { maxLength: 200 }), (f64, ops) => {
+        const pairs = [{ a: new CowArray(100, f64), r: f64 ? new Float64Array(100) : new Uint32Array(100) }];
+        let cur = 0;
+        for (const o of ops) {
+          const p = pairs[cur]!;
+          if (o.op === 'set') {
+            p.a.set(o.i, o.v);
+            p.r[o.i] = o.v;
+          } else if (o.op === 'clone') pairs.push({ a: p.a.clone(), r: p.r.slice() });
+          else cur = (cur + 1) % pairs.length;
+          for (const q of pairs) {
+            expect(Array.from(q.a.toArray())).toEqual(Array.from(q.r));
+            for (let i = 0; i < 100; i += 7) expect(q.a.get(i)).toBe(q.r[i]);
+          }
+        }
+        // An untouched chunk is reported as zero without looking, and only then.
+        for (const q of pairs) for (let c = 0; c < 96; c += 32) if (q.a.isZeroChunkAt(c)) expect(Array.from(q.r.subarray(c, c + 32)).every((v) => v === 0)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('from() and toArray() round-trip, f64 keeps values above 2^32', () => {
+    const v = new Float64Array([0, 1, 2 ** 40, 0, 7]);
+    expect(Array.from(CowArray.from(v, true).toArray())).toEqual(Array.from(v));
+    expect(CowArray.from(new Uint32Array([5, 0, 0xffffffff])).get(2)).toBe(0xffffffff);
+  });
+});

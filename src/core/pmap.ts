@@ -1,0 +1,181 @@
+/**
+ * A map from non-negative integer keys whose copies cost O(1): the state
+ * behind time travel (guest frames, the rmap) is kept in one of these, so a
+ * snapshot shares everything with the machine it was taken from and a later
+ * write copies only the few small nodes on its path (O(changes since the
+ * snapshot), not O(state)).
+ *
+ * Shape: a 64-way root over 64-way middle nodes over 4,096 leaf buckets
+ * (keys and values in two short arrays, searched linearly). Every node
+ * records the edit token of the map that may write it in place; `clone()`
+ * gives both maps new tokens, so the first write on either side copies the
+ * nodes on its path (path copying, as in persistent hash tries). Values that
+ * are themselves mutable (the rmap's spte lists) are copied with their leaf
+ * by `copyValue`, so `getMut` hands out a value its map alone owns.
+ *
+ * Iteration order is bucket order, not insertion order: callers that show or
+ * print entries sort them (machineJson, GuestMemory.gfns).
+ */
+
+interface Leaf<V> {
+  owner: number;
+  keys: number[];
+  vals: V[];
+}
+interface Mid<V> {
+  owner: number;
+  kids: Array<Leaf<V> | undefined>;
+}
+interface Root<V> {
+  owner: number;
+  kids: Array<Mid<V> | undefined>;
+}
+
+const FAN = 64;
+let nextToken = 1;
+
+/** 12 well-mixed bits of the key: 6 for the root slot, 6 for the middle slot. */
+function bucketOf(key: number): number {
+  const lo = key >>> 0;
+  const hi = (key / 0x1_0000_0000) >>> 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 13;
+  return h >>> 20;
+}
+
+export class PMap<V> {
+  private root: Root<V>;
+  private token: number;
+  private count: number;
+
+  constructor(private readonly copyValue: (v: V) => V = (v) => v) {
+    this.token = nextToken++;
+    this.root = { owner: this.token, kids: new Array<Mid<V> | undefined>(FAN) };
+    this.count = 0;
+  }
+
+  /** A map that behaves as a deep copy (values copied with copyValue when either side writes). */
+  clone(): PMap<V> {
+    const c = Object.create(PMap.prototype) as PMap<V>;
+    // Both sides lose write access to the shared nodes.
+    this.token = nextToken++;
+    Object.assign(c, { copyValue: this.copyValue, root: this.root, token: nextToken++, count: this.count });
+    return c;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private leaf(key: number): Leaf<V> | undefined {
+    const b = bucketOf(key);
+    return this.root.kids[b >>> 6]?.kids[b & 63];
+  }
+
+  get(key: number): V | undefined {
+    const l = this.leaf(key);
+    if (!l) return undefined;
+    const i = l.keys.indexOf(key);
+    return i < 0 ? undefined : l.vals[i];
+  }
+
+  has(key: number): boolean {
+    const l = this.leaf(key);
+    return l !== undefined && l.keys.includes(key);
+  }
+
+  /** The leaf holding `key`'s bucket, owned by this map (copied on the way down as needed). */
+  private leafForWrite(key: number, create: boolean): Leaf<V> | undefined {
+    const t = this.token;
+    const b = bucketOf(key);
+    let root = this.root;
+    if (root.owner !== t) {
+      if (!create && !this.leaf(key)) return undefined;
+      root = this.root = { owner: t, kids: root.kids.slice() };
+    }
+    let mid = root.kids[b >>> 6];
+    if (!mid) {
+      if (!create) return undefined;
+      mid = root.kids[b >>> 6] = { owner: t, kids: new Array<Leaf<V> | undefined>(FAN) };
+    } else if (mid.owner !== t) {
+      mid = root.kids[b >>> 6] = { owner: t, kids: mid.kids.slice() };
+    }
+    let leaf = mid.kids[b & 63];
+    if (!leaf) {
+      if (!create) return undefined;
+      leaf = mid.kids[b & 63] = { owner: t, keys: [], vals: [] };
+    } else if (leaf.owner !== t) {
+      leaf = mid.kids[b & 63] = { owner: t, keys: leaf.keys.slice(), vals: leaf.vals.map(this.copyValue) };
+    }
+    return leaf;
+  }
+
+  set(key: number, value: V): this {
+    const l = this.leafForWrite(key, true)!;
+    const i = l.keys.indexOf(key);
+    if (i >= 0) l.vals[i] = value;
+    else {
+      l.keys.push(key);
+      l.vals.push(value);
+      this.count++;
+    }
+    return this;
+  }
+
+  /** The value at `key`, which this map alone holds, so it may be changed in place. */
+  getMut(key: number): V | undefined {
+    const l = this.leaf(key);
+    if (!l || !l.keys.includes(key)) return undefined;
+    const w = this.leafForWrite(key, false)!;
+    return w.vals[w.keys.indexOf(key)];
+  }
+
+  delete(key: number): boolean {
+    if (!this.has(key)) return false;
+    const l = this.leafForWrite(key, false)!;
+    const i = l.keys.indexOf(key);
+    const last = l.keys.length - 1;
+    // Order inside a bucket is not observable (iteration is bucket order): swap-remove.
+    l.keys[i] = l.keys[last]!;
+    l.vals[i] = l.vals[last]!;
+    l.keys.pop();
+    l.vals.pop();
+    this.count--;
+    return true;
+  }
+
+  forEach(fn: (value: V, key: number) => void): void {
+    for (const mid of this.root.kids) {
+      if (!mid) continue;
+      for (const leaf of mid.kids) {
+        if (!leaf) continue;
+        for (let i = 0; i < leaf.keys.length; i++) fn(leaf.vals[i]!, leaf.keys[i]!);
+      }
+    }
+  }
+
+  entries(): Array<[number, V]> {
+    const out: Array<[number, V]> = [];
+    this.forEach((v, k) => out.push([k, v]));
+    return out;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries()[Symbol.iterator]();
+  }
+
+  /** A map with the same entries. */
+  static from<V>(entries: Iterable<readonly [number, V]>, copyValue?: (v: V) => V): PMap<V> {
+    const m = new PMap<V>(copyValue);
+    for (const [k, v] of entries) m.set(k, v);
+    return m;
+  }
+
+  keys(): number[] {
+    const out: number[] = [];
+    this.forEach((_, k) => out.push(k));
+    return out;
+  }
+}
