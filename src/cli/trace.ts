@@ -6,15 +6,19 @@
  * off and keeps no timeline (core/trace-doc.ts): memory stays the size of one
  * machine plus the step outcomes, so a 100,000-step file fits in Node's
  * default heap. An invalid scenario prints a one-line error naming the field
- * and exits 2.
+ * and exits 2. With --questions it prints the answer key instead: every
+ * step's questions (src/core/questions.ts) with their answers, as JSON
+ * (docs/questions.md).
  */
 import { createReadStream } from 'node:fs';
-import { buildTrace, compareRuleSets, RULE_SETS, type TraceOptions } from '../core/index.ts';
+import { answerKey, buildTrace, compareRuleSets, RULE_SETS, type TraceOptions } from '../core/index.ts';
+import { QUESTIONS_FORMAT } from '../scenarios/answers.ts';
+import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
 import { readBounded } from './read-input.ts';
 
-const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7] [--at N] [--no-events] [--compare before,seed,merged]';
+const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7] [--at N] [--no-events] [--compare before,seed,merged] [--questions]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -23,12 +27,13 @@ function fail(message: string, code = 2): never {
 
 const isRuleSet = (v: string | undefined): v is RuleSetName => RULE_SETS.includes(v as RuleSetName);
 
-function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[] | null } & TraceOptions {
+function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[] | null; questions: boolean } & TraceOptions {
   let file: string | null = null;
   let rules: RuleSetName = 'seed';
   let at: number | null = null;
   let events = true;
   let compare: RuleSetName[] | null = null;
+  let questions = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--rules') {
@@ -46,6 +51,7 @@ function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[
       }
       compare = v as RuleSetName[];
     } else if (a === '--no-events') events = false;
+    else if (a === '--questions') questions = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -53,7 +59,8 @@ function parseArgs(argv: string[]): { file: string | null; compare: RuleSetName[
     else if (file === null) file = a;
     else fail(`one scenario file at a time\n${USAGE}`);
   }
-  return { file, rules, at, events, compare };
+  if (questions && (compare || at !== null)) fail(`--questions lists every step's questions under one rule set: it does not go with --compare or --at\n${USAGE}`);
+  return { file, rules, at, events, compare, questions };
 }
 
 async function main(): Promise<void> {
@@ -76,6 +83,16 @@ async function main(): Promise<void> {
     fail(`--at: the scenario has ${parsed.scenario.steps.length} steps, so N must be 0..${parsed.scenario.steps.length}`);
   }
   for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (args.questions) {
+    // The answer key: the questions the core generates for every step and the teacher's picks, with their answers.
+    const json: unknown = JSON.parse(text);
+    const key = answerKey(parsed.scenario, args.rules, (i) => stepQuestionSpecs(json, i));
+    // `spec` is the core's form of the id (gfn a number): the id says the same.
+    const questions = key.questions.map(({ spec: _spec, ...q }) => q);
+    const out = { format: QUESTIONS_FORMAT, title: parsed.scenario.title, rules: args.rules, questions, notApplicable: key.notApplicable };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
   const out = args.compare ? compareRuleSets(parsed.scenario, args.compare) : buildTrace(parsed.scenario, args);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }

@@ -16,3 +16,31 @@ export { accessStr } from './mmu/constants.ts';
 export { guestTables, type GuestTableJson, type GuestEntryJson } from './guest/tables.ts';
 export { buildTrace, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';
 export { compareRuleSets, type CompareReport, type RoleDifference, type BehaviourDifference, type RequestRow, type RoleUnderRules } from './compare.ts';
+export {
+  ACCESS_OUTCOMES,
+  ERROR_CODE_BITS,
+  QUESTION_KINDS,
+  WRITABLE_REASONS,
+  answerKey,
+  answerOf,
+  answerShapeError,
+  canonicalAnswer,
+  errorCodeText,
+  generateQuestions,
+  isQuestion,
+  questionId,
+  quizPick,
+  sameAnswer,
+  uniquePages,
+  type Answer,
+  type AnswerKey,
+  type Choice,
+  type NotApplicable,
+  type PageAnswer,
+  type Question,
+  type QuestionInput,
+  type QuestionKind,
+  type QuestionSpec,
+  type StepFacts,
+  type WritableReason,
+} from './questions.ts';

@@ -55,6 +55,8 @@ export interface ViewState {
   readonly overview?: true;
   /** Presenting mode (large type, for a classroom projector); left out when off. */
   readonly presenting?: true;
+  /** "Quiz me": generated questions before every step (issue 18); left out when off. */
+  readonly quiz?: true;
   /**
    * The Compare view (the scenario under several rule sets side by side) is
    * open, comparing these rule sets: two or more, in RULE_SETS order; left
@@ -136,9 +138,9 @@ function clampZoom(z: number): number {
  * of the link) when off, so a link from before a flag existed decodes to the
  * same object as before, and views compare equal whichever way they were made.
  */
-const VIEW_FLAGS = ['overview', 'presenting'] as const;
+const VIEW_FLAGS = ['overview', 'presenting', 'quiz'] as const;
 type ViewFlag = (typeof VIEW_FLAGS)[number];
-const VIEW_FLAG_KEYS: Record<ViewFlag, ViewKeyV1> = { overview: 'o', presenting: 'p' };
+const VIEW_FLAG_KEYS: Record<ViewFlag, ViewKeyV1> = { overview: 'o', presenting: 'p', quiz: 'q' };
 
 /** The flags that are on, as view properties to spread in. */
 function flagsWhere(isOn: (flag: ViewFlag) => boolean): Partial<Record<ViewFlag, true>> {
@@ -207,8 +209,8 @@ function encodeView(v: ViewState): string {
   return parts.join('&');
 }
 
-// "o", "p" and then "c" came later in v1: links without them mean what they always did.
-const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o', 'p', 'c'] as const;
+// "o", "p", then "c" and "q" came later in v1: links without them mean what they always did.
+const VIEW_KEYS_V1 = ['s', 'e', 'g', 'r', 'z', 't', 'o', 'p', 'c', 'q'] as const;
 type ViewKeyV1 = (typeof VIEW_KEYS_V1)[number];
 const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = {
   s: 'step',
@@ -220,6 +222,7 @@ const VIEW_KEY_NAMES: Record<ViewKeyV1, string> = {
   o: 'overview',
   p: 'presenting mode',
   c: 'compared rule sets',
+  q: 'Quiz me',
 };
 const WHOLE_RE = /^(?:0|[1-9][0-9]{0,6})$/;
 const ZOOM_RE = /^(?:0|[1-9][0-9]?)(?:\.[0-9]{1,4})?$/;

@@ -9,6 +9,7 @@
 import * as z from 'zod';
 import type { U64 } from '../core/scenario.ts';
 import { SCENARIO_LIMITS } from '../core/scenario.ts';
+import { MAX_QUESTIONS_PER_STEP, QUESTION_KINDS } from '../core/questions.ts';
 import { describeValue, parseU64 } from './hex.ts';
 import { unknownKeyMessage } from './errors.ts';
 import { PARSER_LIMITS } from './limits.ts';
@@ -161,23 +162,37 @@ const ACCESS_KEYS = { gva: u64('0xC0403123'), user: z.optional(bool), ac: z.opti
  */
 const NOTE = { note: z.optional(text(SCENARIO_LIMITS.maxNoteChars)) };
 
+/**
+ * The questions a teacher picked for a step (issue 18, src/core/questions.ts):
+ * asked before the step is revealed, in this order; the core computes every
+ * answer. Optional on every step kind, just before `note`. `gfn` and `level`
+ * name the page of a quadrant-of question.
+ */
+const question = strict('a question', {
+  kind: oneOf(QUESTION_KINDS),
+  gfn: z.optional(u64('0x101')),
+  level: z.optional(intIn(1, 4)),
+});
+const QUESTIONS = { questions: z.optional(boundedArray(question, MAX_QUESTIONS_PER_STEP, 'questions')) };
+
 export const STEP_OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer', 'host-write', 'zap-all'] as const;
 
 const step = z.discriminatedUnion(
   'op',
   [
-    strict('a read step', { op: z.literal('read'), ...ACCESS_KEYS, ...NOTE }),
+    strict('a read step', { op: z.literal('read'), ...ACCESS_KEYS, ...QUESTIONS, ...NOTE }),
     strict('a write step', {
       op: z.literal('write'),
       ...ACCESS_KEYS,
       value: z.optional(u64('0x6007')),
       width: z.optional(oneOf([1, 2, 4, 8] as const)),
+      ...QUESTIONS,
       ...NOTE,
     }),
-    strict('a fetch step', { op: z.literal('fetch'), ...ACCESS_KEYS, ...NOTE }),
-    strict('a cr3 step', { op: z.literal('cr3'), value: u64('0x4000'), noflush: z.optional(bool), ...NOTE }),
-    strict('an invlpg step', { op: z.literal('invlpg'), gva: u64('0xC0403000'), ...NOTE }),
-    strict('a cr0 step', { op: z.literal('cr0'), wp: z.optional(bool), pg: z.optional(bool), ...NOTE }),
+    strict('a fetch step', { op: z.literal('fetch'), ...ACCESS_KEYS, ...QUESTIONS, ...NOTE }),
+    strict('a cr3 step', { op: z.literal('cr3'), value: u64('0x4000'), noflush: z.optional(bool), ...QUESTIONS, ...NOTE }),
+    strict('an invlpg step', { op: z.literal('invlpg'), gva: u64('0xC0403000'), ...QUESTIONS, ...NOTE }),
+    strict('a cr0 step', { op: z.literal('cr0'), wp: z.optional(bool), pg: z.optional(bool), ...QUESTIONS, ...NOTE }),
     strict('a cr4 step', {
       op: z.literal('cr4'),
       pse: z.optional(bool),
@@ -185,17 +200,19 @@ const step = z.discriminatedUnion(
       smep: z.optional(bool),
       smap: z.optional(bool),
       pcide: z.optional(bool),
+      ...QUESTIONS,
       ...NOTE,
     }),
-    strict('an efer step', { op: z.literal('efer'), nx: z.optional(bool), lme: z.optional(bool), ...NOTE }),
+    strict('an efer step', { op: z.literal('efer'), nx: z.optional(bool), lme: z.optional(bool), ...QUESTIONS, ...NOTE }),
     strict('a host-write step', {
       op: z.literal('host-write'),
       gpa: u64('0x3008'),
       value: u64('0x200007'),
       width: z.optional(oneOf([4, 8] as const)),
+      ...QUESTIONS,
       ...NOTE,
     }),
-    strict('a zap-all step', { op: z.literal('zap-all'), ...NOTE }),
+    strict('a zap-all step', { op: z.literal('zap-all'), ...QUESTIONS, ...NOTE }),
   ],
   {
     error: (iss) => {

@@ -6,6 +6,7 @@ import type { MemoryInit, Scenario, U64 } from '../core/scenario.ts';
 import { SCENARIO_DEFAULTS, SCENARIO_LIMITS } from '../core/scenario.ts';
 import { LIBRARY } from './library/index.ts';
 import { formatScenarioError, PARSER_LIMITS, parseScenario, parseScenarioText, type ParseResult } from './schema.ts';
+import { hasQuestionPicks, stepQuestionSpecs } from './questions.ts';
 
 const EXAMPLE = {
   format: 'shadowpaging/v1',
@@ -298,7 +299,46 @@ describe('teacher notes (issue 18)', () => {
   it('names "note" in the unknown-key message, and suggests it for a typo', () => {
     const e = err(parseScenario(minimal('x86-32', { steps: [{ op: 'zap-all', notes: 'hi' }] })));
     expect(e.path).toBe('steps[0].notes');
-    expect(e.message).toMatch(/did you mean "note"\?.*allowed keys: op, note/);
+    expect(e.message).toMatch(/did you mean "note"\?.*allowed keys: op, questions, note/);
+  });
+});
+
+describe('question picks (issue 18)', () => {
+  const asked = (questions: unknown, op: Record<string, unknown> = { op: 'read', gva: '0x1000' }) =>
+    parseScenario(minimal('x86-32', { steps: [{ op: 'read', gva: '0x2000' }, { ...op, questions }] }));
+
+  it('accepts questions on every kind of step, in order; the core scenario does not carry them', () => {
+    const qs = [{ kind: 'outcome' }, { kind: 'quadrant-of', gfn: '0x101', level: 1 }, { kind: 'error-code' }, { kind: 'created-pages' }, { kind: 'root-of' }, { kind: 'spte-writable' }];
+    const steps = [
+      { op: 'read', gva: '0x1000' },
+      { op: 'write', gva: '0x1000', value: '0x1', width: 4 },
+      { op: 'fetch', gva: '0x1000' },
+      { op: 'invlpg', gva: '0x1000' },
+      { op: 'cr0', wp: false },
+      { op: 'cr4', smep: true },
+      { op: 'efer', nx: true },
+      { op: 'host-write', gpa: '0x1000', value: '0x0' },
+      { op: 'zap-all' },
+      { op: 'cr3', value: '0x1000' },
+    ].map((s) => ({ ...s, questions: qs, note: 'n' }));
+    const withQs = ok(parseScenario(minimal('x86-32', { steps })));
+    const without = ok(parseScenario(minimal('x86-32', { steps: steps.map(({ questions: _q, ...rest }) => rest) })));
+    expect(withQs).toStrictEqual(without);
+    const doc = minimal('x86-32', { steps });
+    expect(stepQuestionSpecs(doc, 0)).toEqual([{ kind: 'outcome' }, { kind: 'quadrant-of', gfn: 0x101, level: 1 }, { kind: 'error-code' }, { kind: 'created-pages' }, { kind: 'root-of' }, { kind: 'spte-writable' }]);
+    expect(stepQuestionSpecs(minimal('x86-32', { steps: [{ op: 'zap-all' }] }), 0)).toBeUndefined();
+    expect(hasQuestionPicks(doc)).toBe(true);
+    for (const e of LIBRARY) expect(hasQuestionPicks(e.json), e.id).toBe(false);
+  });
+
+  it('refuses a malformed pick, naming the step and the question', () => {
+    expect(err(asked('outcome'))).toMatchObject({ path: 'steps[1].questions', message: expect.stringMatching(/an array of questions/) });
+    expect(err(asked([{ kind: 'outcome' }, { kind: 'guess' }]))).toMatchObject({ path: 'steps[1].questions[1].kind', message: expect.stringMatching(/one of "outcome", "error-code"/) });
+    expect(err(asked([{ kind: 'quadrant-of', gfn: '101' }]))).toMatchObject({ path: 'steps[1].questions[0].gfn', message: expect.stringMatching(/hex/) });
+    expect(err(asked([{ kind: 'quadrant-of', level: 7 }]))).toMatchObject({ path: 'steps[1].questions[0].level' });
+    expect(err(asked([{ kind: 'outcome', answer: 'hit' }]))).toMatchObject({ path: 'steps[1].questions[0].answer', message: expect.stringMatching(/unknown key.*allowed keys: kind, gfn, level/) });
+    expect(err(asked(Array.from({ length: 9 }, () => ({ kind: 'outcome' }))))).toMatchObject({ path: 'steps[1].questions', message: expect.stringMatching(/too many questions \(9\); at most 8/) });
+    expect(asked([{ kind: 'outcome' }], { op: 'zap-all' }).ok).toBe(true);
   });
 });
 

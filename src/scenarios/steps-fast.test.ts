@@ -192,6 +192,28 @@ describe('sim_fastStep', () => {
     }
   });
 
+  it('leaves a step with questions (issue 18) to zod: the document parses to the same result and the same errors either way', () => {
+    const picks: unknown[] = [
+      [{ kind: 'outcome' }, { kind: 'quadrant-of', gfn: '0x101', level: 1 }],
+      [],
+      [{ kind: 'guess' }],
+      [{ kind: 'quadrant-of', gfn: 'nope' }],
+      'outcome',
+      Array.from({ length: 9 }, () => ({ kind: 'outcome' })),
+      [{ kind: 'outcome', extra: 1 }],
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(...picks), fc.constantFrom(...STEP_OPS), fc.boolean(), (questions, op, withNote) => {
+        const step = { op, ...Object.fromEntries(Object.keys(FIELDS[op]).filter((k) => REQUIRED.has(`${op}.${k}`)).map((k) => [k, '0x1000'])), questions, ...(withNote ? { note: 'n' } : {}) };
+        expect(sim_fastStep(step)).toBeUndefined();
+        const doc = { format: 'shadowpaging/v1', title: 't', guest: { mode: 'x86-32' }, steps: [{ op: 'read', gva: '0x1000' }, step] };
+        expect(parseScenario(doc)).toStrictEqual(sim_parseScenarioZodOnly(doc));
+        expect(sim_parseRaw(doc)).toStrictEqual(sim_parseRawZod(doc));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('takes steps read from JSON text, with a "__proto__" key refused', () => {
     const s = JSON.parse('{"op":"read","gva":"0x1000","__proto__":1}') as unknown;
     expect(sim_fastStep(s)).toBeUndefined();
@@ -346,7 +368,7 @@ describe('work', () => {
     expect(spy).toHaveBeenCalledTimes(1);
     spy.mockRestore();
     expect(bad).toStrictEqual(sim_parseScenarioZodOnly(doc));
-    expect(bad.ok ? '' : formatScenarioError(bad.error)).toBe('steps[19999].usr: unknown key in a read step (did you mean "user"?); allowed keys: op, gva, user, ac, note');
+    expect(bad.ok ? '' : formatScenarioError(bad.error)).toBe('steps[19999].usr: unknown key in a read step (did you mean "user"?); allowed keys: op, gva, user, ac, questions, note');
   });
 
   it('does not look at the steps when the rest of the document is wrong', () => {

@@ -23,6 +23,7 @@ import { Counts, Registers, ShadowChart, Stats } from './components/RegistersPan
 import { LoadingNote } from './components/LoadingNote.tsx';
 import { TimelineBar } from './components/TimelineBar.tsx';
 import { Glossed } from './glossary/Term.tsx';
+import { QuizPanel } from './quiz/QuizPanel.tsx';
 import { NoteText, stepNote } from './notes/index.ts';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
@@ -519,6 +520,8 @@ function SideContent({ tl, step, upTo, note, hidden }: SideState & { hidden: boo
   return (
     <aside id="side-panel" className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''} aria-label="Details of the step">
       <Editor />
+      {/* The questions before the next step (issue 18), where the reader looks first. */}
+      {!hidden && <QuizPanel />}
       <KernelBugBanner bugs={view.machine.bugs} />
       <StepCaptionText caption={stepCaption(tl, step, upTo)} className={`side-caption${upTo !== null ? ' side-caption-sticky' : ''}`} testId="side-caption" />
       {/* A live region that is always there (one added with its content is often not announced), so screen readers read each step's note after its caption. */}
@@ -581,6 +584,7 @@ export function App() {
   const presenting = useStore((s) => s.presenting);
   const panelOpen = useStore((s) => s.panelOpen);
   const compareOpen = useStore((s) => s.compareOpen);
+  const quizAsk = useStore((s) => s.quizAsk);
   const wide = useWide();
   const { ref: canvasRef, vp } = useViewport();
   const tl = useStore((s) => s.timeline);
@@ -683,7 +687,8 @@ export function App() {
       <Banner />
       <LoadingNote />
       {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} note={note} noted={noted} />}
-      <div className="ruler-bar" hidden={compactChrome}>
+      {/* While a question waits, the ruler's "next access" (its quadrants, its pae_root[] slot) would give the answer away: its place is kept, empty. */}
+      <div className={`ruler-bar${quizAsk !== null ? ' ruler-quiz' : ''}`} hidden={compactChrome}>
         <AddressRuler ruler={stepRuler(tl, step)} step={step} />
       </div>
       {/* Compare takes the tables' and the side panel's place, full width: its role tables have a column per rule set. */}
@@ -706,6 +711,8 @@ export function App() {
           </div>
           {compareOpen ? null : overview ? <Overview layout={layout} hl={shown.hl} /> : <Canvas layout={layout} hl={shown.hl} viewport={vp} scale={scale} follow={presenting ? 'story' : embed ? 'changed' : false} />}
         </section>
+        {/* Without the side panel (presenting mode, the embed, a closed panel) the questions float over the tables. */}
+        {!panelShown && <QuizPanel compact />}
         <SidePanel side={side} hidden={!panelShown} />
       </main>
       <Footer compact={compactChrome} />

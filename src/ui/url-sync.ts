@@ -25,7 +25,7 @@ export function openFragment(fragment: string): boolean {
     const step = Math.min(v.step, tl.length);
     const warnings = [...r.warnings];
     const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
-    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
+    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, quizMe: fitted.quiz === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
     useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
   };
   const load = () => useStore.getState().loadScenario(r.scenarioJson, id, { rules: v.rules, parsed: r.scenario, onLoaded: apply });
@@ -39,7 +39,7 @@ export function openFragment(fragment: string): boolean {
 export function currentFragment(s: Store): { ok: true; fragment: string } | { ok: false; error: string } {
   return tryEncodePermalink({
     scenario: linkScenarioFor(s.libraryId, s.scenarioJson),
-    view: { step: s.step, event: s.granularity === 'event' ? s.event : null, granularity: s.granularity, rules: s.rules, zoom: s.zoom, theme: s.themeChosen ? s.theme : null, ...(s.overview ? { overview: true as const } : {}), ...(s.presenting ? { presenting: true as const } : {}), ...(s.compareOpen ? { compare: s.compareRules } : {}) },
+    view: { step: s.step, event: s.granularity === 'event' ? s.event : null, granularity: s.granularity, rules: s.rules, zoom: s.zoom, theme: s.themeChosen ? s.theme : null, ...(s.overview ? { overview: true as const } : {}), ...(s.presenting ? { presenting: true as const } : {}), ...(s.quizMe ? { quiz: true as const } : {}), ...(s.compareOpen ? { compare: s.compareRules } : {}) },
   });
 }
 
@@ -65,7 +65,7 @@ export function startUrlSync(): () => void {
   window.addEventListener('hashchange', onHash);
   let timer = 0;
   const unsub = useStore.subscribe((s, prev) => {
-    if (s.scenarioJson === prev.scenarioJson && s.step === prev.step && s.event === prev.event && s.rules === prev.rules && s.zoom === prev.zoom && s.overview === prev.overview && s.presenting === prev.presenting && s.compareOpen === prev.compareOpen && s.compareRules === prev.compareRules && s.granularity === prev.granularity && s.theme === prev.theme && s.themeChosen === prev.themeChosen) return;
+    if (s.scenarioJson === prev.scenarioJson && s.step === prev.step && s.event === prev.event && s.rules === prev.rules && s.zoom === prev.zoom && s.overview === prev.overview && s.presenting === prev.presenting && s.quizMe === prev.quizMe && s.compareOpen === prev.compareOpen && s.compareRules === prev.compareRules && s.granularity === prev.granularity && s.theme === prev.theme && s.themeChosen === prev.themeChosen) return;
     window.clearTimeout(timer);
     timer = window.setTimeout(() => {
       const f = currentFragment(useStore.getState());

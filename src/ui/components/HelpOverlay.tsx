@@ -23,6 +23,7 @@ const KEYS: Array<[string, string]> = [
   ['P', 'presenting mode: large type, the caption on top (Esc leaves)'],
   ['D', 'the details panel (a drawer on narrow windows)'],
   ['Tab, arrows, Enter', 'in the tables: one stop per column; arrows move, Enter follows a pointer'],
+  ['Tab, arrows, Space', 'a question before a step (Quiz me, or a teacher\'s): Tab to a choice, arrows move between choices, Space ticks; ← leaves the question'],
   ['Enter on a marked term', 'pins its definition open and moves to its kernel-source link; Tab or Esc comes back to the term'],
   ['?', 'this help; Esc closes it'],
   ['Esc', 'closes what is open, in this order: a definition, this help, presenting mode, the Compare view'],

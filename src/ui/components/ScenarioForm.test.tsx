@@ -417,3 +417,38 @@ describe('teacher notes in the form (issue 18)', () => {
     expect(doc().steps).toEqual([{ op: 'invlpg', gva: '0x1000' }]);
   });
 });
+
+describe('question picks in the form (issue 18)', () => {
+  it('adds, orders, names a page and removes a step\'s questions, before its note, keeping them when the operation changes', () => {
+    const doc = editing({
+      format: 'shadowpaging/v1',
+      title: 't',
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      steps: [{ op: 'read', gva: '0x1000', note: 'n' }],
+    });
+    const button = () => screen.getByTestId('step-1-questions');
+    expect(button().getAttribute('aria-label')).toBe('Questions before step 1 (0)');
+    fireEvent.click(button());
+    const picker = screen.getByTestId('quiz-picker');
+    expect(picker.getAttribute('role')).toBe('dialog');
+    expect(screen.getByRole('heading', { name: 'Questions before step 1' })).toBe(document.activeElement);
+    fireEvent.click(screen.getByTestId('quiz-pick-add'));
+    fireEvent.change(screen.getByTestId('quiz-pick-kind'), { target: { value: 'quadrant-of' } });
+    fireEvent.click(screen.getByTestId('quiz-pick-add'));
+    expect((doc().steps as Doc[])[0]).toEqual({ op: 'read', gva: '0x1000', questions: [{ kind: 'outcome' }, { kind: 'quadrant-of' }], note: 'n' });
+    fireEvent.change(screen.getByLabelText('question 2 guest frame (gfn)'), { target: { value: '0x101' } });
+    fireEvent.change(screen.getByLabelText('question 2 level'), { target: { value: '1' } });
+    fireEvent.click(screen.getByLabelText('Move question 2 up'));
+    expect((doc().steps as Doc[])[0]!.questions).toEqual([{ kind: 'quadrant-of', gfn: '0x101', level: 1 }, { kind: 'outcome' }]);
+    expect(Object.keys((doc().steps as Doc[])[0]!).at(-1)).toBe('note');
+    expect(button().getAttribute('aria-label')).toBe('Questions before step 1 (2)');
+    fireEvent.change(screen.getByLabelText('step 1 operation'), { target: { value: 'invlpg' } });
+    expect((doc().steps as Doc[])[0]).toEqual({ op: 'invlpg', gva: '0x1000', questions: [{ kind: 'quadrant-of', gfn: '0x101', level: 1 }, { kind: 'outcome' }], note: 'n' });
+    fireEvent.click(screen.getByLabelText('Remove question 1'));
+    fireEvent.click(screen.getByLabelText('Remove question 1'));
+    expect((doc().steps as Doc[])[0]).toEqual({ op: 'invlpg', gva: '0x1000', note: 'n' });
+    fireEvent.keyDown(screen.getByTestId('quiz-picker'), { key: 'Escape' });
+    expect(screen.queryByTestId('quiz-picker')).toBeNull();
+    expect(document.activeElement).toBe(button());
+  });
+});

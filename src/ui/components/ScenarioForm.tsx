@@ -15,6 +15,7 @@
  * 1280 px (tests/e2e/editor-form.e2e.ts).
  */
 import { type ReactNode, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { picksOf, QuestionPicker } from '../quiz/QuestionPicker.tsx';
 
 type Doc = Record<string, unknown>;
 type Obj = Record<string, unknown>;
@@ -34,10 +35,10 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
 
 const OPS = ['read', 'write', 'fetch', 'cr3', 'invlpg', 'cr0', 'cr4', 'efer', 'host-write', 'zap-all'] as const;
 
-/** A valid starting point when a step's operation changes; its teacher's note stays. */
+/** A valid starting point when a step's operation changes; its teacher's questions and note stay. */
 function freshStep(op: string, old: Obj, cr3: string): Obj {
   const fresh = freshFields(op, old, cr3);
-  return typeof old.note === 'string' ? { ...fresh, note: old.note } : fresh;
+  return { ...fresh, ...(Array.isArray(old.questions) ? { questions: old.questions } : {}), ...(typeof old.note === 'string' ? { note: old.note } : {}) };
 }
 
 /** `s` with its teacher's note set (the last key, where the schema has it) or, when empty, removed. */
@@ -402,6 +403,8 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
   const root = useRef<HTMLDivElement>(null);
   // The step just added with "Add read" etc.: drawn wherever the list is scrolled, and given the focus.
   const [focusStep, setFocusStep] = useState<number | null>(null);
+  // The step whose questions are being picked (issue 18), in a dialog of their own: the rows keep their height.
+  const [picking, setPicking] = useState<number | null>(null);
   const offsets = useMemo(() => stepOffsets(steps), [steps]);
   useLayoutEffect(() => {
     if (focusStep === null) return;
@@ -587,6 +590,17 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
                   <button type="button" className="btn" onClick={() => moveStep(i, 1)} aria-label={`Move step ${i + 1} down`} disabled={i === steps.length - 1}>
                     ↓
                   </button>
+                  <button
+                    type="button"
+                    className="btn"
+                    onClick={() => setPicking(picking === i ? null : i)}
+                    aria-label={`Questions before step ${i + 1} (${picksOf(s).length})`}
+                    aria-expanded={picking === i}
+                    title="Questions asked before this step is shown (the app works out the answers)"
+                    data-testid={`step-${i + 1}-questions`}
+                  >
+                    ?{picksOf(s).length || ''}
+                  </button>
                   <button type="button" className="btn" onClick={() => setStep(i, null)} aria-label={`Delete step ${i + 1}`}>
                     ✕
                   </button>
@@ -648,6 +662,18 @@ export function ScenarioForm({ doc, onChange }: { doc: Doc; onChange: (d: Doc) =
             );
           }}
         />
+        {picking !== null && steps[picking] && (
+          <QuestionPicker
+            step={picking + 1}
+            s={steps[picking]!}
+            onChange={(next) => setStep(picking, next)}
+            onClose={() => {
+              const i = picking;
+              setPicking(null);
+              root.current?.querySelector<HTMLElement>(`[data-testid="step-${i + 1}-questions"]`)?.focus();
+            }}
+          />
+        )}
         <div className="form-row">
           {(['read', 'write', 'fetch'] as const).map((o) => (
             <button key={o} type="button" className="btn" onClick={() => addStep({ op: o, gva: '' }, true)}>

@@ -5,6 +5,7 @@
  * as one fixed-height strip (StepStrip), so the footer never grows with the
  * step count (issue 16: 10,000 buttons made it 2,195 px tall).
  */
+import { QuizControls } from '../quiz/QuizControls.tsx';
 import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { Timeline } from '../../core/index.ts';
 import { eventsInStep, stepLabel } from '../step/index.ts';
@@ -228,6 +229,7 @@ export function TimelineBar({ compact = false }: { compact?: boolean }) {
           step {step} / {tl.length}
           {granularity === 'event' && event !== null ? ` · event ${event} / ${nEvents}` : ''}
         </span>
+        <QuizControls compact={compact} />
         {!compact && (
         <>
         <label className="ctl">

@@ -10,6 +10,8 @@ import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
 import { type BuildJob, HEAVY_STEPS, isHeavy, startBuild } from '../heavy/build.ts';
 import { eventsInStep, timelineWarmup } from '../step/index.ts';
+import { gradeStep, stepQuestions, type QuizEntry } from '../quiz/questions.ts';
+import type { Answer } from '../../core/index.ts';
 
 export type Granularity = 'step' | 'event';
 export type Theme = 'light' | 'dark';
@@ -143,7 +145,21 @@ export interface SettingsSlice {
   setFocusKey: (k: EntityKey | null) => void;
 }
 
-export type Store = ScenarioSlice & PlaybackSlice & SelectionSlice & SettingsSlice;
+/** Questions before steps (issue 18): the score lives here, in the browser only. */
+export interface QuizSlice {
+  /** "Quiz me": ask generated questions before every step (the teacher's picks are asked either way). */
+  quizMe: boolean;
+  setQuizMe: (on: boolean) => void;
+  /** The step (from 1) whose questions wait for answers: Next is blocked until they are answered. */
+  quizAsk: number | null;
+  /** Every answer given since the scenario (or its rule set) was opened, in order. */
+  quizLog: readonly QuizEntry[];
+  /** Grades the answers to quizAsk's questions (by question id) and reveals the step. */
+  answerQuiz: (given: ReadonlyMap<string, Answer>) => void;
+  resetQuiz: () => void;
+}
+
+export type Store = ScenarioSlice & PlaybackSlice & SelectionSlice & SettingsSlice & QuizSlice;
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
 const ZOOM_MIN = 0.5;
@@ -167,6 +183,18 @@ export const createAppStore = () =>
   create<Store>()((set, get) => {
     const init = initialScenario();
     const eventsOf = (step: number) => eventsInStep(get().timeline, step);
+    /**
+     * Stepping onto step `next`: when it has questions not yet answered, they
+     * are asked first (quizAsk) and the step stays hidden; true then.
+     */
+    const quizGate = (next: number): boolean => {
+      const s = get();
+      if (s.quizAsk !== null) return true;
+      if (s.quizLog.some((e) => e.step === next)) return false;
+      if (stepQuestions(s.timeline, s.scenarioJson, s.quizMe, next).questions.length === 0) return false;
+      set({ quizAsk: next, playing: false });
+      return true;
+    };
     /** The heavy build in progress, and what to redo if the rules change meanwhile. */
     let job: { build: BuildJob; redo: ((rules: RuleSetName) => void) | null } | null = null;
     const stopJob = () => {
@@ -190,7 +218,7 @@ export const createAppStore = () =>
       loadScenario: (json, libraryId = null, options = {}) => {
         const rules = options.rules ?? get().loading?.rules ?? get().rules;
         const shown = (scenario: Scenario, timeline: Timeline) => {
-          set({ libraryId, scenarioJson: json, scenario, rules, timeline, step: 0, event: null, playing: false, loadError: null, selected: null, hovered: null, loading: null });
+          set({ libraryId, scenarioJson: json, scenario, rules, timeline, step: 0, event: null, playing: false, loadError: null, selected: null, hovered: null, loading: null, quizAsk: null, quizLog: [] });
           options.onLoaded?.();
         };
         if (isHeavy(json)) {
@@ -238,7 +266,7 @@ export const createAppStore = () =>
         }
         if (scenario.steps.length <= HEAVY_STEPS) {
           stopJob();
-          set({ rules, timeline: new Timeline(scenario, rules), event: null, loading: null });
+          set({ rules, timeline: new Timeline(scenario, rules), event: null, loading: null, quizAsk: null, quizLog: [] });
           return;
         }
         stopJob();
@@ -250,7 +278,7 @@ export const createAppStore = () =>
             prepare: timelineWarmup,
             onDone: (timeline) => {
               job = null;
-              set({ rules, timeline, event: null, loading: null });
+              set({ rules, timeline, event: null, loading: null, quizAsk: null, quizLog: [] });
             },
             onError: (message) => {
               job = null;
@@ -270,28 +298,31 @@ export const createAppStore = () =>
       granularity: 'step',
       playing: false,
       speed: 2,
-      jumpTo: (step) => set({ step: clamp(Math.round(step), 0, get().timeline.length), event: null }),
+      jumpTo: (step) => set({ step: clamp(Math.round(step), 0, get().timeline.length), event: null, quizAsk: null }),
       stepForward: () => {
         const { step, timeline, granularity } = get();
         if (step >= timeline.length) return set({ playing: false });
+        if (quizGate(step + 1)) return;
         set({ step: step + 1, event: granularity === 'event' ? 1 : null });
       },
-      stepBack: () => set({ step: Math.max(0, get().step - 1), event: null }),
-      first: () => set({ step: 0, event: null }),
-      last: () => set({ step: get().timeline.length, event: null, playing: false }),
+      stepBack: () => (get().quizAsk !== null ? set({ quizAsk: null }) : set({ step: Math.max(0, get().step - 1), event: null })),
+      first: () => set({ step: 0, event: null, quizAsk: null }),
+      last: () => set({ step: get().timeline.length, event: null, playing: false, quizAsk: null }),
       nextFault: () => {
         const { step, timeline } = get();
         const next = timeline.results.findIndex((r, i) => i >= step && r.outcome !== 'hit' && r.outcome !== 'done');
-        set({ step: next < 0 ? timeline.length : next + 1, event: null });
+        set({ step: next < 0 ? timeline.length : next + 1, event: null, quizAsk: null });
       },
       eventForward: () => {
         const { step, event, timeline } = get();
         const n = eventsOf(step);
         if (event !== null && event < n) return set({ event: event + 1 });
         if (step >= timeline.length) return set({ playing: false, event: null });
+        if (quizGate(step + 1)) return;
         set({ step: step + 1, event: Math.min(1, eventsOf(step + 1)) });
       },
       eventBack: () => {
+        if (get().quizAsk !== null) return set({ quizAsk: null });
         const { step, event } = get();
         if (event !== null && event > 1) return set({ event: event - 1 });
         if (event === null && eventsOf(step) > 0 && step > 0) return set({ event: eventsOf(step) - 1 });
@@ -352,6 +383,18 @@ export const createAppStore = () =>
       setPanelOpen: (panelOpen) => set({ panelOpen }),
       focusKey: null,
       setFocusKey: (focusKey) => set({ focusKey }),
+      // --- quiz
+      quizMe: false,
+      setQuizMe: (quizMe) => set({ quizMe, quizAsk: null }),
+      quizAsk: null,
+      quizLog: [],
+      answerQuiz: (given) => {
+        const { quizAsk, timeline, scenarioJson, quizMe, quizLog, granularity } = get();
+        if (quizAsk === null) return;
+        const entries = gradeStep(stepQuestions(timeline, scenarioJson, quizMe, quizAsk).questions, given);
+        set({ quizLog: [...quizLog, ...entries], quizAsk: null, step: quizAsk, event: granularity === 'event' ? Math.min(1, eventsOf(quizAsk)) : null });
+      },
+      resetQuiz: () => set({ quizLog: [], quizAsk: null }),
     };
   });
 
