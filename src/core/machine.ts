@@ -236,8 +236,9 @@ export function cloneMachine(m: Machine): Machine {
   };
 }
 
+export const copyList = (list: number[]): number[] => list.slice();
 /** An rmap or hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
-export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, (list) => list.slice());
+export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, copyList);
 
 export function getSp(m: Machine, id: number): ShadowPage {
   const sp = m.sps.get(id);

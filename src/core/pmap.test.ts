@@ -65,3 +65,31 @@ describe('PMap', () => {
     expect(ra.filter((m, i) => m !== rb[i]).length).toBe(1);
   });
 });
+
+describe('PMap.diff / PMap.applied', () => {
+  it('a later map is its earlier copy with the diff applied, and the diff names only what changed', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5000 }), fc.integer()), { maxLength: 200 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 5000 }), fc.option(fc.integer())), { maxLength: 60 }), (before, changes) => {
+        const a = new PMap<number>();
+        for (const [k, v] of before) a.set(k, v);
+        const earlier = a.clone();
+        const changed = new Set<number>();
+        for (const [k, v] of changes) {
+          if (v === null) {
+            if (a.delete(k)) changed.add(k);
+          } else {
+            a.set(k, v);
+            changed.add(k);
+          }
+        }
+        const d = a.diff(earlier);
+        for (const [k] of d.set) expect(changed.has(k)).toBe(true);
+        for (const k of d.removed) expect(changed.has(k)).toBe(true);
+        const rebuilt = PMap.applied(earlier, d);
+        expect(rebuilt.entries().sort((x, y) => x[0] - y[0])).toEqual(a.entries().sort((x, y) => x[0] - y[0]));
+        expect(PMap.applied(null, a.diff(null)).entries().sort((x, y) => x[0] - y[0])).toEqual(a.entries().sort((x, y) => x[0] - y[0]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -31,6 +31,12 @@ interface Root<V> {
   kids: Array<Mid<V> | undefined>;
 }
 
+/** A map's changes as plain data (what crosses a thread): PMap.diff, PMap.applied. */
+export interface MapDelta<V> {
+  readonly set: ReadonlyArray<readonly [number, V]>;
+  readonly removed: readonly number[];
+}
+
 const FAN = 64;
 let nextToken = 1;
 
@@ -160,6 +166,41 @@ export class PMap<V> {
     const out: Array<[number, V]> = [];
     this.forEach((v, k) => out.push([k, v]));
     return out;
+  }
+
+  /**
+   * What changed from `prev` to this map: entries set (new, or whose value is
+   * not the same object) and keys removed. Subtrees both maps share are
+   * skipped, so between a map and an earlier copy of it this costs
+   * O(changes), not O(size). `prev` null: every entry.
+   */
+  diff(prev: PMap<V> | null): MapDelta<V> {
+    const set: Array<[number, V]> = [];
+    const removed: number[] = [];
+    const a = prev?.root.kids;
+    this.root.kids.forEach((mid, i) => {
+      const pm = a?.[i];
+      if (mid === pm) return;
+      for (let j = 0; j < FAN; j++) {
+        const leaf = mid?.kids[j];
+        const pl = pm?.kids[j];
+        if (leaf === pl) continue;
+        if (leaf) leaf.keys.forEach((k, x) => {
+          const at = pl ? pl.keys.indexOf(k) : -1;
+          if (at < 0 || pl!.vals[at] !== leaf.vals[x]) set.push([k, leaf.vals[x]!]);
+        });
+        if (pl) for (const k of pl.keys) if (!leaf || !leaf.keys.includes(k)) removed.push(k);
+      }
+    });
+    return { set, removed };
+  }
+
+  /** A copy of `base` (or an empty map) with `delta` applied: the inverse of diff. */
+  static applied<V>(base: PMap<V> | null, delta: MapDelta<V>, copyValue?: (v: V) => V): PMap<V> {
+    const m = base ? base.clone() : new PMap<V>(copyValue);
+    for (const k of delta.removed) m.delete(k);
+    for (const [k, v] of delta.set) m.set(k, v);
+    return m;
   }
 
   [Symbol.iterator](): IterableIterator<[number, V]> {

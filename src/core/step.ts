@@ -170,7 +170,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
 }
 
 /** What the guest reads or writes once the access goes through. */
-function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, gpa: number, emulated: boolean, mmio: boolean): string {
+function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, gpa: number, emulated: boolean, mmio: boolean): U64 {
   const width = step.op === 'write' ? step.width : guestEntrySize(m.cpu);
   let value: U64;
   if (step.op === 'write') {
@@ -178,11 +178,11 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
     if (!mmio) m.mem.write(gpa, width, value);
   } else value = mmio ? { lo: 0xffffffff, hi: width === 8 ? 0xffffffff : 0 } : m.mem.read(gpa, width);
   if (m.tracing) m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
-  return hex64(value);
+  return value;
 }
 
 /** A guest read, write or instruction fetch. */
-function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, events: TraceEvent[]): StepResult {
+function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, events: TraceEvent[]): RawStepResult {
   const ac = step.ac ?? false;
   const access: WalkAccess = { write: step.op === 'write', user: step.user, fetch: step.op === 'fetch', ac };
   let exits = 0;
@@ -191,7 +191,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
     if (hw.hit) {
       if (exits === 0) m.vcpuStats.hits++;
       const value = performAccess(m, step, hw.gpa, false, false);
-      return { index, outcome: exits === 0 ? 'hit' : 'shadow-fault', gpa: hex(hw.gpa), value, events };
+      return { index, outcome: exits === 0 ? 'hit' : 'shadow-fault', gpa: hw.gpa, value, events };
     }
     if (exits === 3) {
       if (m.tracing) m.emit({ kind: 'sim_note', text: 'the same access faulted 3 times without progress: the guest would loop here' });
@@ -230,13 +230,13 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       // emulator_write_phys(): write guest memory, then the page-track notifier.
       if (step.op === 'write' && !mmio) kvmMmuPteWrite(m, r.emulate.gpa, step.width);
       vcpuEnterGuest(m);
-      return { index, outcome: 'emulated', gpa: hex(r.emulate.gpa), value, events };
+      return { index, outcome: 'emulated', gpa: r.emulate.gpa, value, events };
     }
     vcpuEnterGuest(m);
   }
 }
 
-function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[]): StepResult {
+function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[]): RawStepResult {
   if (m.tracing) m.emit({ kind: 'kvm_inject_gp', reason });
   vcpuEnterGuest(m);
   return { index, outcome: 'guest-fault', vector: 13, errorCode: 0, events };
@@ -261,7 +261,7 @@ function kvmInvalidatePcid(m: Machine, pcid: number): void {
 }
 
 /** kvm_set_cr3() (x86.c, 5.15). */
-function setCr3(m: Machine, index: number, value: number, noflush: boolean, events: TraceEvent[]): StepResult {
+function setCr3(m: Machine, index: number, value: number, noflush: boolean, events: TraceEvent[]): RawStepResult {
   if (m.tracing) m.emit({ kind: 'kvm_set_cr3', old: hex(m.cpu.cr3), new: hex(value) });
   const skipTlbFlush = m.cpu.cr4.pcide && noflush;
   const pcid = getPcid(m.cpu, value);
@@ -277,7 +277,7 @@ function setCr3(m: Machine, index: number, value: number, noflush: boolean, even
 }
 
 /** kvm_mmu_invlpg() -> kvm_mmu_invalidate_gva(): current root and every valid prev root. */
-function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): StepResult {
+function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): RawStepResult {
   if (m.tracing) m.emit({ kind: 'kvm_mmu_invlpg', gva: hexGva(m.cpu, gva) });
   m.vcpuStats.invlpg++;
   // nonpaging_init_context() has no invlpg hook: with paging off only the TLB
@@ -290,7 +290,7 @@ function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): S
   return { index, outcome: 'done', events };
 }
 
-function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' | 'cr4' | 'efer' }>, events: TraceEvent[]): StepResult {
+function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' | 'cr4' | 'efer' }>, events: TraceEvent[]): RawStepResult {
   const c = m.cpu;
   const changed: string[] = [];
   if (step.op === 'cr0') {
@@ -360,7 +360,22 @@ const discard = (): void => {};
  * Run one step on `m` (mutated in place). Its events are recorded only when
  * `m.tracing` is on; the state it leaves is the same either way.
  */
+/** applyStep's result with the guest-physical address and value as numbers (no hex strings: see sim_runStep). */
+export type RawStepResult = Omit<StepResult, 'gpa' | 'value'> & { readonly gpa?: number; readonly value?: U64 };
+
+/** Apply one step; the result's address and value as hex strings (as traces print them). */
 export function applyStep(m: Machine, index: number, step: Step): StepResult {
+  const r = sim_runStep(m, index, step);
+  if (r.gpa === undefined) return r as StepResult;
+  return { index: r.index, outcome: r.outcome, gpa: hex(r.gpa), value: hex64(r.value!), events: r.events };
+}
+
+/**
+ * The step engine's entry: applyStep without formatting the address and
+ * value as strings, for callers that keep many results (TimelineBuilder) or
+ * none (a replay): no string is made for a hit.
+ */
+export function sim_runStep(m: Machine, index: number, step: Step): RawStepResult {
   // With tracing off every emit call site is skipped, so no array or sink is
   // made for the step: the result carries the one shared empty list.
   const events: TraceEvent[] = m.tracing ? [] : NO_EVENTS;

@@ -2,26 +2,45 @@
  * Running a scenario, and time travel.
  *
  * Decision: snapshots plus replay. The machine is mutable inside a step
- * (cheap, and the kernel's algorithms read naturally that way); a deep copy
- * is kept every SNAPSHOT_EVERY steps, and `stateAt(n)` copies the nearest
- * snapshot at or before n and replays at most SNAPSHOT_EVERY - 1 steps. The
+ * (cheap, and the kernel's algorithms read naturally that way); a copy is
+ * kept every `snapshotEvery` steps, and `stateAt(n)` copies the nearest
+ * snapshot at or before n and replays at most snapshotEvery - 1 steps. The
  * core is deterministic, so a replayed state equals the original exactly
- * (tests compare them). Persistent data structures would make every spte
- * write allocate; whole copies at every step would cost O(steps * pages).
+ * (tests compare them).
+ *
+ * A copy costs O(changes since the last one), not O(state): guest frames, the
+ * rmap, the page hash and the tracking counts are persistent maps (pmap.ts),
+ * shadow page arrays and frames are copied on write 32 elements at a time
+ * (cow-array.ts), and only the shadow page headers are copied whole. The
+ * interval grows with the run (snapshotIntervalFor) so a long run keeps
+ * about 1,600 snapshots at most, chosen on the 100,000-step bench: every 64
+ * steps there, heap ~190 MB, a seek replays 32 steps on average.
+ *
+ * Steps run with tracing off; their events are rebuilt when read (eventsOf).
  */
-import { u64 } from './bits.ts';
+import { hex, hex64, u64 } from './bits.ts';
 import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import { CowArray } from './cow-array.ts';
-import { PMap } from './pmap.ts';
-import { cloneMachine, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
+import { type MapDelta, PMap } from './pmap.ts';
+import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
-import { applyStep, type StepResult, vcpuEnterGuest } from './step.ts';
+import { type RawStepResult, sim_runStep, type StepResult, vcpuEnterGuest } from './step.ts';
 import type { TraceEvent } from './trace.ts';
 
+/** The smallest snapshot interval (runs of up to 25,600 steps). */
 export const SNAPSHOT_EVERY = 16;
+/** A run keeps at most about this many snapshots; the interval doubles past it. */
+const MAX_SNAPSHOTS = 1600;
+
+/** The snapshot interval for a run of `steps` steps: SNAPSHOT_EVERY, doubled until at most MAX_SNAPSHOTS snapshots. */
+export function snapshotIntervalFor(steps: number): number {
+  let every = SNAPSHOT_EVERY;
+  while (steps / every > MAX_SNAPSHOTS) every *= 2;
+  return every;
+}
 
 function initialCpu(s: Scenario): CpuState {
   const g = s.guest;
@@ -86,13 +105,15 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly 
   return { machine: m, events };
 }
 
-/** A step's result as a timeline keeps it: everything but the events, which are rebuilt when read. */
-export type StepSummary = Omit<StepResult, 'events'>;
+/** A step's result as plain data (a timeline's parts): everything but the events, the address and value as numbers. */
+export type StepSummary = Omit<RawStepResult, 'events'>;
 
 /** What a finished build holds; the Timeline is a read-only view of it. */
 export interface Built {
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: readonly StepSummary[];
+  /** Step records (recordClass) whose events come from `source.tl`. */
+  readonly results: readonly StepResult[];
+  readonly source: EventSource;
   /** Shadow pages allocated (m.sps.size) after k steps, for k = 0..steps. */
   readonly pageCounts: readonly number[];
   readonly snapshots: readonly Machine[];
@@ -101,14 +122,66 @@ export interface Built {
 }
 
 /**
- * The step's result without its (empty: tracing is off) event list, built
- * field by field: one object shape for every step, no deleted property.
+ * Where a timeline's step records ask for their events: the timeline, set
+ * once it exists (the builder makes the records before it does).
  */
-function summaryOf(r: StepResult): StepSummary {
-  if (r.vector !== undefined) return { index: r.index, outcome: r.outcome, vector: r.vector, errorCode: r.errorCode };
-  if (r.gpa !== undefined) return { index: r.index, outcome: r.outcome, gpa: r.gpa, value: r.value };
-  return { index: r.index, outcome: r.outcome };
+interface EventSource {
+  tl: Timeline | null;
 }
+
+/**
+ * The class of one timeline's step results: the outcome fields as own
+ * properties (the address and value as numbers, formatted when read, so a
+ * million kept results hold no strings), and `events` asked of the timeline
+ * (rebuilt by Timeline.eventsOf). A class per timeline, so a record carries
+ * no reference of its own.
+ */
+function recordClass(src: EventSource): new (r: StepSummary) => StepResult {
+  class StepRecord {
+    readonly index: number;
+    readonly outcome: StepResult['outcome'];
+    readonly vector: StepResult['vector'];
+    readonly errorCode: number | undefined;
+    /** gpa (-1: none), value's halves. */
+    private readonly g: number;
+    private readonly vl: number;
+    private readonly vh: number;
+    constructor(r: StepSummary) {
+      this.index = r.index;
+      this.outcome = r.outcome;
+      this.vector = r.vector;
+      this.errorCode = r.errorCode;
+      this.g = r.gpa ?? -1;
+      this.vl = r.value?.lo ?? 0;
+      this.vh = r.value?.hi ?? 0;
+    }
+    get gpa(): string | undefined {
+      return this.g < 0 ? undefined : hex(this.g);
+    }
+    get value(): string | undefined {
+      return this.g < 0 ? undefined : hex64({ lo: this.vl, hi: this.vh });
+    }
+    get events(): readonly TraceEvent[] {
+      return src.tl!.eventsOf(this.index);
+    }
+    /** The result as plain data, without events (what crosses a thread). */
+    summary(): StepSummary {
+      if (this.vector !== undefined) return { index: this.index, outcome: this.outcome, vector: this.vector, errorCode: this.errorCode };
+      if (this.g >= 0) return { index: this.index, outcome: this.outcome, gpa: this.g, value: { lo: this.vl, hi: this.vh } };
+      return { index: this.index, outcome: this.outcome };
+    }
+    /** Written out whole, events included, as applyStep returns it (JSON.stringify of a result). */
+    toJSON(): StepResult {
+      if (this.vector !== undefined) return { index: this.index, outcome: this.outcome, vector: this.vector, errorCode: this.errorCode, events: this.events };
+      if (this.g >= 0) return { index: this.index, outcome: this.outcome, gpa: this.gpa, value: this.value, events: this.events };
+      return { index: this.index, outcome: this.outcome, events: this.events };
+    }
+  }
+  return StepRecord as unknown as new (r: StepSummary) => StepResult;
+}
+
+/** A timeline's (or builder's) step result as plain data. */
+export const stepSummary = (r: StepResult): StepSummary => (r as unknown as { summary(): StepSummary }).summary();
 
 /**
  * A Timeline built in slices: `advance(n)` runs up to n more steps, so a long
@@ -123,8 +196,10 @@ function summaryOf(r: StepResult): StepSummary {
  */
 export class TimelineBuilder {
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: StepSummary[] = [];
+  readonly results: StepResult[] = [];
   readonly pageCounts: number[];
+  private readonly source: EventSource = { tl: null };
+  private readonly Record = recordClass(this.source);
   /** Snapshot k is the state after k * snapshotEvery steps. */
   readonly snapshots: Machine[] = [];
   private readonly machine: Machine;
@@ -132,7 +207,7 @@ export class TimelineBuilder {
   constructor(
     readonly scenario: Scenario,
     readonly rules: RuleSetName = 'seed',
-    readonly snapshotEvery: number = SNAPSHOT_EVERY,
+    readonly snapshotEvery: number = snapshotIntervalFor(scenario.steps.length),
   ) {
     if (!(Number.isInteger(snapshotEvery) && snapshotEvery >= 1)) throw new Error(`internal: snapshot interval ${snapshotEvery}`);
     const { machine, events } = createMachine(scenario, rules);
@@ -163,7 +238,7 @@ export class TimelineBuilder {
     const from = this.results.length;
     const m = this.machine;
     for (let i = from; i < end; i++) {
-      this.results.push(summaryOf(applyStep(m, i, steps[i]!)));
+      this.results.push(new this.Record(sim_runStep(m, i, steps[i]!)));
       this.pageCounts.push(m.sps.size);
       if ((i + 1) % this.snapshotEvery === 0) this.snapshots.push(cloneMachine(m));
     }
@@ -178,7 +253,7 @@ export class TimelineBuilder {
   /** Runs what is left and returns what the Timeline is made of. */
   finish(): Built {
     this.advance(Infinity);
-    return { initialEvents: this.initialEvents, results: this.results, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
+    return { initialEvents: this.initialEvents, results: this.results, source: this.source, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
   }
 
   /** Runs what is left and returns the Timeline. The builder must not be advanced after. */
@@ -199,7 +274,6 @@ export class Timeline {
   readonly results: readonly StepResult[];
   /** Steps between two kept snapshots: stateAt replays at most this many minus one. */
   readonly snapshotEvery: number;
-  private readonly summaries: readonly StepSummary[];
   private readonly counts: readonly number[];
   private readonly snapshots: readonly Machine[];
   private readonly finalMachine: Machine;
@@ -213,12 +287,13 @@ export class Timeline {
   ) {
     const b = built ?? new TimelineBuilder(scenario, rules).finish();
     this.initialEvents = b.initialEvents;
-    this.summaries = b.results;
     this.counts = b.pageCounts;
     this.snapshots = b.snapshots;
     this.finalMachine = b.final;
     this.snapshotEvery = b.snapshotEvery;
-    this.results = b.results.map(recordClass(this));
+    // The builder's records, now answering from this timeline.
+    b.source.tl = this;
+    this.results = b.results;
   }
 
   /** The timeline as plain data (structured-clone safe): Timeline.fromParts(tl.parts()) behaves as tl. */
@@ -228,26 +303,35 @@ export class Timeline {
       rules: this.rules,
       snapshotEvery: this.snapshotEvery,
       initialEvents: this.initialEvents,
-      results: this.summaries,
+      results: this.results.map(stepSummary),
       pageCounts: this.counts,
-      snapshots: this.snapshots.map(machineData),
-      final: machineData(this.finalMachine),
+      // Each snapshot as a delta against the one before (the final: against the last).
+      snapshots: this.snapshots.map((m, k) => machineData(m, k > 0 ? this.snapshots[k - 1]! : null)),
+      final: machineData(this.finalMachine, this.snapshots[this.snapshots.length - 1] ?? null),
     };
   }
 
   /**
-   * A Timeline from the plain data `parts()` (or a worker, chunk by
-   * chunk) produced: the machines get their GuestMemory, Host and event sink
-   * back. Nothing is replayed.
+   * A Timeline from the plain data `parts()` produced: the machines get
+   * their GuestMemory, Host and event sink back. Nothing is replayed.
    */
   static fromParts(p: TimelineParts): Timeline {
     const host = new Host(p.scenario.host);
+    const snapshots = revive(p.snapshots, host);
+    return Timeline.fromRevived({ ...p, snapshots, final: machineFromData(p.final, host, snapshots[snapshots.length - 1] ?? null) });
+  }
+
+  /** A Timeline from parts whose machines are rebuilt already (a worker's, revived chunk by chunk as they came). */
+  static fromRevived(p: Omit<TimelineParts, 'snapshots' | 'final'> & { readonly snapshots: readonly Machine[]; readonly final: Machine }): Timeline {
+    const source: EventSource = { tl: null };
+    const Record = recordClass(source);
     return new Timeline(p.scenario, p.rules, {
       initialEvents: p.initialEvents,
-      results: p.results,
+      results: p.results.map((r) => new Record(r)),
+      source,
       pageCounts: p.pageCounts,
-      snapshots: p.snapshots.map((d) => machineFromData(d, host)),
-      final: machineFromData(p.final, host),
+      snapshots: p.snapshots,
+      final: p.final,
       snapshotEvery: p.snapshotEvery,
     });
   }
@@ -288,7 +372,7 @@ export class Timeline {
     const from = fromCursor ? c.k : snap * this.snapshotEvery;
     // The replayed steps' events are not wanted here: replay without them.
     m.tracing = false;
-    for (let i = from; i < k; i++) applyStep(m, i, this.scenario.steps[i]!);
+    for (let i = from; i < k; i++) sim_runStep(m, i, this.scenario.steps[i]!);
     m.emit = () => {};
     if (k > from) this.cursor = { k, m: cloneMachine(m) };
     // The caller's copy records the events of any step applied to it.
@@ -308,7 +392,7 @@ export class Timeline {
     if (kept) return kept;
     const m = this.stateAt(i);
     m.tracing = true;
-    const { events } = applyStep(m, i, this.scenario.steps[i]!);
+    const { events } = sim_runStep(m, i, this.scenario.steps[i]!);
     m.emit = () => {};
     this.cursor = { k: i + 1, m };
     if (this.eventCache.size >= EVENTS_KEPT) this.eventCache.delete(this.eventCache.keys().next().value!);
@@ -317,48 +401,35 @@ export class Timeline {
   }
 }
 
-/**
- * The class of a timeline's step results: the summary's fields as own
- * properties, and `events` a getter on the prototype that asks the timeline
- * (a class per timeline, so a result carries no extra field).
- */
-function recordClass(tl: Timeline): (s: StepSummary) => StepResult {
-  class StepRecord {
-    constructor(s: StepSummary) {
-      Object.assign(this, s);
-    }
-    get events(): readonly TraceEvent[] {
-      return tl.eventsOf((this as unknown as StepSummary).index);
-    }
-    /** Written out whole, events included (JSON.stringify of a result). */
-    toJSON(): StepResult {
-      return { ...(this as unknown as StepSummary), events: this.events };
-    }
-  }
-  return (s) => new StepRecord(s) as unknown as StepResult;
-}
-
 // ---------------------------------------------------------------------------
 // The timeline as plain data (what structured clone carries to another thread)
 
-/** A shadow page as plain data: its arrays as plain typed arrays. */
+/**
+ * A shadow page as plain data: its arrays as plain typed arrays, or null
+ * when the MachineData is a delta and the array is the same as in the
+ * previous one (so it is not carried again).
+ */
 export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitmap'> & {
-  readonly spt: Uint32Array;
+  readonly spt: Uint32Array | null;
   readonly gfns: Float64Array | null;
-  readonly unsyncChildBitmap: Uint32Array;
+  readonly unsyncChildBitmap: Uint32Array | null;
 };
 
 /**
- * A Machine as plain data: no class instances, no functions. The guest memory
- * is its frame map; the Host is rebuilt from the scenario; the event sink, the
- * tracing switch and the copy-on-write bookkeeping (`owned`) are not state.
+ * A Machine as plain data: no class instances, no functions. The Host is
+ * rebuilt from the scenario; the event sink, the tracing switch and the
+ * copy-on-write bookkeeping (`owned`) are not state. The persistent maps go
+ * as deltas: against the previous MachineData of a stream (`delta`: a
+ * worker sends snapshot after snapshot, each costing O(changes)), or
+ * against nothing (every entry).
  */
 export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
-  readonly frames: Map<number, Uint32Array>;
-  readonly rmap: Map<number, number[]>;
-  readonly hash: Map<number, number[]>;
-  readonly writeTrack: Map<number, number>;
-  readonly lpageDisallow: Map<number, number>;
+  readonly delta: boolean;
+  readonly frames: MapDelta<Uint32Array>;
+  readonly rmap: MapDelta<number[]>;
+  readonly hash: MapDelta<number[]>;
+  readonly writeTrack: MapDelta<number>;
+  readonly lpageDisallow: MapDelta<number>;
   readonly sps: Map<number, ShadowPageData>;
 };
 
@@ -369,48 +440,95 @@ export interface TimelineParts {
   readonly initialEvents: readonly TraceEvent[];
   readonly results: readonly StepSummary[];
   readonly pageCounts: readonly number[];
-  /** Snapshot k: the state after k * snapshotEvery steps. */
+  /** Snapshot k: the state after k * snapshotEvery steps; each a delta against the one before (revive). */
   readonly snapshots: readonly MachineData[];
-  /** The state after the last step. */
+  /** The state after the last step: a delta against the last snapshot. */
   readonly final: MachineData;
 }
 
-/** `m` as plain data (copies: nothing is shared with m). */
-export function machineData(m: Machine): MachineData {
+/**
+ * `m` as plain data (copies: nothing is shared with m). With `prev`, the
+ * copy of a machine this one was copied from (the previous snapshot sent),
+ * only what changed since it: the receiver rebuilds with machineFromData and
+ * the machine it rebuilt from the previous data.
+ */
+export function machineData(m: Machine, prev: Machine | null = null): MachineData {
   const c = cloneMachine(m);
   const sps = new Map<number, ShadowPageData>();
   for (const [id, sp] of c.sps) {
-    sps.set(id, { ...sp, spt: sp.spt.toArray() as Uint32Array, gfns: sp.gfns ? (sp.gfns.toArray() as Float64Array) : null, unsyncChildBitmap: sp.unsyncChildBitmap.toArray() as Uint32Array });
+    const p = prev?.sps.get(id);
+    sps.set(id, {
+      ...sp,
+      spt: p?.spt === sp.spt ? null : (sp.spt.toArray() as Uint32Array),
+      gfns: !sp.gfns || p?.gfns === sp.gfns ? null : (sp.gfns.toArray() as Float64Array),
+      unsyncChildBitmap: p?.unsyncChildBitmap === sp.unsyncChildBitmap ? null : (sp.unsyncChildBitmap.toArray() as Uint32Array),
+    });
   }
   return {
+    delta: prev !== null,
     rules: c.rules,
     cpu: c.cpu,
     sps,
     nextSpId: c.nextSpId,
-    hash: new Map(c.hash),
+    hash: c.hash.diff(prev?.hash ?? null),
     activeList: c.activeList,
     nUsedMmuPages: c.nUsedMmuPages,
     nMaxMmuPages: c.nMaxMmuPages,
     indirectShadowPages: c.indirectShadowPages,
-    rmap: new Map(c.rmap),
-    writeTrack: new Map(c.writeTrack),
-    lpageDisallow: new Map(c.lpageDisallow),
+    rmap: c.rmap.diff(prev?.rmap ?? null),
+    writeTrack: c.writeTrack.diff(prev?.writeTrack ?? null),
+    lpageDisallow: c.lpageDisallow.diff(prev?.lpageDisallow ?? null),
     invalidList: c.invalidList,
     mmu: c.mmu,
     stats: c.stats,
     vcpuStats: c.vcpuStats,
     stepIndex: c.stepIndex,
     bugs: c.bugs,
-    frames: c.mem.frameData(),
+    frames: c.mem.frameDelta(prev?.mem ?? null),
   };
 }
 
-/** The inverse of machineData: a Machine that owns nothing yet (its first writes copy). */
-export function machineFromData(d: MachineData, host: Host): Machine {
-  const { frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;
+/** Machines from a stream of MachineData (each a delta against the one before, or whole), in order. */
+export function revive(data: readonly MachineData[], host: Host, prev: Machine | null = null): Machine[] {
+  const out: Machine[] = [];
+  for (const d of data) out.push((prev = machineFromData(d, host, prev)));
+  return out;
+}
+
+/**
+ * The inverse of machineData: a Machine that owns nothing yet (its first
+ * writes copy). A delta needs `prev`, the machine rebuilt from the data sent
+ * before it.
+ */
+export function machineFromData(d: MachineData, host: Host, prev: Machine | null = null): Machine {
+  const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;
+  if (delta && !prev) throw new Error('internal: a machine delta without the machine before it');
+  const base = delta ? prev : null;
   const sps = new Map<number, ShadowPage>();
   for (const [id, sp] of spsData) {
-    sps.set(id, { ...sp, spt: CowArray.from(sp.spt), gfns: sp.gfns ? CowArray.from(sp.gfns, true) : null, unsyncChildBitmap: CowArray.from(sp.unsyncChildBitmap) });
+    const p = base?.sps.get(id);
+    const keep = <T>(v: T | null | undefined, what: string): T => {
+      if (v == null) throw new Error(`internal: sp ${id}'s ${what} is neither sent nor in the machine before`);
+      return v;
+    };
+    sps.set(id, {
+      ...sp,
+      spt: sp.spt ? CowArray.from(sp.spt) : keep(p?.spt, 'spt'),
+      gfns: sp.gfns ? CowArray.from(sp.gfns, true) : (p?.gfns ?? null),
+      unsyncChildBitmap: sp.unsyncChildBitmap ? CowArray.from(sp.unsyncChildBitmap) : keep(p?.unsyncChildBitmap, 'bitmap'),
+    });
   }
-  return { ...rest, sps, rmap: newListMap(rmap), hash: newListMap(hash), writeTrack: PMap.from(writeTrack), lpageDisallow: PMap.from(lpageDisallow), mem: new GuestMemory(frames), host, owned: new Set(), tracing: true, emit: () => {} };
+  return {
+    ...rest,
+    sps,
+    rmap: PMap.applied(base?.rmap ?? null, rmap, copyList),
+    hash: PMap.applied(base?.hash ?? null, hash, copyList),
+    writeTrack: PMap.applied(base?.writeTrack ?? null, writeTrack),
+    lpageDisallow: PMap.applied(base?.lpageDisallow ?? null, lpageDisallow),
+    mem: GuestMemory.fromDelta(base?.mem ?? null, frames),
+    host,
+    owned: new Set(),
+    tracing: true,
+    emit: () => {},
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
 import { CowArray } from '../cow-array.ts';
-import { PMap } from '../pmap.ts';
+import { type MapDelta, PMap } from '../pmap.ts';
 
 export class GuestMemory {
   /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
@@ -22,13 +22,8 @@ export class GuestMemory {
   private lastGfn = -1;
   private lastFrame: CowArray | undefined = undefined;
 
-  /** Frames as plain word arrays (from frameData, e.g. across a thread) are taken as they are. */
-  constructor(frames?: PMap<CowArray> | Map<number, Uint32Array>) {
-    if (frames instanceof PMap) this.frames = frames;
-    else {
-      this.frames = new PMap();
-      for (const [gfn, f] of frames ?? []) this.frames.set(gfn, CowArray.from(f));
-    }
+  constructor(frames?: PMap<CowArray>) {
+    this.frames = frames ?? new PMap();
   }
 
   /** A copy that shares every frame until one side writes it. */
@@ -42,14 +37,19 @@ export class GuestMemory {
     return this.frames.keys().sort((a, b) => a - b);
   }
 
-  /** The frames as plain word arrays (copies), in ascending gfn order: for handing the memory over as plain data (timeline.ts machineData). */
-  frameData(): Map<number, Uint32Array> {
-    return new Map(
-      this.frames
-        .entries()
-        .sort((a, b) => a[0] - b[0])
-        .map(([gfn, f]) => [gfn, f.toArray() as Uint32Array]),
-    );
+  /**
+   * The frames written since `prev` (an earlier copy of this memory; null:
+   * all of them) as plain word arrays, for handing the memory over as plain
+   * data (timeline.ts machineData). O(frames written), not O(frames).
+   */
+  frameDelta(prev: GuestMemory | null): MapDelta<Uint32Array> {
+    const d = this.frames.diff(prev ? prev.frames : null);
+    return { set: d.set.map(([gfn, f]) => [gfn, f.toArray() as Uint32Array] as const), removed: d.removed };
+  }
+
+  /** The memory `frameDelta(prev)` described: `prev` (a copy of it) with the delta's frames. */
+  static fromDelta(prev: GuestMemory | null, d: MapDelta<Uint32Array>): GuestMemory {
+    return new GuestMemory(PMap.applied(prev ? prev.frames : null, { set: d.set.map(([gfn, w]) => [gfn, CowArray.from(w)] as const), removed: d.removed }));
   }
 
   /** A frame's words (read them with get; the memory's own, do not write). */

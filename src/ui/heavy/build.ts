@@ -5,7 +5,7 @@
  * the worker could not start). Either way the caller gets progress, then the
  * Timeline, and can cancel.
  */
-import { type MachineData, type RuleSetName, type Scenario, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
+import { Host, type Machine, machineFromData, type RuleSetName, type Scenario, snapshotIntervalFor, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import type { BuildReply, BuildRequest, ResultData } from './protocol.ts';
 
@@ -17,14 +17,6 @@ import type { BuildReply, BuildRequest, ResultData } from './protocol.ts';
  * a 50 ms task with the render that follows.
  */
 export const HEAVY_STEPS = 200;
-
-/**
- * Snapshot interval of a timeline built in the worker: every 32 steps instead
- * of 16 halves what is carried to the page (a 10,000-step run: ~20 MB instead
- * of ~32 MB) while a seek still replays at most 31 steps (under ~10 ms even
- * for zap-alls; bench: core.stateAt*).
- */
-export const WORKER_SNAPSHOT_EVERY = 32;
 
 /** How long one main-thread slice (of the fallback build, or of `prepare`) may run. */
 const SLICE_MS = 8;
@@ -137,7 +129,9 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   let scenario: Scenario | null = null;
   let initialEvents: readonly TraceEvent[] = [];
   const results: ResultData[] = [];
-  const snapshots: MachineData[] = [];
+  // Snapshots are rebuilt as their chunks come (each a delta against the one before), not all at the end.
+  const snapshots: Machine[] = [];
+  let host: Host | null = null;
   const pages: number[] = [];
   const steps: Scenario['steps'][number][] = [];
   let total = 0;
@@ -155,20 +149,22 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
         scenario = m.scenario;
         total = m.total;
         initialEvents = m.initialEvents;
+        host = new Host(m.scenario.host);
         pages.push(m.pages);
         cb.onProgress(0, total);
         return;
       case 'chunk':
         for (const st of m.steps) steps.push(st);
         for (const r of m.results) results.push(r);
-        for (const s of m.snapshots) snapshots.push(s);
+        for (const d of m.snapshots) snapshots.push(machineFromData(d, host!, snapshots[snapshots.length - 1] ?? null));
         for (const n of m.pages) pages.push(n);
         cb.onProgress(m.done, total);
         return;
       case 'done': {
         const s: Scenario = { ...scenario!, steps };
         finish();
-        const tl = Timeline.fromParts({ scenario: s, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, initialEvents, results, pageCounts: pages, snapshots, final: m.final });
+        const final = machineFromData(m.final, host!, snapshots[snapshots.length - 1]!);
+        const tl = Timeline.fromRevived({ scenario: s, rules: input.rules, snapshotEvery: snapshotIntervalFor(s.steps.length), initialEvents, results, pageCounts: pages, snapshots, final });
         handing = true;
         stopHanding = deliver(tl, s, cb, () => handing);
         return;
@@ -194,7 +190,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   let stopHanding = () => {};
   w.addEventListener('message', onMessage);
   w.addEventListener('error', onError);
-  const req: BuildRequest = { type: 'build', id, rules: input.rules, snapshotEvery: WORKER_SNAPSHOT_EVERY, ...(input.scenario ? { scenario: input.scenario } : input.text !== undefined ? { text: input.text } : { json: input.json }) };
+  const req: BuildRequest = { type: 'build', id, rules: input.rules, ...(input.scenario ? { scenario: input.scenario } : input.text !== undefined ? { text: input.text } : { json: input.json }) };
   w.postMessage(req);
   return {
     cancel: () => {

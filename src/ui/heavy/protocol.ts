@@ -23,7 +23,6 @@ export type BuildRequest =
       readonly text?: string;
       readonly scenario?: Scenario;
       readonly rules: RuleSetName;
-      readonly snapshotEvery: number;
     };
 
 export type BuildReply =

@@ -4,7 +4,7 @@
  * app terminates the worker to cancel one.
  */
 /// <reference lib="webworker" />
-import { compareRuleSets, machineData, TimelineBuilder } from '../../core/index.ts';
+import { compareRuleSets, machineData, stepSummary, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
 import { type BuildReply, type BuildRequest, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData, summarize } from './protocol.ts';
 
@@ -32,15 +32,15 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
       if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
       scenario = parsed.scenario;
     }
-    const b = new TimelineBuilder(scenario, req.rules, req.snapshotEvery);
+    const b = new TimelineBuilder(scenario, req.rules);
     post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages: b.pageCounts[0]! });
     let sentResults = 0;
-    let sentSnapshots = 1;
+    let sentSnapshots = 0;
+    // Each snapshot goes as a delta against the one sent before it (the page
+    // rebuilds them in the same order): O(changes), not O(state), per snapshot.
     const flush = () => {
-      const snaps = b.snapshots.slice(sentSnapshots).map(machineData);
-      // Snapshot 0 (before any step) goes with the first chunk.
-      if (sentResults === 0) snaps.unshift(machineData(b.snapshots[0]!));
-      const results: readonly ResultData[] = b.results.slice(sentResults);
+      const snaps = b.snapshots.slice(sentSnapshots).map((m, i) => machineData(m, b.snapshots[sentSnapshots + i - 1] ?? null));
+      const results: readonly ResultData[] = b.results.slice(sentResults).map(stepSummary);
       post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) });
       sentResults = b.done;
       sentSnapshots = b.snapshots.length;
@@ -50,7 +50,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
       flush();
     }
     if (b.done > sentResults || sentResults === 0) flush();
-    post({ type: 'done', id, final: machineData(b.current) });
+    post({ type: 'done', id, final: machineData(b.current, b.snapshots[b.snapshots.length - 1]!) });
   } catch (err) {
     post({ type: 'error', id, message: `The scenario could not be run (${err instanceof Error ? err.message : String(err)}).` });
   }
