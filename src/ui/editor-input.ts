@@ -22,17 +22,22 @@ export const EDITOR_LIMITS = {
    */
   maxTextChars: STORAGE_LIMITS.maxTextChars,
   /**
+   * Characters of a file the app opens to run (PARSER_LIMITS.maxTextChars,
+   * 64 Mi: a 1,000,000-step file). A document longer than maxTextChars runs
+   * and can be stepped through, but is not edited or kept in this browser
+   * (the editor says so); pastes and edits stay within maxTextChars.
+   */
+  maxOpenChars: PARSER_LIMITS.maxTextChars,
+  /**
    * Bytes of a scenario file, checked with File.size before a byte is read.
    * Above maxTextChars because a character may take up to 3 bytes in UTF-8;
    * the decoded text is then held to maxTextChars.
    */
-  maxFileBytes: 2_000_000,
-  /**
-   * Steps of a document the app opens (SCENARIO_LIMITS.maxSteps). Files may
-   * hold up to PARSER_LIMITS.maxFileSteps for the command-line trace; the
-   * browser opens no more than this until its timeline scales (issue 17).
-   */
-  maxSteps: SCENARIO_LIMITS.maxSteps,
+  maxFileBytes: 3 * PARSER_LIMITS.maxTextChars,
+  /** Steps of a document the app opens: as many as a file may hold (PARSER_LIMITS.maxFileSteps). */
+  maxSteps: PARSER_LIMITS.maxFileSteps,
+  /** Steps the form draws a row for (SCENARIO_LIMITS.maxSteps); a longer document is edited as a file. */
+  formMaxSteps: SCENARIO_LIMITS.maxSteps,
 } as const;
 
 /** A whole number with thousands separators, for messages. */
@@ -109,16 +114,22 @@ export function decodeUtf8(bytes: Uint8Array, name: string): Admitted {
  * input in the message ("The pasted text", "notes.json"). Text that is not
  * JSON (yet) is admitted: the status line shows its error as you type.
  */
-export function checkEditorText(text: string, what: string): string | null {
-  if (text.length > EDITOR_LIMITS.maxTextChars) {
-    return `${what} is ${fmt(text.length)} characters; the editor holds at most ${fmt(EDITOR_LIMITS.maxTextChars)}, so it was not taken (nothing was cut or changed).`;
+export function checkEditorText(text: string, what: string, open = false): string | null {
+  const max = open ? EDITOR_LIMITS.maxOpenChars : EDITOR_LIMITS.maxTextChars;
+  if (text.length > max) {
+    return open
+      ? `${what} is ${fmt(text.length)} characters; the app opens files of up to ${fmt(max)}, so it was not taken (nothing was cut or changed).`
+      : `${what} is ${fmt(text.length)} characters; the editor holds at most ${fmt(max)}, so it was not taken (nothing was cut or changed). A longer file can be opened with Import, to run it.`;
   }
   const steps = countSteps(text);
   if (steps !== null && steps > EDITOR_LIMITS.maxSteps) {
-    return `${what} has ${fmt(steps)} steps; the app opens at most ${fmt(EDITOR_LIMITS.maxSteps)} (the command-line trace takes up to ${fmt(PARSER_LIMITS.maxFileSteps)}), so it was not taken (nothing was changed).`;
+    return `${what} has ${fmt(steps)} steps; the app opens at most ${fmt(EDITOR_LIMITS.maxSteps)}, so it was not taken (nothing was changed).`;
   }
   return null;
 }
+
+/** Whether a document is too long to edit or keep in this browser (it still runs: see maxOpenChars). */
+export const viewOnly = (text: string): boolean => text.length > EDITOR_LIMITS.maxTextChars;
 
 /** The length of a JSON object's `steps` array, or null when the text is no such object. */
 export function countSteps(text: string): number | null {
@@ -145,6 +156,6 @@ export async function readScenarioFile(f: File): Promise<Admitted> {
   }
   const decoded = decodeUtf8(new Uint8Array(await f.arrayBuffer()), f.name);
   if (!decoded.ok) return decoded;
-  const refused = checkEditorText(decoded.text, f.name);
+  const refused = checkEditorText(decoded.text, f.name, true);
   return refused ? { ok: false, message: refused } : decoded;
 }

@@ -11,7 +11,7 @@ import { buildTrace } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
-import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile } from '../editor-input.ts';
+import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
@@ -371,10 +371,16 @@ export function EditorPanel() {
           JSON
         </button>
       </div>
+      {viewOnly(text) && (
+        <p className="editor-error text-sm" role="note" data-testid="editor-view-only">
+          This document is {fmt(text.length)} characters, more than the editor edits ({fmt(EDITOR_LIMITS.maxTextChars)}): it runs in the app as it is, but it cannot be changed here or kept in this browser. Keep its file; to change it, edit the file and import it again.
+        </p>
+      )}
       {tab === 'form' &&
-        (docObj && docSteps > EDITOR_LIMITS.maxSteps ? (
+        !viewOnly(text) &&
+        (docObj && docSteps > EDITOR_LIMITS.formMaxSteps ? (
           <p className="editor-error text-sm">
-            This document has {fmt(docSteps)} steps, more than the app opens ({fmt(EDITOR_LIMITS.maxSteps)}), so the form does not show it; remove steps in the JSON view.
+            This document has {fmt(docSteps)} steps; the form draws up to {fmt(EDITOR_LIMITS.formMaxSteps)}, so it does not show this one. Edit it in the JSON view.
           </p>
         ) : docObj ? (
           <ScenarioForm doc={docObj} onChange={(d) => admit(pretty(d), 'The edited scenario')} />
@@ -385,11 +391,11 @@ export function EditorPanel() {
         Scenario JSON
       </label>
       <textarea
-        hidden={tab !== 'json'}
+        hidden={tab !== 'json' || viewOnly(text)}
         id="scenario-json"
         className="editor-text"
         spellCheck={false}
-        value={text}
+        value={viewOnly(text) ? '' : text}
         onChange={(e) => admit(e.target.value, 'The text')}
         onPaste={onPaste}
         data-testid="editor-text"
@@ -453,7 +459,7 @@ export function EditorPanel() {
         listing={listing}
         currentDoc={doc.docId}
         onOpenSaved={(s) => {
-          if (checkEditorText(s.text, `"${s.title}"`)) return setRefusal(checkEditorText(s.text, `"${s.title}"`));
+          if (checkEditorText(s.text, `"${s.title}"`, true)) return setRefusal(checkEditorText(s.text, `"${s.title}"`, true));
           openDoc({ title: s.title, text: s.text, origin: `the saved scenario "${s.title}"`, savedId: s.id, savedRev: s.rev }, `Opened "${s.title}".`);
         }}
         onDeleteSaved={deleteSaved}
