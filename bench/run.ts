@@ -16,9 +16,12 @@
  * 50 ms; reliability.import10kStepsMs, target 2,000 ms). Offline part
  * (bench/offline.ts): the single file of `npm run build:offline`
  * (offline.fileKB) opened from file://. Export part (bench/export.ts): the
- * current view saved as a 2x PNG (export.pngMs) and SVG. `--ui`, `--parse` (or
- * `--core`, `--permalink`, `--reliability`, `--offline`, `--export`) runs only
- * the parts named; no flag runs all seven.
+ * current view saved as a 2x PNG (export.pngMs) and SVG. UI at 100k part
+ * (bench/ui100k.ts): the 100,000-step scenario opened, scrubbed and stepped
+ * in the browser (ui.open100k.ms, ui.scrub100k.p95Ms,
+ * ui.step100k.stepToPaintP95Ms). `--ui`, `--parse` (or `--core`,
+ * `--permalink`, `--reliability`, `--offline`, `--export`, `--ui100k`) runs
+ * only the parts named; no flag runs all eight.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +40,7 @@ import { benchOffline } from './offline.ts';
 import { benchParse } from './parse.ts';
 import { benchPermalink } from './permalink.ts';
 import { benchUi } from './ui.ts';
+import { benchUi100k } from './ui100k.ts';
 
 function largeScenario(steps: number) {
   const pd: Record<string, string> = {};
@@ -121,13 +125,19 @@ async function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline, export: benchExport };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline, export: benchExport, ui100k: benchUi100k };
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
 // The core part also writes the trace CLI's figures on its scenario (cli.*).
-const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'] };
-const kept = chosen.length > 0 ? Object.fromEntries(Object.entries(prev).filter(([k]) => k !== 'generatedAt' && !running.some((p) => (prefixes[p] ?? [`${p}.`]).some((x) => k.startsWith(x))))) : {};
+const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'], ui100k: ['ui.open100k', 'ui.scrub100k', 'ui.step100k', 'ui.heap100k', 'ui.100k'] };
+const partOf = (k: string): string | undefined => {
+  // The most specific prefix wins: ui100k's keys are not the ui part's.
+  let best: [string, number] | undefined;
+  for (const p of Object.keys(parts)) for (const x of prefixes[p] ?? [`${p}.`]) if (k.startsWith(x) && (!best || x.length > best[1])) best = [p, x.length];
+  return best?.[0];
+};
+const kept = chosen.length > 0 ? Object.fromEntries(Object.entries(prev).filter(([k]) => k !== 'generatedAt' && !running.includes(partOf(k) ?? ''))) : {};
 const measured: Record<string, unknown> = {};
 for (const p of running) Object.assign(measured, await parts[p]!());
 const results = { ...kept, ...measured, generatedAt: new Date().toISOString() };

@@ -16,6 +16,9 @@
 
 type Chunk = Uint32Array | Float64Array;
 
+/** Some chunks of an array as plain data (index, values): what changed since an earlier copy (CowArray.chunkDelta). */
+export type CowChunks = ReadonlyArray<readonly [number, Chunk]>;
+
 const SHIFT = 5;
 const MASK = (1 << SHIFT) - 1;
 let nextToken = 1;
@@ -41,9 +44,17 @@ export class CowArray {
   }
 
   /** An array with these values. */
-  static from(values: ArrayLike<number>, f64 = false): CowArray {
+  static from(values: Uint32Array | Float64Array, f64 = false): CowArray {
     const a = new CowArray(values.length, f64);
-    for (let i = 0; i < values.length; i++) if (values[i]) a.set(i, values[i]!);
+    // Chunk by chunk (an all-zero one stays null): this runs for every array a worker hands over.
+    for (let ci = 0; ci < a.chunks.length; ci++) {
+      const part = values.subarray(ci << SHIFT, Math.min(values.length, (ci + 1) << SHIFT));
+      if (!part.some((v) => v !== 0)) continue;
+      const c = f64 ? new Float64Array(MASK + 1) : new Uint32Array(MASK + 1);
+      c.set(part);
+      a.chunks[ci] = c;
+      a.owners[ci] = a.token;
+    }
     return a;
   }
 
@@ -81,6 +92,36 @@ export class CowArray {
     this.token = nextToken++;
     Object.assign(c, { length: this.length, f64: this.f64, chunks: this.chunks, owners: this.owners, token: nextToken++, listsOwner: 0 });
     return c;
+  }
+
+  /**
+   * The chunks of this array that `prev` (an earlier copy of it; null: none)
+   * does not share, as copies: O(chunks written since), for handing an array
+   * over to another thread a snapshot at a time.
+   */
+  chunkDelta(prev: CowArray | null): CowChunks {
+    const out: Array<readonly [number, Chunk]> = [];
+    this.chunks.forEach((c, ci) => {
+      if (c && c !== prev?.chunks[ci]) out.push([ci, c.slice()]);
+    });
+    return out;
+  }
+
+  /** `base` (a copy of it; null: zeros) with the chunks `chunkDelta` gave: the inverse of chunkDelta. */
+  static withChunks(base: CowArray | null, length: number, f64: boolean, d: CowChunks): CowArray {
+    const a = base ? base.clone() : new CowArray(length, f64);
+    if (d.length === 0) return a;
+    if (a.listsOwner !== a.token) {
+      a.chunks = a.chunks.slice();
+      a.owners = a.owners.slice();
+      a.listsOwner = a.token;
+    }
+    // The received chunks are copies no one else holds: this array's own.
+    for (const [ci, c] of d) {
+      a.chunks[ci] = c;
+      a.owners[ci] = a.token;
+    }
+    return a;
   }
 
   /** The values as one plain typed array (a copy). */

@@ -22,7 +22,7 @@ import { hex, hex64, u64 } from './bits.ts';
 import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
-import { CowArray } from './cow-array.ts';
+import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
 import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
@@ -405,14 +405,14 @@ export class Timeline {
 // The timeline as plain data (what structured clone carries to another thread)
 
 /**
- * A shadow page as plain data: its arrays as plain typed arrays, or null
- * when the MachineData is a delta and the array is the same as in the
- * previous one (so it is not carried again).
+ * A shadow page as plain data: each array as its chunks that the previous
+ * MachineData's page of that id does not have (all written chunks when there
+ * is none), or null when it is the same array (so nothing is carried again).
  */
 export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitmap'> & {
-  readonly spt: Uint32Array | null;
-  readonly gfns: Float64Array | null;
-  readonly unsyncChildBitmap: Uint32Array | null;
+  readonly spt: CowChunks | null;
+  readonly gfns: CowChunks | null;
+  readonly unsyncChildBitmap: CowChunks | null;
 };
 
 /**
@@ -425,7 +425,7 @@ export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitma
  */
 export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
   readonly delta: boolean;
-  readonly frames: MapDelta<Uint32Array>;
+  readonly frames: MapDelta<CowChunks>;
   readonly rmap: MapDelta<number[]>;
   readonly hash: MapDelta<number[]>;
   readonly writeTrack: MapDelta<number>;
@@ -459,9 +459,9 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
     const p = prev?.sps.get(id);
     sps.set(id, {
       ...sp,
-      spt: p?.spt === sp.spt ? null : (sp.spt.toArray() as Uint32Array),
-      gfns: !sp.gfns || p?.gfns === sp.gfns ? null : (sp.gfns.toArray() as Float64Array),
-      unsyncChildBitmap: p?.unsyncChildBitmap === sp.unsyncChildBitmap ? null : (sp.unsyncChildBitmap.toArray() as Uint32Array),
+      spt: p?.spt === sp.spt ? null : sp.spt.chunkDelta(p?.spt ?? null),
+      gfns: !sp.gfns || p?.gfns === sp.gfns ? null : sp.gfns.chunkDelta(p?.gfns ?? null),
+      unsyncChildBitmap: p?.unsyncChildBitmap === sp.unsyncChildBitmap ? null : sp.unsyncChildBitmap.chunkDelta(p?.unsyncChildBitmap ?? null),
     });
   }
   return {
@@ -513,9 +513,9 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     };
     sps.set(id, {
       ...sp,
-      spt: sp.spt ? CowArray.from(sp.spt) : keep(p?.spt, 'spt'),
-      gfns: sp.gfns ? CowArray.from(sp.gfns, true) : (p?.gfns ?? null),
-      unsyncChildBitmap: sp.unsyncChildBitmap ? CowArray.from(sp.unsyncChildBitmap) : keep(p?.unsyncChildBitmap, 'bitmap'),
+      spt: sp.spt ? CowArray.withChunks(p?.spt ?? null, 1024, false, sp.spt) : keep(p?.spt, 'spt'),
+      gfns: sp.gfns ? CowArray.withChunks(p?.gfns ?? null, 512, true, sp.gfns) : sp.role.direct ? null : keep(p?.gfns, 'gfns'),
+      unsyncChildBitmap: sp.unsyncChildBitmap ? CowArray.withChunks(p?.unsyncChildBitmap ?? null, 512, false, sp.unsyncChildBitmap) : keep(p?.unsyncChildBitmap, 'bitmap'),
     });
   }
   return {

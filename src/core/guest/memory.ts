@@ -6,7 +6,7 @@
  * in-memory layout, so 4-byte and 8-byte views of one frame agree byte for byte.
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
-import { CowArray } from '../cow-array.ts';
+import { CowArray, type CowChunks } from '../cow-array.ts';
 import { type MapDelta, PMap } from '../pmap.ts';
 
 export class GuestMemory {
@@ -39,17 +39,17 @@ export class GuestMemory {
 
   /**
    * The frames written since `prev` (an earlier copy of this memory; null:
-   * all of them) as plain word arrays, for handing the memory over as plain
-   * data (timeline.ts machineData). O(frames written), not O(frames).
+   * all of them), each as its chunks written since, for handing the memory
+   * over as plain data (timeline.ts machineData). O(chunks written), not O(frames).
    */
-  frameDelta(prev: GuestMemory | null): MapDelta<Uint32Array> {
+  frameDelta(prev: GuestMemory | null): MapDelta<CowChunks> {
     const d = this.frames.diff(prev ? prev.frames : null);
-    return { set: d.set.map(([gfn, f]) => [gfn, f.toArray() as Uint32Array] as const), removed: d.removed };
+    return { set: d.set.map(([gfn, f]) => [gfn, f.chunkDelta(prev?.frames.get(gfn) ?? null)] as const), removed: d.removed };
   }
 
   /** The memory `frameDelta(prev)` described: `prev` (a copy of it) with the delta's frames. */
-  static fromDelta(prev: GuestMemory | null, d: MapDelta<Uint32Array>): GuestMemory {
-    return new GuestMemory(PMap.applied(prev ? prev.frames : null, { set: d.set.map(([gfn, w]) => [gfn, CowArray.from(w)] as const), removed: d.removed }));
+  static fromDelta(prev: GuestMemory | null, d: MapDelta<CowChunks>): GuestMemory {
+    return new GuestMemory(PMap.applied(prev ? prev.frames : null, { set: d.set.map(([gfn, c]) => [gfn, CowArray.withChunks(prev?.frames.get(gfn) ?? null, 1024, false, c)] as const), removed: d.removed }));
   }
 
   /** A frame's words (read them with get; the memory's own, do not write). */

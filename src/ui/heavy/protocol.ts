@@ -62,7 +62,7 @@ export type ResultData = StepSummary;
  * steps of the 10,000-step run with their events took 9 to 33 ms to read on
  * the main thread; 100 steps without events take well under a millisecond.
  */
-export const CHUNK_MAX_STEPS = 100;
+export const CHUNK_MAX_STEPS = 1000;
 
 /** The lists of a CompareReport, sent COMPARE_CHUNK items at a time (1,923 zap-alls: 7,696 requests and as many role differences). */
 export const COMPARE_LISTS = ['requests', 'roleDifferences', 'behaviourDifferences', 'shadowSetDifferences'] as const;
