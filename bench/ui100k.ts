@@ -112,6 +112,8 @@ export async function benchUi100k(): Promise<Record<string, number | string>> {
     for (let k = 0; k < RUNS; k++) {
       const context = await browser.newContext({ viewport: VIEWPORT });
       const page = await context.newPage();
+      // tsx names the functions it compiles with a __name helper the page lacks (as bench/heavy.ts does).
+      await page.addInitScript('globalThis.__name ??= (f) => f;');
       await page.goto(served.url);
       await page.getByTestId('step-counter').waitFor();
       opens.push(await importFile(page, file));
