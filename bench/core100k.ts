@@ -38,7 +38,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, writeSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { applyStep, createMachine, Timeline } from '../src/core/index.ts';
+import { applyStep, createMachine, sim_runStep, Timeline } from '../src/core/index.ts';
 import type { Scenario, Step } from '../src/core/scenario.ts';
 import { PARSER_LIMITS } from '../src/scenarios/limits.ts';
 import { checkAgainstParser, generateScenario100k, mulberry32 } from './scenario100k.ts';
@@ -66,17 +66,19 @@ const CORE = {
    */
   replayWithEvents(s: Scenario): unknown {
     const { machine } = createMachine(s, 'seed');
-    s.steps.forEach((step, i) => applyStep(machine, i, step));
+    s.steps.forEach((step, i) => sim_runStep(machine, i, step));
     return machine;
   },
   /**
    * The replay with events off: one machine run forward with tracing off, no
    * snapshots, each step's result dropped (what `trace --no-events` runs,
-   * minus keeping the outcome fields). Returns the final machine.
+   * minus keeping the outcome fields). The engine's own entry, sim_runStep
+   * (what a Timeline runs): applyStep adds only the hex strings a trace
+   * prints. Returns the final machine.
    */
   replayNoEvents(s: Scenario): unknown {
     const { machine } = createMachine(s, 'seed', { tracing: false });
-    s.steps.forEach((step, i) => applyStep(machine, i, step));
+    s.steps.forEach((step, i) => sim_runStep(machine, i, step));
     return machine;
   },
   seek(tl: Timeline, n: number): unknown {

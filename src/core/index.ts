@@ -6,7 +6,7 @@ export type { KernelBug, Machine, ShadowPage, KvmStats, VcpuStats } from './mach
 export { Host } from './host.ts';
 export { cloneMachine } from './machine.ts';
 export { Timeline, TimelineBuilder, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, stepSummary, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
-export { applyStep, type StepResult, type Outcome } from './step.ts';
+export { applyStep, sim_runStep, type RawStepResult, type StepResult, type Outcome } from './step.ts';
 export { machineJson, shadowPageJson, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';
 export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson } from './mmu/role.ts';

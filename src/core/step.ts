@@ -7,10 +7,10 @@
  * (vcpu_enter_guest: pending requests, then kvm_mmu_reload).
  */
 import { hex, hex64, type U64 } from './bits.ts';
-import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging } from './guest/cpu.ts';
+import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging, shadowRootLevel } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
-import { type KvmRequest, type Machine, spMut } from './machine.ts';
-import { kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
+import { getSp, type KvmRequest, type Machine, type ShadowPage, spMut } from './machine.ts';
+import { childOf, kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
   PFERR_FETCH_MASK,
@@ -20,16 +20,17 @@ import {
   PFERR_WRITE_MASK,
   PT_ACCESSED_MASK,
   PT_DIRTY_MASK,
+  PT_PAGE_SIZE_MASK,
   PT_PRESENT_MASK,
   PT_USER_MASK,
   PT_WRITABLE_MASK,
   PT64_NX_MASK_HI,
 } from './mmu/constants.ts';
 import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
-import { ShadowWalk } from './mmu/iterator.ts';
+import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
-import { getSpte, isLastSpte, isMmioSpte, setSpte, sptePfn } from './mmu/spte.ts';
+import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfn } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
 import type { Step } from './scenario.ts';
 import type { TraceEvent } from './trace.ts';
@@ -80,28 +81,22 @@ export function vcpuEnterGuest(m: Machine): void {
 }
 
 interface HwResult {
-  readonly hit: boolean;
-  readonly errorCode: number;
-  readonly gpa: number;
+  hit: boolean;
+  errorCode: number;
+  gpa: number;
 }
+/** hardwareWalk's result, one object reused by every walk (read before the next). */
+const HW: HwResult = { hit: false, errorCode: 0, gpa: 0 };
+
+type HwPath = Array<{ sp: number | null; index: number; level: number; spte: string }>;
 
 /**
  * The end of a hardware walk: its event (with tracing on) and its result. A
  * module function rather than a closure in hardwareWalk: one closure made
  * per guest access showed in a 100k-step profile.
  */
-function hwWalkDone(
-  m: Machine,
-  gva: number,
-  op: 'read' | 'write' | 'fetch',
-  user: boolean,
-  path: Array<{ sp: number | null; index: number; level: number; spte: string }>,
-  ec: number,
-  hit: boolean,
-  gpa: number,
-  hpa?: number,
-): HwResult {
-  if (m.tracing) {
+function hwWalkDone(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', user: boolean, path: HwPath | null, ec: number, hit: boolean, gpa: number, hpa?: number): HwResult {
+  if (path) {
     m.emit({
       kind: 'sim_hardware_walk',
       gva: hexGva(m.cpu, gva),
@@ -112,37 +107,61 @@ function hwWalkDone(
       ...(hit ? { hpa: hex(hpa ?? 0) } : { errorCode: ec }),
     });
   }
-  return { hit, errorCode: ec, gpa };
+  HW.hit = hit;
+  HW.errorCode = ec;
+  HW.gpa = gpa;
+  return HW;
 }
 
 /**
  * The CPU's walk of the shadow tables. Hardware runs with CR0.WP=1 and
  * EFER.NX=1 under shadow paging (KVM's CR0.WP=0 trick and NX-less guests are
  * handled in the sptes); SMEP/SMAP follow the guest's CR4 while it pages.
+ * It reads the sptes' words directly and makes no object on a hit with
+ * tracing off (most steps are hits): the path is built only for the event.
  */
 function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', user: boolean, ac: boolean): HwResult {
-  const path: Array<{ sp: number | null; index: number; level: number; spte: string }> = [];
+  const path: HwPath | null = m.tracing ? [] : null;
   const write = op === 'write';
   const fetch = op === 'fetch';
   let ec = (write ? PFERR_WRITE_MASK : 0) | (user ? PFERR_USER_MASK : 0) | (fetch ? PFERR_FETCH_MASK : 0);
-  const it = new ShadowWalk(m, gva, m.mmu.root);
-  if (m.mmu.root === 'pae') {
+  // shadow_walk_init_using_root(): pae_root[] for a PAE root, else the root page.
+  const root = m.mmu.root;
+  let sp: ShadowPage | null = null;
+  let level = 0;
+  if (root === 'pae') {
     const i = Math.floor(gva / 2 ** 30) & 3;
-    if (m.tracing) path.push({ sp: null, index: i, level: 3, spte: m.mmu.paeRoot[i] === null ? '0x0' : 'pae_root' });
+    const id = m.mmu.paeRoot[i] ?? null;
+    if (path) path.push({ sp: null, index: i, level: 3, spte: id === null ? '0x0' : 'pae_root' });
+    if (id !== null) {
+      sp = getSp(m, id);
+      level = 2;
+    }
+  } else if (root !== null) {
+    sp = getSp(m, root);
+    level = shadowRootLevel(m.cpu) === 4 ? 4 : sp.role.level;
   }
-  for (; it.okay(); it.next()) {
-    const v = getSpte(it.sp!.spt, it.index);
-    // The path (with an spte hex string per level) exists only for the event: a hit builds none with tracing off.
-    if (m.tracing) path.push({ sp: it.sp!.id, index: it.index, level: it.level, spte: hex64(v) });
-    if (isMmioSpte(v)) {
+  while (sp && level >= 1) {
+    const index = shadowIndex(gva, level);
+    const lo = sp.spt.get(2 * index);
+    const hi = sp.spt.get(2 * index + 1);
+    if (path) path.push({ sp: sp.id, index, level, spte: hex64({ lo, hi }) });
+    if (hi & SPTE_MMIO_HI && !(lo & SPTE_MMU_PRESENT_MASK)) {
+      // is_mmio_spte(): a reserved bit set, so a RSVD fault KVM recognizes.
       ec |= PFERR_RSVD_MASK | PFERR_PRESENT_MASK;
       return hwWalkDone(m, gva, op, user, path, ec, false, 0);
     }
-    if (!(v.lo & PT_PRESENT_MASK)) return hwWalkDone(m, gva, op, user, path, ec, false, 0);
-    if (!isLastSpte(v, it.level)) continue;
-    const w = (v.lo & PT_WRITABLE_MASK) !== 0;
-    const u = (v.lo & PT_USER_MASK) !== 0;
-    const nx = (v.hi & PT64_NX_MASK_HI) !== 0;
+    if (!(lo & PT_PRESENT_MASK)) return hwWalkDone(m, gva, op, user, path, ec, false, 0);
+    if (!(level === 1 || lo & PT_PAGE_SIZE_MASK)) {
+      // shadow_walk_next(): descend, unless the entry is not MMU-present.
+      if (!(lo & SPTE_MMU_PRESENT_MASK)) break;
+      sp = childOf(m, { lo, hi });
+      level--;
+      continue;
+    }
+    const w = (lo & PT_WRITABLE_MASK) !== 0;
+    const u = (lo & PT_USER_MASK) !== 0;
+    const nx = (hi & PT64_NX_MASK_HI) !== 0;
     const paging = m.cpu.cr0.pg;
     const smep = paging && m.cpu.cr4.smep;
     const smap = paging && m.cpu.cr4.smap;
@@ -157,14 +176,14 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
       return hwWalkDone(m, gva, op, user, path, ec, false, 0);
     }
     // The CPU sets A (and D on a write) in the leaf it used.
-    const lo = (v.lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
-    if (lo !== v.lo) setSpte(spMut(m, it.sp!).spt, it.index, { lo, hi: v.hi });
+    const setLo = (lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
+    if (setLo !== lo) setSpte(spMut(m, sp).spt, index, { lo: setLo, hi });
     // A large spte maps a whole 2 MiB / 1 GiB range: the offset covers it all.
-    const span = 2 ** (12 + 9 * (it.level - 1));
+    const span = 2 ** (12 + 9 * (level - 1));
     const offset = gva % span;
-    const hpa = sptePfn(v) * 4096 + offset;
-    const gfn = m.host.pfnToGfn(sptePfn(v)) ?? 0;
-    return hwWalkDone(m, gva, op, user, path, ec, true, gfn * 4096 + offset, hpa);
+    const pfn = sptePfn({ lo, hi });
+    const gfn = m.host.pfnToGfn(pfn) ?? 0;
+    return hwWalkDone(m, gva, op, user, path, ec, true, gfn * 4096 + offset, pfn * 4096 + offset);
   }
   return hwWalkDone(m, gva, op, user, path, ec, false, 0);
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkEditorText, decodeUtf8, firstInvalidUtf8, formatBytes } from './editor-input.ts';
+import { checkEditorText, decodeUtf8, EDITOR_LIMITS, firstInvalidUtf8, formatBytes } from './editor-input.ts';
 
 const fatalOk = (b: Uint8Array) => {
   try {
@@ -44,10 +44,15 @@ describe('editor input checks', () => {
   });
   it('counts steps of JSON text only, and measures length first', () => {
     expect(checkEditorText('{"steps": [1, 2', 'T')).toBeNull();
-    expect(checkEditorText(JSON.stringify({ steps: new Array(10_001).fill(0) }), 'T')).toContain('T has 10,001 steps');
-    expect(checkEditorText(JSON.stringify({ steps: new Array(10_000).fill(0) }), 'T')).toBeNull();
-    expect(checkEditorText('x'.repeat(1_000_001), 'T')).toContain('T is 1,000,001 characters');
+    // Steps: as many as a file may hold (the form draws up to 10,000; a longer document still opens).
+    expect(checkEditorText(JSON.stringify({ steps: new Array(1_000_001).fill(0) }), 'T', true)).toContain('T has 1,000,001 steps; the app opens at most 1,000,000');
+    expect(checkEditorText(JSON.stringify({ steps: new Array(1_000_000).fill(0) }), 'T', true)).toBeNull();
+    expect(checkEditorText(JSON.stringify({ steps: new Array(12_345).fill(0) }), 'T')).toBeNull();
+    // Characters: the editor edits up to 1,000,000; a file opened to run, up to 64 Mi.
+    expect(checkEditorText('x'.repeat(1_000_001), 'T')).toContain('T is 1,000,001 characters; the editor holds at most 1,000,000');
     expect(checkEditorText('x'.repeat(1_000_000), 'T')).toBeNull();
+    expect(checkEditorText('x'.repeat(1_000_001), 'T', true)).toBeNull();
+    expect(checkEditorText('x'.repeat(EDITOR_LIMITS.maxOpenChars + 1), 'T', true)).toContain('the app opens files of up to 67,108,864');
   });
   it('formats sizes with the exact byte count', () => {
     expect(formatBytes(812)).toBe('812 bytes');

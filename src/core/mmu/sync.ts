@@ -5,7 +5,7 @@
  */
 import type { U64 } from '../bits.ts';
 import { guestEntrySize, guestRootLevel } from '../guest/cpu.ts';
-import { computeRsvdCheck, gpteAccess, gpteToGfn, isRsvdBitsSet, protectCleanGpte } from '../guest/walk.ts';
+import { computeRsvdCheck, gpteAccess, gpteToGfn, isRsvdBitsSet, protectCleanGpte, type RsvdCheck } from '../guest/walk.ts';
 import { getSp, type Machine, type ShadowPage, spMut, spteRef } from '../machine.ts';
 import { PG_LEVEL_4K, PT_ACCESSED_MASK, PT_PRESENT_MASK } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
@@ -28,7 +28,7 @@ import {
 import { baseRole } from './rules.ts';
 import { roleWord } from './role.ts';
 import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
-import { isMmioSpte, isShadowPresent, makeMmioSpte, setSpte, sptePfn } from './spte.ts';
+import { isShadowPresent, makeMmioSpte, setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfn } from './spte.ts';
 
 /** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
 export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
@@ -40,8 +40,7 @@ export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
  * FNAME(prefetch_invalid_gpte): a gpte that is reserved, not present or not
  * accessed is not prefetched; its spte is dropped.
  */
-function prefetchInvalidGpte(m: Machine, sp: ShadowPage, index: number, gpte: U64): boolean {
-  const rc = computeRsvdCheck(m.cpu);
+function prefetchInvalidGpte(m: Machine, sp: ShadowPage, index: number, gpte: U64, rc: RsvdCheck = computeRsvdCheck(m.cpu)): boolean {
   if (isRsvdBitsSet(rc, gpte, PG_LEVEL_4K) || !(gpte.lo & PT_PRESENT_MASK) || !(gpte.lo & PT_ACCESSED_MASK)) {
     dropSpte(m, sp, index);
     return true;
@@ -88,6 +87,8 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   const word0 = (first % 4096) / 4;
   const words = size / 4;
   const gpte = GPTE;
+  // The guest's reserved-bit masks, looked up once for the page (the CPU state does not change during a sync).
+  const rc = computeRsvdCheck(m.cpu);
   let nrPresent = 0;
   let flush = false;
   for (let i = 0; i < 512; i++) {
@@ -101,14 +102,15 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     if (curLo === 0 && curHi === 0) continue;
     gpte.lo = frame ? frame.get(word0 + i * words) : 0;
     gpte.hi = frame && words === 2 ? frame.get(word0 + i * words + 1) : 0;
-    if (prefetchInvalidGpte(m, sp, i, gpte)) {
+    if (prefetchInvalidGpte(m, sp, i, gpte, rc)) {
       flush = true;
       continue;
     }
     const gfn = gpteToGfn(gpte, size);
     let access = sp.role.access & gpteAccess(gpte, size);
     access = protectCleanGpte(access, gpte);
-    if (isMmioSpte({ lo: curLo, hi: curHi })) {
+    // is_mmio_spte() on the two halves, without an object (most sptes are not MMIO).
+    if (curHi & SPTE_MMIO_HI && !(curLo & SPTE_MMU_PRESENT_MASK)) {
       // sync_mmio_spte()
       if (gfn !== sptePfn({ lo: curLo, hi: curHi })) setSpte(spMut(m, sp).spt, i, { lo: 0, hi: 0 });
       else {

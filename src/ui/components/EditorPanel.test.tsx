@@ -105,11 +105,11 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     const arrayBuffer = vi.fn(() => Promise.resolve(new ArrayBuffer(0)));
     const stream = vi.fn();
     const slice = vi.fn();
-    const huge = { name: 'huge.json', size: 5_242_880, type: 'application/json', text, arrayBuffer, stream, slice } as unknown as File;
+    const huge = { name: 'huge.json', size: 201_326_593, type: 'application/json', text, arrayBuffer, stream, slice } as unknown as File;
     await importFile(huge);
     expect(refusal()).toContain('huge.json');
-    expect(refusal()).toContain('5,242,880 bytes');
-    expect(refusal()).toContain('2,000,000 bytes');
+    expect(refusal()).toContain('201,326,593 bytes');
+    expect(refusal()).toContain('201,326,592 bytes');
     expect(text).not.toHaveBeenCalled();
     expect(arrayBuffer).not.toHaveBeenCalled();
     expect(stream).not.toHaveBeenCalled();
@@ -132,9 +132,9 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
   it('refuses a file with more steps than a scenario may have, naming its count, before the form draws it', async () => {
     render(<App />);
     const before = textarea().value;
-    await importFile(new File([minimal(10_001)], 'long.json'));
-    expect(refusal()).toContain('long.json has 10,001 steps');
-    expect(refusal()).toContain('at most 10,000');
+    await importFile(new File([JSON.stringify({ steps: new Array(1_000_001).fill(0) })], 'long.json'));
+    expect(refusal()).toContain('long.json has 1,000,001 steps');
+    expect(refusal()).toContain('at most 1,000,000');
     expect(textarea().value).toBe(before);
     expect(screen.queryByTestId('editor-message')).toBeNull();
   });
@@ -169,13 +169,24 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     expect(textarea().value).toBe(before);
     expect(screen.getByTestId('editor-refusal').className).toContain('editor-error');
   });
-  it('refuses a pasted document over the step limit, naming the count; the next accepted edit clears the notice', () => {
+  it('opens a file longer than the editor edits as view-only, and says so', async () => {
+    render(<App />);
+    const doc = `${minimal(3)}${' '.repeat(1_000_000)}`;
+    await importFile(new File([doc], 'big.json'));
+    expect(refusal()).toBe('');
+    expect(screen.getByTestId('editor-view-only').textContent).toContain(`${doc.length.toLocaleString('en-US')} characters`);
+    expect(screen.getByTestId('editor-view-only').textContent).toContain('cannot be changed here or kept in this browser');
+    // Neither the text nor the form is there to edit.
+    expect(textarea().hidden).toBe(true);
+    expect(screen.queryByTestId('scenario-form')).toBeNull();
+  });
+  it('refuses a text over the character limit of the editor, naming the count; the next accepted edit clears the notice', () => {
     render(<App />);
     const before = textarea().value;
     act(() => {
-      fireEvent.change(textarea(), { target: { value: minimal(12_345) } });
+      fireEvent.change(textarea(), { target: { value: `${minimal(1)} ${' '.repeat(1_000_000)}` } });
     });
-    expect(refusal()).toContain('12,345 steps');
+    expect(refusal()).toContain('characters; the editor holds at most 1,000,000');
     expect(textarea().value).toBe(before);
     const ok = minimal(3);
     const ev = fireEvent.paste(textarea(), { clipboardData: { getData: () => ok } });
