@@ -87,3 +87,16 @@ describe('layoutOf', () => {
     expect(layoutOf(w)).not.toBe(a);
   });
 });
+
+describe('a view far into a long run of zap-alls', () => {
+  it('is made from the state before it, not from every view before it (20,000 zap-alls: no deep recursion)', () => {
+    const n = 20_000;
+    const p = parseScenario({ format: 'shadowpaging/v1', title: 'zaps', guest: { mode: 'off' }, steps: Array.from({ length: n }, () => ({ op: 'zap-all' })) });
+    if (!p.ok) throw new Error(p.error.message);
+    const tl = new Timeline(p.scenario, 'seed');
+    const v = getStepView(tl, n);
+    // The last zap-all freed the pages the state before it had, and the view says so.
+    expect(v.gone.freed.length).toBeGreaterThan(0);
+    expect(v.gone.freed.map((sp) => sp.id)).toEqual(getStepView(tl, n - 1).machine.shadowPages.map((sp) => sp.id));
+  });
+});

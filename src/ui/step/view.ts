@@ -6,6 +6,7 @@
 import {
   guestTables,
   type GuestTableJson,
+  type Machine,
   machineJson,
   type MachineJson,
   type StepResult,
@@ -65,21 +66,30 @@ export function getStepView(tl: Timeline, step: number): StepView {
   }
   const m = tl.stateAt(step);
   const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
-  const mj = machineJson(m);
   const events = result ? result.events : tl.initialEvents;
-  const machine = { ...mj, shadowPages: mj.shadowPages.map((sp) => intern(tl, sp)) };
+  const machine = internedJson(tl, m);
+  // The state before, for what the step freed: the previous view's if it is
+  // kept, else that state alone (never its view: a view would need the state
+  // before it in turn, and a run of zap-alls recursed to the first one).
+  const before = step > 0 ? () => per.get(step - 1)?.machine ?? internedJson(tl, tl.stateAt(step - 1)) : null;
   const view: StepView = {
     step,
     machine,
     guest: guestTables(m.cpu, m.mem).map((t) => intern(tl, t)),
     result,
     events,
-    gone: goneIn(events, machine, step > 0 ? () => getStepView(tl, step - 1).machine : null, null),
+    gone: goneIn(events, machine, before, null),
   };
   if (per.size >= MAX_CACHED) per.delete(per.keys().next().value as number);
   per.set(step, view);
   return view;
 }
+
+/** A state as the views show it: its JSON, with unchanged shadow pages the same objects as before (intern). */
+const internedJson = (tl: Timeline, m: Machine): MachineJson => {
+  const mj = machineJson(m);
+  return { ...mj, shadowPages: mj.shadowPages.map((sp) => intern(tl, sp)) };
+};
 
 /**
  * What a step's zapping did, from its events: the pages its first `upTo`
