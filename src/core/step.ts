@@ -30,7 +30,7 @@ import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
-import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfn } from './mmu/spte.ts';
+import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
 import type { Step } from './scenario.ts';
 import type { TraceEvent } from './trace.ts';
@@ -181,7 +181,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     // A large spte maps a whole 2 MiB / 1 GiB range: the offset covers it all.
     const span = 2 ** (12 + 9 * (level - 1));
     const offset = gva % span;
-    const pfn = sptePfn({ lo, hi });
+    const pfn = sptePfnOf(lo, hi);
     const gfn = m.host.pfnToGfn(pfn) ?? 0;
     return hwWalkDone(m, gva, op, user, path, ec, true, gfn * 4096 + offset, pfn * 4096 + offset);
   }

@@ -9,7 +9,9 @@ import { getSpte, isLastSpte, isShadowPresent } from './spte.ts';
 import type { U64 } from '../bits.ts';
 
 /** SHADOW_PT_INDEX(addr, level): shadow tables are always 8-byte, 512 entries. */
-export const shadowIndex = (addr: number, level: number): number => Math.floor(addr / 2 ** (12 + 9 * (level - 1))) & 511;
+export const shadowIndex = (addr: number, level: number): number => Math.floor(addr / LEVEL_SPAN[level]!) & 511;
+/** Bytes an entry covers at each level (index 1-5): no power computed per lookup (every access walks 2-4 levels). */
+const LEVEL_SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39, 2 ** 48];
 
 export class ShadowWalk {
   sp: ShadowPage | null = null;

@@ -21,6 +21,7 @@ import {
   SPTE_MMU_PRESENT_MASK,
   SPTE_MMU_WRITEABLE,
   sptePfn,
+  sptePfnOf,
 } from './spte.ts';
 
 export type PfResult = 'RET_PF_FIXED' | 'RET_PF_SPURIOUS' | 'RET_PF_EMULATE' | 'RET_PF_RETRY';
@@ -177,7 +178,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   const oldLo = sp.spt.get(2 * index);
   const oldHi = sp.spt.get(2 * index + 1);
   const hostWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0;
-  const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfn({ lo: oldLo, hi: oldHi }), oldLo, true, false, hostWritable);
+  const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfnOf(oldLo, oldHi), oldLo, true, false, hostWritable);
   // Most sptes are unchanged by a sync: compare the halves before making any object.
   if (made.lo === oldLo && made.hi === oldHi) return false;
   const old = { lo: oldLo, hi: oldHi };

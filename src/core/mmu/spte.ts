@@ -40,6 +40,8 @@ export const isLastSpte = (v: U64, level: number): boolean => level === 1 || isL
 export const isWritableSpte = (v: U64): boolean => (v.lo & PT_WRITABLE_MASK) !== 0;
 export const isMmioSpte = (v: U64): boolean => (v.hi & SPTE_MMIO_HI) !== 0 && !isShadowPresent(v);
 export const sptePfn = (v: U64): number => frameOf64(v.lo, v.hi & ~SPTE_MMIO_HI & 0xfffff);
+/** sptePfn of an spte given as its two halves (no object). */
+export const sptePfnOf = (lo: number, hi: number): number => frameOf64(lo, hi & ~SPTE_MMIO_HI & 0xfffff);
 export const isZero = (v: U64): boolean => v.lo === 0 && v.hi === 0;
 
 function compose(pfn: number, low: number, high: number): U64 {
