@@ -7,10 +7,10 @@
  * taken from. With whole 4 KiB arrays, the first write to a page after a
  * snapshot copied all of it (and its 4 KiB gfns); on the 100,000-step bench
  * that was ~22 pages and ~17 frames per 64 steps, most of a snapshot's memory.
- * Now such a write copies one 32-element chunk and the two small chunk lists.
+ * Now such a write copies one 32-element chunk and the small chunk list.
  *
- * `clone()` is O(1): both sides get new edit tokens, so neither writes the
- * shared chunks (or the shared chunk lists) in place again. An all-zero chunk
+ * `clone()` is O(1): both sides forget which chunks they owned, so neither
+ * writes the shared chunks (or the shared chunk list) in place again. An all-zero chunk
  * is `null` until written, so a fresh page or frame costs its chunk list only.
  */
 
@@ -21,15 +21,13 @@ export type CowChunks = ReadonlyArray<readonly [number, Chunk]>;
 
 const SHIFT = 5;
 const MASK = (1 << SHIFT) - 1;
-let nextToken = 1;
 
 export class CowArray {
   private chunks: Array<Chunk | null>;
-  /** owners[c]: the token of the array that may write chunk c in place. */
-  private owners: number[];
-  /** The token of the array that may change `chunks` and `owners` themselves. */
-  private listsOwner: number;
-  private token: number;
+  /** Bit c: chunk c is this array's own (it may write it in place); at most 32 chunks (1,024 elements). */
+  private ownedMask = 0;
+  /** Whether `chunks` (the list itself) is this array's own. */
+  private listOwned = true;
 
   /** `f64`: for values above 2^32 (sp->gfns); otherwise unsigned 32-bit words. */
   constructor(
@@ -37,23 +35,21 @@ export class CowArray {
     private readonly f64 = false,
   ) {
     const n = (length + MASK) >>> SHIFT;
+    if (n > 32) throw new Error(`internal: a CowArray holds at most ${32 << SHIFT} elements, not ${length}`);
     this.chunks = new Array<Chunk | null>(n).fill(null);
-    this.owners = new Array<number>(n).fill(0);
-    this.token = nextToken++;
-    this.listsOwner = this.token;
   }
 
   /** An array with these values. */
   static from(values: Uint32Array | Float64Array, f64 = false): CowArray {
     const a = new CowArray(values.length, f64);
-    // Chunk by chunk (an all-zero one stays null): this runs for every array a worker hands over.
+    // Chunk by chunk (an all-zero one stays null).
     for (let ci = 0; ci < a.chunks.length; ci++) {
       const part = values.subarray(ci << SHIFT, Math.min(values.length, (ci + 1) << SHIFT));
       if (!part.some((v) => v !== 0)) continue;
       const c = f64 ? new Float64Array(MASK + 1) : new Uint32Array(MASK + 1);
       c.set(part);
       a.chunks[ci] = c;
-      a.owners[ci] = a.token;
+      a.ownedMask |= 1 << ci;
     }
     return a;
   }
@@ -64,19 +60,17 @@ export class CowArray {
   }
 
   set(i: number, v: number): void {
-    const t = this.token;
     const ci = i >>> SHIFT;
-    if (this.listsOwner !== t) {
+    if (!this.listOwned) {
       this.chunks = this.chunks.slice();
-      this.owners = this.owners.slice();
-      this.listsOwner = t;
+      this.listOwned = true;
     }
     let c = this.chunks[ci];
-    if (this.owners[ci] !== t || !c) {
+    if (!(this.ownedMask & (1 << ci)) || !c) {
       if (!c && v === 0) return;
       c = c ? c.slice() : this.f64 ? new Float64Array(MASK + 1) : new Uint32Array(MASK + 1);
       this.chunks[ci] = c;
-      this.owners[ci] = t;
+      this.ownedMask |= 1 << ci;
     }
     c[i & MASK] = v;
   }
@@ -89,8 +83,10 @@ export class CowArray {
   /** A copy that behaves as a deep copy; O(1), the chunks are shared until either side writes one. */
   clone(): CowArray {
     const c = Object.create(CowArray.prototype) as CowArray;
-    this.token = nextToken++;
-    Object.assign(c, { length: this.length, f64: this.f64, chunks: this.chunks, owners: this.owners, token: nextToken++, listsOwner: 0 });
+    // Neither side may write the shared chunks, or the shared list, in place again.
+    this.ownedMask = 0;
+    this.listOwned = false;
+    Object.assign(c, { length: this.length, f64: this.f64, chunks: this.chunks, ownedMask: 0, listOwned: false });
     return c;
   }
 
@@ -111,15 +107,14 @@ export class CowArray {
   static withChunks(base: CowArray | null, length: number, f64: boolean, d: CowChunks): CowArray {
     const a = base ? base.clone() : new CowArray(length, f64);
     if (d.length === 0) return a;
-    if (a.listsOwner !== a.token) {
+    if (!a.listOwned) {
       a.chunks = a.chunks.slice();
-      a.owners = a.owners.slice();
-      a.listsOwner = a.token;
+      a.listOwned = true;
     }
     // The received chunks are copies no one else holds: this array's own.
     for (const [ci, c] of d) {
       a.chunks[ci] = c;
-      a.owners[ci] = a.token;
+      a.ownedMask |= 1 << ci;
     }
     return a;
   }
