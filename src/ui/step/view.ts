@@ -178,12 +178,13 @@ export function prefetchStepViews(
   prepared: (view: StepView) => void = () => {},
   density: Density = DENSITIES.full,
 ): () => void {
-  const order: number[] = [];
-  // Outward from the current step: the next steps first, then the earlier ones.
-  for (let s = from + 1; s <= tl.length; s++) order.push(s);
-  for (let s = from - 1; s >= 0; s--) order.push(s);
-  // Fewer than the views kept, so prefetching never evicts the current step.
-  const todo = order.slice(0, MAX_CACHED - 16);
+  // Outward from the current step: the next steps first, then the earlier
+  // ones; fewer than the views kept, so prefetching never evicts the current
+  // step. Only those are listed: a 100,000-step run lists 240, not 100,000.
+  const want = MAX_CACHED - 16;
+  const todo: number[] = [];
+  for (let s = from + 1; s <= tl.length && todo.length < want; s++) todo.push(s);
+  for (let s = from - 1; s >= 0 && todo.length < want; s--) todo.push(s);
   let cancel = () => {};
   let stopped = false;
   // A view and its layout take a few ms on a slow machine: start one only with
