@@ -65,8 +65,8 @@ describe('parseLesson', () => {
     expect(err(minimal([{ builtin: 'quadrants-32bi' }]))).toMatch(/^entries\[0\]\.builtin: there is no built-in scenario "quadrants-32bi" \(did you mean "quadrants-32bit"\?\)/);
     expect(err(minimal([{}]))).toMatch(/^entries\[0\]: an entry has either "builtin"/);
     expect(err(minimal([{ builtin: 'quadrants-32bit', notse: {} }]))).toMatch(/^entries\[0\]: unknown key "notse" in a lesson entry; allowed keys: builtin, scenario, intro, rules, notes, questions/);
-    expect(err(minimal([{ builtin: 'quadrants-32bit', notes: { '13': 'x' } }]))).toMatch(/^entries\[0\]\.notes\["13"\]: not a step of this scenario: keys are step numbers from 1 to 12/);
-    expect(err(minimal([{ builtin: 'quadrants-32bit', questions: { '1': [{ kind: 'color' }] } }]))).toMatch(/^entries\[0\]\.questions\["1"\]\[0\]\.kind: expected one of "outcome"/);
+    expect(err(minimal([{ builtin: 'quadrants-32bit', notes: { '13': 'x' } }]))).toMatch(/^entries\[0\]\.notes\.13: not a step of this scenario: keys are step numbers from 1 to 12/);
+    expect(err(minimal([{ builtin: 'quadrants-32bit', questions: { '1': [{ kind: 'color' }] } }]))).toMatch(/^entries\[0\]\.questions\.1\[0\]\.kind: expected one of "outcome"/);
     expect(err(minimal([{ builtin: 'quadrants-32bit', rules: 'newest' }]))).toMatch(/^entries\[0\]\.rules: expected one of "before"/);
     expect(err(minimal([{ scenario: { format: 'shadowpaging/v1', title: 'x', guest: { mode: 'x86-32', cr3: '0x1000' }, steps: [{ op: 'read', gva: 'zz' }] } }]))).toMatch(/^entries\[0\]\.scenario\.steps\[0\]\.gva: /);
     expect(err(minimal(Array.from({ length: LESSON_LIMITS.maxEntries + 1 }, () => ({ builtin: 'paging-off' }))))).toMatch(/^entries: too many entries \(33\); at most 32/);

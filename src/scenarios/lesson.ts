@@ -187,7 +187,7 @@ export function parseLesson(input: unknown): LessonParse {
       }
       const merged = mergeAnnotations(json, e, at);
       const parsed = parseScenario(merged);
-      if (!parsed.ok) fail(at, `the scenario with the lesson's notes and questions is not valid (${formatScenarioError(parsed.error)})`);
+      if (!parsed.ok) return fail(at, `the scenario with the lesson's notes and questions is not valid (${formatScenarioError(parsed.error)})`);
       return { builtin: e.builtin ?? null, intro: e.intro ?? null, rules: e.rules ?? raw.rules ?? 'seed', json: merged, scenario: parsed.scenario };
     });
     return { ok: true, lesson: { title: raw.title, intro: raw.intro ?? null, entries } };
