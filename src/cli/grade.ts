@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   }
   const unknown = args.find((a) => a.startsWith('--'));
   if (unknown) fail(`unknown option ${unknown}\n${USAGE}`);
-  if (args.length !== 2) fail(`expected a scenario (or lesson) file and an answers file\n${USAGE}`);
+  if (args.length !== 2) fail(`expected a scenario file and an answers file (a lesson file may take the scenario's place)\n${USAGE}`);
   const [scenarioPath, answersPath] = args as [string, string];
   const scenarioText = await readText(scenarioPath);
   let first: unknown;
