@@ -6,6 +6,7 @@
  * document, export, and the trace download. What is stored and how is
  * src/ui/storage/ (docs/storage.md).
  */
+import { formatLessonError, parseLessonText } from '../../scenarios/lesson.ts';
 import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
@@ -302,6 +303,15 @@ export function EditorPanel() {
     const r = await readScenarioFile(f);
     if (!r.ok) {
       setRefusal(r.message);
+      return;
+    }
+    // A lesson file (issue 18, item 3) opens as the lesson, at its first scenario, not in the editor.
+    if (/"format"\s*:\s*"shadowpaging-lesson\//.test(r.text.slice(0, 4096))) {
+      const l = parseLessonText(r.text);
+      if (!l.ok) return setRefusal(`${f.name} is a lesson, but it could not be opened: ${formatLessonError(l.error)}.`);
+      setRefusal(null);
+      a.openLesson(JSON.parse(r.text.charCodeAt(0) === 0xfeff ? r.text.slice(1) : r.text), null, l.lesson, 0);
+      a.toggleEditor(false);
       return;
     }
     const p = await checkScenarioText(r.text);
