@@ -56,6 +56,9 @@ describe('lessons', () => {
     await page.getByTestId('lesson-prev').click();
     await waitForCounter(page, 'step 0 / 12');
     expect(await textOf(page, 'lesson-position')).toMatch(/^Scenario 1 of 2/);
+    // Embed's code carries the lesson link (with ?embed=1), not the bare scenario.
+    await page.getByTestId('embed-toggle').click();
+    expect(await page.getByTestId('embed-snippet').inputValue()).toMatch(/<iframe [^>]*src="[^"]*\?embed=1#sp1\/l\/four-roots\/1\/1"/);
   });
 
   it('keeps the lesson through Copy link -> reopen and Export lesson -> Import', async () => {
