@@ -9,6 +9,7 @@ import { LIBRARY } from '../scenarios/library/index.ts';
 import { parseLesson, formatLessonError } from '../scenarios/lesson.ts';
 import { LESSONS } from '../scenarios/lessons/index.ts';
 import { LessonBar } from './lessons/LessonBar.tsx';
+import { HandoutButton } from './handout/Handout.tsx';
 import { AboutScenario } from './components/AboutScenario.tsx';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas } from './components/Canvas.tsx';
@@ -252,6 +253,7 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
         <CopyLink />
         <EmbedCode />
         <ExportButtons />
+        <HandoutButton />
         <label className="ctl">
           rules
           <select value={pendingRules ?? rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
