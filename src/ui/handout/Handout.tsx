@@ -50,6 +50,7 @@ export function HandoutButton() {
       answers,
       steps: buildHandout(s.timeline, s.scenarioJson, range.from, range.to, s.quizMe),
     });
+    setOpen(false);
     // Only while this handout prints is the app hidden from print (Ctrl+P on its own prints the app as before).
     document.body.classList.add('printing-handout');
     const done = () => {
@@ -79,7 +80,7 @@ export function HandoutButton() {
             <span>of {total}</span>
           </span>
           <label className="ctl">
-            <input type="checkbox" checked={answers} onChange={(e) => setAnswers(e.target.checked)} data-testid="handout-answers" /> print the answers
+            <input type="checkbox" checked={answers} onChange={(e) => setAnswers(e.target.checked)} data-testid="handout-answers" /> print the answers (without them, a step with questions shows only what the guest did: the rest of its caption would give them away)
           </label>
           {!range.ok && (
             <p role="alert" className="toast" data-testid="handout-error">
@@ -128,7 +129,8 @@ function HandoutSheet({ p }: { p: Printed }) {
                     </ul>
                     {p.answers && (
                       <p className="handout-answer" data-testid="handout-answer">
-                        <strong>Answer:</strong> {q.answer}. {q.explanation}
+                        <strong>Answer:</strong> {q.explanation.startsWith(q.answer) ? '' : `${q.answer}. `}
+                        {q.explanation}
                       </p>
                     )}
                   </li>
@@ -136,8 +138,9 @@ function HandoutSheet({ p }: { p: Printed }) {
               </ol>
             </div>
           )}
+          {/* Without the answers, a step with questions keeps only what the guest did: the rest of its caption gives them away. */}
           <p className="handout-caption">
-            <strong>{s.did}</strong> {s.rest.join(' ')}
+            <strong>{s.did}</strong> {p.answers || s.questions.length === 0 ? s.rest.join(' ') : ''}
           </p>
           {s.note !== null && <NoteText note={s.note} className="note handout-note" />}
         </section>
