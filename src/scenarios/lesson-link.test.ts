@@ -85,4 +85,21 @@ describe('lesson links', () => {
     expect(isLessonFragment('sp1/b/quadrants-32bit/1')).toBe(false);
     expect(decodePermalink('sp1/b/quadrants-32bit/1/s=2').ok).toBe(true);
   });
+
+  it('golden links: links made by this version keep opening the same lesson', () => {
+    const byName = decodeLessonLink('sp1/l/patch-and-bug/1/3/s=5&r=seed');
+    expect(byName.ok && [byName.lesson.title, byName.link.entry, byName.link.view.step, byName.link.view.rules]).toEqual(['The patch and its bug: Before, Seed, Merged and the stale child of 7/8', 2, 5, 'seed']);
+    // An inline lesson at entry 1, step 4, under its own rule set (merged, from the lesson).
+    const inline = decodeLessonLink(
+      'sp1/m/1/s=4&k=DIINhi/N4IgpgdgLgTglmAziAXAbVAIwK5wDZRwSoiJQCGeYAtAMYAW+AJtduQGYgA0IEA9lCSpQAVhLEAvjwCO2JIT4RkKUagwgA1kSYk+2KLT4BbMCAkBdCVKy4CREgAdyAcyLPqfdpx4xsVZSCYYOx8MKYWPCEwRuRQJIj05Ex8AO5OrhDu-oiKAPQAbgCM3CBEsHwkAEpgSQAEAFRQjIj1AHQlvv4kJjDOYDo8hFBUJADifHhMkGZAA',
+    );
+    if (!inline.ok) throw new Error(inline.error);
+    expect(inline.lesson.title).toBe('Golden');
+    expect(inline.link.view).toMatchObject({ step: 4, rules: 'merged' });
+    expect(inline.lesson.entries.map((e) => [e.builtin, e.rules])).toEqual([
+      ['stale-child-uaf', 'merged'],
+      ['paging-off', 'before'],
+    ]);
+    expect((inline.lesson.entries[0]!.json as { steps: { note?: string }[] }).steps[4]!.note).toBe('n');
+  });
 });
