@@ -86,6 +86,10 @@ describe('lessons', () => {
     const mine = { ...exported, title: 'My copy of the unsync lesson' };
     const fresh = await session.openAt({ width: 1280, height: 720 }, '#sp1/b/pse-direct-pages/1/s=0');
     await fresh.getByTestId('edit-toggle').click();
+    // A broken lesson is refused with its field named, and the screen stays.
+    await fresh.locator('[data-testid=editor] input[type=file]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...mine, entries: [{ builtin: 'unsync-invlpg-sinc' }] })) });
+    expect(await textOf(fresh, 'editor-refusal')).toMatch(/^bad\.json is a lesson, but it could not be opened: entries\[0\]\.builtin: there is no built-in scenario "unsync-invlpg-sinc" \(did you mean "unsync-invlpg-sync"\?\)/);
+    expect(await fresh.getByTestId('lesson-bar').count()).toBe(0);
     await fresh.locator('[data-testid=editor] input[type=file]').setInputFiles({ name: 'lesson.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(mine, null, 2)) });
     await waitForCounter(fresh, 'step 0 / 9');
     expect(await textOf(fresh, 'lesson-title')).toBe('Lesson: My copy of the unsync lesson');
