@@ -6,13 +6,16 @@
  * can carry (last step, event mode, a rule set, zoom and theme all set).
  * `permalink.maxChars` / `medianChars` are the by-name links (the ones
  * "Copy link" makes for a built-in); `permalink.inline*` the whole-scenario
- * links. Times: the median of 21 runs per link, then the max over links. A
+ * links; `lesson.*` the lesson links (issue 18). Times: the median of 21 runs per link, then the max over links. A
  * by-name decode reuses the built-in's cached parse, so it costs microseconds.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { median as d3median } from 'd3';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { tryEncodeLessonLink } from '../src/scenarios/lesson-link.ts';
+import { LESSONS } from '../src/scenarios/lessons/index.ts';
+import { DEFAULT_VIEW } from '../src/scenarios/permalink.ts';
 import { decodePermalink, encodePermalink, type LinkScenario, type Permalink } from '../src/scenarios/permalink.ts';
 
 const RUNS = 21;
@@ -86,5 +89,27 @@ export function benchPermalink(): Record<string, number> {
     'permalink.inlineDecodeMsMax': round(max(of('inline').map((r) => r.decodeMs)), 3),
     'permalink.encodeMsMax': round(max(rows.map((r) => r.encodeMs)), 3),
     'permalink.worstCaseRejectMs': round(rejectMs, 3),
+    ...lessonLinkChars(),
   };
+}
+
+/**
+ * Lesson links (issue 18, item 3), `#` included, at the lesson's first entry
+ * and step 0: by name (`lesson.linkChars.<name>`, what Copy link makes for a
+ * built-in lesson) and whole (`lesson.inlineLinkChars.<name>`, what it makes
+ * for an imported copy of it).
+ */
+function lessonLinkChars(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of LESSONS) {
+    for (const [key, lesson] of [
+      ['linkChars', { kind: 'builtin', id: l.id, version: l.version }],
+      ['inlineLinkChars', { kind: 'inline', json: l.json }],
+    ] as const) {
+      const r = tryEncodeLessonLink({ lesson, entry: 0, view: DEFAULT_VIEW }, 'seed');
+      if (!r.ok) throw new Error(`${l.id}: ${r.error}`);
+      out[`lesson.${key}.${l.id}`] = r.fragment.length + 1;
+    }
+  }
+  return out;
 }

@@ -130,7 +130,7 @@ const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`))
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
 // The core part also writes the trace CLI's figures on its scenario (cli.*).
-const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'], ui100k: ['ui.open100k', 'ui.scrub100k', 'ui.step100k', 'ui.heap100k', 'ui.100k'] };
+const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'], permalink: ['permalink.', 'lesson.'], ui100k: ['ui.open100k', 'ui.scrub100k', 'ui.step100k', 'ui.heap100k', 'ui.100k'] };
 const partOf = (k: string): string | undefined => {
   // The most specific prefix wins: ui100k's keys are not the ui part's.
   let best: [string, number] | undefined;

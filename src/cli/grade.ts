@@ -1,7 +1,7 @@
 /**
  * The grader CLI (issue 18, item 4):
  * `npm run --silent grade -- SCENARIO.json ANSWERS.json`
- * grades a student's answers file (exported by the app) against the answer
+ * (or a lesson file in place of the scenario, issue 18 item 3) grades a student's answers file (exported by the app) against the answer
  * key the core computes for the scenario (src/core/questions.ts), under the
  * rule set the file names. Prints a JSON report (per answer: expected,
  * given, correct) and exits 0 when every answer is right, 1 when one is
@@ -11,12 +11,16 @@
  */
 import { createReadStream } from 'node:fs';
 import { answerKey } from '../core/index.ts';
-import { gradeAnswers, parseAnswersFile } from '../scenarios/answers.ts';
+import { gradeAnswers, parseAnswersFile, type GradeReport } from '../scenarios/answers.ts';
+import { formatLessonError, isLessonDocument, parseLesson } from '../scenarios/lesson.ts';
+import { gradeLessonAnswers } from '../scenarios/lesson-grade.ts';
+import { LESSONS } from '../scenarios/lessons/index.ts';
+import { canonicalJson } from '../scenarios/permalink.ts';
 import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import { readBounded } from './read-input.ts';
 
-const USAGE = 'usage: npm run --silent grade -- SCENARIO.json ANSWERS.json';
+const USAGE = 'usage: npm run --silent grade -- SCENARIO_OR_LESSON.json ANSWERS.json';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -41,11 +45,19 @@ async function main(): Promise<void> {
   }
   const unknown = args.find((a) => a.startsWith('--'));
   if (unknown) fail(`unknown option ${unknown}\n${USAGE}`);
-  if (args.length !== 2) fail(`expected a scenario file and an answers file\n${USAGE}`);
+  if (args.length !== 2) fail(`expected a scenario file and an answers file (a lesson file may take the scenario's place)\n${USAGE}`);
   const [scenarioPath, answersPath] = args as [string, string];
   const scenarioText = await readText(scenarioPath);
-  const parsed = parseScenarioText(scenarioText);
-  if (!parsed.ok) fail(`invalid scenario ${scenarioPath}: ${formatScenarioError(parsed.error)}`);
+  let first: unknown;
+  try {
+    first = JSON.parse(scenarioText.charCodeAt(0) === 0xfeff ? scenarioText.slice(1) : scenarioText);
+  } catch {
+    first = undefined; // the scenario parser below says why
+  }
+  const isLesson = isLessonDocument(first);
+  // A scenario is checked before the answers are read, as it always was.
+  const parsed = isLesson ? null : parseScenarioText(scenarioText);
+  if (parsed && !parsed.ok) fail(`invalid scenario ${scenarioPath}: ${formatScenarioError(parsed.error)}`);
   const answersText = await readText(answersPath);
   let json: unknown;
   try {
@@ -55,13 +67,26 @@ async function main(): Promise<void> {
   }
   const file = parseAnswersFile(json);
   if (!file.ok) fail(`invalid answers file ${answersPath}: ${file.path || 'the file'}: ${file.message}`);
+  if (isLesson || !parsed) {
+    // A lesson (issue 18, item 3): the answers name the entry they are for.
+    const lesson = parseLesson(first);
+    if (!lesson.ok) fail(`invalid lesson ${scenarioPath}: ${formatLessonError(lesson.error)}`);
+    const text = canonicalJson(first);
+    const id = LESSONS.find((l) => canonicalJson(l.json) === text)?.id ?? null;
+    const graded = gradeLessonAnswers(lesson.lesson, id, file.file);
+    if (!graded.ok) fail(`invalid answers file ${answersPath}: ${graded.path}: ${graded.message}`);
+    report(graded.report);
+  }
   // The teacher's picks live in the document (the core's Scenario has none); it parsed above, so it is JSON.
   const scenarioJson: unknown = JSON.parse(scenarioText);
   const key = answerKey(parsed.scenario, file.file.rules, (i) => stepQuestionSpecs(scenarioJson, i));
   const graded = gradeAnswers(parsed.scenario.title, parsed.scenario.steps.length, key, file.file);
   if (!graded.ok) fail(`invalid answers file ${answersPath}: ${graded.path}: ${graded.message}`);
-  process.stdout.write(`${JSON.stringify(graded.report, null, 2)}\n`);
-  const r = graded.report;
+  report(graded.report);
+}
+
+function report(r: GradeReport): never {
+  process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   process.exit(r.total > 0 && r.right === r.total ? 0 : 1);
 }
 

@@ -758,3 +758,9 @@ export function permalinkUrl(base: string, fragment: string, options: { readonly
   const clean = base.replace(/[?#].*$/s, '');
   return `${clean}${options.embed === true ? '?embed=1' : ''}${fragment === '' ? '' : `#${fragment}`}`;
 }
+
+// ---------------------------------------------------------------------------
+// Shared with lesson links (lesson-link.ts), which reuse format 1's view
+// settings, check and packing rather than define their own.
+
+export const sim_linkParts = { encodeView, decodeViewV1, splitCheck, unpackJson, fitView, CHECK_FAILED, LINK_CHARS_RE, LZ_RE, ID_RE, VERSION_RE, lz } as const;

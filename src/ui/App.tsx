@@ -6,6 +6,10 @@
 import { Fragment, memo, type ReactNode, useDeferredValue, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
+import { parseLesson, formatLessonError } from '../scenarios/lesson.ts';
+import { LESSONS } from '../scenarios/lessons/index.ts';
+import { LessonBar } from './lessons/LessonBar.tsx';
+import { HandoutButton } from './handout/Handout.tsx';
 import { AboutScenario } from './components/AboutScenario.tsx';
 import { AddressRuler } from './components/AddressRuler.tsx';
 import { Canvas } from './components/Canvas.tsx';
@@ -249,6 +253,7 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
         <CopyLink />
         <EmbedCode />
         <ExportButtons />
+        <HandoutButton />
         <label className="ctl">
           rules
           <select value={pendingRules ?? rules} onChange={(e) => a.setRules(e.target.value as RuleSetName)} aria-label="Kernel rule set" data-testid="rules">
@@ -304,9 +309,12 @@ function ScenarioPicker() {
   const title = useStore((s) => s.scenario.title);
   const libraryId = useStore((s) => s.libraryId);
   const json = useStore((s) => s.scenarioJson);
+  const lessonId = useStore((s) => s.lesson?.id);
+  const inLesson = useStore((s) => s.lesson !== null);
   const { saved } = useListing();
   const mine = libraryId === null ? screenSource(json) : null;
-  const value = libraryId ?? (mine ? `my:${mine.savedId}` : '');
+  // In a lesson the picker names the lesson (the lesson bar names the scenario).
+  const value = inLesson ? (lessonId ? `lesson:${lessonId}` : '') : (libraryId ?? (mine ? `my:${mine.savedId}` : ''));
   return (
     <label className="ctl scenario-title">
       <span className="sr-only">Scenario</span>
@@ -316,6 +324,8 @@ function ScenarioPicker() {
           const v = e.target.value;
           const entry = LIBRARY.find((x) => x.id === v);
           if (entry) return void useStore.getState().loadScenario(entry.json, entry.id);
+          const lesson = LESSONS.find((x) => `lesson:${x.id}` === v);
+          if (lesson) return void openBuiltinLesson(lesson.id, lesson.json);
           const s = saved.find((x) => `my:${x.id}` === v);
           if (s) openSaved(s);
         }}
@@ -331,6 +341,13 @@ function ScenarioPicker() {
             </option>
           ))}
         </optgroup>
+        <optgroup label="Lessons">
+          {LESSONS.map((l) => (
+            <option key={l.id} value={`lesson:${l.id}`}>
+              {(l.json as { title: string }).title}
+            </option>
+          ))}
+        </optgroup>
         {saved.length > 0 && (
           <optgroup label="My scenarios (this browser)">
             {saved.map((s) => (
@@ -343,6 +360,13 @@ function ScenarioPicker() {
       </select>
     </label>
   );
+}
+
+/** A built-in lesson from the picker, at its first entry. */
+function openBuiltinLesson(id: string, json: unknown): void {
+  const p = parseLesson(json);
+  if (!p.ok) return void useStore.getState().setLinkError(`The built-in lesson "${id}" could not be opened: ${formatLessonError(p.error)}.`);
+  useStore.getState().openLesson(json, id, p.lesson, 0);
 }
 
 /** A saved scenario on screen; one that no longer opens says why, and the screen stays as it was. */
@@ -686,6 +710,7 @@ export function App() {
       {!compactChrome && <TopBar scale={scale} panelShown={panelShown} />}
       <Banner />
       <LoadingNote />
+      <LessonBar compact={compactChrome} />
       {compactChrome && <Caption caption={stepCaption(tl, step, upTo)} step={step} total={tl.length} note={note} noted={noted} />}
       {/* While a question waits, the ruler's "next access" (its quadrants, its pae_root[] slot) would give the answer away: its place is kept, empty. */}
       <div className={`ruler-bar${quizAsk !== null ? ' ruler-quiz' : ''}`} hidden={compactChrome}>

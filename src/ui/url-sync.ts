@@ -4,12 +4,14 @@
  * (replaceState, debounced), and build the link "Copy link" copies.
  */
 import { decodePermalink, fitViewEvent, linkScenarioFor, parseLocation, permalinkUrl, tryEncodePermalink } from '../scenarios/permalink.ts';
+import { decodeLessonLink, isLessonFragment, linkLessonFor, tryEncodeLessonLink } from '../scenarios/lesson-link.ts';
 import { isHeavy } from './heavy/build.ts';
 import { eventsInStep } from './step/index.ts';
 import { type Store, useStore } from './store/index.ts';
 
 /** Apply a decoded link to the store; on error keep everything and show why. */
 export function openFragment(fragment: string): boolean {
+  if (isLessonFragment(fragment)) return openLessonFragment(fragment);
   const r = decodePermalink(fragment);
   const s = useStore.getState();
   if (!r.ok) {
@@ -36,7 +38,34 @@ export function openFragment(fragment: string): boolean {
   return true;
 }
 
+/** A lesson link (lesson-link.ts): the lesson, then its entry, then the view, as a scenario link's. */
+function openLessonFragment(fragment: string): boolean {
+  const r = decodeLessonLink(fragment);
+  const s = useStore.getState();
+  if (!r.ok) {
+    s.setLinkError(`This link could not be opened: ${r.error} The app shows what it showed before.`);
+    return false;
+  }
+  const v = r.link.view;
+  const id = r.link.lesson.kind === 'builtin' ? r.link.lesson.id : null;
+  const apply = () => {
+    const tl = useStore.getState().timeline;
+    const step = Math.min(v.step, tl.length);
+    const warnings = [...r.warnings];
+    const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
+    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, quizMe: fitted.quiz === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
+    useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
+  };
+  return s.openLesson(r.lessonJson, id, r.lesson, r.link.entry, { rules: v.rules, onLoaded: apply });
+}
+
+const viewOf = (s: Store) => ({ step: s.step, event: s.granularity === 'event' ? s.event : null, granularity: s.granularity, rules: s.rules, zoom: s.zoom, theme: s.themeChosen ? s.theme : null, ...(s.overview ? { overview: true as const } : {}), ...(s.presenting ? { presenting: true as const } : {}), ...(s.quizMe ? { quiz: true as const } : {}), ...(s.compareOpen ? { compare: s.compareRules } : {}) });
+
 export function currentFragment(s: Store): { ok: true; fragment: string } | { ok: false; error: string } {
+  if (s.lesson) {
+    const l = s.lesson;
+    return tryEncodeLessonLink({ lesson: linkLessonFor(l.id, l.json), entry: l.entry, view: viewOf(s) }, l.lesson.entries[l.entry]!.rules);
+  }
   return tryEncodePermalink({
     scenario: linkScenarioFor(s.libraryId, s.scenarioJson),
     view: { step: s.step, event: s.granularity === 'event' ? s.event : null, granularity: s.granularity, rules: s.rules, zoom: s.zoom, theme: s.themeChosen ? s.theme : null, ...(s.overview ? { overview: true as const } : {}), ...(s.presenting ? { presenting: true as const } : {}), ...(s.quizMe ? { quiz: true as const } : {}), ...(s.compareOpen ? { compare: s.compareRules } : {}) },
@@ -65,7 +94,7 @@ export function startUrlSync(): () => void {
   window.addEventListener('hashchange', onHash);
   let timer = 0;
   const unsub = useStore.subscribe((s, prev) => {
-    if (s.scenarioJson === prev.scenarioJson && s.step === prev.step && s.event === prev.event && s.rules === prev.rules && s.zoom === prev.zoom && s.overview === prev.overview && s.presenting === prev.presenting && s.quizMe === prev.quizMe && s.compareOpen === prev.compareOpen && s.compareRules === prev.compareRules && s.granularity === prev.granularity && s.theme === prev.theme && s.themeChosen === prev.themeChosen) return;
+    if (s.lesson === prev.lesson && s.scenarioJson === prev.scenarioJson && s.step === prev.step && s.event === prev.event && s.rules === prev.rules && s.zoom === prev.zoom && s.overview === prev.overview && s.presenting === prev.presenting && s.quizMe === prev.quizMe && s.compareOpen === prev.compareOpen && s.compareRules === prev.compareRules && s.granularity === prev.granularity && s.theme === prev.theme && s.themeChosen === prev.themeChosen) return;
     window.clearTimeout(timer);
     timer = window.setTimeout(() => {
       const f = currentFragment(useStore.getState());

@@ -6,6 +6,7 @@
  * document, export, and the trace download. What is stored and how is
  * src/ui/storage/ (docs/storage.md).
  */
+import { formatLessonError, isLessonDocument, LESSON_LIMITS, parseLesson } from '../../scenarios/lesson.ts';
 import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { buildTrace } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
@@ -18,6 +19,15 @@ import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
 import { ScenarioForm } from './ScenarioForm.tsx';
+
+/** The JSON value of a text, or undefined when it is not JSON. */
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return undefined;
+  }
+}
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
@@ -302,6 +312,16 @@ export function EditorPanel() {
     const r = await readScenarioFile(f);
     if (!r.ok) {
       setRefusal(r.message);
+      return;
+    }
+    // A lesson file (issue 18, item 3) opens as the lesson, at its first scenario, not in the editor.
+    const lessonJson = r.text.length <= LESSON_LIMITS.maxTextChars && r.text.includes('"shadowpaging-lesson/') ? tryJson(r.text) : undefined;
+    if (isLessonDocument(lessonJson)) {
+      const l = parseLesson(lessonJson);
+      if (!l.ok) return setRefusal(`${f.name} is a lesson, but it could not be opened: ${formatLessonError(l.error)}. Fix that field in the file and import it again.`);
+      setRefusal(null);
+      a.openLesson(lessonJson, null, l.lesson, 0);
+      a.toggleEditor(false);
       return;
     }
     const p = await checkScenarioText(r.text);

@@ -12,7 +12,10 @@ import { useStore } from '../store/index.ts';
 /** The answers file of what was answered so far (src/scenarios/answers.ts). */
 export function answersFileText(): string {
   const s = useStore.getState();
-  const doc = answersDocument(s.scenario.title, s.rules, s.quizLog.map((e) => ({ step: e.step, question: e.question, answer: e.given })));
+  // A lesson's entry names the lesson (its built-in id, else its title) and the entry, for the grader (lesson-grade.ts).
+  const l = s.lesson;
+  const scenario = l ? { title: s.scenario.title, lesson: l.id ?? l.lesson.title, entry: l.entry } : s.scenario.title;
+  const doc = answersDocument(scenario, s.rules, s.quizLog.map((e) => ({ step: e.step, question: e.question, answer: e.given })));
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 

@@ -12,6 +12,7 @@ import { type BuildJob, HEAVY_STEPS, isHeavy, startBuild } from '../heavy/build.
 import { eventsInStep, timelineWarmup } from '../step/index.ts';
 import { gradeStep, stepQuestions, type QuizEntry } from '../quiz/questions.ts';
 import type { Answer } from '../../core/index.ts';
+import type { Lesson } from '../../scenarios/lesson.ts';
 
 export type Granularity = 'step' | 'event';
 export type Theme = 'light' | 'dark';
@@ -40,6 +41,19 @@ export interface LoadOptions {
   readonly text?: string;
   /** Runs once the scenario is on screen (at once for a short one, later for a heavy one; never if cancelled). */
   readonly onLoaded?: () => void;
+  /** The lesson this scenario is an entry of (absent: the scenario is opened on its own, and the lesson closes). */
+  readonly lesson?: OpenLesson;
+}
+
+/** A lesson on screen (issue 18, item 3): its document, its built-in id, and the entry shown. */
+export interface OpenLesson {
+  /** The lesson document as opened (a built-in's own object, or the imported or linked JSON). */
+  readonly json: unknown;
+  /** The built-in lesson's id, or null for one imported or linked inline. */
+  readonly id: string | null;
+  readonly lesson: Lesson;
+  /** The entry on screen, from 0. */
+  readonly entry: number;
 }
 
 export interface ScenarioSlice {
@@ -61,6 +75,13 @@ export interface ScenarioSlice {
   loading: Loading | null;
   /** Stops the build in progress; what is on screen stays. */
   cancelLoading: () => void;
+  /** The lesson whose entry is on screen, or null. */
+  lesson: OpenLesson | null;
+  /** Opens entry `entry` of a validated lesson, under the entry's rule set unless `rules` says otherwise. */
+  openLesson: (json: unknown, id: string | null, lesson: Lesson, entry: number, options?: { readonly rules?: RuleSetName; readonly onLoaded?: () => void }) => boolean;
+  /** The lesson's previous (-1) or next (+1) entry. */
+  lessonStep: (delta: number) => void;
+  closeLesson: () => void;
 }
 
 export interface PlaybackSlice {
@@ -218,7 +239,7 @@ export const createAppStore = () =>
       loadScenario: (json, libraryId = null, options = {}) => {
         const rules = options.rules ?? get().loading?.rules ?? get().rules;
         const shown = (scenario: Scenario, timeline: Timeline) => {
-          set({ libraryId, scenarioJson: json, scenario, rules, timeline, step: 0, event: null, playing: false, loadError: null, selected: null, hovered: null, loading: null, quizAsk: null, quizLog: [] });
+          set({ libraryId, scenarioJson: json, scenario, rules, timeline, step: 0, event: null, playing: false, loadError: null, selected: null, hovered: null, loading: null, quizAsk: null, quizLog: [], lesson: options.lesson ?? null });
           options.onLoaded?.();
         };
         if (isHeavy(json)) {
@@ -292,6 +313,22 @@ export const createAppStore = () =>
         stopJob();
         set({ loading: null });
       },
+      lesson: null,
+      openLesson: (json, id, lesson, entry, options = {}) => {
+        const k = clamp(Math.round(entry), 0, lesson.entries.length - 1);
+        const e = lesson.entries[k]!;
+        // An annotated built-in is a copy: it is shown as the lesson's, not as the library's scenario.
+        const libraryId = e.builtin !== null && LIBRARY.some((x) => x.id === e.builtin && x.json === e.json) ? e.builtin : null;
+        return get().loadScenario(e.json, libraryId, { rules: options.rules ?? e.rules, parsed: e.scenario, onLoaded: options.onLoaded, lesson: { json, id, lesson, entry: k } });
+      },
+      lessonStep: (delta) => {
+        const l = get().lesson;
+        if (!l) return;
+        const k = l.entry + delta;
+        if (k < 0 || k >= l.lesson.entries.length) return;
+        get().openLesson(l.json, l.id, l.lesson, k);
+      },
+      closeLesson: () => set({ lesson: null }),
       // --- playback
       step: 0,
       event: null,
