@@ -15,6 +15,12 @@ export function lessonFileText(json: unknown): string {
   return `${JSON.stringify(json, null, 2)}\n`;
 }
 
+/**
+ * Under 800 px of height (a 1280x720 projector) the intro starts folded: open,
+ * it took the room the tables and the question in the side panel need.
+ */
+const shortWindow = (): boolean => typeof window !== 'undefined' && window.innerHeight < 800;
+
 export function LessonBar({ compact }: { compact: boolean }) {
   const open = useStore((s) => s.lesson);
   const title = useStore((s) => s.scenario.title);
@@ -34,7 +40,7 @@ export function LessonBar({ compact }: { compact: boolean }) {
           <button type="button" className="btn" onClick={() => a.lessonStep(-1)} disabled={entry === 0} data-testid="lesson-prev" aria-label="Previous scenario of the lesson">
             ← {compact ? '' : 'Previous'}
           </button>
-          <span className="counter" data-testid="lesson-position" aria-live="polite">
+          <span className="counter" data-testid="lesson-position" aria-live="polite" title={`Scenario ${entry + 1} of ${n}: ${title}`}>
             Scenario {entry + 1} of {n}
             <span className={compact ? 'sr-only' : undefined}>: {title}</span>
           </span>
@@ -54,7 +60,7 @@ export function LessonBar({ compact }: { compact: boolean }) {
         )}
       </div>
       {(lesson.intro !== null || e.intro !== null) && (
-        <details className="lesson-intro" open={!compact && entry === 0} data-testid="lesson-intro">
+        <details className="lesson-intro" open={!compact && entry === 0 && !shortWindow()} data-testid="lesson-intro">
           <summary>{entry === 0 || e.intro === null ? 'About this lesson' : 'About this scenario'}</summary>
           {entry === 0 && lesson.intro !== null && <NoteText note={lesson.intro} className="note" testId="lesson-intro-text" />}
           {e.intro !== null && <NoteText note={e.intro} className="note" testId="lesson-entry-intro" />}
