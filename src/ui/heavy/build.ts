@@ -23,7 +23,17 @@ const SLICE_MS = 8;
 
 /** Runs `work` in slices of SLICE_MS between tasks while `live()`, then `done`. Returns a cancel. */
 function runSliced(work: Iterator<void>, live: () => boolean, done: () => void): () => void {
+  let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  // The next slice as a task of its own: a message, not setTimeout(0), which
+  // browsers hold back 4 ms once nested (a third of each 8 ms slice).
+  const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+  const next = (fn: () => void) => {
+    if (channel) {
+      channel.port1.onmessage = () => !stopped && fn();
+      channel.port2.postMessage(null);
+    } else timer = setTimeout(fn, 0);
+  };
   const slice = () => {
     timer = null;
     if (!live()) return;
@@ -31,15 +41,17 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
     while (performance.now() < end) {
       if (work.next().done) {
         // What comes after (putting a scenario on screen) gets a task of its own.
-        timer = setTimeout(() => live() && done(), 0);
+        next(() => live() && done());
         return;
       }
     }
-    timer = setTimeout(slice, 0);
+    next(slice);
   };
-  timer = setTimeout(slice, 0);
+  next(slice);
   return () => {
+    stopped = true;
     if (timer !== null) clearTimeout(timer);
+    if (channel) channel.port1.onmessage = null;
   };
 }
 
