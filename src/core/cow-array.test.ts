@@ -32,9 +32,15 @@ describe('CowArray', () => {
     );
   });
 
-  it('from() and toArray() round-trip, f64 keeps values above 2^32', () => {
+  it('chunkDelta() and withChunks() round-trip (what a worker hands over), f64 keeps values above 2^32', () => {
+    const fill = (a: CowArray, v: ArrayLike<number>) => {
+      for (let i = 0; i < v.length; i++) a.set(i, v[i]!);
+      return a;
+    };
     const v = new Float64Array([0, 1, 2 ** 40, 0, 7]);
-    expect(Array.from(CowArray.from(v, true).toArray())).toEqual(Array.from(v));
-    expect(CowArray.from(new Uint32Array([5, 0, 0xffffffff])).get(2)).toBe(0xffffffff);
+    const f = fill(new CowArray(v.length, true), v);
+    expect(Array.from(CowArray.withChunks(null, v.length, true, f.chunkDelta(null)).toArray())).toEqual(Array.from(v));
+    const u = fill(new CowArray(3), new Uint32Array([5, 0, 0xffffffff]));
+    expect(CowArray.withChunks(null, 3, false, u.chunkDelta(null)).get(2)).toBe(0xffffffff);
   });
 });

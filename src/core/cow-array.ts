@@ -39,21 +39,6 @@ export class CowArray {
     this.chunks = new Array<Chunk | null>(n).fill(null);
   }
 
-  /** An array with these values. */
-  static from(values: Uint32Array | Float64Array, f64 = false): CowArray {
-    const a = new CowArray(values.length, f64);
-    // Chunk by chunk (an all-zero one stays null).
-    for (let ci = 0; ci < a.chunks.length; ci++) {
-      const part = values.subarray(ci << SHIFT, Math.min(values.length, (ci + 1) << SHIFT));
-      if (!part.some((v) => v !== 0)) continue;
-      const c = f64 ? new Float64Array(MASK + 1) : new Uint32Array(MASK + 1);
-      c.set(part);
-      a.chunks[ci] = c;
-      a.ownedMask |= 1 << ci;
-    }
-    return a;
-  }
-
   get(i: number): number {
     const c = this.chunks[i >>> SHIFT];
     return c ? c[i & MASK]! : 0;

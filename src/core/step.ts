@@ -10,7 +10,7 @@ import { hex, hex64, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging, shadowRootLevel } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
 import { getSp, type KvmRequest, type Machine, type ShadowPage, spMut } from './machine.ts';
-import { childOf, kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
+import { childOfWords, kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
   PFERR_FETCH_MASK,
@@ -155,7 +155,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     if (!(level === 1 || lo & PT_PAGE_SIZE_MASK)) {
       // shadow_walk_next(): descend, unless the entry is not MMU-present.
       if (!(lo & SPTE_MMU_PRESENT_MASK)) break;
-      sp = childOf(m, { lo, hi });
+      sp = childOfWords(m, lo, hi);
       level--;
       continue;
     }

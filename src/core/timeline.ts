@@ -340,11 +340,6 @@ export class Timeline {
     return this.scenario.steps.length;
   }
 
-  /** Shadow pages allocated after the first `n` steps (m.sps.size; 0 = after the initial VM entry). */
-  shadowPagesAt(n: number): number {
-    return this.counts[Math.max(0, Math.min(this.length, Math.floor(n)))]!;
-  }
-
   /** Every step's shadow-page count, index n = after n steps (shared: do not change). */
   get pageCounts(): readonly number[] {
     return this.counts;

@@ -131,33 +131,14 @@ export type TraceEvent =
   | { readonly kind: 'link_shadow_page'; readonly parent: SpteRefJson; readonly child: number; readonly spte: string }
   | { readonly kind: 'mark_unsync'; readonly sp: number; readonly index: number }
   | { readonly kind: 'kvm_mmu_unsync_page'; readonly sp: number; readonly notation: string }
-  | {
-      readonly kind: 'kvm_mmu_set_spte';
-      readonly sp: number;
-      readonly index: number;
-      readonly level: number;
-      readonly gfn: string;
-      readonly spte: string;
-      readonly old: string;
-      readonly speculative: boolean;
-      readonly writeProtectedPt: boolean;
-    }
+  | SpteSetEvent
   /**
    * FNAME(sync_page) recomputed a 4 KiB leaf, keeping its pfn: 5.15 calls
    * set_spte() there, not mmu_set_spte(), so no kvm_mmu_set_spte tracepoint
    * fires (it is traced only at the end of mmu_set_spte()). Always
    * speculative, can_unsync = false.
    */
-  | {
-      readonly kind: 'set_spte';
-      readonly sp: number;
-      readonly index: number;
-      readonly level: number;
-      readonly gfn: string;
-      readonly spte: string;
-      readonly old: string;
-      readonly writeProtectedPt: boolean;
-    }
+  | (Omit<SpteSetEvent, 'kind' | 'speculative'> & { readonly kind: 'set_spte' })
   | { readonly kind: 'mark_mmio_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
   | { readonly kind: 'drop_spte'; readonly sp: number; readonly index: number; readonly gfn: string; readonly spte: string }
   | { readonly kind: 'drop_parent_pte'; readonly parent: SpteRefJson; readonly child: number }
@@ -244,3 +225,16 @@ export type TraceEventKind = TraceEvent['kind'];
 
 /** Where an event stream goes; the core never buffers globally. */
 export type EventSink = (e: TraceEvent) => void;
+
+/** kvm_mmu_set_spte: mmu_set_spte() installed a leaf (`set_spte`, sync's own, has the same fields but `speculative`). */
+export interface SpteSetEvent {
+  readonly kind: 'kvm_mmu_set_spte';
+  readonly sp: number;
+  readonly index: number;
+  readonly level: number;
+  readonly gfn: string;
+  readonly spte: string;
+  readonly old: string;
+  readonly speculative: boolean;
+  readonly writeProtectedPt: boolean;
+}

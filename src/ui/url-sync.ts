@@ -3,13 +3,27 @@
  * (and when it changes), keep the address bar in step with the view
  * (replaceState, debounced), and build the link "Copy link" copies.
  */
-import { decodePermalink, fitViewEvent, linkScenarioFor, parseLocation, permalinkUrl, tryEncodePermalink } from '../scenarios/permalink.ts';
+import { decodePermalink, fitViewEvent, linkScenarioFor, parseLocation, permalinkUrl, tryEncodePermalink, type ViewState } from '../scenarios/permalink.ts';
 import { decodeLessonLink, isLessonFragment, linkLessonFor, tryEncodeLessonLink } from '../scenarios/lesson-link.ts';
 import { isHeavy } from './heavy/build.ts';
 import { eventsInStep } from './step/index.ts';
 import { type Store, useStore } from './store/index.ts';
 
 /** Apply a decoded link to the store; on error keep everything and show why. */
+/**
+ * A link's view, once its scenario (or lesson entry) is on screen: the step
+ * (at most the last), the kernel event, zoom, modes and theme it names, with
+ * what had to be adjusted said in the link notice.
+ */
+function applyLinkView(v: ViewState, linkWarnings: readonly string[]): void {
+  const tl = useStore.getState().timeline;
+  const step = Math.min(v.step, tl.length);
+  const warnings = [...linkWarnings];
+  const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
+  useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, quizMe: fitted.quiz === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
+  useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
+}
+
 export function openFragment(fragment: string): boolean {
   if (isLessonFragment(fragment)) return openLessonFragment(fragment);
   const r = decodePermalink(fragment);
@@ -22,14 +36,7 @@ export function openFragment(fragment: string): boolean {
   const v = r.link.view;
   // The view applies once the scenario is on screen: at once for a short one,
   // when the worker is done for a heavy one (heavy/build.ts).
-  const apply = () => {
-    const tl = useStore.getState().timeline;
-    const step = Math.min(v.step, tl.length);
-    const warnings = [...r.warnings];
-    const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
-    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, quizMe: fitted.quiz === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
-    useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
-  };
+  const apply = () => applyLinkView(v, r.warnings);
   const load = () => useStore.getState().loadScenario(r.scenarioJson, id, { rules: v.rules, parsed: r.scenario, onLoaded: apply });
   if (!isHeavy(r.scenarioJson)) return load();
   // A heavy one goes to the worker from a task of its own: decoding the link
@@ -48,14 +55,7 @@ function openLessonFragment(fragment: string): boolean {
   }
   const v = r.link.view;
   const id = r.link.lesson.kind === 'builtin' ? r.link.lesson.id : null;
-  const apply = () => {
-    const tl = useStore.getState().timeline;
-    const step = Math.min(v.step, tl.length);
-    const warnings = [...r.warnings];
-    const fitted = fitViewEvent({ ...v, step }, eventsInStep(tl, step), warnings);
-    useStore.setState({ step, granularity: fitted.granularity, event: fitted.granularity === 'event' ? fitted.event : null, zoom: fitted.zoom, overview: fitted.overview === true, presenting: fitted.presenting === true, quizMe: fitted.quiz === true, compareOpen: fitted.compare !== undefined, ...(fitted.compare ? { compareRules: fitted.compare } : {}), ...(fitted.theme ? { theme: fitted.theme, themeChosen: true } : {}) });
-    useStore.getState().setLinkError(warnings.length ? `Opened the link, with adjustments: ${warnings.join(' ')}` : null);
-  };
+  const apply = () => applyLinkView(v, r.warnings);
   return s.openLesson(r.lessonJson, id, r.lesson, r.link.entry, { rules: v.rules, onLoaded: apply });
 }
 

@@ -40,7 +40,7 @@ import {
   makeNonleafSpte,
   setSpte,
   SPTE_MMU_WRITEABLE,
-  sptePfn,
+  sptePfnOf,
 } from './spte.ts';
 
 const ZERO: U64 = { lo: 0, hi: 0 };
@@ -77,7 +77,12 @@ export const readRef = (m: Machine, ref: number): U64 => getSpte(refSp(m, ref).s
 
 /** to_shadow_page(spte & PT64_BASE_ADDR_MASK) for a non-leaf spte. */
 export function childOf(m: Machine, spte: U64): ShadowPage {
-  return getSp(m, sptePfn(spte) - spPfn(0));
+  return childOfWords(m, spte.lo, spte.hi);
+}
+
+/** childOf for an spte given as its two halves (the hardware walk reads words: no object per level). */
+export function childOfWords(m: Machine, lo: number, hi: number): ShadowPage {
+  return getSp(m, sptePfnOf(lo, hi) - spPfn(0));
 }
 
 /** for_each_valid_sp over a bucket: skips role.invalid (obsolete) pages. */
