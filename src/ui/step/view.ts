@@ -64,9 +64,11 @@ export function getStepView(tl: Timeline, step: number): StepView {
     per.set(step, hit);
     return hit;
   }
-  const m = tl.stateAt(step);
   const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
+  // Events first: rebuilding them replays the step with tracing on and leaves
+  // the state after it as the timeline's cursor, so stateAt then replays nothing.
   const events = result ? result.events : tl.initialEvents;
+  const m = tl.stateAt(step);
   const machine = internedJson(tl, m);
   // The state before, for what the step freed: the previous view's if it is
   // kept, else that state alone (never its view: a view would need the state
