@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
+import { RULE_SETS } from '../src/core/index.ts';
 import { builtinCases, type GoldenCase, RANDOM_DIR, randomCases, randomScenarioFiles, TRACES_DIR, traceText } from './golden/make-traces.ts';
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -112,7 +113,7 @@ describe('the golden set', () => {
     ];
     expect(onDisk.filter((f) => !expected.has(f))).toEqual([]);
     expect([...expected].filter((f) => !onDisk.includes(f))).toEqual([]);
-    expect(builtins).toHaveLength(LIBRARY.length * 4);
+    expect(builtins).toHaveLength(LIBRARY.length * RULE_SETS.length);
     expect(randoms).toHaveLength(72);
   });
 

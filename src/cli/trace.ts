@@ -1,5 +1,5 @@
 /**
- * The trace CLI: `npm run --silent trace -- FILE [--rules before|seed|merged|merged-no-7] [--at N]`
+ * The trace CLI: `npm run --silent trace -- FILE [--rules before|seed|merged|merged-no-7|linux-6.1] [--at N]`
  * (FILE may be `-` or absent for stdin). Prints the run as JSON: the events of
  * the initial VM entry, every step's outcome and events, and the final state
  * (or the state after N steps with --at). With --no-events the run has tracing
@@ -18,7 +18,7 @@ import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
 import { readBounded } from './read-input.ts';
 
-const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7] [--at N] [--no-events] [--compare before,seed,merged] [--questions]';
+const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7|linux-6.1] [--at N] [--no-events] [--compare before,seed,merged] [--questions]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);

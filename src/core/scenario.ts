@@ -14,7 +14,7 @@ export type GuestMode = 'x86-32' | 'pae' | 'x86-64' | 'off';
  * seed patch (5.15.y v2 3/8), 5.15.y as merged, and the merged series without
  * patch 7/8's role check on reused children ("unexpected role").
  */
-export type RuleSetName = 'before' | 'seed' | 'merged' | 'merged-no-7';
+export type RuleSetName = 'before' | 'seed' | 'merged' | 'merged-no-7' | 'linux-6.1';
 
 /** A 64-bit value held as two unsigned 32-bit halves (no BigInt on hot paths). */
 export interface U64 {

@@ -218,6 +218,12 @@ describe('encoding', () => {
 });
 
 describe('decoding', () => {
+  it('reads "linux-6.1" in a compared list although its name holds the separator', () => {
+    const d = ok(decodePermalink('sp1/b/self-map/1/c=linux-6.1.merged&r=linux-6.1'));
+    expect([d.link.view.compare, d.link.view.rules]).toEqual([['merged', 'linux-6.1'], 'linux-6.1']);
+    expect(errorOf('sp1/b/self-map/1/c=linux-6.2.merged')).toMatch(/not "linux-6.2.merged"/);
+  });
+
   it('accepts a leading "#" and surrounding spaces', () => {
     expect(ok(decodePermalink('#sp1/b/self-map/1/s=2')).link.view.step).toBe(2);
     expect(ok(decodePermalink('  sp1/b/self-map/1/s=2\n')).link.view.step).toBe(2);
@@ -263,12 +269,12 @@ describe('decoding', () => {
       ['sp1/b/self-map/1/s=99999', /past the most steps/],
       ['sp1/b/self-map/1/e=1.5', /"e" \(the event\) must be a whole number/],
       ['sp1/b/self-map/1/g=events', /"g" \(the granularity\) must be one of step, event, not "events"/],
-      ['sp1/b/self-map/1/r=mer', /"r" \(the rule set\) must be one of before, seed, merged, merged-no-7, not "mer"/],
+      ['sp1/b/self-map/1/r=mer', /"r" \(the rule set\) must be one of before, seed, merged, merged-no-7, linux-6.1, not "mer"/],
       ['sp1/b/self-map/1/t=blue', /"t" \(the theme\) must be one of light, dark/],
       ['sp1/b/self-map/1/z=big', /"z" \(the zoom\) must be a number like 1.25/],
       ['sp1/b/self-map/1/x=1', /unknown setting "x"; the settings are s \(step\)/],
       ['sp1/b/self-map/1/s=1&e=1&g=event&r=seed&z=1&t=dark&o=1&p=1&c=seed.merged&q=1&s=2', /11 settings where there are at most 10/],
-      ['sp1/b/self-map/1/c=seed', /"c" \(the compared rule sets\) must be two or more different names of before, seed, merged, merged-no-7, separated by dots, not "seed"/],
+      ['sp1/b/self-map/1/c=seed', /"c" \(the compared rule sets\) must be two or more different names of before, seed, merged, merged-no-7, linux-6.1, separated by dots, not "seed"/],
       ['sp1/b/self-map/1/c=seed.seed', /"c" \(the compared rule sets\) must be two or more different/],
       ['sp1/b/self-map/1/c=seed..merged', /"c" \(the compared rule sets\) must be two or more different/],
       ['sp1/b/self-map/1/c=seed-merged', /"c" \(the compared rule sets\) must be two or more different names .* not "seed-merged"/],

@@ -195,6 +195,25 @@ function normalizeCompare(compare: unknown): Fit<{ compare?: readonly RuleSetNam
   return { ok: true, value: { compare: RULE_SETS.filter((r) => (compare as unknown[]).includes(r)) } };
 }
 
+/**
+ * The names in a "c" value. They are joined by dots, and "linux-6.1" holds a
+ * dot itself: at each place take the longest rule set name that ends at a dot
+ * or at the end, so `c=merged.linux-6.1` reads as two names. A piece that is no
+ * name is kept up to the next dot, so the error message can show it.
+ */
+function splitCompared(raw: string): string[] {
+  const names: string[] = [];
+  let at = 0;
+  while (at <= raw.length) {
+    const known = RULE_SETS.filter((r) => raw.startsWith(r, at) && (at + r.length === raw.length || raw[at + r.length] === '.'));
+    const longest = known.reduce((a, b) => (b.length > a.length ? b : a), '');
+    const end = longest ? at + longest.length : raw.indexOf('.', at) < 0 ? raw.length : raw.indexOf('.', at);
+    names.push(raw.slice(at, end));
+    at = end + 1;
+  }
+  return names;
+}
+
 /** The query part of a v1 link: defaults left out, keys in a fixed order. */
 function encodeView(v: ViewState): string {
   const parts: string[] = [];
@@ -279,7 +298,7 @@ function decodeViewV1(query: string): Fit<ViewState> {
   let compare: { compare?: readonly RuleSetName[] } = {};
   const cRaw = val('c');
   if (cRaw !== undefined) {
-    const names = cRaw.split('.');
+    const names = splitCompared(cRaw);
     // Any order opens; the link is written in RULE_SETS order.
     const fit = normalizeCompare(names);
     if (!fit.ok) return bad(`"c" (the ${VIEW_KEY_NAMES.c}) must be two or more different names of ${RULE_SETS.join(', ')}, separated by dots, not ${quoteKey(cRaw)}`);

@@ -25,7 +25,7 @@ import { type CpuState, guestRootLevel, shadowRootLevel } from '../guest/cpu.ts'
 import { ACC_ALL } from './constants.ts';
 import type { PageRole } from './role.ts';
 
-export const RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged', 'merged-no-7'];
+export const RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged', 'merged-no-7', 'linux-6.1'];
 
 /** The three rule sets the patch lens compares by default. */
 export const COMPARED_RULE_SETS: readonly RuleSetName[] = ['before', 'seed', 'merged'];
@@ -35,6 +35,7 @@ export const RULE_SET_LABEL: Readonly<Record<RuleSetName, string>> = {
   seed: 'Seed patch (v2 3/8)',
   merged: 'Merged (5.15.y)',
   'merged-no-7': 'Merged without 7/8',
+  'linux-6.1': 'Linux 6.1',
 };
 
 export const RULE_SET_SHORT: Readonly<Record<RuleSetName, string>> = {
@@ -42,10 +43,11 @@ export const RULE_SET_SHORT: Readonly<Record<RuleSetName, string>> = {
   seed: 'Seed',
   merged: 'Merged',
   'merged-no-7': 'No 7/8',
+  'linux-6.1': '6.1',
 };
 
 /** The rule sets of the series as merged (its role rules; they differ only in the child check). */
-export const isMergedSeries = (rules: RuleSetName): boolean => rules === 'merged' || rules === 'merged-no-7';
+export const isMergedSeries = (rules: RuleSetName): boolean => rules === 'merged' || rules === 'merged-no-7' || rules === 'linux-6.1';
 
 /**
  * What FNAME(fetch) / __direct_map do with a child already linked at the
@@ -59,7 +61,7 @@ export const isMergedSeries = (rules: RuleSetName): boolean => rules === 'merged
  *   kvm_mmu_child_role() computes (patch 7/8).
  */
 export function childCheck(rules: RuleSetName): 'follow' | 'gfn' | 'gfn+role' {
-  if (rules === 'merged') return 'gfn+role';
+  if (rules === 'merged' || rules === 'linux-6.1') return 'gfn+role';
   if (rules === 'merged-no-7') return 'gfn';
   return 'follow';
 }
