@@ -8,17 +8,25 @@ describe('CowArray', () => {
       fc.record({ op: fc.constant('set' as const), i: fc.nat(99), v: fc.oneof(fc.constant(0), fc.nat(), fc.constant(2 ** 40 + 3)) }),
       fc.constant({ op: 'clone' as const }),
       fc.constant({ op: 'switch' as const }),
+      fc.constant({ op: 'id' as const }),
     );
     fc.assert(
       fc.property(fc.boolean(), fc.array(op, { maxLength: 200 }), (f64, ops) => {
         const pairs = [{ a: new CowArray(100, f64), r: f64 ? new Float64Array(100) : new Uint32Array(100) }];
         let cur = 0;
+        // contentId(): one number, one set of values, whatever was written before or after.
+        const named = new Map<number, number[]>();
         for (const o of ops) {
           const p = pairs[cur]!;
           if (o.op === 'set') {
             p.a.set(o.i, o.v);
             p.r[o.i] = o.v;
           } else if (o.op === 'clone') pairs.push({ a: p.a.clone(), r: p.r.slice() });
+          else if (o.op === 'id') {
+            const id = p.a.contentId();
+            if (named.has(id)) expect(Array.from(p.r)).toEqual(named.get(id));
+            else named.set(id, Array.from(p.r));
+          }
           else cur = (cur + 1) % pairs.length;
           for (const q of pairs) {
             expect(Array.from(q.a.toArray())).toEqual(Array.from(q.r));

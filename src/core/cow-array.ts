@@ -20,6 +20,10 @@ type Chunk = Uint32Array | Float64Array;
 export type CowChunks = ReadonlyArray<readonly [number, Chunk]>;
 
 const SHIFT = 5;
+
+/** Numbers naming frozen chunk lists (CowArray.contentId); a WeakMap, so a list no array holds any more is forgotten. */
+const contentIds = new WeakMap<object, number>();
+let nextContentId = 1;
 const MASK = (1 << SHIFT) - 1;
 
 export class CowArray {
@@ -63,6 +67,39 @@ export class CowArray {
   /** Whether elements [from, from + 32) are all zero without a look at each: an unwritten chunk (32-aligned `from` only). */
   isZeroChunkAt(from: number): boolean {
     return this.chunks[from >>> SHIFT] === null;
+  }
+
+  /**
+   * A number that names this array's present contents: another array (a copy,
+   * or this one later) with the same number holds the same values. Views use
+   * it to reuse what they built from an array that did not change (the JSON
+   * of a shadow page, a guest table). It freezes the contents: the next write
+   * copies the chunk list and the chunk it writes, as after clone(), so the
+   * contents the number names never change.
+   */
+  contentId(): number {
+    this.freeze();
+    let id = contentIds.get(this.chunks);
+    if (id === undefined) {
+      id = nextContentId++;
+      contentIds.set(this.chunks, id);
+    }
+    return id;
+  }
+
+  /**
+   * The chunks as they are now (null: all zero), frozen as contentId()
+   * freezes them: none of these chunk objects is ever written again, so a view
+   * can key what it built from one on the chunk itself.
+   */
+  frozenChunks(): ReadonlyArray<Chunk | null> {
+    this.freeze();
+    return this.chunks;
+  }
+
+  private freeze(): void {
+    this.ownedMask = 0;
+    this.listOwned = false;
   }
 
   /** A copy that behaves as a deep copy; O(1), the chunks are shared until either side writes one. */

@@ -71,6 +71,26 @@ export interface MachineJson {
   readonly bugs: ReadonlyArray<KernelBug>;
 }
 
+/**
+ * What views keep between states of one run so that an unchanged part is
+ * not built again (not a kernel structure, hence sim_): the JSON of a shadow
+ * page by its contents, and of each 32-spte chunk by the chunk itself
+ * (CowArray.frozenChunks: a written chunk is a new object). Scrubbing a
+ * 100,000-step run jumps between states whose pages all changed somewhere,
+ * but mostly in a chunk or two. Bounded: cleared when full.
+ */
+export class sim_JsonMemo {
+  readonly pages = new Map<string, ShadowPageJson>();
+  /** spt chunk -> (level, gfns chunk or direct base) -> the chunk's sptes. */
+  readonly spteChunks = new WeakMap<object, Map<string, readonly SpteJson[]>>();
+  /** Names for gfns chunks inside a spteChunks key. */
+  readonly chunkIds = new WeakMap<object, number>();
+  nextChunkId = 1;
+  /** Guest tables (guest/tables.ts guestTables), by frame contents and place. */
+  readonly tables = new Map<string, unknown>();
+  static readonly MAX = 8192;
+}
+
 function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
   const v = getSpte(sp.spt, i);
   if (isZero(v)) return null;
@@ -81,17 +101,68 @@ function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
   return { ...base, gfn: hex(kvmMmuPageGetGfn(sp, i)), pfn: hex(sptePfn(v)) };
 }
 
-export function shadowPageJson(m: Machine, sp: ShadowPage): ShadowPageJson {
-  const sptes: SpteJson[] = [];
-  const bitmap: number[] = [];
+/** The present sptes i in [from, to) of a page. */
+function sptesIn(m: Machine, sp: ShadowPage, from: number, to: number, out: SpteJson[]): SpteJson[] {
   const spt = sp.spt;
-  for (let i = 0; i < 512; i++) {
+  for (let i = from; i < to; i++) {
     // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
     if (spt.get(2 * i) || spt.get(2 * i + 1)) {
       const s = spteJson(m, sp, i);
-      if (s) sptes.push(s);
+      if (s) out.push(s);
     }
-    if (sp.unsyncChildBitmap.get(i)) bitmap.push(i);
+  }
+  return out;
+}
+
+/**
+ * A page's sptes a chunk (16 sptes, 32 words) at a time, each chunk's JSON
+ * reused while the chunk and what its leaves' gfns come from are unchanged.
+ */
+function memoSptes(m: Machine, sp: ShadowPage, memo: sim_JsonMemo): SpteJson[] {
+  const out: SpteJson[] = [];
+  const chunks = sp.spt.frozenChunks();
+  const gfnChunks = sp.gfns?.frozenChunks() ?? null;
+  chunks.forEach((c, ci) => {
+    if (!c) return;
+    const from = ci * 16;
+    // A leaf's gfn: sp->gfns for indirect pages (its chunk ci >> 1 holds these 16), else from sp->gfn and the level.
+    const g = gfnChunks ? gfnChunks[ci >> 1] : null;
+    let gid = 0;
+    if (g) {
+      gid = memo.chunkIds.get(g) ?? memo.nextChunkId++;
+      memo.chunkIds.set(g, gid);
+    }
+    const key = gfnChunks ? `${sp.role.level}:g${gid}` : `${sp.role.level}:d${sp.gfn}`;
+    let per = memo.spteChunks.get(c);
+    if (!per) memo.spteChunks.set(c, (per = new Map()));
+    let got = per.get(key);
+    if (!got) per.set(key, (got = sptesIn(m, sp, from, from + 16, [])));
+    for (const s of got) out.push(s);
+  });
+  return out;
+}
+
+/**
+ * A shadow page as JSON. With `memo` (a view's), the same object as before
+ * when nothing it shows changed: its arrays' contents and its header.
+ */
+export function shadowPageJson(m: Machine, sp: ShadowPage, memo?: sim_JsonMemo): ShadowPageJson {
+  if (!memo) return buildShadowPageJson(m, sp, null);
+  const key = `${sp.id}:${sp.spt.contentId()}:${sp.gfns ? sp.gfns.contentId() : 0}:${sp.unsyncChildBitmap.contentId()}:${sp.roleWord}:${+sp.unsync}:${sp.unsyncChildren}:${sp.rootCount}:${sp.writeFloodingCount}:${sp.parentPtes.join(',')}`;
+  const hit = memo.pages.get(key);
+  if (hit) return hit;
+  if (memo.pages.size >= sim_JsonMemo.MAX) memo.pages.clear();
+  const json = buildShadowPageJson(m, sp, memo);
+  memo.pages.set(key, json);
+  return json;
+}
+
+function buildShadowPageJson(m: Machine, sp: ShadowPage, memo: sim_JsonMemo | null): ShadowPageJson {
+  const sptes = memo ? memoSptes(m, sp, memo) : sptesIn(m, sp, 0, 512, []);
+  const bitmap: number[] = [];
+  for (let i = 0; i < 512; i += 32) {
+    if (sp.unsyncChildBitmap.isZeroChunkAt(i)) continue;
+    for (let k = i; k < i + 32; k++) if (sp.unsyncChildBitmap.get(k)) bitmap.push(k);
   }
   return {
     id: sp.id,
@@ -109,10 +180,45 @@ export function shadowPageJson(m: Machine, sp: ShadowPage): ShadowPageJson {
   };
 }
 
-export function machineJson(m: Machine): MachineJson {
+/**
+ * A state as JSON. With `memo`, unchanged shadow pages are the objects built
+ * before, and `rmap` is built when first read (`rmapLater`: the reverse map
+ * of this state, as `rmapJson` gives it; a view asks only for one gfn's).
+ */
+export function machineJson(m: Machine, memo?: sim_JsonMemo, rmapLater?: () => MachineJson['rmap']): MachineJson {
   const c = m.cpu;
   const roots: Array<number | null> = m.mmu.root === 'pae' ? [...m.mmu.paeRoot] : m.mmu.root === null ? [] : [m.mmu.root];
-  const rmap = [...m.rmap.entries()]
+  const head = {
+    mode: guestMode(c),
+    cpu: {
+      cr0: { ...c.cr0 },
+      cr3: hex(c.cr3),
+      cr4: { ...c.cr4 },
+      efer: { lme: c.efer.lme, lma: c.efer.lme && c.cr0.pg, nx: c.efer.nx },
+      pdptrs: c.pdptrs.map(hex64),
+    },
+    roots,
+    rootPgd: hex(m.mmu.rootPgd),
+    prevRoots: m.mmu.prevRoots.map((p) => ({ pgd: hex(p.pgd), root: p.root })),
+    shadowPages: [...m.sps.values()].sort((a, b) => a.id - b.id).map((sp) => shadowPageJson(m, sp, memo)),
+    activeList: [...m.activeList],
+    writeTracked: [...m.writeTrack.keys()].sort((a, b) => a - b).map(hex),
+  };
+  const tail = {
+    bugs: m.bugs.map((b) => ({ ...b })),
+    stats: { ...m.stats, ...m.vcpuStats, n_used_mmu_pages: m.nUsedMmuPages, indirect_shadow_pages: m.indirectShadowPages },
+  };
+  if (!rmapLater) return { ...head, rmap: rmapJson(m), ...tail };
+  // Same key order as above (the CLI's output is byte-stable), the rmap built on first read and kept.
+  let rmap: MachineJson['rmap'] | null = null;
+  const out: Record<string, unknown> = { ...head };
+  Object.defineProperty(out, 'rmap', { enumerable: true, get: () => (rmap ??= rmapLater()) });
+  return Object.assign(out, tail) as unknown as MachineJson;
+}
+
+/** Every pte_list of the rmap, by level and gfn, each spte marked stale where the kernel could not use it safely. */
+export function rmapJson(m: Machine): MachineJson['rmap'] {
+  return [...m.rmap.entries()]
     .map(([key, refs]) => {
       const level = Math.floor(key / 2 ** 40);
       const region = key - level * 2 ** 40;
@@ -131,23 +237,4 @@ export function machineJson(m: Machine): MachineJson {
       };
     })
     .sort((a, b) => a.level - b.level || parseInt(a.gfn, 16) - parseInt(b.gfn, 16));
-  return {
-    mode: guestMode(c),
-    cpu: {
-      cr0: { ...c.cr0 },
-      cr3: hex(c.cr3),
-      cr4: { ...c.cr4 },
-      efer: { lme: c.efer.lme, lma: c.efer.lme && c.cr0.pg, nx: c.efer.nx },
-      pdptrs: c.pdptrs.map(hex64),
-    },
-    roots,
-    rootPgd: hex(m.mmu.rootPgd),
-    prevRoots: m.mmu.prevRoots.map((p) => ({ pgd: hex(p.pgd), root: p.root })),
-    shadowPages: [...m.sps.values()].sort((a, b) => a.id - b.id).map((sp) => shadowPageJson(m, sp)),
-    activeList: [...m.activeList],
-    writeTracked: [...m.writeTrack.keys()].sort((a, b) => a - b).map(hex),
-    rmap,
-    bugs: m.bugs.map((b) => ({ ...b })),
-    stats: { ...m.stats, ...m.vcpuStats, n_used_mmu_pages: m.nUsedMmuPages, indirect_shadow_pages: m.indirectShadowPages },
-  };
 }

@@ -5,6 +5,8 @@
  */
 import { hex, hex64, type U64 } from '../bits.ts';
 import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
+import type { CowArray } from '../cow-array.ts';
+import { sim_JsonMemo } from '../serialize.ts';
 import type { GuestMemory } from './memory.ts';
 import { gpteToGfn, isLastGpte, pse36GfnDelta } from './walk.ts';
 
@@ -44,7 +46,17 @@ function flagsOf(v: U64, size: 4 | 8, leafCapable: boolean): string {
   return f.join(' ');
 }
 
-export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128): GuestTableJson[] {
+interface TableVisit {
+  readonly table: GuestTableJson;
+  /** The lower tables its present non-leaf entries point at: gfn, level, va base. */
+  readonly children: ReadonlyArray<readonly [number, number, number]>;
+}
+
+/**
+ * With `memo` (a view's), a table whose frame did not change (CowArray.contentId),
+ * reached at the same place in the same paging mode, is the object built before.
+ */
+export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, memo?: sim_JsonMemo): GuestTableJson[] {
   const rootLevel = guestRootLevel(cpu);
   if (rootLevel === 0) return [];
   const size = guestEntrySize(cpu);
@@ -55,13 +67,26 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128): G
     const key = `${gfn}:${level}`;
     if (seen.has(key) || out.length >= maxTables) return;
     seen.add(key);
+    const frame = mem.frame(gfn);
+    const memoKey = memo && `${gfn}:${level}:${vaBase}:${frame ? frame.contentId() : 0}:${rootLevel}:${+cpu.cr4.pse}`;
+    let got = memoKey ? (memo!.tables.get(memoKey) as TableVisit | undefined) : undefined;
+    if (!got) {
+      got = readTable(gfn, level, vaBase, frame);
+      if (memoKey) {
+        if (memo!.tables.size >= sim_JsonMemo.MAX) memo!.tables.clear();
+        memo!.tables.set(memoKey, got);
+      }
+    }
+    out.push(got.table);
+    for (const [g, l, va] of got.children) visit(g, l, va);
+  };
+  const readTable = (gfn: number, level: number, vaBase: number, frame: CowArray | undefined): TableVisit => {
     const count = 1 << bits;
     const entries: GuestEntryJson[] = [];
     const children: Array<[number, number, number]> = [];
     // Read the frame's words directly and skip zero entries without
     // allocating: most of a table is empty, and this runs for every table at
     // every step the UI shows.
-    const frame = mem.frame(gfn);
     const words = size === 4 ? 1 : 2;
     for (let i = 0; frame && i < count; i++) {
       const lo = frame.get(i * words);
@@ -83,8 +108,7 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128): G
       entries.push({ index: i, value: hex64(v), flags: flagsOf(v, size, level > 1), target: hex(target), leaf, pageBytes });
       if (!leaf && level > 1) children.push([target, level - 1, vaBase + i * 2 ** (12 + bits * (level - 1))]);
     }
-    out.push({ gfn: hex(gfn), level, entrySize: size, entryCount: count, registers: false, entries, vaBase: hex(vaBase) });
-    for (const [g, l, va] of children) visit(g, l, va);
+    return { table: { gfn: hex(gfn), level, entrySize: size, entryCount: count, registers: false, entries, vaBase: hex(vaBase) }, children };
   };
   if (rootLevel === 3) {
     const entries: GuestEntryJson[] = cpu.pdptrs.map((p, i) => ({

@@ -74,21 +74,43 @@ export type Row = (RowSlot & { readonly kind: 'entry'; readonly text: RowText })
  * with no entry present keeps its one full row.
  */
 export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): RowSlot[] {
-  const rows: RowSlot[] = [];
+  return foldRowsWith<number, RowSlot>(
+    indexes,
+    (i) => i,
+    count,
+    y0,
+    gapH,
+    (index, y) => ({ kind: 'entry', index, y }),
+    (from, to, y, h) => (h === undefined ? { kind: 'fold', from, to, y } : { kind: 'fold', from, to, y, h }),
+  );
+}
+
+/** foldRows over any entries, making each row as it is placed (no copy of a placed row per card). */
+function foldRowsWith<E, R>(
+  entries: readonly E[],
+  indexOf: (e: E) => number,
+  count: number,
+  y0: number,
+  gapH: number,
+  entry: (index: number, y: number, e: E) => R,
+  fold: (from: number, to: number, y: number, h: number | undefined) => R,
+): R[] {
+  const rows: R[] = [];
   let next = 0;
   let y = y0;
-  const fold = (from: number, to: number) => {
-    const h = indexes.length ? gapH : ROW_H;
-    rows.push(h === ROW_H ? { kind: 'fold', from, to, y } : { kind: 'fold', from, to, y, h });
+  const gap = (from: number, to: number) => {
+    const h = entries.length ? gapH : ROW_H;
+    rows.push(fold(from, to, y, h === ROW_H ? undefined : h));
     y += h;
   };
-  for (const i of indexes) {
-    if (i > next) fold(next, i - 1);
-    rows.push({ kind: 'entry', index: i, y });
+  for (const e of entries) {
+    const i = indexOf(e);
+    if (i > next) gap(next, i - 1);
+    rows.push(entry(i, y, e));
     y += ROW_H;
     next = i + 1;
   }
-  if (next < count) fold(next, count - 1);
+  if (next < count) gap(next, count - 1);
   return rows;
 }
 
@@ -429,6 +451,13 @@ function spteRowText(e: Spte, valueW: number, d: Density): RowText {
 /** A row's text as drawn, in one string (its width, and the start of its accessible name). */
 export const rowString = (r: RowText) => `${r.idx} ${r.value} ${r.flags} ${r.target}`;
 
+/**
+ * A card's rows by its entries: the views reuse the entries of a table or
+ * page that did not change (core sim_JsonMemo), and so their rows here; a
+ * jump across a 100,000-step run then lays out only the cards that changed.
+ */
+const rowsMemo = new WeakMap<object, Map<Density['name'], { rows: Row[]; textW: number }>>();
+
 /** The rows of a card with their texts, and the width its text needs (layout units, padding included). */
 function cardRows<E extends { index: number; value: string }>(
   entries: readonly E[],
@@ -439,27 +468,59 @@ function cardRows<E extends { index: number; value: string }>(
   d: Density,
   heading: readonly string[],
 ): { rows: Row[]; textW: number } {
-  const byIndex = new Map(entries.map((e) => [e.index, e]));
+  let per = rowsMemo.get(entries);
+  if (!per) rowsMemo.set(entries, (per = new Map()));
+  let body = per.get(d.name);
+  if (!body) per.set(d.name, (body = rowsOf(entries, count, y0, text, fold, d)));
+  const headW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
+  return { rows: body.rows, textW: Math.max(headW, body.textW) + PAD.left + PAD.right };
+}
+
+/** An entry's row text and its width, by density and value width. */
+const rowTexts = new WeakMap<object, Map<string, { t: RowText; w: number }>>();
+
+/** The rows of cardRows, and the width their text needs (no padding). */
+function rowsOf<E extends { index: number; value: string }>(
+  entries: readonly E[],
+  count: number,
+  y0: number,
+  text: (e: E, valueW: number) => RowText,
+  fold: { one: string; many: string },
+  d: Density,
+): { rows: Row[]; textW: number } {
   // Values share one width per card, so the flag and target columns line up.
   const valueW = entries.reduce((w, e) => Math.max(w, e.value.length), 0);
-  let textW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
-  const rows = foldRows(
-    entries.map((e) => e.index),
+  const key = `${d.name}:${valueW}`;
+  let textW = 0;
+  const rows = foldRowsWith(
+    entries,
+    (e) => e.index,
     count,
     y0,
     d.foldGap,
-  ).map((r): Row => {
-    if (r.kind === 'fold') {
-      const t = foldText(r.from, r.to, fold.one, fold.many);
+    (index, y, e): Row => {
+      // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
+      let per = rowTexts.get(e);
+      if (!per) rowTexts.set(e, (per = new Map()));
+      let got = per.get(key);
+      if (!got) {
+        const t = text(e, valueW);
+        per.set(key, (got = { t, w: textWidth(rowString(t), d.font.row, 'mono') }));
+      }
+      textW = Math.max(textW, got.w);
+      return { kind: 'entry', index, y, text: got.t };
+    },
+    (from, to, y, h): Row => {
+      const t = foldText(from, to, fold.one, fold.many);
       // A compact gap draws no words (they are its tooltip), so it needs no width.
-      if (r.h === undefined) textW = Math.max(textW, textWidth(t, d.font.fold, 'sans'));
-      return { ...r, text: t };
-    }
-    const t = text(byIndex.get(r.index)!, valueW);
-    textW = Math.max(textW, textWidth(rowString(t), d.font.row, 'mono'));
-    return { ...r, text: t };
-  });
-  return { rows, textW: textW + PAD.left + PAD.right };
+      if (h === undefined) {
+        textW = Math.max(textW, textWidth(t, d.font.fold, 'sans'));
+        return { kind: 'fold', from, to, y, text: t };
+      }
+      return { kind: 'fold', from, to, y, h, text: t };
+    },
+  );
+  return { rows, textW };
 }
 
 const guestKey = (t: GuestTableJson) => `gt:${t.gfn}:${t.level}` as const;

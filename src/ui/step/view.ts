@@ -9,6 +9,8 @@ import {
   type Machine,
   machineJson,
   type MachineJson,
+  rmapJson,
+  sim_JsonMemo,
   type StepResult,
   type Timeline,
   type TraceEvent,
@@ -33,22 +35,15 @@ const layouts = new WeakMap<StepView, Map<Density['name'], Layout>>();
 const MAX_CACHED = 256;
 
 /**
- * Equal JSON objects across steps become the same object, so memoized
- * components skip the pages and tables a step did not change.
+ * What a timeline's views reuse: the JSON of shadow pages, spte chunks and
+ * guest tables that did not change (core serialize.ts sim_JsonMemo), so
+ * memoized components skip them and a jump rebuilds only what changed.
  */
-const interned = new WeakMap<Timeline, Map<string, unknown>>();
-function intern<T>(tl: Timeline, value: T): T {
-  let pool = interned.get(tl);
-  if (!pool) {
-    pool = new Map();
-    interned.set(tl, pool);
-  }
-  const key = JSON.stringify(value);
-  const hit = pool.get(key);
-  if (hit) return hit as T;
-  if (pool.size > 20_000) pool.clear();
-  pool.set(key, value);
-  return value;
+const memos = new WeakMap<Timeline, sim_JsonMemo>();
+function memoOf(tl: Timeline): sim_JsonMemo {
+  let memo = memos.get(tl);
+  if (!memo) memos.set(tl, (memo = new sim_JsonMemo()));
+  return memo;
 }
 
 export function getStepView(tl: Timeline, step: number): StepView {
@@ -69,15 +64,15 @@ export function getStepView(tl: Timeline, step: number): StepView {
   // the state after it as the timeline's cursor, so stateAt then replays nothing.
   const events = result ? result.events : tl.initialEvents;
   const m = tl.stateAt(step);
-  const machine = internedJson(tl, m);
+  const machine = viewJson(tl, m, step);
   // The state before, for what the step freed: the previous view's if it is
   // kept, else that state alone (never its view: a view would need the state
   // before it in turn, and a run of zap-alls recursed to the first one).
-  const before = step > 0 ? () => per.get(step - 1)?.machine ?? internedJson(tl, tl.stateAt(step - 1)) : null;
+  const before = step > 0 ? () => per.get(step - 1)?.machine ?? viewJson(tl, tl.stateAt(step - 1), step - 1) : null;
   const view: StepView = {
     step,
     machine,
-    guest: guestTables(m.cpu, m.mem).map((t) => intern(tl, t)),
+    guest: guestTables(m.cpu, m.mem, undefined, memoOf(tl)),
     result,
     events,
     gone: goneIn(events, machine, before, null),
@@ -87,11 +82,12 @@ export function getStepView(tl: Timeline, step: number): StepView {
   return view;
 }
 
-/** A state as the views show it: its JSON, with unchanged shadow pages the same objects as before (intern). */
-const internedJson = (tl: Timeline, m: Machine): MachineJson => {
-  const mj = machineJson(m);
-  return { ...mj, shadowPages: mj.shadowPages.map((sp) => intern(tl, sp)) };
-};
+/**
+ * A state as the views show it: its JSON with unchanged parts the objects
+ * built before, and the reverse map (~15,000 lists at 100,000 steps, read
+ * only by the rmap panel) built from the state after `step` steps when read.
+ */
+const viewJson = (tl: Timeline, m: Machine, step: number): MachineJson => machineJson(m, memoOf(tl), () => rmapJson(tl.stateAt(step)));
 
 /**
  * What a step's zapping did, from its events: the pages its first `upTo`
