@@ -32,7 +32,7 @@ const VIEWPORT = CLASSROOM.viewport;
 const ms = (x: number | undefined) => Number((x ?? NaN).toFixed(1));
 
 /** Imports `file` in the editor of an open page; resolves when the counter shows its steps, with the time it took (ms). */
-async function importFile(page: Page, file: string): Promise<number> {
+export async function importFile(page: Page, file: string): Promise<number> {
   await page.getByTestId('edit-toggle').click();
   await page.getByTestId('editor').waitFor();
   const t0 = Date.now();
@@ -50,7 +50,7 @@ async function importFile(page: Page, file: string): Promise<number> {
 }
 
 /** Pointer presses at seeded random places on the step strip: press to the paint of the frame showing the new step. */
-async function scrub(page: Page): Promise<number[]> {
+export async function scrub(page: Page): Promise<number[]> {
   return page.evaluate(async (count) => {
     const strip = document.querySelector<HTMLElement>('[data-testid=step-strip]');
     if (!strip) throw new Error('no step strip');

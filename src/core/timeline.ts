@@ -26,6 +26,7 @@ import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
 import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
+import { unpackRole } from './mmu/role.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { type RawStepResult, sim_runStep, type StepResult, vcpuEnterGuest } from './step.ts';
 import type { TraceEvent } from './trace.ts';
@@ -404,7 +405,8 @@ export class Timeline {
  * MachineData's page of that id does not have (all written chunks when there
  * is none), or null when it is the same array (so nothing is carried again).
  */
-export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitmap'> & {
+/** A shadow page as data: its role as role.word only (unpackRole gives the rest), its arrays as chunk deltas. */
+export type ShadowPageData = Omit<ShadowPage, 'role' | 'spt' | 'gfns' | 'unsyncChildBitmap'> & {
   readonly spt: CowChunks | null;
   readonly gfns: CowChunks | null;
   readonly unsyncChildBitmap: CowChunks | null;
@@ -425,7 +427,8 @@ export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tra
   readonly hash: MapDelta<number[]>;
   readonly writeTrack: MapDelta<number>;
   readonly lpageDisallow: MapDelta<number>;
-  readonly sps: Map<number, ShadowPageData>;
+  /** null: the page as it is in the machine before (a delta only). */
+  readonly sps: Map<number, ShadowPageData | null>;
 };
 
 export interface TimelineParts {
@@ -449,11 +452,20 @@ export interface TimelineParts {
  */
 export function machineData(m: Machine, prev: Machine | null = null): MachineData {
   const c = cloneMachine(m);
-  const sps = new Map<number, ShadowPageData>();
+  const sps = new Map<number, ShadowPageData | null>();
   for (const [id, sp] of c.sps) {
     const p = prev?.sps.get(id);
+    // Most pages do not change between two snapshots: null says "as before" (a page's header is ~300 bytes,
+    // ~32 KB a snapshot at 100,000 steps, where the chunks that did change are ~20 KB).
+    if (p && sameShadowPage(p, sp)) {
+      sps.set(id, null);
+      continue;
+    }
+    // The role goes as role.word only: unpackRole rebuilds it.
+    const { role, ...header } = sp;
+    void role;
     sps.set(id, {
-      ...sp,
+      ...header,
       spt: p?.spt === sp.spt ? null : sp.spt.chunkDelta(p?.spt ?? null),
       gfns: !sp.gfns || p?.gfns === sp.gfns ? null : sp.gfns.chunkDelta(p?.gfns ?? null),
       unsyncChildBitmap: p?.unsyncChildBitmap === sp.unsyncChildBitmap ? null : sp.unsyncChildBitmap.chunkDelta(p?.unsyncChildBitmap ?? null),
@@ -483,6 +495,22 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
   };
 }
 
+/** Whether a page is as it was in an earlier copy: the same arrays (copy-on-write: unwritten) and header. */
+function sameShadowPage(p: ShadowPage, sp: ShadowPage): boolean {
+  return (
+    p.spt === sp.spt &&
+    p.gfns === sp.gfns &&
+    p.unsyncChildBitmap === sp.unsyncChildBitmap &&
+    p.roleWord === sp.roleWord &&
+    p.rootCount === sp.rootCount &&
+    p.unsync === sp.unsync &&
+    p.unsyncChildren === sp.unsyncChildren &&
+    p.writeFloodingCount === sp.writeFloodingCount &&
+    p.parentPtes.length === sp.parentPtes.length &&
+    p.parentPtes.every((r, i) => sp.parentPtes[i] === r)
+  );
+}
+
 /** Machines from a stream of MachineData (each a delta against the one before, or whole), in order. */
 export function revive(data: readonly MachineData[], host: Host, prev: Machine | null = null): Machine[] {
   const out: Machine[] = [];
@@ -502,14 +530,21 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
   const sps = new Map<number, ShadowPage>();
   for (const [id, sp] of spsData) {
     const p = base?.sps.get(id);
+    if (sp === null) {
+      if (!p) throw new Error(`internal: sp ${id} is sent as unchanged but is not in the machine before`);
+      sps.set(id, { ...p });
+      continue;
+    }
     const keep = <T>(v: T | null | undefined, what: string): T => {
       if (v == null) throw new Error(`internal: sp ${id}'s ${what} is neither sent nor in the machine before`);
       return v;
     };
+    const role = unpackRole(sp.roleWord);
     sps.set(id, {
       ...sp,
+      role,
       spt: sp.spt ? CowArray.withChunks(p?.spt ?? null, 1024, false, sp.spt) : keep(p?.spt, 'spt'),
-      gfns: sp.gfns ? CowArray.withChunks(p?.gfns ?? null, 512, true, sp.gfns) : sp.role.direct ? null : keep(p?.gfns, 'gfns'),
+      gfns: sp.gfns ? CowArray.withChunks(p?.gfns ?? null, 512, true, sp.gfns) : role.direct ? null : keep(p?.gfns, 'gfns'),
       unsyncChildBitmap: sp.unsyncChildBitmap ? CowArray.withChunks(p?.unsyncChildBitmap ?? null, 512, false, sp.unsyncChildBitmap) : keep(p?.unsyncChildBitmap, 'bitmap'),
     });
   }

@@ -5,9 +5,9 @@
  * the worker could not start). Either way the caller gets progress, then the
  * Timeline, and can cancel.
  */
-import { Host, type Machine, machineFromData, type RuleSetName, type Scenario, snapshotIntervalFor, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
+import { Host, type Machine, machineFromData, type RuleSetName, type Scenario, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
-import type { BuildReply, BuildRequest, ResultData } from './protocol.ts';
+import { type BuildReply, type BuildRequest, pageSnapshots, type ResultData } from './protocol.ts';
 
 /**
  * Scenarios with more steps than this are built off the main thread; shorter
@@ -176,7 +176,8 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
         const s: Scenario = { ...scenario!, steps };
         finish();
         const final = machineFromData(m.final, host!, snapshots[snapshots.length - 1]!);
-        const tl = Timeline.fromRevived({ scenario: s, rules: input.rules, snapshotEvery: snapshotIntervalFor(s.steps.length), initialEvents, results, pageCounts: pages, snapshots, final });
+        const { every, stride } = pageSnapshots(s.steps.length);
+        const tl = Timeline.fromRevived({ scenario: s, rules: input.rules, snapshotEvery: every * stride, initialEvents, results, pageCounts: pages, snapshots, final });
         handing = true;
         stopHanding = deliver(tl, s, cb, () => handing);
         return;

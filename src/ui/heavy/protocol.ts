@@ -7,7 +7,7 @@
  * Timeline back as plain data (TimelineParts) in chunks small enough that the
  * main thread never spends long on one message.
  */
-import type { CompareReport, MachineData, RuleSetName, Scenario, StepSummary, TraceEvent } from '../../core/index.ts';
+import { type CompareReport, type MachineData, type RuleSetName, type Scenario, snapshotIntervalFor, type StepSummary, type TraceEvent } from '../../core/index.ts';
 import type { ParseResult } from '../../scenarios/schema.ts';
 
 export type BuildRequest =
@@ -63,6 +63,25 @@ export type ResultData = StepSummary;
  * the main thread; 100 steps without events take well under a millisecond.
  */
 export const CHUNK_MAX_STEPS = 1000;
+
+/**
+ * The page keeps fewer snapshots than the worker takes: every `stride`-th,
+ * so that at most about PAGE_SNAPSHOTS cross the thread. Each one sent is a
+ * delta of ~100-200 small objects (the shadow page headers, the CPU, the
+ * MMU): at 100,000 steps the worker's 1,563 snapshots took ~0.75 s to write
+ * and ~1.5 s to clone, most of the open. The page then replays up to
+ * `every` steps to reach a step (~1 ms at 256), which only a jump does:
+ * stepping goes on from the state before (Timeline's cursor).
+ */
+export const PAGE_SNAPSHOTS = 400;
+
+/** The worker's snapshot interval for a run of `steps` steps, and every how many of its snapshots the page keeps. */
+export function pageSnapshots(steps: number): { readonly every: number; readonly stride: number } {
+  const every = snapshotIntervalFor(steps);
+  let stride = 1;
+  while (steps / (every * stride) > PAGE_SNAPSHOTS) stride *= 2;
+  return { every, stride };
+}
 
 /** The lists of a CompareReport, sent COMPARE_CHUNK items at a time (1,923 zap-alls: 7,696 requests and as many role differences). */
 export const COMPARE_LISTS = ['requests', 'roleDifferences', 'behaviourDifferences', 'shadowSetDifferences'] as const;

@@ -4,9 +4,9 @@
  * app terminates the worker to cancel one.
  */
 /// <reference lib="webworker" />
-import { compareRuleSets, machineData, stepSummary, TimelineBuilder } from '../../core/index.ts';
+import { compareRuleSets, type Machine, type MachineData, machineData, stepSummary, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
-import { type BuildReply, type BuildRequest, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, type ResultData, summarize } from './protocol.ts';
+import { type BuildReply, type BuildRequest, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, pageSnapshots, type ResultData, summarize } from './protocol.ts';
 
 const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
@@ -35,22 +35,29 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     const b = new TimelineBuilder(scenario, req.rules);
     post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages: b.pageCounts[0]! });
     let sentResults = 0;
-    let sentSnapshots = 0;
-    // Each snapshot goes as a delta against the one sent before it (the page
-    // rebuilds them in the same order): O(changes), not O(state), per snapshot.
+    let seenSnapshots = 0;
+    let lastSent: Machine | null = null;
+    const { stride } = pageSnapshots(scenario.steps.length);
+    // Every stride-th snapshot goes, as a delta against the one sent before it
+    // (the page rebuilds them in the same order): O(changes), not O(state).
     const flush = () => {
-      const snaps = b.snapshots.slice(sentSnapshots).map((m, i) => machineData(m, b.snapshots[sentSnapshots + i - 1] ?? null));
+      const snaps: MachineData[] = [];
+      for (; seenSnapshots < b.snapshots.length; seenSnapshots++) {
+        if (seenSnapshots % stride) continue;
+        const m = b.snapshots[seenSnapshots]!;
+        snaps.push(machineData(m, lastSent));
+        lastSent = m;
+      }
       const results: readonly ResultData[] = b.results.slice(sentResults).map(stepSummary);
       post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) });
       sentResults = b.done;
-      sentSnapshots = b.snapshots.length;
     };
     while (!b.finished) {
       b.advance(CHUNK_MAX_STEPS);
       flush();
     }
     if (b.done > sentResults || sentResults === 0) flush();
-    post({ type: 'done', id, final: machineData(b.current, b.snapshots[b.snapshots.length - 1]!) });
+    post({ type: 'done', id, final: machineData(b.current, lastSent) });
   } catch (err) {
     post({ type: 'error', id, message: `The scenario could not be run (${err instanceof Error ? err.message : String(err)}).` });
   }
