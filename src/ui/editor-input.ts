@@ -90,7 +90,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-export type Admitted = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly message: string };
+/** `json`: the text parsed, when the checks parsed it (a file: no second parse of a 5 MB text to open it). */
+export type Admitted = { readonly ok: true; readonly text: string; readonly json?: unknown } | { readonly ok: false; readonly message: string };
 
 /**
  * Decodes a file's bytes as UTF-8 with the fatal decoder: invalid bytes are
@@ -115,34 +116,45 @@ export function decodeUtf8(bytes: Uint8Array, name: string): Admitted {
  * JSON (yet) is admitted: the status line shows its error as you type.
  */
 export function checkEditorText(text: string, what: string, open = false): string | null {
+  return admitText(text, what, open).refused;
+}
+
+/** checkEditorText, with the parsed JSON when it parsed the text. */
+function admitText(text: string, what: string, open: boolean): { readonly refused: string | null; readonly json?: unknown } {
+  const refused = (message: string) => ({ refused: message });
   const max = open ? EDITOR_LIMITS.maxOpenChars : EDITOR_LIMITS.maxTextChars;
   if (text.length > max) {
-    return open
-      ? `${what} is ${fmt(text.length)} characters; the app opens files of up to ${fmt(max)}, so it was not taken (nothing was cut or changed).`
-      : `${what} is ${fmt(text.length)} characters; the editor holds at most ${fmt(max)}, so it was not taken (nothing was cut or changed). A longer file can be opened with Import, to run it.`;
+    return refused(
+      open
+        ? `${what} is ${fmt(text.length)} characters; the app opens files of up to ${fmt(max)}, so it was not taken (nothing was cut or changed).`
+        : `${what} is ${fmt(text.length)} characters; the editor holds at most ${fmt(max)}, so it was not taken (nothing was cut or changed). A longer file can be opened with Import, to run it.`,
+    );
   }
-  const steps = countSteps(text);
+  const { steps, json } = stepsOf(text);
   if (steps !== null && steps > EDITOR_LIMITS.maxSteps) {
-    return `${what} has ${fmt(steps)} steps; the app opens at most ${fmt(EDITOR_LIMITS.maxSteps)}, so it was not taken (nothing was changed).`;
+    return refused(`${what} has ${fmt(steps)} steps; the app opens at most ${fmt(EDITOR_LIMITS.maxSteps)}, so it was not taken (nothing was changed).`);
   }
-  return null;
+  return { refused: null, json };
 }
 
 /** Whether a document is too long to edit or keep in this browser (it still runs: see maxOpenChars). */
 export const viewOnly = (text: string): boolean => text.length > EDITOR_LIMITS.maxTextChars;
 
 /** The length of a JSON object's `steps` array, or null when the text is no such object. */
-export function countSteps(text: string): number | null {
+export const countSteps = (text: string): number | null => stepsOf(text).steps;
+
+/** countSteps, with the JSON value when the text parsed as a JSON object with steps. */
+function stepsOf(text: string): { readonly steps: number | null; readonly json?: unknown } {
   // Cheap exit: no steps key, no count (and no parse of a text being typed).
-  if (!text.includes('"steps"')) return null;
+  if (!text.includes('"steps"')) return { steps: null };
   try {
     const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     const v: unknown = JSON.parse(body);
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return { steps: null };
     const steps = (v as Record<string, unknown>).steps;
-    return Array.isArray(steps) ? steps.length : null;
+    return Array.isArray(steps) ? { steps: steps.length, json: v } : { steps: null };
   } catch {
-    return null;
+    return { steps: null };
   }
 }
 
@@ -156,6 +168,6 @@ export async function readScenarioFile(f: File): Promise<Admitted> {
   }
   const decoded = decodeUtf8(new Uint8Array(await f.arrayBuffer()), f.name);
   if (!decoded.ok) return decoded;
-  const refused = checkEditorText(decoded.text, f.name, true);
-  return refused ? { ok: false, message: refused } : decoded;
+  const admitted = admitText(decoded.text, f.name, true);
+  return admitted.refused ? { ok: false, message: admitted.refused } : { ...decoded, json: admitted.json };
 }

@@ -162,6 +162,8 @@ export function EditorPanel() {
   // A reload reopens the editor as it was, on this tab's document, and leaves the screen to the link.
   const wasOpen = useRef<boolean | null>(null);
   const restored = useRef(false);
+  // A file just imported and valid, with its parse: put on screen without waiting for typing to pause.
+  const imported = useRef<{ readonly text: string; readonly json: unknown } | null>(null);
   useEffect(() => {
     if (wasOpen.current === null) {
       wasOpen.current = open;
@@ -193,14 +195,19 @@ export function EditorPanel() {
       restored.current = false;
       return;
     }
-    const id = window.setTimeout(() => {
-      // The form's parse of this text when it has caught up (no second JSON.parse of a long text).
+    const opened = imported.current?.text === text ? imported.current : null;
+    if (opened) imported.current = null;
+    const put = () => {
+      // The file's parse, or the form's when it has caught up (no second JSON.parse of a long text).
       const f = formDoc.current;
-      const json = f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
+      const json = opened ? opened.json : f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
       // Opening the editor on what is already shown must not reset the step.
       if (!sameDocument(json, useStore.getState().scenarioJson)) a.loadScenario(json, null, { text });
       pushed(json);
-    }, 300);
+    };
+    // A file just imported goes on screen at once; typing waits for a pause.
+    if (opened) return put();
+    const id = window.setTimeout(put, 300);
     return () => window.clearTimeout(id);
   }, [text, parsed, open, a]);
   if (!open) return null;
@@ -325,6 +332,7 @@ export function EditorPanel() {
       return;
     }
     const p = await checkScenarioText(r.text);
+    if (p.ok && r.json !== undefined) imported.current = { text: r.text, json: r.json };
     openDoc(
       { title: p.ok ? p.scenario.title : (guessTitle(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },
       p.ok ? `Opened ${f.name} as a new document.` : `Opened ${f.name} as a new document, but it is not a valid scenario: ${formatScenarioError(p.error)}.`,
