@@ -14,6 +14,10 @@ import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { spMut } from '../src/core/machine.ts';
 import { canon } from './machine-canon.ts';
+import { generateScenario100k } from '../bench/scenario100k.ts';
+import type { BuildReply } from '../src/ui/heavy/protocol.ts';
+import { pageSnapshots } from '../src/ui/heavy/protocol.ts';
+import { streamTimeline, TimelineReceiver } from '../src/ui/heavy/stream.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
 
 const dump = (m: Machine): string => JSON.stringify([machineJson(m), canon(m)]);
@@ -66,6 +70,32 @@ describe('a timeline handed over as plain data', () => {
       }
     });
   }
+
+  /** What the timeline worker posts, through structured clone (buffers transferred), rebuilt as the page does. */
+  function streamed(s: Scenario, rules: RuleSetName): Timeline {
+    const receiver = new TimelineReceiver(rules);
+    let tl: Timeline | null = null;
+    streamTimeline(1, s, rules, (m: BuildReply, transfer: Transferable[] = []) => {
+      const copy = structuredClone(m, { transfer });
+      if (copy.type === 'start' || copy.type === 'chunk' || copy.type === 'done') tl = receiver.take(copy) ?? tl;
+    });
+    return tl!;
+  }
+
+  it('streamed as the worker sends it: every built-in, every rule set', () => {
+    for (const e of LIBRARY) {
+      const s = load(e.json);
+      for (const rules of RULE_SETS) expectSameTimeline(streamed(s, rules), new Timeline(s, rules), `${e.id} [${rules}] streamed`);
+    }
+  });
+
+  it('streamed with the page keeping every other snapshot (7,000 steps: a snapshot every 32 steps on the page)', () => {
+    const s = generateScenario100k(7000).scenario;
+    expect(pageSnapshots(s.steps.length)).toEqual({ every: 16, stride: 2 });
+    const got = streamed(s, 'seed');
+    expect(got.snapshotEvery).toBe(32);
+    expectSameTimeline(got, new Timeline(s, 'seed'), '7,000 steps streamed');
+  });
 
   it('the parts are plain data: structured clone takes them, and they hold no function', () => {
     const tl = new Timeline(load(LIBRARY[0]!.json));

@@ -5,9 +5,10 @@
  * the worker could not start). Either way the caller gets progress, then the
  * Timeline, and can cancel.
  */
-import { Host, type Machine, machineFromData, type RuleSetName, type Scenario, Timeline, TimelineBuilder, type TraceEvent } from '../../core/index.ts';
+import { type RuleSetName, type Scenario, type Timeline, TimelineBuilder } from '../../core/index.ts';
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
-import { type BuildReply, type BuildRequest, pageSnapshots, type ResultData } from './protocol.ts';
+import type { BuildReply, BuildRequest } from './protocol.ts';
+import { TimelineReceiver } from './stream.ts';
 
 /**
  * Scenarios with more steps than this are built off the main thread; shorter
@@ -138,15 +139,7 @@ export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
 
 function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks): BuildJob {
   let live = true;
-  let scenario: Scenario | null = null;
-  let initialEvents: readonly TraceEvent[] = [];
-  const results: ResultData[] = [];
-  // Snapshots are rebuilt as their chunks come (each a delta against the one before), not all at the end.
-  const snapshots: Machine[] = [];
-  let host: Host | null = null;
-  const pages: number[] = [];
-  const steps: Scenario['steps'][number][] = [];
-  let total = 0;
+  const receiver = new TimelineReceiver(input.rules);
   const finish = () => {
     live = false;
     w.removeEventListener('message', onMessage);
@@ -158,28 +151,15 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
     if (!live || m.id !== id) return;
     switch (m.type) {
       case 'start':
-        scenario = m.scenario;
-        total = m.total;
-        initialEvents = m.initialEvents;
-        host = new Host(m.scenario.host);
-        pages.push(m.pages);
-        cb.onProgress(0, total);
-        return;
       case 'chunk':
-        for (const st of m.steps) steps.push(st);
-        for (const r of m.results) results.push(r);
-        for (const d of m.snapshots) snapshots.push(machineFromData(d, host!, snapshots[snapshots.length - 1] ?? null));
-        for (const n of m.pages) pages.push(n);
-        cb.onProgress(m.done, total);
+        receiver.take(m);
+        cb.onProgress(m.type === 'start' ? 0 : m.done, receiver.total);
         return;
       case 'done': {
-        const s: Scenario = { ...scenario!, steps };
+        const tl = receiver.take(m)!;
         finish();
-        const final = machineFromData(m.final, host!, snapshots[snapshots.length - 1]!);
-        const { every, stride } = pageSnapshots(s.steps.length);
-        const tl = Timeline.fromRevived({ scenario: s, rules: input.rules, snapshotEvery: every * stride, initialEvents, results, pageCounts: pages, snapshots, final });
         handing = true;
-        stopHanding = deliver(tl, s, cb, () => handing);
+        stopHanding = deliver(tl, tl.scenario, cb, () => handing);
         return;
       }
       case 'error':

@@ -7,7 +7,7 @@
  * Timeline back as plain data (TimelineParts) in chunks small enough that the
  * main thread never spends long on one message.
  */
-import { type CompareReport, type MachineData, type RuleSetName, type Scenario, snapshotIntervalFor, type StepSummary, type TraceEvent } from '../../core/index.ts';
+import { type CompareReport, type MachineData, type RuleSetName, type Scenario, type sim_PackedSummaries, snapshotIntervalFor, type TraceEvent } from '../../core/index.ts';
 import type { ParseResult } from '../../scenarios/schema.ts';
 
 export type BuildRequest =
@@ -38,7 +38,7 @@ export type BuildReply =
    * meanwhile, the shadow pages alive after each of these steps, and how many
    * steps are done.
    */
-  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: Scenario['steps']; readonly results: readonly ResultData[]; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
+  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: Scenario['steps']; readonly results: ResultData; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
   /** The state after the last step: the timeline is complete. */
   | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
   | { readonly type: 'checked'; readonly id: number; readonly result: CheckResult }
@@ -51,10 +51,14 @@ export type BuildReply =
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 /**
- * A step's result without events: the timeline rebuilds a step's events when
- * the page reads them (Timeline.eventsOf), so none cross the thread.
+ * A chunk's step results without events (the timeline rebuilds a step's
+ * events when the page reads them: Timeline.eventsOf), packed in typed
+ * arrays that are transferred, not copied.
  */
-export type ResultData = StepSummary;
+export type ResultData = sim_PackedSummaries;
+
+/** The buffers of a chunk's results, to transfer with it. */
+export const resultBuffers = (r: ResultData): ArrayBuffer[] => [r.outcome, r.vector, r.errorCode, r.gpa, r.valueLo, r.valueHi].map((a) => a.buffer as ArrayBuffer);
 
 /**
  * A chunk is sent every CHUNK_MAX_STEPS steps (with the snapshots taken

@@ -4,11 +4,12 @@
  * app terminates the worker to cancel one.
  */
 /// <reference lib="webworker" />
-import { compareRuleSets, type Machine, type MachineData, machineData, stepSummary, TimelineBuilder } from '../../core/index.ts';
+import { compareRuleSets } from '../../core/index.ts';
 import { formatScenarioError, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
-import { type BuildReply, type BuildRequest, CHUNK_MAX_STEPS, COMPARE_CHUNK, COMPARE_LISTS, pageSnapshots, type ResultData, summarize } from './protocol.ts';
+import { type BuildReply, type BuildRequest, COMPARE_CHUNK, COMPARE_LISTS, summarize } from './protocol.ts';
+import { streamTimeline } from './stream.ts';
 
-const post = (m: BuildReply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
+const post = (m: BuildReply, transfer: Transferable[] = []) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m, transfer);
 
 self.onmessage = (e: MessageEvent<BuildRequest>) => {
   const req = e.data;
@@ -32,32 +33,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
       if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
       scenario = parsed.scenario;
     }
-    const b = new TimelineBuilder(scenario, req.rules);
-    post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages: b.pageCounts[0]! });
-    let sentResults = 0;
-    let seenSnapshots = 0;
-    let lastSent: Machine | null = null;
-    const { stride } = pageSnapshots(scenario.steps.length);
-    // Every stride-th snapshot goes, as a delta against the one sent before it
-    // (the page rebuilds them in the same order): O(changes), not O(state).
-    const flush = () => {
-      const snaps: MachineData[] = [];
-      for (; seenSnapshots < b.snapshots.length; seenSnapshots++) {
-        if (seenSnapshots % stride) continue;
-        const m = b.snapshots[seenSnapshots]!;
-        snaps.push(machineData(m, lastSent));
-        lastSent = m;
-      }
-      const results: readonly ResultData[] = b.results.slice(sentResults).map(stepSummary);
-      post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots: snaps, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) });
-      sentResults = b.done;
-    };
-    while (!b.finished) {
-      b.advance(CHUNK_MAX_STEPS);
-      flush();
-    }
-    if (b.done > sentResults || sentResults === 0) flush();
-    post({ type: 'done', id, final: machineData(b.current, lastSent) });
+    streamTimeline(id, scenario, req.rules, post);
   } catch (err) {
     post({ type: 'error', id, message: `The scenario could not be run (${err instanceof Error ? err.message : String(err)}).` });
   }

@@ -1,0 +1,93 @@
+/**
+ * A timeline as a stream of messages (protocol.ts): the worker's side
+ * (`streamTimeline`: run, and post each chunk as it is done) and the page's
+ * (`TimelineReceiver`: rebuild the timeline from them). Both sides live here
+ * so that a unit test can run the same pair without a Worker.
+ */
+import {
+  Host,
+  type Machine,
+  type MachineData,
+  machineData,
+  machineFromData,
+  packSummaries,
+  type RuleSetName,
+  type Scenario,
+  type StepSummary,
+  Timeline,
+  TimelineBuilder,
+  type TraceEvent,
+  unpackSummaries,
+} from '../../core/index.ts';
+import { type BuildReply, CHUNK_MAX_STEPS, pageSnapshots, resultBuffers } from './protocol.ts';
+
+type Post = (m: BuildReply, transfer?: Transferable[]) => void;
+
+/** Runs `scenario` and posts the start, a chunk every CHUNK_MAX_STEPS steps, and the end. */
+export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetName, post: Post): void {
+  const b = new TimelineBuilder(scenario, rules);
+  post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages: b.pageCounts[0]! });
+  let sentResults = 0;
+  let seenSnapshots = 0;
+  let lastSent: Machine | null = null;
+  const { stride } = pageSnapshots(scenario.steps.length);
+  // Every stride-th snapshot goes, as a delta against the one sent before it
+  // (the page rebuilds them in the same order): O(changes), not O(state).
+  const flush = () => {
+    const snapshots: MachineData[] = [];
+    for (; seenSnapshots < b.snapshots.length; seenSnapshots++) {
+      if (seenSnapshots % stride) continue;
+      const m = b.snapshots[seenSnapshots]!;
+      snapshots.push(machineData(m, lastSent));
+      lastSent = m;
+    }
+    const results = packSummaries(b.results, sentResults, b.done);
+    post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) }, resultBuffers(results));
+    sentResults = b.done;
+  };
+  while (!b.finished) {
+    b.advance(CHUNK_MAX_STEPS);
+    flush();
+  }
+  if (b.done > sentResults || sentResults === 0) flush();
+  post({ type: 'done', id, final: machineData(b.current, lastSent) });
+}
+
+/** The page's side: the timeline rebuilt from the messages of one build, snapshots revived as their chunks come. */
+export class TimelineReceiver {
+  private scenario: Scenario | null = null;
+  private host: Host | null = null;
+  private initialEvents: readonly TraceEvent[] = [];
+  private readonly results: StepSummary[] = [];
+  private readonly snapshots: Machine[] = [];
+  private readonly pages: number[] = [];
+  private readonly steps: Scenario['steps'][number][] = [];
+  total = 0;
+
+  constructor(private readonly rules: RuleSetName) {}
+
+  /** Takes a start or chunk message; the Timeline at `done`. */
+  take(m: Extract<BuildReply, { type: 'start' | 'chunk' | 'done' }>): Timeline | null {
+    switch (m.type) {
+      case 'start':
+        this.scenario = m.scenario;
+        this.total = m.total;
+        this.initialEvents = m.initialEvents;
+        this.host = new Host(m.scenario.host);
+        this.pages.push(m.pages);
+        return null;
+      case 'chunk':
+        for (const st of m.steps) this.steps.push(st);
+        for (const r of unpackSummaries(m.results)) this.results.push(r);
+        for (const d of m.snapshots) this.snapshots.push(machineFromData(d, this.host!, this.snapshots[this.snapshots.length - 1] ?? null));
+        for (const n of m.pages) this.pages.push(n);
+        return null;
+      case 'done': {
+        const s: Scenario = { ...this.scenario!, steps: this.steps };
+        const final = machineFromData(m.final, this.host!, this.snapshots[this.snapshots.length - 1]!);
+        const { every, stride } = pageSnapshots(s.steps.length);
+        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results: this.results, pageCounts: this.pages, snapshots: this.snapshots, final });
+      }
+    }
+  }
+}
