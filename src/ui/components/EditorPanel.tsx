@@ -164,6 +164,8 @@ export function EditorPanel() {
   const restored = useRef(false);
   // A file just imported and valid, with its parse: put on screen without waiting for typing to pause.
   const imported = useRef<{ readonly text: string; readonly json: unknown } | null>(null);
+  // The text last put on screen from here.
+  const putText = useRef<string | null>(null);
   useEffect(() => {
     if (wasOpen.current === null) {
       wasOpen.current = open;
@@ -195,9 +197,12 @@ export function EditorPanel() {
       restored.current = false;
       return;
     }
+    // Put on screen already (a heavy one may still be building: the store's scenario is the old one until it is done).
+    if (putText.current === text) return;
     const opened = imported.current?.text === text ? imported.current : null;
     if (opened) imported.current = null;
     const put = () => {
+      putText.current = text;
       // The file's parse, or the form's when it has caught up (no second JSON.parse of a long text).
       const f = formDoc.current;
       const json = opened ? opened.json : f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
