@@ -476,8 +476,8 @@ function cardRows<E extends { index: number; value: string }>(
   return { rows: body.rows, textW: Math.max(headW, body.textW) + PAD.left + PAD.right };
 }
 
-/** An entry's row text and its width, by density and value width. */
-const rowTexts = new WeakMap<object, Map<string, { t: RowText; w: number }>>();
+/** An entry's row text and its width, for the density and value width last asked (`key`). */
+const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText; readonly w: number }>();
 
 /** The rows of cardRows, and the width their text needs (no padding). */
 function rowsOf<E extends { index: number; value: string }>(
@@ -500,12 +500,10 @@ function rowsOf<E extends { index: number; value: string }>(
     d.foldGap,
     (index, y, e): Row => {
       // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
-      let per = rowTexts.get(e);
-      if (!per) rowTexts.set(e, (per = new Map()));
-      let got = per.get(key);
-      if (!got) {
+      let got = rowTexts.get(e);
+      if (got?.key !== key) {
         const t = text(e, valueW);
-        per.set(key, (got = { t, w: textWidth(rowString(t), d.font.row, 'mono') }));
+        rowTexts.set(e, (got = { key, t, w: textWidth(rowString(t), d.font.row, 'mono') }));
       }
       textW = Math.max(textW, got.w);
       return { kind: 'entry', index, y, text: got.t };
