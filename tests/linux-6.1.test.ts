@@ -20,9 +20,13 @@ import {
   applyStep,
   auditMachine,
   createMachine,
+  kernelRoleFields,
+  kernelRoleWord,
   LINUX_61_CHANGES,
   linux61Bit,
   type Linux61ChangeId,
+  roleFieldName,
+  roleWord,
   type RuleSetName,
   type Scenario,
   Timeline,
@@ -199,5 +203,25 @@ describe('the 6.1 check scenarios show what the real kernel did', () => {
     expect(gets.length).toBeGreaterThan(0);
     for (const l of gets) expect(l).toMatch(/ nxe$/);
     for (const l of pageEvents(s, 'merged').filter((x) => x.includes(' get '))) expect(l).toMatch(/ !nxe$/);
+  });
+});
+
+describe("the role under 6.1's names", () => {
+  const role = { level: 1, gpteIs8Bytes: false, quadrant: 3, direct: false, access: 7, invalid: false, eferNx: true, cr0Wp: true, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 };
+  it('has_4_byte_gpte is gpte_is_8_bytes inverted, passthrough is 0, and the word follows 6.1 layout', () => {
+    const f61 = kernelRoleFields(role, 'linux-6.1');
+    expect(f61.map((f) => f.name)).toEqual(['level', 'has_4_byte_gpte', 'quadrant', 'direct', 'access', 'invalid', 'efer_nx', 'cr0_wp', 'smep_andnot_wp', 'smap_andnot_wp', 'ad_disabled', 'guest_mode', 'passthrough', 'smm']);
+    expect(f61.find((f) => f.name === 'has_4_byte_gpte')!.value).toBe(1);
+    expect(f61.find((f) => f.name === 'passthrough')!.value).toBe(0);
+    const f515 = kernelRoleFields(role, 'merged');
+    expect(f515.find((f) => f.name === 'gpte_is_8_bytes')!.value).toBe(0);
+    expect(f515.some((f) => f.name === 'passthrough' || f.name === 'has_4_byte_gpte')).toBe(false);
+    // 4-byte l1 q3 wux, efer_nx, cr0_wp: 6.1 sets bit 4 where 5.15 clears it.
+    expect(kernelRoleWord(role, 'merged')).toBe(roleWord(role));
+    expect(kernelRoleWord(role, 'linux-6.1')).toBe(roleWord(role) | 0x10);
+    expect(kernelRoleWord({ ...role, gpteIs8Bytes: true }, 'linux-6.1')).toBe(roleWord(role));
+    expect(roleFieldName('gpteIs8Bytes', 'linux-6.1')).toBe('has_4_byte_gpte');
+    expect(roleFieldName('gpteIs8Bytes', 'seed')).toBe('gpte_is_8_bytes');
+    expect(roleFieldName('smepAndnotWp', 'linux-6.1')).toBe('smep_andnot_wp');
   });
 });

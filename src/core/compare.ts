@@ -90,7 +90,7 @@ export interface CompareReport {
   readonly roleDifferences: readonly RoleDifference[];
   readonly behaviourDifferences: readonly BehaviourDifference[];
   /** With linux-6.1 among the rule sets: each step at which a 6.1 change made a difference, and which. */
-  readonly linux61Changes: ReadonlyArray<{ readonly step: number; readonly changes: readonly Linux61ChangeId[] }>;
+  readonly linux61Changes?: ReadonlyArray<{ readonly step: number; readonly changes: readonly Linux61ChangeId[] }>;
   readonly shadowSetDifferences: ReadonlyArray<{ readonly step: number; readonly sets: Readonly<Partial<Record<RuleSetName, readonly string[]>>> }>;
   readonly summary: {
     readonly roleDifferences: number;
@@ -272,7 +272,7 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
     requests,
     roleDifferences,
     behaviourDifferences: withCauses,
-    linux61Changes,
+    ...(rules.includes('linux-6.1') ? { linux61Changes } : {}),
     shadowSetDifferences,
     summary: {
       roleDifferences: roleDifferences.length,
