@@ -197,6 +197,18 @@ describe('the 6.1 check scenarios show what the real kernel did', () => {
     expect(pageEvents(s, 'linux-6.1').filter((l) => l.startsWith('6 '))).toEqual([]);
     expect(pageEvents(s, 'linux-6.1', ['new-pgd-full-role']).filter((l) => l.startsWith('6 '))).toEqual(['6 get existing gfn 1 l4 8-byte q0 wux nxe']);
   });
+  it('a zapped current root frees only itself: the cached previous root survives', () => {
+    const s = loadCheck('l61-root-zap-prev-roots');
+    const v61 = pageEvents(s, 'linux-6.1');
+    // Real: step 4 zaps gfn 8's root and builds it again; nothing after "oracle step 5 done" until step 6's is done.
+    expect(v61.filter((l) => l.startsWith('4 ') && !l.includes('set_spte'))).toEqual([
+      '4 kvm_mmu_prepare_zap_page gfn 8 l4 8-byte q0 wux nxe',
+      '4 kvm_mmu_prepare_zap_page gfn 8 l4 8-byte q0 wux invalid nxe',
+      '4 get new gfn 8 l4 8-byte q0 wux nxe',
+    ]);
+    expect(v61.filter((l) => l.startsWith('6 '))).toEqual([]);
+    expect(pageEvents(s, 'linux-6.1', ['free-obsolete-roots-only']).filter((l) => l.startsWith('6 '))).toEqual(['6 get existing gfn 1 l4 8-byte q0 wux nxe']);
+  });
   it('every shadow page has efer_nx, whatever EFER.NX', () => {
     const s = loadCheck('l61-prefetch-no-unsync');
     const gets = pageEvents(s, 'linux-6.1').filter((l) => l.includes(' get '));
