@@ -265,8 +265,8 @@ export const LINUX_61_CHANGES: readonly Linux61Change[] = [
     id: 'no-current-flush-on-sp-change',
     commit: 'KVM: X86: Don\'t flush current tlb on shadow page modification',
     since: 'v5.16',
-    fn: 'mmu_set_spte, kvm_mmu_get_page',
-    text: 'Write-protecting a leaf or syncing a page found by kvm_mmu_get_page no longer requests a flush of the current TLB; only a needed remote flush is made.',
+    fn: 'mmu_set_spte, kvm_mmu_get_page, kvm_mmu_pte_write',
+    text: 'Write-protecting a leaf, syncing a page found by kvm_mmu_get_page or zapping sptes on a write to a guest page table no longer requests a flush of the current TLB; only a needed remote flush is made.',
   },
   {
     id: 'sync-page-keeps-empty',
@@ -366,7 +366,8 @@ export const tracesSetSpteOnlyOnChange = (m: HasLinux61): boolean => (m.linux61 
 /**
  * "KVM: X86: Don't flush current tlb on shadow page modification" (v5.16):
  * no KVM_REQ_TLB_FLUSH_CURRENT from mmu_set_spte() for a write-protected
- * page table nor from kvm_mmu_get_page() after syncing the page it found.
+ * page table, from kvm_mmu_get_page() after syncing the page it found, nor
+ * from kvm_mmu_pte_write() (kvm_mmu_remote_flush_or_zap: remote or nothing).
  */
 export const noCurrentFlushOnSpChange = (m: HasLinux61): boolean => (m.linux61 & L61_NO_CURRENT_FLUSH_ON_SP_CHANGE) !== 0;
 /**
