@@ -290,6 +290,36 @@ describe('the 6.1 check scenarios show what the real kernel did', () => {
     expect(v61.filter((l) => l.startsWith('6 '))).toEqual([]);
     expect(pageEvents(s, 'linux-6.1', ['free-obsolete-roots-only']).filter((l) => l.startsWith('6 '))).toEqual(['6 get existing gfn 1 l4 8-byte q0 wux nxe']);
   });
+  it('an unchanged read-only spte set again before emulation leaves no kvm_mmu_set_spte line (the r61-real scenario write-tracked-table-refault-through-new-root)', () => {
+    const s = parse({
+      format: 'shadowpaging/v1',
+      title: 'write-tracked table, refault through a new root',
+      guest: { mode: 'x86-64', cr3: '0x1000' },
+      host: { memoryMiB: 64 },
+      memory: [
+        { gpa: '0x1000', entries: { '0': '0x2027', '1': '0x6027' } },
+        { gpa: '0x8000', entries: { '0': '0x2027', '1': '0x6027' } },
+        { gpa: '0x2000', entries: { '0': '0x3027' } },
+        { gpa: '0x3000', entries: { '0': '0x4027' } },
+        { gpa: '0x4000', entries: { '16': '0x20063' } },
+        { gpa: '0x6000', entries: { '0': '0x7027' } },
+        { gpa: '0x7000', entries: { '0': '0x5027' } },
+        { gpa: '0x5000', entries: { '0': '0x3067' } },
+      ],
+      steps: [
+        { op: 'fetch', gva: '0x10000' },
+        { op: 'write', gva: '0x8000000010', value: '0x0' },
+        { op: 'cr3', value: '0x8000' },
+        { op: 'fetch', gva: '0x10000' },
+        { op: 'write', gva: '0x8000000018', value: '0x0' },
+        { op: 'read', gva: '0x8000000000' },
+      ],
+    });
+    // Real: nothing between "oracle step 2 done" and "oracle step 4 done" (step 4 is the second write).
+    expect(pageEvents(s, 'linux-6.1').filter((l) => l.startsWith('4 set_spte'))).toEqual([]);
+    expect(pageEvents(s, 'merged').filter((l) => l.startsWith('4 set_spte'))).toEqual(['4 set_spte gfn 0x3 0x10aa03a25']);
+    expect(pageEvents(s, 'linux-6.1', ['set-spte-trace-on-change']).filter((l) => l.startsWith('4 set_spte'))).toEqual(['4 set_spte gfn 0x3 0x10aa03a25']);
+  });
   it('every shadow page has efer_nx, whatever EFER.NX', () => {
     const s = loadCheck('l61-prefetch-no-unsync');
     const gets = pageEvents(s, 'linux-6.1').filter((l) => l.includes(' get '));
