@@ -320,6 +320,12 @@ describe('the 6.1 check scenarios show what the real kernel did', () => {
     expect(pageEvents(s, 'merged').filter((l) => l.startsWith('4 set_spte'))).toEqual(['4 set_spte gfn 0x3 0x10aa03a25']);
     expect(pageEvents(s, 'linux-6.1', ['set-spte-trace-on-change']).filter((l) => l.startsWith('4 set_spte'))).toEqual(['4 set_spte gfn 0x3 0x10aa03a25']);
   });
+  it('PAE: new PDPTEs on a same-value MOV CR3 rebuild the roots', () => {
+    const s = loadCheck('l61-pae-pdpte-change');
+    // Real, between "oracle step 1 done" and "oracle step 2 done": existing gfn 2 l2, new gfn 3 l2.
+    expect(pageEvents(s, 'linux-6.1').filter((l) => l.startsWith('2 '))).toEqual(['2 get existing gfn 2 l2 8-byte q0 wux nxe', '2 get new gfn 3 l2 8-byte q0 wux nxe']);
+    expect(pageEvents(s, 'linux-6.1', ['pae-roots-rebuilt-on-pdpte-change']).filter((l) => l.startsWith('2 '))).toEqual([]);
+  });
   it('every shadow page has efer_nx, whatever EFER.NX', () => {
     const s = loadCheck('l61-prefetch-no-unsync');
     const gets = pageEvents(s, 'linux-6.1').filter((l) => l.includes(' get '));

@@ -12,7 +12,7 @@ import type { RootSlot } from '../trace.ts';
 import { KVM_MMU_NUM_PREV_ROOTS, PT_PRESENT_MASK } from './constants.ts';
 import { clearSpWriteFloodingCount, kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
 import { roleJson, roleWord } from './role.ts';
-import { baseRole, computeRootRole, L61_FREE_OBSOLETE_ROOTS_ONLY, L61_NEW_PGD_FULL_ROLE, L61_ROOT_EFER_NX, linux61Fired, newPgdUsesFullRole } from './rules.ts';
+import { baseRole, computeRootRole, L61_FREE_OBSOLETE_ROOTS_ONLY, L61_PAE_ROOTS_REBUILT, rebuildsRootsOnPdpteChange, L61_NEW_PGD_FULL_ROLE, L61_ROOT_EFER_NX, linux61Fired, newPgdUsesFullRole } from './rules.ts';
 import { kvmMmuSyncRoots } from './sync.ts';
 
 /** mmu_alloc_root(vcpu, gfn, quadrant, level): get (or find) the root page and take a root_count reference. */
@@ -220,6 +220,7 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
  * PDPTE with reserved bits makes the MOV fail (#GP). In 5.15 the shadow roots
  * are *not* freed when the PDPTEs change (upstream 6b123c3a89a9 was never
  * backported): a same-value CR3 reload keeps the old pae_root[] entries.
+ * 6.1 has it: changed PDPTEs free the current root, rebuilt at the next entry.
  */
 export function loadPdptrs(m: Machine, cr3: number): boolean {
   const base = cr3 - (cr3 % 32);
@@ -232,6 +233,12 @@ export function loadPdptrs(m: Machine, cr3: number): boolean {
   const changed = next.some((p, i) => p.lo !== m.cpu.pdptrs[i]!.lo || p.hi !== m.cpu.pdptrs[i]!.hi);
   m.cpu.pdptrs = [next[0]!, next[1]!, next[2]!, next[3]!];
   if (m.tracing) m.emit({ kind: 'load_pdptrs', pdptrs: next.map(hex64), changed });
+  // 6.1 (rebuildsRootsOnPdpteChange): "Shadow page roots need to be
+  // reconstructed instead": kvm_mmu_free_roots(KVM_MMU_ROOT_CURRENT).
+  if (changed && m.mmu.root !== null && rebuildsRootsOnPdpteChange(m)) {
+    if (m.linux61Fired) linux61Fired(m, L61_PAE_ROOTS_REBUILT);
+    kvmMmuFreeRoots(m, true, []);
+  }
   return true;
 }
 

@@ -203,7 +203,8 @@ export type Linux61ChangeId =
   | 'sync-page-keeps-empty'
   | 'writable-spte-skips-unsync-check'
   | 'free-obsolete-roots-only'
-  | 'pcide-off-no-reset';
+  | 'pcide-off-no-reset'
+  | 'pae-roots-rebuilt-on-pdpte-change';
 
 export interface Linux61Change {
   readonly id: Linux61ChangeId;
@@ -296,6 +297,13 @@ export const LINUX_61_CHANGES: readonly Linux61Change[] = [
     fn: 'kvm_post_set_cr4',
     text: 'Clearing CR4.PCIDE no longer rebuilds the MMU: KVM flushes the guest TLB instead, which syncs the current root and frees only the cached roots that have unsync pages below them.',
   },
+  {
+    id: 'pae-roots-rebuilt-on-pdpte-change',
+    commit: 'KVM: x86/mmu: Reconstruct shadow page root if the guest PDPTEs is changed',
+    since: 'v5.16',
+    fn: 'load_pdptrs',
+    text: 'When a PAE guest reloads CR3 and its four PDPTEs have changed, KVM frees the current roots and builds them again from the new PDPTEs; 5.15 kept the old ones.',
+  },
 ];
 
 /** Machine.linux61's bit for a change. */
@@ -313,6 +321,7 @@ export const L61_SYNC_PAGE_KEEPS_EMPTY = 1 << 7;
 export const L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK = 1 << 8;
 export const L61_FREE_OBSOLETE_ROOTS_ONLY = 1 << 9;
 export const L61_PCIDE_OFF_NO_RESET = 1 << 10;
+export const L61_PAE_ROOTS_REBUILT = 1 << 11;
 
 /** Machine.linux61 for a rule set: every change under linux-6.1 but those switched off; none otherwise. */
 export function linux61Changes(rules: RuleSetName, off: readonly Linux61ChangeId[] = []): number {
@@ -398,6 +407,12 @@ export const freesObsoleteRootsOnly = (m: HasLinux61): boolean => (m.linux61 & L
  * roots with unsync pages below them).
  */
 export const pcideOffKeepsRoots = (m: HasLinux61): boolean => (m.linux61 & L61_PCIDE_OFF_NO_RESET) !== 0;
+/**
+ * "KVM: x86/mmu: Reconstruct shadow page root if the guest PDPTEs is changed"
+ * (upstream 6b123c3a89a9, v5.16; never in 5.15.y): load_pdptrs() frees the
+ * current root (KVM_MMU_ROOT_CURRENT) when the PDPTEs it loads differ.
+ */
+export const rebuildsRootsOnPdpteChange = (m: HasLinux61): boolean => (m.linux61 & L61_PAE_ROOTS_REBUILT) !== 0;
 
 /**
  * Record that a 6.1 change made a difference at this step (the property test
