@@ -1,5 +1,5 @@
 /**
- * The three kernel rule sets for a new shadow page's role (notes section 10).
+ * The kernel rule sets: a new shadow page's role (notes section 10), and Linux 6.1's other changes.
  *
  * - `before`: Linux 5.15 before the seed patch. kvm_mmu_get_page(vcpu, gfn,
  *   gaddr, level, direct, access) builds the role from the vCPU's base role,
@@ -17,6 +17,10 @@
  *   (7/8, "unexpected role") are the ones asked for.
  * - `merged-no-7`: the same series without patch 7/8: a child already linked
  *   is reused when its gfn matches, whatever its role.
+ * - `linux-6.1`: Linux 6.1 (checked against 6.1.192): `merged`'s role rules
+ *   and child check (upstream since 6.0, backported to 6.1.y), plus the
+ *   changes after 5.15 in LINUX_61_CHANGES at the end of this file, each
+ *   behind a predicate used where the behaviour lives.
  *
  * Everything rule-specific lives here so the patch lens can run them side by side.
  */
