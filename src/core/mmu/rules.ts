@@ -18,7 +18,8 @@
  * - `merged-no-7`: the same series without patch 7/8: a child already linked
  *   is reused when its gfn matches, whatever its role.
  * - `linux-6.1`: Linux 6.1 (checked against 6.1.192): `merged`'s role rules
- *   and child check (upstream since 6.0, backported to 6.1.y), plus the
+ *   (upstream since v6.0) and child check (in 6.1.192 through the stable
+ *   backports the real-kvm tool's README names), plus the
  *   changes after 5.15 in LINUX_61_CHANGES at the end of this file, each
  *   behind a predicate used where the behaviour lives.
  *
