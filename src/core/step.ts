@@ -29,9 +29,10 @@ import {
 import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
-import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
+import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuSyncPrevRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
 import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
+import { cachesPrevRootsWithoutPcid, freesObsoleteRootsOnly, L61_PCIDE_OFF_NO_RESET, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired, pcideOffKeepsRoots } from './mmu/rules.ts';
 import type { Step } from './scenario.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -61,7 +62,11 @@ function checkRequest(m: Machine, req: KvmRequest): boolean {
  */
 export function vcpuEnterGuest(m: Machine): void {
   for (let round = 0; round < 4; round++) {
-    if (checkRequest(m, 'KVM_REQ_MMU_RELOAD')) kvmMmuUnload(m);
+    // 6.1 raises KVM_REQ_MMU_FREE_OBSOLETE_ROOTS instead (freesObsoleteRootsOnly).
+    if (checkRequest(m, 'KVM_REQ_MMU_RELOAD')) {
+      if (freesObsoleteRootsOnly(m)) kvmMmuFreeObsoleteRoots(m);
+      else kvmMmuUnload(m);
+    }
     if (checkRequest(m, 'KVM_REQ_MMU_SYNC')) kvmMmuSyncRoots(m);
     checkRequest(m, 'KVM_REQ_LOAD_MMU_PGD');
     if (checkRequest(m, 'KVM_REQ_TLB_FLUSH')) {
@@ -261,7 +266,7 @@ function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[
   return { index, outcome: 'guest-fault', vector: 13, errorCode: 0, events };
 }
 
-/** kvm_invalidate_pcid() (5.15): sync + flush the active PCID, free prev roots of that PCID. */
+/** kvm_invalidate_pcid() (5.15; 6.1 with PCIDE=0 keeps the prev roots): sync + flush the active PCID, free prev roots of that PCID. */
 function kvmInvalidatePcid(m: Machine, pcid: number): void {
   const active = getPcid(m.cpu, m.cpu.cr3) === pcid;
   // 5.15 has no "PCIDE=0: keep prev_roots" short-cut (that came in 5.16):
@@ -270,6 +275,14 @@ function kvmInvalidatePcid(m: Machine, pcid: number): void {
   for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
     const p = m.mmu.prevRoots[i];
     if (p && getPcid(m.cpu, p.pgd) === pcid) prev.push(i);
+  }
+  // 6.1 (cachesPrevRootsWithoutPcid): "If PCID is disabled, there is no need
+  // to free prev_roots even if the PCIDs for them are also 0, because MOV to
+  // CR3 always flushes the TLB with PCIDE=0."
+  const keep = !m.cpu.cr4.pcide && cachesPrevRootsWithoutPcid(m);
+  if (keep) {
+    if (m.linux61Fired && prev.some((i) => m.mmu.prevRoots[i]?.root != null)) linux61Fired(m, L61_PREV_ROOTS_WITHOUT_PCID);
+    prev.length = 0;
   }
   if (m.tracing) m.emit({ kind: 'kvm_invalidate_pcid', pcid, active, freed: prev.filter((i) => m.mmu.prevRoots[i]?.root != null) });
   if (active) {
@@ -349,7 +362,23 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     if (m.tracing) m.emit({ kind: 'kvm_set_cr4', changed });
     c.cr4 = next;
     const roleBits = changed.filter((k) => k !== 'PCIDE');
-    if (roleBits.length || (old.pcide && !next.pcide)) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
+    const pcideOff = old.pcide && !next.pcide;
+    if (roleBits.length || (pcideOff && !pcideOffKeepsRoots(m))) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
+    else if (pcideOff) {
+      // 6.1 (pcideOffKeepsRoots): KVM_REQ_TLB_FLUSH_GUEST, serviced at the
+      // entry: kvm_vcpu_flush_tlb_guest() syncs the roots and frees the prev
+      // roots with unsync pages below them (kvm_mmu_sync_prev_roots).
+      if (m.linux61Fired) linux61Fired(m, L61_PCIDE_OFF_NO_RESET);
+      if (m.tracing) m.emit({ kind: 'sim_note', text: 'CR4.PCIDE 1 -> 0: KVM_REQ_TLB_FLUSH_GUEST, no MMU reset (Linux 6.1): kvm_mmu_sync_roots + kvm_mmu_sync_prev_roots' });
+      kvmMmuSyncRoots(m);
+      kvmMmuSyncPrevRoots(m);
+    }
+    // 6.1 (cachesPrevRootsWithoutPcid): PCIDE 0 -> 1 frees every root, so no
+    // root cached with PCIDE=0 is found by a later NOFLUSH MOV CR3.
+    if (!old.pcide && next.pcide && cachesPrevRootsWithoutPcid(m)) {
+      if (m.linux61Fired && (m.mmu.root !== null || m.mmu.prevRoots.some((p) => p.root !== null))) linux61Fired(m, L61_PREV_ROOTS_WITHOUT_PCID);
+      kvmMmuUnload(m);
+    }
   } else {
     const nx = step.nx ?? c.efer.nx;
     const lme = step.lme ?? c.efer.lme;

@@ -12,12 +12,13 @@ import type { RootSlot } from '../trace.ts';
 import { KVM_MMU_NUM_PREV_ROOTS, PT_PRESENT_MASK } from './constants.ts';
 import { clearSpWriteFloodingCount, kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
 import { roleJson, roleWord } from './role.ts';
-import { baseRole, computeRootRole } from './rules.ts';
+import { baseRole, computeRootRole, L61_FREE_OBSOLETE_ROOTS_ONLY, L61_PAE_ROOTS_REBUILT, rebuildsRootsOnPdpteChange, L61_NEW_PGD_FULL_ROLE, L61_ROOT_EFER_NX, linux61Fired, newPgdUsesFullRole } from './rules.ts';
 import { kvmMmuSyncRoots } from './sync.ts';
 
 /** mmu_alloc_root(vcpu, gfn, quadrant, level): get (or find) the root page and take a root_count reference. */
 function mmuAllocRoot(m: Machine, slot: RootSlot, gfn: number, rootIndex: number, level: number): number {
-  const computed = computeRootRole(m.rules, m.cpu, rootIndex, level);
+  const computed = computeRootRole(m.rules, m.cpu, rootIndex, level, m.linux61);
+  if (m.linux61Fired && computed.role.eferNx && !(m.cpu.cr0.pg && m.cpu.efer.nx)) linux61Fired(m, L61_ROOT_EFER_NX);
   if (m.tracing) m.emit({
     kind: 'sim_compute_role',
     fn: computed.fn,
@@ -132,6 +133,33 @@ export function kvmMmuFreeRoots(m: Machine, current: boolean, prev: readonly num
   kvmMmuCommitZapPage(m);
 }
 
+/**
+ * kvm_mmu_free_obsolete_roots() (6.1, freesObsoleteRootsOnly): free the
+ * current root if it is a PAE root or invalid, and each invalid prev root;
+ * valid cached roots stay.
+ */
+export function kvmMmuFreeObsoleteRoots(m: Machine): void {
+  const obsolete = (id: number | null): boolean => id !== null && !(m.sps.get(id) && !getSp(m, id).role.invalid);
+  const current = m.mmu.root === 'pae' || (typeof m.mmu.root === 'number' && obsolete(m.mmu.root));
+  const prev = [0, 1, 2].filter((i) => obsolete(m.mmu.prevRoots[i]?.root ?? null));
+  // It made a difference if kvm_mmu_unload() would have freed a root it keeps.
+  if (m.linux61Fired && ((m.mmu.root !== null && !current) || m.mmu.prevRoots.some((p, i) => p.root !== null && !prev.includes(i)))) {
+    linux61Fired(m, L61_FREE_OBSOLETE_ROOTS_ONLY);
+  }
+  kvmMmuFreeRoots(m, current, prev);
+}
+
+/** kvm_mmu_sync_prev_roots() (6.1): "sync" the prev roots with unsync pages below them by freeing them. */
+export function kvmMmuSyncPrevRoots(m: Machine): void {
+  const prev: number[] = [];
+  for (let i = 0; i < m.mmu.prevRoots.length; i++) {
+    const id = m.mmu.prevRoots[i]!.root;
+    const sp = id === null ? undefined : m.sps.get(id);
+    if (sp && (sp.unsync || sp.unsyncChildren)) prev.push(i);
+  }
+  kvmMmuFreeRoots(m, false, prev);
+}
+
 /** kvm_mmu_unload(): free the current root and every cached previous root. */
 export function kvmMmuUnload(m: Machine): void {
   kvmMmuFreeRoots(m, true, [0, 1, 2]);
@@ -153,8 +181,12 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
   if (m.tracing) m.emit({ kind: 'kvm_mmu_new_pgd', pgd: hex(newPgd) });
   // kvm_mmu_calc_root_page_role() computes the role with base_only = true: the
   // extended role is left zero, so smep_andnot_wp / smap_andnot_wp are 0 here
-  // and a root with either bit set is never found in the cache (5.15).
-  const base = { ...baseRole(m.rules, m.cpu), smepAndnotWp: false, smapAndnotWp: false };
+  // and a root with either bit set is never found in the cache (5.15). 6.1
+  // (newPgdUsesFullRole) compares with mmu->root_role as it is.
+  const full = baseRole(m.rules, m.cpu, m.linux61);
+  const fullRole = newPgdUsesFullRole(m);
+  if (fullRole && m.linux61Fired && (full.smepAndnotWp || full.smapAndnotWp)) linux61Fired(m, L61_NEW_PGD_FULL_ROLE);
+  const base = fullRole ? full : { ...full, smepAndnotWp: false, smapAndnotWp: false };
   const newWord = roleWord(base);
   if (shadowRootLevel(m.cpu) >= 4 && guestRootLevel(m.cpu) >= 4 && m.mmu.root !== 'pae') {
     let root: PrevRoot = { pgd: m.mmu.rootPgd, root: m.mmu.root as number | null };
@@ -188,6 +220,7 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
  * PDPTE with reserved bits makes the MOV fail (#GP). In 5.15 the shadow roots
  * are *not* freed when the PDPTEs change (upstream 6b123c3a89a9 was never
  * backported): a same-value CR3 reload keeps the old pae_root[] entries.
+ * 6.1 has it: changed PDPTEs free the current root, rebuilt at the next entry.
  */
 export function loadPdptrs(m: Machine, cr3: number): boolean {
   const base = cr3 - (cr3 % 32);
@@ -200,6 +233,12 @@ export function loadPdptrs(m: Machine, cr3: number): boolean {
   const changed = next.some((p, i) => p.lo !== m.cpu.pdptrs[i]!.lo || p.hi !== m.cpu.pdptrs[i]!.hi);
   m.cpu.pdptrs = [next[0]!, next[1]!, next[2]!, next[3]!];
   if (m.tracing) m.emit({ kind: 'load_pdptrs', pdptrs: next.map(hex64), changed });
+  // 6.1 (rebuildsRootsOnPdpteChange): "Shadow page roots need to be
+  // reconstructed instead": kvm_mmu_free_roots(KVM_MMU_ROOT_CURRENT).
+  if (changed && m.mmu.root !== null && rebuildsRootsOnPdpteChange(m)) {
+    if (m.linux61Fired) linux61Fired(m, L61_PAE_ROOTS_REBUILT);
+    kvmMmuFreeRoots(m, true, []);
+  }
   return true;
 }
 
