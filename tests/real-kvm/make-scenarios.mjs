@@ -173,14 +173,14 @@ put('lib-self-map', {
 });
 put('lib-paging-off', {
   title: 'Built-in paging-off, runnable: a guest running with paging off',
-  description: V('paging-off') + 'the real guest cannot turn paging on (gen.mjs has no `cr0 pg`), so this keeps the part with paging off: the reads (0x40000000 is above guest RAM: MMIO), the MOV CR3, and one more read. Code at gpa 0x20000.',
+  description: V('paging-off') + 'the real guest cannot turn paging on (gen.mjs has no `cr0 pg`) and its VMM stops at an MMIO exit, so this keeps the part with paging off: the read of 0x5000, a read at 0x1000000 (the built-in reads 0x40000000, above guest RAM: MMIO), the MOV CR3, and one more read. Code at gpa 0x20000.',
   guest: { mode: 'off' },
   host: { hugePages: false, memoryMiB: 64 },
   memory: [
     { gpa: '0x1000', entrySize: 4, entries: { 0: '0x2027' } },
     { gpa: '0x2000', entrySize: 4, entries: { 0: '0x0027', 1: '0x1027', 5: '0x10027' } },
   ],
-  steps: [F('0x20000'), R('0x5000'), R('0x40000000'), CR3('0x1000'), F('0x20000'), R('0x5000')],
+  steps: [F('0x20000'), R('0x5000'), R('0x1000000'), CR3('0x1000'), F('0x20000'), R('0x5000')],
 });
 { const s = JSON.parse(readFileSync(`${EX}/s-sweep-64-tables.json`, 'utf8'));
   s.title = 'Built-in sweep-64-tables, runnable: sixty-four guest page tables';
