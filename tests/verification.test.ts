@@ -41,10 +41,10 @@ describe('verificationWords', () => {
     const w = verificationWords('a', base)!;
     expect(w.badge).toBe('Checked against Linux 6.1: 42/42 events match');
     expect(w.ok).toBe(true);
-    expect(w.explanation).toContain('A runnable variant of this scenario (tests/real-kvm/scenarios/lib-a.json: it adds the code page)');
+    expect(w.explanation).toContain('A runnable variant of this scenario (lib-a.json: it adds the code page)');
     expect(w.explanation).toContain('30 of 30 shadow-page events');
-    expect(w.explanation).toContain('recorded 2026-12-05');
-    expect(w.explanation).toContain('(Merged) reproduce 20 of 42 events');
+    expect(w.explanation).toContain('on 2026-12-05');
+    expect(w.explanation).toContain('(Merged) give 20 of 42 events');
   });
   it('is not ok when something differs, names a check against the scenario itself, and says why one was not checked', () => {
     const b = verificationWords('b', base)!;

@@ -73,13 +73,14 @@ export function verificationWords(libraryId: string | null, v: Verification = VE
   const merged = e.results.merged;
   if (!mine) return null;
   const ok = mine.events[0] === mine.events[1] && mine.outcomes[0] === mine.outcomes[1] && mine.steps[0] === mine.steps[1];
-  const what = e.against === 'itself' ? 'This scenario' : `A runnable variant of this scenario (${e.variant}: it ${e.changes})`;
+  const file = e.variant.split('/').pop();
+  const what = e.against === 'itself' ? 'This scenario' : `A runnable variant of this scenario (${file}: it ${e.changes})`;
   const explanation =
-    `${what} ran as a real guest on ${v.kernel}, recorded ${v.recorded}. ` +
-    `Under the Linux 6.1 rule set the simulator reproduces ${ratio(mine.pages)} shadow-page events (created, found, unsynced, synced, zapped; gfn and role) ` +
+    `${what} ran as a real guest on ${v.kernel}, on ${v.recorded}. ` +
+    `With the Linux 6.1 rules the simulator gives ${ratio(mine.pages)} shadow-page events (which page, with which role, created, found, unsynced, synced or zapped) ` +
     `and ${ratio(mine.sptes)} sptes set (gfn, level, writable, executable, user) that the kernel traced, ${ratio(mine.steps)} steps exactly in order, ` +
     `and the guest's outcome of ${ratio(mine.outcomes)} steps.` +
-    (merged ? ` The Linux 5.15 rules (Merged) reproduce ${ratio(merged.events)} events: where they differ, 6.1 changed the kernel.` : '') +
+    (merged ? ` The Linux 5.15 rules (Merged) give ${ratio(merged.events)} events: the rest is what 6.1 changed.` : '') +
     ` To check again: ${v.rerun}.`;
   return { badge: `Checked against Linux 6.1: ${mine.events[0]}/${mine.events[1]} events match`, ok, explanation };
 }
