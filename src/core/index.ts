@@ -11,6 +11,7 @@ export { machineJson, shadowPageJson, type MachineJson, type ShadowPageJson, typ
 export { auditMachine, type AuditIssue } from './audit.ts';
 export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson } from './mmu/role.ts';
 export { RULE_SETS, COMPARED_RULE_SETS, RULE_SET_LABEL, RULE_SET_SHORT, baseRole, childCheck, computeChildRole, computeRootRole, isMergedSeries } from './mmu/rules.ts';
+export { LINUX_61_CHANGES, linux61Bit, linux61Changes, type Linux61Change, type Linux61ChangeId } from './mmu/rules.ts';
 export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';
 export { guestMode, type CpuState } from './guest/cpu.ts';
 export { accessStr } from './mmu/constants.ts';

@@ -88,6 +88,17 @@ export interface MmuState {
 
 export interface Machine {
   readonly rules: RuleSetName;
+  /**
+   * The Linux 6.1 changes in force (bits of LINUX_61_CHANGES, rules.ts): all
+   * of them under linux-6.1, none under the 5.15 rule sets. A test may switch
+   * some off to see which difference each one makes.
+   */
+  readonly linux61: number;
+  /**
+   * With a list here (tests only), each 6.1 change that made a difference
+   * appends [stepIndex, bit]; null (the default) records nothing.
+   */
+  linux61Fired: number[] | null;
   cpu: CpuState;
   mem: GuestMemory;
   readonly host: Host;
@@ -205,6 +216,8 @@ export function cloneMachine(m: Machine): Machine {
   for (const [id, sp] of m.sps) sps.set(id, cloneSp(sp));
   return {
     rules: m.rules,
+    linux61: m.linux61,
+    linux61Fired: m.linux61Fired,
     cpu: cloneCpu(m.cpu),
     mem: m.mem.clone(),
     host: m.host,

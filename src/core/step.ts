@@ -32,6 +32,7 @@ import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
 import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
+import { cachesPrevRootsWithoutPcid, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired } from './mmu/rules.ts';
 import type { Step } from './scenario.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -261,7 +262,7 @@ function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[
   return { index, outcome: 'guest-fault', vector: 13, errorCode: 0, events };
 }
 
-/** kvm_invalidate_pcid() (5.15): sync + flush the active PCID, free prev roots of that PCID. */
+/** kvm_invalidate_pcid() (5.15; 6.1 with PCIDE=0 keeps the prev roots): sync + flush the active PCID, free prev roots of that PCID. */
 function kvmInvalidatePcid(m: Machine, pcid: number): void {
   const active = getPcid(m.cpu, m.cpu.cr3) === pcid;
   // 5.15 has no "PCIDE=0: keep prev_roots" short-cut (that came in 5.16):
@@ -270,6 +271,14 @@ function kvmInvalidatePcid(m: Machine, pcid: number): void {
   for (let i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++) {
     const p = m.mmu.prevRoots[i];
     if (p && getPcid(m.cpu, p.pgd) === pcid) prev.push(i);
+  }
+  // 6.1 (cachesPrevRootsWithoutPcid): "If PCID is disabled, there is no need
+  // to free prev_roots even if the PCIDs for them are also 0, because MOV to
+  // CR3 always flushes the TLB with PCIDE=0."
+  const keep = !m.cpu.cr4.pcide && cachesPrevRootsWithoutPcid(m);
+  if (keep) {
+    if (m.linux61Fired && prev.some((i) => m.mmu.prevRoots[i]?.root != null)) linux61Fired(m, L61_PREV_ROOTS_WITHOUT_PCID);
+    prev.length = 0;
   }
   if (m.tracing) m.emit({ kind: 'kvm_invalidate_pcid', pcid, active, freed: prev.filter((i) => m.mmu.prevRoots[i]?.root != null) });
   if (active) {

@@ -26,6 +26,7 @@ import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
 import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
+import { type Linux61ChangeId, linux61Changes } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { type RawStepResult, sim_runStep, type StepResult, vcpuEnterGuest } from './step.ts';
 import type { TraceEvent } from './trace.ts';
@@ -61,7 +62,11 @@ function initialCpu(s: Scenario): CpuState {
  * of that first entry are returned with it (none with `tracing: false`, and the
  * machine then runs its steps with tracing off too).
  */
-export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly tracing?: boolean } = {}): { machine: Machine; events: TraceEvent[] } {
+export function createMachine(
+  s: Scenario,
+  rules: RuleSetName,
+  opts: { readonly tracing?: boolean; readonly linux61Off?: readonly Linux61ChangeId[]; readonly linux61Fired?: number[] } = {},
+): { machine: Machine; events: TraceEvent[] } {
   const mem = new GuestMemory();
   for (const f of s.memory) {
     for (const [i, v] of f.entries) mem.write(f.gpa + i * f.entrySize, f.entrySize, v);
@@ -74,6 +79,8 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: { readonly 
   const events: TraceEvent[] = [];
   const m: Machine = {
     rules,
+    linux61: linux61Changes(rules, opts.linux61Off),
+    linux61Fired: opts.linux61Fired ?? null,
     cpu,
     mem,
     host: new Host(s.host),
@@ -418,7 +425,7 @@ export type ShadowPageData = Omit<ShadowPage, 'spt' | 'gfns' | 'unsyncChildBitma
  * worker sends snapshot after snapshot, each costing O(changes)), or
  * against nothing (every entry).
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'linux61Fired' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
   readonly delta: boolean;
   readonly frames: MapDelta<CowChunks>;
   readonly rmap: MapDelta<number[]>;
@@ -462,6 +469,7 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
   return {
     delta: prev !== null,
     rules: c.rules,
+    linux61: c.linux61,
     cpu: c.cpu,
     sps,
     nextSpId: c.nextSpId,
@@ -524,6 +532,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     host,
     owned: new Set(),
     tracing: true,
+    linux61Fired: null,
     emit: () => {},
   };
 }

@@ -79,15 +79,17 @@ const SEED_BASE = 1700;
  * The rule sets a random scenario's traces are kept under: two of the four,
  * one from before the series (before, seed) and one from the series as
  * merged (merged, merged-no-7), rotating so every rule set is covered by half
- * of the random scenarios. All four would make the goldens ~13 MB (see
- * traces/README.md).
+ * of the random scenarios; linux-6.1 is kept beside merged. All four would
+ * make the goldens ~13 MB (see traces/README.md).
  */
 export function randomRuleSets(index: number): RuleSetName[] {
+  // linux-6.1 rides with merged (half the scenarios), so its golden reads
+  // against merged's for the same scenario: the difference is the 6.1 changes.
   const pairs: RuleSetName[][] = [
-    ['before', 'merged'],
+    ['before', 'merged', 'linux-6.1'],
     ['seed', 'merged-no-7'],
     ['before', 'merged-no-7'],
-    ['seed', 'merged'],
+    ['seed', 'merged', 'linux-6.1'],
   ];
   return pairs[index % pairs.length]!;
 }

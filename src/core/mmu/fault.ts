@@ -34,7 +34,7 @@ import {
   makeMmuPagesAvailable,
 } from './pages.ts';
 import { roleJson, roleNotation, roleWord } from './role.ts';
-import { childCheck, computeChildRole } from './rules.ts';
+import { childCheck, computeChildRole, directPrefetchesTrailing, L61_DIRECT_PREFETCH_TRAILING, linux61Fired } from './rules.ts';
 import { mmuSetSpte, type PfResult } from './set_spte.ts';
 import { getSpte, isLargePte, isMmioSpte, isShadowPresent, sptePfn } from './spte.ts';
 import { invlpgRoot, mmuSyncChildren, prefetchGpte } from './sync.ts';
@@ -252,11 +252,20 @@ function directPtePrefetch(m: Machine, sp: ShadowPage, index: number): void {
     const idx = base + i;
     if (isShadowPresent(getSpte(sp.spt, idx)) || idx === index) {
       if (start === null) continue;
-      if (!many(start, idx)) break;
+      // direct_pte_prefetch_many() < 0: the kernel returns, trailing run included.
+      if (!many(start, idx)) {
+        start = null;
+        break;
+      }
       start = null;
     } else if (start === null) start = idx;
   }
-  // A run still open at the end of the group is not prefetched (as in 5.15).
+  // A run still open at the end of the group is not prefetched in 5.15; 6.1
+  // (directPrefetchesTrailing) prefetches it too.
+  if (start !== null && directPrefetchesTrailing(m)) {
+    if (m.linux61Fired) linux61Fired(m, L61_DIRECT_PREFETCH_TRAILING);
+    many(start, base + PTE_PREFETCH_NUM);
+  }
   if (filled.length && m.tracing) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: true });
 }
 

@@ -29,6 +29,7 @@ import {
   PT_WRITABLE_MASK,
 } from './constants.ts';
 import { type PageRole, roleJson, roleNotation, roleWord } from './role.ts';
+import { L61_NO_CURRENT_FLUSH_ON_SP_CHANGE, L61_NO_UNSYNC_WHEN_PREFETCH, linux61Fired, noCurrentFlushOnSpChange, noUnsyncWhenPrefetch, syncKeepsEmptyPage } from './rules.ts';
 import {
   getSpte,
   isLargePte,
@@ -345,14 +346,19 @@ export function kvmUnlinkUnsyncPage(m: Machine, sp: ShadowPage): void {
 /**
  * mmu_try_to_unsync_pages(): may a writable spte map `gfn`? Refused (returns
  * false, the spte is write-protected) if the gfn is write-tracked, or if it is
- * shadowed and `canUnsync` is false; otherwise every level-1 shadow page of
- * the gfn is unsynced.
+ * shadowed and `canUnsync` is false, or (6.1) shadowed by a synced page and
+ * the spte is prefetched; otherwise every level-1 shadow page of the gfn is unsynced.
  */
-export function mmuTryToUnsyncPages(m: Machine, gfn: number, canUnsync: boolean): boolean {
+export function mmuTryToUnsyncPages(m: Machine, gfn: number, canUnsync: boolean, prefetch: boolean): boolean {
   if (isWriteTracked(m, gfn)) return false;
   for (const sp of gfnIndirectValidSps(m, gfn)) {
     if (!canUnsync) return false;
     if (sp.unsync) continue;
+    // 6.1 (noUnsyncWhenPrefetch): a prefetched spte never unsyncs a page (-EEXIST).
+    if (prefetch && noUnsyncWhenPrefetch(m)) {
+      if (m.linux61Fired) linux61Fired(m, L61_NO_UNSYNC_WHEN_PREFETCH);
+      return false;
+    }
     kvmUnsyncPage(m, sp);
   }
   return true;
@@ -432,8 +438,13 @@ export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPa
     if (sp.unsync) {
       // kvm_sync_page() re-reads the guest PTEs without write-protecting or
       // marking it synchronized; if it fails the page is zapped and rebuilt.
-      if (!kvmSyncPageHook(m, sp)) break;
-      makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
+      const ret = kvmSyncPageHook(m, sp);
+      if (ret < 0) break;
+      // 6.1 (syncKeepsEmptyPage): a remote flush when the sync needs one;
+      // (noCurrentFlushOnSpChange): no flush of the current TLB.
+      if (ret > 0 && syncKeepsEmptyPage(m)) kvmFlushRemoteTlbs(m);
+      if (!noCurrentFlushOnSpChange(m)) makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
+      else if (m.linux61Fired) linux61Fired(m, L61_NO_CURRENT_FLUSH_ON_SP_CHANGE);
     }
     clearSpWriteFloodingCount(m, sp, 'kvm_mmu_get_page');
     found = sp;
@@ -462,8 +473,8 @@ function updateCollisions(m: Machine, c: number): void {
 }
 
 /** Set by sync.ts (kvm_sync_page) to avoid an import cycle at module load. */
-let kvmSyncPageHook: (m: Machine, sp: ShadowPage) => boolean = () => true;
-export function setKvmSyncPage(fn: (m: Machine, sp: ShadowPage) => boolean): void {
+let kvmSyncPageHook: (m: Machine, sp: ShadowPage) => number = () => 1;
+export function setKvmSyncPage(fn: (m: Machine, sp: ShadowPage) => number): void {
   kvmSyncPageHook = fn;
 }
 

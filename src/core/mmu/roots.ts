@@ -12,12 +12,13 @@ import type { RootSlot } from '../trace.ts';
 import { KVM_MMU_NUM_PREV_ROOTS, PT_PRESENT_MASK } from './constants.ts';
 import { clearSpWriteFloodingCount, kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
 import { roleJson, roleWord } from './role.ts';
-import { baseRole, computeRootRole } from './rules.ts';
+import { baseRole, computeRootRole, L61_NEW_PGD_FULL_ROLE, L61_ROOT_EFER_NX, linux61Fired, newPgdUsesFullRole } from './rules.ts';
 import { kvmMmuSyncRoots } from './sync.ts';
 
 /** mmu_alloc_root(vcpu, gfn, quadrant, level): get (or find) the root page and take a root_count reference. */
 function mmuAllocRoot(m: Machine, slot: RootSlot, gfn: number, rootIndex: number, level: number): number {
-  const computed = computeRootRole(m.rules, m.cpu, rootIndex, level);
+  const computed = computeRootRole(m.rules, m.cpu, rootIndex, level, m.linux61);
+  if (m.linux61Fired && computed.role.eferNx && !(m.cpu.cr0.pg && m.cpu.efer.nx)) linux61Fired(m, L61_ROOT_EFER_NX);
   if (m.tracing) m.emit({
     kind: 'sim_compute_role',
     fn: computed.fn,
@@ -153,8 +154,12 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
   if (m.tracing) m.emit({ kind: 'kvm_mmu_new_pgd', pgd: hex(newPgd) });
   // kvm_mmu_calc_root_page_role() computes the role with base_only = true: the
   // extended role is left zero, so smep_andnot_wp / smap_andnot_wp are 0 here
-  // and a root with either bit set is never found in the cache (5.15).
-  const base = { ...baseRole(m.rules, m.cpu), smepAndnotWp: false, smapAndnotWp: false };
+  // and a root with either bit set is never found in the cache (5.15). 6.1
+  // (newPgdUsesFullRole) compares with mmu->root_role as it is.
+  const full = baseRole(m.rules, m.cpu, m.linux61);
+  const fullRole = newPgdUsesFullRole(m);
+  if (fullRole && m.linux61Fired && (full.smepAndnotWp || full.smapAndnotWp)) linux61Fired(m, L61_NEW_PGD_FULL_ROLE);
+  const base = fullRole ? full : { ...full, smepAndnotWp: false, smapAndnotWp: false };
   const newWord = roleWord(base);
   if (shadowRootLevel(m.cpu) >= 4 && guestRootLevel(m.cpu) >= 4 && m.mmu.root !== 'pae') {
     let root: PrevRoot = { pgd: m.mmu.rootPgd, root: m.mmu.root as number | null };

@@ -71,7 +71,7 @@ export function childCheck(rules: RuleSetName): 'follow' | 'gfn' | 'gfn+role' {
  * 5.15): access ACC_ALL, direct = !CR0.PG, level = shadow root level, and the
  * CR0/CR4/EFER bits that change what an spte means.
  */
-export function baseRole(rules: RuleSetName, cpu: CpuState): PageRole {
+export function baseRole(rules: RuleSetName, cpu: CpuState, linux61: number = linux61Changes(rules)): PageRole {
   const pg = cpu.cr0.pg;
   const gpteIs8Bytes =
     isMergedSeries(rules)
@@ -84,7 +84,9 @@ export function baseRole(rules: RuleSetName, cpu: CpuState): PageRole {
     direct: !pg,
     access: ACC_ALL,
     invalid: false,
-    eferNx: pg && cpu.efer.nx,
+    // 6.1 (rootEferNxAlways): kvm_init_shadow_mmu() sets root_role.efer_nx
+    // = true, also for the direct roots of a guest with paging off.
+    eferNx: (linux61 & L61_ROOT_EFER_NX) !== 0 || (pg && cpu.efer.nx),
     cr0Wp: pg && cpu.cr0.wp,
     smepAndnotWp: pg && cpu.cr4.smep && !cpu.cr0.wp,
     smapAndnotWp: pg && cpu.cr4.smap && !cpu.cr0.wp,
@@ -127,14 +129,14 @@ function roleBeforePatch(cpu: CpuState, gaddr: number, level: number, direct: bo
 }
 
 /** Role of a root: mmu_alloc_root(vcpu, gfn, quadrant or gva, level). */
-export function computeRootRole(rules: RuleSetName, cpu: CpuState, rootIndex: number, level: number): ComputedRole {
+export function computeRootRole(rules: RuleSetName, cpu: CpuState, rootIndex: number, level: number, linux61: number = linux61Changes(rules)): ComputedRole {
   if (rules === 'before') {
     // 5.15 passes gva = i << 30 for the four PAE roots, 0 for a single root.
     const gva = level === 2 ? rootIndex * 2 ** 30 : 0;
     const base = baseRole(rules, cpu);
     return { ...roleBeforePatch(cpu, gva, level, base.direct, ACC_ALL), fn: 'mmu_alloc_root' };
   }
-  const base = baseRole(rules, cpu);
+  const base = baseRole(rules, cpu, linux61);
   // seed v2 passes i; "Always pass 0 for @quadrant when gptes are 8 bytes"
   // (merged) passes 0 there, which the gpte check below ignores anyway.
   const quadrantArg = isMergedSeries(rules) && base.gpteIs8Bytes ? 0 : rootIndex;
@@ -177,4 +179,194 @@ export function computeChildRole(
     quadrantFormula = `parent index ${index} % 2 = ${index % 2}`;
   }
   return { fn: 'kvm_mmu_child_role', role, quadrantFormula };
+}
+
+// ---------------------------------------------------------------------------
+// Linux 6.1: what changed after 5.15 in the paths the simulator models.
+//
+// `linux-6.1` is `merged` (6.1.192 carries the stable backports of the
+// series, kvm_mmu_get_child_sp() included) plus the upstream changes below.
+// Each is one bit of Machine.linux61, tested by its own predicate where the
+// behaviour lives, so a test can switch any of them off (createMachine's
+// `linux61Off`) and the patch lens can say which commit a difference comes
+// from. A predicate is true only under linux-6.1 with its change on.
+
+/** The upstream changes between 5.15 and 6.1 the linux-6.1 rule set models. */
+export type Linux61ChangeId =
+  | 'root-efer-nx'
+  | 'prev-roots-without-pcid'
+  | 'new-pgd-full-role'
+  | 'no-unsync-when-prefetch'
+  | 'direct-prefetch-trailing'
+  | 'set-spte-trace-on-change'
+  | 'no-current-flush-on-sp-change'
+  | 'sync-page-keeps-empty'
+  | 'writable-spte-skips-unsync-check';
+
+export interface Linux61Change {
+  readonly id: Linux61ChangeId;
+  /** The commit's title, as in `git log --oneline`. */
+  readonly commit: string;
+  /** The first release that has it. */
+  readonly since: string;
+  /** The 6.1 function where the difference lives. */
+  readonly fn: string;
+  /** One sentence, plain words: what 6.1 does differently from 5.15. */
+  readonly text: string;
+}
+
+/** Every modelled 6.1 change, in the order of the bits of Machine.linux61. */
+export const LINUX_61_CHANGES: readonly Linux61Change[] = [
+  {
+    id: 'root-efer-nx',
+    commit: 'KVM: x86/mmu: store shadow EFER.NX in the MMU role',
+    since: 'v5.19',
+    fn: 'kvm_init_shadow_mmu',
+    text: 'Every shadow page has efer_nx set in its role, whatever the guest\'s EFER.NX, because KVM always runs the guest with NX on under shadow paging.',
+  },
+  {
+    id: 'prev-roots-without-pcid',
+    commit: 'KVM: X86: Cache CR3 in prev_roots when PCID is disabled',
+    since: 'v5.16',
+    fn: 'kvm_invalidate_pcid',
+    text: 'A MOV CR3 with CR4.PCIDE=0 keeps the cached previous roots, so switching back to an earlier CR3 reuses its root instead of looking it up again.',
+  },
+  {
+    id: 'new-pgd-full-role',
+    commit: 'KVM: x86/mmu: Always use current mmu\'s role when loading new PGD',
+    since: 'v5.18',
+    fn: 'kvm_mmu_new_pgd',
+    text: 'A MOV CR3 compares cached roots with the MMU\'s whole root role, so a root with smep_andnot_wp or smap_andnot_wp set (CR0.WP=0 with SMEP or SMAP) can be found in the cache.',
+  },
+  {
+    id: 'no-unsync-when-prefetch',
+    commit: 'KVM: X86: Don\'t unsync pagetables when speculative',
+    since: 'v5.16',
+    fn: 'mmu_try_to_unsync_pages',
+    text: 'A prefetched writable PTE that maps a shadowed guest page table gets a read-only spte; the page is unsynced only by a real write fault.',
+  },
+  {
+    id: 'direct-prefetch-trailing',
+    commit: 'KVM: x86/mmu: Complete prefetch for trailing SPTEs for direct, legacy MMU',
+    since: 'v5.16',
+    fn: '__direct_pte_prefetch',
+    text: 'Prefetch for a direct shadow page also fills the run of empty sptes after the faulting one, not only the runs before it.',
+  },
+  {
+    id: 'set-spte-trace-on-change',
+    commit: 'KVM: MMU: inline set_spte in mmu_set_spte',
+    since: 'v5.16',
+    fn: 'mmu_set_spte',
+    text: 'kvm_mmu_set_spte is traced only when the spte really changes: rewriting the same value (a write-protected page table hit again) leaves no trace line.',
+  },
+  {
+    id: 'no-current-flush-on-sp-change',
+    commit: 'KVM: X86: Don\'t flush current tlb on shadow page modification',
+    since: 'v5.16',
+    fn: 'mmu_set_spte, kvm_mmu_get_page',
+    text: 'Write-protecting a leaf or syncing a page found by kvm_mmu_get_page no longer requests a flush of the current TLB; only a needed remote flush is made.',
+  },
+  {
+    id: 'sync-page-keeps-empty',
+    commit: 'KVM: X86: Change kvm_sync_page() to return true when remote flush is needed',
+    since: 'v5.16',
+    fn: 'FNAME(sync_page), kvm_sync_page',
+    text: 'Syncing an unsync page that has no present entry left keeps the page instead of zapping it; FNAME(sync_page) reports whether a flush is needed, not how many entries are present.',
+  },
+  {
+    id: 'writable-spte-skips-unsync-check',
+    commit: 'KVM: X86: Don\'t check unsync if the original spte is writible',
+    since: 'v5.16',
+    fn: 'make_spte',
+    text: 'Rebuilding a leaf whose old spte was already writable keeps it writable without looking for shadow pages to unsync and without setting the dirty bit, on a fault as on a sync.',
+  },
+];
+
+/** Machine.linux61's bit for a change. */
+export const linux61Bit = (id: Linux61ChangeId): number => 1 << LINUX_61_CHANGES.findIndex((c) => c.id === id);
+
+const L61_ALL = (1 << LINUX_61_CHANGES.length) - 1;
+export const L61_ROOT_EFER_NX = 1 << 0;
+export const L61_PREV_ROOTS_WITHOUT_PCID = 1 << 1;
+export const L61_NEW_PGD_FULL_ROLE = 1 << 2;
+export const L61_NO_UNSYNC_WHEN_PREFETCH = 1 << 3;
+export const L61_DIRECT_PREFETCH_TRAILING = 1 << 4;
+export const L61_SET_SPTE_TRACE_ON_CHANGE = 1 << 5;
+export const L61_NO_CURRENT_FLUSH_ON_SP_CHANGE = 1 << 6;
+export const L61_SYNC_PAGE_KEEPS_EMPTY = 1 << 7;
+export const L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK = 1 << 8;
+
+/** Machine.linux61 for a rule set: every change under linux-6.1 but those switched off; none otherwise. */
+export function linux61Changes(rules: RuleSetName, off: readonly Linux61ChangeId[] = []): number {
+  if (rules !== 'linux-6.1') return 0;
+  let bits = L61_ALL;
+  for (const id of off) bits &= ~linux61Bit(id);
+  return bits;
+}
+
+/** What the predicates read: the machine's linux61 bits. */
+interface HasLinux61 {
+  readonly linux61: number;
+}
+
+/**
+ * "KVM: x86/mmu: store shadow EFER.NX in the MMU role" (v5.19):
+ * kvm_init_shadow_mmu() sets root_role.efer_nx = true; every child copies it.
+ */
+export const rootEferNxAlways = (m: HasLinux61): boolean => (m.linux61 & L61_ROOT_EFER_NX) !== 0;
+/**
+ * "KVM: X86: Cache CR3 in prev_roots when PCID is disabled" (v5.16):
+ * kvm_invalidate_pcid() returns before freeing prev_roots when CR4.PCIDE=0.
+ */
+export const cachesPrevRootsWithoutPcid = (m: HasLinux61): boolean => (m.linux61 & L61_PREV_ROOTS_WITHOUT_PCID) !== 0;
+/**
+ * "KVM: x86/mmu: Always use current mmu's role when loading new PGD" (v5.18):
+ * kvm_mmu_new_pgd() compares with mmu->root_role, not a base-only role whose
+ * smep_andnot_wp / smap_andnot_wp are zero.
+ */
+export const newPgdUsesFullRole = (m: HasLinux61): boolean => (m.linux61 & L61_NEW_PGD_FULL_ROLE) !== 0;
+/**
+ * "KVM: X86: Don't unsync pagetables when speculative" (v5.16):
+ * mmu_try_to_unsync_pages(..., prefetch) returns -EEXIST for a synced shadow
+ * page of the gfn, so make_spte() write-protects the prefetched spte.
+ */
+export const noUnsyncWhenPrefetch = (m: HasLinux61): boolean => (m.linux61 & L61_NO_UNSYNC_WHEN_PREFETCH) !== 0;
+/**
+ * "KVM: x86/mmu: Complete prefetch for trailing SPTEs for direct, legacy MMU"
+ * (v5.16): __direct_pte_prefetch() also prefetches a run still open at the
+ * end of the PTE_PREFETCH_NUM group.
+ */
+export const directPrefetchesTrailing = (m: HasLinux61): boolean => (m.linux61 & L61_DIRECT_PREFETCH_TRAILING) !== 0;
+/**
+ * "KVM: MMU: inline set_spte in mmu_set_spte" (v5.16): trace_kvm_mmu_set_spte
+ * sits in the `*sptep != spte` branch of mmu_set_spte().
+ */
+export const tracesSetSpteOnlyOnChange = (m: HasLinux61): boolean => (m.linux61 & L61_SET_SPTE_TRACE_ON_CHANGE) !== 0;
+/**
+ * "KVM: X86: Don't flush current tlb on shadow page modification" (v5.16):
+ * no KVM_REQ_TLB_FLUSH_CURRENT from mmu_set_spte() for a write-protected
+ * page table nor from kvm_mmu_get_page() after syncing the page it found.
+ */
+export const noCurrentFlushOnSpChange = (m: HasLinux61): boolean => (m.linux61 & L61_NO_CURRENT_FLUSH_ON_SP_CHANGE) !== 0;
+/**
+ * "KVM: X86: Change kvm_sync_page() to return true when remote flush is
+ * needed" (v5.16): FNAME(sync_page) returns <0 (zap), 0 or >0 (flush); a
+ * page with no present spte left is no longer zapped.
+ */
+export const syncKeepsEmptyPage = (m: HasLinux61): boolean => (m.linux61 & L61_SYNC_PAGE_KEEPS_EMPTY) !== 0;
+/**
+ * "KVM: X86: Don't check unsync if the original spte is writible" (v5.16):
+ * make_spte() skips mmu_try_to_unsync_pages() (and the dirty bit) whenever
+ * the old spte was writable, not only for a sync (can_unsync = false).
+ */
+export const writableSpteSkipsUnsyncCheck = (m: HasLinux61): boolean => (m.linux61 & L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK) !== 0;
+
+/**
+ * Record that a 6.1 change made a difference at this step (the property test
+ * and the patch lens read Machine.linux61Fired). Called only where the
+ * predicate is on and the outcome differs from 5.15's.
+ */
+export function linux61Fired(m: { linux61Fired: number[] | null; stepIndex: number }, bit: number): void {
+  if (m.linux61Fired === null) return;
+  m.linux61Fired.push(m.stepIndex, bit);
 }

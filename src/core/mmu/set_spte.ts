@@ -8,6 +8,15 @@ import type { Machine, ShadowPage } from '../machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
 import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, makeRequest, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
 import { spMut, spteRef } from '../machine.ts';
+import {
+  L61_NO_CURRENT_FLUSH_ON_SP_CHANGE,
+  L61_SET_SPTE_TRACE_ON_CHANGE,
+  L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK,
+  linux61Fired,
+  noCurrentFlushOnSpChange,
+  tracesSetSpteOnlyOnChange,
+  writableSpteSkipsUnsyncCheck,
+} from './rules.ts';
 import { eq64, type U64 } from '../bits.ts';
 import {
   getSpte,
@@ -68,8 +77,11 @@ function makeSpte(
     low |= PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE;
     // Optimization: for pte sync, if the spte was writable the hash lookup is
     // unnecessary; write protection is kvm_mmu_get_page's / sync_roots' job.
-    if (!canUnsync && (oldLo & PT_WRITABLE_MASK)) skipDirty = true;
-    else if (!mmuTryToUnsyncPages(m, gfn, canUnsync)) {
+    // 6.1 (writableSpteSkipsUnsyncCheck) skips it for every caller.
+    if (oldLo & PT_WRITABLE_MASK && (!canUnsync || writableSpteSkipsUnsyncCheck(m))) {
+      if (canUnsync && m.linux61Fired) linux61Fired(m, L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK);
+      skipDirty = true;
+    } else if (!mmuTryToUnsyncPages(m, gfn, canUnsync, speculative)) {
       wrprot = true;
       access &= ~ACC_WRITE_MASK;
       low &= ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE);
@@ -147,12 +159,17 @@ export function mmuSetSpte(
   let ret: PfResult = 'RET_PF_FIXED';
   if (wrprot) {
     if (writeFault) ret = 'RET_PF_EMULATE';
-    makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
+    // 6.1 (noCurrentFlushOnSpChange): no flush of the current TLB here.
+    if (!noCurrentFlushOnSpChange(m)) makeRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT');
+    else if (m.linux61Fired) linux61Fired(m, L61_NO_CURRENT_FLUSH_ON_SP_CHANGE);
   }
   if (flush) kvmFlushRemoteTlbs(m);
   // Fully spurious: same spte and no emulation needed (no trace, no rmap change).
   if (spurious && ret === 'RET_PF_FIXED') return { ret: 'RET_PF_SPURIOUS', writeProtectedPt: false };
-  if (m.tracing) m.emit({
+  // 6.1 (tracesSetSpteOnlyOnChange): the tracepoint sits in the `*sptep != spte` branch.
+  const traced = !spurious || !tracesSetSpteOnlyOnChange(m);
+  if (!traced && m.linux61Fired) linux61Fired(m, L61_SET_SPTE_TRACE_ON_CHANGE);
+  if (m.tracing && traced) m.emit({
     kind: 'kvm_mmu_set_spte',
     sp: sp.id,
     index,

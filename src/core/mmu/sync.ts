@@ -25,7 +25,7 @@ import {
   refJson,
   setKvmSyncPage,
 } from './pages.ts';
-import { baseRole } from './rules.ts';
+import { baseRole, L61_SYNC_PAGE_KEEPS_EMPTY, linux61Fired, syncKeepsEmptyPage } from './rules.ts';
 import { roleWord } from './role.ts';
 import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
 import { isShadowPresent, makeMmioSpte, setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfn } from './spte.ts';
@@ -68,15 +68,18 @@ const GPTE = { lo: 0, hi: 0 };
 const SYNC_ROLE_IGN = roleWord({ level: 0xf, access: 7, quadrant: 3, gpteIs8Bytes: false, direct: false, invalid: false, eferNx: false, cr0Wp: false, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 });
 
 /**
- * FNAME(sync_page) (5.15): re-read every guest PTE behind a present spte.
- * Returns the number of present entries; 0 tells kvm_sync_page to zap.
+ * FNAME(sync_page): re-read every guest PTE behind a present spte.
+ * 5.15 returns the number of present entries (0 tells kvm_sync_page to zap)
+ * and flushes itself. 6.1 (syncKeepsEmptyPage) returns -1 (zap), 0, or 1
+ * (the caller must flush remote TLBs), and keeps a page left empty.
  */
 function syncPage(m: Machine, sp: ShadowPage): number {
   const ign = SYNC_ROLE_IGN;
-  const mmuWord = roleWord(baseRole(m.rules, m.cpu));
+  const mmuWord = roleWord(baseRole(m.rules, m.cpu, m.linux61));
+  const v61 = syncKeepsEmptyPage(m);
   if (sp.role.direct || ((sp.roleWord ^ mmuWord) & ~ign) !== 0 || guestRootLevel(m.cpu) === 0) {
     if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent: 0, zap: true });
-    return 0;
+    return v61 ? -1 : 0;
   }
   const size = guestEntrySize(m.cpu);
   const first = getLevel1SpGpa(m, sp);
@@ -127,18 +130,28 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     nrPresent++;
     if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
   }
+  if (v61) {
+    if (m.linux61Fired) linux61Fired(m, L61_SYNC_PAGE_KEEPS_EMPTY);
+    if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: false });
+    return flush ? 1 : 0;
+  }
   if (flush) kvmFlushRemoteTlbs(m);
   if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: nrPresent === 0 });
   return nrPresent;
 }
 
-/** kvm_sync_page(): sync, or zap when nothing is left (or the role no longer fits). */
-export function kvmSyncPage(m: Machine, sp: ShadowPage): boolean {
-  if (syncPage(m, sp) === 0) {
-    kvmMmuPrepareZapPage(m, sp, 'FNAME(sync_page) found no present entry');
-    return false;
+/**
+ * kvm_sync_page(): sync, or zap when nothing is left (5.15) or the role no
+ * longer fits. Returns -1 when the page was zapped; otherwise 1 under 5.15,
+ * and under 6.1 whether the caller must flush remote TLBs (1) or not (0).
+ */
+export function kvmSyncPage(m: Machine, sp: ShadowPage): number {
+  const ret = syncPage(m, sp);
+  if (ret < 0 || (ret === 0 && !syncKeepsEmptyPage(m))) {
+    kvmMmuPrepareZapPage(m, sp, ret < 0 ? 'FNAME(sync_page) cannot sync the page in this MMU context' : 'FNAME(sync_page) found no present entry');
+    return -1;
   }
-  return true;
+  return syncKeepsEmptyPage(m) ? ret : 1;
 }
 setKvmSyncPage(kvmSyncPage);
 
@@ -161,11 +174,14 @@ export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
     }
     forEachUnsyncLeaf(pvec, (sp, path) => {
       kvmUnlinkUnsyncPage(m, sp);
-      if (kvmSyncPage(m, sp)) flush = true;
+      if (kvmSyncPage(m, sp) > 0) flush = true;
       mmuPagesClearParents(m, path);
     });
   }
-  kvmMmuFlushOrZap(m, false, flush);
+  // 6.1 (syncKeepsEmptyPage): kvm_mmu_remote_flush_or_zap(), a remote flush
+  // when a sync needs one; 5.15 flushes the current TLB when a page was kept.
+  if (syncKeepsEmptyPage(m)) kvmMmuFlushOrZap(m, flush, false);
+  else kvmMmuFlushOrZap(m, false, flush);
 }
 
 /** kvm_mmu_flush_or_zap(): commit zaps, else a remote flush, else a local one. */
