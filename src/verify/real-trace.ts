@@ -21,7 +21,7 @@
  * smep_andnot_wp, smap_andnot_wp, ad_disabled, guest_mode, smm) are not in
  * the trace, so neither side can be checked on them.
  */
-import { buildTrace, type RuleSetName, type Scenario, type TraceEvent } from '../core/index.ts';
+import { buildTrace, type RuleSetName, type Scenario, type TraceEvent, type TraceJson } from '../core/index.ts';
 
 /** A step's events end with the marker `oracle step N done`; `end` is after the last marker. */
 export type Segment = number | 'end';
@@ -233,7 +233,11 @@ export interface SimTrace {
 
 /** The simulator's shadow-page events and kvm_mmu_set_spte events under `rules`, cut as the real trace is. */
 export function simTrace(scenario: Scenario, rules: RuleSetName): SimTrace {
-  const t = buildTrace(scenario, { rules, at: null, events: true });
+  return simTraceOf(scenario, buildTrace(scenario, { rules, at: null, events: true }));
+}
+
+/** The same from a trace document (buildTrace's, or the trace CLI's JSON output, run with events). */
+export function simTraceOf(scenario: Scenario, t: Pick<TraceJson, 'initial' | 'steps'>): SimTrace {
   const steps = new Map<Segment, SimStepEvents>();
   // Roles of the pages seen so far, by the simulator's id, and the pages synced in this step.
   const spRole = new Map<number, { gfn: number; role: TracedRole }>();
