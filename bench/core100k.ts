@@ -14,6 +14,8 @@
  * Keys (issue 17's names and targets):
  * - core.replay100k.stepsPerSecond (>= 1,000,000, events off): one machine
  *   run forward with tracing off, no snapshots (CORE.replayNoEvents).
+ * - core.replay100k.merged.stepsPerSecond / core.replay100k.linux61.stepsPerSecond:
+ *   the same replay under the rule sets `merged` and `linux-6.1`.
  * - core.replay100k.withEvents.stepsPerSecond: one machine run forward with
  *   tracing on, every step's events built (CORE.replayWithEvents); its floor
  *   ratio is core.replay100k.withEvents.floorRatio.
@@ -39,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyStep, createMachine, sim_runStep, Timeline } from '../src/core/index.ts';
-import type { Scenario, Step } from '../src/core/scenario.ts';
+import type { RuleSetName, Scenario, Step } from '../src/core/scenario.ts';
 import { PARSER_LIMITS } from '../src/scenarios/limits.ts';
 import { checkAgainstParser, generateScenario100k, mulberry32 } from './scenario100k.ts';
 
@@ -76,8 +78,8 @@ const CORE = {
    * (what a Timeline runs): applyStep adds only the hex strings a trace
    * prints. Returns the final machine.
    */
-  replayNoEvents(s: Scenario): unknown {
-    const { machine } = createMachine(s, 'seed', { tracing: false });
+  replayNoEvents(s: Scenario, rules: RuleSetName = 'seed'): unknown {
+    const { machine } = createMachine(s, rules, { tracing: false });
     s.steps.forEach((step, i) => sim_runStep(machine, i, step));
     return machine;
   },
@@ -294,7 +296,7 @@ function childTimeline(n: number, timeTravel: boolean): void {
  * CORE.replayWithEvents), the median of up to 5 runs (repeated while a run
  * takes under a second), with its floor ratio.
  */
-function childReplayOneMachine(n: number, events: boolean): void {
+function childReplayOneMachine(n: number, events: boolean, rules: RuleSetName = 'seed'): void {
   const g = generateScenario100k(n);
   const sc = { ...g.scenario, steps: withProgress(g.scenario.steps) };
   const plan = planFloor(g.scenario);
@@ -305,7 +307,7 @@ function childReplayOneMachine(n: number, events: boolean): void {
     if (k > 0) heapAfterGc();
     const t0 = performance.now();
     if (events) CORE.replayWithEvents(sc);
-    else CORE.replayNoEvents(sc);
+    else CORE.replayNoEvents(sc, rules);
     times.push(performance.now() - t0);
   }
   const ms = quantile(times, 0.5);
@@ -434,6 +436,13 @@ export async function benchCore100k(N = 100_000, BIG = 1_000_000, timeoutS = TIM
   out['core.floorRatio'] = field(off, 'floorRatio') ?? null;
   out['core.floorNsPerStep'] = field(off, 'floorNsPerStep') ?? null;
   if (off.error) out['core.replay100k.error'] = off.error;
+  // The same replay under the 5.15.y series as merged and under Linux 6.1
+  // (its changes are bit tests on the hot path: the two should be alike).
+  for (const [rules, key] of [['merged', 'merged'], ['linux-6.1', 'linux61']] as const) {
+    const r = await runChild(`replay-off-${rules}`, N, timeoutS);
+    out[`core.replay100k.${key}.stepsPerSecond`] = field(r, 'stepsPerSecond') ?? null;
+    if (r.error) out[`core.replay100k.${key}.error`] = r.error;
+  }
   if (out['core.floorRatio'] === null) out['core.floorRatio.error'] = off.error ?? 'no replay figure';
   out['core.heap100kMB'] = field(replay, 'heapMB') ?? null;
   // Of which the generated scenario itself (heap after a GC before the replay).
@@ -518,6 +527,8 @@ if (process.argv[2] === '--child') {
   else if (kind === 'timeline') childTimeline(n, true);
   else if (kind === 'replay-events') childReplayOneMachine(n, true);
   else if (kind === 'replay-off') childReplayOneMachine(n, false);
+  else if (kind === 'replay-off-merged') childReplayOneMachine(n, false, 'merged');
+  else if (kind === 'replay-off-linux-6.1') childReplayOneMachine(n, false, 'linux-6.1');
   else if (kind === 'timeline-1m') childTimeline(n, false);
   else throw new Error(`core100k: unknown child ${kind}`);
 } else if (import.meta.url === `file://${process.argv[1]}`) {

@@ -20,9 +20,13 @@ import {
   applyStep,
   auditMachine,
   createMachine,
+  kernelRoleFields,
+  kernelRoleWord,
   LINUX_61_CHANGES,
   linux61Bit,
   type Linux61ChangeId,
+  roleFieldName,
+  roleWord,
   type RuleSetName,
   type Scenario,
   Timeline,
@@ -193,11 +197,43 @@ describe('the 6.1 check scenarios show what the real kernel did', () => {
     expect(pageEvents(s, 'linux-6.1').filter((l) => l.startsWith('6 '))).toEqual([]);
     expect(pageEvents(s, 'linux-6.1', ['new-pgd-full-role']).filter((l) => l.startsWith('6 '))).toEqual(['6 get existing gfn 1 l4 8-byte q0 wux nxe']);
   });
+  it('a zapped current root frees only itself: the cached previous root survives', () => {
+    const s = loadCheck('l61-root-zap-prev-roots');
+    const v61 = pageEvents(s, 'linux-6.1');
+    // Real: step 4 zaps gfn 8's root and builds it again; nothing after "oracle step 5 done" until step 6's is done.
+    expect(v61.filter((l) => l.startsWith('4 ') && !l.includes('set_spte'))).toEqual([
+      '4 kvm_mmu_prepare_zap_page gfn 8 l4 8-byte q0 wux nxe',
+      '4 kvm_mmu_prepare_zap_page gfn 8 l4 8-byte q0 wux invalid nxe',
+      '4 get new gfn 8 l4 8-byte q0 wux nxe',
+    ]);
+    expect(v61.filter((l) => l.startsWith('6 '))).toEqual([]);
+    expect(pageEvents(s, 'linux-6.1', ['free-obsolete-roots-only']).filter((l) => l.startsWith('6 '))).toEqual(['6 get existing gfn 1 l4 8-byte q0 wux nxe']);
+  });
   it('every shadow page has efer_nx, whatever EFER.NX', () => {
     const s = loadCheck('l61-prefetch-no-unsync');
     const gets = pageEvents(s, 'linux-6.1').filter((l) => l.includes(' get '));
     expect(gets.length).toBeGreaterThan(0);
     for (const l of gets) expect(l).toMatch(/ nxe$/);
     for (const l of pageEvents(s, 'merged').filter((x) => x.includes(' get '))) expect(l).toMatch(/ !nxe$/);
+  });
+});
+
+describe("the role under 6.1's names", () => {
+  const role = { level: 1, gpteIs8Bytes: false, quadrant: 3, direct: false, access: 7, invalid: false, eferNx: true, cr0Wp: true, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 };
+  it('has_4_byte_gpte is gpte_is_8_bytes inverted, passthrough is 0, and the word follows 6.1 layout', () => {
+    const f61 = kernelRoleFields(role, 'linux-6.1');
+    expect(f61.map((f) => f.name)).toEqual(['level', 'has_4_byte_gpte', 'quadrant', 'direct', 'access', 'invalid', 'efer_nx', 'cr0_wp', 'smep_andnot_wp', 'smap_andnot_wp', 'ad_disabled', 'guest_mode', 'passthrough', 'smm']);
+    expect(f61.find((f) => f.name === 'has_4_byte_gpte')!.value).toBe(1);
+    expect(f61.find((f) => f.name === 'passthrough')!.value).toBe(0);
+    const f515 = kernelRoleFields(role, 'merged');
+    expect(f515.find((f) => f.name === 'gpte_is_8_bytes')!.value).toBe(0);
+    expect(f515.some((f) => f.name === 'passthrough' || f.name === 'has_4_byte_gpte')).toBe(false);
+    // 4-byte l1 q3 wux, efer_nx, cr0_wp: 6.1 sets bit 4 where 5.15 clears it.
+    expect(kernelRoleWord(role, 'merged')).toBe(roleWord(role));
+    expect(kernelRoleWord(role, 'linux-6.1')).toBe(roleWord(role) | 0x10);
+    expect(kernelRoleWord({ ...role, gpteIs8Bytes: true }, 'linux-6.1')).toBe(roleWord(role));
+    expect(roleFieldName('gpteIs8Bytes', 'linux-6.1')).toBe('has_4_byte_gpte');
+    expect(roleFieldName('gpteIs8Bytes', 'seed')).toBe('gpte_is_8_bytes');
+    expect(roleFieldName('smepAndnotWp', 'linux-6.1')).toBe('smep_andnot_wp');
   });
 });

@@ -8,7 +8,7 @@
 import { hex } from './bits.ts';
 import type { Machine } from './machine.ts';
 import { type RoleJson, roleNotation } from './mmu/role.ts';
-import { isMergedSeries } from './mmu/rules.ts';
+import { isMergedSeries, type Linux61ChangeId, LINUX_61_CHANGES } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep } from './step.ts';
 import { createMachine } from './timeline.ts';
@@ -48,6 +48,12 @@ export interface BehaviourDifference {
   readonly kind: 'exit' | 'guest' | 'requests' | 'kernel';
   readonly field: string;
   readonly values: Readonly<Partial<Record<RuleSetName, unknown>>>;
+  /**
+   * With linux-6.1 among the rule sets: the 6.1 changes (LINUX_61_CHANGES
+   * ids) that made a difference under it at this step or before, most recent
+   * first, so the lens can say "this differs because of <commit>".
+   */
+  readonly linux61?: readonly Linux61ChangeId[];
 }
 
 /** How one rule set computed the role of one requested shadow page. */
@@ -83,6 +89,8 @@ export interface CompareReport {
   readonly requests: readonly RequestRow[];
   readonly roleDifferences: readonly RoleDifference[];
   readonly behaviourDifferences: readonly BehaviourDifference[];
+  /** With linux-6.1 among the rule sets: each step at which a 6.1 change made a difference, and which. */
+  readonly linux61Changes?: ReadonlyArray<{ readonly step: number; readonly changes: readonly Linux61ChangeId[] }>;
   readonly shadowSetDifferences: ReadonlyArray<{ readonly step: number; readonly sets: Readonly<Partial<Record<RuleSetName, readonly string[]>>> }>;
   readonly summary: {
     readonly roleDifferences: number;
@@ -132,6 +140,10 @@ function ruleFor(field: string, rules: RuleSetName, r: Request): string {
       return r.via === 'root' ? 'base role: has_4_byte_gpte = CR0.PG && !CR4.PAE' : 'kvm_mmu_child_role copies the parent role (has_4_byte_gpte)';
     case 'quadrant':
       return `${rules === 'before' ? 'kvm_mmu_get_page' : r.fn}: ${r.quadrantFormula}`;
+    case 'eferNx':
+      return rules === 'linux-6.1'
+        ? 'kvm_init_shadow_mmu: root_role.efer_nx = true, whatever EFER.NX ("KVM: x86/mmu: store shadow EFER.NX in the MMU role", v5.19)'
+        : 'base role: efer_nx = CR0.PG && EFER.NX';
     case 'invalid':
       return rules === 'seed' ? 'kvm_mmu_child_role copies the parent\'s role.invalid' : isMergedSeries(rules) ? '"WARN and clear role.invalid when creating a child shadow page"' : 'base role (never invalid)';
     default:
@@ -158,8 +170,9 @@ const bugsAt = (m: Machine, step: number): string =>
 export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[]): CompareReport {
   // One forward pass per rule set, in lockstep: each step's events and the
   // state right after it, without time travel.
+  const fired: number[] = [];
   const runs = rules.map((r) => {
-    const { machine, events } = createMachine(scenario, r);
+    const { machine, events } = createMachine(scenario, r, r === 'linux-6.1' ? { linux61Fired: fired } : {});
     return { rules: r, m: machine, initialEvents: events, gfnOf: new Map<number, string>() };
   });
   const roleDifferences: RoleDifference[] = [];
@@ -232,6 +245,25 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
     const sets = runs.map((r) => shadowSet(r.m));
     if (!sets.every((s) => s.join(',') === sets[0]!.join(','))) shadowSetDifferences.push({ step, sets: Object.fromEntries(runs.map((r, i) => [r.rules, sets[i]!])) });
   }
+  // The 6.1 changes that fired, per step, and the ones behind each behaviour difference.
+  const byStep = new Map<number, Linux61ChangeId[]>();
+  for (let k = 0; k < fired.length; k += 2) {
+    const ids = byStep.get(fired[k]!) ?? [];
+    const id = LINUX_61_CHANGES[Math.log2(fired[k + 1]!)]!.id;
+    if (!ids.includes(id)) ids.push(id);
+    byStep.set(fired[k]!, ids);
+  }
+  const linux61Changes = [...byStep].map(([step, changes]) => ({ step, changes }));
+  const withCauses = rules.includes('linux-6.1')
+    ? behaviourDifferences.map((b) => {
+        const before: Linux61ChangeId[] = [];
+        for (let k = linux61Changes.length - 1; k >= 0; k--) {
+          if (linux61Changes[k]!.step > b.step) continue;
+          for (const id of linux61Changes[k]!.changes) if (!before.includes(id)) before.push(id);
+        }
+        return before.length ? { ...b, linux61: before } : b;
+      })
+    : behaviourDifferences;
   return {
     format: 'shadowpaging-compare/v1',
     title: scenario.title,
@@ -239,7 +271,8 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
     steps: scenario.steps.length,
     requests,
     roleDifferences,
-    behaviourDifferences,
+    behaviourDifferences: withCauses,
+    ...(rules.includes('linux-6.1') ? { linux61Changes } : {}),
     shadowSetDifferences,
     summary: {
       roleDifferences: roleDifferences.length,

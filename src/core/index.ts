@@ -9,7 +9,7 @@ export { Timeline, TimelineBuilder, createMachine, machineData, machineFromData,
 export { applyStep, sim_runStep, type RawStepResult, type StepResult, type Outcome } from './step.ts';
 export { machineJson, shadowPageJson, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';
-export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson } from './mmu/role.ts';
+export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson, kernelRoleFields, kernelRoleWord, roleFieldName, type KernelRoleField } from './mmu/role.ts';
 export { RULE_SETS, COMPARED_RULE_SETS, RULE_SET_LABEL, RULE_SET_SHORT, baseRole, childCheck, computeChildRole, computeRootRole, isMergedSeries } from './mmu/rules.ts';
 export { LINUX_61_CHANGES, linux61Bit, linux61Changes, type Linux61Change, type Linux61ChangeId } from './mmu/rules.ts';
 export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';

@@ -29,10 +29,10 @@ import {
 import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
-import { kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
+import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
 import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
-import { cachesPrevRootsWithoutPcid, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired } from './mmu/rules.ts';
+import { cachesPrevRootsWithoutPcid, freesObsoleteRootsOnly, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired } from './mmu/rules.ts';
 import type { Step } from './scenario.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -62,7 +62,11 @@ function checkRequest(m: Machine, req: KvmRequest): boolean {
  */
 export function vcpuEnterGuest(m: Machine): void {
   for (let round = 0; round < 4; round++) {
-    if (checkRequest(m, 'KVM_REQ_MMU_RELOAD')) kvmMmuUnload(m);
+    // 6.1 raises KVM_REQ_MMU_FREE_OBSOLETE_ROOTS instead (freesObsoleteRootsOnly).
+    if (checkRequest(m, 'KVM_REQ_MMU_RELOAD')) {
+      if (freesObsoleteRootsOnly(m)) kvmMmuFreeObsoleteRoots(m);
+      else kvmMmuUnload(m);
+    }
     if (checkRequest(m, 'KVM_REQ_MMU_SYNC')) kvmMmuSyncRoots(m);
     checkRequest(m, 'KVM_REQ_LOAD_MMU_PGD');
     if (checkRequest(m, 'KVM_REQ_TLB_FLUSH')) {

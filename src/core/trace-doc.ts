@@ -4,6 +4,11 @@ import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep, type StepResult } from './step.ts';
 import type { TraceEvent } from './trace.ts';
 import { createMachine } from './timeline.ts';
+import { kernelRoleFields, type PageRole } from './mmu/role.ts';
+import { type Linux61Change, LINUX_61_CHANGES } from './mmu/rules.ts';
+
+const ZERO_ROLE: PageRole = { level: 0, gpteIs8Bytes: false, quadrant: 0, direct: false, access: 0, invalid: false, eferNx: false, cr0Wp: false, smepAndnotWp: false, smapAndnotWp: false, adDisabled: false, guestMode: false, smm: 0 };
+const LINUX_61_KERNEL = { version: 'Linux 6.1', roleFields: kernelRoleFields(ZERO_ROLE, 'linux-6.1').map((f) => f.name), changes: LINUX_61_CHANGES };
 
 export interface TraceOptions {
   readonly rules: RuleSetName;
@@ -27,6 +32,12 @@ export interface TraceJson {
   readonly format: 'shadowpaging-trace/v1';
   readonly title: string;
   readonly rules: RuleSetName;
+  /**
+   * Under linux-6.1 only: the kernel's role fields in role.word order (6.1's
+   * names: has_4_byte_gpte, passthrough) and the changes after 5.15 that the
+   * rule set models, each with its commit.
+   */
+  readonly kernel?: { readonly version: string; readonly roleFields: readonly string[]; readonly changes: readonly Linux61Change[] };
   readonly at: number;
   readonly initial: { readonly events?: readonly TraceEvent[] };
   readonly steps: readonly TraceStepJson[];
@@ -60,6 +71,7 @@ export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
     format: 'shadowpaging-trace/v1',
     title: scenario.title,
     rules: opts.rules,
+    ...(opts.rules === 'linux-6.1' ? { kernel: LINUX_61_KERNEL } : {}),
     at,
     initial: opts.events ? { events } : {},
     steps,

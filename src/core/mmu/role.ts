@@ -83,3 +83,57 @@ export function roleNotation(gfn: number, r: PageRole): string {
     ` ${r.eferNx ? '' : '!'}nxe`
   );
 }
+
+/**
+ * The role's fields under the names and layout of one kernel: 5.15's
+ * `gpte_is_8_bytes`, or 6.1's `has_4_byte_gpte` (the same bit inverted and
+ * renamed in v5.17, the prerequisite the 5.15.y series backported as a
+ * computation only), plus 6.1's `passthrough` bit (PAE/PML4 passthrough roots of nested NPT:
+ * never set for the shadow MMU of a non-nested guest, so always 0 here).
+ * PageRole keeps the 5.15 form inside the core; this is for display.
+ */
+export interface KernelRoleField {
+  /** The kernel's name of the field. */
+  readonly name: string;
+  /** Its value as the kernel stores it (has_4_byte_gpte = !gpteIs8Bytes). */
+  readonly value: number;
+  /** The field's bits in role.word, e.g. "0-3". */
+  readonly bits: string;
+}
+
+/** Whether a rule set's kernel has 6.1's role layout (has_4_byte_gpte, passthrough). */
+const has61Layout = (rules: string): boolean => rules === 'linux-6.1';
+
+/** The kernel's name of a PageRole field under a rule set (e.g. gpteIs8Bytes: gpte_is_8_bytes, or has_4_byte_gpte for linux-6.1). */
+export function roleFieldName(field: keyof PageRole, rules: string): string {
+  if (field === 'gpteIs8Bytes') return has61Layout(rules) ? 'has_4_byte_gpte' : 'gpte_is_8_bytes';
+  return field.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+}
+
+/** The role's fields in role.word order, as the rule set's kernel names and stores them. */
+export function kernelRoleFields(r: PageRole, rules: string): KernelRoleField[] {
+  const v61 = has61Layout(rules);
+  const fields: KernelRoleField[] = [
+    { name: 'level', value: r.level, bits: '0-3' },
+    v61 ? { name: 'has_4_byte_gpte', value: +!r.gpteIs8Bytes, bits: '4' } : { name: 'gpte_is_8_bytes', value: +r.gpteIs8Bytes, bits: '4' },
+    { name: 'quadrant', value: r.quadrant, bits: '5-6' },
+    { name: 'direct', value: +r.direct, bits: '7' },
+    { name: 'access', value: r.access, bits: '8-10' },
+    { name: 'invalid', value: +r.invalid, bits: '11' },
+    { name: 'efer_nx', value: +r.eferNx, bits: '12' },
+    { name: 'cr0_wp', value: +r.cr0Wp, bits: '13' },
+    { name: 'smep_andnot_wp', value: +r.smepAndnotWp, bits: '14' },
+    { name: 'smap_andnot_wp', value: +r.smapAndnotWp, bits: '15' },
+    { name: 'ad_disabled', value: +r.adDisabled, bits: '16' },
+    { name: 'guest_mode', value: +r.guestMode, bits: '17' },
+  ];
+  if (v61) fields.push({ name: 'passthrough', value: 0, bits: '18' });
+  fields.push({ name: 'smm', value: r.smm, bits: '24-31' });
+  return fields;
+}
+
+/** role.word as the rule set's kernel packs it: 6.1 stores has_4_byte_gpte in bit 4, the inverse of 5.15's gpte_is_8_bytes. */
+export function kernelRoleWord(r: PageRole, rules: string): number {
+  const w = roleWord(r);
+  return has61Layout(rules) ? (w ^ (1 << 4)) >>> 0 : w;
+}

@@ -12,7 +12,7 @@ import type { RootSlot } from '../trace.ts';
 import { KVM_MMU_NUM_PREV_ROOTS, PT_PRESENT_MASK } from './constants.ts';
 import { clearSpWriteFloodingCount, kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
 import { roleJson, roleWord } from './role.ts';
-import { baseRole, computeRootRole, L61_NEW_PGD_FULL_ROLE, L61_ROOT_EFER_NX, linux61Fired, newPgdUsesFullRole } from './rules.ts';
+import { baseRole, computeRootRole, L61_FREE_OBSOLETE_ROOTS_ONLY, L61_NEW_PGD_FULL_ROLE, L61_ROOT_EFER_NX, linux61Fired, newPgdUsesFullRole } from './rules.ts';
 import { kvmMmuSyncRoots } from './sync.ts';
 
 /** mmu_alloc_root(vcpu, gfn, quadrant, level): get (or find) the root page and take a root_count reference. */
@@ -131,6 +131,22 @@ export function kvmMmuFreeRoots(m: Machine, current: boolean, prev: readonly num
     m.mmu.rootPgd = 0;
   }
   kvmMmuCommitZapPage(m);
+}
+
+/**
+ * kvm_mmu_free_obsolete_roots() (6.1, freesObsoleteRootsOnly): free the
+ * current root if it is a PAE root or invalid, and each invalid prev root;
+ * valid cached roots stay.
+ */
+export function kvmMmuFreeObsoleteRoots(m: Machine): void {
+  const obsolete = (id: number | null): boolean => id !== null && !(m.sps.get(id) && !getSp(m, id).role.invalid);
+  const current = m.mmu.root === 'pae' || (typeof m.mmu.root === 'number' && obsolete(m.mmu.root));
+  const prev = [0, 1, 2].filter((i) => obsolete(m.mmu.prevRoots[i]?.root ?? null));
+  // It made a difference if kvm_mmu_unload() would have freed a root it keeps.
+  if (m.linux61Fired && ((m.mmu.root !== null && !current) || m.mmu.prevRoots.some((p, i) => p.root !== null && !prev.includes(i)))) {
+    linux61Fired(m, L61_FREE_OBSOLETE_ROOTS_ONLY);
+  }
+  kvmMmuFreeRoots(m, current, prev);
 }
 
 /** kvm_mmu_unload(): free the current root and every cached previous root. */

@@ -201,7 +201,8 @@ export type Linux61ChangeId =
   | 'set-spte-trace-on-change'
   | 'no-current-flush-on-sp-change'
   | 'sync-page-keeps-empty'
-  | 'writable-spte-skips-unsync-check';
+  | 'writable-spte-skips-unsync-check'
+  | 'free-obsolete-roots-only';
 
 export interface Linux61Change {
   readonly id: Linux61ChangeId;
@@ -280,6 +281,13 @@ export const LINUX_61_CHANGES: readonly Linux61Change[] = [
     fn: 'make_spte',
     text: 'Rebuilding a leaf whose old spte was already writable keeps it writable without looking for shadow pages to unsync and without setting the dirty bit, on a fault as on a sync.',
   },
+  {
+    id: 'free-obsolete-roots-only',
+    commit: 'KVM: x86/mmu: Zap only obsolete roots if a root shadow page is zapped',
+    since: 'v5.18',
+    fn: 'kvm_mmu_free_obsolete_roots',
+    text: 'When a root shadow page is zapped, the next VM entry frees only the roots that were zapped (and a PAE root), not every cached root.',
+  },
 ];
 
 /** Machine.linux61's bit for a change. */
@@ -295,6 +303,7 @@ export const L61_SET_SPTE_TRACE_ON_CHANGE = 1 << 5;
 export const L61_NO_CURRENT_FLUSH_ON_SP_CHANGE = 1 << 6;
 export const L61_SYNC_PAGE_KEEPS_EMPTY = 1 << 7;
 export const L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK = 1 << 8;
+export const L61_FREE_OBSOLETE_ROOTS_ONLY = 1 << 9;
 
 /** Machine.linux61 for a rule set: every change under linux-6.1 but those switched off; none otherwise. */
 export function linux61Changes(rules: RuleSetName, off: readonly Linux61ChangeId[] = []): number {
@@ -360,6 +369,14 @@ export const syncKeepsEmptyPage = (m: HasLinux61): boolean => (m.linux61 & L61_S
  * the old spte was writable, not only for a sync (can_unsync = false).
  */
 export const writableSpteSkipsUnsyncCheck = (m: HasLinux61): boolean => (m.linux61 & L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK) !== 0;
+/**
+ * "KVM: x86/mmu: Zap only obsolete roots if a root shadow page is zapped"
+ * (v5.18): zapping a root raises KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, and
+ * kvm_mmu_free_obsolete_roots() frees the current and previous roots that
+ * are invalid (or have no shadow page: PAE), where 5.15's KVM_REQ_MMU_RELOAD
+ * unloaded them all. The simulator keeps the request's 5.15 name.
+ */
+export const freesObsoleteRootsOnly = (m: HasLinux61): boolean => (m.linux61 & L61_FREE_OBSOLETE_ROOTS_ONLY) !== 0;
 
 /**
  * Record that a 6.1 change made a difference at this step (the property test

@@ -68,6 +68,8 @@ export type Expectation =
   | { readonly kind: 'childCheck'; readonly result: 'reuse' | 'unexpected-gfn' | 'unexpected-role' }
   /** A kernel bug the simulator records at this step (Machine.bugs). */
   | { readonly kind: 'kernelBug'; readonly bug: 'stale-rmap' | 'pte_list_remove' | 'use-after-free' }
+  /** FNAME(pte_prefetch) / __direct_pte_prefetch filled exactly these entries of a page that matches. */
+  | { readonly kind: 'prefetch'; readonly page: PageMatch; readonly indexes: readonly number[] }
   /** An event of this kind happens (or, with `none`, does not). */
   | { readonly kind: 'event'; readonly name: TraceEventKind; readonly none?: true };
 
@@ -177,6 +179,11 @@ export function checkExpectation(tl: Timeline, n: number, x: Expectation): strin
           (x.user === undefined || spteBit(e.spte, 2) === x.user),
       );
       return ok ? null : `no spte set like ${JSON.stringify(x)}`;
+    }
+    case 'prefetch': {
+      const p = pages();
+      const got = of('pte_prefetch').filter((e) => matches(p.get(e.sp), x.page));
+      return got.some((e) => e.indexes.join(',') === x.indexes.join(',')) ? null : `prefetch filled ${got.map((e) => e.indexes.join(',')).join(' / ') || 'nothing'} in that page, not ${x.indexes.join(',')}`;
     }
     case 'access': {
       const a = of('sim_guest_access')[0];

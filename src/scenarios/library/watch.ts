@@ -149,7 +149,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     INDIRECT_ROOTS_32,
     {
       step: 1,
-      rules: ['seed', 'merged', 'merged-no-7'],
+      rules: ['seed', 'merged', 'merged-no-7', 'linux-6.1'],
       text: "The read of 0xc0403123 lands in the lower 2 MiB of the 4 MiB guest page: KVM builds a direct shadow page table for gfn 0x12400, quadrant 0. With the patch it copies its parent's role, 4-byte gptes.",
       kernel: 'FNAME(fetch) → kvm_mmu_get_page(direct) with kvm_mmu_child_role',
       expect: [{ kind: 'newPage', page: { gfn: 0x12400, level: 1, quadrant: 0, direct: true, gpte: 4 } }],
@@ -160,6 +160,13 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
       text: 'Before the patch the same direct page is forced to 8-byte gptes (gpte_is_8_bytes = 1), though its parent is a 4-byte page.',
       kernel: 'kvm_mmu_get_page: role.gpte_is_8_bytes = true for direct pages',
       expect: [{ kind: 'newPage', page: { gfn: 0x12400, level: 1, quadrant: 0, direct: true, gpte: 8 } }],
+    },
+    {
+      step: 1,
+      rules: ['linux-6.1'],
+      text: 'Linux 6.1 also prefetches the empty entries after the faulting one: the direct page of gfn 0x12400 gets entries 4-7 as well as 0-2.',
+      kernel: '__direct_pte_prefetch ("KVM: x86/mmu: Complete prefetch for trailing SPTEs for direct, legacy MMU", v5.16)',
+      expect: [{ kind: 'prefetch', page: { gfn: 0x12400, direct: true }, indexes: [0, 1, 2, 4, 5, 6, 7] }],
     },
     {
       step: 2,
@@ -173,6 +180,7 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     },
     {
       step: 4,
+      rules: ['before', 'seed', 'merged', 'merged-no-7'],
       text: '0xc0405000 has no spte yet (prefetch filled entries 0-2 only), so it faults, and the direct page of gfn 0x12400 gets entry 5: no new page.',
       kernel: 'FNAME(fetch) walks through the present child; merged: kvm_mmu_get_child_sp reuses it',
       expect: [
@@ -180,6 +188,12 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
         { kind: 'noNewPage' },
         { kind: 'spte', index: 5, in: { gfn: 0x12400 } },
       ],
+    },
+    {
+      step: 4,
+      rules: ['linux-6.1'],
+      text: 'So under Linux 6.1 the read of 0xc0405000 hits: its entry was prefetched with the first read.',
+      expect: [{ kind: 'outcome', outcome: 'hit' }],
     },
   ],
 
@@ -600,8 +614,8 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     },
     {
       step: 0,
-      rules: ['before', 'merged', 'merged-no-7'],
-      text: 'Four direct roots, 1 GiB of guest-physical space each, all quadrant 0 with 8-byte gptes (before: direct pages are forced to 8 bytes; merged: paging off counts as 8-byte).',
+      rules: ['before', 'merged', 'merged-no-7', 'linux-6.1'],
+      text: 'Four direct roots, 1 GiB of guest-physical space each, all quadrant 0 with 8-byte gptes (before: direct pages are forced to 8 bytes; merged and 6.1: paging off counts as 8-byte).',
       kernel: 'mmu_alloc_direct_roots → kvm_mmu_get_page(direct)',
       expect: [{ kind: 'newPage', page: { level: 2, direct: true, quadrant: 0, gpte: 8 }, count: 4 }],
     },
@@ -721,8 +735,8 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     },
     {
       step: 4,
-      rules: ['merged'],
-      text: 'Under Merged, the child check sees the unexpected role, drops the link and builds a real shadow page table for gfn 0x200.',
+      rules: ['merged', 'linux-6.1'],
+      text: 'Under Merged (and Linux 6.1, which has the same backports), the child check sees the unexpected role, drops the link and builds a real shadow page table for gfn 0x200.',
       kernel: 'kvm_mmu_get_child_sp (patch 7/8: role check) → drop_parent_pte → kvm_mmu_get_page',
       expect: [
         { kind: 'childCheck', result: 'unexpected-role' },
@@ -740,8 +754,8 @@ export const WATCH: Readonly<Record<string, readonly WatchItem[]>> = {
     },
     {
       step: 5,
-      rules: ['merged'],
-      text: "Under Merged the guest sees its new page table, whose entry 5 is not present: a #PF (error code 0).",
+      rules: ['merged', 'linux-6.1'],
+      text: "Under Merged and Linux 6.1 the guest sees its new page table, whose entry 5 is not present: a #PF (error code 0).",
       expect: [{ kind: 'outcome', outcome: 'guest-fault', errorCode: 0 }],
     },
     {
