@@ -132,6 +132,9 @@ function classify(scenario: Scenario, real: RealTrace, sim: SimTrace, rules: Rul
     }
     return !wp && (smep || smap);
   };
+  // A root was zapped in an earlier step: 5.15 then unloaded every root, the cached ones too.
+  const rootZappedBefore = (seg: Segment): boolean =>
+    [...real.steps].some(([k, st]) => k !== 'end' && seg !== 'end' && k < seg && st.pages.some((p) => p.kind === 'zap' && p.role.level === rootLevel));
 
   for (const seg of segments(real, sim)) {
     const r = real.steps.get(seg) ?? { pages: [], sptes: [] };
@@ -149,7 +152,7 @@ function classify(scenario: Scenario, real: RealTrace, sim: SimTrace, rules: Rul
       const e = row[0] === '-' ? row[1] : row[2];
       const text = eventText(e);
       let why: Documented | null = null;
-      if (row[0] === '+' && e.kind === 'existing' && e.role.level === rootLevel && rootLevel >= 4 && opOf(seg) === 'cr3') why = andnotWpAt(seg) ? 'new-pgd-full-role' : 'prev-roots-without-pcid';
+      if (row[0] === '+' && e.kind === 'existing' && e.role.level === rootLevel && rootLevel >= 4 && opOf(seg) === 'cr3') why = andnotWpAt(seg) ? 'new-pgd-full-role' : rootZappedBefore(seg) ? 'free-obsolete-roots-only' : 'prev-roots-without-pcid';
       else if (row[0] === '+' && e.kind === 'zap' && s.pages.some((p) => p.kind === 'sync' && keyNoNx(p) === keyNoNx({ ...e, kind: 'sync' })) && r.pages.some((p) => p.kind === 'sync' && keyNoNx(p) === keyNoNx({ ...e, kind: 'sync' })))
         why = 'sync-page-keeps-empty';
       else if (e.kind === 'unsync' && specGfns.has(e.gfn)) why = 'no-unsync-when-prefetch';
