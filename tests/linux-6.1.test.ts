@@ -146,6 +146,56 @@ describe('the built-ins under linux-6.1', () => {
   }
 });
 
+describe('CR4.PCIDE toggles (no real-kernel run: the TCG CPU has no PCIDs; from 6.1 kvm_post_set_cr4)', () => {
+  const doc = {
+    format: 'shadowpaging/v1',
+    title: 'PCIDE toggles',
+    guest: { mode: 'x86-64', cr3: '0x1000' },
+    memory: [
+      { gpa: '0x1000', entries: { '0': '0x2007' } },
+      { gpa: '0x8000', entries: { '0': '0x2007' } },
+      { gpa: '0x2000', entries: { '0': '0x3007' } },
+      { gpa: '0x3000', entries: { '0': '0x4007' } },
+      { gpa: '0x4000', entries: { '16': '0x10063', '24': '0x31063' } },
+    ],
+    steps: [
+      { op: 'read', gva: '0x18000' },
+      { op: 'cr3', value: '0x8000' },
+      { op: 'read', gva: '0x18000' },
+      { op: 'cr4', pcide: true },
+      { op: 'read', gva: '0x18000' },
+      { op: 'cr3', value: '0x1000', noflush: true },
+      { op: 'read', gva: '0x18000' },
+      { op: 'cr4', pcide: false },
+      { op: 'read', gva: '0x18000' },
+      { op: 'cr3', value: '0x8000' },
+    ],
+  };
+  const kinds = (s: Scenario, rules: RuleSetName, i: number, off: readonly Linux61ChangeId[] = []) => {
+    const { machine } = createMachine(s, rules, { linux61Off: off });
+    let out: string[] = [];
+    s.steps.forEach((step, k) => {
+      const r = applyStep(machine, k, step);
+      if (k === i) out = r.events.filter((e) => e.kind === 'kvm_mmu_reset_context' || e.kind === 'kvm_mmu_free_roots' || e.kind === 'cached_root_available').map((e) => e.kind);
+    });
+    return out;
+  };
+  it('PCIDE 0 -> 1 frees every root under 6.1 (the roots cached with PCIDE=0), nothing under 5.15', () => {
+    const s = parse(doc);
+    expect(kinds(s, 'merged', 3)).toEqual([]);
+    expect(kinds(s, 'linux-6.1', 3)).toEqual(['kvm_mmu_free_roots']);
+    expect(kinds(s, 'linux-6.1', 3, ['prev-roots-without-pcid'])).toEqual([]);
+  });
+  it('PCIDE 1 -> 0 resets the MMU under 5.15; 6.1 keeps the roots (guest TLB flush: sync), so the next CR3 finds its cached root', () => {
+    const s = parse(doc);
+    expect(kinds(s, 'merged', 7)).toEqual(['kvm_mmu_reset_context', 'kvm_mmu_free_roots']);
+    expect(kinds(s, 'linux-6.1', 7)).toEqual([]);
+    expect(kinds(s, 'linux-6.1', 7, ['pcide-off-no-reset'])).toEqual(['kvm_mmu_reset_context', 'kvm_mmu_free_roots']);
+    expect(kinds(s, 'linux-6.1', 9)).toEqual(['cached_root_available']);
+    check(s);
+  });
+});
+
 /** The scenarios run on the real Linux 6.1.192 KVM (tests/golden/linux-6.1-checks/real/compare.txt). */
 const CHECKS_DIR = join(import.meta.dirname, 'golden/linux-6.1-checks');
 const loadCheck = (name: string): Scenario => parse(JSON.parse(readFileSync(join(CHECKS_DIR, `${name}.json`), 'utf8')));

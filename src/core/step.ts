@@ -29,10 +29,10 @@ import {
 import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
-import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
+import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuSyncPrevRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
 import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
-import { cachesPrevRootsWithoutPcid, freesObsoleteRootsOnly, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired } from './mmu/rules.ts';
+import { cachesPrevRootsWithoutPcid, freesObsoleteRootsOnly, L61_PCIDE_OFF_NO_RESET, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired, pcideOffKeepsRoots } from './mmu/rules.ts';
 import type { Step } from './scenario.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -362,7 +362,23 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     if (m.tracing) m.emit({ kind: 'kvm_set_cr4', changed });
     c.cr4 = next;
     const roleBits = changed.filter((k) => k !== 'PCIDE');
-    if (roleBits.length || (old.pcide && !next.pcide)) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
+    const pcideOff = old.pcide && !next.pcide;
+    if (roleBits.length || (pcideOff && !pcideOffKeepsRoots(m))) kvmMmuResetContext(m, `CR4.${changed.join('/')} changed`);
+    else if (pcideOff) {
+      // 6.1 (pcideOffKeepsRoots): KVM_REQ_TLB_FLUSH_GUEST, serviced at the
+      // entry: kvm_vcpu_flush_tlb_guest() syncs the roots and frees the prev
+      // roots with unsync pages below them (kvm_mmu_sync_prev_roots).
+      if (m.linux61Fired) linux61Fired(m, L61_PCIDE_OFF_NO_RESET);
+      if (m.tracing) m.emit({ kind: 'sim_note', text: 'CR4.PCIDE 1 -> 0: KVM_REQ_TLB_FLUSH_GUEST, no MMU reset (Linux 6.1): kvm_mmu_sync_roots + kvm_mmu_sync_prev_roots' });
+      kvmMmuSyncRoots(m);
+      kvmMmuSyncPrevRoots(m);
+    }
+    // 6.1 (cachesPrevRootsWithoutPcid): PCIDE 0 -> 1 frees every root, so no
+    // root cached with PCIDE=0 is found by a later NOFLUSH MOV CR3.
+    if (!old.pcide && next.pcide && cachesPrevRootsWithoutPcid(m)) {
+      if (m.linux61Fired && (m.mmu.root !== null || m.mmu.prevRoots.some((p) => p.root !== null))) linux61Fired(m, L61_PREV_ROOTS_WITHOUT_PCID);
+      kvmMmuUnload(m);
+    }
   } else {
     const nx = step.nx ?? c.efer.nx;
     const lme = step.lme ?? c.efer.lme;

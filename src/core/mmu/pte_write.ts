@@ -8,6 +8,7 @@ import type { Machine, ShadowPage } from '../machine.ts';
 import { PG_LEVEL_4K } from './constants.ts';
 import { gfnIndirectValidSps, kvmMmuPrepareZapPage, mmuPageZapPte } from './pages.ts';
 import { kvmMmuFlushOrZap } from './sync.ts';
+import { L61_NO_CURRENT_FLUSH_ON_SP_CHANGE, linux61Fired, noCurrentFlushOnSpChange } from './rules.ts';
 import { getSpte, isShadowPresent } from './spte.ts';
 
 /** detect_write_misaligned(): a 1-byte write to an entry's start is fine (andb clearing a flag). */
@@ -91,5 +92,9 @@ export function kvmMmuPteWrite(m: Machine, gpa: number, bytesIn: number): void {
       if (isShadowPresent(entry)) flush = true;
     }
   }
-  kvmMmuFlushOrZap(m, flush, localFlush);
+  // 6.1 (noCurrentFlushOnSpChange): kvm_mmu_remote_flush_or_zap(), no local flush.
+  if (noCurrentFlushOnSpChange(m)) {
+    if (localFlush && !flush && m.invalidList.length === 0 && m.linux61Fired) linux61Fired(m, L61_NO_CURRENT_FLUSH_ON_SP_CHANGE);
+    kvmMmuFlushOrZap(m, flush, false);
+  } else kvmMmuFlushOrZap(m, flush, localFlush);
 }

@@ -149,6 +149,17 @@ export function kvmMmuFreeObsoleteRoots(m: Machine): void {
   kvmMmuFreeRoots(m, current, prev);
 }
 
+/** kvm_mmu_sync_prev_roots() (6.1): "sync" the prev roots with unsync pages below them by freeing them. */
+export function kvmMmuSyncPrevRoots(m: Machine): void {
+  const prev: number[] = [];
+  for (let i = 0; i < m.mmu.prevRoots.length; i++) {
+    const id = m.mmu.prevRoots[i]!.root;
+    const sp = id === null ? undefined : m.sps.get(id);
+    if (sp && (sp.unsync || sp.unsyncChildren)) prev.push(i);
+  }
+  kvmMmuFreeRoots(m, false, prev);
+}
+
 /** kvm_mmu_unload(): free the current root and every cached previous root. */
 export function kvmMmuUnload(m: Machine): void {
   kvmMmuFreeRoots(m, true, [0, 1, 2]);

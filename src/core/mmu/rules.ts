@@ -202,7 +202,8 @@ export type Linux61ChangeId =
   | 'no-current-flush-on-sp-change'
   | 'sync-page-keeps-empty'
   | 'writable-spte-skips-unsync-check'
-  | 'free-obsolete-roots-only';
+  | 'free-obsolete-roots-only'
+  | 'pcide-off-no-reset';
 
 export interface Linux61Change {
   readonly id: Linux61ChangeId;
@@ -229,8 +230,8 @@ export const LINUX_61_CHANGES: readonly Linux61Change[] = [
     id: 'prev-roots-without-pcid',
     commit: 'KVM: X86: Cache CR3 in prev_roots when PCID is disabled',
     since: 'v5.16',
-    fn: 'kvm_invalidate_pcid',
-    text: 'A MOV CR3 with CR4.PCIDE=0 keeps the cached previous roots, so switching back to an earlier CR3 reuses its root instead of looking it up again.',
+    fn: 'kvm_invalidate_pcid, kvm_post_set_cr4',
+    text: 'A MOV CR3 with CR4.PCIDE=0 keeps the cached previous roots, so switching back to an earlier CR3 reuses its root instead of looking it up again; setting CR4.PCIDE then frees every root.',
   },
   {
     id: 'new-pgd-full-role',
@@ -264,8 +265,8 @@ export const LINUX_61_CHANGES: readonly Linux61Change[] = [
     id: 'no-current-flush-on-sp-change',
     commit: 'KVM: X86: Don\'t flush current tlb on shadow page modification',
     since: 'v5.16',
-    fn: 'mmu_set_spte, kvm_mmu_get_page',
-    text: 'Write-protecting a leaf or syncing a page found by kvm_mmu_get_page no longer requests a flush of the current TLB; only a needed remote flush is made.',
+    fn: 'mmu_set_spte, kvm_mmu_get_page, kvm_mmu_pte_write',
+    text: 'Write-protecting a leaf, syncing a page found by kvm_mmu_get_page or zapping sptes on a write to a guest page table no longer requests a flush of the current TLB; only a needed remote flush is made.',
   },
   {
     id: 'sync-page-keeps-empty',
@@ -288,6 +289,13 @@ export const LINUX_61_CHANGES: readonly Linux61Change[] = [
     fn: 'kvm_mmu_free_obsolete_roots',
     text: 'When a root shadow page is zapped, the next VM entry frees only the roots that were zapped (and a PAE root), not every cached root.',
   },
+  {
+    id: 'pcide-off-no-reset',
+    commit: 'KVM: X86: Don\'t reset mmu context when X86_CR4_PCIDE 1->0',
+    since: 'v5.16',
+    fn: 'kvm_post_set_cr4',
+    text: 'Clearing CR4.PCIDE no longer rebuilds the MMU: KVM flushes the guest TLB instead, which syncs the current root and frees only the cached roots that have unsync pages below them.',
+  },
 ];
 
 /** Machine.linux61's bit for a change. */
@@ -304,6 +312,7 @@ export const L61_NO_CURRENT_FLUSH_ON_SP_CHANGE = 1 << 6;
 export const L61_SYNC_PAGE_KEEPS_EMPTY = 1 << 7;
 export const L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK = 1 << 8;
 export const L61_FREE_OBSOLETE_ROOTS_ONLY = 1 << 9;
+export const L61_PCIDE_OFF_NO_RESET = 1 << 10;
 
 /** Machine.linux61 for a rule set: every change under linux-6.1 but those switched off; none otherwise. */
 export function linux61Changes(rules: RuleSetName, off: readonly Linux61ChangeId[] = []): number {
@@ -326,6 +335,9 @@ export const rootEferNxAlways = (m: HasLinux61): boolean => (m.linux61 & L61_ROO
 /**
  * "KVM: X86: Cache CR3 in prev_roots when PCID is disabled" (v5.16):
  * kvm_invalidate_pcid() returns before freeing prev_roots when CR4.PCIDE=0.
+ * In return kvm_post_set_cr4() unloads every root when PCIDE goes 0 -> 1
+ * ("stale prev_roots could be reused incorrectly ... after a MOV to CR3 with
+ * NOFLUSH=1, so we free them all"); 5.15 did nothing there.
  */
 export const cachesPrevRootsWithoutPcid = (m: HasLinux61): boolean => (m.linux61 & L61_PREV_ROOTS_WITHOUT_PCID) !== 0;
 /**
@@ -354,7 +366,8 @@ export const tracesSetSpteOnlyOnChange = (m: HasLinux61): boolean => (m.linux61 
 /**
  * "KVM: X86: Don't flush current tlb on shadow page modification" (v5.16):
  * no KVM_REQ_TLB_FLUSH_CURRENT from mmu_set_spte() for a write-protected
- * page table nor from kvm_mmu_get_page() after syncing the page it found.
+ * page table, from kvm_mmu_get_page() after syncing the page it found, nor
+ * from kvm_mmu_pte_write() (kvm_mmu_remote_flush_or_zap: remote or nothing).
  */
 export const noCurrentFlushOnSpChange = (m: HasLinux61): boolean => (m.linux61 & L61_NO_CURRENT_FLUSH_ON_SP_CHANGE) !== 0;
 /**
@@ -377,6 +390,14 @@ export const writableSpteSkipsUnsyncCheck = (m: HasLinux61): boolean => (m.linux
  * unloaded them all. The simulator keeps the request's 5.15 name.
  */
 export const freesObsoleteRootsOnly = (m: HasLinux61): boolean => (m.linux61 & L61_FREE_OBSOLETE_ROOTS_ONLY) !== 0;
+/**
+ * "KVM: X86: Don't reset mmu context when X86_CR4_PCIDE 1->0" (v5.16):
+ * kvm_post_set_cr4() raises KVM_REQ_TLB_FLUSH_GUEST instead of
+ * kvm_mmu_reset_context(); kvm_vcpu_flush_tlb_guest() then runs
+ * kvm_mmu_sync_roots() and kvm_mmu_sync_prev_roots() (which frees the prev
+ * roots with unsync pages below them).
+ */
+export const pcideOffKeepsRoots = (m: HasLinux61): boolean => (m.linux61 & L61_PCIDE_OFF_NO_RESET) !== 0;
 
 /**
  * Record that a 6.1 change made a difference at this step (the property test

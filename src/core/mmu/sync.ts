@@ -131,7 +131,8 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
   }
   if (v61) {
-    if (m.linux61Fired) linux61Fired(m, L61_SYNC_PAGE_KEEPS_EMPTY);
+    // A difference from 5.15: the page would have been zapped, or the flush moves to the caller.
+    if (m.linux61Fired && (nrPresent === 0 || flush)) linux61Fired(m, L61_SYNC_PAGE_KEEPS_EMPTY);
     if (m.tracing) m.emit({ kind: 'sync_page', sp: sp.id, nrPresent, zap: false });
     return flush ? 1 : 0;
   }
@@ -174,7 +175,10 @@ export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
     }
     forEachUnsyncLeaf(pvec, (sp, path) => {
       kvmUnlinkUnsyncPage(m, sp);
-      if (kvmSyncPage(m, sp) > 0) flush = true;
+      const ret = kvmSyncPage(m, sp);
+      if (ret > 0) flush = true;
+      // 5.15 asks for a local flush for every page kept; 6.1 does not.
+      if (ret >= 0 && m.linux61Fired && syncKeepsEmptyPage(m)) linux61Fired(m, L61_SYNC_PAGE_KEEPS_EMPTY);
       mmuPagesClearParents(m, path);
     });
   }
