@@ -71,15 +71,11 @@ export type Documented = keyof typeof DOCUMENTED;
  * 6.1 changes no recorded trace can show: switching one off leaves every
  * recorded trace the same. `no-current-flush-on-sp-change` only drops a
  * request to flush the current TLB, which no kvmmmu tracepoint prints;
- * `set-spte-trace-on-change` drops the trace line of a spte rewritten with
- * the same value on a write fault that is then emulated, which none of the
- * scenarios does (a second write to a write-tracked table exits through
- * page_fault_handle_page_track before mmu_set_spte); `pcide-off-no-reset`
- * needs CR4.PCIDE, which the real guest cannot set (QEMU's emulated CPU has
- * no PCIDs). A change added to LINUX_61_CHANGES must be shown by a recorded
+ * `pcide-off-no-reset` needs CR4.PCIDE, which the real guest cannot set
+ * (QEMU's emulated CPU has no PCIDs). A change added to LINUX_61_CHANGES must be shown by a recorded
  * trace (add a scenario, scripts/record-real-kvm.sh) or be listed here with why.
  */
-const UNPINNED: readonly Linux61ChangeId[] = ['no-current-flush-on-sp-change', 'set-spte-trace-on-change', 'pcide-off-no-reset'];
+const UNPINNED: readonly Linux61ChangeId[] = ['no-current-flush-on-sp-change', 'pcide-off-no-reset'];
 
 /** Scenarios where linux-6.1 is known not to reproduce the real trace yet (the lead decides). Empty: none. */
 const KNOWN_GAPS: readonly string[] = [];

@@ -285,3 +285,21 @@ for (const [from, to] of [['l61-prefetch-no-unsync', 'prefetch-no-unsync-64bit']
   s.description += ` The same as tests/golden/linux-6.1-checks/${from}.json.`;
   delete s.format; put(to, s);
 }
+
+put('write-tracked-table-refault-through-new-root', {
+  title: 'x86-64: a write to a guest page directory, again through a new root (the same read-only spte set once more)',
+  description: 'PML4s 0x1000 and 0x8000 share PDPT 0x2000 (entry 0: the code, gva 0x10000 -> gpa 0x20000) and PDPT 0x6000 (entry 1: gva 0x8000000000 -> PD 0x7000 -> PT 0x5000 -> PD 0x3000, writable). The first write to PD 0x3000 through gva 0x8000000010 makes a read-only spte (an upper-level table is write-tracked) and is emulated. After MOV CR3 to 0x8000 the code is fetched again through entry 0; the second write faults at the new root (entry 1 not present), so write tracking does not catch it first: FNAME(fetch) reaches the same read-only spte and sets it again unchanged, then emulates. Linux 5.15 traces kvm_mmu_set_spte for that, 6.1 ("KVM: MMU: inline set_spte in mmu_set_spte") only when the spte changes.',
+  guest: { mode: 'x86-64', cr3: '0x1000' },
+  host: { hugePages: false, memoryMiB: 64 },
+  memory: [
+    { gpa: '0x1000', entries: { 0: '0x2027', 1: '0x6027' } },
+    { gpa: '0x8000', entries: { 0: '0x2027', 1: '0x6027' } },
+    { gpa: '0x2000', entries: { 0: '0x3027' } },
+    { gpa: '0x3000', entries: { 0: '0x4027' } },
+    { gpa: '0x4000', entries: { 16: '0x20063' } },
+    { gpa: '0x6000', entries: { 0: '0x7027' } },
+    { gpa: '0x7000', entries: { 0: '0x5027' } },
+    { gpa: '0x5000', entries: { 0: '0x3067' } },
+  ],
+  steps: [F('0x10000'), W('0x8000000010', '0x0'), CR3('0x8000'), F('0x10000'), W('0x8000000018', '0x0'), R('0x8000000000')],
+});
