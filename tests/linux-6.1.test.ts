@@ -196,6 +196,37 @@ describe('CR4.PCIDE toggles (no real-kernel run: the TCG CPU has no PCIDs; from 
   });
 });
 
+describe('a consequence of efer_nx in every role: clearing EFER.NX keeps the shadow pages (from the 6.1 source; the real-kvm tool runs no efer steps)', () => {
+  // PAE guest, EFER.NX=1; gva 0 maps through a PTE with XD set. After EFER.NX=0 that bit is
+  // reserved: 5.15 builds new pages (the role changed) and the read faults with RSVD; 6.1's role
+  // did not change, the same pages come back, and the read still hits the old spte.
+  const doc = {
+    format: 'shadowpaging/v1',
+    title: 'XD PTE, then EFER.NX cleared',
+    guest: { mode: 'pae', cr3: '0x100000', efer: { nx: true } },
+    memory: [
+      { gpa: '0x100000', entries: { '0': '0x101001' } },
+      { gpa: '0x101000', entries: { '0': '0x102027' } },
+      { gpa: '0x102000', entries: { '5': '0x8000000000105023' } },
+    ],
+    steps: [
+      { op: 'read', gva: '0x5000' },
+      { op: 'efer', nx: false },
+      { op: 'read', gva: '0x5000' },
+    ],
+  };
+  it('merged: #PF with the reserved-bit error code; linux-6.1: a hit through the old spte; root-efer-nx off: as merged', () => {
+    const s = parse(doc);
+    const last = (rules: RuleSetName, off: readonly Linux61ChangeId[] = []) => {
+      const { machine } = createMachine(s, rules, { linux61Off: off });
+      return s.steps.map((st, i) => applyStep(machine, i, st)).at(-1)!;
+    };
+    expect(last('merged')).toMatchObject({ outcome: 'guest-fault', vector: 14, errorCode: 0x9 });
+    expect(last('linux-6.1').outcome).toBe('hit');
+    expect(last('linux-6.1', ['root-efer-nx'])).toMatchObject({ outcome: 'guest-fault', errorCode: 0x9 });
+  });
+});
+
 /** The scenarios run on the real Linux 6.1.192 KVM (tests/golden/linux-6.1-checks/real/compare.txt). */
 const CHECKS_DIR = join(import.meta.dirname, 'golden/linux-6.1-checks');
 const loadCheck = (name: string): Scenario => parse(JSON.parse(readFileSync(join(CHECKS_DIR, `${name}.json`), 'utf8')));
