@@ -20,8 +20,10 @@
  * (bench/ui100k.ts): the 100,000-step scenario opened, scrubbed and stepped
  * in the browser (ui.open100k.ms, ui.scrub100k.p95Ms,
  * ui.step100k.stepToPaintP95Ms). `--ui`, `--parse` (or `--core`,
- * `--permalink`, `--reliability`, `--offline`, `--export`, `--ui100k`) runs
- * only the parts named; no flag runs all eight.
+ * `--permalink`, `--reliability`, `--offline`, `--export`, `--ui100k`, `--kernel`)
+ * runs only the parts named; no flag runs all nine. Kernel part
+ * (bench/kernel.ts): agreement with the recorded real Linux 6.1 traces
+ * (core.linux61.agreement, target 1).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +37,7 @@ import { benchCore100k } from './core100k.ts';
 import { benchExport } from './export.ts';
 import { benchCli } from './cli.ts';
 import { benchHeavy } from './heavy.ts';
+import { benchKernel } from './kernel.ts';
 import { benchLayout } from './layout.ts';
 import { benchOffline } from './offline.ts';
 import { benchParse } from './parse.ts';
@@ -125,12 +128,12 @@ async function benchCore() {
 
 const file = 'bench/results.json';
 const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline, export: benchExport, ui100k: benchUi100k };
+const parts: Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>> = { core: benchCore, permalink: benchPermalink, parse: benchParse, ui: async () => ({ ...(await benchUi()), ...benchLayout(), ...benchCaption() }), reliability: async () => ({ ...(await benchCli()), ...(await benchHeavy()) }), offline: benchOffline, export: benchExport, ui100k: benchUi100k, kernel: benchKernel };
 const chosen = Object.keys(parts).filter((p) => process.argv.includes(`--${p}`));
 const running = chosen.length > 0 ? chosen : Object.keys(parts);
 // A run of some parts keeps the other parts' figures; every run replaces all of its own (keys no longer measured go).
 // The core part also writes the trace CLI's figures on its scenario (cli.*).
-const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'], permalink: ['permalink.', 'lesson.'], ui100k: ['ui.open100k', 'ui.scrub100k', 'ui.step100k', 'ui.heap100k', 'ui.100k'] };
+const prefixes: Record<string, string[]> = { core: ['core.', 'cli.'], kernel: ['core.linux61.'], permalink: ['permalink.', 'lesson.'], ui100k: ['ui.open100k', 'ui.scrub100k', 'ui.step100k', 'ui.heap100k', 'ui.100k'] };
 const partOf = (k: string): string | undefined => {
   // The most specific prefix wins: ui100k's keys are not the ui part's.
   let best: [string, number] | undefined;

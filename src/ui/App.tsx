@@ -6,6 +6,8 @@
 import { Fragment, memo, type ReactNode, useDeferredValue, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { RULE_SET_LABEL, RULE_SETS, type RuleSetName, type Timeline } from '../core/index.ts';
 import { LIBRARY } from '../scenarios/library/index.ts';
+import { verificationWords } from '../scenarios/library/verification.ts';
+import { VerifiedBadge } from './components/VerifiedBadge.tsx';
 import { parseLesson, formatLessonError } from '../scenarios/lesson.ts';
 import { LESSONS } from '../scenarios/lessons/index.ts';
 import { LessonBar } from './lessons/LessonBar.tsx';
@@ -316,49 +318,52 @@ function ScenarioPicker() {
   // In a lesson the picker names the lesson (the lesson bar names the scenario).
   const value = inLesson ? (lessonId ? `lesson:${lessonId}` : '') : (libraryId ?? (mine ? `my:${mine.savedId}` : ''));
   return (
-    <label className="ctl scenario-title">
-      <span className="sr-only">Scenario</span>
-      <select
-        value={value}
-        onChange={(e) => {
-          const v = e.target.value;
-          const entry = LIBRARY.find((x) => x.id === v);
-          if (entry) return void useStore.getState().loadScenario(entry.json, entry.id);
-          const lesson = LESSONS.find((x) => `lesson:${x.id}` === v);
-          if (lesson) return void openBuiltinLesson(lesson.id, lesson.json);
-          const s = saved.find((x) => `my:${x.id}` === v);
-          if (s) openSaved(s);
-        }}
-        aria-label="Scenario"
-        data-testid="scenario-picker"
-        className="max-w-full"
-      >
-        {value === '' && <option value="">{title}</option>}
-        <optgroup label="Built-in scenarios">
-          {LIBRARY.map((e) => (
-            <option key={e.id} value={e.id}>
-              {(e.json as { title: string }).title}
-            </option>
-          ))}
-        </optgroup>
-        <optgroup label="Lessons">
-          {LESSONS.map((l) => (
-            <option key={l.id} value={`lesson:${l.id}`}>
-              {(l.json as { title: string }).title}
-            </option>
-          ))}
-        </optgroup>
-        {saved.length > 0 && (
-          <optgroup label="My scenarios (this browser)">
-            {saved.map((s) => (
-              <option key={s.id} value={`my:${s.id}`}>
-                {s.title}
+    <div className="scenario-title flex items-center gap-2">
+      <label className="ctl min-w-0 flex-1">
+        <span className="sr-only">Scenario</span>
+        <select
+          value={value}
+          onChange={(e) => {
+            const v = e.target.value;
+            const entry = LIBRARY.find((x) => x.id === v);
+            if (entry) return void useStore.getState().loadScenario(entry.json, entry.id);
+            const lesson = LESSONS.find((x) => `lesson:${x.id}` === v);
+            if (lesson) return void openBuiltinLesson(lesson.id, lesson.json);
+            const s = saved.find((x) => `my:${x.id}` === v);
+            if (s) openSaved(s);
+          }}
+          aria-label="Scenario"
+          data-testid="scenario-picker"
+          className="max-w-full"
+        >
+          {value === '' && <option value="">{title}</option>}
+          <optgroup label="Built-in scenarios">
+            {LIBRARY.map((e) => (
+              <option key={e.id} value={e.id} title={verificationWords(e.id)?.badge}>
+                {(e.json as { title: string }).title}
               </option>
             ))}
           </optgroup>
-        )}
-      </select>
-    </label>
+          <optgroup label="Lessons">
+            {LESSONS.map((l) => (
+              <option key={l.id} value={`lesson:${l.id}`}>
+                {(l.json as { title: string }).title}
+              </option>
+            ))}
+          </optgroup>
+          {saved.length > 0 && (
+            <optgroup label="My scenarios (this browser)">
+              {saved.map((s) => (
+                <option key={s.id} value={`my:${s.id}`}>
+                  {s.title}
+                </option>
+              ))}
+            </optgroup>
+          )}
+        </select>
+      </label>
+      <VerifiedBadge />
+    </div>
   );
 }
 

@@ -3,13 +3,15 @@
  * "What to watch" list (src/scenarios/library/watch.ts, every item checked
  * against the trace by tests/watch.test.ts). Each item jumps to its step; an
  * item that holds only under some rule sets says which, and is marked when
- * the rule set on screen is not one of them rather than hidden.
+ * the rule set on screen is not one of them rather than hidden. A built-in
+ * also says whether it was checked against a real Linux 6.1 KVM (VerifiedBadge).
  */
 import { memo, useEffect, useRef, useState } from 'react';
 import { RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { itemRules, WATCH, type WatchItem } from '../../scenarios/library/watch.ts';
 import { Glossed } from '../glossary/Term.tsx';
 import { useStore } from '../store/index.ts';
+import { VerifiedBadge } from './VerifiedBadge.tsx';
 
 /** "under Before only", "under Seed, Merged and No 7/8"; null when the item holds under every rule set. */
 export function rulesNote(rules: readonly RuleSetName[]): string | null {
@@ -74,6 +76,7 @@ export const AboutScenario = memo(function AboutScenario({ step }: { step: numbe
           <Glossed text={description} />
         </p>
       )}
+      <VerifiedBadge full />
       {items !== undefined && items.length > 0 && (
         <>
           <h3 className="watch-title">What to watch</h3>
