@@ -93,6 +93,16 @@ const keyNoNx = (e: PageEvent): string => eventText({ ...e, role: { ...e.role, e
  * Every difference between the real trace and a 5.15 rule set's, each with
  * the documented difference that explains it (null: none does).
  */
+/** The first step at which a 6.1 change made a difference, running `scenario` under linux-6.1 (Infinity: never). */
+function firstFiredStep(scenario: Scenario, id: Linux61ChangeId): number {
+  const fired: number[] = [];
+  const { machine } = createMachine(scenario, 'linux-6.1', { tracing: false, linux61Fired: fired });
+  scenario.steps.forEach((step, i) => applyStep(machine, i, step));
+  const bit = 1 << LINUX_61_CHANGES.findIndex((c) => c.id === id);
+  for (let k = 0; k < fired.length; k += 2) if (fired[k + 1]! & bit) return fired[k]!;
+  return Infinity;
+}
+
 function classify(scenario: Scenario, real: RealTrace, sim: SimTrace, rules: RuleSetName, merged: SimTrace | null): Classified[] {
   const out: Classified[] = [];
   // Shadow page tables the simulator prefetched writable (5.15 unsyncs them on the spot: 6.1 does not).
@@ -131,6 +141,11 @@ function classify(scenario: Scenario, real: RealTrace, sim: SimTrace, rules: Rul
     }
     return !wp && (smep || smap);
   };
+  // The step at which 6.1 rebuilt a PAE guest's roots because its PDPTEs changed (the simulator under
+  // linux-6.1 says when that change fired: Machine.linux61Fired). From there on 5.15 runs on the stale
+  // roots, so whatever 6.1 does through the new ones (roots, the tables below, their sptes) is that change's.
+  const paeRebuiltAt = firstFiredStep(scenario, 'pae-roots-rebuilt-on-pdpte-change');
+  const afterPaeRebuild = (seg: Segment): boolean => seg !== 'end' && seg >= paeRebuiltAt;
   // A root was zapped in an earlier step: 5.15 then unloaded every root, the cached ones too.
   const rootZappedBefore = (seg: Segment): boolean =>
     [...real.steps].some(([k, st]) => k !== 'end' && seg !== 'end' && k < seg && st.pages.some((p) => p.kind === 'zap' && p.role.level === rootLevel));
@@ -155,6 +170,7 @@ function classify(scenario: Scenario, real: RealTrace, sim: SimTrace, rules: Rul
       else if (row[0] === '+' && e.kind === 'zap' && s.pages.some((p) => p.kind === 'sync' && keyNoNx(p) === keyNoNx({ ...e, kind: 'sync' })) && r.pages.some((p) => p.kind === 'sync' && keyNoNx(p) === keyNoNx({ ...e, kind: 'sync' })))
         why = 'sync-page-keeps-empty';
       else if (e.kind === 'unsync' && specGfns.has(e.gfn)) why = 'no-unsync-when-prefetch';
+      else if (rules !== 'linux-6.1' && afterPaeRebuild(seg)) why = 'pae-roots-rebuilt-on-pdpte-change';
       else if (rules !== 'merged' && merged && (row[0] === '+' ? !inMerged('pages', keyNoNx(e)) && !inMerged('pages', text) : inMerged('pages', text) || inMerged('pages', eventText({ ...e, role: { ...e.role, eferNx } })))) why = 'series';
       out.push({ seg, op: row[0], text, why });
     }
@@ -171,6 +187,7 @@ function classify(scenario: Scenario, real: RealTrace, sim: SimTrace, rules: Rul
       else if (e.level === 1 && inDirect(e.gfn)) why = 'direct-prefetch-trailing';
       else if (row[0] === '-' && e.w && seen.has(text)) why = 'writable-spte-skips-unsync-check';
       else if (row[0] === '+' && seen.has(text)) why = 'set-spte-trace-on-change';
+      else if (rules !== 'linux-6.1' && afterPaeRebuild(seg)) why = 'pae-roots-rebuilt-on-pdpte-change';
       else if (rules !== 'merged' && merged && (row[0] === '+' ? !inMerged('sptes', text) : inMerged('sptes', text))) why = 'series';
       if (row[0] === '-') seen.add(text);
       out.push({ seg, op: row[0], text, why });

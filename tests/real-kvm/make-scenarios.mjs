@@ -279,9 +279,9 @@ put('paging-off-direct-prefetch', {
 
 // ---- the other helper's 6.1 check scenarios (tests/golden/linux-6.1-checks), recorded here too ----
 const CHECKS = `${dirname(fileURLToPath(import.meta.url))}/../golden/linux-6.1-checks`;
-for (const [from, to] of [['l61-prefetch-no-unsync', 'prefetch-no-unsync-64bit'], ['l61-smep-wp0-cr3', 'cr3-back-to-cached-root-smep-wp0'], ['l61-sync-empty-prev-roots', 'sync-empty-unsync-page-then-cr3-back'], ['l61-root-zap-prev-roots', 'root-zapped-by-misaligned-write-then-cr3-back']]) {
+for (const [from, to] of [['l61-prefetch-no-unsync', 'prefetch-no-unsync-64bit'], ['l61-smep-wp0-cr3', 'cr3-back-to-cached-root-smep-wp0'], ['l61-sync-empty-prev-roots', 'sync-empty-unsync-page-then-cr3-back'], ['l61-root-zap-prev-roots', 'root-zapped-by-misaligned-write-then-cr3-back'], ['l61-pae-pdpte-change', 'pae-pdpte-changed-roots-rebuilt']]) {
   const s = JSON.parse(readFileSync(`${CHECKS}/${from}.json`, 'utf8'));
-  s.title = s.title.replace(/^6\.1 check: /, 'x86-64: ');
+  s.title = s.title.replace(/^6\.1 check: /, `${{ 'x86-64': 'x86-64', pae: 'PAE', 'x86-32': '32-bit' }[s.guest.mode] ?? s.guest.mode}: `).replace(/^PAE: a PAE guest/, 'PAE: a guest');
   s.description += ` The same as tests/golden/linux-6.1-checks/${from}.json.`;
   delete s.format; put(to, s);
 }
