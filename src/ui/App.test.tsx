@@ -103,6 +103,21 @@ describe('<App> compare view', () => {
     });
     expect(useStore.getState().compareRules).toEqual(['before', 'seed', 'merged', 'merged-no-7']);
     expect(screen.getAllByTestId('compare-role-table')[0]!.querySelectorAll('thead th')).toHaveLength(5);
+    // Linux 6.1 joins: its column shows bit 4 under 6.1's name (has_4_byte_gpte, inverted) and its own role.word.
+    act(() => {
+      fireEvent.click(screen.getByTestId('compare-rule-linux-6.1'));
+    });
+    const t61 = screen.getAllByTestId('compare-role-table')[0]!;
+    const col61 = [...t61.querySelectorAll('thead th')].findIndex((th) => th.textContent === '6.1');
+    const cellOf = (field: string, col: number) => [...t61.querySelectorAll('tbody tr')].find((tr) => tr.querySelector('th')?.textContent?.startsWith(field))!.children[col]!.textContent;
+    const cell = (field: string) => cellOf(field, col61);
+    const colMerged = [...t61.querySelectorAll('thead th')].findIndex((th) => th.textContent === 'Merged');
+    expect(t61.textContent).toContain('6.1 has has_4_byte_gpte instead');
+    expect(cell('gpte_is_8_bytes')).toMatch(new RegExp(`^has_4_byte_gpte = ${cellOf('gpte_is_8_bytes', colMerged)?.startsWith('1') ? 0 : 1}`));
+    expect(Number.parseInt(cell('role.word')!, 16) ^ Number.parseInt(cellOf('role.word', colMerged)!, 16)).toBe(0x10 | 0x1000); // bit 4's name, and efer_nx in every 6.1 role
+    act(() => {
+      fireEvent.click(screen.getByTestId('compare-rule-linux-6.1'));
+    });
     // Select the direct page of the first half: its role table follows the selection.
     const sp = useStore.getState().timeline.stateAt(2);
     const direct = [...sp.sps.values()].find((x) => x.role.direct && x.gfn === 0x12400)!;

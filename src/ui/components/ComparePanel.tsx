@@ -8,7 +8,7 @@
  * Below, every difference in the scenario, each jumping to its step.
  */
 
-import { type RequestRow, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
+import { kernelRoleWord, type RequestRow, type RoleJson, roleFieldName, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { useCompareReport } from '../heavy/compare.ts';
 import { useStore } from '../store/index.ts';
 import { RoleNotation, Term } from '../glossary/Term.tsx';
@@ -24,11 +24,29 @@ const FIELDS: ReadonlyArray<readonly [key: string, kernel: string]> = [
   ['word', 'role.word'],
 ];
 
+/** What Linux 6.1's column shows differently: its own name for bit 4, and so its own role.word. */
+const NOTE_61: Readonly<Record<string, string>> = {
+  gpteIs8Bytes: '6.1 has has_4_byte_gpte instead: the same bit, inverted',
+  word: '6.1: bit 4 is has_4_byte_gpte',
+};
+
 const KIND_TEXT = { exit: 'exit count only', guest: 'guest-visible', requests: 'shadow page requests', kernel: 'kernel data corruption' } as const;
 
 function show(v: unknown): string {
   if (typeof v === 'boolean') return v ? '1' : '0';
   return String(v);
+}
+
+/**
+ * A role field's value as the rule set's kernel stores it: from 5.17 bit 4 is
+ * has_4_byte_gpte (gpte_is_8_bytes inverted), so Linux 6.1's role.word differs
+ * from 5.15's in that bit for the same page.
+ */
+function kernelValue(role: RoleJson, key: string, r: RuleSetName): string {
+  if (key === 'word') return `0x${kernelRoleWord(role, r).toString(16).padStart(8, '0')}`;
+  const name = roleFieldName('gpteIs8Bytes', r);
+  if (key === 'gpteIs8Bytes' && name !== 'gpte_is_8_bytes') return `${name} = ${show(!role.gpteIs8Bytes)}`;
+  return show((role as unknown as Record<string, unknown>)[key]);
 }
 
 /** The rule behind one cell, in words, for the fields whose value a rule set chooses. */
@@ -66,6 +84,7 @@ function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly Ru
             <tr key={key} className={differs ? 'row-differs' : undefined}>
               <th scope="row" className="font-mono">
                 {kernel}
+                {rules.includes('linux-6.1') && NOTE_61[key] && <span className="diff-rule">{NOTE_61[key]}</span>}
                 {differs && (
                   <span className="diff-flag" aria-label="differs">
                     {' '}≠
@@ -73,11 +92,11 @@ function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly Ru
                 )}
               </th>
               {rules.map((r) => {
-                const role = row.roles[r]?.role as unknown as Record<string, unknown> | undefined;
+                const role = row.roles[r]?.role;
                 const why = ruleText(row, r, key);
                 return (
                   <td key={r} className={differs ? 'cell-differs' : 'cell-same'}>
-                    <span className="font-mono">{role ? show(role[key]) : '-'}</span>
+                    <span className="font-mono">{role ? kernelValue(role, key, r) : '-'}</span>
                     {why && <span className="diff-rule">{why}</span>}
                   </td>
                 );
