@@ -8,7 +8,7 @@
  * Below, every difference in the scenario, each jumping to its step.
  */
 
-import { kernelRoleWord, type RequestRow, type RoleJson, roleFieldName, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
+import { kernelRoleWord, type PageRole, type RequestRow, type RoleJson, roleFieldName, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { useCompareReport } from '../heavy/compare.ts';
 import { useStore } from '../store/index.ts';
 import { RoleNotation, Term } from '../glossary/Term.tsx';
@@ -25,10 +25,13 @@ const FIELDS: ReadonlyArray<readonly [key: string, kernel: string]> = [
 ];
 
 /** What Linux 6.1's column shows differently: its own name for bit 4, and so its own role.word. */
-const NOTE_61: Readonly<Record<string, string>> = {
-  gpteIs8Bytes: '6.1 has has_4_byte_gpte instead: the same bit, inverted',
-  word: '6.1: bit 4 is has_4_byte_gpte',
+const NOTE_61: Readonly<Record<string, { readonly short: string; readonly long: string }>> = {
+  gpteIs8Bytes: { short: 'in 6.1: has_4_byte_gpte', long: 'Linux 6.1 names bit 4 has_4_byte_gpte: the same bit, inverted (since 5.17)' },
+  word: { short: 'in 6.1: bit 4 inverted', long: "Linux 6.1's role.word: bit 4 is has_4_byte_gpte, the inverse of gpte_is_8_bytes" },
 };
+
+/** A role field as the kernel names it (5.15's names: the row labels; 6.1's bit 4 is noted apart). */
+const kernelName = (f: string): string => roleFieldName(f as keyof PageRole, 'merged');
 
 const KIND_TEXT = { exit: 'exit count only', guest: 'guest-visible', requests: 'shadow page requests', kernel: 'kernel data corruption' } as const;
 
@@ -65,7 +68,7 @@ function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly Ru
     <table className="diff-table role-table" data-testid="compare-role-table">
       <caption className="role-caption">
         {row.step < 0 ? 'initial entry' : `step ${row.step + 1}`}: {row.request.via === 'root' ? 'root' : 'child'} for gfn {row.request.gfn} ({row.request.where})
-        {row.differing.length === 0 && !wordDiffers ? <span className="same-badge"> same role under every rule set</span> : <span className="differs-badge"> roles differ: {[...differing].map((f) => (f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f)).join(', ')}</span>}
+        {row.differing.length === 0 && !wordDiffers ? <span className="same-badge"> same role under every rule set</span> : <span className="differs-badge"> roles differ: {[...differing].map(kernelName).join(', ')}</span>}
       </caption>
       <thead>
         <tr>
@@ -84,7 +87,11 @@ function RoleTable({ row, rules, active }: { row: RequestRow; rules: readonly Ru
             <tr key={key} className={differs ? 'row-differs' : undefined}>
               <th scope="row" className="font-mono">
                 {kernel}
-                {rules.includes('linux-6.1') && NOTE_61[key] && <span className="diff-rule">{NOTE_61[key]}</span>}
+                {rules.includes('linux-6.1') && NOTE_61[key] && (
+                  <span className="diff-rule role-note" title={NOTE_61[key].long}>
+                    {NOTE_61[key].short}
+                  </span>
+                )}
                 {differs && (
                   <span className="diff-flag" aria-label="differs">
                     {' '}≠
@@ -183,7 +190,7 @@ export function ComparePanel() {
           <p className="text-sm" data-testid="compare-summary">
             {nothing
               ? `${names} compute the same roles here, and the guest sees the same thing: "no functional change" holds for this scenario.`
-              : `${nRoles} shadow page request${nRoles === 1 ? '' : 's'} with different roles${nRoles ? ` (${report.summary.fieldsDiffering.map((f) => (f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f)).join(', ')})` : ''}; ${guestVisible} difference${guestVisible === 1 ? '' : 's'} the guest can see; ${exitOnly} in exit count only${kernelBugs ? `; kernel data corruption at ${kernelBugs} step${kernelBugs === 1 ? '' : 's'}` : ''}.`}
+              : `${nRoles} shadow page request${nRoles === 1 ? '' : 's'} with different roles${nRoles ? ` (${report.summary.fieldsDiffering.map(kernelName).join(', ')})` : ''}; ${guestVisible} difference${guestVisible === 1 ? '' : 's'} the guest can see; ${exitOnly} in exit count only${kernelBugs ? `; kernel data corruption at ${kernelBugs} step${kernelBugs === 1 ? '' : 's'}` : ''}.`}
           </p>
 
           <h3 className="panel-subtitle">{step === 0 ? 'The initial entry' : `Step ${step}`}: shadow pages requested</h3>
@@ -230,7 +237,7 @@ export function ComparePanel() {
                   </button>{' '}
                   <span className="text-xs">
                     {Object.entries(d.fields)
-                      .map(([f, vals]) => `${f === 'gpteIs8Bytes' ? 'gpte_is_8_bytes' : f}: ${rules.map((r) => `${RULE_SET_SHORT[r]} ${show(vals[r])}`).join(' / ')}`)
+                      .map(([f, vals]) => `${kernelName(f)}: ${rules.map((r) => `${RULE_SET_SHORT[r]} ${show(vals[r])}`).join(' / ')}`)
                       .join('; ')}
                   </span>
                 </li>
