@@ -458,20 +458,23 @@ export const rowString = (r: RowText) => `${r.idx} ${r.value} ${r.flags} ${r.tar
  */
 const rowsMemo = new WeakMap<object, Map<Density['name'], { rows: Row[]; textW: number }>>();
 
+/** What a card's rows are made from: its entries (present ones, by index), how many slots it has, and how an entry reads. */
+interface RowsSpec<E extends { index: number; value: string }> {
+  readonly entries: readonly E[];
+  readonly count: number;
+  readonly y0: number;
+  readonly text: (e: E, valueW: number) => RowText;
+  readonly fold: { readonly one: string; readonly many: string };
+  readonly d: Density;
+}
+
 /** The rows of a card with their texts, and the width its text needs (layout units, padding included). */
-function cardRows<E extends { index: number; value: string }>(
-  entries: readonly E[],
-  count: number,
-  y0: number,
-  text: (e: E, valueW: number) => RowText,
-  fold: { one: string; many: string },
-  d: Density,
-  heading: readonly string[],
-): { rows: Row[]; textW: number } {
+function cardRows<E extends { index: number; value: string }>(spec: RowsSpec<E>, heading: readonly string[]): { rows: Row[]; textW: number } {
+  const { entries, d } = spec;
   let per = rowsMemo.get(entries);
   if (!per) rowsMemo.set(entries, (per = new Map()));
   let body = per.get(d.name);
-  if (!body) per.set(d.name, (body = rowsOf(entries, count, y0, text, fold, d)));
+  if (!body) per.set(d.name, (body = rowsOf(spec)));
   const headW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
   return { rows: body.rows, textW: Math.max(headW, body.textW) + PAD.left + PAD.right };
 }
@@ -480,14 +483,7 @@ function cardRows<E extends { index: number; value: string }>(
 const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText; readonly w: number }>();
 
 /** The rows of cardRows, and the width their text needs (no padding). */
-function rowsOf<E extends { index: number; value: string }>(
-  entries: readonly E[],
-  count: number,
-  y0: number,
-  text: (e: E, valueW: number) => RowText,
-  fold: { one: string; many: string },
-  d: Density,
-): { rows: Row[]; textW: number } {
+function rowsOf<E extends { index: number; value: string }>({ entries, count, y0, text, fold, d }: RowsSpec<E>): { rows: Row[]; textW: number } {
   // Values share one width per card, so the flag and target columns line up.
   const valueW = entries.reduce((w, e) => Math.max(w, e.value.length), 0);
   const key = `${d.name}:${valueW}`;
@@ -627,7 +623,7 @@ export function layoutColumns(
   const guestDrafts = guest.map((t) => {
     const title = guestTableName(t);
     const sub = d.name === 'full' ? `${t.entryCount} × ${t.entrySize}-byte entries${t.registers ? ' (loaded at MOV CR3)' : ''} · va ${t.vaBase}` : `${t.entryCount} × ${t.entrySize} B · va ${t.vaBase}`;
-    const body = cardRows(t.entries, t.entryCount, HEAD_H, (e, w) => guestRowText(t, e, w, d), { one: 'entry', many: 'entries' }, d, [title, sub]);
+    const body = cardRows({ entries: t.entries, count: t.entryCount, y0: HEAD_H, text: (e, w) => guestRowText(t, e, w, d), fold: { one: 'entry', many: 'entries' }, d }, [title, sub]);
     return { t, title, sub, ...body };
   });
   const shadowDraft = (item: PageItem) => {
@@ -635,7 +631,7 @@ export function layoutColumns(
     const { heading, name, roleWords, zapWords, covers } = shadowPageText(sp, item.root, item.zap);
     // Compact: the notation moves to the tooltip; the heading's role words go under it (its zap state stays in it).
     const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [zapWords ? `${name} · ${zapWords}` : name, `${roleWords} · ${covers}`];
-    const body = cardRows(sp.sptes, 512, HEAD_H, (e, w) => spteRowText(e, w, d), { one: 'spte', many: 'sptes' }, d, [title, sub]);
+    const body = cardRows({ entries: sp.sptes, count: 512, y0: HEAD_H, text: (e, w) => spteRowText(e, w, d), fold: { one: 'spte', many: 'sptes' }, d }, [title, sub]);
     return { kind: 'sp' as const, item, title, sub, ...body };
   };
   const noteDraft = (title: string, sub: string) => ({ kind: 'note' as const, title, sub, rows: [] as Row[], textW: Math.max(textWidth(title, d.font.title, 'sansBold'), textWidth(sub, d.font.sub, 'mono')) + PAD.left + PAD.right });
