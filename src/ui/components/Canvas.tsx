@@ -136,15 +136,29 @@ const cardLabel = (card: Card) =>
     ? `${card.title}, ${card.table.entries.length} of ${card.table.entryCount} entries present`
     : `${card.title}, ${card.sp.notation}, ${card.sp.sptes.length} of 512 sptes present`;
 
+/**
+ * The entry of each row, rows taken in order: both lists go by index, so one
+ * pass finds them all (a search per row was quadratic: a 1,024-entry page
+ * directory made ~500,000 comparisons a render).
+ */
+function entryAt<E extends { readonly index: number }>(entries: readonly E[]): (index: number) => E {
+  let k = 0;
+  return (index) => {
+    if (entries[k]?.index !== index) k = entries.findIndex((x) => x.index === index);
+    return entries[k++]!;
+  };
+}
+
 const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab }: { card: GuestCard; marks: CardMarks; tabStop: string | null; cardTab: number }) {
   const t = card.table;
+  const at = entryAt(t.entries);
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key} role="listitem" tabIndex={cardTab} aria-label={cardLabel(card)} className={marks.idle ? 'card-idle' : undefined}>
       <rect className={`card card-guest${marks.cardLit ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
       <CardHeading x={10} title={card.title} sub={card.sub} />
       {card.rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={10} w={card.w - 24} />;
-        const e = t.entries.find((x) => x.index === r.index)!;
+        const e = at(r.index);
         return <GuestRow key={e.index} t={t} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-walked')} tabStop={tabStop === `gte:${t.gfn}:${e.index}`} />;
       })}
     </g>
@@ -189,6 +203,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
   const sp = card.sp;
   const q = sp.role.quadrant;
   const { color } = shadowPageText(sp, card.root);
+  const at = entryAt(sp.sptes);
   return (
     <g
       transform={`translate(${card.x},${card.y})`}
@@ -222,7 +237,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
       {card.rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
-        const e = sp.sptes.find((x) => x.index === r.index)!;
+        const e = at(r.index);
         return <SpteRow key={e.index} spId={sp.id} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-set')} tabStop={tabStop === `spte:${sp.id}:${e.index}`} />;
       })}
     </g>
