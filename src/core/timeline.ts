@@ -461,11 +461,11 @@ export class Timeline {
 // The timeline as plain data (what structured clone carries to another thread)
 
 /**
- * A shadow page as plain data: each array as its chunks that the previous
- * MachineData's page of that id does not have (all written chunks when there
- * is none), or null when it is the same array (so nothing is carried again).
+ * A shadow page as plain data: its role as role.word only (unpackRole gives
+ * the rest); each array as its chunks that the previous MachineData's page of
+ * that id does not have (all written chunks when there is none), or null when
+ * it is the same array (so nothing is carried again).
  */
-/** A shadow page as data: its role as role.word only (unpackRole gives the rest), its arrays as chunk deltas. */
 export type ShadowPageData = Omit<ShadowPage, 'role' | 'spt' | 'gfns' | 'unsyncChildBitmap'> & {
   readonly spt: CowChunks | null;
   readonly gfns: CowChunks | null;
