@@ -164,8 +164,6 @@ export function EditorPanel() {
   const restored = useRef(false);
   // A file just imported and valid, with its parse: put on screen without waiting for typing to pause.
   const imported = useRef<{ readonly text: string; readonly json: unknown } | null>(null);
-  // The text last put on screen from here.
-  const putText = useRef<string | null>(null);
   useEffect(() => {
     if (wasOpen.current === null) {
       wasOpen.current = open;
@@ -197,24 +195,24 @@ export function EditorPanel() {
       restored.current = false;
       return;
     }
-    // Put on screen already (a heavy one may still be building: the store's scenario is the old one until it is done).
-    if (putText.current === text) return;
     const opened = imported.current?.text === text ? imported.current : null;
     if (opened) imported.current = null;
     const put = () => {
-      putText.current = text;
       // The file's parse, or the form's when it has caught up (no second JSON.parse of a long text).
       const f = formDoc.current;
       const json = opened ? opened.json : f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
       // Opening the editor on what is already shown must not reset the step.
-      if (!sameDocument(json, useStore.getState().scenarioJson)) a.loadScenario(json, null, { text });
+      const st = useStore.getState();
+      if (!sameDocument(json, st.scenarioJson)) st.loadScenario(json, null, { text });
       pushed(json);
     };
     // A file just imported goes on screen at once; typing waits for a pause.
     if (opened) return put();
     const id = window.setTimeout(put, 300);
     return () => window.clearTimeout(id);
-  }, [text, parsed, open, a]);
+    // Not on the store's state (`a`): it is a new object at every store change, and a heavy build's
+    // progress re-ran this effect and started the same build again.
+  }, [text, parsed.ok, open]);
   if (!open) return null;
   const title = parsed.ok ? parsed.scenario.title : doc.title;
   const dirty = doc.text !== doc.baseText;
