@@ -21,9 +21,19 @@ export type CowChunks = ReadonlyArray<readonly [number, Chunk]>;
 
 const SHIFT = 5;
 
-/** Numbers naming frozen chunk lists (CowArray.contentId); a WeakMap, so a list no array holds any more is forgotten. */
+/** Numbers naming frozen chunk lists and chunks; a WeakMap, so one no array holds any more is forgotten. */
 const contentIds = new WeakMap<object, number>();
 let nextContentId = 1;
+
+/** A number naming a frozen chunk list or chunk (frozenChunks), for keys built from several. */
+export function frozenId(o: object): number {
+  let id = contentIds.get(o);
+  if (id === undefined) {
+    id = nextContentId++;
+    contentIds.set(o, id);
+  }
+  return id;
+}
 const MASK = (1 << SHIFT) - 1;
 
 export class CowArray {
@@ -79,12 +89,7 @@ export class CowArray {
    */
   contentId(): number {
     this.freeze();
-    let id = contentIds.get(this.chunks);
-    if (id === undefined) {
-      id = nextContentId++;
-      contentIds.set(this.chunks, id);
-    }
-    return id;
+    return frozenId(this.chunks);
   }
 
   /**

@@ -3,6 +3,7 @@
  * the UI renders. Stable ordering (by id, by index) so output is byte-stable.
  */
 import { hex, hex64 } from './bits.ts';
+import { frozenId } from './cow-array.ts';
 import { guestMode } from './guest/cpu.ts';
 import type { KernelBug, KvmStats, Machine, ShadowPage, VcpuStats } from './machine.ts';
 import { refId, refIndex, rmapKey } from './machine.ts';
@@ -83,9 +84,6 @@ export class sim_JsonMemo {
   readonly pages = new Map<string, ShadowPageJson>();
   /** spt chunk -> (level, gfns chunk or direct base) -> the chunk's sptes. */
   readonly spteChunks = new WeakMap<object, Map<string, readonly SpteJson[]>>();
-  /** Names for gfns chunks inside a spteChunks key. */
-  readonly chunkIds = new WeakMap<object, number>();
-  nextChunkId = 1;
   /** Guest tables (guest/tables.ts guestTables), by frame contents and place. */
   readonly tables = new Map<string, unknown>();
   static readonly MAX = 8192;
@@ -127,12 +125,7 @@ function memoSptes(m: Machine, sp: ShadowPage, memo: sim_JsonMemo): SpteJson[] {
     const from = ci * 16;
     // A leaf's gfn: sp->gfns for indirect pages (its chunk ci >> 1 holds these 16), else from sp->gfn and the level.
     const g = gfnChunks ? gfnChunks[ci >> 1] : null;
-    let gid = 0;
-    if (g) {
-      gid = memo.chunkIds.get(g) ?? memo.nextChunkId++;
-      memo.chunkIds.set(g, gid);
-    }
-    const key = gfnChunks ? `${sp.role.level}:g${gid}` : `${sp.role.level}:d${sp.gfn}`;
+    const key = gfnChunks ? `${sp.role.level}:g${g ? frozenId(g) : 0}` : `${sp.role.level}:d${sp.gfn}`;
     let per = memo.spteChunks.get(c);
     if (!per) memo.spteChunks.set(c, (per = new Map()));
     let got = per.get(key);
