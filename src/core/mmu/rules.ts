@@ -341,11 +341,17 @@ interface HasLinux61 {
   readonly linux61: number;
 }
 
+/** The predicate of one change: whether its bit is on in the machine's Machine.linux61. */
+const inForce =
+  (bit: number) =>
+  (m: HasLinux61): boolean =>
+    (m.linux61 & bit) !== 0;
+
 /**
  * "KVM: x86/mmu: store shadow EFER.NX in the MMU role" (v5.19):
  * kvm_init_shadow_mmu() sets root_role.efer_nx = true; every child copies it.
  */
-export const rootEferNxAlways = (m: HasLinux61): boolean => (m.linux61 & L61_ROOT_EFER_NX) !== 0;
+export const rootEferNxAlways = inForce(L61_ROOT_EFER_NX);
 /**
  * "KVM: X86: Cache CR3 in prev_roots when PCID is disabled" (v5.16):
  * kvm_invalidate_pcid() returns before freeing prev_roots when CR4.PCIDE=0.
@@ -353,49 +359,49 @@ export const rootEferNxAlways = (m: HasLinux61): boolean => (m.linux61 & L61_ROO
  * ("stale prev_roots could be reused incorrectly ... after a MOV to CR3 with
  * NOFLUSH=1, so we free them all"); 5.15 did nothing there.
  */
-export const cachesPrevRootsWithoutPcid = (m: HasLinux61): boolean => (m.linux61 & L61_PREV_ROOTS_WITHOUT_PCID) !== 0;
+export const cachesPrevRootsWithoutPcid = inForce(L61_PREV_ROOTS_WITHOUT_PCID);
 /**
  * "KVM: x86/mmu: Always use current mmu's role when loading new PGD" (v5.18):
  * kvm_mmu_new_pgd() compares with mmu->root_role, not a base-only role whose
  * smep_andnot_wp / smap_andnot_wp are zero.
  */
-export const newPgdUsesFullRole = (m: HasLinux61): boolean => (m.linux61 & L61_NEW_PGD_FULL_ROLE) !== 0;
+export const newPgdUsesFullRole = inForce(L61_NEW_PGD_FULL_ROLE);
 /**
  * "KVM: X86: Don't unsync pagetables when speculative" (v5.16):
  * mmu_try_to_unsync_pages(..., prefetch) returns -EEXIST for a synced shadow
  * page of the gfn, so make_spte() write-protects the prefetched spte.
  */
-export const noUnsyncWhenPrefetch = (m: HasLinux61): boolean => (m.linux61 & L61_NO_UNSYNC_WHEN_PREFETCH) !== 0;
+export const noUnsyncWhenPrefetch = inForce(L61_NO_UNSYNC_WHEN_PREFETCH);
 /**
  * "KVM: x86/mmu: Complete prefetch for trailing SPTEs for direct, legacy MMU"
  * (v5.16): __direct_pte_prefetch() also prefetches a run still open at the
  * end of the PTE_PREFETCH_NUM group.
  */
-export const directPrefetchesTrailing = (m: HasLinux61): boolean => (m.linux61 & L61_DIRECT_PREFETCH_TRAILING) !== 0;
+export const directPrefetchesTrailing = inForce(L61_DIRECT_PREFETCH_TRAILING);
 /**
  * "KVM: MMU: inline set_spte in mmu_set_spte" (v5.16): trace_kvm_mmu_set_spte
  * sits in the `*sptep != spte` branch of mmu_set_spte().
  */
-export const tracesSetSpteOnlyOnChange = (m: HasLinux61): boolean => (m.linux61 & L61_SET_SPTE_TRACE_ON_CHANGE) !== 0;
+export const tracesSetSpteOnlyOnChange = inForce(L61_SET_SPTE_TRACE_ON_CHANGE);
 /**
  * "KVM: X86: Don't flush current tlb on shadow page modification" (v5.16):
  * no KVM_REQ_TLB_FLUSH_CURRENT from mmu_set_spte() for a write-protected
  * page table, from kvm_mmu_get_page() after syncing the page it found, nor
  * from kvm_mmu_pte_write() (kvm_mmu_remote_flush_or_zap: remote or nothing).
  */
-export const noCurrentFlushOnSpChange = (m: HasLinux61): boolean => (m.linux61 & L61_NO_CURRENT_FLUSH_ON_SP_CHANGE) !== 0;
+export const noCurrentFlushOnSpChange = inForce(L61_NO_CURRENT_FLUSH_ON_SP_CHANGE);
 /**
  * "KVM: X86: Change kvm_sync_page() to return true when remote flush is
  * needed" (v5.16): FNAME(sync_page) returns <0 (zap), 0 or >0 (flush); a
  * page with no present spte left is no longer zapped.
  */
-export const syncKeepsEmptyPage = (m: HasLinux61): boolean => (m.linux61 & L61_SYNC_PAGE_KEEPS_EMPTY) !== 0;
+export const syncKeepsEmptyPage = inForce(L61_SYNC_PAGE_KEEPS_EMPTY);
 /**
  * "KVM: X86: Don't check unsync if the original spte is writible" (v5.16):
  * make_spte() skips mmu_try_to_unsync_pages() (and the dirty bit) whenever
  * the old spte was writable, not only for a sync (can_unsync = false).
  */
-export const writableSpteSkipsUnsyncCheck = (m: HasLinux61): boolean => (m.linux61 & L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK) !== 0;
+export const writableSpteSkipsUnsyncCheck = inForce(L61_WRITABLE_SPTE_SKIPS_UNSYNC_CHECK);
 /**
  * "KVM: x86/mmu: Zap only obsolete roots if a root shadow page is zapped"
  * (v5.18): zapping a root raises KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, and
@@ -403,7 +409,7 @@ export const writableSpteSkipsUnsyncCheck = (m: HasLinux61): boolean => (m.linux
  * are invalid (or have no shadow page: PAE), where 5.15's KVM_REQ_MMU_RELOAD
  * unloaded them all. The simulator keeps the request's 5.15 name.
  */
-export const freesObsoleteRootsOnly = (m: HasLinux61): boolean => (m.linux61 & L61_FREE_OBSOLETE_ROOTS_ONLY) !== 0;
+export const freesObsoleteRootsOnly = inForce(L61_FREE_OBSOLETE_ROOTS_ONLY);
 /**
  * "KVM: X86: Don't reset mmu context when X86_CR4_PCIDE 1->0" (v5.16):
  * kvm_post_set_cr4() raises KVM_REQ_TLB_FLUSH_GUEST instead of
@@ -411,13 +417,13 @@ export const freesObsoleteRootsOnly = (m: HasLinux61): boolean => (m.linux61 & L
  * kvm_mmu_sync_roots() and kvm_mmu_sync_prev_roots() (which frees the prev
  * roots with unsync pages below them).
  */
-export const pcideOffKeepsRoots = (m: HasLinux61): boolean => (m.linux61 & L61_PCIDE_OFF_NO_RESET) !== 0;
+export const pcideOffKeepsRoots = inForce(L61_PCIDE_OFF_NO_RESET);
 /**
  * "KVM: x86/mmu: Reconstruct shadow page root if the guest PDPTEs is changed"
  * (upstream 6b123c3a89a9, v5.16; never in 5.15.y): load_pdptrs() frees the
  * current root (KVM_MMU_ROOT_CURRENT) when the PDPTEs it loads differ.
  */
-export const rebuildsRootsOnPdpteChange = (m: HasLinux61): boolean => (m.linux61 & L61_PAE_ROOTS_REBUILT) !== 0;
+export const rebuildsRootsOnPdpteChange = inForce(L61_PAE_ROOTS_REBUILT);
 
 /**
  * Record that a 6.1 change made a difference at this step (the property test
