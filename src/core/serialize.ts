@@ -4,6 +4,7 @@
  */
 import { hex, hex64 } from './bits.ts';
 import { frozenId } from './cow-array.ts';
+import type { TableVisit } from './guest/tables.ts';
 import { guestMode } from './guest/cpu.ts';
 import type { KernelBug, KvmStats, Machine, ShadowPage, VcpuStats } from './machine.ts';
 import { refId, refIndex, rmapKey } from './machine.ts';
@@ -85,7 +86,7 @@ export class sim_JsonMemo {
   /** spt chunk -> (level, gfns chunk or direct base) -> the chunk's sptes. */
   readonly spteChunks = new WeakMap<object, Map<string, readonly SpteJson[]>>();
   /** Guest tables (guest/tables.ts guestTables), by frame contents and place. */
-  readonly tables = new Map<string, unknown>();
+  readonly tables = new Map<string, TableVisit>();
   static readonly MAX = 8192;
 }
 

@@ -46,7 +46,8 @@ function flagsOf(v: U64, size: 4 | 8, leafCapable: boolean): string {
   return f.join(' ');
 }
 
-interface TableVisit {
+/** A guest table as guestTables read it: its JSON and where its entries lead (kept by sim_JsonMemo). */
+export interface TableVisit {
   readonly table: GuestTableJson;
   /** The lower tables its present non-leaf entries point at: gfn, level, va base. */
   readonly children: ReadonlyArray<readonly [number, number, number]>;
@@ -69,7 +70,7 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
     seen.add(key);
     const frame = mem.frame(gfn);
     const memoKey = memo && `${gfn}:${level}:${vaBase}:${frame ? frame.contentId() : 0}:${rootLevel}:${+cpu.cr4.pse}`;
-    let got = memoKey ? (memo!.tables.get(memoKey) as TableVisit | undefined) : undefined;
+    let got = memoKey ? memo!.tables.get(memoKey) : undefined;
     if (!got) {
       got = readTable(gfn, level, vaBase, frame);
       if (memoKey) {
