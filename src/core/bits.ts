@@ -14,6 +14,11 @@ export const PAGE_SIZE = 4096;
 const TWO32 = 0x1_0000_0000;
 const TWO20 = 0x10_0000;
 
+/** 2^0 .. 2^63 as a table: `2 ** n` with a variable n is a Math.pow call, and the walks and rmap keys take one per level on every access. */
+const POW2: readonly number[] = Array.from({ length: 64 }, (_, i) => 2 ** i);
+/** 2 ** n for an integer n in 0..63, by table. */
+export const pow2 = (n: number): number => POW2[n]!;
+
 export const u64 = (lo: number, hi = 0): U64 => ({ lo: lo >>> 0, hi: hi >>> 0 });
 export const ZERO64: U64 = Object.freeze({ lo: 0, hi: 0 });
 

@@ -9,10 +9,11 @@ describe('CowArray', () => {
       fc.constant({ op: 'clone' as const }),
       fc.constant({ op: 'switch' as const }),
       fc.constant({ op: 'id' as const }),
+      fc.constant({ op: 'chunks' as const }),
     );
     fc.assert(
       fc.property(fc.boolean(), fc.array(op, { maxLength: 200 }), (f64, ops) => {
-        const pairs = [{ a: new CowArray(100, f64), r: f64 ? new Float64Array(100) : new Uint32Array(100) }];
+        const pairs = [{ a: CowArray.of(100, f64), r: f64 ? new Float64Array(100) : new Uint32Array(100) }];
         let cur = 0;
         // contentId(): one number, one set of values, whatever was written before or after.
         const named = new Map<number, number[]>();
@@ -26,6 +27,10 @@ describe('CowArray', () => {
             const id = p.a.contentId();
             if (named.has(id)) expect(Array.from(p.r)).toEqual(named.get(id));
             else named.set(id, Array.from(p.r));
+          }
+          else if (o.op === 'chunks') {
+            // chunkAt(ci) reads as the array does (null: 32 zeros).
+            for (let i = 0; i < 100; i++) expect(p.a.chunkAt(i >>> 5)?.[i & 31] ?? 0).toBe(p.r[i]);
           }
           else cur = (cur + 1) % pairs.length;
           for (const q of pairs) {
@@ -46,9 +51,9 @@ describe('CowArray', () => {
       return a;
     };
     const v = new Float64Array([0, 1, 2 ** 40, 0, 7]);
-    const f = fill(new CowArray(v.length, true), v);
+    const f = fill(CowArray.of(v.length, true), v);
     expect(Array.from(CowArray.withChunks(null, v.length, true, f.chunkDelta(null)).toArray())).toEqual(Array.from(v));
-    const u = fill(new CowArray(3), new Uint32Array([5, 0, 0xffffffff]));
+    const u = fill(CowArray.of(3), new Uint32Array([5, 0, 0xffffffff]));
     expect(CowArray.withChunks(null, 3, false, u.chunkDelta(null)).get(2)).toBe(0xffffffff);
   });
 });

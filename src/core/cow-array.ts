@@ -37,16 +37,21 @@ export function frozenId(o: object): number {
 const MASK = (1 << SHIFT) - 1;
 
 export class CowArray {
-  private chunks: Array<Chunk | null>;
+  protected chunks: Array<Chunk | null>;
   /** Bit c: chunk c is this array's own (it may write it in place); at most 32 chunks (1,024 elements). */
-  private ownedMask = 0;
+  protected ownedMask = 0;
   /** Whether `chunks` (the list itself) is this array's own. */
-  private listOwned = true;
+  protected listOwned = true;
 
-  /** `f64`: for values above 2^32 (sp->gfns); otherwise unsigned 32-bit words. */
-  constructor(
+  /** A u32 array, or (`f64`) one for values above 2^32 (sp->gfns): a CowArrayF64. */
+  static of(length: number, f64 = false): CowArray {
+    return f64 ? new CowArrayF64(length) : new CowArray(length);
+  }
+
+  /** `f64`: for values above 2^32 (sp->gfns); otherwise unsigned 32-bit words. Use CowArray.of. */
+  protected constructor(
     readonly length: number,
-    private readonly f64 = false,
+    protected readonly f64 = false,
   ) {
     const n = (length + MASK) >>> SHIFT;
     if (n > 32) throw new Error(`internal: a CowArray holds at most ${32 << SHIFT} elements, not ${length}`);
@@ -67,11 +72,22 @@ export class CowArray {
     let c = this.chunks[ci];
     if (!(this.ownedMask & (1 << ci)) || !c) {
       if (!c && v === 0) return;
-      c = c ? c.slice() : this.f64 ? new Float64Array(MASK + 1) : new Uint32Array(MASK + 1);
+      c = c ? c.slice() : new Uint32Array(MASK + 1);
       this.chunks[ci] = c;
       this.ownedMask |= 1 << ci;
     }
     c[i & MASK] = v;
+  }
+
+  /**
+   * Elements [32 * ci, 32 * ci + 32) as the chunk itself, to read only (null:
+   * all zero). A loop over many elements reads them with one lookup per 32
+   * (FNAME(sync_page) visits every spte of a page). A write to this array may
+   * replace the chunk (copy on write): the one returned keeps the values it
+   * had, so read each element before writing it.
+   */
+  chunkAt(ci: number): Readonly<Uint32Array> | Readonly<Float64Array> | null {
+    return this.chunks[ci] ?? null;
   }
 
   /** Whether elements [from, from + 32) are all zero without a look at each: an unwritten chunk (32-aligned `from` only). */
@@ -109,7 +125,7 @@ export class CowArray {
 
   /** A copy that behaves as a deep copy; O(1), the chunks are shared until either side writes one. */
   clone(): CowArray {
-    const c = Object.create(CowArray.prototype) as CowArray;
+    const c = Object.create(Object.getPrototypeOf(this) as object) as CowArray;
     // Neither side may write the shared chunks, or the shared list, in place again.
     this.ownedMask = 0;
     this.listOwned = false;
@@ -132,7 +148,7 @@ export class CowArray {
 
   /** `base` (a copy of it; null: zeros) with the chunks `chunkDelta` gave: the inverse of chunkDelta. */
   static withChunks(base: CowArray | null, length: number, f64: boolean, d: CowChunks): CowArray {
-    const a = base ? base.clone() : new CowArray(length, f64);
+    const a = base ? base.clone() : CowArray.of(length, f64);
     if (d.length === 0) return a;
     if (!a.listOwned) {
       a.chunks = a.chunks.slice();
@@ -153,5 +169,39 @@ export class CowArray {
       if (c) out.set(c.subarray(0, Math.min(c.length, this.length - (ci << SHIFT))), ci << SHIFT);
     });
     return out;
+  }
+}
+
+/**
+ * The f64 variant (sp->gfns) with its own copy of get and set. Why a copy:
+ * V8 keeps type feedback per function, so one `get` reading both Uint32Array
+ * and Float64Array chunks was polymorphic at every call site, and boxed its
+ * result; the sptes and guest frames read on every step now go through a get
+ * that only ever sees Uint32Array (issue 17's hot path).
+ */
+class CowArrayF64 extends CowArray {
+  constructor(length: number) {
+    super(length, true);
+  }
+
+  override get(i: number): number {
+    const c = this.chunks[i >>> SHIFT];
+    return c ? c[i & MASK]! : 0;
+  }
+
+  override set(i: number, v: number): void {
+    const ci = i >>> SHIFT;
+    if (!this.listOwned) {
+      this.chunks = this.chunks.slice();
+      this.listOwned = true;
+    }
+    let c = this.chunks[ci];
+    if (!(this.ownedMask & (1 << ci)) || !c) {
+      if (!c && v === 0) return;
+      c = c ? c.slice() : new Float64Array(MASK + 1);
+      this.chunks[ci] = c;
+      this.ownedMask |= 1 << ci;
+    }
+    c[i & MASK] = v;
   }
 }

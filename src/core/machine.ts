@@ -6,6 +6,7 @@
  * travel (see timeline.ts). Cross references are plain numbers (shadow page
  * ids, spte refs = id * 512 + index) so a copy needs no pointer fixing.
  */
+import { pow2 } from './bits.ts';
 import type { CowArray } from './cow-array.ts';
 import { type CpuState, cloneCpu } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
@@ -160,7 +161,7 @@ export const refId = (ref: number): number => Math.floor(ref / 512);
 export const refIndex = (ref: number): number => ref % 512;
 
 /** gfn_to_rmap / lpage_info index: the huge-page-sized region at `level` containing gfn. */
-export const rmapKey = (level: number, gfn: number): number => level * 2 ** 40 + Math.floor(gfn / 2 ** (9 * (level - 1)));
+export const rmapKey = (level: number, gfn: number): number => level * 2 ** 40 + Math.floor(gfn / pow2(9 * (level - 1)));
 
 export function newKvmStats(): KvmStats {
   return {

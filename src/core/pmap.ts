@@ -41,6 +41,16 @@ const FAN = 64;
 let nextToken = 1;
 
 /** 12 well-mixed bits of the key: 6 for the root slot, 6 for the middle slot. */
+/**
+ * Where `key` is in a leaf's keys (-1: absent). A loop, not keys.indexOf:
+ * leaves hold a few keys, and the builtin call cost more than the search on
+ * every shadow-page, rmap and frame lookup (issue 17's hot path).
+ */
+function find(keys: readonly number[], key: number): number {
+  for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+  return -1;
+}
+
 function bucketOf(key: number): number {
   const lo = key >>> 0;
   const hi = (key / 0x1_0000_0000) >>> 0;
@@ -83,13 +93,13 @@ export class PMap<V> {
   get(key: number): V | undefined {
     const l = this.leaf(key);
     if (!l) return undefined;
-    const i = l.keys.indexOf(key);
+    const i = find(l.keys, key);
     return i < 0 ? undefined : l.vals[i];
   }
 
   has(key: number): boolean {
     const l = this.leaf(key);
-    return l !== undefined && l.keys.includes(key);
+    return l !== undefined && find(l.keys, key) >= 0;
   }
 
   /** The leaf holding `key`'s bucket, owned by this map (copied on the way down as needed). */
@@ -120,7 +130,7 @@ export class PMap<V> {
 
   set(key: number, value: V): this {
     const l = this.leafForWrite(key, true)!;
-    const i = l.keys.indexOf(key);
+    const i = find(l.keys, key);
     if (i >= 0) l.vals[i] = value;
     else {
       l.keys.push(key);
@@ -133,15 +143,15 @@ export class PMap<V> {
   /** The value at `key`, which this map alone holds, so it may be changed in place. */
   getMut(key: number): V | undefined {
     const l = this.leaf(key);
-    if (!l || !l.keys.includes(key)) return undefined;
+    if (!l || find(l.keys, key) < 0) return undefined;
     const w = this.leafForWrite(key, false)!;
-    return w.vals[w.keys.indexOf(key)];
+    return w.vals[find(w.keys, key)];
   }
 
   delete(key: number): boolean {
     if (!this.has(key)) return false;
     const l = this.leafForWrite(key, false)!;
-    const i = l.keys.indexOf(key);
+    const i = find(l.keys, key);
     const last = l.keys.length - 1;
     // Order inside a bucket is not observable (iteration is bucket order): swap-remove.
     l.keys[i] = l.keys[last]!;
@@ -186,10 +196,10 @@ export class PMap<V> {
         const pl = pm?.kids[j];
         if (leaf === pl) continue;
         if (leaf) leaf.keys.forEach((k, x) => {
-          const at = pl ? pl.keys.indexOf(k) : -1;
+          const at = pl ? find(pl.keys, k) : -1;
           if (at < 0 || pl!.vals[at] !== leaf.vals[x]) set.push([k, leaf.vals[x]!]);
         });
-        if (pl) for (const k of pl.keys) if (!leaf || !leaf.keys.includes(k)) removed.push(k);
+        if (pl) for (const k of pl.keys) if (!leaf || find(leaf.keys, k) < 0) removed.push(k);
       }
     });
     return { set, removed };

@@ -6,7 +6,7 @@
  * kvm_mmu_page_fault. Every step ends with the next VM entry
  * (vcpu_enter_guest: pending requests, then kvm_mmu_reload).
  */
-import { hex, hex64, type U64 } from './bits.ts';
+import { hex, hex64, pow2, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging, shadowRootLevel } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
 import { getSp, type KvmRequest, type Machine, type ShadowPage, spMut } from './machine.ts';
@@ -184,8 +184,9 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     const setLo = (lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
     if (setLo !== lo) setSpte(spMut(m, sp).spt, index, { lo: setLo, hi });
     // A large spte maps a whole 2 MiB / 1 GiB range: the offset covers it all.
-    const span = 2 ** (12 + 9 * (level - 1));
-    const offset = gva % span;
+    const span = pow2(12 + 9 * (level - 1));
+    // gva % span without a floating-point remainder (a kernel gva is above 2^31, a double): exact for a power of two.
+    const offset = gva - Math.floor(gva / span) * span;
     const pfn = sptePfnOf(lo, hi);
     const gfn = m.host.pfnToGfn(pfn) ?? 0;
     return hwWalkDone(m, gva, op, user, path, ec, true, gfn * 4096 + offset, pfn * 4096 + offset);

@@ -65,7 +65,7 @@ export class GuestMemory {
     let f = this.frame(gfn);
     if (!f || !this.owned.has(gfn)) {
       // O(1): the copy then copies only the 32-word chunks it writes.
-      f = f ? f.clone() : new CowArray(1024);
+      f = f ? f.clone() : CowArray.of(1024);
       this.frames.set(gfn, f);
       this.owned.add(gfn);
       this.lastFrame = f;

@@ -6,7 +6,7 @@
  * One implementation, parametrized by entry size and levels, also serves
  * FNAME(sync_page) and FNAME(invlpg) re-reads (see gptePrefetchAccess).
  */
-import { anySet, frameOf64, hex, hex64, or64, rsvdBits, type U64 } from '../bits.ts';
+import { anySet, frameOf64, hex, hex64, or64, pow2, rsvdBits, type U64 } from '../bits.ts';
 import type { EventSink } from '../trace.ts';
 import {
   ACC_EXEC_MASK,
@@ -128,8 +128,8 @@ export function isRsvdBitsSet(rc: RsvdCheck, pte: U64, level: number): boolean {
 
 /** Index of `va` in a table at `level` (PT32_INDEX / PT64_INDEX). */
 export function tableIndex(va: number, level: number, entrySize: 4 | 8): number {
-  if (entrySize === 4) return Math.floor(va / 2 ** (12 + 10 * (level - 1))) & 1023;
-  return Math.floor(va / 2 ** (12 + 9 * (level - 1))) & 511;
+  if (entrySize === 4) return Math.floor(va / pow2(12 + 10 * (level - 1))) & 1023;
+  return Math.floor(va / pow2(12 + 9 * (level - 1))) & 511;
 }
 
 /** gpte_to_gfn_lvl: the frame an entry points at, with the large-page offset bits dropped. */
@@ -139,12 +139,13 @@ export function gpteToGfnLvl(pte: U64, level: number, entrySize: 4 | 8): number 
     return (pte.lo >>> 22) * 1024; // PT32_DIR_BASE_ADDR_MASK: bits 31:22
   }
   const f = frameOf64(pte.lo, pte.hi);
-  const span = 2 ** (9 * (level - 1));
+  const span = pow2(9 * (level - 1));
   return f - (f % span);
 }
 
-export const gpteToGfn = (pte: U64, entrySize: 4 | 8): number =>
-  entrySize === 4 ? pte.lo >>> 12 : frameOf64(pte.lo, pte.hi);
+export const gpteToGfn = (pte: U64, entrySize: 4 | 8): number => gpteToGfnOf(pte.lo, pte.hi, entrySize);
+/** gpteToGfn of an entry given as its two halves (no object). */
+export const gpteToGfnOf = (lo: number, hi: number, entrySize: 4 | 8): number => (entrySize === 4 ? lo >>> 12 : frameOf64(lo, hi));
 
 /** pse36_gfn_delta(): PDE bits 16:13 become gfn bits 23:20 (gpa bits 35:32). */
 export const pse36GfnDelta = (pde: number): number => ((pde >>> 13) & 0xf) * 2 ** 20;
@@ -154,14 +155,22 @@ export const pse36GfnDelta = (pde: number): number => ((pde >>> 13) & 0xf) * 2 *
  * there is no NX bit at all.
  */
 export function gpteAccess(pte: U64, entrySize: 4 | 8): number {
-  let a = pte.lo & (PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK);
-  if (entrySize === 8 && (pte.hi & PT64_NX_MASK_HI) !== 0) a ^= ACC_EXEC_MASK;
+  return gpteAccessOf(pte.lo, pte.hi, entrySize);
+}
+/** gpteAccess of an entry given as its two halves (no object). */
+export function gpteAccessOf(lo: number, hi: number, entrySize: 4 | 8): number {
+  let a = lo & (PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK);
+  if (entrySize === 8 && (hi & PT64_NX_MASK_HI) !== 0) a ^= ACC_EXEC_MASK;
   return a;
 }
 
 /** FNAME(protect_clean_gpte): drop W unless the guest leaf is already dirty. */
 export function protectCleanGpte(access: number, pte: U64): number {
-  return (pte.lo & PT_DIRTY_MASK) !== 0 ? access : access & ~ACC_WRITE_MASK;
+  return protectCleanGpteOf(access, pte.lo);
+}
+/** protectCleanGpte given the gpte's low half (the dirty bit is there). */
+export function protectCleanGpteOf(access: number, lo: number): number {
+  return (lo & PT_DIRTY_MASK) !== 0 ? access : access & ~ACC_WRITE_MASK;
 }
 
 /** FNAME(is_last_gpte) with mmu->last_nonleaf_level (update_last_nonleaf_level). */
@@ -325,7 +334,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
 
 /** PT_LVL_OFFSET_MASK span: bytes covered by one entry at `level`. */
 function levelSpan(level: number, size: 4 | 8): number {
-  return size === 4 ? 2 ** (12 + 10 * (level - 1)) : 2 ** (12 + 9 * (level - 1));
+  return size === 4 ? pow2(12 + 10 * (level - 1)) : pow2(12 + 9 * (level - 1));
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Constants shared by the guest walker and the shadow MMU (names from the kernel). */
+import { pow2 } from '../bits.ts';
 
 /** ACC_* (mmu.h): deliberately alias P, R/W and U/S so a PTE can be masked directly. */
 export const ACC_EXEC_MASK = 1;
@@ -31,7 +32,7 @@ export const PT32E_ROOT_LEVEL = 3;
 export const PT64_ROOT_4LEVEL = 4;
 
 /** KVM_PAGES_PER_HPAGE(level): 4 KiB frames covered by one entry at `level`. */
-export const pagesPerHpage = (level: number): number => 2 ** (9 * (level - 1));
+export const pagesPerHpage = (level: number): number => pow2(9 * (level - 1));
 
 /** PTE_PREFETCH_NUM (mmu.c): neighbouring sptes filled speculatively after a fault. */
 export const PTE_PREFETCH_NUM = 8;

@@ -3,7 +3,7 @@
  * kvm_mmu_get_page, write tracking, rmaps, parent ptes, unsync marking and
  * zapping.
  */
-import { hex, hex64, type U64 } from '../bits.ts';
+import { hex, hex64, pow2, type U64 } from '../bits.ts';
 import {
   getSp,
   type KernelBug,
@@ -178,7 +178,7 @@ export function kvmFlushRemoteTlbs(m: Machine): void {
 /** kvm_mmu_page_get_gfn(): sp->gfns[i] for indirect pages, computed for direct ones. */
 export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
   if (sp.gfns) return sp.gfns.get(index);
-  return sp.gfn + index * 2 ** (9 * (sp.role.level - 1));
+  return sp.gfn + index * pow2(9 * (sp.role.level - 1));
 }
 
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
@@ -388,13 +388,13 @@ function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
     gfn,
     role,
     roleWord: roleWord(role),
-    spt: new CowArray(1024),
-    gfns: role.direct ? null : new CowArray(512, true),
+    spt: CowArray.of(1024),
+    gfns: role.direct ? null : CowArray.of(512, true),
     parentPtes: [],
     rootCount: 0,
     unsync: false,
     unsyncChildren: 0,
-    unsyncChildBitmap: new CowArray(512),
+    unsyncChildBitmap: CowArray.of(512),
     writeFloodingCount: 0,
     createdAt: m.stepIndex,
   };

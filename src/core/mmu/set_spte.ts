@@ -89,7 +89,8 @@ function makeSpte(
   }
   if (!skipDirty && access & ACC_WRITE_MASK) low |= PT_DIRTY_MASK;
   // make_spte's pfn << PAGE_SHIFT | bits | NX, as two halves.
-  MADE.lo = (((pfn % 0x100000) * 4096) | low) >>> 0;
+  // `pfn * 4096 | low`: ToInt32 keeps the product's low 32 bits exactly (pfn < 2^41), with no double remainder.
+  MADE.lo = ((pfn * 4096) | low) >>> 0;
   MADE.hi = (Math.floor(pfn / 0x100000) | (pteAccess & ACC_EXEC_MASK ? 0 : PT64_NX_MASK_HI)) >>> 0;
   MADE.wrprot = wrprot;
   return MADE;
@@ -189,11 +190,10 @@ export function mmuSetSpte(
 
 /**
  * set_spte() as FNAME(sync_page) calls it: recompute a 4 KiB leaf keeping its
- * pfn, speculative, can_unsync = false. Returns whether a remote flush is needed.
+ * pfn, speculative, can_unsync = false; `oldLo`/`oldHi` are the spte now (the
+ * caller has just read them). Returns whether a remote flush is needed.
  */
-export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number): boolean {
-  const oldLo = sp.spt.get(2 * index);
-  const oldHi = sp.spt.get(2 * index + 1);
+export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number, oldLo: number, oldHi: number): boolean {
   const hostWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0;
   const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfnOf(oldLo, oldHi), oldLo, true, false, hostWritable);
   // Most sptes are unchanged by a sync: compare the halves before making any object.

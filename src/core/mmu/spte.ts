@@ -45,7 +45,7 @@ export const sptePfnOf = (lo: number, hi: number): number => frameOf64(lo, hi & 
 export const isZero = (v: U64): boolean => v.lo === 0 && v.hi === 0;
 
 function compose(pfn: number, low: number, high: number): U64 {
-  return { lo: (((pfn % 0x100000) * 4096) | low) >>> 0, hi: (Math.floor(pfn / 0x100000) | high) >>> 0 };
+  return { lo: ((pfn * 4096) | low) >>> 0, hi: (Math.floor(pfn / 0x100000) | high) >>> 0 };
 }
 
 /** make_nonleaf_spte(): upper-level sptes are fully permissive; permissions live in the leaves. */
