@@ -143,7 +143,12 @@ export class PMap<V> {
   /** The value at `key`, which this map alone holds, so it may be changed in place. */
   getMut(key: number): V | undefined {
     const l = this.leaf(key);
-    if (!l || find(l.keys, key) < 0) return undefined;
+    if (!l) return undefined;
+    const i = find(l.keys, key);
+    if (i < 0) return undefined;
+    // A leaf made under the current token is this map's own, and so are the
+    // nodes above it (leafForWrite copies top down; clone() changes the token).
+    if (l.owner === this.token) return l.vals[i];
     const w = this.leafForWrite(key, false)!;
     return w.vals[find(w.keys, key)];
   }

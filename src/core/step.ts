@@ -209,7 +209,8 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
 /** A guest read, write or instruction fetch. */
 function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, events: TraceEvent[]): RawStepResult {
   const ac = step.ac ?? false;
-  const access: WalkAccess = { write: step.op === 'write', user: step.user, fetch: step.op === 'fetch', ac };
+  // Made at the first exit only: most accesses hit and never need it.
+  let access: WalkAccess | null = null;
   let exits = 0;
   for (;;) {
     const hw = hardwareWalk(m, step.gva, step.op, step.user, ac);
@@ -224,6 +225,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
     }
     exits++;
     m.vcpuStats.pf_exits++;
+    access ??= { write: step.op === 'write', user: step.user, fetch: step.op === 'fetch', ac };
     if (m.tracing) m.emit({ kind: 'kvm_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: hw.errorCode });
     const r = kvmMmuPageFault(m, step.gva, hw.errorCode, access);
     if (m.tracing) m.emit({ kind: 'kvm_mmu_page_fault', result: r.result });
