@@ -48,14 +48,19 @@ export class CowArray {
     return f64 ? new CowArrayF64(length) : new CowArray(length);
   }
 
-  /** `f64`: for values above 2^32 (sp->gfns); otherwise unsigned 32-bit words. Use CowArray.of. */
+  /**
+   * `f64`: for values above 2^32 (sp->gfns); otherwise unsigned 32-bit words.
+   * Use CowArray.of; `shared` is clone()'s: a chunk list neither side owns.
+   */
   protected constructor(
     readonly length: number,
     protected readonly f64 = false,
+    shared?: Array<Chunk | null>,
   ) {
     const n = (length + MASK) >>> SHIFT;
     if (n > 32) throw new Error(`internal: a CowArray holds at most ${32 << SHIFT} elements, not ${length}`);
-    this.chunks = new Array<Chunk | null>(n).fill(null);
+    this.chunks = shared ?? new Array<Chunk | null>(n).fill(null);
+    if (shared) this.listOwned = false;
   }
 
   get(i: number): number {
@@ -125,12 +130,12 @@ export class CowArray {
 
   /** A copy that behaves as a deep copy; O(1), the chunks are shared until either side writes one. */
   clone(): CowArray {
-    const c = Object.create(Object.getPrototypeOf(this) as object) as CowArray;
-    // Neither side may write the shared chunks, or the shared list, in place again.
+    // Neither side may write the shared chunks, or the shared list, in place
+    // again. Made by the constructor (not Object.create), so every array of a
+    // kind has one hidden class and `get` stays monomorphic.
     this.ownedMask = 0;
     this.listOwned = false;
-    Object.assign(c, { length: this.length, f64: this.f64, chunks: this.chunks, ownedMask: 0, listOwned: false });
-    return c;
+    return this.f64 ? new CowArrayF64(this.length, this.chunks) : new CowArray(this.length, false, this.chunks);
   }
 
   /**
@@ -180,8 +185,8 @@ export class CowArray {
  * that only ever sees Uint32Array (issue 17's hot path).
  */
 class CowArrayF64 extends CowArray {
-  constructor(length: number) {
-    super(length, true);
+  constructor(length: number, shared?: Array<Chunk | null>) {
+    super(length, true, shared);
   }
 
   override get(i: number): number {

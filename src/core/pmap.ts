@@ -40,7 +40,6 @@ export interface MapDelta<V> {
 const FAN = 64;
 let nextToken = 1;
 
-/** 12 well-mixed bits of the key: 6 for the root slot, 6 for the middle slot. */
 /**
  * Where `key` is in a leaf's keys (-1: absent). A loop, not keys.indexOf:
  * leaves hold a few keys, and the builtin call cost more than the search on
@@ -51,6 +50,7 @@ function find(keys: readonly number[], key: number): number {
   return -1;
 }
 
+/** 12 well-mixed bits of the key: 6 for the root slot, 6 for the middle slot. */
 function bucketOf(key: number): number {
   const lo = key >>> 0;
   const hi = (key / 0x1_0000_0000) >>> 0;
@@ -65,20 +65,23 @@ export class PMap<V> {
   private root: Root<V>;
   private token: number;
   private count: number;
-
-  constructor(private readonly copyValue: (v: V) => V = (v) => v) {
+  /** `root`/`count`: internal, for clone(); a new map is empty. */
+  constructor(
+    private readonly copyValue: (v: V) => V = (v) => v,
+    root?: Root<V>,
+    count = 0,
+  ) {
     this.token = nextToken++;
-    this.root = { owner: this.token, kids: new Array<Mid<V> | undefined>(FAN) };
-    this.count = 0;
+    this.root = root ?? { owner: this.token, kids: new Array<Mid<V> | undefined>(FAN) };
+    this.count = count;
   }
 
   /** A map that behaves as a deep copy (values copied with copyValue when either side writes). */
   clone(): PMap<V> {
-    const c = Object.create(PMap.prototype) as PMap<V>;
-    // Both sides lose write access to the shared nodes.
+    // Both sides lose write access to the shared nodes. Made by the
+    // constructor (not Object.create), so every map has one hidden class.
     this.token = nextToken++;
-    Object.assign(c, { copyValue: this.copyValue, root: this.root, token: nextToken++, count: this.count });
-    return c;
+    return new PMap<V>(this.copyValue, this.root, this.count);
   }
 
   get size(): number {

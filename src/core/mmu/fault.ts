@@ -4,7 +4,7 @@
  * __direct_map with paging off; plus hugepage adjustment and pte prefetch.
  */
 import { hex } from '../bits.ts';
-import { hexGva } from '../guest/cpu.ts';
+import { guestEntrySize, hexGva } from '../guest/cpu.ts';
 import { walkAddr, type GuestWalker, type WalkAccess, type WalkEnv } from '../guest/walk.ts';
 import { type Machine, type ShadowPage, spteRef } from '../machine.ts';
 import {
@@ -226,8 +226,9 @@ function ptePrefetch(m: Machine, gw: GuestWalker, sp: ShadowPage, index: number)
   for (let i = 0; i < PTE_PREFETCH_NUM; i++) {
     const idx = start + i;
     if (idx === index || isShadowPresent(getSpte(sp.spt, idx))) continue;
-    const gpte = gw.prefetchPtes[i];
-    if (!gpte || !prefetchGpte(m, sp, idx, gpte)) break;
+    if (gw.prefetchBase < 0) break;
+    const size = guestEntrySize(m.cpu);
+    if (!prefetchGpte(m, sp, idx, m.mem.readEntry(gw.prefetchBase + i * size, size))) break;
     filled.push(idx);
   }
   if (filled.length && m.tracing) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: false });
