@@ -421,6 +421,19 @@ export class Timeline {
       m.tracing = true;
       return m;
     }
+    const { m, from } = this.replayTo(k);
+    if (k > from) this.cursor = { k, m: cloneMachine(m) };
+    // The caller's copy records the events of any step applied to it.
+    m.tracing = true;
+    return m;
+  }
+
+  /**
+   * A private copy of the state after `k` (< length) steps: the nearest
+   * snapshot or the cursor, whichever is closer below k, copied and run
+   * forward with tracing off; `from` is where the run started.
+   */
+  private replayTo(k: number): { m: Machine; from: number } {
     const snap = Math.floor(k / this.snapshotEvery);
     const c = this.cursor;
     const fromCursor = c !== null && c.k <= k && c.k > snap * this.snapshotEvery;
@@ -430,10 +443,7 @@ export class Timeline {
     m.tracing = false;
     for (let i = from; i < k; i++) sim_runStep(m, i, this.scenario.steps[i]!);
     m.emit = () => {};
-    if (k > from) this.cursor = { k, m: cloneMachine(m) };
-    // The caller's copy records the events of any step applied to it.
-    m.tracing = true;
-    return m;
+    return { m, from };
   }
 
   /**
@@ -446,7 +456,9 @@ export class Timeline {
   eventsOf(i: number): readonly TraceEvent[] {
     const kept = this.eventCache.get(i);
     if (kept) return kept;
-    const m = this.stateAt(i);
+    // replayTo, not stateAt: the cursor becomes the state after this step
+    // below, so stateAt's own copy of the state before it would be wasted.
+    const { m } = this.replayTo(i);
     m.tracing = true;
     const { events } = sim_runStep(m, i, this.scenario.steps[i]!);
     m.emit = () => {};
