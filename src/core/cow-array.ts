@@ -77,7 +77,7 @@ export class CowArray {
     let c = this.chunks[ci];
     if (!(this.ownedMask & (1 << ci)) || !c) {
       if (!c && v === 0) return;
-      c = c ? c.slice() : new Uint32Array(MASK + 1);
+      c = c ? c.slice() : this.newChunk();
       this.chunks[ci] = c;
       this.ownedMask |= 1 << ci;
     }
@@ -93,6 +93,11 @@ export class CowArray {
    */
   chunkAt(ci: number): Readonly<Uint32Array> | Readonly<Float64Array> | null {
     return this.chunks[ci] ?? null;
+  }
+
+  /** A zeroed chunk of this array's kind. */
+  protected newChunk(): Chunk {
+    return new Uint32Array(MASK + 1);
   }
 
   /** Whether elements [from, from + 32) are all zero without a look at each: an unwritten chunk (32-aligned `from` only). */
@@ -178,7 +183,7 @@ export class CowArray {
 }
 
 /**
- * The f64 variant (sp->gfns) with its own copy of get and set. Why a copy:
+ * The f64 variant (sp->gfns) with its own copy of get. Why a copy:
  * V8 keeps type feedback per function, so one `get` reading both Uint32Array
  * and Float64Array chunks was polymorphic at every call site, and boxed its
  * result; the sptes and guest frames read on every step now go through a get
@@ -194,19 +199,7 @@ class CowArrayF64 extends CowArray {
     return c ? c[i & MASK]! : 0;
   }
 
-  override set(i: number, v: number): void {
-    const ci = i >>> SHIFT;
-    if (!this.listOwned) {
-      this.chunks = this.chunks.slice();
-      this.listOwned = true;
-    }
-    let c = this.chunks[ci];
-    if (!(this.ownedMask & (1 << ci)) || !c) {
-      if (!c && v === 0) return;
-      c = c ? c.slice() : new Float64Array(MASK + 1);
-      this.chunks[ci] = c;
-      this.ownedMask |= 1 << ci;
-    }
-    c[i & MASK] = v;
+  protected override newChunk(): Chunk {
+    return new Float64Array(MASK + 1);
   }
 }
