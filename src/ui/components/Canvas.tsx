@@ -244,6 +244,20 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
   );
 }, (a, b) => a.tabStop === b.tabStop && a.cardTab === b.cardTab && sameCard(a, b));
 
+/**
+ * The SVG's size in layout units: the picture's, rounded up to whole
+ * SVG_FRAME units. Chromium lays out every element of an SVG again when the
+ * SVG's size or viewBox changes (~6 ms at 100,000 steps, where the picture is
+ * ~190,000 px tall, on every step whose tables grew by a row); inside a
+ * frame, the box around the SVG (the picture's exact size, clipping the rest)
+ * is all that changes. The scale (SVG pixels per unit) is the same either way.
+ */
+export const SVG_FRAME = { width: 256, height: 2048 } as const;
+export const svgFrame = (layout: Pick<Layout, 'width' | 'height'>): { width: number; height: number } => ({
+  width: Math.ceil(layout.width / SVG_FRAME.width) * SVG_FRAME.width,
+  height: Math.ceil(layout.height / SVG_FRAME.height) * SVG_FRAME.height,
+});
+
 /** Which arrow/Home/End key moves the canvas focus where. */
 const MOVES: Record<string, Move> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right', Home: 'first', End: 'last' };
 
@@ -285,6 +299,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   const selected = useStore((s) => s.selected);
   const focusKey = useStore((s) => s.focusKey);
   const svgRef = useRef<SVGSVGElement>(null);
+  const boxRef = useRef<HTMLDivElement>(null);
   const layoutRef = useRef(layout);
   const scaleRef = useRef(scale);
   useLayoutEffect(() => {
@@ -296,7 +311,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   // Stable (refs only), so the effects below run when what they follow changes, not on every render.
   // `home`: where the box fits below the canvas top, go back to the top (the picture's resting place).
   const revealBox = useCallback((box: ReturnType<typeof targetBox>, smooth: boolean, home = false) => {
-    const wrap = svgRef.current?.parentElement;
+    const wrap = boxRef.current?.parentElement;
     if (!wrap || !box) return;
     const z = scaleRef.current;
     const heads = svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
@@ -323,7 +338,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     // Presenting: the whole story with the roots (e.g. the entry a write
     // faulted on), which its scale keeps on screen where it can; else what it changed.
     const story = follow === 'story' ? storyBox(layoutRef.current, hl) : null;
-    const wrap = svgRef.current?.parentElement;
+    const wrap = boxRef.current?.parentElement;
     const room = wrap ? wrap.clientHeight - (svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop) : 0;
     const box = story && (story.bottom - story.top + ROW_H) * scaleRef.current <= room ? story : (changed ?? all);
     revealBox(box && pad(box), true, true);
@@ -396,13 +411,18 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   const marksFor = (c: Card) => marksOf(c, hl, activeEnds, litRows);
   const stops = { guest: tabStopOf(layout, 'guest', focusKey), roots: tabStopOf(layout, 'roots', focusKey), shadow: tabStopOf(layout, 'shadow', focusKey) };
   const cardTab = (c: Card) => (stops[columnOf(c)] === c.key ? 0 : -1);
+  const frame = svgFrame(layout);
   return (
+    // The box has the picture's size and clips the SVG, which is a little
+    // larger (svgFrame): a step that only grows or shrinks the picture changes
+    // the box's height (an HTML layout of one element), not the SVG's size.
+    <div ref={boxRef} className="canvas-box" style={{ width: layout.width * scale, height: layout.height * scale, overflow: 'hidden' }}>
     <svg
       ref={svgRef}
       className={`canvas density-${layout.density.name}`}
-      width={layout.width * scale}
-      height={layout.height * scale}
-      viewBox={`0 0 ${layout.width} ${layout.height}`}
+      width={frame.width * scale}
+      height={frame.height * scale}
+      viewBox={`0 0 ${frame.width} ${frame.height}`}
       role="group"
       aria-label="Guest page tables, KVM roots and shadow page tables"
       data-testid="canvas"
@@ -434,6 +454,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
         </g>
       ))}
     </svg>
+    </div>
   );
 }
 
