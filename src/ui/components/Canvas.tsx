@@ -5,10 +5,11 @@
  * column; arrows move, Enter follows a pointer like a click).
  */
 import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { notationLines } from '../glossary/role-notation.ts';
+import { flushSync } from 'react-dom';
 import { ArrowDefs, LinkPath } from './Links.tsx';
 import { type Column, COLUMN_ORDER, columnOf, type Move, neighbour, tabStopOf } from './canvas-focus.ts';
 
@@ -149,21 +150,43 @@ function entryAt<E extends { readonly index: number }>(entries: readonly E[]): (
   };
 }
 
-const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab }: { card: GuestCard; marks: CardMarks; tabStop: string | null; cardTab: number }) {
+/**
+ * The part of a card near the screen (card units from its top), when only a
+ * part is: its rows elsewhere are not drawn (a page table can be thousands
+ * of pixels tall, and a CR3 switch replaces whole tables). null: all of it.
+ */
+export interface RowWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The entry index a tab stop names in the card whose entries' keys start with `prefix` (`gte:0x12:`), else null. */
+const keptEntry = (tabStop: string | null, prefix: string): number | null => (tabStop?.startsWith(prefix) ? Number(tabStop.slice(prefix.length)) : null);
+
+/** A card's rows to draw: all of them, or those in its window and the focused one. */
+const drawnRows = (rows: readonly Row[], win: RowWindow | null, tabStop: string | null, prefix: string): readonly Row[] => (win ? rowsInWindow(rows, win.from, win.to, keptEntry(tabStop, prefix)) : rows);
+
+type CardProps<C extends Card> = { card: C; marks: CardMarks; tabStop: string | null; cardTab: number; win: RowWindow | null };
+
+/** The card memo's comparator: the same card drawn the same, over the same window. */
+const sameCardView = (a: CardProps<Card>, b: CardProps<Card>) =>
+  a.tabStop === b.tabStop && a.cardTab === b.cardTab && (a.win === b.win || (a.win !== null && b.win !== null && a.win.from === b.win.from && a.win.to === b.win.to)) && sameCard(a, b);
+
+const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab, win }: CardProps<GuestCard>) {
   const t = card.table;
   const at = entryAt(t.entries);
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key} role="listitem" tabIndex={cardTab} aria-label={cardLabel(card)} className={marks.idle ? 'card-idle' : undefined}>
       <rect className={`card card-guest${marks.cardLit ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
       <CardHeading x={10} title={card.title} sub={card.sub} />
-      {card.rows.map((r) => {
+      {drawnRows(card.rows, win, tabStop, `gte:${t.gfn}:`).map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={10} w={card.w - 24} />;
         const e = at(r.index);
         return <GuestRow key={e.index} t={t} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-walked')} tabStop={tabStop === `gte:${t.gfn}:${e.index}`} />;
       })}
     </g>
   );
-}, (a, b) => a.tabStop === b.tabStop && a.cardTab === b.cardTab && sameCard(a, b));
+}, sameCardView);
 
 type Spte = ShadowCard['sp']['sptes'][number];
 
@@ -198,7 +221,7 @@ const SpteRow = memo(
     (a.e === b.e || (a.e.index === b.e.index && a.e.value === b.e.value && a.e.flags === b.e.flags && a.e.child === b.e.child && a.e.mmio === b.e.mmio && a.e.gfn === b.e.gfn && a.e.pfn === b.e.pfn)),
 );
 
-const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: { card: ShadowCard; marks: CardMarks; tabStop: string | null; cardTab: number }) {
+const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win }: CardProps<ShadowCard>) {
   const hover = useStore((s) => s.hover);
   const sp = card.sp;
   const q = sp.role.quadrant;
@@ -235,14 +258,14 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
       <CardHeading x={12} title={card.title} sub={card.sub} />
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
-      {card.rows.map((r) => {
+      {drawnRows(card.rows, win, tabStop, `spte:${sp.id}:`).map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
         const e = at(r.index);
         return <SpteRow key={e.index} spId={sp.id} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-set')} tabStop={tabStop === `spte:${sp.id}:${e.index}`} />;
       })}
     </g>
   );
-}, (a, b) => a.tabStop === b.tabStop && a.cardTab === b.cardTab && sameCard(a, b));
+}, sameCardView);
 
 /**
  * The SVG's size in layout units: the picture's, rounded up to whole
@@ -257,6 +280,9 @@ export const svgFrame = (layout: Pick<Layout, 'width' | 'height'>): { width: num
   width: Math.ceil(layout.width / SVG_FRAME.width) * SVG_FRAME.width,
   height: Math.ceil(layout.height / SVG_FRAME.height) * SVG_FRAME.height,
 });
+
+/** The drawn window's bounds are multiples of this (layout units). */
+const WINDOW_STEP = 256;
 
 /** Which arrow/Home/End key moves the canvas focus where. */
 const MOVES: Record<string, Move> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right', Home: 'first', End: 'last' };
@@ -358,7 +384,9 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     if (move) {
       const next = neighbour(layoutRef.current, key, move);
       if (next) {
-        useStore.getState().setFocusKey(next);
+        // Drawn now: a row off screen is drawn only once it has the focus
+        // (drawnRows), and the row left may go as it loses it.
+        flushSync(() => useStore.getState().setFocusKey(next));
         reveal(next, false);
         svgRef.current?.querySelector<SVGElement>(`[data-key="${next}"]`)?.focus({ preventScroll: true });
       }
@@ -371,7 +399,13 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     e.stopPropagation();
   };
   const margin = 400;
-  const visible = visibleIn(layout, (viewport.top - margin) / scale, (viewport.top + viewport.height + margin) / scale);
+  // The window drawn (layout units), in whole WINDOW_STEP units: scrolling
+  // redraws the cards it cuts only when it crosses one.
+  const win = {
+    top: Math.floor((viewport.top - margin) / scale / WINDOW_STEP) * WINDOW_STEP,
+    bottom: Math.ceil((viewport.top + viewport.height + margin) / scale / WINDOW_STEP) * WINDOW_STEP,
+  };
+  const visible = visibleIn(layout, win.top, win.bottom);
   // The focused card stays drawn even when scrolled away, so focus is never lost.
   const focusCard = focusKey ? cardOf(layout, focusKey) : undefined;
   if (focusCard && !visible.cards.includes(focusCard)) visible.cards.push(focusCard);
@@ -449,7 +483,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
           {visible.cards
             .filter((c) => columnOf(c) === col)
             .map((c) => (
-              <CardView key={c.key} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} />
+              <CardView key={c.key} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
             ))}
         </g>
       ))}
@@ -459,8 +493,8 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
 }
 
 /** A card of either kind, focusable itself (its tab stop when it is its column's). */
-function CardView({ card, marks, tabStop, cardTab }: { card: Card; marks: CardMarks; tabStop: string | null; cardTab: number }) {
-  return card.kind === 'guest' ? <GuestTable card={card} marks={marks} tabStop={tabStop} cardTab={cardTab} /> : <ShadowPage card={card} marks={marks} tabStop={tabStop} cardTab={cardTab} />;
+function CardView({ card, ...rest }: CardProps<Card>) {
+  return card.kind === 'guest' ? <GuestTable card={card} {...rest} /> : <ShadowPage card={card} {...rest} />;
 }
 
 export { HEAD_H };

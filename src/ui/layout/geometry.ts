@@ -117,6 +117,32 @@ function foldRowsWith<E, R>(
 /** A row's height: ROW_H, or a compact gap's own. */
 export const rowH = (r: RowSlot): number => (r.kind === 'fold' && r.h !== undefined ? r.h : ROW_H);
 
+/**
+ * The rows of a card to draw when only [from, to) of it (card units, from its
+ * top) is near the screen: those that reach into it, in order, and the entry
+ * `keep` (the column's focused entry) wherever it is, so the keyboard focus
+ * is never on a row that is not drawn. Rows keep their own y: leaving some
+ * out moves none of the others.
+ */
+export function rowsInWindow<R extends Row>(rows: readonly R[], from: number, to: number, keep: number | null = null): readonly R[] {
+  // Rows are in y order: the first that ends below `from` by bisection.
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const r = rows[mid]!;
+    if (r.y + rowH(r) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < rows.length && rows[end]!.y < to) end++;
+  const out = rows.slice(lo, end);
+  if (keep === null || out.some((r) => r.kind === 'entry' && r.index === keep)) return out;
+  const k = rows.find((r) => r.kind === 'entry' && r.index === keep);
+  if (!k) return out;
+  return k.y < from ? [k, ...out] : [...out, k];
+}
+
 /** A folded run's words: "entry 5 not present" for one, "entries 4–255 not present" for more. */
 export const foldText = (from: number, to: number, one: string, many: string): string => `${from === to ? `${one} ${from}` : `${many} ${from}–${to}`} not present`;
 
