@@ -684,22 +684,20 @@ export function App() {
     );
   }, [tl, density, presenting]);
   // After the paint, prepare the neighbouring steps (for scenarios longer than
-  // the views kept, or a jump before the idle preparation got there).
-  // A timer set now may run before the frame that shows this step (a
-  // discrete event's effects run before the paint), and two steps' views and
-  // layouts took ~50 ms at 100,000 steps: it is set from the next frame's
-  // callback, so it runs once that frame has painted.
+  // the views kept, or a jump before the idle preparation got there), one per
+  // idle period: a timer, even one set from the next frame, could run before
+  // that frame painted, and two steps' views and layouts took ~50 ms at
+  // 100,000 steps.
   useEffect(() => {
-    let id = 0;
-    const raf = requestAnimationFrame(() => {
-      id = window.setTimeout(() => {
-        for (const n of [step + 1, step - 1]) if (n >= 0 && n <= tl.length) prepareStep(tl, n, density);
-      }, 0);
-    });
-    return () => {
-      cancelAnimationFrame(raf);
-      window.clearTimeout(id);
+    const todo = [step + 1, step - 1].filter((n) => n >= 0 && n <= tl.length);
+    let cancel = () => {};
+    const run = () => {
+      const n = todo.shift();
+      if (n !== undefined) prepareStep(tl, n, density);
+      if (todo.length) cancel = whenIdle(run);
     };
+    cancel = whenIdle(run);
+    return () => cancel();
   }, [tl, step, density]);
   const compactChrome = embed || presenting;
   const heads = [
