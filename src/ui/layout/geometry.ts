@@ -301,6 +301,9 @@ function entryPosition(entries: readonly { readonly index: number }[], index: nu
   return -1;
 }
 
+/** The width a detailed card's rows need (layout units, no padding) as the layout took it, without its rows; null for other cards. */
+export const rowsTextWidth = (card: Card): number | null => bodies.get(card)?.textW ?? null;
+
 /** The entry indexes of a card's entry rows, top to bottom (its focus order), without building the rows of a detailed card. */
 export function cardEntryIndexes(card: Card): number[] {
   if (bodies.has(card)) return cardEntries(card).map((e) => e.index);
