@@ -493,13 +493,34 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
           {visible.cards
             .filter((c) => columnOf(c) === col)
             .map((c) => (
-              <CardView key={c.key} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
+              <CardView key={reactKey(layout, c)} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
             ))}
         </g>
       ))}
     </svg>
     </div>
   );
+}
+
+const guestSlots = new WeakMap<Layout, Map<Card, number>>();
+
+/**
+ * The React key of a card: a shadow page's own key; a guest table's place in
+ * its column. A CR3 switch replaces every guest table at once (another
+ * process's tables, in the same places): keyed by place, React updates the
+ * rows of the table drawn there (texts, keys) instead of removing all of them
+ * and creating the new process's (~11 elements each). Shadow pages come and
+ * go one at a time, and move: they keep their own key.
+ */
+function reactKey(layout: Layout, c: Card): string {
+  if (c.kind !== 'guest') return c.key;
+  let slots = guestSlots.get(layout);
+  if (!slots) {
+    slots = new Map();
+    for (const g of layout.cards) if (g.kind === 'guest') slots.set(g, slots.size);
+    guestSlots.set(layout, slots);
+  }
+  return `guest#${slots.get(c) ?? c.key}`;
 }
 
 /** A card of either kind, focusable itself (its tab stop when it is its column's). */
