@@ -78,11 +78,7 @@ function EntryRow(p: { testid: string; entityKey: string; index: number; cls: st
     >
       <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />
       <text x={p.textX} y={p.ry + 13} className="row-text">
-        {/* Four text nodes, not seven: the spaces ride with the value and the target (white-space: pre, one glyph width each, as before). */}
-        <tspan className="row-idx">{p.text.idx}</tspan>
-        {` ${p.text.value} `}
-        <tspan className="row-flags">{p.text.flags}</tspan>
-        <tspan className="row-target">{` ${p.text.target}`}</tspan>
+        <tspan className="row-idx">{p.text.idx}</tspan> {p.text.value} <tspan className="row-flags">{p.text.flags}</tspan> <tspan className="row-target">{p.text.target}</tspan>
       </text>
       <title>{p.title}</title>
     </g>
