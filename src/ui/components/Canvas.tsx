@@ -283,10 +283,12 @@ export const svgFrame = (layout: Pick<Layout, 'width' | 'height'>): { width: num
 
 /**
  * What is drawn around the scroll window: DRAW_MARGIN CSS pixels above and
- * below it (room for a scroll to land on drawn cards before the next
- * render), the bounds rounded out to multiples of WINDOW_STEP layout units.
- * Every row drawn costs a jump across a 100,000-step run its share of ~10 ms
- * of DOM work: the margin is what a wheel notch or two scrolls, no more.
+ * below it (a wheel notch or two: a scroll lands on drawn rows, and the
+ * render that follows draws the next ones), the bounds rounded out to
+ * multiples of WINDOW_STEP layout units (scrolling redraws the cards the
+ * window cuts only when it crosses one). Every row drawn is ~11 elements to
+ * create and lay out when a jump or a CR3 switch changes its table: with
+ * 400 px, a jump across a 100,000-step run drew a third more rows.
  */
 export const DRAW_MARGIN = 200;
 export const WINDOW_STEP = 128;
@@ -405,8 +407,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     e.preventDefault();
     e.stopPropagation();
   };
-  // The window drawn (layout units), in whole WINDOW_STEP units: scrolling
-  // redraws the cards it cuts only when it crosses one.
+  // The window drawn, in layout units (see DRAW_MARGIN).
   const win = {
     top: Math.floor((viewport.top - DRAW_MARGIN) / scale / WINDOW_STEP) * WINDOW_STEP,
     bottom: Math.ceil((viewport.top + viewport.height + DRAW_MARGIN) / scale / WINDOW_STEP) * WINDOW_STEP,
@@ -457,43 +458,43 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     // larger (svgFrame): a step that only grows or shrinks the picture changes
     // the box's height (an HTML layout of one element), not the SVG's size.
     <div ref={boxRef} className="canvas-box" style={{ width: layout.width * scale, height: layout.height * scale, overflow: 'hidden' }}>
-    <svg
-      ref={svgRef}
-      className={`canvas density-${layout.density.name}`}
-      width={frame.width * scale}
-      height={frame.height * scale}
-      viewBox={`0 0 ${frame.width} ${frame.height}`}
-      role="group"
-      aria-label="Guest page tables, KVM roots and shadow page tables"
-      data-testid="canvas"
-      onKeyDown={onKeyDown}
-      onFocus={(e) => {
-        const k = (e.target as Element).getAttribute('data-key');
-        if (k && k !== useStore.getState().focusKey) useStore.getState().setFocusKey(k);
-      }}
-    >
-      <ArrowDefs />
-      <ZapHatch />
-      <g className="links" aria-hidden="true">
-        {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
-          <LinkPath key={l.key} l={l} active={active} />
-        ))}
-      </g>
-      <g className="notes">
-        {visible.notes.map((n) => (
-          <NoteView key={n.key} note={n} />
-        ))}
-      </g>
-      {COLUMN_ORDER.map((col) => (
-        <g key={col} role="list" aria-label={COLUMN_NAME[col]}>
-          {visible.cards
-            .filter((c) => columnOf(c) === col)
-            .map((c) => (
-              <CardView key={reactKey(layout, c)} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
-            ))}
+      <svg
+        ref={svgRef}
+        className={`canvas density-${layout.density.name}`}
+        width={frame.width * scale}
+        height={frame.height * scale}
+        viewBox={`0 0 ${frame.width} ${frame.height}`}
+        role="group"
+        aria-label="Guest page tables, KVM roots and shadow page tables"
+        data-testid="canvas"
+        onKeyDown={onKeyDown}
+        onFocus={(e) => {
+          const k = (e.target as Element).getAttribute('data-key');
+          if (k && k !== useStore.getState().focusKey) useStore.getState().setFocusKey(k);
+        }}
+      >
+        <ArrowDefs />
+        <ZapHatch />
+        <g className="links" aria-hidden="true">
+          {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
+            <LinkPath key={l.key} l={l} active={active} />
+          ))}
         </g>
-      ))}
-    </svg>
+        <g className="notes">
+          {visible.notes.map((n) => (
+            <NoteView key={n.key} note={n} />
+          ))}
+        </g>
+        {COLUMN_ORDER.map((col) => (
+          <g key={col} role="list" aria-label={COLUMN_NAME[col]}>
+            {visible.cards
+              .filter((c) => columnOf(c) === col)
+              .map((c) => (
+                <CardView key={reactKey(layout, c)} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
+              ))}
+          </g>
+        ))}
+      </svg>
     </div>
   );
 }
