@@ -98,4 +98,34 @@ describe('the canvas of a large scene', () => {
     expect(drawnRows(card())).not.toContain(rows[firstOff]!.index);
     expect(drawnRows(card())).toContain(last.index);
   });
+
+  it('after CR3 switches to another process and back, draws the rows a fresh canvas draws (guest tables are updated in place)', () => {
+    // Steps of the run whose guest tables differ from the step before's (CR3 switches between processes).
+    const tablesAt = (n: number) => layoutOf(shownStep(tl, n, null).view).cards.filter((c) => c.kind === 'guest').map((c) => c.key).join(',');
+    const switches: number[] = [];
+    for (let n = 1; n <= tl.length && switches.length < 6; n++) if (tablesAt(n) !== tablesAt(n - 1)) switches.push(n);
+    expect(switches.length).toBeGreaterThanOrEqual(3);
+    /** Everything the guest column draws, row by row. */
+    const guestColumn = (root: Element) =>
+      [...root.querySelectorAll('[data-testid=guest-table]')].map((t) => ({
+        key: t.getAttribute('data-key'),
+        label: t.getAttribute('aria-label'),
+        rows: [...t.querySelectorAll('[data-testid=guest-entry]')].map((r) => [r.getAttribute('data-key'), r.getAttribute('class'), r.getAttribute('aria-label'), r.textContent, r.querySelector('rect')!.getAttribute('y')].join('|')),
+        folds: [...t.querySelectorAll('.row-fold, .row-gap title')].map((f) => f.textContent),
+      }));
+    const props = (n: number) => {
+      const s = shownStep(tl, n, null);
+      return { layout: layoutOf(s.view), hl: s.hl, viewport: { top: 0, height: 300 }, scale: 1 };
+    };
+    // One canvas through the steps before and after each switch...
+    const steps = [switches[0]! - 1, ...switches];
+    const { container, rerender } = render(<Canvas {...props(steps[0]!)} />);
+    for (const n of steps.slice(1)) {
+      rerender(<Canvas {...props(n)} />);
+      // ...draws what a canvas drawn at that step alone draws.
+      const fresh = render(<Canvas {...props(n)} />);
+      expect(guestColumn(container), `step ${n}`).toEqual(guestColumn(fresh.container));
+      fresh.unmount();
+    }
+  });
 });
