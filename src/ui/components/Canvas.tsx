@@ -5,10 +5,11 @@
  * column; arrows move, Enter follows a pointer like a click).
  */
 import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
+import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { notationLines } from '../glossary/role-notation.ts';
+import { flushSync } from 'react-dom';
 import { ArrowDefs, LinkPath } from './Links.tsx';
 import { type Column, COLUMN_ORDER, columnOf, type Move, neighbour, tabStopOf } from './canvas-focus.ts';
 
@@ -149,21 +150,43 @@ function entryAt<E extends { readonly index: number }>(entries: readonly E[]): (
   };
 }
 
-const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab }: { card: GuestCard; marks: CardMarks; tabStop: string | null; cardTab: number }) {
+/**
+ * The part of a card near the screen (card units from its top), when only a
+ * part is: its rows elsewhere are not drawn (a page table can be thousands
+ * of pixels tall, and a CR3 switch replaces whole tables). null: all of it.
+ */
+export interface RowWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The entry index a tab stop names in the card whose entries' keys start with `prefix` (`gte:0x12:`), else null. */
+const keptEntry = (tabStop: string | null, prefix: string): number | null => (tabStop?.startsWith(prefix) ? Number(tabStop.slice(prefix.length)) : null);
+
+/** A card's rows to draw: all of them, or those in its window and the focused one. */
+const drawnRows = (rows: readonly Row[], win: RowWindow | null, tabStop: string | null, prefix: string): readonly Row[] => (win ? rowsInWindow(rows, win.from, win.to, keptEntry(tabStop, prefix)) : rows);
+
+type CardProps<C extends Card> = { card: C; marks: CardMarks; tabStop: string | null; cardTab: number; win: RowWindow | null };
+
+/** The card memo's comparator: the same card drawn the same, over the same window. */
+const sameCardView = (a: CardProps<Card>, b: CardProps<Card>) =>
+  a.tabStop === b.tabStop && a.cardTab === b.cardTab && (a.win === b.win || (a.win !== null && b.win !== null && a.win.from === b.win.from && a.win.to === b.win.to)) && sameCard(a, b);
+
+const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab, win }: CardProps<GuestCard>) {
   const t = card.table;
   const at = entryAt(t.entries);
   return (
     <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key} role="listitem" tabIndex={cardTab} aria-label={cardLabel(card)} className={marks.idle ? 'card-idle' : undefined}>
       <rect className={`card card-guest${marks.cardLit ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
       <CardHeading x={10} title={card.title} sub={card.sub} />
-      {card.rows.map((r) => {
+      {drawnRows(card.rows, win, tabStop, `gte:${t.gfn}:`).map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={10} w={card.w - 24} />;
         const e = at(r.index);
         return <GuestRow key={e.index} t={t} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-walked')} tabStop={tabStop === `gte:${t.gfn}:${e.index}`} />;
       })}
     </g>
   );
-}, (a, b) => a.tabStop === b.tabStop && a.cardTab === b.cardTab && sameCard(a, b));
+}, sameCardView);
 
 type Spte = ShadowCard['sp']['sptes'][number];
 
@@ -198,7 +221,7 @@ const SpteRow = memo(
     (a.e === b.e || (a.e.index === b.e.index && a.e.value === b.e.value && a.e.flags === b.e.flags && a.e.child === b.e.child && a.e.mmio === b.e.mmio && a.e.gfn === b.e.gfn && a.e.pfn === b.e.pfn)),
 );
 
-const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: { card: ShadowCard; marks: CardMarks; tabStop: string | null; cardTab: number }) {
+const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win }: CardProps<ShadowCard>) {
   const hover = useStore((s) => s.hover);
   const sp = card.sp;
   const q = sp.role.quadrant;
@@ -235,14 +258,40 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab }: {
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
       <CardHeading x={12} title={card.title} sub={card.sub} />
       <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
-      {card.rows.map((r) => {
+      {drawnRows(card.rows, win, tabStop, `spte:${sp.id}:`).map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
         const e = at(r.index);
         return <SpteRow key={e.index} spId={sp.id} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-set')} tabStop={tabStop === `spte:${sp.id}:${e.index}`} />;
       })}
     </g>
   );
-}, (a, b) => a.tabStop === b.tabStop && a.cardTab === b.cardTab && sameCard(a, b));
+}, sameCardView);
+
+/**
+ * The SVG's size in layout units: the picture's, rounded up to whole
+ * SVG_FRAME units. Chromium lays out every element of an SVG again when the
+ * SVG's size or viewBox changes (~6 ms at 100,000 steps, where the picture is
+ * ~190,000 px tall, on every step whose tables grew by a row); inside a
+ * frame, the box around the SVG (the picture's exact size, clipping the rest)
+ * is all that changes. The scale (SVG pixels per unit) is the same either way.
+ */
+export const SVG_FRAME = { width: 256, height: 2048 } as const;
+export const svgFrame = (layout: Pick<Layout, 'width' | 'height'>): { width: number; height: number } => ({
+  width: Math.ceil(layout.width / SVG_FRAME.width) * SVG_FRAME.width,
+  height: Math.ceil(layout.height / SVG_FRAME.height) * SVG_FRAME.height,
+});
+
+/**
+ * What is drawn around the scroll window: DRAW_MARGIN CSS pixels above and
+ * below it (a wheel notch or two: a scroll lands on drawn rows, and the
+ * render that follows draws the next ones), the bounds rounded out to
+ * multiples of WINDOW_STEP layout units (scrolling redraws the cards the
+ * window cuts only when it crosses one). Every row drawn is ~11 elements to
+ * create and lay out when a jump or a CR3 switch changes its table: with
+ * 400 px, a jump across a 100,000-step run drew a third more rows.
+ */
+export const DRAW_MARGIN = 200;
+export const WINDOW_STEP = 128;
 
 /** Which arrow/Home/End key moves the canvas focus where. */
 const MOVES: Record<string, Move> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right', Home: 'first', End: 'last' };
@@ -285,6 +334,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   const selected = useStore((s) => s.selected);
   const focusKey = useStore((s) => s.focusKey);
   const svgRef = useRef<SVGSVGElement>(null);
+  const boxRef = useRef<HTMLDivElement>(null);
   const layoutRef = useRef(layout);
   const scaleRef = useRef(scale);
   useLayoutEffect(() => {
@@ -296,7 +346,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   // Stable (refs only), so the effects below run when what they follow changes, not on every render.
   // `home`: where the box fits below the canvas top, go back to the top (the picture's resting place).
   const revealBox = useCallback((box: ReturnType<typeof targetBox>, smooth: boolean, home = false) => {
-    const wrap = svgRef.current?.parentElement;
+    const wrap = boxRef.current?.parentElement;
     if (!wrap || !box) return;
     const z = scaleRef.current;
     const heads = svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
@@ -323,7 +373,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     // Presenting: the whole story with the roots (e.g. the entry a write
     // faulted on), which its scale keeps on screen where it can; else what it changed.
     const story = follow === 'story' ? storyBox(layoutRef.current, hl) : null;
-    const wrap = svgRef.current?.parentElement;
+    const wrap = boxRef.current?.parentElement;
     const room = wrap ? wrap.clientHeight - (svgRef.current!.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop) : 0;
     const box = story && (story.bottom - story.top + ROW_H) * scaleRef.current <= room ? story : (changed ?? all);
     revealBox(box && pad(box), true, true);
@@ -343,7 +393,9 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     if (move) {
       const next = neighbour(layoutRef.current, key, move);
       if (next) {
-        useStore.getState().setFocusKey(next);
+        // Drawn now: a row off screen is drawn only once it has the focus
+        // (drawnRows), and the row left may go as it loses it.
+        flushSync(() => useStore.getState().setFocusKey(next));
         reveal(next, false);
         svgRef.current?.querySelector<SVGElement>(`[data-key="${next}"]`)?.focus({ preventScroll: true });
       }
@@ -355,8 +407,12 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     e.preventDefault();
     e.stopPropagation();
   };
-  const margin = 400;
-  const visible = visibleIn(layout, (viewport.top - margin) / scale, (viewport.top + viewport.height + margin) / scale);
+  // The window drawn, in layout units (see DRAW_MARGIN).
+  const win = {
+    top: Math.floor((viewport.top - DRAW_MARGIN) / scale / WINDOW_STEP) * WINDOW_STEP,
+    bottom: Math.ceil((viewport.top + viewport.height + DRAW_MARGIN) / scale / WINDOW_STEP) * WINDOW_STEP,
+  };
+  const visible = visibleIn(layout, win.top, win.bottom);
   // The focused card stays drawn even when scrolled away, so focus is never lost.
   const focusCard = focusKey ? cardOf(layout, focusKey) : undefined;
   if (focusCard && !visible.cards.includes(focusCard)) visible.cards.push(focusCard);
@@ -396,50 +452,77 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   const marksFor = (c: Card) => marksOf(c, hl, activeEnds, litRows);
   const stops = { guest: tabStopOf(layout, 'guest', focusKey), roots: tabStopOf(layout, 'roots', focusKey), shadow: tabStopOf(layout, 'shadow', focusKey) };
   const cardTab = (c: Card) => (stops[columnOf(c)] === c.key ? 0 : -1);
+  const frame = svgFrame(layout);
   return (
-    <svg
-      ref={svgRef}
-      className={`canvas density-${layout.density.name}`}
-      width={layout.width * scale}
-      height={layout.height * scale}
-      viewBox={`0 0 ${layout.width} ${layout.height}`}
-      role="group"
-      aria-label="Guest page tables, KVM roots and shadow page tables"
-      data-testid="canvas"
-      onKeyDown={onKeyDown}
-      onFocus={(e) => {
-        const k = (e.target as Element).getAttribute('data-key');
-        if (k && k !== useStore.getState().focusKey) useStore.getState().setFocusKey(k);
-      }}
-    >
-      <ArrowDefs />
-      <ZapHatch />
-      <g className="links" aria-hidden="true">
-        {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
-          <LinkPath key={l.key} l={l} active={active} />
-        ))}
-      </g>
-      <g className="notes">
-        {visible.notes.map((n) => (
-          <NoteView key={n.key} note={n} />
-        ))}
-      </g>
-      {COLUMN_ORDER.map((col) => (
-        <g key={col} role="list" aria-label={COLUMN_NAME[col]}>
-          {visible.cards
-            .filter((c) => columnOf(c) === col)
-            .map((c) => (
-              <CardView key={c.key} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} />
-            ))}
+    // The box has the picture's size and clips the SVG, which is a little
+    // larger (svgFrame): a step that only grows or shrinks the picture changes
+    // the box's height (an HTML layout of one element), not the SVG's size.
+    <div ref={boxRef} className="canvas-box" style={{ width: layout.width * scale, height: layout.height * scale, overflow: 'hidden' }}>
+      <svg
+        ref={svgRef}
+        className={`canvas density-${layout.density.name}`}
+        width={frame.width * scale}
+        height={frame.height * scale}
+        viewBox={`0 0 ${frame.width} ${frame.height}`}
+        role="group"
+        aria-label="Guest page tables, KVM roots and shadow page tables"
+        data-testid="canvas"
+        onKeyDown={onKeyDown}
+        onFocus={(e) => {
+          const k = (e.target as Element).getAttribute('data-key');
+          if (k && k !== useStore.getState().focusKey) useStore.getState().setFocusKey(k);
+        }}
+      >
+        <ArrowDefs />
+        <ZapHatch />
+        <g className="links" aria-hidden="true">
+          {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
+            <LinkPath key={l.key} l={l} active={active} />
+          ))}
         </g>
-      ))}
-    </svg>
+        <g className="notes">
+          {visible.notes.map((n) => (
+            <NoteView key={n.key} note={n} />
+          ))}
+        </g>
+        {COLUMN_ORDER.map((col) => (
+          <g key={col} role="list" aria-label={COLUMN_NAME[col]}>
+            {visible.cards
+              .filter((c) => columnOf(c) === col)
+              .map((c) => (
+                <CardView key={reactKey(layout, c)} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
+              ))}
+          </g>
+        ))}
+      </svg>
+    </div>
   );
 }
 
+const guestSlots = new WeakMap<Layout, Map<Card, number>>();
+
+/**
+ * The React key of a card: a shadow page's own key; a guest table's place in
+ * its column. A CR3 switch replaces every guest table at once (another
+ * process's tables, in the same places): keyed by place, React updates the
+ * rows of the table drawn there (texts, keys) instead of removing all of them
+ * and creating the new process's (~11 elements each). Shadow pages come and
+ * go one at a time, and move: they keep their own key.
+ */
+function reactKey(layout: Layout, c: Card): string {
+  if (c.kind !== 'guest') return c.key;
+  let slots = guestSlots.get(layout);
+  if (!slots) {
+    slots = new Map();
+    for (const g of layout.cards) if (g.kind === 'guest') slots.set(g, slots.size);
+    guestSlots.set(layout, slots);
+  }
+  return `guest#${slots.get(c) ?? c.key}`;
+}
+
 /** A card of either kind, focusable itself (its tab stop when it is its column's). */
-function CardView({ card, marks, tabStop, cardTab }: { card: Card; marks: CardMarks; tabStop: string | null; cardTab: number }) {
-  return card.kind === 'guest' ? <GuestTable card={card} marks={marks} tabStop={tabStop} cardTab={cardTab} /> : <ShadowPage card={card} marks={marks} tabStop={tabStop} cardTab={cardTab} />;
+function CardView({ card, ...rest }: CardProps<Card>) {
+  return card.kind === 'guest' ? <GuestTable card={card} {...rest} /> : <ShadowPage card={card} {...rest} />;
 }
 
 export { HEAD_H };

@@ -4,7 +4,7 @@
  * followed by its entries, walked with the arrow keys; one tab stop per
  * column (a roving tabindex).
  */
-import type { Card, Layout } from '../layout/geometry.ts';
+import { type Card, cardEntryIndexes, type Layout } from '../layout/geometry.ts';
 import { targetBox } from '../step/index.ts';
 
 export type Column = 'guest' | 'roots' | 'shadow';
@@ -23,7 +23,7 @@ export function focusOrder(layout: Layout): Record<Column, string[]> {
   for (const c of cards) {
     const list = o[columnOf(c)];
     list.push(c.key);
-    for (const r of c.rows) if (r.kind === 'entry') list.push(c.kind === 'guest' ? `gte:${c.table.gfn}:${r.index}` : `spte:${c.sp.id}:${r.index}`);
+    for (const i of cardEntryIndexes(c)) list.push(c.kind === 'guest' ? `gte:${c.table.gfn}:${i}` : `spte:${c.sp.id}:${i}`);
   }
   order.set(layout, o);
   return o;

@@ -126,6 +126,8 @@ export function sceneSvg(scene: ExportScene, title: string): ExportedSvg {
     copy.setAttribute('y', String(top + HEADS_H));
     copy.setAttribute('width', String(layout.width));
     copy.setAttribute('height', String(layout.height));
+    // The canvas's SVG is a little larger than the picture (Canvas svgFrame): the file's is the picture's size.
+    copy.setAttribute('viewBox', `0 0 ${layout.width} ${layout.height}`);
     copy.removeAttribute('style');
     copy.setAttribute('overflow', 'visible');
     svg.appendChild(copy);

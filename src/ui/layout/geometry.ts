@@ -117,6 +117,32 @@ function foldRowsWith<E, R>(
 /** A row's height: ROW_H, or a compact gap's own. */
 export const rowH = (r: RowSlot): number => (r.kind === 'fold' && r.h !== undefined ? r.h : ROW_H);
 
+/**
+ * The rows of a card to draw when only [from, to) of it (card units, from its
+ * top) is near the screen: those that reach into it, in order, and the entry
+ * `keep` (the column's focused entry) wherever it is, so the keyboard focus
+ * is never on a row that is not drawn. Rows keep their own y: leaving some
+ * out moves none of the others.
+ */
+export function rowsInWindow<R extends Row>(rows: readonly R[], from: number, to: number, keep: number | null = null): readonly R[] {
+  // Rows are in y order: the first that ends below `from` by bisection.
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const r = rows[mid]!;
+    if (r.y + rowH(r) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < rows.length && rows[end]!.y < to) end++;
+  const out = rows.slice(lo, end);
+  if (keep === null || out.some((r) => r.kind === 'entry' && r.index === keep)) return out;
+  const k = rows.find((r) => r.kind === 'entry' && r.index === keep);
+  if (!k) return out;
+  return k.y < from ? [k, ...out] : [...out, k];
+}
+
 /** A folded run's words: "entry 5 not present" for one, "entries 4–255 not present" for more. */
 export const foldText = (from: number, to: number, one: string, many: string): string => `${from === to ? `${one} ${from}` : `${many} ${from}–${to}`} not present`;
 
@@ -246,10 +272,45 @@ export interface Layout {
 /** How far right of its column a loop (a link within the column) may reach. */
 const LOOP_ROOM = 70;
 
+/** The middle of entry `index`'s row (layout units), null where the card draws no such row. */
 export const rowY = (card: Card, index: number): number | null => {
+  // A detailed card knows where each entry's row is without building its rows (bodies).
+  const body = bodies.get(card);
+  if (body) {
+    const k = entryPosition(cardEntries(card), index);
+    return k < 0 ? null : card.y + body.entryY[k]! + ROW_H / 2;
+  }
   for (const r of card.rows) if (r.kind === 'entry' && r.index === index) return card.y + r.y + ROW_H / 2;
   return null;
 };
+
+/** The entries a card's rows are made of (present ones, by index). */
+const cardEntries = (card: Card): readonly { readonly index: number }[] => (card.kind === 'guest' ? card.table.entries : card.sp.sptes);
+
+/** Where entry `index` is in `entries` (sorted by index), by bisection; -1 if absent. */
+function entryPosition(entries: readonly { readonly index: number }[], index: number): number {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = entries[mid]!.index;
+    if (at === index) return mid;
+    if (at < index) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The width a detailed card's rows need (layout units, no padding) as the layout took it, without its rows; null for other cards. */
+export const rowsTextWidth = (card: Card): number | null => bodies.get(card)?.textW ?? null;
+
+/** The entry indexes of a card's entry rows, top to bottom (its focus order), without building the rows of a detailed card. */
+export function cardEntryIndexes(card: Card): number[] {
+  if (bodies.has(card)) return cardEntries(card).map((e) => e.index);
+  const out: number[] = [];
+  for (const r of card.rows) if (r.kind === 'entry') out.push(r.index);
+  return out;
+}
 
 /** Which guest entries a shadow page mirrors: its quadrant's slice of a 4-byte table, else all. */
 export function guestRange(sp: ShadowPageJson): { from: number; to: number } | null {
@@ -429,34 +490,74 @@ export function guestTableName(t: GuestTableJson): string {
   return `guest ${name} · gfn ${t.gfn}`;
 }
 
+/** Flags as compact cards draw them, per flags string (a handful of them in a scenario). */
+const compactFlags = new Map<string, string>();
+
 /** Flags as drawn: spaced out in full, run together (single letters) in compact. */
-const flagText = (flags: string, d: Density) => (d.name === 'full' || flags === 'not present' ? flags : flags.replace(/\b(\w) (?=\w\b)/g, '$1'));
+function flagText(flags: string, d: Density): string {
+  if (d.name === 'full' || flags === 'not present') return flags;
+  let t = compactFlags.get(flags);
+  if (t === undefined) {
+    t = flags.replace(/\b(\w) (?=\w\b)/g, '$1');
+    if (compactFlags.size < 4096) compactFlags.set(flags, t);
+  }
+  return t;
+}
 
 const padIdx = (i: number) => String(i).padStart(4, '\u2007');
 
 type GuestEntry = GuestTableJson['entries'][number];
 type Spte = ShadowPageJson['sptes'][number];
 
-function guestRowText(t: GuestTableJson, e: GuestEntry, valueW: number, d: Density): RowText {
-  const present = e.flags !== 'not present';
-  const target = !present ? '' : d.name === 'full' ? `→ ${e.leaf ? 'page' : 'table'} ${e.target}` : `→ ${e.target}`;
-  return { idx: padIdx(e.index), value: e.value.padEnd(valueW), flags: flagText(e.flags, d), target };
+const guestTarget = (e: GuestEntry, d: Density): string => (e.flags === 'not present' ? '' : d.name === 'full' ? `→ ${e.leaf ? 'page' : 'table'} ${e.target}` : `→ ${e.target}`);
+const spteTarget = (e: Spte): string => (e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : '');
+
+function guestRowText(e: GuestEntry, valueW: number, d: Density): RowText {
+  return { idx: padIdx(e.index), value: e.value.padEnd(valueW), flags: flagText(e.flags, d), target: guestTarget(e, d) };
 }
 
 function spteRowText(e: Spte, valueW: number, d: Density): RowText {
-  const target = e.child !== undefined ? `→ sp ${e.child}` : e.mmio ? `MMIO gfn ${e.gfn}` : e.gfn ? `gfn ${e.gfn}` : '';
-  return { idx: padIdx(e.index), value: e.value.padEnd(valueW), flags: flagText(e.flags, d), target };
+  return { idx: padIdx(e.index), value: e.value.padEnd(valueW), flags: flagText(e.flags, d), target: spteTarget(e) };
 }
+
+/**
+ * How many characters an entry's row has after its value (flags, target and
+ * the space between them): with the index's and the value's, the length of
+ * its rowString, so its width is known without building its text.
+ */
+const guestRowTail = (e: GuestEntry, d: Density): number =>
+  flagText(e.flags, d).length + 1 + (e.flags === 'not present' ? 0 : d.name === 'full' ? (e.leaf ? 7 : 8) + e.target.length : 2 + e.target.length);
+const spteRowTail = (e: Spte, d: Density): number =>
+  flagText(e.flags, d).length + 1 + (e.child !== undefined ? 5 + digits(e.child) : e.mmio ? 9 + String(e.gfn).length : e.gfn ? 4 + e.gfn.length : 0);
+/** How many digits a number has in decimal (String(n).length, without the string). */
+const digits = (n: number): number => (n >= 0 && n < 10 ? 1 : n >= 10 && n < 100 ? 2 : n >= 100 && n < 1000 ? 3 : n >= 1000 && n < 10000 ? 4 : String(n).length);
 
 /** A row's text as drawn, in one string (its width, and the start of its accessible name). */
 export const rowString = (r: RowText) => `${r.idx} ${r.value} ${r.flags} ${r.target}`;
 
 /**
- * A card's rows by its entries: the views reuse the entries of a table or
- * page that did not change (core sim_JsonMemo), and so their rows here; a
+ * A card's rows as the layout needs them: their total height, the width of
+ * their text (no padding) and the top of each entry's row (card units, by
+ * position in its entries); the rows themselves (objects with texts) are
+ * built only when first read: at 100,000 steps a jump changes most of ~80
+ * cards, and only the few on screen are drawn.
+ */
+interface Body {
+  readonly textW: number;
+  readonly height: number;
+  readonly entryY: Float64Array;
+  readonly rows: () => Row[];
+}
+
+/** The body of each detailed card (what rowY reads instead of its rows). */
+const bodies = new WeakMap<Card, Body>();
+
+/**
+ * A card's body by its entries: the views reuse the entries of a table or
+ * page that did not change (core sim_JsonMemo), and so their bodies here; a
  * jump across a 100,000-step run then lays out only the cards that changed.
  */
-const rowsMemo = new WeakMap<object, Map<Density['name'], { rows: Row[]; textW: number }>>();
+const rowsMemo = new WeakMap<object, Map<Density['name'], Body>>();
 
 /** What a card's rows are made from: its entries (present ones, by index), how many slots it has, and how an entry reads. */
 interface RowsSpec<E extends { index: number; value: string }> {
@@ -464,58 +565,82 @@ interface RowsSpec<E extends { index: number; value: string }> {
   readonly count: number;
   readonly y0: number;
   readonly text: (e: E, valueW: number) => RowText;
+  /** The length of `text`'s flags, a space and its target (rowTail). */
+  readonly tail: (e: E) => number;
   readonly fold: { readonly one: string; readonly many: string };
   readonly d: Density;
 }
 
-/** The rows of a card with their texts, and the width its text needs (layout units, padding included). */
-function cardRows<E extends { index: number; value: string }>(spec: RowsSpec<E>, heading: readonly string[]): { rows: Row[]; textW: number } {
+/** A card's body, and the width its text needs (layout units, padding included). */
+function cardRows<E extends { index: number; value: string }>(spec: RowsSpec<E>, heading: readonly string[]): { body: Body; textW: number } {
   const { entries, d } = spec;
   let per = rowsMemo.get(entries);
   if (!per) rowsMemo.set(entries, (per = new Map()));
   let body = per.get(d.name);
   if (!body) per.set(d.name, (body = rowsOf(spec)));
   const headW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
-  return { rows: body.rows, textW: Math.max(headW, body.textW) + PAD.left + PAD.right };
+  return { body, textW: Math.max(headW, body.textW) + PAD.left + PAD.right };
 }
 
 /** An entry's row text and its width, for the density and value width last asked (`key`). */
-const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText; readonly w: number }>();
+const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText }>();
 
-/** The rows of cardRows, and the width their text needs (no padding). */
-function rowsOf<E extends { index: number; value: string }>({ entries, count, y0, text, fold, d }: RowsSpec<E>): { rows: Row[]; textW: number } {
+/**
+ * The body of cardRows: one pass over the entries and the runs between them
+ * (what foldRowsWith places, without making the rows), the rows on demand.
+ */
+function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): Body {
+  const { entries, count, y0, text, tail, fold, d } = spec;
   // Values share one width per card, so the flag and target columns line up.
   const valueW = entries.reduce((w, e) => Math.max(w, e.value.length), 0);
-  const key = `${d.name}:${valueW}`;
+  // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4 (padIdx), the value to valueW.
+  const gapH = entries.length ? d.foldGap : ROW_H;
+  const entryY = new Float64Array(entries.length);
+  // The longest row (characters): one multiplication at the end, not one per entry.
+  let chars = 0;
   let textW = 0;
-  const rows = foldRowsWith(
-    entries,
-    (e) => e.index,
-    count,
-    y0,
-    d.foldGap,
-    (index, y, e): Row => {
-      // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
-      let got = rowTexts.get(e);
-      if (got?.key !== key) {
-        const t = text(e, valueW);
-        rowTexts.set(e, (got = { key, t, w: textWidth(rowString(t), d.font.row, 'mono') }));
-      }
-      textW = Math.max(textW, got.w);
-      return { kind: 'entry', index, y, text: got.t };
-    },
-    (from, to, y, h): Row => {
-      const t = foldText(from, to, fold.one, fold.many);
-      // A compact gap draws no words (they are its tooltip), so it needs no width.
-      if (h === undefined) {
-        textW = Math.max(textW, textWidth(t, d.font.fold, 'sans'));
-        return { kind: 'fold', from, to, y, text: t };
-      }
-      return { kind: 'fold', from, to, y, h, text: t };
-    },
-  );
-  return { rows, textW };
+  let next = 0;
+  let y = y0;
+  const gap = (from: number, to: number) => {
+    // A compact gap draws no words (they are its tooltip), so it needs no width.
+    if (gapH === ROW_H) textW = Math.max(textW, textWidth(foldText(from, to, fold.one, fold.many), d.font.fold, 'sans'));
+    y += gapH;
+  };
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    if (e.index > next) gap(next, e.index - 1);
+    entryY[k] = y;
+    chars = Math.max(chars, (e.index < 10000 ? 4 : digits(e.index)) + 1 + valueW + 1 + tail(e));
+    y += ROW_H;
+    next = e.index + 1;
+  }
+  if (next < count) gap(next, count - 1);
+  if (entries.length) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
+  const key = `${d.name}:${valueW}`;
+  let rows: Row[] | null = null;
+  const make = (): Row[] =>
+    foldRowsWith(
+      entries,
+      (e) => e.index,
+      count,
+      y0,
+      d.foldGap,
+      (index, ry, e): Row => {
+        // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
+        let got = rowTexts.get(e);
+        if (got?.key !== key) rowTexts.set(e, (got = { key, t: text(e, valueW) }));
+        return { kind: 'entry', index, y: ry, text: got.t };
+      },
+      (from, to, ry, h): Row => {
+        const t = foldText(from, to, fold.one, fold.many);
+        return h === undefined ? { kind: 'fold', from, to, y: ry, text: t } : { kind: 'fold', from, to, y: ry, h, text: t };
+      },
+    );
+  return { textW, height: y - y0, entryY, rows: () => (rows ??= make()) };
 }
+
+/** textWidth of a string of `chars` characters. */
+const charsWidth = (chars: number, px: number, kind: keyof typeof EM): number => chars * px * EM[kind];
 
 const guestKey = (t: GuestTableJson) => `gt:${t.gfn}:${t.level}` as const;
 
@@ -623,7 +748,7 @@ export function layoutColumns(
   const guestDrafts = guest.map((t) => {
     const title = guestTableName(t);
     const sub = d.name === 'full' ? `${t.entryCount} × ${t.entrySize}-byte entries${t.registers ? ' (loaded at MOV CR3)' : ''} · va ${t.vaBase}` : `${t.entryCount} × ${t.entrySize} B · va ${t.vaBase}`;
-    const body = cardRows({ entries: t.entries, count: t.entryCount, y0: HEAD_H, text: (e, w) => guestRowText(t, e, w, d), fold: { one: 'entry', many: 'entries' }, d }, [title, sub]);
+    const body = cardRows({ entries: t.entries, count: t.entryCount, y0: HEAD_H, text: (e, w) => guestRowText(e, w, d), tail: (e) => guestRowTail(e, d), fold: { one: 'entry', many: 'entries' }, d }, [title, sub]);
     return { t, title, sub, ...body };
   });
   const shadowDraft = (item: PageItem) => {
@@ -631,10 +756,10 @@ export function layoutColumns(
     const { heading, name, roleWords, zapWords, covers } = shadowPageText(sp, item.root, item.zap);
     // Compact: the notation moves to the tooltip; the heading's role words go under it (its zap state stays in it).
     const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [zapWords ? `${name} · ${zapWords}` : name, `${roleWords} · ${covers}`];
-    const body = cardRows({ entries: sp.sptes, count: 512, y0: HEAD_H, text: (e, w) => spteRowText(e, w, d), fold: { one: 'spte', many: 'sptes' }, d }, [title, sub]);
+    const body = cardRows({ entries: sp.sptes, count: 512, y0: HEAD_H, text: (e, w) => spteRowText(e, w, d), tail: (e) => spteRowTail(e, d), fold: { one: 'spte', many: 'sptes' }, d }, [title, sub]);
     return { kind: 'sp' as const, item, title, sub, ...body };
   };
-  const noteDraft = (title: string, sub: string) => ({ kind: 'note' as const, title, sub, rows: [] as Row[], textW: Math.max(textWidth(title, d.font.title, 'sansBold'), textWidth(sub, d.font.sub, 'mono')) + PAD.left + PAD.right });
+  const noteDraft = (title: string, sub: string) => ({ kind: 'note' as const, title, sub, body: null, textW: Math.max(textWidth(title, d.font.title, 'sansBold'), textWidth(sub, d.font.sub, 'mono')) + PAD.left + PAD.right });
   // An empty roots column says why (event mode, between kvm_mmu_free_roots and the kvm_mmu_load of the next VM entry).
   const rootsNote = rootCol.length === 0 ? EMPTY_ROOTS_NOTE : null;
   const rootDrafts = (rootsNote ? [{ kind: 'slot' as const, slot: -1, ...rootsNote }] : rootCol).map((r) =>
@@ -655,20 +780,38 @@ export function layoutColumns(
   const w2 = colW(shadowNoteDraft ? [shadowNoteDraft] : otherDrafts);
   const cards: Card[] = [];
   const notes: NoteCard[] = [];
-  const stack = <T extends { rows: Row[] }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: Row[]) => Card | NoteCard) => {
+  // A card's rows are its body's, built when first read (most cards are never drawn).
+  const stack = <T extends { body: Body | null }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: () => readonly Row[]) => Card | NoteCard) => {
     let y = 12;
     for (const draft of drafts) {
-      const h = HEAD_H + draft.rows.reduce((sum, r) => sum + rowH(r), 0) + 6;
-      const c = make(draft, y, h, draft.rows);
+      const body = draft.body;
+      const h = HEAD_H + (body?.height ?? 0) + 6;
+      const c = make(draft, y, h, body ? body.rows : () => []);
       if (c.kind === 'note') notes.push(c);
-      else cards.push(c);
+      else {
+        cards.push(c);
+        if (body) bodies.set(c, body);
+      }
       y += h + d.cardGap;
     }
     return y;
   };
-  const guestH = stack(guestDrafts, (g, y, h, rows) => ({ kind: 'guest', key: guestKey(g.t), table: g.t, x: x0, y, w: w0, h, rows, title: g.title, sub: g.sub }));
+  const guestH = stack(guestDrafts, (g, y, h, rows) => ({
+    kind: 'guest',
+    key: guestKey(g.t),
+    table: g.t,
+    x: x0,
+    y,
+    w: w0,
+    h,
+    get rows() {
+      return rows();
+    },
+    title: g.title,
+    sub: g.sub,
+  }));
   const guestNoteH = guestNote ? stack([guestNoteDraft!], (n, y, h) => ({ kind: 'note', key: 'note:guest', column: 'guest', slot: null, x: x0, y, w: w0, h, title: n.title, sub: n.sub, label: guestNote.label })) : 0;
-  const shadowCard = (x: number, w: number, column: 'roots' | 'shadow') => (s: ReturnType<typeof shadowDraft>, y: number, h: number, rows: Row[]): ShadowCard => ({
+  const shadowCard = (x: number, w: number, column: 'roots' | 'shadow') => (s: ReturnType<typeof shadowDraft>, y: number, h: number, rows: () => readonly Row[]): ShadowCard => ({
     kind: 'shadow',
     key: `sp:${s.item.sp.id}`,
     sp: s.item.sp,
@@ -681,7 +824,9 @@ export function layoutColumns(
     y,
     w,
     h,
-    rows,
+    get rows() {
+      return rows();
+    },
     title: s.title,
     sub: s.sub,
   });
