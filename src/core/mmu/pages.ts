@@ -101,9 +101,23 @@ function bucketSps(m: Machine, gfn: number): ShadowPage[] {
   return out;
 }
 
-/** for_each_gfn_indirect_valid_sp(): every valid shadow page that shadows guest table `gfn`. */
-export function gfnIndirectValidSps(m: Machine, gfn: number): ShadowPage[] {
-  return bucketSps(m, gfn).filter((sp) => sp.gfn === gfn && !sp.role.direct);
+const NO_SPS: readonly ShadowPage[] = Object.freeze([]);
+
+/**
+ * for_each_gfn_indirect_valid_sp(): every valid shadow page that shadows guest
+ * table `gfn`, as a list of its own (callers may zap while they go through it).
+ * One pass and no list when there is none: make_spte() asks this for every
+ * writable spte it makes, and most gfns are not guest tables.
+ */
+export function gfnIndirectValidSps(m: Machine, gfn: number): readonly ShadowPage[] {
+  const ids = m.hash.get(kvmPageTableHashfn(gfn));
+  if (!ids) return NO_SPS;
+  let out: ShadowPage[] | null = null;
+  for (const id of ids) {
+    const sp = getSp(m, id);
+    if (!sp.role.invalid && sp.gfn === gfn && !sp.role.direct) (out ??= []).push(sp);
+  }
+  return out ?? NO_SPS;
 }
 
 // ---------------------------------------------------------------------------

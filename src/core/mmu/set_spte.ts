@@ -190,10 +190,13 @@ export function mmuSetSpte(
 
 /**
  * set_spte() as FNAME(sync_page) calls it: recompute a 4 KiB leaf keeping its
- * pfn, speculative, can_unsync = false; `oldLo`/`oldHi` are the spte now (the
- * caller has just read them). Returns whether a remote flush is needed.
+ * pfn, speculative, can_unsync = false. Returns whether a remote flush is needed.
+ * (The spte is read here, not passed in: a word above 2^31 passed to a call
+ * is boxed, one heap number per spte of every sync.)
  */
-export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number, oldLo: number, oldHi: number): boolean {
+export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number): boolean {
+  const oldLo = sp.spt.get(2 * index);
+  const oldHi = sp.spt.get(2 * index + 1);
   const hostWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0;
   const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfnOf(oldLo, oldHi), oldLo, true, false, hostWritable);
   // Most sptes are unchanged by a sync: compare the halves before making any object.

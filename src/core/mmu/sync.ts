@@ -132,7 +132,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
         continue;
       }
       nrPresent++;
-      if (syncSetSpte(m, sp, i, access, gfn, curLo, curHi)) flush = true;
+      if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
     }
   }
   if (v61) {
