@@ -56,4 +56,26 @@ describe('CowArray', () => {
     const u = fill(CowArray.of(3), new Uint32Array([5, 0, 0xffffffff]));
     expect(CowArray.withChunks(null, 3, false, u.chunkDelta(null)).get(2)).toBe(0xffffffff);
   });
+
+  it('chunks are cut from shared slabs, but chunkDelta() hands over copies that own their whole buffer (a posted or transferred chunk carries only itself)', () => {
+    const arrays = [CowArray.of(1024), CowArray.of(1024), CowArray.of(512, true)];
+    arrays.forEach((a, k) => {
+      for (let i = 0; i < a.length; i += 7) a.set(i, i + k + 1);
+    });
+    // The live chunks are views into larger buffers (the slabs)...
+    expect(arrays[0]!.chunkAt(0)!.buffer.byteLength).toBeGreaterThan(arrays[0]!.chunkAt(0)!.byteLength);
+    for (const a of arrays) {
+      for (const [ci, c] of a.chunkDelta(null)) {
+        // ...the handed-over ones are not, and hold the same values.
+        expect(c.byteOffset).toBe(0);
+        expect(c.buffer.byteLength).toBe(c.byteLength);
+        expect(Array.from(c)).toEqual(Array.from(a.chunkAt(ci)!));
+      }
+    }
+    // A write after a copy does not show through a chunk cut from the same slab.
+    const b = arrays[1]!.clone();
+    arrays[1]!.set(0, 99);
+    expect(b.get(0)).toBe(2);
+    expect(arrays[1]!.get(0)).toBe(99);
+  });
 });

@@ -36,6 +36,41 @@ export function frozenId(o: object): number {
 }
 const MASK = (1 << SHIFT) - 1;
 
+/**
+ * Chunks are views cut from shared slabs (8 KiB ArrayBuffers), not arrays of
+ * their own: `new Uint32Array(32)` and `slice()` each made an ArrayBuffer
+ * with its own malloc'd store (~0.5-1 us), and a replay makes one for every
+ * guest data chunk first written and every chunk copied after a snapshot.
+ * A view costs a few hundred ns at most, and the GC tracks one buffer per slab.
+ * A slab lives while any chunk cut from it does. Chunks never leave the thread
+ * as views: chunkDelta hands over copies (slice() of a view copies only it).
+ */
+const SLAB_BYTES = 8192;
+let slabU32: ArrayBuffer | null = null;
+let slabU32At = SLAB_BYTES;
+let slabF64: ArrayBuffer | null = null;
+let slabF64At = SLAB_BYTES;
+
+function u32Chunk(): Uint32Array {
+  if (slabU32At === SLAB_BYTES) {
+    slabU32 = new ArrayBuffer(SLAB_BYTES);
+    slabU32At = 0;
+  }
+  const c = new Uint32Array(slabU32!, slabU32At, MASK + 1);
+  slabU32At += (MASK + 1) * 4;
+  return c;
+}
+
+function f64Chunk(): Float64Array {
+  if (slabF64At === SLAB_BYTES) {
+    slabF64 = new ArrayBuffer(SLAB_BYTES);
+    slabF64At = 0;
+  }
+  const c = new Float64Array(slabF64!, slabF64At, MASK + 1);
+  slabF64At += (MASK + 1) * 8;
+  return c;
+}
+
 export class CowArray {
   protected chunks: Array<Chunk | null>;
   /** Bit c: chunk c is this array's own (it may write it in place); at most 32 chunks (1,024 elements). */
@@ -77,7 +112,9 @@ export class CowArray {
     let c = this.chunks[ci];
     if (!(this.ownedMask & (1 << ci)) || !c) {
       if (!c && v === 0) return;
-      c = c ? c.slice() : this.newChunk();
+      const fresh = this.newChunk();
+      if (c) fresh.set(c);
+      c = fresh;
       this.chunks[ci] = c;
       this.ownedMask |= 1 << ci;
     }
@@ -97,7 +134,7 @@ export class CowArray {
 
   /** A zeroed chunk of this array's kind. */
   protected newChunk(): Chunk {
-    return new Uint32Array(MASK + 1);
+    return u32Chunk();
   }
 
   /** Whether elements [from, from + 32) are all zero without a look at each: an unwritten chunk (32-aligned `from` only). */
@@ -200,6 +237,6 @@ class CowArrayF64 extends CowArray {
   }
 
   protected override newChunk(): Chunk {
-    return new Float64Array(MASK + 1);
+    return f64Chunk();
   }
 }
