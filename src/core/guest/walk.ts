@@ -6,7 +6,7 @@
  * One implementation, parametrized by entry size and levels, also serves
  * FNAME(sync_page) and FNAME(invlpg) re-reads (see gptePrefetchAccess).
  */
-import { anySet, frameOf64, hex, hex64, or64, pow2, rsvdBits, type U64 } from '../bits.ts';
+import { frameOf64, hex, hex64, or64, pow2, rsvdBits, type U64 } from '../bits.ts';
 import type { EventSink } from '../trace.ts';
 import {
   ACC_EXEC_MASK,
@@ -126,9 +126,12 @@ export function pdpteRsvd(cpu: CpuState): U64 {
 }
 
 export function isRsvdBitsSet(rc: RsvdCheck, pte: U64, level: number): boolean {
-  const bit7 = (pte.lo >>> 7) & 1;
-  const m = rc.mask[bit7]?.[level - 1];
-  return m ? anySet(pte, m) : false;
+  return isRsvdBitsSetOf(rc, pte.lo, pte.hi, level);
+}
+/** isRsvdBitsSet of an entry given as its two halves (no object). */
+export function isRsvdBitsSetOf(rc: RsvdCheck, lo: number, hi: number, level: number): boolean {
+  const m = rc.mask[(lo >>> 7) & 1]?.[level - 1];
+  return m ? (lo & m.lo) !== 0 || (hi & m.hi) !== 0 : false;
 }
 
 /** Index of `va` in a table at `level` (PT32_INDEX / PT64_INDEX). */

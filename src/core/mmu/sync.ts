@@ -5,7 +5,7 @@
  */
 import type { U64 } from '../bits.ts';
 import { guestEntrySize, guestRootLevel } from '../guest/cpu.ts';
-import { computeRsvdCheck, gpteAccess, gpteAccessOf, gpteToGfn, gpteToGfnOf, isRsvdBitsSet, protectCleanGpte, protectCleanGpteOf, type RsvdCheck } from '../guest/walk.ts';
+import { computeRsvdCheck, gpteAccess, gpteAccessOf, gpteToGfn, gpteToGfnOf, isRsvdBitsSetOf, protectCleanGpte, protectCleanGpteOf, type RsvdCheck } from '../guest/walk.ts';
 import { getSp, type Machine, type ShadowPage, spMut, spteRef } from '../machine.ts';
 import { PG_LEVEL_4K, PT_ACCESSED_MASK, PT_PRESENT_MASK } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
@@ -36,16 +36,17 @@ export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
   return sp.gfn * 4096 + (size === 4 ? sp.role.quadrant * 512 * 4 : 0);
 }
 
+/** The test of FNAME(prefetch_invalid_gpte), on a 4 KiB gpte's two halves: reserved, not present or not accessed. */
+const invalidGpte = (rc: RsvdCheck, lo: number, hi: number): boolean => isRsvdBitsSetOf(rc, lo, hi, PG_LEVEL_4K) || !(lo & PT_PRESENT_MASK) || !(lo & PT_ACCESSED_MASK);
+
 /**
  * FNAME(prefetch_invalid_gpte): a gpte that is reserved, not present or not
  * accessed is not prefetched; its spte is dropped.
  */
-function prefetchInvalidGpte(m: Machine, sp: ShadowPage, index: number, gpte: U64, rc: RsvdCheck = computeRsvdCheck(m.cpu)): boolean {
-  if (isRsvdBitsSet(rc, gpte, PG_LEVEL_4K) || !(gpte.lo & PT_PRESENT_MASK) || !(gpte.lo & PT_ACCESSED_MASK)) {
-    dropSpte(m, sp, index);
-    return true;
-  }
-  return false;
+function prefetchInvalidGpte(m: Machine, sp: ShadowPage, index: number, gpte: U64): boolean {
+  if (!invalidGpte(computeRsvdCheck(m.cpu), gpte.lo, gpte.hi)) return false;
+  dropSpte(m, sp, index);
+  return true;
 }
 
 /** FNAME(prefetch_gpte): install a speculative leaf from a guest PTE (no A bit). */
@@ -86,11 +87,8 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   const frame = m.mem.frame(Math.floor(first / 4096));
   const word0 = (first % 4096) / 4;
   const words = size / 4;
-  // The guest's reserved-bit masks for a 4 KiB gpte, looked up once for the
-  // page (the CPU state does not change during a sync); bit 7 picks the mask.
+  // The guest's reserved-bit masks, looked up once for the page (the CPU state does not change during a sync).
   const rc = computeRsvdCheck(m.cpu);
-  const rsvd0 = rc.mask[0]?.[0] ?? null;
-  const rsvd1 = rc.mask[1]?.[0] ?? null;
   const spAccess = sp.role.access;
   let nrPresent = 0;
   let flush = false;
@@ -108,8 +106,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       const gLo = frame ? frame.get(w) : 0;
       const gHi = frame && words === 2 ? frame.get(w + 1) : 0;
       // FNAME(prefetch_invalid_gpte), on the two halves.
-      const rsvd = gLo & 0x80 ? rsvd1 : rsvd0;
-      if ((rsvd !== null && ((gLo & rsvd.lo) !== 0 || (gHi & rsvd.hi) !== 0)) || !(gLo & PT_PRESENT_MASK) || !(gLo & PT_ACCESSED_MASK)) {
+      if (invalidGpte(rc, gLo, gHi)) {
         dropSpte(m, sp, i);
         flush = true;
         continue;
