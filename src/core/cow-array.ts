@@ -46,29 +46,34 @@ const MASK = (1 << SHIFT) - 1;
  * as views: chunkDelta hands over copies (slice() of a view copies only it).
  */
 const SLAB_BYTES = 8192;
-let slabU32: ArrayBuffer | null = null;
-let slabU32At = SLAB_BYTES;
-let slabF64: ArrayBuffer | null = null;
-let slabF64At = SLAB_BYTES;
 
-function u32Chunk(): Uint32Array {
-  if (slabU32At === SLAB_BYTES) {
-    slabU32 = new ArrayBuffer(SLAB_BYTES);
-    slabU32At = 0;
+/** Where the next chunk of a kind is cut: a slab and the first free byte of it. */
+interface Slab {
+  buf: ArrayBuffer;
+  at: number;
+}
+const slabU32: Slab = { buf: new ArrayBuffer(0), at: SLAB_BYTES };
+const slabF64: Slab = { buf: new ArrayBuffer(0), at: SLAB_BYTES };
+
+/** The byte offset of `bytes` cut from `slab` (a new slab when it is full). */
+function cut(slab: Slab, bytes: number): number {
+  if (slab.at + bytes > SLAB_BYTES) {
+    slab.buf = new ArrayBuffer(SLAB_BYTES);
+    slab.at = 0;
   }
-  const c = new Uint32Array(slabU32!, slabU32At, MASK + 1);
-  slabU32At += (MASK + 1) * 4;
-  return c;
+  const at = slab.at;
+  slab.at += bytes;
+  return at;
 }
 
+// The offset first: cut() may start a new slab, and the view must be on that one.
+function u32Chunk(): Uint32Array {
+  const at = cut(slabU32, (MASK + 1) * 4);
+  return new Uint32Array(slabU32.buf, at, MASK + 1);
+}
 function f64Chunk(): Float64Array {
-  if (slabF64At === SLAB_BYTES) {
-    slabF64 = new ArrayBuffer(SLAB_BYTES);
-    slabF64At = 0;
-  }
-  const c = new Float64Array(slabF64!, slabF64At, MASK + 1);
-  slabF64At += (MASK + 1) * 8;
-  return c;
+  const at = cut(slabF64, (MASK + 1) * 8);
+  return new Float64Array(slabF64.buf, at, MASK + 1);
 }
 
 export class CowArray {
