@@ -586,35 +586,40 @@ function cardRows<E extends { index: number; value: string }>(spec: RowsSpec<E>,
 const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText }>();
 
 /**
- * The body of cardRows: one pass over the entries and the runs between them
- * (what foldRowsWith places, without making the rows), the rows on demand.
+ * The body of cardRows: one placing pass over the entries and the runs
+ * between them (foldRowsWith, recording positions and widths, no rows), the
+ * rows on demand.
  */
 function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): Body {
   const { entries, count, y0, text, tail, fold, d } = spec;
   // Values share one width per card, so the flag and target columns line up.
   const valueW = entries.reduce((w, e) => Math.max(w, e.value.length), 0);
-  // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4 (padIdx), the value to valueW.
-  const gapH = entries.length ? d.foldGap : ROW_H;
   const entryY = new Float64Array(entries.length);
   // The longest row (characters): one multiplication at the end, not one per entry.
   let chars = 0;
   let textW = 0;
-  let next = 0;
-  let y = y0;
-  const gap = (from: number, to: number) => {
-    // A compact gap draws no words (they are its tooltip), so it needs no width.
-    if (gapH === ROW_H) textW = Math.max(textW, textWidth(foldText(from, to, fold.one, fold.many), d.font.fold, 'sans'));
-    y += gapH;
-  };
-  for (let k = 0; k < entries.length; k++) {
-    const e = entries[k]!;
-    if (e.index > next) gap(next, e.index - 1);
-    entryY[k] = y;
-    chars = Math.max(chars, (e.index < 10000 ? 4 : digits(e.index)) + 1 + valueW + 1 + tail(e));
-    y += ROW_H;
-    next = e.index + 1;
-  }
-  if (next < count) gap(next, count - 1);
+  let k = 0;
+  let end = y0;
+  foldRowsWith(
+    entries,
+    (e) => e.index,
+    count,
+    y0,
+    d.foldGap,
+    (index, y, e) => {
+      entryY[k++] = y;
+      // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4 (padIdx), the value to valueW.
+      chars = Math.max(chars, (index < 10000 ? 4 : digits(index)) + 1 + valueW + 1 + tail(e));
+      end = y + ROW_H;
+      return null;
+    },
+    (from, to, y, h) => {
+      // A compact gap draws no words (they are its tooltip), so it needs no width.
+      if (h === undefined) textW = Math.max(textW, textWidth(foldText(from, to, fold.one, fold.many), d.font.fold, 'sans'));
+      end = y + (h ?? ROW_H);
+      return null;
+    },
+  );
   if (entries.length) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
   const key = `${d.name}:${valueW}`;
   let rows: Row[] | null = null;
@@ -636,7 +641,7 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
         return h === undefined ? { kind: 'fold', from, to, y: ry, text: t } : { kind: 'fold', from, to, y: ry, h, text: t };
       },
     );
-  return { textW, height: y - y0, entryY, rows: () => (rows ??= make()) };
+  return { textW, height: end - y0, entryY, rows: () => (rows ??= make()) };
 }
 
 /** textWidth of a string of `chars` characters. */
