@@ -72,7 +72,15 @@ export type WalkResult =
 export interface RsvdCheck {
   /** [bit7][level-1] */
   readonly mask: readonly (readonly U64[])[];
+  /**
+   * The same masks flat, for isRsvdBitsSetOf: words lo, hi at
+   * 2 * (bit7 * RSVD_LEVELS + level - 1), zero where `mask` has none. One
+   * typed-array read per half instead of two nested lookups: FNAME(sync_page)
+   * tests every present gpte of a page with it.
+   */
+  readonly flat: Int32Array;
 }
+const RSVD_LEVELS = 5;
 
 /**
  * The masks depend on four CPU settings only; KVM computes them once per MMU
@@ -93,31 +101,43 @@ export function computeRsvdCheck(cpu: CpuState): RsvdCheck {
 }
 
 function buildRsvdCheck(cpu: CpuState): RsvdCheck {
+  const mask = rsvdMasks(cpu);
+  const flat = new Int32Array(2 * 2 * RSVD_LEVELS);
+  mask.forEach((byLevel, bit7) =>
+    byLevel.forEach((m, l) => {
+      flat[2 * (bit7 * RSVD_LEVELS + l)] = m.lo;
+      flat[2 * (bit7 * RSVD_LEVELS + l) + 1] = m.hi;
+    }),
+  );
+  return { mask, flat };
+}
+
+/** is_rsvd_bits_set's masks, [bit7][level-1] (reset_rsvds_bits_mask / __reset_rsvds_bits_mask). */
+function rsvdMasks(cpu: CpuState): U64[][] {
   const none = { lo: 0, hi: 0 };
   const rootLevel = guestRootLevel(cpu);
   if (rootLevel === 2) {
     // 32-bit: no reserved bits in 4 KiB PDEs/PTEs; a 4 MiB PDE reserves 21:17 (PSE-36 CPU).
     const large = cpu.cr4.pse ? rsvdBits(17, 21) : none;
-    return { mask: [[none, none], [none, large]] };
+    return [
+      [none, none],
+      [none, large],
+    ];
   }
   const exb = cpu.efer.nx ? none : rsvdBits(63, 63);
   const high = rootLevel === 3 ? rsvdBits(cpu.maxPhyAddr, 62) : rsvdBits(cpu.maxPhyAddr, 51);
   const pte = or64(exb, high);
   if (rootLevel === 3) {
-    return {
-      mask: [
-        [pte, pte, or64(or64(rsvdBits(63, 63), high), or64(rsvdBits(5, 8), rsvdBits(1, 2)))],
-        [pte, or64(pte, rsvdBits(13, 20)), none],
-      ],
-    };
+    return [
+      [pte, pte, or64(or64(rsvdBits(63, 63), high), or64(rsvdBits(5, 8), rsvdBits(1, 2)))],
+      [pte, or64(pte, rsvdBits(13, 20)), none],
+    ];
   }
   const l4 = or64(pte, rsvdBits(7, 7));
-  return {
-    mask: [
-      [pte, pte, pte, l4],
-      [pte, or64(pte, rsvdBits(13, 20)), or64(pte, rsvdBits(13, 29)), l4],
-    ],
-  };
+  return [
+    [pte, pte, pte, l4],
+    [pte, or64(pte, rsvdBits(13, 20)), or64(pte, rsvdBits(13, 29)), l4],
+  ];
 }
 
 /** PDPTE reserved bits for load_pdptrs (bits 1,2,5-8 and MAXPHYADDR..63). */
@@ -130,8 +150,8 @@ export function isRsvdBitsSet(rc: RsvdCheck, pte: U64, level: number): boolean {
 }
 /** isRsvdBitsSet of an entry given as its two halves (no object). */
 export function isRsvdBitsSetOf(rc: RsvdCheck, lo: number, hi: number, level: number): boolean {
-  const m = rc.mask[(lo >>> 7) & 1]?.[level - 1];
-  return m ? (lo & m.lo) !== 0 || (hi & m.hi) !== 0 : false;
+  const j = 2 * (((lo >>> 7) & 1) * RSVD_LEVELS + level - 1);
+  return ((lo & rc.flat[j]!) | (hi & rc.flat[j + 1]!)) !== 0;
 }
 
 /** Index of `va` in a table at `level` (PT32_INDEX / PT64_INDEX). */

@@ -14,7 +14,6 @@ import {
   forEachUnsyncLeaf,
   kvmFlushRemoteTlbs,
   kvmMmuCommitZapPage,
-  kvmMmuPageGetGfn,
   kvmMmuPrepareZapPage,
   kvmMmuSlotGfnWriteProtect,
   kvmUnlinkUnsyncPage,
@@ -81,30 +80,38 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   }
   const size = guestEntrySize(m.cpu);
   const first = getLevel1SpGpa(m, sp);
-  // The guest table's words and the sptes are read straight from their
-  // 32-word chunks, with no object per entry: a sync visits ~100 present
-  // sptes, and on the 100k bench syncs are most of a CR3 switch's cost.
+  // The guest table's words, the sptes and sp->gfns are read straight from
+  // their 32-element chunks, with no object per entry: a sync visits ~100
+  // present sptes, and on the 100k bench syncs are most of a CR3 switch's cost.
+  // An spt chunk holds 16 sptes; their 16 gptes are 16 words (4-byte gptes,
+  // half a frame chunk) or 32 (8-byte gptes, a whole one), and their gfns half
+  // a gfns chunk: one chunk lookup of each per 16 entries.
   const frame = m.mem.frame(Math.floor(first / 4096));
   const word0 = (first % 4096) / 4;
   const words = size / 4;
   // The guest's reserved-bit masks, looked up once for the page (the CPU state does not change during a sync).
   const rc = computeRsvdCheck(m.cpu);
+  const gfns = sp.gfns!;
   const spAccess = sp.role.access;
   let nrPresent = 0;
   let flush = false;
-  // 16 sptes (32 words) per chunk; a chunk never written since the page was made is null: skip it at once.
+  // A chunk never written since the page was made is null: skip its 16 sptes at once.
   for (let ci = 0; ci < 32; ci++) {
     const chunk = sp.spt.chunkAt(ci);
     if (!chunk) continue;
+    const gw = word0 + ci * 16 * words;
+    const gChunk = frame ? frame.chunkAt(gw >>> 5) : null;
+    const gAt = gw & 31;
+    const fChunk = gfns.chunkAt(ci >>> 1);
+    const fAt = (ci & 1) * 16;
     for (let k = 0; k < 16; k++) {
       // Read before entry i is written: a write may copy the chunk, and `chunk` keeps the old words.
       const curLo = chunk[2 * k]!;
       const curHi = chunk[2 * k + 1]!;
       if (curLo === 0 && curHi === 0) continue;
       const i = ci * 16 + k;
-      const w = word0 + i * words;
-      const gLo = frame ? frame.get(w) : 0;
-      const gHi = frame && words === 2 ? frame.get(w + 1) : 0;
+      const gLo = gChunk ? gChunk[gAt + k * words]! : 0;
+      const gHi = gChunk && words === 2 ? gChunk[gAt + 2 * k + 1]! : 0;
       // FNAME(prefetch_invalid_gpte), on the two halves.
       if (invalidGpte(rc, gLo, gHi)) {
         dropSpte(m, sp, i);
@@ -123,7 +130,8 @@ function syncPage(m: Machine, sp: ShadowPage): number {
         }
         continue;
       }
-      if (gfn !== kvmMmuPageGetGfn(sp, i)) {
+      // kvm_mmu_page_get_gfn(): sp->gfns[i] (an indirect page).
+      if (gfn !== (fChunk ? fChunk[fAt + k]! : 0)) {
         dropSpte(m, sp, i);
         flush = true;
         continue;
