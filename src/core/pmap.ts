@@ -5,11 +5,17 @@
  * write copies only the few small nodes on its path (O(changes since the
  * snapshot), not O(state)).
  *
- * Shape: a 64-way root over 64-way middle nodes over 4,096 leaf buckets
+ * Shape: a 256-way root over 16-way middle nodes over 4,096 leaf buckets
  * (keys and values in two short arrays, searched linearly). Every node
  * records the edit token of the map that may write it in place; `clone()`
  * gives both maps new tokens, so the first write on either side copies the
- * nodes on its path (path copying, as in persistent hash tries). Values that
+ * nodes on its path (path copying, as in persistent hash tries). Why a wide
+ * root and narrow middle nodes: between two snapshots a map's writes land in
+ * ~20-35 buckets spread by the hash, so nearly every middle node on their
+ * paths is copied once, and the root once. With 64 and 64 that was ~35 copies
+ * of 64 slots per snapshot (~20 KB, the largest part of the 100k timeline's
+ * heap after the shadow page headers); 256 and 16 copy ~35 of 16 slots and
+ * one root of 256 (~9 KB), at the same depth for a lookup. Values that
  * are themselves mutable (the rmap's spte lists) are copied with their leaf
  * by `copyValue`, so `getMut` hands out a value its map alone owns.
  *
@@ -37,7 +43,10 @@ export interface MapDelta<V> {
   readonly removed: readonly number[];
 }
 
-const FAN = 64;
+const ROOT_FAN = 256;
+const MID_FAN = 16;
+/** log2(MID_FAN): a bucket's low 4 bits pick the middle node's slot, the other 8 the root's. */
+const MID_BITS = 4;
 let nextToken = 1;
 
 /**
@@ -50,7 +59,7 @@ function find(keys: readonly number[], key: number): number {
   return -1;
 }
 
-/** 12 well-mixed bits of the key: 6 for the root slot, 6 for the middle slot. */
+/** 12 well-mixed bits of the key: 8 for the root slot, 4 for the middle slot. */
 function bucketOf(key: number): number {
   const lo = key >>> 0;
   const hi = (key / 0x1_0000_0000) >>> 0;
@@ -72,7 +81,7 @@ export class PMap<V> {
     count = 0,
   ) {
     this.token = nextToken++;
-    this.root = root ?? { owner: this.token, kids: new Array<Mid<V> | undefined>(FAN) };
+    this.root = root ?? { owner: this.token, kids: new Array<Mid<V> | undefined>(ROOT_FAN) };
     this.count = count;
   }
 
@@ -90,7 +99,7 @@ export class PMap<V> {
 
   private leaf(key: number): Leaf<V> | undefined {
     const b = bucketOf(key);
-    return this.root.kids[b >>> 6]?.kids[b & 63];
+    return this.root.kids[b >>> MID_BITS]?.kids[b & (MID_FAN - 1)];
   }
 
   get(key: number): V | undefined {
@@ -114,19 +123,21 @@ export class PMap<V> {
       if (!create && !this.leaf(key)) return undefined;
       root = this.root = { owner: t, kids: root.kids.slice() };
     }
-    let mid = root.kids[b >>> 6];
+    const r = b >>> MID_BITS;
+    const j = b & (MID_FAN - 1);
+    let mid = root.kids[r];
     if (!mid) {
       if (!create) return undefined;
-      mid = root.kids[b >>> 6] = { owner: t, kids: new Array<Leaf<V> | undefined>(FAN) };
+      mid = root.kids[r] = { owner: t, kids: new Array<Leaf<V> | undefined>(MID_FAN) };
     } else if (mid.owner !== t) {
-      mid = root.kids[b >>> 6] = { owner: t, kids: mid.kids.slice() };
+      mid = root.kids[r] = { owner: t, kids: mid.kids.slice() };
     }
-    let leaf = mid.kids[b & 63];
+    let leaf = mid.kids[j];
     if (!leaf) {
       if (!create) return undefined;
-      leaf = mid.kids[b & 63] = { owner: t, keys: [], vals: [] };
+      leaf = mid.kids[j] = { owner: t, keys: [], vals: [] };
     } else if (leaf.owner !== t) {
-      leaf = mid.kids[b & 63] = { owner: t, keys: leaf.keys.slice(), vals: leaf.vals.map(this.copyValue) };
+      leaf = mid.kids[j] = { owner: t, keys: leaf.keys.slice(), vals: leaf.vals.map(this.copyValue) };
     }
     return leaf;
   }
@@ -199,7 +210,7 @@ export class PMap<V> {
     this.root.kids.forEach((mid, i) => {
       const pm = a?.[i];
       if (mid === pm) return;
-      for (let j = 0; j < FAN; j++) {
+      for (let j = 0; j < MID_FAN; j++) {
         const leaf = mid?.kids[j];
         const pl = pm?.kids[j];
         if (leaf === pl) continue;
