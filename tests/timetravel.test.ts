@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyStep, createMachine, type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, type StepResult, Timeline, type TraceEvent } from '../src/core/index.ts';
+import { applyStep, createMachine, type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, type StepResult, Timeline, TimelineBuilder, type TraceEvent } from '../src/core/index.ts';
+import { sameShadowPage } from '../src/core/machine.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { canon } from './machine-canon.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
@@ -145,6 +146,33 @@ const hexOf = (n: number): string => '0x' + n.toString(16);
 describe('time travel', () => {
   it(`the long scenario crosses several snapshots (SNAPSHOT_EVERY = ${SNAPSHOT_EVERY})`, () => {
     expect(longScenario().steps.length).toBeGreaterThan(3 * SNAPSHOT_EVERY);
+  });
+
+  it('a snapshot shares the pages that did not change since the last one, and never a page of the running machine', () => {
+    for (const rules of RULE_SETS) {
+      const b = new TimelineBuilder(longScenario(), rules, 2);
+      let shared = 0;
+      let copied = 0;
+      while (!b.finished) {
+        b.advance(1);
+        const snaps = b.snapshots;
+        const [prev, last] = [snaps[snaps.length - 2], snaps[snaps.length - 1]!];
+        for (const [id, sp] of b.current.sps) expect(last.sps.get(id) === sp, `${rules}: page ${id} of the running machine`).toBe(false);
+        if (!prev) continue;
+        for (const [id, sp] of last.sps) {
+          const p = prev.sps.get(id);
+          if (!p) continue;
+          // One object exactly when nothing about the page changed between the two snapshots.
+          expect(p === sp, `${rules}: page ${id}`).toBe(sameShadowPage(p, sp));
+          if (p === sp) shared++;
+          else copied++;
+        }
+      }
+      expect(shared, rules).toBeGreaterThan(0);
+      expect(copied, rules).toBeGreaterThan(0);
+      // And every state is still exact (the tests below compare each step with a replay from scratch).
+      checkTimeTravel(longScenario(), rules, 99);
+    }
   });
 
   for (const rules of RULE_SETS) {

@@ -24,7 +24,7 @@ import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
-import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, type ShadowPage } from './machine.ts';
+import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import { unpackRole } from './mmu/role.ts';
 import { type Linux61ChangeId, linux61Changes } from './mmu/rules.ts';
@@ -301,7 +301,7 @@ export class TimelineBuilder {
     for (let i = from; i < end; i++) {
       this.results.push(new this.Record(sim_runStep(m, i, steps[i]!)));
       this.pageCounts.push(m.sps.size);
-      if ((i + 1) % this.snapshotEvery === 0) this.snapshots.push(cloneMachine(m));
+      if ((i + 1) % this.snapshotEvery === 0) this.snapshots.push(cloneMachine(m, this.snapshots[this.snapshots.length - 1] ?? null));
     }
     return end - from;
   }
@@ -568,22 +568,6 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
   };
 }
 
-/** Whether a page is as it was in an earlier copy: the same arrays (copy-on-write: unwritten) and header. */
-function sameShadowPage(p: ShadowPage, sp: ShadowPage): boolean {
-  return (
-    p.spt === sp.spt &&
-    p.gfns === sp.gfns &&
-    p.unsyncChildBitmap === sp.unsyncChildBitmap &&
-    p.roleWord === sp.roleWord &&
-    p.rootCount === sp.rootCount &&
-    p.unsync === sp.unsync &&
-    p.unsyncChildren === sp.unsyncChildren &&
-    p.writeFloodingCount === sp.writeFloodingCount &&
-    p.parentPtes.length === sp.parentPtes.length &&
-    p.parentPtes.every((r, i) => sp.parentPtes[i] === r)
-  );
-}
-
 /** Machines from a stream of MachineData (each a delta against the one before, or whole), in order. */
 export function revive(data: readonly MachineData[], host: Host, prev: Machine | null = null): Machine[] {
   const out: Machine[] = [];
@@ -594,7 +578,9 @@ export function revive(data: readonly MachineData[], host: Host, prev: Machine |
 /**
  * The inverse of machineData: a Machine that owns nothing yet (its first
  * writes copy). A delta needs `prev`, the machine rebuilt from the data sent
- * before it.
+ * before it. A page sent as unchanged is `prev`'s page object itself, as
+ * between a timeline's snapshots (cloneMachine): like them, the machines
+ * rebuilt here are only ever copied (stateAt), never stepped on.
  */
 export function machineFromData(d: MachineData, host: Host, prev: Machine | null = null): Machine {
   const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;
@@ -605,7 +591,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     const p = base?.sps.get(id);
     if (sp === null) {
       if (!p) throw new Error(`internal: sp ${id} is sent as unchanged but is not in the machine before`);
-      sps.set(id, { ...p });
+      sps.set(id, p);
       continue;
     }
     const keep = <T>(v: T | null | undefined, what: string): T => {
