@@ -26,6 +26,7 @@ import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
 import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
+import { ShadowWalk } from './mmu/iterator.ts';
 import { unpackRole } from './mmu/role.ts';
 import { type Linux61ChangeId, linux61Changes } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
@@ -57,17 +58,53 @@ function initialCpu(s: Scenario): CpuState {
   };
 }
 
+type MachineOptions = { readonly tracing?: boolean; readonly linux61Off?: readonly Linux61ChangeId[]; readonly linux61Fired?: number[] };
+
 /**
  * The machine as the scenario describes it, after the first VM entry
  * (KVM_SET_SREGS loads the PDPTEs, kvm_mmu_load builds the roots). The events
  * of that first entry are returned with it (none with `tracing: false`, and the
  * machine then runs its steps with tracing off too).
  */
-export function createMachine(
-  s: Scenario,
-  rules: RuleSetName,
-  opts: { readonly tracing?: boolean; readonly linux61Off?: readonly Linux61ChangeId[]; readonly linux61Fired?: number[] } = {},
-): { machine: Machine; events: TraceEvent[] } {
+export function createMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions = {}): { machine: Machine; events: TraceEvent[] } {
+  sim_anchorShapes();
+  return buildMachine(s, rules, opts);
+}
+
+/**
+ * A tiny machine, a copy of it and the copy handed over as data, kept for as
+ * long as this module lives, never read or written (the kernel has no such
+ * thing: a JavaScript engine matter). Why: V8 gives each object a hidden
+ * class (a "map"); optimized code is specialized to the maps it saw and holds
+ * them weakly. The maps of class instances (CowArray, PMap, GuestMemory,
+ * Host, and ShadowWalk, made and dropped by every fault) and of the objects a
+ * machine makes once (its CPU state, its stats) live only while some object
+ * has them. When the last machine of a run was
+ * collected, they went, V8 threw away (deoptimized, "weak objects") ~90 of
+ * the engine's optimized functions, and the next machine got new maps: on the
+ * 100k bench every replay after the first started from cold code (~300 ms a
+ * replay that runs in ~190 ms warm), and in the app so did the build of the
+ * next scenario opened after the last one's timeline was dropped (and a
+ * full GC between two faults cost the fault path its code). These few
+ * objects keep one of each alive, so compiled code survives its machines
+ * (tests/shape-anchor.test.ts counts the functions V8 throws away).
+ */
+let sim_shapeAnchor: readonly unknown[] | null = null;
+const SIM_ANCHOR_SCENARIO: Scenario = {
+  title: 'shape anchor',
+  guest: { mode: 'x86-32', cr3: 0x1000, cr0: { wp: true }, cr4: { pse: true, smep: false, smap: false }, efer: { nx: false }, maxPhyAddr: 40 },
+  host: { hugePages: false, memslotFrames: 0x100 },
+  memory: [{ gpa: 0x1000, entrySize: 4, entries: [[0, u64(0x2027)]] }],
+  steps: [],
+};
+function sim_anchorShapes(): void {
+  if (sim_shapeAnchor !== null) return;
+  const m = buildMachine(SIM_ANCHOR_SCENARIO, 'seed', { tracing: false }).machine;
+  const copy = cloneMachine(m);
+  sim_shapeAnchor = [m, copy, machineFromData(machineData(copy), m.host), new ShadowWalk(m, 0, m.mmu.root)];
+}
+
+function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { machine: Machine; events: TraceEvent[] } {
   const mem = new GuestMemory();
   for (const f of s.memory) {
     for (const [i, v] of f.entries) mem.write(f.gpa + i * f.entrySize, f.entrySize, v);

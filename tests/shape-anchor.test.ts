@@ -1,0 +1,32 @@
+/**
+ * The shape anchor (timeline.ts sim_anchorShapes): a machine collected after
+ * a replay must not take the engine's optimized code with it. V8 marks an
+ * optimized function for deoptimization with "reason: weak objects" when a
+ * hidden class it embeds dies; before the anchor, ~90 engine functions were
+ * thrown away each time the last machine was collected, so each replay after
+ * a full GC started from cold code (issue 17's replay figure). A count, not a
+ * timing: after the first machine is collected, at most a handful of
+ * functions may be deoptimized for that reason (V8 may still drop code that
+ * embeds objects only the first run had, such as its scenario's steps).
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+describe('the shape anchor', () => {
+  it('a replay after the previous machine was collected keeps the optimized engine code', () => {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--trace-deopt-verbose', '--import', 'tsx', 'tests/fixtures/deopt-probe.ts', '20000'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 256 * 2 ** 20,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const from = lines.indexOf('SECOND MACHINE');
+    expect(from, 'the probe ran to its second machine').toBeGreaterThan(0);
+    expect(lines.includes('DONE'), 'the probe finished').toBe(true);
+    const weak = lines.slice(from).filter((l) => l.includes('reason: weak objects'));
+    // Which functions, so a failure says what lost its code.
+    const names = weak.map((l) => /SharedFunctionInfo ([^>]*)>/.exec(l)?.[1] ?? l);
+    expect(names.length, names.join(', ')).toBeLessThanOrEqual(5);
+  }, 180_000);
+});
