@@ -11,10 +11,13 @@
  * A copy costs O(changes since the last one), not O(state): guest frames, the
  * rmap, the page hash and the tracking counts are persistent maps (pmap.ts),
  * shadow page arrays and frames are copied on write 32 elements at a time
- * (cow-array.ts), and only the shadow page headers are copied whole. The
- * interval grows with the run (snapshotIntervalFor) so a long run keeps
- * about 1,600 snapshots at most, chosen on the 100,000-step bench: every 64
- * steps there, heap ~190 MB, a seek replays 32 steps on average.
+ * (cow-array.ts), and a snapshot shares the shadow pages that did not change
+ * since the one before (cloneMachine's `prev`): only changed page headers
+ * are copied whole. The interval grows with the run (snapshotIntervalFor) so a long run keeps
+ * about 3,200 snapshots at most, chosen on the 100,000-step bench: every 32
+ * steps there, heap ~161 MB (every 64: ~137 MB), a seek replays 16 steps on
+ * average (seek and one step's events: median ~0.2 ms, ~0.3 at 64); at
+ * 1,000,000 steps every 512, heap ~755 MB.
  *
  * Steps run with tracing off; their events are rebuilt when read (eventsOf).
  */
@@ -36,7 +39,7 @@ import type { TraceEvent } from './trace.ts';
 /** The smallest snapshot interval (runs of up to 25,600 steps). */
 export const SNAPSHOT_EVERY = 16;
 /** A run keeps at most about this many snapshots; the interval doubles past it. */
-const MAX_SNAPSHOTS = 1600;
+const MAX_SNAPSHOTS = 3200;
 
 /** The snapshot interval for a run of `steps` steps: SNAPSHOT_EVERY, doubled until at most MAX_SNAPSHOTS snapshots. */
 export function snapshotIntervalFor(steps: number): number {
