@@ -13,11 +13,11 @@
  * shadow page arrays and frames are copied on write 32 elements at a time
  * (cow-array.ts), and a snapshot shares the shadow pages that did not change
  * since the one before (cloneMachine's `prev`): only changed page headers
- * are copied whole. The interval grows with the run (snapshotIntervalFor) so a long run keeps
- * about 3,200 snapshots at most, chosen on the 100,000-step bench: every 32
- * steps there, heap ~161 MB (every 64: ~137 MB), a seek replays 16 steps on
- * average (seek and one step's events: median ~0.2 ms, ~0.3 at 64); at
- * 1,000,000 steps every 512, heap ~755 MB.
+ * are copied whole. The interval grows with the run (snapshotIntervalFor)
+ * so a long run keeps about 3,200 snapshots at most, chosen on the
+ * 100,000-step bench: every 32 steps there, heap ~161 MB (every 64: ~137
+ * MB), a seek replays 16 steps on average (seek and one step's events:
+ * median ~0.2 ms, ~0.3 at 64); at 1,000,000 steps every 512, heap ~755 MB.
  *
  * Steps run with tracing off; their events are rebuilt when read (eventsOf).
  */
@@ -36,7 +36,7 @@ import type { RuleSetName, Scenario } from './scenario.ts';
 import { type RawStepResult, sim_runStep, type StepResult, vcpuEnterGuest } from './step.ts';
 import type { TraceEvent } from './trace.ts';
 
-/** The smallest snapshot interval (runs of up to 25,600 steps). */
+/** The smallest snapshot interval (runs of up to 51,200 steps). */
 export const SNAPSHOT_EVERY = 16;
 /** A run keeps at most about this many snapshots; the interval doubles past it. */
 const MAX_SNAPSHOTS = 3200;
@@ -82,14 +82,14 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: MachineOpti
  * them weakly. The maps of class instances (CowArray, PMap, GuestMemory,
  * Host, and ShadowWalk, made and dropped by every fault) and of the objects a
  * machine makes once (its CPU state, its stats) live only while some object
- * has them. When the last machine of a run was
- * collected, they went, V8 threw away (deoptimized, "weak objects") ~90 of
- * the engine's optimized functions, and the next machine got new maps: on the
- * 100k bench every replay after the first started from cold code (~300 ms a
- * replay that runs in ~190 ms warm), and in the app so did the build of the
- * next scenario opened after the last one's timeline was dropped (and a
- * full GC between two faults cost the fault path its code). These few
- * objects keep one of each alive, so compiled code survives its machines
+ * has them. When the last machine of a run was collected, they went, V8
+ * threw away (deoptimized, "weak objects") ~90 of the engine's optimized
+ * functions, and the next machine got new maps: on the 100k bench every
+ * replay after the first started from cold code (~300 ms a replay that runs
+ * in ~190 ms warm), and in the app so did the build of the next scenario
+ * opened after the last one's timeline was dropped (and a full GC between
+ * two faults cost the fault path its code). These few objects keep one of
+ * each alive, so compiled code survives its machines
  * (tests/shape-anchor.test.ts counts the functions V8 throws away).
  */
 let sim_shapeAnchor: readonly unknown[] | null = null;
