@@ -90,7 +90,9 @@ export function createMachine(s: Scenario, rules: RuleSetName, opts: MachineOpti
  * opened after the last one's timeline was dropped (and a full GC between
  * two faults cost the fault path its code). These few objects keep one of
  * each alive, so compiled code survives its machines
- * (tests/shape-anchor.test.ts counts the functions V8 throws away).
+ * (tests/shape-anchor.test.ts counts the functions V8 throws away). Made by
+ * the first createMachine in a thread (the page makes one for any scenario
+ * it opens, the worker for each build).
  */
 let sim_shapeAnchor: readonly unknown[] | null = null;
 const SIM_ANCHOR_SCENARIO: Scenario = {
@@ -301,7 +303,11 @@ export class TimelineBuilder {
   readonly pageCounts: number[];
   private readonly source: EventSource = { tl: null };
   private readonly Record = recordClass(this.source);
-  /** Snapshot k is the state after k * snapshotEvery steps. */
+  /**
+   * Snapshot k is the state after k * snapshotEvery steps. Snapshots share
+   * the page objects that did not change between them: copy one
+   * (cloneMachine) before stepping on it, never step on it in place.
+   */
   readonly snapshots: Machine[] = [];
   private readonly machine: Machine;
 
@@ -608,7 +614,7 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
   };
 }
 
-/** Machines from a stream of MachineData (each a delta against the one before, or whole), in order. */
+/** Machines from a stream of MachineData (each a delta against the one before, or whole), in order: snapshots, to copy before stepping (machineFromData). */
 export function revive(data: readonly MachineData[], host: Host, prev: Machine | null = null): Machine[] {
   const out: Machine[] = [];
   for (const d of data) out.push((prev = machineFromData(d, host, prev)));
@@ -616,11 +622,12 @@ export function revive(data: readonly MachineData[], host: Host, prev: Machine |
 }
 
 /**
- * The inverse of machineData: a Machine that owns nothing yet (its first
- * writes copy). A delta needs `prev`, the machine rebuilt from the data sent
- * before it. A page sent as unchanged is `prev`'s page object itself, as
- * between a timeline's snapshots (cloneMachine): like them, the machines
- * rebuilt here are only ever copied (stateAt), never stepped on.
+ * The inverse of machineData: a snapshot, to copy (cloneMachine, as stateAt
+ * does) and never to step on or change. A delta needs `prev`, the machine
+ * rebuilt from the data sent before it. A page sent as unchanged is `prev`'s
+ * page object itself, as between a timeline's snapshots (cloneMachine's
+ * `prev`), so a write to one machine's page would change the others'; the
+ * arrays are shared copy-on-write as usual (this machine owns none of them).
  */
 export function machineFromData(d: MachineData, host: Host, prev: Machine | null = null): Machine {
   const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;

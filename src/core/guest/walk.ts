@@ -150,6 +150,8 @@ export function isRsvdBitsSet(rc: RsvdCheck, pte: U64, level: number): boolean {
 }
 /** isRsvdBitsSet of an entry given as its two halves (no object). */
 export function isRsvdBitsSetOf(rc: RsvdCheck, lo: number, hi: number, level: number): boolean {
+  // Levels 1-5 only (callers pass 1-4): outside them no mask, as the nested lookup gave.
+  if (level < 1 || level > RSVD_LEVELS) return false;
   const j = 2 * (((lo >>> 7) & 1) * RSVD_LEVELS + level - 1);
   return ((lo & rc.flat[j]!) | (hi & rc.flat[j + 1]!)) !== 0;
 }
