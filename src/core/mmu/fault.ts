@@ -221,13 +221,14 @@ function ptePrefetch(m: Machine, gw: GuestWalker, sp: ShadowPage, index: number)
     directPtePrefetch(m, sp, index);
     return;
   }
+  // No gw->prefetch_ptes (the leaf is not a 4 KiB gpte): nothing to prefetch from.
+  if (gw.prefetchBase < 0) return;
+  const size = guestEntrySize(m.cpu);
   const start = index - (index % PTE_PREFETCH_NUM);
   const filled: number[] = [];
   for (let i = 0; i < PTE_PREFETCH_NUM; i++) {
     const idx = start + i;
     if (idx === index || isShadowPresent(getSpte(sp.spt, idx))) continue;
-    if (gw.prefetchBase < 0) break;
-    const size = guestEntrySize(m.cpu);
     if (!prefetchGpte(m, sp, idx, m.mem.readEntry(gw.prefetchBase + i * size, size))) break;
     filled.push(idx);
   }
