@@ -43,10 +43,10 @@ export interface MapDelta<V> {
   readonly removed: readonly number[];
 }
 
-const ROOT_FAN = 256;
-const MID_FAN = 16;
-/** log2(MID_FAN): a bucket's low 4 bits pick the middle node's slot, the other 8 the root's. */
+/** A bucket (bucketOf: 12 bits) picks a root slot with its high 8 bits and a middle node's slot with its low 4. */
 const MID_BITS = 4;
+const MID_FAN = 1 << MID_BITS;
+const ROOT_FAN = 1 << (12 - MID_BITS);
 let nextToken = 1;
 
 /**

@@ -70,11 +70,9 @@ export type WalkResult =
 
 /** Reserved-bit masks as KVM's __reset_rsvds_bits_mask builds them (Intel CPU, PSE-36, GBPAGES). */
 export interface RsvdCheck {
-  /** [bit7][level-1] */
-  readonly mask: readonly (readonly U64[])[];
   /**
-   * The same masks flat, for isRsvdBitsSetOf: words lo, hi at
-   * 2 * (bit7 * RSVD_LEVELS + level - 1), zero where `mask` has none. One
+   * rsvdMasks' [bit7][level-1] masks flat: words lo, hi at
+   * 2 * (bit7 * RSVD_LEVELS + level - 1), zero where there is none. One
    * typed-array read per half instead of two nested lookups: FNAME(sync_page)
    * tests every present gpte of a page with it.
    */
@@ -101,15 +99,14 @@ export function computeRsvdCheck(cpu: CpuState): RsvdCheck {
 }
 
 function buildRsvdCheck(cpu: CpuState): RsvdCheck {
-  const mask = rsvdMasks(cpu);
   const flat = new Int32Array(2 * 2 * RSVD_LEVELS);
-  mask.forEach((byLevel, bit7) =>
+  rsvdMasks(cpu).forEach((byLevel, bit7) =>
     byLevel.forEach((m, l) => {
       flat[2 * (bit7 * RSVD_LEVELS + l)] = m.lo;
       flat[2 * (bit7 * RSVD_LEVELS + l) + 1] = m.hi;
     }),
   );
-  return { mask, flat };
+  return { flat };
 }
 
 /** is_rsvd_bits_set's masks, [bit7][level-1] (reset_rsvds_bits_mask / __reset_rsvds_bits_mask). */
