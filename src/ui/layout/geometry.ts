@@ -600,12 +600,10 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
   let textW = 0;
   let k = 0;
   let end = y0;
-  foldRowsWith(
-    entries,
-    (e) => e.index,
-    count,
-    y0,
-    d.foldGap,
+  // Both passes (placing now, rows on demand) place the same entries and runs the same way.
+  const place = <R>(entry: (index: number, y: number, e: E) => R, gap: (from: number, to: number, y: number, h: number | undefined) => R): R[] =>
+    foldRowsWith(entries, (e) => e.index, count, y0, d.foldGap, entry, gap);
+  place(
     (index, y, e) => {
       entryY[k++] = y;
       // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4 (padIdx), the value to valueW.
@@ -624,12 +622,7 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
   const key = `${d.name}:${valueW}`;
   let rows: Row[] | null = null;
   const make = (): Row[] =>
-    foldRowsWith(
-      entries,
-      (e) => e.index,
-      count,
-      y0,
-      d.foldGap,
+    place(
       (index, ry, e): Row => {
         // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
         let got = rowTexts.get(e);
