@@ -137,6 +137,17 @@ export class CowArray {
     return this.chunks[ci] ?? null;
   }
 
+  /**
+   * chunkAt(ci), frozen: this array no longer writes that chunk in place (its
+   * next write there copies it), so the chunk object keeps these values for
+   * good and a cache can key on the object itself (FNAME(sync_page)'s memo).
+   * Only the array holding a chunk can own it, so one freeze is enough.
+   */
+  frozenChunkAt(ci: number): Readonly<Uint32Array> | Readonly<Float64Array> | null {
+    this.ownedMask &= ~(1 << ci);
+    return this.chunks[ci] ?? null;
+  }
+
   /** A zeroed chunk of this array's kind. */
   protected newChunk(): Chunk {
     return u32Chunk();
