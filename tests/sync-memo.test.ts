@@ -12,6 +12,7 @@ import { generateScenario100k } from '../bench/scenario100k.ts';
 import { applyStep, createMachine, machineJson, RULE_SETS, type RuleSetName, type Scenario } from '../src/core/index.ts';
 import { CowArray } from '../src/core/cow-array.ts';
 import { sim_setSyncMemo } from '../src/core/mmu/sync.ts';
+import { parseScenario } from '../src/scenarios/schema.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
 
 /** Every step's result (events included) and the final machine, as one JSON string. */
@@ -40,6 +41,59 @@ describe('FNAME(sync_page) memo', () => {
       expect(on === run(bench, rules, false)).toBe(true);
     });
   }
+
+  // A sync whose answer depends on another page: T (0x3000) maps the second
+  // page directory (0x4000) writable and dirty at 0x400000, and itself at
+  // 0x420000. While 0x4000 is shadowed (write-tracked, from the CR3 switch to
+  // it), FNAME(sync_page) keeps that spte read-only: make_spte() asks
+  // mmu_try_to_unsync_pages(), which says no. Three writes flood and zap
+  // 0x4000's pages; T's chunk with entry 0 is unchanged, but the next sync
+  // must now make the spte writable, so the write after it hits. A memo that
+  // remembered the earlier read-only answer would keep it and fault.
+  const dependent = (): Scenario => {
+    const parsed = parseScenario({
+      format: 'shadowpaging/v1',
+      title: 'sync after the last shadow page of a mapped gfn is zapped',
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      memory: [
+        { gpa: '0x1000', entries: { 0: '0x2027', 1: '0x3027' } },
+        { gpa: '0x4000', entries: { 0: '0x2027', 1: '0x3027' } },
+        { gpa: '0x2000', entries: { 5: '0x10027' } },
+        // T: entry 0 maps 0x4000 (W, D), entry 32 maps T itself (W, D).
+        { gpa: '0x3000', entries: { 0: '0x4067', 32: '0x3067' } },
+      ],
+      steps: [
+        { op: 'cr3', value: '0x4000' }, // 0: 0x4000's four pages are made (write-tracked)
+        { op: 'cr3', value: '0x1000' },
+        { op: 'read', gva: '0x400000' }, // 2: T is shadowed; the spte for 0x4000 is read-only
+        { op: 'read', gva: '0x420000' }, // 3: T unsync
+        { op: 'cr3', value: '0x1000' }, // 4: sync (entry 0 loses its A bit)
+        { op: 'write', gva: '0x420190', value: '0x11027' }, // 5: T unsync again (entry 100)
+        { op: 'cr3', value: '0x1000' }, // 6: sync: entry 0 unchanged, still read-only
+        { op: 'write', gva: '0x400000', value: '0x0' }, // 7-9: emulated writes flood 0x4000's pages
+        { op: 'write', gva: '0x400004', value: '0x0' },
+        { op: 'write', gva: '0x400008', value: '0x0' },
+        { op: 'write', gva: '0x420194', value: '0x12027' }, // 10: T unsync again (entry 101)
+        { op: 'cr3', value: '0x1000' }, // 11: sync: entry 0 becomes writable
+        { op: 'write', gva: '0x400010', value: '0x0' }, // 12: a hit
+      ],
+    });
+    if (!parsed.ok) throw new Error('invalid test scenario');
+    return parsed.scenario;
+  };
+  it('re-asks mmu_try_to_unsync_pages(): an spte kept read-only for a shadowed gfn becomes writable once the gfn is not', () => {
+    const s = dependent();
+    const { machine } = createMachine(s, 'seed');
+    const results = s.steps.map((step, i) => applyStep(machine, i, step));
+    // Step 6 syncs T with 0x4000 still shadowed: entry 0 stays as it is.
+    expect(results[6]!.events.some((e) => e.kind === 'set_spte' && e.index === 0)).toBe(false);
+    // Steps 7-9 zap every page of gfn 4; step 11 syncs T again.
+    expect(results[9]!.events.filter((e) => e.kind === 'kvm_mmu_prepare_zap_page').length).toBe(4);
+    const set = results[11]!.events.find((e) => e.kind === 'set_spte' && e.index === 0);
+    expect(set).toMatchObject({ gfn: '0x4', writeProtectedPt: false });
+    expect(results[12]!.outcome).toBe('hit');
+    for (const rules of RULE_SETS) expect(run(s, rules, true)).toBe(run(s, rules, false));
+  });
 
   const arbs: ReadonlyArray<[string, () => fc.Arbitrary<Plan>]> = [
     ['x86-32 unsync and resync', () => unsyncPlanArb('x86-32', 40)],
