@@ -244,7 +244,7 @@ export function sameShadowPage(p: ShadowPage, sp: ShadowPage): boolean {
  */
 export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
   m.owned.clear();
-  const sps = new Map<number, ShadowPage>();
+  const sps = new SpTable();
   for (const [id, sp] of m.sps) {
     const p = prev?.sps.get(id);
     sps.set(id, p !== undefined && sameShadowPage(p, sp) ? p : cloneSp(sp));
@@ -287,6 +287,41 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
 export const copyList = (list: number[]): number[] => list.slice();
 /** An rmap or hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
 export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, copyList);
+
+/**
+ * The machine's shadow pages by id: a Map (insertion order, and the Map API
+ * every reader uses) whose lookups read an array indexed by id instead of
+ * hashing. Ids are small and dense (nextSpId counts up), and the hardware walk
+ * looks a page up at every level of every step (issue 17's hot path).
+ */
+export class SpTable extends Map<number, ShadowPage> {
+  private readonly slots: Array<ShadowPage | undefined> = [];
+
+  override get(id: number): ShadowPage | undefined {
+    return this.slots[id];
+  }
+
+  override has(id: number): boolean {
+    return this.slots[id] !== undefined;
+  }
+
+  override set(id: number, sp: ShadowPage): this {
+    // Fill up to id so the array stays packed (holes would make it a dictionary).
+    while (this.slots.length < id) this.slots.push(undefined);
+    this.slots[id] = sp;
+    return super.set(id, sp);
+  }
+
+  override delete(id: number): boolean {
+    if (this.slots[id] !== undefined) this.slots[id] = undefined;
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    this.slots.length = 0;
+    super.clear();
+  }
+}
 
 export function getSp(m: Machine, id: number): ShadowPage {
   const sp = m.sps.get(id);

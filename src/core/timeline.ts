@@ -27,7 +27,7 @@ import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
-import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage } from './machine.ts';
+import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { unpackRole } from './mmu/role.ts';
@@ -127,7 +127,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     cpu,
     mem,
     host: new Host(s.host),
-    sps: new Map(),
+    sps: new SpTable(),
     nextSpId: 0,
     hash: newListMap(),
     activeList: [],
@@ -633,7 +633,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
   const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;
   if (delta && !prev) throw new Error('internal: a machine delta without the machine before it');
   const base = delta ? prev : null;
-  const sps = new Map<number, ShadowPage>();
+  const sps = new SpTable();
   for (const [id, sp] of spsData) {
     const p = base?.sps.get(id);
     if (sp === null) {
