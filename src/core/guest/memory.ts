@@ -19,11 +19,13 @@ export class GuestMemory {
   private readonly owned = new Set<number>();
   /**
    * Frames this instance has looked up (null: none at that gfn), for gfns
-   * below INDEX_GFNS (4 GiB), in blocks of 1,024 gfns made when first used:
+   * below INDEX_GFNS (4 GiB), in blocks of 64 gfns made when first used:
    * two array reads instead of a walk through the persistent map's nodes,
-   * which was most of a data access's cost on the 100k bench. A cache of
-   * `frames` as this instance sees it, kept in step by frameForWrite (the only
-   * place that changes `frames`); a copy starts empty.
+   * which was most of a data access's cost on the 100k bench. Small blocks: a
+   * copy made to replay a few steps (a seek) touches a few frames and should
+   * not pay for more. A cache of `frames` as this instance sees it, kept in
+   * step by frameForWrite (the only place that changes `frames`); a copy
+   * starts empty.
    */
   private readonly frameIndex: Array<Array<CowArray | null | undefined> | undefined> = [];
 
@@ -60,7 +62,7 @@ export class GuestMemory {
   /** A frame's words (read them with get; the memory's own, do not write). */
   frame(gfn: number): CowArray | undefined {
     if (gfn >= INDEX_GFNS) return this.frames.get(gfn);
-    let f = this.frameIndex[gfn >>> 10]?.[gfn & 1023];
+    let f = this.frameIndex[gfn >>> 6]?.[gfn & 63];
     if (f === undefined) {
       f = this.frames.get(gfn) ?? null;
       this.remember(gfn, f);
@@ -72,8 +74,8 @@ export class GuestMemory {
     if (gfn >= INDEX_GFNS) return;
     const top = this.frameIndex;
     // Filled up to the block so the arrays stay packed (holes would make them dictionaries).
-    while (top.length <= gfn >>> 10) top.push(undefined);
-    (top[gfn >>> 10] ??= new Array<CowArray | null | undefined>(1024).fill(undefined))[gfn & 1023] = f;
+    while (top.length <= gfn >>> 6) top.push(undefined);
+    (top[gfn >>> 6] ??= new Array<CowArray | null | undefined>(64).fill(undefined))[gfn & 63] = f;
   }
 
   private frameForWrite(gfn: number): CowArray {
