@@ -1,0 +1,56 @@
+/**
+ * `npm run trace` / `npm run grade` run scripts/cli.mjs, which runs the CLI
+ * from an esbuild bundle in node_modules/.cache (rebuilt when a source it was
+ * built from changed). The bundle must behave as the sources run through tsx:
+ * the same output, the same errors and exit codes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CACHE = join('node_modules', '.cache', 'shadowpaging-cli');
+const viaBundle = (args: string[], input?: string) => spawnSync(process.execPath, ['scripts/cli.mjs', ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26 });
+const viaTsx = (file: string, args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26 });
+const SCENARIO = 'src/scenarios/library/unsync-invlpg-sync.json';
+
+describe('scripts/cli.mjs', () => {
+  it('builds the bundle when there is none, and prints what the sources print', () => {
+    rmSync(CACHE, { recursive: true, force: true });
+    const a = viaBundle(['trace', SCENARIO, '--rules', 'merged']);
+    expect(a.status).toBe(0);
+    expect(existsSync(join(CACHE, 'trace.mjs'))).toBe(true);
+    const inputs = JSON.parse(readFileSync(join(CACHE, 'trace.inputs.json'), 'utf8')) as string[];
+    expect(inputs).toContain('src/cli/trace.ts');
+    expect(inputs).toContain('src/core/mmu/sync.ts');
+    const b = viaTsx('src/cli/trace.ts', [SCENARIO, '--rules', 'merged']);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout.length).toBeGreaterThan(1000);
+    // And again from the bundle as built: the same.
+    expect(viaBundle(['trace', SCENARIO, '--rules', 'merged']).stdout).toBe(b.stdout);
+  });
+
+  it('rebuilds when a source the bundle was built from is newer', () => {
+    viaBundle(['trace', SCENARIO]);
+    const bundle = join(CACHE, 'trace.mjs');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(bundle, old, old);
+    const before = statSync(bundle).mtimeMs;
+    expect(viaBundle(['trace', SCENARIO, '--no-events']).status).toBe(0);
+    expect(statSync(bundle).mtimeMs).toBeGreaterThan(before);
+  });
+
+  it('keeps the CLIs\' errors and exit codes', () => {
+    const bad = viaBundle(['trace', '-'], '{"format":"shadowpaging/v1"}');
+    const badTsx = viaTsx('src/cli/trace.ts', ['-'], '{"format":"shadowpaging/v1"}');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe(badTsx.stderr);
+    expect(bad.stderr).toMatch(/invalid scenario/);
+    const grade = viaBundle(['grade']);
+    expect(grade.status).toBe(2);
+    expect(grade.stderr).toBe(viaTsx('src/cli/grade.ts', []).stderr);
+    const unknown = viaBundle(['nope']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/expected one of trace, grade/);
+  });
+});
