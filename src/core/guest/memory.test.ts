@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { GuestMemory } from './memory.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuestMemory, sim_setFrameIndexAfter } from './memory.ts';
 
 type Op = { op: 'write'; gfn: number; word: number; v: number } | { op: 'read'; gfn: number; word: number } | { op: 'clone' } | { op: 'switch' };
 
@@ -17,6 +17,10 @@ const ops = fc.array(
 );
 
 describe('GuestMemory', () => {
+  // The frame index from the first lookup (the default waits for 4,096), so these check it.
+  beforeAll(() => sim_setFrameIndexAfter(0));
+  afterAll(() => sim_setFrameIndexAfter(4096));
+
   it('reads back what it wrote, and every copy keeps its own contents whatever the others do (its gfn index included)', () => {
     fc.assert(
       fc.property(ops, (list) => {

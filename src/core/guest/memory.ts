@@ -11,6 +11,13 @@ import { type MapDelta, PMap } from '../pmap.ts';
 
 /** GuestMemory.index covers gfns below this (4 GiB of guest physical memory). */
 const INDEX_GFNS = 2 ** 20;
+/** GuestMemory.frameIndex is used from this many lookups on (a seek's replay of up to 31 steps makes ~100). */
+let indexAfter = 4096;
+
+/** For tests: use the frame index from `n` lookups on (0: from the first), to check it as well as the map. */
+export function sim_setFrameIndexAfter(n: number): void {
+  indexAfter = n;
+}
 
 export class GuestMemory {
   /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
@@ -21,13 +28,16 @@ export class GuestMemory {
    * Frames this instance has looked up (null: none at that gfn), for gfns
    * below INDEX_GFNS (4 GiB), in blocks of 64 gfns made when first used:
    * two array reads instead of a walk through the persistent map's nodes,
-   * which was most of a data access's cost on the 100k bench. Small blocks: a
-   * copy made to replay a few steps (a seek) touches a few frames and should
-   * not pay for more. A cache of `frames` as this instance sees it, kept in
+   * which was most of a data access's cost on the 100k bench. Made only after
+   * `indexAfter` lookups, and in small blocks: a copy made to replay a few
+   * steps (a seek, a step's events) looks up a few frames, and building an
+   * index for them cost more than it saved (and more young-generation
+   * garbage per seek). A cache of `frames` as this instance sees it, kept in
    * step by frameForWrite (the only place that changes `frames`); a copy
    * starts empty.
    */
   private readonly frameIndex: Array<Array<CowArray | null | undefined> | undefined> = [];
+  private lookups = 0;
 
   constructor(frames?: PMap<CowArray>) {
     this.frames = frames ?? new PMap();
@@ -61,7 +71,10 @@ export class GuestMemory {
 
   /** A frame's words (read them with get; the memory's own, do not write). */
   frame(gfn: number): CowArray | undefined {
-    if (gfn >= INDEX_GFNS) return this.frames.get(gfn);
+    if (gfn >= INDEX_GFNS || this.lookups < indexAfter) {
+      this.lookups++;
+      return this.frames.get(gfn);
+    }
     let f = this.frameIndex[gfn >>> 6]?.[gfn & 63];
     if (f === undefined) {
       f = this.frames.get(gfn) ?? null;
@@ -71,7 +84,7 @@ export class GuestMemory {
   }
 
   private remember(gfn: number, f: CowArray | null): void {
-    if (gfn >= INDEX_GFNS) return;
+    if (gfn >= INDEX_GFNS || this.lookups < indexAfter) return;
     const top = this.frameIndex;
     // Filled up to the block so the arrays stay packed (holes would make them dictionaries).
     while (top.length <= gfn >>> 6) top.push(undefined);
