@@ -37,7 +37,7 @@ export class GuestMemory {
    * starts empty.
    */
   private readonly frameIndex: Array<Array<CowArray | null | undefined> | undefined> = [];
-  private lookups = 0;
+  private frameLookups = 0;
 
   constructor(frames?: PMap<CowArray>) {
     this.frames = frames ?? new PMap();
@@ -71,8 +71,8 @@ export class GuestMemory {
 
   /** A frame's words (read them with get; the memory's own, do not write). */
   frame(gfn: number): CowArray | undefined {
-    if (gfn >= INDEX_GFNS || this.lookups < indexAfter) {
-      this.lookups++;
+    if (gfn >= INDEX_GFNS || this.frameLookups < indexAfter) {
+      this.frameLookups++;
       return this.frames.get(gfn);
     }
     let f = this.frameIndex[gfn >>> 6]?.[gfn & 63];
@@ -84,7 +84,7 @@ export class GuestMemory {
   }
 
   private remember(gfn: number, f: CowArray | null): void {
-    if (gfn >= INDEX_GFNS || this.lookups < indexAfter) return;
+    if (gfn >= INDEX_GFNS || this.frameLookups < indexAfter) return;
     const top = this.frameIndex;
     // Filled up to the block so the arrays stay packed (holes would make them dictionaries).
     while (top.length <= gfn >>> 6) top.push(undefined);
