@@ -9,7 +9,7 @@ import { PAGE_SHIFT, type U64 } from '../bits.ts';
 import { CowArray, type CowChunks } from '../cow-array.ts';
 import { type MapDelta, PMap } from '../pmap.ts';
 
-/** GuestMemory.index covers gfns below this (4 GiB of guest physical memory). */
+/** GuestMemory.frameIndex covers gfns below this (4 GiB of guest physical memory). */
 const INDEX_GFNS = 2 ** 20;
 /** GuestMemory.frameIndex is used from this many lookups on (a seek's replay of up to 31 steps makes ~100). */
 let indexAfter = 4096;
