@@ -5,7 +5,9 @@
  * the same output, the same errors and exit codes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -23,6 +25,9 @@ describe('scripts/cli.mjs', () => {
     const inputs = JSON.parse(readFileSync(join(CACHE, 'trace.inputs.json'), 'utf8')) as string[];
     expect(inputs).toContain('src/cli/trace.ts');
     expect(inputs).toContain('src/core/mmu/sync.ts');
+    // Dependencies are in the bundle; their changes come through the lock file.
+    expect(inputs).toContain('package-lock.json');
+    expect(inputs.some((f) => f.startsWith('node_modules/'))).toBe(false);
     const b = viaTsx('src/cli/trace.ts', [SCENARIO, '--rules', 'merged']);
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout.length).toBeGreaterThan(1000);
@@ -39,6 +44,23 @@ describe('scripts/cli.mjs', () => {
     const before = statSync(bundle).mtimeMs;
     expect(viaBundle(['trace', SCENARIO, '--no-events']).status).toBe(0);
     expect(statSync(bundle).mtimeMs).toBeGreaterThan(before);
+  });
+
+  it('builds in the temporary directory when node_modules/.cache cannot be written', () => {
+    rmSync(CACHE, { recursive: true, force: true });
+    // A file where the folder should be: mkdir fails as on a read-only install.
+    writeFileSync(CACHE, '');
+    const fallback = join(tmpdir(), `shadowpaging-cli-${createHash('sha256').update(process.cwd()).digest('hex').slice(0, 12)}`);
+    rmSync(fallback, { recursive: true, force: true });
+    try {
+      const a = viaBundle(['trace', SCENARIO, '--rules', 'before']);
+      expect(a.status).toBe(0);
+      expect(existsSync(join(fallback, 'trace.mjs'))).toBe(true);
+      expect(a.stdout).toBe(viaTsx('src/cli/trace.ts', [SCENARIO, '--rules', 'before']).stdout);
+    } finally {
+      rmSync(CACHE, { force: true });
+      rmSync(fallback, { recursive: true, force: true });
+    }
   });
 
   it('keeps the CLIs\' errors and exit codes', () => {
