@@ -6,16 +6,19 @@
  * CLI's time on a 100,000-step file (issue 17's `cli.trace100k.wallMs`).
  *
  * The bundle holds its dependencies too (zod, ...), so it runs from wherever
- * it is written: node_modules/.cache/shadowpaging-cli, or a folder of this
- * checkout's own in the system's temporary directory when that cannot be
- * written. A fresh clone builds it on the first run (~0.2 s); it is rebuilt
- * when a source file it was built from, package-lock.json or this script is
- * newer. Two runs building at once each write their own files and rename
- * them into place, so neither reads a half written bundle.
+ * it is written: node_modules/.cache/shadowpaging-cli, named after this
+ * checkout's path (worktrees sharing one node_modules each get their own).
+ * Where that cannot be written, each run builds into a new private folder in
+ * the system's temporary directory (made by mkdtemp, never reused: nothing
+ * found there is ever run). A fresh clone builds it on the first run
+ * (~0.2 s); it is rebuilt when a source file it was built from,
+ * package-lock.json, package.json, tsconfig.json or this script is as new as
+ * it or newer. Two runs building at once each write their own files and
+ * rename them into place, so neither reads a half written bundle.
  * Usage: node scripts/cli.mjs trace|grade [args...]
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,12 +32,10 @@ if (!CLIS.includes(name)) {
   process.exit(2);
 }
 
-const DIRS = [
-  join(root, 'node_modules', '.cache', 'shadowpaging-cli'),
-  join(tmpdir(), `shadowpaging-cli-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`),
-];
-const bundleIn = (dir) => join(dir, `${name}.mjs`);
-const inputsIn = (dir) => join(dir, `${name}.inputs.json`);
+const CACHE = join(root, 'node_modules', '.cache', 'shadowpaging-cli');
+const id = `${name}-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
+const bundleIn = (dir) => join(dir, `${id}.mjs`);
+const inputsIn = (dir) => join(dir, `${id}.inputs.json`);
 
 /** Whether the bundle in `dir` exists and no input it was built from (nor this script) is newer. */
 function fresh(dir) {
@@ -48,7 +49,8 @@ function fresh(dir) {
   }
   for (const f of [...inputs, self]) {
     try {
-      if (statSync(join(root, f)).mtimeMs > built) return false;
+      // As new counts as newer: a file saved in the same clock tick as the build started.
+      if (statSync(join(root, f)).mtimeMs >= built) return false;
     } catch {
       return false; // an input was removed or renamed
     }
@@ -73,7 +75,7 @@ async function build() {
   });
   // metafile paths are relative to absWorkingDir, the root.
   const inputs = Object.keys(r.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
-  if (existsSync(join(root, 'package-lock.json'))) inputs.push('package-lock.json');
+  for (const f of ['package-lock.json', 'package.json', 'tsconfig.json']) if (existsSync(join(root, f))) inputs.push(f);
   return { text: r.outputFiles[0].contents, inputs };
 }
 
@@ -89,18 +91,19 @@ function writeInto(dir, out, started) {
   renameSync(tmp, bundleIn(dir));
 }
 
-let dir = DIRS.find(fresh);
-if (!dir) {
-  const started = new Date();
+let dir = CACHE;
+if (!fresh(CACHE)) {
+  // Stamped with the time the build started.
+  const started = new Date(Date.now() - 1);
   const out = await build();
-  for (const d of DIRS) {
-    try {
-      writeInto(d, out, started);
-      dir = d;
-      break;
-    } catch (e) {
-      if (d === DIRS[DIRS.length - 1]) throw e;
-    }
+  try {
+    writeInto(CACHE, out, started);
+  } catch {
+    const own = mkdtempSync(join(tmpdir(), 'shadowpaging-cli-'));
+    // Removed when the CLI exits, however it exits (it may call process.exit).
+    process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+    writeInto(own, out, started);
+    dir = own;
   }
 }
 

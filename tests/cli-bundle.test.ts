@@ -5,8 +5,7 @@
  * the same output, the same errors and exit codes.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,12 +20,15 @@ describe('scripts/cli.mjs', () => {
     rmSync(CACHE, { recursive: true, force: true });
     const a = viaBundle(['trace', SCENARIO, '--rules', 'merged']);
     expect(a.status).toBe(0);
-    expect(existsSync(join(CACHE, 'trace.mjs'))).toBe(true);
-    const inputs = JSON.parse(readFileSync(join(CACHE, 'trace.inputs.json'), 'utf8')) as string[];
+    const files = readdirSync(CACHE);
+    const bundle = files.find((f) => /^trace-[0-9a-f]{12}\.mjs$/.test(f));
+    expect(bundle).toBeDefined();
+    const inputs = JSON.parse(readFileSync(join(CACHE, bundle!.replace(/\.mjs$/, '.inputs.json')), 'utf8')) as string[];
     expect(inputs).toContain('src/cli/trace.ts');
     expect(inputs).toContain('src/core/mmu/sync.ts');
     // Dependencies are in the bundle; their changes come through the lock file.
     expect(inputs).toContain('package-lock.json');
+    expect(inputs).toContain('tsconfig.json');
     expect(inputs.some((f) => f.startsWith('node_modules/'))).toBe(false);
     const b = viaTsx('src/cli/trace.ts', [SCENARIO, '--rules', 'merged']);
     expect(a.stdout).toBe(b.stdout);
@@ -37,7 +39,7 @@ describe('scripts/cli.mjs', () => {
 
   it('rebuilds when a source the bundle was built from is newer', () => {
     viaBundle(['trace', SCENARIO]);
-    const bundle = join(CACHE, 'trace.mjs');
+    const bundle = join(CACHE, readdirSync(CACHE).find((f) => /^trace-[0-9a-f]{12}\.mjs$/.test(f))!);
     // Older than any source, whenever the checkout was made.
     const old = new Date(1_000_000);
     utimesSync(bundle, old, old);
@@ -46,20 +48,21 @@ describe('scripts/cli.mjs', () => {
     expect(statSync(bundle).mtimeMs).toBeGreaterThan(before);
   });
 
-  it('builds in the temporary directory when node_modules/.cache cannot be written', () => {
+  it('builds in a private temporary folder, removed after the run, when node_modules/.cache cannot be written', () => {
     rmSync(CACHE, { recursive: true, force: true });
     // A file where the folder should be: mkdir fails as on a read-only install.
     writeFileSync(CACHE, '');
-    const fallback = join(tmpdir(), `shadowpaging-cli-${createHash('sha256').update(process.cwd()).digest('hex').slice(0, 12)}`);
-    rmSync(fallback, { recursive: true, force: true });
+    const temps = () => readdirSync(tmpdir()).filter((f) => f.startsWith('shadowpaging-cli-')).sort();
+    const before = temps();
     try {
       const a = viaBundle(['trace', SCENARIO, '--rules', 'before']);
       expect(a.status).toBe(0);
-      expect(existsSync(join(fallback, 'trace.mjs'))).toBe(true);
       expect(a.stdout).toBe(viaTsx('src/cli/trace.ts', [SCENARIO, '--rules', 'before']).stdout);
+      // An error exit (process.exit inside the CLI) cleans up too.
+      expect(viaBundle(['trace', '-'], '{}').status).toBe(2);
+      expect(temps()).toEqual(before);
     } finally {
       rmSync(CACHE, { force: true });
-      rmSync(fallback, { recursive: true, force: true });
     }
   });
 

@@ -10,9 +10,9 @@ import { PMap } from '../src/core/pmap.ts';
  * Copy-on-write bookkeeping (which shadow pages / guest frames this copy may
  * write in place) is not machine state: a replay and a snapshot copy differ there.
  * Nor is the tracing switch (whether steps record events), nor guest
- * memory's frame lookup cache (frameIndex, frameLookups).
+ * memory's frame lookup cache (frameIndex, frameLookups, frameIndexing).
  */
-const BOOKKEEPING = new Set(['owned', 'tracing', 'frameIndex', 'frameLookups']);
+const BOOKKEEPING = new Set(['owned', 'tracing', 'frameIndex', 'frameLookups', 'frameIndexing']);
 
 /** A canonical JSON-able form of any value: Maps, Sets, persistent maps (by key) and typed arrays spelled out, functions dropped. */
 export function canon(x: unknown): unknown {

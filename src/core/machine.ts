@@ -297,6 +297,11 @@ export const newListMap = (entries: Iterable<readonly [number, number[]]> = []):
 export class SpTable extends Map<number, ShadowPage> {
   private readonly slots: Array<ShadowPage | undefined> = [];
 
+  // No entries argument: Map's constructor would call set() before `slots` exists.
+  constructor() {
+    super();
+  }
+
   override get(id: number): ShadowPage | undefined {
     return this.slots[id];
   }

@@ -38,6 +38,8 @@ export class GuestMemory {
    */
   private readonly frameIndex: Array<Array<CowArray | null | undefined> | undefined> = [];
   private frameLookups = 0;
+  /** Whether frameIndex is in use (from `indexAfter` lookups on; then for good, whatever the threshold becomes). */
+  private frameIndexing = false;
 
   constructor(frames?: PMap<CowArray>) {
     this.frames = frames ?? new PMap();
@@ -71,8 +73,8 @@ export class GuestMemory {
 
   /** A frame's words (read them with get; the memory's own, do not write). */
   frame(gfn: number): CowArray | undefined {
-    if (gfn >= INDEX_GFNS || this.frameLookups < indexAfter) {
-      this.frameLookups++;
+    if (!this.frameIndexing || !(gfn >= 0 && gfn < INDEX_GFNS)) {
+      if (++this.frameLookups >= indexAfter) this.frameIndexing = true;
       return this.frames.get(gfn);
     }
     let f = this.frameIndex[gfn >>> 6]?.[gfn & 63];
@@ -84,7 +86,7 @@ export class GuestMemory {
   }
 
   private remember(gfn: number, f: CowArray | null): void {
-    if (gfn >= INDEX_GFNS || this.frameLookups < indexAfter) return;
+    if (!this.frameIndexing || !(gfn >= 0 && gfn < INDEX_GFNS)) return;
     const top = this.frameIndex;
     // Filled up to the block so the arrays stay packed (holes would make them dictionaries).
     while (top.length <= gfn >>> 6) top.push(undefined);

@@ -204,9 +204,10 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     // Frozen from here on; remembered only if they are still the chunks read (nothing wrote them meanwhile).
     const same = clean && sp.spt.frozenChunkAt(ci) === chunk && (frame ? frame.frozenChunkAt(gw >>> 5) : null) === gChunk && gfns.frozenChunkAt(ci >>> 1) === fChunk;
     memo.present[ci] = same ? present : -1;
-    memo.spt[ci] = chunk;
-    memo.gptes[ci] = gChunk;
-    memo.gfns[ci] = fChunk;
+    // Nothing kept for a chunk not remembered: the old chunks (and their slabs) can go.
+    memo.spt[ci] = same ? chunk : null;
+    memo.gptes[ci] = same ? gChunk : null;
+    memo.gfns[ci] = same ? fChunk : null;
   }
   if (v61) {
     // A difference from 5.15: the page would have been zapped, or the flush moves to the caller.
