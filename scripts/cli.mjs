@@ -37,13 +37,13 @@ const id = `${name}-${createHash('sha256').update(root).digest('hex').slice(0, 1
 const bundleIn = (dir) => join(dir, `${id}.mjs`);
 const inputsIn = (dir) => join(dir, `${id}.inputs.json`);
 
-/** Whether the bundle in `dir` exists and no input it was built from (nor this script) is newer. */
-function fresh(dir) {
+/** Whether the cached bundle exists and no input it was built from (nor this script) is newer. */
+function fresh() {
   let built;
   let inputs;
   try {
-    built = statSync(bundleIn(dir)).mtimeMs;
-    inputs = JSON.parse(readFileSync(inputsIn(dir), 'utf8'));
+    built = statSync(bundleIn(CACHE)).mtimeMs;
+    inputs = JSON.parse(readFileSync(inputsIn(CACHE), 'utf8'));
   } catch {
     return false;
   }
@@ -92,9 +92,8 @@ function writeInto(dir, out, started) {
 }
 
 let dir = CACHE;
-if (!fresh(CACHE)) {
-  // Stamped with the time the build started.
-  const started = new Date(Date.now() - 1);
+if (!fresh()) {
+  const started = new Date();
   const out = await build();
   try {
     writeInto(CACHE, out, started);

@@ -73,7 +73,7 @@ export class GuestMemory {
 
   /** A frame's words (read them with get; the memory's own, do not write). */
   frame(gfn: number): CowArray | undefined {
-    if (!this.frameIndexing || !(gfn >= 0 && gfn < INDEX_GFNS)) {
+    if (!this.indexed(gfn)) {
       if (++this.frameLookups >= indexAfter) this.frameIndexing = true;
       return this.frames.get(gfn);
     }
@@ -85,8 +85,13 @@ export class GuestMemory {
     return f ?? undefined;
   }
 
+  /** Whether `gfn`'s frame is looked up through frameIndex. */
+  private indexed(gfn: number): boolean {
+    return this.frameIndexing && gfn >= 0 && gfn < INDEX_GFNS;
+  }
+
   private remember(gfn: number, f: CowArray | null): void {
-    if (!this.frameIndexing || !(gfn >= 0 && gfn < INDEX_GFNS)) return;
+    if (!this.indexed(gfn)) return;
     const top = this.frameIndex;
     // Filled up to the block so the arrays stay packed (holes would make them dictionaries).
     while (top.length <= gfn >>> 6) top.push(undefined);

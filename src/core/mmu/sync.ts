@@ -86,7 +86,7 @@ interface SyncMemo {
   readonly spt: Array<Chunk | null>;
   readonly gptes: Array<Chunk | null>;
   readonly gfns: Array<Chunk | null>;
-  /** Per chunk: its present sptes, or -1 when nothing is remembered. */
+  /** Per chunk: its present sptes (read only where `spt` holds a chunk, i.e. one is remembered). */
   readonly present: Int16Array;
 }
 
@@ -103,7 +103,7 @@ function syncMemoOf(sp: ShadowPage, rc: RsvdCheck, spAccess: number, words: numb
   const old = syncMemos.get(sp);
   if (old && old.rc === rc && old.spAccess === spAccess && old.words === words) return old;
   const none = (): Array<Chunk | null> => new Array<Chunk | null>(32).fill(null);
-  const memo: SyncMemo = { rc, spAccess, words, spt: none(), gptes: none(), gfns: none(), present: new Int16Array(32).fill(-1) };
+  const memo: SyncMemo = { rc, spAccess, words, spt: none(), gptes: none(), gfns: none(), present: new Int16Array(32) };
   syncMemos.set(sp, memo);
   return memo;
 }
@@ -149,7 +149,8 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     const gAt = gw & 31;
     const fChunk = gfns.chunkAt(ci >>> 1);
     const fAt = (ci & 1) * 16;
-    if (syncMemoOn && memo.present[ci]! >= 0 && memo.spt[ci] === chunk && memo.gptes[ci] === gChunk && memo.gfns[ci] === fChunk) {
+    // `chunk` is not null, so a match is a remembered chunk.
+    if (syncMemoOn && memo.spt[ci] === chunk && memo.gptes[ci] === gChunk && memo.gfns[ci] === fChunk) {
       nrPresent += memo.present[ci]!;
       continue;
     }
@@ -203,7 +204,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     }
     // Frozen from here on; remembered only if they are still the chunks read (nothing wrote them meanwhile).
     const same = clean && sp.spt.frozenChunkAt(ci) === chunk && (frame ? frame.frozenChunkAt(gw >>> 5) : null) === gChunk && gfns.frozenChunkAt(ci >>> 1) === fChunk;
-    memo.present[ci] = same ? present : -1;
+    memo.present[ci] = present;
     // Nothing kept for a chunk not remembered: the old chunks (and their slabs) can go.
     memo.spt[ci] = same ? chunk : null;
     memo.gptes[ci] = same ? gChunk : null;
