@@ -38,6 +38,7 @@ import {
   Timeline,
 } from '../src/core/index.ts';
 import { SP_PFN_BASE } from '../src/core/host.ts';
+import type { ShadowPage } from '../src/core/machine.ts';
 import { envOf, referenceAccess, referenceWalk as sdmWalk, type RefEnv, refMode, type RefWalk, u64ToBig } from './reference-walk.ts';
 
 /**
@@ -78,7 +79,7 @@ export interface Leaf {
   readonly slot: number;
 }
 
-const viewOf = (sp: Machine['sps'] extends Map<number, infer T> ? T : never): SpView => ({
+const viewOf = (sp: ShadowPage): SpView => ({
   id: sp.id,
   level: sp.role.level,
   gfn: sp.gfn,

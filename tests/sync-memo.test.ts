@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateScenario100k } from '../bench/scenario100k.ts';
-import { applyStep, createMachine, machineJson, RULE_SETS, type RuleSetName, type Scenario } from '../src/core/index.ts';
+import { applyStep, createMachine, machineJson, RULE_SETS, type RuleSetName, type Scenario, Timeline } from '../src/core/index.ts';
 import { CowArray } from '../src/core/cow-array.ts';
 import { sim_setSyncMemo } from '../src/core/mmu/sync.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
@@ -39,6 +39,35 @@ describe('FNAME(sync_page) memo', () => {
       const on = run(bench, rules, true);
       expect(on.length).toBeGreaterThan(1000);
       expect(on === run(bench, rules, false)).toBe(true);
+    });
+  }
+
+  // The memo is kept by page id in sim_syncMemo, which a machine shares with
+  // its copies: a timeline's snapshots, the copies a seek replays, a page
+  // revived from a worker. Copies taken at different steps, visited out of
+  // order, then find entries other copies made: each must still answer only
+  // for its own chunks.
+  for (const rules of ['seed', 'linux-6.1'] as const) {
+    it(`shared by a timeline's copies, changes no state and no step's events (${rules})`, () => {
+      const n = 3000;
+      const s = { ...bench, steps: bench.steps.slice(0, n) };
+      // Visited out of order, some next to each other (the cursor), some far apart.
+      const at = Array.from({ length: 60 }, (_, k) => (k * 1733 + (k % 3 === 0 ? 1 : 0)) % n);
+      const want = new Map<number, string>();
+      const wantEvents = new Map<number, string>();
+      sim_setSyncMemo(false);
+      const { machine } = createMachine(s, rules);
+      for (let i = 0; i < n; i++) {
+        if (at.includes(i)) want.set(i, JSON.stringify(machineJson(machine)));
+        const r = applyStep(machine, i, s.steps[i]!);
+        if (at.includes(i)) wantEvents.set(i, JSON.stringify(r.events));
+      }
+      sim_setSyncMemo(true);
+      const tl = new Timeline(s, rules);
+      for (const i of at) {
+        expect(JSON.stringify(machineJson(tl.stateAt(i))), `state after ${i} steps`).toBe(want.get(i));
+        expect(JSON.stringify(tl.eventsOf(i)), `step ${i}'s events`).toBe(wantEvents.get(i));
+      }
     });
   }
 

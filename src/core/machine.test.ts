@@ -16,7 +16,7 @@ const ops = fc.array(
 );
 
 describe('SpTable', () => {
-  it('answers get, has, size and iteration as a Map does', () => {
+  it('answers get, has, size and iteration as a Map does, iterating in id order', () => {
     fc.assert(
       fc.property(ops, (list) => {
         const t = new SpTable();
@@ -36,8 +36,14 @@ describe('SpTable', () => {
           expect(t.has(k)).toBe(r.has(k));
         }
         expect(t.size).toBe(r.size);
-        expect([...t]).toEqual([...r]);
-        expect([...t.values()]).toEqual([...r.values()]);
+        const byId = [...r].sort((a, b) => a[0] - b[0]);
+        expect([...t]).toEqual(byId);
+        expect([...t.entries()]).toEqual(byId);
+        expect([...t.keys()]).toEqual(byId.map(([k]) => k));
+        expect([...t.values()]).toEqual(byId.map(([, v]) => v));
+        const seen: Array<[number, ShadowPage]> = [];
+        t.forEach((sp, k) => seen.push([k, sp]));
+        expect(seen).toEqual(byId);
       }),
       { seed: 17, numRuns: 300 },
     );

@@ -12,6 +12,7 @@ import { type CpuState, cloneCpu } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import type { PageRole } from './mmu/role.ts';
+import type { SyncMemo } from './mmu/sync.ts';
 import { PMap } from './pmap.ts';
 import type { RuleSetName } from './scenario.ts';
 import type { EventSink } from './trace.ts';
@@ -104,7 +105,7 @@ export interface Machine {
   mem: GuestMemory;
   readonly host: Host;
   /** Every allocated shadow page (including invalid ones not yet freed). */
-  sps: Map<number, ShadowPage>;
+  sps: SpTable;
   nextSpId: number;
   /** kvm->arch.mmu_page_hash: bucket -> ids, head first (hlist_add_head). Persistent: change a list only through hash.getMut. */
   hash: PMap<number[]>;
@@ -148,6 +149,14 @@ export interface Machine {
    */
   tracing: boolean;
   emit: EventSink;
+  /**
+   * FNAME(sync_page)'s memo (mmu/sync.ts), by shadow-page id: a cache, not
+   * state. Every copy of this machine shares it (cloneMachine, a timeline's
+   * snapshots and the copies replayed from them), so a seek's replay finds
+   * what the run before it learnt. Safe to share: an entry answers only for
+   * the very chunk objects (frozen, never written again) it was made from.
+   */
+  readonly sim_syncMemo: Map<number, SyncMemo>;
 }
 
 export interface KernelBug {
@@ -245,10 +254,10 @@ export function sameShadowPage(p: ShadowPage, sp: ShadowPage): boolean {
 export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
   m.owned.clear();
   const sps = new SpTable();
-  for (const [id, sp] of m.sps) {
+  m.sps.forEach((sp, id) => {
     const p = prev?.sps.get(id);
     sps.set(id, p !== undefined && sameShadowPage(p, sp) ? p : cloneSp(sp));
-  }
+  });
   return {
     rules: m.rules,
     linux61: m.linux61,
@@ -281,6 +290,7 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
     bugs: m.bugs.slice(),
     tracing: m.tracing,
     emit: () => {},
+    sim_syncMemo: m.sim_syncMemo,
   };
 }
 
@@ -289,42 +299,80 @@ export const copyList = (list: number[]): number[] => list.slice();
 export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, copyList);
 
 /**
- * The machine's shadow pages by id: a Map (insertion order, and the Map API
- * every reader uses) whose lookups read an array indexed by id instead of
- * hashing. Ids are small and dense (nextSpId counts up), and the hardware walk
- * looks a page up at every level of every step (issue 17's hot path).
+ * The machine's shadow pages by id (KVM keeps them on lists and in the hash;
+ * the simulator looks them up by id everywhere): an array indexed by id, so
+ * `get` is one array read, and nothing else. A Map beside the array cost a
+ * hash table of every page in each of a timeline's snapshots (~3.5 KB each
+ * at 113 pages, a tenth of the 100k timeline's heap). The Map calls the core
+ * uses (get, has, set, delete, size, iteration) behave as a Map's, except
+ * that iteration is in id order: ids are handed out in increasing order and
+ * never reused, so that is also the order the pages were made in.
  */
-export class SpTable extends Map<number, ShadowPage> {
+export class SpTable implements Iterable<[number, ShadowPage]> {
   private readonly slots: Array<ShadowPage | undefined> = [];
+  private count = 0;
 
-  // No entries argument: Map's constructor would call set() before `slots` exists.
-  constructor() {
-    super();
+  get size(): number {
+    return this.count;
   }
 
-  override get(id: number): ShadowPage | undefined {
+  get(id: number): ShadowPage | undefined {
     return this.slots[id];
   }
 
-  override has(id: number): boolean {
+  has(id: number): boolean {
     return this.slots[id] !== undefined;
   }
 
-  override set(id: number, sp: ShadowPage): this {
+  set(id: number, sp: ShadowPage): this {
     // Fill up to id so the array stays packed (holes would make it a dictionary).
     while (this.slots.length < id) this.slots.push(undefined);
+    if (this.slots[id] === undefined) this.count++;
     this.slots[id] = sp;
-    return super.set(id, sp);
+    return this;
   }
 
-  override delete(id: number): boolean {
-    if (this.slots[id] !== undefined) this.slots[id] = undefined;
-    return super.delete(id);
+  delete(id: number): boolean {
+    if (this.slots[id] === undefined) return false;
+    this.slots[id] = undefined;
+    this.count--;
+    // Trailing free slots go, so a table whose newest pages were freed is no longer than it needs to be.
+    while (this.slots.length > 0 && this.slots[this.slots.length - 1] === undefined) this.slots.pop();
+    return true;
   }
 
-  override clear(): void {
+  clear(): void {
     this.slots.length = 0;
-    super.clear();
+    this.count = 0;
+  }
+
+  /** Every page with its id, in id order; no iterator objects (cloneMachine runs this for every snapshot). */
+  forEach(f: (sp: ShadowPage, id: number) => void): void {
+    const slots = this.slots;
+    for (let id = 0; id < slots.length; id++) {
+      const sp = slots[id];
+      if (sp !== undefined) f(sp, id);
+    }
+  }
+
+  *entries(): IterableIterator<[number, ShadowPage]> {
+    const slots = this.slots;
+    for (let id = 0; id < slots.length; id++) {
+      const sp = slots[id];
+      if (sp !== undefined) yield [id, sp];
+    }
+  }
+
+  *keys(): IterableIterator<number> {
+    for (const [id] of this.entries()) yield id;
+  }
+
+  *values(): IterableIterator<ShadowPage> {
+    for (const [, sp] of this.entries()) yield sp;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, ShadowPage]> {
+    return this.entries();
   }
 }
 

@@ -149,6 +149,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     emit: (e) => {
       events.push(e);
     },
+    sim_syncMemo: new Map(),
   };
   vcpuEnterGuest(m);
   m.emit = () => {};
@@ -538,7 +539,7 @@ export type ShadowPageData = Omit<ShadowPage, 'role' | 'spt' | 'gfns' | 'unsyncC
  * worker sends snapshot after snapshot, each costing O(changes)), or
  * against nothing (every entry).
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'linux61Fired' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'linux61Fired' | 'sim_syncMemo' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
   readonly delta: boolean;
   readonly frames: MapDelta<CowChunks>;
   readonly rmap: MapDelta<number[]>;
@@ -667,5 +668,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     tracing: true,
     linux61Fired: null,
     emit: () => {},
+    // The memo of the machine before (a cache the whole chain of snapshots shares, as cloneMachine's copies do).
+    sim_syncMemo: prev?.sim_syncMemo ?? new Map(),
   };
 }

@@ -79,7 +79,7 @@ type Chunk = Readonly<Uint32Array> | Readonly<Float64Array>;
  * kernel's, which re-reads every gpte: on the 100k bench a CR3 switch syncs
  * ~200 present sptes, ~97% of them unchanged.
  */
-interface SyncMemo {
+export interface SyncMemo {
   readonly rc: RsvdCheck;
   readonly spAccess: number;
   readonly words: number;
@@ -90,7 +90,6 @@ interface SyncMemo {
   readonly present: Int16Array;
 }
 
-const syncMemos = new WeakMap<ShadowPage, SyncMemo>();
 let syncMemoOn = true;
 
 /** For tests: sync with the memo off (every chunk re-made), to check that it changes nothing. */
@@ -98,13 +97,18 @@ export function sim_setSyncMemo(on: boolean): void {
   syncMemoOn = on;
 }
 
-/** The page's memo, new (empty) when it has none or the masks, access or gpte size it was made for differ. */
-function syncMemoOf(sp: ShadowPage, rc: RsvdCheck, spAccess: number, words: number): SyncMemo {
-  const old = syncMemos.get(sp);
+/**
+ * The page's memo, new (empty) when it has none or the masks, access or gpte
+ * size it was made for differ. Kept by page id in the machine's
+ * sim_syncMemo, which every copy of the machine shares: whatever page a copy
+ * has under that id, an entry only answers for the chunk objects it holds.
+ */
+function syncMemoOf(m: Machine, sp: ShadowPage, rc: RsvdCheck, spAccess: number, words: number): SyncMemo {
+  const old = m.sim_syncMemo.get(sp.id);
   if (old && old.rc === rc && old.spAccess === spAccess && old.words === words) return old;
   const none = (): Array<Chunk | null> => new Array<Chunk | null>(32).fill(null);
   const memo: SyncMemo = { rc, spAccess, words, spt: none(), gptes: none(), gfns: none(), present: new Int16Array(32) };
-  syncMemos.set(sp, memo);
+  m.sim_syncMemo.set(sp.id, memo);
   return memo;
 }
 
@@ -137,7 +141,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
   const rc = computeRsvdCheck(m.cpu);
   const gfns = sp.gfns!;
   const spAccess = sp.role.access;
-  const memo = syncMemoOf(sp, rc, spAccess, words);
+  const memo = syncMemoOf(m, sp, rc, spAccess, words);
   let nrPresent = 0;
   let flush = false;
   // A chunk never written since the page was made is null: skip its 16 sptes at once.
