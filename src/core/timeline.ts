@@ -14,10 +14,11 @@
  * (cow-array.ts), and a snapshot shares the shadow pages that did not change
  * since the one before (cloneMachine's `prev`): only changed page headers
  * are copied whole. The interval grows with the run (snapshotIntervalFor)
- * so a long run keeps about 3,200 snapshots at most, chosen on the
- * 100,000-step bench: every 32 steps there, heap ~161 MB (every 64: ~137
- * MB), a seek replays 16 steps on average (seek and one step's events:
- * median ~0.2 ms, ~0.3 at 64); at 1,000,000 steps every 512, heap ~755 MB.
+ * so a long run keeps about 6,400 snapshots at most, chosen on the
+ * 100,000-step bench: every 16 steps there, heap ~186 MB (every 32: ~153
+ * MB), a seek replays 8 steps on average (seek and one step's events:
+ * median ~0.15 ms, p95 ~0.6-0.8; every 32: ~0.3, p95 ~1-2); at 1,000,000
+ * steps every 256, heap ~857 MB (every 512: ~758).
  *
  * Steps run with tracing off; their events are rebuilt when read (eventsOf).
  */
@@ -36,10 +37,10 @@ import type { RuleSetName, Scenario } from './scenario.ts';
 import { type RawStepResult, sim_runStep, type StepResult, vcpuEnterGuest } from './step.ts';
 import type { TraceEvent } from './trace.ts';
 
-/** The smallest snapshot interval (runs of up to 51,200 steps). */
+/** The smallest snapshot interval (runs of up to 102,400 steps). */
 export const SNAPSHOT_EVERY = 16;
 /** A run keeps at most about this many snapshots; the interval doubles past it. */
-const MAX_SNAPSHOTS = 3200;
+const MAX_SNAPSHOTS = 6400;
 
 /** The snapshot interval for a run of `steps` steps: SNAPSHOT_EVERY, doubled until at most MAX_SNAPSHOTS snapshots. */
 export function snapshotIntervalFor(steps: number): number {

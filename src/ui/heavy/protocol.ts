@@ -73,7 +73,7 @@ export const CHUNK_MAX_STEPS = 1000;
  * so that at most about PAGE_SNAPSHOTS cross the thread. Each one sent is a
  * delta of ~100-200 small objects (the shadow page headers, the CPU, the
  * MMU): at 100,000 steps the worker's 1,563 snapshots (then every 64 steps;
- * 3,125 now, every 32) took ~0.75 s to write and ~1.5 s to clone, most of
+ * 6,250 now, every 16) took ~0.75 s to write and ~1.5 s to clone, most of
  * the open. The page then replays up to
  * `every` steps to reach a step (~1 ms at 256), which only a jump does:
  * stepping goes on from the state before (Timeline's cursor).
