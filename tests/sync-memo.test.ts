@@ -71,6 +71,26 @@ describe('FNAME(sync_page) memo', () => {
     });
   }
 
+  // Pages made and freed again and again (n_max_mmu_pages is 64 with this
+  // memslot, so kvm_mmu_get_page recycles), and seeks all over: each copy
+  // replaying steps before a page was freed makes its entry again. The
+  // shared memo must not grow with the pages ever made.
+  it('keeps entries for about twice the live pages when pages come and go', () => {
+    const n = 20_000;
+    const s = { ...bench, steps: generateScenario100k(n).scenario.steps, host: { ...bench.host, memslotFrames: 3200 } };
+    const tl = new Timeline(s, 'seed');
+    const maxLive = Math.max(...tl.pageCounts);
+    let most = 0;
+    for (let k = 0; k < 800; k++) {
+      const m = tl.stateAt((k * 7919) % n);
+      tl.eventsOf((k * 104_729) % n);
+      most = Math.max(most, m.sim_syncMemo.size);
+    }
+    const made = tl.stateAt(n).nextSpId;
+    expect(made).toBeGreaterThan(10 * (2 * maxLive + 256));
+    expect(most).toBeLessThanOrEqual(2 * maxLive + 257);
+  });
+
   // A sync whose answer depends on another page: T (0x3000) maps the second
   // page directory (0x4000) writable and dirty at 0x400000, and itself at
   // 0x420000. While 0x4000 is shadowed (write-tracked, from the CR3 switch to

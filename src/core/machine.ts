@@ -253,10 +253,9 @@ export function sameShadowPage(p: ShadowPage, sp: ShadowPage): boolean {
  */
 export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
   m.owned.clear();
-  const sps = new SpTable();
-  m.sps.forEach((sp, id) => {
+  const sps = m.sps.map((sp, id) => {
     const p = prev?.sps.get(id);
-    sps.set(id, p !== undefined && sameShadowPage(p, sp) ? p : cloneSp(sp));
+    return p !== undefined && sameShadowPage(p, sp) ? p : cloneSp(sp);
   });
   return {
     rules: m.rules,
@@ -300,66 +299,138 @@ export const newListMap = (entries: Iterable<readonly [number, number[]]> = []):
 
 /**
  * The machine's shadow pages by id (KVM keeps them on lists and in the hash;
- * the simulator looks them up by id everywhere): an array indexed by id, so
- * `get` is one array read, and nothing else. A Map beside the array cost a
- * hash table of every page in each of a timeline's snapshots (~3.5 KB each
- * at 113 pages, a tenth of the 100k timeline's heap). The Map calls the core
- * uses (get, has, set, delete, size, iteration) behave as a Map's, except
- * that iteration is in id order: ids are handed out in increasing order and
- * never reused, so that is also the order the pages were made in.
+ * the simulator looks them up by id everywhere): the Map calls the core uses
+ * (get, has, set, delete, size, iteration), iterating in id order. Ids are
+ * handed out in increasing order and never reused, so that is also the order
+ * the pages were made in.
+ *
+ * Layout: a window of slots indexed by id - base, for the newest pages, and a
+ * short sorted list of the live pages below base (long-lived ones, such as
+ * roots, whose neighbours were freed). `get` on the window is one array read
+ * (the hardware walk looks a page up at every level of every step). The
+ * window is kept at most twice its pages plus 64 long (`compact`), so a table takes
+ * memory in proportion to its live pages, not to the highest id: a run that
+ * makes and frees pages for 100,000 steps keeps a handful of pages, and each
+ * of its snapshots has a table of a handful of slots. (A Map beside an array
+ * up to the highest id cost ~3.5 KB in every snapshot of the 100k bench, and
+ * the array alone grew with every page ever made.)
  */
 export class SpTable implements Iterable<[number, ShadowPage]> {
-  private readonly slots: Array<ShadowPage | undefined> = [];
-  private count = 0;
+  /** Ids of the live pages below `base`, ascending, and their pages. */
+  private lowIds: number[] = [];
+  private lowPages: ShadowPage[] = [];
+  /** The page with id `base + i` is slots[i] (undefined: none). */
+  private base = 0;
+  private slots: Array<ShadowPage | undefined> = [];
+  /** Pages in `slots`. */
+  private inWindow = 0;
 
   get size(): number {
-    return this.count;
+    return this.inWindow + this.lowIds.length;
   }
 
   get(id: number): ShadowPage | undefined {
-    return this.slots[id];
+    const i = id - this.base;
+    if (i >= 0) return i < this.slots.length ? this.slots[i] : undefined;
+    return this.getLow(id);
   }
 
   has(id: number): boolean {
-    return this.slots[id] !== undefined;
+    return this.get(id) !== undefined;
   }
 
   set(id: number, sp: ShadowPage): this {
-    // Fill up to id so the array stays packed (holes would make it a dictionary).
-    while (this.slots.length < id) this.slots.push(undefined);
-    if (this.slots[id] === undefined) this.count++;
-    this.slots[id] = sp;
+    if (id < this.base) {
+      const at = this.lowIndex(id);
+      if (this.lowIds[at] === id) this.lowPages[at] = sp;
+      else {
+        this.lowIds.splice(at, 0, id);
+        this.lowPages.splice(at, 0, sp);
+      }
+      return this;
+    }
+    if (this.inWindow === 0) {
+      // An empty window starts at this id.
+      this.base = id;
+      this.slots.length = 0;
+    } else if (id - this.base - this.slots.length > this.inWindow + 64) {
+      // Far beyond the window (the pages between were freed): the window's pages go below, a new window starts here.
+      this.lowerWindow(this.slots.length);
+      this.base = id;
+    }
+    const i = id - this.base;
+    // Filled up to id so the array stays packed (holes would make it a dictionary).
+    while (this.slots.length < i) this.slots.push(undefined);
+    if (this.slots[i] === undefined) this.inWindow++;
+    this.slots[i] = sp;
+    if (this.slots.length > 2 * this.inWindow + 64) this.compact();
     return this;
   }
 
   delete(id: number): boolean {
-    if (this.slots[id] === undefined) return false;
-    this.slots[id] = undefined;
-    this.count--;
+    const i = id - this.base;
+    if (i < 0) {
+      const at = this.lowIndex(id);
+      if (this.lowIds[at] !== id) return false;
+      this.lowIds.splice(at, 1);
+      this.lowPages.splice(at, 1);
+      return true;
+    }
+    if (i >= this.slots.length || this.slots[i] === undefined) return false;
+    this.slots[i] = undefined;
+    this.inWindow--;
     // Trailing free slots go, so a table whose newest pages were freed is no longer than it needs to be.
     while (this.slots.length > 0 && this.slots[this.slots.length - 1] === undefined) this.slots.pop();
+    if (this.slots.length > 2 * this.inWindow + 64) this.compact();
     return true;
   }
 
   clear(): void {
-    this.slots.length = 0;
-    this.count = 0;
+    this.lowIds = [];
+    this.lowPages = [];
+    this.base = 0;
+    this.slots = [];
+    this.inWindow = 0;
+  }
+
+  /**
+   * A table of the same pages, each passed through `f` (cloneMachine's copy),
+   * in the same layout: O(live pages), whatever the ids.
+   */
+  map(f: (sp: ShadowPage, id: number) => ShadowPage): SpTable {
+    const t = new SpTable();
+    t.lowIds = this.lowIds.slice();
+    t.lowPages = this.lowPages.map((sp, k) => f(sp, this.lowIds[k]!));
+    t.base = this.base;
+    const slots = this.slots;
+    // Pushed, not preallocated: a packed array reads faster than a holey one.
+    const out: Array<ShadowPage | undefined> = [];
+    for (let i = 0; i < slots.length; i++) {
+      const sp = slots[i];
+      out.push(sp === undefined ? undefined : f(sp, this.base + i));
+    }
+    t.slots = out;
+    t.inWindow = this.inWindow;
+    return t;
   }
 
   /** Every page with its id, in id order; no iterator objects (cloneMachine runs this for every snapshot). */
   forEach(f: (sp: ShadowPage, id: number) => void): void {
+    const lowIds = this.lowIds;
+    const lowPages = this.lowPages;
+    for (let k = 0; k < lowIds.length; k++) f(lowPages[k]!, lowIds[k]!);
     const slots = this.slots;
-    for (let id = 0; id < slots.length; id++) {
-      const sp = slots[id];
-      if (sp !== undefined) f(sp, id);
+    for (let i = 0; i < slots.length; i++) {
+      const sp = slots[i];
+      if (sp !== undefined) f(sp, this.base + i);
     }
   }
 
   *entries(): IterableIterator<[number, ShadowPage]> {
-    const slots = this.slots;
-    for (let id = 0; id < slots.length; id++) {
-      const sp = slots[id];
-      if (sp !== undefined) yield [id, sp];
+    for (let k = 0; k < this.lowIds.length; k++) yield [this.lowIds[k]!, this.lowPages[k]!];
+    for (let i = 0; i < this.slots.length; i++) {
+      const sp = this.slots[i];
+      if (sp !== undefined) yield [this.base + i, sp];
     }
   }
 
@@ -373,6 +444,60 @@ export class SpTable implements Iterable<[number, ShadowPage]> {
 
   [Symbol.iterator](): IterableIterator<[number, ShadowPage]> {
     return this.entries();
+  }
+
+  /** For tests: the slots and list entries the table holds (live pages plus the window's holes). */
+  sim_storage(): number {
+    return this.slots.length + this.lowIds.length;
+  }
+
+  /** Where `id` is, or would go, in lowIds. */
+  private lowIndex(id: number): number {
+    const ids = this.lowIds;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private getLow(id: number): ShadowPage | undefined {
+    const at = this.lowIndex(id);
+    return this.lowIds[at] === id ? this.lowPages[at] : undefined;
+  }
+
+  /** Moves the window's pages in slots[0, n) to the list below (their ids are above every id there) and drops those slots. */
+  private lowerWindow(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const sp = this.slots[i];
+      if (sp === undefined) continue;
+      this.lowIds.push(this.base + i);
+      this.lowPages.push(sp);
+      this.inWindow--;
+    }
+    this.slots = this.slots.slice(n);
+    this.base += n;
+  }
+
+  /**
+   * Shrinks a window that is mostly holes: it starts again at the first slot
+   * from which on it is at least about half full; the pages before go to the
+   * list below. Runs only when the window is over twice its pages plus 64
+   * long, so its cost is paid for by the deletes that made the holes.
+   */
+  private compact(): void {
+    const slots = this.slots;
+    let from = slots.length;
+    let live = 0;
+    for (let i = slots.length - 1; i >= 0; i--) {
+      if (slots[i] === undefined) continue;
+      live++;
+      if (slots.length - i <= 2 * live + 64) from = i;
+    }
+    if (from > 0) this.lowerWindow(from);
   }
 }
 

@@ -18,7 +18,9 @@
  * 100,000-step bench: every 16 steps there, heap ~186 MB (every 32: ~153
  * MB), a seek replays 8 steps on average (seek and one step's events:
  * median ~0.15 ms, p95 ~0.6-0.8; every 32: ~0.3, p95 ~1-2); at 1,000,000
- * steps every 256, heap ~857 MB (every 512: ~758).
+ * steps every 256, heap ~857 MB (every 512: ~758). These are for the bench's
+ * 113 pages; a snapshot's share grows with the pages alive then (SpTable),
+ * not with the pages ever made.
  *
  * Steps run with tracing off; their events are rebuilt when read (eventsOf).
  */

@@ -656,7 +656,7 @@ export function kvmMmuCommitZapPage(m: Machine): void {
       if (list.length === 0) m.hash.delete(bucket);
     }
     m.sps.delete(id);
-    // Its sync memo goes with it (ids are not reused; a copy that still has the page just misses).
+    // Its sync memo goes with it (ids are not reused: a copy that still has the page just misses; syncMemoOf drops the ones copies make again).
     m.sim_syncMemo.delete(id);
   }
   if (m.tracing) m.emit({ kind: 'kvm_mmu_commit_zap_page', freed });

@@ -104,11 +104,18 @@ export function sim_setSyncMemo(on: boolean): void {
  * has under that id, an entry only answers for the chunk objects it holds.
  */
 function syncMemoOf(m: Machine, sp: ShadowPage, rc: RsvdCheck, spAccess: number, words: number): SyncMemo {
-  const old = m.sim_syncMemo.get(sp.id);
+  const memos = m.sim_syncMemo;
+  const old = memos.get(sp.id);
   if (old && old.rc === rc && old.spAccess === spAccess && old.words === words) return old;
+  // A copy replaying steps before a page was freed makes its entry again,
+  // and the machine that freed it never deletes that one: past twice this
+  // machine's pages (plus some), the entries of pages it does not have go
+  // (a copy that has one just misses). Amortized: it takes that many new
+  // entries to get there again.
+  if (!old && memos.size >= 2 * m.sps.size + 256) for (const id of memos.keys()) if (!m.sps.has(id)) memos.delete(id);
   const none = (): Array<Chunk | null> => new Array<Chunk | null>(32).fill(null);
   const memo: SyncMemo = { rc, spAccess, words, spt: none(), gptes: none(), gfns: none(), present: new Int16Array(32) };
-  m.sim_syncMemo.set(sp.id, memo);
+  memos.set(sp.id, memo);
   return memo;
 }
 
