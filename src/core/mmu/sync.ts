@@ -26,7 +26,7 @@ import {
 } from './pages.ts';
 import { baseRole, L61_SYNC_PAGE_KEEPS_EMPTY, linux61Fired, syncKeepsEmptyPage } from './rules.ts';
 import { roleWord } from './role.ts';
-import { mmuSetSpte, SYNC_SPTE_FLUSH, SYNC_SPTE_SAME, syncSetSpte } from './set_spte.ts';
+import { mmuSetSpte, SYNC_SPTE_FLUSH, syncSetSpte } from './set_spte.ts';
 import { isShadowPresent, makeMmioSpte, setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './spte.ts';
 
 /** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
@@ -67,13 +67,13 @@ const SYNC_ROLE_IGN = roleWord({ level: 0xf, access: 7, quadrant: 3, gpteIs8Byte
 type Chunk = Readonly<Uint32Array> | Readonly<Float64Array>;
 
 /**
- * What FNAME(sync_page) last found in each 16-spte chunk of a page that it
- * left as it was: the chunk of sptes, the chunks of gptes and sp->gfns behind
- * them, and how many sptes were present. Not machine state but a cache of a
- * pure function: with the same sptes, gptes, gfns, reserved-bit masks and role
- * access, a chunk whose sync dropped nothing, changed nothing and asked no
- * other page anything (mmu_try_to_unsync_pages) does so again, so its entries
- * are counted and not re-made. The chunks are kept frozen (CowArray.
+ * What FNAME(sync_page) last left in each 16-spte chunk of a page that it
+ * settled: the chunk of sptes as the sync left it, the chunks of gptes and
+ * sp->gfns behind them, and how many sptes were present. Not machine state but
+ * a cache of a pure function: with the same sptes, gptes, gfns, reserved-bit
+ * masks and role access, a chunk whose sync dropped nothing and asked no other
+ * page anything (mmu_try_to_unsync_pages) is left by the next sync exactly as
+ * it is (syncPage says why), so its entries are counted and not re-made. The chunks are kept frozen (CowArray.
  * frozenChunkAt: a write copies them), so the same chunk object means the same
  * values and a hit costs three comparisons. The simulator's shortcut, not the
  * kernel's, which re-reads every gpte: on the 100k bench a CR3 switch syncs
@@ -165,10 +165,14 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       nrPresent += memo.present[ci]!;
       continue;
     }
-    // Whether these 16 entries leave everything as it was (no spte dropped or
-    // changed, no MMIO spte, no mmu_try_to_unsync_pages() whose answer depends
-    // on other pages): then their inputs go into the memo.
-    let clean = true;
+    // Whether these 16 entries are settled (no spte dropped, no MMIO spte, no
+    // mmu_try_to_unsync_pages() whose answer depends on other pages): then
+    // the chunk as this sync leaves it goes into the memo. An spte it changed
+    // (most often: the A bit the CPU set, which a speculative spte lacks) is
+    // one a second sync keeps as it is: make_spte() gives it the same bits
+    // again (W only where it had W, and then no D), so the sync of the chunk
+    // it leaves changes nothing and counts the same present sptes.
+    let settled = true;
     let present = 0;
     for (let k = 0; k < 16; k++) {
       // Read before entry i is written: a write may copy the chunk, and `chunk` keeps the old words.
@@ -182,14 +186,14 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       if (invalidGpte(rc, gLo, gHi)) {
         dropSpte(m, sp, i);
         flush = true;
-        clean = false;
+        settled = false;
         continue;
       }
       const gfn = gpteToGfnOf(gLo, gHi, size);
       const access = protectCleanGpteOf(spAccess & gpteAccessOf(gLo, gHi, size), gLo);
       // is_mmio_spte() on the two halves, without an object (most sptes are not MMIO).
       if (curHi & SPTE_MMIO_HI && !(curLo & SPTE_MMU_PRESENT_MASK)) {
-        clean = false;
+        settled = false;
         // sync_mmio_spte()
         if (gfn !== sptePfnOf(curLo, curHi)) setSpte(spMut(m, sp).spt, i, { lo: 0, hi: 0 });
         else {
@@ -202,22 +206,22 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       if (gfn !== (fChunk ? fChunk[fAt + k]! : 0)) {
         dropSpte(m, sp, i);
         flush = true;
-        clean = false;
+        settled = false;
         continue;
       }
       nrPresent++;
       present++;
       // make_spte() asks mmu_try_to_unsync_pages() about a writable gpte behind a read-only spte.
-      if (access & ACC_WRITE_MASK && !(curLo & PT_WRITABLE_MASK)) clean = false;
-      const changed = syncSetSpte(m, sp, i, access, gfn);
-      if (changed !== SYNC_SPTE_SAME) clean = false;
-      if (changed === SYNC_SPTE_FLUSH) flush = true;
+      if (access & ACC_WRITE_MASK && !(curLo & PT_WRITABLE_MASK)) settled = false;
+      if (syncSetSpte(m, sp, i, access, gfn) === SYNC_SPTE_FLUSH) flush = true;
     }
-    // Frozen from here on; remembered only if they are still the chunks read (nothing wrote them meanwhile).
-    const same = clean && sp.spt.frozenChunkAt(ci) === chunk && (frame ? frame.frozenChunkAt(gw >>> 5) : null) === gChunk && gfns.frozenChunkAt(ci >>> 1) === fChunk;
+    // Frozen from here on: the sptes as this sync left them, and the gptes and
+    // gfns it read, if nothing wrote those meanwhile.
+    const after = settled ? sp.spt.frozenChunkAt(ci) : null;
+    const same = settled && (frame ? frame.frozenChunkAt(gw >>> 5) : null) === gChunk && gfns.frozenChunkAt(ci >>> 1) === fChunk;
     memo.present[ci] = present;
     // Nothing kept for a chunk not remembered: the old chunks (and their slabs) can go.
-    memo.spt[ci] = same ? chunk : null;
+    memo.spt[ci] = same ? after : null;
     memo.gptes[ci] = same ? gChunk : null;
     memo.gfns[ci] = same ? fChunk : null;
   }
