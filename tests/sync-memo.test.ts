@@ -144,6 +144,46 @@ describe('FNAME(sync_page) memo', () => {
     for (const rules of RULE_SETS) expect(run(s, rules, true)).toBe(run(s, rules, false));
   });
 
+  // A remembered chunk whose gptes changed since: its entries are compared
+  // with the remembered values one by one, and only those that differ are
+  // made again. Here only the high word of an 8-byte gpte changes (its NX
+  // bit): PT A (0x4000) maps 0x1000 and 0x2000; PT B (0x5000) maps PT A at
+  // 0x200000, through which the guest edits it.
+  const highWord = (): Scenario => {
+    const parsed = parseScenario({
+      format: 'shadowpaging/v1',
+      title: 'a gpte whose high word alone changes between two syncs',
+      guest: { mode: 'x86-64', cr3: '0x1000', efer: { nx: true } },
+      memory: [
+        { gpa: '0x1000', entries: { 0: '0x2027' } },
+        { gpa: '0x2000', entries: { 0: '0x3027' } },
+        { gpa: '0x3000', entries: { 0: '0x4027', 1: '0x5027' } },
+        { gpa: '0x4000', entries: { 1: '0x11025', 2: '0x12025' } },
+        { gpa: '0x5000', entries: { 0: '0x4067' } },
+      ],
+      steps: [
+        { op: 'read', gva: '0x1000', user: true }, // 0: PT A shadowed
+        { op: 'read', gva: '0x2000', user: true },
+        { op: 'write', gva: '0x20000c', width: 4, value: '0x80000000' }, // 2: PT A unsync; entry 1 gets NX
+        { op: 'cr3', value: '0x1000' }, // 3: sync: entry 1's spte gets NX; the chunk is remembered
+        { op: 'write', gva: '0x20000c', width: 4, value: '0x0' }, // 4: PT A unsync again; entry 1 loses NX
+        { op: 'cr3', value: '0x1000' }, // 5: sync: entry 1 is made again (its low word is as it was)
+        { op: 'fetch', gva: '0x1000', user: true }, // 6: a hit
+      ],
+    });
+    if (!parsed.ok) throw new Error(`invalid test scenario: ${JSON.stringify(parsed)}`);
+    return parsed.scenario;
+  };
+  it('makes an spte again when only the high word of its 8-byte gpte changed', () => {
+    const s = highWord();
+    const { machine } = createMachine(s, 'seed');
+    const results = s.steps.map((step, i) => applyStep(machine, i, step));
+    expect(results[3]!.events.some((e) => e.kind === 'set_spte' && e.index === 1)).toBe(true);
+    expect(results[5]!.events.some((e) => e.kind === 'set_spte' && e.index === 1)).toBe(true);
+    expect(results[6]!.outcome).toBe('hit');
+    for (const rules of RULE_SETS) expect(run(s, rules, true)).toBe(run(s, rules, false));
+  });
+
   const arbs: ReadonlyArray<[string, () => fc.Arbitrary<Plan>]> = [
     ['x86-32 unsync and resync', () => unsyncPlanArb('x86-32', 40)],
     ['pae unsync and resync', () => unsyncPlanArb('pae', 40)],

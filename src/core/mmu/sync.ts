@@ -174,6 +174,14 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     // it leaves changes nothing and counts the same present sptes.
     let settled = true;
     let present = 0;
+    // A remembered chunk whose sptes, gptes or gfns have changed since (the
+    // CPU set an A bit, a fault filled an spte, the guest edited a gpte next
+    // to others): an entry whose spte, gpte and gfn are the values it had
+    // there is settled and present, and the sync leaves it as it is (the
+    // same pure function of the same values), so only the others are re-made.
+    const mS = syncMemoOn ? (memo.spt[ci] ?? null) : null;
+    const mG = memo.gptes[ci] ?? null;
+    const mF = memo.gfns[ci] ?? null;
     for (let k = 0; k < 16; k++) {
       // Read before entry i is written: a write may copy the chunk, and `chunk` keeps the old words.
       const curLo = chunk[2 * k]!;
@@ -182,6 +190,18 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       const i = ci * 16 + k;
       const gLo = gChunk ? gChunk[gAt + k * words]! : 0;
       const gHi = gChunk && words === 2 ? gChunk[gAt + 2 * k + 1]! : 0;
+      if (
+        mS !== null &&
+        mS[2 * k] === curLo &&
+        mS[2 * k + 1] === curHi &&
+        (mG ? mG[gAt + k * words]! : 0) === gLo &&
+        (mG && words === 2 ? mG[gAt + 2 * k + 1]! : 0) === gHi &&
+        (mF ? mF[fAt + k]! : 0) === (fChunk ? fChunk[fAt + k]! : 0)
+      ) {
+        nrPresent++;
+        present++;
+        continue;
+      }
       // FNAME(prefetch_invalid_gpte), on the two halves.
       if (invalidGpte(rc, gLo, gHi)) {
         dropSpte(m, sp, i);
