@@ -190,22 +190,17 @@ export function mmuSetSpte(
 
 /**
  * set_spte() as FNAME(sync_page) calls it: recompute a 4 KiB leaf keeping its
- * pfn, speculative, can_unsync = false. Returns SYNC_SPTE_SAME (the spte is
- * unchanged), SYNC_SPTE_CHANGED, or SYNC_SPTE_FLUSH (changed, and a remote
- * flush is needed).
+ * pfn, speculative, can_unsync = false. Returns whether a remote flush is needed.
  * (The spte is read here, not passed in: a word above 2^31 passed to a call
  * is boxed, one heap number per spte of every sync.)
  */
-export const SYNC_SPTE_SAME = 0;
-export const SYNC_SPTE_CHANGED = 1;
-export const SYNC_SPTE_FLUSH = 2;
-export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number): number {
+export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess: number, gfn: number): boolean {
   const oldLo = sp.spt.get(2 * index);
   const oldHi = sp.spt.get(2 * index + 1);
   const hostWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0;
   const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfnOf(oldLo, oldHi), oldLo, true, false, hostWritable);
   // Most sptes are unchanged by a sync: compare the halves before making any object.
-  if (made.lo === oldLo && made.hi === oldHi) return SYNC_SPTE_SAME;
+  if (made.lo === oldLo && made.hi === oldHi) return false;
   const old = { lo: oldLo, hi: oldHi };
   const next = { lo: made.lo, hi: made.hi };
   setSpte(spMut(m, sp).spt, index, next);
@@ -213,7 +208,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the
   // UI can show the changed spte and nothing mistakes it for a traced line.
   if (m.tracing) m.emit({ kind: 'set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), writeProtectedPt: made.wrprot });
-  return spteUpdateNeedsFlush(old, next) ? SYNC_SPTE_FLUSH : SYNC_SPTE_CHANGED;
+  return spteUpdateNeedsFlush(old, next);
 }
 
 export { isMmioSpte };

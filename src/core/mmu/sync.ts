@@ -26,7 +26,7 @@ import {
 } from './pages.ts';
 import { baseRole, L61_SYNC_PAGE_KEEPS_EMPTY, linux61Fired, syncKeepsEmptyPage } from './rules.ts';
 import { roleWord } from './role.ts';
-import { mmuSetSpte, SYNC_SPTE_FLUSH, syncSetSpte } from './set_spte.ts';
+import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
 import { isShadowPresent, makeMmioSpte, setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './spte.ts';
 
 /** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
@@ -233,7 +233,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       present++;
       // make_spte() asks mmu_try_to_unsync_pages() about a writable gpte behind a read-only spte.
       if (access & ACC_WRITE_MASK && !(curLo & PT_WRITABLE_MASK)) settled = false;
-      if (syncSetSpte(m, sp, i, access, gfn) === SYNC_SPTE_FLUSH) flush = true;
+      if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
     }
     // Frozen from here on: the sptes as this sync left them, and the gptes and
     // gfns it read, if nothing wrote those meanwhile.
