@@ -27,6 +27,19 @@ function run(s: Scenario, rules: RuleSetName, memo: boolean): string {
   }
 }
 
+/** A hand-made scenario document, parsed (a test's own document must be valid). */
+function scenarioOf(doc: unknown): Scenario {
+  const parsed = parseScenario(doc);
+  if (!parsed.ok) throw new Error(`invalid test scenario: ${JSON.stringify(parsed)}`);
+  return parsed.scenario;
+}
+
+/** Every step's result under `seed`, the memo on. */
+function stepped(s: Scenario) {
+  const { machine } = createMachine(s, 'seed');
+  return s.steps.map((step, i) => applyStep(machine, i, step));
+}
+
 afterEach(() => sim_setSyncMemo(true));
 
 describe('FNAME(sync_page) memo', () => {
@@ -99,8 +112,8 @@ describe('FNAME(sync_page) memo', () => {
   // 0x4000's pages; T's chunk with entry 0 is unchanged, but the next sync
   // must now make the spte writable, so the write after it hits. A memo that
   // remembered the earlier read-only answer would keep it and fault.
-  const dependent = (): Scenario => {
-    const parsed = parseScenario({
+  const dependent = (): Scenario =>
+    scenarioOf({
       format: 'shadowpaging/v1',
       title: 'sync after the last shadow page of a mapped gfn is zapped',
       guest: { mode: 'x86-32', cr3: '0x1000' },
@@ -127,13 +140,9 @@ describe('FNAME(sync_page) memo', () => {
         { op: 'write', gva: '0x400010', value: '0x0' }, // 12: a hit
       ],
     });
-    if (!parsed.ok) throw new Error('invalid test scenario');
-    return parsed.scenario;
-  };
   it('re-asks mmu_try_to_unsync_pages(): an spte kept read-only for a shadowed gfn becomes writable once the gfn is not', () => {
     const s = dependent();
-    const { machine } = createMachine(s, 'seed');
-    const results = s.steps.map((step, i) => applyStep(machine, i, step));
+    const results = stepped(s);
     // Step 6 syncs T with 0x4000 still shadowed: entry 0 stays as it is.
     expect(results[6]!.events.some((e) => e.kind === 'set_spte' && e.index === 0)).toBe(false);
     // Steps 7-9 zap every page of gfn 4; step 11 syncs T again.
@@ -149,8 +158,8 @@ describe('FNAME(sync_page) memo', () => {
   // made again. Here only the high word of an 8-byte gpte changes (its NX
   // bit): PT A (0x4000) maps 0x1000 and 0x2000; PT B (0x5000) maps PT A at
   // 0x200000, through which the guest edits it.
-  const highWord = (): Scenario => {
-    const parsed = parseScenario({
+  const highWord = (): Scenario =>
+    scenarioOf({
       format: 'shadowpaging/v1',
       title: 'a gpte whose high word alone changes between two syncs',
       guest: { mode: 'x86-64', cr3: '0x1000', efer: { nx: true } },
@@ -171,13 +180,9 @@ describe('FNAME(sync_page) memo', () => {
         { op: 'fetch', gva: '0x1000', user: true }, // 6: a hit
       ],
     });
-    if (!parsed.ok) throw new Error(`invalid test scenario: ${JSON.stringify(parsed)}`);
-    return parsed.scenario;
-  };
   it('makes an spte again when only the high word of its 8-byte gpte changed', () => {
     const s = highWord();
-    const { machine } = createMachine(s, 'seed');
-    const results = s.steps.map((step, i) => applyStep(machine, i, step));
+    const results = stepped(s);
     expect(results[3]!.events.some((e) => e.kind === 'set_spte' && e.index === 1)).toBe(true);
     expect(results[5]!.events.some((e) => e.kind === 'set_spte' && e.index === 1)).toBe(true);
     expect(results[6]!.outcome).toBe('hit');
