@@ -69,7 +69,24 @@ export function unpackRole(word: number): PageRole {
 }
 
 export function roleJson(r: PageRole): RoleJson {
-  return { ...r, word: '0x' + roleWord(r).toString(16).padStart(8, '0') };
+  // Field by field, not `{ ...r, word }`: a spread gave each role object a V8
+  // map of its own, which made every reader of roles megamorphic.
+  return {
+    level: r.level,
+    gpteIs8Bytes: r.gpteIs8Bytes,
+    quadrant: r.quadrant,
+    direct: r.direct,
+    access: r.access,
+    invalid: r.invalid,
+    eferNx: r.eferNx,
+    cr0Wp: r.cr0Wp,
+    smepAndnotWp: r.smepAndnotWp,
+    smapAndnotWp: r.smapAndnotWp,
+    adDisabled: r.adDisabled,
+    guestMode: r.guestMode,
+    smm: r.smm,
+    word: '0x' + roleWord(r).toString(16).padStart(8, '0'),
+  };
 }
 
 /**

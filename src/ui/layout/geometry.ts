@@ -553,6 +553,21 @@ interface Body {
 const bodies = new WeakMap<Card, Body>();
 
 /**
+ * What every detailed card inherits: `rows`, its body's, built when first
+ * read. One getter on a shared prototype, not one in each card's literal: V8
+ * gives an object literal with an accessor a dictionary-mode map of its own,
+ * and every reader of cards (layout, links, canvas) went megamorphic.
+ */
+const DETAILED_CARD: { readonly rows: readonly Row[] } = {
+  get rows(): readonly Row[] {
+    return bodies.get(this as unknown as Card)?.rows() ?? [];
+  },
+};
+
+/** A detailed card: its fields (all but rows) on an object whose `rows` is DETAILED_CARD's. */
+const detailedCard = <C extends Card>(fields: Omit<C, 'rows'>): C => Object.assign(Object.create(DETAILED_CARD) as object, fields) as C;
+
+/**
  * A card's body by its entries: the views reuse the entries of a table or
  * page that did not change (core sim_JsonMemo), and so their bodies here; a
  * jump across a 100,000-step run then lays out only the cards that changed.
@@ -721,7 +736,11 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
   }
   // Every card and note is in the way of the links that do not end on it.
   const routes = routeLinks([...cards, ...notes], drafts.map((d) => d.req), LOOP_ROOM);
-  return drafts.map((d, i) => ({ ...d.link, ...routes[i]! }));
+  // Field by field, not `{ ...d.link, ...route }`: two spreads gave each link a V8 map of its own.
+  return drafts.map(({ link }, i) => {
+    const { path, top, bottom } = routes[i]!;
+    return { key: link.key, kind: link.kind, quadrant: link.quadrant, ends: link.ends, style: link.style, path, top, bottom };
+  });
 }
 
 const DETAIL_ANCHORS: Anchors = { entry: rowY, head: (c) => c.y + 12, fan: (c) => c.y + 20 };
@@ -778,13 +797,13 @@ export function layoutColumns(
   const w2 = colW(shadowNoteDraft ? [shadowNoteDraft] : otherDrafts);
   const cards: Card[] = [];
   const notes: NoteCard[] = [];
-  // A card's rows are its body's, built when first read (most cards are never drawn).
-  const stack = <T extends { body: Body | null }>(drafts: readonly T[], make: (draft: T, y: number, h: number, rows: () => readonly Row[]) => Card | NoteCard) => {
+  // A card's rows are its body's, built when first read (most cards are never drawn): see DETAILED_CARD.
+  const stack = <T extends { body: Body | null }>(drafts: readonly T[], make: (draft: T, y: number, h: number) => Card | NoteCard) => {
     let y = 12;
     for (const draft of drafts) {
       const body = draft.body;
       const h = HEAD_H + (body?.height ?? 0) + 6;
-      const c = make(draft, y, h, body ? body.rows : () => []);
+      const c = make(draft, y, h);
       if (c.kind === 'note') notes.push(c);
       else {
         cards.push(c);
@@ -794,44 +813,41 @@ export function layoutColumns(
     }
     return y;
   };
-  const guestH = stack(guestDrafts, (g, y, h, rows) => ({
-    kind: 'guest',
-    key: guestKey(g.t),
-    table: g.t,
-    x: x0,
-    y,
-    w: w0,
-    h,
-    get rows() {
-      return rows();
-    },
-    title: g.title,
-    sub: g.sub,
-  }));
+  const guestH = stack(guestDrafts, (g, y, h) =>
+    detailedCard<GuestCard>({
+      kind: 'guest',
+      key: guestKey(g.t),
+      table: g.t,
+      x: x0,
+      y,
+      w: w0,
+      h,
+      title: g.title,
+      sub: g.sub,
+    }),
+  );
   const guestNoteH = guestNote ? stack([guestNoteDraft!], (n, y, h) => ({ kind: 'note', key: 'note:guest', column: 'guest', slot: null, x: x0, y, w: w0, h, title: n.title, sub: n.sub, label: guestNote.label })) : 0;
-  const shadowCard = (x: number, w: number, column: 'roots' | 'shadow') => (s: ReturnType<typeof shadowDraft>, y: number, h: number, rows: () => readonly Row[]): ShadowCard => ({
-    kind: 'shadow',
-    key: `sp:${s.item.sp.id}`,
-    sp: s.item.sp,
-    rootSlot: s.item.rootSlot,
-    root: s.item.root,
-    prevRoot: s.item.prevRoot,
-    column,
-    zap: s.item.zap,
-    x,
-    y,
-    w,
-    h,
-    get rows() {
-      return rows();
-    },
-    title: s.title,
-    sub: s.sub,
-  });
+  const shadowCard = (x: number, w: number, column: 'roots' | 'shadow') => (s: ReturnType<typeof shadowDraft>, y: number, h: number): ShadowCard =>
+    detailedCard<ShadowCard>({
+      kind: 'shadow',
+      key: `sp:${s.item.sp.id}`,
+      sp: s.item.sp,
+      rootSlot: s.item.rootSlot,
+      root: s.item.root,
+      prevRoot: s.item.prevRoot,
+      column,
+      zap: s.item.zap,
+      x,
+      y,
+      w,
+      h,
+      title: s.title,
+      sub: s.sub,
+    });
   const rootCard = shadowCard(x1, w1, 'roots');
-  const rootsH = stack(rootDrafts, (r, y, h, rows) =>
+  const rootsH = stack(rootDrafts, (r, y, h) =>
     r.kind === 'sp'
-      ? rootCard(r, y, h, rows)
+      ? rootCard(r, y, h)
       : r.slot < 0
         ? { kind: 'note', key: 'note:roots', column: 'roots', slot: null, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label }
         : { kind: 'note', key: `note:slot${r.slot}`, column: 'roots', slot: r.slot, x: x1, y, w: w1, h, title: r.title, sub: r.sub, label: r.label },
