@@ -48,6 +48,23 @@ export function hex(n: number): string {
   return '0x' + n.toString(16);
 }
 
+/** The flag names sim_entryFlags spells, by the bit of its key each has. */
+const ENTRY_FLAG_NAMES = ['P', 'W', 'U', 'A', 'D', 'PS', 'NX'] as const;
+const entryFlagTexts: string[] = [];
+
+/**
+ * The flags of a page-table entry (guest or shadow) that are set, as the
+ * cards and traces spell them: P W U A D PS NX (bits 0, 1, 2, 5, 6, 7 of the
+ * low word, 63 of the entry), space-separated. One string per combination,
+ * made once: the views spell thousands of entries on every jump.
+ */
+export function sim_entryFlags(lo: number, hi: number): string {
+  const key = (lo & 7) | ((lo >>> 2) & 0x38) | ((hi >>> 25) & 0x40);
+  let t = entryFlagTexts[key];
+  if (t === undefined) entryFlagTexts[key] = t = ENTRY_FLAG_NAMES.filter((_, b) => key & (1 << b)).join(' ');
+  return t;
+}
+
 export function hex64(v: U64): string {
   if (v.hi === 0) return '0x' + v.lo.toString(16);
   return '0x' + v.hi.toString(16) + v.lo.toString(16).padStart(8, '0');

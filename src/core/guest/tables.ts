@@ -3,7 +3,7 @@
  * from CR3 (or the PDPTE registers), with its present entries decoded.
  * Bounded (maxTables) so a hostile scenario cannot make it explode.
  */
-import { hex, hex64, type U64 } from '../bits.ts';
+import { hex, hex64, sim_entryFlags, type U64 } from '../bits.ts';
 import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
 import { sim_JsonMemo } from '../serialize.ts';
@@ -35,15 +35,8 @@ export interface GuestTableJson {
 }
 
 function flagsOf(v: U64, size: 4 | 8, leafCapable: boolean): string {
-  const f: string[] = [];
-  if (v.lo & 1) f.push('P');
-  if (v.lo & 2) f.push('W');
-  if (v.lo & 4) f.push('U');
-  if (v.lo & 0x20) f.push('A');
-  if (v.lo & 0x40) f.push('D');
-  if (leafCapable && v.lo & 0x80) f.push('PS');
-  if (size === 8 && v.hi & 0x8000_0000) f.push('NX');
-  return f.join(' ');
+  // PS only where an entry can map a page; NX only in 8-byte entries.
+  return sim_entryFlags(leafCapable ? v.lo : v.lo & ~0x80, size === 8 ? v.hi : 0);
 }
 
 /** A guest table as guestTables read it: its JSON and where its entries lead (kept by sim_JsonMemo). */

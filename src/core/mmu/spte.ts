@@ -4,9 +4,9 @@
  * SPTE_MMU_PRESENT 11, pfn 12..51, NX 63. Every shadow table is PAE format:
  * 512 entries of 8 bytes, kept as 1024 little-endian words.
  */
-import { frameOf64, type U64 } from '../bits.ts';
+import { frameOf64, sim_entryFlags, type U64 } from '../bits.ts';
 import type { CowArray } from '../cow-array.ts';
-import { PT_ACCESSED_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
+import { PT_ACCESSED_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK } from './constants.ts';
 
 export const SPTE_HOST_WRITEABLE = 1 << 9;
 export const SPTE_MMU_WRITEABLE = 1 << 10;
@@ -61,13 +61,5 @@ export function makeMmioSpte(gfn: number, access: number): U64 {
 export function decodeSpte(v: U64): string {
   if (isZero(v)) return 'none';
   if (isMmioSpte(v)) return 'mmio';
-  const f: string[] = [];
-  if (v.lo & PT_PRESENT_MASK) f.push('P');
-  if (v.lo & PT_WRITABLE_MASK) f.push('W');
-  if (v.lo & PT_USER_MASK) f.push('U');
-  if (v.lo & PT_ACCESSED_MASK) f.push('A');
-  if (v.lo & (1 << 6)) f.push('D');
-  if (v.lo & PT_PAGE_SIZE_MASK) f.push('PS');
-  if (v.hi & PT64_NX_MASK_HI) f.push('NX');
-  return f.join(' ');
+  return sim_entryFlags(v.lo, v.hi);
 }
