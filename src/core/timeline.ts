@@ -505,7 +505,12 @@ export class Timeline {
    */
   eventsOf(i: number): readonly TraceEvent[] {
     const kept = this.eventCache.get(i);
-    if (kept) return kept;
+    if (kept) {
+      // Least recently read goes first: a step read again (the UI's current one) moves to the back.
+      this.eventCache.delete(i);
+      this.eventCache.set(i, kept);
+      return kept;
+    }
     // replayTo, not stateAt: the cursor becomes the state after this step
     // below, so stateAt's own copy of the state before it would be wasted.
     const { m } = this.replayTo(i);
