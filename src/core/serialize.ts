@@ -84,7 +84,7 @@ export interface MachineJson {
 export class sim_JsonMemo {
   readonly pages = new Map<string, ShadowPageJson>();
   /** spt chunk -> (level, gfns chunk or direct base) -> the chunk's sptes. */
-  readonly spteChunks = new WeakMap<object, Map<string, readonly SpteJson[]>>();
+  readonly spteChunks = new WeakMap<object, Map<number, readonly SpteJson[]>>();
   /** Guest tables (guest/tables.ts guestTables), by frame contents and place. */
   readonly tables = new Map<string, TableVisit>();
   static readonly MAX = 8192;
@@ -132,7 +132,8 @@ function memoSptes(m: Machine, sp: ShadowPage, memo: sim_JsonMemo): SpteJson[] {
     const from = ci * 16;
     // A leaf's gfn: sp->gfns for indirect pages (its chunk ci >> 1 holds these 16), else from sp->gfn and the level.
     const g = gfnChunks ? gfnChunks[ci >> 1] : null;
-    const key = gfnChunks ? `${sp.role.level}:g${g ? frozenId(g) : 0}` : `${sp.role.level}:d${sp.gfn}`;
+    // A number, not a string to build per chunk per view: level in the low 3 bits, the gfns chunk's id (>= 0) or the direct page's gfn (< 0) above.
+    const key = (gfnChunks ? (g ? frozenId(g) : 0) : -1 - sp.gfn) * 8 + sp.role.level;
     let per = memo.spteChunks.get(c);
     if (!per) memo.spteChunks.set(c, (per = new Map()));
     let got = per.get(key);

@@ -4,7 +4,7 @@
  * paths between them (d3-shape computes the curves). React only draws it.
  */
 import type { GuestTableJson, MachineJson, ShadowPageJson } from '../../core/index.ts';
-import { type LinkStyle, linkStyle, type RouteRequest, routeLinks } from './routes.ts';
+import { type LinkStyle, linkStyle, type Route, type RouteRequest, routeLinks } from './routes.ts';
 
 export const ROW_H = 18;
 export const HEAD_H = 40;
@@ -267,6 +267,36 @@ export interface Layout {
   readonly columns: { readonly guest: number; readonly roots: number; readonly shadow: number };
   /** How much the cards say (the overview is always compact: its cards have no rows). */
   readonly density: Density;
+}
+
+/**
+ * A link as the layout gives it: what it joins and how it looks, and its
+ * route, whose path is written when first read (routes.ts Route: most links
+ * are never drawn). A class, not a spread of the draft and the route: two
+ * spreads gave each link a V8 map of its own.
+ */
+class RoutedLink implements Link {
+  readonly key: string;
+  readonly kind: Link['kind'];
+  readonly quadrant: number | null;
+  readonly ends: readonly string[];
+  readonly style: LinkStyle;
+  readonly top: number;
+  readonly bottom: number;
+  readonly #route: Route;
+  constructor(link: Omit<Link, 'path' | 'top' | 'bottom'>, route: Route) {
+    this.key = link.key;
+    this.kind = link.kind;
+    this.quadrant = link.quadrant;
+    this.ends = link.ends;
+    this.style = link.style;
+    this.top = route.top;
+    this.bottom = route.bottom;
+    this.#route = route;
+  }
+  get path(): string {
+    return this.#route.path;
+  }
 }
 
 /** How far right of its column a loop (a link within the column) may reach. */
@@ -736,11 +766,7 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
   }
   // Every card and note is in the way of the links that do not end on it.
   const routes = routeLinks([...cards, ...notes], drafts.map((d) => d.req), LOOP_ROOM);
-  // Field by field, not `{ ...d.link, ...route }`: two spreads gave each link a V8 map of its own.
-  return drafts.map(({ link }, i) => {
-    const { path, top, bottom } = routes[i]!;
-    return { key: link.key, kind: link.kind, quadrant: link.quadrant, ends: link.ends, style: link.style, path, top, bottom };
-  });
+  return drafts.map(({ link }, i) => new RoutedLink(link, routes[i]!));
 }
 
 const DETAIL_ANCHORS: Anchors = { entry: rowY, head: (c) => c.y + 12, fan: (c) => c.y + 20 };

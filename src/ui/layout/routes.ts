@@ -254,11 +254,22 @@ export type LinkRole = 'fan' | 'child' | 'guest';
 
 /** The style of a link of `role`, coloured `color` (a quadrant's colour, index `q` in the palette) or null. */
 export function linkStyle(role: LinkRole, q: number | null, color: string | null): LinkStyle {
-  const suffix = q === null || color === null ? '' : `-q${q}`;
-  if (role === 'fan') return { cls: 'link-fan', stroke: color, marker: `fan-dot${suffix}` };
-  if (role === 'child') return { cls: 'link-child', stroke: color, marker: `arrow${suffix}` };
-  return { cls: 'link-guest', stroke: null, marker: 'arrow-guest' };
+  // One object per style (a handful), shared by the links: a layout has ~300 links.
+  const key = `${role}:${q}:${color}`;
+  let style = linkStyles.get(key);
+  if (!style) {
+    const suffix = q === null || color === null ? '' : `-q${q}`;
+    style =
+      role === 'fan'
+        ? { cls: 'link-fan', stroke: color, marker: `fan-dot${suffix}` }
+        : role === 'child'
+          ? { cls: 'link-child', stroke: color, marker: `arrow${suffix}` }
+          : { cls: 'link-guest', stroke: null, marker: 'arrow-guest' };
+    if (linkStyles.size < 256) linkStyles.set(key, style);
+  }
+  return style;
 }
+const linkStyles = new Map<string, LinkStyle>();
 
 /** One `<marker>`: its contents are one path filled with `fill` (null: the theme's link grey). */
 export interface MarkerSpec {
@@ -315,11 +326,26 @@ export interface RouteRequest {
   readonly group: string;
 }
 
-export interface Route {
-  readonly path: string;
-  /** Vertical extent of the path and its end marker. */
-  readonly top: number;
-  readonly bottom: number;
+/**
+ * A routed link: its vertical extent (top, bottom: the path and its end
+ * marker) at once, its SVG path written when first read. A layout routes
+ * every link of the picture (~300 at 100,000 steps) and only the few on
+ * screen are drawn: writing every path kept ~100 KB of strings per step
+ * view, the numbers (PathPlan) keep a fifth of that.
+ */
+export class Route {
+  #path: string | null = null;
+  readonly #plan: PathPlan;
+  constructor(
+    readonly top: number,
+    readonly bottom: number,
+    plan: PathPlan,
+  ) {
+    this.#plan = plan;
+  }
+  get path(): string {
+    return (this.#path ??= writePath(this.#plan));
+  }
 }
 
 /**
@@ -545,10 +571,32 @@ function laneYs(items: readonly Crosser[], r: Region): number[] {
 /** A coordinate as the paths write it: at most 3 decimals, as d3's link generators do. */
 const num = (v: number) => Math.round(v * 1000) / 1000;
 
+/**
+ * A path as numbers, written out as SVG path data only when read (Route):
+ * each command's code (PATH_M, PATH_L, PATH_C) and then its coordinates.
+ */
+type PathPlan = number[];
+const PATH_M = 0;
+const PATH_L = 1;
+const PATH_C = 2;
+const PATH_LETTER = ['M', 'L', 'C'] as const;
+const PATH_ARGS = [2, 2, 6] as const;
+
+/** A plan's SVG path data, each coordinate rounded (num). */
+function writePath(plan: PathPlan): string {
+  let d = '';
+  for (let i = 0; i < plan.length; ) {
+    const code = plan[i++] as 0 | 1 | 2;
+    d += PATH_LETTER[code];
+    for (let k = 0; k < PATH_ARGS[code]; k++) d += (k ? ',' : '') + num(plan[i++]!);
+  }
+  return d;
+}
+
 /** A horizontal S-bend from the current point (x0, y0) to (x1, y1): level at both ends, as d3.linkHorizontal draws. */
-const sBend = (x0: number, y0: number, x1: number, y1: number) => {
-  const m = num((x0 + x1) / 2);
-  return `C${m},${num(y0)},${m},${num(y1)},${num(x1)},${num(y1)}`;
+const sBend = (plan: PathPlan, x0: number, y0: number, x1: number, y1: number) => {
+  const m = (x0 + x1) / 2;
+  plan.push(PATH_C, m, y0, m, y1, x1, y1);
 };
 
 /**
@@ -556,11 +604,10 @@ const sBend = (x0: number, y0: number, x1: number, y1: number) => {
  * same column; it bulges no further than `room` (the gutter to the next
  * column), so it never reaches that column's cards.
  */
-function sideLoop(x: number, y1: number, y2: number, room: number): string {
+function sideLoop(x: number, y1: number, y2: number, room: number): PathPlan {
   // The curve reaches 3/4 of its control points' offset.
   const bulge = Math.min(26 + Math.min(60, Math.abs(y2 - y1) / 12), Math.max(room, 6) / 0.75);
-  const b = num(x + bulge);
-  return `M${num(x)},${num(y1)}C${b},${num(y1)},${b},${num(y2)},${num(x)},${num(y2)}`;
+  return [PATH_M, x, y1, PATH_C, x + bulge, y1, x + bulge, y2, x, y2];
 }
 
 /**
@@ -614,20 +661,22 @@ export function routeLinks(cards: readonly Box[], reqs: readonly RouteRequest[],
       top = Math.min(top, c);
       bottom = Math.max(bottom, c);
     }
-    out.push({ path: pathOf(r, cf, ct, lanes, cols, lastRoom), top: top - 4, bottom: bottom + 4 });
+    out.push(new Route(top - 4, bottom + 4, pathOf(r, cf, ct, lanes, cols, lastRoom)));
   }
   return out;
 }
 
 /** The path of one link, from its columns and the lanes it was given (one per column it crosses). */
-function pathOf(r: RouteRequest, cf: number, ct: number, lanes: readonly number[], cols: readonly Column[], lastRoom: number): string {
+function pathOf(r: RouteRequest, cf: number, ct: number, lanes: readonly number[], cols: readonly Column[], lastRoom: number): PathPlan {
   const xs = r.from.x + r.from.w;
   if (cf < 0 || ct < 0 || ct < cf) {
     // Not among the cards, or back to a column on the left (none in the
     // built-ins: a root is never a child): a plain curve between the facing edges.
     const x0 = ct < cf && ct >= 0 ? r.from.x : xs;
     const x1 = ct < cf && ct >= 0 ? r.to.x + r.to.w : r.to.x;
-    return `M${num(x0)},${num(r.y1)}${sBend(x0, r.y1, x1, r.y2)}`;
+    const plan = [PATH_M, x0, r.y1];
+    sBend(plan, x0, r.y1, x1, r.y2);
+    return plan;
   }
   if (ct === cf) {
     const next = cols[cf + 1];
@@ -635,17 +684,18 @@ function pathOf(r: RouteRequest, cf: number, ct: number, lanes: readonly number[
   }
   // Leave the source level to its column's edge, S-bend to each lane, run
   // along it across that column, and S-bend to the target's edge.
-  let d = `M${num(xs)},${num(r.y1)}`;
+  const plan = [PATH_M, xs, r.y1];
   let x = cols[cf]!.x1;
   let y = r.y1;
-  if (xs < x) d += `L${num(x)},${num(y)}`;
+  if (xs < x) plan.push(PATH_L, x, y);
   for (let j = 0; j < lanes.length; j++) {
     const col = cols[cf + 1 + j]!;
-    d += sBend(x, y, col.x0, lanes[j]!) + `L${num(col.x1)},${num(lanes[j]!)}`;
+    sBend(plan, x, y, col.x0, lanes[j]!);
+    plan.push(PATH_L, col.x1, lanes[j]!);
     x = col.x1;
     y = lanes[j]!;
   }
-  d += sBend(x, y, cols[ct]!.x0, r.y2);
-  if (r.to.x > cols[ct]!.x0) d += `L${num(r.to.x)},${num(r.y2)}`;
-  return d;
+  sBend(plan, x, y, cols[ct]!.x0, r.y2);
+  if (r.to.x > cols[ct]!.x0) plan.push(PATH_L, r.to.x, r.y2);
+  return plan;
 }
