@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sim_entryFlags } from './bits.ts';
+import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hexKept } from './bits.ts';
 
 /** The flags spelled bit by bit, as decodeSpte and the guest tables did before the lookup. */
 function spelled(lo: number, hi: number): string {
@@ -24,5 +24,23 @@ describe('sim_entryFlags', () => {
     expect(sim_entryFlags(0x83, 0)).toBe('P W PS');
     expect(sim_entryFlags(0x20, 0x7fff_ffff)).toBe('A');
     expect(sim_entryFlags(0, 0)).toBe('');
+  });
+});
+
+describe('sim_hexKept and sim_hex64Kept', () => {
+  it('give hex and hex64 of any value, also past the bound where the kept strings are dropped', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffff_ffff }), fc.integer({ min: 0, max: 0xffff_ffff })), { maxLength: 64 }), (vs) =>
+        vs.every(([lo, hi]) => sim_hexKept(lo) === hex(lo) && sim_hex64Kept({ lo, hi }) === hex64({ lo, hi }) && sim_hex64Kept({ lo, hi }) === hex64({ lo, hi })),
+      ),
+      { numRuns: 300 },
+    );
+    // More values than are kept (1 << 16): the store is emptied and filled again, and still answers right.
+    for (let i = 0; i < 70_000; i++) {
+      const lo = (i * 2654435761) >>> 0;
+      if (sim_hexKept(lo) !== hex(lo) || sim_hex64Kept({ lo, hi: i & 0xff }) !== hex64({ lo, hi: i & 0xff })) throw new Error(`wrong at ${i}`);
+    }
+    expect(sim_hex64Kept({ lo: 0x1000, hi: 0x8000_0000 })).toBe('0x8000000000001000');
+    expect(sim_hexKept(0x14a)).toBe('0x14a');
   });
 });

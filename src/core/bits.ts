@@ -48,6 +48,43 @@ export function hex(n: number): string {
   return '0x' + n.toString(16);
 }
 
+/**
+ * hex and hex64 for the views' JSON (serialize.ts, guest/tables.ts): the same
+ * strings, kept by value and handed out again (bounded: cleared when full).
+ * A jump across a 100,000-step run spells ~5,000 entries, mostly values seen
+ * before; one kept string each is less work than a new one, and leaves the
+ * garbage collector less to copy (the views keep what they spell).
+ */
+const keptHex = new Map<number, string>();
+const keptHex64 = new Map<number, Map<number, string>>();
+const KEPT_MAX = 1 << 16;
+let keptHex64Size = 0;
+
+export function sim_hexKept(n: number): string {
+  let t = keptHex.get(n);
+  if (t === undefined) {
+    if (keptHex.size >= KEPT_MAX) keptHex.clear();
+    keptHex.set(n, (t = hex(n)));
+  }
+  return t;
+}
+
+export function sim_hex64Kept(v: U64): string {
+  let per = keptHex64.get(v.hi);
+  let t = per?.get(v.lo);
+  if (t === undefined) {
+    if (keptHex64Size >= KEPT_MAX) {
+      keptHex64.clear();
+      keptHex64Size = 0;
+      per = undefined;
+    }
+    if (!per) keptHex64.set(v.hi, (per = new Map()));
+    per.set(v.lo, (t = hex64(v)));
+    keptHex64Size++;
+  }
+  return t;
+}
+
 /** The flag names sim_entryFlags spells, by the bit of its key each has. */
 const ENTRY_FLAG_NAMES = ['P', 'W', 'U', 'A', 'D', 'PS', 'NX'] as const;
 const entryFlagTexts: string[] = [];

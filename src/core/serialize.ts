@@ -2,7 +2,7 @@
  * A machine state as plain JSON: what the trace CLI prints as `final` and what
  * the UI renders. Stable ordering (by id, by index) so output is byte-stable.
  */
-import { hex, hex64 } from './bits.ts';
+import { hex, hex64, sim_hex64Kept, sim_hexKept } from './bits.ts';
 import { frozenId } from './cow-array.ts';
 import type { TableVisit } from './guest/tables.ts';
 import { guestMode } from './guest/cpu.ts';
@@ -98,12 +98,12 @@ function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
   // steps), so every reader of sptes (layout, links, cards) went megamorphic
   // and a load of a property an spte lacks allocated a handler each time.
   const index = i;
-  const value = hex64(v);
+  const value = sim_hex64Kept(v);
   const flags = decodeSpte(v);
-  if (isMmioSpte(v)) return { index, value, flags, mmio: true, gfn: hex(sptePfn(v)) };
+  if (isMmioSpte(v)) return { index, value, flags, mmio: true, gfn: sim_hexKept(sptePfn(v)) };
   if (!isShadowPresent(v)) return { index, value, flags };
   if (!isLastSpte(v, sp.role.level)) return { index, value, flags, child: sptePfn(v) - SP_PFN_BASE };
-  return { index, value, flags, gfn: hex(kvmMmuPageGetGfn(sp, i)), pfn: hex(sptePfn(v)) };
+  return { index, value, flags, gfn: sim_hexKept(kvmMmuPageGetGfn(sp, i)), pfn: sim_hexKept(sptePfn(v)) };
 }
 
 /** The present sptes i in [from, to) of a page. */

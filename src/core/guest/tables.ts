@@ -3,7 +3,7 @@
  * from CR3 (or the PDPTE registers), with its present entries decoded.
  * Bounded (maxTables) so a hostile scenario cannot make it explode.
  */
-import { hex, hex64, sim_entryFlags, type U64 } from '../bits.ts';
+import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hexKept, type U64 } from '../bits.ts';
 import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
 import { sim_JsonMemo } from '../serialize.ts';
@@ -88,7 +88,7 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
       if (!lo && !hi) continue;
       const v: U64 = { lo, hi };
       if (!(v.lo & 1)) {
-        if (v.lo || v.hi) entries.push({ index: i, value: hex64(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
+        if (v.lo || v.hi) entries.push({ index: i, value: sim_hex64Kept(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
         continue;
       }
       const leaf = isLastGpte(cpu, level, v);
@@ -99,7 +99,7 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
         if (size === 4 && level === 2) target = (v.lo >>> 22) * 1024 + pse36GfnDelta(v.lo);
         else if (level > 1) target -= target % 2 ** (9 * (level - 1));
       }
-      entries.push({ index: i, value: hex64(v), flags: flagsOf(v, size, level > 1), target: hex(target), leaf, pageBytes });
+      entries.push({ index: i, value: sim_hex64Kept(v), flags: flagsOf(v, size, level > 1), target: sim_hexKept(target), leaf, pageBytes });
       if (!leaf && level > 1) children.push([target, level - 1, vaBase + i * 2 ** (12 + bits * (level - 1))]);
     }
     return { table: { gfn: hex(gfn), level, entrySize: size, entryCount: count, registers: false, entries, vaBase: hex(vaBase) }, children };

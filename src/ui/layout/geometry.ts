@@ -297,6 +297,56 @@ class RoutedLink implements Link {
   get path(): string {
     return this.#route.path;
   }
+  /** Whether `other` joins the same ends, looks the same and takes the same path. */
+  same(other: RoutedLink): boolean {
+    return (
+      this.key === other.key &&
+      this.kind === other.kind &&
+      this.quadrant === other.quadrant &&
+      this.style === other.style &&
+      this.top === other.top &&
+      this.bottom === other.bottom &&
+      this.ends.length === other.ends.length &&
+      this.ends.every((e, i) => e === other.ends[i]) &&
+      this.#route.samePath(other.#route)
+    );
+  }
+}
+const sameLink = (a: RoutedLink, b: RoutedLink) => a.same(b);
+
+/**
+ * The cards and links made last, by key. A layout gives again the object
+ * made for an earlier one when the new one is the same in every field (a
+ * card also by its body): the layouts of neighbouring steps share most of
+ * their cards and links, and keep one copy of each instead of making the
+ * whole picture again for every step (what a new object costs is less the
+ * making than the garbage collector copying it while it is young).
+ */
+const recentCards = new Map<string, Card>();
+const recentLinks = new Map<string, RoutedLink>();
+const RECENT_MAX = 4096;
+
+/** Forgets the cards and links kept (for tests: a layout made after it has only new objects). */
+export function sim_forgetRecent(): void {
+  recentCards.clear();
+  recentLinks.clear();
+}
+
+/** `made`, or the object by its key in `kept` if that is the same (then `made` is garbage at once). */
+function recent<T extends { readonly key: string }>(kept: Map<string, T>, made: T, same: (a: T, b: T) => boolean): T {
+  const before = kept.get(made.key);
+  if (before && same(before, made)) return before;
+  if (kept.size >= RECENT_MAX) kept.clear();
+  kept.set(made.key, made);
+  return made;
+}
+
+/** Two detailed cards with the same fields (own ones: `rows` is their body's, compared apart). */
+function sameCardFields(a: Card, b: Card): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if ((a as unknown as Record<string, unknown>)[k] !== (b as unknown as Record<string, unknown>)[k]) return false;
+  return true;
 }
 
 /** How far right of its column a loop (a link within the column) may reach. */
@@ -766,7 +816,7 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
   }
   // Every card and note is in the way of the links that do not end on it.
   const routes = routeLinks([...cards, ...notes], drafts.map((d) => d.req), LOOP_ROOM);
-  return drafts.map(({ link }, i) => new RoutedLink(link, routes[i]!));
+  return drafts.map(({ link }, i) => recent(recentLinks, new RoutedLink(link, routes[i]!), sameLink));
 }
 
 const DETAIL_ANCHORS: Anchors = { entry: rowY, head: (c) => c.y + 12, fan: (c) => c.y + 20 };
@@ -829,11 +879,12 @@ export function layoutColumns(
     for (const draft of drafts) {
       const body = draft.body;
       const h = HEAD_H + (body?.height ?? 0) + 6;
-      const c = make(draft, y, h);
-      if (c.kind === 'note') notes.push(c);
+      const made = make(draft, y, h);
+      if (made.kind === 'note') notes.push(made);
       else {
+        const c = recent(recentCards, made, (a, b) => (bodies.get(a) ?? null) === body && sameCardFields(a, b));
         cards.push(c);
-        if (body) bodies.set(c, body);
+        if (body && c === made) bodies.set(c, body);
       }
       y += h + d.cardGap;
     }

@@ -346,6 +346,14 @@ export class Route {
   get path(): string {
     return (this.#path ??= writePath(this.#plan));
   }
+  /** Whether `other` takes the same path, compared without writing either. */
+  samePath(other: Route): boolean {
+    const a = this.#plan;
+    const b = other.#plan;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
 }
 
 /**
