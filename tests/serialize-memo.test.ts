@@ -9,6 +9,13 @@ import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { guestTables, machineJson, rmapJson, RULE_SETS, sim_JsonMemo, Timeline } from '../src/core/index.ts';
 
+/** A valid scenario document, parsed. */
+function scenarioOf(doc: unknown) {
+  const parsed = parseScenario(doc);
+  if (!parsed.ok) throw new Error(`invalid test scenario: ${JSON.stringify(parsed)}`);
+  return parsed.scenario;
+}
+
 function expectSameJsonJumping(tl: Timeline, jumps: number): void {
   const memo = new sim_JsonMemo();
   const n = tl.length;
@@ -27,6 +34,39 @@ describe('machineJson and guestTables with a memo', () => {
       const r = parseScenario(e.json);
       if (!r.ok) throw new Error(e.id);
       for (const rules of RULE_SETS) expectSameJsonJumping(new Timeline(r.scenario, rules), 2 * (r.scenario.steps.length + 1));
+    }
+  });
+
+  // A table made again after a write hands out the entries that did not change
+  // (sim_sameEntry): an entry whose value changed only in bits the flags and
+  // the target do not show (PWT, PCD, G, the bits free for software) is a
+  // new entry all the same.
+  it('a guest entry that changes only in bits its flags and target do not show', () => {
+    const s = scenarioOf({
+      format: 'shadowpaging/v1',
+      title: 'guest PTEs that change only in PWT, PCD, G and the software bits',
+      guest: { mode: 'x86-32', cr3: '0x1000' },
+      memory: [
+        { gpa: '0x1000', entries: { 0: '0x2027', 1: '0x3027' } },
+        { gpa: '0x2000', entries: { 0: '0x10027', 1: '0x11027', 2: '0x12027' } },
+        // PD entry 1's table maps the PT at 0x2000 at gva 0x400000, so the guest can write it.
+        { gpa: '0x3000', entries: { 0: '0x2027' } },
+      ],
+      steps: [
+        { op: 'read', gva: '0x0' },
+        { op: 'write', gva: '0x400004', value: '0x11e2f' }, // PT entry 1: PWT and the three software bits
+        { op: 'write', gva: '0x400008', value: '0x12137' }, // PT entry 2: G and PCD
+        { op: 'write', gva: '0x400004', value: '0x11027' }, // entry 1 as it was
+      ],
+    });
+    const tl = new Timeline(s, 'seed');
+    // The writes land (no fault): entry 1's value is the one written.
+    expect(guestTables(tl.stateAt(2).cpu, tl.stateAt(2).mem)[1]!.entries[1]!.value).toBe('0x11e2f');
+    const memo = new sim_JsonMemo();
+    for (const at of [0, 1, 2, 3, 4, 3, 2, 1, 4]) {
+      const m = tl.stateAt(at);
+      expect(JSON.stringify(guestTables(m.cpu, m.mem, undefined, memo)), `after ${at} steps`).toBe(JSON.stringify(guestTables(m.cpu, m.mem)));
+      expect(JSON.stringify(machineJson(m, memo, () => [])), `after ${at} steps`).toBe(JSON.stringify({ ...machineJson(m), rmap: [] }));
     }
   });
 

@@ -87,8 +87,36 @@ export class sim_JsonMemo {
   readonly spteChunks = new WeakMap<object, Map<number, readonly SpteJson[]>>();
   /** Guest tables (guest/tables.ts guestTables), by frame contents and place. */
   readonly tables = new Map<string, TableVisit>();
+  /**
+   * The JSON made last for each page's chunk (by sp id * 32 + chunk) and
+   * each guest table's place: a chunk or table made again after a write
+   * hands out the entries that did not change (sim_sameEntry) instead of
+   * equal new ones, so a view keeps only what changed.
+   */
+  readonly lastChunks = new Map<number, readonly SpteJson[]>();
+  readonly lastTables = new Map<string, TableVisit>();
   static readonly MAX = 8192;
 }
+
+/**
+ * `made`, or the entry of `before` at the same index (`k`: where to look
+ * first, moved along as `before` is read in order) when it is the same in
+ * every field: the entries of a table or chunk made again are mostly those
+ * made before it.
+ */
+export function sim_sameEntry<E extends { readonly index: number }>(made: E, before: readonly E[] | undefined, k: { at: number }, same: (a: E, b: E) => boolean): E {
+  if (!before) return made;
+  while (k.at < before.length && before[k.at]!.index < made.index) k.at++;
+  const b = before[k.at];
+  return b && b.index === made.index && same(b, made) ? b : made;
+}
+
+/**
+ * Two sptes of one page's chunk with the same JSON: the value spells the
+ * flags, the pfn, the child and MMIO at the page's level, and a leaf's gfn
+ * comes from sp->gfns (the strings are kept ones: sim_hex64Kept).
+ */
+const sameSpteJson = (a: SpteJson, b: SpteJson): boolean => a.value === b.value && a.gfn === b.gfn;
 
 function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
   const v = getSpte(sp.spt, i);
@@ -106,14 +134,15 @@ function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
   return { index, value, flags, gfn: sim_hexKept(kvmMmuPageGetGfn(sp, i)), pfn: sim_hexKept(sptePfn(v)) };
 }
 
-/** The present sptes i in [from, to) of a page. */
-function sptesIn(m: Machine, sp: ShadowPage, from: number, to: number, out: SpteJson[]): SpteJson[] {
+/** The present sptes i in [from, to) of a page; those alike in `before` (the same range's, made earlier) are its objects. */
+function sptesIn(m: Machine, sp: ShadowPage, from: number, to: number, out: SpteJson[], before?: readonly SpteJson[]): SpteJson[] {
   const spt = sp.spt;
+  const k = { at: 0 };
   for (let i = from; i < to; i++) {
     // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
     if (spt.get(2 * i) || spt.get(2 * i + 1)) {
       const s = spteJson(m, sp, i);
-      if (s) out.push(s);
+      if (s) out.push(sim_sameEntry(s, before, k, sameSpteJson));
     }
   }
   return out;
@@ -137,7 +166,13 @@ function memoSptes(m: Machine, sp: ShadowPage, memo: sim_JsonMemo): SpteJson[] {
     let per = memo.spteChunks.get(c);
     if (!per) memo.spteChunks.set(c, (per = new Map()));
     let got = per.get(key);
-    if (!got) per.set(key, (got = sptesIn(m, sp, from, from + 16, [])));
+    if (!got) {
+      const place = sp.id * 32 + ci;
+      got = sptesIn(m, sp, from, from + 16, [], memo.lastChunks.get(place));
+      per.set(key, got);
+      if (memo.lastChunks.size >= sim_JsonMemo.MAX * 4) memo.lastChunks.clear();
+      memo.lastChunks.set(place, got);
+    }
     for (const s of got) out.push(s);
   });
   return out;

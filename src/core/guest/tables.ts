@@ -6,7 +6,7 @@
 import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hexKept, type U64 } from '../bits.ts';
 import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
-import { sim_JsonMemo } from '../serialize.ts';
+import { sim_JsonMemo, sim_sameEntry } from '../serialize.ts';
 import type { GuestMemory } from './memory.ts';
 import { gpteToGfn, isLastGpte, pse36GfnDelta } from './walk.ts';
 
@@ -39,6 +39,13 @@ function flagsOf(v: U64, size: 4 | 8, leafCapable: boolean): string {
   return sim_entryFlags(leafCapable ? v.lo : v.lo & ~0x80, size === 8 ? v.hi : 0);
 }
 
+/**
+ * Two entries of one table's place with the same JSON: at a place (gfn,
+ * level, va, paging mode, CR4.PSE) the value spells the flags, the target,
+ * whether it is a leaf and its size (the strings are kept ones: sim_hex64Kept).
+ */
+const sameGuestEntry = (a: GuestEntryJson, b: GuestEntryJson): boolean => a.value === b.value;
+
 /** A guest table as guestTables read it: its JSON and where its entries lead (kept by sim_JsonMemo). */
 export interface TableVisit {
   readonly table: GuestTableJson;
@@ -62,21 +69,27 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
     if (seen.has(key) || out.length >= maxTables) return;
     seen.add(key);
     const frame = mem.frame(gfn);
-    const memoKey = memo && `${gfn}:${level}:${vaBase}:${frame ? frame.contentId() : 0}:${rootLevel}:${+cpu.cr4.pse}`;
+    const place = memo && `${gfn}:${level}:${vaBase}:${rootLevel}:${+cpu.cr4.pse}`;
+    const memoKey = place && `${place}:${frame ? frame.contentId() : 0}`;
     let got = memoKey ? memo!.tables.get(memoKey) : undefined;
     if (!got) {
-      got = readTable(gfn, level, vaBase, frame);
+      got = readTable(gfn, level, vaBase, frame, place ? memo!.lastTables.get(place)?.table.entries : undefined);
       if (memoKey) {
         if (memo!.tables.size >= sim_JsonMemo.MAX) memo!.tables.clear();
         memo!.tables.set(memoKey, got);
+        if (memo!.lastTables.size >= sim_JsonMemo.MAX) memo!.lastTables.clear();
+        memo!.lastTables.set(place!, got);
       }
     }
     out.push(got.table);
     for (const [g, l, va] of got.children) visit(g, l, va);
   };
-  const readTable = (gfn: number, level: number, vaBase: number, frame: CowArray | undefined): TableVisit => {
+  /** A table's JSON; entries alike in `before` (this place's, made earlier: the same context) are its objects. */
+  const readTable = (gfn: number, level: number, vaBase: number, frame: CowArray | undefined, before: readonly GuestEntryJson[] | undefined): TableVisit => {
     const count = 1 << bits;
     const entries: GuestEntryJson[] = [];
+    const k = { at: 0 };
+    const push = (e: GuestEntryJson) => entries.push(sim_sameEntry(e, before, k, sameGuestEntry));
     const children: Array<[number, number, number]> = [];
     // Read the frame's words directly and skip zero entries without
     // allocating: most of a table is empty, and this runs for every table at
@@ -88,7 +101,7 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
       if (!lo && !hi) continue;
       const v: U64 = { lo, hi };
       if (!(v.lo & 1)) {
-        if (v.lo || v.hi) entries.push({ index: i, value: sim_hex64Kept(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
+        if (v.lo || v.hi) push({ index: i, value: sim_hex64Kept(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
         continue;
       }
       const leaf = isLastGpte(cpu, level, v);
@@ -99,7 +112,7 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
         if (size === 4 && level === 2) target = (v.lo >>> 22) * 1024 + pse36GfnDelta(v.lo);
         else if (level > 1) target -= target % 2 ** (9 * (level - 1));
       }
-      entries.push({ index: i, value: sim_hex64Kept(v), flags: flagsOf(v, size, level > 1), target: sim_hexKept(target), leaf, pageBytes });
+      push({ index: i, value: sim_hex64Kept(v), flags: flagsOf(v, size, level > 1), target: sim_hexKept(target), leaf, pageBytes });
       if (!leaf && level > 1) children.push([target, level - 1, vaBase + i * 2 ** (12 + bits * (level - 1))]);
     }
     return { table: { gfn: hex(gfn), level, entrySize: size, entryCount: count, registers: false, entries, vaBase: hex(vaBase) }, children };
