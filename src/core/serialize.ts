@@ -113,8 +113,10 @@ export function sim_sameEntry<E extends { readonly index: number }>(made: E, bef
 
 /**
  * Two sptes of one page's chunk with the same JSON: the value spells the
- * flags, the pfn, the child and MMIO at the page's level, and a leaf's gfn
- * comes from sp->gfns (the strings are kept ones: sim_hex64Kept).
+ * flags, the pfn, the child and MMIO at the page's level; a leaf's gfn comes
+ * from sp->gfns (indirect pages) or sp->gfn and the index (direct ones), and
+ * is compared too, though the host maps gfns to pfns one to one (Host.gfnToPfn).
+ * The strings are kept ones (sim_hex64Kept): equal ones are one object.
  */
 const sameSpteJson = (a: SpteJson, b: SpteJson): boolean => a.value === b.value && a.gfn === b.gfn;
 

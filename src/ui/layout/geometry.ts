@@ -882,6 +882,7 @@ export function layoutColumns(
       const made = make(draft, y, h);
       if (made.kind === 'note') notes.push(made);
       else {
+        // The body follows from the fields (the page or table JSON, the density's title, sub and width); compared all the same.
         const c = recent(recentCards, made, (a, b) => (bodies.get(a) ?? null) === body && sameCardFields(a, b));
         cards.push(c);
         if (body && c === made) bodies.set(c, body);

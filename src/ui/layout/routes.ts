@@ -330,8 +330,9 @@ export interface RouteRequest {
  * A routed link: its vertical extent (top, bottom: the path and its end
  * marker) at once, its SVG path written when first read. A layout routes
  * every link of the picture (~300 at 100,000 steps) and only the few on
- * screen are drawn: writing every path kept ~100 KB of strings per step
- * view, the numbers (PathPlan) keep a fifth of that.
+ * screen are drawn: every path written was a string of concatenations kept
+ * with the step's view; its numbers (PathPlan) take about three fifths of
+ * that room, and no time to write.
  */
 export class Route {
   #path: string | null = null;
