@@ -1,16 +1,16 @@
 /**
  * FNAME(sync_page)'s memo (src/core/mmu/sync.ts) is a cache, not a rule: a
  * 16-spte chunk whose sptes, gptes and sp->gfns are the very chunk objects of
- * its last clean sync is counted, not re-made. These tests run the same
- * scenarios with the memo on and off and require the same events, outcomes
- * and final machine, and check that a chunk the memo remembers cannot change
- * in place (CowArray.frozenChunkAt).
+ * its last clean sync, written in place no more times since, is counted, not
+ * re-made. These tests run the same scenarios with the memo on and off and
+ * require the same events, outcomes and final machine, and check that a chunk
+ * cannot change without its count of writes changing (CowArray CHUNK_WRITES).
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import { applyStep, createMachine, machineJson, RULE_SETS, type RuleSetName, type Scenario, Timeline } from '../src/core/index.ts';
-import { CowArray } from '../src/core/cow-array.ts';
+import { CHUNK_WRITES, CowArray } from '../src/core/cow-array.ts';
 import { sim_setSyncMemo } from '../src/core/mmu/sync.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
@@ -209,29 +209,40 @@ describe('FNAME(sync_page) memo', () => {
   }
 });
 
-describe('CowArray.frozenChunkAt', () => {
-  it('returns the chunk, which the array then never writes in place', () => {
+describe('CowArray chunks count their writes in place (CHUNK_WRITES)', () => {
+  it('a chunk object with the same count holds the same values', () => {
     const a = CowArray.of(1024);
     a.set(40, 7);
-    const frozen = a.frozenChunkAt(1)!;
-    expect(frozen[8]).toBe(7);
+    const c = a.chunkAt(1)!;
+    const n = c[CHUNK_WRITES]!;
+    const seen = Array.from(c.subarray(0, 32));
+    // Written in place: the same object, another count.
     a.set(41, 9);
-    // The write copied the chunk: the frozen one keeps its values, the array has the new one.
-    expect(frozen[9]).toBe(0);
-    expect(a.get(41)).toBe(9);
-    expect(a.get(40)).toBe(7);
-    expect(a.chunkAt(1)).not.toBe(frozen);
-    // Other chunks stay the array's own.
-    a.set(0, 1);
-    const c0 = a.chunkAt(0);
-    a.set(1, 2);
-    expect(a.chunkAt(0)).toBe(c0);
+    expect(a.chunkAt(1)).toBe(c);
+    expect(c[CHUNK_WRITES]).toBe(n + 1);
+    // The same value written again counts too.
+    a.set(41, 9);
+    expect(c[CHUNK_WRITES]).toBe(n + 2);
+    // A copy shares the chunk and neither writes it in place again: the count and the values stay.
+    const b = a.clone();
+    const at = c[CHUNK_WRITES];
+    b.set(42, 1);
+    a.set(43, 2);
+    expect(c[CHUNK_WRITES]).toBe(at);
+    expect(Array.from(c.subarray(0, 32))).toEqual([...seen.slice(0, 9), 9, ...seen.slice(10)]);
+    expect(a.chunkAt(1)).not.toBe(c);
+    expect(b.chunkAt(1)).not.toBe(c);
+    expect([a.get(40), a.get(41), a.get(42), a.get(43), b.get(42), b.get(43)]).toEqual([7, 9, 0, 2, 1, 0]);
   });
 
-  it('gives null for a chunk never written, and a later write makes a new one', () => {
+  it('counts in f64 chunks (sp->gfns) too, and toArray leaves the counts out', () => {
     const a = CowArray.of(512, true);
-    expect(a.frozenChunkAt(3)).toBeNull();
+    expect(a.chunkAt(3)).toBeNull();
     a.set(100, 2 ** 40);
-    expect(a.chunkAt(3)![4]).toBe(2 ** 40);
+    a.set(101, 3);
+    expect(a.chunkAt(3)![CHUNK_WRITES]).toBe(2);
+    const flat = a.toArray();
+    expect(flat.length).toBe(512);
+    expect([flat[96], flat[100], flat[101], flat[128]]).toEqual([0, 2 ** 40, 3, 0]);
   });
 });

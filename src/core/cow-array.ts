@@ -21,6 +21,16 @@ export type CowChunks = ReadonlyArray<readonly [number, Chunk]>;
 
 const SHIFT = 5;
 
+/**
+ * Where a chunk counts the writes made to it in place: one element past its
+ * 32 values. A chunk object with the same count holds the same values (only
+ * the array owning a chunk writes it in place, and every such write counts),
+ * so a cache can remember a chunk as its object and count (FNAME(sync_page)'s
+ * memo) without freezing it: freezing made the next write copy the chunk,
+ * ~44,000 copies in a 100,000-step replay.
+ */
+export const CHUNK_WRITES = 32;
+
 /** Numbers naming frozen chunk lists and chunks; a WeakMap, so one no array holds any more is forgotten. */
 const contentIds = new WeakMap<object, number>();
 let nextContentId = 1;
@@ -35,6 +45,8 @@ export function frozenId(o: object): number {
   return id;
 }
 const MASK = (1 << SHIFT) - 1;
+/** A chunk's elements: its 32 values and its write count (CHUNK_WRITES). */
+const CHUNK_LEN = MASK + 2;
 
 /**
  * Chunks are views cut from shared slabs (8 KiB ArrayBuffers), not arrays of
@@ -68,12 +80,12 @@ function cut(slab: Slab, bytes: number): number {
 
 // The offset first: cut() may start a new slab, and the view must be on that one.
 function u32Chunk(): Uint32Array {
-  const at = cut(slabU32, (MASK + 1) * 4);
-  return new Uint32Array(slabU32.buf, at, MASK + 1);
+  const at = cut(slabU32, CHUNK_LEN * 4);
+  return new Uint32Array(slabU32.buf, at, CHUNK_LEN);
 }
 function f64Chunk(): Float64Array {
-  const at = cut(slabF64, (MASK + 1) * 8);
-  return new Float64Array(slabF64.buf, at, MASK + 1);
+  const at = cut(slabF64, CHUNK_LEN * 8);
+  return new Float64Array(slabF64.buf, at, CHUNK_LEN);
 }
 
 export class CowArray {
@@ -124,29 +136,20 @@ export class CowArray {
       this.ownedMask |= 1 << ci;
     }
     c[i & MASK] = v;
+    c[CHUNK_WRITES] = c[CHUNK_WRITES]! + 1;
   }
 
   /**
    * Elements [32 * ci, 32 * ci + 32) as the chunk itself, to read only (null:
-   * all zero). A loop over many elements reads them with one lookup per 32
-   * (FNAME(sync_page) visits every spte of a page). A write to this array may
-   * replace the chunk (copy on write): the one returned keeps the values it
-   * had, so read each element before writing it.
+   * all zero), and at CHUNK_WRITES the writes made to it in place. A loop over
+   * many elements reads them with one lookup per 32 (FNAME(sync_page) visits
+   * every spte of a page). A write to this array may replace the chunk (copy
+   * on write) or change it in place, so read each element before writing it.
    */
   chunkAt(ci: number): Readonly<Uint32Array> | Readonly<Float64Array> | null {
     return this.chunks[ci] ?? null;
   }
 
-  /**
-   * chunkAt(ci), frozen: this array no longer writes that chunk in place (its
-   * next write there copies it), so the chunk object keeps these values for
-   * good and a cache can key on the object itself (FNAME(sync_page)'s memo).
-   * Only the array holding a chunk can own it, so one freeze is enough.
-   */
-  frozenChunkAt(ci: number): Readonly<Uint32Array> | Readonly<Float64Array> | null {
-    this.ownedMask &= ~(1 << ci);
-    return this.chunks[ci] ?? null;
-  }
 
   /** A zeroed chunk of this array's kind. */
   protected newChunk(): Chunk {
@@ -229,7 +232,7 @@ export class CowArray {
   toArray(): Uint32Array | Float64Array {
     const out = this.f64 ? new Float64Array(this.length) : new Uint32Array(this.length);
     this.chunks.forEach((c, ci) => {
-      if (c) out.set(c.subarray(0, Math.min(c.length, this.length - (ci << SHIFT))), ci << SHIFT);
+      if (c) out.set(c.subarray(0, Math.min(MASK + 1, this.length - (ci << SHIFT))), ci << SHIFT);
     });
     return out;
   }

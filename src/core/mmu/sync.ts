@@ -4,6 +4,7 @@
  * FNAME(invlpg) and FNAME(prefetch_gpte) (mmu.c, paging_tmpl.h, 5.15).
  */
 import type { U64 } from '../bits.ts';
+import { CHUNK_WRITES } from '../cow-array.ts';
 import { guestEntrySize, guestRootLevel } from '../guest/cpu.ts';
 import { computeRsvdCheck, gpteAccess, gpteAccessOf, gpteToGfn, gpteToGfnOf, isRsvdBitsSetOf, protectCleanGpte, protectCleanGpteOf, type RsvdCheck } from '../guest/walk.ts';
 import { getSp, type Machine, type ShadowPage, spMut, spteRef } from '../machine.ts';
@@ -73,21 +74,40 @@ type Chunk = Readonly<Uint32Array> | Readonly<Float64Array>;
  * a cache of a pure function: with the same sptes, gptes, gfns, reserved-bit
  * masks and role access, a chunk whose sync dropped nothing and asked no other
  * page anything (mmu_try_to_unsync_pages) is left by the next sync exactly as
- * it is (syncPage says why), so its entries are counted and not re-made. The chunks are kept frozen (CowArray.
- * frozenChunkAt: a write copies them), so the same chunk object means the same
- * values and a hit costs three comparisons. The simulator's shortcut, not the
- * kernel's, which re-reads every gpte: on the 100k bench a CR3 switch syncs
- * ~200 present sptes, ~97% of them unchanged.
+ * it is (syncPage says why), so its entries are counted and not re-made.
+ * Each chunk is remembered as its object and its count of writes in place
+ * (CowArray CHUNK_WRITES): the same object with the same count holds the same
+ * values, so a hit costs six comparisons, and the chunks stay their arrays'
+ * own (a frozen chunk was copied at its next write). Its values are copied
+ * too, for the entry-by-entry compare once it has changed. The simulator's
+ * shortcut, not the kernel's, which re-reads every gpte: on the 100k bench a
+ * CR3 switch syncs ~200 present sptes, ~97% of them unchanged.
  */
 export interface SyncMemo {
   readonly rc: RsvdCheck;
   readonly spAccess: number;
   readonly words: number;
+  /** Per chunk: the chunk objects remembered (null in `spt`: nothing remembered), */
   readonly spt: Array<Chunk | null>;
   readonly gptes: Array<Chunk | null>;
   readonly gfns: Array<Chunk | null>;
+  /** their counts of writes in place (3 per chunk: spt, gptes, gfns; -1 for no chunk), */
+  readonly writes: Float64Array;
+  /** and their values (32 per chunk and kind, zeros for no chunk). */
+  readonly sptW: Uint32Array;
+  readonly gptW: Uint32Array;
+  readonly gfnW: Float64Array;
   /** Per chunk: its present sptes (read only where `spt` holds a chunk, i.e. one is remembered). */
   readonly present: Int16Array;
+}
+
+/** A chunk's count of writes in place, -1 for none (all zero). */
+const writesOf = (c: Chunk | null): number => (c ? c[CHUNK_WRITES]! : -1);
+
+/** Copies a chunk's 32 values (zeros for none) to `to` at `at`. */
+function copyChunk(c: Chunk | null, to: Uint32Array | Float64Array, at: number): void {
+  if (c) to.set(c.subarray(0, 32), at);
+  else to.fill(0, at, at + 32);
 }
 
 let syncMemoOn = true;
@@ -114,7 +134,19 @@ function syncMemoOf(m: Machine, sp: ShadowPage, rc: RsvdCheck, spAccess: number,
   // entries to get there again.
   if (!old && memos.size >= 2 * m.sps.size + 256) for (const id of memos.keys()) if (!m.sps.has(id)) memos.delete(id);
   const none = (): Array<Chunk | null> => new Array<Chunk | null>(32).fill(null);
-  const memo: SyncMemo = { rc, spAccess, words, spt: none(), gptes: none(), gfns: none(), present: new Int16Array(32) };
+  const memo: SyncMemo = {
+    rc,
+    spAccess,
+    words,
+    spt: none(),
+    gptes: none(),
+    gfns: none(),
+    writes: new Float64Array(96),
+    sptW: new Uint32Array(32 * 32),
+    gptW: new Uint32Array(32 * 32),
+    gfnW: new Float64Array(32 * 32),
+    present: new Int16Array(32),
+  };
   memos.set(sp.id, memo);
   return memo;
 }
@@ -160,8 +192,19 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     const gAt = gw & 31;
     const fChunk = gfns.chunkAt(ci >>> 1);
     const fAt = (ci & 1) * 16;
+    const sptWrites = chunk[CHUNK_WRITES]!;
+    const gWrites = writesOf(gChunk);
+    const fWrites = writesOf(fChunk);
     // `chunk` is not null, so a match is a remembered chunk.
-    if (syncMemoOn && memo.spt[ci] === chunk && memo.gptes[ci] === gChunk && memo.gfns[ci] === fChunk) {
+    if (
+      syncMemoOn &&
+      memo.spt[ci] === chunk &&
+      memo.writes[3 * ci] === sptWrites &&
+      memo.gptes[ci] === gChunk &&
+      memo.writes[3 * ci + 1] === gWrites &&
+      memo.gfns[ci] === fChunk &&
+      memo.writes[3 * ci + 2] === fWrites
+    ) {
       nrPresent += memo.present[ci]!;
       continue;
     }
@@ -179,9 +222,12 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     // to others): an entry whose spte, gpte and gfn are the values it had
     // there is settled and present, and the sync leaves it as it is (the
     // same pure function of the same values), so only the others are re-made.
-    const mS = syncMemoOn ? (memo.spt[ci] ?? null) : null;
-    const mG = memo.gptes[ci] ?? null;
-    const mF = memo.gfns[ci] ?? null;
+    const known = syncMemoOn && memo.spt[ci] !== null;
+    // The remembered values: chunk ci's 32 of each kind.
+    const mS = memo.sptW;
+    const mG = memo.gptW;
+    const mF = memo.gfnW;
+    const m0 = ci * 32;
     for (let k = 0; k < 16; k++) {
       // Read before entry i is written: a write may copy the chunk, and `chunk` keeps the old words.
       const curLo = chunk[2 * k]!;
@@ -191,12 +237,12 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       const gLo = gChunk ? gChunk[gAt + k * words]! : 0;
       const gHi = gChunk && words === 2 ? gChunk[gAt + 2 * k + 1]! : 0;
       if (
-        mS !== null &&
-        mS[2 * k] === curLo &&
-        mS[2 * k + 1] === curHi &&
-        (mG ? mG[gAt + k * words]! : 0) === gLo &&
-        (mG && words === 2 ? mG[gAt + 2 * k + 1]! : 0) === gHi &&
-        (mF ? mF[fAt + k]! : 0) === (fChunk ? fChunk[fAt + k]! : 0)
+        known &&
+        mS[m0 + 2 * k] === curLo &&
+        mS[m0 + 2 * k + 1] === curHi &&
+        mG[m0 + gAt + k * words] === gLo &&
+        (words === 2 ? mG[m0 + gAt + 2 * k + 1]! : 0) === gHi &&
+        mF[m0 + fAt + k] === (fChunk ? fChunk[fAt + k]! : 0)
       ) {
         nrPresent++;
         present++;
@@ -235,15 +281,32 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       if (access & ACC_WRITE_MASK && !(curLo & PT_WRITABLE_MASK)) settled = false;
       if (syncSetSpte(m, sp, i, access, gfn)) flush = true;
     }
-    // Frozen from here on: the sptes as this sync left them, and the gptes and
-    // gfns it read, if nothing wrote those meanwhile.
-    const after = settled ? sp.spt.frozenChunkAt(ci) : null;
-    const same = settled && (frame ? frame.frozenChunkAt(gw >>> 5) : null) === gChunk && gfns.frozenChunkAt(ci >>> 1) === fChunk;
+    // Remembered: the sptes as this sync left them, and the gptes and gfns it
+    // read, if nothing wrote those meanwhile (the sync writes neither).
+    const same =
+      settled &&
+      (frame ? frame.chunkAt(gw >>> 5) : null) === gChunk &&
+      writesOf(gChunk) === gWrites &&
+      gfns.chunkAt(ci >>> 1) === fChunk &&
+      writesOf(fChunk) === fWrites;
     memo.present[ci] = present;
-    // Nothing kept for a chunk not remembered: the old chunks (and their slabs) can go.
-    memo.spt[ci] = same ? after : null;
-    memo.gptes[ci] = same ? gChunk : null;
-    memo.gfns[ci] = same ? fChunk : null;
+    if (same) {
+      const after = sp.spt.chunkAt(ci);
+      memo.spt[ci] = after;
+      memo.gptes[ci] = gChunk;
+      memo.gfns[ci] = fChunk;
+      memo.writes[3 * ci] = writesOf(after);
+      memo.writes[3 * ci + 1] = gWrites;
+      memo.writes[3 * ci + 2] = fWrites;
+      copyChunk(after, memo.sptW, m0);
+      copyChunk(gChunk, memo.gptW, m0);
+      copyChunk(fChunk, memo.gfnW, m0);
+    } else {
+      // Nothing kept for a chunk not remembered: the old chunks (and their slabs) can go.
+      memo.spt[ci] = null;
+      memo.gptes[ci] = null;
+      memo.gfns[ci] = null;
+    }
   }
   if (v61) {
     // A difference from 5.15: the page would have been zapped, or the flush moves to the caller.
