@@ -93,7 +93,7 @@ export interface SyncMemo {
   readonly gfns: Array<Chunk | null>;
   /** their counts of writes in place (3 per chunk: spt, gptes, gfns; -1 for no chunk), */
   readonly writes: Float64Array;
-  /** and their values (32 per chunk and kind, zeros for no chunk). */
+  /** and their values (each chunk whole, its count included: MEMO_STRIDE per chunk and kind; zeros for no chunk). */
   readonly sptW: Uint32Array;
   readonly gptW: Uint32Array;
   readonly gfnW: Float64Array;
@@ -104,10 +104,13 @@ export interface SyncMemo {
 /** A chunk's count of writes in place, -1 for none (all zero). */
 const writesOf = (c: Chunk | null): number => (c ? c[CHUNK_WRITES]! : -1);
 
-/** Copies a chunk's 32 values (zeros for none) to `to` at `at`. */
+/** Where chunk ci's copied values start in the memo's arrays: whole chunks (values and count), so a copy is one `set`. */
+const MEMO_STRIDE = CHUNK_WRITES + 1;
+
+/** Copies a chunk (zeros for none) to `to` at `at`. */
 function copyChunk(c: Chunk | null, to: Uint32Array | Float64Array, at: number): void {
-  if (c) to.set(c.subarray(0, 32), at);
-  else to.fill(0, at, at + 32);
+  if (c) to.set(c, at);
+  else to.fill(0, at, at + MEMO_STRIDE);
 }
 
 let syncMemoOn = true;
@@ -142,9 +145,9 @@ function syncMemoOf(m: Machine, sp: ShadowPage, rc: RsvdCheck, spAccess: number,
     gptes: none(),
     gfns: none(),
     writes: new Float64Array(96),
-    sptW: new Uint32Array(32 * 32),
-    gptW: new Uint32Array(32 * 32),
-    gfnW: new Float64Array(32 * 32),
+    sptW: new Uint32Array(32 * MEMO_STRIDE),
+    gptW: new Uint32Array(32 * MEMO_STRIDE),
+    gfnW: new Float64Array(32 * MEMO_STRIDE),
     present: new Int16Array(32),
   };
   memos.set(sp.id, memo);
@@ -227,7 +230,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     const mS = memo.sptW;
     const mG = memo.gptW;
     const mF = memo.gfnW;
-    const m0 = ci * 32;
+    const m0 = ci * MEMO_STRIDE;
     for (let k = 0; k < 16; k++) {
       // Read before entry i is written: a write may copy the chunk, and `chunk` keeps the old words.
       const curLo = chunk[2 * k]!;
