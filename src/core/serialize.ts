@@ -100,9 +100,9 @@ export class sim_JsonMemo {
 
 /**
  * `made`, or the entry of `before` at the same index (`k`: where to look
- * first, moved along as `before` is read in order) when it is the same in
- * every field: the entries of a table or chunk made again are mostly those
- * made before it.
+ * first, moved along as `before` is read in order) when `same` finds its JSON
+ * the same (the callers compare what the rest follows from): the entries of
+ * a table or chunk made again are mostly those made before it.
  */
 export function sim_sameEntry<E extends { readonly index: number }>(made: E, before: readonly E[] | undefined, k: { at: number }, same: (a: E, b: E) => boolean): E {
   if (!before) return made;

@@ -232,7 +232,8 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     const mF = memo.gfnW;
     const m0 = ci * MEMO_STRIDE;
     for (let k = 0; k < 16; k++) {
-      // Read before entry i is written: a write may copy the chunk, and `chunk` keeps the old words.
+      // Read before entry i is written: the write changes `chunk` in place (or, for a chunk a copy of the
+      // machine shares, makes a new one). Syncing entry i writes no other entry of the page.
       const curLo = chunk[2 * k]!;
       const curHi = chunk[2 * k + 1]!;
       if (curLo === 0 && curHi === 0) continue;
