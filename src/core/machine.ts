@@ -154,7 +154,9 @@ export interface Machine {
    * state. Every copy of this machine shares it (cloneMachine, a timeline's
    * snapshots and the copies replayed from them), so a seek's replay finds
    * what the run before it learnt. Safe to share: an entry answers only for
-   * the very chunk objects (frozen, never written again) it was made from.
+   * the very chunk objects it was made from, with the counts of writes in place
+   * they had then (CowArray CHUNK_WRITES; a chunk copies share is written in
+   * place by none of them).
    */
   readonly sim_syncMemo: Map<number, SyncMemo>;
 }

@@ -91,9 +91,10 @@ export interface SyncMemo {
   readonly spt: Array<Chunk | null>;
   readonly gptes: Array<Chunk | null>;
   readonly gfns: Array<Chunk | null>;
-  /** their counts of writes in place (3 per chunk: spt, gptes, gfns; -1 for no chunk), */
-  readonly writes: Float64Array;
-  /** and their values (each chunk whole, its count included: MEMO_STRIDE per chunk and kind; zeros for no chunk). */
+  /**
+   * and copies of them, each whole (MEMO_STRIDE per chunk and kind: its values
+   * and, at CHUNK_WRITES, its count of writes then; zeros for no chunk).
+   */
   readonly sptW: Uint32Array;
   readonly gptW: Uint32Array;
   readonly gfnW: Float64Array;
@@ -101,8 +102,8 @@ export interface SyncMemo {
   readonly present: Int16Array;
 }
 
-/** A chunk's count of writes in place, -1 for none (all zero). */
-const writesOf = (c: Chunk | null): number => (c ? c[CHUNK_WRITES]! : -1);
+/** A chunk's count of writes in place; 0 for none (all zero), as its copy says (a chunk is made by a write, so its count is at least 1). */
+const writesOf = (c: Chunk | null): number => (c ? c[CHUNK_WRITES]! : 0);
 
 /** Where chunk ci's copied values start in the memo's arrays: whole chunks (values and count), so a copy is one `set`. */
 const MEMO_STRIDE = CHUNK_WRITES + 1;
@@ -144,7 +145,6 @@ function syncMemoOf(m: Machine, sp: ShadowPage, rc: RsvdCheck, spAccess: number,
     spt: none(),
     gptes: none(),
     gfns: none(),
-    writes: new Float64Array(96),
     sptW: new Uint32Array(32 * MEMO_STRIDE),
     gptW: new Uint32Array(32 * MEMO_STRIDE),
     gfnW: new Float64Array(32 * MEMO_STRIDE),
@@ -195,18 +195,19 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     const gAt = gw & 31;
     const fChunk = gfns.chunkAt(ci >>> 1);
     const fAt = (ci & 1) * 16;
-    const sptWrites = chunk[CHUNK_WRITES]!;
     const gWrites = writesOf(gChunk);
     const fWrites = writesOf(fChunk);
-    // `chunk` is not null, so a match is a remembered chunk.
+    // Where chunk ci's copies start in the memo's arrays.
+    const m0 = ci * MEMO_STRIDE;
+    // `chunk` is not null, so a match is a remembered chunk, and its copies hold the counts it had then.
     if (
       syncMemoOn &&
       memo.spt[ci] === chunk &&
-      memo.writes[3 * ci] === sptWrites &&
+      memo.sptW[m0 + CHUNK_WRITES] === chunk[CHUNK_WRITES] &&
       memo.gptes[ci] === gChunk &&
-      memo.writes[3 * ci + 1] === gWrites &&
+      memo.gptW[m0 + CHUNK_WRITES] === gWrites &&
       memo.gfns[ci] === fChunk &&
-      memo.writes[3 * ci + 2] === fWrites
+      memo.gfnW[m0 + CHUNK_WRITES] === fWrites
     ) {
       nrPresent += memo.present[ci]!;
       continue;
@@ -230,7 +231,6 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     const mS = memo.sptW;
     const mG = memo.gptW;
     const mF = memo.gfnW;
-    const m0 = ci * MEMO_STRIDE;
     for (let k = 0; k < 16; k++) {
       // Read before entry i is written: the write changes `chunk` in place (or, for a chunk a copy of the
       // machine shares, makes a new one). Syncing entry i writes no other entry of the page.
@@ -299,9 +299,6 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       memo.spt[ci] = after;
       memo.gptes[ci] = gChunk;
       memo.gfns[ci] = fChunk;
-      memo.writes[3 * ci] = writesOf(after);
-      memo.writes[3 * ci + 1] = gWrites;
-      memo.writes[3 * ci + 2] = fWrites;
       copyChunk(after, memo.sptW, m0);
       copyChunk(gChunk, memo.gptW, m0);
       copyChunk(fChunk, memo.gfnW, m0);
