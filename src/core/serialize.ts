@@ -218,6 +218,13 @@ function buildShadowPageJson(m: Machine, sp: ShadowPage, memo: sim_JsonMemo | nu
   };
 }
 
+/** Every shadow page as JSON, by id. */
+function spJsonsOf(m: Machine, memo: sim_JsonMemo | undefined): ShadowPageJson[] {
+  const out: ShadowPageJson[] = [];
+  m.sps.forEach((sp) => out.push(shadowPageJson(m, sp, memo)));
+  return out;
+}
+
 /**
  * A state as JSON. With `memo`, unchanged shadow pages are the objects built
  * before, and `rmap` is built when first read (`rmapLater`: the reverse map
@@ -238,7 +245,8 @@ export function machineJson(m: Machine, memo?: sim_JsonMemo, rmapLater?: () => M
     roots,
     rootPgd: hex(m.mmu.rootPgd),
     prevRoots: m.mmu.prevRoots.map((p) => ({ pgd: hex(p.pgd), root: p.root })),
-    shadowPages: [...m.sps.values()].sort((a, b) => a.id - b.id).map((sp) => shadowPageJson(m, sp, memo)),
+    // SpTable.forEach goes in id order: no list of pages to make and sort first (a view does this at every jump).
+    shadowPages: spJsonsOf(m, memo),
     activeList: [...m.activeList],
     writeTracked: [...m.writeTrack.keys()].sort((a, b) => a - b).map(hex),
   };
