@@ -7,14 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
+import { parse } from './run.ts';
 import { guestTables, machineJson, rmapJson, RULE_SETS, sim_JsonMemo, Timeline } from '../src/core/index.ts';
 
-/** A valid scenario document, parsed. */
-function scenarioOf(doc: unknown) {
-  const parsed = parseScenario(doc);
-  if (!parsed.ok) throw new Error(`invalid test scenario: ${JSON.stringify(parsed)}`);
-  return parsed.scenario;
-}
 
 function expectSameJsonJumping(tl: Timeline, jumps: number): void {
   const memo = new sim_JsonMemo();
@@ -42,7 +37,7 @@ describe('machineJson and guestTables with a memo', () => {
   // the target do not show (PWT, PCD, G, the bits free for software) is a
   // new entry all the same.
   it('a guest entry that changes only in bits its flags and target do not show', () => {
-    const s = scenarioOf({
+    const s = parse({
       format: 'shadowpaging/v1',
       title: 'guest PTEs that change only in PWT, PCD, G and the software bits',
       guest: { mode: 'x86-32', cr3: '0x1000' },

@@ -12,7 +12,7 @@ import { generateScenario100k } from '../bench/scenario100k.ts';
 import { applyStep, createMachine, machineJson, RULE_SETS, type RuleSetName, type Scenario, Timeline } from '../src/core/index.ts';
 import { CHUNK_WRITES, CowArray } from '../src/core/cow-array.ts';
 import { sim_setSyncMemo } from '../src/core/mmu/sync.ts';
-import { parseScenario } from '../src/scenarios/schema.ts';
+import { parse } from './run.ts';
 import { buildPlan, mappingsPlanArb, type Plan, rawPlanArb, unsyncPlanArb } from './scenario-gen.ts';
 
 /** Every step's result (events included) and the final machine, as one JSON string. */
@@ -27,12 +27,6 @@ function run(s: Scenario, rules: RuleSetName, memo: boolean): string {
   }
 }
 
-/** A hand-made scenario document, parsed (a test's own document must be valid). */
-function scenarioOf(doc: unknown): Scenario {
-  const parsed = parseScenario(doc);
-  if (!parsed.ok) throw new Error(`invalid test scenario: ${JSON.stringify(parsed)}`);
-  return parsed.scenario;
-}
 
 /** Every step's result under `seed`, the memo on. */
 function stepped(s: Scenario) {
@@ -113,7 +107,7 @@ describe('FNAME(sync_page) memo', () => {
   // must now make the spte writable, so the write after it hits. A memo that
   // remembered the earlier read-only answer would keep it and fault.
   const dependent = (): Scenario =>
-    scenarioOf({
+    parse({
       format: 'shadowpaging/v1',
       title: 'sync after the last shadow page of a mapped gfn is zapped',
       guest: { mode: 'x86-32', cr3: '0x1000' },
@@ -159,7 +153,7 @@ describe('FNAME(sync_page) memo', () => {
   // bit): PT A (0x4000) maps 0x1000 and 0x2000; PT B (0x5000) maps PT A at
   // 0x200000, through which the guest edits it.
   const highWord = (): Scenario =>
-    scenarioOf({
+    parse({
       format: 'shadowpaging/v1',
       title: 'a gpte whose high word alone changes between two syncs',
       guest: { mode: 'x86-64', cr3: '0x1000', efer: { nx: true } },
