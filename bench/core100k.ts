@@ -28,6 +28,8 @@
  *   random n; core.stepEvents.p95Ms (< 1): rebuilding one step's events.
  * - core.heap100kMB (<= 200): heapUsed after a GC with the 100k timeline
  *   alive (the scenario's own objects included: core.heap100k.beforeReplayMB);
+ *   core.heap100k.arrayBuffersMB: the ArrayBuffer memory then, which
+ *   heapUsed leaves out (the chunk values; .arrayBuffersBeforeReplayMB before);
  *   core.replay1M.stepsPerSecond and core.heap1MMB (<= 1,000).
  * - cli.trace100k.wallMs (<= 1,500) / cli.trace100k.peakMB (<= 400):
  *   `npm run --silent trace -- FILE --no-events` end to end.
@@ -245,6 +247,12 @@ const heapAfterGc = (): number => {
   (globalThis as { gc?: () => void }).gc?.();
   return mb(process.memoryUsage().heapUsed);
 };
+/**
+ * ArrayBuffer memory (read right after heapAfterGc): outside heapUsed. The
+ * values of the timeline's CowArray chunks live there (slabs cut into
+ * chunks), so a timeline's whole memory is its heapUsed plus this.
+ */
+const arrayBuffersMB = (): number => mb(process.memoryUsage().arrayBuffers);
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 function childTimeline(n: number, timeTravel: boolean): void {
@@ -254,7 +262,7 @@ function childTimeline(n: number, timeTravel: boolean): void {
   const floorMs = timeFloor(plan, n);
   emit({ floorMs: r3(floorMs), floorNsPerStep: r3((floorMs * 1e6) / n) });
   // The scenario's own objects are on the heap from here on; heapMB includes them.
-  emit({ heapBeforeMB: heapAfterGc() });
+  emit({ heapBeforeMB: heapAfterGc(), arrayBuffersBeforeMB: arrayBuffersMB() });
   const times: number[] = [];
   let tl: Timeline | null = null;
   // One replay when it is slow; a fast one (under a second) is repeated and the median taken.
@@ -269,7 +277,7 @@ function childTimeline(n: number, timeTravel: boolean): void {
   }
   const ms = quantile(times, 0.5);
   emit({ replayMs: Math.round(ms), replays: times.length, stepsPerSecond: Math.round((n / ms) * 1000), floorRatio: Math.round(ms / floorMs) });
-  emit({ heapMB: heapAfterGc() });
+  emit({ heapMB: heapAfterGc(), arrayBuffersMB: arrayBuffersMB() });
   if (!tl) return;
   if (!timeTravel) return;
   const rnd = mulberry32(1717);
@@ -447,6 +455,9 @@ export async function benchCore100k(N = 100_000, BIG = 1_000_000, timeoutS = TIM
   out['core.heap100kMB'] = field(replay, 'heapMB') ?? null;
   // Of which the generated scenario itself (heap after a GC before the replay).
   out['core.heap100k.beforeReplayMB'] = field(replay, 'heapBeforeMB') ?? null;
+  // Not counted in heapUsed: the chunk values in ArrayBuffers, with the timeline alive and before the replay.
+  out['core.heap100k.arrayBuffersMB'] = field(replay, 'arrayBuffersMB') ?? null;
+  out['core.heap100k.arrayBuffersBeforeReplayMB'] = field(replay, 'arrayBuffersBeforeMB') ?? null;
   if (out['core.heap100kMB'] === null) out['core.heap100kMB.error'] = replay.error ?? 'not measured';
 
   // Seek on the 100k timeline, or on the largest that fits.
@@ -483,6 +494,9 @@ export async function benchCore100k(N = 100_000, BIG = 1_000_000, timeoutS = TIM
     const big = await runChild('timeline-1m', BIG, timeoutS);
     out['core.replay1M.stepsPerSecond'] = field(big, 'stepsPerSecond') ?? null;
     out['core.heap1MMB'] = field(big, 'heapMB') ?? null;
+    out['core.heap1M.arrayBuffersMB'] = field(big, 'arrayBuffersMB') ?? null;
+    out['core.heap1M.beforeReplayMB'] = field(big, 'heapBeforeMB') ?? null;
+    out['core.heap1M.arrayBuffersBeforeReplayMB'] = field(big, 'arrayBuffersBeforeMB') ?? null;
     if (big.error) out['core.replay1M.error'] = big.error;
   } else {
     out['core.replay1M.stepsPerSecond'] = null;
