@@ -23,11 +23,11 @@ export interface ShadowPage {
   readonly gfn: number;
   role: PageRole;
   roleWord: number;
-  /** 512 sptes as 1024 little-endian words. Copy-on-write: mutate only after spMut(). */
+  /** 512 sptes as 1024 little-endian words. Copy-on-write: mutate only through sptMut(). */
   spt: CowArray;
   /** Indirect pages: the gfn each leaf spte maps (sp->gfns); null for direct pages. */
   gfns: CowArray | null;
-  /** parent_ptes: spte refs of every upper-level spte that points here. Copy-on-write: mutate only after spMut(). */
+  /** parent_ptes: spte refs of every upper-level spte that points here. Copy-on-write: mutate only through parentPtesMut(). */
   parentPtes: number[];
   rootCount: number;
   unsync: boolean;
@@ -129,8 +129,9 @@ export interface Machine {
   stats: KvmStats;
   vcpuStats: VcpuStats;
   /**
-   * Shadow pages whose arrays (spt, gfns, bitmap) this machine owns. Others
-   * share them with a snapshot and are copied on first write (spMut).
+   * The shadow-page arrays (spt, gfns, bitmap, parent_ptes) this machine
+   * owns, as ownKey(id, kind). The others it shares with a snapshot, and
+   * copies at their first write (sptMut, gfnsMut, bitmapMut, parentPtesMut).
    */
   owned: Set<number>;
   /** Index of the step being executed (-1 during the initial VM entry). */
@@ -195,26 +196,64 @@ export function newVcpuStats(): VcpuStats {
   return { pf_fixed: 0, pf_guest: 0, invlpg: 0, tlb_flush: 0, pf_exits: 0, hits: 0, emulated: 0 };
 }
 
-/** The arrays (parentPtes included) stay shared: both machines copy them on their next write (spMut). */
+/** The arrays (parentPtes included) stay shared: the machine copies each at its next write (sptMut and the others). */
 function cloneSp(sp: ShadowPage): ShadowPage {
   return { ...sp };
 }
 
-/**
+/** A shadow page's arrays, each copied on its own first write after a snapshot (Machine.owned). */
+const SPT = 0;
+const GFNS = 1;
+const BITMAP = 2;
+const PARENTS = 3;
+const ownKey = (id: number, kind: number): number => id * 4 + kind;
+
+/** Whether `m` owned array `kind` of page `id`; it does from now on (the caller copies it if not). */
+function takeOwnership(m: Machine, id: number, kind: number): boolean {
+  const k = ownKey(id, kind);
+  if (m.owned.has(k)) return true;
+  m.owned.add(k);
+  return false;
+}
+
+/** A page made by this machine owns all its arrays. */
+export function ownNewPage(m: Machine, id: number): void {
+  for (let kind = SPT; kind <= PARENTS; kind++) m.owned.add(ownKey(id, kind));
+}
+
+/*
  * Copy-on-write for a shadow page's arrays. Snapshots share them, which keeps
- * time travel cheap; every mutation of spt, gfns or the unsync bitmap goes
- * through here first.
+ * time travel cheap; every mutation of spt, gfns, the unsync bitmap or
+ * parent_ptes goes through the one of these for that array, which first
+ * copies it if a snapshot shares it. One array at a time: a page written
+ * after a snapshot most often has only its sptes (and gfns) changed, and
+ * copying all four made three objects per page and snapshot for nothing
+ * (~10 MB of the 100k timeline).
  */
-export function spMut(m: Machine, sp: ShadowPage): ShadowPage {
-  if (!m.owned.has(sp.id)) {
-    // O(1) copies: each then copies only the 32-element chunks it writes.
-    sp.spt = sp.spt.clone();
-    sp.gfns = sp.gfns ? sp.gfns.clone() : null;
-    sp.unsyncChildBitmap = sp.unsyncChildBitmap.clone();
-    sp.parentPtes = sp.parentPtes.slice();
-    m.owned.add(sp.id);
-  }
-  return sp;
+
+/** sp->spt, the page's own: O(1), it then copies only the 32-element chunks it writes. */
+export function sptMut(m: Machine, sp: ShadowPage): CowArray {
+  if (!takeOwnership(m, sp.id, SPT)) sp.spt = sp.spt.clone();
+  return sp.spt;
+}
+
+/** sp->gfns (an indirect page's), the page's own. */
+export function gfnsMut(m: Machine, sp: ShadowPage): CowArray {
+  if (!sp.gfns) throw new Error(`internal: sp ${sp.id} is direct and has no gfns`);
+  if (!takeOwnership(m, sp.id, GFNS)) sp.gfns = sp.gfns.clone();
+  return sp.gfns;
+}
+
+/** sp->unsync_child_bitmap, the page's own. */
+export function bitmapMut(m: Machine, sp: ShadowPage): CowArray {
+  if (!takeOwnership(m, sp.id, BITMAP)) sp.unsyncChildBitmap = sp.unsyncChildBitmap.clone();
+  return sp.unsyncChildBitmap;
+}
+
+/** sp->parent_ptes, the page's own. */
+export function parentPtesMut(m: Machine, sp: ShadowPage): number[] {
+  if (!takeOwnership(m, sp.id, PARENTS)) sp.parentPtes = sp.parentPtes.slice();
+  return sp.parentPtes;
 }
 
 /**
@@ -269,7 +308,8 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
     sps,
     nextSpId: m.nextSpId,
     hash: m.hash.clone(),
-    activeList: m.activeList.slice(),
+    // A snapshot (prev given) shares the last one's list while the pages stay the same (most snapshots).
+    activeList: prev !== null && sameList(prev.activeList, m.activeList) ? prev.activeList : m.activeList.slice(),
     nUsedMmuPages: m.nUsedMmuPages,
     nMaxMmuPages: m.nMaxMmuPages,
     indirectShadowPages: m.indirectShadowPages,
@@ -296,6 +336,12 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
 }
 
 export const copyList = (list: number[]): number[] => list.slice();
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 /** An rmap or hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
 export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, copyList);
 

@@ -9,7 +9,7 @@
 import { hex, hex64, pow2, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging, shadowRootLevel } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
-import { getSp, type KvmRequest, type Machine, type ShadowPage, spMut } from './machine.ts';
+import { getSp, type KvmRequest, type Machine, type ShadowPage, sptMut } from './machine.ts';
 import { childOfWords, kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
@@ -182,7 +182,7 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     }
     // The CPU sets A (and D on a write) in the leaf it used.
     const setLo = (lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
-    if (setLo !== lo) setSpte(spMut(m, sp).spt, index, { lo: setLo, hi });
+    if (setLo !== lo) setSpte(sptMut(m, sp), index, { lo: setLo, hi });
     // A large spte maps a whole 2 MiB / 1 GiB range: the offset covers it all.
     const span = pow2(12 + 9 * (level - 1));
     // gva % span without a floating-point remainder (a kernel gva is above 2^31, a double): exact for a power of two.

@@ -8,7 +8,11 @@ import {
   getSp,
   type KernelBug,
   type KvmRequest,
-  spMut,
+  bitmapMut,
+  gfnsMut,
+  ownNewPage,
+  parentPtesMut,
+  sptMut,
   type Machine,
   refId,
   refIndex,
@@ -200,7 +204,7 @@ export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
 }
 
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
-  if (sp.gfns) spMut(m, sp).gfns!.set(index, gfn);
+  if (sp.gfns) gfnsMut(m, sp).set(index, gfn);
   const key = rmapKey(sp.role.level, gfn);
   const list = m.rmap.getMut(key);
   const ref = spteRef(sp.id, index);
@@ -272,7 +276,7 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap
       const i = refIndex(ref);
       const v = getSpte(sp.spt, i);
       if (!isWritableSpte(v) && !(v.lo & SPTE_MMU_WRITEABLE)) continue;
-      setSpte(spMut(m, sp).spt, i, { lo: (v.lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0, hi: v.hi });
+      setSpte(sptMut(m, sp), i, { lo: (v.lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0, hi: v.hi });
       if (isWritableSpte(v)) changed.push(refJson(ref));
     }
   }
@@ -284,7 +288,7 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap
 export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
   const old = getSpte(sp.spt, index);
   if (isZero(old)) return;
-  setSpte(spMut(m, sp).spt, index, ZERO);
+  setSpte(sptMut(m, sp), index, ZERO);
   if (!isShadowPresent(old)) return;
   if (m.tracing) m.emit({ kind: 'drop_spte', sp: sp.id, index, gfn: hex(kvmMmuPageGetGfn(sp, index)), spte: hex64(old) });
   rmapRemove(m, sp, index);
@@ -294,8 +298,8 @@ export function dropSpte(m: Machine, sp: ShadowPage, index: number): void {
 /** drop_parent_pte(): unlink child from one parent spte (the parent's unsync bit stays; see __mmu_unsync_walk). */
 export function dropParentPte(m: Machine, child: ShadowPage, parentRef: number): void {
   const at = child.parentPtes.indexOf(parentRef);
-  if (at >= 0) spMut(m, child).parentPtes.splice(at, 1);
-  setSpte(spMut(m, refSp(m, parentRef)).spt, refIndex(parentRef), ZERO);
+  if (at >= 0) parentPtesMut(m, child).splice(at, 1);
+  setSpte(sptMut(m, refSp(m, parentRef)), refIndex(parentRef), ZERO);
   if (m.tracing) m.emit({ kind: 'drop_parent_pte', parent: refJson(parentRef), child: child.id });
 }
 
@@ -306,7 +310,7 @@ export function mmuPageZapPte(m: Machine, sp: ShadowPage, index: number): void {
     if (isLastSpte(v, sp.role.level)) dropSpte(m, sp, index);
     else dropParentPte(m, childOf(m, v), spteRef(sp.id, index));
   } else if (isMmioSpte(v)) {
-    setSpte(spMut(m, sp).spt, index, ZERO);
+    setSpte(sptMut(m, sp), index, ZERO);
   }
 }
 
@@ -331,7 +335,7 @@ function markUnsync(m: Machine, ref: number): void {
   const sp = refSp(m, ref);
   const index = refIndex(ref);
   if (sp.unsyncChildBitmap.get(index)) return;
-  spMut(m, sp).unsyncChildBitmap.set(index, 1);
+  bitmapMut(m, sp).set(index, 1);
   if (m.tracing) m.emit({ kind: 'mark_unsync', sp: sp.id, index });
   if (sp.unsyncChildren++) return;
   kvmMmuMarkParentsUnsync(m, sp);
@@ -344,7 +348,7 @@ function kvmMmuMarkParentsUnsync(m: Machine, sp: ShadowPage): void {
 export function clearUnsyncChildBit(m: Machine, sp: ShadowPage, index: number): void {
   if (!sp.unsyncChildBitmap.get(index)) return;
   sp.unsyncChildren--;
-  spMut(m, sp).unsyncChildBitmap.set(index, 0);
+  bitmapMut(m, sp).set(index, 0);
 }
 
 function kvmUnsyncPage(m: Machine, sp: ShadowPage): void {
@@ -389,8 +393,8 @@ export function mmuTryToUnsyncPages(m: Machine, gfn: number, canUnsync: boolean,
 export function linkShadowPage(m: Machine, parentRef: number, child: ShadowPage): void {
   const parent = refSp(m, parentRef);
   const spte = makeNonleafSpte(spPfn(child.id));
-  setSpte(spMut(m, parent).spt, refIndex(parentRef), spte);
-  spMut(m, child).parentPtes.push(parentRef);
+  setSpte(sptMut(m, parent), refIndex(parentRef), spte);
+  parentPtesMut(m, child).push(parentRef);
   if (m.tracing) m.emit({ kind: 'link_shadow_page', parent: refJson(parentRef), child: child.id, spte: hex64(spte) });
   if (child.unsyncChildren || child.unsync) markUnsync(m, parentRef);
 }
@@ -417,7 +421,7 @@ function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
     createdAt: m.stepIndex,
   };
   m.sps.set(id, sp);
-  m.owned.add(id);
+  ownNewPage(m, id);
   m.activeList.unshift(id);
   m.nUsedMmuPages++;
   const bucket = kvmPageTableHashfn(gfn);

@@ -7,7 +7,7 @@ import { hex, hex64 } from '../bits.ts';
 import type { Machine, ShadowPage } from '../machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
 import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, makeRequest, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
-import { spMut, spteRef } from '../machine.ts';
+import { spteRef, sptMut } from '../machine.ts';
 import {
   L61_NO_CURRENT_FLUSH_ON_SP_CHANGE,
   L61_SET_SPTE_TRACE_ON_CHANGE,
@@ -129,7 +129,7 @@ export function mmuSetSpte(
     // (a latent BUG_ON); the simulator drops it first to stay consistent.
     if (isShadowPresent(getSpte(sp.spt, index))) dropSpte(m, sp, index);
     const v = makeMmioSpte(gfn, pteAccess);
-    setSpte(spMut(m, sp).spt, index, v);
+    setSpte(sptMut(m, sp), index, v);
     if (m.tracing) m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
     return { ret: 'RET_PF_EMULATE', writeProtectedPt: false };
   }
@@ -155,7 +155,7 @@ export function mmuSetSpte(
   const spurious = eq64(cur, next);
   if (!spurious) {
     if (spteUpdateNeedsFlush(cur, next)) flush = true;
-    setSpte(spMut(m, sp).spt, index, next);
+    setSpte(sptMut(m, sp), index, next);
   }
   let ret: PfResult = 'RET_PF_FIXED';
   if (wrprot) {
@@ -203,7 +203,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   if (made.lo === oldLo && made.hi === oldHi) return false;
   const old = { lo: oldLo, hi: oldHi };
   const next = { lo: made.lo, hi: made.hi };
-  setSpte(spMut(m, sp).spt, index, next);
+  setSpte(sptMut(m, sp), index, next);
   // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), so no
   // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the
   // UI can show the changed spte and nothing mistakes it for a traced line.

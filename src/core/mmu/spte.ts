@@ -28,7 +28,7 @@ export function spteHi(spt: CowArray, i: number): number {
 export function getSpte(spt: CowArray, i: number): U64 {
   return { lo: spt.get(2 * i), hi: spt.get(2 * i + 1) };
 }
-/** Write an spte: `spt` must be the page's own (spMut(m, sp).spt). */
+/** Write an spte: `spt` must be the page's own (sptMut(m, sp)). */
 export function setSpte(spt: CowArray, i: number, v: U64): void {
   spt.set(2 * i, v.lo >>> 0);
   spt.set(2 * i + 1, v.hi >>> 0);

@@ -7,7 +7,7 @@ import type { U64 } from '../bits.ts';
 import { CHUNK_WRITES } from '../cow-array.ts';
 import { guestEntrySize, guestRootLevel } from '../guest/cpu.ts';
 import { computeRsvdCheck, gpteAccess, gpteAccessOf, gpteToGfn, gpteToGfnOf, isRsvdBitsSetOf, protectCleanGpte, protectCleanGpteOf, type RsvdCheck } from '../guest/walk.ts';
-import { getSp, type Machine, type ShadowPage, spMut, spteRef } from '../machine.ts';
+import { getSp, type Machine, type ShadowPage, spteRef, sptMut } from '../machine.ts';
 import { ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_PRESENT_MASK, PT_WRITABLE_MASK } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
 import {
@@ -265,10 +265,10 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       if (curHi & SPTE_MMIO_HI && !(curLo & SPTE_MMU_PRESENT_MASK)) {
         settled = false;
         // sync_mmio_spte()
-        if (gfn !== sptePfnOf(curLo, curHi)) setSpte(spMut(m, sp).spt, i, { lo: 0, hi: 0 });
+        if (gfn !== sptePfnOf(curLo, curHi)) setSpte(sptMut(m, sp), i, { lo: 0, hi: 0 });
         else {
           nrPresent++;
-          setSpte(spMut(m, sp).spt, i, makeMmioSpte(gfn, access));
+          setSpte(sptMut(m, sp), i, makeMmioSpte(gfn, access));
         }
         continue;
       }
