@@ -30,7 +30,7 @@ import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
-import { cloneMachine, copyList, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
+import { cloneMachine, copyList, discardEvents, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { unpackRole } from './mmu/role.ts';
@@ -145,7 +145,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     mmu: { root: null, paeRoot: [null, null, null, null], rootPgd: 0, prevRoots: [0, 1, 2].map(() => ({ pgd: 0, root: null })), requests: new Set() },
     stats: newKvmStats(),
     vcpuStats: newVcpuStats(),
-    owned: new Set(),
+    owned: null,
     stepIndex: -1,
     bugs: [],
     tracing: opts.tracing ?? true,
@@ -672,10 +672,10 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     lpageDisallow: PMap.applied(base?.lpageDisallow ?? null, lpageDisallow),
     mem: GuestMemory.fromDelta(base?.mem ?? null, frames),
     host,
-    owned: new Set(),
+    owned: null,
     tracing: true,
     linux61Fired: null,
-    emit: () => {},
+    emit: discardEvents,
     // The memo of the machine before (a cache the whole chain of snapshots shares, as cloneMachine's copies do).
     sim_syncMemo: prev?.sim_syncMemo ?? new Map(),
   };

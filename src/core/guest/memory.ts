@@ -22,8 +22,8 @@ export function sim_setFrameIndexAfter(n: number): void {
 export class GuestMemory {
   /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
   private readonly frames: PMap<CowArray>;
-  /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). */
-  private readonly owned = new Set<number>();
+  /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). Made at the first write (a snapshot's memory is never written). */
+  private owned: Set<number> | null = null;
   /**
    * Frames this instance has looked up (null: none at that gfn), for gfns
    * below INDEX_GFNS (4 GiB), in blocks of 64 gfns made when first used:
@@ -47,7 +47,7 @@ export class GuestMemory {
 
   /** A copy that shares every frame until one side writes it. */
   clone(): GuestMemory {
-    this.owned.clear();
+    this.owned = null;
     return new GuestMemory(this.frames.clone());
   }
 
@@ -100,11 +100,12 @@ export class GuestMemory {
 
   private frameForWrite(gfn: number): CowArray {
     let f = this.frame(gfn);
-    if (!f || !this.owned.has(gfn)) {
+    const owned = (this.owned ??= new Set());
+    if (!f || !owned.has(gfn)) {
       // O(1): the copy then copies only the 32-word chunks it writes.
       f = f ? f.clone() : CowArray.of(1024);
       this.frames.set(gfn, f);
-      this.owned.add(gfn);
+      owned.add(gfn);
       this.remember(gfn, f);
     }
     return f;
