@@ -55,18 +55,12 @@ export function tenThousandStepsFile(): string {
  * the page, and every text the progress note showed: a quick build can come
  * and go between two looks from the test.
  */
-export const LONG_TASK_RECORDER = `
-  window.__longTasks = [];
-  window.__frames = [];
+/**
+ * Installed before the app's scripts run: records every text the progress
+ * note shows, and whether the note and Compare's running note appeared.
+ */
+export const NOTE_RECORDER = `
   window.__noteSeen = false;
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__longTasks.push({ start: Math.round(e.startTime), ms: Math.round(e.duration) });
-  }).observe({ type: 'longtask', buffered: true });
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__frames.push({ start: Math.round(e.startTime), ms: Math.round(e.duration), scripts: e.scripts.map((s) => s.invoker + ' ' + (s.sourceFunctionName || '') + ' ' + Math.round(s.duration) + ' ms').join('; ') });
-    }).observe({ type: 'long-animation-frame', buffered: true });
-  } catch {}
   window.__noteTexts = [];
   window.__compareRunningSeen = false;
   new MutationObserver(() => {
@@ -76,25 +70,6 @@ export const LONG_TASK_RECORDER = `
     if (t && window.__noteTexts[window.__noteTexts.length - 1] !== t) window.__noteTexts.push(t);
   }).observe(document, { subtree: true, childList: true, characterData: true });
 `;
-
-export interface Task {
-  start: number;
-  ms: number;
-}
-
-/** Now on the page's clock, to mark the start of what is measured. */
-export const pageNow = (page: Page): Promise<number> => page.evaluate(() => performance.now());
-
-/** The long tasks that started at or after `since` (page clock), and the long frames' attribution. */
-export function longTasksSince(page: Page, since: number): Promise<{ tasks: Task[]; frames: string[] }> {
-  return page.evaluate((t0) => {
-    const w = window as unknown as { __longTasks: Task[]; __frames: Array<Task & { scripts: string }> };
-    return {
-      tasks: w.__longTasks.filter((t) => t.start >= t0),
-      frames: w.__frames.filter((f) => f.start + f.ms >= t0 && f.ms > 50).map((f) => `frame at ${f.start} ms, ${f.ms} ms: ${f.scripts || 'no script over 5 ms'}`),
-    };
-  }, since);
-}
 
 /** Waits (up to `timeout`) until the step counter reads `text`. */
 export async function waitForSteps(page: Page, text: string, timeout = 30_000): Promise<void> {
