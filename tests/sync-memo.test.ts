@@ -183,6 +183,45 @@ describe('FNAME(sync_page) memo', () => {
     for (const rules of RULE_SETS) expect(run(s, rules, true)).toBe(run(s, rules, false));
   });
 
+  // A chunk whose sync dropped an spte is remembered too: the dropped spte is
+  // zero in the chunk the sync leaves, and a sync passes zero sptes by. PT A
+  // (0x4000) maps 0x1000 and 0x2000; PT B (0x5000) maps PT A at 0x200000.
+  const dropped = (): Scenario =>
+    parse({
+      format: 'shadowpaging/v1',
+      title: 'a chunk synced twice, the first sync dropping one of its sptes',
+      guest: { mode: 'x86-64', cr3: '0x1000', efer: { nx: true } },
+      memory: [
+        { gpa: '0x1000', entries: { 0: '0x2027' } },
+        { gpa: '0x2000', entries: { 0: '0x3027' } },
+        { gpa: '0x3000', entries: { 0: '0x4027', 1: '0x5027' } },
+        { gpa: '0x4000', entries: { 1: '0x11025', 2: '0x12025' } },
+        { gpa: '0x5000', entries: { 0: '0x4067' } },
+      ],
+      steps: [
+        { op: 'read', gva: '0x1000', user: true }, // 0: PT A shadowed
+        { op: 'read', gva: '0x2000', user: true }, // 1: entry 2's spte
+        { op: 'write', gva: '0x200010', width: 4, value: '0x0' }, // 2: PT A unsync; entry 2 not present
+        { op: 'cr3', value: '0x1000' }, // 3: sync: entry 2's spte dropped, entry 1 kept; chunk 0 remembered
+        { op: 'write', gva: '0x2000a0', width: 4, value: '0x0' }, // 4: PT A unsync again, through entry 20 (chunk 1)
+        { op: 'cr3', value: '0x1000' }, // 5: sync: chunk 0 as the last sync left it, counted from the memo
+        { op: 'read', gva: '0x1000', user: true }, // 6: a hit
+        { op: 'read', gva: '0x2000', user: true }, // 7: not present in the guest: a #PF for it
+      ],
+    });
+  it('remembers a chunk whose sync dropped an spte, and counts it as a sync would', () => {
+    const s = dropped();
+    const results = stepped(s);
+    const syncs = (i: number) => results[i]!.events.filter((e) => e.kind === 'sync_page');
+    // Step 3 drops entry 2 and keeps entry 1; step 5 finds the same one present entry.
+    expect(results[3]!.events.some((e) => e.kind === 'kvm_mmu_prepare_zap_page')).toBe(false);
+    expect(syncs(3)).toEqual([expect.objectContaining({ nrPresent: 1, zap: false })]);
+    expect(syncs(5)).toEqual([expect.objectContaining({ nrPresent: 1, zap: false })]);
+    expect(results[6]!.outcome).toBe('hit');
+    expect(results[7]!.outcome).toBe('guest-fault');
+    for (const rules of RULE_SETS) expect(run(s, rules, true)).toBe(run(s, rules, false));
+  });
+
   const arbs: ReadonlyArray<[string, () => fc.Arbitrary<Plan>]> = [
     ['x86-32 unsync and resync', () => unsyncPlanArb('x86-32', 40)],
     ['pae unsync and resync', () => unsyncPlanArb('pae', 40)],

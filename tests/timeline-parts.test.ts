@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
-import { parentPtesMut } from '../src/core/machine.ts';
+import { bitmapMut, gfnsMut, parentPtesMut, sptMut } from '../src/core/machine.ts';
 import { canon } from './machine-canon.ts';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import type { BuildReply } from '../src/ui/heavy/protocol.ts';
@@ -41,8 +41,13 @@ function expectSameTimeline(got: Timeline, want: Timeline, what: string): void {
   const m = got.stateAt(n);
   m.stats.mmu_shadow_zapped += 1;
   m.mem.writeByte(0x1000, 0xab);
-  // A shadow page's arrays are copy-on-write: changed, as the core changes them, through parentPtesMut().
-  for (const sp of m.sps.values()) parentPtesMut(m, sp).push(1);
+  // A shadow page's arrays are copy-on-write, each on its own: changed, as the core changes them, through their *Mut().
+  for (const sp of m.sps.values()) {
+    parentPtesMut(m, sp).push(1);
+    sptMut(m, sp).set(5, 0xdead);
+    if (sp.gfns) gfnsMut(m, sp).set(7, 123);
+    bitmapMut(m, sp).set(3, 1);
+  }
   expect(dump(got.stateAt(n)), `${what}: stateAt(${n}) after its copy changed`).toBe(dump(want.stateAt(n)));
 }
 

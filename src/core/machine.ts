@@ -218,6 +218,12 @@ function takeOwnership(m: Machine, id: number, kind: number): boolean {
   return false;
 }
 
+/** A page freed by this machine: its ownership keys go (ids are never reused, so they would only pile up). */
+export function forgetPage(m: Machine, id: number): void {
+  const owned = m.owned;
+  if (owned) for (let kind = SPT; kind <= PARENTS; kind++) owned.delete(ownKey(id, kind));
+}
+
 /** A page made by this machine owns all its arrays. */
 export function ownNewPage(m: Machine, id: number): void {
   const owned = (m.owned ??= new Set());

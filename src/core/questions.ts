@@ -13,7 +13,7 @@
  */
 import { hex } from './bits.ts';
 import { guestMode, hexGva } from './guest/cpu.ts';
-import { getSp, type Machine } from './machine.ts';
+import { discardEvents, getSp, type Machine } from './machine.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { getSpte, isShadowPresent, isWritableSpte } from './mmu/spte.ts';
 import type { RuleSetName, Scenario, Step } from './scenario.ts';
@@ -512,7 +512,7 @@ export function answerKey(scenario: Scenario, rules: RuleSetName, picks: (index:
   const notApplicable: NotApplicable[] = [];
   scenario.steps.forEach((step, index) => {
     const r = applyStep(machine, index, step);
-    machine.emit = () => {};
+    machine.emit = discardEvents;
     const f: StepFacts = { index, step, outcome: r.outcome, vector: r.vector, errorCode: r.errorCode, events: r.events, after: machine };
     const qs = generateQuestions(f);
     for (const spec of picks(index) ?? []) {

@@ -155,7 +155,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     sim_syncMemo: new Map(),
   };
   vcpuEnterGuest(m);
-  m.emit = () => {};
+  m.emit = discardEvents;
   return { machine: m, events };
 }
 
@@ -492,7 +492,7 @@ export class Timeline {
     // The replayed steps' events are not wanted here: replay without them.
     m.tracing = false;
     for (let i = from; i < k; i++) sim_runStep(m, i, this.scenario.steps[i]!);
-    m.emit = () => {};
+    m.emit = discardEvents;
     return { m, from };
   }
 
@@ -516,7 +516,7 @@ export class Timeline {
     const { m } = this.replayTo(i);
     m.tracing = true;
     const { events } = sim_runStep(m, i, this.scenario.steps[i]!);
-    m.emit = () => {};
+    m.emit = discardEvents;
     this.cursor = { k: i + 1, m };
     if (this.eventCache.size >= EVENTS_KEPT) this.eventCache.delete(this.eventCache.keys().next().value!);
     this.eventCache.set(i, events);

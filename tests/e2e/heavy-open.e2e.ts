@@ -55,7 +55,7 @@ async function openRecorded(): Promise<Page> {
   return page;
 }
 
-describe('heavy scenarios open off the main thread', () => {
+describe('heavy scenarios open with their progress notes', () => {
   it('the 1,923-step zap-all link: on screen, and stepped like any other', { timeout: 180_000 }, async () => {
     const fragment = zapAllLink();
     expect(fragment.length).toBeGreaterThan(1700);
@@ -105,7 +105,7 @@ describe('heavy scenarios open off the main thread', () => {
     expect(await page.getByTestId('loading-note').count()).toBe(0);
   });
 
-  it('the 1,923-step link under another rule set, and compared: both off the main thread', { timeout: 300_000 }, async () => {
+  it('the 1,923-step link under another rule set, and compared: each with its note, the step kept', { timeout: 300_000 }, async () => {
     const page = await openRecorded();
     await page.evaluate((f) => {
       window.location.hash = f;

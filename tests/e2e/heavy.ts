@@ -48,16 +48,10 @@ export function tenThousandStepsFile(): string {
 }
 
 /**
- * Installed before the app's scripts (page.addInitScript): every long task
- * (over 50 ms, buffered from the page's start) into window.__longTasks, with
- * the long animation frames' script attribution for the failure message,
- * whether the progress note (and the Compare view's running note) was ever in
- * the page, and every text the progress note showed: a quick build can come
- * and go between two looks from the test.
- */
-/**
- * Installed before the app's scripts run: records every text the progress
- * note shows, and whether the note and Compare's running note appeared.
+ * Installed before the app's scripts (page.addInitScript): whether the
+ * progress note (and the Compare view's running note) was ever in the page,
+ * and every text the progress note showed: a quick build can come and go
+ * between two looks from the test.
  */
 export const NOTE_RECORDER = `
   window.__noteSeen = false;

@@ -9,6 +9,7 @@ import {
   type KernelBug,
   type KvmRequest,
   bitmapMut,
+  forgetPage,
   gfnsMut,
   ownNewPage,
   parentPtesMut,
@@ -660,6 +661,7 @@ export function kvmMmuCommitZapPage(m: Machine): void {
       if (list.length === 0) m.hash.delete(bucket);
     }
     m.sps.delete(id);
+    forgetPage(m, id);
     // Its sync memo goes with it (ids are not reused: a copy that still has the page just misses; syncMemoOf drops the ones copies make again).
     m.sim_syncMemo.delete(id);
   }

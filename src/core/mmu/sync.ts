@@ -72,9 +72,10 @@ type Chunk = Readonly<Uint32Array> | Readonly<Float64Array>;
  * settled: the chunk of sptes as the sync left it, the chunks of gptes and
  * sp->gfns behind them, and how many sptes were present. Not machine state but
  * a cache of a pure function: with the same sptes, gptes, gfns, reserved-bit
- * masks and role access, a chunk whose sync dropped nothing and asked no other
+ * masks and role access, a chunk whose sync met no MMIO spte and asked no other
  * page anything (mmu_try_to_unsync_pages) is left by the next sync exactly as
- * it is (syncPage says why), so its entries are counted and not re-made.
+ * it is (syncPage says why; an spte it dropped is zero, and passed by), so its
+ * entries are counted and not re-made.
  * Each chunk is remembered as its object and its count of writes in place
  * (CowArray CHUNK_WRITES): the same object with the same count holds the same
  * values, so a hit costs six comparisons, and the chunks stay their arrays'
