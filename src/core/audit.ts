@@ -5,7 +5,7 @@
 import { hex } from './bits.ts';
 import { guestEntrySize } from './guest/cpu.ts';
 import { gpteAccess } from './guest/walk.ts';
-import { type Machine, refId, refIndex, rmapKey, type ShadowPage, spteRef } from './machine.ts';
+import { type Machine, pteListRefs, refId, refIndex, rmapKey, type ShadowPage, spteRef } from './machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './mmu/constants.ts';
 import { childOf, kvmMmuPageGetGfn, kvmPageTableHashfn } from './mmu/pages.ts';
 import { type PageRole, roleWord } from './mmu/role.ts';
@@ -103,7 +103,7 @@ export function auditMachine(m: Machine): AuditIssue[] {
         continue;
       }
       const gfn = kvmMmuPageGetGfn(sp, i);
-      const list = m.rmap.get(rmapKey(sp.role.level, gfn)) ?? [];
+      const list = pteListRefs(m.rmap.get(rmapKey(sp.role.level, gfn)));
       if (!list.includes(spteRef(sp.id, i))) fail('rmap', `leaf sp ${sp.id}[${i}] (gfn ${hex(gfn)}) is not in its rmap`);
       leafCount.set(sp.id, (leafCount.get(sp.id) ?? 0) + 1);
     }
@@ -120,7 +120,7 @@ export function auditMachine(m: Machine): AuditIssue[] {
   }
   let rmapRefs = 0;
   for (const [key, list] of m.rmap) {
-    for (const ref of list) {
+    for (const ref of pteListRefs(list)) {
       rmapRefs++;
       const sp = m.sps.get(refId(ref));
       const v = sp ? getSpte(sp.spt, refIndex(ref)) : null;
@@ -147,7 +147,7 @@ export function auditMachine(m: Machine): AuditIssue[] {
     const upper = sps.some((sp) => sp.role.level > 1);
     const allUnsync = sps.every((sp) => sp.role.level === 1 && sp.unsync);
     for (let level = 1; level <= 3; level++) {
-      for (const ref of m.rmap.get(rmapKey(level, gfn)) ?? []) {
+      for (const ref of pteListRefs(m.rmap.get(rmapKey(level, gfn)))) {
         const sp = m.sps.get(refId(ref));
         if (!sp || !isWritableSpte(getSpte(sp.spt, refIndex(ref)))) continue; // a freed page is reported as a stale rmap entry above
         if (upper || !allUnsync) fail('write-protect', `shadowed gfn ${hex(gfn)} is mapped writable by sp ${sp.id}[${refIndex(ref)}]${upper ? ' (an upper-level table)' : ''}`);

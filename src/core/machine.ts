@@ -115,10 +115,11 @@ export interface Machine {
   nMaxMmuPages: number;
   indirectShadowPages: number;
   /**
-   * Reverse map: rmapKey(level, gfn) -> spte refs that map it (pte_list).
-   * Persistent (copies share it): change a list only through rmap.getMut.
+   * Reverse map: rmapKey(level, gfn) -> the spte refs that map it (a
+   * pte_list: see PteList). Persistent (copies share it): change a list only
+   * through rmap.getMut.
    */
-  rmap: PMap<number[]>;
+  rmap: PMap<PteList>;
   /** KVM_PAGE_TRACK_WRITE counts per gfn. */
   writeTrack: PMap<number>;
   /** lpage_info disallow_lpage counts: rmapKey(level, gfn) -> count, levels 2 and 3. */
@@ -349,12 +350,27 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
 
 export const copyList = (list: number[]): number[] => list.slice();
 
+/**
+ * A pte_list (struct kvm_rmap_head): one spte ref is the number itself, as the
+ * kernel keeps a single spte in the head without a descriptor; two or more
+ * are a list, in the order they were added. Never an empty or one-element
+ * list (the entry goes, or becomes the number), so one state has one form.
+ * Why not always a list: nearly every list held one ref (every one of the
+ * 100k bench's ~15,000), and a copied rmap bucket copied each of them.
+ */
+export type PteList = number | number[];
+/** The refs of a pte_list (none for undefined), to read. */
+export const pteListRefs = (l: PteList | undefined): readonly number[] => (l === undefined ? [] : typeof l === 'number' ? [l] : l);
+export const copyPteList = (l: PteList): PteList => (typeof l === 'number' ? l : l.slice());
+/** An rmap (empty, or with these pte_lists): a copy of the map copies a list when it first changes it. */
+export const newRmap = (entries: Iterable<readonly [number, PteList]> = []): PMap<PteList> => PMap.from(entries, copyPteList);
+
 function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-/** An rmap or hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
+/** A page hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
 export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, copyList);
 
 /**

@@ -7,7 +7,7 @@ import { frozenId } from './cow-array.ts';
 import type { TableVisit } from './guest/tables.ts';
 import { guestMode } from './guest/cpu.ts';
 import type { KernelBug, KvmStats, Machine, ShadowPage, VcpuStats } from './machine.ts';
-import { refId, refIndex, rmapKey } from './machine.ts';
+import { pteListRefs, refId, refIndex, rmapKey } from './machine.ts';
 import { type RoleJson, roleJson } from './mmu/role.ts';
 import { spNotation } from './mmu/pages.ts';
 import { decodeSpte, getSpte, isLastSpte, isShadowPresent, isMmioSpte, sptePfn, isZero } from './mmu/spte.ts';
@@ -276,7 +276,7 @@ export function rmapJson(m: Machine): MachineJson['rmap'] {
       return {
         level,
         gfn: hex(region * 2 ** (9 * (level - 1))),
-        sptes: refs.map((r) => {
+        sptes: pteListRefs(refs).map((r) => {
           const why = stale(r);
           return why ? { sp: refId(r), index: refIndex(r), stale: why } : { sp: refId(r), index: refIndex(r) };
         }),

@@ -30,7 +30,7 @@ import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
 import { CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
-import { cloneMachine, copyList, discardEvents, type Machine, newKvmStats, newListMap, newVcpuStats, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
+import { cloneMachine, copyList, copyPteList, discardEvents, type Machine, newKvmStats, newListMap, newRmap, newVcpuStats, type PteList, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { unpackRole } from './mmu/role.ts';
@@ -138,7 +138,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     // kvm_mmu_calculate_default_mmu_pages(): 20 per mille of guest pages, at least 64.
     nMaxMmuPages: Math.max(Math.floor((s.host.memslotFrames * KVM_PERMILLE_MMU_PAGES) / 1000), KVM_MIN_ALLOC_MMU_PAGES),
     indirectShadowPages: 0,
-    rmap: newListMap(),
+    rmap: newRmap(),
     writeTrack: new PMap(),
     lpageDisallow: new PMap(),
     invalidList: [],
@@ -550,7 +550,7 @@ export type ShadowPageData = Omit<ShadowPage, 'role' | 'spt' | 'gfns' | 'unsyncC
 export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'linux61Fired' | 'sim_syncMemo' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
   readonly delta: boolean;
   readonly frames: MapDelta<CowChunks>;
-  readonly rmap: MapDelta<number[]>;
+  readonly rmap: MapDelta<PteList>;
   readonly hash: MapDelta<number[]>;
   readonly writeTrack: MapDelta<number>;
   readonly lpageDisallow: MapDelta<number>;
@@ -666,7 +666,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
   return {
     ...rest,
     sps,
-    rmap: PMap.applied(base?.rmap ?? null, rmap, copyList),
+    rmap: PMap.applied(base?.rmap ?? null, rmap, copyPteList),
     hash: PMap.applied(base?.hash ?? null, hash, copyList),
     writeTrack: PMap.applied(base?.writeTrack ?? null, writeTrack),
     lpageDisallow: PMap.applied(base?.lpageDisallow ?? null, lpageDisallow),

@@ -207,10 +207,12 @@ export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
   if (sp.gfns) gfnsMut(m, sp).set(index, gfn);
   const key = rmapKey(sp.role.level, gfn);
-  const list = m.rmap.getMut(key);
   const ref = spteRef(sp.id, index);
-  if (list) list.push(ref);
-  else m.rmap.set(key, [ref]);
+  // pte_list_add(): a single spte in the head, a list from the second on (PteList).
+  const cur = m.rmap.get(key);
+  if (cur === undefined) m.rmap.set(key, ref);
+  else if (typeof cur === 'number') m.rmap.set(key, [cur, ref]);
+  else (m.rmap.getMut(key) as number[]).push(ref);
   // A direct page cannot record the gfn: kvm_mmu_page_get_gfn() derives it
   // from sp->gfn. If the two disagree, rmap_remove() will later search the
   // wrong list. Nothing in the kernel notices here; the simulator says so.
@@ -238,17 +240,23 @@ export function kernelBug(m: Machine, kind: KernelBug['kind'], text: string): vo
 function rmapRemove(m: Machine, sp: ShadowPage, index: number): void {
   const gfn = kvmMmuPageGetGfn(sp, index);
   const key = rmapKey(sp.role.level, gfn);
-  const list = m.rmap.getMut(key);
+  const cur = m.rmap.get(key);
   const ref = spteRef(sp.id, index);
-  const at = list ? list.indexOf(ref) : -1;
-  if (!list || at < 0) {
-    const bug = !list ? '0->BUG' : list.length === 1 ? '1->BUG' : 'many->many';
+  const at = cur === undefined ? -1 : typeof cur === 'number' ? (cur === ref ? 0 : -1) : cur.indexOf(ref);
+  if (cur === undefined || at < 0) {
+    const bug = cur === undefined ? '0->BUG' : typeof cur === 'number' ? '1->BUG' : 'many->many';
     if (m.tracing) m.emit({ kind: 'pte_list_remove', sp: sp.id, index, gfn: hex(gfn), bug });
     kernelBug(m, 'pte_list_remove', `rmap_remove(sp ${sp.id}[${index}]) searched the rmap of gfn ${hex(gfn)}: pte_list_remove: ${bug}, BUG() in 5.15`);
     return;
   }
+  if (typeof cur === 'number') {
+    m.rmap.delete(key);
+    return;
+  }
+  const list = m.rmap.getMut(key) as number[];
   list.splice(at, 1);
-  if (list.length === 0) m.rmap.delete(key);
+  // Two refs left one: the head holds it alone again (PteList).
+  if (list.length === 1) m.rmap.set(key, list[0]!);
 }
 
 function pageStats(m: Machine, level: number, by: number): void {
@@ -265,7 +273,12 @@ function pageStats(m: Machine, level: number, by: number): void {
 export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap_write_protect' | 'kvm_slot_page_track_add_page' = 'rmap_write_protect'): boolean {
   const changed: SpteRefJson[] = [];
   for (let level = 1; level <= 3; level++) {
-    for (const ref of m.rmap.get(rmapKey(level, gfn)) ?? []) {
+    const l = m.rmap.get(rmapKey(level, gfn));
+    if (l === undefined) continue;
+    // A pte_list's refs without a list made for a single one (PteList).
+    const n = typeof l === 'number' ? 1 : l.length;
+    for (let j = 0; j < n; j++) {
+      const ref = typeof l === 'number' ? l : l[j]!;
       const sp = m.sps.get(refId(ref));
       if (!sp) {
         // The rmap still points into a shadow page that has been freed: the
