@@ -15,6 +15,20 @@ beforeEach(() => {
 afterEach(cleanup);
 
 describe('<App>', () => {
+  it('draws the tables at a positive size in a window narrower than the side panel (as while a handout prints)', () => {
+    // The canvas area measures 0 when hidden (jsdom: always), and its width
+    // then falls back to the window's less the side panel's 430 px.
+    const innerWidth = window.innerWidth;
+    Object.defineProperty(window, 'innerWidth', { configurable: true, value: 300 });
+    try {
+      render(<App />);
+      const svg = screen.getByTestId('canvas');
+      expect(Number(svg.getAttribute('width'))).toBeGreaterThan(0);
+      expect(Number(svg.getAttribute('height'))).toBeGreaterThan(0);
+    } finally {
+      Object.defineProperty(window, 'innerWidth', { configurable: true, value: innerWidth });
+    }
+  });
   it('opens on the default scenario with four roots, quadrants 0-3, one gfn', () => {
     const { container } = render(<App />);
     const roots = pages(container).filter((p) => p.slot !== '');

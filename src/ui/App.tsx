@@ -631,8 +631,13 @@ export function App() {
   // A little short of the area, so rounding never brings up a scroll bar.
   // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.
   const capacity = useMemo(() => Math.max(0, ...shadowPageCounts(tl)), [tl]);
-  const fit = useMemo(() => ({ width: vp.width - 2, height: vp.height - vp.heads - 2, capacity }), [vp.width, vp.height, vp.heads, capacity]);
-  const tables = fitTables(tl, shown, vp.width - 2, vp.height - vp.heads - 2, zoom, presenting);
+  // At least a pixel: an area with no room (the app hidden while a handout
+  // prints, a collapsed frame) measures 0, and a negative width gave the
+  // tables a negative scale, so an <svg> with a negative width.
+  const roomW = Math.max(1, vp.width - 2);
+  const roomH = Math.max(1, vp.height - vp.heads - 2);
+  const fit = useMemo(() => ({ width: roomW, height: roomH, capacity }), [roomW, roomH, capacity]);
+  const tables = fitTables(tl, shown, roomW, roomH, zoom, presenting);
   const layout = overview ? shownLayout(shown, DENSITIES.compact, fit) : tables.layout;
   const scale = overview ? 1 : tables.scale;
   // The side panel follows at a lower priority (React renders it after the
