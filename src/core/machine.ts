@@ -238,7 +238,7 @@ export function ownNewPage(m: Machine, id: number): void {
  * copies it if a snapshot shares it. One array at a time: a page written
  * after a snapshot most often has only its sptes (and gfns) changed, and
  * copying all four made three objects per page and snapshot for nothing
- * (~10 MB of the 100k timeline).
+ * (~8 MB of the 100k timeline).
  */
 
 /** sp->spt, the page's own: O(1), it then copies only the 32-element chunks it writes. */
