@@ -147,15 +147,15 @@ describe('FNAME(sync_page) memo', () => {
     for (const rules of RULE_SETS) expect(run(s, rules, true)).toBe(run(s, rules, false));
   });
 
-  // A remembered chunk whose gptes changed since: its entries are compared
-  // with the remembered values one by one, and only those that differ are
-  // made again. Here only the high word of an 8-byte gpte changes (its NX
-  // bit): PT A (0x4000) maps 0x1000 and 0x2000; PT B (0x5000) maps PT A at
-  // 0x200000, through which the guest edits it.
-  const highWord = (): Scenario =>
+  /**
+   * A 64-bit guest (EFER.NX) with two page tables: PT A (0x4000) maps 0x1000
+   * and 0x2000 (entries 1 and 2); PT B (0x5000) maps PT A at 0x200000,
+   * through which the guest edits it.
+   */
+  const twoTables = (title: string, steps: unknown[]): Scenario =>
     parse({
       format: 'shadowpaging/v1',
-      title: 'a gpte whose high word alone changes between two syncs',
+      title,
       guest: { mode: 'x86-64', cr3: '0x1000', efer: { nx: true } },
       memory: [
         { gpa: '0x1000', entries: { 0: '0x2027' } },
@@ -164,16 +164,23 @@ describe('FNAME(sync_page) memo', () => {
         { gpa: '0x4000', entries: { 1: '0x11025', 2: '0x12025' } },
         { gpa: '0x5000', entries: { 0: '0x4067' } },
       ],
-      steps: [
-        { op: 'read', gva: '0x1000', user: true }, // 0: PT A shadowed
-        { op: 'read', gva: '0x2000', user: true },
-        { op: 'write', gva: '0x20000c', width: 4, value: '0x80000000' }, // 2: PT A unsync; entry 1 gets NX
-        { op: 'cr3', value: '0x1000' }, // 3: sync: entry 1's spte gets NX; the chunk is remembered
-        { op: 'write', gva: '0x20000c', width: 4, value: '0x0' }, // 4: PT A unsync again; entry 1 loses NX
-        { op: 'cr3', value: '0x1000' }, // 5: sync: entry 1 is made again (its low word is as it was)
-        { op: 'fetch', gva: '0x1000', user: true }, // 6: a hit
-      ],
+      steps,
     });
+
+  // A remembered chunk whose gptes changed since: its entries are compared
+  // with the remembered values one by one, and only those that differ are
+  // made again. Here only the high word of an 8-byte gpte changes (its NX
+  // bit), in twoTables.
+  const highWord = (): Scenario =>
+    twoTables('a gpte whose high word alone changes between two syncs', [
+      { op: 'read', gva: '0x1000', user: true }, // 0: PT A shadowed
+      { op: 'read', gva: '0x2000', user: true },
+      { op: 'write', gva: '0x20000c', width: 4, value: '0x80000000' }, // 2: PT A unsync; entry 1 gets NX
+      { op: 'cr3', value: '0x1000' }, // 3: sync: entry 1's spte gets NX; the chunk is remembered
+      { op: 'write', gva: '0x20000c', width: 4, value: '0x0' }, // 4: PT A unsync again; entry 1 loses NX
+      { op: 'cr3', value: '0x1000' }, // 5: sync: entry 1 is made again (its low word is as it was)
+      { op: 'fetch', gva: '0x1000', user: true }, // 6: a hit
+    ]);
   it('makes an spte again when only the high word of its 8-byte gpte changed', () => {
     const s = highWord();
     const results = stepped(s);
@@ -184,31 +191,18 @@ describe('FNAME(sync_page) memo', () => {
   });
 
   // A chunk whose sync dropped an spte is remembered too: the dropped spte is
-  // zero in the chunk the sync leaves, and a sync passes zero sptes by. PT A
-  // (0x4000) maps 0x1000 and 0x2000; PT B (0x5000) maps PT A at 0x200000.
+  // zero in the chunk the sync leaves, and a sync passes zero sptes by.
   const dropped = (): Scenario =>
-    parse({
-      format: 'shadowpaging/v1',
-      title: 'a chunk synced twice, the first sync dropping one of its sptes',
-      guest: { mode: 'x86-64', cr3: '0x1000', efer: { nx: true } },
-      memory: [
-        { gpa: '0x1000', entries: { 0: '0x2027' } },
-        { gpa: '0x2000', entries: { 0: '0x3027' } },
-        { gpa: '0x3000', entries: { 0: '0x4027', 1: '0x5027' } },
-        { gpa: '0x4000', entries: { 1: '0x11025', 2: '0x12025' } },
-        { gpa: '0x5000', entries: { 0: '0x4067' } },
-      ],
-      steps: [
-        { op: 'read', gva: '0x1000', user: true }, // 0: PT A shadowed
-        { op: 'read', gva: '0x2000', user: true }, // 1: entry 2's spte
-        { op: 'write', gva: '0x200010', width: 4, value: '0x0' }, // 2: PT A unsync; entry 2 not present
-        { op: 'cr3', value: '0x1000' }, // 3: sync: entry 2's spte dropped, entry 1 kept; chunk 0 remembered
-        { op: 'write', gva: '0x2000a0', width: 4, value: '0x0' }, // 4: PT A unsync again, through entry 20 (chunk 1)
-        { op: 'cr3', value: '0x1000' }, // 5: sync: chunk 0 as the last sync left it, counted from the memo
-        { op: 'read', gva: '0x1000', user: true }, // 6: a hit
-        { op: 'read', gva: '0x2000', user: true }, // 7: not present in the guest: a #PF for it
-      ],
-    });
+    twoTables('a chunk synced twice, the first sync dropping one of its sptes', [
+      { op: 'read', gva: '0x1000', user: true }, // 0: PT A shadowed
+      { op: 'read', gva: '0x2000', user: true }, // 1: entry 2's spte
+      { op: 'write', gva: '0x200010', width: 4, value: '0x0' }, // 2: PT A unsync; entry 2 not present
+      { op: 'cr3', value: '0x1000' }, // 3: sync: entry 2's spte dropped, entry 1 kept; chunk 0 remembered
+      { op: 'write', gva: '0x2000a0', width: 4, value: '0x0' }, // 4: PT A unsync again, through entry 20 (chunk 1)
+      { op: 'cr3', value: '0x1000' }, // 5: sync: chunk 0 as the last sync left it, counted from the memo
+      { op: 'read', gva: '0x1000', user: true }, // 6: a hit
+      { op: 'read', gva: '0x2000', user: true }, // 7: not present in the guest: a #PF for it
+    ]);
   it('remembers a chunk whose sync dropped an spte, and counts it as a sync would', () => {
     const s = dropped();
     const results = stepped(s);

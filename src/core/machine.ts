@@ -266,6 +266,13 @@ export function parentPtesMut(m: Machine, sp: ShadowPage): number[] {
   return sp.parentPtes;
 }
 
+/** Whether two lists of numbers hold the same numbers in the same order. */
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Whether a page is as it was in an earlier copy: the same arrays (copy on
  * write: unwritten since) and the same header.
@@ -282,12 +289,10 @@ export function sameShadowPage(p: ShadowPage, sp: ShadowPage): boolean {
     p.rootCount !== sp.rootCount ||
     p.unsync !== sp.unsync ||
     p.unsyncChildren !== sp.unsyncChildren ||
-    p.writeFloodingCount !== sp.writeFloodingCount ||
-    p.parentPtes.length !== sp.parentPtes.length
+    p.writeFloodingCount !== sp.writeFloodingCount
   )
     return false;
-  for (let i = 0; i < p.parentPtes.length; i++) if (p.parentPtes[i] !== sp.parentPtes[i]) return false;
-  return true;
+  return sameList(p.parentPtes, sp.parentPtes);
 }
 
 /** A copy's event sink until a step installs one: one function for every copy (a closure each cost ~300 bytes per snapshot). */
@@ -365,11 +370,6 @@ export const copyPteList = (l: PteList): PteList => (typeof l === 'number' ? l :
 /** An rmap (empty, or with these pte_lists): a copy of the map copies a list when it first changes it. */
 export const newRmap = (entries: Iterable<readonly [number, PteList]> = []): PMap<PteList> => PMap.from(entries, copyPteList);
 
-function sameList(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 /** A page hash (empty, or with these lists): its lists are copied when a copy of the map first changes them. */
 export const newListMap = (entries: Iterable<readonly [number, number[]]> = []): PMap<number[]> => PMap.from(entries, copyList);
 
