@@ -92,7 +92,19 @@ function f64Chunk(): Float64Array {
   return new Float64Array(slabF64.buf, at, CHUNK_LEN);
 }
 
+/** A new owner token (CowArray.owner): distinct from every token given before, never 0. */
+let nextOwnerToken = 1;
+export const newOwnerToken = (): number => nextOwnerToken++;
+
 export class CowArray {
+  /**
+   * The token of the one container that may write this array in place (0:
+   * none), for containers that share arrays with their copies (GuestMemory):
+   * a container's clone() takes new tokens for both sides, so an array either
+   * side holds from before is neither's own, and is cloned at its next write.
+   * A field check where a Set of owned keys cost a hash lookup per guest write.
+   */
+  owner = 0;
   protected chunks: Array<Chunk | null>;
   /** Bit c: chunk c is this array's own (it may write it in place); at most 32 chunks (1,024 elements). */
   protected ownedMask = 0;

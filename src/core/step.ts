@@ -26,7 +26,7 @@ import {
   PT_WRITABLE_MASK,
   PT64_NX_MASK_HI,
 } from './mmu/constants.ts';
-import { kvmMmuPageFault, walkEnv } from './mmu/fault.ts';
+import { kvmMmuPageFault } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuSyncPrevRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
@@ -244,7 +244,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
       // MMIO spte hit no guest walk has checked this access yet, so it walks
       // and a refused access becomes a #PF for the guest.
       if (r.emulate.fromMmioSpte && m.cpu.cr0.pg) {
-        const walk = walkAddr(walkEnv(m), step.gva, access);
+        const walk = walkAddr(m, step.gva, access);
         if (!walk.ok) {
           if (m.tracing) m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: walk.errorCode });
           m.vcpuStats.pf_guest++;

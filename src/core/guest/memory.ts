@@ -6,7 +6,7 @@
  * in-memory layout, so 4-byte and 8-byte views of one frame agree byte for byte.
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
-import { CowArray, type CowChunks } from '../cow-array.ts';
+import { CowArray, type CowChunks, newOwnerToken } from '../cow-array.ts';
 import { type MapDelta, PMap } from '../pmap.ts';
 
 /** GuestMemory.frameIndex covers gfns below this (4 GiB of guest physical memory). */
@@ -22,8 +22,8 @@ export function sim_setFrameIndexAfter(n: number): void {
 export class GuestMemory {
   /** gfn -> frame; a persistent map, so clone() costs O(1) however many frames there are. */
   private readonly frames: PMap<CowArray>;
-  /** Frames this instance may write in place; the rest are shared with a copy (copy-on-write). Made at the first write (a snapshot's memory is never written). */
-  private owned: Set<number> | null = null;
+  /** The frames this instance may write in place carry this token (CowArray.owner); the rest are shared with a copy (copy-on-write). */
+  private token = newOwnerToken();
   /**
    * Frames this instance has looked up (null: none at that gfn), for gfns
    * below INDEX_GFNS (4 GiB), in blocks of 64 gfns made when first used:
@@ -47,7 +47,7 @@ export class GuestMemory {
 
   /** A copy that shares every frame until one side writes it. */
   clone(): GuestMemory {
-    this.owned = null;
+    this.token = newOwnerToken();
     return new GuestMemory(this.frames.clone());
   }
 
@@ -100,12 +100,11 @@ export class GuestMemory {
 
   private frameForWrite(gfn: number): CowArray {
     let f = this.frame(gfn);
-    const owned = (this.owned ??= new Set());
-    if (!f || !owned.has(gfn)) {
+    if (!f || f.owner !== this.token) {
       // O(1): the copy then copies only the 32-word chunks it writes.
       f = f ? f.clone() : CowArray.of(1024);
+      f.owner = this.token;
       this.frames.set(gfn, f);
-      owned.add(gfn);
       this.remember(gfn, f);
     }
     return f;

@@ -29,8 +29,10 @@ import {
 import { type CpuState, guestEntrySize, guestRootLevel, hexGva } from './cpu.ts';
 import type { GuestMemory } from './memory.ts';
 
-/** Memslot check: is this gfn guest RAM (as opposed to MMIO / no slot)? */
-export type GfnVisible = (gfn: number) => boolean;
+/** The memslots, as a walk asks them: is this gfn guest RAM (as opposed to MMIO / no slot)? */
+export interface Memslots {
+  gfnVisible(gfn: number): boolean;
+}
 
 /** The access being checked: the page-fault error code bits W, U, F (plus the SMAP override). */
 export interface WalkAccess {
@@ -244,10 +246,11 @@ function emptyWalker(): GuestWalker {
   };
 }
 
+/** What FNAME(walk_addr) reads: the vCPU, guest memory and the memslots (a Machine is one; no object is made per walk). */
 export interface WalkEnv {
   readonly cpu: CpuState;
   readonly mem: GuestMemory;
-  readonly gfnVisible: GfnVisible;
+  readonly host: Memslots;
   readonly emit: EventSink;
   /** False: build no events at all (Machine.tracing); absent counts as on. */
   readonly tracing?: boolean;
@@ -301,7 +304,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
       const pteGpa = tableGfn * 4096 + index * size;
       w.tableGfn[level - 1] = tableGfn;
       w.pteGpa[level - 1] = pteGpa;
-      if (!env.gfnVisible(tableGfn)) {
+      if (!env.host.gfnVisible(tableGfn)) {
         reason = `table gfn ${hex(tableGfn)} is not guest RAM`;
         break walk;
       }

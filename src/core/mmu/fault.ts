@@ -5,7 +5,7 @@
  */
 import { hex } from '../bits.ts';
 import { guestEntrySize, hexGva } from '../guest/cpu.ts';
-import { walkAddr, type GuestWalker, type WalkAccess, type WalkEnv } from '../guest/walk.ts';
+import { walkAddr, type GuestWalker, type WalkAccess } from '../guest/walk.ts';
 import { type Machine, type ShadowPage, spteRef } from '../machine.ts';
 import {
   ACC_ALL,
@@ -141,8 +141,6 @@ function shadowPageTableClearFlood(m: Machine, addr: number): void {
   }
 }
 
-/** What FNAME(walk_addr) reads: the vCPU, guest memory and the memslots. */
-export const walkEnv = (m: Machine): WalkEnv => ({ cpu: m.cpu, mem: m.mem, gfnVisible: (g) => m.host.gfnVisible(g), emit: m.emit, tracing: m.tracing });
 
 /** FNAME(is_self_change_mapping): does the leaf map one of the tables of its own walk? */
 function isSelfChangeMapping(m: Machine, w: GuestWalker, user: boolean): { self: boolean; writeFaultToShadowPgtable: boolean } {
@@ -340,7 +338,7 @@ function nonpagingPageFault(m: Machine, gpa: number, errorCode: number, write: b
 /** Mirrors FNAME(page_fault) (5.15 signature: addr, error_code, prefault). */
 function pagingPageFault(m: Machine, addr: number, errorCode: number, access: WalkAccess): FaultOutcome {
   // FNAME(page_fault) hands the error code to FNAME(walk_addr) as its access.
-  const walk = walkAddr(walkEnv(m), addr, access, errorCode);
+  const walk = walkAddr(m, addr, access, errorCode);
   if (!walk.ok) {
     // The guest itself would have faulted: inject #PF with the walker's error
     // code. kvm_inject_emulated_page_fault() first invalidates the gva in the

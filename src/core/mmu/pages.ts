@@ -523,48 +523,51 @@ export interface PageVecEntry {
   readonly idx: number;
 }
 
+/** mmu_pages_add(): append (sp, idx) unless an unsync page is already in; true when the batch is full. */
+function mmuPagesAdd(pvec: PageVecEntry[], sp: ShadowPage, idx: number): boolean {
+  if (sp.unsync) for (const e of pvec) if (e.sp === sp) return false;
+  pvec.push({ sp, idx });
+  return pvec.length === KVM_PAGE_ARRAY_NR;
+}
+
+/** __mmu_unsync_walk(): the unsync leaves below `sp` into pvec; their count, or -1 when the batch filled. */
+function mmuUnsyncWalkFrom(m: Machine, sp: ShadowPage, pvec: PageVecEntry[]): number {
+  let nrUnsyncLeaf = 0;
+  for (let i = 0; i < 512; i++) {
+    if (i % 32 === 0 && sp.unsyncChildBitmap.isZeroChunkAt(i)) {
+      // 32 bits never set since the page was made: skip them at once.
+      i += 31;
+      continue;
+    }
+    if (!sp.unsyncChildBitmap.get(i)) continue;
+    const ent = getSpte(sp.spt, i);
+    if (!isShadowPresent(ent) || isLastSpte(ent, sp.role.level)) {
+      clearUnsyncChildBit(m, sp, i);
+      continue;
+    }
+    const child = childOf(m, ent);
+    if (child.unsyncChildren) {
+      if (mmuPagesAdd(pvec, child, i)) return -1;
+      const ret = mmuUnsyncWalkFrom(m, child, pvec);
+      if (ret === 0) {
+        clearUnsyncChildBit(m, sp, i);
+        continue;
+      } else if (ret > 0) nrUnsyncLeaf += ret;
+      else return ret;
+    } else if (child.unsync) {
+      nrUnsyncLeaf++;
+      if (mmuPagesAdd(pvec, child, i)) return -1;
+    } else clearUnsyncChildBit(m, sp, i);
+  }
+  return nrUnsyncLeaf;
+}
+
 /** mmu_unsync_walk(): up to KVM_PAGE_ARRAY_NR pages, parents before children. Returns [] when done. */
 export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): PageVecEntry[] {
   if (!parent.unsyncChildren) return [];
   const pvec: PageVecEntry[] = [];
-  const add = (sp: ShadowPage, idx: number): boolean => {
-    if (sp.unsync && pvec.some((e) => e.sp === sp)) return false;
-    pvec.push({ sp, idx });
-    return pvec.length === KVM_PAGE_ARRAY_NR;
-  };
-  add(parent, -1);
-  const walk = (sp: ShadowPage): number => {
-    let nrUnsyncLeaf = 0;
-    for (let i = 0; i < 512; i++) {
-      if (i % 32 === 0 && sp.unsyncChildBitmap.isZeroChunkAt(i)) {
-        // 32 bits never set since the page was made: skip them at once.
-        i += 31;
-        continue;
-      }
-      if (!sp.unsyncChildBitmap.get(i)) continue;
-      const ent = getSpte(sp.spt, i);
-      if (!isShadowPresent(ent) || isLastSpte(ent, sp.role.level)) {
-        clearUnsyncChildBit(m, sp, i);
-        continue;
-      }
-      const child = childOf(m, ent);
-      if (child.unsyncChildren) {
-        if (add(child, i)) return -1;
-        const ret = walk(child);
-        if (ret === 0) {
-          clearUnsyncChildBit(m, sp, i);
-          continue;
-        } else if (ret > 0) nrUnsyncLeaf += ret;
-        else return ret;
-      } else if (child.unsync) {
-        nrUnsyncLeaf++;
-        if (add(child, i)) return -1;
-      } else clearUnsyncChildBit(m, sp, i);
-    }
-    return nrUnsyncLeaf;
-  };
-  const r = walk(parent);
-  return r === 0 ? [] : pvec;
+  mmuPagesAdd(pvec, parent, -1);
+  return mmuUnsyncWalkFrom(m, parent, pvec) === 0 ? [] : pvec;
 }
 
 /**
