@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Machine, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { bitmapMut, gfnsMut, parentPtesMut, sptMut } from '../src/core/machine.ts';
@@ -100,6 +100,26 @@ describe('a timeline handed over as plain data', () => {
     const got = streamed(s, 'seed');
     expect(got.snapshotEvery).toBe(32);
     expectSameTimeline(got, new Timeline(s, 'seed'), '7,000 steps streamed');
+  });
+
+  it("sends each snapshot's chunks in one buffer of its own, transferred, and only the snapshots the page keeps", () => {
+    const s = generateScenario100k(7000).scenario;
+    const { every, stride } = pageSnapshots(s.steps.length);
+    const sent: MachineData[] = [];
+    streamTimeline(1, s, 'seed', (m: BuildReply, transfer: Transferable[] = []) => {
+      const data = m.type === 'chunk' ? m.snapshots : m.type === 'done' ? [m.final] : [];
+      for (const d of data) {
+        expect(transfer).toContain(d.chunks);
+        const chunks = [...d.frames.set.flatMap(([, c]) => c), ...[...d.sps.values()].flatMap((sp) => (sp ? [...(sp.spt ?? []), ...(sp.gfns ?? []), ...(sp.unsyncChildBitmap ?? [])] : []))];
+        for (const [, c] of chunks) expect(c.buffer).toBe(d.chunks);
+        sent.push(d);
+      }
+      structuredClone(m, { transfer });
+      // Transferred, so not copied: the worker's side is left detached.
+      for (const d of data) expect(d.chunks.byteLength).toBe(0);
+    });
+    // One per `every * stride` steps (the first at step 0), and the final state.
+    expect(sent.length).toBe(Math.floor(s.steps.length / (every * stride)) + 2);
   });
 
   it('the parts are plain data: structured clone takes them, and they hold no function', () => {

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CowArray } from './cow-array.ts';
+import { ChunkPack, type CowChunks, CowArray } from './cow-array.ts';
+
+/** chunkDelta through a pack of its own, sealed: the copies as a receiver gets them. */
+function delta(a: CowArray, prev: CowArray | null = null): CowChunks {
+  const pack = new ChunkPack();
+  const d = a.chunkDelta(prev, pack);
+  pack.seal();
+  return d;
+}
 
 describe('CowArray', () => {
   it('behaves as a plain array, and every copy keeps its own values whatever the others write', () => {
@@ -52,26 +60,37 @@ describe('CowArray', () => {
     };
     const v = new Float64Array([0, 1, 2 ** 40, 0, 7]);
     const f = fill(CowArray.of(v.length, true), v);
-    expect(Array.from(CowArray.withChunks(null, v.length, true, f.chunkDelta(null)).toArray())).toEqual(Array.from(v));
+    expect(Array.from(CowArray.withChunks(null, v.length, true, delta(f)).toArray())).toEqual(Array.from(v));
     const u = fill(CowArray.of(3), new Uint32Array([5, 0, 0xffffffff]));
-    expect(CowArray.withChunks(null, 3, false, u.chunkDelta(null)).get(2)).toBe(0xffffffff);
+    expect(CowArray.withChunks(null, 3, false, delta(u)).get(2)).toBe(0xffffffff);
   });
 
-  it('chunks are cut from shared slabs, but chunkDelta() hands over copies that own their whole buffer (a posted or transferred chunk carries only itself)', () => {
-    const arrays = [CowArray.of(1024), CowArray.of(1024), CowArray.of(512, true)];
+  it('chunks are cut from shared slabs, but a ChunkPack hands over copies in one buffer holding only them (a posted or transferred chunk carries only its own handover)', () => {
+    const arrays = [CowArray.of(1024), CowArray.of(1024), CowArray.of(512, true), CowArray.of(1024)];
     arrays.forEach((a, k) => {
       for (let i = 0; i < a.length; i += 7) a.set(i, i + k + 1);
     });
     // The live chunks are views into larger buffers (the slabs)...
     expect(arrays[0]!.chunkAt(0)!.buffer.byteLength).toBeGreaterThan(arrays[0]!.chunkAt(0)!.byteLength);
-    for (const a of arrays) {
-      for (const [ci, c] of a.chunkDelta(null)) {
-        // ...the handed-over ones are not, and hold the same values.
-        expect(c.byteOffset).toBe(0);
-        expect(c.buffer.byteLength).toBe(c.byteLength);
-        expect(Array.from(c)).toEqual(Array.from(a.chunkAt(ci)!));
+    // ...the handed-over ones, u32 and f64 mixed, share one buffer just big
+    // enough for them (each copy aligned for its kind), and hold the same values.
+    const pack = new ChunkPack();
+    const deltas = arrays.map((a) => a.chunkDelta(null, pack));
+    const buf = pack.seal();
+    let bytes = 0;
+    deltas.forEach((d, k) => {
+      for (const [ci, c] of d) {
+        expect(c.buffer).toBe(buf);
+        expect(c.byteOffset % c.BYTES_PER_ELEMENT).toBe(0);
+        expect(Array.from(c)).toEqual(Array.from(arrays[k]!.chunkAt(ci)!));
+        bytes += (c.byteLength + 7) & ~7;
       }
-    }
+    });
+    expect(buf.byteLength).toBe(bytes);
+    // A delta against an earlier copy carries only the chunks written since.
+    const before = arrays[0]!.clone();
+    arrays[0]!.set(40, 1);
+    expect(delta(arrays[0]!, before).map(([ci]) => ci)).toEqual([1]);
     // A write after a copy does not show through a chunk cut from the same slab.
     const b = arrays[1]!.clone();
     arrays[1]!.set(0, 99);

@@ -55,7 +55,7 @@ const CHUNK_LEN = MASK + 2;
  * guest data chunk first written and every chunk copied after a snapshot.
  * A view costs a few hundred ns at most, and the GC tracks one buffer per slab.
  * A slab lives while any chunk cut from it does. Chunks never leave the thread
- * as views: chunkDelta hands over copies (slice() of a view copies only it).
+ * as views of a slab: chunkDelta hands over copies (ChunkPack).
  * Why 256 KiB: making the slabs themselves was ~5% of building the 100k
  * timeline with 8 KiB ones (~2% with 256 KiB), and the timelines hold no more
  * ArrayBuffer memory with the larger ones (100k: 20.5 -> 20.8 MB; 1M: 138.4
@@ -217,13 +217,14 @@ export class CowArray {
 
   /**
    * The chunks of this array that `prev` (an earlier copy of it; null: none)
-   * does not share, as copies: O(chunks written since), for handing an array
-   * over to another thread a snapshot at a time.
+   * does not share, as copies made by `pack` (ChunkPack: read them after its
+   * seal()): O(chunks written since), for handing an array over to another
+   * thread a snapshot at a time.
    */
-  chunkDelta(prev: CowArray | null): CowChunks {
+  chunkDelta(prev: CowArray | null, pack: ChunkPack): CowChunks {
     const out: Array<readonly [number, Chunk]> = [];
     this.chunks.forEach((c, ci) => {
-      if (c && c !== prev?.chunks[ci]) out.push([ci, c.slice()]);
+      if (c && c !== prev?.chunks[ci]) pack.add(out, ci, c);
     });
     return out;
   }
@@ -251,6 +252,47 @@ export class CowArray {
       if (c) out.set(c.subarray(0, Math.min(MASK + 1, this.length - (ci << SHIFT))), ci << SHIFT);
     });
     return out;
+  }
+}
+
+/**
+ * Copies of chunks handed over to another thread (CowArray.chunkDelta), all
+ * in one ArrayBuffer: a posted view carries its whole buffer, so a chunk of a
+ * slab could not go as it is, and a buffer per chunk (slice()) made ~40,000
+ * small ArrayBuffers to allocate, clone and revive for the 100k open. The
+ * chunks of one handover (a snapshot's MachineData) share one, which holds
+ * them alone and can be transferred. Until seal(), the lists hold the chunks
+ * themselves: seal before either is written again.
+ */
+/** A chunk's room in a ChunkPack's buffer: its bytes rounded up to 8, so every copy (u32 or f64) starts aligned for its kind. */
+const slot = (c: Chunk): number => (c.byteLength + 7) & ~7;
+
+export class ChunkPack {
+  private readonly lists: Array<Array<readonly [number, Chunk]>> = [];
+  private bytes = 0;
+
+  /** Adds chunk `c` (index `ci`) to `out`, to be replaced by its copy at seal(). */
+  add(out: Array<readonly [number, Chunk]>, ci: number, c: Chunk): void {
+    if (out.length === 0) this.lists.push(out);
+    out.push([ci, c]);
+    this.bytes += slot(c);
+  }
+
+  /** Copies every chunk added into one new buffer, in place in the lists; the buffer (to transfer with them). */
+  seal(): ArrayBuffer {
+    const buf = new ArrayBuffer(this.bytes);
+    let at = 0;
+    for (const out of this.lists) {
+      out.forEach(([ci, c], k) => {
+        const copy = c instanceof Float64Array ? new Float64Array(buf, at, c.length) : new Uint32Array(buf, at, c.length);
+        copy.set(c);
+        at += slot(c);
+        out[k] = [ci, copy];
+      });
+    }
+    this.lists.length = 0;
+    this.bytes = 0;
+    return buf;
   }
 }
 

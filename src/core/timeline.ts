@@ -28,7 +28,7 @@ import { hex, hex64, u64 } from './bits.ts';
 import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
-import { CowArray, type CowChunks } from './cow-array.ts';
+import { ChunkPack, CowArray, type CowChunks } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
 import { cloneMachine, copyList, copyPteList, discardEvents, type Machine, newKvmStats, newListMap, newRmap, newVcpuStats, type PteList, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
@@ -556,6 +556,8 @@ export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tra
   readonly lpageDisallow: MapDelta<number>;
   /** null: the page as it is in the machine before (a delta only). */
   readonly sps: Map<number, ShadowPageData | null>;
+  /** The one buffer every chunk above is a view of (ChunkPack): transfer it with them, or clone. */
+  readonly chunks: ArrayBuffer;
 };
 
 export interface TimelineParts {
@@ -579,6 +581,7 @@ export interface TimelineParts {
  */
 export function machineData(m: Machine, prev: Machine | null = null): MachineData {
   const c = cloneMachine(m);
+  const pack = new ChunkPack();
   const sps = new Map<number, ShadowPageData | null>();
   for (const [id, sp] of c.sps) {
     const p = prev?.sps.get(id);
@@ -593,11 +596,12 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
     void role;
     sps.set(id, {
       ...header,
-      spt: p?.spt === sp.spt ? null : sp.spt.chunkDelta(p?.spt ?? null),
-      gfns: !sp.gfns || p?.gfns === sp.gfns ? null : sp.gfns.chunkDelta(p?.gfns ?? null),
-      unsyncChildBitmap: p?.unsyncChildBitmap === sp.unsyncChildBitmap ? null : sp.unsyncChildBitmap.chunkDelta(p?.unsyncChildBitmap ?? null),
+      spt: p?.spt === sp.spt ? null : sp.spt.chunkDelta(p?.spt ?? null, pack),
+      gfns: !sp.gfns || p?.gfns === sp.gfns ? null : sp.gfns.chunkDelta(p?.gfns ?? null, pack),
+      unsyncChildBitmap: p?.unsyncChildBitmap === sp.unsyncChildBitmap ? null : sp.unsyncChildBitmap.chunkDelta(p?.unsyncChildBitmap ?? null, pack),
     });
   }
+  const frames = c.mem.frameDelta(prev?.mem ?? null, pack);
   return {
     delta: prev !== null,
     rules: c.rules,
@@ -619,7 +623,8 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
     vcpuStats: c.vcpuStats,
     stepIndex: c.stepIndex,
     bugs: c.bugs,
-    frames: c.mem.frameDelta(prev?.mem ?? null),
+    frames,
+    chunks: pack.seal(),
   };
 }
 
@@ -639,7 +644,8 @@ export function revive(data: readonly MachineData[], host: Host, prev: Machine |
  * arrays are shared copy-on-write as usual (this machine owns none of them).
  */
 export function machineFromData(d: MachineData, host: Host, prev: Machine | null = null): Machine {
-  const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, ...rest } = d;
+  const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, chunks, ...rest } = d;
+  void chunks;
   if (delta && !prev) throw new Error('internal: a machine delta without the machine before it');
   const base = delta ? prev : null;
   const sps = new SpTable();

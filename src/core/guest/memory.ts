@@ -6,7 +6,7 @@
  * in-memory layout, so 4-byte and 8-byte views of one frame agree byte for byte.
  */
 import { PAGE_SHIFT, type U64 } from '../bits.ts';
-import { CowArray, type CowChunks, newOwnerToken } from '../cow-array.ts';
+import { type ChunkPack, CowArray, type CowChunks, newOwnerToken } from '../cow-array.ts';
 import { type MapDelta, PMap } from '../pmap.ts';
 
 /** GuestMemory.frameIndex covers gfns below this (4 GiB of guest physical memory). */
@@ -59,11 +59,12 @@ export class GuestMemory {
   /**
    * The frames written since `prev` (an earlier copy of this memory; null:
    * all of them), each as its chunks written since, for handing the memory
-   * over as plain data (timeline.ts machineData). O(chunks written), not O(frames).
+   * over as plain data (timeline.ts machineData; the chunks copied by `pack`).
+   * O(chunks written), not O(frames).
    */
-  frameDelta(prev: GuestMemory | null): MapDelta<CowChunks> {
+  frameDelta(prev: GuestMemory | null, pack: ChunkPack): MapDelta<CowChunks> {
     const d = this.frames.diff(prev ? prev.frames : null);
-    return { set: d.set.map(([gfn, f]) => [gfn, f.chunkDelta(prev?.frames.get(gfn) ?? null)] as const), removed: d.removed };
+    return { set: d.set.map(([gfn, f]) => [gfn, f.chunkDelta(prev?.frames.get(gfn) ?? null, pack)] as const), removed: d.removed };
   }
 
   /** The memory `frameDelta(prev)` described: `prev` (a copy of it) with the delta's frames. */
