@@ -255,6 +255,9 @@ export class CowArray {
   }
 }
 
+/** A chunk's room in a ChunkPack's buffer: its bytes rounded up to 8, so every copy (u32 or f64) starts aligned for its kind. */
+const slot = (c: Chunk): number => (c.byteLength + 7) & ~7;
+
 /**
  * Copies of chunks handed over to another thread (CowArray.chunkDelta), all
  * in one ArrayBuffer: a posted view carries its whole buffer, so a chunk of a
@@ -264,9 +267,6 @@ export class CowArray {
  * them alone and can be transferred. Until seal(), the lists hold the chunks
  * themselves: seal before either is written again.
  */
-/** A chunk's room in a ChunkPack's buffer: its bytes rounded up to 8, so every copy (u32 or f64) starts aligned for its kind. */
-const slot = (c: Chunk): number => (c.byteLength + 7) & ~7;
-
 export class ChunkPack {
   private readonly lists: Array<Array<readonly [number, Chunk]>> = [];
   private bytes = 0;

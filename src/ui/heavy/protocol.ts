@@ -69,18 +69,18 @@ export const resultBuffers = (r: ResultData): ArrayBuffer[] => [r.outcome, r.vec
 export const CHUNK_MAX_STEPS = 1000;
 
 /**
- * The page keeps fewer snapshots than the worker takes: every `stride`-th,
- * so that at most about PAGE_SNAPSHOTS cross the thread. Each one sent is a
- * delta of ~100-200 small objects (the shadow page headers, the CPU, the
- * MMU): at 100,000 steps the worker's 1,563 snapshots (then every 64 steps;
- * 6,250 now, every 16) took ~0.75 s to write and ~1.5 s to clone, most of
- * the open. The page then replays up to
- * `every` steps to reach a step (~1 ms at 256), which only a jump does:
- * stepping goes on from the state before (Timeline's cursor).
+ * The page keeps fewer snapshots than a Timeline of the run takes: every
+ * `stride`-th, so that at most about PAGE_SNAPSHOTS cross the thread, and the
+ * worker takes only those (stream.ts). Each one sent is a delta of ~100-200
+ * small objects (the shadow page headers, the CPU, the MMU) and one buffer of
+ * chunks: at 100,000 steps, sending all 1,563 snapshots (then every 64 steps)
+ * took ~0.75 s to write and ~1.5 s to clone, most of the open. The page then
+ * replays up to `every * stride` steps to reach a step (~1 ms at 256), which
+ * only a jump does: stepping goes on from the state before (Timeline's cursor).
  */
 export const PAGE_SNAPSHOTS = 400;
 
-/** The worker's snapshot interval for a run of `steps` steps, and every how many of its snapshots the page keeps. */
+/** A Timeline's snapshot interval for a run of `steps` steps (snapshotIntervalFor), and every how many of those the page keeps. */
 export function pageSnapshots(steps: number): { readonly every: number; readonly stride: number } {
   const every = snapshotIntervalFor(steps);
   let stride = 1;
