@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { applyStep, createMachine, type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { bitmapMut, gfnsMut, parentPtesMut, sptMut } from '../src/core/machine.ts';
@@ -100,6 +100,16 @@ describe('a timeline handed over as plain data', () => {
     const got = streamed(s, 'seed');
     expect(got.snapshotEvery).toBe(32);
     expectSameTimeline(got, new Timeline(s, 'seed'), '7,000 steps streamed');
+  });
+
+  it("a timeline's step results are the engine's, field for field (7,000 steps, so the builder's columns grow; every built-in, every rule set)", () => {
+    const fields = (r: { index: number; outcome: string; gpa?: string; value?: string; vector?: number; errorCode?: number }) => ({ index: r.index, outcome: r.outcome, gpa: r.gpa, value: r.value, vector: r.vector, errorCode: r.errorCode });
+    const runs: Array<[Scenario, RuleSetName]> = [[generateScenario100k(7000).scenario, 'seed'], ...LIBRARY.flatMap((e) => RULE_SETS.map((r) => [load(e.json), r] as [Scenario, RuleSetName]))];
+    for (const [s, rules] of runs) {
+      const { machine } = createMachine(s, rules, { tracing: false });
+      const want = s.steps.map((st, i) => fields(applyStep(machine, i, st)));
+      expect(new Timeline(s, rules).results.map(fields), `${s.title} [${rules}]`).toEqual(want);
+    }
   });
 
   it("sends each snapshot's chunks in one buffer of its own, transferred, and only the snapshots the page keeps", () => {

@@ -257,26 +257,7 @@ export interface sim_PackedSummaries {
   readonly valueHi: Uint32Array;
 }
 
-/** Results [from, to) of a timeline or builder, packed. */
-export function packSummaries(results: readonly StepResult[], from: number, to: number): sim_PackedSummaries {
-  const n = Math.max(0, to - from);
-  const p = { first: from, outcome: new Uint8Array(n), vector: new Uint8Array(n), errorCode: new Uint32Array(n), gpa: new Float64Array(n).fill(-1), valueLo: new Uint32Array(n), valueHi: new Uint32Array(n) };
-  for (let i = 0; i < n; i++) {
-    const r = stepSummary(results[from + i]!);
-    p.outcome[i] = OUTCOMES.indexOf(r.outcome);
-    if (r.vector !== undefined) {
-      p.vector[i] = r.vector;
-      p.errorCode[i] = r.errorCode ?? 0;
-    } else if (r.gpa !== undefined) {
-      p.gpa[i] = r.gpa;
-      p.valueLo[i] = r.value?.lo ?? 0;
-      p.valueHi[i] = r.value?.hi ?? 0;
-    }
-  }
-  return p;
-}
-
-/** The summaries packSummaries packed. */
+/** The summaries a builder packed (TimelineBuilder.packed). */
 export function unpackSummaries(p: sim_PackedSummaries): StepSummary[] {
   const out: StepSummary[] = [];
   for (let i = 0; i < p.outcome.length; i++) {
@@ -288,6 +269,71 @@ export function unpackSummaries(p: sim_PackedSummaries): StepSummary[] {
     else out.push({ index, outcome });
   }
   return out;
+}
+
+/**
+ * Step summaries in growing columns (sim_PackedSummaries' layout), written as
+ * the steps run: no object per step. A builder made ~100,000 records during a
+ * 100k build that the garbage collector copied while young, and a worker,
+ * which only packs them, needs none.
+ */
+class SummaryColumns {
+  length = 0;
+  private outcome = new Uint8Array(1024);
+  private vector = new Uint8Array(1024);
+  private errorCode = new Uint32Array(1024);
+  private gpa = new Float64Array(1024);
+  private valueLo = new Uint32Array(1024);
+  private valueHi = new Uint32Array(1024);
+
+  push(r: StepSummary): void {
+    const i = this.length;
+    if (i === this.outcome.length) this.grow();
+    this.outcome[i] = OUTCOMES.indexOf(r.outcome);
+    this.vector[i] = 0;
+    this.errorCode[i] = 0;
+    this.gpa[i] = -1;
+    this.valueLo[i] = 0;
+    this.valueHi[i] = 0;
+    // An exception's vector and code, else an access's gpa and value (unpackSummaries reads them so).
+    if (r.vector !== undefined) {
+      this.vector[i] = r.vector;
+      this.errorCode[i] = r.errorCode ?? 0;
+    } else if (r.gpa !== undefined) {
+      this.gpa[i] = r.gpa;
+      this.valueLo[i] = r.value?.lo ?? 0;
+      this.valueHi[i] = r.value?.hi ?? 0;
+    }
+    this.length = i + 1;
+  }
+
+  private grow(): void {
+    const n = this.outcome.length * 2;
+    const more = <T extends Uint8Array | Uint32Array | Float64Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(n);
+      b.set(a);
+      return b;
+    };
+    this.outcome = more(this.outcome, Uint8Array);
+    this.vector = more(this.vector, Uint8Array);
+    this.errorCode = more(this.errorCode, Uint32Array);
+    this.gpa = more(this.gpa, Float64Array);
+    this.valueLo = more(this.valueLo, Uint32Array);
+    this.valueHi = more(this.valueHi, Uint32Array);
+  }
+
+  /** Summaries [from, to), packed (copies, to transfer). */
+  pack(from: number, to: number): sim_PackedSummaries {
+    return {
+      first: from,
+      outcome: this.outcome.slice(from, to),
+      vector: this.vector.slice(from, to),
+      errorCode: this.errorCode.slice(from, to),
+      gpa: this.gpa.slice(from, to),
+      valueLo: this.valueLo.slice(from, to),
+      valueHi: this.valueHi.slice(from, to),
+    };
+  }
 }
 
 /**
@@ -303,7 +349,8 @@ export function unpackSummaries(p: sim_PackedSummaries): StepSummary[] {
  */
 export class TimelineBuilder {
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: StepResult[] = [];
+  /** The steps' outcomes so far; the records a Timeline reads are made from them when it is built (finish). */
+  private readonly summaries = new SummaryColumns();
   readonly pageCounts: number[];
   private readonly source: EventSource = { tl: null };
   private readonly Record = recordClass(this.source);
@@ -331,7 +378,7 @@ export class TimelineBuilder {
 
   /** Steps run so far. */
   get done(): number {
-    return this.results.length;
+    return this.summaries.length;
   }
 
   get total(): number {
@@ -339,17 +386,17 @@ export class TimelineBuilder {
   }
 
   get finished(): boolean {
-    return this.results.length >= this.scenario.steps.length;
+    return this.summaries.length >= this.scenario.steps.length;
   }
 
   /** Runs up to `n` more steps; returns how many it ran. */
   advance(n: number): number {
     const steps = this.scenario.steps;
-    const end = Math.min(steps.length, this.results.length + Math.max(0, Math.floor(n)));
-    const from = this.results.length;
+    const end = Math.min(steps.length, this.summaries.length + Math.max(0, Math.floor(n)));
+    const from = this.summaries.length;
     const m = this.machine;
     for (let i = from; i < end; i++) {
-      this.results.push(new this.Record(sim_runStep(m, i, steps[i]!)));
+      this.summaries.push(sim_runStep(m, i, steps[i]!));
       this.pageCounts.push(m.sps.size);
       if ((i + 1) % this.snapshotEvery === 0) this.snapshots.push(cloneMachine(m, this.snapshots[this.snapshots.length - 1] ?? null));
     }
@@ -361,10 +408,16 @@ export class TimelineBuilder {
     return this.machine;
   }
 
+  /** Summaries of steps [from, to) run so far, packed (what a worker sends). */
+  packed(from: number, to: number): sim_PackedSummaries {
+    return this.summaries.pack(from, to);
+  }
+
   /** Runs what is left and returns what the Timeline is made of. */
   finish(): Built {
     this.advance(Infinity);
-    return { initialEvents: this.initialEvents, results: this.results, source: this.source, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
+    const results = unpackSummaries(this.summaries.pack(0, this.summaries.length)).map((r) => new this.Record(r));
+    return { initialEvents: this.initialEvents, results, source: this.source, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
   }
 
   /** Runs what is left and returns the Timeline. The builder must not be advanced after. */

@@ -10,7 +10,6 @@ import {
   type MachineData,
   machineData,
   machineFromData,
-  packSummaries,
   type RuleSetName,
   type Scenario,
   type StepSummary,
@@ -43,7 +42,7 @@ export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetNam
       snapshots.push(machineData(m, lastSent));
       lastSent = m;
     }
-    const results = packSummaries(b.results, sentResults, b.done);
+    const results = b.packed(sentResults, b.done);
     // Transferred, not copied: the results' arrays and each snapshot's chunk buffer (made for this message).
     post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) }, [...resultBuffers(results), ...snapshots.map((d) => d.chunks)]);
     sentResults = b.done;
