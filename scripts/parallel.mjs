@@ -16,13 +16,14 @@ if (names.length === 0) {
   process.exit(2);
 }
 
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// The npm that runs this script (npm sets npm_execpath), run by this Node; else the one on the PATH.
+const [cmd, pre] = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
 
 /** Runs `npm run -s name`; resolves with its exit status once its output is printed. */
 function run(name) {
   return new Promise((resolve) => {
     const out = [];
-    const child = spawn(npm, ['run', '-s', name], { stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+    const child = spawn(cmd, [...pre, 'run', '-s', name], { stdio: ['ignore', 'pipe', 'pipe'], shell: !process.env.npm_execpath && process.platform === 'win32' });
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => out.push(d));
     child.on('error', (e) => {
@@ -38,4 +39,5 @@ function run(name) {
 }
 
 const statuses = await Promise.all(names.map(run));
-process.exit(statuses.find((s) => s !== 0) ?? 0);
+// exitCode, not exit(): the outputs written above are flushed first (a pipe's writes may be asynchronous).
+process.exitCode = statuses.find((s) => s !== 0) ?? 0;

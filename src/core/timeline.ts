@@ -257,18 +257,19 @@ export interface sim_PackedSummaries {
   readonly valueHi: Uint32Array;
 }
 
+/** Summary i of packed summaries (the step p.first + i). */
+function summaryAt(p: sim_PackedSummaries, i: number): StepSummary {
+  const index = p.first + i;
+  const outcome = OUTCOMES[p.outcome[i]!]!;
+  const vector = p.vector[i]!;
+  if (vector) return { index, outcome, vector: vector as 13 | 14, errorCode: p.errorCode[i]! };
+  if (p.gpa[i]! >= 0) return { index, outcome, gpa: p.gpa[i]!, value: { lo: p.valueLo[i]!, hi: p.valueHi[i]! } };
+  return { index, outcome };
+}
+
 /** The summaries a builder packed (TimelineBuilder.packed). */
 export function unpackSummaries(p: sim_PackedSummaries): StepSummary[] {
-  const out: StepSummary[] = [];
-  for (let i = 0; i < p.outcome.length; i++) {
-    const index = p.first + i;
-    const outcome = OUTCOMES[p.outcome[i]!]!;
-    const vector = p.vector[i]!;
-    if (vector) out.push({ index, outcome, vector: vector as 13 | 14, errorCode: p.errorCode[i]! });
-    else if (p.gpa[i]! >= 0) out.push({ index, outcome, gpa: p.gpa[i]!, value: { lo: p.valueLo[i]!, hi: p.valueHi[i]! } });
-    else out.push({ index, outcome });
-  }
-  return out;
+  return Array.from(p.outcome, (_, i) => summaryAt(p, i));
 }
 
 /**
@@ -322,8 +323,10 @@ class SummaryColumns {
     this.valueHi = more(this.valueHi, Uint32Array);
   }
 
-  /** Summaries [from, to), packed (copies, to transfer). */
+  /** Summaries [from, to) of those written, packed (copies, to transfer). */
   pack(from: number, to: number): sim_PackedSummaries {
+    to = Math.min(to, this.length);
+    from = Math.min(Math.max(0, from), to);
     return {
       first: from,
       outcome: this.outcome.slice(from, to),
@@ -416,7 +419,8 @@ export class TimelineBuilder {
   /** Runs what is left and returns what the Timeline is made of. */
   finish(): Built {
     this.advance(Infinity);
-    const results = unpackSummaries(this.summaries.pack(0, this.summaries.length)).map((r) => new this.Record(r));
+    const p = this.summaries.pack(0, this.summaries.length);
+    const results = Array.from(p.outcome, (_, i) => new this.Record(summaryAt(p, i)));
     return { initialEvents: this.initialEvents, results, source: this.source, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
   }
 

@@ -141,7 +141,6 @@ function shadowPageTableClearFlood(m: Machine, addr: number): void {
   }
 }
 
-
 /** FNAME(is_self_change_mapping): does the leaf map one of the tables of its own walk? */
 function isSelfChangeMapping(m: Machine, w: GuestWalker, user: boolean): { self: boolean; writeFaultToShadowPgtable: boolean } {
   let self = false;
