@@ -273,30 +273,27 @@ export function unpackSummaries(p: sim_PackedSummaries): StepSummary[] {
 }
 
 /**
- * Step summaries in growing columns (sim_PackedSummaries' layout), written as
- * the steps run: no object per step. A builder made ~100,000 records during a
- * 100k build that the garbage collector copied while young, and a worker,
- * which only packs them, needs none.
+ * Step summaries in growing columns (sim_PackedSummaries' layout, the first
+ * at step 0; rows past `length` are not written yet), written as the steps
+ * run: no object per step. A builder made ~100,000 records during a 100k
+ * build that the garbage collector copied while young, and a worker, which
+ * only packs them, needs none.
  */
-class SummaryColumns {
+class SummaryColumns implements sim_PackedSummaries {
+  readonly first = 0;
   length = 0;
-  private outcome = new Uint8Array(1024);
-  private vector = new Uint8Array(1024);
-  private errorCode = new Uint32Array(1024);
-  private gpa = new Float64Array(1024);
-  private valueLo = new Uint32Array(1024);
-  private valueHi = new Uint32Array(1024);
+  outcome = new Uint8Array(1024);
+  vector = new Uint8Array(1024);
+  errorCode = new Uint32Array(1024);
+  gpa = new Float64Array(1024).fill(-1);
+  valueLo = new Uint32Array(1024);
+  valueHi = new Uint32Array(1024);
 
   push(r: StepSummary): void {
     const i = this.length;
     if (i === this.outcome.length) this.grow();
+    // A row not written yet is all zero but its gpa (-1: none), as summaryAt reads an empty one.
     this.outcome[i] = OUTCOMES.indexOf(r.outcome);
-    this.vector[i] = 0;
-    this.errorCode[i] = 0;
-    this.gpa[i] = -1;
-    this.valueLo[i] = 0;
-    this.valueHi[i] = 0;
-    // An exception's vector and code, else an access's gpa and value (unpackSummaries reads them so).
     if (r.vector !== undefined) {
       this.vector[i] = r.vector;
       this.errorCode[i] = r.errorCode ?? 0;
@@ -318,7 +315,7 @@ class SummaryColumns {
     this.outcome = more(this.outcome, Uint8Array);
     this.vector = more(this.vector, Uint8Array);
     this.errorCode = more(this.errorCode, Uint32Array);
-    this.gpa = more(this.gpa, Float64Array);
+    this.gpa = more(this.gpa, Float64Array).fill(-1, this.gpa.length);
     this.valueLo = more(this.valueLo, Uint32Array);
     this.valueHi = more(this.valueHi, Uint32Array);
   }
@@ -419,8 +416,7 @@ export class TimelineBuilder {
   /** Runs what is left and returns what the Timeline is made of. */
   finish(): Built {
     this.advance(Infinity);
-    const p = this.summaries.pack(0, this.summaries.length);
-    const results = Array.from(p.outcome, (_, i) => new this.Record(summaryAt(p, i)));
+    const results = Array.from({ length: this.summaries.length }, (_, i) => new this.Record(summaryAt(this.summaries, i)));
     return { initialEvents: this.initialEvents, results, source: this.source, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
   }
 
