@@ -3,12 +3,13 @@
  * run with tracing on leaves, and the trace document without events must be
  * the one with events minus the events. Checked for every built-in under
  * every rule set and for the saved random golden scenarios under every rule
- * set, at the end and half way (`at`).
+ * set, at the end and half way (`at`). The CLI's text of each
+ * (sim_traceJsonText) is the document's JSON.stringify, byte for byte.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyStep, buildTrace, createMachine, machineJson, RULE_SETS, type Scenario, Timeline } from '../src/core/index.ts';
+import { applyStep, buildTrace, createMachine, machineJson, RULE_SETS, type Scenario, sim_traceJsonText, Timeline } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { formatScenarioError, parseScenario } from '../src/scenarios/schema.ts';
 import { RANDOM_DIR, randomScenarioFiles } from './golden/make-traces.ts';
@@ -47,6 +48,12 @@ describe('buildTrace with events: false', () => {
           const on = buildTrace(s, { rules, at, events: true });
           const off = buildTrace(s, { rules, at, events: false });
           expect(JSON.stringify(off), `${rules} at ${at ?? 'end'}`).toBe(JSON.stringify(withoutEvents(on)));
+          // The CLI's text, written as the steps run: the documents' text byte for byte,
+          // in pieces of any size (1: a piece after every step).
+          for (const [doc, events] of [[on, true], [off, false]] as const) {
+            const want = `${JSON.stringify(doc, null, 2)}\n`;
+            for (const piece of [1, 1 << 16]) expect([...sim_traceJsonText(s, { rules, at, events }, piece)].join(''), `${rules} at ${at ?? 'end'}, events ${events}, pieces of ${piece}`).toBe(want);
+          }
         }
       }
     });

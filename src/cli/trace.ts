@@ -11,7 +11,7 @@
  * (docs/questions.md).
  */
 import { createReadStream } from 'node:fs';
-import { answerKey, buildTrace, compareRuleSets, RULE_SETS, type TraceOptions } from '../core/index.ts';
+import { answerKey, compareRuleSets, RULE_SETS, sim_traceJsonText, type TraceOptions } from '../core/index.ts';
 import { QUESTIONS_FORMAT } from '../scenarios/answers.ts';
 import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
@@ -93,8 +93,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
-  const out = args.compare ? compareRuleSets(parsed.scenario, args.compare) : buildTrace(parsed.scenario, args);
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  if (args.compare) {
+    process.stdout.write(`${JSON.stringify(compareRuleSets(parsed.scenario, args.compare), null, 2)}\n`);
+    return;
+  }
+  // buildTrace's document, written piece by piece as the steps run (stdout
+  // to a file or a pipe is synchronous in Node on Linux, so nothing piles up).
+  for (const piece of sim_traceJsonText(parsed.scenario, args)) process.stdout.write(piece);
 }
 
 await main();

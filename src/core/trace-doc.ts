@@ -1,7 +1,8 @@
 /** The trace document: what the CLI prints and the app downloads. */
 import { machineJson, type MachineJson } from './serialize.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
-import { applyStep, type StepResult } from './step.ts';
+import { applyStep, type RawStepResult, sim_runStep, type StepResult } from './step.ts';
+import { hex, hex64 } from './bits.ts';
 import type { TraceEvent } from './trace.ts';
 import { createMachine } from './timeline.ts';
 import { kernelRoleFields, type PageRole } from './mmu/role.ts';
@@ -77,4 +78,65 @@ export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
     steps,
     final: machineJson(machine),
   };
+}
+
+/**
+ * The text of `JSON.stringify(buildTrace(scenario, opts), null, 2)` and a
+ * newline, byte for byte, in pieces of about `pieceChars` made as the machine
+ * runs. Why: the CLI on a 100,000-step file wrote an 18 MB string built from
+ * 100,000 step objects, and copying and collecting them took a quarter of its
+ * time (issue 17's `cli.trace100k.wallMs`). Here no step list and no whole
+ * text is held: a step without events is spelled straight from its numbers.
+ */
+export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, pieceChars = 1 << 16): Generator<string, void, undefined> {
+  const at = opts.at ?? scenario.steps.length;
+  const run = Math.min(at, scenario.steps.length);
+  const { machine, events } = createMachine(scenario, opts.rules, { tracing: opts.events });
+  const head: Omit<TraceJson, 'steps' | 'final'> = {
+    format: 'shadowpaging-trace/v1',
+    title: scenario.title,
+    rules: opts.rules,
+    ...(opts.rules === 'linux-6.1' ? { kernel: LINUX_61_KERNEL } : {}),
+    at,
+    initial: opts.events ? { events } : {},
+  };
+  // The head's text without its closing "\n}"; steps and final are the document's last keys.
+  let text = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "steps": [`;
+  for (let i = 0; i < run; i++) {
+    const step = scenario.steps[i]!;
+    const r = sim_runStep(machine, i, step);
+    text += `${i === 0 ? '' : ','}\n    ${opts.events ? nestedText('steps', stepJson(scenario, formatted(r), true), true) : stepText(step.op, r)}`;
+    if (text.length >= pieceChars) {
+      yield text;
+      text = '';
+    }
+  }
+  yield `${text}${run === 0 ? '' : '\n  '}],\n${nestedText('final', machineJson(machine))}\n}\n`;
+}
+
+/** applyStep's result from sim_runStep's. */
+function formatted(r: RawStepResult): StepResult {
+  return r.gpa === undefined ? (r as StepResult) : { index: r.index, outcome: r.outcome, gpa: hex(r.gpa), value: hex64(r.value!), events: r.events };
+}
+
+/**
+ * `value` as JSON.stringify(..., null, 2) spells it inside the document: as
+ * the key `key` of the top object, or (`item`) as an item of the array under
+ * that key; cut out of the text of an object holding just that.
+ */
+function nestedText(key: string, value: unknown, item = false): string {
+  if (!item) return JSON.stringify({ [key]: value }, null, 2).slice('{\n'.length, -'\n}'.length);
+  const t = JSON.stringify({ [key]: [value] }, null, 2);
+  return t.slice(`{\n  ${JSON.stringify(key)}: [\n    `.length, -'\n  ]\n}'.length);
+}
+
+/** stepJson(..., false) of `r` as JSON.stringify(..., null, 2) spells it as an item of "steps". */
+function stepText(op: string, r: RawStepResult): string {
+  let t = `{\n      "index": ${r.index},\n      "op": ${JSON.stringify(op)},\n      "outcome": ${JSON.stringify(r.outcome)}`;
+  if (r.vector !== undefined) {
+    t += `,\n      "vector": ${r.vector}`;
+    if (r.errorCode !== undefined) t += `,\n      "errorCode": ${r.errorCode}`;
+  }
+  if (r.gpa !== undefined) t += `,\n      "gpa": "${hex(r.gpa)}",\n      "value": "${hex64(r.value!)}"`;
+  return `${t}\n    }`;
 }

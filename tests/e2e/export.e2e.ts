@@ -2,7 +2,8 @@
  * Issue 18 item 5: the current view exported as PNG (2x) and SVG. The files
  * are checked as files: the PNG's signature and IHDR size (twice the scene's),
  * its pixels decoded in the page; the SVG parsed with DOMParser, holding the
- * cards' text; a dark page exports a dark picture.
+ * cards' text; a dark page exports a dark picture. The editor's Download
+ * trace saves the trace CLI's document (the golden trace of the scenario).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -145,5 +146,18 @@ describe('export the current view', () => {
     const f = await download(page, 'export-svg');
     expect(f.name).toBe('quadrants-32bit-step-3.svg');
     expect((await parseSvg(page, f.bytes.toString('utf8'))).text).toContain('step 3 of 12');
+  });
+});
+
+describe('Download trace (the editor)', () => {
+  it('saves the trace CLI\'s document for the scenario and rule set on screen, byte for byte', async () => {
+    // stale-child-uaf under merged-no-7: a rule set other than the default, and the golden file is the CLI's stdout.
+    const page = await session.openAt({ width: 1280, height: 720 }, '#sp1/b/stale-child-uaf/1/s=4&r=merged-no-7');
+    await page.getByTestId('edit-toggle').click();
+    await page.getByTestId('editor').waitFor();
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download trace' }).click()]);
+    expect(dl.suggestedFilename()).toMatch(/\.trace\.json$/);
+    const golden = readFileSync(`${ROOT}/tests/golden/traces/builtin/stale-child-uaf.merged-no-7.json`, 'utf8');
+    expect(readFileSync(await dl.path(), 'utf8')).toBe(golden);
   });
 });

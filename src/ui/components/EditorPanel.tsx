@@ -8,7 +8,7 @@
  */
 import { formatLessonError, isLessonDocument, LESSON_LIMITS, parseLesson } from '../../scenarios/lesson.ts';
 import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { buildTrace } from '../../core/index.ts';
+import { sim_traceJsonText } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
@@ -29,8 +29,9 @@ function tryJson(text: string): unknown {
   }
 }
 
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+/** Saves `text` (or its pieces, in order) as a file named `name`. */
+function download(name: string, text: string | readonly string[]) {
+  const url = URL.createObjectURL(new Blob(typeof text === 'string' ? [text] : [...text], { type: 'application/json' }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -473,7 +474,7 @@ export function EditorPanel() {
         <button type="button" className="btn" onClick={() => download(`${slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
           Export .json
         </button>
-        <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, pretty(buildTrace(scenario, { rules, at: null, events: true })))}>
+        <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, [...sim_traceJsonText(scenario, { rules, at: null, events: true })])}>
           Download trace
         </button>
         <button type="button" className="btn" onClick={() => admit(pretty(useStore.getState().scenarioJson), 'The scenario on screen', 'Reset to what is on screen')} data-testid="editor-reset">
