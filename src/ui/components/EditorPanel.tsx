@@ -11,6 +11,7 @@ import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useS
 import { sim_traceJsonText } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
+import { prepareBuild } from '../heavy/build.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
@@ -335,6 +336,8 @@ export function EditorPanel() {
       a.toggleEditor(false);
       return;
     }
+    // The build worker parses the file beside the editor's check, for the build that follows.
+    prepareBuild(r.text);
     const p = await checkScenarioText(r.text);
     if (p.ok && r.json !== undefined) imported.current = { text: r.text, json: r.json };
     openDoc(

@@ -121,6 +121,23 @@ function killWorker(): void {
   worker = null;
 }
 
+/**
+ * Has the build worker parse `text` now and keep the parse for a build of
+ * that text (timeline.worker.ts): an import calls this before its check, so
+ * the two parses run side by side instead of one after the other. No answer
+ * is awaited; without a worker, or when a build is running, it does nothing.
+ */
+export function prepareBuild(text: string): void {
+  if (current || text.length <= PREPARE_MIN_CHARS) return;
+  const w = getWorker();
+  if (!w) return;
+  const req: BuildRequest = { type: 'check', id: nextId++, text, keep: true };
+  w.postMessage(req);
+}
+
+/** Texts this long or shorter are not prepared: their parse takes a few milliseconds. */
+const PREPARE_MIN_CHARS = 100_000;
+
 /** Starts building; a build still running is cancelled first. */
 export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
   current?.cancel();

@@ -13,8 +13,12 @@ import type { ParseResult } from '../../scenarios/schema.ts';
 export type BuildRequest =
   /** Run a scenario under several rule sets in lockstep (the Compare view): answered with `compared` pieces. */
   | { readonly type: 'compare'; readonly id: number; readonly scenario: Scenario; readonly rules: readonly RuleSetName[] }
-  /** Validate a scenario text (the editor's check of a long text): answered with `checked`. */
-  | { readonly type: 'check'; readonly id: number; readonly text: string }
+  /**
+   * Validate a scenario text (the editor's check of a long text): answered
+   * with `checked`. With `keep`, the worker keeps the parse for a build of
+   * the same text (build.ts prepareBuild).
+   */
+  | { readonly type: 'check'; readonly id: number; readonly text: string; readonly keep?: true }
   | {
       readonly type: 'build';
       readonly id: number;

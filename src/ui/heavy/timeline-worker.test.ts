@@ -1,0 +1,61 @@
+/**
+ * The timeline worker's message handler run in this thread (`self` stands in
+ * for the worker's global): a parse kept by a `check` with `keep` is used by
+ * the build of the same text, once; any other build parses its own text.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LIBRARY } from '../../scenarios/library/index.ts';
+import type { BuildReply, BuildRequest } from './protocol.ts';
+
+const parses = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../scenarios/schema.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../scenarios/schema.ts')>();
+  return { ...orig, parseScenarioText: (text: string) => (parses.count++, orig.parseScenarioText(text)) };
+});
+
+const replies: BuildReply[] = [];
+const fakeSelf = { postMessage: (m: BuildReply) => replies.push(m), onmessage: null as null | ((e: { data: BuildRequest }) => void) };
+let saved: unknown;
+
+beforeAll(async () => {
+  saved = (globalThis as { self?: unknown }).self;
+  (globalThis as { self?: unknown }).self = fakeSelf;
+  await import('./timeline.worker.ts');
+});
+afterAll(() => {
+  (globalThis as { self?: unknown }).self = saved;
+});
+
+const send = (req: BuildRequest) => fakeSelf.onmessage!({ data: req });
+const text = JSON.stringify(LIBRARY.find((e) => e.id === 'quadrants-32bit')!.json);
+const other = JSON.stringify(LIBRARY.find((e) => e.id === 'permission-faults')!.json);
+const built = (id: number) => replies.some((m) => m.id === id && m.type === 'done');
+
+describe('timeline.worker: a kept parse', () => {
+  it('a check with keep answers, and the build of the same text does not parse it again', () => {
+    parses.count = 0;
+    send({ type: 'check', id: 1, text, keep: true });
+    expect(replies.find((m) => m.id === 1)).toMatchObject({ type: 'checked', result: { ok: true } });
+    expect(parses.count).toBe(1);
+    send({ type: 'build', id: 2, text, rules: 'merged' });
+    expect(built(2)).toBe(true);
+    expect(parses.count).toBe(1);
+    // Used once: the next build of that text parses it.
+    send({ type: 'build', id: 3, text, rules: 'merged' });
+    expect(built(3)).toBe(true);
+    expect(parses.count).toBe(2);
+  });
+
+  it('a build of another text, or after a check without keep, parses its own text', () => {
+    parses.count = 0;
+    send({ type: 'check', id: 4, text, keep: true });
+    send({ type: 'build', id: 5, text: other, rules: 'seed' });
+    expect(built(5)).toBe(true);
+    expect(replies.find((m) => m.id === 5 && m.type === 'start')).toMatchObject({ scenario: { title: (JSON.parse(other) as { title: string }).title } });
+    expect(parses.count).toBe(2);
+    send({ type: 'check', id: 6, text });
+    send({ type: 'build', id: 7, text, rules: 'seed' });
+    expect(built(7)).toBe(true);
+    expect(parses.count).toBe(4);
+  });
+});
