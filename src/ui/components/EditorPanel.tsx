@@ -336,9 +336,8 @@ export function EditorPanel() {
       a.toggleEditor(false);
       return;
     }
-    // The build worker parses the file beside the editor's check, for the build that follows.
-    prepareBuild(r.text);
-    const p = await checkScenarioText(r.text);
+    // A long file is checked by the build worker, which keeps the parse for the build that follows.
+    const p = await (prepareBuild(r.text) ?? checkScenarioText(r.text));
     if (p.ok && r.json !== undefined) imported.current = { text: r.text, json: r.json };
     openDoc(
       { title: p.ok ? p.scenario.title : (guessTitle(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },

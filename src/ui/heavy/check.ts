@@ -15,7 +15,7 @@ export const CHECK_SYNC_CHARS = 100_000;
 
 /** The last results, by text: the import checks a file, then the editor shows the same text. */
 const results = new Map<string, CheckResult>();
-const remember = (text: string, r: CheckResult) => {
+export const rememberCheck = (text: string, r: CheckResult): CheckResult => {
   results.set(text, r);
   while (results.size > 4) results.delete(results.keys().next().value!);
   return r;
@@ -37,7 +37,7 @@ function checker(): Worker | null {
         const w = waiting.get(m.id);
         if (!w) return;
         waiting.delete(m.id);
-        w.resolve(remember(w.text, m.result));
+        w.resolve(rememberCheck(w.text, m.result));
       });
       worker.addEventListener('error', () => {
         broken = true;
@@ -45,7 +45,7 @@ function checker(): Worker | null {
         // Whatever was waiting is checked here after all.
         for (const [id, w] of waiting) {
           waiting.delete(id);
-          w.resolve(remember(w.text, summarize(parseScenarioText(w.text))));
+          w.resolve(rememberCheck(w.text, summarize(parseScenarioText(w.text))));
         }
       });
     } catch {
@@ -60,7 +60,7 @@ function checker(): Worker | null {
 export function checkedNow(text: string): CheckResult | null {
   const hit = results.get(text);
   if (hit) return hit;
-  return text.length <= CHECK_SYNC_CHARS || !checker() ? remember(text, summarize(parseScenarioText(text))) : null;
+  return text.length <= CHECK_SYNC_CHARS || !checker() ? rememberCheck(text, summarize(parseScenarioText(text))) : null;
 }
 
 /** Validates `text` (in the worker when it is long). */

@@ -1,0 +1,96 @@
+/**
+ * An import's check in the build worker (build.ts prepareBuild), with a
+ * stand-in Worker that runs the real worker's handler (timeline.worker.ts)
+ * in this thread, a task later: the check's answer is the editor's cached
+ * check, the build of that text then parses nothing, and a check cut off by
+ * a build that ends the worker is still answered.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LIBRARY } from '../../scenarios/library/index.ts';
+import type { BuildReply, BuildRequest } from './protocol.ts';
+
+const parses = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../scenarios/schema.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../scenarios/schema.ts')>();
+  return { ...orig, parseScenarioText: (text: string) => (parses.count++, orig.parseScenarioText(text)) };
+});
+
+let running: FakeWorker | null = null;
+const workerSelf = {
+  onmessage: null as null | ((e: { data: BuildRequest }) => void),
+  postMessage: (m: BuildReply) => {
+    const w = running!;
+    setTimeout(() => !w.terminated && w.dispatchEvent(new MessageEvent('message', { data: structuredClone(m) })), 0);
+  },
+};
+class FakeWorker extends EventTarget {
+  static made = 0;
+  terminated = false;
+  constructor() {
+    super();
+    FakeWorker.made++;
+  }
+  postMessage(m: BuildRequest) {
+    const data = structuredClone(m);
+    setTimeout(() => {
+      if (this.terminated) return;
+      running = this;
+      workerSelf.onmessage!({ data });
+    }, 0);
+  }
+  terminate() {
+    this.terminated = true;
+  }
+}
+
+const saved = { self: (globalThis as { self?: unknown }).self, Worker: (globalThis as { Worker?: unknown }).Worker };
+let build: typeof import('./build.ts');
+let check: typeof import('./check.ts');
+beforeAll(async () => {
+  Object.assign(globalThis, { self: workerSelf, Worker: FakeWorker });
+  await import('./timeline.worker.ts');
+  build = await import('./build.ts');
+  check = await import('./check.ts');
+});
+afterAll(() => void Object.assign(globalThis, saved));
+
+const base = LIBRARY.find((e) => e.id === 'permission-faults')!.json as { steps: unknown[] };
+/** A document longer than the texts checked at once (CHECK_SYNC_CHARS). */
+const longText = (title: string) => JSON.stringify({ ...base, title, steps: Array.from({ length: 3000 }, (_, i) => base.steps[i % base.steps.length]) });
+
+const buildOf = (text: string) =>
+  new Promise<number>((resolve, reject) => {
+    build.startBuild({ text, rules: 'merged' }, { onProgress: () => {}, onDone: (tl) => resolve(tl.length), onError: reject });
+  });
+
+describe('prepareBuild: an import checked by the build worker', () => {
+  it('answers the check, caches it for the editor, and the build of that text parses nothing more', async () => {
+    const text = longText('prepared');
+    expect(text.length).toBeGreaterThan(check.CHECK_SYNC_CHARS);
+    parses.count = 0;
+    const p = build.prepareBuild(text);
+    expect(p).not.toBeNull();
+    expect(await p).toMatchObject({ ok: true, scenario: { title: 'prepared', steps: { length: 3000 } } });
+    expect(parses.count).toBe(1);
+    // The editor's check of the same text is answered from the cache.
+    expect(check.checkedNow(text)).toMatchObject({ ok: true });
+    expect(await buildOf(text)).toBe(3000);
+    expect(parses.count).toBe(1);
+  });
+
+  it('is not used for a short text', () => {
+    expect(build.prepareBuild(JSON.stringify(base))).toBeNull();
+  });
+
+  it('a check cut off by a build that ends the worker is answered all the same', async () => {
+    const text = longText('cut off');
+    const made = FakeWorker.made;
+    const p = build.prepareBuild(text)!;
+    // A build starts and is cancelled before the worker answered: the worker is ended.
+    build.startBuild({ text: longText('other'), rules: 'seed' }, { onProgress: () => {}, onDone: () => {}, onError: () => {} }).cancel();
+    expect(await p).toMatchObject({ ok: true, scenario: { title: 'cut off' } });
+    // The next build runs in a new worker.
+    expect(await buildOf(longText('after'))).toBe(3000);
+    expect(FakeWorker.made).toBeGreaterThan(made);
+  });
+});
