@@ -165,6 +165,13 @@ describe('encoding', () => {
     expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 2 } })).toBe('{"a":{"c":2,"d":[{"y":2,"z":1}]},"b":1}');
   });
 
+  it('canonicalJson is as long as the plain JSON (the link\'s size check reads the plain one)', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => canonicalJson(v)!.length === JSON.stringify(v).length));
+    // A parsed "__proto__" key is a plain key in both.
+    const odd = JSON.parse('{"b":1,"__proto__":{"x":[1,{"z":0,"a":""}]},"a":null}') as unknown;
+    expect(canonicalJson(odd)!.length).toBe(JSON.stringify(odd).length);
+  });
+
   it('refuses what cannot be linked, with a sentence (and encodePermalink throws it)', () => {
     const cases: Array<[Permalink, RegExp]> = [
       [{ scenario: builtin('no-such-scenario'), view: DEFAULT_VIEW }, /no built-in scenario "no-such-scenario" version 1/],

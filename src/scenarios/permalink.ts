@@ -530,7 +530,11 @@ function packInline(json: unknown): Fit<string> {
   // without validating it, which took ~50 ms of the main thread there.
   let text: string | undefined;
   try {
-    text = canonicalJson(json);
+    // Its length first, from the plain JSON: sorting the keys changes no
+    // length, and the sort (canonicalJson) took ~150 ms of a 100,000-step
+    // document for nothing when the link refuses it anyway.
+    const plain = JSON.stringify(json);
+    text = plain !== undefined && plain.length > PERMALINK_LIMITS.maxDecompressedChars ? plain : canonicalJson(json);
   } catch {
     text = undefined;
   }
