@@ -33,6 +33,40 @@ import { sim_fastStep } from './steps-fast.ts';
 
 export type RawParse = { readonly ok: true; readonly data: RawScenario } | { readonly ok: false; readonly error: ScenarioError };
 
+/** The steps of a checked document, read one at a time (an array is one). */
+export interface RawStepList {
+  readonly length: number;
+  at(i: number): RawStep | undefined;
+}
+
+/** sim_parseRaw's answer with `lazySteps`: the document with its steps as a RawStepList. */
+export type RawParseLazy = { readonly ok: true; readonly data: Omit<RawScenario, 'steps'> & { readonly steps: RawStepList } } | { readonly ok: false; readonly error: ScenarioError };
+
+/**
+ * The steps of a document parsed from JSON text, each made again when read
+ * (normalize reads each once): the fast path's step for the JSON step, or
+ * zod's kept output for the few it did not take. Why: kept, the 100,000
+ * steps and their address objects lived through the whole check and were
+ * copied by every young-generation collection until promoted, a third of a
+ * 100,000-step file's parse; made when read, each dies young. Only for values
+ * from JSON.parse: plain data reads the same every time (a hand-made object's
+ * getter need not), so the step made is the step checked.
+ */
+class LazyRawSteps implements RawStepList {
+  constructor(
+    private readonly json: readonly unknown[],
+    private readonly byZod: ReadonlyMap<number, RawStep>,
+  ) {}
+
+  get length(): number {
+    return this.json.length;
+  }
+
+  at(i: number): RawStep | undefined {
+    return this.byZod.get(i) ?? sim_fastStep(this.json[i]);
+  }
+}
+
 function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
@@ -66,8 +100,13 @@ function issuesAt(schema: z.ZodType, value: unknown, prefix: readonly PropertyKe
   return r.error.issues.map((i) => ({ ...i, path: [...prefix, ...i.path] }));
 }
 
-/** The fast path; see the comment at the top. */
-export function sim_parseRaw(input: unknown): RawParse {
+/**
+ * The fast path; see the comment at the top. With `lazySteps` (a value from
+ * JSON.parse only: see LazyRawSteps) the steps come as a RawStepList.
+ */
+export function sim_parseRaw(input: unknown): RawParse;
+export function sim_parseRaw(input: unknown, lazySteps: true): RawParseLazy;
+export function sim_parseRaw(input: unknown, lazySteps = false): RawParseLazy {
   const rest = rawScenarioStepsUnchecked.safeParse(input);
   // Issues of the document's own unknown keys come after those of `steps` in zod's order.
   const docIssues = rest.success ? [] : rest.error.issues;
@@ -83,6 +122,7 @@ export function sim_parseRaw(input: unknown): RawParse {
     return { ok: false, error: issueToError([...issues, ...ownKeyIssues]) };
   }
   const steps: RawStep[] = [];
+  const byZod = new Map<number, RawStep>();
   for (let i = 0; i < raw.length; i++) {
     const v: unknown = raw[i];
     let fast: RawStep | undefined;
@@ -93,17 +133,18 @@ export function sim_parseRaw(input: unknown): RawParse {
       fast = undefined;
     }
     if (fast !== undefined) {
-      steps.push(fast);
+      if (!lazySteps) steps.push(fast);
       continue;
     }
     const r = rawStep.safeParse(v);
     if (r.success) {
-      steps.push(r.data);
+      if (lazySteps) byZod.set(i, r.data);
+      else steps.push(r.data);
       continue;
     }
     const issues = r.error.issues.map((iss) => ({ ...iss, path: ['steps', i, ...iss.path] }));
     return { ok: false, error: issueToError([...issues, ...ownKeyIssues]) };
   }
   if (!rest.success) return { ok: false, error: issueToError(ownKeyIssues) };
-  return { ok: true, data: { ...rest.data, steps } };
+  return { ok: true, data: { ...rest.data, steps: lazySteps ? new LazyRawSteps(raw, byZod) : steps } };
 }

@@ -15,8 +15,8 @@ import { fail, ScenarioFailure, type ScenarioError } from './errors.ts';
 import { describeValue, formatHex, pow2, u64Below } from './hex.ts';
 import { PARSER_LIMITS } from './limits.ts';
 import { buildMappings, DEFAULT_TABLES_AT } from './mappings.ts';
-import { FORMAT_V1, type RawScenario, type RawStep } from './raw.ts';
-import { sim_parseRaw, sim_parseRawZod, type RawParse } from './raw-parse.ts';
+import { FORMAT_V1, type RawScenario } from './raw.ts';
+import { type RawParseLazy, type RawStepList, sim_parseRaw, sim_parseRawZod } from './raw-parse.ts';
 
 export type { ScenarioError } from './errors.ts';
 export { formatScenarioError } from './errors.ts';
@@ -44,7 +44,8 @@ export function parseScenarioText(text: string): ParseResult {
     } catch (e) {
       return failure('', `not valid JSON: ${jsonErrorText(e, body)}`);
     }
-    return parseScenario(value);
+    // Plain data from JSON.parse: its steps can be read again when normalized (raw-parse.ts LazyRawSteps).
+    return parseWith(value, (v) => sim_parseRaw(v, true));
   } catch (e) {
     return unexpected(e);
   }
@@ -64,7 +65,7 @@ export function sim_parseScenarioZodOnly(input: unknown): ParseResult {
   return parseWith(input, sim_parseRawZod);
 }
 
-function parseWith(input: unknown, parseRaw: (input: unknown) => RawParse): ParseResult {
+function parseWith(input: unknown, parseRaw: (input: unknown) => RawParseLazy): ParseResult {
   try {
     checkFormat(input);
     const parsed = parseRaw(input);
@@ -153,7 +154,7 @@ interface FrameOut {
   readonly source: number;
 }
 
-function normalize(raw: RawScenario, warnings: string[]): Scenario {
+function normalize(raw: Omit<RawScenario, 'steps'> & { readonly steps: RawStepList }, warnings: string[]): Scenario {
   if (raw.title.trim() === '') fail('title', 'must not be empty');
   const g = raw.guest;
   const mode = g.mode;
@@ -340,13 +341,13 @@ function stepAt(i: number, field?: string): readonly PropertyKey[] {
  * throwaway object per step (the accesses, most of a long file, are built
  * key by key, in the order the spreads they replace gave).
  */
-function normalizeSteps(raw: readonly RawStep[], state: ModeState, maxPhyAddr: number, ramEnd: number, warnings: string[]): Step[] {
+function normalizeSteps(raw: RawStepList, state: ModeState, maxPhyAddr: number, ramEnd: number, warnings: string[]): Step[] {
   const gp = (i: number, field: string, why: string): void => {
     warnings.push(`steps[${i}].${field}: ${why}; KVM injects #GP here and the change does not take effect`);
   };
   const out: Step[] = [];
   for (let i = 0; i < raw.length; i++) {
-    const s = raw[i]!;
+    const s = raw.at(i)!;
     const mode = modeOf(state);
     switch (s.op) {
       case 'read':

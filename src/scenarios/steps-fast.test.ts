@@ -12,7 +12,7 @@ import { PARSER_LIMITS } from './limits.ts';
 import { SCENARIO_LIMITS } from '../core/scenario.ts';
 import { rawStep, STEP_OPS } from './raw.ts';
 import { sim_parseRaw, sim_parseRawZod } from './raw-parse.ts';
-import { formatScenarioError, parseScenario, sim_parseScenarioZodOnly, type ParseResult } from './schema.ts';
+import { formatScenarioError, parseScenario, parseScenarioText, sim_parseScenarioZodOnly, type ParseResult } from './schema.ts';
 import { sim_fastStep, sim_fastU64 } from './steps-fast.ts';
 
 /** A serialization that keeps key order and tells `undefined` apart from an absent key. */
@@ -214,6 +214,13 @@ describe('sim_fastStep', () => {
     );
   });
 
+  it('a valid document with steps zod takes (questions) parses from its text to what zod alone makes of it', () => {
+    const doc = { ...base, steps: [{ op: 'read', gva: '0x1000' }, { op: 'read', gva: '0x2000', user: true, questions: [{ kind: 'outcome' }] }, { op: 'write', gva: '0x1008', value: '0x5' }] };
+    const want = sim_parseScenarioZodOnly(doc);
+    expect(want.ok).toBe(true);
+    expect(parseScenarioText(JSON.stringify(doc))).toStrictEqual(want);
+  });
+
   it('takes steps read from JSON text, with a "__proto__" key refused', () => {
     const s = JSON.parse('{"op":"read","gva":"0x1000","__proto__":1}') as unknown;
     expect(sim_fastStep(s)).toBeUndefined();
@@ -292,11 +299,14 @@ describe('documents: fast path and zod alone agree', () => {
     );
   });
 
-  it('through JSON text as well', () => {
+  it('through JSON text as well (parseScenarioText reads the steps again when it normalizes them)', () => {
     fc.assert(
       fc.property(document, (doc) => {
-        const round = JSON.parse(JSON.stringify(doc, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x))) as unknown;
-        expect(parseScenario(round)).toStrictEqual(sim_parseScenarioZodOnly(round));
+        const text = JSON.stringify(doc, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
+        const round = JSON.parse(text) as unknown;
+        const slow = sim_parseScenarioZodOnly(round);
+        expect(parseScenario(round)).toStrictEqual(slow);
+        expect(parseScenarioText(text)).toStrictEqual(slow);
       }),
       { numRuns: 1000 },
     );

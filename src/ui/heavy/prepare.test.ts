@@ -15,11 +15,12 @@ vi.mock('../../scenarios/schema.ts', async (importOriginal) => {
   return { ...orig, parseScenarioText: (text: string) => (parses.count++, orig.parseScenarioText(text)) };
 });
 
-let running: FakeWorker | null = null;
 const workerSelf = {
+  /** The stand-in worker whose message is being handled (the replies go to it). */
+  running: null as FakeWorker | null,
   onmessage: null as null | ((e: { data: BuildRequest }) => void),
   postMessage: (m: BuildReply) => {
-    const w = running!;
+    const w = workerSelf.running!;
     setTimeout(() => !w.terminated && w.dispatchEvent(new MessageEvent('message', { data: structuredClone(m) })), 0);
   },
 };
@@ -34,7 +35,7 @@ class FakeWorker extends EventTarget {
     const data = structuredClone(m);
     setTimeout(() => {
       if (this.terminated) return;
-      running = this;
+      workerSelf.running = this;
       workerSelf.onmessage!({ data });
     }, 0);
   }
