@@ -158,8 +158,12 @@ function stepsOf(text: string): { readonly steps: number | null; readonly json?:
   }
 }
 
-/** Checks a scenario file's size (before reading it), then its bytes, then its text. */
-export async function readScenarioFile(f: File): Promise<Admitted> {
+/**
+ * Checks a scenario file's size (before reading it), then its bytes, then its
+ * text. `onDecoded` sees the text as soon as it is decoded, before the text is
+ * parsed here (an import starts the build worker's check with it).
+ */
+export async function readScenarioFile(f: File, onDecoded?: (text: string) => void): Promise<Admitted> {
   if (f.size > EDITOR_LIMITS.maxFileBytes) {
     return {
       ok: false,
@@ -168,6 +172,7 @@ export async function readScenarioFile(f: File): Promise<Admitted> {
   }
   const decoded = decodeUtf8(new Uint8Array(await f.arrayBuffer()), f.name);
   if (!decoded.ok) return decoded;
+  onDecoded?.(decoded.text);
   const admitted = admitText(decoded.text, f.name, true);
   return admitted.refused ? { ok: false, message: admitted.refused } : { ...decoded, json: admitted.json };
 }

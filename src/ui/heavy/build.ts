@@ -116,6 +116,11 @@ function getWorker(): Worker | null {
   return worker;
 }
 
+/** Starts the worker ahead of its first request (where there are workers). */
+export function startBuildWorker(): void {
+  getWorker();
+}
+
 /** Ends the worker (the only way to stop a build it is in the middle of); the next build starts a new one. */
 function killWorker(): void {
   worker?.terminate();
