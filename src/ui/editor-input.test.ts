@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkEditorText, decodeUtf8, EDITOR_LIMITS, firstInvalidUtf8, formatBytes } from './editor-input.ts';
+import { checkEditorText, decodeUtf8, EDITOR_LIMITS, firstInvalidUtf8, formatBytes, parsedFileText, readScenarioFile } from './editor-input.ts';
 
 const fatalOk = (b: Uint8Array) => {
   try {
@@ -58,5 +58,32 @@ describe('editor input checks', () => {
     expect(formatBytes(812)).toBe('812 bytes');
     expect(formatBytes(5_242_880)).toBe('5.2 MB (5,242,880 bytes)');
     expect(formatBytes(250_000)).toBe('250 kB (250,000 bytes)');
+  });
+});
+
+describe('readScenarioFile and parsedFileText', () => {
+  const doc = { format: 'shadowpaging/v1', title: 'Read', guest: { mode: 'off' }, steps: [{ op: 'read', gva: '0x1000' }] };
+  const fileOf = (text: string) => ({ name: 'f.json', size: text.length, arrayBuffer: () => Promise.resolve(new TextEncoder().encode(text).buffer) }) as unknown as File;
+
+  it('hands the file\'s parse to the form once, for that text only, and lets it go at another text', async () => {
+    const text = JSON.stringify(doc);
+    const seen: string[] = [];
+    const r = await readScenarioFile(fileOf(text), (t) => seen.push(t));
+    expect(seen).toEqual([text]);
+    expect(r.ok && r.json).toEqual(doc);
+    const got = parsedFileText(text);
+    expect(got?.json).toBe(r.ok ? r.json : null);
+    // Asked again for the same text: the same parse.
+    expect(parsedFileText(text)?.json).toBe(got?.json);
+    // Another text (an edit): none, and the file's parse is dropped.
+    expect(parsedFileText(`${text} `)).toBeNull();
+    expect(parsedFileText(text)).toBeNull();
+  });
+
+  it('keeps no parse of a refused file', async () => {
+    const text = JSON.stringify({ ...doc, steps: Array.from({ length: EDITOR_LIMITS.maxSteps + 1 }, () => 0) });
+    const r = await readScenarioFile(fileOf(text));
+    expect(r.ok).toBe(false);
+    expect(parsedFileText(text)).toBeNull();
   });
 });

@@ -13,7 +13,7 @@ import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
 import { prepareBuild, startBuildWorker } from '../heavy/build.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
-import { checkEditorText, EDITOR_LIMITS, fmt, readScenarioFile, viewOnly } from '../editor-input.ts';
+import { checkEditorText, EDITOR_LIMITS, fmt, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
@@ -127,6 +127,9 @@ export function EditorPanel() {
   const deferredText = useDeferredValue(text);
   const formText = text.length > CHECK_SYNC_CHARS ? deferredText : text;
   const docObj = useMemo(() => {
+    // A file just imported was parsed when it was read: not again for the form.
+    const read = parsedFileText(formText);
+    if (read) return read.json && typeof read.json === 'object' && !Array.isArray(read.json) ? (read.json as Record<string, unknown>) : null;
     try {
       const v: unknown = JSON.parse(formText);
       return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
