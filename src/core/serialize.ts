@@ -264,7 +264,10 @@ export function machineJson(m: Machine, memo?: sim_JsonMemo, rmapLater?: () => M
 
 /** Every pte_list of the rmap, by level and gfn, each spte marked stale where the kernel could not use it safely. */
 export function rmapJson(m: Machine): MachineJson['rmap'] {
+  // By key: level * 2^40 + region, and within a level the gfn grows with the
+  // region, so this is the order by level, then gfn (no hex read back per comparison).
   return [...m.rmap.entries()]
+    .sort((a, b) => a[0] - b[0])
     .map(([key, refs]) => {
       const level = Math.floor(key / 2 ** 40);
       const region = key - level * 2 ** 40;
@@ -281,6 +284,5 @@ export function rmapJson(m: Machine): MachineJson['rmap'] {
           return why ? { sp: refId(r), index: refIndex(r), stale: why } : { sp: refId(r), index: refIndex(r) };
         }),
       };
-    })
-    .sort((a, b) => a.level - b.level || parseInt(a.gfn, 16) - parseInt(b.gfn, 16));
+    });
 }

@@ -130,9 +130,17 @@ function nestedText(key: string, value: unknown, item = false): string {
   return t.slice(`{\n  ${JSON.stringify(key)}: [\n    `.length, -'\n  ]\n}'.length);
 }
 
+/** JSON strings of the few names a step has (its op, its outcome), each made once. */
+const quotedNames = new Map<string, string>();
+const quoted = (name: string): string => {
+  let q = quotedNames.get(name);
+  if (q === undefined) quotedNames.set(name, (q = JSON.stringify(name)));
+  return q;
+};
+
 /** stepJson(..., false) of `r` as JSON.stringify(..., null, 2) spells it as an item of "steps". */
 function stepText(op: string, r: RawStepResult): string {
-  let t = `{\n      "index": ${r.index},\n      "op": ${JSON.stringify(op)},\n      "outcome": ${JSON.stringify(r.outcome)}`;
+  let t = `{\n      "index": ${r.index},\n      "op": ${quoted(op)},\n      "outcome": ${quoted(r.outcome)}`;
   if (r.vector !== undefined) {
     t += `,\n      "vector": ${r.vector}`;
     if (r.errorCode !== undefined) t += `,\n      "errorCode": ${r.errorCode}`;
