@@ -63,7 +63,7 @@ class LazyRawSteps implements RawStepList {
   }
 
   at(i: number): RawStep | undefined {
-    return this.byZod.get(i) ?? sim_fastStep(this.json[i]);
+    return this.byZod.get(i) ?? sim_fastStep(this.json[i], true);
   }
 }
 

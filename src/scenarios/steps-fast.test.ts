@@ -175,6 +175,8 @@ describe('sim_fastStep', () => {
         if (!slow.success) return;
         expect(fast).toStrictEqual(slow.data);
         expect(exact(fast)).toBe(exact(slow.data));
+        // Made again as a step taken before (LazyRawSteps): the same step.
+        expect(exact(sim_fastStep(v, true))).toBe(exact(fast));
       }),
       { numRuns: 5000 },
     );

@@ -132,10 +132,12 @@ function onlyKeys(s: Record<string, unknown>, allowed: ReadonlySet<string>): boo
 
 /**
  * The step zod would make of `v`, or `undefined` when this path does not
- * take it (invalid, or not a plain object): then ask zod.
+ * take it (invalid, or not a plain object): then ask zod. `taken`: `v` is a
+ * step this path took before and is made again (raw-parse.ts LazyRawSteps),
+ * so its shape and keys are not checked a second time.
  */
-export function sim_fastStep(v: unknown): RawStep | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+export function sim_fastStep(v: unknown, taken = false): RawStep | undefined {
+  if (!taken && (typeof v !== 'object' || v === null || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype)) return undefined;
   const s = v as Record<string, unknown>;
   const op = s.op;
   const out: Record<string, unknown> = { op };
@@ -143,7 +145,7 @@ export function sim_fastStep(v: unknown): RawStep | undefined {
     case 'read':
     case 'fetch':
     case 'write': {
-      if (!onlyKeys(s, op === 'write' ? WRITE : ACCESS)) return undefined;
+      if (!taken && !onlyKeys(s, op === 'write' ? WRITE : ACCESS)) return undefined;
       const gva = sim_fastU64(s.gva);
       if (gva === undefined) return undefined;
       out.gva = gva;
@@ -152,7 +154,7 @@ export function sim_fastStep(v: unknown): RawStep | undefined {
       break;
     }
     case 'cr3': {
-      if (!onlyKeys(s, CR3)) return undefined;
+      if (!taken && !onlyKeys(s, CR3)) return undefined;
       const value = sim_fastU64(s.value);
       if (value === undefined) return undefined;
       out.value = value;
@@ -160,24 +162,24 @@ export function sim_fastStep(v: unknown): RawStep | undefined {
       break;
     }
     case 'invlpg': {
-      if (!onlyKeys(s, INVLPG)) return undefined;
+      if (!taken && !onlyKeys(s, INVLPG)) return undefined;
       const gva = sim_fastU64(s.gva);
       if (gva === undefined) return undefined;
       out.gva = gva;
       break;
     }
     case 'cr0':
-      if (!onlyKeys(s, CR0) || !optBool(s, 'wp', out) || !optBool(s, 'pg', out)) return undefined;
+      if ((!taken && !onlyKeys(s, CR0)) || !optBool(s, 'wp', out) || !optBool(s, 'pg', out)) return undefined;
       break;
     case 'cr4':
-      if (!onlyKeys(s, CR4)) return undefined;
+      if (!taken && !onlyKeys(s, CR4)) return undefined;
       for (const k of ['pse', 'pae', 'smep', 'smap', 'pcide']) if (!optBool(s, k, out)) return undefined;
       break;
     case 'efer':
-      if (!onlyKeys(s, EFER) || !optBool(s, 'nx', out) || !optBool(s, 'lme', out)) return undefined;
+      if ((!taken && !onlyKeys(s, EFER)) || !optBool(s, 'nx', out) || !optBool(s, 'lme', out)) return undefined;
       break;
     case 'host-write': {
-      if (!onlyKeys(s, HOST_WRITE)) return undefined;
+      if (!taken && !onlyKeys(s, HOST_WRITE)) return undefined;
       const gpa = sim_fastU64(s.gpa);
       const value = sim_fastU64(s.value);
       if (gpa === undefined || value === undefined) return undefined;
@@ -187,7 +189,7 @@ export function sim_fastStep(v: unknown): RawStep | undefined {
       break;
     }
     case 'zap-all':
-      if (!onlyKeys(s, ZAP_ALL)) return undefined;
+      if (!taken && !onlyKeys(s, ZAP_ALL)) return undefined;
       break;
     default:
       return undefined;
