@@ -88,6 +88,14 @@ export interface BuildCallbacks {
    * in slices between tasks, and dropped if the build is cancelled.
    */
   prepare?: (tl: Timeline) => Iterator<void>;
+  /**
+   * Work to do on the scenario's first steps while the worker builds the
+   * rest (the store: the first render's fit, found on those steps alone), a
+   * unit per `next()`, in slices between tasks. Given the scenario with the
+   * steps received so far (a chunk's worth, CHUNK_MAX_STEPS, or all) when the
+   * first chunk comes; stopped when the build ends or is cancelled.
+   */
+  early?: (first: Scenario) => Iterator<void>;
   /** One sentence: why the document is not a valid scenario, or why the run failed. */
   onError: (message: string) => void;
 }
@@ -199,6 +207,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
     w.removeEventListener('error', onError);
     if (current?.id === id) current = null;
   };
+  let stopEarly: (() => void) | null = null;
   const onMessage = (e: MessageEvent<BuildReply>) => {
     const m = e.data;
     if (!live || m.id !== id) return;
@@ -206,10 +215,12 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
       case 'start':
       case 'chunk':
         receiver.take(m);
+        if (m.type === 'chunk' && cb.early && !stopEarly) stopEarly = runSliced(cb.early(receiver.scenarioSoFar()), () => live, () => {});
         cb.onProgress(m.type === 'start' ? 0 : m.done, receiver.total);
         return;
       case 'done': {
         const tl = receiver.take(m)!;
+        stopEarly?.();
         finish();
         handing = true;
         stopHanding = deliver(tl, tl.scenario, cb, () => handing);
@@ -241,6 +252,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   return {
     cancel: () => {
       cancelFallback?.();
+      stopEarly?.();
       handing = false;
       stopHanding();
       if (!live) return;

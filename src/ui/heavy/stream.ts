@@ -69,6 +69,11 @@ export class TimelineReceiver {
 
   constructor(private readonly rules: RuleSetName) {}
 
+  /** The scenario with the steps received so far. */
+  scenarioSoFar(): Scenario {
+    return { ...this.scenario!, steps: this.steps.slice() };
+  }
+
   /** Takes a start or chunk message; the Timeline at `done`. */
   take(m: Extract<BuildReply, { type: 'start' | 'chunk' | 'done' }>): Timeline | null {
     switch (m.type) {

@@ -9,7 +9,7 @@ import { COMPARED_RULE_SETS, RULE_SETS, type RuleSetName, type Scenario, Timelin
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
 import { type BuildJob, HEAVY_STEPS, isHeavy, startBuild } from '../heavy/build.ts';
-import { eventsInStep, timelineWarmup } from '../step/index.ts';
+import { eventsInStep, firstFitOf } from '../step/index.ts';
 import { gradeStep, stepQuestions, type QuizEntry } from '../quiz/questions.ts';
 import type { Answer } from '../../core/index.ts';
 import type { Lesson } from '../../scenarios/lesson.ts';
@@ -247,11 +247,12 @@ export const createAppStore = () =>
           stopJob();
           const total = (json as { steps: unknown[] }).steps.length;
           set({ loading: { title: titleOf(json, options.parsed), done: 0, total, what: 'open', rules }, loadError: null });
+          const fit = firstFitOf(rules);
           const build = startBuild(
             { json, text: options.text, scenario: options.parsed, rules },
             {
               onProgress: progress,
-              prepare: timelineWarmup,
+              ...fit,
               onDone: (timeline, scenario) => {
                 job = null;
                 shown(scenario, timeline);
@@ -296,7 +297,7 @@ export const createAppStore = () =>
           { scenario, rules },
           {
             onProgress: progress,
-            prepare: timelineWarmup,
+            ...firstFitOf(rules),
             onDone: (timeline) => {
               job = null;
               set({ rules, timeline, event: null, loading: null, quizAsk: null, quizLog: [] });
