@@ -5,6 +5,7 @@ import { applyStep, type RawStepResult, sim_runStep, type StepResult } from './s
 import { hex, hex64 } from './bits.ts';
 import type { TraceEvent } from './trace.ts';
 import { createMachine } from './timeline.ts';
+import type { Machine } from './machine.ts';
 import { kernelRoleFields, type PageRole } from './mmu/role.ts';
 import { type Linux61Change, LINUX_61_CHANGES } from './mmu/rules.ts';
 
@@ -63,21 +64,25 @@ function stepJson(scenario: Scenario, r: StepResult, events: boolean): TraceStep
  * made, and memory stays the size of one machine plus the step list.
  */
 export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
-  const at = opts.at ?? scenario.steps.length;
-  const run = Math.min(at, scenario.steps.length);
-  const { machine, events } = createMachine(scenario, opts.rules, { tracing: opts.events });
+  const { run, machine, head } = traceStart(scenario, opts);
   const steps: TraceStepJson[] = [];
   for (let i = 0; i < run; i++) steps.push(stepJson(scenario, applyStep(machine, i, scenario.steps[i]!), opts.events));
-  return {
+  return { ...head, steps, final: machineJson(machine) };
+}
+
+/** What both forms of the document start from: the machine before the first step, how many steps run, and the keys before "steps" (in the document's order). */
+function traceStart(scenario: Scenario, opts: TraceOptions): { readonly run: number; readonly machine: Machine; readonly head: Omit<TraceJson, 'steps' | 'final'> } {
+  const at = opts.at ?? scenario.steps.length;
+  const { machine, events } = createMachine(scenario, opts.rules, { tracing: opts.events });
+  const head = {
     format: 'shadowpaging-trace/v1',
     title: scenario.title,
     rules: opts.rules,
     ...(opts.rules === 'linux-6.1' ? { kernel: LINUX_61_KERNEL } : {}),
     at,
     initial: opts.events ? { events } : {},
-    steps,
-    final: machineJson(machine),
-  };
+  } as const;
+  return { run: Math.min(at, scenario.steps.length), machine, head };
 }
 
 /**
@@ -89,17 +94,7 @@ export function buildTrace(scenario: Scenario, opts: TraceOptions): TraceJson {
  * text is held: a step without events is spelled straight from its numbers.
  */
 export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, pieceChars = 1 << 16): Generator<string, void, undefined> {
-  const at = opts.at ?? scenario.steps.length;
-  const run = Math.min(at, scenario.steps.length);
-  const { machine, events } = createMachine(scenario, opts.rules, { tracing: opts.events });
-  const head: Omit<TraceJson, 'steps' | 'final'> = {
-    format: 'shadowpaging-trace/v1',
-    title: scenario.title,
-    rules: opts.rules,
-    ...(opts.rules === 'linux-6.1' ? { kernel: LINUX_61_KERNEL } : {}),
-    at,
-    initial: opts.events ? { events } : {},
-  };
+  const { run, machine, head } = traceStart(scenario, opts);
   // The head's text without its closing "\n}"; steps and final are the document's last keys.
   let text = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "steps": [`;
   for (let i = 0; i < run; i++) {
