@@ -73,17 +73,20 @@ describe('readScenarioFile and parsedFileText', () => {
     expect(r.ok && r.json).toEqual(doc);
     const got = parsedFileText(text);
     expect(got?.json).toBe(r.ok ? r.json : null);
-    // Asked again for the same text: the same parse.
-    expect(parsedFileText(text)?.json).toBe(got?.json);
-    // Another text (an edit): none, and the file's parse is dropped.
+    // Once: then it is let go.
+    expect(parsedFileText(text)).toBeNull();
+    // Another text (an edit) first: none, and the file's parse is dropped.
+    await readScenarioFile(fileOf(text));
     expect(parsedFileText(`${text} `)).toBeNull();
     expect(parsedFileText(text)).toBeNull();
   });
 
-  it('keeps no parse of a refused file', async () => {
+  it('keeps no parse of a refused file, nor of the file read before it', async () => {
+    const first = JSON.stringify(doc);
+    await readScenarioFile(fileOf(first));
     const text = JSON.stringify({ ...doc, steps: Array.from({ length: EDITOR_LIMITS.maxSteps + 1 }, () => 0) });
     const r = await readScenarioFile(fileOf(text));
     expect(r.ok).toBe(false);
-    expect(parsedFileText(text)).toBeNull();
+    expect(parsedFileText(first)).toBeNull();
   });
 });

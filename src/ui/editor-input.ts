@@ -163,13 +163,13 @@ let lastRead: { readonly text: string; readonly json: unknown } | null = null;
 
 /**
  * The parse of `text` when it is the last file read (the editor's form takes
- * it instead of parsing a 100,000-step text again, ~60 ms); null otherwise,
- * and then the file's parse is let go.
+ * it instead of parsing a 100,000-step text again, ~60 ms), once; null
+ * otherwise. Either way the file's parse is let go.
  */
 export function parsedFileText(text: string): { readonly json: unknown } | null {
-  if (lastRead?.text === text) return { json: lastRead.json };
+  const read = lastRead?.text === text ? { json: lastRead.json } : null;
   lastRead = null;
-  return null;
+  return read;
 }
 
 /**
@@ -178,6 +178,7 @@ export function parsedFileText(text: string): { readonly json: unknown } | null 
  * parsed here (an import starts the build worker's check with it).
  */
 export async function readScenarioFile(f: File, onDecoded?: (text: string) => void): Promise<Admitted> {
+  lastRead = null;
   if (f.size > EDITOR_LIMITS.maxFileBytes) {
     return {
       ok: false,

@@ -11,7 +11,7 @@ import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useS
 import { sim_traceJsonText } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
-import { prepareBuild, startBuildWorker } from '../heavy/build.ts';
+import { type PreparedCheck, prepareBuild, startBuildWorker } from '../heavy/build.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
@@ -331,11 +331,12 @@ export function EditorPanel() {
   const importFile = async (f: File) => {
     // A long file goes to the build worker's check as soon as it is decoded:
     // the worker parses it while this thread parses it for the editor.
-    let early: Promise<CheckResult> | null = null;
+    const early: { check: PreparedCheck | null } = { check: null };
     const r = await readScenarioFile(f, (text) => {
-      if (text.length <= EDITOR_LIMITS.maxOpenChars && !text.includes('"shadowpaging-lesson/')) early = prepareBuild(text);
+      if (text.length <= EDITOR_LIMITS.maxOpenChars && !text.includes('"shadowpaging-lesson/')) early.check = prepareBuild(text);
     });
     if (!r.ok) {
+      early.check?.abandon();
       setRefusal(r.message);
       return;
     }
@@ -350,7 +351,7 @@ export function EditorPanel() {
       return;
     }
     // A long file is checked by the build worker, which keeps the parse for the build that follows.
-    const p = await (early ?? checkScenarioText(r.text));
+    const p = await (early.check?.result ?? checkScenarioText(r.text));
     if (p.ok && r.json !== undefined) imported.current = { text: r.text, json: r.json };
     openDoc(
       { title: p.ok ? p.scenario.title : (guessTitle(r.text) ?? f.name), text: r.text, origin: `file ${f.name}` },

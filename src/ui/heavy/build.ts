@@ -146,13 +146,14 @@ function killWorker(): void {
  * editor's cache of checks (check.ts). null when there is no worker, the text
  * is short, or a build is running (then check.ts checks it as before).
  */
-export function prepareBuild(text: string): Promise<CheckResult> | null {
+export function prepareBuild(text: string): PreparedCheck | null {
   if (current || text.length <= CHECK_SYNC_CHARS) return null;
   const w = getWorker();
   if (!w) return null;
   const id = nextId++;
-  return new Promise((resolve) => {
-    const stop = () => {
+  let stop = () => {};
+  const result = new Promise<CheckResult>((resolve) => {
+    stop = () => {
       preparing.delete(id);
       w.removeEventListener('message', onMessage);
       w.removeEventListener('error', onError);
@@ -177,6 +178,21 @@ export function prepareBuild(text: string): Promise<CheckResult> | null {
     const req: BuildRequest = { type: 'check', id, text, keep: true };
     w.postMessage(req);
   });
+  return {
+    result,
+    abandon: () => {
+      if (!preparing.has(id)) return;
+      stop();
+      // Nothing else waits on the worker: end it rather than let it parse a text no one will open.
+      if (!current && preparing.size === 0) killWorker();
+    },
+  };
+}
+
+/** An import's check in the build worker: its answer, or `abandon` when the import is refused meanwhile (the answer then never comes). */
+export interface PreparedCheck {
+  readonly result: Promise<CheckResult>;
+  readonly abandon: () => void;
 }
 
 /** Checks waiting on the build worker, each with what to do if the worker ends first. */

@@ -71,7 +71,7 @@ describe('prepareBuild: an import checked by the build worker', () => {
     parses.count = 0;
     const p = build.prepareBuild(text);
     expect(p).not.toBeNull();
-    expect(await p).toMatchObject({ ok: true, scenario: { title: 'prepared', steps: { length: 3000 } } });
+    expect(await p!.result).toMatchObject({ ok: true, scenario: { title: 'prepared', steps: { length: 3000 } } });
     expect(parses.count).toBe(1);
     // The editor's check of the same text is answered from the cache.
     expect(check.checkedNow(text)).toMatchObject({ ok: true });
@@ -86,12 +86,25 @@ describe('prepareBuild: an import checked by the build worker', () => {
   it('a check cut off by a build that ends the worker is answered all the same', async () => {
     const text = longText('cut off');
     const made = FakeWorker.made;
-    const p = build.prepareBuild(text)!;
+    const p = build.prepareBuild(text)!.result;
     // A build starts and is cancelled before the worker answered: the worker is ended.
     build.startBuild({ text: longText('other'), rules: 'seed' }, { onProgress: () => {}, onDone: () => {}, onError: () => {} }).cancel();
     expect(await p).toMatchObject({ ok: true, scenario: { title: 'cut off' } });
     // The next build runs in a new worker.
     expect(await buildOf(longText('after'))).toBe(3000);
     expect(FakeWorker.made).toBeGreaterThan(made);
+  });
+
+  it('abandoned (the import was refused meanwhile): the worker is ended before it parses, and the next use starts a new one', async () => {
+    const made = FakeWorker.made;
+    parses.count = 0;
+    const p = build.prepareBuild(longText('refused'))!;
+    p.abandon();
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+    expect(parses.count).toBe(0);
+    const next = build.prepareBuild(longText('next'));
+    expect(FakeWorker.made).toBe(made + 1);
+    expect(await next!.result).toMatchObject({ ok: true, scenario: { title: 'next' } });
+    expect(parses.count).toBe(1);
   });
 });

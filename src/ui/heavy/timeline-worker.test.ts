@@ -58,4 +58,35 @@ describe('timeline.worker: a kept parse', () => {
     expect(built(7)).toBe(true);
     expect(parses.count).toBe(4);
   });
+
+  it('any other request takes the kept parse: a build from a Scenario (a rule change) leaves none for the text', async () => {
+    parses.count = 0;
+    send({ type: 'check', id: 8, text, keep: true });
+    const { parseScenarioText } = await import('../../scenarios/schema.ts');
+    const parsed = parseScenarioText(other);
+    if (!parsed.ok) throw new Error('other');
+    send({ type: 'build', id: 9, scenario: parsed.scenario, rules: 'seed' });
+    expect(built(9)).toBe(true);
+    const before = parses.count;
+    send({ type: 'build', id: 10, text, rules: 'seed' });
+    expect(built(10)).toBe(true);
+    expect(parses.count).toBe(before + 1);
+  });
+
+  it('a kept parse no build asks for is dropped after 30 s', () => {
+    vi.useFakeTimers();
+    try {
+      parses.count = 0;
+      send({ type: 'check', id: 11, text, keep: true });
+      vi.advanceTimersByTime(29_000);
+      send({ type: 'build', id: 12, text, rules: 'seed' });
+      expect(parses.count).toBe(1);
+      send({ type: 'check', id: 13, text, keep: true });
+      vi.advanceTimersByTime(30_000);
+      send({ type: 'build', id: 14, text, rules: 'seed' });
+      expect(parses.count).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

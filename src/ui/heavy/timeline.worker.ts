@@ -12,25 +12,35 @@ import { streamTimeline } from './stream.ts';
 const post = (m: BuildReply, transfer: Transferable[] = []) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m, transfer);
 
 /**
- * The last text checked here and its parse, kept for the build of that text:
- * an import asks the build worker to check the file (build.ts prepareBuild)
- * while the editor's own check runs, so the build that follows starts
- * without parsing the text again (~0.5 s of a 100,000-step open). Dropped
- * by the next build, so at most one parse is kept.
+ * The last text an import had checked here (build.ts prepareBuild: the
+ * import's check) and its parse, kept for the build of that text, which
+ * follows at once when the document goes on screen: it starts without
+ * parsing the text again (~0.5 s of a 100,000-step open). Taken by the next
+ * request of any kind, and dropped after KEEP_MS when none comes (the
+ * document was already on screen, or short enough to run on the page), so at
+ * most one parse is kept, for a moment.
  */
 let kept: { readonly text: string; readonly parsed: ParseResult } | null = null;
+let keptTimer: ReturnType<typeof setTimeout> | undefined;
+const KEEP_MS = 30_000;
 
-function parseText(text: string): ParseResult {
-  const parsed = kept?.text === text ? kept.parsed : parseScenarioText(text);
+/** The kept parse, taken (none is kept after this). */
+function takeKept(): typeof kept {
+  const k = kept;
   kept = null;
-  return parsed;
+  clearTimeout(keptTimer);
+  return k;
 }
 
 self.onmessage = (e: MessageEvent<BuildRequest>) => {
   const req = e.data;
+  const k = takeKept();
   if (req.type === 'check') {
     const parsed = parseScenarioText(req.text);
-    if (req.keep) kept = { text: req.text, parsed };
+    if (req.keep) {
+      kept = { text: req.text, parsed };
+      keptTimer = setTimeout(takeKept, KEEP_MS);
+    }
     return post({ type: 'checked', id: req.id, result: summarize(parsed) });
   }
   if (req.type === 'compare') {
@@ -48,7 +58,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
   try {
     let scenario = req.scenario;
     if (!scenario) {
-      const parsed = req.text !== undefined ? parseText(req.text) : parseScenario(req.json);
+      const parsed = req.text !== undefined ? (k?.text === req.text ? k.parsed : parseScenarioText(req.text)) : parseScenario(req.json);
       if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
       scenario = parsed.scenario;
     }

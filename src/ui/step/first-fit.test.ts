@@ -10,7 +10,7 @@ import { DENSITIES } from '../layout/geometry.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import { FIT_AT_ONCE_STEPS, firstFit, type FirstFit, firstFitOf, fitAtOnce, sim_fittedAtOnce, tallestStory, widestLayout } from './index.ts';
-import { getStepView } from './view.ts';
+import { getStepView, sim_viewKept } from './view.ts';
 
 /** A built-in's steps repeated to `n` steps. */
 function long(id: string, n: number): Scenario {
@@ -30,7 +30,7 @@ describe('firstFit', () => {
       const s = long(id, 300);
       for (const rules of RULE_SETS) {
         const whole = new Timeline(s, rules);
-        let fit: FirstFit | null = null;
+        let fit = null as FirstFit | null;
         run(firstFit(new Timeline({ ...s, steps: s.steps.slice(0, FIT_AT_ONCE_STEPS + 1) }, rules), (f) => (fit = f)));
         expect(fit).not.toBeNull();
         for (const d of BOTH) {
@@ -56,6 +56,8 @@ describe('firstFit', () => {
       // fitAtOnce will lay out nothing more, with or without the stories.
       expect(sim_fittedAtOnce(tl, d, true) && sim_fittedAtOnce(tl, d, false)).toBe(true);
     }
+    // Only step 0 was made.
+    expect([0, 1, FIT_AT_ONCE_STEPS].map((n) => sim_viewKept(tl, n))).toEqual([true, false, false]);
   });
 
   it('without a fit (the early work did not finish), timelineWarmup lays out the first steps itself, for fitAtOnce to find', () => {
@@ -64,6 +66,8 @@ describe('firstFit', () => {
     const tl = new Timeline(s, 'seed');
     run(prepare(tl));
     for (const d of BOTH) expect(sim_fittedAtOnce(tl, d, true)).toBe(false);
+    // Every view fitAtOnce reads was made.
+    for (let n = 0; n <= FIT_AT_ONCE_STEPS; n++) expect(sim_viewKept(tl, n), `step ${n}`).toBe(true);
     const view40 = getStepView(tl, FIT_AT_ONCE_STEPS);
     const reference = new Timeline(s, 'seed');
     for (const d of BOTH) {

@@ -46,6 +46,9 @@ function memoOf(tl: Timeline): sim_JsonMemo {
   return memo;
 }
 
+/** Whether step `step`'s view of `tl` is kept (a probe for tests: it makes nothing). */
+export const sim_viewKept = (tl: Timeline, step: number): boolean => cache.get(tl)?.has(step) ?? false;
+
 export function getStepView(tl: Timeline, step: number): StepView {
   let per = cache.get(tl);
   if (!per) {
