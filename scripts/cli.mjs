@@ -5,6 +5,8 @@
  * transpiling the sources (on top of npm's own start), a fifth of the trace
  * CLI's time on a 100,000-step file (issue 17's `cli.trace100k.wallMs`).
  *
+ * The bundle is CommonJS, loaded with require: on the 100,000-step file it
+ * ran ~4% faster than the same bundle as an ES module (alternating runs).
  * The bundle holds its dependencies too (zod, ...), so it runs from wherever
  * it is written: node_modules/.cache/shadowpaging-cli, named after this
  * checkout's path (worktrees sharing one node_modules each get their own).
@@ -21,7 +23,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const self = relative(root, fileURLToPath(import.meta.url));
@@ -34,7 +37,7 @@ if (!CLIS.includes(name)) {
 
 const CACHE = join(root, 'node_modules', '.cache', 'shadowpaging-cli');
 const id = `${name}-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
-const bundleIn = (dir) => join(dir, `${id}.mjs`);
+const bundleIn = (dir) => join(dir, `${id}.cjs`);
 const inputsIn = (dir) => join(dir, `${id}.inputs.json`);
 
 /** Whether the cached bundle exists and no input it was built from (nor this script) is newer. */
@@ -66,9 +69,9 @@ async function build() {
     entryPoints: [join('src', 'cli', `${name}.ts`)],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
-    outfile: `${name}.mjs`,
+    outfile: `${name}.cjs`,
     write: false,
     metafile: true,
     logLevel: 'error',
@@ -108,4 +111,4 @@ if (!fresh()) {
 
 // The CLI reads its arguments from process.argv.slice(2), as when run directly.
 process.argv.splice(2, 1);
-await import(pathToFileURL(bundleIn(dir)).href);
+createRequire(import.meta.url)(bundleIn(dir));

@@ -21,9 +21,9 @@ describe('scripts/cli.mjs', () => {
     const a = viaBundle(['trace', SCENARIO, '--rules', 'merged']);
     expect(a.status).toBe(0);
     const files = readdirSync(CACHE);
-    const bundle = files.find((f) => /^trace-[0-9a-f]{12}\.mjs$/.test(f));
+    const bundle = files.find((f) => /^trace-[0-9a-f]{12}\.cjs$/.test(f));
     expect(bundle).toBeDefined();
-    const inputs = JSON.parse(readFileSync(join(CACHE, bundle!.replace(/\.mjs$/, '.inputs.json')), 'utf8')) as string[];
+    const inputs = JSON.parse(readFileSync(join(CACHE, bundle!.replace(/\.cjs$/, '.inputs.json')), 'utf8')) as string[];
     expect(inputs).toContain('src/cli/trace.ts');
     expect(inputs).toContain('src/core/mmu/sync.ts');
     // Dependencies are in the bundle; their changes come through the lock file.
@@ -39,7 +39,7 @@ describe('scripts/cli.mjs', () => {
 
   it('rebuilds when a source the bundle was built from is newer', () => {
     viaBundle(['trace', SCENARIO]);
-    const bundle = join(CACHE, readdirSync(CACHE).find((f) => /^trace-[0-9a-f]{12}\.mjs$/.test(f))!);
+    const bundle = join(CACHE, readdirSync(CACHE).find((f) => /^trace-[0-9a-f]{12}\.cjs$/.test(f))!);
     // Older than any source, whenever the checkout was made.
     const old = new Date(1_000_000);
     utimesSync(bundle, old, old);

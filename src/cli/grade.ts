@@ -90,4 +90,6 @@ function report(r: GradeReport): never {
   process.exit(r.total > 0 && r.right === r.total ? 0 : 1);
 }
 
-await main();
+// Not a top-level await: scripts/cli.mjs runs the CLI from a CommonJS bundle. A failure still
+// ends the process with status 1 and the error (an unhandled rejection).
+void main();

@@ -102,4 +102,6 @@ async function main(): Promise<void> {
   for (const piece of sim_traceJsonText(parsed.scenario, args)) process.stdout.write(piece);
 }
 
-await main();
+// Not a top-level await: scripts/cli.mjs runs the CLI from a CommonJS bundle. A failure still
+// ends the process with status 1 and the error (an unhandled rejection).
+void main();
