@@ -210,11 +210,12 @@ export interface Violation {
 }
 
 /** Runs axe-core on the page (or frame) and returns its serious and critical violations. */
-export async function seriousViolations(page: Target): Promise<Violation[]> {
+export async function seriousViolations(page: Target, within?: string): Promise<Violation[]> {
   await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<Record<string, unknown>> }> } }).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
+  const violations = await page.evaluate(async (sel) => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document | { include: string[][] }, opts: object) => Promise<{ violations: Array<Record<string, unknown>> }> } }).axe;
+    // `within`: only the nodes in that element are checked (colours still against the whole page).
+    const r = await axe.run(sel ? { include: [[sel]] } : document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({
       id: String(v.id),
       impact: (v.impact as string | null) ?? null,
@@ -225,7 +226,7 @@ export async function seriousViolations(page: Target): Promise<Violation[]> {
         failureSummary: n.failureSummary ?? '',
       })),
     }));
-  });
+  }, within);
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
