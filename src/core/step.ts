@@ -416,7 +416,11 @@ export type RawStepResult = Omit<StepResult, 'gpa' | 'value'> & { readonly gpa?:
 
 /** Apply one step; the result's address and value as hex strings (as traces print them). */
 export function applyStep(m: Machine, index: number, step: Step): StepResult {
-  const r = sim_runStep(m, index, step);
+  return sim_stepResult(sim_runStep(m, index, step));
+}
+
+/** A RawStepResult with its address and value as hex strings: applyStep's result. */
+export function sim_stepResult(r: RawStepResult): StepResult {
   if (r.gpa === undefined) return r as StepResult;
   return { index: r.index, outcome: r.outcome, gpa: hex(r.gpa), value: hex64(r.value!), events: r.events };
 }

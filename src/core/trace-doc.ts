@@ -1,7 +1,7 @@
 /** The trace document: what the CLI prints and the app downloads. */
 import { machineJson, type MachineJson } from './serialize.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
-import { applyStep, type RawStepResult, sim_runStep, type StepResult } from './step.ts';
+import { applyStep, type RawStepResult, sim_runStep, sim_stepResult, type StepResult } from './step.ts';
 import { hex, hex64 } from './bits.ts';
 import type { TraceEvent } from './trace.ts';
 import { createMachine } from './timeline.ts';
@@ -100,18 +100,13 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
   for (let i = 0; i < run; i++) {
     const step = scenario.steps[i]!;
     const r = sim_runStep(machine, i, step);
-    text += `${i === 0 ? '' : ','}\n    ${opts.events ? nestedText('steps', stepJson(scenario, formatted(r), true), true) : stepText(step.op, r)}`;
+    text += `${i === 0 ? '' : ','}\n    ${opts.events ? nestedText('steps', stepJson(scenario, sim_stepResult(r), true), true) : stepText(step.op, r)}`;
     if (text.length >= pieceChars) {
       yield text;
       text = '';
     }
   }
   yield `${text}${run === 0 ? '' : '\n  '}],\n${nestedText('final', machineJson(machine))}\n}\n`;
-}
-
-/** applyStep's result from sim_runStep's. */
-function formatted(r: RawStepResult): StepResult {
-  return r.gpa === undefined ? (r as StepResult) : { index: r.index, outcome: r.outcome, gpa: hex(r.gpa), value: hex64(r.value!), events: r.events };
 }
 
 /**

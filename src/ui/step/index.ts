@@ -146,11 +146,12 @@ const BOTH = [DENSITIES.compact, DENSITIES.full] as const;
  * on the steps up to it, so a timeline of a long scenario's first steps alone
  * gives the long timeline's measures: the page runs one while the worker
  * builds the rest (store: loadScenario), and timelineWarmup takes them.
+ * `last`: the last step measured (the first FIT_AT_ONCE_STEPS by default).
  */
-export function* firstFit(tl: Timeline, done: (fit: FirstFit) => void): Generator<void, void, void> {
+export function* firstFit(tl: Timeline, done: (fit: FirstFit) => void, last = Math.min(tl.length, FIT_AT_ONCE_STEPS)): Generator<void, void, void> {
   const width = { compact: 0, full: 0 };
   const story = { compact: 0, full: 0 };
-  for (let n = 0; n <= Math.min(tl.length, FIT_AT_ONCE_STEPS); n++) {
+  for (let n = 0; n <= last; n++) {
     const view = getStepView(tl, n);
     yield;
     for (const d of BOTH) {
@@ -206,15 +207,8 @@ export function* timelineWarmup(tl: Timeline, fit: FirstFit | null = null): Gene
       done.add(`${d.name}:true`).add(`${d.name}:false`);
     }
   }
-  const last = fit && tl.length > FIT_AT_ONCE_STEPS ? 0 : Math.min(tl.length, FIT_AT_ONCE_STEPS);
-  for (let n = 0; n <= last; n++) {
-    const view = getStepView(tl, n);
-    yield;
-    for (const d of BOTH) {
-      storyHeight(view, layoutOf(view, d));
-      yield;
-    }
-  }
+  // The views and layouts fitAtOnce reads, made now (with a fit: step 0's only).
+  yield* firstFit(tl, () => {}, fit && tl.length > FIT_AT_ONCE_STEPS ? 0 : undefined);
 }
 
 const storyHeights = new WeakMap<Layout, number>();
