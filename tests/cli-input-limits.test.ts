@@ -5,7 +5,7 @@
  * the offset of the first bad byte. Bytes are counted, never timed (the time
  * to refuse /dev/zero is `reliability.cliDevZeroRefuseMs` in `npm run bench`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { runCli, startCli } from './cli-run.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,6 @@ async function* chunksOf(parts: readonly Uint8Array[]) {
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 
-const cliArgs = ['--import', 'tsx', 'src/cli/trace.ts'];
 
 describe('readBounded: the length limit is checked as the input arrives', () => {
   it('an endless source of NUL bytes (what /dev/zero gives) is refused at its first byte, and closed', async () => {
@@ -157,7 +156,7 @@ describe('the real CLI on inputs that are too long or not UTF-8', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.runIf(existsSync('/dev/zero'))('/dev/zero: exit 2 with one line naming the input and its first NUL byte', () => {
-    const r = spawnSync(process.execPath, [...cliArgs, '/dev/zero'], { encoding: 'utf8', timeout: 60_000 });
+    const r = runCli('trace', ['/dev/zero']);
     expect(r.signal).toBeNull();
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
@@ -166,7 +165,7 @@ describe('the real CLI on inputs that are too long or not UTF-8', () => {
   });
 
   it('200 MB written to stdin: exit 2 with the message, and the CLI stops reading (takes at most the limit plus a few chunks)', async () => {
-    const child = spawn(process.execPath, [...cliArgs, '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = startCli('trace', ['-']);
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdout.resume();
@@ -203,7 +202,7 @@ describe('the real CLI on inputs that are too long or not UTF-8', () => {
     bad[at] = 0xff;
     const file = join(dir, 'bad.json');
     writeFileSync(file, bad);
-    const r = spawnSync(process.execPath, [...cliArgs, file], { encoding: 'utf8', timeout: 60_000 });
+    const r = runCli('trace', [file]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr.trim()).toBe(`cannot read ${file}: not valid UTF-8 at byte offset ${at.toLocaleString('en-US')} (counted from 0): byte 0xff cannot start a character`);
@@ -214,10 +213,10 @@ describe('the real CLI on inputs that are too long or not UTF-8', () => {
     const text = `\uFEFF${JSON.stringify(scenario)}`;
     const file = join(dir, 'ok.json');
     writeFileSync(file, text, 'utf8');
-    const fromFile = spawnSync(process.execPath, [...cliArgs, file, '--no-events'], { encoding: 'utf8', timeout: 60_000 });
+    const fromFile = runCli('trace', [file, '--no-events']);
     expect(fromFile.stderr).toBe('');
     expect(fromFile.status).toBe(0);
-    const fromStdin = spawnSync(process.execPath, [...cliArgs, '--no-events'], { encoding: 'utf8', input: text, timeout: 60_000 });
+    const fromStdin = runCli('trace', ['--no-events'], { input: text });
     expect(fromStdin.status).toBe(0);
     expect(fromStdin.stdout).toBe(fromFile.stdout);
     expect(JSON.parse(fromFile.stdout).steps).toHaveLength(1);

@@ -1,9 +1,8 @@
 /** The trace CLI as courses will call it: JSON out, one-line errors, exit codes. */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './cli-run.ts';
 
-const cli = (args: string[], input?: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/trace.ts', ...args], { encoding: 'utf8', input, timeout: 60_000 });
+const cli = (args: string[], input?: string) => runCli('trace', args, { input });
 
 describe('trace CLI', () => {
   it('prints outcomes, events and the final state as JSON', () => {

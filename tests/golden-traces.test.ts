@@ -11,7 +11,7 @@
  * and read the diff: it is the change's effect on every trace.
  * See tests/golden/traces/README.md.
  */
-import { spawnSync } from 'node:child_process';
+import { runCli } from './cli-run.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -122,7 +122,7 @@ describe('the golden set', () => {
   it('a golden file is the real CLI\'s stdout, byte for byte (a built-in and a random scenario)', () => {
     const picks = [builtins.find((c) => c.file === 'builtin/quadrants-32bit.merged.json')!, randoms.find((c) => c.file.includes('unsync-pae'))!];
     for (const c of picks) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/trace.ts', c.scenarioPath, '--rules', c.rules], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+      const r = runCli('trace', [c.scenarioPath, '--rules', c.rules]);
       expect(r.status, r.stderr).toBe(0);
       const diff = firstDifference(c.file, readFileSync(join(TRACES_DIR, c.file), 'utf8'), r.stdout);
       expect(diff).toBeNull();

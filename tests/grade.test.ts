@@ -4,7 +4,7 @@
  * message naming the field; `trace --questions` prints the answer key. Each
  * kind of wrong answer is caught; each malformed field is named.
  */
-import { spawnSync } from 'node:child_process';
+import { runCli } from './cli-run.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { stepQuestionSpecs } from '../src/scenarios/questions.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 
-const run = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 60_000 });
+const run = (script: 'trace' | 'grade', args: string[]) => runCli(script, args);
 const dir = mkdtempSync(join(tmpdir(), 'sp-grade-'));
 const file = (name: string, content: unknown) => {
   const p = join(dir, name);

@@ -3,7 +3,7 @@
  * grades answers whose `scenario` names the lesson entry, against that
  * entry's scenario with the lesson's questions merged in.
  */
-import { spawnSync } from 'node:child_process';
+import { runCli } from './cli-run.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const file = (name: string, content: unknown) => {
   writeFileSync(p, JSON.stringify(content));
   return p;
 };
-const grade = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/grade.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+const grade = (args: string[]) => runCli('grade', args);
 
 const L = LESSONS.find((l) => l.id === 'patch-and-bug')!;
 const parsed = parseLesson(L.json);

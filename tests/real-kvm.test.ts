@@ -17,7 +17,7 @@
  *   seed/before also where they differ from merged (the series' own rule
  *   changes, the patch lens's subject): every other difference fails.
  */
-import { spawnSync } from 'node:child_process';
+import { runCli } from './cli-run.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -302,7 +302,7 @@ describe('the documented differences', () => {
 });
 
 describe('the trace CLI with --rules linux-6.1', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/trace.ts', ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+  const cli = (args: string[]) => runCli('trace', args);
   it('prints, for a recorded scenario, the events the real kernel traced (what the real-KVM tool compares)', () => {
     const name = 'lib-cr3-pcid-switch';
     const { scenario, real } = load(name);
