@@ -14,9 +14,10 @@ const session = appSession();
 
 const doc = (title: string, gva = '0x1000') => JSON.stringify({ format: 'shadowpaging/v1', title, guest: { mode: 'off' }, steps: [{ op: 'read', gva }] }, null, 2);
 
-const openJsonEditor = async (page: Page) => {
-  if (!(await page.getByTestId('editor').isVisible().catch(() => false))) await page.getByTestId('edit-toggle').click();
-  await page.getByTestId('tab-json').click();
+/** `force`: click without waiting for animation frames (see the two-tab test). */
+const openJsonEditor = async (page: Page, force = false) => {
+  if (!(await page.getByTestId('editor').isVisible().catch(() => false))) await page.getByTestId('edit-toggle').click({ force });
+  await page.getByTestId('tab-json').click({ force });
   return page.getByTestId('editor-text');
 };
 const savedTitles = (page: Page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('shadowpaging:scenario:v2:')).map((k) => (JSON.parse(localStorage.getItem(k)!) as { title: string }).title));
@@ -29,7 +30,7 @@ describe('storage that does not lose work', () => {
     await b.goto(a.url());
     await b.getByTestId('step-counter').waitFor();
     const run = async (page: Page, tab: string) => {
-      const area = await openJsonEditor(page);
+      const area = await openJsonEditor(page, true);
       for (let i = 0; i < 20; i++) {
         await area.fill(doc(`${tab} ${i}`));
         // The first Save creates the entry; then "Save as new" adds one each time.
