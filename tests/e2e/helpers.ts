@@ -19,7 +19,21 @@ export interface Viewport {
   height: number;
 }
 
+/**
+ * The motion pages are opened with. Most files open them with
+ * prefers-reduced-motion: reduce, where the app draws each step's end state
+ * at once (no fade-in, flash or zap-out, no smooth scrolling): what they check
+ * is that end state either way, and the animations' frames were ~100 s of
+ * CPU of the suite on CI's 2-core machine. screens.e2e.ts and hidden.e2e.ts,
+ * which check what is on screen and the zap-out, open with full motion, as
+ * users see the app by default; motion.e2e.ts checks both.
+ */
+export type Motion = 'reduce' | 'full';
+const reducedMotion = (motion: Motion = 'reduce') => (motion === 'reduce' ? 'reduce' : 'no-preference');
+
 export interface OpenOptions {
+  /** The page's prefers-reduced-motion (Motion): 'reduce' unless given. */
+  motion?: Motion;
   /** Device pixels per CSS pixel: 1.5 with a 853x480 viewport is a 1280x720 window at 150% browser zoom. */
   deviceScaleFactor?: number;
   /** Extra context permissions (e.g. clipboard-read). */
@@ -40,7 +54,7 @@ function watchErrors(page: Page, errors: string[]): void {
  * waiting for the first render.
  */
 export async function openAt(browser: Browser, viewport: Viewport, path = '', colorScheme: 'light' | 'dark' = 'light', options: OpenOptions = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: options.deviceScaleFactor ?? 1, permissions: options.permissions });
+  const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: options.deviceScaleFactor ?? 1, permissions: options.permissions, reducedMotion: reducedMotion(options.motion) });
   const page = await context.newPage();
   const errors: string[] = [];
   watchErrors(page, errors);
@@ -62,8 +76,8 @@ export interface OpenedFrame extends Opened {
  * A host page (`host` sized window) holding the app in an `<iframe>` of
  * `frame` size at `?embed=1` + `fragment`, as a course page embeds it.
  */
-export async function openInFrame(browser: Browser, host: Viewport, frame: Viewport, fragment = '', colorScheme: 'light' | 'dark' = 'light'): Promise<OpenedFrame> {
-  const context = await browser.newContext({ viewport: host, colorScheme });
+export async function openInFrame(browser: Browser, host: Viewport, frame: Viewport, fragment = '', colorScheme: 'light' | 'dark' = 'light', motion?: Motion): Promise<OpenedFrame> {
+  const context = await browser.newContext({ viewport: host, colorScheme, reducedMotion: reducedMotion(motion) });
   const page = await context.newPage();
   const errors: string[] = [];
   watchErrors(page, errors);
@@ -83,13 +97,15 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
  * A test file's browser, launched once, and `open()`: the app in a fresh
  * context, closed after each test, which also checks that the page threw
  * nothing and logged no error. `closeNow()` ends the current one early (a
- * test that opens several).
+ * test that opens several). `motion`: the file's Motion (an openAt may still
+ * ask for the other).
  */
-export function appSession(): {
+export function appSession(motion: Motion = 'reduce'): {
   open: (colorScheme?: 'light' | 'dark') => Promise<Page>;
   openAt: (viewport: Viewport, path?: string, colorScheme?: 'light' | 'dark', options?: OpenOptions) => Promise<Page>;
   closeNow: () => Promise<void>;
   browser: () => Browser;
+  motion: Motion;
 } {
   let browser: Browser;
   let opened: Opened | null = null;
@@ -110,16 +126,17 @@ export function appSession(): {
   return {
     open: async (colorScheme = 'light') => {
       await closeNow();
-      opened = await openApp(browser, colorScheme);
+      opened = await openAt(browser, { width: 1600, height: 1000 }, '', colorScheme, { motion });
       return opened.page;
     },
     openAt: async (viewport, path = '', colorScheme = 'light', options = {}) => {
       await closeNow();
-      opened = await openAt(browser, viewport, path, colorScheme, options);
+      opened = await openAt(browser, viewport, path, colorScheme, { motion, ...options });
       return opened.page;
     },
     closeNow,
     browser: () => browser,
+    motion,
   };
 }
 

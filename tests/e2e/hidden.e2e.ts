@@ -10,7 +10,8 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { appSession, describeViolations, seriousViolations, waitForCounter } from './helpers.ts';
 
-const session = appSession();
+// Full motion: what is on screen as users see it by default (helpers.ts Motion).
+const session = appSession('full');
 const SIZE = { width: 1280, height: 720 };
 
 /** The text of each element matched, whitespace collapsed. */

@@ -13,7 +13,8 @@ import { CLASSROOM_SIZES } from './serve.ts';
 import { appSession, cardsOnTop, counterText, openInFrame, scrollSettled, smallText, type Target, waitForCounter } from './helpers.ts';
 import { LIBRARY } from '../../src/scenarios/library/index.ts';
 
-const session = appSession();
+// Full motion: what is on screen as users see it by default (helpers.ts Motion).
+const session = appSession('full');
 
 /** The default scenario's permalink at `step` (`extra`: more view settings, e.g. `&p=1`). */
 const link = (step: number, extra = '') => `#sp1/b/quadrants-32bit/1/s=${step}${extra}`;
@@ -63,7 +64,7 @@ describe('the key cards on screen, no text under 11 px', () => {
   }
 
   it('an 800x500 <iframe> embed in a course page: the same, inside the frame, and the frame wholly in the host window', async () => {
-    const { page, context, errors, frame } = await openInFrame(session.browser(), { width: 1280, height: 720 }, { width: 800, height: 500 }, link(2));
+    const { page, context, errors, frame } = await openInFrame(session.browser(), { width: 1280, height: 720 }, { width: 800, height: 500 }, link(2), 'light', session.motion);
     try {
       const problems: string[] = [];
       expect(await frame.evaluate(() => [window.innerWidth, window.innerHeight])).toEqual([800, 500]);

@@ -12,6 +12,7 @@ import { notationLines } from '../glossary/role-notation.ts';
 import { flushSync } from 'react-dom';
 import { ArrowDefs, LinkPath } from './Links.tsx';
 import { type Column, COLUMN_ORDER, columnOf, type Move, neighbour, tabStopOf } from './canvas-focus.ts';
+import { sim_reducedMotion } from '../motion.ts';
 
 /** The canonical gva a leaf entry maps (as the scenario format writes it). */
 function leafGva(vaBase: string, index: number, level: number, entrySize: 4 | 8): string {
@@ -329,6 +330,7 @@ const COLUMN_NAME: Record<Column, string> = { guest: 'Guest page tables', roots:
  * frame budget. `viewport` is the scroll window in CSS pixels; `scale` the
  * drawing's scale (the fit to the width, times the zoom).
  */
+
 export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number; follow?: false | 'story' | 'changed' }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
@@ -355,7 +357,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
     const left = nearest(box.left * z, box.right * z, wrap.scrollLeft, wrap.clientWidth);
     // Called even where the position looks reached: a new target must replace
     // a smooth scroll still under way (scrollTop is where it is, not where it goes).
-    if (typeof wrap.scrollTo === 'function') wrap.scrollTo({ top, left, behavior: smooth ? 'smooth' : 'auto' });
+    if (typeof wrap.scrollTo === 'function') wrap.scrollTo({ top, left, behavior: smooth && !sim_reducedMotion() ? 'smooth' : 'auto' });
   }, []);
   const reveal = useCallback((key: string, smooth: boolean) => revealBox(targetBox(layoutRef.current, key), smooth), [revealBox]);
   // Clicking an entry follows its pointer (and clicking a card in the overview opens it here).
