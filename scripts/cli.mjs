@@ -17,13 +17,26 @@
  * package-lock.json, package.json, tsconfig.json or this script is as new as
  * it or newer. Two runs building at once each write their own files and
  * rename them into place, so neither reads a half written bundle.
+ *
+ * V8's code cache: the first run of a bundle leaves, beside it, the bytecode
+ * V8 compiled for it (`vm.Script#createCachedData` at exit, so the functions
+ * the run compiled lazily are in it too), and later runs start from that
+ * instead of compiling again: ~45 ms less of the ~1.2 s a 100,000-step trace
+ * takes (alternating runs). The cache file is named after a hash of the
+ * bundle's text: V8 itself checks only the text's length, and a rebuilt
+ * bundle of the same length must not run an older bundle's bytecode. V8
+ * rejects a cache of another Node version or other flags; the run then
+ * compiles as without one and writes a new cache.
+ * SHADOWPAGING_CLI_CACHE, when set, names another folder for the bundle
+ * (tests that remove or block the folder use their own).
  * Usage: node scripts/cli.mjs trace|grade [args...]
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
+import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,7 +48,7 @@ if (!CLIS.includes(name)) {
   process.exit(2);
 }
 
-const CACHE = join(root, 'node_modules', '.cache', 'shadowpaging-cli');
+const CACHE = process.env.SHADOWPAGING_CLI_CACHE || join(root, 'node_modules', '.cache', 'shadowpaging-cli');
 const id = `${name}-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
 const bundleIn = (dir) => join(dir, `${id}.cjs`);
 const inputsIn = (dir) => join(dir, `${id}.inputs.json`);
@@ -109,6 +122,41 @@ if (!fresh()) {
   }
 }
 
+/**
+ * Runs the bundle as require() would (a CommonJS module of its own), compiled
+ * with the code cache of this very text when there is one (in the cache
+ * folder only: a private folder is removed after the run).
+ */
+function runBundle(file, cacheable) {
+  const text = readFileSync(file, 'utf8');
+  const cacheFile = join(dirname(file), `${id}.${createHash('sha256').update(text).digest('hex').slice(0, 16)}.v8cache`);
+  let cachedData;
+  if (cacheable) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache for this text yet: this run writes it.
+    }
+  }
+  const script = new Script(Module.wrap(text), { filename: file, cachedData });
+  if (cacheable && (!cachedData || script.cachedDataRejected)) {
+    process.on('exit', () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+        // The caches of earlier bundles of this CLI are of no more use.
+        for (const f of readdirSync(dirname(file))) if (f.startsWith(`${id}.`) && f.endsWith('.v8cache') && join(dirname(file), f) !== cacheFile) rmSync(join(dirname(file), f), { force: true });
+      } catch {
+        // Without a cache the next run compiles the bundle again, as before.
+      }
+    });
+  }
+  const m = new Module(file);
+  m.filename = file;
+  script.runInThisContext()(m.exports, createRequire(file), m, file, dirname(file));
+}
+
 // The CLI reads its arguments from process.argv.slice(2), as when run directly.
 process.argv.splice(2, 1);
-createRequire(import.meta.url)(bundleIn(dir));
+runBundle(bundleIn(dir), dir === CACHE);

@@ -2,16 +2,21 @@
  * `npm run trace` / `npm run grade` run scripts/cli.mjs, which runs the CLI
  * from an esbuild bundle in node_modules/.cache (rebuilt when a source it was
  * built from changed). The bundle must behave as the sources run through tsx:
- * the same output, the same errors and exit codes.
+ * the same output, the same errors and exit codes. These tests build into
+ * a folder of their own (SHADOWPAGING_CLI_CACHE), as they remove and block
+ * it while other test files run the CLIs from the usual one.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
-const CACHE = join('node_modules', '.cache', 'shadowpaging-cli');
-const viaBundle = (args: string[], input?: string) => spawnSync(process.execPath, ['scripts/cli.mjs', ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26 });
+const OWN = mkdtempSync(join(tmpdir(), 'sp-cli-bundle-test-'));
+afterAll(() => rmSync(OWN, { recursive: true, force: true }));
+const CACHE = join(OWN, 'cache');
+const viaBundle = (args: string[], input?: string) =>
+  spawnSync(process.execPath, ['scripts/cli.mjs', ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26, env: { ...process.env, SHADOWPAGING_CLI_CACHE: CACHE } });
 const viaTsx = (file: string, args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26 });
 const SCENARIO = 'src/scenarios/library/unsync-invlpg-sync.json';
 
@@ -35,6 +40,34 @@ describe('scripts/cli.mjs', () => {
     expect(a.stdout.length).toBeGreaterThan(1000);
     // And again from the bundle as built: the same.
     expect(viaBundle(['trace', SCENARIO, '--rules', 'merged']).stdout).toBe(b.stdout);
+  });
+
+  it("leaves V8's code cache of the bundle beside it, named after the bundle's text, and runs the same from it", () => {
+    rmSync(CACHE, { recursive: true, force: true });
+    const first = viaBundle(['trace', SCENARIO, '--rules', 'seed']);
+    expect(first.status).toBe(0);
+    const caches = () => readdirSync(CACHE).filter((f) => f.startsWith('trace-') && f.endsWith('.v8cache'));
+    expect(caches()).toHaveLength(1);
+    const cache = join(CACHE, caches()[0]!);
+    const made = statSync(cache).mtimeMs;
+    expect(statSync(cache).size).toBeGreaterThan(10_000);
+    // The next run starts from it (accepted by V8, so not written again), and prints the same.
+    expect(viaBundle(['trace', SCENARIO, '--rules', 'seed']).stdout).toBe(first.stdout);
+    expect(statSync(cache).mtimeMs).toBe(made);
+    // A cache V8 refuses (here: not a cache at all) is replaced, and the run is still right.
+    writeFileSync(cache, 'not a code cache');
+    expect(viaBundle(['trace', SCENARIO, '--rules', 'seed']).stdout).toBe(first.stdout);
+    expect(statSync(cache).size).toBeGreaterThan(10_000);
+    // A rebuilt bundle of other text gets a cache of its own; the old one is removed.
+    const bundle = join(CACHE, readdirSync(CACHE).find((f) => /^trace-[0-9a-f]{12}\.cjs$/.test(f))!);
+    const text = readFileSync(bundle, 'utf8');
+    // The same length, other text: V8 alone would take the old cache for it.
+    writeFileSync(bundle, text.replace('shadowpaging-trace/v1', 'shadowpaging-trace/v9'));
+    const other = viaBundle(['trace', SCENARIO, '--rules', 'seed']);
+    expect(other.stdout).toContain('shadowpaging-trace/v9');
+    expect(caches()).toHaveLength(1);
+    expect(join(CACHE, caches()[0]!)).not.toBe(cache);
+    rmSync(CACHE, { recursive: true, force: true });
   });
 
   it('rebuilds when a source the bundle was built from is newer', () => {
