@@ -5,7 +5,7 @@
  * transpiling the sources (on top of npm's own start), a fifth of the trace
  * CLI's time on a 100,000-step file (issue 17's `cli.trace100k.wallMs`).
  *
- * The bundle is CommonJS, loaded with require: on the 100,000-step file it
+ * The bundle is CommonJS, run as a CommonJS module (runBundle): on the 100,000-step file it
  * ran ~4% faster than the same bundle as an ES module (alternating runs).
  * The bundle holds its dependencies too (zod, ...), so it runs from wherever
  * it is written: node_modules/.cache/shadowpaging-cli, named after this
@@ -34,9 +34,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import Module, { createRequire } from 'node:module';
-import { Script } from 'node:vm';
+import { constants as vmConstants, Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,7 +48,7 @@ if (!CLIS.includes(name)) {
   process.exit(2);
 }
 
-const CACHE = process.env.SHADOWPAGING_CLI_CACHE || join(root, 'node_modules', '.cache', 'shadowpaging-cli');
+const CACHE = process.env.SHADOWPAGING_CLI_CACHE ? resolve(process.env.SHADOWPAGING_CLI_CACHE) : join(root, 'node_modules', '.cache', 'shadowpaging-cli');
 const id = `${name}-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
 const bundleIn = (dir) => join(dir, `${id}.cjs`);
 const inputsIn = (dir) => join(dir, `${id}.inputs.json`);
@@ -123,9 +123,14 @@ if (!fresh()) {
 }
 
 /**
- * Runs the bundle as require() would (a CommonJS module of its own), compiled
- * with the code cache of this very text when there is one (in the cache
- * folder only: a private folder is removed after the run).
+ * Runs the bundle as a CommonJS module of its own (its exports, require,
+ * module, __filename and __dirname, as require() gives them; require.main and
+ * module.parent are unset, and the bundle reads neither), compiled with the
+ * code cache of this very text when there is one (in the cache folder only: a
+ * private folder is removed after the run). Dynamic import() works as in a
+ * required module. A run that ends with status 0 and finds no cache it may
+ * use, or one smaller than what it compiled (a first run that only printed
+ * its usage), leaves its own.
  */
 function runBundle(file, cacheable) {
   const text = readFileSync(file, 'utf8');
@@ -138,12 +143,21 @@ function runBundle(file, cacheable) {
       // No cache for this text yet: this run writes it.
     }
   }
-  const script = new Script(Module.wrap(text), { filename: file, cachedData });
-  if (cacheable && (!cachedData || script.cachedDataRejected)) {
-    process.on('exit', () => {
+  const dynamicImport = vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const script = new Script(Module.wrap(text), { filename: file, cachedData, ...(dynamicImport ? { importModuleDynamically: dynamicImport } : {}) });
+  const m = new Module(file);
+  m.filename = file;
+  const run = script.runInThisContext();
+  if (cacheable) {
+    const used = cachedData && !script.cachedDataRejected ? cachedData.length : 0;
+    process.on('exit', (code) => {
+      if (code !== 0) return;
       try {
+        const data = script.createCachedData();
+        // Not worth a write: the cache in use has what this run compiled (within 10%).
+        if (data.length <= used * 1.1) return;
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData());
+        writeFileSync(tmp, data);
         renameSync(tmp, cacheFile);
         // The caches of earlier bundles of this CLI are of no more use.
         for (const f of readdirSync(dirname(file))) if (f.startsWith(`${id}.`) && f.endsWith('.v8cache') && join(dirname(file), f) !== cacheFile) rmSync(join(dirname(file), f), { force: true });
@@ -152,9 +166,7 @@ function runBundle(file, cacheable) {
       }
     });
   }
-  const m = new Module(file);
-  m.filename = file;
-  script.runInThisContext()(m.exports, createRequire(file), m, file, dirname(file));
+  run(m.exports, createRequire(file), m, file, dirname(file));
 }
 
 // The CLI reads its arguments from process.argv.slice(2), as when run directly.

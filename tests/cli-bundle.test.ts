@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const OWN = mkdtempSync(join(tmpdir(), 'sp-cli-bundle-test-'));
@@ -44,11 +44,18 @@ describe('scripts/cli.mjs', () => {
 
   it("leaves V8's code cache of the bundle beside it, named after the bundle's text, and runs the same from it", () => {
     rmSync(CACHE, { recursive: true, force: true });
+    const caches = () => readdirSync(CACHE).filter((f) => f.startsWith('trace-') && f.endsWith('.v8cache'));
+    // A run that fails leaves none; one that only prints its usage leaves a small one, which a trace then grows.
+    expect(viaBundle(['trace', '-'], '{}').status).toBe(2);
+    expect(caches()).toEqual([]);
+    expect(viaBundle(['trace', '--help']).status).toBe(0);
+    expect(caches()).toHaveLength(1);
+    const small = statSync(join(CACHE, caches()[0]!)).size;
     const first = viaBundle(['trace', SCENARIO, '--rules', 'seed']);
     expect(first.status).toBe(0);
-    const caches = () => readdirSync(CACHE).filter((f) => f.startsWith('trace-') && f.endsWith('.v8cache'));
     expect(caches()).toHaveLength(1);
     const cache = join(CACHE, caches()[0]!);
+    expect(statSync(cache).size).toBeGreaterThan(small * 1.1);
     const made = statSync(cache).mtimeMs;
     expect(statSync(cache).size).toBeGreaterThan(10_000);
     // The next run starts from it (accepted by V8, so not written again), and prints the same.
@@ -68,6 +75,14 @@ describe('scripts/cli.mjs', () => {
     expect(caches()).toHaveLength(1);
     expect(join(CACHE, caches()[0]!)).not.toBe(cache);
     rmSync(CACHE, { recursive: true, force: true });
+  });
+
+  it('takes SHADOWPAGING_CLI_CACHE relative to the working folder too', () => {
+    const rel = relative(process.cwd(), join(OWN, 'relative'));
+    const r = spawnSync(process.execPath, ['scripts/cli.mjs', 'trace', SCENARIO], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26, env: { ...process.env, SHADOWPAGING_CLI_CACHE: rel } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(OWN, 'relative')).some((f) => f.endsWith('.cjs'))).toBe(true);
   });
 
   it('rebuilds when a source the bundle was built from is newer', () => {

@@ -6,8 +6,8 @@
  */
 import { spawn, type SpawnOptionsWithoutStdio, spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 
-/** The node arguments that run a CLI (src/cli/NAME.ts): for a test that spawns it itself. */
-export const cliArgs = (name: 'trace' | 'grade'): string[] => ['scripts/cli.mjs', name];
+/** The node arguments that run a CLI (src/cli/NAME.ts). */
+const cliArgs = (name: 'trace' | 'grade'): string[] => ['scripts/cli.mjs', name];
 
 /** Runs a CLI to its end: its stdout, stderr and exit status. */
 export const runCli = (name: 'trace' | 'grade', args: string[], options: Omit<SpawnSyncOptionsWithStringEncoding, 'encoding'> = {}) =>

@@ -24,9 +24,10 @@ export interface Viewport {
  * prefers-reduced-motion: reduce, where the app draws each step's end state
  * at once (no fade-in, flash or zap-out, no smooth scrolling): what they check
  * is that end state either way, and the animations' frames were ~100 s of
- * CPU of the suite on CI's 2-core machine. screens.e2e.ts and hidden.e2e.ts,
- * which check what is on screen and the zap-out, open with full motion, as
- * users see the app by default; motion.e2e.ts checks both.
+ * CPU of the suite on CI's 2-core machine. screens.e2e.ts, hidden.e2e.ts and
+ * overview.e2e.ts, which check what is on screen, the zap-out and the smooth
+ * scroll to a card, open with full motion, as users see the app by default;
+ * motion.e2e.ts checks both.
  */
 export type Motion = 'reduce' | 'full';
 const reducedMotion = (motion: Motion = 'reduce') => (motion === 'reduce' ? 'reduce' : 'no-preference');

@@ -7,7 +7,8 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { appSession, screenshot, waitForCounter } from './helpers.ts';
 
-const { open, closeNow } = appSession();
+// Full motion: a card opened from the overview is scrolled to smoothly, as users see it by default (helpers.ts Motion).
+const { open, closeNow } = appSession('full');
 
 /** The shadow pages and guest tables drawn, and how many of them lie wholly inside the canvas area (and so the window). */
 const onScreen = (page: Page) =>

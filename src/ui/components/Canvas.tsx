@@ -330,7 +330,6 @@ const COLUMN_NAME: Record<Column, string> = { guest: 'Guest page tables', roots:
  * frame budget. `viewport` is the scroll window in CSS pixels; `scale` the
  * drawing's scale (the fit to the width, times the zoom).
  */
-
 export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number; follow?: false | 'story' | 'changed' }) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
