@@ -26,8 +26,9 @@ export interface Viewport {
  * is that end state either way, and the animations' frames were ~100 s of
  * CPU of the suite on CI's 2-core machine. screens.e2e.ts, hidden.e2e.ts and
  * overview.e2e.ts, which check what is on screen, the zap-out and the smooth
- * scroll to a card, open with full motion, as users see the app by default;
- * motion.e2e.ts checks both.
+ * scroll to a card, open with full motion, as users see the app by default
+ * (their tests that read only end states ask for reduce); motion.e2e.ts
+ * checks both.
  */
 export type Motion = 'reduce' | 'full';
 const reducedMotion = (motion: Motion = 'reduce') => (motion === 'reduce' ? 'reduce' : 'no-preference');
