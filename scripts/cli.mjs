@@ -21,7 +21,7 @@
  * V8's code cache: the first run of a bundle leaves, beside it, the bytecode
  * V8 compiled for it (`vm.Script#createCachedData` at exit, so the functions
  * the run compiled lazily are in it too), and later runs start from that
- * instead of compiling again: ~45 ms less of the ~1.2 s a 100,000-step trace
+ * instead of compiling again: ~25-45 ms less of the ~1.2 s a 100,000-step trace
  * takes (alternating runs). The cache file is named after a hash of the
  * bundle's text: V8 itself checks only the text's length, and a rebuilt
  * bundle of the same length must not run an older bundle's bytecode. V8
