@@ -129,8 +129,8 @@ if (!fresh()) {
  * code cache of this very text when there is one (in the cache folder only: a
  * private folder is removed after the run). Dynamic import() works as in a
  * required module. A run that ends with status 0 and finds no cache it may
- * use, or one smaller than what it compiled (a first run that only printed
- * its usage), leaves its own.
+ * use leaves its own, unless it only printed its usage (--help compiles too
+ * little of the bundle to be worth keeping).
  */
 function runBundle(file, cacheable) {
   const text = readFileSync(file, 'utf8');
@@ -148,16 +148,14 @@ function runBundle(file, cacheable) {
   const m = new Module(file);
   m.filename = file;
   const run = script.runInThisContext();
-  if (cacheable) {
-    const used = cachedData && !script.cachedDataRejected ? cachedData.length : 0;
+  // runBundle runs after the CLI's name was taken out of process.argv.
+  const usage = process.argv.slice(2).some((a) => a === '--help' || a === '-h');
+  if (cacheable && !usage && (!cachedData || script.cachedDataRejected)) {
     process.on('exit', (code) => {
       if (code !== 0) return;
       try {
-        const data = script.createCachedData();
-        // Not worth a write: the cache in use has what this run compiled (within 10%).
-        if (data.length <= used * 1.1) return;
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, data);
+        writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
         // The caches of earlier bundles of this CLI are of no more use.
         for (const f of readdirSync(dirname(file))) if (f.startsWith(`${id}.`) && f.endsWith('.v8cache') && join(dirname(file), f) !== cacheFile) rmSync(join(dirname(file), f), { force: true });

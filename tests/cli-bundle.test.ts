@@ -15,8 +15,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 const OWN = mkdtempSync(join(tmpdir(), 'sp-cli-bundle-test-'));
 afterAll(() => rmSync(OWN, { recursive: true, force: true }));
 const CACHE = join(OWN, 'cache');
-const viaBundle = (args: string[], input?: string) =>
-  spawnSync(process.execPath, ['scripts/cli.mjs', ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26, env: { ...process.env, SHADOWPAGING_CLI_CACHE: CACHE } });
+const viaBundle = (args: string[], input?: string, cache = CACHE) =>
+  spawnSync(process.execPath, ['scripts/cli.mjs', ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26, env: { ...process.env, SHADOWPAGING_CLI_CACHE: cache } });
 const viaTsx = (file: string, args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 1 << 26 });
 const SCENARIO = 'src/scenarios/library/unsync-invlpg-sync.json';
 
@@ -45,17 +45,15 @@ describe('scripts/cli.mjs', () => {
   it("leaves V8's code cache of the bundle beside it, named after the bundle's text, and runs the same from it", () => {
     rmSync(CACHE, { recursive: true, force: true });
     const caches = () => readdirSync(CACHE).filter((f) => f.startsWith('trace-') && f.endsWith('.v8cache'));
-    // A run that fails leaves none; one that only prints its usage leaves a small one, which a trace then grows.
+    // A run that fails leaves none, nor one that only prints its usage (it compiles little of the bundle).
     expect(viaBundle(['trace', '-'], '{}').status).toBe(2);
     expect(caches()).toEqual([]);
     expect(viaBundle(['trace', '--help']).status).toBe(0);
-    expect(caches()).toHaveLength(1);
-    const small = statSync(join(CACHE, caches()[0]!)).size;
+    expect(caches()).toEqual([]);
     const first = viaBundle(['trace', SCENARIO, '--rules', 'seed']);
     expect(first.status).toBe(0);
     expect(caches()).toHaveLength(1);
     const cache = join(CACHE, caches()[0]!);
-    expect(statSync(cache).size).toBeGreaterThan(small * 1.1);
     const made = statSync(cache).mtimeMs;
     expect(statSync(cache).size).toBeGreaterThan(10_000);
     // The next run starts from it (accepted by V8, so not written again), and prints the same.
@@ -79,7 +77,7 @@ describe('scripts/cli.mjs', () => {
 
   it('takes SHADOWPAGING_CLI_CACHE relative to the working folder too', () => {
     const rel = relative(process.cwd(), join(OWN, 'relative'));
-    const r = spawnSync(process.execPath, ['scripts/cli.mjs', 'trace', SCENARIO], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26, env: { ...process.env, SHADOWPAGING_CLI_CACHE: rel } });
+    const r = viaBundle(['trace', SCENARIO], undefined, rel);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readdirSync(join(OWN, 'relative')).some((f) => f.endsWith('.cjs'))).toBe(true);

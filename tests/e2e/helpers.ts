@@ -67,7 +67,7 @@ export async function openAt(browser: Browser, viewport: Viewport, path = '', co
 }
 
 /** A fresh context (so a fresh store) on the app, waiting for the first render. */
-export const openApp = (browser: Browser, colorScheme: 'light' | 'dark' = 'light'): Promise<Opened> => openAt(browser, { width: 1600, height: 1000 }, '', colorScheme);
+export const openApp = (browser: Browser, colorScheme: 'light' | 'dark' = 'light', options: OpenOptions = {}): Promise<Opened> => openAt(browser, { width: 1600, height: 1000 }, '', colorScheme, options);
 
 export interface OpenedFrame extends Opened {
   /** The app, in embed mode, inside the host page's <iframe>. */
@@ -128,7 +128,7 @@ export function appSession(motion: Motion = 'reduce'): {
   return {
     open: async (colorScheme = 'light') => {
       await closeNow();
-      opened = await openAt(browser, { width: 1600, height: 1000 }, '', colorScheme, { motion });
+      opened = await openApp(browser, colorScheme, { motion });
       return opened.page;
     },
     openAt: async (viewport, path = '', colorScheme = 'light', options = {}) => {
