@@ -37,7 +37,8 @@ describe('the editor on a long scenario', () => {
     // The focus stays in the row being edited.
     expect(await last.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.getByTestId('tab-json').click();
-    expect(await page.getByTestId('editor-status').textContent()).toContain('2000 steps');
+    // The check of the edited text may still be running ("Checking the scenario…") on a slow machine: wait for its answer.
+    await expect.poll(() => page.getByTestId('editor-status').textContent()).toContain('2000 steps');
   });
 
   for (const theme of ['light', 'dark'] as const) {
