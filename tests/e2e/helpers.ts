@@ -1,7 +1,7 @@
 /** Page helpers for the e2e tests (no assertions library: playwright-core only drives the browser). */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { launchChromium, ROOT, settle } from './serve.ts';
 
@@ -50,6 +50,14 @@ function watchErrors(page: Page, errors: string[]): void {
   });
 }
 
+const appUrl = (path: string): string => `${inject('baseUrl')}${path}`;
+
+/** Waits for the app's first render in `page`: the step counter, then two frames and a task (serve.ts settle). */
+async function firstRender(page: Page): Promise<void> {
+  await page.getByTestId('step-counter').waitFor({ state: 'visible' });
+  await settle(page);
+}
+
 /**
  * A fresh context (so a fresh store) with a `viewport`-sized window on the
  * app at `path` (appended to the base URL: `''`, `'#sp1/b/…'`, `'?embed=1#…'`),
@@ -60,14 +68,10 @@ export async function openAt(browser: Browser, viewport: Viewport, path = '', co
   const page = await context.newPage();
   const errors: string[] = [];
   watchErrors(page, errors);
-  await page.goto(`${inject('baseUrl')}${path}`);
-  await page.getByTestId('step-counter').waitFor({ state: 'visible' });
-  await settle(page);
+  await page.goto(appUrl(path));
+  await firstRender(page);
   return { page, context, errors };
 }
-
-/** A fresh context (so a fresh store) on the app, waiting for the first render. */
-export const openApp = (browser: Browser, colorScheme: 'light' | 'dark' = 'light', options: OpenOptions = {}): Promise<Opened> => openAt(browser, { width: 1600, height: 1000 }, '', colorScheme, options);
 
 export interface OpenedFrame extends Opened {
   /** The app, in embed mode, inside the host page's <iframe>. */
@@ -96,11 +100,58 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
 }
 
 /**
+ * A tab kept for a test file's opens (appSession). A fresh context costs
+ * ~3.6 s of CPU a page on CI's 2-core machine (a new renderer process, and
+ * the app's script compiled and run cold), the same tab led to the next test
+ * ~0.9 s: that was ~300 s of the e2e suite's summed time. What a fresh
+ * context gave the app is given back: the tab leaves the app for a static
+ * file of its origin, where its session storage (the tab's: which document it
+ * edits) is cleared, then the origin's local storage, IndexedDB and caches
+ * (CDP Storage.clearDataForOrigin), the permissions, any other tab of the
+ * context, the window size, the media features and the mouse position. The
+ * app's own state lives in the document, which the next open loads anew.
+ */
+interface KeptTab {
+  context: BrowserContext;
+  page: Page;
+  cdp: CDPSession;
+  /** The current open's errors: watchErrors pushes to the array held here. */
+  errors: string[];
+}
+
+async function keptTab(browser: Browser, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<KeptTab> {
+  const context = await browser.newContext({ viewport, colorScheme, reducedMotion: reducedMotion(options.motion), permissions: options.permissions });
+  const page = await context.newPage();
+  const tab: KeptTab = { context, page, cdp: await context.newCDPSession(page), errors: [] };
+  page.on('pageerror', (e) => tab.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') tab.errors.push(`console.error: ${m.text()}`);
+  });
+  return tab;
+}
+
+/** Puts a kept tab back as a fresh context would be (KeptTab), sized and themed for the next open. */
+async function resetTab(tab: KeptTab, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<void> {
+  const { context, page, cdp } = tab;
+  for (const other of context.pages()) if (other !== page) await other.close();
+  const origin = new URL(appUrl('')).origin;
+  await page.goto(`${origin}/favicon.svg`);
+  await page.evaluate(() => sessionStorage.clear());
+  await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
+  await context.clearPermissions();
+  if (options.permissions?.length) await context.grantPermissions(options.permissions);
+  await page.setViewportSize(viewport);
+  await page.emulateMedia({ media: null, colorScheme, reducedMotion: reducedMotion(options.motion), forcedColors: null });
+  await page.mouse.move(0, 0);
+}
+
+/**
  * A test file's browser, launched once, and `open()`: the app in a fresh
- * context, closed after each test, which also checks that the page threw
- * nothing and logged no error. `closeNow()` ends the current one early (a
- * test that opens several). `motion`: the file's Motion (an openAt may still
- * ask for the other).
+ * store, closed after each test, which also checks that the page threw
+ * nothing and logged no error. The opens share one tab, reset between them
+ * (KeptTab), but for a deviceScaleFactor other than 1, which needs a context
+ * of its own. `closeNow()` ends the current one early (a test that opens
+ * several). `motion`: the file's Motion (an openAt may still ask for the other).
  */
 export function appSession(motion: Motion = 'reduce'): {
   open: (colorScheme?: 'light' | 'dark') => Promise<Page>;
@@ -110,13 +161,27 @@ export function appSession(motion: Motion = 'reduce'): {
   motion: Motion;
 } {
   let browser: Browser;
+  let tab: KeptTab | null = null;
   let opened: Opened | null = null;
   const closeNow = async () => {
     const o = opened;
     opened = null;
     if (!o) return;
-    await o.context.close();
-    expect(o.errors).toEqual([]);
+    if (o.context !== tab?.context) await o.context.close();
+    expect(o.errors, o.errors.join("\n")).toEqual([]);
+  };
+  const openAtKept = async (viewport: Viewport, path: string, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<Opened> => {
+    if (tab?.page.isClosed()) {
+      await tab.context.close();
+      tab = null;
+    }
+    if (tab) await resetTab(tab, viewport, colorScheme, options);
+    else tab = await keptTab(browser, viewport, colorScheme, options);
+    const errors: string[] = [];
+    tab.errors = errors;
+    await tab.page.goto(appUrl(path));
+    await firstRender(tab.page);
+    return { page: tab.page, context: tab.context, errors };
   };
   beforeAll(async () => {
     browser = await launch();
@@ -125,17 +190,15 @@ export function appSession(motion: Motion = 'reduce'): {
     await browser?.close();
   });
   afterEach(closeNow);
+  const openAtSession = async (viewport: Viewport, path = '', colorScheme: 'light' | 'dark' = 'light', options: OpenOptions = {}) => {
+    await closeNow();
+    const o = { motion, ...options };
+    opened = (o.deviceScaleFactor ?? 1) !== 1 ? await openAt(browser, viewport, path, colorScheme, o) : await openAtKept(viewport, path, colorScheme, o);
+    return opened.page;
+  };
   return {
-    open: async (colorScheme = 'light') => {
-      await closeNow();
-      opened = await openApp(browser, colorScheme, { motion });
-      return opened.page;
-    },
-    openAt: async (viewport, path = '', colorScheme = 'light', options = {}) => {
-      await closeNow();
-      opened = await openAt(browser, viewport, path, colorScheme, { motion, ...options });
-      return opened.page;
-    },
+    open: (colorScheme = 'light') => openAtSession({ width: 1600, height: 1000 }, '', colorScheme),
+    openAt: openAtSession,
     closeNow,
     browser: () => browser,
     motion,
