@@ -21,7 +21,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'vite';
@@ -56,6 +56,9 @@ beforeAll(async () => {
   // One file and nothing beside it: a file:// page could not load anything else.
   expect(readdirSync(outDir)).toEqual(['shadowpaging.html']);
   fileUrl = pathToFileURL(path).href;
+  const blankDir = mkdtempSync(join(tmpdir(), 'shadowpaging-blank-'));
+  writeFileSync(join(blankDir, 'blank.html'), '<!doctype html><title>blank</title>');
+  blankUrl = pathToFileURL(join(blankDir, 'blank.html')).href;
   browser = await launch();
   firefoxPath = ensureFirefox();
   // Installing Firefox on a fresh machine (apt) can take minutes.
@@ -63,32 +66,61 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
+  if (blankUrl) rmSync(join(fileURLToPath(blankUrl), '..'), { recursive: true, force: true });
 });
-afterEach(async () => {
-  await context?.close();
-  context = null;
+afterEach(() => {
   expect(errors).toEqual([]);
   expect(requests).toEqual([]);
 });
 
-/** A fresh context on the offline file (or `url`) plus `suffix` (`#…`, `?embed=1`), waiting for `ready` (the app's first render). */
+/** The page the current open asked for (openFile's `url`): requests for anything else are recorded. */
+let asking = '';
+let page: Page | null = null;
+/** A blank file:// page, in a folder of its own: the offline folder must hold the app's file alone. */
+let blankUrl = '';
+
+/**
+ * The offline file (or `url`) plus `suffix` (`#…`, `?embed=1`), waiting for
+ * `ready` (the app's first render), in a store as fresh as a new context's:
+ * the file's opens share one tab (as helpers.ts KeptTab does for the served
+ * app: a new context cost ~3.6 s of CPU an open here), which goes to a blank
+ * file:// page first, where the file:// origin's local and session storage
+ * are cleared; then the permissions and the window are set anew.
+ */
 async function openFile(suffix = '', permissions: string[] = [], url = fileUrl, ready = '[data-testid=step-counter]'): Promise<Page> {
-  await context?.close();
   errors = [];
   requests = [];
   workers = [];
-  context = await browser.newContext({ viewport: { width: 1280, height: 720 }, permissions });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
-  });
-  // Requests of the page and of its workers (the context sees both).
-  context.on('request', (r) => {
-    const asked = r.url();
-    if (!asked.startsWith('data:') && !asked.startsWith('blob:') && asked.split('#')[0]!.split('?')[0] !== url) requests.push(asked);
-  });
-  page.on('worker', (w) => workers.push(w.url()));
+  if (!context || !page || page.isClosed()) {
+    await context?.close();
+    context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const p = (page = await context.newPage());
+    p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+    });
+    // Requests of the page and of its workers (the context sees both).
+    context.on('request', (r) => {
+      const asked = r.url();
+      if (!asked.startsWith('data:') && !asked.startsWith('blob:') && asked !== blankUrl && asked.split('#')[0]!.split('?')[0] !== asking) requests.push(asked);
+    });
+    p.on('worker', (w) => workers.push(w.url()));
+  } else {
+    await page.goto(blankUrl);
+    await page.evaluate(() => {
+      localStorage.clear();
+      sessionStorage.clear();
+    });
+    await context.clearPermissions();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.mouse.move(0, 0);
+    // What the blank page's navigation logged is not the next open's.
+    errors = [];
+    requests = [];
+    workers = [];
+  }
+  if (permissions.length) await context.grantPermissions(permissions);
+  asking = url;
   await page.goto(`${url}${suffix}`);
   await page.locator(ready).waitFor({ state: 'visible' });
   await settle(page);
