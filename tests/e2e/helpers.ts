@@ -344,8 +344,8 @@ export async function scrollSettled(page: Target): Promise<void> {
 }
 
 /**
- * For each selector, each card it matches (a `g` holding a `rect.card`) must
- * be wholly inside the window and on top: `document.elementFromPoint` just
+ * For each selector, each card it matches (a `g` holding a `rect.card`), or
+ * entry row (a `g` holding a `rect.row-bg`), must be wholly inside the window and on top: `document.elementFromPoint` just
  * inside its four corners and at its centre hits the card itself. Returns
  * one line per problem (empty: all fine), and how many cards were checked
  * per selector.
@@ -362,9 +362,10 @@ export async function cardsOnTop(page: Target, selectors: string[]): Promise<{ p
       counts.push(cards.length);
       for (const g of cards) {
         const name = `${sel} (${g.getAttribute('data-key') ?? ''})`;
-        const rect = g.querySelector<SVGRectElement>('rect.card');
+        // A card's frame, or an entry row's background (a row the step is about).
+        const rect = g.querySelector<SVGRectElement>(':scope > rect.card, :scope > rect.row-bg');
         if (!rect) {
-          problems.push(`${name}: no rect.card`);
+          problems.push(`${name}: no rect.card or rect.row-bg`);
           continue;
         }
         const r = rect.getBoundingClientRect();

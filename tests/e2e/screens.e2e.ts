@@ -24,14 +24,21 @@ const ROOT_CARDS = [0, 1, 2, 3].map((i) => `[data-testid=shadow-page][data-root-
 const GFN4_PTS = '[data-testid=shadow-page][data-gfn="0x4"][data-root-slot=""]';
 
 /**
- * The step's six key cards (the four roots, the two shadow PTs of gfn 0x4)
- * wholly in the window and on top, and no visible text under 11 px: the
- * problems, each prefixed with `where`.
+ * The guest entries step 2's walk read (its read of gva 0xc0603123): PDE 769
+ * of the guest PD and PTE 515 of guest PT 0x4, whose quadrant the step is about.
  */
-async function screenProblems(t: Target, where: string): Promise<string[]> {
-  const { problems, counts } = await cardsOnTop(t, [...ROOT_CARDS, GFN4_PTS]);
+const STEP2_WALK = ['[data-testid=guest-table][data-gfn="0x1"] [data-testid=guest-entry][data-index="769"]', '[data-testid=guest-table][data-gfn="0x4"] [data-testid=guest-entry][data-index="515"]'];
+
+/**
+ * The step's six key cards (the four roots, the two shadow PTs of gfn 0x4),
+ * and at step 2 the guest entries its walk read, wholly in the window and on
+ * top, and no visible text under 11 px: the problems, each prefixed with `where`.
+ */
+async function screenProblems(t: Target, where: string, step2 = false): Promise<string[]> {
+  const { problems, counts } = await cardsOnTop(t, [...ROOT_CARDS, GFN4_PTS, ...(step2 ? STEP2_WALK : [])]);
   const out = problems.map((p) => `${where}: ${p}`);
-  if (counts.join(',') !== '1,1,1,1,2') out.push(`${where}: expected one card per root slot and two shadow PTs of gfn 0x4, found ${counts.join(',')}`);
+  const want = step2 ? '1,1,1,1,2,1,1' : '1,1,1,1,2';
+  if (counts.join(',') !== want) out.push(`${where}: expected one card per root slot, two shadow PTs of gfn 0x4${step2 ? ' and the two guest entries the walk read' : ''}, found ${counts.join(',')}`);
   for (const s of await smallText(t, 11)) out.push(`${where}: text under 11 px: ${s}`);
   return out;
 }
@@ -52,10 +59,10 @@ async function toLastStep(page: Page): Promise<string> {
 
 describe('the key cards on screen, no text under 11 px', () => {
   for (const [width, height] of CLASSROOM_SIZES) {
-    it(`${width}x${height}: at steps 2 and 12 the four roots and the two shadow PTs of gfn 0x4 are wholly on screen and on top`, async () => {
+    it(`${width}x${height}: at steps 2 and 12 the four roots and the two shadow PTs of gfn 0x4 (at step 2 also the guest entries its walk read) are wholly on screen and on top`, async () => {
       const page = await session.openAt({ width, height }, link(2));
       await waitForCounter(page, 'step 2 / 12');
-      const problems = await screenProblems(page, `${width}x${height} step 2`);
+      const problems = await screenProblems(page, `${width}x${height} step 2`, true);
       for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
       await waitForCounter(page, 'step 12 / 12');
       problems.push(...(await screenProblems(page, `${width}x${height} step 12`)));
@@ -72,7 +79,7 @@ describe('the key cards on screen, no text under 11 px', () => {
       const win = await page.evaluate(() => [window.innerWidth, window.innerHeight]);
       if (!box || box.x < 0 || box.y < 0 || box.x + box.width > win[0]! || box.y + box.height > win[1]!) problems.push(`iframe box ${JSON.stringify(box)} not wholly inside the host window ${win.join('x')}`);
       await waitForCounter(frame, 'step 2 / 12');
-      problems.push(...(await screenProblems(frame, '800x500 iframe embed step 2')));
+      problems.push(...(await screenProblems(frame, '800x500 iframe embed step 2', true)));
       for (let n = 3; n <= 12; n++) {
         await frame.getByTestId('step-forward').click();
         await waitForCounter(frame, `step ${n} / 12`);

@@ -32,7 +32,7 @@ export interface Density {
 }
 export const DENSITIES = {
   full: { name: 'full', cardGap: 14, colGap: 74, font: { title: 13, sub: 11, row: 12, fold: 11 }, minColW: 260, foldGap: ROW_H },
-  compact: { name: 'compact', cardGap: 10, colGap: 46, font: { title: 13, sub: 12, row: 12, fold: 12 }, minColW: 170, foldGap: 7 },
+  compact: { name: 'compact', cardGap: 6, colGap: 46, font: { title: 13, sub: 12, row: 12, fold: 12 }, minColW: 170, foldGap: 7 },
 } as const satisfies Record<string, Density>;
 
 /**
