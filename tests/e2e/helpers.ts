@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, CDPSession, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
-import { launchChromium, ROOT, settle } from './serve.ts';
+import { BLANK_PAGE, launchChromium, ROOT, settle } from './serve.ts';
 
 export const launch = (): Promise<Browser> => launchChromium(inject('chromiumPath'));
 
@@ -104,8 +104,8 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
  * ~3.6 s of CPU a page on CI's 2-core machine (a new renderer process, and
  * the app's script compiled and run cold), the same tab led to the next test
  * ~0.9 s: that was ~300 s of the e2e suite's summed time. What a fresh
- * context gave the app is given back: the tab leaves the app for a static
- * file of its origin, where its session storage (the tab's: which document it
+ * context gave the app is given back: the tab leaves the app for a blank
+ * page of its origin (serve.ts BLANK_PAGE), where its session storage (the tab's: which document it
  * edits) is cleared, then the origin's local storage, IndexedDB and caches
  * (CDP Storage.clearDataForOrigin), the permissions, any other tab of the
  * context, the window size, the media features and the mouse position. The
@@ -135,7 +135,7 @@ async function resetTab(tab: KeptTab, viewport: Viewport, colorScheme: 'light' |
   const { context, page, cdp } = tab;
   for (const other of context.pages()) if (other !== page) await other.close();
   const origin = new URL(appUrl('')).origin;
-  await page.goto(`${origin}/favicon.svg`);
+  await page.goto(`${origin}/${BLANK_PAGE}`);
   await page.evaluate(() => sessionStorage.clear());
   await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
   await context.clearPermissions();

@@ -12,6 +12,9 @@ import { build, preview } from 'vite';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A blank page the e2e setup writes beside the build (global-setup.ts), served at the app's origin. */
+export const BLANK_PAGE = 'e2e-blank.html';
+
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

@@ -37,7 +37,12 @@ describe('storage that does not lose work', () => {
         // Forced: headless Chromium draws frames only for the newest tab, so in
         // tab A a click's wait for the button to hold still (two animation
         // frames) took ~1-2 s; the race of the saves is what is under test.
-        await page.getByTestId(i === 0 ? 'editor-save' : 'editor-save-new').click({ force: true });
+        // But not before the button is enabled (it is while the text typed is
+        // being checked): a forced click on a disabled button saves nothing
+        // (39 of 40 in a loaded run). Polled by time: tab A gets no frames.
+        const save = i === 0 ? 'editor-save' : 'editor-save-new';
+        await page.waitForFunction((id) => document.querySelector<HTMLButtonElement>(`[data-testid=${id}]`)?.disabled === false, save, { polling: 20 });
+        await page.getByTestId(save).click({ force: true });
       }
     };
     await Promise.all([run(a, 'Tab A'), run(b, 'Tab B')]);
