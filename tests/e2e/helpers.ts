@@ -105,8 +105,9 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
  * the app's script compiled and run cold), the same tab led to the next test
  * ~0.9 s: that was ~300 s of the e2e suite's summed time. What a fresh
  * context gave the app is given back: the tab leaves the app for a blank
- * page of its origin (serve.ts BLANK_PAGE), where its session storage (the tab's: which document it
- * edits) is cleared, then the origin's local storage, IndexedDB and caches
+ * page of its origin (serve.ts BLANK_PAGE), where its session storage (the
+ * tab's: which document it edits) is cleared, then the origin's local
+ * storage, IndexedDB and caches
  * (CDP Storage.clearDataForOrigin), the permissions, any other tab of the
  * context, the window size, the media features and the mouse position. The
  * app's own state lives in the document, which the next open loads anew.
