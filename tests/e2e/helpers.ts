@@ -107,27 +107,24 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
  * context gave the app is given back: the tab leaves the app for a blank
  * page of its origin (serve.ts BLANK_PAGE), where its session storage (the
  * tab's: which document it edits) is cleared, then the origin's local
- * storage, IndexedDB and caches
- * (CDP Storage.clearDataForOrigin), the permissions, any other tab of the
- * context, the window size, the media features and the mouse position. The
+ * storage, IndexedDB and caches (CDP Storage.clearDataForOrigin), the
+ * permissions, any other tab of the context, the window size, the media
+ * features and the mouse position. The
  * app's own state lives in the document, which the next open loads anew.
  */
 interface KeptTab {
   context: BrowserContext;
   page: Page;
   cdp: CDPSession;
-  /** The current open's errors: watchErrors pushes to the array held here. */
-  errors: string[];
+  /** The current open's errors (watchErrors): emptied when the next open starts, after its check. */
+  readonly errors: string[];
 }
 
 async function keptTab(browser: Browser, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<KeptTab> {
   const context = await browser.newContext({ viewport, colorScheme, reducedMotion: reducedMotion(options.motion), permissions: options.permissions });
   const page = await context.newPage();
   const tab: KeptTab = { context, page, cdp: await context.newCDPSession(page), errors: [] };
-  page.on('pageerror', (e) => tab.errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') tab.errors.push(`console.error: ${m.text()}`);
-  });
+  watchErrors(page, tab.errors);
   return tab;
 }
 
@@ -169,7 +166,7 @@ export function appSession(motion: Motion = 'reduce'): {
     opened = null;
     if (!o) return;
     if (o.context !== tab?.context) await o.context.close();
-    expect(o.errors, o.errors.join("\n")).toEqual([]);
+    expect(o.errors, o.errors.join('\n')).toEqual([]);
   };
   const openAtKept = async (viewport: Viewport, path: string, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<Opened> => {
     if (tab?.page.isClosed()) {
@@ -178,11 +175,10 @@ export function appSession(motion: Motion = 'reduce'): {
     }
     if (tab) await resetTab(tab, viewport, colorScheme, options);
     else tab = await keptTab(browser, viewport, colorScheme, options);
-    const errors: string[] = [];
-    tab.errors = errors;
+    tab.errors.length = 0;
     await tab.page.goto(appUrl(path));
     await firstRender(tab.page);
-    return { page: tab.page, context: tab.context, errors };
+    return { page: tab.page, context: tab.context, errors: tab.errors };
   };
   beforeAll(async () => {
     browser = await launch();
@@ -346,8 +342,9 @@ export async function scrollSettled(page: Target): Promise<void> {
 
 /**
  * For each selector, each card it matches (a `g` holding a `rect.card`), or
- * entry row (a `g` holding a `rect.row-bg`), must be wholly inside the window and on top: `document.elementFromPoint` just
- * inside its four corners and at its centre hits the card itself. Returns
+ * entry row (a `g` holding a `rect.row-bg`), must be wholly inside the window
+ * and on top: `document.elementFromPoint` just inside its four corners and at
+ * its centre hits the card (or row) itself. Returns
  * one line per problem (empty: all fine), and how many cards were checked
  * per selector.
  */

@@ -57,7 +57,7 @@ beforeAll(async () => {
   expect(readdirSync(outDir)).toEqual(['shadowpaging.html']);
   fileUrl = pathToFileURL(path).href;
   const blankDir = mkdtempSync(join(tmpdir(), 'shadowpaging-blank-'));
-  writeFileSync(join(blankDir, 'blank.html'), '<!doctype html><title>blank</title>');
+  writeFileSync(join(blankDir, 'blank.html'), '<!doctype html><link rel="icon" href="data:,"><title>blank</title>');
   blankUrl = pathToFileURL(join(blankDir, 'blank.html')).href;
   browser = await launch();
   firefoxPath = ensureFirefox();
