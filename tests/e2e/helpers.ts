@@ -103,14 +103,20 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
  * A tab kept for a test file's opens (appSession). A fresh context costs
  * ~3.6 s of CPU a page on CI's 2-core machine (a new renderer process, and
  * the app's script compiled and run cold), the same tab led to the next test
- * ~0.9 s: that was ~300 s of the e2e suite's summed time. What a fresh
- * context gave the app is given back: the tab leaves the app for a blank
- * page of its origin (serve.ts BLANK_PAGE), where its session storage (the
- * tab's: which document it edits) is cleared, then the origin's local
- * storage, IndexedDB and caches (CDP Storage.clearDataForOrigin), the
- * permissions, any other tab of the context, the window size, the media
- * features and the mouse position. The
- * app's own state lives in the document, which the next open loads anew.
+ * ~0.9 s: that was ~300 s of the e2e suite's summed time. What the app reads
+ * is as a fresh context gives it: after each open the tab leaves the app for
+ * a blank page of its origin (serve.ts BLANK_PAGE; the document and its
+ * workers end there, and what they logged on the way is checked), and before
+ * the next, there, its session storage (the tab's: which document it edits)
+ * is cleared, then the origin's local storage, IndexedDB and caches (CDP
+ * Storage.clearDataForOrigin), the permissions and any other tab of the
+ * context; the window size and the media features are the next open's, and
+ * the mouse goes to the window's corner (the top bar's background; a fresh
+ * page has had no pointer at all). What stays is what makes it quick: the
+ * renderer process, the HTTP and code caches, the tab's history. The
+ * context's own settings are the first open's (a page a test opens beside it
+ * gets those). After a test that failed (it may have timed out with its
+ * calls still running) the tab is closed, and the next open makes a new one.
  */
 interface KeptTab {
   context: BrowserContext;
@@ -120,6 +126,8 @@ interface KeptTab {
   readonly errors: string[];
 }
 
+const blankUrl = (): string => `${new URL(appUrl('')).origin}/${BLANK_PAGE}`;
+
 async function keptTab(browser: Browser, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<KeptTab> {
   const context = await browser.newContext({ viewport, colorScheme, reducedMotion: reducedMotion(options.motion), permissions: options.permissions });
   const page = await context.newPage();
@@ -128,14 +136,13 @@ async function keptTab(browser: Browser, viewport: Viewport, colorScheme: 'light
   return tab;
 }
 
-/** Puts a kept tab back as a fresh context would be (KeptTab), sized and themed for the next open. */
+/** Puts a kept tab, on the blank page since its last open ended, back as a fresh context would be (KeptTab), sized and themed for the next open. */
 async function resetTab(tab: KeptTab, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<void> {
   const { context, page, cdp } = tab;
   for (const other of context.pages()) if (other !== page) await other.close();
-  const origin = new URL(appUrl('')).origin;
-  await page.goto(`${origin}/${BLANK_PAGE}`);
+  if (page.url() !== blankUrl()) await page.goto(blankUrl());
   await page.evaluate(() => sessionStorage.clear());
-  await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
+  await cdp.send('Storage.clearDataForOrigin', { origin: new URL(blankUrl()).origin, storageTypes: 'all' });
   await context.clearPermissions();
   if (options.permissions?.length) await context.grantPermissions(options.permissions);
   await page.setViewportSize(viewport);
@@ -161,20 +168,30 @@ export function appSession(motion: Motion = 'reduce'): {
   let browser: Browser;
   let tab: KeptTab | null = null;
   let opened: Opened | null = null;
+  const dropTab = async () => {
+    const t = tab;
+    tab = null;
+    await t?.context.close();
+  };
   const closeNow = async () => {
     const o = opened;
     opened = null;
     if (!o) return;
     if (o.context !== tab?.context) await o.context.close();
+    else {
+      // Leave the app before the check: what it logs until it ends is this open's.
+      try {
+        await tab.page.goto(blankUrl());
+      } catch (e) {
+        o.errors.push(`the tab could not leave the app: ${e instanceof Error ? e.message : String(e)}`);
+        await dropTab();
+      }
+    }
     expect(o.errors, o.errors.join('\n')).toEqual([]);
   };
   const openAtKept = async (viewport: Viewport, path: string, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<Opened> => {
-    if (tab?.page.isClosed()) {
-      await tab.context.close();
-      tab = null;
-    }
-    if (tab) await resetTab(tab, viewport, colorScheme, options);
-    else tab = await keptTab(browser, viewport, colorScheme, options);
+    if (tab) await resetTab(tab, viewport, colorScheme, options).catch(dropTab);
+    tab ??= await keptTab(browser, viewport, colorScheme, options);
     tab.errors.length = 0;
     await tab.page.goto(appUrl(path));
     await firstRender(tab.page);
@@ -186,7 +203,14 @@ export function appSession(motion: Motion = 'reduce'): {
   afterAll(async () => {
     await browser?.close();
   });
-  afterEach(closeNow);
+  afterEach(async ({ task }) => {
+    try {
+      await closeNow();
+    } finally {
+      // A failed test may have timed out with its calls still running: they must not reach the next test's page.
+      if (task.result?.state === 'fail') await dropTab();
+    }
+  });
   const openAtSession = async (viewport: Viewport, path = '', colorScheme: 'light' | 'dark' = 'light', options: OpenOptions = {}) => {
     await closeNow();
     const o = { motion, ...options };

@@ -68,10 +68,36 @@ afterAll(async () => {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
   if (blankUrl) rmSync(join(fileURLToPath(blankUrl), '..'), { recursive: true, force: true });
 });
-afterEach(() => {
+afterEach(async ({ task }) => {
+  try {
+    await leaveFile();
+  } finally {
+    // A failed test may have timed out with its calls still running: they must not reach the next test's page.
+    if (task.result?.state === 'fail') {
+      await context?.close();
+      context = null;
+    }
+  }
+});
+
+/**
+ * Ends the open on screen, if any: the tab leaves it for the blank page (the
+ * document and its workers end there), then what it logged and asked for on
+ * the way is checked.
+ */
+async function leaveFile(): Promise<void> {
+  if (page && !page.isClosed() && page.url() !== blankUrl) {
+    try {
+      await page.goto(blankUrl);
+    } catch (e) {
+      errors.push(`the tab could not leave the page: ${e instanceof Error ? e.message : String(e)}`);
+      await context?.close();
+      context = null;
+    }
+  }
   expect(errors).toEqual([]);
   expect(requests).toEqual([]);
-});
+}
 
 /** The page the current open asked for (openFile's `url`): requests for anything else are recorded. */
 let asking = '';
@@ -83,11 +109,13 @@ let blankUrl = '';
  * The offline file (or `url`) plus `suffix` (`#…`, `?embed=1`), waiting for
  * `ready` (the app's first render), in a store as fresh as a new context's:
  * the file's opens share one tab (as helpers.ts KeptTab does for the served
- * app: a new context cost ~3.6 s of CPU an open here), which goes to a blank
- * file:// page first, where the file:// origin's local and session storage
- * are cleared; then the permissions and the window are set anew.
+ * app: a new context cost ~3.6 s of CPU an open here). The open before, if
+ * any, is ended and checked (leaveFile); on the blank file:// page the
+ * file:// origin's local and session storage (shared by every file URL) are
+ * cleared; then the permissions and the window are set anew.
  */
 async function openFile(suffix = '', permissions: string[] = [], url = fileUrl, ready = '[data-testid=step-counter]'): Promise<Page> {
+  await leaveFile();
   errors = [];
   requests = [];
   workers = [];
@@ -106,7 +134,6 @@ async function openFile(suffix = '', permissions: string[] = [], url = fileUrl, 
     });
     p.on('worker', (w) => workers.push(w.url()));
   } else {
-    await page.goto(blankUrl);
     await page.evaluate(() => {
       localStorage.clear();
       sessionStorage.clear();
@@ -114,10 +141,6 @@ async function openFile(suffix = '', permissions: string[] = [], url = fileUrl, 
     await context.clearPermissions();
     await page.setViewportSize({ width: 1280, height: 720 });
     await page.mouse.move(0, 0);
-    // What the blank page's navigation logged is not the next open's.
-    errors = [];
-    requests = [];
-    workers = [];
   }
   if (permissions.length) await context.grantPermissions(permissions);
   asking = url;

@@ -34,15 +34,16 @@ describe('storage that does not lose work', () => {
       for (let i = 0; i < 20; i++) {
         await area.fill(doc(`${tab} ${i}`));
         // The first Save creates the entry; then "Save as new" adds one each time.
-        // Forced: headless Chromium draws frames only for the newest tab, so in
-        // tab A a click's wait for the button to hold still (two animation
-        // frames) took ~1-2 s; the race of the saves is what is under test.
-        // But not before the button is enabled (it is while the text typed is
-        // being checked): a forced click on a disabled button saves nothing
-        // (39 of 40 in a loaded run). Polled by time: tab A gets no frames.
-        const save = i === 0 ? 'editor-save' : 'editor-save-new';
-        await page.waitForFunction((id) => document.querySelector<HTMLButtonElement>(`[data-testid=${id}]`)?.disabled === false, save, { polling: 20 });
-        await page.getByTestId(save).click({ force: true });
+        // The click goes to the button itself, once it is enabled (polled by
+        // time): headless Chromium draws frames only for the newest tab, so in
+        // tab A a mouse click's wait for the button to hold still (two
+        // animation frames) took ~1-2 s, and a forced mouse click goes to where
+        // the button was measured, which may be stale while the panel changes
+        // (one loaded run kept 39 of 40; its cause was not traced further).
+        // The race of the saves is what is under test.
+        const save = page.getByTestId(i === 0 ? 'editor-save' : 'editor-save-new');
+        await save.and(page.locator(':enabled')).waitFor();
+        await save.dispatchEvent('click');
       }
     };
     await Promise.all([run(a, 'Tab A'), run(b, 'Tab B')]);
