@@ -1,7 +1,7 @@
 /** Page helpers for the e2e tests (no assertions library: playwright-core only drives the browser). */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, BrowserContext, CDPSession, Frame, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { BLANK_PAGE, launchChromium, ROOT, settle } from './serve.ts';
 
@@ -43,7 +43,7 @@ export interface OpenOptions {
 }
 
 /** Collects the page's uncaught exceptions and console errors into `errors`. */
-function watchErrors(page: Page, errors: string[]): void {
+export function watchErrors(page: Page, errors: string[]): void {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
@@ -105,23 +105,17 @@ export async function openInFrame(browser: Browser, host: Viewport, frame: Viewp
  * the app's script compiled and run cold), the same tab led to the next test
  * ~0.9 s: that was ~300 s of the e2e suite's summed time. What the app reads
  * is as a fresh context gives it: after each open the tab leaves the app for
- * a blank page of its origin (serve.ts BLANK_PAGE; the document and its
- * workers end there, and what they logged on the way is checked), and before
- * the next, there, its session storage (the tab's: which document it edits)
- * is cleared, then the origin's local storage, IndexedDB and caches (CDP
- * Storage.clearDataForOrigin), the permissions and any other tab of the
- * context; the window size and the media features are the next open's, and
- * the mouse goes to the window's corner (the top bar's background; a fresh
- * page has had no pointer at all). What stays is what makes it quick: the
- * renderer process, the HTTP and code caches, the tab's history. The
- * context's own settings are the first open's (a page a test opens beside it
- * gets those). After a test that failed (it may have timed out with its
- * calls still running) the tab is closed, and the next open makes a new one.
+ * a blank page of its origin (leaveForBlank; serve.ts BLANK_PAGE), and
+ * before the next it is reset there (resetKeptPage), with the next open's
+ * media features. What stays is what makes it quick: the renderer process,
+ * the HTTP and code caches, the tab's history. The context's own settings are
+ * the first open's (a page a test opens beside it gets those). After a test
+ * that failed (it may have timed out with its calls still running) the tab is
+ * closed, and the next open makes a new one.
  */
 interface KeptTab {
   context: BrowserContext;
   page: Page;
-  cdp: CDPSession;
   /** The current open's errors (watchErrors): emptied when the next open starts, after its check. */
   readonly errors: string[];
 }
@@ -131,22 +125,48 @@ const blankUrl = (): string => `${new URL(appUrl('')).origin}/${BLANK_PAGE}`;
 async function keptTab(browser: Browser, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<KeptTab> {
   const context = await browser.newContext({ viewport, colorScheme, reducedMotion: reducedMotion(options.motion), permissions: options.permissions });
   const page = await context.newPage();
-  const tab: KeptTab = { context, page, cdp: await context.newCDPSession(page), errors: [] };
+  const tab: KeptTab = { context, page, errors: [] };
   watchErrors(page, tab.errors);
   return tab;
 }
 
-/** Puts a kept tab, on the blank page since its last open ended, back as a fresh context would be (KeptTab), sized and themed for the next open. */
-async function resetTab(tab: KeptTab, viewport: Viewport, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<void> {
-  const { context, page, cdp } = tab;
+/**
+ * A kept page (appSession's KeptTab, the offline file's tab) leaves what it
+ * shows for `blank`, a blank page of the same origin: the document and its
+ * workers end, and what they logged on the way has reached `errors` when this
+ * returns. False, with a line in `errors`, when it could not (the caller
+ * drops the page).
+ */
+export async function leaveForBlank(page: Page, blank: string, errors: string[]): Promise<boolean> {
+  if (page.url() === blank) return true;
+  try {
+    await page.goto(blank);
+    return true;
+  } catch (e) {
+    errors.push(`the tab could not leave ${page.url()}: ${e instanceof Error ? e.message : String(e)}`);
+    return false;
+  }
+}
+
+/**
+ * Puts a kept page back, on `blank`, as a new context gives it to the app:
+ * no other tab in its context, empty local and session storage (the tab's:
+ * which document it edits; the app keeps nothing in IndexedDB, caches or
+ * cookies), no permissions but `permissions`, a `viewport` window, and the
+ * mouse at the window's corner (the top bar's background; a fresh page has
+ * had no pointer at all).
+ */
+export async function resetKeptPage(page: Page, blank: string, viewport: Viewport, permissions: readonly string[] = []): Promise<void> {
+  const context = page.context();
   for (const other of context.pages()) if (other !== page) await other.close();
-  if (page.url() !== blankUrl()) await page.goto(blankUrl());
-  await page.evaluate(() => sessionStorage.clear());
-  await cdp.send('Storage.clearDataForOrigin', { origin: new URL(blankUrl()).origin, storageTypes: 'all' });
+  if (page.url() !== blank) await page.goto(blank);
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
   await context.clearPermissions();
-  if (options.permissions?.length) await context.grantPermissions(options.permissions);
+  if (permissions.length) await context.grantPermissions([...permissions]);
   await page.setViewportSize(viewport);
-  await page.emulateMedia({ media: null, colorScheme, reducedMotion: reducedMotion(options.motion), forcedColors: null });
   await page.mouse.move(0, 0);
 }
 
@@ -178,19 +198,20 @@ export function appSession(motion: Motion = 'reduce'): {
     opened = null;
     if (!o) return;
     if (o.context !== tab?.context) await o.context.close();
-    else {
-      // Leave the app before the check: what it logs until it ends is this open's.
-      try {
-        await tab.page.goto(blankUrl());
-      } catch (e) {
-        o.errors.push(`the tab could not leave the app: ${e instanceof Error ? e.message : String(e)}`);
-        await dropTab();
-      }
-    }
+    // Leave the app before the check: what it logs until it ends is this open's.
+    else if (!(await leaveForBlank(tab.page, blankUrl(), o.errors))) await dropTab();
     expect(o.errors, o.errors.join('\n')).toEqual([]);
   };
   const openAtKept = async (viewport: Viewport, path: string, colorScheme: 'light' | 'dark', options: OpenOptions): Promise<Opened> => {
-    if (tab) await resetTab(tab, viewport, colorScheme, options).catch(dropTab);
+    if (tab) {
+      try {
+        await resetKeptPage(tab.page, blankUrl(), viewport, options.permissions);
+        await tab.page.emulateMedia({ media: null, colorScheme, reducedMotion: reducedMotion(options.motion), forcedColors: null });
+      } catch {
+        // A tab that cannot be reset (it crashed, say) is replaced.
+        await dropTab();
+      }
+    }
     tab ??= await keptTab(browser, viewport, colorScheme, options);
     tab.errors.length = 0;
     await tab.page.goto(appUrl(path));

@@ -30,7 +30,7 @@ import { inlineWorkers, OFFLINE_BUILD, singleFile } from '../../vite.offline.con
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
 import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
 import { ensureFirefox, launchFirefox } from './firefox.ts';
-import { launch, waitForCounter } from './helpers.ts';
+import { launch, leaveForBlank, resetKeptPage, waitForCounter, watchErrors } from './helpers.ts';
 import { ROOT, settle } from './serve.ts';
 import type { Browser } from 'playwright-core';
 
@@ -45,7 +45,7 @@ let firefoxPath: string | null = null;
 let fileUrl = '';
 let browser: Browser;
 let context: BrowserContext | null = null;
-let errors: string[] = [];
+const errors: string[] = [];
 /** Every URL the page or its workers asked for that is not the file itself, a data: or a blob: URL. */
 let requests: string[] = [];
 let workers: string[] = [];
@@ -86,14 +86,9 @@ afterEach(async ({ task }) => {
  * the way is checked.
  */
 async function leaveFile(): Promise<void> {
-  if (page && !page.isClosed() && page.url() !== blankUrl) {
-    try {
-      await page.goto(blankUrl);
-    } catch (e) {
-      errors.push(`the tab could not leave the page: ${e instanceof Error ? e.message : String(e)}`);
-      await context?.close();
-      context = null;
-    }
+  if (page && !page.isClosed() && !(await leaveForBlank(page, blankUrl, errors))) {
+    await context?.close();
+    context = null;
   }
   expect(errors).toEqual([]);
   expect(requests).toEqual([]);
@@ -110,39 +105,27 @@ let blankUrl = '';
  * `ready` (the app's first render), in a store as fresh as a new context's:
  * the file's opens share one tab (as helpers.ts KeptTab does for the served
  * app: a new context cost ~3.6 s of CPU an open here). The open before, if
- * any, is ended and checked (leaveFile); on the blank file:// page the
- * file:// origin's local and session storage (shared by every file URL) are
- * cleared; then the permissions and the window are set anew.
+ * any, is ended and checked (leaveFile), and the tab is reset on the blank
+ * file:// page (resetKeptPage: the local and session storage of file://,
+ * shared by every file URL, cleared; the permissions and the window anew).
  */
 async function openFile(suffix = '', permissions: string[] = [], url = fileUrl, ready = '[data-testid=step-counter]'): Promise<Page> {
   await leaveFile();
-  errors = [];
+  errors.length = 0;
   requests = [];
   workers = [];
   if (!context || !page || page.isClosed()) {
     await context?.close();
-    context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    context = await browser.newContext({ viewport: { width: 1280, height: 720 }, permissions });
     const p = (page = await context.newPage());
-    p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
-    });
+    watchErrors(p, errors);
     // Requests of the page and of its workers (the context sees both).
     context.on('request', (r) => {
       const asked = r.url();
       if (!asked.startsWith('data:') && !asked.startsWith('blob:') && asked !== blankUrl && asked.split('#')[0]!.split('?')[0] !== asking) requests.push(asked);
     });
     p.on('worker', (w) => workers.push(w.url()));
-  } else {
-    await page.evaluate(() => {
-      localStorage.clear();
-      sessionStorage.clear();
-    });
-    await context.clearPermissions();
-    await page.setViewportSize({ width: 1280, height: 720 });
-    await page.mouse.move(0, 0);
-  }
-  if (permissions.length) await context.grantPermissions(permissions);
+  } else await resetKeptPage(page, blankUrl, { width: 1280, height: 720 }, permissions);
   asking = url;
   await page.goto(`${url}${suffix}`);
   await page.locator(ready).waitFor({ state: 'visible' });
