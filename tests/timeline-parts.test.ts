@@ -132,7 +132,16 @@ describe('a timeline handed over as plain data', () => {
     for (const [s, rules] of runs) {
       const { machine } = createMachine(s, rules, { tracing: false });
       const want = s.steps.map((st, i) => fields(applyStep(machine, i, st)));
-      expect(new Timeline(s, rules).results.map(fields), `${s.title} [${rules}]`).toEqual(want);
+      const tl = new Timeline(s, rules);
+      // Read one at a time (the app's way: no record kept per step), and all at once.
+      expect(
+        Array.from({ length: tl.length }, (_, i) => fields(tl.result(i)!)),
+        `${s.title} [${rules}]`,
+      ).toEqual(want);
+      expect(Array.from({ length: tl.length }, (_, i) => tl.outcome(i)), `${s.title} [${rules}] outcomes`).toEqual(want.map((r) => r.outcome));
+      expect(tl.results.map(fields), `${s.title} [${rules}] results`).toEqual(want);
+      // Past either end, or not a step number: undefined (the UI asks for step 0's and the last step + 1's).
+      for (const i of [-1, tl.length, 0.5, NaN]) expect([tl.result(i), tl.outcome(i)]).toEqual([undefined, undefined]);
     }
   });
 

@@ -165,9 +165,8 @@ export type StepSummary = Omit<RawStepResult, 'events'>;
 /** What a finished build holds; the Timeline is a read-only view of it. */
 export interface Built {
   readonly initialEvents: readonly TraceEvent[];
-  /** Step records (recordClass) whose events come from `source.tl`. */
-  readonly results: readonly StepResult[];
-  readonly source: EventSource;
+  /** Every step's outcome fields, in columns (rows 0..steps - 1; a builder's may have room for more). */
+  readonly summaries: sim_PackedSummaries;
   /** Shadow pages allocated (m.sps.size) after k steps, for k = 0..steps. */
   readonly pageCounts: readonly number[];
   readonly snapshots: readonly Machine[];
@@ -176,66 +175,46 @@ export interface Built {
 }
 
 /**
- * Where a timeline's step records ask for their events: the timeline, set
- * once it exists (the builder makes the records before it does).
+ * The class of one timeline's step results: a row of its summary columns,
+ * the address and value formatted when read, and `events` asked of the
+ * timeline (rebuilt by Timeline.eventsOf). Made when a step is read
+ * (Timeline.result), not kept: a timeline holds no object per step (100,000
+ * records were ~200,000 long-lived objects that the garbage collector copied
+ * while a 100k scenario opened, on the page and in the CLI). A class per
+ * timeline, so a record carries no reference of its own.
  */
-interface EventSource {
-  tl: Timeline | null;
-}
-
-/**
- * The class of one timeline's step results: the outcome fields as own
- * properties (the address and value as numbers, formatted when read, so a
- * million kept results hold no strings), and `events` asked of the timeline
- * (rebuilt by Timeline.eventsOf). A class per timeline, so a record carries
- * no reference of its own.
- */
-function recordClass(src: EventSource): new (r: StepSummary) => StepResult {
+function recordClass(tl: Timeline, cols: sim_PackedSummaries): new (i: number) => StepResult {
   class StepRecord {
-    readonly index: number;
     readonly outcome: StepResult['outcome'];
     readonly vector: StepResult['vector'];
     readonly errorCode: number | undefined;
-    /** gpa (-1: none), value's halves. */
-    private readonly g: number;
-    private readonly vl: number;
-    private readonly vh: number;
-    constructor(r: StepSummary) {
-      this.index = r.index;
-      this.outcome = r.outcome;
-      this.vector = r.vector;
-      this.errorCode = r.errorCode;
-      this.g = r.gpa ?? -1;
-      this.vl = r.value?.lo ?? 0;
-      this.vh = r.value?.hi ?? 0;
+    constructor(readonly index: number) {
+      this.outcome = OUTCOMES[cols.outcome[index]!]!;
+      const v = cols.vector[index]!;
+      this.vector = v ? (v as 13 | 14) : undefined;
+      this.errorCode = v ? cols.errorCode[index] : undefined;
     }
     get gpa(): string | undefined {
-      return this.g < 0 ? undefined : hex(this.g);
+      const g = cols.gpa[this.index]!;
+      return this.vector !== undefined || g < 0 ? undefined : hex(g);
     }
     get value(): string | undefined {
-      return this.g < 0 ? undefined : hex64({ lo: this.vl, hi: this.vh });
+      const i = this.index;
+      return this.vector !== undefined || cols.gpa[i]! < 0 ? undefined : hex64({ lo: cols.valueLo[i]!, hi: cols.valueHi[i]! });
     }
     get events(): readonly TraceEvent[] {
-      return src.tl!.eventsOf(this.index);
-    }
-    /** The result as plain data, without events (what crosses a thread). */
-    summary(): StepSummary {
-      if (this.vector !== undefined) return { index: this.index, outcome: this.outcome, vector: this.vector, errorCode: this.errorCode };
-      if (this.g >= 0) return { index: this.index, outcome: this.outcome, gpa: this.g, value: { lo: this.vl, hi: this.vh } };
-      return { index: this.index, outcome: this.outcome };
+      return tl.eventsOf(this.index);
     }
     /** Written out whole, events included, as applyStep returns it (JSON.stringify of a result). */
     toJSON(): StepResult {
-      if (this.vector !== undefined) return { index: this.index, outcome: this.outcome, vector: this.vector, errorCode: this.errorCode, events: this.events };
-      if (this.g >= 0) return { index: this.index, outcome: this.outcome, gpa: this.gpa, value: this.value, events: this.events };
-      return { index: this.index, outcome: this.outcome, events: this.events };
+      const { index, outcome, vector, events } = this;
+      if (vector !== undefined) return { index, outcome, vector, errorCode: this.errorCode, events };
+      if (this.gpa !== undefined) return { index, outcome, gpa: this.gpa, value: this.value, events };
+      return { index, outcome, events };
     }
   }
-  return StepRecord as unknown as new (r: StepSummary) => StepResult;
+  return StepRecord as unknown as new (i: number) => StepResult;
 }
-
-/** A timeline's (or builder's) step result as plain data. */
-export const stepSummary = (r: StepResult): StepSummary => (r as unknown as { summary(): StepSummary }).summary();
 
 const OUTCOMES: readonly StepSummary['outcome'][] = ['hit', 'shadow-fault', 'guest-fault', 'emulated', 'done'];
 
@@ -257,19 +236,34 @@ export interface sim_PackedSummaries {
   readonly valueHi: Uint32Array;
 }
 
-/** Summary i of packed summaries (the step p.first + i). */
-function summaryAt(p: sim_PackedSummaries, i: number): StepSummary {
-  const index = p.first + i;
-  const outcome = OUTCOMES[p.outcome[i]!]!;
-  const vector = p.vector[i]!;
-  if (vector) return { index, outcome, vector: vector as 13 | 14, errorCode: p.errorCode[i]! };
-  if (p.gpa[i]! >= 0) return { index, outcome, gpa: p.gpa[i]!, value: { lo: p.valueLo[i]!, hi: p.valueHi[i]! } };
-  return { index, outcome };
+/** Packed summaries, one after another from step 0 (a worker's chunks, in order), as one set of columns. */
+export function concatSummaries(parts: readonly sim_PackedSummaries[]): sim_PackedSummaries {
+  const n = parts.reduce((k, p) => k + p.outcome.length, 0);
+  const col = <T extends Uint8Array | Uint32Array | Float64Array>(make: new (n: number) => T, key: Exclude<keyof sim_PackedSummaries, 'first'>): T => {
+    const out = new make(n);
+    let at = 0;
+    for (const p of parts) {
+      if (p.first !== at) throw new Error(`internal: summaries from step ${p.first} where step ${at} was expected`);
+      out.set(p[key] as T, at);
+      at += p.outcome.length;
+    }
+    return out;
+  };
+  return { first: 0, outcome: col(Uint8Array, 'outcome'), vector: col(Uint8Array, 'vector'), errorCode: col(Uint32Array, 'errorCode'), gpa: col(Float64Array, 'gpa'), valueLo: col(Uint32Array, 'valueLo'), valueHi: col(Uint32Array, 'valueHi') };
 }
 
-/** The summaries a builder packed (TimelineBuilder.packed). */
-export function unpackSummaries(p: sim_PackedSummaries): StepSummary[] {
-  return Array.from(p.outcome, (_, i) => summaryAt(p, i));
+/** Rows [from, to) of packed summaries (from step 0), copied (to transfer). */
+function packRows(c: sim_PackedSummaries, from: number, to: number): sim_PackedSummaries {
+  from = Math.min(Math.max(0, from), to);
+  return {
+    first: from,
+    outcome: c.outcome.slice(from, to),
+    vector: c.vector.slice(from, to),
+    errorCode: c.errorCode.slice(from, to),
+    gpa: c.gpa.slice(from, to),
+    valueLo: c.valueLo.slice(from, to),
+    valueHi: c.valueHi.slice(from, to),
+  };
 }
 
 /**
@@ -292,7 +286,7 @@ class SummaryColumns implements sim_PackedSummaries {
   push(r: StepSummary): void {
     const i = this.length;
     if (i === this.outcome.length) this.grow();
-    // A row not written yet is all zero but its gpa (-1: none), as summaryAt reads an empty one.
+    // A row not written yet is all zero but its gpa (-1: none): an empty row reads as no address.
     this.outcome[i] = OUTCOMES.indexOf(r.outcome);
     if (r.vector !== undefined) {
       this.vector[i] = r.vector;
@@ -322,17 +316,7 @@ class SummaryColumns implements sim_PackedSummaries {
 
   /** Summaries [from, to) of those written, packed (copies, to transfer). */
   pack(from: number, to: number): sim_PackedSummaries {
-    to = Math.min(to, this.length);
-    from = Math.min(Math.max(0, from), to);
-    return {
-      first: from,
-      outcome: this.outcome.slice(from, to),
-      vector: this.vector.slice(from, to),
-      errorCode: this.errorCode.slice(from, to),
-      gpa: this.gpa.slice(from, to),
-      valueLo: this.valueLo.slice(from, to),
-      valueHi: this.valueHi.slice(from, to),
-    };
+    return packRows(this, from, Math.min(to, this.length));
   }
 }
 
@@ -349,11 +333,9 @@ class SummaryColumns implements sim_PackedSummaries {
  */
 export class TimelineBuilder {
   readonly initialEvents: readonly TraceEvent[];
-  /** The steps' outcomes so far; the records a Timeline reads are made from them when it is built (finish). */
+  /** The steps' outcomes so far (a Timeline reads its records from these columns). */
   private readonly summaries = new SummaryColumns();
   readonly pageCounts: number[];
-  private readonly source: EventSource = { tl: null };
-  private readonly Record = recordClass(this.source);
   /**
    * Snapshot k is the state after k * snapshotEvery steps. Snapshots share
    * the page objects that did not change between them: copy one
@@ -416,8 +398,7 @@ export class TimelineBuilder {
   /** Runs what is left and returns what the Timeline is made of. */
   finish(): Built {
     this.advance(Infinity);
-    const results = Array.from({ length: this.summaries.length }, (_, i) => new this.Record(summaryAt(this.summaries, i)));
-    return { initialEvents: this.initialEvents, results, source: this.source, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
+    return { initialEvents: this.initialEvents, summaries: this.summaries, pageCounts: this.pageCounts, snapshots: this.snapshots, final: this.machine, snapshotEvery: this.snapshotEvery };
   }
 
   /** Runs what is left and returns the Timeline. The builder must not be advanced after. */
@@ -431,11 +412,10 @@ const EVENTS_KEPT = 16;
 
 export class Timeline {
   readonly initialEvents: readonly TraceEvent[];
-  /**
-   * Step i's result (0-based). Its `events` are rebuilt on first read by
-   * replaying that one step with tracing on (eventsOf), and a few are kept.
-   */
-  readonly results: readonly StepResult[];
+  /** Every step's outcome fields in columns (rows 0..length - 1): result(i) reads row i. */
+  private readonly summaries: sim_PackedSummaries;
+  private readonly Record: new (i: number) => StepResult;
+  private all: readonly StepResult[] | null = null;
   /** Steps between two kept snapshots: stateAt replays at most this many minus one. */
   readonly snapshotEvery: number;
   private readonly counts: readonly number[];
@@ -455,9 +435,31 @@ export class Timeline {
     this.snapshots = b.snapshots;
     this.finalMachine = b.final;
     this.snapshotEvery = b.snapshotEvery;
-    // The builder's records, now answering from this timeline.
-    b.source.tl = this;
-    this.results = b.results;
+    this.summaries = b.summaries;
+    this.Record = recordClass(this, b.summaries);
+  }
+
+  /**
+   * Step i's result (0-based; undefined past the ends), made when asked
+   * (no object per step is kept). Its `events` are rebuilt on first read
+   * by replaying that one step with tracing on (eventsOf), and a few are kept.
+   */
+  result(i: number): StepResult | undefined {
+    return Number.isInteger(i) && i >= 0 && i < this.length ? new this.Record(i) : undefined;
+  }
+
+  /** Step i's outcome (0-based; undefined past the ends), read from its column: no record made. */
+  outcome(i: number): StepResult['outcome'] | undefined {
+    return Number.isInteger(i) && i >= 0 && i < this.length ? OUTCOMES[this.summaries.outcome[i]!] : undefined;
+  }
+
+  /**
+   * Every step's result, made on first read and kept: an object per step,
+   * for tests and tools that walk a short run whole. The app reads result(i)
+   * and outcome(i) instead (a 100,000-step timeline keeps no records).
+   */
+  get results(): readonly StepResult[] {
+    return (this.all ??= Array.from({ length: this.length }, (_, i) => new this.Record(i)));
   }
 
   /** The timeline as plain data (structured-clone safe): Timeline.fromParts(tl.parts()) behaves as tl. */
@@ -467,7 +469,7 @@ export class Timeline {
       rules: this.rules,
       snapshotEvery: this.snapshotEvery,
       initialEvents: this.initialEvents,
-      results: this.results.map(stepSummary),
+      results: packRows(this.summaries, 0, this.length),
       pageCounts: this.counts,
       // Each snapshot as a delta against the one before (the final: against the last).
       snapshots: this.snapshots.map((m, k) => machineData(m, k > 0 ? this.snapshots[k - 1]! : null)),
@@ -487,12 +489,10 @@ export class Timeline {
 
   /** A Timeline from parts whose machines are rebuilt already (a worker's, revived chunk by chunk as they came). */
   static fromRevived(p: Omit<TimelineParts, 'snapshots' | 'final'> & { readonly snapshots: readonly Machine[]; readonly final: Machine }): Timeline {
-    const source: EventSource = { tl: null };
-    const Record = recordClass(source);
+    if (p.results.first !== 0 || p.results.outcome.length !== p.scenario.steps.length) throw new Error(`internal: ${p.results.outcome.length} summaries from step ${p.results.first} for ${p.scenario.steps.length} steps`);
     return new Timeline(p.scenario, p.rules, {
       initialEvents: p.initialEvents,
-      results: p.results.map((r) => new Record(r)),
-      source,
+      summaries: p.results,
       pageCounts: p.pageCounts,
       snapshots: p.snapshots,
       final: p.final,
@@ -618,7 +618,8 @@ export interface TimelineParts {
   readonly rules: RuleSetName;
   readonly snapshotEvery: number;
   readonly initialEvents: readonly TraceEvent[];
-  readonly results: readonly StepSummary[];
+  /** Every step's summary, in columns from step 0. */
+  readonly results: sim_PackedSummaries;
   readonly pageCounts: readonly number[];
   /** Snapshot k: the state after k * snapshotEvery steps; each a delta against the one before (revive). */
   readonly snapshots: readonly MachineData[];

@@ -92,7 +92,7 @@ export const itemRules = (item: WatchItem): readonly RuleSetName[] => item.rules
 /** The events of step n (0 = the first VM entry). */
 export function stepEvents(tl: Timeline, n: number): readonly TraceEvent[] {
   if (n === 0) return tl.initialEvents;
-  const r = tl.results[n - 1];
+  const r = tl.result(n - 1);
   if (r === undefined) throw new Error(`step ${n} is past the end (${tl.length} steps)`);
   return r.events;
 }
@@ -138,7 +138,7 @@ export function checkExpectation(tl: Timeline, n: number, x: Expectation): strin
   switch (x.kind) {
     case 'outcome': {
       if (n === 0) return 'step 0 has no outcome';
-      const r = tl.results[n - 1]!;
+      const r = tl.result(n - 1)!;
       if (r.outcome !== x.outcome) return `outcome is ${r.outcome}, not ${x.outcome}`;
       if (x.errorCode !== undefined && r.errorCode !== x.errorCode) return `injected error code is ${String(r.errorCode)}, not ${x.errorCode}`;
       if (x.exitCode !== undefined) {

@@ -24,14 +24,16 @@ async function load(n: number) {
 
 /**
  * A stand-in Timeline of `n` steps (past the scenario limit, so it cannot be
- * loaded): the timeline bar reads only `length`, `results` and, for the one
- * step it names, the scenario.
+ * loaded): the timeline bar reads only `length`, each step's outcome and
+ * result and, for the one step it names, the scenario.
  */
 function fake(n: number) {
   const kinds: StepResult['outcome'][] = ['hit', 'shadow-fault', 'hit', 'done', 'guest-fault', 'hit', 'emulated'];
-  const results = Array.from({ length: n }, (_, i) => ({ outcome: kinds[i % kinds.length]!, events: [] }) as unknown as StepResult);
+  const inRange = (i: number) => Number.isInteger(i) && i >= 0 && i < n;
+  const outcome = (i: number) => (inRange(i) ? kinds[i % kinds.length]! : undefined);
+  const result = (i: number) => (inRange(i) ? ({ index: i, outcome: outcome(i), events: [] } as unknown as StepResult) : undefined);
   const real = useStore.getState().timeline;
-  const tl = { length: n, results, scenario: real.scenario, initialEvents: real.initialEvents } as unknown as Timeline;
+  const tl = { length: n, outcome, result, scenario: real.scenario, initialEvents: real.initialEvents } as unknown as Timeline;
   act(() => useStore.setState({ timeline: tl, step: 0, event: null }));
 }
 

@@ -113,7 +113,7 @@ function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
     return () => ro.disconnect();
   }, []);
   const positions = tl.length + 1;
-  const outcomes = useMemo<MarkKind[]>(() => ['init', ...tl.results.map((r) => r.outcome)], [tl]);
+  const outcomes = useMemo<MarkKind[]>(() => ['init', ...Array.from({ length: tl.length }, (_, i) => tl.outcome(i)!)], [tl]);
   const { paths } = useMemo(() => stripColumns(outcomes, width), [outcomes, width]);
   const xOf = (p: number) => ((p + 0.5) * width) / positions;
   const posAt = (clientX: number) => {
@@ -188,7 +188,7 @@ export function TimelineBar({ compact = false }: { compact?: boolean }) {
   const granularity = useStore((s) => s.granularity);
   const a = useStore.getState();
   const strip = tl.length > MARKER_LIMIT;
-  const labels = useMemo(() => (strip ? [] : tl.results.map((_, i) => stepLabel(tl, i))), [tl, strip]);
+  const labels = useMemo(() => (strip ? [] : Array.from({ length: tl.length }, (_, i) => stepLabel(tl, i))), [tl, strip]);
   const nEvents = eventsInStep(tl, step);
   return (
     <footer className={`timeline${compact ? ' timeline-compact' : ''}`} aria-label="Timeline">
@@ -197,8 +197,8 @@ export function TimelineBar({ compact = false }: { compact?: boolean }) {
       ) : (
         <div className="markers" role="list" aria-label="Steps by outcome" hidden={compact}>
           <Marker n={0} kind="init" current={step === 0} label="initial VM entry" />
-          {tl.results.map((r, i) => (
-            <Marker key={i} n={i + 1} kind={r.outcome} current={step === i + 1} label={labels[i]!} />
+          {labels.map((label, i) => (
+            <Marker key={i} n={i + 1} kind={tl.outcome(i)!} current={step === i + 1} label={label} />
           ))}
         </div>
       )}

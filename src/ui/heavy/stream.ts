@@ -12,11 +12,11 @@ import {
   machineFromData,
   type RuleSetName,
   type Scenario,
-  type StepSummary,
+  type sim_PackedSummaries,
   Timeline,
   TimelineBuilder,
   type TraceEvent,
-  unpackSummaries,
+  concatSummaries,
 } from '../../core/index.ts';
 import { type BuildReply, CHUNK_MAX_STEPS, pageSnapshots, resultBuffers } from './protocol.ts';
 
@@ -61,7 +61,8 @@ export class TimelineReceiver {
   private scenario: Scenario | null = null;
   private host: Host | null = null;
   private initialEvents: readonly TraceEvent[] = [];
-  private readonly results: StepSummary[] = [];
+  /** The chunks' results as they came (packed: no object per step), joined when the timeline is made. */
+  private readonly results: sim_PackedSummaries[] = [];
   private readonly snapshots: Machine[] = [];
   private readonly pages: number[] = [];
   private readonly steps: Scenario['steps'][number][] = [];
@@ -86,7 +87,7 @@ export class TimelineReceiver {
         return null;
       case 'chunk':
         for (const st of m.steps) this.steps.push(st);
-        for (const r of unpackSummaries(m.results)) this.results.push(r);
+        this.results.push(m.results);
         for (const d of m.snapshots) this.snapshots.push(machineFromData(d, this.host!, this.snapshots[this.snapshots.length - 1] ?? null));
         for (const n of m.pages) this.pages.push(n);
         return null;
@@ -94,7 +95,7 @@ export class TimelineReceiver {
         const s: Scenario = { ...this.scenario!, steps: this.steps };
         const final = machineFromData(m.final, this.host!, this.snapshots[this.snapshots.length - 1]!);
         const { every, stride } = pageSnapshots(s.steps.length);
-        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results: this.results, pageCounts: this.pages, snapshots: this.snapshots, final });
+        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results: concatSummaries(this.results), pageCounts: this.pages, snapshots: this.snapshots, final });
       }
     }
   }

@@ -11,7 +11,7 @@ import { hasQuestionPicks, stepQuestionSpecs } from '../../scenarios/questions.t
 
 /** The facts of step `n` (from 1): its events and the machine after it. */
 function factsOf(tl: Timeline, n: number): StepFacts | null {
-  const r = tl.results[n - 1];
+  const r = tl.result(n - 1);
   const step = tl.scenario.steps[n - 1];
   if (!r || !step) return null;
   return { index: n - 1, step, outcome: r.outcome, vector: r.vector, errorCode: r.errorCode, events: r.events, after: tl.stateAt(n) };

@@ -83,7 +83,7 @@ function guestStates(tl: Timeline): readonly GuestState[] {
   const mode = (): GuestMode => (!pg ? 'off' : lme ? 'x86-64' : pae ? 'pae' : 'x86-32');
   const out: GuestState[] = [{ mode: mode(), pcide }];
   tl.scenario.steps.forEach((s, i) => {
-    if (tl.results[i]?.outcome === 'done') {
+    if (tl.outcome(i) === 'done') {
       if (s.op === 'cr0' && s.pg !== undefined) pg = s.pg;
       if (s.op === 'cr4') {
         pae = s.pae ?? pae;
@@ -601,7 +601,7 @@ export function stepCaption(tl: Timeline, step: number, upTo: number | null = nu
     per.set(step, base);
   }
   if (upTo === null) return base;
-  const events = step > 0 ? (tl.results[step - 1]?.events ?? []) : tl.initialEvents;
+  const events = step > 0 ? (tl.result(step - 1)?.events ?? []) : tl.initialEvents;
   const e = upTo > 0 ? events[Math.min(upTo, events.length) - 1] : undefined;
   const now = e ? `Event ${Math.min(upTo, events.length)} of ${events.length}: ${eventCaption(e, modeAtStep(tl, step))}` : 'No kernel event revealed yet.';
   return assemble(base.did, base.found, base.kvm, base.outcome, now, '', '');
@@ -610,7 +610,7 @@ export function stepCaption(tl: Timeline, step: number, upTo: number | null = nu
 function buildCaption(tl: Timeline, step: number): StepCaption {
   if (step <= 0) return firstEntry(tl);
   const s = tl.scenario.steps[step - 1];
-  const r = tl.results[step - 1];
+  const r = tl.result(step - 1);
   if (!s || !r) return assemble('(no such step)', '', '', '', null, '(no such step)', '(no such step)');
   const st = guestStates(tl)[step - 1]!;
   const events = r.events;
@@ -635,5 +635,5 @@ export function stepLabel(tl: Timeline, i: number): string {
         : s.op === 'host-write'
           ? `host writes gpa 0x${s.gpa.toString(16)}`
           : s.op;
-  return `step ${i + 1}: ${what} → ${tl.results[i]!.outcome}`;
+  return `step ${i + 1}: ${what} → ${tl.outcome(i)!}`;
 }

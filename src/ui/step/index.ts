@@ -16,7 +16,7 @@ export * from './view.ts';
 export { errorCodeWords, eventCaption, modeAtStep, type StepCaption, stepCaption, stepLabel } from './caption.ts';
 
 /** How many kernel events step `step` has (step 0: the first VM entry's). */
-export const eventsInStep = (tl: Timeline, step: number): number => (step > 0 ? (tl.results[step - 1]?.events.length ?? 0) : tl.initialEvents.length);
+export const eventsInStep = (tl: Timeline, step: number): number => (step > 0 ? (tl.result(step - 1)?.events.length ?? 0) : tl.initialEvents.length);
 
 /** A step as shown: its view, and in event mode (upTo = events revealed) what is not revealed yet. */
 export interface ShownStep {

@@ -62,7 +62,7 @@ export function getStepView(tl: Timeline, step: number): StepView {
     per.set(step, hit);
     return hit;
   }
-  const result = step > 0 ? (tl.results[step - 1] ?? null) : null;
+  const result = step > 0 ? (tl.result(step - 1) ?? null) : null;
   // Events first: rebuilding them replays the step with tracing on and leaves
   // the state after it as the timeline's cursor, so stateAt then replays nothing.
   const events = result ? result.events : tl.initialEvents;

@@ -348,8 +348,11 @@ export const createAppStore = () =>
       last: () => set({ step: get().timeline.length, event: null, playing: false, quizAsk: null }),
       nextFault: () => {
         const { step, timeline } = get();
-        const next = timeline.results.findIndex((r, i) => i >= step && r.outcome !== 'hit' && r.outcome !== 'done');
-        set({ step: next < 0 ? timeline.length : next + 1, event: null, quizAsk: null });
+        // The first step from here that is neither a hit nor done (read from the outcome column: no record per step).
+        const quiet = (i: number) => timeline.outcome(i) === 'hit' || timeline.outcome(i) === 'done';
+        let next = step;
+        while (next < timeline.length && quiet(next)) next++;
+        set({ step: Math.min(timeline.length, next + 1), event: null, quizAsk: null });
       },
       eventForward: () => {
         const { step, event, timeline } = get();
