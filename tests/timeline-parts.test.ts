@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyStep, createMachine, type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { applyStep, createMachine, Host, type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, SnapshotChain, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { bitmapMut, gfnsMut, parentPtesMut, sptMut } from '../src/core/machine.ts';
@@ -99,15 +99,16 @@ describe('a timeline handed over as plain data', () => {
   }
 
   /** What the timeline worker posts, through structured clone (buffers transferred), rebuilt as the page does. */
-  function streamed(s: Scenario, rules: RuleSetName): Timeline {
+  function streamedWith(s: Scenario, rules: RuleSetName): { tl: Timeline; receiver: TimelineReceiver } {
     const receiver = new TimelineReceiver(rules);
     let tl: Timeline | null = null;
     streamTimeline(1, s, rules, (m: BuildReply, transfer: Transferable[] = []) => {
       const copy = structuredClone(m, { transfer });
       if (copy.type === 'start' || copy.type === 'chunk' || copy.type === 'done') tl = receiver.take(copy) ?? tl;
     });
-    return tl!;
+    return { tl: tl!, receiver };
   }
+  const streamed = (s: Scenario, rules: RuleSetName): Timeline => streamedWith(s, rules).tl;
 
   it('streamed as the worker sends it: every built-in, every rule set', () => {
     for (const e of LIBRARY) {
@@ -116,6 +117,48 @@ describe('a timeline handed over as plain data', () => {
     }
     // The last test that reads them: their dumps (~300 MB for the sweep's) go now, not at the file's end.
     builtIns.clear();
+  });
+
+  it("revives a handed-over timeline's snapshots when they are first read, each once, in order (3,000 steps)", () => {
+    const s = generateScenario100k(3000).scenario;
+    const want = new Timeline(s, 'seed');
+    const p = structuredClone(want.parts());
+    const chain = new SnapshotChain(new Host(s.host));
+    for (const d of p.snapshots) chain.push(d);
+    chain.end(p.final);
+    expect(() => chain.push(p.final)).toThrow(/after the final state/);
+    const total = p.snapshots.length + 1;
+    expect([chain.length, chain.pending]).toEqual([p.snapshots.length, total]);
+    for (const k of [-1, chain.length, 1.5]) expect(chain.at(k)).toBeUndefined();
+    expect(chain.pending).toBe(total);
+    const got = Timeline.fromRevived({ ...p, snapshots: chain, final: () => chain.final() });
+    // Step 0 needs the first snapshot only; a step in the sixth interval, the first six.
+    expect(dump(got.stateAt(0))).toBe(wantDump(want, 0));
+    expect(chain.pending).toBe(total - 1);
+    const k = 5 * got.snapshotEvery + 3;
+    expect(dump(got.stateAt(k))).toBe(wantDump(want, k));
+    expect(chain.pending).toBe(total - 6);
+    // The same machine object each read (revived once), and an earlier one costs nothing more.
+    expect(chain.at(2)).toBe(chain.at(2));
+    expect(chain.pending).toBe(total - 6);
+    // The state after the last step: every snapshot before it too.
+    expect(dump(got.stateAt(got.length))).toBe(wantDump(want, got.length));
+    expect(chain.pending).toBe(0);
+    expect(chain.reviveNext()).toBe(false);
+    const j = 2 * got.snapshotEvery + 1;
+    expect(dump(got.stateAt(j))).toBe(wantDump(want, j));
+  });
+
+  it('the page revives what it was sent in slices once the timeline is on screen (receiver.revival)', () => {
+    const s = generateScenario100k(3000).scenario;
+    const { tl, receiver } = streamedWith(s, 'seed');
+    const units = [...receiver.revival()].length;
+    // One unit a machine: every snapshot sent and the final state, less the last (revived by the call that ends it).
+    const { every, stride } = pageSnapshots(s.steps.length);
+    expect(units).toBe(Math.floor(s.steps.length / (every * stride)) + 1);
+    expect([...receiver.revival()]).toEqual([]);
+    const want = new Timeline(s, 'seed');
+    for (const k of [0, 1000, 2777, 3000]) expect(dump(tl.stateAt(k)), `stateAt(${k})`).toBe(wantDump(want, k));
   });
 
   it('streamed with the page keeping every other snapshot (7,000 steps: a snapshot every 32 steps on the page)', () => {

@@ -169,9 +169,16 @@ export interface Built {
   readonly summaries: sim_PackedSummaries;
   /** Shadow pages allocated (m.sps.size) after k steps, for k = 0..steps. */
   readonly pageCounts: readonly number[];
-  readonly snapshots: readonly Machine[];
-  readonly final: Machine;
+  readonly snapshots: SnapshotList;
+  /** The state after the last step, or how to get it when first asked (a SnapshotChain's final). */
+  readonly final: Machine | (() => Machine);
   readonly snapshotEvery: number;
+}
+
+/** A timeline's snapshots: an array of them, or a SnapshotChain that revives them when read. Read with 0 <= k < length only (an array's at(-1) is its last). */
+export interface SnapshotList {
+  readonly length: number;
+  at(k: number): Machine | undefined;
 }
 
 /**
@@ -419,8 +426,8 @@ export class Timeline {
   /** Steps between two kept snapshots: stateAt replays at most this many minus one. */
   readonly snapshotEvery: number;
   private readonly counts: readonly number[];
-  private readonly snapshots: readonly Machine[];
-  private readonly finalMachine: Machine;
+  private readonly snapshots: SnapshotList;
+  private final: Machine | (() => Machine);
   private readonly eventCache = new Map<number, readonly TraceEvent[]>();
 
   /** `built` is for TimelineBuilder and Timeline.fromParts; without it the scenario runs here, whole. */
@@ -433,7 +440,7 @@ export class Timeline {
     this.initialEvents = b.initialEvents;
     this.counts = b.pageCounts;
     this.snapshots = b.snapshots;
-    this.finalMachine = b.final;
+    this.final = b.final;
     this.snapshotEvery = b.snapshotEvery;
     this.summaries = b.summaries;
     this.Record = recordClass(this, b.summaries);
@@ -472,8 +479,9 @@ export class Timeline {
       results: packRows(this.summaries, 0, this.length),
       pageCounts: this.counts,
       // Each snapshot as a delta against the one before (the final: against the last).
-      snapshots: this.snapshots.map((m, k) => machineData(m, k > 0 ? this.snapshots[k - 1]! : null)),
-      final: machineData(this.finalMachine, this.snapshots[this.snapshots.length - 1] ?? null),
+      // (Never at(-1): an array's is its last element.)
+      snapshots: Array.from({ length: this.snapshots.length }, (_, k) => machineData(this.snapshots.at(k)!, k > 0 ? this.snapshots.at(k - 1)! : null)),
+      final: machineData(this.finalMachine(), this.snapshots.length > 0 ? this.snapshots.at(this.snapshots.length - 1)! : null),
     };
   }
 
@@ -482,13 +490,14 @@ export class Timeline {
    * their GuestMemory, Host and event sink back. Nothing is replayed.
    */
   static fromParts(p: TimelineParts): Timeline {
-    const host = new Host(p.scenario.host);
-    const snapshots = revive(p.snapshots, host);
-    return Timeline.fromRevived({ ...p, snapshots, final: machineFromData(p.final, host, snapshots[snapshots.length - 1] ?? null) });
+    const chain = new SnapshotChain(new Host(p.scenario.host));
+    for (const d of p.snapshots) chain.push(d);
+    chain.end(p.final);
+    return Timeline.fromRevived({ ...p, snapshots: chain, final: () => chain.final() });
   }
 
-  /** A Timeline from parts whose machines are rebuilt already (a worker's, revived chunk by chunk as they came). */
-  static fromRevived(p: Omit<TimelineParts, 'snapshots' | 'final'> & { readonly snapshots: readonly Machine[]; readonly final: Machine }): Timeline {
+  /** A Timeline from parts whose machines are rebuilt already, or are rebuilt when read (a SnapshotChain of a worker's). */
+  static fromRevived(p: Omit<TimelineParts, 'snapshots' | 'final'> & { readonly snapshots: SnapshotList; readonly final: Machine | (() => Machine) }): Timeline {
     if (p.results.first !== 0 || p.results.outcome.length !== p.scenario.steps.length) throw new Error(`internal: ${p.results.outcome.length} summaries from step ${p.results.first} for ${p.scenario.steps.length} steps`);
     return new Timeline(p.scenario, p.rules, {
       initialEvents: p.initialEvents,
@@ -502,6 +511,17 @@ export class Timeline {
 
   get length(): number {
     return this.scenario.steps.length;
+  }
+
+  /** Machines of a SnapshotChain not revived yet (its final state's included); 0 for snapshots kept as machines. */
+  get sim_snapshotsPending(): number {
+    return this.snapshots instanceof SnapshotChain ? this.snapshots.pending : 0;
+  }
+
+  /** The state after the last step (made when first asked, for a timeline from a SnapshotChain): copy it before stepping on it. */
+  private finalMachine(): Machine {
+    if (typeof this.final === 'function') this.final = this.final();
+    return this.final;
   }
 
   /** Every step's shadow-page count, index n = after n steps (shared: do not change). */
@@ -520,7 +540,7 @@ export class Timeline {
   stateAt(n: number): Machine {
     const k = Math.max(0, Math.min(this.length, Math.floor(n)));
     if (k === this.length) {
-      const m = cloneMachine(this.finalMachine);
+      const m = cloneMachine(this.finalMachine());
       m.tracing = true;
       return m;
     }
@@ -540,7 +560,7 @@ export class Timeline {
     const snap = Math.floor(k / this.snapshotEvery);
     const c = this.cursor;
     const fromCursor = c !== null && c.k <= k && c.k > snap * this.snapshotEvery;
-    const m = cloneMachine(fromCursor ? c.m : this.snapshots[snap]!);
+    const m = cloneMachine(fromCursor ? c.m : this.snapshots.at(snap)!);
     const from = fromCursor ? c.k : snap * this.snapshotEvery;
     // The replayed steps' events are not wanted here: replay without them.
     m.tracing = false;
@@ -682,11 +702,71 @@ export function machineData(m: Machine, prev: Machine | null = null): MachineDat
   };
 }
 
-/** Machines from a stream of MachineData (each a delta against the one before, or whole), in order: snapshots, to copy before stepping (machineFromData). */
-export function revive(data: readonly MachineData[], host: Host, prev: Machine | null = null): Machine[] {
-  const out: Machine[] = [];
-  for (const d of data) out.push((prev = machineFromData(d, host, prev)));
-  return out;
+/**
+ * Snapshots sent as MachineData (each a delta against the one before, the
+ * first whole), revived when first read: reading snapshot k revives every one
+ * up to k not revived yet (each needs the one before it), and `reviveNext`
+ * revives one more, for work done while nothing else waits. The page keeps a
+ * worker's snapshots this way: reviving all 400 of a 100,000-step build as
+ * they came took ~0.3-0.5 s of the page's thread while the worker was still
+ * building, on a 2-core machine time the worker waited for (the open was
+ * that much later); now the timeline goes on screen first. The state after
+ * the last step (`end`) is a delta against the last snapshot, revived last.
+ * Revived machines are snapshots: copy before stepping (machineFromData).
+ */
+export class SnapshotChain implements SnapshotList {
+  private readonly machines: Machine[] = [];
+  /** Data not revived yet (null: revived), the final's last once `end` is called. */
+  private readonly data: (MachineData | null)[] = [];
+  private ended = false;
+
+  constructor(private readonly host: Host) {}
+
+  /** The next snapshot's data (a delta against the one pushed before it). */
+  push(d: MachineData): void {
+    if (this.ended) throw new Error('internal: a snapshot after the final state');
+    this.data.push(d);
+  }
+
+  /** The state after the last step (a delta against the last snapshot): no snapshot comes after it. */
+  end(final: MachineData): void {
+    this.push(final);
+    this.ended = true;
+  }
+
+  /** Snapshots pushed (the final state not counted). */
+  get length(): number {
+    return this.data.length - (this.ended ? 1 : 0);
+  }
+
+  /** Machines still to revive (the final's included). */
+  get pending(): number {
+    return this.data.length - this.machines.length;
+  }
+
+  at(k: number): Machine | undefined {
+    if (!(Number.isInteger(k) && k >= 0 && k < this.length)) return undefined;
+    while (this.machines.length <= k) this.reviveNext();
+    return this.machines[k];
+  }
+
+  /** The state after the last step (every snapshot is revived first). */
+  final(): Machine {
+    if (!this.ended) throw new Error('internal: the final state of a chain that has not ended');
+    while (this.pending > 0) this.reviveNext();
+    return this.machines[this.machines.length - 1]!;
+  }
+
+  /** Revives the next machine, if any; whether any is left after it. */
+  reviveNext(): boolean {
+    const i = this.machines.length;
+    const d = this.data[i];
+    if (!d) return false;
+    this.machines.push(machineFromData(d, this.host, this.machines[i - 1] ?? null));
+    // Its data is not needed again (~50 KB of chunks a snapshot at 100,000 steps).
+    this.data[i] = null;
+    return this.pending > 0;
+  }
 }
 
 /**

@@ -57,14 +57,24 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
   };
 }
 
-/** Hands the finished timeline over: after `prepare`, in slices, when there is one. */
-function deliver(tl: Timeline, scenario: Scenario, cb: BuildCallbacks, live: () => boolean): () => void {
-  if (!cb.prepare) {
+/** Hands the finished timeline over: after `prepare`, in slices, when there is one; then `then`. */
+function deliver(tl: Timeline, scenario: Scenario, cb: BuildCallbacks, live: () => boolean, then = () => {}): () => void {
+  const done = () => {
     cb.onDone(tl, scenario);
+    then();
+  };
+  if (!cb.prepare) {
+    done();
     return () => {};
   }
-  return runSliced(cb.prepare(tl), live, () => cb.onDone(tl, scenario));
+  return runSliced(cb.prepare(tl), live, done);
 }
+
+/**
+ * Stops reviving the snapshots of the last timeline from the worker (the
+ * next build needs the thread; any snapshot still asked for is revived then).
+ */
+let stopRevival = () => {};
 
 export const isHeavy = (json: unknown): boolean => {
   const steps = json && typeof json === 'object' && !Array.isArray(json) ? (json as { steps?: unknown }).steps : undefined;
@@ -201,6 +211,7 @@ const preparing = new Map<number, () => void>();
 /** Starts building; a build still running is cancelled first. */
 export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
   current?.cancel();
+  stopRevival();
   const id = nextId++;
   const w = getWorker();
   const job = w ? inWorker(w, id, input, cb) : sliced(input, cb);
@@ -239,7 +250,15 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
         stopEarly?.();
         finish();
         handing = true;
-        stopHanding = deliver(tl, tl.scenario, cb, () => handing);
+        // On screen first; then its snapshots are revived in slices, so that jumps later find them ready.
+        stopHanding = deliver(tl, tl.scenario, cb, () => handing, () => {
+          let reviving = true;
+          const stop = runSliced(receiver.revival(), () => reviving, () => {});
+          stopRevival = () => {
+            reviving = false;
+            stop();
+          };
+        });
         return;
       }
       case 'error':

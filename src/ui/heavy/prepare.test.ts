@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LIBRARY } from '../../scenarios/library/index.ts';
+import type { Timeline } from '../../core/index.ts';
 import type { BuildReply, BuildRequest } from './protocol.ts';
 
 const parses = vi.hoisted(() => ({ count: 0 }));
@@ -77,6 +78,32 @@ describe('prepareBuild: an import checked by the build worker', () => {
     expect(check.checkedNow(text)).toMatchObject({ ok: true });
     expect(await buildOf(text)).toBe(3000);
     expect(parses.count).toBe(1);
+  });
+
+  it("revives a worker timeline's snapshots in slices once it is handed over, and stops when the next build starts", async () => {
+    const tasks = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
+    };
+    const handed = (text: string) =>
+      new Promise<Timeline>((resolve, reject) => {
+        build.startBuild({ text, rules: 'seed' }, { onProgress: () => {}, onDone: (tl) => resolve(tl), onError: reject });
+      });
+    const first = await handed(longText('revived'));
+    // Handed over before its snapshots are revived (the page reads step 0's only).
+    const atHandOver = first.sim_snapshotsPending;
+    expect(atHandOver).toBeGreaterThan(100);
+    for (let i = 0; i < 200 && first.sim_snapshotsPending > 0; i++) await tasks(1);
+    expect(first.sim_snapshotsPending).toBe(0);
+    const second = await handed(longText('stopped'));
+    const left = second.sim_snapshotsPending;
+    expect(left).toBeGreaterThan(100);
+    // A new build takes the thread: the revival of the one before stops.
+    build.startBuild({ text: longText('next'), rules: 'seed' }, { onProgress: () => {}, onDone: () => {}, onError: () => {} }).cancel();
+    await tasks(20);
+    expect(second.sim_snapshotsPending).toBe(left);
+    // What is read is revived all the same.
+    second.stateAt(second.length);
+    expect(second.sim_snapshotsPending).toBe(0);
   });
 
   it('is not used for a short text', () => {

@@ -9,10 +9,10 @@ import {
   type Machine,
   type MachineData,
   machineData,
-  machineFromData,
   type RuleSetName,
   type Scenario,
   type sim_PackedSummaries,
+  SnapshotChain,
   Timeline,
   TimelineBuilder,
   type TraceEvent,
@@ -56,19 +56,30 @@ export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetNam
   post({ type: 'done', id, final }, [final.chunks]);
 }
 
-/** The page's side: the timeline rebuilt from the messages of one build, snapshots revived as their chunks come. */
+/**
+ * The page's side: the timeline rebuilt from the messages of one build. Its
+ * snapshots are revived when the timeline reads them (SnapshotChain), or by
+ * `revival` once it is on screen, not as their chunks come.
+ */
 export class TimelineReceiver {
   private scenario: Scenario | null = null;
-  private host: Host | null = null;
+  private chain: SnapshotChain | null = null;
   private initialEvents: readonly TraceEvent[] = [];
   /** The chunks' results as they came (packed: no object per step), joined when the timeline is made. */
   private readonly results: sim_PackedSummaries[] = [];
-  private readonly snapshots: Machine[] = [];
   private readonly pages: number[] = [];
   private readonly steps: Scenario['steps'][number][] = [];
   total = 0;
 
   constructor(private readonly rules: RuleSetName) {}
+
+  /**
+   * Revives the snapshots not read yet, one per `next()` (for the page to run
+   * in slices once the timeline is on screen, so that a jump finds them ready).
+   */
+  *revival(): Generator<void, void, void> {
+    while (this.chain?.reviveNext()) yield;
+  }
 
   /** The scenario with the steps received so far. */
   scenarioSoFar(): Scenario {
@@ -82,20 +93,21 @@ export class TimelineReceiver {
         this.scenario = m.scenario;
         this.total = m.total;
         this.initialEvents = m.initialEvents;
-        this.host = new Host(m.scenario.host);
+        this.chain = new SnapshotChain(new Host(m.scenario.host));
         this.pages.push(m.pages);
         return null;
       case 'chunk':
         for (const st of m.steps) this.steps.push(st);
         this.results.push(m.results);
-        for (const d of m.snapshots) this.snapshots.push(machineFromData(d, this.host!, this.snapshots[this.snapshots.length - 1] ?? null));
+        for (const d of m.snapshots) this.chain!.push(d);
         for (const n of m.pages) this.pages.push(n);
         return null;
       case 'done': {
         const s: Scenario = { ...this.scenario!, steps: this.steps };
-        const final = machineFromData(m.final, this.host!, this.snapshots[this.snapshots.length - 1]!);
+        const chain = this.chain!;
+        chain.end(m.final);
         const { every, stride } = pageSnapshots(s.steps.length);
-        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results: concatSummaries(this.results), pageCounts: this.pages, snapshots: this.snapshots, final });
+        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results: concatSummaries(this.results), pageCounts: this.pages, snapshots: chain, final: () => chain.final() });
       }
     }
   }
