@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyStep, createMachine, Host, type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, SnapshotChain, Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { applyStep, concatSummaries, createMachine, Host, type Machine, type MachineData, machineJson, RULE_SETS, type RuleSetName, type Scenario, SNAPSHOT_EVERY, SnapshotChain, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { bitmapMut, gfnsMut, parentPtesMut, sptMut } from '../src/core/machine.ts';
@@ -147,6 +147,15 @@ describe('a timeline handed over as plain data', () => {
     expect(chain.reviveNext()).toBe(false);
     const j = 2 * got.snapshotEvery + 1;
     expect(dump(got.stateAt(j))).toBe(wantDump(want, j));
+    // Not a step: a clear error, not some snapshot (an array's at() reads NaN as 0 and -1 as the last).
+    expect(() => got.stateAt(NaN)).toThrow(RangeError);
+    expect(() => want.stateAt(NaN)).toThrow(RangeError);
+    expect(() => want.eventsOf(-1)).toThrow(RangeError);
+    // Summaries joined out of order are refused.
+    const cols = p.results;
+    const rows = (first: number, n: number) => ({ first, outcome: cols.outcome.slice(first, first + n), vector: cols.vector.slice(first, first + n), errorCode: cols.errorCode.slice(first, first + n), gpa: cols.gpa.slice(first, first + n), valueLo: cols.valueLo.slice(first, first + n), valueHi: cols.valueHi.slice(first, first + n) });
+    expect(concatSummaries([rows(0, 10), rows(10, 5)]).outcome).toEqual(cols.outcome.slice(0, 15));
+    expect(() => concatSummaries([rows(0, 10), rows(11, 5)])).toThrow(/from step 11 where step 10 was expected/);
   });
 
   it('the page revives what it was sent in slices once the timeline is on screen (receiver.revival)', () => {

@@ -518,6 +518,13 @@ export class Timeline {
     return this.snapshots instanceof SnapshotChain ? this.snapshots.pending : 0;
   }
 
+  /** Snapshot k (0 <= k < their number; not Array#at's reading of -1 as the last, nor of NaN as 0). */
+  private snapshot(k: number): Machine {
+    const m = Number.isInteger(k) && k >= 0 ? this.snapshots.at(k) : undefined;
+    if (!m) throw new RangeError(`no snapshot ${k} (${this.snapshots.length} kept)`);
+    return m;
+  }
+
   /** The state after the last step (made when first asked, for a timeline from a SnapshotChain): copy it before stepping on it. */
   private finalMachine(): Machine {
     if (typeof this.final === 'function') this.final = this.final();
@@ -560,7 +567,7 @@ export class Timeline {
     const snap = Math.floor(k / this.snapshotEvery);
     const c = this.cursor;
     const fromCursor = c !== null && c.k <= k && c.k > snap * this.snapshotEvery;
-    const m = cloneMachine(fromCursor ? c.m : this.snapshots.at(snap)!);
+    const m = cloneMachine(fromCursor ? c.m : this.snapshot(snap));
     const from = fromCursor ? c.k : snap * this.snapshotEvery;
     // The replayed steps' events are not wanted here: replay without them.
     m.tracing = false;
@@ -641,7 +648,7 @@ export interface TimelineParts {
   /** Every step's summary, in columns from step 0. */
   readonly results: sim_PackedSummaries;
   readonly pageCounts: readonly number[];
-  /** Snapshot k: the state after k * snapshotEvery steps; each a delta against the one before (revive). */
+  /** Snapshot k: the state after k * snapshotEvery steps; each a delta against the one before (SnapshotChain). */
   readonly snapshots: readonly MachineData[];
   /** The state after the last step: a delta against the last snapshot. */
   readonly final: MachineData;

@@ -7,7 +7,7 @@
  * The predicates read only the step's trace events (src/core/trace.ts) and,
  * for a few facts about the result, the state after the step. Steps count as
  * the UI counts them: step 0 is the first VM entry, step n the n-th scenario
- * step (`Timeline.results[n - 1]`).
+ * step (`Timeline.result(n - 1)`).
  */
 import { type Outcome, RULE_SETS, type RuleSetName, type Timeline, type TraceEvent, type TraceEventKind } from '../../core/index.ts';
 

@@ -42,8 +42,11 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
     const end = performance.now() + SLICE_MS;
     while (performance.now() < end) {
       if (work.next().done) {
-        // What comes after (putting a scenario on screen) gets a task of its own.
-        next(() => live() && done());
+        // What comes after (putting a scenario on screen) gets a task of its own; the channel is closed then.
+        next(() => {
+          channel?.port1.close();
+          if (live()) done();
+        });
         return;
       }
     }
@@ -53,7 +56,10 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
   return () => {
     stopped = true;
     if (timer !== null) clearTimeout(timer);
-    if (channel) channel.port1.onmessage = null;
+    if (channel) {
+      channel.port1.onmessage = null;
+      channel.port1.close();
+    }
   };
 }
 
@@ -71,10 +77,46 @@ function deliver(tl: Timeline, scenario: Scenario, cb: BuildCallbacks, live: () 
 }
 
 /**
- * Stops reviving the snapshots of the last timeline from the worker (the
- * next build needs the thread; any snapshot still asked for is revived then).
+ * The snapshots of the last timeline a worker handed over, revived in slices
+ * (TimelineReceiver.revival) while it is on screen, so that a jump finds them
+ * ready (any snapshot read before is revived then, with those before it).
+ * Paused while another build runs (it needs the thread) and resumed if that
+ * build ends without a timeline; let go once done or no longer shown.
  */
-let stopRevival = () => {};
+let revival: { readonly work: Iterator<void>; readonly live: () => boolean; stop: (() => void) | null } | null = null;
+
+/** Starts reviving `tl`'s snapshots (`work`) in slices while `shown(tl)`. Only its arguments are kept (not a build's state). */
+function reviveInSlices(work: Iterator<void>, tl: Timeline, shown: ((tl: Timeline) => boolean) | undefined): void {
+  const r = {
+    work,
+    live: () => {
+      if (revival === r && (shown?.(tl) ?? true)) return true;
+      // Replaced on screen (or by a newer revival): let it go.
+      if (revival === r) revival = null;
+      r.stop?.();
+      r.stop = null;
+      return false;
+    },
+    stop: null as (() => void) | null,
+  };
+  revival?.stop?.();
+  revival = r;
+  resumeRevival();
+}
+
+function resumeRevival(): void {
+  const r = revival;
+  if (!r || r.stop || !r.live()) return;
+  r.stop = runSliced(r.work, r.live, () => {
+    r.stop?.();
+    if (revival === r) revival = null;
+  });
+}
+
+function pauseRevival(): void {
+  revival?.stop?.();
+  if (revival) revival.stop = null;
+}
 
 export const isHeavy = (json: unknown): boolean => {
   const steps = json && typeof json === 'object' && !Array.isArray(json) ? (json as { steps?: unknown }).steps : undefined;
@@ -108,6 +150,11 @@ export interface BuildCallbacks {
   early?: (first: Scenario) => Iterator<void>;
   /** One sentence: why the document is not a valid scenario, or why the run failed. */
   onError: (message: string) => void;
+  /**
+   * Whether a timeline handed over is still the one on screen: its snapshots
+   * are revived in slices after onDone only while it is (a worker's build).
+   */
+  shown?: (tl: Timeline) => boolean;
 }
 
 export interface BuildJob {
@@ -211,16 +258,19 @@ const preparing = new Map<number, () => void>();
 /** Starts building; a build still running is cancelled first. */
 export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
   current?.cancel();
-  stopRevival();
+  pauseRevival();
   const id = nextId++;
   const w = getWorker();
-  const job = w ? inWorker(w, id, input, cb) : sliced(input, cb);
+  // A build that ends without a timeline gives the thread back to the revival of the one on screen.
+  const ended = { ...cb, onError: (message: string) => (cb.onError(message), resumeRevival()) };
+  const job = w ? inWorker(w, id, input, ended) : sliced(input, ended);
   const entry = { id, cancel: job.cancel };
   current = entry;
   return {
     cancel: () => {
       if (current === entry) current = null;
       job.cancel();
+      resumeRevival();
     },
   };
 }
@@ -251,14 +301,8 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
         finish();
         handing = true;
         // On screen first; then its snapshots are revived in slices, so that jumps later find them ready.
-        stopHanding = deliver(tl, tl.scenario, cb, () => handing, () => {
-          let reviving = true;
-          const stop = runSliced(receiver.revival(), () => reviving, () => {});
-          stopRevival = () => {
-            reviving = false;
-            stop();
-          };
-        });
+        const revive = receiver.revival();
+        stopHanding = deliver(tl, tl.scenario, cb, () => handing, () => reviveInSlices(revive, tl, cb.shown));
         return;
       }
       case 'error':

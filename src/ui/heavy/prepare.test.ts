@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import type { Timeline } from '../../core/index.ts';
+import { firstFitOf } from '../step/index.ts';
 import type { BuildReply, BuildRequest } from './protocol.ts';
 
 const parses = vi.hoisted(() => ({ count: 0 }));
@@ -80,30 +81,61 @@ describe('prepareBuild: an import checked by the build worker', () => {
     expect(parses.count).toBe(1);
   });
 
-  it("revives a worker timeline's snapshots in slices once it is handed over, and stops when the next build starts", async () => {
+  describe("a worker timeline's snapshots, revived in slices once it is handed over", () => {
     const tasks = async (n: number) => {
       for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
     };
-    const handed = (text: string) =>
+    /** Builds a long text as the store does (the first render's fit included), with `shown` saying what is on screen. */
+    const handed = (text: string, shown: (tl: Timeline) => boolean = () => true) =>
       new Promise<Timeline>((resolve, reject) => {
-        build.startBuild({ text, rules: 'seed' }, { onProgress: () => {}, onDone: (tl) => resolve(tl), onError: reject });
+        build.startBuild({ text, rules: 'seed' }, { onProgress: () => {}, ...firstFitOf('seed'), onDone: (tl) => resolve(tl), onError: reject, shown });
       });
-    const first = await handed(longText('revived'));
-    // Handed over before its snapshots are revived (the page reads step 0's only).
-    const atHandOver = first.sim_snapshotsPending;
-    expect(atHandOver).toBeGreaterThan(100);
-    for (let i = 0; i < 200 && first.sim_snapshotsPending > 0; i++) await tasks(1);
-    expect(first.sim_snapshotsPending).toBe(0);
-    const second = await handed(longText('stopped'));
-    const left = second.sim_snapshotsPending;
-    expect(left).toBeGreaterThan(100);
-    // A new build takes the thread: the revival of the one before stops.
-    build.startBuild({ text: longText('next'), rules: 'seed' }, { onProgress: () => {}, onDone: () => {}, onError: () => {} }).cancel();
-    await tasks(20);
-    expect(second.sim_snapshotsPending).toBe(left);
-    // What is read is revived all the same.
-    second.stateAt(second.length);
-    expect(second.sim_snapshotsPending).toBe(0);
+    const untilRevived = async (tl: Timeline) => {
+      for (let i = 0; i < 300 && tl.sim_snapshotsPending > 0; i++) await tasks(1);
+      return tl.sim_snapshotsPending;
+    };
+
+    it('handed over with step 0 read only; the rest revived in slices', async () => {
+      const tl = await handed(longText('revived'));
+      // 3,000 steps: a snapshot every 16, and the final state; the first render read step 0's (and the fit's).
+      expect(tl.sim_snapshotsPending).toBeGreaterThan(150);
+      expect(await untilRevived(tl)).toBe(0);
+    });
+
+    it('paused while the next build runs; resumed if that one is cancelled', async () => {
+      const tl = await handed(longText('paused'));
+      const left = tl.sim_snapshotsPending;
+      expect(left).toBeGreaterThan(150);
+      // The next build is cancelled at its first progress (before it hands anything over).
+      let atProgress = -1;
+      const next = build.startBuild(
+        { text: longText('next'), rules: 'seed' },
+        {
+          onProgress: () => {
+            if (atProgress >= 0) return;
+            atProgress = tl.sim_snapshotsPending;
+            queueMicrotask(() => next.cancel());
+          },
+          onDone: () => {},
+          onError: () => {},
+        },
+      );
+      for (let i = 0; i < 50 && atProgress < 0; i++) await tasks(1);
+      expect(atProgress).toBe(left);
+      expect(await untilRevived(tl)).toBe(0);
+    });
+
+    it('let go once the timeline is no longer on screen; what is read is revived all the same', async () => {
+      let onScreen = true;
+      const tl = await handed(longText('replaced'), () => onScreen);
+      onScreen = false;
+      const left = tl.sim_snapshotsPending;
+      await tasks(20);
+      expect(tl.sim_snapshotsPending).toBeGreaterThanOrEqual(left - 1);
+      expect(tl.sim_snapshotsPending).toBeGreaterThan(150);
+      tl.stateAt(tl.length);
+      expect(tl.sim_snapshotsPending).toBe(0);
+    });
   });
 
   it('is not used for a short text', () => {

@@ -77,8 +77,12 @@ export class TimelineReceiver {
    * Revives the snapshots not read yet, one per `next()` (for the page to run
    * in slices once the timeline is on screen, so that a jump finds them ready).
    */
-  *revival(): Generator<void, void, void> {
-    while (this.chain?.reviveNext()) yield;
+  revival(): Generator<void, void, void> {
+    // The chain only (not the receiver's other parts), for as long as the revival is kept.
+    const chain = this.chain;
+    return (function* () {
+      while (chain?.reviveNext()) yield;
+    })();
   }
 
   /** The scenario with the steps received so far. */
@@ -107,7 +111,10 @@ export class TimelineReceiver {
         const chain = this.chain!;
         chain.end(m.final);
         const { every, stride } = pageSnapshots(s.steps.length);
-        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results: concatSummaries(this.results), pageCounts: this.pages, snapshots: chain, final: () => chain.final() });
+        const results = concatSummaries(this.results);
+        // The chunks' columns are copied into one: not kept twice.
+        this.results.length = 0;
+        return Timeline.fromRevived({ scenario: s, rules: this.rules, snapshotEvery: every * stride, initialEvents: this.initialEvents, results, pageCounts: this.pages, snapshots: chain, final: () => chain.final() });
       }
     }
   }

@@ -222,6 +222,8 @@ export const createAppStore = () =>
       job?.build.cancel();
       job = null;
     };
+    /** Whether a timeline is the one on screen (a worker's timeline has its snapshots revived while it is: heavy/build.ts). */
+    const onScreen = (tl: Timeline) => get().timeline === tl;
     // Progress in steps of at least 1% (a chunk can be 50 steps: 200 re-renders of the note would be wasted work).
     const progress = (done: number, total: number) => {
       const l = get().loading;
@@ -261,6 +263,7 @@ export const createAppStore = () =>
                 job = null;
                 set({ loading: null, loadError: message });
               },
+              shown: onScreen,
             },
           );
           job = { build, redo: (r) => get().loadScenario(json, libraryId, { ...options, rules: r }) };
@@ -306,6 +309,7 @@ export const createAppStore = () =>
               job = null;
               set({ loading: null, loadError: message });
             },
+            shown: onScreen,
           },
         );
         job = { build, redo: null };
