@@ -205,8 +205,16 @@ describe('a timeline handed over as plain data', () => {
       const data = m.type === 'chunk' ? m.snapshots : m.type === 'done' ? [m.final] : [];
       for (const d of data) {
         expect(transfer).toContain(d.chunks);
-        const chunks = [...d.frames.set.flatMap(([, c]) => c), ...[...d.sps.values()].flatMap((sp) => (sp ? [...(sp.spt ?? []), ...(sp.gfns ?? []), ...(sp.unsyncChildBitmap ?? [])] : []))];
-        for (const [, c] of chunks) expect(c.buffer).toBe(d.chunks);
+        // Every list of chunks names a stretch of that buffer (indexes and an offset, no view per chunk);
+        // the stretches, one after another, fill it: u32 chunks 136 bytes apart, the f64 gfns 264.
+        const lists = [...d.frames.set.map(([, c]) => [c, 136] as const), ...[...d.sps.values()].flatMap((sp) => (sp ? ([[sp.spt, 136], [sp.gfns, 264], [sp.unsyncChildBitmap, 136]] as const).filter(([c]) => c !== null) : []))];
+        let end = 0;
+        for (const [c, size] of lists.filter(([c]) => c!.idx.length > 0).sort((a, b) => a[0]!.at - b[0]!.at)) {
+          expect(c!.at).toBe(end);
+          expect(c!.idx.every((ci) => Number.isInteger(ci))).toBe(true);
+          end += c!.idx.length * size;
+        }
+        expect(end).toBe(d.chunks.byteLength);
         sent.push(d);
       }
       structuredClone(m, { transfer });

@@ -2,13 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkPack, type CowChunks, CowArray } from './cow-array.ts';
 
-/** chunkDelta through a pack of its own, sealed: the copies as a receiver gets them. */
-function delta(a: CowArray, prev: CowArray | null = null): CowChunks {
+/** chunkDelta through a pack of its own, sealed: the copies as a receiver gets them, and their buffer. */
+function delta(a: CowArray, prev: CowArray | null = null): { readonly d: CowChunks; readonly buf: ArrayBuffer } {
   const pack = new ChunkPack();
   const d = a.chunkDelta(prev, pack);
-  pack.seal();
-  return d;
+  return { d, buf: pack.seal() };
 }
+const rebuilt = (base: CowArray | null, a: CowArray, f64 = false) => {
+  const { d, buf } = delta(a, base);
+  return CowArray.withChunks(base, a.length, f64, d, buf);
+};
 
 describe('CowArray', () => {
   it('behaves as a plain array, and every copy keeps its own values whatever the others write', () => {
@@ -60,9 +63,15 @@ describe('CowArray', () => {
     };
     const v = new Float64Array([0, 1, 2 ** 40, 0, 7]);
     const f = fill(CowArray.of(v.length, true), v);
-    expect(Array.from(CowArray.withChunks(null, v.length, true, delta(f)).toArray())).toEqual(Array.from(v));
+    expect(Array.from(rebuilt(null, f, true).toArray())).toEqual(Array.from(v));
     const u = fill(CowArray.of(3), new Uint32Array([5, 0, 0xffffffff]));
-    expect(CowArray.withChunks(null, 3, false, delta(u)).get(2)).toBe(0xffffffff);
+    expect(rebuilt(null, u).get(2)).toBe(0xffffffff);
+    // Against an earlier copy: the copy with the chunks written since.
+    const before = u.clone();
+    u.set(1, 9);
+    const again = rebuilt(before, u);
+    expect(Array.from(again.toArray())).toEqual([5, 9, 0xffffffff]);
+    expect(Array.from(before.toArray())).toEqual([5, 0, 0xffffffff]);
   });
 
   it('chunks are cut from shared slabs, but a ChunkPack hands over copies in one buffer holding only them (a posted or transferred chunk carries only its own handover)', () => {
@@ -79,18 +88,25 @@ describe('CowArray', () => {
     const buf = pack.seal();
     let bytes = 0;
     deltas.forEach((d, k) => {
-      for (const [ci, c] of d) {
+      const a = arrays[k]!;
+      const f64 = k === 2;
+      // Each array's chunks one after another from its offset, each slot 8-aligned.
+      expect(d.at).toBe(bytes);
+      const back = CowArray.withChunks(null, a.length, f64, d, buf);
+      d.idx.forEach((ci) => {
+        const c = back.chunkAt(ci)!;
         expect(c.buffer).toBe(buf);
-        expect(c.byteOffset % c.BYTES_PER_ELEMENT).toBe(0);
-        expect(Array.from(c)).toEqual(Array.from(arrays[k]!.chunkAt(ci)!));
+        expect(c.byteOffset % 8).toBe(0);
+        expect(Array.from(c)).toEqual(Array.from(a.chunkAt(ci)!));
         bytes += (c.byteLength + 7) & ~7;
-      }
+      });
+      expect(Array.from(back.toArray())).toEqual(Array.from(a.toArray()));
     });
     expect(buf.byteLength).toBe(bytes);
     // A delta against an earlier copy carries only the chunks written since.
     const before = arrays[0]!.clone();
     arrays[0]!.set(40, 1);
-    expect(delta(arrays[0]!, before).map(([ci]) => ci)).toEqual([1]);
+    expect(delta(arrays[0]!, before).d.idx).toEqual([1]);
     // A write after a copy does not show through a chunk cut from the same slab.
     const b = arrays[1]!.clone();
     arrays[1]!.set(0, 99);

@@ -636,7 +636,7 @@ export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tra
   readonly lpageDisallow: MapDelta<number>;
   /** null: the page as it is in the machine before (a delta only). */
   readonly sps: Map<number, ShadowPageData | null>;
-  /** The one buffer every chunk above is a view of (ChunkPack): transfer it with them, or clone. */
+  /** The one buffer holding every chunk above (ChunkPack; CowChunks say where): transfer it with them, or clone. */
   readonly chunks: ArrayBuffer;
 };
 
@@ -786,7 +786,6 @@ export class SnapshotChain implements SnapshotList {
  */
 export function machineFromData(d: MachineData, host: Host, prev: Machine | null = null): Machine {
   const { delta, frames, rmap, hash, writeTrack, lpageDisallow, sps: spsData, chunks, ...rest } = d;
-  void chunks;
   if (delta && !prev) throw new Error('internal: a machine delta without the machine before it');
   const base = delta ? prev : null;
   const sps = new SpTable();
@@ -805,9 +804,9 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     sps.set(id, {
       ...sp,
       role,
-      spt: sp.spt ? CowArray.withChunks(p?.spt ?? null, 1024, false, sp.spt) : keep(p?.spt, 'spt'),
-      gfns: sp.gfns ? CowArray.withChunks(p?.gfns ?? null, 512, true, sp.gfns) : role.direct ? null : keep(p?.gfns, 'gfns'),
-      unsyncChildBitmap: sp.unsyncChildBitmap ? CowArray.withChunks(p?.unsyncChildBitmap ?? null, 512, false, sp.unsyncChildBitmap) : keep(p?.unsyncChildBitmap, 'bitmap'),
+      spt: sp.spt ? CowArray.withChunks(p?.spt ?? null, 1024, false, sp.spt, chunks) : keep(p?.spt, 'spt'),
+      gfns: sp.gfns ? CowArray.withChunks(p?.gfns ?? null, 512, true, sp.gfns, chunks) : role.direct ? null : keep(p?.gfns, 'gfns'),
+      unsyncChildBitmap: sp.unsyncChildBitmap ? CowArray.withChunks(p?.unsyncChildBitmap ?? null, 512, false, sp.unsyncChildBitmap, chunks) : keep(p?.unsyncChildBitmap, 'bitmap'),
     });
   }
   return {
@@ -817,7 +816,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     hash: PMap.applied(base?.hash ?? null, hash, copyList),
     writeTrack: PMap.applied(base?.writeTrack ?? null, writeTrack),
     lpageDisallow: PMap.applied(base?.lpageDisallow ?? null, lpageDisallow),
-    mem: GuestMemory.fromDelta(base?.mem ?? null, frames),
+    mem: GuestMemory.fromDelta(base?.mem ?? null, frames, chunks),
     host,
     owned: null,
     tracing: true,

@@ -68,8 +68,8 @@ export class GuestMemory {
   }
 
   /** The memory `frameDelta(prev)` described: `prev` (a copy of it) with the delta's frames. */
-  static fromDelta(prev: GuestMemory | null, d: MapDelta<CowChunks>): GuestMemory {
-    return new GuestMemory(PMap.applied(prev ? prev.frames : null, { set: d.set.map(([gfn, c]) => [gfn, CowArray.withChunks(prev?.frames.get(gfn) ?? null, 1024, false, c)] as const), removed: d.removed }));
+  static fromDelta(prev: GuestMemory | null, d: MapDelta<CowChunks>, buf: ArrayBuffer): GuestMemory {
+    return new GuestMemory(PMap.applied(prev ? prev.frames : null, { set: d.set.map(([gfn, c]) => [gfn, CowArray.withChunks(prev?.frames.get(gfn) ?? null, 1024, false, c, buf)] as const), removed: d.removed }));
   }
 
   /** A frame's words (read them with get; the memory's own, do not write). */
