@@ -9,6 +9,7 @@
  */
 import { type CompareReport, type MachineData, type RuleSetName, type Scenario, type sim_PackedSummaries, snapshotIntervalFor, type TraceEvent } from '../../core/index.ts';
 import type { ParseResult } from '../../scenarios/schema.ts';
+import type { PackedSteps } from './steps-pack.ts';
 
 export type BuildRequest =
   /** Run a scenario under several rule sets in lockstep (the Compare view): answered with `compared` pieces. */
@@ -38,11 +39,11 @@ export type BuildReply =
    */
   | { readonly type: 'start'; readonly id: number; readonly scenario: Scenario; readonly total: number; readonly initialEvents: readonly TraceEvent[]; readonly pages: number }
   /**
-   * The next steps and their results (in step order), the snapshots taken
+   * The next steps (packed: steps-pack.ts) and their results (in step order), the snapshots taken
    * meanwhile, the shadow pages alive after each of these steps, and how many
    * steps are done.
    */
-  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: Scenario['steps']; readonly results: ResultData; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
+  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: PackedSteps; readonly results: ResultData; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
   /** The state after the last step: the timeline is complete. */
   | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
   | { readonly type: 'checked'; readonly id: number; readonly result: CheckResult }

@@ -19,6 +19,7 @@ import {
   concatSummaries,
 } from '../../core/index.ts';
 import { type BuildReply, CHUNK_MAX_STEPS, pageSnapshots, resultBuffers } from './protocol.ts';
+import { packedStepBuffers, packSteps, unpackSteps } from './steps-pack.ts';
 
 type Post = (m: BuildReply, transfer?: Transferable[]) => void;
 
@@ -43,8 +44,9 @@ export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetNam
       lastSent = m;
     }
     const results = b.packed(sentResults, b.done);
-    // Transferred, not copied: the results' arrays and each snapshot's chunk buffer (made for this message).
-    post({ type: 'chunk', id, done: b.done, steps: scenario.steps.slice(sentResults, b.done), results, snapshots, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) }, [...resultBuffers(results), ...snapshots.map((d) => d.chunks)]);
+    // Transferred, not copied: the steps' and results' arrays and each snapshot's chunk buffer (made for this message).
+    const steps = packSteps(scenario.steps, sentResults, b.done);
+    post({ type: 'chunk', id, done: b.done, steps, results, snapshots, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) }, [...packedStepBuffers(steps), ...resultBuffers(results), ...snapshots.map((d) => d.chunks)]);
     sentResults = b.done;
   };
   while (!b.finished) {
@@ -101,7 +103,7 @@ export class TimelineReceiver {
         this.pages.push(m.pages);
         return null;
       case 'chunk':
-        for (const st of m.steps) this.steps.push(st);
+        unpackSteps(m.steps, this.steps);
         this.results.push(m.results);
         for (const d of m.snapshots) this.chain!.push(d);
         for (const n of m.pages) this.pages.push(n);
