@@ -140,7 +140,7 @@ describe('<TimelineBar>, a long scenario', () => {
 describe('stripColumns', () => {
   it('shows the worst outcome of each column and never more columns than pixels', () => {
     const outcomes = ['init', ...Array.from({ length: 999 }, (_, i) => (i === 500 ? 'guest-fault' : 'hit'))] as const;
-    const { cols, paths } = stripColumns(outcomes, 100);
+    const { cols, paths } = stripColumns(outcomes.length, (p) => outcomes[p]!, 100);
     expect(cols).toBe(100);
     // The lone guest fault owns its column: one bar.
     expect(paths['guest-fault']!.match(/M/g)).toHaveLength(1);
@@ -149,7 +149,7 @@ describe('stripColumns', () => {
     expect(paths.hit!.match(/M/g)).toHaveLength(99);
   });
   it('one column per position when the strip is wider than the run', () => {
-    const { cols, paths } = stripColumns(['init', 'hit', 'done'], 500);
+    const { cols, paths } = stripColumns(3, (p) => (['init', 'hit', 'done'] as const)[p]!, 500);
     expect(cols).toBe(3);
     expect(Object.keys(paths).sort()).toEqual(['done', 'hit', 'init']);
   });

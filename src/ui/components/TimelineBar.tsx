@@ -54,6 +54,7 @@ const Marker = memo(function Marker({ n, kind, current, label: text }: { n: numb
  * The bar's height grows with it too, so the strip reads without colour.
  */
 export const STRIP_SEVERITY: readonly MarkKind[] = ['init', 'hit', 'done', 'shadow-fault', 'emulated', 'guest-fault'];
+const STRIP_RANK = Object.fromEntries(STRIP_SEVERITY.map((k, i) => [k, i])) as Record<MarkKind, number>;
 const BAR_HEIGHT: Record<MarkKind, number> = { init: 0.5, hit: 0.3, done: 0.45, 'shadow-fault': 0.65, emulated: 0.82, 'guest-fault': 1 };
 /** As tall as one row of marks (1.125rem), so the footer keeps the height it has for a short scenario. */
 const STRIP_H = 18;
@@ -64,14 +65,13 @@ const BAR_MAX = STRIP_H - 4;
  * entry), as one path per outcome: the DOM holds at most one path per kind,
  * whatever the step count. `cols` ≤ the strip's width in pixels.
  */
-export function stripColumns(outcomes: readonly MarkKind[], width: number): { cols: number; paths: Partial<Record<MarkKind, string>> } {
-  const positions = outcomes.length;
+export function stripColumns(positions: number, kindAt: (p: number) => MarkKind, width: number): { cols: number; paths: Partial<Record<MarkKind, string>> } {
   const cols = Math.max(1, Math.min(Math.floor(width), positions));
   const worst = new Int8Array(cols).fill(-1);
-  const rank = new Map(STRIP_SEVERITY.map((k, i) => [k, i]));
+  // Read one position at a time (a 100,000-step timeline's outcomes are a column: no list of them is made).
   for (let p = 0; p < positions; p++) {
     const c = Math.floor((p * cols) / positions);
-    const r = rank.get(outcomes[p]!)!;
+    const r = STRIP_RANK[kindAt(p)];
     if (r > worst[c]!) worst[c] = r;
   }
   const colW = width / cols;
@@ -113,8 +113,7 @@ function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
     return () => ro.disconnect();
   }, []);
   const positions = tl.length + 1;
-  const outcomes = useMemo<MarkKind[]>(() => ['init', ...Array.from({ length: tl.length }, (_, i) => tl.outcome(i)!)], [tl]);
-  const { paths } = useMemo(() => stripColumns(outcomes, width), [outcomes, width]);
+  const { paths } = useMemo(() => stripColumns(tl.length + 1, (p) => (p === 0 ? 'init' : tl.outcome(p - 1)!), width), [tl, width]);
   const xOf = (p: number) => ((p + 0.5) * width) / positions;
   const posAt = (clientX: number) => {
     const r = ref.current!.getBoundingClientRect();
