@@ -479,9 +479,8 @@ export class Timeline {
       results: packRows(this.summaries, 0, this.length),
       pageCounts: this.counts,
       // Each snapshot as a delta against the one before (the final: against the last).
-      // (Never at(-1): an array's is its last element.)
-      snapshots: Array.from({ length: this.snapshots.length }, (_, k) => machineData(this.snapshots.at(k)!, k > 0 ? this.snapshots.at(k - 1)! : null)),
-      final: machineData(this.finalMachine(), this.snapshots.length > 0 ? this.snapshots.at(this.snapshots.length - 1)! : null),
+      snapshots: Array.from({ length: this.snapshots.length }, (_, k) => machineData(this.snapshot(k), k > 0 ? this.snapshot(k - 1) : null)),
+      final: machineData(this.finalMachine(), this.snapshots.length > 0 ? this.snapshot(this.snapshots.length - 1) : null),
     };
   }
 

@@ -113,7 +113,7 @@ function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
     return () => ro.disconnect();
   }, []);
   const positions = tl.length + 1;
-  const { paths } = useMemo(() => stripColumns(tl.length + 1, (p) => (p === 0 ? 'init' : tl.outcome(p - 1)!), width), [tl, width]);
+  const { paths } = useMemo(() => stripColumns(positions, (p) => (p === 0 ? 'init' : tl.outcome(p - 1)!), width), [tl, positions, width]);
   const xOf = (p: number) => ((p + 0.5) * width) / positions;
   const posAt = (clientX: number) => {
     const r = ref.current!.getBoundingClientRect();

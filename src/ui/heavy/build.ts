@@ -30,6 +30,13 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
   // The next slice as a task of its own: a message, not setTimeout(0), which
   // browsers hold back 4 ms once nested (a third of each 8 ms slice).
   const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+  // Once it stops (done, no longer live, or stopped), the channel is closed: nothing holds its handler.
+  const close = () => {
+    if (channel) {
+      channel.port1.onmessage = null;
+      channel.port1.close();
+    }
+  };
   const next = (fn: () => void) => {
     if (channel) {
       channel.port1.onmessage = () => !stopped && fn();
@@ -38,13 +45,13 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
   };
   const slice = () => {
     timer = null;
-    if (!live()) return;
+    if (!live()) return close();
     const end = performance.now() + SLICE_MS;
     while (performance.now() < end) {
       if (work.next().done) {
-        // What comes after (putting a scenario on screen) gets a task of its own; the channel is closed then.
+        // What comes after (putting a scenario on screen) gets a task of its own.
         next(() => {
-          channel?.port1.close();
+          close();
           if (live()) done();
         });
         return;
@@ -56,10 +63,7 @@ function runSliced(work: Iterator<void>, live: () => boolean, done: () => void):
   return () => {
     stopped = true;
     if (timer !== null) clearTimeout(timer);
-    if (channel) {
-      channel.port1.onmessage = null;
-      channel.port1.close();
-    }
+    close();
   };
 }
 
@@ -91,10 +95,8 @@ function reviveInSlices(work: Iterator<void>, tl: Timeline, shown: ((tl: Timelin
     work,
     live: () => {
       if (revival === r && (shown?.(tl) ?? true)) return true;
-      // Replaced on screen (or by a newer revival): let it go.
+      // Replaced on screen (or by a newer revival): let it go (its slices stop here).
       if (revival === r) revival = null;
-      r.stop?.();
-      r.stop = null;
       return false;
     },
     stop: null as (() => void) | null,
@@ -108,7 +110,6 @@ function resumeRevival(): void {
   const r = revival;
   if (!r || r.stop || !r.live()) return;
   r.stop = runSliced(r.work, r.live, () => {
-    r.stop?.();
     if (revival === r) revival = null;
   });
 }

@@ -752,15 +752,6 @@ interface Anchors {
 }
 
 /**
- * The links between the cards: guest pointers (an entry that points at
- * another guest table), shadow-of fan-outs (each guest table to the shadow
- * pages of its gfn, coloured by quadrant for 4-byte tables) and child links
- * (a non-leaf spte to the shadow page it points at). Each carries its style
- * (routes.ts linkStyle); routeLinks draws the paths, taking a fan-out past
- * the roots column through a gap between its cards (or above or below
- * them), never under one.
- */
-/**
  * A guest table's entries that point at a table (present, not a leaf): the
  * only ones linksBetween draws from, found once per entries list (the guest
  * view keeps an unchanged table's list from step to step). The 100,000-step
@@ -774,6 +765,15 @@ function pointersOf(t: GuestTableJson): GuestTableJson['entries'] {
   return p;
 }
 
+/**
+ * The links between the cards: guest pointers (an entry that points at
+ * another guest table), shadow-of fan-outs (each guest table to the shadow
+ * pages of its gfn, coloured by quadrant for 4-byte tables) and child links
+ * (a non-leaf spte to the shadow page it points at). Each carries its style
+ * (routes.ts linkStyle); routeLinks draws the paths, taking a fan-out past
+ * the roots column through a gap between its cards (or above or below
+ * them), never under one.
+ */
 function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anchors): Link[] {
   const byGfn = new Map<string, GuestCard>();
   const spCard = new Map<number, ShadowCard>();

@@ -353,7 +353,10 @@ export const createAppStore = () =>
       nextFault: () => {
         const { step, timeline } = get();
         // The first step from here that is neither a hit nor done (read from the outcome column: no record per step).
-        const quiet = (i: number) => timeline.outcome(i) === 'hit' || timeline.outcome(i) === 'done';
+        const quiet = (i: number) => {
+          const o = timeline.outcome(i);
+          return o === 'hit' || o === 'done';
+        };
         let next = step;
         while (next < timeline.length && quiet(next)) next++;
         set({ step: Math.min(timeline.length, next + 1), event: null, quizAsk: null });
