@@ -326,6 +326,10 @@ const recentCards = new Map<string, Card>();
 const recentLinks = new Map<string, RoutedLink>();
 const RECENT_MAX = 4096;
 
+/** How many times a layout's links were found (linksBetween; a probe for tests). */
+let linksFound = 0;
+export const sim_linksFound = (): number => linksFound;
+
 /** Forgets the cards and links kept (for tests: a layout made after it has only new objects). */
 export function sim_forgetRecent(): void {
   recentCards.clear();
@@ -775,6 +779,7 @@ function pointersOf(t: GuestTableJson): GuestTableJson['entries'] {
  * them), never under one.
  */
 function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anchors): Link[] {
+  linksFound++;
   const byGfn = new Map<string, GuestCard>();
   const spCard = new Map<number, ShadowCard>();
   for (const c of cards) {
@@ -946,10 +951,16 @@ export function layoutColumns(
   const othersH = shadowNoteDraft
     ? stack([shadowNoteDraft], (n, y, h) => ({ kind: 'note', key: 'note:shadow', column: 'shadow', slot: null, x: x2, y, w: w2, h, title: n.title, sub: n.sub, label: EMPTY_SHADOW_NOTE.label }))
     : stack(otherDrafts, shadowCard(x2, w2, 'shadow'));
+  // The links (and their routes: ~80% of a layout's time at 100,000 steps)
+  // are found when first read: a layout read only for its size (the fit's
+  // first steps while a long scenario is built, fitAtOnce) never needs them.
+  let links: readonly Link[] | null = null;
   return {
     cards,
     notes,
-    links: linksBetween(cards, notes, DETAIL_ANCHORS),
+    get links() {
+      return (links ??= linksBetween(cards, notes, DETAIL_ANCHORS));
+    },
     height: Math.max(guestH, guestNoteH, rootsH, othersH, 200),
     // Room on the right for the loops of child links within the shadow column.
     width: x2 + w2 + Math.max(MARGIN, Math.min(LOOP_ROOM, d.colGap)),

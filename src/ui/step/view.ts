@@ -158,10 +158,10 @@ export function overviewOf(view: StepView, size: OverviewSize): Layout {
   return layout;
 }
 
-/** A step's view and layout, computed now so that showing the step only renders. */
+/** A step's view and layout, its links included, computed now so that showing the step only renders. */
 export const prepareStep = (tl: Timeline, step: number, density: Density = DENSITIES.full): StepView => {
   const v = getStepView(tl, step);
-  layoutOf(v, density);
+  void layoutOf(v, density).links;
   return v;
 };
 
