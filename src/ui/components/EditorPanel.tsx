@@ -11,7 +11,7 @@ import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useS
 import { sim_traceJsonText } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
-import { type PreparedCheck, prepareBuild, startBuildWorker } from '../heavy/build.ts';
+import { isHeavy, type PreparedCheck, prepareBuild, startBuildWorker } from '../heavy/build.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
@@ -87,7 +87,10 @@ export function EditorPanel() {
   const textRef = useRef(text);
   // The scenario this document last put on screen (a fingerprint): Edit keeps the document while that is what is shown.
   const pushedRef = useRef<string | null>(tabShown());
+  // Counts pushes: a push waiting for the page to be idle is dropped when another comes first.
+  const pushSeq = useRef(0);
   const pushed = (json: unknown) => {
+    pushSeq.current++;
     pushedRef.current = fingerprint(json);
     setTabShown(pushedRef.current);
   };
@@ -213,8 +216,21 @@ export function EditorPanel() {
       const json = opened ? opened.json : f.text === text && f.doc ? f.doc : (JSON.parse(text) as unknown);
       // Opening the editor on what is already shown must not reset the step.
       const st = useStore.getState();
-      if (!sameDocument(json, st.scenarioJson)) st.loadScenario(json, null, { text });
-      pushed(json);
+      if (sameDocument(json, st.scenarioJson)) return pushed(json);
+      if (!isHeavy(json)) {
+        st.loadScenario(json, null, { text });
+        return pushed(json);
+      }
+      // A heavy one is pushed once it is on screen, when the page is next
+      // idle: the fingerprint writes the whole document out (~0.15 s at
+      // 100,000 steps), which beside the worker building it slowed the build
+      // (two cores). A build cancelled never pushes: the screen still shows
+      // what was pushed before; a push that comes first drops this one.
+      const seq = ++pushSeq.current;
+      const push = () => {
+        if (pushSeq.current === seq) pushed(json);
+      };
+      st.loadScenario(json, null, { text, onLoaded: () => void (typeof requestIdleCallback === 'function' ? requestIdleCallback(push, { timeout: 2000 }) : setTimeout(push, 0)) });
     };
     // A file just imported goes on screen at once; typing waits for a pause.
     if (opened) return put();
