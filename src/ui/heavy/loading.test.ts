@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LIBRARY } from '../../scenarios/library/index.ts';
-import { createAppStore, whenLoaded } from '../store/index.ts';
+import { createAppStore, PROGRESS_MS, sim_reportsProgress, whenLoaded } from '../store/index.ts';
 import { HEAVY_STEPS } from './build.ts';
 
 const base = LIBRARY.find((e) => e.id === 'permission-faults')!.json as { steps: unknown[] };
@@ -89,3 +89,21 @@ describe('a heavy scenario opened through the store', () => {
     expect(store.getState().step).toBe(500);
   });
 });
+
+describe("a build's progress reports", () => {
+  const shown = { done: 2000, total: 100_000 };
+  it('come at least 1% apart and at most every PROGRESS_MS, the last and a new total always', () => {
+    // The first report of a build (none made yet): as soon as 1% more is done.
+    expect(sim_reportsProgress({ done: 0, total: 100_000 }, 1000, 100_000, 5, -Infinity)).toBe(true);
+    expect(sim_reportsProgress({ done: 0, total: 100_000 }, 999, 100_000, 5, -Infinity)).toBe(false);
+    // 1% more, but sooner than PROGRESS_MS after the last report: not yet; then yes.
+    expect(sim_reportsProgress(shown, 9000, 100_000, 1000 + PROGRESS_MS - 1, 1000)).toBe(false);
+    expect(sim_reportsProgress(shown, 9000, 100_000, 1000 + PROGRESS_MS, 1000)).toBe(true);
+    // Time enough, but less than 1% more: not yet.
+    expect(sim_reportsProgress(shown, 2999, 100_000, 5000, 1000)).toBe(false);
+    // The last step at once, and a new total at once.
+    expect(sim_reportsProgress(shown, 100_000, 100_000, 1001, 1000)).toBe(true);
+    expect(sim_reportsProgress(shown, 2001, 90_000, 1001, 1000)).toBe(true);
+  });
+});
+

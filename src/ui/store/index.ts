@@ -194,6 +194,17 @@ function initialScenario(): { json: unknown; scenario: Scenario } {
 
 const prefersDark = (): boolean => typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches;
 
+/** The least time (ms) between two progress reports of a build (the last is always reported). */
+export const PROGRESS_MS = 100;
+
+/**
+ * Whether a build's progress (`done` of `total` steps, at `now`) is reported,
+ * given the report on screen (`shown`, made at `lastAt`): a new total or the
+ * last step always; else at least 1% more, PROGRESS_MS after the last report.
+ */
+export const sim_reportsProgress = (shown: { readonly done: number; readonly total: number }, done: number, total: number, now: number, lastAt: number): boolean =>
+  shown.total !== total || done === total || (done - shown.done >= total / 100 && now - lastAt >= PROGRESS_MS);
+
 const titleOf = (json: unknown, parsed?: Scenario): string => {
   const t = parsed?.title ?? (json && typeof json === 'object' ? (json as { title?: unknown }).title : undefined);
   const s = typeof t === 'string' ? t.trim() : '';
@@ -224,10 +235,18 @@ export const createAppStore = () =>
     };
     /** Whether a timeline is the one on screen (a worker's timeline has its snapshots revived while it is: heavy/build.ts). */
     const onScreen = (tl: Timeline) => get().timeline === tl;
-    // Progress in steps of at least 1% (a chunk can be 50 steps: 200 re-renders of the note would be wasted work).
+    // Progress in steps of at least 1%, and at most ~10 times a second (the
+    // last always): each is a render and a frame on this thread, which on a
+    // two-core machine slowed the worker building beside it (a 100,000-step
+    // build made 100 of them).
+    let progressAt = -Infinity;
     const progress = (done: number, total: number) => {
       const l = get().loading;
-      if (l && (l.total !== total || done === total || done - l.done >= total / 100)) set({ loading: { ...l, done, total } });
+      const now = performance.now();
+      if (l && sim_reportsProgress(l, done, total, now, progressAt)) {
+        progressAt = now;
+        set({ loading: { ...l, done, total } });
+      }
     };
     return {
       // --- scenario
