@@ -106,4 +106,3 @@ describe("a build's progress reports", () => {
     expect(sim_reportsProgress(shown, 2001, 90_000, 1001, 1000)).toBe(true);
   });
 });
-

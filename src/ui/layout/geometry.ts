@@ -954,6 +954,9 @@ export function layoutColumns(
   // The links (and their routes: ~80% of a layout's time at 100,000 steps)
   // are found when first read: a layout read only for its size (the fit's
   // first steps while a long scenario is built, fitAtOnce) never needs them.
+  // An own getter, not a class's: a spread of the layout ({ ...layout, notes })
+  // still carries them. (It gives each layout a V8 map of its own; layouts are
+  // few, one per step and density kept, and read a few times a render.)
   let links: readonly Link[] | null = null;
   return {
     cards,
