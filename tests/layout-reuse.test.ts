@@ -32,6 +32,8 @@ describe('layouts reuse the cards and links of earlier layouts only where they a
           const v = getStepView(tl, s);
           const before = new Set<object>();
           const got = layoutColumns(v.machine, v.guest, undefined, undefined, d, v.gone);
+          // Its links found now, from the objects kept so far (a layout finds them when first read).
+          void got.links;
           sim_forgetRecent();
           const fresh = layoutColumns(v.machine, v.guest, undefined, undefined, d, v.gone);
           for (const c of fresh.cards) before.add(c);
@@ -55,10 +57,13 @@ describe('layouts reuse the cards and links of earlier layouts only where they a
     const v = getStepView(tl, 2500);
     const d = DENSITIES.compact;
     const all = layoutColumns(v.machine, v.guest, undefined, undefined, d, v.gone);
+    // Links found as each layout is made (a layout finds them when first read), so that each one's can reuse the one before's.
+    void all.links;
     const first = all.cards.find((c) => c.kind === 'shadow' && c.column === 'shadow')!;
     if (first.kind !== 'shadow') throw new Error('no shadow column');
     const hidden = new Set([first.sp.id]);
     const moved = layoutColumns(v.machine, v.guest, hidden, undefined, d, v.gone);
+    void moved.links;
     sim_forgetRecent();
     expect(plainLayout(moved)).toEqual(plainLayout(layoutColumns(v.machine, v.guest, hidden, undefined, d, v.gone)));
     // The cards that moved are new objects (the layout made before keeps its own).

@@ -62,6 +62,16 @@ const fingerprint = (json: unknown) => {
   return `${t.length}:${crc32(t).toString(16)}`;
 };
 
+/**
+ * Runs `fn` when the page is next idle (at most 2 s on); where there is no
+ * requestIdleCallback (Safari), after the next paint.
+ */
+function afterPaintIdle(fn: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(fn, { timeout: 2000 });
+  else if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(fn, 0));
+  else setTimeout(fn, 16);
+}
+
 /** Same scenario (ignoring layout of the JSON text)? */
 function sameJson(text: string, json: unknown): boolean {
   try {
@@ -224,13 +234,14 @@ export function EditorPanel() {
       // A heavy one is pushed once it is on screen, when the page is next
       // idle: the fingerprint writes the whole document out (~0.15 s at
       // 100,000 steps), which beside the worker building it slowed the build
-      // (two cores). A build cancelled never pushes: the screen still shows
-      // what was pushed before; a push that comes first drops this one.
-      const seq = ++pushSeq.current;
+      // (two cores). A build cancelled or failed never pushes; nor does one
+      // whose document is no longer on screen by then, or after which
+      // another push came.
+      const seq = pushSeq.current;
       const push = () => {
-        if (pushSeq.current === seq) pushed(json);
+        if (pushSeq.current === seq && useStore.getState().scenarioJson === json) pushed(json);
       };
-      st.loadScenario(json, null, { text, onLoaded: () => void (typeof requestIdleCallback === 'function' ? requestIdleCallback(push, { timeout: 2000 }) : setTimeout(push, 0)) });
+      st.loadScenario(json, null, { text, onLoaded: () => afterPaintIdle(push) });
     };
     // A file just imported goes on screen at once; typing waits for a pause.
     if (opened) return put();

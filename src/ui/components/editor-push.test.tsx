@@ -38,7 +38,29 @@ async function importText(text: string, name: string) {
   });
 }
 
+/**
+ * The page's idle callbacks, held until runIdle() (jsdom has no
+ * requestIdleCallback): the page is idle when a test says so, with no time
+ * left in the idle period (the app's own idle preparation then waits).
+ */
+type IdleCallback = (d: { readonly didTimeout: boolean; timeRemaining(): number }) => void;
+let idle = new Map<number, IdleCallback>();
+let nextIdle = 1;
+const runIdle = () =>
+  act(() => {
+    const now = [...idle.values()];
+    idle = new Map();
+    for (const cb of now) cb({ didTimeout: true, timeRemaining: () => 0 });
+  });
+const idleWindow = window as unknown as { requestIdleCallback?: (cb: IdleCallback) => number; cancelIdleCallback?: (id: number) => void };
+
 beforeEach(() => {
+  idle = new Map();
+  idleWindow.requestIdleCallback = (cb) => {
+    idle.set(nextIdle, cb);
+    return nextIdle++;
+  };
+  idleWindow.cancelIdleCallback = (id) => void idle.delete(id);
   window.localStorage.clear();
   window.sessionStorage.clear();
   resetRecords();
@@ -47,6 +69,8 @@ beforeEach(() => {
 afterEach(() => {
   useStore.getState().cancelLoading();
   cleanup();
+  delete idleWindow.requestIdleCallback;
+  delete idleWindow.cancelIdleCallback;
 });
 
 describe('the document the editor put on screen', () => {
@@ -79,8 +103,29 @@ describe('the document the editor put on screen', () => {
     expect(during.length).toBeGreaterThan(0);
     expect(during.every((v) => v === before)).toBe(true);
     expect(atShow).toBe(before);
+    // Not in the task that put it on screen either, nor before the page is idle.
     await settle();
+    expect(shown()).toBe(before);
+    runIdle();
     expect(shown()).toBe(fp);
+  });
+
+  it('a push that comes first drops a heavy one still waiting for the page to be idle', async () => {
+    render(<App />);
+    const heavy = doc(BIG, 'Heavy');
+    await importText(heavy, 'heavy.json');
+    await act(async () => {
+      await whenLoaded(useStore);
+    });
+    expect(useStore.getState().scenario.title).toBe('Heavy');
+    // Before the page is idle: a short document goes on screen and is recorded at once.
+    const short = doc(10, 'Short after');
+    await importText(short, 'short.json');
+    expect(useStore.getState().scenario.title).toBe('Short after');
+    expect(shown()).toBe(fingerprintOf(short));
+    expect(idle.size).toBeGreaterThan(0);
+    runIdle();
+    expect(shown()).toBe(fingerprintOf(short));
   });
 
   it('a heavy one whose build is cancelled is never recorded: the screen still shows what was recorded before', async () => {
@@ -88,7 +133,7 @@ describe('the document the editor put on screen', () => {
     const short = doc(10, 'Before');
     await importText(short, 'before.json');
     expect(shown()).toBe(fingerprintOf(short));
-    // Cancelled at its first progress report: built, but never on screen.
+    // Cancelled at its first progress report, while it builds: never on screen.
     let cancelled = false;
     const unsub = useStore.subscribe((s) => {
       if (!cancelled && s.loading?.title === 'Cancelled' && s.loading.done > 0) {
@@ -97,11 +142,12 @@ describe('the document the editor put on screen', () => {
       }
     });
     await importText(doc(BIG, 'Cancelled'), 'cancelled.json');
-    for (let i = 0; i < 200 && !cancelled; i++) await settle(5);
+    for (let i = 0; i < 500 && !cancelled && (useStore.getState().loading || useStore.getState().scenario.title !== 'Cancelled'); i++) await settle(10);
     unsub();
     expect(cancelled).toBe(true);
     expect(useStore.getState().loading).toBeNull();
     await settle(200);
+    runIdle();
     expect(useStore.getState().scenario.title).toBe('Before');
     expect(shown()).toBe(fingerprintOf(short));
   });

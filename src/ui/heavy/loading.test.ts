@@ -96,6 +96,8 @@ describe("a build's progress reports", () => {
     // The first report of a build (none made yet): as soon as 1% more is done.
     expect(sim_reportsProgress({ done: 0, total: 100_000 }, 1000, 100_000, 5, -Infinity)).toBe(true);
     expect(sim_reportsProgress({ done: 0, total: 100_000 }, 999, 100_000, 5, -Infinity)).toBe(false);
+    // A build's first report does not wait on the last one of the build before.
+    expect(sim_reportsProgress({ done: 0, total: 100_000 }, 1000, 100_000, 1001, 1000)).toBe(true);
     // 1% more, but sooner than PROGRESS_MS after the last report: not yet; then yes.
     expect(sim_reportsProgress(shown, 9000, 100_000, 1000 + PROGRESS_MS - 1, 1000)).toBe(false);
     expect(sim_reportsProgress(shown, 9000, 100_000, 1000 + PROGRESS_MS, 1000)).toBe(true);

@@ -209,7 +209,8 @@ export function* timelineWarmup(tl: Timeline, fit: FirstFit | null = null): Gene
   }
   // The views and layouts fitAtOnce reads, made now (with a fit: step 0's only).
   yield* firstFit(tl, () => {}, fit && tl.length > FIT_AT_ONCE_STEPS ? 0 : undefined);
-  // Step 0 goes on screen first: its links too (a fit reads only sizes), so that its first render only draws.
+  // Step 0's links too (a fit reads only sizes), where an opened timeline starts: its first render only draws. (A rules
+  // change keeps its step, which is laid out when drawn, as before.)
   for (const d of BOTH) {
     void layoutOf(getStepView(tl, 0), d).links;
     yield;

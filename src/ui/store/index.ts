@@ -200,10 +200,11 @@ export const PROGRESS_MS = 100;
 /**
  * Whether a build's progress (`done` of `total` steps, at `now`) is reported,
  * given the report on screen (`shown`, made at `lastAt`): a new total or the
- * last step always; else at least 1% more, PROGRESS_MS after the last report.
+ * last step always; else at least 1% more, and PROGRESS_MS after the last
+ * report but for a build's first (`shown.done` 0: `lastAt` may be another build's).
  */
 export const sim_reportsProgress = (shown: { readonly done: number; readonly total: number }, done: number, total: number, now: number, lastAt: number): boolean =>
-  shown.total !== total || done === total || (done - shown.done >= total / 100 && now - lastAt >= PROGRESS_MS);
+  shown.total !== total || done === total || (done - shown.done >= total / 100 && (shown.done === 0 || now - lastAt >= PROGRESS_MS));
 
 const titleOf = (json: unknown, parsed?: Scenario): string => {
   const t = parsed?.title ?? (json && typeof json === 'object' ? (json as { title?: unknown }).title : undefined);
