@@ -5,7 +5,7 @@ export type { TraceEvent, TraceEventKind, SpteRefJson, RootSlot } from './trace.
 export type { KernelBug, Machine, ShadowPage, KvmStats, VcpuStats } from './machine.ts';
 export { Host } from './host.ts';
 export { cloneMachine } from './machine.ts';
-export { Timeline, TimelineBuilder, SnapshotChain, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, concatSummaries, type sim_PackedSummaries, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
+export { Timeline, TimelineBuilder, SnapshotChain, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, concatSummaries, sim_OUTCOMES, type sim_PackedSummaries, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
 export { applyStep, sim_runStep, type RawStepResult, type StepResult, type Outcome } from './step.ts';
 export { machineJson, rmapJson, shadowPageJson, sim_JsonMemo, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';

@@ -224,6 +224,8 @@ function recordClass(tl: Timeline, cols: sim_PackedSummaries): new (i: number) =
 }
 
 const OUTCOMES: readonly StepSummary['outcome'][] = ['hit', 'shadow-fault', 'guest-fault', 'emulated', 'done'];
+/** The outcome each code of Timeline.sim_outcomeCodes() stands for. */
+export const sim_OUTCOMES = OUTCOMES;
 
 /**
  * Step summaries as columns of typed arrays (sim_: no kernel structure): what
@@ -458,6 +460,15 @@ export class Timeline {
   /** Step i's outcome (0-based; undefined past the ends), read from its column: no record made. */
   outcome(i: number): StepResult['outcome'] | undefined {
     return Number.isInteger(i) && i >= 0 && i < this.length ? OUTCOMES[this.summaries.outcome[i]!] : undefined;
+  }
+
+  /**
+   * Every step's outcome as its code (index into sim_OUTCOMES), the column
+   * itself: for a reader of all 100,000 at once (the step strip), which one
+   * call of outcome(i) per step made slow while the page's code was still cold.
+   */
+  sim_outcomeCodes(): Readonly<Uint8Array> {
+    return this.summaries.outcome.subarray(0, this.length);
   }
 
   /**

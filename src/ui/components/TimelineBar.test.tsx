@@ -6,10 +6,12 @@
  */
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StepResult, Timeline } from '../../core/index.ts';
+import { sim_OUTCOMES, type StepResult, type Timeline, TimelineBuilder } from '../../core/index.ts';
+import { generateScenario100k } from '../../../bench/scenario100k.ts';
+import { parseScenario } from '../../scenarios/schema.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import { useStore, whenLoaded } from '../store/index.ts';
-import { MARKER_LIMIT, stripColumns, TimelineBar } from './TimelineBar.tsx';
+import { MARKER_LIMIT, stripColumns, TimelineBar, timelineStripColumns } from './TimelineBar.tsx';
 
 const permissionFaults = LIBRARY.find((e) => e.id === 'permission-faults')!.json as { steps: unknown[] };
 
@@ -33,7 +35,8 @@ function fake(n: number) {
   const outcome = (i: number) => (inRange(i) ? kinds[i % kinds.length]! : undefined);
   const result = (i: number) => (inRange(i) ? ({ index: i, outcome: outcome(i), events: [] } as unknown as StepResult) : undefined);
   const real = useStore.getState().timeline;
-  const tl = { length: n, outcome, result, scenario: real.scenario, initialEvents: real.initialEvents } as unknown as Timeline;
+  const sim_outcomeCodes = () => Uint8Array.from({ length: n }, (_, i) => sim_OUTCOMES.indexOf(outcome(i)!));
+  const tl = { length: n, outcome, result, sim_outcomeCodes, scenario: real.scenario, initialEvents: real.initialEvents } as unknown as Timeline;
   act(() => useStore.setState({ timeline: tl, step: 0, event: null }));
 }
 
@@ -152,5 +155,20 @@ describe('stripColumns', () => {
     const { cols, paths } = stripColumns(3, (p) => (['init', 'hit', 'done'] as const)[p]!, 500);
     expect(cols).toBe(3);
     expect(Object.keys(paths).sort()).toEqual(['done', 'hit', 'init']);
+  });
+  it("a timeline's strip from its outcome column is the strip of its outcomes step by step", () => {
+    const tl = new TimelineBuilder(generateScenario100k(3000).scenario, 'seed').timeline();
+    const kinds = new Set<string>();
+    for (let i = 0; i < tl.length; i++) kinds.add(tl.outcome(i)!);
+    // Most outcomes the column can hold, so that their codes' ranks are checked.
+    expect(kinds.size).toBeGreaterThanOrEqual(4);
+    for (const width of [1, 37, 960, 2000, 5000])
+      expect(timelineStripColumns(tl, width), `width ${width}`).toEqual(stripColumns(tl.length + 1, (p) => (p === 0 ? 'init' : tl.outcome(p - 1)!), width));
+    for (const e of LIBRARY.slice(0, 8)) {
+      const p = parseScenario(e.json);
+      if (!p.ok) continue;
+      const short = new TimelineBuilder(p.scenario, 'seed').timeline();
+      expect(timelineStripColumns(short, 300), e.id).toEqual(stripColumns(short.length + 1, (q) => (q === 0 ? 'init' : short.outcome(q - 1)!), 300));
+    }
   });
 });
