@@ -255,3 +255,21 @@ describe('kernel-event captions', () => {
     expect(eventCaption({ kind: 'sim_pae_root_invalid', index: 2, reason: 'PDPTE 2 not present' }, 'pae')).toBe('pae_root[2] stays empty: PDPTE 2 not present, so that GiB of addresses has no shadow table.');
   });
 });
+
+describe("the guest's paging mode at each step", () => {
+  it('follows CR0/CR4/EFER writes that take effect, not those refused with a #GP', () => {
+    const base = LIBRARY.find((e) => e.id === 'long-mode-4-levels')!.json as { steps: unknown[] };
+    // In long mode with paging on, clearing EFER.LME is refused (#GP); then paging off, LME off and PAE off take effect.
+    const steps = [...base.steps, { op: 'efer', lme: false }, { op: 'cr0', pg: false }, { op: 'efer', lme: false }, { op: 'cr4', pae: false }, { op: 'cr0', pg: true }];
+    const tl = timeline({ ...base, steps }, 'seed');
+    const n = base.steps.length;
+    expect(tl.outcome(n)).toBe('guest-fault');
+    expect([n + 1, n + 2, n + 3, n + 4].map((i) => tl.outcome(i))).toEqual(['done', 'done', 'done', 'done']);
+    // modeAtStep(step): the mode while step `step` (1-based) runs, i.e. after the steps before it.
+    expect(modeAtStep(tl, n + 1)).toBe('x86-64');
+    expect(modeAtStep(tl, n + 2)).toBe('x86-64');
+    expect(modeAtStep(tl, n + 3)).toBe('off');
+    expect(modeAtStep(tl, n + 5)).toBe('off');
+    expect(modeAtStep(tl, n + 6)).toBe('x86-32');
+  });
+});

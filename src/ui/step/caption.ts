@@ -9,7 +9,7 @@
  * and the scenario's step; the guest's paging mode at each step is worked out
  * once per timeline.
  */
-import { type GuestMode, hex, hex64, type Step, type StepResult, type Timeline, type TraceEvent } from '../../core/index.ts';
+import { type GuestMode, hex, hex64, sim_OUTCOMES, type Step, type StepResult, type Timeline, type TraceEvent } from '../../core/index.ts';
 import {
   type Access,
   cap,
@@ -59,20 +59,27 @@ export interface StepCaption {
   readonly headline: string;
 }
 
-/** The guest's paging state while a step runs (index = step index; last = after every step). */
+/** The guest's paging state while a step runs. */
 interface GuestState {
   readonly mode: GuestMode;
   readonly pcide: boolean;
 }
 
-const states = new WeakMap<Timeline, readonly GuestState[]>();
+/** Every paging state, by its code (GUEST_MODES index * 2 + PCIDE): a timeline keeps a code per step, not an object. */
+const GUEST_MODES: readonly GuestMode[] = ['off', 'x86-32', 'pae', 'x86-64'];
+const GUEST_STATES: readonly GuestState[] = GUEST_MODES.flatMap((mode) => [false, true].map((pcide) => ({ mode, pcide })));
+
+const states = new WeakMap<Timeline, Uint8Array>();
 
 /**
- * The guest's paging mode (and CR4.PCIDE) before each step, once per timeline:
- * only CR0/CR4/EFER writes change it, and only when they were not refused
- * with a #GP (then the step's outcome is a guest fault).
+ * The guest's paging mode (and CR4.PCIDE) before each step (index = step
+ * index; the last: after every step), as codes, once per timeline: only
+ * CR0/CR4/EFER writes change it, and only when they were not refused with a
+ * #GP (then the step's outcome is a guest fault). A byte per step, read from
+ * the outcome column: an object per step and a call of outcome(i) each were
+ * ~40 ms of the first render after a 100,000-step open.
  */
-function guestStates(tl: Timeline): readonly GuestState[] {
+function guestStateCodes(tl: Timeline): Uint8Array {
   const hit = states.get(tl);
   if (hit) return hit;
   const g = tl.scenario.guest;
@@ -80,10 +87,15 @@ function guestStates(tl: Timeline): readonly GuestState[] {
   let pae = g.mode === 'pae' || g.mode === 'x86-64';
   let lme = g.mode === 'x86-64';
   let pcide = g.cr4.pcide ?? false;
-  const mode = (): GuestMode => (!pg ? 'off' : lme ? 'x86-64' : pae ? 'pae' : 'x86-32');
-  const out: GuestState[] = [{ mode: mode(), pcide }];
-  tl.scenario.steps.forEach((s, i) => {
-    if (tl.outcome(i) === 'done') {
+  const code = () => (!pg ? 0 : lme ? 3 : pae ? 2 : 1) * 2 + (pcide ? 1 : 0);
+  const steps = tl.scenario.steps;
+  const outcomes = tl.sim_outcomeCodes();
+  const done = sim_OUTCOMES.indexOf('done');
+  const out = new Uint8Array(steps.length + 1);
+  out[0] = code();
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if ((s.op === 'cr0' || s.op === 'cr4' || s.op === 'efer') && outcomes[i] === done) {
       if (s.op === 'cr0' && s.pg !== undefined) pg = s.pg;
       if (s.op === 'cr4') {
         pae = s.pae ?? pae;
@@ -91,15 +103,18 @@ function guestStates(tl: Timeline): readonly GuestState[] {
       }
       if (s.op === 'efer' && s.lme !== undefined) lme = s.lme;
     }
-    out.push({ mode: mode(), pcide });
-  });
+    out[i + 1] = code();
+  }
   states.set(tl, out);
   return out;
 }
 
+/** The guest's paging state before step index `i` (0-based; `tl.length`: after every step). */
+const guestStateAt = (tl: Timeline, i: number): GuestState => GUEST_STATES[guestStateCodes(tl)[i]!]!;
+
 /** The guest's paging mode while step `step` runs (step 0: at the first VM entry). */
 export function modeAtStep(tl: Timeline, step: number): GuestMode {
-  return guestStates(tl)[Math.max(0, step - 1)]!.mode;
+  return guestStateAt(tl, Math.max(0, step - 1)).mode;
 }
 
 
@@ -562,7 +577,7 @@ function refusalFromGuestWalk(events: readonly TraceEvent[], s: Step): Refusal |
 
 /** The first VM entry (step 0). */
 function firstEntry(tl: Timeline): StepCaption {
-  const st = guestStates(tl)[0]!;
+  const st = guestStateAt(tl, 0);
   const g = tl.scenario.guest;
   const did = `The guest starts ${MODE_WORDS[st.mode]}${st.mode === 'off' ? '' : ` with CR3 = ${hex(g.cr3)}`}`;
   const made = createdWords(tl.initialEvents, st.mode !== 'off');
@@ -570,7 +585,7 @@ function firstEntry(tl: Timeline): StepCaption {
   const kvmParts = [`On the first VM entry KVM has no shadow tables yet, so it builds the roots${made ? `: ${made}` : ''}.`];
   if (invalid.length) kvmParts.push(`pae_root[${invalid.map((i) => i.index).join(', ')}] ${invalid.length === 1 ? 'stays' : 'stay'} empty: the guest's PDPTE${invalid.length === 1 ? '' : 's'} ${invalid.map((i) => i.index).join(', ')} ${invalid.length === 1 ? 'is' : 'are'} not present.`);
   const next = tl.scenario.steps[0];
-  const outcome = next && 'gva' in next ? `Next: an access to ${gvaText(next.gva, guestStates(tl)[0]!.mode)}.` : 'The guest starts running.';
+  const outcome = next && 'gva' in next ? `Next: an access to ${gvaText(next.gva, guestStateAt(tl, 0).mode)}.` : 'The guest starts running.';
   const kvm = kvmParts.join(' ');
   const roots = all(tl.initialEvents, 'kvm_mmu_get_page').filter((e) => e.created);
   return assemble(`${did}.`, '', kvm, outcome, null, [`${did}.`, kvm, outcome].join(' '), `${did}. KVM builds the roots${roots.length ? ` (${spList(roots.map((e) => e.sp))})` : ''}.`);
@@ -612,7 +627,7 @@ function buildCaption(tl: Timeline, step: number): StepCaption {
   const s = tl.scenario.steps[step - 1];
   const r = tl.result(step - 1);
   if (!s || !r) return assemble('(no such step)', '', '', '', null, '(no such step)', '(no such step)');
-  const st = guestStates(tl)[step - 1]!;
+  const st = guestStateAt(tl, step - 1);
   const events = r.events;
   const did = `${didWords(s, st, events)}.`;
   const found = foundWords(events);
@@ -626,7 +641,7 @@ function buildCaption(tl: Timeline, step: number): StepCaption {
 /** The timeline marker's label: `step 3: read 0xc0603123 → shadow-fault`. */
 export function stepLabel(tl: Timeline, i: number): string {
   const s = tl.scenario.steps[i]!;
-  const mode = guestStates(tl)[i]!.mode;
+  const mode = guestStateAt(tl, i).mode;
   const what =
     'gva' in s
       ? `${s.op} ${gvaText(s.gva, mode)}${'user' in s && s.user ? ' (user)' : ''}`
