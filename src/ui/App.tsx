@@ -35,6 +35,7 @@ import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
 import { type SavedScenario, screenSource, setScreenSource, useListing } from './storage/index.ts';
 import { useStore } from './store/index.ts';
+import { whenIdle } from './idle.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
 /** Elements that take typing: every key is theirs. */
@@ -502,31 +503,6 @@ const Editor = memo(EditorPanel);
 const Compare = memo(ComparePanel);
 const Footer = memo(TimelineBar);
 const Help = memo(HelpOverlay);
-
-/** The most of one idle period the step preparation uses. */
-const IDLE_SLICE_MS = 20;
-
-/**
- * Runs `cb` when the browser is idle (or soon, where there is no
- * requestIdleCallback), with the time left. No timeout: under constant load
- * the preparation waits rather than competing with frames.
- */
-function whenIdle(cb: (timeLeft: () => number) => void): () => void {
-  if (typeof requestIdleCallback === 'function') {
-    // An idle period may be up to 50 ms: use at most IDLE_SLICE_MS of it, so
-    // the preparation never becomes a long task that delays a click (issue 16).
-    const id = requestIdleCallback((d) => {
-      const end = performance.now() + IDLE_SLICE_MS;
-      cb(() => Math.min(d.timeRemaining(), end - performance.now()));
-    });
-    return () => cancelIdleCallback(id);
-  }
-  const id = setTimeout(() => {
-    const end = performance.now() + 8;
-    cb(() => end - performance.now());
-  }, 16);
-  return () => clearTimeout(id);
-}
 
 /** What the side panel shows: a timeline at a step (and event, in event mode). */
 interface SideState {

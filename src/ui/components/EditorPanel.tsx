@@ -18,6 +18,7 @@ import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
+import { whenIdle } from '../idle.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
 import { ScenarioForm } from './ScenarioForm.tsx';
 
@@ -61,16 +62,6 @@ const fingerprint = (json: unknown) => {
   const t = jsonText(json) ?? '';
   return `${t.length}:${crc32(t).toString(16)}`;
 };
-
-/**
- * Runs `fn` when the page is next idle (at most 2 s on); where there is no
- * requestIdleCallback (Safari), after the next paint.
- */
-function afterPaintIdle(fn: () => void): void {
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(fn, { timeout: 2000 });
-  else if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(fn, 0));
-  else setTimeout(fn, 16);
-}
 
 /** Same scenario (ignoring layout of the JSON text)? */
 function sameJson(text: string, json: unknown): boolean {
@@ -241,7 +232,7 @@ export function EditorPanel() {
       const push = () => {
         if (pushSeq.current === seq && useStore.getState().scenarioJson === json) pushed(json);
       };
-      st.loadScenario(json, null, { text, onLoaded: () => afterPaintIdle(push) });
+      st.loadScenario(json, null, { text, onLoaded: () => void whenIdle(push) });
     };
     // A file just imported goes on screen at once; typing waits for a pause.
     if (opened) return put();
