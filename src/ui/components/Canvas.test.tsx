@@ -12,7 +12,7 @@ import { TimelineBuilder } from '../../core/index.ts';
 import { type Card, ROW_H } from '../layout/geometry.ts';
 import { layoutOf, shownStep } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
-import { Canvas, DRAW_MARGIN, SVG_FRAME, svgFrame, WINDOW_STEP } from './Canvas.tsx';
+import { Canvas, DRAW_MARGIN, ROW_BASELINE, SVG_FRAME, svgFrame, WINDOW_STEP } from './Canvas.tsx';
 
 const tl = new TimelineBuilder(generateScenario100k(600).scenario, 'seed').timeline();
 const STEP = 500;
@@ -22,6 +22,8 @@ const layout = layoutOf(shown.view);
 const WIN_BOTTOM = Math.ceil((300 + DRAW_MARGIN) / WINDOW_STEP) * WINDOW_STEP;
 
 /** Keys of the entry rows drawn in a card's element. */
+/** Where an entry row is drawn: its top in its card (its text's baseline less ROW_BASELINE). */
+const rowTop = (row: Element) => Number(row.querySelector('.row-text')!.getAttribute('y')) - ROW_BASELINE;
 const drawnRows = (el: Element) => [...el.querySelectorAll('[data-testid=guest-entry], [data-testid=spte]')].map((r) => Number(r.getAttribute('data-index')));
 const entryKey = (c: Card, i: number) => (c.kind === 'guest' ? `gte:${c.table.gfn}:${i}` : `spte:${c.sp.id}:${i}`);
 const entryRows = (c: Card) => c.rows.filter((r) => r.kind === 'entry');
@@ -66,7 +68,7 @@ describe('the canvas of a large scene', () => {
       expect(drawnRows(el), c.key).toEqual(want.map((r) => r.index));
       if (want.length < entryRows(c).length) cut++;
       // Each drawn row where the layout puts it.
-      for (const r of want) expect(Number(el.querySelector(`[data-key="${entryKey(c, r.index)}"] rect`)!.getAttribute('y'))).toBe(r.y);
+      for (const r of want) expect(rowTop(el.querySelector(`[data-key="${entryKey(c, r.index)}"]`)!)).toBe(r.y);
     }
     expect(cut).toBeGreaterThan(0);
     // All of them once the window covers the scene (what the export draws).
@@ -91,7 +93,7 @@ describe('the canvas of a large scene', () => {
       expect(document.activeElement?.getAttribute('data-key')).toBe(entryKey(c, rows[k]!.index));
       expect(useStore.getState().focusKey).toBe(entryKey(c, rows[k]!.index));
       // Drawn where the layout puts it, far below the window.
-      expect(Number(document.activeElement!.querySelector('rect')!.getAttribute('y'))).toBe(rows[k]!.y);
+      expect(rowTop(document.activeElement!)).toBe(rows[k]!.y);
       expect(c.y + rows[k]!.y + ROW_H).toBeGreaterThan(WIN_BOTTOM);
     }
     // The row left behind off screen is not drawn any more; the rows near the screen still are.
@@ -110,7 +112,7 @@ describe('the canvas of a large scene', () => {
       [...root.querySelectorAll('[data-testid=guest-table]')].map((t) => ({
         key: t.getAttribute('data-key'),
         label: t.getAttribute('aria-label'),
-        rows: [...t.querySelectorAll('[data-testid=guest-entry]')].map((r) => [r.getAttribute('data-key'), r.getAttribute('class'), r.getAttribute('aria-label'), r.textContent, r.querySelector('rect')!.getAttribute('y')].join('|')),
+        rows: [...t.querySelectorAll('[data-testid=guest-entry]')].map((r) => [r.getAttribute('data-key'), r.getAttribute('class'), r.getAttribute('aria-label'), r.textContent, rowTop(r)].join('|')),
         folds: [...t.querySelectorAll('.row-fold, .row-gap title')].map((f) => f.textContent),
       }));
     const props = (n: number) => {

@@ -4,7 +4,7 @@
  * Each column is a list of cards the keyboard can walk (one tab stop per
  * column; arrows move, Enter follows a pointer like a click).
  */
-import { memo, type KeyboardEvent as ReactKeyboardEvent, useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { createContext, type CSSProperties, memo, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useContext, useLayoutEffect, useMemo, useRef } from 'react';
 import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
@@ -60,34 +60,147 @@ function FoldRow({ row, x, w }: { row: Row & { kind: 'fold' }; x: number; w: num
 
 /**
  * A table row, guest entry or spte: index, value, flags and target (texts
- * from the layout), with the decoded bits as its tooltip and its accessible
- * name; hovering lights it (and what mirrors it); Enter or a click follows it.
+ * from the layout) as one text run, coloured by its card's row ink
+ * (RowInks); its accessible name carries the decoded bits, which the tooltip
+ * (RowTip) shows on hover. Kept to two or three elements: a CR3 switch or a
+ * jump replaces ~100 rows at once, and every element is one more to create,
+ * style, lay out and paint (a row was eleven: a background rect, three
+ * tspans and four text nodes, a title; the CR3 switch of the 100k bench took
+ * ~23 ms to paint with those and ~17 with these). The background is drawn
+ * only for a row the step or the pointer marks (walked, set, on the hardware
+ * walk, hovered, in focus); the pointer finds a row by its place in the card
+ * (rowAt), so the spaces between texts need no rect of their own.
  */
-function EntryRow(p: { testid: string; entityKey: string; index: number; cls: string; ry: number; x: number; textX: number; w: number; text: RowText; title: string; tabStop: boolean; onClick: () => void }) {
+function EntryRow(p: { testid: string; entityKey: string; index: number; cls: string; ry: number; x: number; textX: number; w: number; text: RowText; label: string; tabStop: boolean }) {
+  const titled = useContext(Titled);
   return (
-    <g
-      data-testid={p.testid}
-      data-index={p.index}
-      data-key={p.entityKey}
-      className={p.cls}
-      role="button"
-      tabIndex={p.tabStop ? 0 : -1}
-      aria-label={`${rowString(p.text)}. ${p.title.replace(/\n/g, '; ')}`}
-      onMouseEnter={() => useStore.getState().hover(p.entityKey)}
-      onMouseLeave={() => useStore.getState().hover(null)}
-      onClick={p.onClick}
-    >
-      <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />
-      <text x={p.textX} y={p.ry + 13} className="row-text">
-        {/* Four text runs, the spaces inside them: every run is a node to create and an object for Chromium to lay out (a CR3 switch replaces ~100 rows). */}
-        <tspan className="row-idx">{p.text.idx}</tspan>
-        {` ${p.text.value} `}
-        <tspan className="row-flags">{`${p.text.flags} `}</tspan>
-        <tspan className="row-target">{p.text.target}</tspan>
+    <g data-testid={p.testid} data-index={p.index} data-key={p.entityKey} className={p.cls} role="button" tabIndex={p.tabStop ? 0 : -1} aria-label={`${rowString(p.text)}. ${p.label.replace(/\n/g, '; ')}`}>
+      {p.cls !== ROW && <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />}
+      <text x={p.textX} y={p.ry + ROW_BASELINE} className="row-text">
+        {rowString(p.text)}
       </text>
-      <title>{p.title}</title>
+      {titled && <title>{p.label}</title>}
     </g>
   );
+}
+
+/**
+ * Whether rows and shadow pages carry their tooltips as SVG titles: in an
+ * exported file (export/render.ts), where a viewer shows them; on screen
+ * RowTip shows them instead.
+ */
+const Titled = createContext(false);
+
+/** A row's text baseline below the row's top (card units). */
+export const ROW_BASELINE = 13;
+
+/** The class of a row nothing marks (rowClass): drawn without a background. */
+const ROW = 'row';
+
+/**
+ * Where a row's index, value and the rest (flags, target) begin, in
+ * characters: rowString's columns (an index of four, a space, the value
+ * padded to the card's width, a space).
+ */
+const INK_IDX_CHARS = 4;
+
+/** The id of the row ink for rows whose text starts at `textX` with values `valueChars` long. */
+const inkId = (textX: number, valueChars: number) => `row-ink-${textX}-${valueChars}`;
+
+/**
+ * The ink of a card's rows: the index muted, the value in the text colour,
+ * flags and target in the accent colour, as one gradient with hard stops in
+ * the card's own units (the rows' user space), its edges in the middle of the
+ * spaces between the columns. One gradient serves every card whose rows
+ * share the text's start and the value's width (a handful per picture),
+ * where three tspans per row did the same. `advance` is one monospace
+ * character's width (measured: rowAdvance).
+ */
+export function RowInks({ inks, advance }: { inks: ReadonlyArray<readonly [textX: number, valueChars: number]>; advance: number }) {
+  return (
+    <defs>
+      {inks.map(([textX, valueChars]) => (
+        <linearGradient key={inkId(textX, valueChars)} id={inkId(textX, valueChars)} gradientUnits="userSpaceOnUse" x1={textX + (INK_IDX_CHARS + 0.5) * advance} x2={textX + (INK_IDX_CHARS + valueChars + 1.5) * advance} y1={0} y2={0}>
+          <stop offset={0} className="ink-idx" />
+          <stop offset={0} className="ink-value" />
+          <stop offset={1} className="ink-value" />
+          <stop offset={1} className="ink-tail" />
+        </linearGradient>
+      ))}
+    </defs>
+  );
+}
+
+/**
+ * The card's row ink as its fill, which its rows' texts inherit (nothing
+ * else on a card takes its fill from the card): one presentation attribute
+ * per card. (A custom property on the card read by every row cost ~2 ms more
+ * of style on a CR3 switch.) currentColor where the gradient is missing.
+ */
+const inkFill = (textX: number, rows: readonly Row[]): string | undefined => {
+  const first = rows.find((r) => r.kind === 'entry');
+  return first ? `url(#${inkId(textX, first.text.value.length)}) currentColor` : undefined;
+};
+
+/** The rows' text starts (card units): guest entries, sptes. */
+const GUEST_TEXT_X = 10;
+const SPTE_TEXT_X = 12;
+
+/** Monospace glyphs are 0.6 em in the common fonts (the layout's estimate): the rows' 12 px font. */
+const MONO_GUESS = 0.6 * 12;
+let monoAdvance: number | null = null;
+
+/**
+ * The width of one character of the rows' font, measured once for the page
+ * on a row text drawn off screen: the row ink's column edges must fall
+ * between characters whatever monospace font the system has (Consolas is
+ * 0.55 em, not 0.6). The estimate where the browser cannot measure (jsdom,
+ * no document).
+ */
+function rowAdvance(): number {
+  if (monoAdvance !== null) return monoAdvance;
+  if (typeof document === 'undefined' || !document.body) return MONO_GUESS;
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('style', 'position:absolute;left:-9999px;top:0;width:10px;height:10px');
+  const t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+  t.setAttribute('class', 'row-text');
+  t.textContent = '0x0123456789abcdef';
+  svg.appendChild(t);
+  document.body.appendChild(svg);
+  try {
+    const w = typeof t.getSubStringLength === 'function' ? t.getSubStringLength(0, 18) / 18 : NaN;
+    monoAdvance = w > 0 ? w : MONO_GUESS;
+  } catch {
+    monoAdvance = MONO_GUESS;
+  } finally {
+    svg.remove();
+  }
+  return monoAdvance;
+}
+
+/**
+ * The entry row under the pointer (its index), or null: the row the event
+ * came from, else the row at the pointer's height in the card (the card's
+ * own units: its screen transform undone). A click the keyboard sends
+ * (Enter on a row) comes from the row itself.
+ */
+function rowAt(e: ReactMouseEvent<SVGGElement>, rows: readonly Row[]): number | null {
+  const from = (e.target as Element).closest?.('[data-index]');
+  if (from && from !== e.currentTarget && e.currentTarget.contains(from)) return Number(from.getAttribute('data-index'));
+  const m = typeof e.currentTarget.getScreenCTM === 'function' ? e.currentTarget.getScreenCTM() : null;
+  if (!m || !m.d) return null;
+  const y = (e.clientY - m.f) / m.d;
+  for (const r of rows) if (r.kind === 'entry' && y >= r.y && y < r.y + ROW_H) return r.index;
+  return null;
+}
+
+/** Hovers the row under the pointer (`keyOf` its index), or `none` between rows; only when that changes. */
+function hoverAt(e: ReactMouseEvent<SVGGElement>, rows: readonly Row[], keyOf: (index: number) => string, none: string | null) {
+  const i = rowAt(e, rows);
+  const key = i === null ? none : keyOf(i);
+  const st = useStore.getState();
+  if (st.hovered !== key) st.hover(key);
 }
 
 type GuestEntry = GuestCard['table']['entries'][number];
@@ -99,25 +212,14 @@ function followGuest(t: GuestCard['table'], e: GuestEntry) {
   st.select(e.leaf ? `gte:${t.gfn}:${e.index}` : `gt:${e.target}:${t.level - 1}`);
 }
 
+/** What a guest entry's tooltip says (and its row's accessible name after its text): its value decoded. */
+export const guestEntryTitle = (e: GuestEntry) =>
+  `guest entry ${e.index} = ${e.value}\n${e.flags}${e.flags === 'not present' ? '' : e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`;
+
 /** One guest entry row; memoized on what it shows, so a step repaints only the rows it changed. */
 const GuestRow = memo(
   function GuestRow({ t, e, text, ry, w, cls, tabStop }: { t: GuestCard['table']; e: GuestEntry; text: RowText; ry: number; w: number; cls: string; tabStop: boolean }) {
-    return (
-      <EntryRow
-        testid="guest-entry"
-        entityKey={`gte:${t.gfn}:${e.index}`}
-        index={e.index}
-        cls={cls}
-        ry={ry}
-        x={2}
-        textX={10}
-        w={w - 4}
-        text={text}
-        tabStop={tabStop}
-        title={`guest entry ${e.index} = ${e.value}\n${e.flags}${e.flags === 'not present' ? '' : e.leaf ? `\nmaps ${e.pageBytes / 1024} KiB at gfn ${e.target}` : `\npoints to the table at gfn ${e.target}`}`}
-        onClick={() => followGuest(t, e)}
-      />
-    );
+    return <EntryRow testid="guest-entry" entityKey={`gte:${t.gfn}:${e.index}`} index={e.index} cls={cls} ry={ry} x={2} textX={GUEST_TEXT_X} w={w - 4} text={text} tabStop={tabStop} label={guestEntryTitle(e)} />;
   },
   (a, b) =>
     a.ry === b.ry &&
@@ -134,7 +236,7 @@ const sameText = (a: RowText, b: RowText) => a === b || (a.idx === b.idx && a.va
 
 /** Rows lit, walked, set or in focus, as the row's classes. */
 const rowClass = (marks: CardMarks, i: number, touchedCls: string) =>
-  `row${hasRow(marks.touched, i) ? ` ${touchedCls}` : ''}${hasRow(marks.hw, i) ? ' row-hw' : ''}${hasRow(marks.lit, i) ? ' row-hover' : ''}${marks.focus === String(i) ? ' row-focus' : ''}`;
+  `${ROW}${hasRow(marks.touched, i) ? ` ${touchedCls}` : ''}${hasRow(marks.hw, i) ? ' row-hw' : ''}${hasRow(marks.lit, i) ? ' row-hover' : ''}${marks.focus === String(i) ? ' row-focus' : ''}`;
 
 /** The card's accessible name: what it is and how much of it is present. */
 const cardLabel = (card: Card) =>
@@ -180,11 +282,30 @@ const sameCardView = (a: CardProps<Card>, b: CardProps<Card>) =>
 const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab, win }: CardProps<GuestCard>) {
   const t = card.table;
   const at = entryAt(t.entries);
+  const rows = drawnRows(card.rows, win, tabStop, `gte:${t.gfn}:`);
   return (
-    <g transform={`translate(${card.x},${card.y})`} data-testid="guest-table" data-gfn={t.gfn} data-level={t.level} data-key={card.key} role="listitem" tabIndex={cardTab} aria-label={cardLabel(card)} className={marks.idle ? 'card-idle' : undefined}>
+    <g
+      transform={`translate(${card.x},${card.y})`}
+      data-testid="guest-table"
+      data-gfn={t.gfn}
+      data-level={t.level}
+      data-key={card.key}
+      role="listitem"
+      tabIndex={cardTab}
+      aria-label={cardLabel(card)}
+      className={marks.idle ? 'card-idle' : undefined}
+      fill={inkFill(GUEST_TEXT_X, rows)}
+      onMouseMove={(ev) => hoverAt(ev, rows, (i) => `gte:${t.gfn}:${i}`, null)}
+      onMouseLeave={() => useStore.getState().hover(null)}
+      onClick={(ev) => {
+        const i = rowAt(ev, rows);
+        const e = i === null ? undefined : t.entries.find((x) => x.index === i);
+        if (e) followGuest(t, e);
+      }}
+    >
       <rect className={`card card-guest${marks.cardLit ? ' card-hover' : ''}`} width={card.w} height={card.h} rx={6} />
       <CardHeading x={10} title={card.title} sub={card.sub} />
-      {drawnRows(card.rows, win, tabStop, `gte:${t.gfn}:`).map((r) => {
+      {rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={10} w={card.w - 24} />;
         const e = at(r.index);
         return <GuestRow key={e.index} t={t} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-walked')} tabStop={tabStop === `gte:${t.gfn}:${e.index}`} />;
@@ -195,26 +316,14 @@ const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab, win
 
 type Spte = ShadowCard['sp']['sptes'][number];
 
+/** What an spte's tooltip says (and its row's accessible name after its text): its value decoded. */
+export const spteTitle = (e: Spte) =>
+  `spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`;
+
 /** One spte row; memoized on what it shows, so a step repaints only the rows it changed. */
 const SpteRow = memo(
   function SpteRow({ spId, e, text, ry, w, cls, tabStop }: { spId: number; e: Spte; text: RowText; ry: number; w: number; cls: string; tabStop: boolean }) {
-    const key = `spte:${spId}:${e.index}`;
-    return (
-      <EntryRow
-        testid="spte"
-        entityKey={key}
-        index={e.index}
-        cls={cls}
-        ry={ry}
-        x={7}
-        textX={12}
-        w={w - 9}
-        text={text}
-        tabStop={tabStop}
-        title={`spte ${e.index} = ${e.value}\n${e.flags}${e.child !== undefined ? `\npoints to sp ${e.child}` : e.gfn ? `\nmaps gfn ${e.gfn} (host pfn ${e.pfn ?? '-'})` : ''}`}
-        onClick={() => useStore.getState().select(e.child !== undefined ? `sp:${e.child}` : key)}
-      />
-    );
+    return <EntryRow testid="spte" entityKey={`spte:${spId}:${e.index}`} index={e.index} cls={cls} ry={ry} x={7} textX={SPTE_TEXT_X} w={w - 9} text={text} tabStop={tabStop} label={spteTitle(e)} />;
   },
   (a, b) =>
     a.spId === b.spId &&
@@ -226,12 +335,17 @@ const SpteRow = memo(
     (a.e === b.e || (a.e.index === b.e.index && a.e.value === b.e.value && a.e.flags === b.e.flags && a.e.child === b.e.child && a.e.mmio === b.e.mmio && a.e.gfn === b.e.gfn && a.e.pfn === b.e.pfn)),
 );
 
+/** What a shadow page's tooltip says: kvm_mmu_page's fields, the role decoded. */
+export const shadowPageTitle = (sp: ShadowCard['sp']) =>
+  `kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`;
+
 const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win }: CardProps<ShadowCard>) {
-  const hover = useStore((s) => s.hover);
+  const titled = useContext(Titled);
   const sp = card.sp;
   const q = sp.role.quadrant;
   const { color } = shadowPageText(sp, card.root);
   const at = entryAt(sp.sptes);
+  const rows = drawnRows(card.rows, win, tabStop, `spte:${sp.id}:`);
   return (
     <g
       transform={`translate(${card.x},${card.y})`}
@@ -248,6 +362,15 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
       tabIndex={cardTab}
       aria-label={cardLabel(card)}
       className={`${marks.idle ? 'card-idle' : ''}${card.zap === 'freed' || card.zap === 'invalid' ? ' card-zapped' : ''}`.trim() || undefined}
+      fill={inkFill(SPTE_TEXT_X, rows)}
+      // Off the rows (the heading, a folded run) the page itself is hovered.
+      onMouseMove={(ev) => hoverAt(ev, rows, (i) => `spte:${sp.id}:${i}`, card.key)}
+      onMouseLeave={() => useStore.getState().hover(null)}
+      onClick={(ev) => {
+        const i = rowAt(ev, rows);
+        const e = i === null ? undefined : sp.sptes.find((x) => x.index === i);
+        if (e) useStore.getState().select(e.child !== undefined ? `sp:${e.child}` : `spte:${sp.id}:${e.index}`);
+      }}
     >
       <rect
         className={`card card-shadow${marks.created ? ' card-new' : ''}${sp.unsync ? ' card-unsync' : ''}${marks.cardLit || marks.focus === 'card' ? ' card-hover' : ''}`}
@@ -255,15 +378,13 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
         height={card.h}
         rx={6}
         style={color ? { stroke: color } : undefined}
-        onMouseEnter={() => hover(card.key)}
-        onMouseLeave={() => hover(null)}
       />
       {/* A cached root (prev_roots[i]): a second, inner border sets it apart from the current roots. */}
       {card.prevRoot !== null && <rect className="card-cached" x={3} y={3} width={card.w - 6} height={card.h - 6} rx={4} />}
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
       <CardHeading x={12} title={card.title} sub={card.sub} />
-      <title>{`kvm_mmu_page ${sp.id}\n${sp.notation}\n${notationLines(sp.notation).map((l) => `  ${l}`).join('\n')}\nrole.word ${sp.role.word}\nroot_count ${sp.rootCount}, unsync_children ${sp.unsyncChildren}, write_flooding_count ${sp.writeFloodingCount}\nparents: ${sp.parents.map((p) => `sp ${p.sp}[${p.index}]`).join(', ') || 'none'}`}</title>
-      {drawnRows(card.rows, win, tabStop, `spte:${sp.id}:`).map((r) => {
+      {titled && <title>{shadowPageTitle(sp)}</title>}
+      {rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
         const e = at(r.index);
         return <SpteRow key={e.index} spId={sp.id} e={e} text={r.text} ry={r.y} w={card.w} cls={rowClass(marks, e.index, 'row-set')} tabStop={tabStop === `spte:${sp.id}:${e.index}`} />;
@@ -271,6 +392,49 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
     </g>
   );
 }, sameCardView);
+
+/** What the tooltip for a hovered key says: a guest entry's or an spte's bits decoded, a shadow page's fields; null for anything else. */
+function tipText(layout: Layout, key: string): string | null {
+  const card = cardOf(layout, key);
+  const [kind, , index] = key.split(':');
+  if (card?.kind === 'guest' && kind === 'gte') {
+    const e = card.table.entries.find((x) => x.index === Number(index));
+    return e ? guestEntryTitle(e) : null;
+  }
+  if (card?.kind !== 'shadow') return null;
+  if (kind === 'sp') return shadowPageTitle(card.sp);
+  const e = kind === 'spte' ? card.sp.sptes.find((x) => x.index === Number(index)) : undefined;
+  return e ? spteTitle(e) : null;
+}
+
+/** Room kept below a row for its tooltip (layout units); nearer the picture's bottom it opens above the row. */
+const TIP_ROOM = 120;
+
+/**
+ * The tooltip of what the pointer is on in the tables: one element for the
+ * whole picture (each row had an SVG title of its own, two more elements per
+ * row to make on every CR3 switch). Under the row (above it near the
+ * picture's bottom), on the side of its card that keeps it inside the
+ * picture; it appears after a short rest (CSS), as a browser tooltip does,
+ * and takes no pointer events. Hidden from assistive technology: a row's
+ * accessible name already says the same.
+ */
+function RowTip({ layout, hovered, scale }: { layout: Layout; hovered: string | null; scale: number }) {
+  const text = hovered ? tipText(layout, hovered) : null;
+  const box = text && hovered ? targetBox(layout, hovered) : null;
+  if (!text || !box || !hovered) return null;
+  const below = box.bottom + TIP_ROOM <= layout.height;
+  const right = (box.left + box.right) / 2 > layout.width / 2;
+  const style: CSSProperties = {
+    ...(below ? { top: box.bottom * scale + 2 } : { bottom: (layout.height - box.top) * scale + 2 }),
+    ...(right ? { right: (layout.width - box.right) * scale } : { left: box.left * scale }),
+  };
+  return (
+    <div key={hovered} className="row-tip" data-testid="row-tip" aria-hidden="true" style={style}>
+      {text}
+    </div>
+  );
+}
 
 /**
  * The SVG's size in layout units: the picture's, rounded up to whole
@@ -334,7 +498,22 @@ const COLUMN_NAME: Record<Column, string> = { guest: 'Guest page tables', roots:
  * frame budget. `viewport` is the scroll window in CSS pixels; `scale` the
  * drawing's scale (the fit to the width, times the zoom).
  */
-export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout: Layout; hl: Highlights; viewport: { top: number; height: number }; scale: number; follow?: false | 'story' | 'changed' }) {
+export function Canvas({
+  layout,
+  hl,
+  viewport,
+  scale,
+  follow = false,
+  titled = false,
+}: {
+  layout: Layout;
+  hl: Highlights;
+  viewport: { top: number; height: number };
+  scale: number;
+  follow?: false | 'story' | 'changed';
+  /** Tooltips as SVG titles, for a file (Titled); else the on-screen tooltip. */
+  titled?: boolean;
+}) {
   const hovered = useStore((s) => s.hovered);
   const selected = useStore((s) => s.selected);
   const focusKey = useStore((s) => s.focusKey);
@@ -458,6 +637,15 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
   const stops = { guest: tabStopOf(layout, 'guest', focusKey), roots: tabStopOf(layout, 'roots', focusKey), shadow: tabStopOf(layout, 'shadow', focusKey) };
   const cardTab = (c: Card) => (stops[columnOf(c)] === c.key ? 0 : -1);
   const frame = svgFrame(layout);
+  const advance = rowAdvance();
+  // The row inks the drawn cards use (RowInks): a few, shared.
+  const inks = new Map<string, readonly [number, number]>();
+  for (const c of visible.cards) {
+    const first = c.rows.find((r) => r.kind === 'entry');
+    if (!first) continue;
+    const textX = c.kind === 'guest' ? GUEST_TEXT_X : SPTE_TEXT_X;
+    inks.set(inkId(textX, first.text.value.length), [textX, first.text.value.length]);
+  }
   return (
     // The box has the picture's size and clips the SVG, which is a little
     // larger (svgFrame): a step that only grows or shrinks the picture changes
@@ -480,6 +668,7 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
       >
         <ArrowDefs />
         <ZapHatch />
+        <RowInks inks={[...inks.values()]} advance={advance} />
         <g className="links" aria-hidden="true">
           {drawnLinks(visible.links, hl, activeEnds).map(({ l, active }) => (
             <LinkPath key={l.key} l={l} active={active} />
@@ -490,16 +679,19 @@ export function Canvas({ layout, hl, viewport, scale, follow = false }: { layout
             <NoteView key={n.key} note={n} />
           ))}
         </g>
-        {COLUMN_ORDER.map((col) => (
-          <g key={col} role="list" aria-label={COLUMN_NAME[col]}>
-            {visible.cards
-              .filter((c) => columnOf(c) === col)
-              .map((c) => (
-                <CardView key={reactKey(layout, c)} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
-              ))}
-          </g>
-        ))}
+        <Titled.Provider value={titled}>
+          {COLUMN_ORDER.map((col) => (
+            <g key={col} role="list" aria-label={COLUMN_NAME[col]}>
+              {visible.cards
+                .filter((c) => columnOf(c) === col)
+                .map((c) => (
+                  <CardView key={reactKey(layout, c)} card={c} marks={marksFor(c)} tabStop={stops[col]} cardTab={cardTab(c)} win={c.y >= win.top && c.y + c.h <= win.bottom ? null : { from: win.top - c.y, to: win.bottom - c.y }} />
+                ))}
+            </g>
+          ))}
+        </Titled.Provider>
       </svg>
+      {!titled && <RowTip layout={layout} hovered={hovered} scale={scale} />}
     </div>
   );
 }

@@ -41,6 +41,8 @@ const PROPS = [
   'letter-spacing',
   'rx',
   'ry',
+  // The rows' ink (Canvas RowInks): a gradient whose stops take the theme's colours from classes.
+  'stop-color',
 ] as const;
 
 /** Attributes that only serve the page (focus, events, test hooks): not in the file. */
@@ -88,7 +90,7 @@ export function sceneSvg(scene: ExportScene, title: string): ExportedSvg {
   try {
     const { layout, hl } = scene;
     flushSync(() => {
-      root.render(scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1 }));
+      root.render(scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1, titled: true }));
     });
     const drawn = stage.querySelector('svg');
     if (!drawn) throw new Error('the tables were not drawn');
