@@ -116,7 +116,7 @@ const inkId = (textX: number, valueChars: number) => `row-ink-${textX}-${valueCh
  * where three tspans per row did the same. `advance` is one monospace
  * character's width (measured: rowAdvance).
  */
-export function RowInks({ inks, advance }: { inks: ReadonlyArray<readonly [textX: number, valueChars: number]>; advance: number }) {
+function RowInks({ inks, advance }: { inks: ReadonlyArray<readonly [textX: number, valueChars: number]>; advance: number }) {
   return (
     <defs>
       {inks.map(([textX, valueChars]) => (
