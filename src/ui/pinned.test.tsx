@@ -70,8 +70,23 @@ describe('folded runs of empty entries', () => {
       { op: 'read', gva: '0x6000' },
     ],
   };
-  /** The words of the card's folded runs, top to bottom: drawn as a row, or a compact gap's tooltip. */
-  const folds = (card: Element | null) => [...(card?.querySelectorAll('text, title') ?? [])].map((t) => t.textContent ?? '').filter((t) => t.endsWith(' not present'));
+  /**
+   * The words of the card's folded runs, top to bottom: drawn as a row, or
+   * the tooltip of a compact gap under the pointer (jsdom has no SVG
+   * geometry: the card's screen transform is taken as its own units).
+   */
+  const folds = (card: Element | null): string[] => {
+    if (!card) return [];
+    Object.defineProperty(card, 'getScreenCTM', { value: () => ({ a: 1, b: 0, c: 0, d: 1, e: 0, f: 0 }), configurable: true });
+    const words: Array<[number, string]> = [...card.querySelectorAll('.row-fold')].map((t) => [Number(t.getAttribute('y')), t.textContent ?? '']);
+    for (const line of card.querySelectorAll('.row-gap line')) {
+      const y = Number(line.getAttribute('y1'));
+      act(() => void fireEvent.pointerMove(card, { clientY: y }));
+      words.push([y, screen.getByTestId('row-tip').textContent ?? '']);
+    }
+    act(() => void fireEvent.mouseLeave(card));
+    return words.sort((p, q) => p[0] - q[0]).map(([, t]) => t).filter((t) => t.endsWith(' not present'));
+  };
 
   // A narrow window draws compact cards (a gap with the words as its tooltip), a wide one the words in a row.
   for (const width of [1024, 4000]) {

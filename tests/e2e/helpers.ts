@@ -294,11 +294,11 @@ export const shadowPages = (page: Page, selector = '[data-testid=shadow-page]'):
     })),
   );
 
-/** What is on the canvas: the shadow pages (id, quadrant, gfn) and the text of every spte row. */
+/** What is on the canvas: the shadow pages (id, quadrant, gfn) and every spte row as its accessible name (its text and its bits decoded). */
 export async function picture(page: Page): Promise<{ sps: string[]; sptes: string[] }> {
   const sps = (await shadowPages(page)).map((p) => `sp ${p.sp} q${p.quadrant} gfn ${p.gfn}`).sort();
   const sptes = await page.$$eval('[data-testid=shadow-page]', (els) =>
-    els.flatMap((sp) => [...sp.querySelectorAll('[data-testid=spte]')].map((r) => `sp ${sp.getAttribute('data-sp')}: ${(r.textContent ?? '').replace(/\s+/g, ' ').trim()}`)),
+    els.flatMap((sp) => [...sp.querySelectorAll('[data-testid=spte]')].map((r) => `sp ${sp.getAttribute('data-sp')}: ${(r.getAttribute('aria-label') ?? '').replace(/\s+/g, ' ').trim()}`)),
   );
   return { sps, sptes: sptes.sort() };
 }

@@ -74,6 +74,8 @@ describe('keyboard only', () => {
     for (let i = 0; i < 30 && (await page.evaluate(() => document.activeElement?.getAttribute('data-key'))) !== target; i++) await page.keyboard.press('ArrowDown');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-key'))).toBe(target);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('guest-entry');
+    // The row in focus shows it: its background carries the focus ring (a row nothing else marks has no background of its own).
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!.querySelector('rect.row-bg')!).strokeWidth)).toBe('2.5px');
     // Arrows in the canvas move the focus, not the step.
     expect(await counterText(page)).toBe('step 0 / 12');
     const lit = page.locator('[data-testid=guest-table][data-gfn="0x4"] rect.card-hover');

@@ -21,9 +21,9 @@ const layout = layoutOf(shown.view);
 /** The bottom of the window Canvas draws for a viewport from 0 to 300 px at scale 1 (its margin, in whole steps). */
 const WIN_BOTTOM = Math.ceil((300 + DRAW_MARGIN) / WINDOW_STEP) * WINDOW_STEP;
 
-/** Keys of the entry rows drawn in a card's element. */
 /** Where an entry row is drawn: its top in its card (its text's baseline less ROW_BASELINE). */
 const rowTop = (row: Element) => Number(row.querySelector('.row-text')!.getAttribute('y')) - ROW_BASELINE;
+/** Keys of the entry rows drawn in a card's element. */
 const drawnRows = (el: Element) => [...el.querySelectorAll('[data-testid=guest-entry], [data-testid=spte]')].map((r) => Number(r.getAttribute('data-index')));
 const entryKey = (c: Card, i: number) => (c.kind === 'guest' ? `gte:${c.table.gfn}:${i}` : `spte:${c.sp.id}:${i}`);
 const entryRows = (c: Card) => c.rows.filter((r) => r.kind === 'entry');

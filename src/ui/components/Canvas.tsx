@@ -4,7 +4,7 @@
  * Each column is a list of cards the keyboard can walk (one tab stop per
  * column; arrows move, Enter follows a pointer like a click).
  */
-import { createContext, type CSSProperties, memo, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useContext, useLayoutEffect, useMemo, useRef } from 'react';
+import { createContext, type CSSProperties, memo, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent, type PointerEvent as ReactPointerEvent, useState, useCallback, useEffect, useContext, useLayoutEffect, useMemo, useRef } from 'react';
 import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
@@ -42,12 +42,14 @@ function CardHeading({ x, title, sub }: { x: number; title: string; sub: string 
  * dotted gap with the words as its tooltip.
  */
 function FoldRow({ row, x, w }: { row: Row & { kind: 'fold' }; x: number; w: number }) {
+  const titled = useContext(Titled);
   if (row.h !== undefined) {
     const y = row.y + row.h / 2;
+    // On screen the gap's words are the tooltip's (RowTip); in a file, its title.
     return (
       <g className="row-gap">
         <line x1={x} x2={x + w} y1={y} y2={y} />
-        <title>{row.text}</title>
+        {titled && <title>{row.text}</title>}
       </g>
     );
   }
@@ -75,10 +77,20 @@ function EntryRow(p: { testid: string; entityKey: string; index: number; cls: st
   const titled = useContext(Titled);
   return (
     <g data-testid={p.testid} data-index={p.index} data-key={p.entityKey} className={p.cls} role="button" tabIndex={p.tabStop ? 0 : -1} aria-label={`${rowString(p.text)}. ${p.label.replace(/\n/g, '; ')}`}>
-      {p.cls !== ROW && <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />}
-      <text x={p.textX} y={p.ry + ROW_BASELINE} className="row-text">
-        {rowString(p.text)}
-      </text>
+      {/* The column's tab stop keeps its background too: the keyboard focus ring is drawn on it. */}
+      {(p.cls !== ROW || p.tabStop) && <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />}
+      {titled ? (
+        // In a file, coloured run by run: the file names a font stack, and another machine's monospace font would move the ink's edges.
+        <text x={p.textX} y={p.ry + ROW_BASELINE} className="row-text row-text-file">
+          <tspan className="row-idx">{p.text.idx}</tspan>
+          {` ${p.text.value} `}
+          <tspan className="row-tail">{`${p.text.flags} ${p.text.target}`}</tspan>
+        </text>
+      ) : (
+        <text x={p.textX} y={p.ry + ROW_BASELINE} className="row-text">
+          {rowString(p.text)}
+        </text>
+      )}
       {titled && <title>{p.label}</title>}
     </g>
   );
@@ -152,7 +164,7 @@ let monoAdvance: number | null = null;
 
 /**
  * The width of one character of the rows' font, measured once for the page
- * on a row text drawn off screen: the row ink's column edges must fall
+ * (until measured, at each call) on a row text drawn off screen: the row ink's column edges must fall
  * between characters whatever monospace font the system has (Consolas is
  * 0.55 em, not 0.6). The estimate where the browser cannot measure (jsdom,
  * no document).
@@ -168,39 +180,73 @@ function rowAdvance(): number {
   t.textContent = '0x0123456789abcdef';
   svg.appendChild(t);
   document.body.appendChild(svg);
+  let w = NaN;
   try {
-    const w = typeof t.getSubStringLength === 'function' ? t.getSubStringLength(0, 18) / 18 : NaN;
-    monoAdvance = w > 0 ? w : MONO_GUESS;
+    w = typeof t.getSubStringLength === 'function' ? t.getSubStringLength(0, 18) / 18 : NaN;
   } catch {
-    monoAdvance = MONO_GUESS;
+    // Not measurable here (no layout): the estimate.
   } finally {
     svg.remove();
   }
-  return monoAdvance;
+  // Kept only when measured: a page hidden at first (an embed in a closed
+  // iframe) measures 0, and must measure again once it is shown.
+  if (w > 0) monoAdvance = w;
+  return w > 0 ? w : MONO_GUESS;
 }
 
 /**
- * The entry row under the pointer (its index), or null: the row the event
- * came from, else the row at the pointer's height in the card (the card's
- * own units: its screen transform undone). A click the keyboard sends
- * (Enter on a row) comes from the row itself.
+ * The row under the pointer, or null: the entry row the event came from,
+ * else the row (an entry or a folded run) at the pointer's height in the
+ * card (the card's own units: its screen transform undone). A click the
+ * keyboard sends (Enter on a row) comes from the row itself.
  */
-function rowAt(e: ReactMouseEvent<SVGGElement>, rows: readonly Row[]): number | null {
+function rowAt(e: ReactMouseEvent<SVGGElement>, rows: readonly Row[]): Row | null {
   const from = (e.target as Element).closest?.('[data-index]');
-  if (from && from !== e.currentTarget && e.currentTarget.contains(from)) return Number(from.getAttribute('data-index'));
+  if (from && from !== e.currentTarget && e.currentTarget.contains(from)) {
+    const i = Number(from.getAttribute('data-index'));
+    return rows.find((r) => r.kind === 'entry' && r.index === i) ?? null;
+  }
   const m = typeof e.currentTarget.getScreenCTM === 'function' ? e.currentTarget.getScreenCTM() : null;
   if (!m || !m.d) return null;
   const y = (e.clientY - m.f) / m.d;
-  for (const r of rows) if (r.kind === 'entry' && y >= r.y && y < r.y + ROW_H) return r.index;
+  for (const r of rows) if (y >= r.y && y < r.y + (r.kind === 'fold' ? (r.h ?? ROW_H) : ROW_H)) return r;
   return null;
 }
 
-/** Hovers the row under the pointer (`keyOf` its index), or `none` between rows; only when that changes. */
-function hoverAt(e: ReactMouseEvent<SVGGElement>, rows: readonly Row[], keyOf: (index: number) => string, none: string | null) {
-  const i = rowAt(e, rows);
-  const key = i === null ? none : keyOf(i);
+/** The index of the entry row under the pointer (rowAt), or null. */
+const entryIndexAt = (e: ReactMouseEvent<SVGGElement>, rows: readonly Row[]): number | null => {
+  const r = rowAt(e, rows);
+  return r?.kind === 'entry' ? r.index : null;
+};
+
+/** The hover key of a compact gap of a card (a folded run drawn as a dotted line: its words are the tooltip's). */
+const foldKey = (cardKey: string, from: number) => `fold:${from}:${cardKey}`;
+
+/**
+ * Hovers what is under the pointer: an entry row (`keyOf` its index), a
+ * compact gap (foldKey), else `none`; only when that changes. A touch moves
+ * no hover (a tap would leave a tooltip over the rows below).
+ */
+function hoverAt(e: ReactPointerEvent<SVGGElement>, rows: readonly Row[], cardKey: string, keyOf: (index: number) => string, none: string | null) {
+  if (e.pointerType === 'touch') return;
+  const r = rowAt(e, rows);
+  // A compact gap's words are only in its tooltip; a folded run drawn in words is the card's.
+  const key = r?.kind === 'entry' ? keyOf(r.index) : r?.kind === 'fold' && r.h !== undefined ? foldKey(cardKey, r.from) : none;
   const st = useStore.getState();
   if (st.hovered !== key) st.hover(key);
+}
+
+/**
+ * A press on a card between a row's texts puts the keyboard focus on that
+ * row, not on the card (which the press would focus): the arrows and the
+ * column's tab stop then go on from the row, as from a press on its text.
+ */
+function focusRowAt(e: ReactMouseEvent<SVGGElement>, rows: readonly Row[]) {
+  const i = entryIndexAt(e, rows);
+  const row = i === null ? null : e.currentTarget.querySelector<SVGGElement>(`[data-index="${i}"]`);
+  if (!row || row === document.activeElement) return;
+  e.preventDefault();
+  row.focus({ preventScroll: true });
 }
 
 type GuestEntry = GuestCard['table']['entries'][number];
@@ -295,10 +341,11 @@ const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab, win
       aria-label={cardLabel(card)}
       className={marks.idle ? 'card-idle' : undefined}
       fill={inkFill(GUEST_TEXT_X, rows)}
-      onMouseMove={(ev) => hoverAt(ev, rows, (i) => `gte:${t.gfn}:${i}`, null)}
+      onPointerMove={(ev) => hoverAt(ev, rows, card.key, (i) => `gte:${t.gfn}:${i}`, null)}
       onMouseLeave={() => useStore.getState().hover(null)}
+      onMouseDown={(ev) => focusRowAt(ev, rows)}
       onClick={(ev) => {
-        const i = rowAt(ev, rows);
+        const i = entryIndexAt(ev, rows);
         const e = i === null ? undefined : t.entries.find((x) => x.index === i);
         if (e) followGuest(t, e);
       }}
@@ -361,13 +408,16 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
       role="listitem"
       tabIndex={cardTab}
       aria-label={cardLabel(card)}
+      // kvm_mmu_page's fields, which the tooltip shows (aria-hidden), for assistive technology.
+      aria-description={shadowPageTitle(sp).replace(/\n\s*/g, '; ')}
       className={`${marks.idle ? 'card-idle' : ''}${card.zap === 'freed' || card.zap === 'invalid' ? ' card-zapped' : ''}`.trim() || undefined}
       fill={inkFill(SPTE_TEXT_X, rows)}
       // Off the rows (the heading, a folded run) the page itself is hovered.
-      onMouseMove={(ev) => hoverAt(ev, rows, (i) => `spte:${sp.id}:${i}`, card.key)}
+      onPointerMove={(ev) => hoverAt(ev, rows, card.key, (i) => `spte:${sp.id}:${i}`, card.key)}
       onMouseLeave={() => useStore.getState().hover(null)}
+      onMouseDown={(ev) => focusRowAt(ev, rows)}
       onClick={(ev) => {
-        const i = rowAt(ev, rows);
+        const i = entryIndexAt(ev, rows);
         const e = i === null ? undefined : sp.sptes.find((x) => x.index === i);
         if (e) useStore.getState().select(e.child !== undefined ? `sp:${e.child}` : `spte:${sp.id}:${e.index}`);
       }}
@@ -393,40 +443,74 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
   );
 }, sameCardView);
 
-/** What the tooltip for a hovered key says: a guest entry's or an spte's bits decoded, a shadow page's fields; null for anything else. */
-function tipText(layout: Layout, key: string): string | null {
-  const card = cardOf(layout, key);
-  const [kind, , index] = key.split(':');
-  if (card?.kind === 'guest' && kind === 'gte') {
-    const e = card.table.entries.find((x) => x.index === Number(index));
-    return e ? guestEntryTitle(e) : null;
+/** What the tooltip for a hovered key says, and the box (layout units) it opens beside: a row decoded, a folded run's words, a shadow page's fields by its heading; null for anything else. */
+function tipOf(layout: Layout, key: string): { text: string; box: { top: number; bottom: number; left: number; right: number } } | null {
+  const [kind, a, b] = key.split(':');
+  if (kind === 'fold') {
+    // fold:<from>:<card key> (foldKey; a card's key has colons of its own).
+    const card = cardOf(layout, key.slice(`fold:${a}:`.length));
+    const row = card?.rows.find((r): r is Row & { kind: 'fold' } => r.kind === 'fold' && r.from === Number(a));
+    return card && row ? { text: row.text, box: { top: card.y + row.y, bottom: card.y + row.y + (row.h ?? ROW_H), left: card.x, right: card.x + card.w } } : null;
   }
-  if (card?.kind !== 'shadow') return null;
-  if (kind === 'sp') return shadowPageTitle(card.sp);
-  const e = kind === 'spte' ? card.sp.sptes.find((x) => x.index === Number(index)) : undefined;
-  return e ? spteTitle(e) : null;
+  const card = cardOf(layout, key);
+  if (!card) return null;
+  if (card.kind === 'shadow' && kind === 'sp') return { text: shadowPageTitle(card.sp), box: { top: card.y, bottom: card.y + HEAD_H, left: card.x, right: card.x + card.w } };
+  const index = Number(b);
+  const text =
+    card.kind === 'guest' && kind === 'gte'
+      ? (() => {
+          const e = card.table.entries.find((x) => x.index === index);
+          return e ? guestEntryTitle(e) : null;
+        })()
+      : card.kind === 'shadow' && kind === 'spte'
+        ? (() => {
+            const e = card.sp.sptes.find((x) => x.index === index);
+            return e ? spteTitle(e) : null;
+          })()
+        : null;
+  const box = text ? targetBox(layout, key) : null;
+  return text && box ? { text, box } : null;
 }
 
-/** Room kept below a row for its tooltip (layout units); nearer the picture's bottom it opens above the row. */
-const TIP_ROOM = 120;
+/** The tooltip's line height and padding (CSS px, .row-tip): its height from its lines, to choose the side it fits on. */
+const TIP_LINE_PX = 12 * 1.4;
+const TIP_PAD_PX = 12;
 
 /**
  * The tooltip of what the pointer is on in the tables: one element for the
  * whole picture (each row had an SVG title of its own, two more elements per
- * row to make on every CR3 switch). Under the row (above it near the
- * picture's bottom), on the side of its card that keeps it inside the
- * picture; it appears after a short rest (CSS), as a browser tooltip does,
- * and takes no pointer events. Hidden from assistive technology: a row's
- * accessible name already says the same.
+ * row to make on every CR3 switch). Under the row, or above it where there
+ * is room on screen there and not below (the scroll window, else the
+ * picture, whose box clips it); on the side of its card that keeps it inside
+ * the picture. It appears after a short rest (CSS), as a browser tooltip
+ * does, takes no pointer events, and Esc hides it until the pointer moves to
+ * something else. Hidden from assistive technology: a row's accessible name
+ * (a shadow page's description) already says the same.
  */
-function RowTip({ layout, hovered, scale }: { layout: Layout; hovered: string | null; scale: number }) {
-  const text = hovered ? tipText(layout, hovered) : null;
-  const box = text && hovered ? targetBox(layout, hovered) : null;
-  if (!text || !box || !hovered) return null;
-  const below = box.bottom + TIP_ROOM <= layout.height;
+function RowTip({ layout, hovered, scale, viewport }: { layout: Layout; hovered: string | null; scale: number; viewport: { top: number; height: number } }) {
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  const tip = hovered && hovered !== dismissed ? tipOf(layout, hovered) : null;
+  useEffect(() => {
+    if (!tip || !hovered) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setDismissed(hovered);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [tip, hovered]);
+  if (!tip || !hovered) return null;
+  const { text, box } = tip;
+  const h = text.split('\n').length * TIP_LINE_PX + TIP_PAD_PX;
+  const top = box.top * scale;
+  const bottom = box.bottom * scale;
+  const height = layout.height * scale;
+  const fitsBelow = (limit: number) => bottom + 2 + h <= limit;
+  const fitsAbove = (limit: number) => top - 2 - h >= limit;
+  const seen = { top: Math.max(0, viewport.top), bottom: Math.min(height, viewport.top + viewport.height) };
+  const below = fitsBelow(seen.bottom) || (!fitsAbove(seen.top) && (fitsBelow(height) || height - bottom >= top));
   const right = (box.left + box.right) / 2 > layout.width / 2;
   const style: CSSProperties = {
-    ...(below ? { top: box.bottom * scale + 2 } : { bottom: (layout.height - box.top) * scale + 2 }),
+    ...(below ? { top: bottom + 2 } : { bottom: height - top + 2 }),
     ...(right ? { right: (layout.width - box.right) * scale } : { left: box.left * scale }),
   };
   return (
@@ -691,7 +775,7 @@ export function Canvas({
           ))}
         </Titled.Provider>
       </svg>
-      {!titled && <RowTip layout={layout} hovered={hovered} scale={scale} />}
+      {!titled && <RowTip layout={layout} hovered={hovered} scale={scale} viewport={viewport} />}
     </div>
   );
 }

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Timeline } from '../../core/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import { LIBRARY } from '../../scenarios/library/index.ts';
-import { type Card, type GuestCard, ROW_H, rowString, type ShadowCard } from '../layout/geometry.ts';
+import { type Card, DENSITIES, type GuestCard, HEAD_H, ROW_H, type Row, rowString, type ShadowCard } from '../layout/geometry.ts';
 import { layoutOf, shownStep } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { Canvas, guestEntryTitle, ROW_BASELINE, shadowPageTitle, spteTitle } from './Canvas.tsx';
@@ -25,7 +25,7 @@ const guest = layout.cards.find((c): c is GuestCard => c.kind === 'guest' && c.t
 const shadow = layout.cards.find((c): c is ShadowCard => c.kind === 'shadow' && c.sp.gfn === '0x4' && c.sp.role.quadrant === 1)!;
 const entries = (c: Card) => c.rows.filter((r) => r.kind === 'entry');
 
-const draw = (titled = false) => render(<Canvas layout={layout} hl={shown.hl} viewport={{ top: 0, height: layout.height + 1 }} scale={1} titled={titled} />);
+const draw = (titled = false, l = layout) => render(<Canvas layout={l} hl={shown.hl} viewport={{ top: 0, height: l.height + 1 }} scale={1} titled={titled} />);
 const cardEl = (container: Element, c: Card) => container.querySelector<SVGGElement>(`[data-key="${c.key}"]`)!;
 const rowEl = (container: Element, key: string) => container.querySelector<SVGGElement>(`[data-key="${key}"]`)!;
 
@@ -59,7 +59,7 @@ describe('an entry row', () => {
     const plain = entries(guest).find((r) => r.index !== 515)!;
     const key = `gte:0x4:${plain.index}`;
     expect(rowEl(container, key).querySelector('rect')).toBeNull();
-    act(() => void fireEvent.mouseMove(rowEl(container, key).querySelector('.row-text')!));
+    act(() => void fireEvent.pointerMove(rowEl(container, key).querySelector('.row-text')!));
     expect(useStore.getState().hovered).toBe(key);
     expect(rowEl(container, key).getAttribute('class')).toContain('row-hover');
     const bg = rowEl(container, key).querySelector('rect.row-bg')!;
@@ -68,6 +68,10 @@ describe('an entry row', () => {
     act(() => void fireEvent.mouseLeave(cardEl(container, guest)));
     expect(useStore.getState().hovered).toBeNull();
     expect(rowEl(container, key).querySelector('rect')).toBeNull();
+    // The keyboard's: the row in focus (its column's tab stop) has the background its focus ring is drawn on.
+    act(() => useStore.setState({ focusKey: key }));
+    expect(rowEl(container, key).getAttribute('tabindex')).toBe('0');
+    expect(rowEl(container, key).querySelector('rect.row-bg')).not.toBeNull();
   });
 
   it("is coloured by its card's ink: a gradient in the card's units whose edges fall in the spaces between the columns", () => {
@@ -109,22 +113,35 @@ describe('the pointer on the tables', () => {
     const [a, b] = entries(guest);
     expect(b).toBeDefined();
     // Low in row a, below where its text reaches: still row a; the top of row b: row b.
-    act(() => void fireEvent.mouseMove(g.el, { clientY: g.y(a!, ROW_H - 1) }));
+    act(() => void fireEvent.pointerMove(g.el, { clientY: g.y(a!, ROW_H - 1) }));
     expect(useStore.getState().hovered).toBe(`gte:0x4:${a!.index}`);
-    act(() => void fireEvent.mouseMove(g.el, { clientY: g.y(b!, 0.5) }));
+    act(() => void fireEvent.pointerMove(g.el, { clientY: g.y(b!, 0.5) }));
     expect(useStore.getState().hovered).toBe(`gte:0x4:${b!.index}`);
     // A guest table's heading: nothing; a shadow page's: the page itself.
-    act(() => void fireEvent.mouseMove(g.el, { clientY: g.y({ y: 0 }, 5) }));
+    act(() => void fireEvent.pointerMove(g.el, { clientY: g.y({ y: 0 }, 5) }));
     expect(useStore.getState().hovered).toBeNull();
     const s = at(shadow);
-    act(() => void fireEvent.mouseMove(s.el, { clientY: s.y({ y: 0 }, 5) }));
+    act(() => void fireEvent.pointerMove(s.el, { clientY: s.y({ y: 0 }, 5) }));
     expect(useStore.getState().hovered).toBe(shadow.key);
-    act(() => void fireEvent.mouseMove(s.el, { clientY: s.y(entries(shadow)[0]!, ROW_H - 1) }));
+    act(() => void fireEvent.pointerMove(s.el, { clientY: s.y(entries(shadow)[0]!, ROW_H - 1) }));
     expect(useStore.getState().hovered).toBe(`spte:${shadow.sp.id}:${entries(shadow)[0]!.index}`);
     // A click between texts follows the row there (a leaf entry: selected).
     const leaf = entries(guest).find((r) => guest.table.entries.find((e) => e.index === r.index)!.leaf)!;
     act(() => void fireEvent.click(g.el, { clientY: g.y(leaf, ROW_H - 1) }));
     expect(useStore.getState().selected).toBe(`gte:0x4:${leaf.index}`);
+  });
+
+  it('focuses the row, not the card, on a press between texts; a touch moves no hover', () => {
+    const { container } = draw();
+    const el = cardEl(container, guest);
+    Object.defineProperty(el, 'getScreenCTM', { value: () => ({ a: 1, b: 0, c: 0, d: 1, e: guest.x, f: guest.y }) });
+    const r = entries(guest)[1]!;
+    act(() => void fireEvent.mouseDown(el, { clientY: guest.y + r.y + ROW_H - 1 }));
+    expect(document.activeElement?.getAttribute('data-key')).toBe(`gte:0x4:${r.index}`);
+    act(() => void fireEvent.pointerMove(el, { clientY: guest.y + r.y + 2, pointerType: 'touch' }));
+    expect(useStore.getState().hovered).toBeNull();
+    act(() => void fireEvent.pointerMove(el, { clientY: guest.y + r.y + 2, pointerType: 'mouse' }));
+    expect(useStore.getState().hovered).toBe(`gte:0x4:${r.index}`);
   });
 
   it('follows a guest entry clicked on its text, and one the keyboard activates (Enter on the row)', () => {
@@ -142,7 +159,7 @@ describe('the pointer on the tables', () => {
     const { container } = draw();
     expect(screen.queryByTestId('row-tip')).toBeNull();
     const e = guest.table.entries.find((x) => x.index === 515)!;
-    act(() => void fireEvent.mouseMove(rowEl(container, 'gte:0x4:515').querySelector('.row-text')!));
+    act(() => void fireEvent.pointerMove(rowEl(container, 'gte:0x4:515').querySelector('.row-text')!));
     const tip = screen.getByTestId('row-tip');
     expect(tip.textContent).toBe(guestEntryTitle(e));
     expect(tip.textContent).toContain('maps 4 KiB at gfn 0x14');
@@ -151,17 +168,57 @@ describe('the pointer on the tables', () => {
     expect(tip.style.left).toBe(`${guest.x}px`);
     expect(parseFloat(tip.style.top)).toBeGreaterThan(guest.y + entries(guest).find((r) => r.index === 515)!.y);
     const s = entries(shadow)[0]!;
-    act(() => void fireEvent.mouseMove(rowEl(container, `spte:${shadow.sp.id}:${s.index}`).querySelector('.row-text')!));
+    act(() => void fireEvent.pointerMove(rowEl(container, `spte:${shadow.sp.id}:${s.index}`).querySelector('.row-text')!));
     expect(screen.getAllByTestId('row-tip')).toHaveLength(1);
     expect(screen.getByTestId('row-tip').textContent).toBe(spteTitle(shadow.sp.sptes.find((x) => x.index === s.index)!));
     act(() => useStore.getState().hover(shadow.key));
     expect(screen.getByTestId('row-tip').textContent).toBe(shadowPageTitle(shadow.sp));
+    // A page's tooltip opens by its heading, not below the whole card; on the card's side of the picture.
+    const tipAt = screen.getByTestId('row-tip').style;
+    expect(parseFloat(tipAt.top)).toBe(shadow.y + HEAD_H + 2);
+    expect(tipAt.right).toBe(`${layout.width - shadow.x - shadow.w}px`);
+    // Esc hides it until the pointer is on something else.
+    act(() => void fireEvent.keyDown(document.body, { key: 'Escape' }));
+    expect(screen.queryByTestId('row-tip')).toBeNull();
+    act(() => useStore.getState().hover('gte:0x4:515'));
+    expect(screen.getByTestId('row-tip').textContent).toBe(guestEntryTitle(e));
     act(() => useStore.getState().hover(null));
     expect(screen.queryByTestId('row-tip')).toBeNull();
   });
 
-  it('in an exported picture carries the same words as SVG titles, and draws no tooltip element', () => {
+  it("opens above a row with no room below it in the window, and shows a compact gap's words", () => {
+    const compact = layoutOf(shown.view, DENSITIES.compact);
+    const card = compact.cards.find((c) => c.kind === 'guest' && c.rows.some((r) => r.kind === 'fold' && r.h !== undefined))!;
+    expect(card).toBeDefined();
+    const gap = card.rows.find((r): r is Row & { kind: 'fold' } => r.kind === 'fold' && r.h !== undefined)!;
+    const { container } = draw(false, compact);
+    // On screen the gap has no title of its own: the tooltip says its words.
+    expect(cardEl(container, card).querySelector('.row-gap title')).toBeNull();
+    const el = cardEl(container, card);
+    Object.defineProperty(el, 'getScreenCTM', { value: () => ({ a: 1, b: 0, c: 0, d: 1, e: card.x, f: card.y }) });
+    act(() => void fireEvent.pointerMove(el, { clientY: card.y + gap.y + gap.h! / 2 }));
+    expect(screen.getByTestId('row-tip').textContent).toBe(gap.text);
+    cleanup();
+    // A window that ends just below a row: its tooltip opens above it.
+    const r = entries(guest)[0]!;
+    const rowBottom = guest.y + r.y + ROW_H;
+    render(<Canvas layout={layout} hl={shown.hl} viewport={{ top: 0, height: rowBottom + 20 }} scale={1} />);
+    act(() => useStore.getState().hover(`gte:0x4:${r.index}`));
+    const tip = screen.getByTestId('row-tip').style;
+    expect(tip.top).toBe('');
+    expect(parseFloat(tip.bottom)).toBeCloseTo(layout.height - (rowBottom - ROW_H) + 2, 6);
+  });
+
+  it('in an exported picture carries the same words as SVG titles, colours rows run by run, and draws no tooltip element', () => {
     const { container } = draw(true);
+    // Run by run: the file's viewer may have another monospace font than the ink was measured with.
+    const first = entries(guest)[0]!;
+    const text = rowEl(container, `gte:0x4:${first.index}`).querySelector('.row-text')!;
+    expect(text.textContent).toBe(rowString(first.text));
+    expect([...text.querySelectorAll('tspan')].map((t) => [t.getAttribute('class'), t.textContent])).toEqual([
+      ['row-idx', first.text.idx],
+      ['row-tail', `${first.text.flags} ${first.text.target}`],
+    ]);
     const e = guest.table.entries.find((x) => x.index === 515)!;
     expect(rowEl(container, 'gte:0x4:515').querySelector('title')!.textContent).toBe(guestEntryTitle(e));
     expect(cardEl(container, shadow).querySelector(':scope > title')!.textContent).toBe(shadowPageTitle(shadow.sp));
