@@ -5,7 +5,7 @@
  * column; arrows move, Enter follows a pointer like a click).
  */
 import { createContext, type CSSProperties, memo, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent, type PointerEvent as ReactPointerEvent, useState, useCallback, useEffect, useContext, useLayoutEffect, useMemo, useRef } from 'react';
-import { type Card, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
+import { type Card, charsWidth, DENSITIES, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
 import { useStore } from '../store/index.ts';
 import { notationLines } from '../glossary/role-notation.ts';
@@ -75,22 +75,23 @@ function FoldRow({ row, x, w }: { row: Row & { kind: 'fold' }; x: number; w: num
  */
 function EntryRow(p: { testid: string; entityKey: string; index: number; cls: string; ry: number; x: number; textX: number; w: number; text: RowText; label: string; tabStop: boolean }) {
   const titled = useContext(Titled);
+  const text = rowString(p.text);
   return (
-    <g data-testid={p.testid} data-index={p.index} data-key={p.entityKey} className={p.cls} role="button" tabIndex={p.tabStop ? 0 : -1} aria-label={`${rowString(p.text)}. ${p.label.replace(/\n/g, '; ')}`}>
+    <g data-testid={p.testid} data-index={p.index} data-key={p.entityKey} className={p.cls} role="button" tabIndex={p.tabStop ? 0 : -1} aria-label={`${text}. ${p.label.replace(/\n/g, '; ')}`}>
       {/* The column's tab stop keeps its background too: the keyboard focus ring is drawn on it. */}
       {(p.cls !== ROW || p.tabStop) && <rect x={p.x} y={p.ry} width={p.w} height={ROW_H} className="row-bg" />}
-      {titled ? (
-        // In a file, coloured run by run: the file names a font stack, and another machine's monospace font would move the ink's edges.
-        <text x={p.textX} y={p.ry + ROW_BASELINE} className="row-text row-text-file">
-          <tspan className="row-idx">{p.text.idx}</tspan>
-          {` ${p.text.value} `}
-          <tspan className="row-tail">{`${p.text.flags} ${p.text.target}`}</tspan>
-        </text>
-      ) : (
-        <text x={p.textX} y={p.ry + ROW_BASELINE} className="row-text">
-          {rowString(p.text)}
-        </text>
-      )}
+      <text x={p.textX} y={p.ry + ROW_BASELINE} className={titled ? 'row-text row-text-file' : 'row-text'}>
+        {titled ? (
+          // In a file, coloured run by run: the file names a font stack, and another machine's monospace font would move the ink's edges.
+          <>
+            <tspan className="row-idx">{p.text.idx}</tspan>
+            {` ${p.text.value} `}
+            <tspan className="row-tail">{`${p.text.flags} ${p.text.target}`}</tspan>
+          </>
+        ) : (
+          text
+        )}
+      </text>
       {titled && <title>{p.label}</title>}
     </g>
   );
@@ -144,22 +145,33 @@ function RowInks({ inks, advance }: { inks: ReadonlyArray<readonly [textX: numbe
 }
 
 /**
+ * A card's row ink, from its rows (their text's start, `textX`, and the
+ * width every row's value is padded to): what RowInks draws and what the
+ * card's fill names; null for a card with no entry row.
+ */
+const inkOf = (textX: number, rows: readonly Row[]): readonly [textX: number, valueChars: number] | null => {
+  const first = rows.find((r) => r.kind === 'entry');
+  return first ? [textX, first.text.value.length] : null;
+};
+
+/**
  * The card's row ink as its fill, which its rows' texts inherit (nothing
  * else on a card takes its fill from the card): one presentation attribute
  * per card. (A custom property on the card read by every row cost ~2 ms more
  * of style on a CR3 switch.) currentColor where the gradient is missing.
  */
 const inkFill = (textX: number, rows: readonly Row[]): string | undefined => {
-  const first = rows.find((r) => r.kind === 'entry');
-  return first ? `url(#${inkId(textX, first.text.value.length)}) currentColor` : undefined;
+  const ink = inkOf(textX, rows);
+  return ink ? `url(#${inkId(...ink)}) currentColor` : undefined;
 };
 
 /** The rows' text starts (card units): guest entries, sptes. */
 const GUEST_TEXT_X = 10;
 const SPTE_TEXT_X = 12;
+const textXOf = (c: Card) => (c.kind === 'guest' ? GUEST_TEXT_X : SPTE_TEXT_X);
 
-/** Monospace glyphs are 0.6 em in the common fonts (the layout's estimate): the rows' 12 px font. */
-const MONO_GUESS = 0.6 * 12;
+/** The layout's estimate of one character of the rows' font (0.6 em of 12 px). */
+const MONO_GUESS = charsWidth(1, DENSITIES.full.font.row, 'mono');
 let monoAdvance: number | null = null;
 
 /**
@@ -340,7 +352,7 @@ const GuestTable = memo(function GuestTable({ card, marks, tabStop, cardTab, win
       tabIndex={cardTab}
       aria-label={cardLabel(card)}
       className={marks.idle ? 'card-idle' : undefined}
-      fill={inkFill(GUEST_TEXT_X, rows)}
+      fill={inkFill(textXOf(card), rows)}
       onPointerMove={(ev) => hoverAt(ev, rows, card.key, (i) => `gte:${t.gfn}:${i}`, null)}
       onMouseLeave={() => useStore.getState().hover(null)}
       onMouseDown={(ev) => focusRowAt(ev, rows)}
@@ -393,6 +405,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
   const { color } = shadowPageText(sp, card.root);
   const at = entryAt(sp.sptes);
   const rows = drawnRows(card.rows, win, tabStop, `spte:${sp.id}:`);
+  const fields = shadowPageTitle(sp);
   return (
     <g
       transform={`translate(${card.x},${card.y})`}
@@ -409,9 +422,9 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
       tabIndex={cardTab}
       aria-label={cardLabel(card)}
       // kvm_mmu_page's fields, which the tooltip shows (aria-hidden), for assistive technology.
-      aria-description={shadowPageTitle(sp).replace(/\n\s*/g, '; ')}
+      aria-description={fields.replace(/\n\s*/g, '; ')}
       className={`${marks.idle ? 'card-idle' : ''}${card.zap === 'freed' || card.zap === 'invalid' ? ' card-zapped' : ''}`.trim() || undefined}
-      fill={inkFill(SPTE_TEXT_X, rows)}
+      fill={inkFill(textXOf(card), rows)}
       // Off the rows (the heading, a folded run) the page itself is hovered.
       onPointerMove={(ev) => hoverAt(ev, rows, card.key, (i) => `spte:${sp.id}:${i}`, card.key)}
       onMouseLeave={() => useStore.getState().hover(null)}
@@ -433,7 +446,7 @@ const ShadowPage = memo(function ShadowPage({ card, marks, tabStop, cardTab, win
       {card.prevRoot !== null && <rect className="card-cached" x={3} y={3} width={card.w - 6} height={card.h - 6} rx={4} />}
       {color && <rect width={6} height={card.h} rx={3} fill={color} />}
       <CardHeading x={12} title={card.title} sub={card.sub} />
-      {titled && <title>{shadowPageTitle(sp)}</title>}
+      {titled && <title>{fields}</title>}
       {rows.map((r) => {
         if (r.kind === 'fold') return <FoldRow key={`f${r.from}`} row={r} x={12} w={card.w - 26} />;
         const e = at(r.index);
@@ -455,21 +468,22 @@ function tipOf(layout: Layout, key: string): { text: string; box: { top: number;
   const card = cardOf(layout, key);
   if (!card) return null;
   if (card.kind === 'shadow' && kind === 'sp') return { text: shadowPageTitle(card.sp), box: { top: card.y, bottom: card.y + HEAD_H, left: card.x, right: card.x + card.w } };
-  const index = Number(b);
-  const text =
-    card.kind === 'guest' && kind === 'gte'
-      ? (() => {
-          const e = card.table.entries.find((x) => x.index === index);
-          return e ? guestEntryTitle(e) : null;
-        })()
-      : card.kind === 'shadow' && kind === 'spte'
-        ? (() => {
-            const e = card.sp.sptes.find((x) => x.index === index);
-            return e ? spteTitle(e) : null;
-          })()
-        : null;
+  const text = entryTitle(card, kind, Number(b));
   const box = text ? targetBox(layout, key) : null;
   return text && box ? { text, box } : null;
+}
+
+/** The tooltip of a guest entry (kind gte) or an spte (spte) of `card` by its index; null if the card has none. */
+function entryTitle(card: Card, kind: string | undefined, index: number): string | null {
+  if (card.kind === 'guest' && kind === 'gte') {
+    const e = card.table.entries.find((x) => x.index === index);
+    return e ? guestEntryTitle(e) : null;
+  }
+  if (card.kind === 'shadow' && kind === 'spte') {
+    const e = card.sp.sptes.find((x) => x.index === index);
+    return e ? spteTitle(e) : null;
+  }
+  return null;
 }
 
 /** The tooltip's line height and padding (CSS px, .row-tip): its height from its lines, to choose the side it fits on. */
@@ -490,14 +504,16 @@ const TIP_PAD_PX = 12;
 function RowTip({ layout, hovered, scale, viewport }: { layout: Layout; hovered: string | null; scale: number; viewport: { top: number; height: number } }) {
   const [dismissed, setDismissed] = useState<string | null>(null);
   const tip = hovered && hovered !== dismissed ? tipOf(layout, hovered) : null;
+  const shown = tip ? hovered : null;
+  // Listening only while a tooltip is shown, and again only when what it is for changes.
   useEffect(() => {
-    if (!tip || !hovered) return;
+    if (!shown) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setDismissed(hovered);
+      if (e.key === 'Escape') setDismissed(shown);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [tip, hovered]);
+  }, [shown]);
   if (!tip || !hovered) return null;
   const { text, box } = tip;
   const h = text.split('\n').length * TIP_LINE_PX + TIP_PAD_PX;
@@ -725,10 +741,8 @@ export function Canvas({
   // The row inks the drawn cards use (RowInks): a few, shared.
   const inks = new Map<string, readonly [number, number]>();
   for (const c of visible.cards) {
-    const first = c.rows.find((r) => r.kind === 'entry');
-    if (!first) continue;
-    const textX = c.kind === 'guest' ? GUEST_TEXT_X : SPTE_TEXT_X;
-    inks.set(inkId(textX, first.text.value.length), [textX, first.text.value.length]);
+    const ink = inkOf(textXOf(c), c.rows);
+    if (ink) inks.set(inkId(...ink), ink);
   }
   return (
     // The box has the picture's size and clips the SVG, which is a little

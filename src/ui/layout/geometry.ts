@@ -737,7 +737,7 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
 }
 
 /** textWidth of a string of `chars` characters. */
-const charsWidth = (chars: number, px: number, kind: keyof typeof EM): number => chars * px * EM[kind];
+export const charsWidth = (chars: number, px: number, kind: keyof typeof EM): number => chars * px * EM[kind];
 
 const guestKey = (t: GuestTableJson) => `gt:${t.gfn}:${t.level}` as const;
 
