@@ -8,12 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateScenario100k } from '../bench/scenario100k.ts';
-import { Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { sim_sptesMade, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
-import { cardEntryIndexes, DENSITIES, type Density, foldRows, HEAD_H, type Layout, ROW_H, rowH, rowString, rowsInWindow, rowsTextWidth, rowY, textWidth, type Row } from '../src/ui/layout/geometry.ts';
+import { cardEntryIndexes, DENSITIES, type Density, foldRows, HEAD_H, type Layout, ROW_H, rowH, rowString, rowsInWindow, rowsTextWidth, rowY, type ShadowCard, textWidth, type Row } from '../src/ui/layout/geometry.ts';
 import { columnOf, focusOrder } from '../src/ui/components/canvas-focus.ts';
 import { getStepView, layoutOf } from '../src/ui/step/view.ts';
+import { highlightsOf, marksOf } from '../src/ui/step/marks.ts';
 
 /** Padding of a card's text (geometry.ts PAD, left + right). */
 const PAD = 22;
@@ -99,6 +100,29 @@ describe('lazy rows: what the layout knows without building them', () => {
     for (let k = 0; k < 40; k++) {
       const n = next() % (tl.length + 1);
       checkLayout(layoutOf({ ...getStepView(tl, n) }, k % 2 ? DENSITIES.compact : DENSITIES.full), `3000-step run, step ${n}`);
+    }
+  });
+});
+
+describe('lazy sptes: a view lays out its shadow pages without their JSON', () => {
+  it('the layout, its links, every card\'s marks and the focus order make no spte JSON; a card\'s rows make its own only', () => {
+    const tl = new TimelineBuilder(generateScenario100k(3000).scenario, 'seed').timeline();
+    for (const n of [2999, 1234, 777]) {
+      const v = getStepView(tl, n);
+      const made = () => v.machine.shadowPages.filter(sim_sptesMade).map((p) => p.id);
+      // A page the step zapped is drawn empty (a copy): the others are the view's own.
+      expect(v.gone.zapped.size, `step ${n}`).toBe(0);
+      for (const d of [DENSITIES.full, DENSITIES.compact]) {
+        const l = layoutOf(v, d);
+        void l.links;
+        const hl = highlightsOf(v.events, v.events.length);
+        for (const c of l.cards) marksOf(c, hl, new Set(), new Map());
+        void focusOrder(l);
+      }
+      expect(made(), `step ${n}`).toEqual([]);
+      const card = layoutOf(v).cards.find((c): c is ShadowCard => c.kind === 'shadow' && c.sp.role.level === 1)!;
+      expect(card.rows.length).toBeGreaterThan(0);
+      expect(made(), `step ${n}`).toEqual([card.sp.id]);
     }
   });
 });

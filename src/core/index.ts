@@ -7,7 +7,7 @@ export { Host } from './host.ts';
 export { cloneMachine } from './machine.ts';
 export { Timeline, TimelineBuilder, SnapshotChain, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, concatSummaries, sim_OUTCOMES, type sim_PackedSummaries, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
 export { applyStep, sim_runStep, type RawStepResult, type StepResult, type Outcome } from './step.ts';
-export { machineJson, rmapJson, shadowPageJson, sim_JsonMemo, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
+export { machineJson, rmapJson, shadowPageJson, sim_JsonMemo, sim_sptesMade, sim_sptesShape, type sim_SptesShape, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';
 export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson, kernelRoleFields, kernelRoleWord, roleFieldName, type KernelRoleField } from './mmu/role.ts';
 export { RULE_SETS, COMPARED_RULE_SETS, RULE_SET_LABEL, RULE_SET_SHORT, baseRole, childCheck, computeChildRole, computeRootRole, isMergedSeries } from './mmu/rules.ts';

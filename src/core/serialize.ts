@@ -120,7 +120,10 @@ export function sim_sameEntry<E extends { readonly index: number }>(made: E, bef
  */
 const sameSpteJson = (a: SpteJson, b: SpteJson): boolean => a.value === b.value && a.gfn === b.gfn;
 
-function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
+/** What spteJson and sim_sptesShape read of a page: its arrays and what kvm_mmu_page_get_gfn() reads. */
+type SptePage = Pick<ShadowPage, 'id' | 'gfn' | 'gfns' | 'role' | 'spt'>;
+
+function spteJson(sp: SptePage, i: number): SpteJson | null {
   const v = getSpte(sp.spt, i);
   if (isZero(v)) return null;
   // Whole literals, not a spread of a common part: V8 gave each object built
@@ -137,13 +140,13 @@ function spteJson(m: Machine, sp: ShadowPage, i: number): SpteJson | null {
 }
 
 /** The present sptes i in [from, to) of a page; those alike in `before` (the same range's, made earlier) are its objects. */
-function sptesIn(m: Machine, sp: ShadowPage, from: number, to: number, out: SpteJson[], before?: readonly SpteJson[]): SpteJson[] {
+function sptesIn(sp: SptePage, from: number, to: number, out: SpteJson[], before?: readonly SpteJson[]): SpteJson[] {
   const spt = sp.spt;
   const k = { at: 0 };
   for (let i = from; i < to; i++) {
     // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
     if (spt.get(2 * i) || spt.get(2 * i + 1)) {
-      const s = spteJson(m, sp, i);
+      const s = spteJson(sp, i);
       if (s) out.push(sim_sameEntry(s, before, k, sameSpteJson));
     }
   }
@@ -151,33 +154,157 @@ function sptesIn(m: Machine, sp: ShadowPage, from: number, to: number, out: Spte
 }
 
 /**
+ * The key of what a chunk's JSON follows from besides the chunk:
+ * a number, not a string to build per chunk per view: the level in the low 3
+ * bits, the gfns chunk's id (>= 0; indirect pages: sp->gfns, its chunk ci >> 1
+ * holds these 16 leaves' gfns) or the direct page's gfn (< 0) above.
+ */
+function chunkKey(sp: SptePage, gfnChunks: ReadonlyArray<object | null> | null, ci: number): number {
+  const g = gfnChunks ? gfnChunks[ci >> 1] : null;
+  return (gfnChunks ? (g ? frozenId(g) : 0) : -1 - sp.gfn) * 8 + sp.role.level;
+}
+
+/** What a memo keeps per chunk (sim_JsonMemo.spteChunks): the made thing by chunk, then by chunkKey. */
+function perChunk<T>(memo: WeakMap<object, Map<number, T>>, c: object, key: number, make: () => T): T {
+  let per = memo.get(c);
+  if (!per) memo.set(c, (per = new Map()));
+  let got = per.get(key);
+  if (got === undefined) per.set(key, (got = make()));
+  return got;
+}
+
+/**
  * A page's sptes a chunk (16 sptes, 32 words) at a time, each chunk's JSON
  * reused while the chunk and what its leaves' gfns come from are unchanged.
  */
-function memoSptes(m: Machine, sp: ShadowPage, memo: sim_JsonMemo): SpteJson[] {
+function memoSptes(sp: SptePage, memo: sim_JsonMemo): SpteJson[] {
   const out: SpteJson[] = [];
   const chunks = sp.spt.frozenChunks();
   const gfnChunks = sp.gfns?.frozenChunks() ?? null;
   chunks.forEach((c, ci) => {
     if (!c) return;
-    const from = ci * 16;
-    // A leaf's gfn: sp->gfns for indirect pages (its chunk ci >> 1 holds these 16), else from sp->gfn and the level.
-    const g = gfnChunks ? gfnChunks[ci >> 1] : null;
-    // A number, not a string to build per chunk per view: level in the low 3 bits, the gfns chunk's id (>= 0) or the direct page's gfn (< 0) above.
-    const key = (gfnChunks ? (g ? frozenId(g) : 0) : -1 - sp.gfn) * 8 + sp.role.level;
-    let per = memo.spteChunks.get(c);
-    if (!per) memo.spteChunks.set(c, (per = new Map()));
-    let got = per.get(key);
-    if (!got) {
+    const got = perChunk(memo.spteChunks, c, chunkKey(sp, gfnChunks, ci), () => {
       const place = sp.id * 32 + ci;
-      got = sptesIn(m, sp, from, from + 16, [], memo.lastChunks.get(place));
-      per.set(key, got);
+      const made = sptesIn(sp, ci * 16, ci * 16 + 16, [], memo.lastChunks.get(place));
       if (memo.lastChunks.size >= sim_JsonMemo.MAX * 4) memo.lastChunks.clear();
-      memo.lastChunks.set(place, got);
-    }
+      memo.lastChunks.set(place, made);
+      return made;
+    });
     for (const s of got) out.push(s);
   });
   return out;
+}
+
+/**
+ * What a layout needs of a page's present sptes to place and size its rows,
+ * without their JSON (not a kernel structure, hence sim_): at 100,000 steps
+ * a view has ~110 pages and ~14,000 present sptes, of which a screen shows a
+ * few hundred; a view's page (machineJson with a memo) builds its sptes' JSON
+ * only when they are first read, and its shape from the spte words.
+ */
+export interface sim_SptesShape {
+  /** How many sptes are present. */
+  readonly length: number;
+  /** Their indexes, ascending. */
+  readonly index: readonly number[];
+  /** Each one's `flags`, as in its SpteJson. */
+  readonly flags: readonly string[];
+  /** Each one's `child` (a non-leaf spte's child page), else -1. */
+  readonly child: readonly number[];
+  /** The length of each one's `gfn` text (0: it has none). */
+  readonly gfnChars: readonly number[];
+  /** Whether each one is an MMIO spte (its `mmio`). */
+  readonly mmio: readonly boolean[];
+  /** The longest `value` text of them (0 when none is present). */
+  readonly valueChars: number;
+}
+
+/** How many hex digits a u32 has (1 for 0). */
+const hexDigits32 = (n: number): number => (n === 0 ? 1 : (35 - Math.clz32(n)) >> 2);
+/** How long hex(n) is, for 0 <= n < 2^53, without the string. */
+const hexChars = (n: number): number => 2 + (n < 0x100000000 ? hexDigits32(n) : 8 + hexDigits32(Math.floor(n / 0x100000000)));
+
+type ShapeDraft = { -readonly [K in keyof sim_SptesShape]: sim_SptesShape[K] extends readonly (infer T)[] ? T[] : sim_SptesShape[K] };
+
+/** An empty shape to push sptes onto (plain arrays: a typed array each cost more to make than the ~16 sptes of a chunk it held). */
+const newShape = (): ShapeDraft => ({ length: 0, index: [], flags: [], child: [], gfnChars: [], mmio: [], valueChars: 0 });
+
+/** Appends one spte to `out`. */
+function pushShape(out: ShapeDraft, index: number, flags: string, child: number, gfnChars: number, mmio: boolean, valueChars: number): void {
+  out.index.push(index);
+  out.flags.push(flags);
+  out.child.push(child);
+  out.gfnChars.push(gfnChars);
+  out.mmio.push(mmio);
+  out.length++;
+  if (valueChars > out.valueChars) out.valueChars = valueChars;
+}
+
+/** Appends the shape of the present sptes i in [from, to) of a page, from its words: what spteJson would spell, measured. */
+function shapeInto(out: ShapeDraft, sp: SptePage, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    if (!sp.spt.get(2 * i) && !sp.spt.get(2 * i + 1)) continue;
+    const v = getSpte(sp.spt, i);
+    const valueChars = 2 + (v.hi === 0 ? hexDigits32(v.lo) : hexDigits32(v.hi) + 8);
+    if (isMmioSpte(v)) pushShape(out, i, decodeSpte(v), -1, hexChars(sptePfn(v)), true, valueChars);
+    else if (!isShadowPresent(v)) pushShape(out, i, decodeSpte(v), -1, 0, false, valueChars);
+    else if (!isLastSpte(v, sp.role.level)) pushShape(out, i, decodeSpte(v), sptePfn(v) - SP_PFN_BASE, 0, false, valueChars);
+    else pushShape(out, i, decodeSpte(v), -1, hexChars(kvmMmuPageGetGfn(sp, i)), false, valueChars);
+  }
+}
+
+/** The shape of sptes as JSON (a page built eagerly, or a copy a view made with other sptes). */
+function shapeOfJson(sptes: readonly SpteJson[]): sim_SptesShape {
+  const out = newShape();
+  for (const e of sptes) pushShape(out, e.index, e.flags, e.child ?? -1, e.gfn?.length ?? 0, e.mmio === true, e.value.length);
+  return out;
+}
+
+/**
+ * A view's page whose sptes are not made yet: the page's arrays as they were
+ * (frozen copies: the machine goes on to other steps), the memo to make them
+ * with, and what was made of them so far.
+ */
+interface LazySptes {
+  readonly sp: SptePage;
+  readonly memo: sim_JsonMemo;
+  sptes: SpteJson[] | null;
+}
+const lazySptes = new WeakMap<object, LazySptes>();
+const shapes = new WeakMap<object, sim_SptesShape>();
+
+/**
+ * A page's `sptes` getter (one function for every page, so that the pages
+ * share one hidden class): its JSON made on first read, chunk by chunk
+ * through the memo (memoSptes).
+ */
+function readLazySptes(this: ShadowPageJson): readonly SpteJson[] {
+  const l = lazySptes.get(this)!;
+  return (l.sptes ??= memoSptes(l.sp, l.memo));
+}
+
+/** Whether a page's sptes are made (a probe for tests: a view's page makes them on first read; any other page has them). */
+export const sim_sptesMade = (page: ShadowPageJson): boolean => lazySptes.get(page)?.sptes !== null;
+
+/**
+ * The shape of a page's present sptes (sim_SptesShape), kept per page: a
+ * view's page whose sptes are not made measures its spte words, without
+ * making their JSON; any other page measures its sptes' JSON.
+ */
+export function sim_sptesShape(page: ShadowPageJson): sim_SptesShape {
+  let got = shapes.get(page);
+  if (got) return got;
+  const l = lazySptes.get(page);
+  if (l && !l.sptes) {
+    // One pass over the page's words (a chunk memo and a join of its chunks' shapes cost more than measuring them all again).
+    const { sp } = l;
+    const chunks = sp.spt.frozenChunks();
+    const out = newShape();
+    for (let ci = 0; ci < chunks.length; ci++) if (chunks[ci]) shapeInto(out, sp, ci * 16, ci * 16 + 16);
+    got = out;
+  } else got = shapeOfJson(page.sptes);
+  shapes.set(page, got);
+  return got;
 }
 
 /**
@@ -196,13 +323,12 @@ export function shadowPageJson(m: Machine, sp: ShadowPage, memo?: sim_JsonMemo):
 }
 
 function buildShadowPageJson(m: Machine, sp: ShadowPage, memo: sim_JsonMemo | null): ShadowPageJson {
-  const sptes = memo ? memoSptes(m, sp, memo) : sptesIn(m, sp, 0, 512, []);
   const bitmap: number[] = [];
   for (let i = 0; i < 512; i += 32) {
     if (sp.unsyncChildBitmap.isZeroChunkAt(i)) continue;
     for (let k = i; k < i + 32; k++) if (sp.unsyncChildBitmap.get(k)) bitmap.push(k);
   }
-  return {
+  const head = {
     id: sp.id,
     gfn: hex(sp.gfn),
     role: roleJson(sp.role),
@@ -213,9 +339,16 @@ function buildShadowPageJson(m: Machine, sp: ShadowPage, memo: sim_JsonMemo | nu
     rootCount: sp.rootCount,
     writeFloodingCount: sp.writeFloodingCount,
     parents: sp.parentPtes.map((r) => ({ sp: refId(r), index: refIndex(r) })).sort((a, b) => a.sp - b.sp || a.index - b.index),
-    sptes,
-    createdAt: sp.createdAt,
   };
+  if (!memo) return Object.assign(head, { sptes: sptesIn(sp, 0, 512, []), createdAt: sp.createdAt });
+  // A view's page: its sptes made when first read (most pages are never
+  // drawn), from copies of its arrays as they are now (O(1): the chunks are
+  // shared, and frozen as frozenChunks freezes them). Defined in the place
+  // the eager page has them, so its JSON text is the same.
+  const frozen: SptePage = { id: sp.id, gfn: sp.gfn, role: sp.role, spt: sp.spt.clone(), gfns: sp.gfns ? sp.gfns.clone() : null };
+  const page = Object.defineProperty(head, 'sptes', { get: readLazySptes, enumerable: true, configurable: true }) as typeof head & { sptes: readonly SpteJson[] };
+  lazySptes.set(page, { sp: frozen, memo, sptes: null });
+  return Object.assign(page, { createdAt: sp.createdAt });
 }
 
 /** Every shadow page as JSON, by id. */

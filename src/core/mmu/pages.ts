@@ -199,7 +199,7 @@ export function kvmFlushRemoteTlbs(m: Machine): void {
 // Reverse maps (rmap_add / rmap_remove / __rmap_write_protect)
 
 /** kvm_mmu_page_get_gfn(): sp->gfns[i] for indirect pages, computed for direct ones. */
-export function kvmMmuPageGetGfn(sp: ShadowPage, index: number): number {
+export function kvmMmuPageGetGfn(sp: Pick<ShadowPage, 'gfn' | 'gfns' | 'role'>, index: number): number {
   if (sp.gfns) return sp.gfns.get(index);
   return sp.gfn + index * pow2(9 * (sp.role.level - 1));
 }

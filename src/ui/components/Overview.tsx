@@ -9,6 +9,7 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
+import { sim_sptesShape } from '../../core/index.ts';
 import { type Card, type Layout, type NoteCard, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
@@ -36,13 +37,15 @@ function describe(card: Card): { color: string | undefined; label: string; title
     };
   }
   const sp = card.sp;
+  // From the shape of its sptes: the overview draws where they are, not what they hold (their JSON is not made).
+  const present = Array.from(sim_sptesShape(sp).index);
   const { color, covers } = shadowPageText(sp, card.root, card.zap);
   return {
     color,
     label: card.title,
-    title: `${card.zap === 'freed' || card.zap === 'invalid' ? shadowPageText(sp, card.root, card.zap).heading : card.title}${card.zap === 'freed' ? '\nzapped and freed in this step: gone at the next' : ''}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${sp.sptes.length} of 512 sptes present\nclick to open it in the tables`,
+    title: `${card.zap === 'freed' || card.zap === 'invalid' ? shadowPageText(sp, card.root, card.zap).heading : card.title}${card.zap === 'freed' ? '\nzapped and freed in this step: gone at the next' : ''}\nkvm_mmu_page ${sp.id}: ${sp.notation}\n${covers}\n${present.length} of 512 sptes present\nclick to open it in the tables`,
     count: 512,
-    present: sp.sptes.map((e) => e.index),
+    present,
   };
 }
 

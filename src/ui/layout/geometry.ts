@@ -3,7 +3,7 @@
  * pages): card and row positions, folded runs of empty entries, and the link
  * paths between them (d3-shape computes the curves). React only draws it.
  */
-import type { GuestTableJson, MachineJson, ShadowPageJson } from '../../core/index.ts';
+import { type GuestTableJson, type MachineJson, type ShadowPageJson, type sim_SptesShape, sim_sptesShape } from '../../core/index.ts';
 import { type LinkStyle, linkStyle, type Route, type RouteRequest, routeLinks } from './routes.ts';
 
 export const ROW_H = 18;
@@ -74,9 +74,9 @@ export type Row = (RowSlot & { readonly kind: 'entry'; readonly text: RowText })
  * with no entry present keeps its one full row.
  */
 export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): RowSlot[] {
-  return foldRowsWith<number, RowSlot>(
-    indexes,
-    (i) => i,
+  return foldRowsWith<RowSlot>(
+    indexes.length,
+    (k) => indexes[k]!,
     count,
     y0,
     gapH,
@@ -85,28 +85,28 @@ export function foldRows(indexes: readonly number[], count: number, y0: number, 
   );
 }
 
-/** foldRows over any entries, making each row as it is placed (no copy of a placed row per card). */
-function foldRowsWith<E, R>(
-  entries: readonly E[],
-  indexOf: (e: E) => number,
+/** foldRows over `n` entries (entry k's index: indexAt(k), ascending), making each row as it is placed (no copy of a placed row per card). */
+function foldRowsWith<R>(
+  n: number,
+  indexAt: (k: number) => number,
   count: number,
   y0: number,
   gapH: number,
-  entry: (index: number, y: number, e: E) => R,
+  entry: (index: number, y: number, k: number) => R,
   fold: (from: number, to: number, y: number, h: number | undefined) => R,
 ): R[] {
   const rows: R[] = [];
   let next = 0;
   let y = y0;
   const gap = (from: number, to: number) => {
-    const h = entries.length ? gapH : ROW_H;
+    const h = n ? gapH : ROW_H;
     rows.push(fold(from, to, y, h === ROW_H ? undefined : h));
     y += h;
   };
-  for (const e of entries) {
-    const i = indexOf(e);
+  for (let k = 0; k < n; k++) {
+    const i = indexAt(k);
     if (i > next) gap(next, i - 1);
-    rows.push(entry(i, y, e));
+    rows.push(entry(i, y, k));
     y += ROW_H;
     next = i + 1;
   }
@@ -361,23 +361,22 @@ export const rowY = (card: Card, index: number): number | null => {
   // A detailed card knows where each entry's row is without building its rows (bodies).
   const body = bodies.get(card);
   if (body) {
-    const k = entryPosition(cardEntries(card), index);
+    const k = entryPosition(card, index);
     return k < 0 ? null : card.y + body.entryY[k]! + ROW_H / 2;
   }
   for (const r of card.rows) if (r.kind === 'entry' && r.index === index) return card.y + r.y + ROW_H / 2;
   return null;
 };
 
-/** The entries a card's rows are made of (present ones, by index). */
-const cardEntries = (card: Card): readonly { readonly index: number }[] => (card.kind === 'guest' ? card.table.entries : card.sp.sptes);
-
-/** Where entry `index` is in `entries` (sorted by index), by bisection; -1 if absent. */
-function entryPosition(entries: readonly { readonly index: number }[], index: number): number {
+/** Where entry `index` is among a card's present entries (sorted by index), by bisection; -1 if absent. A shadow page's sptes are not made for it (sim_sptesShape). */
+function entryPosition(card: Card, index: number): number {
+  const shape = card.kind === 'guest' ? null : sim_sptesShape(card.sp);
+  const entries = card.kind === 'guest' ? card.table.entries : null;
   let lo = 0;
-  let hi = entries.length - 1;
+  let hi = (shape ? shape.length : entries!.length) - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const at = entries[mid]!.index;
+    const at = shape ? shape.index[mid]! : entries![mid]!.index;
     if (at === index) return mid;
     if (at < index) lo = mid + 1;
     else hi = mid - 1;
@@ -390,7 +389,7 @@ export const rowsTextWidth = (card: Card): number | null => bodies.get(card)?.te
 
 /** The entry indexes of a card's entry rows, top to bottom (its focus order), without building the rows of a detailed card. */
 export function cardEntryIndexes(card: Card): number[] {
-  if (bodies.has(card)) return cardEntries(card).map((e) => e.index);
+  if (bodies.has(card)) return card.kind === 'guest' ? card.table.entries.map((e) => e.index) : Array.from(sim_sptesShape(card.sp).index);
   const out: number[] = [];
   for (const r of card.rows) if (r.kind === 'entry') out.push(r.index);
   return out;
@@ -611,8 +610,12 @@ function spteRowText(e: Spte, valueW: number, d: Density): RowText {
  */
 const guestRowTail = (e: GuestEntry, d: Density): number =>
   flagText(e.flags, d).length + 1 + (e.flags === 'not present' ? 0 : d.name === 'full' ? (e.leaf ? 7 : 8) + e.target.length : 2 + e.target.length);
-const spteRowTail = (e: Spte, d: Density): number =>
-  flagText(e.flags, d).length + 1 + (e.child !== undefined ? 5 + digits(e.child) : e.mmio ? 9 + String(e.gfn).length : e.gfn ? 4 + e.gfn.length : 0);
+/** rowTail of a page's k-th present spte, from the shape of its sptes (their JSON is not made for it): spteRowText's flags and spteTarget. */
+const spteRowTail = (s: sim_SptesShape, k: number, d: Density): number => {
+  const child = s.child[k]!;
+  const gfn = s.gfnChars[k]!;
+  return flagText(s.flags[k]!, d).length + 1 + (child >= 0 ? 5 + digits(child) : s.mmio[k] ? 9 + gfn : gfn ? 4 + gfn : 0);
+};
 /** How many digits a number has in decimal (String(n).length, without the string). */
 const digits = (n: number): number => (n >= 0 && n < 10 ? 1 : n >= 10 && n < 100 ? 2 : n >= 100 && n < 1000 ? 3 : n >= 1000 && n < 10000 ? 4 : String(n).length);
 
@@ -658,23 +661,34 @@ const detailedCard = <C extends Card>(fields: Omit<C, 'rows'>): C => Object.assi
  */
 const rowsMemo = new WeakMap<object, Map<Density['name'], Body>>();
 
-/** What a card's rows are made from: its entries (present ones, by index), how many slots it has, and how an entry reads. */
+/**
+ * What a card's rows are made from: its `n` present entries (entry k's
+ * index and the length of its text after the value), how many slots it has,
+ * and how an entry reads. The entries themselves are read only when the rows
+ * are built (a shadow page's sptes are made then: core sim_sptesShape).
+ */
 interface RowsSpec<E extends { index: number; value: string }> {
-  readonly entries: readonly E[];
+  /** What the body is kept by (rowsMemo): the entries list, or the shape of the page's sptes. */
+  readonly key: object;
+  readonly n: number;
+  readonly indexAt: (k: number) => number;
+  /** The length of entry k's flags, a space and its target (rowTail). */
+  readonly tailAt: (k: number) => number;
+  /** The longest value's length (values share one width per card). */
+  readonly valueW: () => number;
+  readonly entries: () => readonly E[];
   readonly count: number;
   readonly y0: number;
   readonly text: (e: E, valueW: number) => RowText;
-  /** The length of `text`'s flags, a space and its target (rowTail). */
-  readonly tail: (e: E) => number;
   readonly fold: { readonly one: string; readonly many: string };
   readonly d: Density;
 }
 
 /** A card's body, and the width its text needs (layout units, padding included). */
 function cardRows<E extends { index: number; value: string }>(spec: RowsSpec<E>, heading: readonly string[]): { body: Body; textW: number } {
-  const { entries, d } = spec;
-  let per = rowsMemo.get(entries);
-  if (!per) rowsMemo.set(entries, (per = new Map()));
+  const { key, d } = spec;
+  let per = rowsMemo.get(key);
+  if (!per) rowsMemo.set(key, (per = new Map()));
   let body = per.get(d.name);
   if (!body) per.set(d.name, (body = rowsOf(spec)));
   const headW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
@@ -690,23 +704,22 @@ const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText
  * rows on demand.
  */
 function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): Body {
-  const { entries, count, y0, text, tail, fold, d } = spec;
+  const { n, indexAt, tailAt, count, y0, text, fold, d } = spec;
   // Values share one width per card, so the flag and target columns line up.
-  const valueW = entries.reduce((w, e) => Math.max(w, e.value.length), 0);
-  const entryY = new Float64Array(entries.length);
+  const valueW = spec.valueW();
+  const entryY = new Float64Array(n);
   // The longest row (characters): one multiplication at the end, not one per entry.
   let chars = 0;
   let textW = 0;
-  let k = 0;
   let end = y0;
   // Both passes (placing now, rows on demand) place the same entries and runs the same way.
-  const place = <R>(entry: (index: number, y: number, e: E) => R, gap: (from: number, to: number, y: number, h: number | undefined) => R): R[] =>
-    foldRowsWith(entries, (e) => e.index, count, y0, d.foldGap, entry, gap);
+  const place = <R>(entry: (index: number, y: number, k: number) => R, gap: (from: number, to: number, y: number, h: number | undefined) => R): R[] =>
+    foldRowsWith(n, indexAt, count, y0, d.foldGap, entry, gap);
   place(
-    (index, y, e) => {
-      entryY[k++] = y;
+    (index, y, k) => {
+      entryY[k] = y;
       // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4 (padIdx), the value to valueW.
-      chars = Math.max(chars, (index < 10000 ? 4 : digits(index)) + 1 + valueW + 1 + tail(e));
+      chars = Math.max(chars, (index < 10000 ? 4 : digits(index)) + 1 + valueW + 1 + tailAt(k));
       end = y + ROW_H;
       return null;
     },
@@ -717,13 +730,15 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
       return null;
     },
   );
-  if (entries.length) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
+  if (n) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
   const key = `${d.name}:${valueW}`;
   let rows: Row[] | null = null;
-  const make = (): Row[] =>
-    place(
-      (index, ry, e): Row => {
+  const make = (): Row[] => {
+    const entries = spec.entries();
+    return place(
+      (index, ry, k): Row => {
         // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
+        const e = entries[k]!;
         let got = rowTexts.get(e);
         if (got?.key !== key) rowTexts.set(e, (got = { key, t: text(e, valueW) }));
         return { kind: 'entry', index, y: ry, text: got.t };
@@ -733,6 +748,7 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
         return h === undefined ? { kind: 'fold', from, to, y: ry, text: t } : { kind: 'fold', from, to, y: ry, h, text: t };
       },
     );
+  };
   return { textW, height: end - y0, entryY, rows: () => (rows ??= make()) };
 }
 
@@ -819,15 +835,18 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
     });
   }
   for (const sc of spCard.values()) {
-    for (const e of sc.sp.sptes) {
-      if (e.child === undefined) continue;
-      const child = spCard.get(e.child);
-      const y1 = a.entry(sc, e.index);
+    // Non-leaf sptes from the shape of the page's sptes (their JSON is not made for this).
+    const shape = sim_sptesShape(sc.sp);
+    for (let k = 0; k < shape.length; k++) {
+      if (shape.child[k]! < 0) continue;
+      const index = shape.index[k]!;
+      const child = spCard.get(shape.child[k]!);
+      const y1 = a.entry(sc, index);
       if (!child || y1 === null) continue;
-      const key = `ch:${sc.sp.id}:${e.index}`;
+      const key = `ch:${sc.sp.id}:${index}`;
       const q = child.sp.role.gpteIs8Bytes ? null : child.sp.role.quadrant;
       drafts.push({
-        link: { key, kind: 'child', quadrant: q, ends: [`spte:${sc.sp.id}:${e.index}`, child.key], style: linkStyle('child', q, color(q)) },
+        link: { key, kind: 'child', quadrant: q, ends: [`spte:${sc.sp.id}:${index}`, child.key], style: linkStyle('child', q, color(q)) },
         req: { key, from: sc, y1, to: child, y2: a.head(child), group: sc.key },
       });
     }
@@ -859,7 +878,23 @@ export function layoutColumns(
   const guestDrafts = guest.map((t) => {
     const title = guestTableName(t);
     const sub = d.name === 'full' ? `${t.entryCount} × ${t.entrySize}-byte entries${t.registers ? ' (loaded at MOV CR3)' : ''} · va ${t.vaBase}` : `${t.entryCount} × ${t.entrySize} B · va ${t.vaBase}`;
-    const body = cardRows({ entries: t.entries, count: t.entryCount, y0: HEAD_H, text: (e, w) => guestRowText(e, w, d), tail: (e) => guestRowTail(e, d), fold: { one: 'entry', many: 'entries' }, d }, [title, sub]);
+    const es = t.entries;
+    const body = cardRows(
+      {
+        key: es,
+        n: es.length,
+        indexAt: (k) => es[k]!.index,
+        tailAt: (k) => guestRowTail(es[k]!, d),
+        valueW: () => es.reduce((w, e) => Math.max(w, e.value.length), 0),
+        entries: () => es,
+        count: t.entryCount,
+        y0: HEAD_H,
+        text: (e, w) => guestRowText(e, w, d),
+        fold: { one: 'entry', many: 'entries' },
+        d,
+      },
+      [title, sub],
+    );
     return { t, title, sub, ...body };
   });
   const shadowDraft = (item: PageItem) => {
@@ -867,7 +902,24 @@ export function layoutColumns(
     const { heading, name, roleWords, zapWords, covers } = shadowPageText(sp, item.root, item.zap);
     // Compact: the notation moves to the tooltip; the heading's role words go under it (its zap state stays in it).
     const [title, sub] = d.name === 'full' ? [heading, `${sp.notation} · ${covers}`] : [zapWords ? `${name} · ${zapWords}` : name, `${roleWords} · ${covers}`];
-    const body = cardRows({ entries: sp.sptes, count: 512, y0: HEAD_H, text: (e, w) => spteRowText(e, w, d), tail: (e) => spteRowTail(e, d), fold: { one: 'spte', many: 'sptes' }, d }, [title, sub]);
+    // Placed and sized from the shape of its sptes: their JSON is made only if the card's rows are drawn.
+    const shape = sim_sptesShape(sp);
+    const body = cardRows(
+      {
+        key: shape,
+        n: shape.length,
+        indexAt: (k) => shape.index[k]!,
+        tailAt: (k) => spteRowTail(shape, k, d),
+        valueW: () => shape.valueChars,
+        entries: () => sp.sptes,
+        count: 512,
+        y0: HEAD_H,
+        text: (e, w) => spteRowText(e, w, d),
+        fold: { one: 'spte', many: 'sptes' },
+        d,
+      },
+      [title, sub],
+    );
     return { kind: 'sp' as const, item, title, sub, ...body };
   };
   const noteDraft = (title: string, sub: string) => ({ kind: 'note' as const, title, sub, body: null, textW: Math.max(textWidth(title, d.font.title, 'sansBold'), textWidth(sub, d.font.sub, 'mono')) + PAD.left + PAD.right });

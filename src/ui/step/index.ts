@@ -5,7 +5,7 @@
  * which events a step has, what is hidden in event mode, what is lit, or how
  * the step is told. Pure: no React, no DOM.
  */
-import { type RuleSetName, type Scenario, Timeline } from '../../core/index.ts';
+import { type RuleSetName, type Scenario, sim_sptesShape, Timeline } from '../../core/index.ts';
 import { type Density, DENSITIES, type Gone, type Layout, layoutColumns, layoutOverview, type OverviewSize, ROW_H } from '../layout/geometry.ts';
 import { stepCaption } from './caption.ts';
 import { type Highlights, highlightsOf, storyBox } from './marks.ts';
@@ -53,7 +53,7 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
     // What the step's unrevealed events create stays hidden: new pages, and
     // sptes that were not present before the step.
     const before = new Set<string>();
-    for (const sp of getStepView(tl, step - 1).machine.shadowPages) for (const e of sp.sptes) before.add(`${sp.id}:${e.index}`);
+    for (const sp of getStepView(tl, step - 1).machine.shadowPages) for (const i of sim_sptesShape(sp).index) before.add(`${sp.id}:${i}`);
     view.events.forEach((e, i) => {
       if (i < upTo) return;
       if (e.kind === 'kvm_mmu_get_page' && e.created) hidden.add(e.sp);
