@@ -8,10 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateScenario100k } from '../bench/scenario100k.ts';
-import { sim_sptesMade, Timeline, TimelineBuilder } from '../src/core/index.ts';
+import { sim_guestEntriesMade, sim_sptesMade, Timeline, TimelineBuilder } from '../src/core/index.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
-import { cardEntryIndexes, DENSITIES, type Density, foldRows, HEAD_H, type Layout, ROW_H, rowH, rowString, rowsInWindow, rowsTextWidth, rowY, type ShadowCard, textWidth, type Row } from '../src/ui/layout/geometry.ts';
+import { cardEntryIndexes, DENSITIES, type Density, foldRows, HEAD_H, type Layout, ROW_H, rowH, rowString, rowsInWindow, rowsTextWidth, rowY, type GuestCard, type ShadowCard, textWidth, type Row } from '../src/ui/layout/geometry.ts';
 import { columnOf, focusOrder } from '../src/ui/components/canvas-focus.ts';
 import { getStepView, layoutOf } from '../src/ui/step/view.ts';
 import { highlightsOf, marksOf } from '../src/ui/step/marks.ts';
@@ -104,12 +104,13 @@ describe('lazy rows: what the layout knows without building them', () => {
   });
 });
 
-describe('lazy sptes: a view lays out its shadow pages without their JSON', () => {
-  it('the layout, its links, every card\'s marks and the focus order make no spte JSON; a card\'s rows make its own only', () => {
-    const tl = new TimelineBuilder(generateScenario100k(3000).scenario, 'seed').timeline();
+describe('lazy entries: a view lays out its guest tables and shadow pages without their entries\' JSON', () => {
+  it('the layout, its links, every card\'s marks and the focus order make no entry JSON; a card\'s rows make its own only', () => {
+    const scenario = generateScenario100k(3000).scenario;
     for (const n of [2999, 1234, 777]) {
-      const v = getStepView(tl, n);
-      const made = () => v.machine.shadowPages.filter(sim_sptesMade).map((p) => p.id);
+      // A timeline each: a view reuses the unchanged tables and pages of the views before it (and whatever was made of them).
+      const v = getStepView(new TimelineBuilder(scenario, 'seed').timeline(), n);
+      const made = () => [...v.guest.filter(sim_guestEntriesMade).map((t) => t.gfn), ...v.machine.shadowPages.filter(sim_sptesMade).map((p) => p.id)];
       // A page the step zapped is drawn empty (a copy): the others are the view's own.
       expect(v.gone.zapped.size, `step ${n}`).toBe(0);
       for (const d of [DENSITIES.full, DENSITIES.compact]) {
@@ -123,6 +124,9 @@ describe('lazy sptes: a view lays out its shadow pages without their JSON', () =
       const card = layoutOf(v).cards.find((c): c is ShadowCard => c.kind === 'shadow' && c.sp.role.level === 1)!;
       expect(card.rows.length).toBeGreaterThan(0);
       expect(made(), `step ${n}`).toEqual([card.sp.id]);
+      const table = layoutOf(v).cards.find((c): c is GuestCard => c.kind === 'guest')!;
+      expect(table.rows.length).toBeGreaterThan(0);
+      expect(made(), `step ${n}`).toEqual([table.table.gfn, card.sp.id]);
     }
   });
 });

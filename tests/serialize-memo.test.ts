@@ -8,7 +8,7 @@ import { generateScenario100k } from '../bench/scenario100k.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { parse } from './run.ts';
-import { guestTables, machineJson, rmapJson, RULE_SETS, sim_JsonMemo, sim_sptesMade, sim_sptesShape, Timeline } from '../src/core/index.ts';
+import { guestTables, machineJson, rmapJson, RULE_SETS, sim_guestEntriesMade, sim_guestEntriesShape, sim_JsonMemo, sim_sptesMade, sim_sptesShape, Timeline } from '../src/core/index.ts';
 
 
 function expectSameJsonJumping(tl: Timeline, jumps: number): void {
@@ -27,7 +27,15 @@ function expectSameJsonJumping(tl: Timeline, jumps: number): void {
       expect(sim_sptesMade(p), `sp ${p.id} after ${at} steps`).toBe(made);
     });
     expect(JSON.stringify(got), `state after ${at} steps`).toBe(JSON.stringify(eager));
-    expect(JSON.stringify(guestTables(m.cpu, m.mem, undefined, memo)), `guest tables after ${at} steps`).toBe(JSON.stringify(guestTables(m.cpu, m.mem)));
+    const tables = guestTables(m.cpu, m.mem, undefined, memo);
+    const eagerTables = guestTables(m.cpu, m.mem);
+    // The same for a table's entries: their shape, read from the frame, is what their JSON gives.
+    tables.forEach((t, i) => {
+      const made = sim_guestEntriesMade(t);
+      expect(sim_guestEntriesShape(t), `table ${t.gfn} after ${at} steps`).toEqual(sim_guestEntriesShape(eagerTables[i]!));
+      expect(sim_guestEntriesMade(t), `table ${t.gfn} after ${at} steps`).toBe(made);
+    });
+    expect(JSON.stringify(tables), `guest tables after ${at} steps`).toBe(JSON.stringify(eagerTables));
   }
 }
 

@@ -102,6 +102,13 @@ export function sim_entryFlags(lo: number, hi: number): string {
   return t;
 }
 
+/** How many hex digits a u32 has (1 for 0). */
+const hexDigits32 = (n: number): number => (n === 0 ? 1 : (35 - Math.clz32(n)) >> 2);
+/** hex(n).length for 0 <= n < 2^53, without the string (a view measures thousands of entries it does not spell). */
+export const sim_hexLength = (n: number): number => 2 + (n < 0x100000000 ? hexDigits32(n) : 8 + hexDigits32(Math.floor(n / 0x100000000)));
+/** hex64(v).length, without the string. */
+export const sim_hex64Length = (v: U64): number => 2 + (v.hi === 0 ? hexDigits32(v.lo) : 8 + hexDigits32(v.hi));
+
 export function hex64(v: U64): string {
   if (v.hi === 0) return '0x' + v.lo.toString(16);
   return '0x' + v.hi.toString(16) + v.lo.toString(16).padStart(8, '0');

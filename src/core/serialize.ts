@@ -2,15 +2,15 @@
  * A machine state as plain JSON: what the trace CLI prints as `final` and what
  * the UI renders. Stable ordering (by id, by index) so output is byte-stable.
  */
-import { hex, hex64, sim_hex64Kept, sim_hexKept } from './bits.ts';
+import { hex, hex64, sim_hex64Kept, sim_hex64Length, sim_hexKept, sim_hexLength, type U64 } from './bits.ts';
 import { frozenId } from './cow-array.ts';
-import type { TableVisit } from './guest/tables.ts';
+import type { GuestEntryJson, TableVisit } from './guest/tables.ts';
 import { guestMode } from './guest/cpu.ts';
 import type { KernelBug, KvmStats, Machine, ShadowPage, VcpuStats } from './machine.ts';
 import { pteListRefs, refId, refIndex, rmapKey } from './machine.ts';
 import { type RoleJson, roleJson } from './mmu/role.ts';
 import { spNotation } from './mmu/pages.ts';
-import { decodeSpte, getSpte, isLastSpte, isShadowPresent, isMmioSpte, sptePfn, isZero } from './mmu/spte.ts';
+import { decodeSpte, getSpte, isLastSpte, isShadowPresent, isMmioSpte, sptePfn } from './mmu/spte.ts';
 import { kvmMmuPageGetGfn } from './mmu/pages.ts';
 import { SP_PFN_BASE } from './host.ts';
 import type { GuestMode } from './scenario.ts';
@@ -88,13 +88,13 @@ export class sim_JsonMemo {
   /** Guest tables (guest/tables.ts guestTables), by frame contents and place. */
   readonly tables = new Map<string, TableVisit>();
   /**
-   * The JSON made last for each page's chunk (by sp id * 32 + chunk) and
-   * each guest table's place: a chunk or table made again after a write
-   * hands out the entries that did not change (sim_sameEntry) instead of
-   * equal new ones, so a view keeps only what changed.
+   * The JSON made last for each page's chunk (by sp id * 32 + chunk) and the
+   * entries made last for each guest table's place: a chunk or table made
+   * again after a write hands out the entries that did not change
+   * (sim_sameEntry) instead of equal new ones, so a view keeps only what changed.
    */
   readonly lastChunks = new Map<number, readonly SpteJson[]>();
-  readonly lastTables = new Map<string, TableVisit>();
+  readonly lastEntries = new Map<string, readonly GuestEntryJson[]>();
   static readonly MAX = 8192;
 }
 
@@ -120,36 +120,51 @@ export function sim_sameEntry<E extends { readonly index: number }>(made: E, bef
  */
 const sameSpteJson = (a: SpteJson, b: SpteJson): boolean => a.value === b.value && a.gfn === b.gfn;
 
-/** What spteJson and sim_sptesShape read of a page: its arrays and what kvm_mmu_page_get_gfn() reads. */
+/** What a page's spte JSON and sim_sptesShape read of it: its arrays and what kvm_mmu_page_get_gfn() reads. */
 type SptePage = Pick<ShadowPage, 'id' | 'gfn' | 'gfns' | 'role' | 'spt'>;
 
-function spteJson(sp: SptePage, i: number): SpteJson | null {
-  const v = getSpte(sp.spt, i);
-  if (isZero(v)) return null;
-  // Whole literals, not a spread of a common part: V8 gave each object built
-  // by `{ ...base, child }` a map of its own (~240,000 maps at 100,000
-  // steps), so every reader of sptes (layout, links, cards) went megamorphic
-  // and a load of a property an spte lacks allocated a handler each time.
-  const index = i;
-  const value = sim_hex64Kept(v);
-  const flags = decodeSpte(v);
-  if (isMmioSpte(v)) return { index, value, flags, mmio: true, gfn: sim_hexKept(sptePfn(v)) };
-  if (!isShadowPresent(v)) return { index, value, flags };
-  if (!isLastSpte(v, sp.role.level)) return { index, value, flags, child: sptePfn(v) - SP_PFN_BASE };
-  return { index, value, flags, gfn: sim_hexKept(kvmMmuPageGetGfn(sp, i)), pfn: sim_hexKept(sptePfn(v)) };
+/** What an spte is, as its JSON spells it: an MMIO spte, not present, a non-leaf one (its child page) or a leaf (the gfn and pfn it maps). */
+type SpteKind = 'mmio' | 'not present' | 'non-leaf' | 'leaf';
+
+/**
+ * Each non-zero spte i in [from, to) of a page, classified (the one
+ * derivation for its JSON and its shape): `n` is an MMIO spte's gfn (its
+ * pfn field), a non-leaf spte's child page, or a leaf's gfn
+ * (kvm_mmu_page_get_gfn); `pfn` is a leaf's host pfn.
+ */
+function forEachSpte(sp: SptePage, from: number, to: number, f: (i: number, v: U64, kind: SpteKind, n: number, pfn: number) => void): void {
+  const spt = sp.spt;
+  for (let i = from; i < to; i++) {
+    // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
+    if (!spt.get(2 * i) && !spt.get(2 * i + 1)) continue;
+    const v = getSpte(spt, i);
+    if (isMmioSpte(v)) f(i, v, 'mmio', sptePfn(v), 0);
+    else if (!isShadowPresent(v)) f(i, v, 'not present', 0, 0);
+    else if (!isLastSpte(v, sp.role.level)) f(i, v, 'non-leaf', sptePfn(v) - SP_PFN_BASE, 0);
+    else f(i, v, 'leaf', kvmMmuPageGetGfn(sp, i), sptePfn(v));
+  }
 }
 
 /** The present sptes i in [from, to) of a page; those alike in `before` (the same range's, made earlier) are its objects. */
 function sptesIn(sp: SptePage, from: number, to: number, out: SpteJson[], before?: readonly SpteJson[]): SpteJson[] {
-  const spt = sp.spt;
   const k = { at: 0 };
-  for (let i = from; i < to; i++) {
-    // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
-    if (spt.get(2 * i) || spt.get(2 * i + 1)) {
-      const s = spteJson(sp, i);
-      if (s) out.push(sim_sameEntry(s, before, k, sameSpteJson));
-    }
-  }
+  forEachSpte(sp, from, to, (index, v, kind, n, pfn) => {
+    // Whole literals, not a spread of a common part: V8 gave each object built
+    // by `{ ...base, child }` a map of its own (~240,000 maps at 100,000
+    // steps), so every reader of sptes (layout, links, cards) went megamorphic
+    // and a load of a property an spte lacks allocated a handler each time.
+    const value = sim_hex64Kept(v);
+    const flags = decodeSpte(v);
+    const s: SpteJson =
+      kind === 'mmio'
+        ? { index, value, flags, mmio: true, gfn: sim_hexKept(n) }
+        : kind === 'not present'
+          ? { index, value, flags }
+          : kind === 'non-leaf'
+            ? { index, value, flags, child: n }
+            : { index, value, flags, gfn: sim_hexKept(n), pfn: sim_hexKept(pfn) };
+    out.push(sim_sameEntry(s, before, k, sameSpteJson));
+  });
   return out;
 }
 
@@ -219,11 +234,6 @@ export interface sim_SptesShape {
   readonly valueChars: number;
 }
 
-/** How many hex digits a u32 has (1 for 0). */
-const hexDigits32 = (n: number): number => (n === 0 ? 1 : (35 - Math.clz32(n)) >> 2);
-/** How long hex(n) is, for 0 <= n < 2^53, without the string. */
-const hexChars = (n: number): number => 2 + (n < 0x100000000 ? hexDigits32(n) : 8 + hexDigits32(Math.floor(n / 0x100000000)));
-
 type ShapeDraft = { -readonly [K in keyof sim_SptesShape]: sim_SptesShape[K] extends readonly (infer T)[] ? T[] : sim_SptesShape[K] };
 
 /** An empty shape to push sptes onto (plain arrays: a typed array each cost more to make than the ~16 sptes of a chunk it held). */
@@ -240,17 +250,11 @@ function pushShape(out: ShapeDraft, index: number, flags: string, child: number,
   if (valueChars > out.valueChars) out.valueChars = valueChars;
 }
 
-/** Appends the shape of the present sptes i in [from, to) of a page, from its words: what spteJson would spell, measured. */
+/** Appends the shape of the non-zero sptes i in [from, to) of a page, from its words: what their JSON would spell, measured. */
 function shapeInto(out: ShapeDraft, sp: SptePage, from: number, to: number): void {
-  for (let i = from; i < to; i++) {
-    if (!sp.spt.get(2 * i) && !sp.spt.get(2 * i + 1)) continue;
-    const v = getSpte(sp.spt, i);
-    const valueChars = 2 + (v.hi === 0 ? hexDigits32(v.lo) : hexDigits32(v.hi) + 8);
-    if (isMmioSpte(v)) pushShape(out, i, decodeSpte(v), -1, hexChars(sptePfn(v)), true, valueChars);
-    else if (!isShadowPresent(v)) pushShape(out, i, decodeSpte(v), -1, 0, false, valueChars);
-    else if (!isLastSpte(v, sp.role.level)) pushShape(out, i, decodeSpte(v), sptePfn(v) - SP_PFN_BASE, 0, false, valueChars);
-    else pushShape(out, i, decodeSpte(v), -1, hexChars(kvmMmuPageGetGfn(sp, i)), false, valueChars);
-  }
+  forEachSpte(sp, from, to, (i, v, kind, n) =>
+    pushShape(out, i, decodeSpte(v), kind === 'non-leaf' ? n : -1, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : 0, kind === 'mmio', sim_hex64Length(v)),
+  );
 }
 
 /** The shape of sptes as JSON (a page built eagerly, or a copy a view made with other sptes). */

@@ -3,8 +3,8 @@
  * from CR3 (or the PDPTE registers), with its present entries decoded.
  * Bounded (maxTables) so a hostile scenario cannot make it explode.
  */
-import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hexKept, type U64 } from '../bits.ts';
-import { type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
+import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hex64Length, sim_hexKept, sim_hexLength, type U64 } from '../bits.ts';
+import { cloneCpu, type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
 import { sim_JsonMemo, sim_sameEntry } from '../serialize.ts';
 import type { GuestMemory } from './memory.ts';
@@ -54,8 +54,139 @@ export interface TableVisit {
 }
 
 /**
+ * What a layout needs of a table's present entries to place and size its
+ * rows and draw its pointers, without their JSON (not a kernel structure,
+ * hence sim_): the 100,000-step bench's tables hold ~16,700 entries, and a
+ * jump changes most tables (the walks set accessed bits), of which a screen
+ * shows a few. A view's table (guestTables with a memo) makes its entries'
+ * JSON only when they are first read, and its shape as it reads the frame.
+ */
+export interface sim_GuestEntriesShape {
+  readonly length: number;
+  /** Their indexes, ascending. */
+  readonly index: readonly number[];
+  /** Each one's `flags`, as in its GuestEntryJson. */
+  readonly flags: readonly string[];
+  readonly leaf: readonly boolean[];
+  /** The length of each one's `target` text. */
+  readonly targetChars: readonly number[];
+  /** The longest `value` text of them (0 when none is present). */
+  readonly valueChars: number;
+  /** The present non-leaf entries (pointers at lower tables): index and `target`. */
+  readonly pointers: ReadonlyArray<{ readonly index: number; readonly target: string }>;
+}
+
+/** What reading a table's entries needs: the paging mode (isLastGpte), the entry size and the table's place. */
+interface TableContext {
+  readonly cpu: CpuState;
+  readonly size: 4 | 8;
+  readonly bits: number;
+  readonly gfn: number;
+  readonly level: number;
+}
+
+/**
+ * Each non-zero entry of a table's frame, decoded as its JSON says it (the
+ * one derivation for the JSON and the shape): value, flags, target frame,
+ * leaf and the bytes a leaf maps.
+ */
+function forEachEntry(c: TableContext, frame: CowArray | undefined, f: (i: number, v: U64, flags: string, target: number, leaf: boolean, pageBytes: number) => void): void {
+  const { cpu, size, bits, level } = c;
+  const count = 1 << bits;
+  // Read the frame's words directly and skip zero entries without
+  // allocating: most of a table is empty, and this runs for every table at
+  // every step the UI shows.
+  const words = size === 4 ? 1 : 2;
+  for (let i = 0; frame && i < count; i++) {
+    const lo = frame.get(i * words);
+    const hi = words === 2 ? frame.get(i * words + 1) : 0;
+    if (!lo && !hi) continue;
+    const v: U64 = { lo, hi };
+    if (!(v.lo & 1)) {
+      f(i, v, 'not present', 0, false, 0);
+      continue;
+    }
+    const leaf = isLastGpte(cpu, level, v);
+    let target = gpteToGfn(v, size);
+    let pageBytes = 0;
+    if (leaf) {
+      pageBytes = 2 ** (12 + bits * (level - 1));
+      if (size === 4 && level === 2) target = (v.lo >>> 22) * 1024 + pse36GfnDelta(v.lo);
+      else if (level > 1) target -= target % 2 ** (9 * (level - 1));
+    }
+    f(i, v, flagsOf(v, size, level > 1), target, leaf, pageBytes);
+  }
+}
+
+/**
+ * A table's entries as JSON; those alike in `before` (its place's, made
+ * earlier: the same context) are its objects. `pointer` is told of each
+ * present non-leaf entry (index, target frame).
+ */
+function entriesJson(c: TableContext, frame: CowArray | undefined, before: readonly GuestEntryJson[] | undefined, pointer?: (i: number, target: number) => void): GuestEntryJson[] {
+  const entries: GuestEntryJson[] = [];
+  const k = { at: 0 };
+  forEachEntry(c, frame, (index, v, flags, target, leaf, pageBytes) => {
+    entries.push(sim_sameEntry({ index, value: sim_hex64Kept(v), flags, target: sim_hexKept(target), leaf, pageBytes }, before, k, sameGuestEntry));
+    if (pointer && !leaf && flags !== 'not present') pointer(index, target);
+  });
+  return entries;
+}
+
+/** A view's table whose entries are not made yet: its frame as it was (a frozen copy), its context, and the memo. */
+interface LazyEntries {
+  readonly c: TableContext;
+  readonly frame: CowArray | undefined;
+  readonly place: string;
+  readonly memo: sim_JsonMemo;
+  entries: GuestEntryJson[] | null;
+}
+const lazyEntries = new WeakMap<object, LazyEntries>();
+const guestShapes = new WeakMap<object, sim_GuestEntriesShape>();
+
+/** A table's `entries` getter (one function for every table: one hidden class): made on first read. */
+function readLazyEntries(this: GuestTableJson): readonly GuestEntryJson[] {
+  const l = lazyEntries.get(this)!;
+  if (!l.entries) {
+    l.entries = entriesJson(l.c, l.frame, l.memo.lastEntries.get(l.place));
+    if (l.memo.lastEntries.size >= sim_JsonMemo.MAX) l.memo.lastEntries.clear();
+    l.memo.lastEntries.set(l.place, l.entries);
+  }
+  return l.entries;
+}
+
+/** Whether a table's entries are made (a probe for tests: a view's table makes them on first read; any other table has them). */
+export const sim_guestEntriesMade = (t: GuestTableJson): boolean => lazyEntries.get(t)?.entries !== null;
+
+/** The shape of a table's present entries (sim_GuestEntriesShape): a view's table has it from reading its frame; any other measures its entries' JSON. */
+export function sim_guestEntriesShape(t: GuestTableJson): sim_GuestEntriesShape {
+  let got = guestShapes.get(t);
+  if (!got) {
+    const out = newGuestShape();
+    for (const e of t.entries) pushGuestShape(out, e.index, e.flags, e.leaf, e.target.length, e.value.length, e.target);
+    guestShapes.set(t, (got = out));
+  }
+  return got;
+}
+
+type GuestShapeDraft = { -readonly [K in keyof sim_GuestEntriesShape]: sim_GuestEntriesShape[K] extends ReadonlyArray<infer T> ? T[] : sim_GuestEntriesShape[K] };
+const newGuestShape = (): GuestShapeDraft => ({ length: 0, index: [], flags: [], leaf: [], targetChars: [], valueChars: 0, pointers: [] });
+/** Appends one entry to `out` (`target`: its text, read only for a pointer at a lower table). */
+function pushGuestShape(out: GuestShapeDraft, index: number, flags: string, leaf: boolean, targetChars: number, valueChars: number, target: string): void {
+  out.index.push(index);
+  out.flags.push(flags);
+  out.leaf.push(leaf);
+  out.targetChars.push(targetChars);
+  out.length++;
+  if (valueChars > out.valueChars) out.valueChars = valueChars;
+  if (!leaf && flags !== 'not present') out.pointers.push({ index, target });
+}
+
+/**
  * With `memo` (a view's), a table whose frame did not change (CowArray.contentId),
- * reached at the same place in the same paging mode, is the object built before.
+ * reached at the same place in the same paging mode, is the object built
+ * before, and a table's entries are made only when read (its shape and the
+ * tables it points at are known without them).
  */
 export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, memo?: sim_JsonMemo): GuestTableJson[] {
   const rootLevel = guestRootLevel(cpu);
@@ -64,6 +195,8 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
   const bits = size === 4 ? 10 : 9;
   const out: GuestTableJson[] = [];
   const seen = new Set<string>();
+  // A view's tables read their entries later: from a copy of the CPU (the paging mode) as it is now.
+  const frozenCpu = memo ? cloneCpu(cpu) : cpu;
   const visit = (gfn: number, level: number, vaBase: number): void => {
     const key = `${gfn}:${level}`;
     if (seen.has(key) || out.length >= maxTables) return;
@@ -73,49 +206,34 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
     const memoKey = place && `${place}:${frame ? frame.contentId() : 0}`;
     let got = memoKey ? memo!.tables.get(memoKey) : undefined;
     if (!got) {
-      got = readTable(gfn, level, vaBase, frame, place ? memo!.lastTables.get(place)?.table.entries : undefined);
+      got = readTable({ cpu: frozenCpu, size, bits, gfn, level }, vaBase, frame, memo && place ? { memo, place } : null);
       if (memoKey) {
         if (memo!.tables.size >= sim_JsonMemo.MAX) memo!.tables.clear();
         memo!.tables.set(memoKey, got);
-        if (memo!.lastTables.size >= sim_JsonMemo.MAX) memo!.lastTables.clear();
-        memo!.lastTables.set(place!, got);
       }
     }
     out.push(got.table);
     for (const [g, l, va] of got.children) visit(g, l, va);
   };
-  /** A table's JSON; entries alike in `before` (this place's, made earlier: the same context) are its objects. */
-  const readTable = (gfn: number, level: number, vaBase: number, frame: CowArray | undefined, before: readonly GuestEntryJson[] | undefined): TableVisit => {
-    const count = 1 << bits;
-    const entries: GuestEntryJson[] = [];
-    const k = { at: 0 };
-    const push = (e: GuestEntryJson) => entries.push(sim_sameEntry(e, before, k, sameGuestEntry));
+  /** A table's JSON (for a view, with its entries made when read) and the tables it points at. */
+  const readTable = (c: TableContext, vaBase: number, frame: CowArray | undefined, lazy: { memo: sim_JsonMemo; place: string } | null): TableVisit => {
     const children: Array<[number, number, number]> = [];
-    // Read the frame's words directly and skip zero entries without
-    // allocating: most of a table is empty, and this runs for every table at
-    // every step the UI shows.
-    const words = size === 4 ? 1 : 2;
-    for (let i = 0; frame && i < count; i++) {
-      const lo = frame.get(i * words);
-      const hi = words === 2 ? frame.get(i * words + 1) : 0;
-      if (!lo && !hi) continue;
-      const v: U64 = { lo, hi };
-      if (!(v.lo & 1)) {
-        if (v.lo || v.hi) push({ index: i, value: sim_hex64Kept(v), flags: 'not present', target: '0x0', leaf: false, pageBytes: 0 });
-        continue;
-      }
-      const leaf = isLastGpte(cpu, level, v);
-      let target = gpteToGfn(v, size);
-      let pageBytes = 0;
-      if (leaf) {
-        pageBytes = 2 ** (12 + bits * (level - 1));
-        if (size === 4 && level === 2) target = (v.lo >>> 22) * 1024 + pse36GfnDelta(v.lo);
-        else if (level > 1) target -= target % 2 ** (9 * (level - 1));
-      }
-      push({ index: i, value: sim_hex64Kept(v), flags: flagsOf(v, size, level > 1), target: sim_hexKept(target), leaf, pageBytes });
-      if (!leaf && level > 1) children.push([target, level - 1, vaBase + i * 2 ** (12 + bits * (level - 1))]);
-    }
-    return { table: { gfn: hex(gfn), level, entrySize: size, entryCount: count, registers: false, entries, vaBase: hex(vaBase) }, children };
+    // A present non-leaf entry of a table above level 1 points at a lower table.
+    const child = (i: number, target: number) => {
+      if (c.level > 1) children.push([target, c.level - 1, vaBase + i * 2 ** (12 + bits * (c.level - 1))]);
+    };
+    const head = { gfn: hex(c.gfn), level: c.level, entrySize: size, entryCount: 1 << bits, registers: false };
+    if (!lazy) return { table: Object.assign(head, { entries: entriesJson(c, frame, undefined, child), vaBase: hex(vaBase) }), children };
+    // The shape and the children in one pass over the frame; the entries' JSON when first read.
+    const shape = newGuestShape();
+    forEachEntry(c, frame, (i, v, flags, target, leaf) => {
+      pushGuestShape(shape, i, flags, leaf, sim_hexLength(target), sim_hex64Length(v), leaf || flags === 'not present' ? '' : sim_hexKept(target));
+      if (!leaf && flags !== 'not present') child(i, target);
+    });
+    const table = Object.defineProperty(head, 'entries', { get: readLazyEntries, enumerable: true, configurable: true }) as typeof head & { entries: readonly GuestEntryJson[] };
+    lazyEntries.set(table, { c, frame: frame?.clone(), place: lazy.place, memo: lazy.memo, entries: null });
+    guestShapes.set(table, shape);
+    return { table: Object.assign(table, { vaBase: hex(vaBase) }), children };
   };
   if (rootLevel === 3) {
     const entries: GuestEntryJson[] = cpu.pdptrs.map((p, i) => ({

@@ -9,7 +9,7 @@
  * this scale the cost of a step is the few cards and ticks it changes.
  */
 import { memo } from 'react';
-import { sim_sptesShape } from '../../core/index.ts';
+import { sim_guestEntriesShape, sim_sptesShape } from '../../core/index.ts';
 import { type Card, type Layout, type NoteCard, OVERVIEW, shadowPageText, tickX } from '../layout/geometry.ts';
 import { useStore } from '../store/index.ts';
 import { type CardMarks, drawnLinks, hasRow, type Highlights, marksOf, sameCard } from '../step/index.ts';
@@ -27,7 +27,8 @@ function ticks(card: Card, indexes: readonly number[], count: number, y0: number
 function describe(card: Card): { color: string | undefined; label: string; title: string; count: number; present: number[] } {
   if (card.kind === 'guest') {
     const t = card.table;
-    const present = t.entries.filter((e) => e.flags !== 'not present').map((e) => e.index);
+    const shape = sim_guestEntriesShape(t);
+    const present = shape.index.filter((_, k) => shape.flags[k] !== 'not present');
     return {
       color: undefined,
       label: card.title,
@@ -38,7 +39,7 @@ function describe(card: Card): { color: string | undefined; label: string; title
   }
   const sp = card.sp;
   // From the shape of its sptes: the overview draws where they are, not what they hold (their JSON is not made).
-  const present = Array.from(sim_sptesShape(sp).index);
+  const present = sim_sptesShape(sp).index.slice();
   const { color, covers } = shadowPageText(sp, card.root, card.zap);
   return {
     color,

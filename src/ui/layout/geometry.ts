@@ -3,7 +3,7 @@
  * pages): card and row positions, folded runs of empty entries, and the link
  * paths between them (d3-shape computes the curves). React only draws it.
  */
-import { type GuestTableJson, type MachineJson, type ShadowPageJson, type sim_SptesShape, sim_sptesShape } from '../../core/index.ts';
+import { type GuestTableJson, type MachineJson, type ShadowPageJson, type sim_GuestEntriesShape, sim_guestEntriesShape, type sim_SptesShape, sim_sptesShape } from '../../core/index.ts';
 import { type LinkStyle, linkStyle, type Route, type RouteRequest, routeLinks } from './routes.ts';
 
 export const ROW_H = 18;
@@ -368,15 +368,17 @@ export const rowY = (card: Card, index: number): number | null => {
   return null;
 };
 
-/** Where entry `index` is among a card's present entries (sorted by index), by bisection; -1 if absent. A shadow page's sptes are not made for it (sim_sptesShape). */
+/** The shape of a card's present entries (core sim_guestEntriesShape, sim_sptesShape): what the layout reads instead of their JSON. */
+const shapeOf = (card: Card): sim_GuestEntriesShape | sim_SptesShape => (card.kind === 'guest' ? sim_guestEntriesShape(card.table) : sim_sptesShape(card.sp));
+
+/** Where entry `index` is among a card's present entries (sorted by index), by bisection; -1 if absent. */
 function entryPosition(card: Card, index: number): number {
-  const shape = card.kind === 'guest' ? null : sim_sptesShape(card.sp);
-  const entries = card.kind === 'guest' ? card.table.entries : null;
+  const { index: indexes } = shapeOf(card);
   let lo = 0;
-  let hi = (shape ? shape.length : entries!.length) - 1;
+  let hi = indexes.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const at = shape ? shape.index[mid]! : entries![mid]!.index;
+    const at = indexes[mid]!;
     if (at === index) return mid;
     if (at < index) lo = mid + 1;
     else hi = mid - 1;
@@ -389,7 +391,7 @@ export const rowsTextWidth = (card: Card): number | null => bodies.get(card)?.te
 
 /** The entry indexes of a card's entry rows, top to bottom (its focus order), without building the rows of a detailed card. */
 export function cardEntryIndexes(card: Card): number[] {
-  if (bodies.has(card)) return card.kind === 'guest' ? card.table.entries.map((e) => e.index) : Array.from(sim_sptesShape(card.sp).index);
+  if (bodies.has(card)) return shapeOf(card).index.slice();
   const out: number[] = [];
   for (const r of card.rows) if (r.kind === 'entry') out.push(r.index);
   return out;
@@ -608,8 +610,12 @@ function spteRowText(e: Spte, valueW: number, d: Density): RowText {
  * the space between them): with the index's and the value's, the length of
  * its rowString, so its width is known without building its text.
  */
-const guestRowTail = (e: GuestEntry, d: Density): number =>
-  flagText(e.flags, d).length + 1 + (e.flags === 'not present' ? 0 : d.name === 'full' ? (e.leaf ? 7 : 8) + e.target.length : 2 + e.target.length);
+/** rowTail of a table's k-th present entry, from the shape of its entries (their JSON is not made for it): guestRowText's flags and guestTarget. */
+const guestRowTail = (s: sim_GuestEntriesShape, k: number, d: Density): number => {
+  const flags = s.flags[k]!;
+  const target = s.targetChars[k]!;
+  return flagText(flags, d).length + 1 + (flags === 'not present' ? 0 : d.name === 'full' ? (s.leaf[k] ? 7 : 8) + target : 2 + target);
+};
 /** rowTail of a page's k-th present spte, from the shape of its sptes (their JSON is not made for it): spteRowText's flags and spteTarget. */
 const spteRowTail = (s: sim_SptesShape, k: number, d: Density): number => {
   const child = s.child[k]!;
@@ -772,20 +778,6 @@ interface Anchors {
 }
 
 /**
- * A guest table's entries that point at a table (present, not a leaf): the
- * only ones linksBetween draws from, found once per entries list (the guest
- * view keeps an unchanged table's list from step to step). The 100,000-step
- * bench's tables hold ~16,700 entries, nearly all leaves, and every layout
- * walked them all (~2 ms of a jump along the strip).
- */
-const pointerEntries = new WeakMap<GuestTableJson['entries'], GuestTableJson['entries']>();
-function pointersOf(t: GuestTableJson): GuestTableJson['entries'] {
-  let p = pointerEntries.get(t.entries);
-  if (!p) pointerEntries.set(t.entries, (p = t.entries.filter((e) => !e.leaf && e.flags !== 'not present')));
-  return p;
-}
-
-/**
  * The links between the cards: guest pointers (an entry that points at
  * another guest table), shadow-of fan-outs (each guest table to the shadow
  * pages of its gfn, coloured by quadrant for 4-byte tables) and child links
@@ -811,7 +803,8 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
   const color = (q: number | null) => (q === null ? null : QUADRANT_COLORS[q]!);
   for (const c of cards) {
     if (c.kind !== 'guest') continue;
-    for (const e of pointersOf(c.table)) {
+    // Only the entries that point at a table (sim_guestEntriesShape.pointers): the 100,000-step bench's tables hold ~16,700 entries, nearly all leaves.
+    for (const e of sim_guestEntriesShape(c.table).pointers) {
       const target = byGfn.get(e.target);
       const y1 = a.entry(c, e.index);
       if (!target || y1 === null || target === c) continue;
@@ -878,15 +871,16 @@ export function layoutColumns(
   const guestDrafts = guest.map((t) => {
     const title = guestTableName(t);
     const sub = d.name === 'full' ? `${t.entryCount} × ${t.entrySize}-byte entries${t.registers ? ' (loaded at MOV CR3)' : ''} · va ${t.vaBase}` : `${t.entryCount} × ${t.entrySize} B · va ${t.vaBase}`;
-    const es = t.entries;
+    // Placed and sized from the shape of its entries: their JSON is made only if the card's rows are drawn.
+    const shape = sim_guestEntriesShape(t);
     const body = cardRows(
       {
-        key: es,
-        n: es.length,
-        indexAt: (k) => es[k]!.index,
-        tailAt: (k) => guestRowTail(es[k]!, d),
-        valueW: () => es.reduce((w, e) => Math.max(w, e.value.length), 0),
-        entries: () => es,
+        key: shape,
+        n: shape.length,
+        indexAt: (k) => shape.index[k]!,
+        tailAt: (k) => guestRowTail(shape, k, d),
+        valueW: () => shape.valueChars,
+        entries: () => t.entries,
         count: t.entryCount,
         y0: HEAD_H,
         text: (e, w) => guestRowText(e, w, d),

@@ -3,7 +3,7 @@
  * strings (so memoized cards skip what did not change). Pure: the canvas and
  * the overview draw from it.
  */
-import { sim_sptesShape, type TraceEvent } from '../../core/index.ts';
+import { sim_guestEntriesShape, sim_sptesShape, type TraceEvent } from '../../core/index.ts';
 import type { Card, Layout, Link } from '../layout/geometry.ts';
 import { ROW_H, rowY } from '../layout/geometry.ts';
 
@@ -132,14 +132,14 @@ export function marksOf(c: Card, hl: Highlights, activeEnds: ReadonlySet<string>
   const focusParts = hl.focus?.split(':') ?? [];
   if (c.kind === 'guest') {
     const gfn = c.table.gfn;
-    const touched = c.table.entries.filter((e) => hl.walked.has(`${gfn}:${e.index}`)).map((e) => e.index).join(' ');
+    const touched = sim_guestEntriesShape(c.table).index.filter((i) => hl.walked.has(`${gfn}:${i}`)).join(' ');
     const focus = focusParts[0] === 'gte' && focusParts[1] === gfn ? focusParts[2]! : '';
     const cardLit = activeEnds.has(c.key);
     return { touched, lit: (litRows.get(`gt:${gfn}`) ?? []).join(' '), hw: '', focus, cardLit, created: false, idle: touched === '' && focus === '' && !cardLit };
   }
   const id = c.sp.id;
   // The indexes from the shape of its sptes (core sim_sptesShape): a card off screen makes no spte JSON for its marks.
-  const present = Array.from(sim_sptesShape(c.sp).index);
+  const present = sim_sptesShape(c.sp).index;
   const touched = present.filter((i) => hl.setSptes.has(`${id}:${i}`)).join(' ');
   const hw = present.filter((i) => hl.hwPath.has(`${id}:${i}`)).join(' ');
   const focus = focusParts[0] === 'spte' && focusParts[1] === String(id) ? focusParts[2]! : hl.focus === c.key ? 'card' : '';
