@@ -9,6 +9,7 @@ import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { parse } from './run.ts';
 import { guestTables, machineJson, rmapJson, RULE_SETS, sim_guestEntriesMade, sim_guestEntriesShape, sim_JsonMemo, sim_sptesMade, sim_sptesShape, Timeline } from '../src/core/index.ts';
+import { sim_defineLazy, sim_lazyMade } from '../src/core/serialize.ts';
 
 
 function expectSameJsonJumping(tl: Timeline, jumps: number): void {
@@ -38,6 +39,26 @@ function expectSameJsonJumping(tl: Timeline, jumps: number): void {
     expect(JSON.stringify(tables), `guest tables after ${at} steps`).toBe(JSON.stringify(eagerTables));
   }
 }
+
+describe('sim_defineLazy: a field made when first read', () => {
+  it('is made once, on first read; JSON text, spreads and key order are those of a plain field', () => {
+    let made = 0;
+    const o = sim_defineLazy({ a: 1 }, 'b', () => {
+      made++;
+      return [2, 3];
+    });
+    Object.assign(o, { c: 4 });
+    expect(made).toBe(0);
+    expect(sim_lazyMade(o, 'b')).toBe(false);
+    expect(JSON.stringify(o)).toBe('{"a":1,"b":[2,3],"c":4}');
+    expect({ ...o }).toEqual({ a: 1, b: [2, 3], c: 4 });
+    expect(o.b).toBe(o.b);
+    expect(made).toBe(1);
+    expect(sim_lazyMade(o, 'b')).toBe(true);
+    // A plain field counts as made.
+    expect(sim_lazyMade({ b: 1 }, 'b')).toBe(true);
+  });
+});
 
 describe('machineJson and guestTables with a memo', () => {
   it('every built-in, every rule set, every step in a jumping order', () => {

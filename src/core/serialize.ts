@@ -265,49 +265,53 @@ function shapeOfJson(sptes: readonly SpteJson[]): sim_SptesShape {
 }
 
 /**
- * A view's page whose sptes are not made yet: the page's arrays as they were
- * (frozen copies: the machine goes on to other steps), the memo to make them
- * with, and what was made of them so far.
+ * The fields of views made when first read (a view's sptes and guest
+ * entries: most are never drawn), by field name: one getter function per
+ * name, shared by every object with that field (so those objects keep one
+ * hidden class), and each object's maker until it has run.
  */
-interface LazySptes {
-  readonly sp: SptePage;
-  readonly memo: sim_JsonMemo;
-  sptes: SpteJson[] | null;
-}
-const lazySptes = new WeakMap<object, LazySptes>();
-const shapes = new WeakMap<object, sim_SptesShape>();
+const lazyFields = new Map<string, { readonly get: () => unknown; readonly state: WeakMap<object, { make: (() => unknown) | null; value: unknown }> }>();
 
 /**
- * A page's `sptes` getter (one function for every page, so that the pages
- * share one hidden class): its JSON made on first read, chunk by chunk
- * through the memo (memoSptes).
+ * Defines `key` on `o` (an object being built, in the place the field has in
+ * its JSON) as an enumerable accessor whose value is `make()`, made when
+ * first read: JSON.stringify, spreads and readers see a plain field.
  */
-function readLazySptes(this: ShadowPageJson): readonly SpteJson[] {
-  const l = lazySptes.get(this)!;
-  return (l.sptes ??= memoSptes(l.sp, l.memo));
+export function sim_defineLazy<T extends object, K extends string, V>(o: T, key: K, make: () => V): T & { readonly [P in K]: V } {
+  let f = lazyFields.get(key);
+  if (!f) {
+    const state = new WeakMap<object, { make: (() => unknown) | null; value: unknown }>();
+    const get = function (this: object): unknown {
+      const s = state.get(this)!;
+      if (s.make) {
+        s.value = s.make();
+        s.make = null;
+      }
+      return s.value;
+    };
+    lazyFields.set(key, (f = { get, state }));
+  }
+  f.state.set(o, { make, value: undefined });
+  return Object.defineProperty(o, key, { get: f.get, enumerable: true, configurable: true }) as T & { readonly [P in K]: V };
 }
 
+/** Whether `o`'s field `key` is made (a probe for tests): true for a plain field, or a lazy one read once. */
+export const sim_lazyMade = (o: object, key: string): boolean => (lazyFields.get(key)?.state.get(o)?.make ?? null) === null;
+
+/** The shape of each view's page, taken when the page is made (sim_sptesShape), and of any other page once asked. */
+const shapes = new WeakMap<object, sim_SptesShape>();
+
 /** Whether a page's sptes are made (a probe for tests: a view's page makes them on first read; any other page has them). */
-export const sim_sptesMade = (page: ShadowPageJson): boolean => lazySptes.get(page)?.sptes !== null;
+export const sim_sptesMade = (page: ShadowPageJson): boolean => sim_lazyMade(page, 'sptes');
 
 /**
  * The shape of a page's present sptes (sim_SptesShape), kept per page: a
- * view's page whose sptes are not made measures its spte words, without
- * making their JSON; any other page measures its sptes' JSON.
+ * view's page has it from its spte words, measured as the page is made
+ * (without making their JSON); any other page measures its sptes' JSON.
  */
 export function sim_sptesShape(page: ShadowPageJson): sim_SptesShape {
   let got = shapes.get(page);
-  if (got) return got;
-  const l = lazySptes.get(page);
-  if (l && !l.sptes) {
-    // One pass over the page's words (a chunk memo and a join of its chunks' shapes cost more than measuring them all again).
-    const { sp } = l;
-    const chunks = sp.spt.frozenChunks();
-    const out = newShape();
-    for (let ci = 0; ci < chunks.length; ci++) if (chunks[ci]) shapeInto(out, sp, ci * 16, ci * 16 + 16);
-    got = out;
-  } else got = shapeOfJson(page.sptes);
-  shapes.set(page, got);
+  if (!got) shapes.set(page, (got = shapeOfJson(page.sptes)));
   return got;
 }
 
@@ -350,8 +354,13 @@ function buildShadowPageJson(m: Machine, sp: ShadowPage, memo: sim_JsonMemo | nu
   // shared, and frozen as frozenChunks freezes them). Defined in the place
   // the eager page has them, so its JSON text is the same.
   const frozen: SptePage = { id: sp.id, gfn: sp.gfn, role: sp.role, spt: sp.spt.clone(), gfns: sp.gfns ? sp.gfns.clone() : null };
-  const page = Object.defineProperty(head, 'sptes', { get: readLazySptes, enumerable: true, configurable: true }) as typeof head & { sptes: readonly SpteJson[] };
-  lazySptes.set(page, { sp: frozen, memo, sptes: null });
+  const page = sim_defineLazy(head, 'sptes', () => memoSptes(frozen, memo));
+  // Its shape now, from the spte words (one pass: a chunk memo and a join of its chunks' shapes cost more than measuring them all again).
+  const shape = newShape();
+  frozen.spt.frozenChunks().forEach((c, ci) => {
+    if (c) shapeInto(shape, frozen, ci * 16, ci * 16 + 16);
+  });
+  shapes.set(page, shape);
   return Object.assign(page, { createdAt: sp.createdAt });
 }
 

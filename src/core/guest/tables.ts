@@ -6,7 +6,7 @@
 import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hex64Length, sim_hexKept, sim_hexLength, type U64 } from '../bits.ts';
 import { cloneCpu, type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
-import { sim_JsonMemo, sim_sameEntry } from '../serialize.ts';
+import { sim_defineLazy, sim_JsonMemo, sim_lazyMade, sim_sameEntry } from '../serialize.ts';
 import type { GuestMemory } from './memory.ts';
 import { gpteToGfn, isLastGpte, pse36GfnDelta } from './walk.ts';
 
@@ -133,30 +133,11 @@ function entriesJson(c: TableContext, frame: CowArray | undefined, before: reado
   return entries;
 }
 
-/** A view's table whose entries are not made yet: its frame as it was (a frozen copy), its context, and the memo. */
-interface LazyEntries {
-  readonly c: TableContext;
-  readonly frame: CowArray | undefined;
-  readonly place: string;
-  readonly memo: sim_JsonMemo;
-  entries: GuestEntryJson[] | null;
-}
-const lazyEntries = new WeakMap<object, LazyEntries>();
+/** The shape of each view's table, taken as its frame is read (sim_guestEntriesShape), and of any other table once asked. */
 const guestShapes = new WeakMap<object, sim_GuestEntriesShape>();
 
-/** A table's `entries` getter (one function for every table: one hidden class): made on first read. */
-function readLazyEntries(this: GuestTableJson): readonly GuestEntryJson[] {
-  const l = lazyEntries.get(this)!;
-  if (!l.entries) {
-    l.entries = entriesJson(l.c, l.frame, l.memo.lastEntries.get(l.place));
-    if (l.memo.lastEntries.size >= sim_JsonMemo.MAX) l.memo.lastEntries.clear();
-    l.memo.lastEntries.set(l.place, l.entries);
-  }
-  return l.entries;
-}
-
 /** Whether a table's entries are made (a probe for tests: a view's table makes them on first read; any other table has them). */
-export const sim_guestEntriesMade = (t: GuestTableJson): boolean => lazyEntries.get(t)?.entries !== null;
+export const sim_guestEntriesMade = (t: GuestTableJson): boolean => sim_lazyMade(t, 'entries');
 
 /** The shape of a table's present entries (sim_GuestEntriesShape): a view's table has it from reading its frame; any other measures its entries' JSON. */
 export function sim_guestEntriesShape(t: GuestTableJson): sim_GuestEntriesShape {
@@ -230,8 +211,15 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
       pushGuestShape(shape, i, flags, leaf, sim_hexLength(target), sim_hex64Length(v), leaf || flags === 'not present' ? '' : sim_hexKept(target));
       if (!leaf && flags !== 'not present') child(i, target);
     });
-    const table = Object.defineProperty(head, 'entries', { get: readLazyEntries, enumerable: true, configurable: true }) as typeof head & { entries: readonly GuestEntryJson[] };
-    lazyEntries.set(table, { c, frame: frame?.clone(), place: lazy.place, memo: lazy.memo, entries: null });
+    // Made when first read, from the frame as it is now (a frozen copy: the machine goes on to other steps).
+    const frozen = frame?.clone();
+    const { memo: m, place } = lazy;
+    const table = sim_defineLazy(head, 'entries', () => {
+      const entries = entriesJson(c, frozen, m.lastEntries.get(place));
+      if (m.lastEntries.size >= sim_JsonMemo.MAX) m.lastEntries.clear();
+      m.lastEntries.set(place, entries);
+      return entries;
+    });
     guestShapes.set(table, shape);
     return { table: Object.assign(table, { vaBase: hex(vaBase) }), children };
   };
