@@ -123,8 +123,8 @@ const sameSpteJson = (a: SpteJson, b: SpteJson): boolean => a.value === b.value 
 /** What a page's spte JSON and sim_sptesShape read of it: its arrays and what kvm_mmu_page_get_gfn() reads. */
 type SptePage = Pick<ShadowPage, 'id' | 'gfn' | 'gfns' | 'role' | 'spt'>;
 
-/** What an spte is, as its JSON spells it: an MMIO spte, not present, a non-leaf one (its child page) or a leaf (the gfn and pfn it maps). */
-type SpteKind = 'mmio' | 'not present' | 'non-leaf' | 'leaf';
+/** What an spte is, as its JSON spells it (sim_SptesShape.tails): an MMIO spte, not present, a non-leaf one (its child page) or a leaf (the gfn and pfn it maps). */
+export type sim_SpteKind = 'mmio' | 'not present' | 'non-leaf' | 'leaf';
 
 /**
  * Each non-zero spte i in [from, to) of a page, classified (the one
@@ -132,7 +132,7 @@ type SpteKind = 'mmio' | 'not present' | 'non-leaf' | 'leaf';
  * pfn field), a non-leaf spte's child page, or a leaf's gfn
  * (kvm_mmu_page_get_gfn); `pfn` is a leaf's host pfn.
  */
-function forEachSpte(sp: SptePage, from: number, to: number, f: (i: number, v: U64, kind: SpteKind, n: number, pfn: number) => void): void {
+function forEachSpte(sp: SptePage, from: number, to: number, f: (i: number, v: U64, kind: sim_SpteKind, n: number, pfn: number) => void): void {
   const spt = sp.spt;
   for (let i = from; i < to; i++) {
     // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
@@ -215,52 +215,55 @@ function memoSptes(sp: SptePage, memo: sim_JsonMemo): SpteJson[] {
  * without their JSON (not a kernel structure, hence sim_): at 100,000 steps
  * a view has ~110 pages and ~14,000 present sptes, of which a screen shows a
  * few hundred; a view's page (machineJson with a memo) builds its sptes' JSON
- * only when they are first read, and its shape from the spte words.
+ * only when they are first read, and its shape from the spte words. Per
+ * spte only its index is kept: what the text after the values can be is kept
+ * per page, by group (the views keep hundreds of pages' shapes).
  */
 export interface sim_SptesShape {
   /** How many sptes are present. */
   readonly length: number;
   /** Their indexes, ascending. */
   readonly index: readonly number[];
-  /** Each one's `flags`, as in its SpteJson. */
-  readonly flags: readonly string[];
-  /** Each one's `child` (a non-leaf spte's child page), else -1. */
-  readonly child: readonly number[];
-  /** The length of each one's `gfn` text (0: it has none). */
-  readonly gfnChars: readonly number[];
-  /** Whether each one is an MMIO spte (its `mmio`). */
-  readonly mmio: readonly boolean[];
   /** The longest `value` text of them (0 when none is present). */
   readonly valueChars: number;
+  /**
+   * The sptes by their `flags` and kind (in the order first met), with the
+   * largest `n` of the group: a non-leaf spte's `child`; the length of an MMIO
+   * or leaf spte's `gfn` text; 0 for one not present.
+   */
+  readonly tails: ReadonlyArray<{ readonly flags: string; readonly kind: sim_SpteKind; readonly n: number }>;
+  /** The non-leaf sptes: index and `child`. */
+  readonly children: ReadonlyArray<{ readonly index: number; readonly child: number }>;
 }
 
-type ShapeDraft = { -readonly [K in keyof sim_SptesShape]: sim_SptesShape[K] extends readonly (infer T)[] ? T[] : sim_SptesShape[K] };
+type ShapeDraft = { length: number; index: number[]; valueChars: number; tails: Array<{ flags: string; kind: sim_SpteKind; n: number }>; children: Array<{ index: number; child: number }> };
 
-/** An empty shape to push sptes onto (plain arrays: a typed array each cost more to make than the ~16 sptes of a chunk it held). */
-const newShape = (): ShapeDraft => ({ length: 0, index: [], flags: [], child: [], gfnChars: [], mmio: [], valueChars: 0 });
+const newShape = (): ShapeDraft => ({ length: 0, index: [], valueChars: 0, tails: [], children: [] });
 
-/** Appends one spte to `out`. */
-function pushShape(out: ShapeDraft, index: number, flags: string, child: number, gfnChars: number, mmio: boolean, valueChars: number): void {
+/** Appends one spte to `out` (`n`: its child page, or the length of its gfn text, or 0; see sim_SptesShape.tails). */
+function pushShape(out: ShapeDraft, index: number, flags: string, kind: sim_SpteKind, n: number, valueChars: number): void {
   out.index.push(index);
-  out.flags.push(flags);
-  out.child.push(child);
-  out.gfnChars.push(gfnChars);
-  out.mmio.push(mmio);
   out.length++;
   if (valueChars > out.valueChars) out.valueChars = valueChars;
+  // A page has a handful of groups: a look along them beats a map.
+  const t = out.tails.find((g) => g.flags === flags && g.kind === kind);
+  if (!t) out.tails.push({ flags, kind, n });
+  else if (n > t.n) t.n = n;
+  if (kind === 'non-leaf') out.children.push({ index, child: n });
 }
 
 /** Appends the shape of the non-zero sptes i in [from, to) of a page, from its words: what their JSON would spell, measured. */
 function shapeInto(out: ShapeDraft, sp: SptePage, from: number, to: number): void {
-  forEachSpte(sp, from, to, (i, v, kind, n) =>
-    pushShape(out, i, decodeSpte(v), kind === 'non-leaf' ? n : -1, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : 0, kind === 'mmio', sim_hex64Length(v)),
-  );
+  forEachSpte(sp, from, to, (i, v, kind, n) => pushShape(out, i, decodeSpte(v), kind, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : n, sim_hex64Length(v)));
 }
 
 /** The shape of sptes as JSON (a page built eagerly, or a copy a view made with other sptes). */
 function shapeOfJson(sptes: readonly SpteJson[]): sim_SptesShape {
   const out = newShape();
-  for (const e of sptes) pushShape(out, e.index, e.flags, e.child ?? -1, e.gfn?.length ?? 0, e.mmio === true, e.value.length);
+  for (const e of sptes) {
+    const kind: sim_SpteKind = e.mmio ? 'mmio' : e.child !== undefined ? 'non-leaf' : e.gfn !== undefined ? 'leaf' : 'not present';
+    pushShape(out, e.index, e.flags, kind, kind === 'non-leaf' ? e.child! : (e.gfn?.length ?? 0), e.value.length);
+  }
   return out;
 }
 

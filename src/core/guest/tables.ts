@@ -65,15 +65,14 @@ export interface sim_GuestEntriesShape {
   readonly length: number;
   /** Their indexes, ascending. */
   readonly index: readonly number[];
-  /** Each one's `flags`, as in its GuestEntryJson. */
-  readonly flags: readonly string[];
-  readonly leaf: readonly boolean[];
-  /** The length of each one's `target` text. */
-  readonly targetChars: readonly number[];
   /** The longest `value` text of them (0 when none is present). */
   readonly valueChars: number;
+  /** The entries by their `flags` and `leaf` (in the order first met), with the longest `target` text of the group. */
+  readonly tails: ReadonlyArray<{ readonly flags: string; readonly leaf: boolean; readonly targetChars: number }>;
   /** The present non-leaf entries (pointers at lower tables): index and `target`. */
   readonly pointers: ReadonlyArray<{ readonly index: number; readonly target: string }>;
+  /** The indexes of the entries that are not present (non-zero, P clear), ascending. */
+  readonly notPresent: readonly number[];
 }
 
 /** What reading a table's entries needs: the paging mode (isLastGpte), the entry size and the table's place. */
@@ -150,17 +149,26 @@ export function sim_guestEntriesShape(t: GuestTableJson): sim_GuestEntriesShape 
   return got;
 }
 
-type GuestShapeDraft = { -readonly [K in keyof sim_GuestEntriesShape]: sim_GuestEntriesShape[K] extends ReadonlyArray<infer T> ? T[] : sim_GuestEntriesShape[K] };
-const newGuestShape = (): GuestShapeDraft => ({ length: 0, index: [], flags: [], leaf: [], targetChars: [], valueChars: 0, pointers: [] });
+type GuestShapeDraft = {
+  length: number;
+  index: number[];
+  valueChars: number;
+  tails: Array<{ flags: string; leaf: boolean; targetChars: number }>;
+  pointers: Array<{ index: number; target: string }>;
+  notPresent: number[];
+};
+const newGuestShape = (): GuestShapeDraft => ({ length: 0, index: [], valueChars: 0, tails: [], pointers: [], notPresent: [] });
 /** Appends one entry to `out` (`target`: its text, read only for a pointer at a lower table). */
 function pushGuestShape(out: GuestShapeDraft, index: number, flags: string, leaf: boolean, targetChars: number, valueChars: number, target: string): void {
   out.index.push(index);
-  out.flags.push(flags);
-  out.leaf.push(leaf);
-  out.targetChars.push(targetChars);
   out.length++;
   if (valueChars > out.valueChars) out.valueChars = valueChars;
-  if (!leaf && flags !== 'not present') out.pointers.push({ index, target });
+  // A table has a handful of groups: a look along them beats a map.
+  const t = out.tails.find((g) => g.flags === flags && g.leaf === leaf);
+  if (!t) out.tails.push({ flags, leaf, targetChars });
+  else if (targetChars > t.targetChars) t.targetChars = targetChars;
+  if (flags === 'not present') out.notPresent.push(index);
+  else if (!leaf) out.pointers.push({ index, target });
 }
 
 /**

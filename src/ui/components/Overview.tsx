@@ -27,8 +27,9 @@ function ticks(card: Card, indexes: readonly number[], count: number, y0: number
 function describe(card: Card): { color: string | undefined; label: string; title: string; count: number; present: number[] } {
   if (card.kind === 'guest') {
     const t = card.table;
-    const shape = sim_guestEntriesShape(t);
-    const present = shape.index.filter((_, k) => shape.flags[k] !== 'not present');
+    // From the shape of its entries (their JSON is not made): the present ones, those not present left out.
+    const { index, notPresent } = sim_guestEntriesShape(t);
+    const present = notPresent.length ? index.filter((i) => !notPresent.includes(i)) : index.slice();
     return {
       color: undefined,
       label: card.title,

@@ -610,18 +610,12 @@ function spteRowText(e: Spte, valueW: number, d: Density): RowText {
  * the space between them): with the index's and the value's, the length of
  * its rowString, so its width is known without building its text.
  */
-/** rowTail of a table's k-th present entry, from the shape of its entries (their JSON is not made for it): guestRowText's flags and guestTarget. */
-const guestRowTail = (s: sim_GuestEntriesShape, k: number, d: Density): number => {
-  const flags = s.flags[k]!;
-  const target = s.targetChars[k]!;
-  return flagText(flags, d).length + 1 + (flags === 'not present' ? 0 : d.name === 'full' ? (s.leaf[k] ? 7 : 8) + target : 2 + target);
-};
-/** rowTail of a page's k-th present spte, from the shape of its sptes (their JSON is not made for it): spteRowText's flags and spteTarget. */
-const spteRowTail = (s: sim_SptesShape, k: number, d: Density): number => {
-  const child = s.child[k]!;
-  const gfn = s.gfnChars[k]!;
-  return flagText(s.flags[k]!, d).length + 1 + (child >= 0 ? 5 + digits(child) : s.mmio[k] ? 9 + gfn : gfn ? 4 + gfn : 0);
-};
+/** The longest rowTail of a table's entries, from the shape of its entries (their JSON is not made for it): guestRowText's flags and guestTarget. */
+const guestTailMax = (s: sim_GuestEntriesShape, d: Density): number =>
+  s.tails.reduce((w, t) => Math.max(w, flagText(t.flags, d).length + 1 + (t.flags === 'not present' ? 0 : d.name === 'full' ? (t.leaf ? 7 : 8) + t.targetChars : 2 + t.targetChars)), 0);
+/** The longest rowTail of a page's sptes, from the shape of its sptes: spteRowText's flags and spteTarget. */
+const spteTailMax = (s: sim_SptesShape, d: Density): number =>
+  s.tails.reduce((w, t) => Math.max(w, flagText(t.flags, d).length + 1 + (t.kind === 'non-leaf' ? 5 + digits(t.n) : t.kind === 'mmio' ? 9 + t.n : t.kind === 'leaf' ? 4 + t.n : 0)), 0);
 /** How many digits a number has in decimal (String(n).length, without the string). */
 const digits = (n: number): number => (n >= 0 && n < 10 ? 1 : n >= 10 && n < 100 ? 2 : n >= 100 && n < 1000 ? 3 : n >= 1000 && n < 10000 ? 4 : String(n).length);
 
@@ -669,7 +663,7 @@ const rowsMemo = new WeakMap<object, Map<Density['name'], Body>>();
 
 /**
  * What a card's rows are made from: its `n` present entries (entry k's
- * index and the length of its text after the value), how many slots it has,
+ * index, the longest text after a value), how many slots it has,
  * and how an entry reads. The entries themselves are read only when the rows
  * are built (a shadow page's sptes are made then: core sim_sptesShape).
  */
@@ -678,8 +672,8 @@ interface RowsSpec<E extends { index: number; value: string }> {
   readonly key: object;
   readonly n: number;
   readonly indexAt: (k: number) => number;
-  /** The length of entry k's flags, a space and its target (rowTail). */
-  readonly tailAt: (k: number) => number;
+  /** The longest text after an entry's value: its flags, a space and its target (rowTail). */
+  readonly tailMax: () => number;
   /** The longest value's length (values share one width per card). */
   readonly valueW: () => number;
   readonly entries: () => readonly E[];
@@ -710,22 +704,21 @@ const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText
  * rows on demand.
  */
 function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): Body {
-  const { n, indexAt, tailAt, count, y0, text, fold, d } = spec;
+  const { n, indexAt, count, y0, text, fold, d } = spec;
   // Values share one width per card, so the flag and target columns line up.
   const valueW = spec.valueW();
+  // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4
+  // (padIdx; a table has at most 1,024 entries), the value to valueW.
+  const chars = 4 + 1 + valueW + 1 + spec.tailMax();
   const entryY = new Float64Array(n);
-  // The longest row (characters): one multiplication at the end, not one per entry.
-  let chars = 0;
   let textW = 0;
   let end = y0;
   // Both passes (placing now, rows on demand) place the same entries and runs the same way.
   const place = <R>(entry: (index: number, y: number, k: number) => R, gap: (from: number, to: number, y: number, h: number | undefined) => R): R[] =>
     foldRowsWith(n, indexAt, count, y0, d.foldGap, entry, gap);
   place(
-    (index, y, k) => {
+    (_, y, k) => {
       entryY[k] = y;
-      // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4 (padIdx), the value to valueW.
-      chars = Math.max(chars, (index < 10000 ? 4 : digits(index)) + 1 + valueW + 1 + tailAt(k));
       end = y + ROW_H;
       return null;
     },
@@ -829,11 +822,8 @@ function linksBetween(cards: readonly Card[], notes: readonly NoteCard[], a: Anc
   }
   for (const sc of spCard.values()) {
     // Non-leaf sptes from the shape of the page's sptes (their JSON is not made for this).
-    const shape = sim_sptesShape(sc.sp);
-    for (let k = 0; k < shape.length; k++) {
-      if (shape.child[k]! < 0) continue;
-      const index = shape.index[k]!;
-      const child = spCard.get(shape.child[k]!);
+    for (const { index, child: id } of sim_sptesShape(sc.sp).children) {
+      const child = spCard.get(id);
       const y1 = a.entry(sc, index);
       if (!child || y1 === null) continue;
       const key = `ch:${sc.sp.id}:${index}`;
@@ -878,7 +868,7 @@ export function layoutColumns(
         key: shape,
         n: shape.length,
         indexAt: (k) => shape.index[k]!,
-        tailAt: (k) => guestRowTail(shape, k, d),
+        tailMax: () => guestTailMax(shape, d),
         valueW: () => shape.valueChars,
         entries: () => t.entries,
         count: t.entryCount,
@@ -903,7 +893,7 @@ export function layoutColumns(
         key: shape,
         n: shape.length,
         indexAt: (k) => shape.index[k]!,
-        tailAt: (k) => spteRowTail(shape, k, d),
+        tailMax: () => spteTailMax(shape, d),
         valueW: () => shape.valueChars,
         entries: () => sp.sptes,
         count: 512,
