@@ -14,6 +14,7 @@ import { parseScenario } from '../src/scenarios/schema.ts';
 import { cardEntryIndexes, DENSITIES, type Density, foldRows, HEAD_H, type Layout, ROW_H, rowH, rowString, rowsInWindow, rowsTextWidth, rowY, type GuestCard, type ShadowCard, textWidth, type Row } from '../src/ui/layout/geometry.ts';
 import { columnOf, focusOrder } from '../src/ui/components/canvas-focus.ts';
 import { getStepView, layoutOf } from '../src/ui/step/view.ts';
+import { shownLayout, shownStep } from '../src/ui/step/index.ts';
 import { highlightsOf, marksOf } from '../src/ui/step/marks.ts';
 
 /** Padding of a card's text (geometry.ts PAD, left + right). */
@@ -128,6 +129,40 @@ describe('lazy entries: a view lays out its guest tables and shadow pages withou
       expect(table.rows.length).toBeGreaterThan(0);
       expect(made(), `step ${n}`).toEqual([table.table.gfn, card.sp.id]);
     }
+  });
+});
+
+describe('lazy entries in event mode and on zapping steps', () => {
+  it('a partial step makes the JSON only of pages with hidden sptes; a step that zaps makes none for its zapped pages', () => {
+    // A step of the 3,000-step run that adds sptes (event mode hides them until revealed), and the first step of a built-in that zaps pages.
+    const scenario = generateScenario100k(3000).scenario;
+    const tl = new TimelineBuilder(scenario, 'seed').timeline();
+    const adds = Array.from({ length: 400 }, (_, i) => 2000 + i).find((n) => getStepView(tl, n).events.some((e) => e.kind === 'kvm_mmu_set_spte'))!;
+    const cases: Array<{ scenario: typeof scenario; n: number }> = [{ scenario, n: adds }];
+    for (const e of LIBRARY) {
+      const p = parseScenario(e.json);
+      if (!p.ok) throw new Error(p.error.message);
+      const t = new Timeline(p.scenario, 'seed');
+      const n = Array.from({ length: t.length }, (_, i) => i + 1).find((k) => getStepView(t, k).gone.zapped.size > 0);
+      if (n !== undefined) {
+        cases.push({ scenario: p.scenario, n });
+        break;
+      }
+    }
+    expect(cases.length, 'a built-in that zaps').toBe(2);
+    for (const { scenario: sc, n } of cases)
+      for (const upTo of [1, null]) {
+        const fresh = new Timeline(sc, 'seed');
+        const shown = shownStep(fresh, n, upTo);
+        const v = shown.view;
+        // The freed pages are the step before's: drawn empty, their sptes not made for it.
+        const madePages = () => [...v.machine.shadowPages, ...v.gone.freed].filter(sim_sptesMade).map((p) => p.id);
+        expect(madePages(), `step ${n} before`).toEqual([]);
+        for (const d of [DENSITIES.full, DENSITIES.compact]) void shownLayout(shown, d, null).links;
+        void shownLayout(shown, DENSITIES.full, { width: 1440, height: 900, capacity: 200 }).links;
+        const withHidden = new Set([...shown.hiddenSptes].map((k) => Number(k.split(':')[0])));
+        expect(madePages().filter((id) => !withHidden.has(id)), `step ${n}, ${upTo ?? 'all'} events`).toEqual([]);
+      }
   });
 });
 

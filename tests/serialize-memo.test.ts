@@ -8,7 +8,7 @@ import { generateScenario100k } from '../bench/scenario100k.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
 import { parse } from './run.ts';
-import { guestTables, machineJson, rmapJson, RULE_SETS, sim_guestEntriesMade, sim_guestEntriesShape, sim_JsonMemo, sim_sptesMade, sim_sptesShape, Timeline } from '../src/core/index.ts';
+import { guestTables, machineJson, rmapJson, RULE_SETS, sim_runStep, sim_guestEntriesMade, sim_guestEntriesShape, sim_JsonMemo, sim_sptesMade, sim_sptesShape, Timeline } from '../src/core/index.ts';
 import { sim_defineLazy, sim_lazyMade } from '../src/core/serialize.ts';
 
 
@@ -99,6 +99,26 @@ describe('machineJson and guestTables with a memo', () => {
       const m = tl.stateAt(at);
       expect(JSON.stringify(guestTables(m.cpu, m.mem, undefined, memo)), `after ${at} steps`).toBe(JSON.stringify(guestTables(m.cpu, m.mem)));
       expect(JSON.stringify(machineJson(m, memo, () => [])), `after ${at} steps`).toBe(JSON.stringify({ ...machineJson(m), rmap: [] }));
+    }
+  });
+
+  it('entries made long after their view: from the state the view was made of, not the machine of later steps', () => {
+    const scenario = generateScenario100k(3000).scenario;
+    const tl = new Timeline(scenario, 'seed');
+    const memo = new sim_JsonMemo();
+    const steps = [2990, 17, 1500, 1501, 640, 2200];
+    // Views made one after another, none read; the timeline (and its cursor)
+    // moves on between them, and so does each view's machine: its next steps run on it.
+    const views = steps.map((at) => {
+      const m = tl.stateAt(at);
+      const v = { at, machine: machineJson(m, memo, () => []), guest: guestTables(m.cpu, m.mem, undefined, memo) };
+      for (let i = at; i < at + 8; i++) sim_runStep(m, i, scenario.steps[i]!);
+      return v;
+    });
+    for (const v of views) {
+      const m = tl.stateAt(v.at);
+      expect(JSON.stringify(v.machine), `state after ${v.at} steps`).toBe(JSON.stringify({ ...machineJson(m), rmap: [] }));
+      expect(JSON.stringify(v.guest), `guest tables after ${v.at} steps`).toBe(JSON.stringify(guestTables(m.cpu, m.mem)));
     }
   });
 

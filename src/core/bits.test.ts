@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hexKept } from './bits.ts';
+import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hex64Length, sim_hexKept, sim_hexLength } from './bits.ts';
 
 /** The flags spelled bit by bit, as decodeSpte and the guest tables did before the lookup. */
 function spelled(lo: number, hi: number): string {
@@ -42,5 +42,17 @@ describe('sim_hexKept and sim_hex64Kept', () => {
     }
     expect(sim_hex64Kept({ lo: 0x1000, hi: 0x8000_0000 })).toBe('0x8000000000001000');
     expect(sim_hexKept(0x14a)).toBe('0x14a');
+  });
+});
+
+describe('sim_hexLength and sim_hex64Length: the lengths of hex and hex64 without the strings', () => {
+  it('at every digit boundary, and on random values (fast-check)', () => {
+    const ns = [0, 1, 0xf, 0x10, 0xff, 0x100, 0xfffffff, 0x10000000, 0xffffffff, 2 ** 32, 2 ** 32 + 1, 2 ** 36 - 1, 2 ** 36, 2 ** 52 - 1, 2 ** 52, 2 ** 53 - 1];
+    for (const n of ns) expect(sim_hexLength(n), hex(n)).toBe(hex(n).length);
+    fc.assert(fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => sim_hexLength(n) === hex(n).length));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (lo, hi) => sim_hex64Length({ lo, hi }) === hex64({ lo, hi }).length),
+    );
+    for (const [lo, hi] of [[0, 0], [0xf, 0], [0x10, 0], [0xffffffff, 0], [0, 1], [5, 0xf], [0, 0x10], [0xffffffff, 0xffffffff]] as const) expect(sim_hex64Length({ lo, hi })).toBe(hex64({ lo, hi }).length);
   });
 });

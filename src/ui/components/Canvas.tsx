@@ -7,6 +7,7 @@
 import { createContext, type CSSProperties, memo, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent, type PointerEvent as ReactPointerEvent, useState, useCallback, useEffect, useContext, useLayoutEffect, useMemo, useRef } from 'react';
 import { type Card, charsWidth, DENSITIES, type GuestCard, HEAD_H, type Layout, mirrorSptes, type NoteCard, ROW_H, type Row, rowsInWindow, rowString, type RowText, type ShadowCard, shadowPageText, visibleIn } from '../layout/geometry.ts';
 import { cardOf, type CardMarks, drawnLinks, stepBoxes, storyBox, hasRow, type Highlights, marksOf, sameCard, targetBox } from '../step/index.ts';
+import { sim_guestEntriesShape } from '../../core/index.ts';
 import { useStore } from '../store/index.ts';
 import { notationLines } from '../glossary/role-notation.ts';
 import { flushSync } from 'react-dom';
@@ -713,10 +714,11 @@ export function Canvas({
       if (c.kind !== 'shadow') continue;
       const t = tables.get(c.sp.gfn);
       if (!t || c.sp.role.direct) continue;
-      for (const e of t.entries) {
-        const keys = mirrorSptes(c.sp, e.index, t.entrySize).map((i) => `spte:${c.sp.id}:${i}`);
+      // The indexes from the shape of its entries: their JSON is not made for this.
+      for (const index of sim_guestEntriesShape(t).index) {
+        const keys = mirrorSptes(c.sp, index, t.entrySize).map((i) => `spte:${c.sp.id}:${i}`);
         if (!keys.length) continue;
-        const g = `gte:${t.gfn}:${e.index}`;
+        const g = `gte:${t.gfn}:${index}`;
         fromGuest.set(g, [...(fromGuest.get(g) ?? []), ...keys]);
         for (const k of keys) fromSpte.set(k, [...(fromSpte.get(k) ?? []), g]);
       }

@@ -29,7 +29,8 @@ function describe(card: Card): { color: string | undefined; label: string; title
     const t = card.table;
     // From the shape of its entries (their JSON is not made): the present ones, those not present left out.
     const { index, notPresent } = sim_guestEntriesShape(t);
-    const present = notPresent.length ? index.filter((i) => !notPresent.includes(i)) : index.slice();
+    const absent = notPresent.length ? new Set(notPresent) : null;
+    const present = absent ? index.filter((i) => !absent.has(i)) : index.slice();
     return {
       color: undefined,
       label: card.title,

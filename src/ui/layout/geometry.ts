@@ -418,6 +418,14 @@ export function mirrorSptes(sp: ShadowPageJson, index: number, entrySize: 4 | 8)
   return sp.role.level === 2 ? [local * 2, local * 2 + 1] : [local];
 }
 
+/**
+ * A copy of a page with other sptes, made without reading its own (a view's
+ * page makes them when first read: a spread would make them), its fields in
+ * their order.
+ */
+const withSptes = (sp: ShadowPageJson, sptes: ShadowPageJson['sptes']): ShadowPageJson =>
+  Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(sp), sptes: { value: sptes, enumerable: true } }) as ShadowPageJson;
+
 /** A shadow page as a column draws it: where it hangs (if a root) and what the step's zapping did to it. */
 interface PageItem {
   readonly kind: 'sp';
@@ -475,8 +483,9 @@ function shadowColumns(
 ): { rootCol: (PageItem | SlotItem)[]; others: PageItem[] } {
   const sps = machine.shadowPages
     .filter((sp) => !hidden.has(sp.id))
-    // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered.
-    .map((sp) => (hiddenSptes.size && sp.sptes.some((e) => hiddenSptes.has(`${sp.id}:${e.index}`)) ? { ...sp, sptes: sp.sptes.filter((e) => !hiddenSptes.has(`${sp.id}:${e.index}`)) } : sp));
+    // Only pages with hidden sptes are copied: the others keep their identity, so their cards are not re-rendered
+    // (found from the shape of their sptes: the others' JSON is not made for it).
+    .map((sp) => (hiddenSptes.size && sim_sptesShape(sp).index.some((i) => hiddenSptes.has(`${sp.id}:${i}`)) ? withSptes(sp, sp.sptes.filter((e) => !hiddenSptes.has(`${sp.id}:${e.index}`))) : sp));
   const byId = new Map(sps.map((sp) => [sp.id, sp]));
   const placed = new Set<number>();
   // Four slots: the PAE roots of mmu_alloc_shadow_roots; one: mmu->root_hpa.
@@ -506,7 +515,7 @@ function shadowColumns(
   // cleared them all before the page was freed (so it also takes little room).
   const freed = (sp: ShadowPageJson, root: string | null): PageItem => {
     const zap = freedZap(sp.id);
-    return { kind: 'sp', sp: zap === 'pending' || !sp.sptes.length ? sp : { ...sp, sptes: [] }, rootSlot: null, root, prevRoot: null, zap };
+    return { kind: 'sp', sp: zap === 'pending' || !sim_sptesShape(sp).length ? sp : withSptes(sp, []), rootSlot: null, root, prevRoot: null, zap };
   };
   machine.prevRoots.forEach((p, i) => {
     const sp = p.root === null ? undefined : byId.get(p.root);
@@ -655,9 +664,9 @@ const DETAILED_CARD: { readonly rows: readonly Row[] } = {
 const detailedCard = <C extends Card>(fields: Omit<C, 'rows'>): C => Object.assign(Object.create(DETAILED_CARD) as object, fields) as C;
 
 /**
- * A card's body by its entries: the views reuse the entries of a table or
- * page that did not change (core sim_JsonMemo), and so their bodies here; a
- * jump across a 100,000-step run then lays out only the cards that changed.
+ * A card's body by the shape of its entries: the views reuse the table or
+ * page that did not change (core sim_JsonMemo), and so its shape and its body
+ * here; a jump across a 100,000-step run then lays out only the cards that changed.
  */
 const rowsMemo = new WeakMap<object, Map<Density['name'], Body>>();
 
@@ -668,7 +677,7 @@ const rowsMemo = new WeakMap<object, Map<Density['name'], Body>>();
  * are built (a shadow page's sptes are made then: core sim_sptesShape).
  */
 interface RowsSpec<E extends { index: number; value: string }> {
-  /** What the body is kept by (rowsMemo): the entries list, or the shape of the page's sptes. */
+  /** What the body is kept by (rowsMemo): the shape of the table's or page's entries. */
   readonly key: object;
   readonly n: number;
   readonly indexAt: (k: number) => number;
