@@ -135,7 +135,12 @@ export type sim_SpteKind = 'mmio' | 'not present' | 'non-leaf' | 'leaf';
 function forEachSpte(sp: SptePage, from: number, to: number, f: (i: number, v: U64, kind: sim_SpteKind, n: number, pfn: number) => void): void {
   const spt = sp.spt;
   for (let i = from; i < to; i++) {
-    // Most sptes are zero: skip them without building a U64 (this runs for every page at every step the UI shows).
+    // Most sptes are zero: skip an unwritten chunk (16 sptes) at once, and a
+    // zero spte without building a U64 (this runs for every page a view makes).
+    if (i % 16 === 0 && spt.isZeroChunkAt(2 * i)) {
+      i += 15;
+      continue;
+    }
     if (!spt.get(2 * i) && !spt.get(2 * i + 1)) continue;
     const v = getSpte(spt, i);
     if (isMmioSpte(v)) f(i, v, 'mmio', sptePfn(v), 0);
@@ -169,26 +174,6 @@ function sptesIn(sp: SptePage, from: number, to: number, out: SpteJson[], before
 }
 
 /**
- * The key of what a chunk's JSON follows from besides the chunk:
- * a number, not a string to build per chunk per view: the level in the low 3
- * bits, the gfns chunk's id (>= 0; indirect pages: sp->gfns, its chunk ci >> 1
- * holds these 16 leaves' gfns) or the direct page's gfn (< 0) above.
- */
-function chunkKey(sp: SptePage, gfnChunks: ReadonlyArray<object | null> | null, ci: number): number {
-  const g = gfnChunks ? gfnChunks[ci >> 1] : null;
-  return (gfnChunks ? (g ? frozenId(g) : 0) : -1 - sp.gfn) * 8 + sp.role.level;
-}
-
-/** What a memo keeps per chunk (sim_JsonMemo.spteChunks): the made thing by chunk, then by chunkKey. */
-function perChunk<T>(memo: WeakMap<object, Map<number, T>>, c: object, key: number, make: () => T): T {
-  let per = memo.get(c);
-  if (!per) memo.set(c, (per = new Map()));
-  let got = per.get(key);
-  if (got === undefined) per.set(key, (got = make()));
-  return got;
-}
-
-/**
  * A page's sptes a chunk (16 sptes, 32 words) at a time, each chunk's JSON
  * reused while the chunk and what its leaves' gfns come from are unchanged.
  */
@@ -198,13 +183,21 @@ function memoSptes(sp: SptePage, memo: sim_JsonMemo): SpteJson[] {
   const gfnChunks = sp.gfns?.frozenChunks() ?? null;
   chunks.forEach((c, ci) => {
     if (!c) return;
-    const got = perChunk(memo.spteChunks, c, chunkKey(sp, gfnChunks, ci), () => {
+    const from = ci * 16;
+    // A leaf's gfn: sp->gfns for indirect pages (its chunk ci >> 1 holds these 16), else from sp->gfn and the level.
+    const g = gfnChunks ? gfnChunks[ci >> 1] : null;
+    // A number, not a string to build per chunk per view: level in the low 3 bits, the gfns chunk's id (>= 0) or the direct page's gfn (< 0) above.
+    const key = (gfnChunks ? (g ? frozenId(g) : 0) : -1 - sp.gfn) * 8 + sp.role.level;
+    let per = memo.spteChunks.get(c);
+    if (!per) memo.spteChunks.set(c, (per = new Map()));
+    let got = per.get(key);
+    if (!got) {
       const place = sp.id * 32 + ci;
-      const made = sptesIn(sp, ci * 16, ci * 16 + 16, [], memo.lastChunks.get(place));
+      got = sptesIn(sp, from, from + 16, [], memo.lastChunks.get(place));
+      per.set(key, got);
       if (memo.lastChunks.size >= sim_JsonMemo.MAX * 4) memo.lastChunks.clear();
-      memo.lastChunks.set(place, made);
-      return made;
-    });
+      memo.lastChunks.set(place, got);
+    }
     for (const s of got) out.push(s);
   });
   return out;
@@ -220,9 +213,7 @@ function memoSptes(sp: SptePage, memo: sim_JsonMemo): SpteJson[] {
  * per page, by group (the views keep hundreds of pages' shapes).
  */
 export interface sim_SptesShape {
-  /** How many sptes are present. */
-  readonly length: number;
-  /** Their indexes, ascending. */
+  /** The present sptes' indexes, ascending. */
   readonly index: readonly number[];
   /** The longest `value` text of them (0 when none is present). */
   readonly valueChars: number;
@@ -236,14 +227,13 @@ export interface sim_SptesShape {
   readonly children: ReadonlyArray<{ readonly index: number; readonly child: number }>;
 }
 
-type ShapeDraft = { length: number; index: number[]; valueChars: number; tails: Array<{ flags: string; kind: sim_SpteKind; n: number }>; children: Array<{ index: number; child: number }> };
+type ShapeDraft = { index: number[]; valueChars: number; tails: Array<{ flags: string; kind: sim_SpteKind; n: number }>; children: Array<{ index: number; child: number }> };
 
-const newShape = (): ShapeDraft => ({ length: 0, index: [], valueChars: 0, tails: [], children: [] });
+const newShape = (): ShapeDraft => ({ index: [], valueChars: 0, tails: [], children: [] });
 
 /** Appends one spte to `out` (`n`: its child page, or the length of its gfn text, or 0; see sim_SptesShape.tails). */
 function pushShape(out: ShapeDraft, index: number, flags: string, kind: sim_SpteKind, n: number, valueChars: number): void {
   out.index.push(index);
-  out.length++;
   if (valueChars > out.valueChars) out.valueChars = valueChars;
   // A page has a handful of groups: a look along them beats a map.
   const t = out.tails.find((g) => g.flags === flags && g.kind === kind);
@@ -252,9 +242,11 @@ function pushShape(out: ShapeDraft, index: number, flags: string, kind: sim_Spte
   if (kind === 'non-leaf') out.children.push({ index, child: n });
 }
 
-/** Appends the shape of the non-zero sptes i in [from, to) of a page, from its words: what their JSON would spell, measured. */
-function shapeInto(out: ShapeDraft, sp: SptePage, from: number, to: number): void {
-  forEachSpte(sp, from, to, (i, v, kind, n) => pushShape(out, i, decodeSpte(v), kind, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : n, sim_hex64Length(v)));
+/** The shape of a page's sptes from its words: what their JSON would spell, measured. */
+function shapeOfWords(sp: SptePage): sim_SptesShape {
+  const out = newShape();
+  forEachSpte(sp, 0, 512, (i, v, kind, n) => pushShape(out, i, decodeSpte(v), kind, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : n, sim_hex64Length(v)));
+  return out;
 }
 
 /** The shape of sptes as JSON (a page built eagerly, or a copy a view made with other sptes). */
@@ -358,12 +350,8 @@ function buildShadowPageJson(m: Machine, sp: ShadowPage, memo: sim_JsonMemo | nu
   // the eager page has them, so its JSON text is the same.
   const frozen: SptePage = { id: sp.id, gfn: sp.gfn, role: sp.role, spt: sp.spt.clone(), gfns: sp.gfns ? sp.gfns.clone() : null };
   const page = sim_defineLazy(head, 'sptes', () => memoSptes(frozen, memo));
-  // Its shape now, from the spte words (one pass: a chunk memo and a join of its chunks' shapes cost more than measuring them all again).
-  const shape = newShape();
-  frozen.spt.frozenChunks().forEach((c, ci) => {
-    if (c) shapeInto(shape, frozen, ci * 16, ci * 16 + 16);
-  });
-  shapes.set(page, shape);
+  // Its shape now, from the spte words (one pass over the page: a chunk memo and a join of its chunks' shapes cost more).
+  shapes.set(page, shapeOfWords(frozen));
   return Object.assign(page, { createdAt: sp.createdAt });
 }
 

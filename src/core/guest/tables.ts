@@ -62,8 +62,7 @@ export interface TableVisit {
  * JSON only when they are first read, and its shape as it reads the frame.
  */
 export interface sim_GuestEntriesShape {
-  readonly length: number;
-  /** Their indexes, ascending. */
+  /** The present entries' indexes, ascending. */
   readonly index: readonly number[];
   /** The longest `value` text of them (0 when none is present). */
   readonly valueChars: number;
@@ -117,6 +116,9 @@ function forEachEntry(c: TableContext, frame: CowArray | undefined, f: (i: numbe
   }
 }
 
+/** Whether an entry (its flags and leaf, as forEachEntry decodes them) points at a lower table: present and not a leaf. */
+const pointsAtTable = (flags: string, leaf: boolean): boolean => !leaf && flags !== 'not present';
+
 /**
  * A table's entries as JSON; those alike in `before` (its place's, made
  * earlier: the same context) are its objects. `pointer` is told of each
@@ -127,7 +129,7 @@ function entriesJson(c: TableContext, frame: CowArray | undefined, before: reado
   const k = { at: 0 };
   forEachEntry(c, frame, (index, v, flags, target, leaf, pageBytes) => {
     entries.push(sim_sameEntry({ index, value: sim_hex64Kept(v), flags, target: sim_hexKept(target), leaf, pageBytes }, before, k, sameGuestEntry));
-    if (pointer && !leaf && flags !== 'not present') pointer(index, target);
+    if (pointer && pointsAtTable(flags, leaf)) pointer(index, target);
   });
   return entries;
 }
@@ -150,25 +152,23 @@ export function sim_guestEntriesShape(t: GuestTableJson): sim_GuestEntriesShape 
 }
 
 type GuestShapeDraft = {
-  length: number;
   index: number[];
   valueChars: number;
   tails: Array<{ flags: string; leaf: boolean; targetChars: number }>;
   pointers: Array<{ index: number; target: string }>;
   notPresent: number[];
 };
-const newGuestShape = (): GuestShapeDraft => ({ length: 0, index: [], valueChars: 0, tails: [], pointers: [], notPresent: [] });
+const newGuestShape = (): GuestShapeDraft => ({ index: [], valueChars: 0, tails: [], pointers: [], notPresent: [] });
 /** Appends one entry to `out` (`target`: its text, read only for a pointer at a lower table). */
 function pushGuestShape(out: GuestShapeDraft, index: number, flags: string, leaf: boolean, targetChars: number, valueChars: number, target: string): void {
   out.index.push(index);
-  out.length++;
   if (valueChars > out.valueChars) out.valueChars = valueChars;
   // A table has a handful of groups: a look along them beats a map.
   const t = out.tails.find((g) => g.flags === flags && g.leaf === leaf);
   if (!t) out.tails.push({ flags, leaf, targetChars });
   else if (targetChars > t.targetChars) t.targetChars = targetChars;
   if (flags === 'not present') out.notPresent.push(index);
-  else if (!leaf) out.pointers.push({ index, target });
+  else if (pointsAtTable(flags, leaf)) out.pointers.push({ index, target });
 }
 
 /**
@@ -216,8 +216,9 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
     // The shape and the children in one pass over the frame; the entries' JSON when first read.
     const shape = newGuestShape();
     forEachEntry(c, frame, (i, v, flags, target, leaf) => {
-      pushGuestShape(shape, i, flags, leaf, sim_hexLength(target), sim_hex64Length(v), leaf || flags === 'not present' ? '' : sim_hexKept(target));
-      if (!leaf && flags !== 'not present') child(i, target);
+      const pointer = pointsAtTable(flags, leaf);
+      pushGuestShape(shape, i, flags, leaf, sim_hexLength(target), sim_hex64Length(v), pointer ? sim_hexKept(target) : '');
+      if (pointer) child(i, target);
     });
     // Made when first read, from the frame as it is now (a frozen copy: the machine goes on to other steps).
     const frozen = frame?.clone();

@@ -75,8 +75,7 @@ export type Row = (RowSlot & { readonly kind: 'entry'; readonly text: RowText })
  */
 export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): RowSlot[] {
   return foldRowsWith<RowSlot>(
-    indexes.length,
-    (k) => indexes[k]!,
+    indexes,
     count,
     y0,
     gapH,
@@ -85,10 +84,9 @@ export function foldRows(indexes: readonly number[], count: number, y0: number, 
   );
 }
 
-/** foldRows over `n` entries (entry k's index: indexAt(k), ascending), making each row as it is placed (no copy of a placed row per card). */
+/** foldRows, making each row as it is placed (no copy of a placed row per card); `entry` is told the entry's position k in `indexes`. */
 function foldRowsWith<R>(
-  n: number,
-  indexAt: (k: number) => number,
+  indexes: readonly number[],
   count: number,
   y0: number,
   gapH: number,
@@ -99,12 +97,12 @@ function foldRowsWith<R>(
   let next = 0;
   let y = y0;
   const gap = (from: number, to: number) => {
-    const h = n ? gapH : ROW_H;
+    const h = indexes.length ? gapH : ROW_H;
     rows.push(fold(from, to, y, h === ROW_H ? undefined : h));
     y += h;
   };
-  for (let k = 0; k < n; k++) {
-    const i = indexAt(k);
+  for (let k = 0; k < indexes.length; k++) {
+    const i = indexes[k]!;
     if (i > next) gap(next, i - 1);
     rows.push(entry(i, y, k));
     y += ROW_H;
@@ -515,7 +513,7 @@ function shadowColumns(
   // cleared them all before the page was freed (so it also takes little room).
   const freed = (sp: ShadowPageJson, root: string | null): PageItem => {
     const zap = freedZap(sp.id);
-    return { kind: 'sp', sp: zap === 'pending' || !sim_sptesShape(sp).length ? sp : withSptes(sp, []), rootSlot: null, root, prevRoot: null, zap };
+    return { kind: 'sp', sp: zap === 'pending' || !sim_sptesShape(sp).index.length ? sp : withSptes(sp, []), rootSlot: null, root, prevRoot: null, zap };
   };
   machine.prevRoots.forEach((p, i) => {
     const sp = p.root === null ? undefined : byId.get(p.root);
@@ -671,20 +669,16 @@ const detailedCard = <C extends Card>(fields: Omit<C, 'rows'>): C => Object.assi
 const rowsMemo = new WeakMap<object, Map<Density['name'], Body>>();
 
 /**
- * What a card's rows are made from: its `n` present entries (entry k's
- * index, the longest text after a value), how many slots it has,
- * and how an entry reads. The entries themselves are read only when the rows
- * are built (a shadow page's sptes are made then: core sim_sptesShape).
+ * What a card's rows are made from: the shape of its present entries (their
+ * indexes and longest value; the body is kept by it, rowsMemo), the longest
+ * text after a value, how many slots it has, and how an entry reads. The
+ * entries themselves are read only when the rows are built (a view makes
+ * them then: core sim_sptesShape, sim_guestEntriesShape).
  */
-interface RowsSpec<E extends { index: number; value: string }> {
-  /** What the body is kept by (rowsMemo): the shape of the table's or page's entries. */
-  readonly key: object;
-  readonly n: number;
-  readonly indexAt: (k: number) => number;
+interface RowsSpec<E extends { index: number }> {
+  readonly shape: { readonly index: readonly number[]; readonly valueChars: number };
   /** The longest text after an entry's value: its flags, a space and its target (rowTail). */
   readonly tailMax: () => number;
-  /** The longest value's length (values share one width per card). */
-  readonly valueW: () => number;
   readonly entries: () => readonly E[];
   readonly count: number;
   readonly y0: number;
@@ -694,10 +688,10 @@ interface RowsSpec<E extends { index: number; value: string }> {
 }
 
 /** A card's body, and the width its text needs (layout units, padding included). */
-function cardRows<E extends { index: number; value: string }>(spec: RowsSpec<E>, heading: readonly string[]): { body: Body; textW: number } {
-  const { key, d } = spec;
-  let per = rowsMemo.get(key);
-  if (!per) rowsMemo.set(key, (per = new Map()));
+function cardRows<E extends { index: number }>(spec: RowsSpec<E>, heading: readonly string[]): { body: Body; textW: number } {
+  const { shape, d } = spec;
+  let per = rowsMemo.get(shape);
+  if (!per) rowsMemo.set(shape, (per = new Map()));
   let body = per.get(d.name);
   if (!body) per.set(d.name, (body = rowsOf(spec)));
   const headW = Math.max(textWidth(heading[0] ?? '', d.font.title, 'sansBold'), textWidth(heading[1] ?? '', d.font.sub, 'mono'));
@@ -712,19 +706,20 @@ const rowTexts = new WeakMap<object, { readonly key: string; readonly t: RowText
  * between them (foldRowsWith, recording positions and widths, no rows), the
  * rows on demand.
  */
-function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): Body {
-  const { n, indexAt, count, y0, text, fold, d } = spec;
+function rowsOf<E extends { index: number }>(spec: RowsSpec<E>): Body {
+  const { count, y0, text, fold, d } = spec;
+  const indexes = spec.shape.index;
   // Values share one width per card, so the flag and target columns line up.
-  const valueW = spec.valueW();
+  const valueW = spec.shape.valueChars;
   // A row reads `${idx} ${value} ${flags} ${target}`: the index padded to 4
   // (padIdx; a table has at most 1,024 entries), the value to valueW.
   const chars = 4 + 1 + valueW + 1 + spec.tailMax();
-  const entryY = new Float64Array(n);
+  const entryY = new Float64Array(indexes.length);
   let textW = 0;
   let end = y0;
   // Both passes (placing now, rows on demand) place the same entries and runs the same way.
   const place = <R>(entry: (index: number, y: number, k: number) => R, gap: (from: number, to: number, y: number, h: number | undefined) => R): R[] =>
-    foldRowsWith(n, indexAt, count, y0, d.foldGap, entry, gap);
+    foldRowsWith(indexes, count, y0, d.foldGap, entry, gap);
   place(
     (_, y, k) => {
       entryY[k] = y;
@@ -738,7 +733,7 @@ function rowsOf<E extends { index: number; value: string }>(spec: RowsSpec<E>): 
       return null;
     },
   );
-  if (n) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
+  if (indexes.length) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
   const key = `${d.name}:${valueW}`;
   let rows: Row[] | null = null;
   const make = (): Row[] => {
@@ -874,11 +869,8 @@ export function layoutColumns(
     const shape = sim_guestEntriesShape(t);
     const body = cardRows(
       {
-        key: shape,
-        n: shape.length,
-        indexAt: (k) => shape.index[k]!,
+        shape,
         tailMax: () => guestTailMax(shape, d),
-        valueW: () => shape.valueChars,
         entries: () => t.entries,
         count: t.entryCount,
         y0: HEAD_H,
@@ -899,11 +891,8 @@ export function layoutColumns(
     const shape = sim_sptesShape(sp);
     const body = cardRows(
       {
-        key: shape,
-        n: shape.length,
-        indexAt: (k) => shape.index[k]!,
+        shape,
         tailMax: () => spteTailMax(shape, d),
-        valueW: () => shape.valueChars,
         entries: () => sp.sptes,
         count: 512,
         y0: HEAD_H,
