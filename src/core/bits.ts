@@ -87,7 +87,8 @@ export function sim_hex64Kept(v: U64): string {
 
 /** The flag names sim_entryFlags spells, by the bit of its key each has. */
 const ENTRY_FLAG_NAMES = ['P', 'W', 'U', 'A', 'D', 'PS', 'NX'] as const;
-const entryFlagTexts: string[] = [];
+/** By key (0-127), made up front: a packed array, and a lookup with no path that makes a string. */
+const entryFlagTexts: readonly string[] = Array.from({ length: 128 }, (_, key) => ENTRY_FLAG_NAMES.filter((_, b) => key & (1 << b)).join(' '));
 
 /**
  * The flags of a page-table entry (guest or shadow) that are set, as the
@@ -96,10 +97,10 @@ const entryFlagTexts: string[] = [];
  * made once: the views spell thousands of entries on every jump.
  */
 export function sim_entryFlags(lo: number, hi: number): string {
-  const key = (lo & 7) | ((lo >>> 2) & 0x38) | ((hi >>> 25) & 0x40);
-  let t = entryFlagTexts[key];
-  if (t === undefined) entryFlagTexts[key] = t = ENTRY_FLAG_NAMES.filter((_, b) => key & (1 << b)).join(' ');
-  return t;
+  // Small enough to be inlined where it is called: a call that is not passes
+  // its words as heap numbers when they are above 2^30 (most sptes), an
+  // allocation per entry spelled.
+  return entryFlagTexts[(lo & 7) | ((lo >>> 2) & 0x38) | ((hi >>> 25) & 0x40)]!;
 }
 
 /** How many hex digits a u32 has (1 for 0). */
@@ -107,7 +108,9 @@ const hexDigits32 = (n: number): number => (n === 0 ? 1 : (35 - Math.clz32(n)) >
 /** hex(n).length for 0 <= n < 2^53, without the string (a view measures thousands of entries it does not spell). */
 export const sim_hexLength = (n: number): number => 2 + (n < 0x100000000 ? hexDigits32(n) : 8 + hexDigits32(Math.floor(n / 0x100000000)));
 /** hex64(v).length, without the string. */
-export const sim_hex64Length = (v: U64): number => 2 + (v.hi === 0 ? hexDigits32(v.lo) : 8 + hexDigits32(v.hi));
+export const sim_hex64Length = (v: U64): number => sim_hex64LengthOf(v.lo, v.hi);
+/** sim_hex64Length of a value given as its two halves (no object). */
+export const sim_hex64LengthOf = (lo: number, hi: number): number => 2 + (hi === 0 ? hexDigits32(lo) : 8 + hexDigits32(hi));
 
 export function hex64(v: U64): string {
   if (v.hi === 0) return '0x' + v.lo.toString(16);

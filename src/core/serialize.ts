@@ -2,7 +2,7 @@
  * A machine state as plain JSON: what the trace CLI prints as `final` and what
  * the UI renders. Stable ordering (by id, by index) so output is byte-stable.
  */
-import { hex, hex64, sim_hex64Kept, sim_hex64Length, sim_hexKept, sim_hexLength, type U64 } from './bits.ts';
+import { hex, hex64, sim_hex64Kept, sim_hex64LengthOf, sim_hexKept, sim_hexLength } from './bits.ts';
 import { frozenId } from './cow-array.ts';
 import type { GuestEntryJson, TableVisit } from './guest/tables.ts';
 import { guestMode } from './guest/cpu.ts';
@@ -10,7 +10,8 @@ import type { KernelBug, KvmStats, Machine, ShadowPage, VcpuStats } from './mach
 import { pteListRefs, refId, refIndex, rmapKey } from './machine.ts';
 import { type RoleJson, roleJson } from './mmu/role.ts';
 import { spNotation } from './mmu/pages.ts';
-import { decodeSpte, getSpte, isLastSpte, isShadowPresent, isMmioSpte, sptePfn } from './mmu/spte.ts';
+import { decodeSpteOf, isMmioSpteOf, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
+import { PT_PAGE_SIZE_MASK } from './mmu/constants.ts';
 import { kvmMmuPageGetGfn } from './mmu/pages.ts';
 import { SP_PFN_BASE } from './host.ts';
 import type { GuestMode } from './scenario.ts';
@@ -132,34 +133,43 @@ export type sim_SpteKind = 'mmio' | 'not present' | 'non-leaf' | 'leaf';
  * pfn field), a non-leaf spte's child page, or a leaf's gfn
  * (kvm_mmu_page_get_gfn); `pfn` is a leaf's host pfn.
  */
-function forEachSpte(sp: SptePage, from: number, to: number, f: (i: number, v: U64, kind: sim_SpteKind, n: number, pfn: number) => void): void {
+function forEachSpte(sp: SptePage, from: number, to: number, f: (i: number, kind: sim_SpteKind, n: number, pfn: number) => void): void {
   const spt = sp.spt;
+  const level = sp.role.level;
   for (let i = from; i < to; i++) {
-    // Most sptes are zero: skip an unwritten chunk (16 sptes) at once, and a
-    // zero spte without building a U64 (this runs for every page a view makes).
+    // Most sptes are zero: skip an unwritten chunk (16 sptes) at once. An
+    // spte is read as its two halves, with no object, and `f` is given its
+    // index, not the halves (it reads those it needs: a word above 2^30
+    // passed to a function is a heap number): this runs for every spte of
+    // every page a view makes (~14,000 at 100,000 steps), and the U64 made
+    // per spte was most of the garbage of a jump along the strip.
     if (i % 16 === 0 && spt.isZeroChunkAt(2 * i)) {
       i += 15;
       continue;
     }
-    if (!spt.get(2 * i) && !spt.get(2 * i + 1)) continue;
-    const v = getSpte(spt, i);
-    if (isMmioSpte(v)) f(i, v, 'mmio', sptePfn(v), 0);
-    else if (!isShadowPresent(v)) f(i, v, 'not present', 0, 0);
-    else if (!isLastSpte(v, sp.role.level)) f(i, v, 'non-leaf', sptePfn(v) - SP_PFN_BASE, 0);
-    else f(i, v, 'leaf', kvmMmuPageGetGfn(sp, i), sptePfn(v));
+    const lo = spt.get(2 * i);
+    const hi = spt.get(2 * i + 1);
+    if (!lo && !hi) continue;
+    if (isMmioSpteOf(lo, hi)) f(i, 'mmio', sptePfnOf(lo, hi), 0);
+    else if (!(lo & SPTE_MMU_PRESENT_MASK)) f(i, 'not present', 0, 0);
+    else if (level !== 1 && !(lo & PT_PAGE_SIZE_MASK)) f(i, 'non-leaf', sptePfnOf(lo, hi) - SP_PFN_BASE, 0);
+    else f(i, 'leaf', kvmMmuPageGetGfn(sp, i), sptePfnOf(lo, hi));
   }
 }
 
 /** The present sptes i in [from, to) of a page; those alike in `before` (the same range's, made earlier) are its objects. */
 function sptesIn(sp: SptePage, from: number, to: number, out: SpteJson[], before?: readonly SpteJson[]): SpteJson[] {
   const k = { at: 0 };
-  forEachSpte(sp, from, to, (index, v, kind, n, pfn) => {
+  const spt = sp.spt;
+  forEachSpte(sp, from, to, (index, kind, n, pfn) => {
+    const lo = spt.get(2 * index);
+    const hi = spt.get(2 * index + 1);
     // Whole literals, not a spread of a common part: V8 gave each object built
     // by `{ ...base, child }` a map of its own (~240,000 maps at 100,000
     // steps), so every reader of sptes (layout, links, cards) went megamorphic
     // and a load of a property an spte lacks allocated a handler each time.
-    const value = sim_hex64Kept(v);
-    const flags = decodeSpte(v);
+    const value = sim_hex64Kept({ lo, hi });
+    const flags = decodeSpteOf(lo, hi);
     const s: SpteJson =
       kind === 'mmio'
         ? { index, value, flags, mmio: true, gfn: sim_hexKept(n) }
@@ -235,17 +245,25 @@ const newShape = (): ShapeDraft => ({ index: [], valueChars: 0, tails: [], child
 function pushShape(out: ShapeDraft, index: number, flags: string, kind: sim_SpteKind, n: number, valueChars: number): void {
   out.index.push(index);
   if (valueChars > out.valueChars) out.valueChars = valueChars;
-  // A page has a handful of groups: a look along them beats a map.
-  const t = out.tails.find((g) => g.flags === flags && g.kind === kind);
-  if (!t) out.tails.push({ flags, kind, n });
-  else if (n > t.n) t.n = n;
+  // A page has a handful of groups: a look along them beats a map (and a
+  // loop, not find(): its closure was an object per spte).
+  const tails = out.tails;
+  let t = 0;
+  while (t < tails.length && !(tails[t]!.flags === flags && tails[t]!.kind === kind)) t++;
+  if (t === tails.length) tails.push({ flags, kind, n });
+  else if (n > tails[t]!.n) tails[t]!.n = n;
   if (kind === 'non-leaf') out.children.push({ index, child: n });
 }
 
 /** The shape of a page's sptes from its words: what their JSON would spell, measured. */
 function shapeOfWords(sp: SptePage): sim_SptesShape {
   const out = newShape();
-  forEachSpte(sp, 0, 512, (i, v, kind, n) => pushShape(out, i, decodeSpte(v), kind, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : n, sim_hex64Length(v)));
+  const spt = sp.spt;
+  forEachSpte(sp, 0, 512, (i, kind, n) => {
+    const lo = spt.get(2 * i);
+    const hi = spt.get(2 * i + 1);
+    pushShape(out, i, decodeSpteOf(lo, hi), kind, kind === 'mmio' || kind === 'leaf' ? sim_hexLength(n) : n, sim_hex64LengthOf(lo, hi));
+  });
   return out;
 }
 

@@ -3,12 +3,12 @@
  * from CR3 (or the PDPTE registers), with its present entries decoded.
  * Bounded (maxTables) so a hostile scenario cannot make it explode.
  */
-import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hex64Length, sim_hexKept, sim_hexLength, type U64 } from '../bits.ts';
+import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hex64LengthOf, sim_hexKept, sim_hexLength } from '../bits.ts';
 import { cloneCpu, type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
 import { sim_defineLazy, sim_JsonMemo, sim_lazyMade, sim_sameEntry } from '../serialize.ts';
 import type { GuestMemory } from './memory.ts';
-import { gpteToGfn, isLastGpte, pse36GfnDelta } from './walk.ts';
+import { gpteToGfn, gpteToGfnOf, isLastGpteOf, pse36GfnDelta } from './walk.ts';
 
 export interface GuestEntryJson {
   readonly index: number;
@@ -34,9 +34,9 @@ export interface GuestTableJson {
   readonly vaBase: string;
 }
 
-function flagsOf(v: U64, size: 4 | 8, leafCapable: boolean): string {
+function flagsOf(lo: number, hi: number, size: 4 | 8, leafCapable: boolean): string {
   // PS only where an entry can map a page; NX only in 8-byte entries.
-  return sim_entryFlags(leafCapable ? v.lo : v.lo & ~0x80, size === 8 ? v.hi : 0);
+  return sim_entryFlags(leafCapable ? lo : lo & ~0x80, size === 8 ? hi : 0);
 }
 
 /**
@@ -88,31 +88,31 @@ interface TableContext {
  * one derivation for the JSON and the shape): value, flags, target frame,
  * leaf and the bytes a leaf maps.
  */
-function forEachEntry(c: TableContext, frame: CowArray | undefined, f: (i: number, v: U64, flags: string, target: number, leaf: boolean, pageBytes: number) => void): void {
+function forEachEntry(c: TableContext, frame: CowArray | undefined, f: (i: number, flags: string, target: number, leaf: boolean, pageBytes: number) => void): void {
   const { cpu, size, bits, level } = c;
   const count = 1 << bits;
-  // Read the frame's words directly and skip zero entries without
-  // allocating: most of a table is empty, and this runs for every table at
-  // every step the UI shows.
+  // Read the frame's words directly, as two halves with no object per entry,
+  // and give `f` the index (it reads the words it needs: a word above 2^30
+  // passed to a function is a heap number): most of a table is empty, and
+  // this runs for every table at every step the UI shows.
   const words = size === 4 ? 1 : 2;
   for (let i = 0; frame && i < count; i++) {
     const lo = frame.get(i * words);
     const hi = words === 2 ? frame.get(i * words + 1) : 0;
     if (!lo && !hi) continue;
-    const v: U64 = { lo, hi };
-    if (!(v.lo & 1)) {
-      f(i, v, 'not present', 0, false, 0);
+    if (!(lo & 1)) {
+      f(i, 'not present', 0, false, 0);
       continue;
     }
-    const leaf = isLastGpte(cpu, level, v);
-    let target = gpteToGfn(v, size);
+    const leaf = isLastGpteOf(cpu, level, lo);
+    let target = gpteToGfnOf(lo, hi, size);
     let pageBytes = 0;
     if (leaf) {
       pageBytes = 2 ** (12 + bits * (level - 1));
-      if (size === 4 && level === 2) target = (v.lo >>> 22) * 1024 + pse36GfnDelta(v.lo);
+      if (size === 4 && level === 2) target = (lo >>> 22) * 1024 + pse36GfnDelta(lo);
       else if (level > 1) target -= target % 2 ** (9 * (level - 1));
     }
-    f(i, v, flagsOf(v, size, level > 1), target, leaf, pageBytes);
+    f(i, flagsOf(lo, hi, size, level > 1), target, leaf, pageBytes);
   }
 }
 
@@ -127,8 +127,10 @@ const pointsAtTable = (flags: string, leaf: boolean): boolean => !leaf && flags 
 function entriesJson(c: TableContext, frame: CowArray | undefined, before: readonly GuestEntryJson[] | undefined, pointer?: (i: number, target: number) => void): GuestEntryJson[] {
   const entries: GuestEntryJson[] = [];
   const k = { at: 0 };
-  forEachEntry(c, frame, (index, v, flags, target, leaf, pageBytes) => {
-    entries.push(sim_sameEntry({ index, value: sim_hex64Kept(v), flags, target: sim_hexKept(target), leaf, pageBytes }, before, k, sameGuestEntry));
+  const words = c.size / 4;
+  forEachEntry(c, frame, (index, flags, target, leaf, pageBytes) => {
+    const value = sim_hex64Kept({ lo: frame!.get(index * words), hi: words === 2 ? frame!.get(index * words + 1) : 0 });
+    entries.push(sim_sameEntry({ index, value, flags, target: sim_hexKept(target), leaf, pageBytes }, before, k, sameGuestEntry));
     if (pointer && pointsAtTable(flags, leaf)) pointer(index, target);
   });
   return entries;
@@ -163,10 +165,13 @@ const newGuestShape = (): GuestShapeDraft => ({ index: [], valueChars: 0, tails:
 function pushGuestShape(out: GuestShapeDraft, index: number, flags: string, leaf: boolean, targetChars: number, valueChars: number, target: string): void {
   out.index.push(index);
   if (valueChars > out.valueChars) out.valueChars = valueChars;
-  // A table has a handful of groups: a look along them beats a map.
-  const t = out.tails.find((g) => g.flags === flags && g.leaf === leaf);
-  if (!t) out.tails.push({ flags, leaf, targetChars });
-  else if (targetChars > t.targetChars) t.targetChars = targetChars;
+  // A table has a handful of groups: a look along them beats a map (and a
+  // loop, not find(): its closure was an object per entry).
+  const tails = out.tails;
+  let t = 0;
+  while (t < tails.length && !(tails[t]!.flags === flags && tails[t]!.leaf === leaf)) t++;
+  if (t === tails.length) tails.push({ flags, leaf, targetChars });
+  else if (targetChars > tails[t]!.targetChars) tails[t]!.targetChars = targetChars;
   if (flags === 'not present') out.notPresent.push(index);
   else if (pointsAtTable(flags, leaf)) out.pointers.push({ index, target });
 }
@@ -215,9 +220,11 @@ export function guestTables(cpu: CpuState, mem: GuestMemory, maxTables = 128, me
     if (!lazy) return { table: Object.assign(head, { entries: entriesJson(c, frame, undefined, child), vaBase: hex(vaBase) }), children };
     // The shape and the children in one pass over the frame; the entries' JSON when first read.
     const shape = newGuestShape();
-    forEachEntry(c, frame, (i, v, flags, target, leaf) => {
+    const words = size / 4;
+    forEachEntry(c, frame, (i, flags, target, leaf) => {
       const pointer = pointsAtTable(flags, leaf);
-      pushGuestShape(shape, i, flags, leaf, sim_hexLength(target), sim_hex64Length(v), pointer ? sim_hexKept(target) : '');
+      const valueChars = sim_hex64LengthOf(frame!.get(i * words), words === 2 ? frame!.get(i * words + 1) : 0);
+      pushGuestShape(shape, i, flags, leaf, sim_hexLength(target), valueChars, pointer ? sim_hexKept(target) : '');
       if (pointer) child(i, target);
     });
     // Made when first read, from the frame as it is now (a frozen copy: the machine goes on to other steps).

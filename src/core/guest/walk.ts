@@ -204,11 +204,16 @@ export function protectCleanGpteOf(access: number, lo: number): number {
 
 /** FNAME(is_last_gpte) with mmu->last_nonleaf_level (update_last_nonleaf_level). */
 export function isLastGpte(cpu: CpuState, level: number, pte: U64): boolean {
+  return isLastGpteOf(cpu, level, pte.lo);
+}
+
+/** isLastGpte of an entry given as its low half (no object: the bits it reads are there). */
+export function isLastGpteOf(cpu: CpuState, level: number, lo: number): boolean {
   if (level === 1) return true;
   const rootLevel = guestRootLevel(cpu);
   const lastNonleaf = rootLevel === 2 && cpu.cr4.pse ? 3 : rootLevel;
   if (level >= lastNonleaf) return false;
-  return (pte.lo & PT_PAGE_SIZE_MASK) !== 0;
+  return (lo & PT_PAGE_SIZE_MASK) !== 0;
 }
 
 /**

@@ -38,7 +38,9 @@ export const isShadowPresent = (v: U64): boolean => (v.lo & SPTE_MMU_PRESENT_MAS
 export const isLargePte = (v: U64): boolean => (v.lo & PT_PAGE_SIZE_MASK) !== 0;
 export const isLastSpte = (v: U64, level: number): boolean => level === 1 || isLargePte(v);
 export const isWritableSpte = (v: U64): boolean => (v.lo & PT_WRITABLE_MASK) !== 0;
-export const isMmioSpte = (v: U64): boolean => (v.hi & SPTE_MMIO_HI) !== 0 && !isShadowPresent(v);
+export const isMmioSpte = (v: U64): boolean => isMmioSpteOf(v.lo, v.hi);
+/** isMmioSpte of an spte given as its two halves (no object). */
+export const isMmioSpteOf = (lo: number, hi: number): boolean => (hi & SPTE_MMIO_HI) !== 0 && (lo & SPTE_MMU_PRESENT_MASK) === 0;
 export const sptePfn = (v: U64): number => frameOf64(v.lo, v.hi & ~SPTE_MMIO_HI & 0xfffff);
 /** sptePfn of an spte given as its two halves (no object). */
 export const sptePfnOf = (lo: number, hi: number): number => frameOf64(lo, hi & ~SPTE_MMIO_HI & 0xfffff);
@@ -58,8 +60,11 @@ export function makeMmioSpte(gfn: number, access: number): U64 {
 }
 
 /** Decoded spte flags for display. */
-export function decodeSpte(v: U64): string {
-  if (isZero(v)) return 'none';
-  if (isMmioSpte(v)) return 'mmio';
-  return sim_entryFlags(v.lo, v.hi);
+export const decodeSpte = (v: U64): string => decodeSpteOf(v.lo, v.hi);
+
+/** decodeSpte of an spte given as its two halves (no object). */
+export function decodeSpteOf(lo: number, hi: number): string {
+  if (lo === 0 && hi === 0) return 'none';
+  if (isMmioSpteOf(lo, hi)) return 'mmio';
+  return sim_entryFlags(lo, hi);
 }

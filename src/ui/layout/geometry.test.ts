@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Timeline } from '../../core/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import json from '../../scenarios/library/quadrants-32bit.json';
-import { foldRows, layoutColumns, mirrorSptes, ROW_H } from './geometry.ts';
+import fc from 'fast-check';
+import { foldRows, foldText, foldTextChars, layoutColumns, mirrorSptes, ROW_H } from './geometry.ts';
 import { getStepView } from '../step/view.ts';
 import { storyOf } from './explain.ts';
 
@@ -71,5 +72,20 @@ describe('storyOf', () => {
     expect(fns).toEqual(expect.arrayContaining(['kvm_mmu_page_fault', 'FNAME(page_fault)', 'FNAME(walk_addr)', 'FNAME(fetch)', 'kvm_mmu_get_child_sp', 'kvm_mmu_child_role', 'kvm_mmu_get_page', 'link_shadow_page', 'mmu_set_spte']));
     expect(lines.find((l) => l.fn === 'kvm_mmu_child_role')!.text).toContain('parent index 3 % 2 = 1');
     expect(fns.indexOf('FNAME(walk_addr)')).toBeLessThan(fns.indexOf('FNAME(fetch)'));
+  });
+});
+
+describe('foldTextChars: the length of a gap\'s words without them', () => {
+  it('is foldText(...).length at every digit boundary and on random runs', () => {
+    for (const [from, to] of [[0, 0], [9, 9], [10, 10], [0, 9], [9, 10], [99, 100], [100, 999], [999, 1000], [4, 1023]] as const) {
+      expect(foldTextChars(from, to, 'entry', 'entries')).toBe(foldText(from, to, 'entry', 'entries').length);
+      expect(foldTextChars(from, to, 'spte', 'sptes')).toBe(foldText(from, to, 'spte', 'sptes').length);
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 0, max: 1 << 20 }), fc.string(), fc.string(), (a, b, one, many) => {
+        const [from, to] = a <= b ? [a, b] : [b, a];
+        return foldTextChars(from, to, one, many) === foldText(from, to, one, many).length;
+      }),
+    );
   });
 });

@@ -74,42 +74,47 @@ export type Row = (RowSlot & { readonly kind: 'entry'; readonly text: RowText })
  * with no entry present keeps its one full row.
  */
 export function foldRows(indexes: readonly number[], count: number, y0: number, gapH: number = ROW_H): RowSlot[] {
-  return foldRowsWith<RowSlot>(
+  const rows: RowSlot[] = [];
+  foldRowsWith(
     indexes,
     count,
     y0,
     gapH,
-    (index, y) => ({ kind: 'entry', index, y }),
-    (from, to, y, h) => (h === undefined ? { kind: 'fold', from, to, y } : { kind: 'fold', from, to, y, h }),
+    (index, y) => void rows.push({ kind: 'entry', index, y }),
+    (from, to, y, h) => void rows.push(h === undefined ? { kind: 'fold', from, to, y } : { kind: 'fold', from, to, y, h }),
   );
+  return rows;
 }
 
-/** foldRows, making each row as it is placed (no copy of a placed row per card); `entry` is told the entry's position k in `indexes`. */
-function foldRowsWith<R>(
+/**
+ * foldRows as calls, in row order: `entry` for each present entry (told its
+ * position k in `indexes`), `fold` for each run between them. Nothing is
+ * collected: a layout's placing pass only records positions (an array per
+ * card was most of what it made), and the rows are made by their caller.
+ */
+function foldRowsWith(
   indexes: readonly number[],
   count: number,
   y0: number,
   gapH: number,
-  entry: (index: number, y: number, k: number) => R,
-  fold: (from: number, to: number, y: number, h: number | undefined) => R,
-): R[] {
-  const rows: R[] = [];
+  entry: (index: number, y: number, k: number) => void,
+  fold: (from: number, to: number, y: number, h: number | undefined) => void,
+): void {
   let next = 0;
   let y = y0;
   const gap = (from: number, to: number) => {
     const h = indexes.length ? gapH : ROW_H;
-    rows.push(fold(from, to, y, h === ROW_H ? undefined : h));
+    fold(from, to, y, h === ROW_H ? undefined : h);
     y += h;
   };
   for (let k = 0; k < indexes.length; k++) {
     const i = indexes[k]!;
     if (i > next) gap(next, i - 1);
-    rows.push(entry(i, y, k));
+    entry(i, y, k);
     y += ROW_H;
     next = i + 1;
   }
   if (next < count) gap(next, count - 1);
-  return rows;
 }
 
 /** A row's height: ROW_H, or a compact gap's own. */
@@ -143,6 +148,9 @@ export function rowsInWindow<R extends Row>(rows: readonly R[], from: number, to
 
 /** A folded run's words: "entry 5 not present" for one, "entries 4–255 not present" for more. */
 export const foldText = (from: number, to: number, one: string, many: string): string => `${from === to ? `${one} ${from}` : `${many} ${from}–${to}`} not present`;
+/** foldText(...).length without the string (a layout measures every gap of every card it places, and draws few). */
+export const foldTextChars = (from: number, to: number, one: string, many: string): number =>
+  (from === to ? one.length + 1 + digits(from) : many.length + 1 + digits(from) + 1 + digits(to)) + ' not present'.length;
 
 export interface GuestCard {
   readonly kind: 'guest';
@@ -718,19 +726,17 @@ function rowsOf<E extends { index: number }>(spec: RowsSpec<E>): Body {
   let textW = 0;
   let end = y0;
   // Both passes (placing now, rows on demand) place the same entries and runs the same way.
-  const place = <R>(entry: (index: number, y: number, k: number) => R, gap: (from: number, to: number, y: number, h: number | undefined) => R): R[] =>
+  const place = (entry: (index: number, y: number, k: number) => void, gap: (from: number, to: number, y: number, h: number | undefined) => void): void =>
     foldRowsWith(indexes, count, y0, d.foldGap, entry, gap);
   place(
     (_, y, k) => {
       entryY[k] = y;
       end = y + ROW_H;
-      return null;
     },
     (from, to, y, h) => {
       // A compact gap draws no words (they are its tooltip), so it needs no width.
-      if (h === undefined) textW = Math.max(textW, textWidth(foldText(from, to, fold.one, fold.many), d.font.fold, 'sans'));
+      if (h === undefined) textW = Math.max(textW, charsWidth(foldTextChars(from, to, fold.one, fold.many), d.font.fold, 'sans'));
       end = y + (h ?? ROW_H);
-      return null;
     },
   );
   if (indexes.length) textW = Math.max(textW, charsWidth(chars, d.font.row, 'mono'));
@@ -738,19 +744,21 @@ function rowsOf<E extends { index: number }>(spec: RowsSpec<E>): Body {
   let rows: Row[] | null = null;
   const make = (): Row[] => {
     const entries = spec.entries();
-    return place(
-      (index, ry, k): Row => {
+    const out: Row[] = [];
+    place(
+      (index, ry, k) => {
         // An entry kept from an earlier state (core sim_JsonMemo) keeps its text too.
         const e = entries[k]!;
         let got = rowTexts.get(e);
         if (got?.key !== key) rowTexts.set(e, (got = { key, t: text(e, valueW) }));
-        return { kind: 'entry', index, y: ry, text: got.t };
+        out.push({ kind: 'entry', index, y: ry, text: got.t });
       },
-      (from, to, ry, h): Row => {
+      (from, to, ry, h) => {
         const t = foldText(from, to, fold.one, fold.many);
-        return h === undefined ? { kind: 'fold', from, to, y: ry, text: t } : { kind: 'fold', from, to, y: ry, h, text: t };
+        out.push(h === undefined ? { kind: 'fold', from, to, y: ry, text: t } : { kind: 'fold', from, to, y: ry, h, text: t });
       },
     );
+    return out;
   };
   return { textW, height: end - y0, entryY, rows: () => (rows ??= make()) };
 }
