@@ -32,7 +32,7 @@ import { Glossed } from './glossary/Term.tsx';
 import { QuizPanel } from './quiz/QuizPanel.tsx';
 import { NoteText, stepNote } from './notes/index.ts';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
-import { getStepView, layoutOf, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
+import { getStepView, layoutOf, mostShadowPages, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
 import { type SavedScenario, screenSource, setScreenSource, useListing } from './storage/index.ts';
 import { useStore } from './store/index.ts';
 import { whenIdle } from './idle.ts';
@@ -606,7 +606,7 @@ export function App() {
   // The overview fits the canvas area below the column headings.
   // A little short of the area, so rounding never brings up a scroll bar.
   // Sized for the most shadow pages of the scenario, so cards keep their place as pages come and go.
-  const capacity = useMemo(() => Math.max(0, ...shadowPageCounts(tl)), [tl]);
+  const capacity = useMemo(() => mostShadowPages(tl), [tl]);
   // At least a pixel: an area with no room (the app hidden while a handout
   // prints, a collapsed frame) measures 0, and a negative width gave the
   // tables a negative scale, so an <svg> with a negative width.

@@ -19,7 +19,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { launch } from './helpers.ts';
-import { NOTE_RECORDER, noteTexts, tenThousandStepsFile, waitForSteps, zapAllLink } from './heavy.ts';
+import { millionStepsFile, NOTE_RECORDER, noteTexts, tenThousandStepsFile, waitForSteps, zapAllLink } from './heavy.ts';
 import type { Browser } from 'playwright-core';
 
 let browser: Browser;
@@ -103,6 +103,25 @@ describe('heavy scenarios open with their progress notes', () => {
     await waitForSteps(page, 'step 0 / 10000');
     expect(await page.evaluate(() => (window as unknown as { __noteSeen: boolean }).__noteSeen)).toBe(true);
     expect(await page.getByTestId('loading-note').count()).toBe(0);
+  });
+
+  it('a 1,000,000-step file (the file cap) opens, jumps along its strip and steps to its end', { timeout: 300_000 }, async () => {
+    const file = millionStepsFile();
+    const page = await openRecorded();
+    await page.getByTestId('edit-toggle').click();
+    await page.getByTestId('editor').waitFor();
+    await page.locator('[data-testid=editor] input[type=file]').setInputFiles(file);
+    // The app once went blank here, after the build: the most shadow pages of
+    // any step were found by a spread of 1,000,001 counts into Math.max.
+    await waitForSteps(page, 'step 0 / 1000000', 120_000);
+    await page.getByTestId('edit-toggle').click();
+    expect(await page.locator('[data-key^="gt:"]').count()).toBeGreaterThan(0);
+    const strip = (await page.getByTestId('step-strip').boundingBox())!;
+    await page.mouse.click(strip.x + strip.width / 2, strip.y + strip.height / 2);
+    await page.waitForFunction(() => /^step (4|5)\d{5} \/ 1000000$/.test((document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim()), null, { timeout: 30_000 });
+    await page.getByTestId('step-last').click();
+    await waitForSteps(page, 'step 1000000 / 1000000', 60_000);
+    expect(await page.locator('[data-key^="sp:"]').count()).toBeGreaterThan(0);
   });
 
   it('the 1,923-step link under another rule set, and compared: each with its note, the step kept', { timeout: 300_000 }, async () => {

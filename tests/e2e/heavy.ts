@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../src/scenarios/library/index.ts';
 import { DEFAULT_VIEW, encodePermalink } from '../../src/scenarios/permalink.ts';
+import { generateScenario100k } from '../../bench/scenario100k.ts';
 
 /**
  * The 1,923-step link: a paging-off guest and 1,923 zap-alls (each frees and
@@ -44,6 +45,17 @@ export function tenThousandStepsFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'shadowpaging-heavy-'));
   const path = join(dir, 'ten-thousand.json');
   writeFileSync(path, tenThousandStepsText());
+  return path;
+}
+
+/**
+ * A file at the step cap: issue 17's benchmark scenario (4 processes, guest
+ * page-table edits, CR3 switches) run to 1,000,000 steps, ~47 MB of JSON.
+ */
+export function millionStepsFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowpaging-heavy-'));
+  const path = join(dir, 'million.json');
+  writeFileSync(path, JSON.stringify(generateScenario100k(1_000_000).toJson()));
   return path;
 }
 

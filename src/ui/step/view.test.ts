@@ -4,7 +4,7 @@ import { parseScenario } from '../../scenarios/schema.ts';
 import json from '../../scenarios/library/sweep-64-tables.json';
 import { layoutColumns, sim_forgetRecent } from '../layout/geometry.ts';
 import { plainLayout } from '../../../tests/plain-layout.ts';
-import { getStepView, layoutOf, prefetchStepViews } from './view.ts';
+import { getStepView, layoutOf, mostShadowPages, prefetchStepViews } from './view.ts';
 
 const fresh = () => {
   const p = parseScenario(json);
@@ -101,5 +101,19 @@ describe('a view far into a long run of zap-alls', () => {
     // The last zap-all freed the pages the state before it had, and the view says so.
     expect(v.gone.freed.length).toBeGreaterThan(0);
     expect(v.gone.freed.map((sp) => sp.id)).toEqual(getStepView(tl, n - 1).machine.shadowPages.map((sp) => sp.id));
+  });
+});
+
+describe('mostShadowPages', () => {
+  it('is the largest count, and 0 for none', () => {
+    const tl = fresh();
+    expect(mostShadowPages(tl)).toBe(Math.max(...tl.pageCounts));
+    expect(mostShadowPages({ pageCounts: [] } as unknown as Timeline)).toBe(0);
+  });
+
+  it('takes the counts of a 1,000,000-step file (the cap): a spread into Math.max overflowed the stack there', () => {
+    const counts = Array.from({ length: 1_000_001 }, (_, i) => (i * 7919) % 4093);
+    counts[777_777] = 5000;
+    expect(mostShadowPages({ pageCounts: counts } as unknown as Timeline)).toBe(5000);
   });
 });

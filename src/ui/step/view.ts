@@ -205,6 +205,17 @@ export function prefetchStepViews(
 /** Shadow pages alive after each step (index n: after n steps), as the timeline recorded them while it was built. */
 export const shadowPageCounts = (tl: Timeline): readonly number[] => tl.pageCounts;
 
+/**
+ * The most shadow pages alive after any step (0 for none), by a loop: a
+ * spread of the counts into Math.max passed each one as an argument, and a
+ * file of 1,000,000 steps (the cap) overflowed the stack and blanked the app.
+ */
+export function mostShadowPages(tl: Timeline): number {
+  let most = 0;
+  for (const n of shadowPageCounts(tl)) if (n > most) most = n;
+  return most;
+}
+
 /** The address the ruler shows for a step: its own (an access or INVLPG), else the next access's. */
 export interface StepAddress {
   readonly gva: number;
