@@ -63,7 +63,7 @@ export function tryEncodeLessonLink(link: LessonLink, entryRules: RuleSetName): 
       const text = canonicalJson(link.lesson.json);
       if (text === undefined) return { ok: false, error: 'The lesson is not JSON, so it cannot be linked.' };
       if (text.length > PERMALINK_LIMITS.maxDecompressedChars) {
-        return { ok: false, error: `The lesson is too large for a link (${text.length} characters of JSON; a link holds at most ${PERMALINK_LIMITS.maxDecompressedChars}); share it as a file instead.` };
+        return { ok: false, error: `The lesson is too large for a link (${text.length.toLocaleString('en-US')} characters of JSON; a link holds at most ${PERMALINK_LIMITS.maxDecompressedChars.toLocaleString('en-US')}); share it as a file instead.` };
       }
       const parsed = parseLesson(link.lesson.json);
       if (!parsed.ok) return { ok: false, error: `The lesson is not valid, so it cannot be linked (${formatLessonError(parsed.error)}).` };
@@ -72,7 +72,7 @@ export function tryEncodeLessonLink(link: LessonLink, entryRules: RuleSetName): 
       fragment = `sp1/m/${k}/${query === '' ? '' : `${query}&`}k=${check}/${data}`;
     }
     if (fragment.length > PERMALINK_LIMITS.maxFragmentChars) {
-      return { ok: false, error: `The lesson is too large for a link (the link would be ${fragment.length} characters; at most ${PERMALINK_LIMITS.maxFragmentChars}); share it as a file instead.` };
+      return { ok: false, error: `The lesson is too large for a link (the link would be ${fragment.length.toLocaleString('en-US')} characters; at most ${PERMALINK_LIMITS.maxFragmentChars.toLocaleString('en-US')}); share it as a file instead.` };
     }
     return { ok: true, fragment };
   } catch (e) {

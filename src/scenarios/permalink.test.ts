@@ -205,12 +205,12 @@ describe('encoding', () => {
     expect(JSON.stringify(json).length).toBeLessThan(PERMALINK_LIMITS.maxDecompressedChars);
     const r = tryEncodePermalink({ scenario: { kind: 'inline', json }, view: DEFAULT_VIEW });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(/too large for a link \(the link would be \d+ characters; at most 8192\); share it as a file/);
+    if (!r.ok) expect(r.error).toMatch(/too large for a link \(the link would be [\d,]+ characters; at most 8,192\); share it as a file/);
     // Repetitive enough to compress well, but over the JSON cap.
     const same = Array.from({ length: 2000 }, () => ({ op: 'read', gva: '0x1000' }));
     const r2 = tryEncodePermalink({ scenario: { kind: 'inline', json: { ...json, steps: same } }, view: DEFAULT_VIEW });
     expect(r2.ok).toBe(false);
-    if (!r2.ok) expect(r2.error).toMatch(/too large for a link \(\d+ characters of JSON; a link holds at most 32768\)/);
+    if (!r2.ok) expect(r2.error).toMatch(/too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\)/);
   });
 
   it('links a built-in by name only while it is the built-in as shipped', () => {

@@ -510,7 +510,7 @@ export function tryEncodePermalink(p: Permalink): EncodeResult {
     if (fragment.length > PERMALINK_LIMITS.maxFragmentChars) {
       return {
         ok: false,
-        error: `The scenario is too large for a link (the link would be ${fragment.length} characters; at most ${PERMALINK_LIMITS.maxFragmentChars}); share it as a file instead.`,
+        error: `The scenario is too large for a link (the link would be ${fragment.length.toLocaleString('en-US')} characters; at most ${PERMALINK_LIMITS.maxFragmentChars.toLocaleString('en-US')}); share it as a file instead.`,
       };
     }
     return { ok: true, fragment };
@@ -545,7 +545,7 @@ function packInline(json: unknown): Fit<string> {
   else if (text.length > PERMALINK_LIMITS.maxDecompressedChars) {
     result = {
       ok: false,
-      error: `The scenario is too large for a link (${text.length} characters of JSON; a link holds at most ${PERMALINK_LIMITS.maxDecompressedChars}); share it as a file instead.`,
+      error: `The scenario is too large for a link (${text.length.toLocaleString('en-US')} characters of JSON; a link holds at most ${PERMALINK_LIMITS.maxDecompressedChars.toLocaleString('en-US')}); share it as a file instead.`,
     };
   } else result = { ok: true, value: lz.compressToEncodedURIComponent(text) };
   lastPacked = { json, result };

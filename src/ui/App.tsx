@@ -193,34 +193,50 @@ function useViewport() {
   return { ref, vp };
 }
 
+/** How long Copy link's word stays: a success is read at a glance; why there is no link takes longer (or Dismiss). */
+const COPY_STATUS_MS = { ok: 3000, error: 12000 } as const;
+
 function CopyLink() {
-  const [msg, setMsg] = useState<string | null>(null);
+  const [msg, setMsg] = useState<{ text: string; error: boolean } | null>(null);
+  const timer = useRef(0);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  const show = (text: string, error: boolean) => {
+    setMsg({ text, error });
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => setMsg(null), error ? COPY_STATUS_MS.error : COPY_STATUS_MS.ok);
+  };
   const copy = async () => {
     const r = currentUrl(useStore.getState());
     if (!r.ok) {
-      setMsg(`No link: ${r.error}`);
+      show(`No link: ${r.error}`, true);
       return;
     }
     history.replaceState(history.state, '', r.url);
     try {
       await navigator.clipboard.writeText(r.url);
-      setMsg('Link copied');
+      show('Link copied', false);
     } catch {
-      setMsg('The link is in the address bar (the clipboard was not available)');
+      show('The link is in the address bar (the clipboard was not available)', false);
     }
-    window.setTimeout(() => setMsg(null), 3000);
   };
+  // The word floats below the button: in the bar's flow, a long one (why a
+  // large scenario has no link) wrapped the bar to another row and shrank the tables.
   return (
-    <>
+    <span className="copy-link">
       <button type="button" className="btn" onClick={() => void copy()} data-testid="copy-link">
         Copy link
       </button>
       {msg && (
-        <span role="status" className="toast" data-testid="copy-status">
-          {msg}
+        <span role="status" className={msg.error ? 'copy-status copy-status-error' : 'copy-status'} data-testid="copy-status">
+          <span>{msg.text}</span>
+          {msg.error && (
+            <button type="button" className="btn" onClick={() => setMsg(null)}>
+              Dismiss
+            </button>
+          )}
         </span>
       )}
-    </>
+    </span>
   );
 }
 

@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { counterText, launch, screenshot, waitForCounter } from './helpers.ts';
+import { tenThousandStepsFile, waitForSteps } from './heavy.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -46,6 +47,31 @@ describe('permalinks', () => {
     await screenshot(again.p, 'e2e-link-reopened');
     expect([...errors, ...again.errors]).toEqual([]);
     await again.context.close();
+    await context.close();
+  });
+  it('why a scenario too large for a link has none floats below Copy link: the bar keeps its rows, and Dismiss closes it', async () => {
+    const { p, context, errors } = await page(inject('baseUrl'));
+    await p.setViewportSize({ width: 1280, height: 720 });
+    await p.getByTestId('edit-toggle').click();
+    await p.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
+    await waitForSteps(p, 'step 0 / 10000');
+    await p.getByTestId('edit-toggle').click();
+    const bar = async () => (await p.locator('header.topbar').boundingBox())!;
+    const before = await bar();
+    await p.getByTestId('copy-link').click();
+    const status = p.getByTestId('copy-status');
+    await status.waitFor();
+    expect(await status.textContent()).toMatch(/^No link: The scenario is too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\); share it as a file instead\.Dismiss$/);
+    expect(await bar()).toEqual(before);
+    // Below the button, whole on the screen.
+    const s = (await status.boundingBox())!;
+    const b = (await p.getByTestId('copy-link').boundingBox())!;
+    expect(s.y).toBeGreaterThanOrEqual(b.y + b.height);
+    expect(s.x + s.width).toBeLessThanOrEqual(1280);
+    await screenshot(p, 'copy-link-too-large');
+    await status.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await status.count()).toBe(0);
+    expect(errors).toEqual([]);
     await context.close();
   });
   it('a broken link shows why and leaves the app usable', async () => {
