@@ -213,6 +213,18 @@ describe('encoding', () => {
     if (!r2.ok) expect(r2.error).toMatch(/too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\)/);
   });
 
+  it('says a scenario is too large for a link before anything about the view: at step 1,000,000 of a file, not the step\'s range', () => {
+    const steps = Array.from({ length: 20_000 }, () => ({ op: 'read', gva: '0x1000' }));
+    const json = { format: 'shadowpaging/v1', title: 'long', guest: { mode: 'off' }, steps };
+    const r = tryEncodePermalink({ scenario: { kind: 'inline', json }, view: { ...DEFAULT_VIEW, step: 20_000 } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/^The scenario is too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\); share it as a file instead\.$/);
+    // A scenario that fits still has its view checked.
+    const small = { ...json, steps: steps.slice(0, 3) };
+    const bad = tryEncodePermalink({ scenario: { kind: 'inline', json: small }, view: { ...DEFAULT_VIEW, step: -1 } });
+    expect(!bad.ok && bad.error).toMatch(/^The step must be a whole number/);
+  });
+
   it('links a built-in by name only while it is the built-in as shipped', () => {
     const entry = LIBRARY[0]!;
     expect(linkScenarioFor(entry.id, entry.json)).toEqual(builtin(entry.id, entry.version));

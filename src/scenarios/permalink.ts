@@ -490,10 +490,15 @@ function splitCheck(query: string): Fit<{ readonly rest: string; readonly check:
 /** Builds the fragment (without `#`) in the newest format, or says why it cannot. Never throws. */
 export function tryEncodePermalink(p: Permalink): EncodeResult {
   try {
+    const s = p.scenario;
+    // An inline scenario's size first: when it is too large for a link, that
+    // is the reason there is none, whatever the view (at step 1,000,000 of a
+    // file the step's range was given as the reason).
+    const data = s.kind === 'builtin' ? null : packInline(s.json);
+    if (data && !data.ok) return data;
     const v = normalizeView(p.view);
     if (!v.ok) return v;
     const query = encodeView(v.value);
-    const s = p.scenario;
     let fragment: string;
     if (s.kind === 'builtin') {
       if (!LIBRARY.some((e) => e.id === s.id && e.version === s.version)) {
@@ -501,11 +506,11 @@ export function tryEncodePermalink(p: Permalink): EncodeResult {
       }
       fragment = `sp${PERMALINK_VERSION}/b/${s.id}/${s.version}${query === '' ? '' : `/${query}`}`;
     } else {
-      const data = packInline(s.json);
-      if (!data.ok) return data;
+      // Packed above (an inline scenario always is).
+      const packed = data!.value;
       // The check covers the link as it would be without it (settings and data), and is written last among the settings.
-      const check = linkCheck(`sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}/`}${data.value}`);
-      fragment = `sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}&`}${CHECK_KEY}=${check}/${data.value}`;
+      const check = linkCheck(`sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}/`}${packed}`);
+      fragment = `sp${PERMALINK_VERSION}/z/${query === '' ? '' : `${query}&`}${CHECK_KEY}=${check}/${packed}`;
     }
     if (fragment.length > PERMALINK_LIMITS.maxFragmentChars) {
       return {
