@@ -35,6 +35,25 @@ describe('<App>', () => {
     expect(roots.map((p) => [p.slot, p.q, p.gfn])).toEqual([0, 1, 2, 3].map((i) => [String(i), String(i), '0x1']));
     expect(screen.getByTestId('step-counter').textContent).toContain('step 0 / 12');
   });
+  it('steps with the arrows after a click on a checkbox of the timeline bar; Space there is the checkbox\'s', () => {
+    render(<App />);
+    const box = screen.getByTestId('granularity') as HTMLInputElement;
+    box.focus();
+    const on = (k: string) => act(() => void fireEvent.keyDown(box, { key: k }));
+    on('ArrowRight');
+    on('ArrowRight');
+    expect(screen.getByTestId('step-counter').textContent).toContain('step 2 / 12');
+    on('Home');
+    expect(screen.getByTestId('step-counter').textContent).toContain('step 0 / 12');
+    on(' ');
+    expect(useStore.getState().playing).toBe(false);
+    // A text field keeps its keys.
+    const input = document.createElement('input');
+    document.body.append(input);
+    act(() => void fireEvent.keyDown(input, { key: 'ArrowRight' }));
+    expect(screen.getByTestId('step-counter').textContent).toContain('step 0 / 12');
+    input.remove();
+  });
   it('steps with the keyboard to two shadow PTs of one guest table, and back', () => {
     const { container } = render(<App />);
     const at0 = pages(container);

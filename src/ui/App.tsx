@@ -38,10 +38,14 @@ import { useStore } from './store/index.ts';
 import { whenIdle } from './idle.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
-/** Elements that take typing: every key is theirs. */
-const isTextControl = (t: HTMLElement) => t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable;
-/** Elements that act on Space and Enter themselves (buttons, links, table entries, summaries). */
-const isControl = (t: HTMLElement | SVGElement) => t.matches('button, a[href], summary, [role=button], [role=listitem][tabindex], [tabindex]:not([tabindex="-1"])');
+/**
+ * Elements that take typing (or move among their options with the arrows: a
+ * radio button, a slider): every key is theirs. A checkbox is not one: after
+ * a click on "kernel events" or "Quiz me" the arrows stepped nothing.
+ */
+const isTextControl = (t: HTMLElement) => (t.tagName === 'INPUT' && (t as HTMLInputElement).type !== 'checkbox') || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable;
+/** Elements that act on Space and Enter themselves (buttons, links, checkboxes, table entries, summaries). */
+const isControl = (t: HTMLElement | SVGElement) => t.matches('button, a[href], summary, input[type=checkbox], [role=button], [role=listitem][tabindex], [tabindex]:not([tabindex="-1"])');
 
 /**
  * The global keys. Space and Enter on a focused control act on that control
