@@ -105,7 +105,7 @@ describe('heavy scenarios open with their progress notes', () => {
     expect(await page.getByTestId('loading-note').count()).toBe(0);
   });
 
-  it('a 1,000,000-step file (the file cap) opens, jumps along its strip and steps to its end', { timeout: 300_000 }, async () => {
+  it('a 1,000,000-step file (the file cap) opens, jumps along its strip, steps to its end, and refuses a PNG of its last step\'s whole scene', { timeout: 300_000 }, async () => {
     const file = millionStepsFile();
     const page = await openRecorded();
     await page.getByTestId('edit-toggle').click();
@@ -122,6 +122,10 @@ describe('heavy scenarios open with their progress notes', () => {
     await page.getByTestId('step-last').click();
     await waitForSteps(page, 'step 1000000 / 1000000', 60_000);
     expect(await page.locator('[data-key^="sp:"]').count()).toBeGreaterThan(0);
+    // The whole scene there is ~311,000 px tall: a PNG is refused before it is drawn (drawing it froze the page ~20 s, then failed with no reason to act on).
+    await page.getByTestId('export-png').click();
+    await page.getByTestId('export-msg').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('export-msg').textContent()).toMatch(/^No PNG: the picture of this view would be [\d,]+ × [\d,]+ px, more than a PNG can hold in a browser \(16,384 px a side\)/);
   });
 
   it('the 1,923-step link under another rule set, and compared: each with its note, the step kept', { timeout: 300_000 }, async () => {

@@ -6,8 +6,8 @@
 import { useEffect, useState } from 'react';
 import { stepCaption } from '../step/caption.ts';
 import { useStore } from '../store/index.ts';
-import { exportFileName, pngRatio } from './names.ts';
-import { saveFile, sceneSvg, svgToPng } from './render.ts';
+import { exportFileName, pngRatio, pngRefusal } from './names.ts';
+import { saveFile, sceneSizeAtLeast, sceneSvg, svgToPng } from './render.ts';
 import { exportScene } from './scene.ts';
 
 /** The picture's title line: scenario, step (and event), and what the step did. */
@@ -26,12 +26,18 @@ export async function exportView(kind: 'png' | 'svg'): Promise<string> {
   const t0 = performance.now();
   const s = useStore.getState();
   const name = exportFileName(s.libraryId, s.scenario.title, s.step, kind);
+  // A scene too large for a PNG is refused before it is drawn (from its least size; the exact one is checked after).
+  const least = sceneSizeAtLeast(scene);
+  const refused = kind === 'png' ? pngRefusal(least.width, least.height) : null;
+  if (refused) return refused;
   const svg = sceneSvg(scene, titleOf());
   if (kind === 'svg') {
     saveFile(name, new Blob([svg.text], { type: 'image/svg+xml' }));
     performance.measure('sim-export-svg', { start: t0, end: performance.now() });
     return `Saved ${name}`;
   }
+  const exact = pngRefusal(svg.width, svg.height);
+  if (exact) return exact;
   const ratio = pngRatio(svg.width, svg.height);
   saveFile(name, await svgToPng(svg, ratio));
   performance.measure('sim-export-png', { start: t0, end: performance.now() });
@@ -44,7 +50,8 @@ export function ExportButtons() {
   // The note goes after a while: it sits over the ruler.
   useEffect(() => {
     if (!msg) return;
-    const id = window.setTimeout(() => setMsg(null), 6000);
+    // A refusal says what to do instead: longer to read than "Saved ...".
+    const id = window.setTimeout(() => setMsg(null), msg.length > 80 ? 12000 : 6000);
     return () => window.clearTimeout(id);
   }, [msg]);
   const run = async (kind: 'png' | 'svg') => {

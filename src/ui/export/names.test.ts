@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exportFileName, MAX_AREA, MAX_SIDE, pngRatio, sim_slug, wrapWords } from './names.ts';
+import { exportFileName, MAX_AREA, MAX_SIDE, pngRatio, pngRefusal, sim_slug, wrapWords } from './names.ts';
 
 describe('export file names', () => {
   it('uses the built-in id, else the title slug, and the step', () => {
@@ -33,6 +33,25 @@ describe('the PNG pixel ratio', () => {
           expect(Math.round(h * r)).toBeLessThanOrEqual(MAX_SIDE);
           expect(w * r * h * r).toBeLessThanOrEqual(MAX_AREA);
         }
+      }),
+    );
+  });
+});
+
+describe('a scene too large for a PNG', () => {
+  it('is refused with its size and what to do instead: the last step of the 1,000,000-step bench file', () => {
+    expect(pngRefusal(883, 311_161)).toBe(
+      'No PNG: the picture of this view would be 883 × 311,161 px, more than a PNG can hold in a browser (16,384 px a side), even at a quarter of its size. Save it as an SVG, or switch on the Overview (the scene on one screen) and export that.',
+    );
+  });
+  it('is refused exactly when the least ratio still leaves it over a canvas\'s limits', () => {
+    expect(pngRefusal(819, 615)).toBeNull();
+    expect(pngRefusal(1_600, 60_000)).toBeNull();
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 400_000 }), fc.integer({ min: 1, max: 400_000 }), (w, h) => {
+        const r = pngRatio(w, h);
+        const fits = Math.round(w * r) <= MAX_SIDE && Math.round(h * r) <= MAX_SIDE && Math.round(w * r) * Math.round(h * r) <= MAX_AREA;
+        return (pngRefusal(w, h) === null) === fits;
       }),
     );
   });

@@ -30,6 +30,22 @@ export function pngRatio(width: number, height: number, wanted = 2): number {
   return Math.max(0.25, Math.floor(r * 4) / 4);
 }
 
+/**
+ * Why a scene `width` x `height` CSS pixels cannot be a PNG, or null when it
+ * can: even at pngRatio's least ratio it is over the canvas's limits. Asked
+ * before the picture is drawn (at the last step of a 1,000,000-step file the
+ * scene is ~883 x 311,000 px: drawing it froze the page ~20 s before the
+ * browser refused it with no reason the user could act on).
+ */
+export function pngRefusal(width: number, height: number): string | null {
+  const r = pngRatio(width, height);
+  const w = Math.round(width * r);
+  const h = Math.round(height * r);
+  if (w <= MAX_SIDE && h <= MAX_SIDE && w * h <= MAX_AREA) return null;
+  const px = (n: number) => Math.round(n).toLocaleString('en-US');
+  return `No PNG: the picture of this view would be ${px(width)} × ${px(height)} px, more than a PNG can hold in a browser (${MAX_SIDE.toLocaleString('en-US')} px a side), even at a quarter of its size. Save it as an SVG, or switch on the Overview (the scene on one screen) and export that.`;
+}
+
 /** Greedy word wrap to `maxWidth`, with `measure` giving a string's width (a canvas's measureText in the browser). */
 export function wrapWords(text: string, maxWidth: number, measure: (s: string) => number): string[] {
   const lines: string[] = [];

@@ -73,6 +73,14 @@ const PAD = 12;
 const TITLE_FONT = 14;
 const LINE_H = 19;
 const HEADS_H = 26;
+/** The least width of a picture (a title needs some room beside a narrow scene). */
+const MIN_W = 320;
+
+/** The least size of a scene's picture (sceneSvg's, with a title of one line: a longer one wraps to more), known before it is drawn. */
+export const sceneSizeAtLeast = (scene: ExportScene): { width: number; height: number } => ({
+  width: Math.max(scene.layout.width, MIN_W),
+  height: PAD + LINE_H + 4 + HEADS_H + scene.layout.height,
+});
 
 /**
  * The whole current scene as an SVG file: a title (scenario, step and its
@@ -99,7 +107,7 @@ export function sceneSvg(scene: ExportScene, title: string): ExportedSvg {
     const fg = body.color;
     const muted = getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() || fg;
     const fontFamily = body.fontFamily;
-    const width = Math.max(layout.width, 320);
+    const width = Math.max(layout.width, MIN_W);
     const measure = textMeasurer(`600 ${TITLE_FONT}px ${fontFamily}`);
     const lines = wrapWords(title, width - 2 * PAD, measure);
     const top = PAD + lines.length * LINE_H + 4;
