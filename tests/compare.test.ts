@@ -117,3 +117,15 @@ describe('compareRuleSets', () => {
     }
   });
 });
+
+describe('compareRuleSets progress', () => {
+  it('is told the steps run every 1,024 steps, and changes nothing in the report', () => {
+    const base = lib('quadrants-32bit');
+    const steps = Array.from({ length: 2_500 }, (_, i) => base.steps[i % base.steps.length]!);
+    const s = { ...base, steps };
+    const told: number[] = [];
+    const r = compareRuleSets(s, COMPARED_RULE_SETS, (n) => told.push(n));
+    expect(told).toEqual([1024, 2048]);
+    expect(r).toEqual(compareRuleSets(s, COMPARED_RULE_SETS));
+  });
+});

@@ -128,7 +128,7 @@ describe('heavy scenarios open with their progress notes', () => {
     expect(await page.getByTestId('export-msg').textContent()).toMatch(/^No PNG: the picture of this view would be [\d,]+ × [\d,]+ px, more than a PNG can hold in a browser \(16,384 px a side\)/);
   });
 
-  it('the 1,923-step link under another rule set, and compared: each with its note, the step kept', { timeout: 300_000 }, async () => {
+  it('the 1,923-step link under another rule set, and compared: each with its note, the step kept; the comparison counts its steps and is kept when reopened', { timeout: 300_000 }, async () => {
     const page = await openRecorded();
     await page.evaluate((f) => {
       window.location.hash = f;
@@ -149,6 +149,16 @@ describe('heavy scenarios open with their progress notes', () => {
     expect(await page.evaluate(() => (window as unknown as { __compareRunningSeen: boolean }).__compareRunningSeen)).toBe(true);
     expect(await page.getByTestId('compare-diff').count()).toBeLessThanOrEqual(100);
     expect(await page.getByTestId('compare-more').textContent()).toMatch(/more/);
+    // Meanwhile it counted the steps run (the worker reports every 1,024 steps).
+    const counts = await page.evaluate(() => (window as unknown as { __compareProgress: string[] }).__compareProgress);
+    expect(counts[0]).toBe('0 of 1,923 steps');
+    expect(counts).toContain('1,024 of 1,923 steps');
+    // Closed and opened again: the report is kept, not run again.
+    await page.getByTestId('compare-close').click();
+    await page.evaluate(() => void ((window as unknown as { __compareRunningSeen: boolean }).__compareRunningSeen = false));
+    await page.getByTestId('compare-toggle').click();
+    await page.getByTestId('compare-summary').waitFor({ timeout: 5_000 });
+    expect(await page.evaluate(() => (window as unknown as { __compareRunningSeen: boolean }).__compareRunningSeen)).toBe(false);
   });
 
   it('Cancel keeps the scenario on screen', async () => {

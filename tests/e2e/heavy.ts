@@ -62,16 +62,19 @@ export function millionStepsFile(): string {
 /**
  * Installed before the app's scripts (page.addInitScript): whether the
  * progress note (and the Compare view's running note) was ever in the page,
- * and every text the progress note showed: a quick build can come and go
- * between two looks from the test.
+ * and every text the progress note (and the Compare view's count) showed: a
+ * quick build can come and go between two looks from the test.
  */
 export const NOTE_RECORDER = `
   window.__noteSeen = false;
   window.__noteTexts = [];
   window.__compareRunningSeen = false;
+  window.__compareProgress = [];
   new MutationObserver(() => {
     if (document.querySelector('[data-testid=loading-note]')) window.__noteSeen = true;
     if (document.querySelector('[data-testid=compare-running]')) window.__compareRunningSeen = true;
+    const p = document.querySelector('[data-testid=compare-progress]')?.textContent;
+    if (p && window.__compareProgress[window.__compareProgress.length - 1] !== p) window.__compareProgress.push(p);
     const t = document.querySelector('[data-testid=loading-text]')?.textContent;
     if (t && window.__noteTexts[window.__noteTexts.length - 1] !== t) window.__noteTexts.push(t);
   }).observe(document, { subtree: true, childList: true, characterData: true });

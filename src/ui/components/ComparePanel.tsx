@@ -142,7 +142,7 @@ export function ComparePanel() {
   const active = useStore((s) => s.rules);
   const rules = useStore((s) => s.compareRules);
   // A heavy scenario is compared in a worker (heavy/compare.ts): null until it is done.
-  const report = useCompareReport(scenario, rules);
+  const { report, stepsDone } = useCompareReport(scenario, rules);
   const selected = useStore((s) => s.selected);
   const a = useStore.getState();
   if (!report) {
@@ -155,7 +155,11 @@ export function ComparePanel() {
           </button>
         </div>
         <p className="text-sm" role="status" data-testid="compare-running">
-          Running the {fmtSteps(scenario.steps.length)} steps under {rules.map((r) => RULE_SET_SHORT[r]).join(', ')} to compare them; the differences appear here when that is done.
+          Running the {fmtSteps(scenario.steps.length)} steps under {rules.map((r) => RULE_SET_SHORT[r]).join(', ')} to compare them; the differences appear here when that is done. Back to the tables stops it.
+        </p>
+        <p className="text-sm compare-progress">
+          <span data-testid="compare-progress">{fmtSteps(stepsDone)} of {fmtSteps(scenario.steps.length)} steps</span>
+          <progress max={Math.max(1, scenario.steps.length)} value={stepsDone} aria-label="Steps compared so far" />
         </p>
       </section>
     );

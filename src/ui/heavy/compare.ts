@@ -11,8 +11,8 @@ import type { BuildReply, BuildRequest } from './protocol.ts';
 
 let nextId = 1;
 
-/** Runs the comparison in a new worker; `done` gets the report. Returns a cancel (which ends the worker). */
-function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done: (r: CompareReport) => void): (() => void) | null {
+/** Runs the comparison in a new worker; `progress` gets the steps run so far, `done` the report. Returns a cancel (which ends the worker). */
+function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done: (r: CompareReport) => void, progress: (steps: number) => void): (() => void) | null {
   if (typeof Worker === 'undefined') return null;
   let w: Worker;
   try {
@@ -25,7 +25,8 @@ function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done
   w.addEventListener('message', (e: MessageEvent<BuildReply>) => {
     const m = e.data;
     if (m.type !== 'compared' || m.id !== id) return;
-    if (m.part) report = { ...m.part, requests: [], roleDifferences: [], behaviourDifferences: [], shadowSetDifferences: [] };
+    if (m.progress !== undefined) progress(m.progress);
+    else if (m.part) report = { ...m.part, requests: [], roleDifferences: [], behaviourDifferences: [], shadowSetDifferences: [] };
     else if (m.key && m.items && report) (report[m.key] as unknown[]).push(...m.items);
     if (m.last && report) {
       w.terminate();
@@ -37,19 +38,41 @@ function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done
   return () => w.terminate();
 }
 
-/** The report for `scenario` under `rules`: null while a heavy one is being compared. */
-export function useCompareReport(scenario: Scenario, rules: readonly RuleSetName[]): CompareReport | null {
+/**
+ * The last heavy report made, by its scenario and rule sets: closing Compare
+ * and opening it again (or Esc, then back) shows it at once instead of
+ * running the scenario again (1,000,000 steps: ~80 s). One is kept: a report
+ * of a long run is large.
+ */
+let kept: { readonly scenario: Scenario; readonly rules: string; readonly report: CompareReport } | null = null;
+const keptFor = (scenario: Scenario, rules: readonly RuleSetName[]): CompareReport | null => (kept && kept.scenario === scenario && kept.rules === rules.join() ? kept.report : null);
+
+/** A comparison: its report, null while a heavy one runs, with the steps run so far under every rule set. */
+export interface CompareState {
+  readonly report: CompareReport | null;
+  readonly stepsDone: number;
+}
+
+/** The report for `scenario` under `rules`: null while a heavy one is being compared (`stepsDone` counts its progress). */
+export function useCompareReport(scenario: Scenario, rules: readonly RuleSetName[]): CompareState {
   const heavy = scenario.steps.length > HEAVY_STEPS && typeof Worker !== 'undefined';
   const now = useMemo(() => (heavy ? null : compareRuleSets(scenario, rules)), [heavy, scenario, rules]);
   const [done, setDone] = useState<{ scenario: Scenario; rules: readonly RuleSetName[]; report: CompareReport } | null>(null);
+  const [progress, setProgress] = useState<{ scenario: Scenario; rules: readonly RuleSetName[]; steps: number } | null>(null);
   useEffect(() => {
-    if (!heavy) return;
-    const cancel = compareInWorker(scenario, rules, (report) => setDone({ scenario, rules, report }));
+    if (!heavy || keptFor(scenario, rules)) return;
+    const finish = (report: CompareReport) => {
+      kept = { scenario, rules: rules.join(), report };
+      setDone({ scenario, rules, report });
+    };
+    const cancel = compareInWorker(scenario, rules, finish, (steps) => setProgress({ scenario, rules, steps }));
     if (cancel) return cancel;
     // No worker after all: compare here, after this render.
-    const t = setTimeout(() => setDone({ scenario, rules, report: compareRuleSets(scenario, rules) }), 0);
+    const t = setTimeout(() => finish(compareRuleSets(scenario, rules)), 0);
     return () => clearTimeout(t);
   }, [heavy, scenario, rules]);
-  if (now) return now;
-  return done && done.scenario === scenario && done.rules === rules ? done.report : null;
+  if (now) return { report: now, stepsDone: scenario.steps.length };
+  const report = keptFor(scenario, rules) ?? (done && done.scenario === scenario && done.rules === rules ? done.report : null);
+  const stepsDone = progress && progress.scenario === scenario && progress.rules === rules ? progress.steps : 0;
+  return { report, stepsDone: report ? scenario.steps.length : stepsDone };
 }

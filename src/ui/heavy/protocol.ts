@@ -11,6 +11,9 @@ import { type CompareReport, type MachineData, type RuleSetName, type Scenario, 
 import type { ParseResult } from '../../scenarios/schema.ts';
 import type { PackedSteps } from './steps-pack.ts';
 
+/** The least time (ms) between two progress reports shown (a build's, a comparison's; the last is always reported). */
+export const PROGRESS_MS = 100;
+
 export type BuildRequest =
   /** Run a scenario under several rule sets in lockstep (the Compare view): answered with `compared` pieces. */
   | { readonly type: 'compare'; readonly id: number; readonly scenario: Scenario; readonly rules: readonly RuleSetName[] }
@@ -50,8 +53,9 @@ export type BuildReply =
   /**
    * A piece of a CompareReport: `part` is the report without its lists
    * (first), or `key` names the list that `items` continue; `last` ends it.
+   * Before them, `progress`: the steps run so far under every rule set.
    */
-  | { readonly type: 'compared'; readonly id: number; readonly part?: Omit<CompareReport, CompareList>; readonly key?: CompareList; readonly items?: readonly unknown[]; readonly last?: true }
+  | { readonly type: 'compared'; readonly id: number; readonly progress?: number; readonly part?: Omit<CompareReport, CompareList>; readonly key?: CompareList; readonly items?: readonly unknown[]; readonly last?: true }
   /** The document is not a valid scenario (one sentence), or the run failed. */
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 

@@ -6,7 +6,7 @@
 /// <reference lib="webworker" />
 import { compareRuleSets } from '../../core/index.ts';
 import { formatScenarioError, type ParseResult, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
-import { type BuildReply, type BuildRequest, COMPARE_CHUNK, COMPARE_LISTS, summarize } from './protocol.ts';
+import { type BuildReply, type BuildRequest, COMPARE_CHUNK, COMPARE_LISTS, PROGRESS_MS, summarize } from './protocol.ts';
 import { streamTimeline } from './stream.ts';
 
 const post = (m: BuildReply, transfer: Transferable[] = []) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m, transfer);
@@ -44,7 +44,15 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     return post({ type: 'checked', id: req.id, result: summarize(parsed) });
   }
   if (req.type === 'compare') {
-    const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(req.scenario, req.rules);
+    // The steps run so far, at most ~10 times a second (as a build's progress).
+    let told = 0;
+    const progress = (done: number) => {
+      const now = performance.now();
+      if (now - told < PROGRESS_MS) return;
+      told = now;
+      post({ type: 'compared', id: req.id, progress: done });
+    };
+    const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(req.scenario, req.rules, progress);
     post({ type: 'compared', id: req.id, part });
     const lists = { requests, roleDifferences, behaviourDifferences, shadowSetDifferences };
     for (const key of COMPARE_LISTS) {

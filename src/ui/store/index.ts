@@ -9,6 +9,7 @@ import { COMPARED_RULE_SETS, RULE_SETS, type RuleSetName, type Scenario, Timelin
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { DEFAULT_SCENARIO_ID, LIBRARY } from '../../scenarios/library/index.ts';
 import { type BuildJob, HEAVY_STEPS, isHeavy, startBuild } from '../heavy/build.ts';
+import { PROGRESS_MS } from '../heavy/protocol.ts';
 import { eventsInStep, firstFitOf } from '../step/index.ts';
 import { gradeStep, stepQuestions, type QuizEntry } from '../quiz/questions.ts';
 import type { Answer } from '../../core/index.ts';
@@ -194,8 +195,7 @@ function initialScenario(): { json: unknown; scenario: Scenario } {
 
 const prefersDark = (): boolean => typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches;
 
-/** The least time (ms) between two progress reports of a build (the last is always reported). */
-export const PROGRESS_MS = 100;
+export { PROGRESS_MS };
 
 /**
  * Whether a build's progress (`done` of `total` steps, at `now`) is reported,
