@@ -39,13 +39,16 @@ function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done
 }
 
 /**
- * The last heavy report made, by its scenario and rule sets: closing Compare
- * and opening it again (or Esc, then back) shows it at once instead of
- * running the scenario again (1,000,000 steps: ~80 s). One is kept: a report
- * of a long run is large.
+ * The last heavy report made for a scenario, with its rule sets: closing
+ * Compare and opening it again (or Esc, then back) shows it at once instead
+ * of running the scenario again (1,000,000 steps: ~80 s). One per scenario (a
+ * report of a long run is large), dropped with the scenario.
  */
-let kept: { readonly scenario: Scenario; readonly rules: string; readonly report: CompareReport } | null = null;
-const keptFor = (scenario: Scenario, rules: readonly RuleSetName[]): CompareReport | null => (kept && kept.scenario === scenario && kept.rules === rules.join() ? kept.report : null);
+const kept = new WeakMap<Scenario, { readonly rules: string; readonly report: CompareReport }>();
+const keptFor = (scenario: Scenario, rules: readonly RuleSetName[]): CompareReport | null => {
+  const k = kept.get(scenario);
+  return k && k.rules === rules.join() ? k.report : null;
+};
 
 /** A comparison: its report, null while a heavy one runs, with the steps run so far under every rule set. */
 export interface CompareState {
@@ -62,7 +65,7 @@ export function useCompareReport(scenario: Scenario, rules: readonly RuleSetName
   useEffect(() => {
     if (!heavy || keptFor(scenario, rules)) return;
     const finish = (report: CompareReport) => {
-      kept = { scenario, rules: rules.join(), report };
+      kept.set(scenario, { rules: rules.join(), report });
       setDone({ scenario, rules, report });
     };
     const cancel = compareInWorker(scenario, rules, finish, (steps) => setProgress({ scenario, rules, steps }));
