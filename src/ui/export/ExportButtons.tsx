@@ -18,10 +18,20 @@ function titleOf(): string {
   return `${s.scenario.title}, step ${s.step} of ${s.timeline.length}${upTo !== null ? `, event ${upTo}` : ''}: ${cap.headline}`;
 }
 
+/** What to tell the user, and whether a file was saved (a note that saved none says why, and what to do: it stays longer). */
+interface ExportNote {
+  readonly text: string;
+  readonly saved: boolean;
+}
+const notSaved = (text: string): ExportNote => ({ text, saved: false });
+
+/** How long the note stays (it sits over the ruler). */
+const NOTE_MS = { saved: 6000, notSaved: 12000 } as const;
+
 /** Builds and saves the file; returns what to tell the user. */
-export async function exportView(kind: 'png' | 'svg'): Promise<string> {
+export async function exportView(kind: 'png' | 'svg'): Promise<ExportNote> {
   const scene = exportScene();
-  if (!scene) return 'Nothing to export yet: the tables are not on screen.';
+  if (!scene) return notSaved('Nothing to export yet: the tables are not on screen.');
   // Timed for `npm run bench -- --export` (export.pngMs): the whole export, from the scene to the file handed to the browser.
   const t0 = performance.now();
   const s = useStore.getState();
@@ -29,29 +39,28 @@ export async function exportView(kind: 'png' | 'svg'): Promise<string> {
   // A scene too large for a PNG is refused before it is drawn (from its least size; the exact one is checked after).
   const least = sceneSizeAtLeast(scene);
   const refused = kind === 'png' ? pngRefusal(least.width, least.height) : null;
-  if (refused) return refused;
+  if (refused) return notSaved(refused);
   const svg = sceneSvg(scene, titleOf());
   if (kind === 'svg') {
     saveFile(name, new Blob([svg.text], { type: 'image/svg+xml' }));
     performance.measure('sim-export-svg', { start: t0, end: performance.now() });
-    return `Saved ${name}`;
+    return { text: `Saved ${name}`, saved: true };
   }
   const exact = pngRefusal(svg.width, svg.height);
-  if (exact) return exact;
+  if (exact) return notSaved(exact);
   const ratio = pngRatio(svg.width, svg.height);
   saveFile(name, await svgToPng(svg, ratio));
   performance.measure('sim-export-png', { start: t0, end: performance.now() });
-  return ratio < 2 ? `Saved ${name} at ${ratio}x (the scene is too large for 2x)` : `Saved ${name}`;
+  return { text: ratio < 2 ? `Saved ${name} at ${ratio}x (the scene is too large for 2x)` : `Saved ${name}`, saved: true };
 }
 
 export function ExportButtons() {
-  const [msg, setMsg] = useState<string | null>(null);
+  const [msg, setMsg] = useState<ExportNote | null>(null);
   const [busy, setBusy] = useState(false);
   // The note goes after a while: it sits over the ruler.
   useEffect(() => {
     if (!msg) return;
-    // A refusal says what to do instead: longer to read than "Saved ...".
-    const id = window.setTimeout(() => setMsg(null), msg.length > 80 ? 12000 : 6000);
+    const id = window.setTimeout(() => setMsg(null), msg.saved ? NOTE_MS.saved : NOTE_MS.notSaved);
     return () => window.clearTimeout(id);
   }, [msg]);
   const run = async (kind: 'png' | 'svg') => {
@@ -59,7 +68,7 @@ export function ExportButtons() {
     try {
       setMsg(await exportView(kind));
     } catch (e) {
-      setMsg(`Could not export the ${kind.toUpperCase()}: ${e instanceof Error ? e.message : String(e)}`);
+      setMsg(notSaved(`Could not export the ${kind.toUpperCase()}: ${e instanceof Error ? e.message : String(e)}`));
     } finally {
       setBusy(false);
     }
@@ -75,7 +84,7 @@ export function ExportButtons() {
       </button>
       {msg && (
         <span role="status" className="toast export-msg" data-testid="export-msg">
-          {msg}
+          {msg.text}
         </span>
       )}
     </span>
