@@ -232,9 +232,32 @@ export interface sim_SptesShape {
    * largest `n` of the group: a non-leaf spte's `child`; the length of an MMIO
    * or leaf spte's `gfn` text; 0 for one not present.
    */
-  readonly tails: ReadonlyArray<{ readonly flags: string; readonly kind: sim_SpteKind; readonly n: number }>;
+  readonly tails: ReadonlyArray<sim_ShapeTail<sim_SpteKind>>;
   /** The non-leaf sptes: index and `child`. */
   readonly children: ReadonlyArray<{ readonly index: number; readonly child: number }>;
+}
+
+/**
+ * A group of a shape's entries (sim_SptesShape, sim_GuestEntriesShape): those
+ * with the same `flags` and `kind` (what an spte is; for a guest entry, its
+ * `leaf`), and the largest `n` of them (what the text after the flags needs).
+ */
+export interface sim_ShapeTail<K> {
+  readonly flags: string;
+  readonly kind: K;
+  readonly n: number;
+}
+
+/**
+ * Counts one entry into its group of `tails`, made when it is the first: a
+ * shape has a handful of groups, so a look along them beats a map (and a
+ * loop, not find(): its closure was an object per entry).
+ */
+export function sim_widenTail<K>(tails: Array<{ flags: string; kind: K; n: number }>, flags: string, kind: K, n: number): void {
+  let t = 0;
+  while (t < tails.length && !(tails[t]!.flags === flags && tails[t]!.kind === kind)) t++;
+  if (t === tails.length) tails.push({ flags, kind, n });
+  else if (n > tails[t]!.n) tails[t]!.n = n;
 }
 
 type ShapeDraft = { index: number[]; valueChars: number; tails: Array<{ flags: string; kind: sim_SpteKind; n: number }>; children: Array<{ index: number; child: number }> };
@@ -245,13 +268,7 @@ const newShape = (): ShapeDraft => ({ index: [], valueChars: 0, tails: [], child
 function pushShape(out: ShapeDraft, index: number, flags: string, kind: sim_SpteKind, n: number, valueChars: number): void {
   out.index.push(index);
   if (valueChars > out.valueChars) out.valueChars = valueChars;
-  // A page has a handful of groups: a look along them beats a map (and a
-  // loop, not find(): its closure was an object per spte).
-  const tails = out.tails;
-  let t = 0;
-  while (t < tails.length && !(tails[t]!.flags === flags && tails[t]!.kind === kind)) t++;
-  if (t === tails.length) tails.push({ flags, kind, n });
-  else if (n > tails[t]!.n) tails[t]!.n = n;
+  sim_widenTail(out.tails, flags, kind, n);
   if (kind === 'non-leaf') out.children.push({ index, child: n });
 }
 

@@ -6,7 +6,7 @@
 import { hex, hex64, sim_entryFlags, sim_hex64Kept, sim_hex64LengthOf, sim_hexKept, sim_hexLength } from '../bits.ts';
 import { cloneCpu, type CpuState, guestEntrySize, guestRootLevel } from './cpu.ts';
 import type { CowArray } from '../cow-array.ts';
-import { sim_defineLazy, sim_JsonMemo, sim_lazyMade, sim_sameEntry } from '../serialize.ts';
+import { sim_defineLazy, sim_JsonMemo, sim_lazyMade, sim_sameEntry, type sim_ShapeTail, sim_widenTail } from '../serialize.ts';
 import type { GuestMemory } from './memory.ts';
 import { gpteToGfn, gpteToGfnOf, isLastGpteOf, pse36GfnDelta } from './walk.ts';
 
@@ -66,8 +66,8 @@ export interface sim_GuestEntriesShape {
   readonly index: readonly number[];
   /** The longest `value` text of them (0 when none is present). */
   readonly valueChars: number;
-  /** The entries by their `flags` and `leaf` (in the order first met), with the longest `target` text of the group. */
-  readonly tails: ReadonlyArray<{ readonly flags: string; readonly leaf: boolean; readonly targetChars: number }>;
+  /** The entries by their `flags` and `leaf` (`kind`; in the order first met), with the longest `target` text of the group (`n`). */
+  readonly tails: ReadonlyArray<sim_ShapeTail<boolean>>;
   /** The present non-leaf entries (pointers at lower tables): index and `target`. */
   readonly pointers: ReadonlyArray<{ readonly index: number; readonly target: string }>;
   /** The indexes of the entries that are not present (non-zero, P clear), ascending. */
@@ -156,7 +156,7 @@ export function sim_guestEntriesShape(t: GuestTableJson): sim_GuestEntriesShape 
 type GuestShapeDraft = {
   index: number[];
   valueChars: number;
-  tails: Array<{ flags: string; leaf: boolean; targetChars: number }>;
+  tails: Array<{ flags: string; kind: boolean; n: number }>;
   pointers: Array<{ index: number; target: string }>;
   notPresent: number[];
 };
@@ -165,13 +165,7 @@ const newGuestShape = (): GuestShapeDraft => ({ index: [], valueChars: 0, tails:
 function pushGuestShape(out: GuestShapeDraft, index: number, flags: string, leaf: boolean, targetChars: number, valueChars: number, target: string): void {
   out.index.push(index);
   if (valueChars > out.valueChars) out.valueChars = valueChars;
-  // A table has a handful of groups: a look along them beats a map (and a
-  // loop, not find(): its closure was an object per entry).
-  const tails = out.tails;
-  let t = 0;
-  while (t < tails.length && !(tails[t]!.flags === flags && tails[t]!.leaf === leaf)) t++;
-  if (t === tails.length) tails.push({ flags, leaf, targetChars });
-  else if (targetChars > tails[t]!.targetChars) tails[t]!.targetChars = targetChars;
+  sim_widenTail(out.tails, flags, leaf, targetChars);
   if (flags === 'not present') out.notPresent.push(index);
   else if (pointsAtTable(flags, leaf)) out.pointers.push({ index, target });
 }

@@ -627,7 +627,7 @@ function spteRowText(e: Spte, valueW: number, d: Density): RowText {
  */
 /** The longest rowTail of a table's entries, from the shape of its entries (their JSON is not made for it): guestRowText's flags and guestTarget. */
 const guestTailMax = (s: sim_GuestEntriesShape, d: Density): number =>
-  s.tails.reduce((w, t) => Math.max(w, flagText(t.flags, d).length + 1 + (t.flags === 'not present' ? 0 : d.name === 'full' ? (t.leaf ? 7 : 8) + t.targetChars : 2 + t.targetChars)), 0);
+  s.tails.reduce((w, t) => Math.max(w, flagText(t.flags, d).length + 1 + (t.flags === 'not present' ? 0 : d.name === 'full' ? (t.kind /* leaf: "→ page " */ ? 7 : 8) + t.n : 2 + t.n)), 0);
 /** The longest rowTail of a page's sptes, from the shape of its sptes: spteRowText's flags and spteTarget. */
 const spteTailMax = (s: sim_SptesShape, d: Density): number =>
   s.tails.reduce((w, t) => Math.max(w, flagText(t.flags, d).length + 1 + (t.kind === 'non-leaf' ? 5 + digits(t.n) : t.kind === 'mmio' ? 9 + t.n : t.kind === 'leaf' ? 4 + t.n : 0)), 0);
