@@ -170,6 +170,37 @@ describe('a timeline handed over as plain data', () => {
     for (const k of [0, 1000, 2777, 3000]) expect(dump(tl.stateAt(k)), `stateAt(${k})`).toBe(wantDump(want, k));
   });
 
+  it("a rule switch's build (the page sent the scenario): no chunk carries steps, and the timeline is made on the page's own scenario object", () => {
+    const s = generateScenario100k(2500).scenario;
+    const receiver = new TimelineReceiver('merged', s);
+    let tl: Timeline | null = null;
+    let stepsSent = 0;
+    let firstSoFar = -1;
+    streamTimeline(
+      1,
+      structuredClone(s),
+      'merged',
+      (m: BuildReply, transfer: Transferable[] = []) => {
+        const copy = structuredClone(m, { transfer });
+        if (copy.type === 'chunk' && copy.steps) stepsSent += copy.steps.op.length;
+        if (copy.type === 'start' || copy.type === 'chunk' || copy.type === 'done') tl = receiver.take(copy) ?? tl;
+        if (copy.type === 'chunk' && firstSoFar < 0) firstSoFar = receiver.scenarioSoFar().steps.length;
+      },
+      false,
+    );
+    expect(stepsSent).toBe(0);
+    expect(tl!.scenario).toBe(s);
+    expect(firstSoFar).toBe(1000);
+    expectSameTimeline(tl!, new Timeline(s, 'merged'), '2,500 steps, the scenario known');
+    // A document's build (the page has no steps yet) must carry them: a chunk without is refused.
+    const blind = new TimelineReceiver('seed');
+    expect(() =>
+      streamTimeline(2, s, 'seed', (m: BuildReply) => {
+        if (m.type === 'start' || m.type === 'chunk') blind.take(m);
+      }, false),
+    ).toThrow(/without its steps/);
+  });
+
   it('streamed with the page keeping every other snapshot (7,000 steps: a snapshot every 32 steps on the page)', () => {
     const s = generateScenario100k(7000).scenario;
     expect(pageSnapshots(s.steps.length)).toEqual({ every: 16, stride: 2 });

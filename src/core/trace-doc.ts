@@ -92,8 +92,10 @@ function traceStart(scenario: Scenario, opts: TraceOptions): { readonly run: num
  * 100,000 step objects, and copying and collecting them took a quarter of its
  * time (issue 17's `cli.trace100k.wallMs`). Here no step list and no whole
  * text is held: a step without events is spelled straight from its numbers.
+ * `progress` (optional) is told the steps run so far every
+ * TRACE_PROGRESS_STEPS steps (the page's worker writing a trace reports it).
  */
-export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, pieceChars = 1 << 16): Generator<string, void, undefined> {
+export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, pieceChars = 1 << 16, progress?: (stepsDone: number) => void): Generator<string, void, undefined> {
   const { run, machine, head } = traceStart(scenario, opts);
   // The head's text without its closing "\n}"; steps and final are the document's last keys.
   let text = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "steps": [`;
@@ -101,6 +103,7 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
     const step = scenario.steps[i]!;
     const r = sim_runStep(machine, i, step);
     text += `${i === 0 ? '' : ','}\n    ${opts.events ? nestedText('steps', stepJson(scenario, sim_stepResult(r), true), true) : stepText(step.op, r)}`;
+    if (progress && (i + 1) % TRACE_PROGRESS_STEPS === 0) progress(i + 1);
     if (text.length >= pieceChars) {
       yield text;
       text = '';
@@ -108,6 +111,9 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
   }
   yield `${text}${run === 0 ? '' : '\n  '}],\n${nestedText('final', machineJson(machine))}\n}\n`;
 }
+
+/** How many steps sim_traceJsonText runs between two calls of its `progress`. */
+export const TRACE_PROGRESS_STEPS = 1024;
 
 /**
  * `value` as JSON.stringify(..., null, 2) spells it inside the document: as

@@ -58,6 +58,8 @@ describe('editor input checks', () => {
     expect(formatBytes(812)).toBe('812 bytes');
     expect(formatBytes(5_242_880)).toBe('5.2 MB (5,242,880 bytes)');
     expect(formatBytes(250_000)).toBe('250 kB (250,000 bytes)');
+    expect(formatBytes(999_949_999)).toBe('999.9 MB (999,949,999 bytes)');
+    expect(formatBytes(1_863_435_035)).toBe('1.9 GB (1,863,435,035 bytes)');
   });
 });
 

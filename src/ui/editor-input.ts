@@ -43,11 +43,11 @@ export const EDITOR_LIMITS = {
 /** A whole number with thousands separators, for messages. */
 export const fmt = (v: number) => v.toLocaleString('en-US');
 
-/** "5.2 MB (5,242,880 bytes)" or "812 bytes". */
+/** "5.2 MB (5,242,880 bytes)", "1.9 GB (1,863,435,035 bytes)" or "812 bytes". */
 export function formatBytes(bytes: number): string {
   if (bytes < 10_000) return `${fmt(bytes)} bytes`;
   const mb = bytes / 1_000_000;
-  const short = mb >= 1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1000).toFixed(0)} kB`;
+  const short = mb >= 1000 ? `${(mb / 1000).toFixed(1)} GB` : mb >= 1 ? `${mb.toFixed(1)} MB` : `${(bytes / 1000).toFixed(0)} kB`;
   return `${short} (${fmt(bytes)} bytes)`;
 }
 

@@ -19,7 +19,10 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { launch } from './helpers.ts';
-import { millionStepsFile, NOTE_RECORDER, noteTexts, tenThousandStepsFile, waitForSteps, zapAllLink } from './heavy.ts';
+import { readFileSync } from 'node:fs';
+import { sim_traceJsonText } from '../../src/core/index.ts';
+import { parseScenarioText } from '../../src/scenarios/schema.ts';
+import { millionStepsFile, NOTE_RECORDER, noteTexts, tenThousandStepsFile, tenThousandStepsText, waitForSteps, zapAllLink } from './heavy.ts';
 import type { Browser } from 'playwright-core';
 
 let browser: Browser;
@@ -159,6 +162,36 @@ describe('heavy scenarios open with their progress notes', () => {
     await page.getByTestId('compare-toggle').click();
     await page.getByTestId('compare-summary').waitFor({ timeout: 5_000 });
     expect(await page.evaluate(() => (window as unknown as { __compareRunningSeen: boolean }).__compareRunningSeen)).toBe(false);
+  });
+
+  it('Download trace of a 10,000-step file: written in a worker with its count and a Cancel, then the trace CLI\'s document byte for byte', { timeout: 180_000 }, async () => {
+    const page = await openRecorded();
+    const downloads: string[] = [];
+    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await page.getByTestId('edit-toggle').click();
+    await page.getByTestId('editor').waitFor();
+    await page.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
+    await waitForSteps(page, 'step 0 / 10000');
+    // Started and cancelled in one task (a fast worker could finish between two clicks from here);
+    // React renders the note in a microtask, before any message from the worker can arrive.
+    const during = await page.evaluate(async () => {
+      [...document.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent === 'Download trace')!.click();
+      for (let k = 0; k < 3; k++) await Promise.resolve();
+      const note = document.querySelector('[data-testid=editor-trace-progress]')?.textContent ?? null;
+      document.querySelector<HTMLButtonElement>('[data-testid=editor-trace-cancel]')?.click();
+      return note;
+    });
+    expect(during).toMatch(/^Writing the trace: 0 of 10,000 steps\./);
+    await expect.poll(() => page.getByTestId('editor-message').textContent()).toBe('Stopped writing the trace. No file was saved.');
+    expect(await page.getByTestId('editor-trace-progress').count()).toBe(0);
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.getByRole('button', { name: 'Download trace' }).click()]);
+    expect(dl.suggestedFilename()).toBe('10-000-steps-of-quadrants.trace.json');
+    expect(downloads).toEqual(['10-000-steps-of-quadrants.trace.json']);
+    const parsed = parseScenarioText(tenThousandStepsText());
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const want = [...sim_traceJsonText(parsed.scenario, { rules: 'seed', at: null, events: true })].join('');
+    expect(readFileSync(await dl.path(), 'utf8')).toBe(want);
+    expect(await page.getByTestId('editor-message').textContent()).toMatch(/^Saved the trace as 10-000-steps-of-quadrants\.trace\.json \([\d.]+ MB \([\d,]+ bytes\)\)\.$/);
   });
 
   it('Cancel keeps the scenario on screen', async () => {

@@ -8,16 +8,16 @@
  */
 import { formatLessonError, isLessonDocument, LESSON_LIMITS, parseLesson } from '../../scenarios/lesson.ts';
 import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { sim_traceJsonText } from '../../core/index.ts';
 import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
 import { isHeavy, type PreparedCheck, prepareBuild, startBuildWorker } from '../heavy/build.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
-import { checkEditorText, EDITOR_LIMITS, fmt, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
+import { checkEditorText, EDITOR_LIMITS, fmt, formatBytes, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
+import { writeTrace } from '../heavy/trace-file.ts';
 import { whenIdle } from '../idle.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
 import { ScenarioForm } from './ScenarioForm.tsx';
@@ -31,9 +31,9 @@ function tryJson(text: string): unknown {
   }
 }
 
-/** Saves `text` (or its pieces, in order) as a file named `name`. */
-function download(name: string, text: string | readonly string[]) {
-  const url = URL.createObjectURL(new Blob(typeof text === 'string' ? [text] : [...text], { type: 'application/json' }));
+/** Saves `text` (or a Blob made already) as a file named `name`. */
+function download(name: string, text: string | Blob) {
+  const url = URL.createObjectURL(typeof text === 'string' ? new Blob([text], { type: 'application/json' }) : text);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -82,6 +82,8 @@ export function EditorPanel() {
   const text = doc.text;
   const listing = useListing();
   const [notice, setNotice] = useState<Notice | null>(null);
+  // A heavy scenario's trace being written in a worker: the steps run so far, and its cancel.
+  const [tracing, setTracing] = useState<{ readonly done: number; readonly total: number; readonly cancel: () => void } | null>(null);
   const [newMenu, setNewMenu] = useState(false);
   // Why the last input was not taken (too big, too many steps, not UTF-8); shown in the status line.
   const [refusal, setRefusal] = useState<string | null>(null);
@@ -245,6 +247,32 @@ export function EditorPanel() {
   const title = parsed.ok ? parsed.scenario.title : doc.title;
   const dirty = doc.text !== doc.baseText;
   const savedEntry = doc.savedId ? (listing.saved.find((s) => s.id === doc.savedId) ?? null) : null;
+
+  /** "Download trace": the scenario on screen under the rules on screen, the CLI's document with events. */
+  const downloadTrace = () => {
+    const name = `${slug(scenario.title)}.trace.json`;
+    const total = scenario.steps.length;
+    const cancel = writeTrace(scenario, rules, {
+      progress: (done) => setTracing((t) => (t ? { ...t, done } : t)),
+      done: (file) => {
+        setTracing(null);
+        download(name, file);
+        setNotice({ text: `Saved the trace as ${name} (${formatBytes(file.size)}).` });
+      },
+      failed: (message) => {
+        setTracing(null);
+        setNotice({ text: `${message}. No file was saved.`, error: true });
+      },
+    });
+    if (!cancel) return;
+    const stop = () => {
+      cancel();
+      setTracing(null);
+      setNotice({ text: 'Stopped writing the trace. No file was saved.' });
+    };
+    setTracing({ done: 0, total, cancel: stop });
+    setNotice(null);
+  };
 
   const openDoc = (spec: OpenSpec | Draft, message: string) => {
     const before = doc;
@@ -508,7 +536,7 @@ export function EditorPanel() {
         <button type="button" className="btn" onClick={() => download(`${slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
           Export .json
         </button>
-        <button type="button" className="btn" onClick={() => download(`${slug(scenario.title)}.trace.json`, [...sim_traceJsonText(scenario, { rules, at: null, events: true })])}>
+        <button type="button" className="btn" onClick={downloadTrace} disabled={tracing !== null} title="The trace CLI's document with every step's kernel events, under the rules on screen">
           Download trace
         </button>
         <button type="button" className="btn" onClick={() => admit(pretty(useStore.getState().scenarioJson), 'The scenario on screen', 'Reset to what is on screen')} data-testid="editor-reset">
@@ -520,6 +548,15 @@ export function EditorPanel() {
           </button>
         )}
       </div>
+      {tracing && (
+        <p className="text-sm" role="status" data-testid="editor-trace-progress">
+          Writing the trace: {fmt(tracing.done)} of {fmt(tracing.total)} steps.{' '}
+          <progress max={tracing.total} value={tracing.done} aria-label="Trace written" />{' '}
+          <button type="button" className="btn" onClick={tracing.cancel} data-testid="editor-trace-cancel">
+            Cancel
+          </button>
+        </p>
+      )}
       <NoticeLine notice={notice} testId="editor-message" />
       <MyScenarios
         listing={listing}

@@ -9,6 +9,7 @@ import { type RuleSetName, type Scenario, type Timeline, TimelineBuilder } from 
 import { formatScenarioError, parseScenario } from '../../scenarios/schema.ts';
 import { CHECK_SYNC_CHARS, checkScenarioText, rememberCheck } from './check.ts';
 import type { BuildReply, BuildRequest, CheckResult } from './protocol.ts';
+import { packScenario } from './steps-pack.ts';
 import { TimelineReceiver } from './stream.ts';
 
 /**
@@ -278,7 +279,7 @@ export function startBuild(input: BuildInput, cb: BuildCallbacks): BuildJob {
 
 function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks): BuildJob {
   let live = true;
-  const receiver = new TimelineReceiver(input.rules);
+  const receiver = new TimelineReceiver(input.rules, input.scenario ?? null);
   const finish = () => {
     live = false;
     w.removeEventListener('message', onMessage);
@@ -327,8 +328,9 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   let stopHanding = () => {};
   w.addEventListener('message', onMessage);
   w.addEventListener('error', onError);
-  const req: BuildRequest = { type: 'build', id, rules: input.rules, ...(input.scenario ? { scenario: input.scenario } : input.text !== undefined ? { text: input.text } : { json: input.json }) };
-  w.postMessage(req);
+  const packed = input.scenario ? packScenario(input.scenario) : null;
+  const req: BuildRequest = { type: 'build', id, rules: input.rules, ...(packed ? { packed: packed.packed } : input.text !== undefined ? { text: input.text } : { json: input.json }) };
+  w.postMessage(req, packed?.transfer ?? []);
   return {
     cancel: () => {
       cancelFallback?.();

@@ -8,6 +8,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { type CompareReport, compareRuleSets, type RuleSetName, type Scenario } from '../../core/index.ts';
 import { HEAVY_STEPS } from './build.ts';
 import type { BuildReply, BuildRequest } from './protocol.ts';
+import { packScenario } from './steps-pack.ts';
 
 let nextId = 1;
 
@@ -33,8 +34,9 @@ function compareInWorker(scenario: Scenario, rules: readonly RuleSetName[], done
       done(report as unknown as CompareReport);
     }
   });
-  const req: BuildRequest = { type: 'compare', id, scenario, rules };
-  w.postMessage(req);
+  const { packed, transfer } = packScenario(scenario);
+  const req: BuildRequest = { type: 'compare', id, packed, rules };
+  w.postMessage(req, transfer);
   return () => w.terminate();
 }
 

@@ -9,14 +9,19 @@
  */
 import { type CompareReport, type MachineData, type RuleSetName, type Scenario, type sim_PackedSummaries, snapshotIntervalFor, type TraceEvent } from '../../core/index.ts';
 import type { ParseResult } from '../../scenarios/schema.ts';
-import type { PackedSteps } from './steps-pack.ts';
+import type { PackedScenario, PackedSteps } from './steps-pack.ts';
 
 /** The least time (ms) between two progress reports shown (a build's, a comparison's; the last is always reported). */
 export const PROGRESS_MS = 100;
 
 export type BuildRequest =
   /** Run a scenario under several rule sets in lockstep (the Compare view): answered with `compared` pieces. */
-  | { readonly type: 'compare'; readonly id: number; readonly scenario: Scenario; readonly rules: readonly RuleSetName[] }
+  | { readonly type: 'compare'; readonly id: number; readonly packed: PackedScenario; readonly rules: readonly RuleSetName[] }
+  /**
+   * Write the scenario's trace (the CLI's document with events, byte for
+   * byte): answered with `traced` progress, then the file as a Blob.
+   */
+  | { readonly type: 'trace'; readonly id: number; readonly packed: PackedScenario; readonly rules: RuleSetName }
   /**
    * Validate a scenario text (the editor's check of a long text): answered
    * with `checked`. With `keep`, the worker keeps the parse for a build of
@@ -26,10 +31,15 @@ export type BuildRequest =
   | {
       readonly type: 'build';
       readonly id: number;
-      /** A scenario document (or its text) to validate first, or a Scenario validated already. */
+      /**
+       * A scenario document (or its text) to validate first, or a Scenario
+       * validated already (packed). The page has that one's steps: the
+       * chunks come without them (`steps` null), and the timeline is made on
+       * the page's own scenario object.
+       */
       readonly json?: unknown;
       readonly text?: string;
-      readonly scenario?: Scenario;
+      readonly packed?: PackedScenario;
       readonly rules: RuleSetName;
     };
 
@@ -46,7 +56,7 @@ export type BuildReply =
    * meanwhile, the shadow pages alive after each of these steps, and how many
    * steps are done.
    */
-  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: PackedSteps; readonly results: ResultData; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
+  | { readonly type: 'chunk'; readonly id: number; readonly done: number; readonly steps: PackedSteps | null; readonly results: ResultData; readonly snapshots: readonly MachineData[]; readonly pages: readonly number[] }
   /** The state after the last step: the timeline is complete. */
   | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
   | { readonly type: 'checked'; readonly id: number; readonly result: CheckResult }
@@ -56,6 +66,8 @@ export type BuildReply =
    * Before them, `progress`: the steps run so far under every rule set.
    */
   | { readonly type: 'compared'; readonly id: number; readonly progress?: number; readonly part?: Omit<CompareReport, CompareList>; readonly key?: CompareList; readonly items?: readonly unknown[]; readonly last?: true }
+  /** A trace being written: the steps run so far, or (last) the whole file. */
+  | { readonly type: 'traced'; readonly id: number; readonly progress?: number; readonly file?: Blob }
   /** The document is not a valid scenario (one sentence), or the run failed. */
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 

@@ -10,7 +10,7 @@ import { LIBRARY } from '../../scenarios/library/index.ts';
 import { parseScenario } from '../../scenarios/schema.ts';
 import { generateScenario100k } from '../../../bench/scenario100k.ts';
 import { buildPlan, rawPlanArb } from '../../../tests/scenario-gen.ts';
-import { packedStepBuffers, packSteps, unpackSteps } from './steps-pack.ts';
+import { packedStepBuffers, packScenario, packSteps, unpackScenario, unpackSteps } from './steps-pack.ts';
 
 type Step = Scenario['steps'][number];
 
@@ -89,5 +89,24 @@ describe('packed steps (the timeline worker hands steps over as columns)', () =>
     expect(new Set(packedStepBuffers(p)).size).toBe(6);
     const broken = { ...p, op: p.op.map(() => 255) };
     expect(() => unpackSteps(broken, [])).toThrow(/internal/);
+  });
+
+  it('a whole scenario through structured clone as a worker request carries it: the same document, every buffer transferred', () => {
+    for (const e of LIBRARY) {
+      const r = parseScenario(e.json);
+      if (!r.ok) throw new Error(r.error.message);
+      const { packed, transfer } = packScenario(r.scenario);
+      expect(packed.head.steps).toEqual([]);
+      const back = unpackScenario(structuredClone(packed, { transfer }));
+      expect(JSON.stringify(back)).toBe(JSON.stringify(r.scenario));
+      expect(back).toStrictEqual(r.scenario);
+    }
+    const s = generateScenario100k(3000).scenario;
+    const { packed, transfer } = packScenario(s);
+    expect(transfer.length).toBe(6);
+    const back = unpackScenario(structuredClone(packed, { transfer }));
+    expect(JSON.stringify(back)).toBe(JSON.stringify(s));
+    // Transferred: the page's copies of the columns are emptied, not kept beside the worker's.
+    expect(packed.steps.op.length).toBe(0);
   });
 });

@@ -23,8 +23,12 @@ import { packedStepBuffers, packSteps, unpackSteps } from './steps-pack.ts';
 
 type Post = (m: BuildReply, transfer?: Transferable[]) => void;
 
-/** Runs `scenario` and posts the start, a chunk every CHUNK_MAX_STEPS steps, and the end. */
-export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetName, post: Post): void {
+/**
+ * Runs `scenario` and posts the start, a chunk every CHUNK_MAX_STEPS steps,
+ * and the end. `sendSteps` false: the page has the steps (it sent the
+ * scenario), and the chunks come without them.
+ */
+export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetName, post: Post, sendSteps = true): void {
   // The builder takes only the snapshots the page keeps (every `stride`-th
   // of a Timeline's own): the worker's timeline is dropped once sent, and
   // the ones in between were ~5,900 of the 100k open's 6,250 machine copies.
@@ -45,8 +49,8 @@ export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetNam
     }
     const results = b.packed(sentResults, b.done);
     // Transferred, not copied: the steps' and results' arrays and each snapshot's chunk buffer (made for this message).
-    const steps = packSteps(scenario.steps, sentResults, b.done);
-    post({ type: 'chunk', id, done: b.done, steps, results, snapshots, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) }, [...packedStepBuffers(steps), ...resultBuffers(results), ...snapshots.map((d) => d.chunks)]);
+    const steps = sendSteps ? packSteps(scenario.steps, sentResults, b.done) : null;
+    post({ type: 'chunk', id, done: b.done, steps, results, snapshots, pages: b.pageCounts.slice(sentResults + 1, b.done + 1) }, [...(steps ? packedStepBuffers(steps) : []), ...resultBuffers(results), ...snapshots.map((d) => d.chunks)]);
     sentResults = b.done;
   };
   while (!b.finished) {
@@ -61,7 +65,11 @@ export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetNam
 /**
  * The page's side: the timeline rebuilt from the messages of one build. Its
  * snapshots are revived when the timeline reads them (SnapshotChain), or by
- * `revival` once it is on screen, not as their chunks come.
+ * `revival` once it is on screen, not as their chunks come. `known`: the
+ * scenario the page sent (a rule switch); the timeline is made on that very
+ * object, whose steps the chunks do not carry. (Made again from the chunks,
+ * a rule switch of the 1,000,000-step file left a second million step
+ * objects beside the store's: ~200 MB more heap after each switch.)
  */
 export class TimelineReceiver {
   private scenario: Scenario | null = null;
@@ -71,9 +79,14 @@ export class TimelineReceiver {
   private readonly results: sim_PackedSummaries[] = [];
   private readonly pages: number[] = [];
   private readonly steps: Scenario['steps'][number][] = [];
+  /** Steps run so far. */
+  private done = 0;
   total = 0;
 
-  constructor(private readonly rules: RuleSetName) {}
+  constructor(
+    private readonly rules: RuleSetName,
+    private readonly known: Scenario | null = null,
+  ) {}
 
   /**
    * Revives the snapshots not read yet, one per `next()` (for the page to run
@@ -89,27 +102,29 @@ export class TimelineReceiver {
 
   /** The scenario with the steps received so far. */
   scenarioSoFar(): Scenario {
-    return { ...this.scenario!, steps: this.steps.slice() };
+    return { ...this.scenario!, steps: this.known ? this.known.steps.slice(0, this.done) : this.steps.slice() };
   }
 
   /** Takes a start or chunk message; the Timeline at `done`. */
   take(m: Extract<BuildReply, { type: 'start' | 'chunk' | 'done' }>): Timeline | null {
     switch (m.type) {
       case 'start':
-        this.scenario = m.scenario;
+        this.scenario = this.known ?? m.scenario;
         this.total = m.total;
         this.initialEvents = m.initialEvents;
         this.chain = new SnapshotChain(new Host(m.scenario.host));
         this.pages.push(m.pages);
         return null;
       case 'chunk':
-        unpackSteps(m.steps, this.steps);
+        if (m.steps) unpackSteps(m.steps, this.steps);
+        else if (!this.known) throw new Error('internal: a chunk without its steps for a build of a document');
+        this.done = m.done;
         this.results.push(m.results);
         for (const d of m.snapshots) this.chain!.push(d);
         for (const n of m.pages) this.pages.push(n);
         return null;
       case 'done': {
-        const s: Scenario = { ...this.scenario!, steps: this.steps };
+        const s: Scenario = this.known ?? { ...this.scenario!, steps: this.steps };
         const chain = this.chain!;
         chain.end(m.final);
         const { every, stride } = pageSnapshots(s.steps.length);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import type { BuildReply, BuildRequest } from './protocol.ts';
+import { packScenario } from './steps-pack.ts';
 
 const parses = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../scenarios/schema.ts', async (importOriginal) => {
@@ -65,7 +66,7 @@ describe('timeline.worker: a kept parse', () => {
     const { parseScenarioText } = await import('../../scenarios/schema.ts');
     const parsed = parseScenarioText(other);
     if (!parsed.ok) throw new Error('other');
-    send({ type: 'build', id: 9, scenario: parsed.scenario, rules: 'seed' });
+    send({ type: 'build', id: 9, packed: packScenario(parsed.scenario).packed, rules: 'seed' });
     expect(built(9)).toBe(true);
     const before = parses.count;
     send({ type: 'build', id: 10, text, rules: 'seed' });

@@ -7,7 +7,9 @@
 import { compareRuleSets } from '../../core/index.ts';
 import { formatScenarioError, type ParseResult, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
 import { type BuildReply, type BuildRequest, COMPARE_CHUNK, COMPARE_LISTS, PROGRESS_MS, summarize } from './protocol.ts';
+import { unpackScenario } from './steps-pack.ts';
 import { streamTimeline } from './stream.ts';
+import { traceBlob } from './trace-blob.ts';
 
 const post = (m: BuildReply, transfer: Transferable[] = []) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m, transfer);
 
@@ -52,7 +54,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
       told = now;
       post({ type: 'compared', id: req.id, progress: done });
     };
-    const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(req.scenario, req.rules, progress);
+    const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(unpackScenario(req.packed), req.rules, progress);
     post({ type: 'compared', id: req.id, part });
     const lists = { requests, roleDifferences, behaviourDifferences, shadowSetDifferences };
     for (const key of COMPARE_LISTS) {
@@ -61,16 +63,32 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     }
     return post({ type: 'compared', id: req.id, last: true });
   }
+  if (req.type === 'trace') {
+    let told = 0;
+    const progress = (done: number) => {
+      const now = performance.now();
+      if (now - told < PROGRESS_MS) return;
+      told = now;
+      post({ type: 'traced', id: req.id, progress: done });
+    };
+    try {
+      return post({ type: 'traced', id: req.id, file: traceBlob(unpackScenario(req.packed), req.rules, progress) });
+    } catch (err) {
+      // Most likely out of memory, or a Blob larger than the browser keeps.
+      return post({ type: 'error', id: req.id, message: `The trace could not be written (${err instanceof Error ? err.message : String(err)})` });
+    }
+  }
   if (req.type !== 'build') return;
   const { id } = req;
   try {
-    let scenario = req.scenario;
+    let scenario = req.packed ? unpackScenario(req.packed) : undefined;
     if (!scenario) {
       const parsed = req.text !== undefined ? (k?.text === req.text ? k.parsed : parseScenarioText(req.text)) : parseScenario(req.json);
       if (!parsed.ok) return post({ type: 'error', id, message: formatScenarioError(parsed.error) });
       scenario = parsed.scenario;
     }
-    streamTimeline(id, scenario, req.rules, post);
+    // A scenario the page sent: the page has its steps.
+    streamTimeline(id, scenario, req.rules, post, !req.packed);
   } catch (err) {
     post({ type: 'error', id, message: `The scenario could not be run (${err instanceof Error ? err.message : String(err)}).` });
   }
