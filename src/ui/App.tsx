@@ -33,7 +33,7 @@ import { QuizPanel } from './quiz/QuizPanel.tsx';
 import { NoteText, stepNote } from './notes/index.ts';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, mostShadowPages, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
-import { type SavedScenario, screenSource, setScreenSource, useListing } from './storage/index.ts';
+import { records, type SavedScenario, screenSource, setScreenSource, type TabUnlinked, useListing } from './storage/index.ts';
 import { useStore } from './store/index.ts';
 import { whenIdle } from './idle.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
@@ -395,6 +395,23 @@ function openBuiltinLesson(id: string, json: unknown): void {
   useStore.getState().openLesson(json, id, p.lesson, 0);
 }
 
+/**
+ * After a reload, what this tab showed when no link could hold it: a saved
+ * entry is opened again from My scenarios; anything else (an imported file
+ * too large to keep) cannot be, and the note says what was lost from the
+ * screen and how to get it back.
+ */
+function reopenUnlinked(u: TabUnlinked): void {
+  const what = `"${u.title}" (${u.steps.toLocaleString('en-US')} steps)`;
+  const saved = u.savedId ? records().getSaved(u.savedId) : null;
+  if (saved && saved !== 'unreadable') {
+    openSaved(saved);
+    if (useStore.getState().linkError === null) useStore.getState().setLinkError(`Opened ${what} from My scenarios again: it is too large for a link, so the address bar cannot hold it.`);
+    return;
+  }
+  useStore.getState().setLinkError(`Before the reload this tab showed ${what}, which is too large for a link, so the address bar could not hold it; the default scenario is shown instead. To go on, import its file again (or open it from My scenarios or Unsaved drafts, if it is there).`);
+}
+
 /** A saved scenario on screen; one that no longer opens says why, and the screen stays as it was. */
 function openSaved(s: SavedScenario): void {
   const st = useStore.getState();
@@ -409,7 +426,7 @@ function openSaved(s: SavedScenario): void {
     st.setLinkError(`"${s.title}" (My scenarios) could not be opened: ${useStore.getState().loadError}. Open it in the editor to fix it.`);
     return;
   }
-  setScreenSource({ savedId: s.id, rev: s.rev, title: s.title, json: JSON.stringify(json) });
+  setScreenSource({ savedId: s.id, rev: s.rev, title: s.title }, json);
 }
 
 /**
@@ -604,7 +621,7 @@ function fitTables(tl: Timeline, shown: ShownStep, width: number, height: number
 export function App() {
   useKeyboard();
   usePlayback();
-  useEffect(() => startUrlSync(), []);
+  useEffect(() => startUrlSync(reopenUnlinked), []);
   const embed = useStore((s) => s.embed);
   const presenting = useStore((s) => s.presenting);
   const panelOpen = useStore((s) => s.panelOpen);

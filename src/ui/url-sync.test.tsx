@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodePermalink } from '../scenarios/permalink.ts';
 import { App } from './App.tsx';
 import { useStore } from './store/index.ts';
+import { generateScenario100k } from '../../bench/scenario100k.ts';
 import { currentFragment } from './url-sync.ts';
 
 afterEach(() => {
@@ -88,6 +89,28 @@ describe('permalinks in the app', () => {
       vi.advanceTimersByTime(500);
     });
     expect(window.location.hash).toMatch(/^#sp1\//);
+  });
+  it('a scenario too large for a link: the address bar drops the last link, and a reload says what it could not bring back', async () => {
+    window.history.replaceState(null, '', '/');
+    render(<App />);
+    act(() => useStore.getState().jumpTo(2));
+    await vi.waitFor(() => expect(window.location.hash).toMatch(/^#sp1\/b\//), { timeout: 3000 });
+    const doc = generateScenario100k(2500).toJson();
+    act(() => void useStore.getState().loadScenario(doc, null));
+    // Built in slices here (no Worker in jsdom), then on screen.
+    await vi.waitFor(() => expect(useStore.getState().scenario.steps.length).toBe(2500), { timeout: 20_000 });
+    expect(currentFragment(useStore.getState())).toMatchObject({ ok: false, error: expect.stringMatching(/too large for a link/) });
+    // The built-in's link went (a reload or a copy of the address opened it instead), and the tab remembers what it shows.
+    await vi.waitFor(() => expect(window.location.hash).toBe(''), { timeout: 3000 });
+    expect(JSON.parse(sessionStorage.getItem('shadowpaging:tab-unlinked')!)).toEqual({ title: doc.title, steps: 2500, savedId: null });
+    cleanup();
+    // As after a reload (the store keeps its scenario here; the page's would start with the default).
+    act(() => useStore.getState().setLinkError(null));
+    render(<App />);
+    expect(useStore.getState().linkError).toBe(`Before the reload this tab showed "${doc.title}" (2,500 steps), which is too large for a link, so the address bar could not hold it; the default scenario is shown instead. To go on, import its file again (or open it from My scenarios or Unsaved drafts, if it is there).`);
+    expect(screen.getByTestId('link-error').textContent).toContain('import its file again');
+    // Said once: the next reload has nothing to say.
+    expect(sessionStorage.getItem('shadowpaging:tab-unlinked')).toBeNull();
   });
   it('embed mode hides the chrome', () => {
     window.history.replaceState(null, '', '/?embed=1');

@@ -7,6 +7,7 @@ import { decodePermalink, fitViewEvent, linkScenarioFor, parseLocation, permalin
 import { decodeLessonLink, isLessonFragment, linkLessonFor, tryEncodeLessonLink } from '../scenarios/lesson-link.ts';
 import { isHeavy } from './heavy/build.ts';
 import { eventsInStep } from './step/index.ts';
+import { screenSource, setTabUnlinked, type TabUnlinked, tabUnlinked } from './storage/index.ts';
 import { type Store, useStore } from './store/index.ts';
 
 /** Apply a decoded link to the store; on error keep everything and show why. */
@@ -78,11 +79,33 @@ export function currentUrl(s: Store): { ok: true; url: string } | { ok: false; e
   return { ok: true, url: permalinkUrl(window.location.href, f.fragment, { embed: s.embed }) };
 }
 
-/** Start-up: read ?embed and the fragment; then follow hash changes and mirror the view into the URL. */
-export function startUrlSync(): () => void {
+/** What the tab's record of a scenario shown without a link says of `st`'s. */
+const unlinkedOf = (st: Store): TabUnlinked => ({ title: st.scenario.title, steps: st.scenario.steps.length, savedId: st.libraryId === null ? (screenSource(st.scenarioJson)?.savedId ?? null) : null });
+
+/**
+ * The tab's record of a scenario shown without a link, written again now if
+ * there is one: a Save has just made what is on screen a saved entry, which
+ * a reload then opens again.
+ */
+export function refreshUnlinked(): void {
+  const st = useStore.getState();
+  // The scenario's packing is kept (by identity) from the address bar's last try: no second one.
+  if (!currentFragment(st).ok) setTabUnlinked(unlinkedOf(st));
+}
+
+/**
+ * Start-up: read ?embed and the fragment; then follow hash changes and mirror
+ * the view into the URL. With no fragment, `reopen` is given what this tab
+ * showed without a link before a reload (a scenario too large for one), if
+ * anything.
+ */
+export function startUrlSync(reopen: (u: TabUnlinked) => void = () => {}): () => void {
   const loc = parseLocation({ hash: window.location.hash, search: window.location.search });
   if (loc.embed) useStore.setState({ embed: true });
+  const unlinked = tabUnlinked();
+  setTabUnlinked(null);
   if (loc.fragment) openFragment(loc.fragment);
+  else if (unlinked) reopen(unlinked);
   let written = window.location.hash.slice(1);
   const onHash = () => {
     const f = parseLocation({ hash: window.location.hash, search: window.location.search }).fragment;
@@ -93,18 +116,42 @@ export function startUrlSync(): () => void {
   };
   window.addEventListener('hashchange', onHash);
   let timer = 0;
+  const mirror = () => {
+    timer = 0;
+    const st = useStore.getState();
+    const f = currentFragment(st);
+    if (!f.ok) {
+      // No link holds what is on screen (too large for one). The address bar
+      // must not keep the last link: a reload, or a copy of the address,
+      // opened that other scenario with no word. This tab remembers what it
+      // shows instead, so that a reload can say so (or reopen it from My scenarios).
+      setTabUnlinked(unlinkedOf(st));
+      if (written !== '') {
+        written = '';
+        history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}`);
+      }
+      return;
+    }
+    setTabUnlinked(null);
+    if (f.fragment === written) return;
+    written = f.fragment;
+    history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}#${f.fragment}`);
+  };
   const unsub = useStore.subscribe((s, prev) => {
     if (s.lesson === prev.lesson && s.scenarioJson === prev.scenarioJson && s.step === prev.step && s.event === prev.event && s.rules === prev.rules && s.zoom === prev.zoom && s.overview === prev.overview && s.presenting === prev.presenting && s.quizMe === prev.quizMe && s.compareOpen === prev.compareOpen && s.compareRules === prev.compareRules && s.granularity === prev.granularity && s.theme === prev.theme && s.themeChosen === prev.themeChosen) return;
     window.clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      const f = currentFragment(useStore.getState());
-      if (!f.ok || f.fragment === written) return;
-      written = f.fragment;
-      history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}#${f.fragment}`);
-    }, 400);
+    timer = window.setTimeout(mirror, 400);
   });
+  // Leaving (a reload, too) within the pause: the address bar and the tab's record are brought up to date first.
+  const onLeave = () => {
+    if (timer === 0) return;
+    window.clearTimeout(timer);
+    mirror();
+  };
+  window.addEventListener('pagehide', onLeave);
   return () => {
     window.removeEventListener('hashchange', onHash);
+    window.removeEventListener('pagehide', onLeave);
     window.clearTimeout(timer);
     unsub();
   };

@@ -9,6 +9,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { appSession } from './helpers.ts';
+import { tenThousandStepsFile, waitForSteps } from './heavy.ts';
 
 const session = appSession();
 
@@ -63,6 +64,33 @@ describe('storage that does not lose work', () => {
     await expect.poll(() => listed(b)).toBe(40);
     // And the top-bar picker lists them next to the built-ins.
     expect(await a.locator('[data-testid=scenario-picker] optgroup[label^="My scenarios"] option').count()).toBe(40);
+  });
+
+  it('a scenario too large for a link: the address bar drops the old link; after a reload a saved one opens again from My scenarios, an unsaved one is named in a note', { timeout: 120_000 }, async () => {
+    const page = await session.openAt({ width: 1280, height: 720 });
+    await page.getByTestId('step-forward').click();
+    await expect.poll(() => page.evaluate(() => window.location.hash)).toMatch(/^#sp1\/b\//);
+    await openJsonEditor(page);
+    await page.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
+    await waitForSteps(page, 'step 0 / 10000');
+    // The built-in's link is gone from the address bar: a reload (or a copy of the address) opened that instead.
+    await expect.poll(() => page.evaluate(() => window.location.hash)).toBe('');
+    await page.reload();
+    await waitForSteps(page, 'step 0 / 12');
+    expect(await page.getByTestId('link-error').textContent()).toMatch(/^Before the reload this tab showed "10,000 steps of quadrants" \(10,000 steps\), which is too large for a link, so the address bar could not hold it; the default scenario is shown instead\. To go on, import its file again/);
+    // Imported again and saved: a reload opens the saved entry again, and the picker and the editor are tied to it.
+    await openJsonEditor(page);
+    await page.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
+    await waitForSteps(page, 'step 0 / 10000');
+    await page.getByTestId('editor-save').click();
+    await page.getByTestId('editor-message').filter({ hasText: 'Saved "10,000 steps of quadrants"' }).waitFor();
+    // At once (within the address bar's pause): what the tab records must be up to date when it goes.
+    await page.reload();
+    await waitForSteps(page, 'step 0 / 10000');
+    expect(await page.getByTestId('link-error').textContent()).toMatch(/^Opened "10,000 steps of quadrants" \(10,000 steps\) from My scenarios again: it is too large for a link/);
+    expect(await page.getByTestId('scenario-picker').inputValue()).toMatch(/^my:/);
+    await page.getByTestId('editor').waitFor();
+    await expect.poll(() => page.getByTestId('editor-save').textContent()).toBe('Save');
   });
 
   it('an import opens a new document: the draft it replaced is still there, also after a reload', async () => {

@@ -18,6 +18,7 @@ import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, scr
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { useStore } from '../store/index.ts';
 import { writeTrace } from '../heavy/trace-file.ts';
+import { refreshUnlinked } from '../url-sync.ts';
 import { whenIdle } from '../idle.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
 import { ScenarioForm } from './ScenarioForm.tsx';
@@ -295,7 +296,9 @@ export function EditorPanel() {
     const { entry, replaced } = r.value;
     document_.markSaved(entry.id, entry.rev);
     // The picker shows the entry as what is on screen (when the text on screen is this one).
-    setScreenSource({ savedId: entry.id, rev: entry.rev, title, json: JSON.stringify(JSON.parse(text)) });
+    setScreenSource({ savedId: entry.id, rev: entry.rev, title }, JSON.parse(text));
+    // Shown without a link (too large for one): a reload now opens this entry again.
+    refreshUnlinked();
     if (replaced) {
       setNotice({
         text: `Saved "${title}" over "${replaced.title}" (the version of ${clock(replaced.updatedAt)}).`,

@@ -116,6 +116,69 @@ export function setTabShown(fingerprint: string): void {
   }
 }
 
+const TAB_UNLINKED_KEY = 'shadowpaging:tab-unlinked';
+
+/**
+ * The scenario this tab shows when no link can hold it (too large for one),
+ * so the address bar has none: a reload cannot bring it back from there, and
+ * says so (or opens it again from My scenarios: `savedId`).
+ */
+export interface TabUnlinked {
+  readonly title: string;
+  readonly steps: number;
+  /** The saved entry it was opened from or saved as, if any. */
+  readonly savedId: string | null;
+}
+
+/** What this tab showed without a link before a reload, if anything (null as well for a record that is not one). */
+export function tabUnlinked(): TabUnlinked | null {
+  try {
+    const raw = webStorage('sessionStorage')?.getItem(TAB_UNLINKED_KEY);
+    if (!raw) return null;
+    const v = JSON.parse(raw) as Partial<TabUnlinked> | null;
+    if (!v || typeof v.title !== 'string' || !Number.isSafeInteger(v.steps) || (v.savedId !== null && typeof v.savedId !== 'string')) return null;
+    return { title: v.title.slice(0, 200), steps: v.steps!, savedId: v.savedId ?? null };
+  } catch {
+    return null;
+  }
+}
+
+export function setTabUnlinked(u: TabUnlinked | null): void {
+  try {
+    const s = webStorage('sessionStorage');
+    if (u === null) s?.removeItem(TAB_UNLINKED_KEY);
+    else s?.setItem(TAB_UNLINKED_KEY, JSON.stringify(u));
+  } catch {
+    // Without it a reload opens the default scenario with no word on what was shown before.
+  }
+}
+
+const TAB_DOC_SAVED_KEY = 'shadowpaging:tab-doc-saved';
+
+/**
+ * The saved entry this tab's document edits, if any. A document that holds
+ * nothing unsaved has no draft record (use-document.ts), so after a Save a
+ * reload found none, and the editor lost its tie to the entry: from this,
+ * it reopens the entry as the document instead.
+ */
+export function tabDocSaved(): string | null {
+  try {
+    return webStorage('sessionStorage')?.getItem(TAB_DOC_SAVED_KEY) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function setTabDocSaved(savedId: string | null): void {
+  try {
+    const s = webStorage('sessionStorage');
+    if (savedId === null) s?.removeItem(TAB_DOC_SAVED_KEY);
+    else s?.setItem(TAB_DOC_SAVED_KEY, savedId);
+  } catch {
+    // Without it a reload after a Save opens the screen as a new document; the entry is still listed.
+  }
+}
+
 /** The document this tab edits (survives a reload of this tab; each tab has its own). */
 export function tabDocId(): string | null {
   try {
@@ -146,11 +209,24 @@ export interface ScreenSource {
   readonly title: string;
   readonly json: string;
 }
-let screen: ScreenSource | null = null;
-export function setScreenSource(s: ScreenSource | null): void {
-  screen = s;
+/** The source, with its document as an object and its step count: a cheap test before comparing texts. */
+let screen: { readonly source: ScreenSource; readonly doc: unknown; readonly steps: number } | null = null;
+const stepCount = (doc: unknown): number => {
+  const steps = doc && typeof doc === 'object' ? (doc as { steps?: unknown }).steps : undefined;
+  return Array.isArray(steps) ? steps.length : -1;
+};
+/** The saved entry `entry` (its id, revision and title) shows `doc` on screen now; null: none. */
+export function setScreenSource(entry: Omit<ScreenSource, 'json'> | null, doc: unknown = null): void {
+  screen = entry ? { source: { ...entry, json: JSON.stringify(doc) }, doc, steps: stepCount(doc) } : null;
 }
-/** The saved scenario on screen, if the screen (`json`, the store's scenarioJson) still shows it. */
+/**
+ * The saved scenario on screen, if the screen (`json`, the store's
+ * scenarioJson) still shows it. The document's text is compared only when
+ * it has the entry's step count: a 1,000,000-step file on screen was written
+ * out whole (~0.5 s) at every render of the picker.
+ */
 export function screenSource(json: unknown): ScreenSource | null {
-  return screen && screen.json === JSON.stringify(json) ? screen : null;
+  if (!screen) return null;
+  if (screen.doc === json) return screen.source;
+  return stepCount(json) === screen.steps && screen.source.json === JSON.stringify(json) ? screen.source : null;
 }

@@ -9,7 +9,7 @@
  * screen) keeps the replaced text for Undo.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { type Draft, DRAFT_HISTORY, notifyChanged, records, setTabDocId, tabDocId } from './index.ts';
+import { type Draft, DRAFT_HISTORY, notifyChanged, records, setTabDocId, setTabDocSaved, tabDocId, tabDocSaved } from './index.ts';
 
 export interface DocumentState {
   readonly doc: Draft;
@@ -29,12 +29,19 @@ export interface OpenSpec {
   readonly savedRev?: string | null;
 }
 
-/** The draft this tab had before a reload, if it is still there and readable. */
+/**
+ * The draft this tab had before a reload, if it is still there and readable;
+ * else, when the document was a saved entry with nothing unsaved (no draft
+ * record is written for that), the entry as it is saved now.
+ */
 function reopen(): Draft | null {
   const id = tabDocId();
-  if (!id) return null;
-  const d = records().getDraft(id);
-  return d && d !== 'unreadable' ? d : null;
+  const d = id ? records().getDraft(id) : null;
+  if (d && d !== 'unreadable') return d;
+  const savedId = tabDocSaved();
+  const s = savedId ? records().getSaved(savedId) : null;
+  if (!s || s === 'unreadable') return null;
+  return records().newDraft({ title: s.title, text: s.text, origin: `the saved scenario "${s.title}"`, savedId: s.id, savedRev: s.rev });
 }
 
 /**
@@ -79,6 +86,7 @@ export function useDocument(initial: () => OpenSpec) {
       // The same document is open in another tab (a duplicated tab shares its session): keep both texts.
       const copy: Draft = { ...records().newDraft({ title: doc.title, text: doc.text, origin: `a copy of "${doc.title}" (it was also being edited in another tab)`, savedId: null }), baseText: '', history: doc.history };
       setTabDocId(copy.docId);
+      setTabDocSaved(null);
       revRef.current = '';
       const w = records().putDraft(copy, '');
       if (w.ok) revRef.current = w.value.rev;
@@ -127,6 +135,7 @@ export function useDocument(initial: () => OpenSpec) {
       const doc = 'docId' in spec ? spec : records().newDraft(spec);
       revRef.current = doc.rev;
       setTabDocId(doc.docId);
+      setTabDocSaved(doc.savedId);
       if (!('docId' in spec)) sweepCleanDrafts(doc.docId);
       // The document left behind joins "Unsaved drafts" (if it holds anything new): the lists read again.
       notifyChanged();
@@ -139,6 +148,7 @@ export function useDocument(initial: () => OpenSpec) {
   const markSaved = useCallback(
     (savedId: string, savedRev: string) => {
       const s = cur.current;
+      setTabDocSaved(savedId);
       commit(persist({ ...s.doc, savedId, savedRev, baseText: s.doc.text }));
     },
     [persist, commit],
