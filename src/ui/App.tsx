@@ -34,7 +34,7 @@ import { NoteText, stepNote } from './notes/index.ts';
 import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, mostShadowPages, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
 import { records, type SavedScenario, screenSource, setScreenSource, type TabUnlinked, useListing } from './storage/index.ts';
-import { useStore } from './store/index.ts';
+import { storeActions, useStore } from './store/index.ts';
 import { whenIdle } from './idle.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -267,7 +267,7 @@ const TopBar = memo(function TopBar({ scale, panelShown }: { scale: number; pane
   const overview = useStore((s) => s.overview);
   const editorOpen = useStore((s) => s.editorOpen);
   const compareOpen = useStore((s) => s.compareOpen);
-  const a = useStore.getState();
+  const a = storeActions();
   return (
     <header className="topbar">
       <h1 className="brand">shadowpaging</h1>
@@ -558,7 +558,7 @@ const SidePanel = memo(function SidePanel({ side, hidden }: { side: SideState | 
 function SideContent({ tl, step, upTo, note, hidden }: SideState & { hidden: boolean }) {
   const view = getStepView(tl, step);
   const counts = useMemo(() => shadowPageCounts(tl), [tl]);
-  const a = useStore.getState();
+  const a = storeActions();
   return (
     <aside id="side-panel" className="side" hidden={hidden} data-step={step} data-event={upTo ?? ''} aria-label="Details of the step">
       <Editor />

@@ -10,7 +10,7 @@
 
 import { kernelRoleWord, type PageRole, type RequestRow, type RoleJson, roleFieldName, RULE_SET_LABEL, RULE_SET_SHORT, RULE_SETS, type RuleSetName } from '../../core/index.ts';
 import { useCompareReport } from '../heavy/compare.ts';
-import { useStore } from '../store/index.ts';
+import { storeActions, useStore } from '../store/index.ts';
 import { RoleNotation, Term } from '../glossary/Term.tsx';
 
 /** The role fields shown per request, with their kernel names. */
@@ -144,7 +144,7 @@ export function ComparePanel() {
   // A heavy scenario is compared in a worker (heavy/compare.ts): null until it is done.
   const { report, stepsDone } = useCompareReport(scenario, rules);
   const selected = useStore((s) => s.selected);
-  const a = useStore.getState();
+  const a = storeActions();
   if (!report) {
     return (
       <section className="compare-view" aria-label="Compare rule sets" data-testid="compare">

@@ -16,7 +16,7 @@ import { checkEditorText, EDITOR_LIMITS, fmt, formatBytes, parsedFileText, readS
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
-import { useStore } from '../store/index.ts';
+import { storeActions, useStore } from '../store/index.ts';
 import { writeTrace } from '../heavy/trace-file.ts';
 import { refreshUnlinked } from '../url-sync.ts';
 import { whenIdle } from '../idle.ts';
@@ -77,7 +77,7 @@ export function EditorPanel() {
   const open = useStore((s) => s.editorOpen);
   const scenario = useStore((s) => s.scenario);
   const rules = useStore((s) => s.rules);
-  const a = useStore.getState();
+  const a = storeActions();
   const document_ = useDocument(fromScreen);
   const { doc } = document_;
   const text = doc.text;

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import type { KernelBug, MachineJson } from '../../core/index.ts';
 import { parseU64, u64Below, u64ToNumber } from '../../scenarios/hex.ts';
-import { useStore } from '../store/index.ts';
+import { storeActions, useStore } from '../store/index.ts';
 import { Glossed, Term } from '../glossary/Term.tsx';
 
 /** The gfn a selection is about: a guest leaf entry's frame, or a leaf spte's gfn. */
@@ -76,7 +76,7 @@ export function RmapPanel({ machine, guest }: { machine: MachineJson; guest: Rea
     return g >= base && g < base + 2 ** (9 * (r.level - 1));
   });
   const shadowed = machine.shadowPages.filter((sp) => sp.gfn === gfn && !sp.role.direct);
-  const a = useStore.getState();
+  const a = storeActions();
   return (
     <section className="panel" aria-label={`Reverse map of gfn ${gfn}`} data-testid="rmap">
       <h2 className="panel-title">
@@ -136,7 +136,7 @@ const BUG_TEXT: Record<KernelBug['kind'], string> = {
 /** The kernel data corruption the modelled kernel has run into up to this step, if any. */
 export function KernelBugBanner({ bugs }: { bugs: MachineJson['bugs'] }) {
   if (bugs.length === 0) return null;
-  const a = useStore.getState();
+  const a = storeActions();
   return (
     <section className="bug-banner" role="alert" aria-label="Kernel data corruption" data-testid="kernel-bugs">
       <strong>This kernel has corrupted its own data.</strong> The simulation goes on (where 5.15 would BUG(), it continues as later kernels with KVM_BUG_ON_DATA_CORRUPTION do) so you can see the damage:

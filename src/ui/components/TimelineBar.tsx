@@ -6,10 +6,10 @@
  * step count (issue 16: 10,000 buttons made it 2,195 px tall).
  */
 import { QuizControls } from '../quiz/QuizControls.tsx';
-import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { memo, type RefObject, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { sim_OUTCOMES, type Timeline } from '../../core/index.ts';
 import { eventsInStep, stepLabel } from '../step/index.ts';
-import { useStore } from '../store/index.ts';
+import { storeActions, useStore } from '../store/index.ts';
 import { type MarkKind, OUTCOME_MARKS } from '../glossary/outcome-marks.ts';
 
 /**
@@ -113,14 +113,15 @@ function columnsOfRanks(ranks: Readonly<Int8Array>, width: number): { cols: numb
 const positionLabel = (tl: Timeline, p: number) => (p === 0 ? 'step 0: initial VM entry' : stepLabel(tl, p - 1));
 
 /**
- * The whole timeline as one slider: bars per pixel column (the worst outcome
- * there), the current step as a frame, click or drag to jump, arrows to move.
- * Its node count is fixed: one path per outcome kind, the cursor, the hover line.
+ * The element's width in whole pixels (`initial` until measured), kept up to
+ * date by a ResizeObserver. A hook of its own, not an effect inside the
+ * component: V8 gives the closures made in one call a shared context, so the
+ * observer's callback, made in the strip's first render, kept that render's
+ * timeline alive for as long as the strip was on screen (after a rule
+ * switch of the 1,000,000-step file, ~250 MB).
  */
-function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(960);
-  const [hover, setHover] = useState<{ p: number; x: number } | null>(null);
+function useWidth(ref: RefObject<HTMLElement | null>, initial: number): number {
+  const [width, setWidth] = useState(initial);
   useEffect(() => {
     const el = ref.current;
     if (!el || typeof ResizeObserver === 'undefined') return;
@@ -132,7 +133,19 @@ function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, []);
+  }, [ref]);
+  return width;
+}
+
+/**
+ * The whole timeline as one slider: bars per pixel column (the worst outcome
+ * there), the current step as a frame, click or drag to jump, arrows to move.
+ * Its node count is fixed: one path per outcome kind, the cursor, the hover line.
+ */
+function StepStrip({ tl, step }: { tl: Timeline; step: number }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const width = useWidth(ref, 960);
+  const [hover, setHover] = useState<{ p: number; x: number } | null>(null);
   const positions = tl.length + 1;
   const { paths } = useMemo(() => timelineStripColumns(tl, width), [tl, width]);
   const xOf = (p: number) => ((p + 0.5) * width) / positions;
@@ -206,7 +219,7 @@ export function TimelineBar({ compact = false }: { compact?: boolean }) {
   const playing = useStore((s) => s.playing);
   const speed = useStore((s) => s.speed);
   const granularity = useStore((s) => s.granularity);
-  const a = useStore.getState();
+  const a = storeActions();
   const strip = tl.length > MARKER_LIMIT;
   const labels = useMemo(() => (strip ? [] : Array.from({ length: tl.length }, (_, i) => stepLabel(tl, i))), [tl, strip]);
   const nEvents = eventsInStep(tl, step);

@@ -9,7 +9,7 @@
 import { saveFile } from '../export/render.ts';
 import { sim_slug } from '../export/names.ts';
 import { NoteText } from '../notes/index.ts';
-import { useStore } from '../store/index.ts';
+import { storeActions, useStore } from '../store/index.ts';
 
 export function lessonFileText(json: unknown): string {
   return `${JSON.stringify(json, null, 2)}\n`;
@@ -28,7 +28,7 @@ export function LessonBar({ compact }: { compact: boolean }) {
   const { lesson, entry } = open;
   const n = lesson.entries.length;
   const e = lesson.entries[entry]!;
-  const a = useStore.getState();
+  const a = storeActions();
   return (
     <section className={`lesson-bar${compact ? ' lesson-compact' : ''}`} aria-label="Lesson" data-testid="lesson-bar">
       <div className="lesson-head">

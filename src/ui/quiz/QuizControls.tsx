@@ -7,7 +7,7 @@
 import { answersDocument } from '../../scenarios/answers.ts';
 import { saveFile } from '../export/render.ts';
 import { sim_slug } from '../export/names.ts';
-import { useStore } from '../store/index.ts';
+import { storeActions, useStore } from '../store/index.ts';
 
 /** The answers file of what was answered so far (src/scenarios/answers.ts). */
 export function answersFileText(): string {
@@ -23,7 +23,7 @@ export function QuizControls({ compact }: { compact: boolean }) {
   const quizMe = useStore((s) => s.quizMe);
   const right = useStore((s) => s.quizLog.filter((e) => e.correct).length);
   const asked = useStore((s) => s.quizLog.length);
-  const a = useStore.getState();
+  const a = storeActions();
   return (
     <span className="quiz-controls" role="group" aria-label="Quiz">
       <label className="ctl">
@@ -35,7 +35,7 @@ export function QuizControls({ compact }: { compact: boolean }) {
             <span className={compact ? 'sr-only' : undefined}>score: </span>
             {right}/{asked} right
           </span>
-          <button type="button" className="btn" onClick={() => saveFile(`${sim_slug(a.scenario.title)}.answers.json`, new Blob([answersFileText()], { type: 'application/json' }))} data-testid="quiz-export" title="Save your answers as a JSON file a teacher can grade (npm run grade)">
+          <button type="button" className="btn" onClick={() => saveFile(`${sim_slug(useStore.getState().scenario.title)}.answers.json`, new Blob([answersFileText()], { type: 'application/json' }))} data-testid="quiz-export" title="Save your answers as a JSON file a teacher can grade (npm run grade)">
             {compact ? 'Export' : 'Export answers'}
           </button>
           <button type="button" className="btn" onClick={a.resetQuiz} data-testid="quiz-reset" title="Forget the answers given and start the score again">

@@ -20,7 +20,6 @@ export const eventsInStep = (tl: Timeline, step: number): number => (step > 0 ? 
 
 /** A step as shown: its view, and in event mode (upTo = events revealed) what is not revealed yet. */
 export interface ShownStep {
-  readonly tl: Timeline;
   readonly step: number;
   /** Events revealed (event mode), null = the whole step. */
   readonly upTo: number | null;
@@ -63,7 +62,7 @@ export function shownStep(tl: Timeline, step: number, upTo: number | null): Show
   }
   // Event mode: the pages freed in this step stay drawn as they were until their zap is revealed.
   const gone = upTo === null || view.gone.freed.length + view.gone.zapped.size === 0 ? view.gone : { ...goneIn(view.events, view.machine, null, upTo), freed: view.gone.freed, wasRoot: view.gone.wasRoot };
-  const shown: ShownStep = { tl, step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: stepHighlights(view, upTo) };
+  const shown: ShownStep = { step, upTo, view, hidden: hidden.size ? hidden : NONE, hiddenSptes: hiddenSptes.size ? hiddenSptes : NONE, gone, hl: stepHighlights(view, upTo) };
   if (per.size > 64) per.clear();
   per.set(upTo, shown);
   return shown;

@@ -90,7 +90,17 @@ export function getStepView(tl: Timeline, step: number): StepView {
  * built before, and the reverse map (~15,000 lists at 100,000 steps, read
  * only by the rmap panel) built from the state after `step` steps when read.
  */
-const viewJson = (tl: Timeline, m: Machine, step: number): MachineJson => machineJson(m, memoOf(tl), () => rmapJson(tl.stateAt(step)));
+const viewJson = (tl: Timeline, m: Machine, step: number): MachineJson => {
+  // Weakly: a panel keeps the view it drew last (React's previous props)
+  // after another timeline replaced this one, and a closure holding the
+  // timeline kept all of it alive (~250 MB at 1,000,000 steps). A view whose
+  // timeline is gone is no longer drawn, and its rmap is then empty.
+  const ref = new WeakRef(tl);
+  return machineJson(m, memoOf(tl), () => {
+    const t = ref.deref();
+    return t ? rmapJson(t.stateAt(step)) : [];
+  });
+};
 
 /**
  * What a step's zapping did, from its events: the pages its first `upTo`
