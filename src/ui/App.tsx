@@ -409,7 +409,7 @@ function reopenUnlinked(u: TabUnlinked): void {
     if (useStore.getState().linkError === null) useStore.getState().setLinkError(`Opened ${what} from My scenarios again: it is too large for a link, so the address bar cannot hold it.`);
     return;
   }
-  useStore.getState().setLinkError(`Before the reload this tab showed ${what}, which is too large for a link, so the address bar could not hold it; the default scenario is shown instead. To go on, import its file again (or open it from My scenarios or Unsaved drafts, if it is there).`);
+  useStore.getState().setLinkError(`Before the reload this tab showed ${what}: too large for a link, so the reload could not bring it back and shows the default scenario. To go on, import its file again (or open it from My scenarios or Unsaved drafts).`);
 }
 
 /** A saved scenario on screen; one that no longer opens says why, and the screen stays as it was. */

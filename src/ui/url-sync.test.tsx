@@ -107,7 +107,7 @@ describe('permalinks in the app', () => {
     // As after a reload (the store keeps its scenario here; the page's would start with the default).
     act(() => useStore.getState().setLinkError(null));
     render(<App />);
-    expect(useStore.getState().linkError).toBe(`Before the reload this tab showed "${doc.title}" (2,500 steps), which is too large for a link, so the address bar could not hold it; the default scenario is shown instead. To go on, import its file again (or open it from My scenarios or Unsaved drafts, if it is there).`);
+    expect(useStore.getState().linkError).toBe(`Before the reload this tab showed "${doc.title}" (2,500 steps): too large for a link, so the reload could not bring it back and shows the default scenario. To go on, import its file again (or open it from My scenarios or Unsaved drafts).`);
     expect(screen.getByTestId('link-error').textContent).toContain('import its file again');
     // Said once: the next reload has nothing to say.
     expect(sessionStorage.getItem('shadowpaging:tab-unlinked')).toBeNull();

@@ -77,7 +77,7 @@ describe('storage that does not lose work', () => {
     await expect.poll(() => page.evaluate(() => window.location.hash)).toBe('');
     await page.reload();
     await waitForSteps(page, 'step 0 / 12');
-    expect(await page.getByTestId('link-error').textContent()).toMatch(/^Before the reload this tab showed "10,000 steps of quadrants" \(10,000 steps\), which is too large for a link, so the address bar could not hold it; the default scenario is shown instead\. To go on, import its file again/);
+    expect(await page.getByTestId('link-error').textContent()).toMatch(/^Before the reload this tab showed "10,000 steps of quadrants" \(10,000 steps\): too large for a link, so the reload could not bring it back and shows the default scenario\. To go on, import its file again/);
     // Imported again and saved: a reload opens the saved entry again, and the picker and the editor are tied to it.
     await openJsonEditor(page);
     await page.locator('[data-testid=editor] input[type=file]').setInputFiles(tenThousandStepsFile());
