@@ -34,6 +34,17 @@ function takeKept(): typeof kept {
   return k;
 }
 
+/** `report`, called at most once every `ms` (the steps run so far, as a build's progress: ~10 times a second). */
+function atMostEvery(ms: number, report: (done: number) => void): (done: number) => void {
+  let told = 0;
+  return (done) => {
+    const now = performance.now();
+    if (now - told < ms) return;
+    told = now;
+    report(done);
+  };
+}
+
 self.onmessage = (e: MessageEvent<BuildRequest>) => {
   const req = e.data;
   const k = takeKept();
@@ -46,14 +57,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     return post({ type: 'checked', id: req.id, result: summarize(parsed) });
   }
   if (req.type === 'compare') {
-    // The steps run so far, at most ~10 times a second (as a build's progress).
-    let told = 0;
-    const progress = (done: number) => {
-      const now = performance.now();
-      if (now - told < PROGRESS_MS) return;
-      told = now;
-      post({ type: 'compared', id: req.id, progress: done });
-    };
+    const progress = atMostEvery(PROGRESS_MS, (done) => post({ type: 'compared', id: req.id, progress: done }));
     const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(unpackScenario(req.packed), req.rules, progress);
     post({ type: 'compared', id: req.id, part });
     const lists = { requests, roleDifferences, behaviourDifferences, shadowSetDifferences };
@@ -64,13 +68,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     return post({ type: 'compared', id: req.id, last: true });
   }
   if (req.type === 'trace') {
-    let told = 0;
-    const progress = (done: number) => {
-      const now = performance.now();
-      if (now - told < PROGRESS_MS) return;
-      told = now;
-      post({ type: 'traced', id: req.id, progress: done });
-    };
+    const progress = atMostEvery(PROGRESS_MS, (done) => post({ type: 'traced', id: req.id, progress: done }));
     try {
       return post({ type: 'traced', id: req.id, file: traceBlob(unpackScenario(req.packed), req.rules, progress) });
     } catch (err) {

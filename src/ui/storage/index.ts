@@ -75,48 +75,47 @@ export function useListing(): Listing {
 
 const TAB_DOC_KEY = 'shadowpaging:tab-doc';
 const TAB_SHOWN_KEY = 'shadowpaging:tab-shown';
+const TAB_EDITOR_KEY = 'shadowpaging:tab-editor-open';
+const TAB_UNLINKED_KEY = 'shadowpaging:tab-unlinked';
+const TAB_DOC_SAVED_KEY = 'shadowpaging:tab-doc-saved';
+
+/** A value this tab keeps across a reload (sessionStorage); null when there is none, or no storage. */
+function tabItem(key: string): string | null {
+  try {
+    return webStorage('sessionStorage')?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Keeps (null: forgets) a value for this tab. With no session storage (blocked
+ * by the browser), nothing is kept: each caller's comment says what a reload
+ * then loses, never anything saved.
+ */
+function setTabItem(key: string, value: string | null): void {
+  try {
+    const s = webStorage('sessionStorage');
+    if (value === null) s?.removeItem(key);
+    else s?.setItem(key, value);
+  } catch {
+    // See the caller.
+  }
+}
 
 /**
  * A fingerprint of the scenario this tab's document last put on screen. After
  * a reload the screen comes back from the link, which that document wrote: Edit
  * then reopens the document instead of starting a new one from the screen.
  */
-export function tabShown(): string | null {
-  try {
-    return webStorage('sessionStorage')?.getItem(TAB_SHOWN_KEY) ?? null;
-  } catch {
-    return null;
-  }
-}
+export const tabShown = (): string | null => tabItem(TAB_SHOWN_KEY);
+/** Without it a reload's Edit opens the screen as a new document; the draft is still listed. */
+export const setTabShown = (fingerprint: string): void => setTabItem(TAB_SHOWN_KEY, fingerprint);
 
-const TAB_EDITOR_KEY = 'shadowpaging:tab-editor-open';
 /** Whether this tab had the editor open: a reload opens it again, on the same document. */
-export function tabEditorOpen(): boolean {
-  try {
-    return webStorage('sessionStorage')?.getItem(TAB_EDITOR_KEY) === '1';
-  } catch {
-    return false;
-  }
-}
-export function setTabEditorOpen(open: boolean): void {
-  try {
-    const s = webStorage('sessionStorage');
-    if (open) s?.setItem(TAB_EDITOR_KEY, '1');
-    else s?.removeItem(TAB_EDITOR_KEY);
-  } catch {
-    // Without it a reload leaves the editor closed; the document is still this tab's.
-  }
-}
-
-export function setTabShown(fingerprint: string): void {
-  try {
-    webStorage('sessionStorage')?.setItem(TAB_SHOWN_KEY, fingerprint);
-  } catch {
-    // Without it a reload's Edit opens the screen as a new document; the draft is still listed.
-  }
-}
-
-const TAB_UNLINKED_KEY = 'shadowpaging:tab-unlinked';
+export const tabEditorOpen = (): boolean => tabItem(TAB_EDITOR_KEY) === '1';
+/** Without it a reload leaves the editor closed; the document is still this tab's. */
+export const setTabEditorOpen = (open: boolean): void => setTabItem(TAB_EDITOR_KEY, open ? '1' : null);
 
 /**
  * The scenario this tab shows when no link can hold it (too large for one),
@@ -132,9 +131,9 @@ export interface TabUnlinked {
 
 /** What this tab showed without a link before a reload, if anything (null as well for a record that is not one). */
 export function tabUnlinked(): TabUnlinked | null {
+  const raw = tabItem(TAB_UNLINKED_KEY);
+  if (!raw) return null;
   try {
-    const raw = webStorage('sessionStorage')?.getItem(TAB_UNLINKED_KEY);
-    if (!raw) return null;
     const v = JSON.parse(raw) as Partial<TabUnlinked> | null;
     if (!v || typeof v.title !== 'string' || !Number.isSafeInteger(v.steps) || (v.savedId !== null && typeof v.savedId !== 'string')) return null;
     return { title: v.title.slice(0, 200), steps: v.steps!, savedId: v.savedId ?? null };
@@ -142,18 +141,8 @@ export function tabUnlinked(): TabUnlinked | null {
     return null;
   }
 }
-
-export function setTabUnlinked(u: TabUnlinked | null): void {
-  try {
-    const s = webStorage('sessionStorage');
-    if (u === null) s?.removeItem(TAB_UNLINKED_KEY);
-    else s?.setItem(TAB_UNLINKED_KEY, JSON.stringify(u));
-  } catch {
-    // Without it a reload opens the default scenario with no word on what was shown before.
-  }
-}
-
-const TAB_DOC_SAVED_KEY = 'shadowpaging:tab-doc-saved';
+/** Without it a reload opens the default scenario with no word on what was shown before. */
+export const setTabUnlinked = (u: TabUnlinked | null): void => setTabItem(TAB_UNLINKED_KEY, u === null ? null : JSON.stringify(u));
 
 /**
  * The saved entry this tab's document edits, if any. A document that holds
@@ -161,42 +150,14 @@ const TAB_DOC_SAVED_KEY = 'shadowpaging:tab-doc-saved';
  * reload found none, and the editor lost its tie to the entry: from this,
  * it reopens the entry as the document instead.
  */
-export function tabDocSaved(): string | null {
-  try {
-    return webStorage('sessionStorage')?.getItem(TAB_DOC_SAVED_KEY) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-export function setTabDocSaved(savedId: string | null): void {
-  try {
-    const s = webStorage('sessionStorage');
-    if (savedId === null) s?.removeItem(TAB_DOC_SAVED_KEY);
-    else s?.setItem(TAB_DOC_SAVED_KEY, savedId);
-  } catch {
-    // Without it a reload after a Save opens the screen as a new document; the entry is still listed.
-  }
-}
+export const tabDocSaved = (): string | null => tabItem(TAB_DOC_SAVED_KEY);
+/** Without it a reload after a Save opens the screen as a new document; the entry is still listed. */
+export const setTabDocSaved = (savedId: string | null): void => setTabItem(TAB_DOC_SAVED_KEY, savedId);
 
 /** The document this tab edits (survives a reload of this tab; each tab has its own). */
-export function tabDocId(): string | null {
-  try {
-    return webStorage('sessionStorage')?.getItem(TAB_DOC_KEY) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-export function setTabDocId(docId: string | null): void {
-  try {
-    const s = webStorage('sessionStorage');
-    if (docId === null) s?.removeItem(TAB_DOC_KEY);
-    else s?.setItem(TAB_DOC_KEY, docId);
-  } catch {
-    // No session storage: a reload starts a new document; the draft itself is still kept.
-  }
-}
+export const tabDocId = (): string | null => tabItem(TAB_DOC_KEY);
+/** Without it a reload starts a new document; the draft itself is still kept. */
+export const setTabDocId = (docId: string | null): void => setTabItem(TAB_DOC_KEY, docId);
 
 /**
  * Which saved scenario the top-bar picker put on screen (its JSON text, to
