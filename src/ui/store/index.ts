@@ -483,7 +483,8 @@ export function whenLoaded(store = useStore): Promise<void> {
 /** The store's actions: its members that are functions. */
 export type StoreActions = { readonly [K in keyof Store as Store[K] extends (...args: never[]) => unknown ? K : never]: Store[K] };
 
-const actionsOf = new WeakMap<Store, StoreActions>();
+/** The actions, taken from the store's state once (they are made with the store and never replaced). */
+let actions: StoreActions | null = null;
 
 /**
  * The store's actions alone, for a component's handlers. Why not the state
@@ -495,12 +496,11 @@ const actionsOf = new WeakMap<Store, StoreActions>();
  */
 export function storeActions(): StoreActions {
   const s = useStore.getState();
-  let a = actionsOf.get(s);
-  if (!a) {
+  // Taken again only if a state replaced the actions too (a test that swaps the whole state).
+  if (actions === null || actions.jumpTo !== s.jumpTo) {
     const fns: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(s)) if (typeof v === 'function') fns[k] = v;
-    a = fns as StoreActions;
-    actionsOf.set(s, a);
+    actions = fns as StoreActions;
   }
-  return a;
+  return actions;
 }
