@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyStep, buildTrace, createMachine, machineJson, RULE_SETS, type Scenario, sim_traceJsonText, Timeline, TRACE_PROGRESS_STEPS } from '../src/core/index.ts';
+import { applyStep, buildTrace, createMachine, machineJson, RULE_SETS, type Scenario, sim_traceJsonText, Timeline, sim_PROGRESS_STEPS } from '../src/core/index.ts';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { formatScenarioError, parseScenario } from '../src/scenarios/schema.ts';
@@ -62,11 +62,11 @@ describe('buildTrace with events: false', () => {
 });
 
 describe('sim_traceJsonText progress', () => {
-  it('is told the steps run every TRACE_PROGRESS_STEPS steps, and the text is the same with it', () => {
+  it('is told the steps run every sim_PROGRESS_STEPS steps, and the text is the same with it', () => {
     const s = generateScenario100k(2500).scenario;
     const told: number[] = [];
     const text = [...sim_traceJsonText(s, { rules: 'seed', at: null, events: true }, 1 << 16, (n) => told.push(n))].join('');
-    expect(told).toEqual([TRACE_PROGRESS_STEPS, 2 * TRACE_PROGRESS_STEPS]);
+    expect(told).toEqual([sim_PROGRESS_STEPS, 2 * sim_PROGRESS_STEPS]);
     expect(text).toBe([...sim_traceJsonText(s, { rules: 'seed', at: null, events: true })].join(''));
   });
 });

@@ -11,7 +11,7 @@ import { type RoleJson, roleNotation } from './mmu/role.ts';
 import { isMergedSeries, type Linux61ChangeId, LINUX_61_CHANGES } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep } from './step.ts';
-import { createMachine } from './timeline.ts';
+import { createMachine, sim_PROGRESS_STEPS } from './timeline.ts';
 import type { TraceEvent } from './trace.ts';
 
 /** One shadow-page request, identified the same way under every rule set. */
@@ -167,12 +167,9 @@ const bugsAt = (m: Machine, step: number): string =>
     .map((b) => b.kind)
     .join(', ');
 
-/** How many steps compareRuleSets runs between two calls of its `progress`. */
-export const COMPARE_PROGRESS_STEPS = 1024;
-
 /**
  * `progress` (optional) is told how many steps have run under every rule
- * set, every COMPARE_PROGRESS_STEPS steps: a worker comparing 1,000,000 steps
+ * set, every sim_PROGRESS_STEPS steps: a worker comparing 1,000,000 steps
  * (~80 s under three rule sets) reports it to the page.
  */
 export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[], progress?: (stepsDone: number) => void): CompareReport {
@@ -189,7 +186,7 @@ export function compareRuleSets(scenario: Scenario, rules: readonly RuleSetName[
   const shadowSetDifferences: CompareReport['shadowSetDifferences'][number][] = [];
   const fieldsDiffering = new Set<string>();
   for (let step = -1; step < scenario.steps.length; step++) {
-    if (progress && step > 0 && step % COMPARE_PROGRESS_STEPS === 0) progress(step);
+    if (progress && step > 0 && step % sim_PROGRESS_STEPS === 0) progress(step);
     const results = step < 0 ? null : runs.map((r) => applyStep(r.m, step, scenario.steps[step]!));
     const reqs = runs.map((r, i) => requestsOf(results ? results[i]!.events : r.initialEvents, r.gfnOf));
     const keys = new Set(reqs.flatMap((l) => l.map((q) => q.key)));

@@ -5,7 +5,7 @@ export type { TraceEvent, TraceEventKind, SpteRefJson, RootSlot } from './trace.
 export type { KernelBug, Machine, ShadowPage, KvmStats, VcpuStats } from './machine.ts';
 export { Host } from './host.ts';
 export { cloneMachine } from './machine.ts';
-export { Timeline, TimelineBuilder, SnapshotChain, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, concatSummaries, sim_OUTCOMES, type sim_PackedSummaries, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
+export { Timeline, TimelineBuilder, SnapshotChain, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, concatSummaries, sim_OUTCOMES, sim_PROGRESS_STEPS, type sim_PackedSummaries, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
 export { applyStep, sim_runStep, type RawStepResult, type StepResult, type Outcome } from './step.ts';
 export { machineJson, rmapJson, shadowPageJson, sim_JsonMemo, sim_sptesMade, sim_sptesShape, type sim_SptesShape, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';
@@ -16,7 +16,7 @@ export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';
 export { guestMode, type CpuState } from './guest/cpu.ts';
 export { accessStr } from './mmu/constants.ts';
 export { guestTables, sim_guestEntriesMade, sim_guestEntriesShape, type sim_GuestEntriesShape, type GuestTableJson, type GuestEntryJson } from './guest/tables.ts';
-export { buildTrace, sim_traceJsonText, TRACE_PROGRESS_STEPS, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';
+export { buildTrace, sim_traceJsonText, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';
 export { compareRuleSets, type CompareReport, type RoleDifference, type BehaviourDifference, type RequestRow, type RoleUnderRules } from './compare.ts';
 export {
   ACCESS_OUTCOMES,

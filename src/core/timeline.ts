@@ -72,6 +72,13 @@ type MachineOptions = { readonly tracing?: boolean; readonly linux61Off?: readon
  * of that first entry are returned with it (none with `tracing: false`, and the
  * machine then runs its steps with tracing off too).
  */
+/**
+ * How many steps a long run goes between two calls of its `progress`
+ * (compareRuleSets, sim_traceJsonText): a worker running 1,000,000 steps
+ * reports them to the page.
+ */
+export const sim_PROGRESS_STEPS = 1024;
+
 export function createMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions = {}): { machine: Machine; events: TraceEvent[] } {
   sim_anchorShapes();
   return buildMachine(s, rules, opts);

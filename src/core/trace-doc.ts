@@ -4,7 +4,7 @@ import type { RuleSetName, Scenario } from './scenario.ts';
 import { applyStep, type RawStepResult, sim_runStep, sim_stepResult, type StepResult } from './step.ts';
 import { hex, hex64 } from './bits.ts';
 import type { TraceEvent } from './trace.ts';
-import { createMachine } from './timeline.ts';
+import { createMachine, sim_PROGRESS_STEPS } from './timeline.ts';
 import type { Machine } from './machine.ts';
 import { kernelRoleFields, type PageRole } from './mmu/role.ts';
 import { type Linux61Change, LINUX_61_CHANGES } from './mmu/rules.ts';
@@ -93,7 +93,7 @@ function traceStart(scenario: Scenario, opts: TraceOptions): { readonly run: num
  * time (issue 17's `cli.trace100k.wallMs`). Here no step list and no whole
  * text is held: a step without events is spelled straight from its numbers.
  * `progress` (optional) is told the steps run so far every
- * TRACE_PROGRESS_STEPS steps (the page's worker writing a trace reports it).
+ * sim_PROGRESS_STEPS steps (the page's worker writing a trace reports it).
  */
 export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, pieceChars = 1 << 16, progress?: (stepsDone: number) => void): Generator<string, void, undefined> {
   const { run, machine, head } = traceStart(scenario, opts);
@@ -103,7 +103,7 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
     const step = scenario.steps[i]!;
     const r = sim_runStep(machine, i, step);
     text += `${i === 0 ? '' : ','}\n    ${opts.events ? nestedText('steps', stepJson(scenario, sim_stepResult(r), true), true) : stepText(step.op, r)}`;
-    if (progress && (i + 1) % TRACE_PROGRESS_STEPS === 0) progress(i + 1);
+    if (progress && (i + 1) % sim_PROGRESS_STEPS === 0) progress(i + 1);
     if (text.length >= pieceChars) {
       yield text;
       text = '';
@@ -111,9 +111,6 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
   }
   yield `${text}${run === 0 ? '' : '\n  '}],\n${nestedText('final', machineJson(machine))}\n}\n`;
 }
-
-/** How many steps sim_traceJsonText runs between two calls of its `progress`. */
-export const TRACE_PROGRESS_STEPS = 1024;
 
 /**
  * `value` as JSON.stringify(..., null, 2) spells it inside the document: as

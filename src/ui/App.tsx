@@ -35,6 +35,7 @@ import { DENSITIES, type Density, type Layout } from './layout/geometry.ts';
 import { getStepView, layoutOf, mostShadowPages, prefetchStepViews, prepareStep, shadowPageCounts, type ShownStep, shownLayout, shownStep, type StepCaption, stepCaption, stepRuler, storyHeight, tallestStory, widestLayout, fitAtOnce } from './step/index.ts';
 import { records, type SavedScenario, screenSource, setScreenSource, type TabUnlinked, useListing } from './storage/index.ts';
 import { storeActions, useStore } from './store/index.ts';
+import { fmt } from './editor-input.ts';
 import { whenIdle } from './idle.ts';
 import { currentUrl, startUrlSync } from './url-sync.ts';
 
@@ -402,7 +403,7 @@ function openBuiltinLesson(id: string, json: unknown): void {
  * screen and how to get it back.
  */
 function reopenUnlinked(u: TabUnlinked): void {
-  const what = `"${u.title}" (${u.steps.toLocaleString('en-US')} steps)`;
+  const what = `"${u.title}" (${fmt(u.steps)} steps)`;
   const saved = u.savedId ? records().getSaved(u.savedId) : null;
   if (saved && saved !== 'unreadable') {
     openSaved(saved);

@@ -116,6 +116,9 @@ export function startUrlSync(reopen: (u: TabUnlinked) => void = () => {}): () =>
   };
   window.addEventListener('hashchange', onHash);
   let timer = 0;
+  // The document the tab's record of an unlinked scenario was written for
+  // (null: no record): written when what is on screen changes, not at every step.
+  let recorded: unknown = null;
   const mirror = () => {
     timer = 0;
     const st = useStore.getState();
@@ -125,14 +128,16 @@ export function startUrlSync(reopen: (u: TabUnlinked) => void = () => {}): () =>
       // must not keep the last link: a reload, or a copy of the address,
       // opened that other scenario with no word. This tab remembers what it
       // shows instead, so that a reload can say so (or reopen it from My scenarios).
-      setTabUnlinked(unlinkedOf(st));
+      if (recorded !== st.scenarioJson) setTabUnlinked(unlinkedOf(st));
+      recorded = st.scenarioJson;
       if (written !== '') {
         written = '';
         history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}`);
       }
       return;
     }
-    setTabUnlinked(null);
+    if (recorded !== null) setTabUnlinked(null);
+    recorded = null;
     if (f.fragment === written) return;
     written = f.fragment;
     history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}#${f.fragment}`);

@@ -18,6 +18,8 @@ import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, scr
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
 import { storeActions, useStore } from '../store/index.ts';
 import { writeTrace } from '../heavy/trace-file.ts';
+import { saveFile } from '../export/render.ts';
+import { sim_slug } from '../export/names.ts';
 import { refreshUnlinked } from '../url-sync.ts';
 import { whenIdle } from '../idle.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
@@ -32,20 +34,12 @@ function tryJson(text: string): unknown {
   }
 }
 
-/** Saves `text` (or a Blob made already) as a file named `name`. */
-function download(name: string, text: string | Blob) {
-  const url = URL.createObjectURL(typeof text === 'string' ? new Blob([text], { type: 'application/json' }) : text);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
+/** Saves JSON text as a file named `name`. */
+const download = (name: string, text: string) => saveFile(name, new Blob([text], { type: 'application/json' }));
 
 /** What the editor goes by while a long text is being checked: not valid yet (nothing is loaded, Save waits). */
 const CHECKING: CheckResult = { ok: false, error: { path: '', message: 'still being checked' } };
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'scenario';
 const pretty = (json: unknown) => JSON.stringify(json, null, 2);
 const clock = (t: number) => new Date(t).toLocaleTimeString();
 
@@ -251,13 +245,13 @@ export function EditorPanel() {
 
   /** "Download trace": the scenario on screen under the rules on screen, the CLI's document with events. */
   const downloadTrace = () => {
-    const name = `${slug(scenario.title)}.trace.json`;
+    const name = `${sim_slug(scenario.title)}.trace.json`;
     const total = scenario.steps.length;
     const cancel = writeTrace(scenario, rules, {
       progress: (done) => setTracing((t) => (t ? { ...t, done } : t)),
       done: (file) => {
         setTracing(null);
-        download(name, file);
+        saveFile(name, file);
         setNotice({ text: `Saved the trace as ${name} (${formatBytes(file.size)}).` });
       },
       failed: (message) => {
@@ -536,7 +530,7 @@ export function EditorPanel() {
             if (f) void importFile(f);
           }}
         />
-        <button type="button" className="btn" onClick={() => download(`${slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
+        <button type="button" className="btn" onClick={() => download(`${sim_slug(title ?? scenario.title)}.json`, text)} disabled={!parsed.ok}>
           Export .json
         </button>
         <button type="button" className="btn" onClick={downloadTrace} disabled={tracing !== null} title="The trace CLI's document with every step's kernel events, under the rules on screen">

@@ -91,16 +91,26 @@ export function getStepView(tl: Timeline, step: number): StepView {
  * only by the rmap panel) built from the state after `step` steps when read.
  */
 const viewJson = (tl: Timeline, m: Machine, step: number): MachineJson => {
-  // Weakly: a panel keeps the view it drew last (React's previous props)
-  // after another timeline replaced this one, and a closure holding the
-  // timeline kept all of it alive (~250 MB at 1,000,000 steps). A view whose
-  // timeline is gone is no longer drawn, and its rmap is then empty.
-  const ref = new WeakRef(tl);
+  const ref = weakRefOf(tl);
   return machineJson(m, memoOf(tl), () => {
     const t = ref.deref();
     return t ? rmapJson(t.stateAt(step)) : [];
   });
 };
+
+/**
+ * The timeline, held weakly (one reference per timeline, not per view): a
+ * panel keeps the view it drew last (React's previous props) after another
+ * timeline replaced this one, and a view's rmap closure holding the timeline
+ * kept all of it alive (~250 MB at 1,000,000 steps). A view whose timeline is
+ * gone is no longer drawn, and its rmap is then empty.
+ */
+const weakRefs = new WeakMap<Timeline, WeakRef<Timeline>>();
+function weakRefOf(tl: Timeline): WeakRef<Timeline> {
+  let ref = weakRefs.get(tl);
+  if (!ref) weakRefs.set(tl, (ref = new WeakRef(tl)));
+  return ref;
+}
 
 /**
  * What a step's zapping did, from its events: the pages its first `upTo`
