@@ -5,7 +5,6 @@ import { RULE_SETS } from '../core/mmu/rules.ts';
 import { LIBRARY } from './library/index.ts';
 import {
   canonicalJson,
-  crc32,
   decodePermalink,
   DEFAULT_VIEW,
   encodePermalink,
@@ -23,6 +22,7 @@ import {
   type Permalink,
   type ViewState,
 } from './permalink.ts';
+import { crc32 } from './crc32.ts';
 
 /** The issue's budget for a link to a built-in, counted as `#` + fragment. */
 const LINK_BUDGET = 1500;
@@ -213,12 +213,27 @@ describe('encoding', () => {
     if (!r2.ok) expect(r2.error).toMatch(/too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\)/);
   });
 
+  it('refuses a step list too long for a link by its count, without writing the document out (1,000,000 steps took ~0.7 s)', () => {
+    // Each step says when JSON.stringify writes it out.
+    let written = 0;
+    const step = { op: 'read', gva: '0x1000', toJSON: () => (written++, { op: 'read', gva: '0x1000' }) };
+    const doc = (n: number) => ({ format: 'shadowpaging/v1', title: 'long', guest: { mode: 'off' }, steps: Array.from({ length: n }, () => step) });
+    // 16,384 steps take at least 2 * 16,384 + 1 = 32,769 characters: over the cap by their count alone.
+    const r = tryEncodePermalink({ scenario: { kind: 'inline', json: doc(16_384) }, view: DEFAULT_VIEW });
+    expect(!r.ok && r.error).toBe('The scenario is too large for a link (its 16,384 steps alone take more than the 32,768 characters of JSON a link holds); share it as a file instead.');
+    expect(written).toBe(0);
+    // One fewer could still fit by its count: it is written out, and its real length refuses it.
+    const r2 = tryEncodePermalink({ scenario: { kind: 'inline', json: doc(16_383) }, view: DEFAULT_VIEW });
+    expect(written).toBe(16_383);
+    expect(!r2.ok && r2.error).toMatch(/^The scenario is too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\); share it as a file instead\.$/);
+  });
+
   it('says a scenario is too large for a link before anything about the view: at step 1,000,000 of a file, not the step\'s range', () => {
     const steps = Array.from({ length: 20_000 }, () => ({ op: 'read', gva: '0x1000' }));
     const json = { format: 'shadowpaging/v1', title: 'long', guest: { mode: 'off' }, steps };
     const r = tryEncodePermalink({ scenario: { kind: 'inline', json }, view: { ...DEFAULT_VIEW, step: 20_000 } });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toMatch(/^The scenario is too large for a link \([\d,]+ characters of JSON; a link holds at most 32,768\); share it as a file instead\.$/);
+    if (!r.ok) expect(r.error).toBe('The scenario is too large for a link (its 20,000 steps alone take more than the 32,768 characters of JSON a link holds); share it as a file instead.');
     // A scenario that fits still has its view checked.
     const small = { ...json, steps: steps.slice(0, 3) };
     const bad = tryEncodePermalink({ scenario: { kind: 'inline', json: small }, view: { ...DEFAULT_VIEW, step: -1 } });

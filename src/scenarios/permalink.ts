@@ -26,6 +26,7 @@ import type { RuleSetName, Scenario } from '../core/scenario.ts';
 import { SCENARIO_LIMITS } from '../core/scenario.ts';
 import { quoteKey, suggestKey } from './errors.ts';
 import { LIBRARY, type LibraryEntry } from './library/index.ts';
+import { crc32 } from './crc32.ts';
 import { lzUnpackedLength } from './lz-bound.ts';
 import { formatScenarioError, parseScenario, type ParseResult } from './schema.ts';
 
@@ -430,28 +431,7 @@ const CHECK_RE = /^[A-D][A-Za-z0-9_-]{5}$/;
 /** base64url's digits: all in the link alphabet, none of them a separator of the link. */
 const CHECK_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-let crcTable: Uint32Array | null = null;
 
-/**
- * CRC-32 (the reflected polynomial 0xEDB88320 of zlib, PNG and Ethernet) of
- * a text of char codes below 256. It detects every change of one character
- * (any burst of at most 32 bits) and misses any other damage with a chance
- * of 1 in 2^32. Not a signature: anyone can compute it; it guards against
- * accidents (a character lost, added or changed on the way), not forgery.
- */
-export function crc32(text: string): number {
-  if (crcTable === null) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) crc = crcTable[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 /**
  * The check of a link's text (the link without its check setting): its
@@ -524,6 +504,19 @@ export function tryEncodePermalink(p: Permalink): EncodeResult {
   }
 }
 
+/** The length of a document's `steps` list, or null when it has none (or reading it throws: a hand-made value). */
+function stepCount(json: unknown): number | null {
+  try {
+    const steps = json !== null && typeof json === 'object' ? (json as { steps?: unknown }).steps : undefined;
+    return Array.isArray(steps) ? steps.length : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The fewest characters JSON.stringify writes for an array of `n` values: each value takes one at least, plus the commas and brackets. */
+const minArrayChars = (n: number): number => (n === 0 ? 2 : 2 * n + 1);
+
 /** The last scenario packed (by identity): the app re-encodes the same document at every step. */
 let lastPacked: { readonly json: unknown; readonly result: Fit<string> } | null = null;
 
@@ -531,6 +524,18 @@ let lastPacked: { readonly json: unknown; readonly result: Fit<string> } | null 
 function packInline(json: unknown): Fit<string> {
   if (lastPacked !== null && lastPacked.json === json && typeof json === 'object' && json !== null) return lastPacked.result;
   let result: Fit<string>;
+  // A step list too long for a link by its count alone is refused without
+  // writing the document out: at 1,000,000 steps that took ~0.7 s of the
+  // page's thread, each time a file was opened, only to learn its length.
+  const steps = stepCount(json);
+  if (steps !== null && minArrayChars(steps) > PERMALINK_LIMITS.maxDecompressedChars) {
+    result = {
+      ok: false,
+      error: `The scenario is too large for a link (its ${steps.toLocaleString('en-US')} steps alone take more than the ${PERMALINK_LIMITS.maxDecompressedChars.toLocaleString('en-US')} characters of JSON a link holds); share it as a file instead.`,
+    };
+    lastPacked = { json, result };
+    return result;
+  }
   // The size first: a scenario too large for a link (10,000 steps) is refused
   // without validating it, which took ~50 ms of the main thread there.
   let text: string | undefined;

@@ -8,10 +8,10 @@
  */
 import { formatLessonError, isLessonDocument, LESSON_LIMITS, parseLesson } from '../../scenarios/lesson.ts';
 import { type ClipboardEvent, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { crc32 } from '../../scenarios/permalink.ts';
 import { formatScenarioError } from '../../scenarios/schema.ts';
 import { isHeavy, type PreparedCheck, prepareBuild, startBuildWorker } from '../heavy/build.ts';
-import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, jsonText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
+import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
+import { fingerprint, fingerprintLater } from '../heavy/fingerprint.ts';
 import { checkEditorText, EDITOR_LIMITS, fmt, formatBytes, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
@@ -52,12 +52,6 @@ function fromScreen(): OpenSpec {
   return { title: s.scenario.title, text: pretty(s.scenarioJson), origin: 'the scenario on screen' };
 }
 
-/** The scenario's fingerprint (its JSON text is written out once per object: heavy/check.ts). */
-const fingerprint = (json: unknown) => {
-  const t = jsonText(json) ?? '';
-  return `${t.length}:${crc32(t).toString(16)}`;
-};
-
 /** Same scenario (ignoring layout of the JSON text)? */
 function sameJson(text: string, json: unknown): boolean {
   try {
@@ -87,10 +81,11 @@ export function EditorPanel() {
   const pushedRef = useRef<string | null>(tabShown());
   // Counts pushes: a push waiting for the page to be idle is dropped when another comes first.
   const pushSeq = useRef(0);
-  const pushed = (json: unknown) => {
+  // `fp`: the document's fingerprint when it was taken already (in a worker: heavy/fingerprint.ts).
+  const pushed = (json: unknown, fp = fingerprint(json)) => {
     pushSeq.current++;
-    pushedRef.current = fingerprint(json);
-    setTabShown(pushedRef.current);
+    pushedRef.current = fp;
+    setTabShown(fp);
   };
   const statusRef = useRef<HTMLParagraphElement>(null);
   // An open editor is where files are imported: start the build worker now, so that an import's
@@ -220,14 +215,16 @@ export function EditorPanel() {
         return pushed(json);
       }
       // A heavy one is pushed once it is on screen, when the page is next
-      // idle: the fingerprint writes the whole document out (~0.15 s at
-      // 100,000 steps), which beside the worker building it slowed the build
-      // (two cores). A build cancelled or failed never pushes; nor does one
-      // whose document is no longer on screen by then, or after which
-      // another push came.
+      // idle, with its fingerprint taken from the text in a worker
+      // (heavy/fingerprint.ts): on the page it writes the whole document out
+      // (~0.15 s at 100,000 steps, ~0.8 s at 1,000,000), and beside the
+      // worker building it, it slowed the build (two cores). A build
+      // cancelled or failed never pushes; nor does one whose document is no
+      // longer on screen by then, or after which another push came.
       const seq = pushSeq.current;
+      const current = () => pushSeq.current === seq && useStore.getState().scenarioJson === json;
       const push = () => {
-        if (pushSeq.current === seq && useStore.getState().scenarioJson === json) pushed(json);
+        if (current()) void fingerprintLater(json, text).then((fp) => current() && pushed(json, fp));
       };
       st.loadScenario(json, null, { text, onLoaded: () => void whenIdle(push) });
     };

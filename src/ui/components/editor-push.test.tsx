@@ -3,15 +3,15 @@
  * What the editor records as the document it put on screen (its fingerprint,
  * kept for this tab: Edit keeps the document while the screen shows it). A
  * heavy document's fingerprint writes the whole document out, so it is taken
- * once the worker's build is on screen and the page is idle, not beside the
- * build; a cancelled build never records it, and a short document is recorded
+ * (in a worker: heavy/fingerprint.ts) once the worker's build is on screen and
+ * the page is idle, not beside the build; a cancelled build never records it, and a short document is recorded
  * at once, as before.
  */
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../App.tsx';
 import { HEAVY_STEPS } from '../heavy/build.ts';
-import { crc32 } from '../../scenarios/permalink.ts';
+import { crc32 } from '../../scenarios/crc32.ts';
 import { useStore, whenLoaded } from '../store/index.ts';
 import { resetRecords } from '../storage/index.ts';
 
@@ -107,6 +107,8 @@ describe('the document the editor put on screen', () => {
     await settle();
     expect(shown()).toBe(before);
     runIdle();
+    // Taken off the page (a worker of its own in a browser; jsdom has none, so here at once), then recorded.
+    await settle(0);
     expect(shown()).toBe(fp);
   });
 

@@ -28,6 +28,8 @@ export type BuildRequest =
    * the same text (build.ts prepareBuild).
    */
   | { readonly type: 'check'; readonly id: number; readonly text: string; readonly keep?: true }
+  /** The fingerprint of the document a text holds (heavy/fingerprint.ts): answered with `fingerprinted`. */
+  | { readonly type: 'fingerprint'; readonly id: number; readonly text: string }
   | {
       readonly type: 'build';
       readonly id: number;
@@ -60,6 +62,8 @@ export type BuildReply =
   /** The state after the last step: the timeline is complete. */
   | { readonly type: 'done'; readonly id: number; readonly final: MachineData }
   | { readonly type: 'checked'; readonly id: number; readonly result: CheckResult }
+  /** The text's fingerprint; null when the text is not JSON. */
+  | { readonly type: 'fingerprinted'; readonly id: number; readonly fingerprint: string | null }
   /**
    * A piece of a CompareReport: `part` is the report without its lists
    * (first), or `key` names the list that `items` continue; `last` ends it.

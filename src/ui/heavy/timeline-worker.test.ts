@@ -91,3 +91,14 @@ describe('timeline.worker: a kept parse', () => {
     }
   });
 });
+
+describe('timeline.worker: a fingerprint', () => {
+  it("answers with the fingerprint of the document the text holds, the one the page's parse of that text gives, and null for a text that is not JSON", async () => {
+    const { fingerprint } = await import('./fingerprint.ts');
+    const pretty = `\ufeff${JSON.stringify(JSON.parse(text), null, 2)}`;
+    send({ type: 'fingerprint', id: 40, text: pretty });
+    expect(replies.find((m) => m.id === 40)).toEqual({ type: 'fingerprinted', id: 40, fingerprint: fingerprint(JSON.parse(text)) });
+    send({ type: 'fingerprint', id: 41, text: '{"steps": [' });
+    expect(replies.find((m) => m.id === 41)).toEqual({ type: 'fingerprinted', id: 41, fingerprint: null });
+  });
+});

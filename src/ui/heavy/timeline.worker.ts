@@ -6,6 +6,7 @@
 /// <reference lib="webworker" />
 import { compareRuleSets } from '../../core/index.ts';
 import { formatScenarioError, type ParseResult, parseScenario, parseScenarioText } from '../../scenarios/schema.ts';
+import { fingerprintOfText } from './fingerprint-text.ts';
 import { type BuildReply, type BuildRequest, COMPARE_CHUNK, COMPARE_LISTS, PROGRESS_MS, summarize } from './protocol.ts';
 import { unpackScenario } from './steps-pack.ts';
 import { streamTimeline } from './stream.ts';
@@ -56,6 +57,7 @@ self.onmessage = (e: MessageEvent<BuildRequest>) => {
     }
     return post({ type: 'checked', id: req.id, result: summarize(parsed) });
   }
+  if (req.type === 'fingerprint') return post({ type: 'fingerprinted', id: req.id, fingerprint: fingerprintOfText(req.text) });
   if (req.type === 'compare') {
     const progress = atMostEvery(PROGRESS_MS, (done) => post({ type: 'compared', id: req.id, progress: done }));
     const { requests, roleDifferences, behaviourDifferences, shadowSetDifferences, ...part } = compareRuleSets(unpackScenario(req.packed), req.rules, progress);
