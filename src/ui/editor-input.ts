@@ -12,6 +12,7 @@
 import { SCENARIO_LIMITS } from '../core/scenario.ts';
 import { PARSER_LIMITS } from '../scenarios/limits.ts';
 import { STORAGE_LIMITS } from './storage/records.ts';
+import { afterPaint } from './idle.ts';
 
 export const EDITOR_LIMITS = {
   /**
@@ -173,6 +174,13 @@ export function parsedFileText(text: string): { readonly json: unknown } | null 
 }
 
 /**
+ * A file over this size takes long enough to read (~0.3 s at 10 MB, ~1.3 s
+ * at 47 MB, 1,000,000 steps) that the editor says it is reading it first
+ * (a 5 MB file, 100,000 steps, is read in ~0.15 s).
+ */
+export const READ_NOTE_BYTES = 8 << 20;
+
+/**
  * Checks a scenario file's size (before reading it), then its bytes, then its
  * text. `onDecoded` sees the text as soon as it is decoded, before the text is
  * parsed here (an import starts the build worker's check with it).
@@ -188,6 +196,10 @@ export async function readScenarioFile(f: File, onDecoded?: (text: string) => vo
   const decoded = decodeUtf8(new Uint8Array(await f.arrayBuffer()), f.name);
   if (!decoded.ok) return decoded;
   onDecoded?.(decoded.text);
+  // A long text is parsed in a task of its own (a frame between): decoding,
+  // handing it to the worker and parsing it took one task of ~1.25 s at
+  // 1,000,000 steps, in which the page could not paint.
+  if (f.size > READ_NOTE_BYTES) await afterPaint();
   const admitted = admitText(decoded.text, f.name, true);
   if (admitted.refused) return { ok: false, message: admitted.refused };
   lastRead = admitted.json !== undefined ? { text: decoded.text, json: admitted.json } : null;

@@ -1,6 +1,7 @@
 /**
- * Work for when the page is idle: the step preparation (App.tsx) and the
- * editor's record of a heavy document it put on screen.
+ * Work for when the page is idle (the step preparation in App.tsx, the
+ * editor's record of a heavy document it put on screen), and a wait for the
+ * next paint (before the editor reads a long file).
  */
 
 /** The most of one idle period the step preparation uses. */
@@ -26,4 +27,16 @@ export function whenIdle(cb: (timeLeft: () => number) => void): () => void {
     cb(() => end - performance.now());
   }, 16);
   return () => clearTimeout(id);
+}
+
+/**
+ * Resolves once the page has painted a frame (after the next animation frame,
+ * in a task of its own): what was put on screen before is seen before a long
+ * task that follows. Soon, where there are no animation frames.
+ */
+export function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(resolve, 0));
+    else setTimeout(resolve, 0);
+  });
 }

@@ -97,6 +97,14 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     });
   };
   const refusal = () => screen.queryByTestId('editor-refusal')?.textContent ?? '';
+  /** Lets timers run (a long file is read after a frame) until `check` passes. */
+  const until = (check: () => void) =>
+    vi.waitFor(async () => {
+      await act(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+      });
+      check();
+    });
 
   it('refuses a file over the size limit from File.size alone, without reading it', async () => {
     render(<App />);
@@ -168,6 +176,17 @@ describe('the editor refuses input it must not hold, and keeps what it had', () 
     expect(refusal()).toContain('The text is 5,000,000 characters');
     expect(textarea().value).toBe(before);
     expect(screen.getByTestId('editor-refusal').className).toContain('editor-error');
+  });
+  it('says it is reading a long file before the page reads it, then what it opened', async () => {
+    render(<App />);
+    const doc = `${minimal(3)}${' '.repeat(8_500_000)}`;
+    act(() => {
+      fireEvent.change(fileInput(), { target: { files: [new File([doc], 'long.json')] } });
+    });
+    // Shown before the file is read (and a frame painted with it).
+    expect(screen.getByTestId('editor-message').textContent).toBe(`Reading long.json, 8.5 MB (${doc.length.toLocaleString('en-US')} bytes)…`);
+    await until(() => expect(screen.getByTestId('editor-message').textContent).toBe('Opened long.json as a new document.'));
+    expect(refusal()).toBe('');
   });
   it('opens a file longer than the editor edits as view-only, and says so', async () => {
     render(<App />);

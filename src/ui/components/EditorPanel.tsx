@@ -12,7 +12,7 @@ import { formatScenarioError } from '../../scenarios/schema.ts';
 import { isHeavy, type PreparedCheck, prepareBuild, startBuildWorker } from '../heavy/build.ts';
 import { CHECK_SYNC_CHARS, type CheckResult, checkScenarioText, sameDocument, useScenarioCheck } from '../heavy/check.ts';
 import { fingerprint, fingerprintLater } from '../heavy/fingerprint.ts';
-import { checkEditorText, EDITOR_LIMITS, fmt, formatBytes, parsedFileText, readScenarioFile, viewOnly } from '../editor-input.ts';
+import { checkEditorText, EDITOR_LIMITS, fmt, formatBytes, parsedFileText, READ_NOTE_BYTES, readScenarioFile, viewOnly } from '../editor-input.ts';
 import { EDITOR_TEMPLATES } from '../editor-templates.ts';
 import { type Draft, guessTitle, notifyChanged, records, type SavedScenario, screenSource, setScreenSource, setTabEditorOpen, setTabShown, tabEditorOpen, tabShown, type Unreadable, useListing } from '../storage/index.ts';
 import { type OpenSpec, useDocument } from '../storage/use-document.ts';
@@ -21,7 +21,7 @@ import { writeTrace } from '../heavy/trace-file.ts';
 import { saveFile } from '../export/render.ts';
 import { sim_slug } from '../export/names.ts';
 import { refreshUnlinked } from '../url-sync.ts';
-import { whenIdle } from '../idle.ts';
+import { afterPaint, whenIdle } from '../idle.ts';
 import { MyScenarios, type Notice, NoticeLine } from './MyScenarios.tsx';
 import { ScenarioForm } from './ScenarioForm.tsx';
 
@@ -369,12 +369,20 @@ export function EditorPanel() {
 
   // Size first (File.size: nothing read), then the bytes (fatal UTF-8), then the text's length and steps.
   const importFile = async (f: File) => {
+    // A long file: said before the page reads it (~1.3 s at 1,000,000 steps, with nothing new on screen until then).
+    const long = f.size > READ_NOTE_BYTES && f.size <= EDITOR_LIMITS.maxFileBytes;
+    if (long) {
+      setRefusal(null);
+      setNotice({ text: `Reading ${f.name}, ${formatBytes(f.size)}…` });
+      await afterPaint();
+    }
     // A long file goes to the build worker's check as soon as it is decoded:
     // the worker parses it while this thread parses it for the editor.
     const early: { check: PreparedCheck | null } = { check: null };
     const r = await readScenarioFile(f, (text) => {
       if (text.length <= EDITOR_LIMITS.maxOpenChars && !text.includes('"shadowpaging-lesson/')) early.check = prepareBuild(text);
     });
+    if (long) setNotice(null);
     if (!r.ok) {
       early.check?.abandon();
       setRefusal(r.message);
