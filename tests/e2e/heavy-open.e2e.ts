@@ -21,6 +21,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { launch } from './helpers.ts';
 import { readFileSync } from 'node:fs';
 import { sim_traceJsonText } from '../../src/core/index.ts';
+import { crc32 } from '../../src/scenarios/crc32.ts';
 import { parseScenarioText } from '../../src/scenarios/schema.ts';
 import { millionStepsFile, NOTE_RECORDER, noteTexts, tenThousandStepsFile, tenThousandStepsText, waitForSteps, zapAllLink } from './heavy.ts';
 import type { Browser } from 'playwright-core';
@@ -108,7 +109,7 @@ describe('heavy scenarios open with their progress notes', () => {
     expect(await page.getByTestId('loading-note').count()).toBe(0);
   });
 
-  it('a 1,000,000-step file (the file cap) opens, jumps along its strip, steps to its end, and refuses a PNG of its last step\'s whole scene', { timeout: 300_000 }, async () => {
+  it('a 1,000,000-step file (the file cap) opens, its fingerprint and Export .json made off the page, jumps along its strip, steps to its end, and refuses a PNG of its last step\'s whole scene', { timeout: 300_000 }, async () => {
     const file = millionStepsFile();
     const page = await openRecorded();
     await page.getByTestId('edit-toggle').click();
@@ -117,6 +118,13 @@ describe('heavy scenarios open with their progress notes', () => {
     // The app once went blank here, after the build: the most shadow pages of
     // any step were found by a spread of 1,000,001 counts into Math.max.
     await waitForSteps(page, 'step 0 / 1000000', 120_000);
+    // The tab's record of what the editor put on screen: the document's fingerprint, taken from its text in a worker.
+    const text = readFileSync(file, 'utf8');
+    const compact = JSON.stringify(JSON.parse(text));
+    await page.waitForFunction((want) => sessionStorage.getItem('shadowpaging:tab-shown') === want, `${compact.length}:${crc32(compact).toString(16)}`, { timeout: 60_000 });
+    // Export .json: the file's text, whole (its Blob made in a worker).
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Export .json' }).click()]);
+    expect(readFileSync((await dl.path())!, 'utf8') === text).toBe(true);
     await page.getByTestId('edit-toggle').click();
     expect(await page.locator('[data-key^="gt:"]').count()).toBeGreaterThan(0);
     const strip = (await page.getByTestId('step-strip').boundingBox())!;

@@ -1,0 +1,12 @@
+/**
+ * Makes a Blob of a text (heavy/text-blob.ts says why): the text arrives as a
+ * copy, the Blob goes back by reference.
+ */
+/// <reference lib="webworker" />
+import type { BlobReply, BlobRequest } from './text-blob.ts';
+
+self.onmessage = (e: MessageEvent<BlobRequest>) => {
+  const { id, text, type } = e.data;
+  const reply: BlobReply = { id, blob: new Blob([text], { type }) };
+  (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
+};

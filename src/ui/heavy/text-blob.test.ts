@@ -1,0 +1,66 @@
+/**
+ * textBlob: a long text's Blob is made in a worker (the page only copies the
+ * text to it), a short one at once, and the page makes it when the worker
+ * fails; the worker's handler answers with a Blob of the text.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BLOB_WORKER_CHARS, type BlobReply, type BlobRequest, textBlob } from './text-blob.ts';
+
+const workerReplies: BlobReply[] = [];
+const fakeSelf = { postMessage: (m: BlobReply) => workerReplies.push(m), onmessage: null as null | ((e: { data: BlobRequest }) => void) };
+let savedSelf: unknown;
+beforeAll(async () => {
+  savedSelf = (globalThis as { self?: unknown }).self;
+  (globalThis as { self?: unknown }).self = fakeSelf;
+  await import('./blob.worker.ts');
+});
+afterAll(() => {
+  (globalThis as { self?: unknown }).self = savedSelf;
+});
+
+/** A stand-in Worker that runs blob.worker.ts's handler (in this thread), or fails. */
+function fakeWorker(mode: 'answer' | 'fail') {
+  const made: string[] = [];
+  class FakeWorker extends EventTarget {
+    constructor(url: URL, opts: { name?: string }) {
+      super();
+      made.push(`${opts.name}:${url.pathname.split('/').pop()}`);
+    }
+    postMessage(req: BlobRequest) {
+      queueMicrotask(() => {
+        if (mode === 'fail') return this.dispatchEvent(Object.assign(new Event('error'), { message: 'boom' }));
+        fakeSelf.onmessage!({ data: req });
+        this.dispatchEvent(new MessageEvent('message', { data: workerReplies.pop() }));
+      });
+    }
+    terminate() {}
+  }
+  (globalThis as { Worker?: unknown }).Worker = FakeWorker;
+  return made;
+}
+
+describe('textBlob', () => {
+  const saved = (globalThis as { Worker?: unknown }).Worker;
+  afterEach(() => {
+    (globalThis as { Worker?: unknown }).Worker = saved;
+  });
+  const long = `{"steps": [${'0,'.repeat(BLOB_WORKER_CHARS / 2)}0]}`;
+
+  it('makes a long text into a Blob in a worker, with its type and every character', async () => {
+    const made = fakeWorker('answer');
+    const b = await textBlob(long, 'application/json');
+    expect(made).toEqual(['blob:blob.worker.ts']);
+    expect(b.type).toBe('application/json');
+    expect(await b.text()).toBe(long);
+  });
+
+  it('makes a short text into a Blob at once, and a long one here when the worker fails', async () => {
+    const made = fakeWorker('answer');
+    expect(await (await textBlob('{"a": "é"}', 'application/json')).text()).toBe('{"a": "é"}');
+    expect(made).toEqual([]);
+    fakeWorker('fail');
+    const b = await textBlob(long, 'image/svg+xml');
+    expect(b.type).toBe('image/svg+xml');
+    expect(await b.text()).toBe(long);
+  });
+});
