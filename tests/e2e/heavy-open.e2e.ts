@@ -109,7 +109,7 @@ describe('heavy scenarios open with their progress notes', () => {
     expect(await page.getByTestId('loading-note').count()).toBe(0);
   });
 
-  it('a 1,000,000-step file (the file cap) opens, its fingerprint and Export .json made off the page, jumps along its strip, steps to its end, and refuses a PNG of its last step\'s whole scene', { timeout: 300_000 }, async () => {
+  it('a 1,000,000-step file (the file cap) opens, its fingerprint and Export .json made off the page, the SVG of its whole scene written in slices, jumps along its strip, steps to its end, and refuses a PNG of its last step\'s whole scene', { timeout: 300_000 }, async () => {
     const file = millionStepsFile();
     const page = await openRecorded();
     await page.getByTestId('edit-toggle').click();
@@ -127,6 +127,18 @@ describe('heavy scenarios open with their progress notes', () => {
     expect(readFileSync((await dl.path())!, 'utf8') === text).toBe(true);
     await page.getByTestId('edit-toggle').click();
     expect(await page.locator('[data-key^="gt:"]').count()).toBeGreaterThan(0);
+    // The SVG of the whole scene (~190,000 px tall) is written in slices: the page paints frames while its export stage is up.
+    const svgDl = page.waitForEvent('download', { timeout: 120_000 });
+    await page.getByTestId('export-svg').click();
+    expect(await page.evaluate(() => new Promise<boolean>((r) => requestAnimationFrame(() => r(document.querySelector('.export-stage') !== null))))).toBe(true);
+    const svgText = readFileSync((await (await svgDl).path())!, 'utf8');
+    expect(svgText.startsWith('<?xml')).toBe(true);
+    expect(svgText).not.toMatch(/class=|data-testid=/);
+    // A theme change meanwhile would mix the two themes' colours: that export is refused.
+    await page.getByTestId('export-svg').click();
+    await page.getByRole('button', { name: 'Toggle light and dark theme' }).click();
+    await page.getByTestId('export-msg').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('export-msg').textContent()).toBe('Could not export the SVG: the theme changed while the picture was being written; export it again');
     const strip = (await page.getByTestId('step-strip').boundingBox())!;
     await page.mouse.click(strip.x + strip.width / 2, strip.y + strip.height / 2);
     await page.waitForFunction(() => /^step (4|5)\d{5} \/ 1000000$/.test((document.querySelector('[data-testid=step-counter]')?.textContent ?? '').replace(/\s+/g, ' ').trim()), null, { timeout: 30_000 });

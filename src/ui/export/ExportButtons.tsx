@@ -41,7 +41,7 @@ export async function exportView(kind: 'png' | 'svg'): Promise<ExportNote> {
   const least = sceneSizeAtLeast(scene);
   const refused = kind === 'png' ? pngRefusal(least.width, least.height) : null;
   if (refused) return notSaved(refused);
-  const svg = sceneSvg(scene, titleOf());
+  const svg = await sceneSvg(scene, titleOf());
   if (kind === 'svg') {
     // A long text's Blob is made in a worker (~1 s at 1,000,000 steps' scenes on the page).
     saveFile(name, await textBlob(svg.text, 'image/svg+xml'));

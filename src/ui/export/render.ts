@@ -48,16 +48,49 @@ const PROPS = [
 /** Attributes that only serve the page (focus, events, test hooks): not in the file. */
 const DROP = ['tabindex', 'class', 'data-testid', 'role', 'aria-label', 'aria-hidden'];
 
-/** Copies each element's computed style (of `from`, attached to the document) onto its twin in `to`, a clone of it. */
-function inlineStyles(from: Element, to: Element): void {
+/** Copies an element's computed style (`from`, attached to the document) onto its twin `to` in a clone, and drops the page's own attributes. */
+function inlineStyle(from: Element, to: Element): void {
   const cs = getComputedStyle(from);
   const style = PROPS.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';');
   to.setAttribute('style', style);
   for (const a of DROP) to.removeAttribute(a);
   for (const a of [...to.attributes]) if (a.name.startsWith('data-') || a.name.startsWith('aria-')) to.removeAttribute(a.name);
-  const a = from.children;
-  const b = to.children;
-  for (let i = 0; i < a.length; i++) inlineStyles(a[i]!, b[i]!);
+}
+
+/** The longest the style copy runs before the page gets a turn (ms). */
+const SLICE_MS = 30;
+
+/** Resolves in a task of its own (a message, not a timer: timers nested this deep wait 4 ms at least). */
+const nextTask = (): Promise<void> =>
+  new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(null);
+  });
+
+/**
+ * inlineStyle for every element of `from` and its twin in `to`, a clone of
+ * it, in slices of SLICE_MS with the page's turn between them: the whole
+ * scene of the 100k and 1M benchmark files (~190,000 px tall, ~2 s of
+ * computed styles alone) froze the page in one task. The stage is the
+ * export's own and does not change meanwhile; the theme can, and a picture
+ * with the colours of both is refused.
+ */
+async function inlineStyles(from: Element, to: Element): Promise<void> {
+  const dark = (): boolean => document.documentElement.classList.contains('dark');
+  const theme = dark();
+  const todo: Array<readonly [Element, Element]> = [[from, to]];
+  let until = performance.now() + SLICE_MS;
+  for (let n = 1; todo.length > 0; n++) {
+    const [a, b] = todo.pop()!;
+    inlineStyle(a, b);
+    for (let i = a.children.length - 1; i >= 0; i--) todo.push([a.children[i]!, b.children[i]!]);
+    if (n % 64 === 0 && performance.now() > until) {
+      await nextTask();
+      if (dark() !== theme) throw new Error('the theme changed while the picture was being written; export it again');
+      until = performance.now() + SLICE_MS;
+    }
+  }
 }
 
 export interface ExportedSvg {
@@ -87,7 +120,7 @@ export const sceneSizeAtLeast = (scene: ExportScene): { width: number; height: n
  * caption), the column headings, then the tables with their links, in the
  * page's theme (its background behind everything).
  */
-export function sceneSvg(scene: ExportScene, title: string): ExportedSvg {
+export async function sceneSvg(scene: ExportScene, title: string): Promise<ExportedSvg> {
   const stage = document.createElement('div');
   // Off screen but laid out and styled (computed styles need that); no animation, so
   // a page just created is read at full opacity, not at the first frame of its fade-in.
@@ -130,7 +163,7 @@ export function sceneSvg(scene: ExportScene, title: string): ExportedSvg {
     for (const h of scene.heads) svg.appendChild(el('text', { x: h.x, y: top + 17, fill: muted, 'font-family': fontFamily, 'font-size': 13, 'font-weight': 600 }, h.text));
     svg.appendChild(el('line', { x1: 0, x2: width, y1: top + HEADS_H - 0.5, y2: top + HEADS_H - 0.5, stroke: getComputedStyle(document.documentElement).getPropertyValue('--border').trim() || muted }));
     const copy = drawn.cloneNode(true) as SVGSVGElement;
-    inlineStyles(drawn, copy);
+    await inlineStyles(drawn, copy);
     // The tables at scale 1, below the headings (a nested svg keeps their viewBox and marker ids).
     copy.setAttribute('x', '0');
     copy.setAttribute('y', String(top + HEADS_H));
