@@ -6,7 +6,7 @@
 import type { BlobReply, BlobRequest } from './text-blob.ts';
 
 self.onmessage = (e: MessageEvent<BlobRequest>) => {
-  const { id, text, type } = e.data;
-  const reply: BlobReply = { id, blob: new Blob([text], { type }) };
+  const { text, type } = e.data;
+  const reply: BlobReply = { blob: new Blob([text], { type }) };
   (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
 };

@@ -8,6 +8,7 @@
  * parse of that text gives), and remembered here by document object, so the
  * editor's later checks of the same object cost nothing.
  */
+import { askWorker } from './ask-worker.ts';
 import { HEAVY_STEPS } from './build.ts';
 import { jsonText } from './check.ts';
 import { fingerprintOfJsonText } from './fingerprint-text.ts';
@@ -25,45 +26,24 @@ export function fingerprint(json: unknown): string {
   return fp;
 }
 
-let nextId = 1;
-
 /**
  * `json`'s fingerprint, where `text` is the text it was parsed from: a heavy
  * document's is taken from the text in a worker of its own (the page only
  * copies the text to it), any other at once. Resolves with the fingerprint;
  * a worker that fails falls back to taking it here.
  */
-export function fingerprintLater(json: unknown, text: string): Promise<string> {
+export async function fingerprintLater(json: unknown, text: string): Promise<string> {
   const k = json !== null && typeof json === 'object' ? known.get(json) : undefined;
-  if (k !== undefined) return Promise.resolve(k);
+  if (k !== undefined) return k;
   const steps = json !== null && typeof json === 'object' ? (json as { steps?: unknown }).steps : undefined;
-  if (!Array.isArray(steps) || steps.length <= HEAVY_STEPS || typeof Worker === 'undefined') return Promise.resolve(fingerprint(json));
-  return new Promise((resolve) => {
-    let w: Worker;
-    try {
-      w = new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'fingerprint' });
-    } catch {
-      resolve(fingerprint(json));
-      return;
-    }
-    const id = nextId++;
-    const settle = (fp: string | null) => {
-      w.terminate();
-      if (fp === null) return resolve(fingerprint(json));
-      known.set(json as object, fp);
-      resolve(fp);
-    };
-    w.addEventListener('message', (e: MessageEvent<BuildReply>) => {
-      const m = e.data;
-      if (m.id !== id) return;
-      if (m.type === 'fingerprinted') settle(m.fingerprint);
-      else if (m.type === 'error') settle(null);
-    });
-    w.addEventListener('error', (e) => {
-      e.preventDefault?.();
-      settle(null);
-    });
-    const req: BuildRequest = { type: 'fingerprint', id, text };
-    w.postMessage(req);
-  });
+  if (!Array.isArray(steps) || steps.length <= HEAVY_STEPS || typeof Worker === 'undefined') return fingerprint(json);
+  const req: BuildRequest = { type: 'fingerprint', id: 1, text };
+  const fp = await askWorker(
+    () => new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'fingerprint' }),
+    req,
+    (m: BuildReply) => (m.type === 'fingerprinted' ? m.fingerprint : m.type === 'error' ? null : undefined),
+  );
+  if (fp === null) return fingerprint(json);
+  known.set(json as object, fp);
+  return fp;
 }
