@@ -431,8 +431,6 @@ const CHECK_RE = /^[A-D][A-Za-z0-9_-]{5}$/;
 /** base64url's digits: all in the link alphabet, none of them a separator of the link. */
 const CHECK_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-
-
 /**
  * The check of a link's text (the link without its check setting): its
  * CRC-32 as six base64url digits, most significant first (36 bits, so the
