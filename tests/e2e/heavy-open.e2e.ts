@@ -137,7 +137,7 @@ describe('heavy scenarios open with their progress notes', () => {
     // A theme change meanwhile would mix the two themes' colours: that export is refused.
     await page.getByTestId('export-svg').click();
     await page.getByRole('button', { name: 'Toggle light and dark theme' }).click();
-    await page.getByTestId('export-msg').waitFor({ timeout: 60_000 });
+    await page.getByTestId('export-msg').filter({ hasText: 'theme changed' }).waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('export-msg').textContent()).toBe('Could not export the SVG: the theme changed while the picture was being written; export it again');
     const strip = (await page.getByTestId('step-strip').boundingBox())!;
     await page.mouse.click(strip.x + strip.width / 2, strip.y + strip.height / 2);

@@ -8,8 +8,7 @@
  * travel with the file, their resolved colours do. Pure SVG (no
  * foreignObject), so drawing it onto a canvas for the PNG does not taint it.
  */
-import { createElement } from 'react';
-import { flushSync } from 'react-dom';
+import { createElement, type ReactNode, startTransition, useLayoutEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Canvas } from '../components/Canvas.tsx';
 import { Overview } from '../components/Overview.tsx';
@@ -73,12 +72,10 @@ const nextTask = (): Promise<void> =>
  * it, in slices of SLICE_MS with the page's turn between them: the whole
  * scene of the 100k and 1M benchmark files (~190,000 px tall, ~2 s of
  * computed styles alone) froze the page in one task. The stage is the
- * export's own and does not change meanwhile; the theme can, and a picture
- * with the colours of both is refused.
+ * export's own and does not change meanwhile; `unchanged` throws when the
+ * page has changed what the styles depend on (the theme).
  */
-async function inlineStyles(from: Element, to: Element): Promise<void> {
-  const dark = (): boolean => document.documentElement.classList.contains('dark');
-  const theme = dark();
+async function inlineStyles(from: Element, to: Element, unchanged: () => void): Promise<void> {
   const todo: Array<readonly [Element, Element]> = [[from, to]];
   let until = performance.now() + SLICE_MS;
   for (let n = 1; todo.length > 0; n++) {
@@ -87,10 +84,19 @@ async function inlineStyles(from: Element, to: Element): Promise<void> {
     for (let i = a.children.length - 1; i >= 0; i--) todo.push([a.children[i]!, b.children[i]!]);
     if (n % 64 === 0 && performance.now() > until) {
       await nextTask();
-      if (dark() !== theme) throw new Error('the theme changed while the picture was being written; export it again');
+      unchanged();
       until = performance.now() + SLICE_MS;
     }
   }
+}
+
+/** The theme on the page: a picture written while it changes would have the colours of both. */
+const darkTheme = (): boolean => document.documentElement.classList.contains('dark');
+
+/** Its children, and `onCommit` called once they are in the document. */
+function Committed({ onCommit, children }: { readonly onCommit: () => void; readonly children?: ReactNode }): ReactNode {
+  useLayoutEffect(onCommit, [onCommit]);
+  return children;
 }
 
 export interface ExportedSvg {
@@ -121,6 +127,11 @@ export const sceneSizeAtLeast = (scene: ExportScene): { width: number; height: n
  * page's theme (its background behind everything).
  */
 export async function sceneSvg(scene: ExportScene, title: string): Promise<ExportedSvg> {
+  // The page answers while the picture is drawn and written: a theme change meanwhile refuses it.
+  const theme = darkTheme();
+  const unchanged = () => {
+    if (darkTheme() !== theme) throw new Error('the theme changed while the picture was being written; export it again');
+  };
   const stage = document.createElement('div');
   // Off screen but laid out and styled (computed styles need that); no animation, so
   // a page just created is read at full opacity, not at the first frame of its fade-in.
@@ -130,9 +141,14 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
   const root = createRoot(stage);
   try {
     const { layout, hl } = scene;
-    flushSync(() => {
-      root.render(scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1, titled: true }));
+    // Drawn as a transition: React renders it in slices with the page's turn
+    // between them, and it is read once committed (the 1M file's whole scene
+    // took ~0.75 s of one task with flushSync).
+    await new Promise<void>((resolve) => {
+      const picture = scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1, titled: true });
+      startTransition(() => root.render(createElement(Committed, { onCommit: () => resolve() }, picture)));
     });
+    unchanged();
     const drawn = stage.querySelector('svg');
     if (!drawn) throw new Error('the tables were not drawn');
     const body = getComputedStyle(document.body);
@@ -163,7 +179,7 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
     for (const h of scene.heads) svg.appendChild(el('text', { x: h.x, y: top + 17, fill: muted, 'font-family': fontFamily, 'font-size': 13, 'font-weight': 600 }, h.text));
     svg.appendChild(el('line', { x1: 0, x2: width, y1: top + HEADS_H - 0.5, y2: top + HEADS_H - 0.5, stroke: getComputedStyle(document.documentElement).getPropertyValue('--border').trim() || muted }));
     const copy = drawn.cloneNode(true) as SVGSVGElement;
-    await inlineStyles(drawn, copy);
+    await inlineStyles(drawn, copy, unchanged);
     // The tables at scale 1, below the headings (a nested svg keeps their viewBox and marker ids).
     copy.setAttribute('x', '0');
     copy.setAttribute('y', String(top + HEADS_H));
