@@ -138,13 +138,16 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
   stage.className = 'export-stage';
   stage.setAttribute('aria-hidden', 'true');
   document.body.appendChild(stage);
-  const root = createRoot(stage);
+  // A drawing that fails ends the export with its error (a transition would otherwise never commit).
+  let failed: (e: unknown) => void = () => {};
+  const root = createRoot(stage, { onUncaughtError: (e) => failed(e) });
   try {
     const { layout, hl } = scene;
     // Drawn as a transition: React renders it in slices with the page's turn
     // between them, and it is read once committed (the 1M file's whole scene
     // took ~0.75 s of one task with flushSync).
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      failed = reject;
       const picture = scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1, titled: true });
       startTransition(() => root.render(createElement(Committed, { onCommit: () => resolve() }, picture)));
     });
