@@ -361,7 +361,10 @@ describe('the offline file in Firefox', () => {
       await ff.waitFor(`Object.keys(localStorage).filter((k) => k.startsWith('shadowpaging:scenario:')).length === 1`, 'the saved entry in localStorage');
       await ff.goto(fileUrl);
       await ff.waitFor(`${counter}.startsWith('step ')`, 'the reload');
-      expect(await ff.evaluate<string[]>(`[...document.querySelectorAll('[data-testid=scenario-picker] optgroup[label^="My scenarios"] option')].map((o) => o.textContent)`)).toEqual(['Offline lab']);
+      // Waited for, not read at once: in one CI run under load Firefox's page after the reload had not listed it yet.
+      const mine = `[...document.querySelectorAll('[data-testid=scenario-picker] optgroup[label^="My scenarios"] option')].map((o) => o.textContent)`;
+      await ff.waitFor(`${mine}.length > 0`, 'the saved entry in the picker after the reload');
+      expect(await ff.evaluate<string[]>(mine)).toEqual(['Offline lab']);
       expect(ff.errors).toEqual([]);
     } finally {
       await ff.close();
