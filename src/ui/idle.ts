@@ -1,7 +1,8 @@
 /**
  * Work for when the page is idle (the step preparation in App.tsx, the
- * editor's record of a heavy document it put on screen), and a wait for the
- * next paint (before the editor reads a long file).
+ * editor's record of a heavy document it put on screen), work in slices
+ * between tasks (runSliced: a fallback build, an export's style copy), and a
+ * wait for the next paint (before the editor reads a long file).
  */
 
 /** The most of one idle period the step preparation uses. */
@@ -39,4 +40,51 @@ export function afterPaint(): Promise<void> {
     if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(resolve, 0));
     else setTimeout(resolve, 0);
   });
+}
+
+/** How long one main-thread slice (of the fallback build, of `prepare`, of an export's style copy) may run. */
+export const SLICE_MS = 8;
+
+/** Runs `work` in slices of SLICE_MS between tasks while `live()`, then `done`. Returns a cancel. */
+export function runSliced(work: Iterator<void>, live: () => boolean, done: () => void): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  // The next slice as a task of its own: a message, not setTimeout(0), which
+  // browsers hold back 4 ms once nested (a third of each 8 ms slice).
+  const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+  // Once it stops (done, no longer live, or stopped), the channel is closed: nothing holds its handler.
+  const close = () => {
+    if (channel) {
+      channel.port1.onmessage = null;
+      channel.port1.close();
+    }
+  };
+  const next = (fn: () => void) => {
+    if (channel) {
+      channel.port1.onmessage = () => !stopped && fn();
+      channel.port2.postMessage(null);
+    } else timer = setTimeout(fn, 0);
+  };
+  const slice = () => {
+    timer = null;
+    if (!live()) return close();
+    const end = performance.now() + SLICE_MS;
+    while (performance.now() < end) {
+      if (work.next().done) {
+        // What comes after (putting a scenario on screen) gets a task of its own.
+        next(() => {
+          close();
+          if (live()) done();
+        });
+        return;
+      }
+    }
+    next(slice);
+  };
+  next(slice);
+  return () => {
+    stopped = true;
+    if (timer !== null) clearTimeout(timer);
+    close();
+  };
 }

@@ -12,6 +12,7 @@ import { createElement, type ReactNode, startTransition, useLayoutEffect } from 
 import { createRoot } from 'react-dom/client';
 import { Canvas } from '../components/Canvas.tsx';
 import { Overview } from '../components/Overview.tsx';
+import { runSliced } from '../idle.ts';
 import { wrapWords } from './names.ts';
 import type { ExportScene } from './scene.ts';
 
@@ -56,37 +57,20 @@ function inlineStyle(from: Element, to: Element): void {
   for (const a of [...to.attributes]) if (a.name.startsWith('data-') || a.name.startsWith('aria-')) to.removeAttribute(a.name);
 }
 
-/** The longest the style copy runs before the page gets a turn (ms). */
-const SLICE_MS = 30;
-
-/** Resolves in a task of its own (a message, not a timer: timers nested this deep wait 4 ms at least). */
-const nextTask = (): Promise<void> =>
-  new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
-    ch.port2.postMessage(null);
-  });
-
 /**
  * inlineStyle for every element of `from` and its twin in `to`, a clone of
- * it, in slices of SLICE_MS with the page's turn between them: the whole
- * scene of the 100k and 1M benchmark files (~190,000 px tall, ~2 s of
+ * it, one at a time: run in slices between tasks (runSliced), since the
+ * whole scene of the 100k and 1M benchmark files (~190,000 px tall, ~2 s of
  * computed styles alone) froze the page in one task. The stage is the
- * export's own and does not change meanwhile; `unchanged` throws when the
- * page has changed what the styles depend on (the theme).
+ * export's own and does not change meanwhile.
  */
-async function inlineStyles(from: Element, to: Element, unchanged: () => void): Promise<void> {
+function* inlineStyles(from: Element, to: Element): Generator<void> {
   const todo: Array<readonly [Element, Element]> = [[from, to]];
-  let until = performance.now() + SLICE_MS;
-  for (let n = 1; todo.length > 0; n++) {
+  while (todo.length > 0) {
     const [a, b] = todo.pop()!;
     inlineStyle(a, b);
     for (let i = a.children.length - 1; i >= 0; i--) todo.push([a.children[i]!, b.children[i]!]);
-    if (n % 64 === 0 && performance.now() > until) {
-      await nextTask();
-      unchanged();
-      until = performance.now() + SLICE_MS;
-    }
+    yield;
   }
 }
 
@@ -129,9 +113,8 @@ export const sceneSizeAtLeast = (scene: ExportScene): { width: number; height: n
 export async function sceneSvg(scene: ExportScene, title: string): Promise<ExportedSvg> {
   // The page answers while the picture is drawn and written: a theme change meanwhile refuses it.
   const theme = darkTheme();
-  const unchanged = () => {
-    if (darkTheme() !== theme) throw new Error('the theme changed while the picture was being written; export it again');
-  };
+  const sameTheme = () => darkTheme() === theme;
+  const themeChanged = () => new Error('the theme changed while the picture was being written; export it again');
   const stage = document.createElement('div');
   // Off screen but laid out and styled (computed styles need that); no animation, so
   // a page just created is read at full opacity, not at the first frame of its fade-in.
@@ -151,7 +134,7 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
       const picture = scene.overview ? createElement(Overview, { layout, hl }) : createElement(Canvas, { layout, hl, viewport: { top: 0, height: layout.height + 1 }, scale: 1, titled: true });
       startTransition(() => root.render(createElement(Committed, { onCommit: () => resolve() }, picture)));
     });
-    unchanged();
+    if (!sameTheme()) throw themeChanged();
     const drawn = stage.querySelector('svg');
     if (!drawn) throw new Error('the tables were not drawn');
     const body = getComputedStyle(document.body);
@@ -182,7 +165,8 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
     for (const h of scene.heads) svg.appendChild(el('text', { x: h.x, y: top + 17, fill: muted, 'font-family': fontFamily, 'font-size': 13, 'font-weight': 600 }, h.text));
     svg.appendChild(el('line', { x1: 0, x2: width, y1: top + HEADS_H - 0.5, y2: top + HEADS_H - 0.5, stroke: getComputedStyle(document.documentElement).getPropertyValue('--border').trim() || muted }));
     const copy = drawn.cloneNode(true) as SVGSVGElement;
-    await inlineStyles(drawn, copy, unchanged);
+    // Between slices the page may change the theme, which the styles depend on: that stops the copy.
+    await new Promise<void>((resolve, reject) => runSliced(inlineStyles(drawn, copy), () => sameTheme() || (reject(themeChanged()), false), resolve));
     // The tables at scale 1, below the headings (a nested svg keeps their viewBox and marker ids).
     copy.setAttribute('x', '0');
     copy.setAttribute('y', String(top + HEADS_H));

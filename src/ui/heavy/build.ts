@@ -11,6 +11,7 @@ import { CHECK_SYNC_CHARS, checkScenarioText, rememberCheck } from './check.ts';
 import type { BuildReply, BuildRequest, CheckResult } from './protocol.ts';
 import { packScenario } from './steps-pack.ts';
 import { TimelineReceiver } from './stream.ts';
+import { runSliced } from '../idle.ts';
 
 /**
  * Scenarios with more steps than this are built off the main thread; shorter
@@ -20,53 +21,6 @@ import { TimelineReceiver } from './stream.ts';
  * a 50 ms task with the render that follows.
  */
 export const HEAVY_STEPS = 200;
-
-/** How long one main-thread slice (of the fallback build, or of `prepare`) may run. */
-const SLICE_MS = 8;
-
-/** Runs `work` in slices of SLICE_MS between tasks while `live()`, then `done`. Returns a cancel. */
-function runSliced(work: Iterator<void>, live: () => boolean, done: () => void): () => void {
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  // The next slice as a task of its own: a message, not setTimeout(0), which
-  // browsers hold back 4 ms once nested (a third of each 8 ms slice).
-  const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
-  // Once it stops (done, no longer live, or stopped), the channel is closed: nothing holds its handler.
-  const close = () => {
-    if (channel) {
-      channel.port1.onmessage = null;
-      channel.port1.close();
-    }
-  };
-  const next = (fn: () => void) => {
-    if (channel) {
-      channel.port1.onmessage = () => !stopped && fn();
-      channel.port2.postMessage(null);
-    } else timer = setTimeout(fn, 0);
-  };
-  const slice = () => {
-    timer = null;
-    if (!live()) return close();
-    const end = performance.now() + SLICE_MS;
-    while (performance.now() < end) {
-      if (work.next().done) {
-        // What comes after (putting a scenario on screen) gets a task of its own.
-        next(() => {
-          close();
-          if (live()) done();
-        });
-        return;
-      }
-    }
-    next(slice);
-  };
-  next(slice);
-  return () => {
-    stopped = true;
-    if (timer !== null) clearTimeout(timer);
-    close();
-  };
-}
 
 /** Hands the finished timeline over: after `prepare`, in slices, when there is one; then `then`. */
 function deliver(tl: Timeline, scenario: Scenario, cb: BuildCallbacks, live: () => boolean, then = () => {}): () => void {
@@ -344,7 +298,7 @@ function inWorker(w: Worker, id: number, input: BuildInput, cb: BuildCallbacks):
   };
 }
 
-/** The fallback: the same builder, run in slices of SLICE_MS between tasks. */
+/** The fallback: the same builder, run in slices between tasks (runSliced). */
 function sliced(input: BuildInput, cb: BuildCallbacks): BuildJob {
   let live = true;
   let stop = () => {};
