@@ -9,7 +9,7 @@
  * editor's later checks of the same object cost nothing.
  */
 import { askWorker } from './ask-worker.ts';
-import { HEAVY_STEPS } from './build.ts';
+import { isHeavy } from './build.ts';
 import { jsonText } from './check.ts';
 import { fingerprintOfJsonText } from './fingerprint-text.ts';
 import type { BuildReply, BuildRequest } from './protocol.ts';
@@ -17,9 +17,12 @@ import type { BuildReply, BuildRequest } from './protocol.ts';
 /** Fingerprints known by document object (taken on the page, or in a worker). */
 const known = new WeakMap<object, string>();
 
+/** A document's fingerprint taken before, if any. */
+const knownOf = (json: unknown): string | undefined => (json !== null && typeof json === 'object' ? known.get(json) : undefined);
+
 /** `json`'s fingerprint, taken here (the whole document written out) unless it is known. */
 export function fingerprint(json: unknown): string {
-  const k = json !== null && typeof json === 'object' ? known.get(json) : undefined;
+  const k = knownOf(json);
   if (k !== undefined) return k;
   const fp = fingerprintOfJsonText(jsonText(json) ?? '');
   if (json !== null && typeof json === 'object') known.set(json, fp);
@@ -33,10 +36,9 @@ export function fingerprint(json: unknown): string {
  * a worker that fails falls back to taking it here.
  */
 export async function fingerprintLater(json: unknown, text: string): Promise<string> {
-  const k = json !== null && typeof json === 'object' ? known.get(json) : undefined;
+  const k = knownOf(json);
   if (k !== undefined) return k;
-  const steps = json !== null && typeof json === 'object' ? (json as { steps?: unknown }).steps : undefined;
-  if (!Array.isArray(steps) || steps.length <= HEAVY_STEPS || typeof Worker === 'undefined') return fingerprint(json);
+  if (!isHeavy(json) || typeof Worker === 'undefined') return fingerprint(json);
   const req: BuildRequest = { type: 'fingerprint', id: 1, text };
   const fp = await askWorker(
     () => new Worker(new URL('./timeline.worker.ts', import.meta.url), { type: 'module', name: 'fingerprint' }),
