@@ -18,6 +18,7 @@ import { LESSONS } from '../scenarios/lessons/index.ts';
 import { canonicalJson } from '../scenarios/permalink.ts';
 import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
+import { handleStdoutErrors } from './output.ts';
 import { readBounded } from './read-input.ts';
 
 const USAGE = 'usage: npm run --silent grade -- SCENARIO_OR_LESSON.json ANSWERS.json';
@@ -90,6 +91,7 @@ function report(r: GradeReport): never {
   process.exit(r.total > 0 && r.right === r.total ? 0 : 1);
 }
 
+handleStdoutErrors();
 // Not a top-level await: scripts/cli.mjs runs the CLI from a CommonJS bundle. A failure still
 // ends the process with status 1 and the error (an unhandled rejection).
 void main();

@@ -16,6 +16,7 @@ import { QUESTIONS_FORMAT } from '../scenarios/answers.ts';
 import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
+import { handleStdoutErrors, writeAll } from './output.ts';
 import { readBounded } from './read-input.ts';
 
 const USAGE = 'usage: npm run --silent trace -- [FILE|-] [--rules before|seed|merged|merged-no-7|linux-6.1] [--at N] [--no-events] [--compare before,seed,merged] [--questions]';
@@ -97,11 +98,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(compareRuleSets(parsed.scenario, args.compare), null, 2)}\n`);
     return;
   }
-  // buildTrace's document, written piece by piece as the steps run (stdout
-  // to a file or a pipe is synchronous in Node on Linux, so nothing piles up).
-  for (const piece of sim_traceJsonText(parsed.scenario, args)) process.stdout.write(piece);
+  // buildTrace's document, written piece by piece as the steps run, each
+  // piece made once the reader took the last (output.ts), so nothing piles up.
+  await writeAll(sim_traceJsonText(parsed.scenario, args));
 }
 
+handleStdoutErrors();
 // Not a top-level await: scripts/cli.mjs runs the CLI from a CommonJS bundle. A failure still
 // ends the process with status 1 and the error (an unhandled rejection).
 void main();

@@ -1,0 +1,84 @@
+/**
+ * The CLIs' output (src/cli/output.ts): a reader that stops early (`| head`)
+ * ends the trace quietly with status 0, a failing write (a full disk) gives
+ * one line and status 1, and the trace is written at the reader's pace: the
+ * next piece is made only once the last was taken, so a slow reader never
+ * has the whole trace queued in memory. Counted, never timed.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { generateScenario100k } from '../bench/scenario100k.ts';
+import { writeAll } from '../src/cli/output.ts';
+import { runCli, startCli } from './cli-run.ts';
+
+/** A scenario whose trace is far longer than a pipe holds (~0.9 MB without events). */
+const LONG = JSON.stringify(generateScenario100k(5000).toJson());
+
+describe('trace CLI output', () => {
+  it('ends quietly with status 0 when its reader closes the pipe early (| head)', async () => {
+    const child = startCli('trace', ['-', '--no-events']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(LONG);
+    // Read the first piece, then close the pipe as `head` does.
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    child.stdout.destroy();
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(first).toMatch(/^\{\n {2}"format": "shadowpaging-trace\/v1"/);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+  });
+
+  it('reports a failing write in one line with status 1 (a full disk: /dev/full)', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = runCli('trace', ['tests/fixtures/two-quadrants.json'], { stdio: ['ignore', full, 'pipe'] });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^cannot write the output: ENOSPC: no space left on device, write\n$/);
+    } finally {
+      closeSync(full);
+    }
+  });
+});
+
+describe('writeAll', () => {
+  it('asks for the next piece only once the reader took the last one', async () => {
+    let taken = 0;
+    const slow = new Writable({
+      highWaterMark: 4,
+      write(_chunk, _enc, done) {
+        // The reader takes each piece a little later, as a pipe to a slow reader does.
+        setImmediate(() => {
+          taken++;
+          done();
+        });
+      },
+    });
+    const queuedWhenAsked: number[] = [];
+    let made = 0;
+    function* pieces(): Generator<string> {
+      for (let i = 0; i < 50; i++) {
+        queuedWhenAsked.push(made - taken);
+        made++;
+        yield `piece ${i}\n`;
+      }
+    }
+    await writeAll(pieces(), slow);
+    expect(made).toBe(50);
+    // Each piece is asked for with at most one earlier piece not yet taken (the write that just returned).
+    expect(Math.max(...queuedWhenAsked)).toBeLessThanOrEqual(1);
+  });
+
+  it('writes every piece, in order', async () => {
+    let text = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    await writeAll(['a', 'b', 'c'], sink);
+    expect(text).toBe('abc');
+  });
+});
