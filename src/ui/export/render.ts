@@ -15,6 +15,7 @@ import { Overview } from '../components/Overview.tsx';
 import { runSliced } from '../idle.ts';
 import { wrapWords } from './names.ts';
 import type { ExportScene } from './scene.ts';
+import { xmlText } from './xml-text.ts';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -177,7 +178,10 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
     copy.removeAttribute('style');
     copy.setAttribute('overflow', 'visible');
     svg.appendChild(copy);
-    const text = `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(svg)}\n`;
+    // Written out in pieces between tasks (xml-text.ts): one XMLSerializer call over a large scene froze the page.
+    const parts: string[] = [];
+    await new Promise<void>((resolve) => runSliced(xmlText(svg, parts), () => true, resolve));
+    const text = `<?xml version="1.0" encoding="UTF-8"?>\n${parts.join('')}\n`;
     return { text, width, height };
   } finally {
     root.unmount();
