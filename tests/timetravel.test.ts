@@ -175,6 +175,27 @@ describe('time travel', () => {
     }
   });
 
+  it('takeSnapshots hands each snapshot over once, in order, the same as a builder that keeps them; then the builder holds none and makes no Timeline', () => {
+    for (const rules of RULE_SETS) {
+      const s = longScenario();
+      const kept = new TimelineBuilder(s, rules, 3);
+      kept.advance(Infinity);
+      const taking = new TimelineBuilder(s, rules, 3);
+      const taken: Machine[] = [];
+      // Takes between uneven advances, as a worker sends them with its chunks.
+      for (let n = 1; !taking.finished; n = (n % 7) + 1) {
+        taking.advance(n);
+        taken.push(...taking.takeSnapshots());
+        expect(taking.snapshots, `${rules}: the builder keeps none it handed over`).toHaveLength(0);
+      }
+      taken.push(...taking.takeSnapshots());
+      expect(taken.length, rules).toBe(kept.snapshots.length);
+      taken.forEach((m, k) => expect(JSON.stringify(canon(m)), `${rules}: snapshot ${k}`).toBe(JSON.stringify(canon(kept.snapshots[k]))));
+      expect(taking.takeSnapshots(), `${rules}: nothing twice`).toHaveLength(0);
+      expect(() => taking.timeline()).toThrow(/snapshots were taken/);
+    }
+  });
+
   it('nothing writes a snapshot: with every snapshot page frozen, seeks and rebuilt events in any order stay exact', () => {
     for (const rules of RULE_SETS) {
       const s = longScenario();

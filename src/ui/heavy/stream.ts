@@ -36,14 +36,13 @@ export function streamTimeline(id: number, scenario: Scenario, rules: RuleSetNam
   const b = new TimelineBuilder(scenario, rules, every * stride);
   post({ type: 'start', id, scenario: { ...scenario, steps: [] }, total: scenario.steps.length, initialEvents: b.initialEvents, pages: b.pageCounts[0]! });
   let sentResults = 0;
-  let seenSnapshots = 0;
   let lastSent: Machine | null = null;
   // Each snapshot goes as a delta against the one sent before it (the page
-  // rebuilds them in the same order): O(changes), not O(state).
+  // rebuilds them in the same order): O(changes), not O(state). Taken from
+  // the builder as they are sent: the worker keeps only the last.
   const flush = () => {
     const snapshots: MachineData[] = [];
-    for (; seenSnapshots < b.snapshots.length; seenSnapshots++) {
-      const m = b.snapshots[seenSnapshots]!;
+    for (const m of b.takeSnapshots()) {
       snapshots.push(machineData(m, lastSent));
       lastSent = m;
     }
