@@ -3,13 +3,18 @@
  * ends the trace quietly with status 0, a failing write (a full disk) gives
  * one line and status 1, and the trace is written at the reader's pace: the
  * next piece is made only once the last was taken, so a slow reader never
- * has the whole trace queued in memory. Counted, never timed.
+ * has the whole trace queued in memory; the grader's report reaches a reader
+ * that starts late, whole. Counted, never timed.
  */
-import { closeSync, openSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import { writeAll } from '../src/cli/output.ts';
+import { ANSWERS_FORMAT } from '../src/scenarios/answers.ts';
 import { runCli, startCli } from './cli-run.ts';
 
 /** A scenario whose trace is far longer than a pipe holds (~0.9 MB without events). */
@@ -38,6 +43,37 @@ describe('trace CLI output', () => {
       expect(r.stderr).toMatch(/^cannot write the output: ENOSPC: no space left on device, write\n$/);
     } finally {
       closeSync(full);
+    }
+  });
+});
+
+describe('grade CLI output', () => {
+  it('a report longer than a pipe holds reaches a reader that is not reading yet, whole', () => {
+    // ~800 answers to a 1,000-step scenario: a report of ~300 KB, several times a pipe's 64 KiB.
+    const gen = generateScenario100k(1000);
+    const doc = gen.toJson() as { title: string; steps: Array<{ op: string }> };
+    const answers = doc.steps.flatMap((s, i) => (s.op === 'read' || s.op === 'write' || s.op === 'fetch' ? [{ step: i + 1, question: 'outcome', answer: 'hit' }] : []));
+    const dir = mkdtempSync(join(tmpdir(), 'sp-out-'));
+    try {
+      writeFileSync(join(dir, 's.json'), JSON.stringify(doc));
+      writeFileSync(join(dir, 'a.json'), JSON.stringify({ format: ANSWERS_FORMAT, scenario: doc.title, rules: 'seed', answers }));
+      // The reader starts late (a real pipe, as `| (sleep 1.5; cat)` in a shell): exiting right after the
+      // write cut the report at what the pipe held (64 KiB). The CLI's own status comes back through PIPESTATUS.
+      const r = spawnSync('bash', ['-c', `"$0" scripts/cli.mjs grade "$1" "$2" | (sleep 1.5; cat); exit "\${PIPESTATUS[0]}"`, process.execPath, join(dir, 's.json'), join(dir, 'a.json')], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 60_000,
+      });
+      const out = r.stdout;
+      const status = r.status;
+      expect(out.length).toBeGreaterThan(4 * 65536);
+      const report = JSON.parse(out) as { total: number; results: unknown[] };
+      expect(report.total).toBe(answers.length);
+      expect(report.results).toHaveLength(answers.length);
+      // Some answers are wrong (not every access hits): status 1, as for a file.
+      expect(status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

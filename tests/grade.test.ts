@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answerKey, type Answer, type PageAnswer, type Question, type QuestionKind } from '../src/core/index.ts';
-import { ANSWERS_FORMAT, gradeAnswers, parseAnswersFile, type AnswersFile } from '../src/scenarios/answers.ts';
+import { answerKey, type Answer, type PageAnswer, type Question, type QuestionKind, RULE_SETS, sim_answerKeySteps } from '../src/core/index.ts';
+import { ANSWERS_FORMAT, gradeAnswers, parseAnswersFile, QUESTIONS_FORMAT, questionsJsonText, type AnswersFile } from '../src/scenarios/answers.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { stepQuestionSpecs } from '../src/scenarios/questions.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
@@ -84,6 +84,39 @@ describe('trace --questions', () => {
     const both = run('trace', [SCENARIO, '--questions', '--at', '1']);
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/--questions .* does not go with --compare or --at/);
+  });
+
+  it('is written a step at a time, byte for byte the whole key\'s JSON (every built-in, every rule set; picks that do not apply; pieces of any size)', () => {
+    const docs: Array<{ title: string; json: unknown }> = [...LIBRARY.map((e) => ({ title: e.id, json: e.json })), { title: 'picks', json: DOC }];
+    for (const { title, json } of docs) {
+      const p = parseScenario(json);
+      if (!p.ok) throw new Error(title);
+      for (const rules of RULE_SETS) {
+        const key = answerKey(p.scenario, rules, (i) => stepQuestionSpecs(json, i));
+        const whole = `${JSON.stringify({ format: QUESTIONS_FORMAT, title: p.scenario.title, rules, questions: key.questions.map(({ spec: _spec, ...q }) => q), notApplicable: key.notApplicable }, null, 2)}\n`;
+        for (const piece of [1, 1 << 16]) {
+          const text = [...questionsJsonText(p.scenario.title, rules, sim_answerKeySteps(p.scenario, rules, (i) => stepQuestionSpecs(json, i)), piece)].join('');
+          expect(text === whole, `${title} under ${rules}, pieces of ${piece}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('a scenario with no question at all is still the whole key\'s JSON (empty lists)', () => {
+    const p = parseScenario({ format: 'shadowpaging/v1', title: 'none', guest: { mode: 'x86-32', cr3: '0x1000' }, steps: [] });
+    if (!p.ok) throw new Error('fixture');
+    const text = [...questionsJsonText('none', 'seed', sim_answerKeySteps(p.scenario, 'seed'))].join('');
+    expect(text).toBe(`${JSON.stringify({ format: QUESTIONS_FORMAT, title: 'none', rules: 'seed', questions: [], notApplicable: [] }, null, 2)}\n`);
+  });
+});
+
+describe('answer key of some steps (what grading asks for)', () => {
+  it('has exactly the questions of the steps wanted, the same as the whole key\'s for them', () => {
+    const wanted = new Set([0, 3, 7, 11]);
+    const part = answerKey(parsed.scenario, 'seed', (i) => stepQuestionSpecs(DOC, i), (i) => wanted.has(i));
+    expect(part.questions.length).toBeGreaterThan(0);
+    expect(JSON.stringify(part.questions)).toBe(JSON.stringify(KEY.questions.filter((q) => wanted.has(q.step - 1))));
+    expect(JSON.stringify(part.notApplicable)).toBe(JSON.stringify(KEY.notApplicable.filter((q) => wanted.has(q.step - 1))));
   });
 });
 

@@ -18,7 +18,7 @@ import { LESSONS } from '../scenarios/lessons/index.ts';
 import { canonicalJson } from '../scenarios/permalink.ts';
 import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
-import { handleStdoutErrors } from './output.ts';
+import { handleStdoutErrors, writeAll } from './output.ts';
 import { readBounded } from './read-input.ts';
 
 const USAGE = 'usage: npm run --silent grade -- SCENARIO_OR_LESSON.json ANSWERS.json';
@@ -76,18 +76,25 @@ async function main(): Promise<void> {
     const id = LESSONS.find((l) => canonicalJson(l.json) === text)?.id ?? null;
     const graded = gradeLessonAnswers(lesson.lesson, id, file.file);
     if (!graded.ok) fail(`invalid answers file ${answersPath}: ${graded.path}: ${graded.message}`);
-    report(graded.report);
+    return report(graded.report);
   }
   // The teacher's picks live in the document (the core's Scenario has none); it parsed above, so it is JSON.
   const scenarioJson: unknown = JSON.parse(scenarioText);
-  const key = answerKey(parsed.scenario, file.file.rules, (i) => stepQuestionSpecs(scenarioJson, i));
+  // Questions only for the steps answered (the others run with tracing off): a long scenario's whole key is hundreds of MB.
+  const answered = new Set(file.file.answers.map((a) => a.step - 1));
+  const key = answerKey(parsed.scenario, file.file.rules, (i) => stepQuestionSpecs(scenarioJson, i), (i) => answered.has(i));
   const graded = gradeAnswers(parsed.scenario.title, parsed.scenario.steps.length, key, file.file);
   if (!graded.ok) fail(`invalid answers file ${answersPath}: ${graded.path}: ${graded.message}`);
-  report(graded.report);
+  return report(graded.report);
 }
 
-function report(r: GradeReport): never {
-  process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+/**
+ * Prints the report and exits with its status once the reader has taken it
+ * all: exiting right after the write cut a report piped to a reader not yet
+ * reading at 64 KiB, what the pipe holds (output.ts).
+ */
+async function report(r: GradeReport): Promise<never> {
+  await writeAll([`${JSON.stringify(r, null, 2)}\n`]);
   process.exit(r.total > 0 && r.right === r.total ? 0 : 1);
 }
 

@@ -11,8 +11,8 @@
  * (docs/questions.md).
  */
 import { createReadStream } from 'node:fs';
-import { answerKey, compareRuleSets, RULE_SETS, sim_traceJsonText, type TraceOptions } from '../core/index.ts';
-import { QUESTIONS_FORMAT } from '../scenarios/answers.ts';
+import { compareRuleSets, RULE_SETS, sim_answerKeySteps, sim_traceJsonText, type TraceOptions } from '../core/index.ts';
+import { questionsJsonText } from '../scenarios/answers.ts';
 import { stepQuestionSpecs } from '../scenarios/questions.ts';
 import { formatScenarioError, parseScenarioText } from '../scenarios/schema.ts';
 import type { RuleSetName } from '../core/index.ts';
@@ -87,11 +87,9 @@ async function main(): Promise<void> {
   if (args.questions) {
     // The answer key: the questions the core generates for every step and the teacher's picks, with their answers.
     const json: unknown = JSON.parse(text);
-    const key = answerKey(parsed.scenario, args.rules, (i) => stepQuestionSpecs(json, i));
-    // `spec` is the core's form of the id (gfn a number): the id says the same.
-    const questions = key.questions.map(({ spec: _spec, ...q }) => q);
-    const out = { format: QUESTIONS_FORMAT, title: parsed.scenario.title, rules: args.rules, questions, notApplicable: key.notApplicable };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    // Written a step at a time as the machine runs (answers.ts questionsJsonText); each question
+    // without its `spec`, the core's form of the id (gfn a number): the id says the same.
+    await writeAll(questionsJsonText(parsed.scenario.title, args.rules, sim_answerKeySteps(parsed.scenario, args.rules, (i) => stepQuestionSpecs(json, i))));
     return;
   }
   if (args.compare) {

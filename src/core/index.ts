@@ -25,6 +25,8 @@ export {
   WRITABLE_REASONS,
   answerKey,
   answerOf,
+  sim_answerKeySteps,
+  type StepQuestions,
   answerShapeError,
   canonicalAnswer,
   errorCodeText,

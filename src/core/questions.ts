@@ -17,7 +17,7 @@ import { discardEvents, getSp, type Machine } from './machine.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { getSpte, isShadowPresent, isWritableSpte } from './mmu/spte.ts';
 import type { RuleSetName, Scenario, Step } from './scenario.ts';
-import { applyStep, type Outcome } from './step.ts';
+import { applyStep, type Outcome, sim_runStep } from './step.ts';
 import { createMachine } from './timeline.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -500,29 +500,67 @@ export interface AnswerKey {
   readonly notApplicable: readonly NotApplicable[];
 }
 
+/** One step's part of the answer key: its questions, and the teacher's picks for it that do not apply. */
+export interface StepQuestions extends AnswerKey {
+  /** The step (0-based index into the scenario's steps). */
+  readonly index: number;
+}
+
 /**
- * The answer key of `scenario` under `rules`: one machine runs forward with
- * tracing on (one step's events at a time, nothing kept but the questions),
- * and each step gets the questions the core generates for it plus the
- * teacher's picks (`picks(i)`, steps[i]'s `questions`) that are not among
- * them. */
-export function answerKey(scenario: Scenario, rules: RuleSetName, picks: (index: number) => readonly QuestionSpec[] | undefined = () => undefined): AnswerKey {
+ * The answer key of `scenario` under `rules` step by step, made as one
+ * machine runs forward with tracing on (one step's events at a time,
+ * nothing kept): each step gets the questions the core generates for it
+ * plus the teacher's picks (`picks(i)`, steps[i]'s `questions`) that are not
+ * among them. `wanted(i)`: the steps whose questions are asked for (all by
+ * default); the others run with tracing off (no events made) and give
+ * nothing. Why step by step: a 100,000-step scenario's key is ~300,000
+ * questions (305 MB of JSON), and the CLI kept them all, then wrote them
+ * out as one string (1.4 GB of memory; a 1,000,000-step file's could not be
+ * written at all); grading needs only the steps answered.
+ */
+export function* sim_answerKeySteps(
+  scenario: Scenario,
+  rules: RuleSetName,
+  picks: (index: number) => readonly QuestionSpec[] | undefined = () => undefined,
+  wanted: (index: number) => boolean = () => true,
+): Generator<StepQuestions, void, undefined> {
   const { machine } = createMachine(scenario, rules);
-  const questions: Question[] = [];
-  const notApplicable: NotApplicable[] = [];
-  scenario.steps.forEach((step, index) => {
+  for (let index = 0; index < scenario.steps.length; index++) {
+    const step = scenario.steps[index]!;
+    // Tracing changes no state (the timeline rebuilds events the same way), only whether events are made.
+    machine.tracing = wanted(index);
+    if (!machine.tracing) {
+      sim_runStep(machine, index, step);
+      continue;
+    }
     const r = applyStep(machine, index, step);
     machine.emit = discardEvents;
     const f: StepFacts = { index, step, outcome: r.outcome, vector: r.vector, errorCode: r.errorCode, events: r.events, after: machine };
-    const qs = generateQuestions(f);
+    const questions = generateQuestions(f);
+    const notApplicable: NotApplicable[] = [];
     for (const spec of picks(index) ?? []) {
       const id = questionId(spec);
-      if (qs.some((q) => q.id === id)) continue;
+      if (questions.some((q) => q.id === id)) continue;
       const q = answerOf(spec, f);
-      if (isQuestion(q)) qs.push(q);
+      if (isQuestion(q)) questions.push(q);
       else notApplicable.push(q);
     }
-    questions.push(...qs);
-  });
+    yield { index, questions, notApplicable };
+  }
+}
+
+/** The answer key of `scenario` under `rules` (of the `wanted` steps): sim_answerKeySteps, collected. */
+export function answerKey(
+  scenario: Scenario,
+  rules: RuleSetName,
+  picks: (index: number) => readonly QuestionSpec[] | undefined = () => undefined,
+  wanted: (index: number) => boolean = () => true,
+): AnswerKey {
+  const questions: Question[] = [];
+  const notApplicable: NotApplicable[] = [];
+  for (const s of sim_answerKeySteps(scenario, rules, picks, wanted)) {
+    questions.push(...s.questions);
+    notApplicable.push(...s.notApplicable);
+  }
   return { questions, notApplicable };
 }

@@ -102,22 +102,23 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
   for (let i = 0; i < run; i++) {
     const step = scenario.steps[i]!;
     const r = sim_runStep(machine, i, step);
-    text += `${i === 0 ? '' : ','}\n    ${opts.events ? nestedText('steps', stepJson(scenario, sim_stepResult(r), true), true) : stepText(step.op, r)}`;
+    text += `${i === 0 ? '' : ','}\n    ${opts.events ? sim_nestedJsonText('steps', stepJson(scenario, sim_stepResult(r), true), true) : stepText(step.op, r)}`;
     if (progress && (i + 1) % sim_PROGRESS_STEPS === 0) progress(i + 1);
     if (text.length >= pieceChars) {
       yield text;
       text = '';
     }
   }
-  yield `${text}${run === 0 ? '' : '\n  '}],\n${nestedText('final', machineJson(machine))}\n}\n`;
+  yield `${text}${run === 0 ? '' : '\n  '}],\n${sim_nestedJsonText('final', machineJson(machine))}\n}\n`;
 }
 
 /**
- * `value` as JSON.stringify(..., null, 2) spells it inside the document: as
+ * `value` as JSON.stringify(..., null, 2) spells it inside a document: as
  * the key `key` of the top object, or (`item`) as an item of the array under
- * that key; cut out of the text of an object holding just that.
+ * that key; cut out of the text of an object holding just that. (Also the
+ * CLI's answer key, written a step at a time.)
  */
-function nestedText(key: string, value: unknown, item = false): string {
+export function sim_nestedJsonText(key: string, value: unknown, item = false): string {
   if (!item) return JSON.stringify({ [key]: value }, null, 2).slice('{\n'.length, -'\n}'.length);
   const t = JSON.stringify({ [key]: [value] }, null, 2);
   return t.slice(`{\n  ${JSON.stringify(key)}: [\n    `.length, -'\n  ]\n}'.length);
