@@ -4,12 +4,14 @@
  * the one with events minus the events. Checked for every built-in under
  * every rule set and for the saved random golden scenarios under every rule
  * set, at the end and half way (`at`). The CLI's text of each
- * (sim_traceJsonText) is the document's JSON.stringify, byte for byte.
+ * (sim_traceJsonText) is the document's JSON.stringify, byte for byte, and so
+ * is a report written with its lists item by item (sim_objectJsonText).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyStep, buildTrace, createMachine, machineJson, RULE_SETS, type Scenario, sim_traceJsonText, Timeline, sim_PROGRESS_STEPS } from '../src/core/index.ts';
+import { applyStep, buildTrace, compareRuleSets, createMachine, machineJson, RULE_SETS, type Scenario, sim_objectJsonText, sim_traceJsonText, Timeline, sim_PROGRESS_STEPS } from '../src/core/index.ts';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { formatScenarioError, parseScenario } from '../src/scenarios/schema.ts';
@@ -94,5 +96,25 @@ describe('Machine.tracing', () => {
     const m = tl.stateAt(k);
     expect(m.tracing).toBe(true);
     expect(applyStep(m, k, s.steps[k]!).events).toEqual(tl.results[k]!.events);
+  });
+});
+
+describe('sim_objectJsonText', () => {
+  it('is JSON.stringify(doc, null, 2) and a newline, byte for byte, on any object, in pieces of any size', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.oneof(fc.jsonValue(), fc.array(fc.jsonValue()), fc.constant(undefined))), fc.integer({ min: 1, max: 200 }), (doc, piece) => {
+        expect([...sim_objectJsonText(doc, piece)].join('')).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is the CLI\'s --compare report of every built-in, byte for byte', () => {
+    for (const e of LIBRARY) {
+      const p = parseScenario(e.json);
+      if (!p.ok) throw new Error(formatScenarioError(p.error));
+      const report = compareRuleSets(p.scenario, RULE_SETS);
+      expect([...sim_objectJsonText(report, 1)].join('') === `${JSON.stringify(report, null, 2)}\n`, e.id).toBe(true);
+    }
   });
 });

@@ -16,7 +16,7 @@ export { walkAddr, type GuestWalker, type WalkAccess } from './guest/walk.ts';
 export { guestMode, type CpuState } from './guest/cpu.ts';
 export { accessStr } from './mmu/constants.ts';
 export { guestTables, sim_guestEntriesMade, sim_guestEntriesShape, type sim_GuestEntriesShape, type GuestTableJson, type GuestEntryJson } from './guest/tables.ts';
-export { buildTrace, sim_traceJsonText, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';
+export { buildTrace, sim_objectJsonText, sim_traceJsonText, type TraceOptions, type TraceJson, type TraceStepJson } from './trace-doc.ts';
 export { compareRuleSets, type CompareReport, type RoleDifference, type BehaviourDifference, type RequestRow, type RoleUnderRules } from './compare.ts';
 export {
   ACCESS_OUTCOMES,

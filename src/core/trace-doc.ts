@@ -124,6 +124,39 @@ export function sim_nestedJsonText(key: string, value: unknown, item = false): s
   return t.slice(`{\n  ${JSON.stringify(key)}: [\n    `.length, -'\n  ]\n}'.length);
 }
 
+/**
+ * The text of `JSON.stringify(doc, null, 2)` and a newline, byte for byte, in
+ * pieces of about `pieceChars`: each item of a top-level array is spelled on
+ * its own. Why: a report with long lists (the CLI's `--compare` of five rule
+ * sets over a 1,000,000-step file) passed the longest string V8 can make
+ * (~512 MB): `JSON.stringify` of the whole threw "Invalid string length"
+ * after the 207 s the comparison took.
+ */
+export function* sim_objectJsonText(doc: object, pieceChars = 1 << 16): Generator<string, void, undefined> {
+  let text = '{';
+  let first = true;
+  for (const [key, value] of Object.entries(doc)) {
+    // What JSON.stringify leaves out of an object.
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    text += `${first ? '' : ','}\n`;
+    first = false;
+    if (!Array.isArray(value) || value.length === 0) {
+      text += sim_nestedJsonText(key, value);
+      continue;
+    }
+    text += `  ${JSON.stringify(key)}: [`;
+    for (let i = 0; i < value.length; i++) {
+      text += `${i === 0 ? '' : ','}\n    ${sim_nestedJsonText(key, value[i], true)}`;
+      if (text.length >= pieceChars) {
+        yield text;
+        text = '';
+      }
+    }
+    text += '\n  ]';
+  }
+  yield `${text}${first ? '' : '\n'}}\n`;
+}
+
 /** JSON strings of the few names a step has (its op, its outcome), each made once. */
 const quotedNames = new Map<string, string>();
 const quoted = (name: string): string => {
