@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answerKey, type Answer, type PageAnswer, type Question, type QuestionKind, RULE_SETS, sim_answerKeySteps } from '../src/core/index.ts';
-import { ANSWERS_FORMAT, gradeAnswers, parseAnswersFile, QUESTIONS_FORMAT, questionsJsonText, type AnswersFile } from '../src/scenarios/answers.ts';
+import { ANSWERS_FORMAT, answeredSteps, gradeAnswers, parseAnswersFile, QUESTIONS_FORMAT, questionsJsonText, type AnswersFile } from '../src/scenarios/answers.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { stepQuestionSpecs } from '../src/scenarios/questions.ts';
 import { parseScenario } from '../src/scenarios/schema.ts';
@@ -117,6 +117,17 @@ describe('answer key of some steps (what grading asks for)', () => {
     expect(part.questions.length).toBeGreaterThan(0);
     expect(JSON.stringify(part.questions)).toBe(JSON.stringify(KEY.questions.filter((q) => wanted.has(q.step - 1))));
     expect(JSON.stringify(part.notApplicable)).toBe(JSON.stringify(KEY.notApplicable.filter((q) => wanted.has(q.step - 1))));
+  });
+
+  it('grades a file the same with the key of its answered steps as with the whole key', () => {
+    const some = KEY.questions.filter((q) => q.step % 3 === 1);
+    const file = rightFile(DOC.title, some);
+    const withWrong: AnswersFile = { ...file, answers: file.answers.map((a, i) => (i % 2 ? { ...a, answer: wrong(some[i]!.kind, a.answer) } : a)) };
+    for (const f of [file, withWrong]) {
+      const part = answerKey(parsed.scenario, 'seed', (i) => stepQuestionSpecs(DOC, i), answeredSteps(f));
+      expect(part.questions.length).toBeLessThan(KEY.questions.length);
+      expect(gradeAnswers(DOC.title, parsed.scenario.steps.length, part, f)).toEqual(gradeAnswers(DOC.title, parsed.scenario.steps.length, KEY, f));
+    }
   });
 });
 

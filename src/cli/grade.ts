@@ -11,7 +11,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { answerKey } from '../core/index.ts';
-import { gradeAnswers, parseAnswersFile, type GradeReport } from '../scenarios/answers.ts';
+import { answeredSteps, gradeAnswers, parseAnswersFile, type GradeReport } from '../scenarios/answers.ts';
 import { formatLessonError, isLessonDocument, parseLesson } from '../scenarios/lesson.ts';
 import { gradeLessonAnswers } from '../scenarios/lesson-grade.ts';
 import { LESSONS } from '../scenarios/lessons/index.ts';
@@ -80,9 +80,7 @@ async function main(): Promise<void> {
   }
   // The teacher's picks live in the document (the core's Scenario has none); it parsed above, so it is JSON.
   const scenarioJson: unknown = JSON.parse(scenarioText);
-  // Questions only for the steps answered (the others run with tracing off): a long scenario's whole key is hundreds of MB.
-  const answered = new Set(file.file.answers.map((a) => a.step - 1));
-  const key = answerKey(parsed.scenario, file.file.rules, (i) => stepQuestionSpecs(scenarioJson, i), (i) => answered.has(i));
+  const key = answerKey(parsed.scenario, file.file.rules, (i) => stepQuestionSpecs(scenarioJson, i), answeredSteps(file.file));
   const graded = gradeAnswers(parsed.scenario.title, parsed.scenario.steps.length, key, file.file);
   if (!graded.ok) fail(`invalid answers file ${answersPath}: ${graded.path}: ${graded.message}`);
   return report(graded.report);

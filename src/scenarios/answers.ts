@@ -170,6 +170,16 @@ export function gradeAnswers(title: string, steps: number, key: AnswerKey, file:
   return { ok: true, report: { format: GRADE_FORMAT, scenario: title, rules: file.rules, right: results.filter((r) => r.correct).length, total: results.length, results } };
 }
 
+/**
+ * The steps a file answers (0-based), as answerKey's `wanted`: grading needs
+ * those steps' questions only, and the rest of a long scenario runs with
+ * tracing off (the whole key of a 1,000,000-step scenario is ~3 GB of JSON).
+ */
+export function answeredSteps(file: AnswersFile): (index: number) => boolean {
+  const steps = new Set(file.answers.map((a) => a.step - 1));
+  return (index) => steps.has(index);
+}
+
 /** The answers file the app exports. */
 export function answersDocument(scenario: AnswersScenario, rules: RuleSetName, answers: readonly GivenAnswer[]): AnswersFile {
   return { format: ANSWERS_FORMAT, scenario, rules, answers: [...answers].sort((a, b) => a.step - b.step) };

@@ -5,7 +5,7 @@
  * notes and questions merged in), under the file's rule set.
  */
 import { answerKey } from '../core/questions.ts';
-import { answersTitle, gradeAnswers, type AnswersFile, type GradeResult } from './answers.ts';
+import { answeredSteps, answersTitle, gradeAnswers, type AnswersFile, type GradeResult } from './answers.ts';
 import type { Lesson } from './lesson.ts';
 import { stepQuestionSpecs } from './questions.ts';
 
@@ -21,7 +21,7 @@ export function gradeLessonAnswers(lesson: Lesson, lessonId: string | null, file
   const n = lesson.entries.length;
   if (sc.entry >= n) return { ok: false, path: 'scenario.entry', message: `the lesson has ${n} entr${n === 1 ? 'y' : 'ies'}, so an entry is 0..${n - 1}; got ${sc.entry}` };
   const e = lesson.entries[sc.entry]!;
-  const key = answerKey(e.scenario, file.rules, (i) => stepQuestionSpecs(e.json, i));
+  const key = answerKey(e.scenario, file.rules, (i) => stepQuestionSpecs(e.json, i), answeredSteps(file));
   if (answersTitle(sc) !== e.scenario.title) {
     return { ok: false, path: 'scenario.title', message: `entry ${sc.entry} of the lesson is ${JSON.stringify(e.scenario.title)}, but the answers are for ${JSON.stringify(answersTitle(sc))}` };
   }
