@@ -4,7 +4,6 @@
  * the PNG at 2x for slides. Named `<scenario>-step-<n>.png/svg`.
  */
 import { useEffect, useState } from 'react';
-import { textBlob } from '../heavy/text-blob.ts';
 import { stepCaption } from '../step/caption.ts';
 import { useStore } from '../store/index.ts';
 import { exportFileName, pngRatio, pngRefusal } from './names.ts';
@@ -43,8 +42,7 @@ export async function exportView(kind: 'png' | 'svg'): Promise<ExportNote> {
   if (refused) return notSaved(refused);
   const svg = await sceneSvg(scene, titleOf());
   if (kind === 'svg') {
-    // A long text's Blob is made in a worker (~1 s at 1,000,000 steps' scenes on the page).
-    saveFile(name, await textBlob(svg.text, 'image/svg+xml'));
+    saveFile(name, svg.blob);
     performance.measure('sim-export-svg', { start: t0, end: performance.now() });
     return { text: `Saved ${name}`, saved: true };
   }

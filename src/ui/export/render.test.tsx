@@ -28,9 +28,11 @@ describe('sceneSvg', () => {
   it('draws the whole scene and removes its stage', async () => {
     const s = scene();
     const svg = await sceneSvg(s, 'A title');
-    expect(svg.text.startsWith('<?xml')).toBe(true);
-    expect(svg.text).toContain('A title');
-    expect(svg.text).not.toMatch(/class=|data-testid=/);
+    const text = await svg.blob.text();
+    expect(svg.blob.type).toBe('image/svg+xml');
+    expect(text.startsWith('<?xml')).toBe(true);
+    expect(text).toContain('A title');
+    expect(text).not.toMatch(/class=|data-testid=/);
     expect(svg.height).toBeGreaterThan(s.layout.height);
     expect(document.querySelector('.export-stage')).toBeNull();
   });

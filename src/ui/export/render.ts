@@ -12,6 +12,7 @@ import { createElement, type ReactNode, startTransition, useLayoutEffect } from 
 import { createRoot } from 'react-dom/client';
 import { Canvas } from '../components/Canvas.tsx';
 import { Overview } from '../components/Overview.tsx';
+import { partsBlob } from '../heavy/text-blob.ts';
 import { runSliced } from '../idle.ts';
 import { wrapWords } from './names.ts';
 import type { ExportScene } from './scene.ts';
@@ -85,8 +86,8 @@ function Committed({ onCommit, children }: { readonly onCommit: () => void; read
 }
 
 export interface ExportedSvg {
-  /** The file's text. */
-  text: string;
+  /** The file (image/svg+xml), made from its text's pieces between tasks (heavy/text-blob.ts partsBlob). */
+  blob: Blob;
   /** Its size in CSS pixels (the PNG is this times its ratio). */
   width: number;
   height: number;
@@ -178,11 +179,12 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
     copy.removeAttribute('style');
     copy.setAttribute('overflow', 'visible');
     svg.appendChild(copy);
-    // Written out in pieces between tasks (xml-text.ts): one XMLSerializer call over a large scene froze the page.
-    const parts: string[] = [];
+    // Written out in pieces between tasks (xml-text.ts): one XMLSerializer call over a large scene froze the
+    // page. The pieces become the file's Blob a part at a time, never one string.
+    const parts: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
     await new Promise<void>((resolve) => runSliced(xmlText(svg, parts), () => true, resolve));
-    const text = `<?xml version="1.0" encoding="UTF-8"?>\n${parts.join('')}\n`;
-    return { text, width, height };
+    parts.push('\n');
+    return { blob: await partsBlob(parts, 'image/svg+xml'), width, height };
   } finally {
     root.unmount();
     stage.remove();
@@ -199,7 +201,7 @@ function textMeasurer(font: string): (s: string) => number {
 
 /** The SVG drawn onto a canvas `ratio` times its size, as a PNG. */
 export async function svgToPng(svg: ExportedSvg, ratio: number): Promise<Blob> {
-  const url = URL.createObjectURL(new Blob([svg.text], { type: 'image/svg+xml' }));
+  const url = URL.createObjectURL(svg.blob);
   try {
     const img = new Image();
     img.src = url;

@@ -1,10 +1,11 @@
 /**
  * textBlob: a long text's Blob is made in a worker (the page only copies the
  * text to it), a short one at once, and the page makes it when the worker
- * fails; the worker's handler answers with a Blob of the text.
+ * fails; the worker's handler answers with a Blob of the text. partsBlob:
+ * a text's pieces made into one Blob a part at a time.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BLOB_WORKER_CHARS, type BlobReply, type BlobRequest, textBlob } from './text-blob.ts';
+import { BLOB_PART_CHARS, BLOB_WORKER_CHARS, type BlobReply, type BlobRequest, partsBlob, textBlob } from './text-blob.ts';
 
 const workerReplies: BlobReply[] = [];
 const fakeSelf = { postMessage: (m: BlobReply) => workerReplies.push(m), onmessage: null as null | ((e: { data: BlobRequest }) => void) };
@@ -62,5 +63,21 @@ describe('textBlob', () => {
     const b = await textBlob(long, 'image/svg+xml');
     expect(b.type).toBe('image/svg+xml');
     expect(await b.text()).toBe(long);
+  });
+});
+
+describe('partsBlob', () => {
+  it('is the pieces joined, with its type, for pieces of any sizes (some longer than a part)', async () => {
+    const pieces = ['<?xml?>\n', 'é'.repeat(10), 'a'.repeat(BLOB_PART_CHARS + 5), '', 'b'.repeat(BLOB_PART_CHARS / 2), 'c'.repeat(BLOB_PART_CHARS / 2 + 1), 'ü€\n'];
+    const blob = await partsBlob(pieces, 'image/svg+xml');
+    expect(blob.type).toBe('image/svg+xml');
+    expect((await blob.text()) === pieces.join('')).toBe(true);
+    expect(blob.size).toBe(new TextEncoder().encode(pieces.join('')).length);
+  });
+
+  it('is an empty file for no pieces', async () => {
+    const blob = await partsBlob([], 'text/plain');
+    expect(blob.size).toBe(0);
+    expect(blob.type).toBe('text/plain');
   });
 });
