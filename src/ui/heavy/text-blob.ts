@@ -1,10 +1,10 @@
 /**
  * A long text as a Blob (a file to save) without freezing the page: making a
  * Blob of a string encodes and copies it in one go, ~1 s for the 47 MB of the
- * 1,000,000-step file (the editor's Export .json) and as long again for a
- * whole scene's SVG at that size. A worker makes it instead; the page only
- * copies the text to it (~0.2 s at 47 MB), and the Blob comes back by
- * reference.
+ * 1,000,000-step file (the editor's Export .json). A worker makes it
+ * instead; the page only copies the text to it (~0.2 s at 47 MB), and the
+ * Blob comes back by reference. (A scene's SVG, written in pieces, is made
+ * from them a part at a time: partsBlob, below.)
  */
 import { runSliced } from '../idle.ts';
 import { askWorker } from './ask-worker.ts';
