@@ -48,7 +48,7 @@ describe('trace CLI output', () => {
 });
 
 describe('grade CLI output', () => {
-  it('a report longer than a pipe holds reaches a reader that is not reading yet, whole', () => {
+  it('a report longer than a pipe holds reaches a reader that is not reading yet, whole; a reader that stops early keeps the verdict', () => {
     // ~800 answers to a 1,000-step scenario: a report of ~300 KB, several times a pipe's 64 KiB.
     const gen = generateScenario100k(1000);
     const doc = gen.toJson() as { title: string; steps: Array<{ op: string }> };
@@ -72,6 +72,11 @@ describe('grade CLI output', () => {
       expect(report.results).toHaveLength(answers.length);
       // Some answers are wrong (not every access hits): status 1, as for a file.
       expect(status).toBe(1);
+      // A reader that stops early (`| head`) does not turn that verdict into a pass (what `set -o pipefail` reports).
+      const cut = spawnSync('bash', ['-c', `set -o pipefail; "$0" scripts/cli.mjs grade "$1" "$2" | head -c 10`, process.execPath, join(dir, 's.json'), join(dir, 'a.json')], { encoding: 'utf8', timeout: 60_000 });
+      expect(cut.stdout).toBe('{\n  "forma');
+      expect(cut.stderr).toBe('');
+      expect(cut.status).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -92,11 +92,15 @@ async function main(): Promise<void> {
  * reading at 64 KiB, what the pipe holds (output.ts).
  */
 async function report(r: GradeReport): Promise<never> {
+  status = r.total > 0 && r.right === r.total ? 0 : 1;
   await writeAll([`${JSON.stringify(r, null, 2)}\n`]);
-  process.exit(r.total > 0 && r.right === r.total ? 0 : 1);
+  process.exit(status);
 }
 
-handleStdoutErrors();
+/** The grade's exit status once known (0 before: a closed pipe then is only the reader stopping). */
+let status = 0;
+
+handleStdoutErrors(() => status);
 // Not a top-level await: scripts/cli.mjs runs the CLI from a CommonJS bundle. A failure still
 // ends the process with status 1 and the error (an unhandled rejection).
 void main();

@@ -18,10 +18,15 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
-/** Installs the stdout error handling above (once per process). */
-export function handleStdoutErrors(): void {
+/**
+ * Installs the stdout error handling above (once per process). `closedStatus`:
+ * the status for a closed pipe, 0 unless the output already carries a verdict
+ * (the grader's: its report cut short by `| head` still exits 1 for a wrong
+ * answer, which `set -o pipefail` passes on).
+ */
+export function handleStdoutErrors(closedStatus: () => number = () => 0): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+    if (e.code === 'EPIPE') process.exit(closedStatus());
     process.stderr.write(`cannot write the output: ${e.message}\n`);
     process.exit(1);
   });
