@@ -109,6 +109,16 @@ describe('sim_objectJsonText', () => {
     );
   });
 
+  it('writes a top-level iterator as the array of what it yields (empty or not)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.array(fc.jsonValue(), { maxLength: 5 })), fc.integer({ min: 1, max: 200 }), (doc, piece) => {
+        const lazy = Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, v.values()]));
+        expect([...sim_objectJsonText(lazy, piece)].join('')).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('is the CLI\'s --compare report of every built-in, byte for byte', () => {
     for (const e of LIBRARY) {
       const p = parseScenario(e.json);

@@ -124,13 +124,19 @@ export function sim_nestedJsonText(key: string, value: unknown, item = false): s
   return t.slice(`{\n  ${JSON.stringify(key)}: [\n    `.length, -'\n  ]\n}'.length);
 }
 
+/** An iterator (a generator's object): sim_objectJsonText writes it as the array of what it yields. */
+const isIterator = (v: unknown): v is Iterator<unknown> & Iterable<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as Iterator<unknown>).next === 'function' && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
+
 /**
  * The text of `JSON.stringify(doc, null, 2)` and a newline, byte for byte, in
  * pieces of about `pieceChars`: each item of a top-level array is spelled on
- * its own. Why: a report with long lists (the CLI's `--compare` of five rule
- * sets over a 1,000,000-step file) passed the longest string V8 can make
- * (~512 MB): `JSON.stringify` of the whole threw "Invalid string length"
- * after the 207 s the comparison took.
+ * its own, and a top-level iterator (a generator) is written as the array of
+ * what it yields, as it yields it (the CLI's answer key, a step at a time).
+ * Why: a report with long lists (the CLI's `--compare` of five rule sets over
+ * a 1,000,000-step file) passed the longest string V8 can make (~512 MB):
+ * `JSON.stringify` of the whole threw "Invalid string length" after the
+ * 207 s the comparison took.
  */
 export function* sim_objectJsonText(doc: object, pieceChars = 1 << 16): Generator<string, void, undefined> {
   let text = '{';
@@ -140,19 +146,20 @@ export function* sim_objectJsonText(doc: object, pieceChars = 1 << 16): Generato
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
     text += `${first ? '' : ','}\n`;
     first = false;
-    if (!Array.isArray(value) || value.length === 0) {
+    if (!Array.isArray(value) && !isIterator(value)) {
       text += sim_nestedJsonText(key, value);
       continue;
     }
     text += `  ${JSON.stringify(key)}: [`;
-    for (let i = 0; i < value.length; i++) {
-      text += `${i === 0 ? '' : ','}\n    ${sim_nestedJsonText(key, value[i], true)}`;
+    let items = 0;
+    for (const item of value as Iterable<unknown>) {
+      text += `${items++ === 0 ? '' : ','}\n    ${sim_nestedJsonText(key, item, true)}`;
       if (text.length >= pieceChars) {
         yield text;
         text = '';
       }
     }
-    text += '\n  ]';
+    text += items === 0 ? ']' : '\n  ]';
   }
   yield `${text}${first ? '' : '\n'}}\n`;
 }

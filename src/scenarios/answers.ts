@@ -9,7 +9,7 @@
 import { RULE_SETS } from '../core/mmu/rules.ts';
 import { answerShapeError, sameAnswer, type Answer, type AnswerKey, type NotApplicable, type Question, type StepQuestions } from '../core/questions.ts';
 import type { RuleSetName } from '../core/scenario.ts';
-import { sim_nestedJsonText } from '../core/trace-doc.ts';
+import { sim_objectJsonText } from '../core/trace-doc.ts';
 import { describeValue } from './hex.ts';
 
 export const ANSWERS_FORMAT = 'shadowpaging-answers/v1';
@@ -24,27 +24,20 @@ const withoutSpec = ({ spec: _spec, ...q }: Question): Omit<Question, 'spec'> =>
  * `JSON.stringify({ format, title, rules, questions, notApplicable }, null, 2)`
  * and a newline, byte for byte, each question without its `spec`, written in
  * pieces of about `pieceChars` as the steps' questions come
- * (sim_answerKeySteps). Why: a 100,000-step scenario's key is 305 MB of JSON;
+ * (sim_answerKeySteps, through sim_objectJsonText). Why: a 100,000-step scenario's key is 305 MB of JSON;
  * kept whole and written as one string it took 1.4 GB of memory, and a
  * 1,000,000-step scenario's was past what one string can hold.
  */
-export function* questionsJsonText(title: string, rules: RuleSetName, steps: Iterable<StepQuestions>, pieceChars = 1 << 16): Generator<string, void, undefined> {
-  // The head's text without its closing "\n}": the questions and the picks that do not apply are the last keys.
-  let text = `${JSON.stringify({ format: QUESTIONS_FORMAT, title, rules }, null, 2).slice(0, -2)},\n  "questions": [`;
-  let first = true;
+export function questionsJsonText(title: string, rules: RuleSetName, steps: Iterable<StepQuestions>, pieceChars = 1 << 16): Generator<string, void, undefined> {
+  // Filled as the questions are written: its key comes after theirs.
   const notApplicable: NotApplicable[] = [];
-  for (const s of steps) {
-    for (const q of s.questions) {
-      text += `${first ? '' : ','}\n    ${sim_nestedJsonText('questions', withoutSpec(q), true)}`;
-      first = false;
-    }
-    notApplicable.push(...s.notApplicable);
-    if (text.length >= pieceChars) {
-      yield text;
-      text = '';
+  function* questions(): Generator<Omit<Question, 'spec'>> {
+    for (const s of steps) {
+      for (const q of s.questions) yield withoutSpec(q);
+      notApplicable.push(...s.notApplicable);
     }
   }
-  yield `${text}${first ? '' : '\n  '}],\n${sim_nestedJsonText('notApplicable', notApplicable)}\n}\n`;
+  return sim_objectJsonText({ format: QUESTIONS_FORMAT, title, rules, questions: questions(), notApplicable }, pieceChars);
 }
 
 /** Most answers one file may hold (a 10,000-step scenario asked twice a step, with room). */
