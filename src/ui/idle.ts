@@ -88,3 +88,22 @@ export function runSliced(work: Iterator<void>, live: () => boolean, done: () =>
     close();
   };
 }
+
+/**
+ * runSliced as a promise: resolves once `work` is done; rejects with the
+ * error `stop()` returns between slices (null: go on), and `work` goes no
+ * further then.
+ */
+export function sliced(work: Iterator<void>, stop: () => Error | null = () => null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    runSliced(
+      work,
+      () => {
+        const e = stop();
+        if (e) reject(e);
+        return e === null;
+      },
+      resolve,
+    );
+  });
+}

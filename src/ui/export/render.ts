@@ -13,7 +13,7 @@ import { createRoot } from 'react-dom/client';
 import { Canvas } from '../components/Canvas.tsx';
 import { Overview } from '../components/Overview.tsx';
 import { partsBlob } from '../heavy/text-blob.ts';
-import { runSliced } from '../idle.ts';
+import { sliced } from '../idle.ts';
 import { wrapWords } from './names.ts';
 import type { ExportScene } from './scene.ts';
 import { xmlText } from './xml-text.ts';
@@ -168,7 +168,7 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
     svg.appendChild(el('line', { x1: 0, x2: width, y1: top + HEADS_H - 0.5, y2: top + HEADS_H - 0.5, stroke: getComputedStyle(document.documentElement).getPropertyValue('--border').trim() || muted }));
     const copy = drawn.cloneNode(true) as SVGSVGElement;
     // Between slices the page may change the theme, which the styles depend on: that stops the copy.
-    await new Promise<void>((resolve, reject) => runSliced(inlineStyles(drawn, copy), () => sameTheme() || (reject(themeChanged()), false), resolve));
+    await sliced(inlineStyles(drawn, copy), () => (sameTheme() ? null : themeChanged()));
     // The tables at scale 1, below the headings (a nested svg keeps their viewBox and marker ids).
     copy.setAttribute('x', '0');
     copy.setAttribute('y', String(top + HEADS_H));
@@ -182,7 +182,7 @@ export async function sceneSvg(scene: ExportScene, title: string): Promise<Expor
     // Written out in pieces between tasks (xml-text.ts): one XMLSerializer call over a large scene froze the
     // page. The pieces become the file's Blob a part at a time, never one string.
     const parts: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
-    await new Promise<void>((resolve) => runSliced(xmlText(svg, parts), () => true, resolve));
+    await sliced(xmlText(svg, parts));
     parts.push('\n');
     return { blob: await partsBlob(parts, 'image/svg+xml'), width, height };
   } finally {

@@ -4,20 +4,11 @@
  * fails; the worker's handler answers with a Blob of the text. partsBlob:
  * a text's pieces made into one Blob a part at a time.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BLOB_PART_CHARS, BLOB_WORKER_CHARS, type BlobReply, type BlobRequest, partsBlob, textBlob } from './text-blob.ts';
+import { workerHere } from './worker-here.ts';
 
-const workerReplies: BlobReply[] = [];
-const fakeSelf = { postMessage: (m: BlobReply) => workerReplies.push(m), onmessage: null as null | ((e: { data: BlobRequest }) => void) };
-let savedSelf: unknown;
-beforeAll(async () => {
-  savedSelf = (globalThis as { self?: unknown }).self;
-  (globalThis as { self?: unknown }).self = fakeSelf;
-  await import('./blob.worker.ts');
-});
-afterAll(() => {
-  (globalThis as { self?: unknown }).self = savedSelf;
-});
+const { replies: workerReplies, send } = workerHere<BlobRequest, BlobReply>(() => import('./blob.worker.ts'));
 
 /** A stand-in Worker that runs blob.worker.ts's handler (in this thread), or fails. */
 function fakeWorker(mode: 'answer' | 'fail') {
@@ -30,7 +21,7 @@ function fakeWorker(mode: 'answer' | 'fail') {
     postMessage(req: BlobRequest) {
       queueMicrotask(() => {
         if (mode === 'fail') return this.dispatchEvent(Object.assign(new Event('error'), { message: 'boom' }));
-        fakeSelf.onmessage!({ data: req });
+        send(req);
         this.dispatchEvent(new MessageEvent('message', { data: workerReplies.pop() }));
       });
     }

@@ -6,7 +6,7 @@
  * Blob comes back by reference. (A scene's SVG, written in pieces, is made
  * from them a part at a time: partsBlob, below.)
  */
-import { runSliced } from '../idle.ts';
+import { sliced } from '../idle.ts';
 import { askWorker } from './ask-worker.ts';
 
 /** Texts shorter than this are made into a Blob at once (~20 ms at 1 Mi characters). */
@@ -41,20 +41,19 @@ export const BLOB_PART_CHARS = 1 << 18;
  * the join, the copy and the page's cleanup were one task of ~0.5 s at the
  * 100,000-step file's scene (25 MB).
  */
-export function partsBlob(pieces: readonly string[], type: string): Promise<Blob> {
-  return new Promise((resolve) => {
-    const parts: Blob[] = [];
-    function* work(): Generator<void> {
-      let from = 0;
-      while (from < pieces.length) {
-        let to = from;
-        let chars = 0;
-        while (to < pieces.length && (to === from || chars + pieces[to]!.length <= BLOB_PART_CHARS)) chars += pieces[to++]!.length;
-        parts.push(new Blob(pieces.slice(from, to)));
-        from = to;
-        yield;
-      }
+export async function partsBlob(pieces: readonly string[], type: string): Promise<Blob> {
+  const parts: Blob[] = [];
+  function* work(): Generator<void> {
+    let from = 0;
+    while (from < pieces.length) {
+      let to = from;
+      let chars = 0;
+      while (to < pieces.length && (to === from || chars + pieces[to]!.length <= BLOB_PART_CHARS)) chars += pieces[to++]!.length;
+      parts.push(new Blob(pieces.slice(from, to)));
+      from = to;
+      yield;
     }
-    runSliced(work(), () => true, () => resolve(new Blob(parts, { type })));
-  });
+  }
+  await sliced(work());
+  return new Blob(parts, { type });
 }

@@ -3,10 +3,11 @@
  * for the worker's global): a parse kept by a `check` with `keep` is used by
  * the build of the same text, once; any other build parses its own text.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LIBRARY } from '../../scenarios/library/index.ts';
 import type { BuildReply, BuildRequest } from './protocol.ts';
 import { packScenario } from './steps-pack.ts';
+import { workerHere } from './worker-here.ts';
 
 const parses = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../scenarios/schema.ts', async (importOriginal) => {
@@ -14,20 +15,7 @@ vi.mock('../../scenarios/schema.ts', async (importOriginal) => {
   return { ...orig, parseScenarioText: (text: string) => (parses.count++, orig.parseScenarioText(text)) };
 });
 
-const replies: BuildReply[] = [];
-const fakeSelf = { postMessage: (m: BuildReply) => replies.push(m), onmessage: null as null | ((e: { data: BuildRequest }) => void) };
-let saved: unknown;
-
-beforeAll(async () => {
-  saved = (globalThis as { self?: unknown }).self;
-  (globalThis as { self?: unknown }).self = fakeSelf;
-  await import('./timeline.worker.ts');
-});
-afterAll(() => {
-  (globalThis as { self?: unknown }).self = saved;
-});
-
-const send = (req: BuildRequest) => fakeSelf.onmessage!({ data: req });
+const { replies, send } = workerHere<BuildRequest, BuildReply>(() => import('./timeline.worker.ts'));
 const text = JSON.stringify(LIBRARY.find((e) => e.id === 'quadrants-32bit')!.json);
 const other = JSON.stringify(LIBRARY.find((e) => e.id === 'permission-faults')!.json);
 const built = (id: number) => replies.some((m) => m.id === id && m.type === 'done');
