@@ -30,7 +30,7 @@ import { kvmMmuPageFault } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuSyncPrevRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
-import { setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
+import { SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
 import { cachesPrevRootsWithoutPcid, freesObsoleteRootsOnly, L61_PCIDE_OFF_NO_RESET, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired, pcideOffKeepsRoots } from './mmu/rules.ts';
 import type { Step } from './scenario.ts';
@@ -182,7 +182,8 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     }
     // The CPU sets A (and D on a write) in the leaf it used.
     const setLo = (lo | PT_ACCESSED_MASK | (write ? PT_DIRTY_MASK : 0)) >>> 0;
-    if (setLo !== lo) setSpte(sptMut(m, sp), index, { lo: setLo, hi });
+    // Only the low half changes (A and D are there).
+    if (setLo !== lo) sptMut(m, sp).set(2 * index, setLo);
     // A large spte maps a whole 2 MiB / 1 GiB range: the offset covers it all.
     const span = pow2(12 + 9 * (level - 1));
     // gva % span without a floating-point remainder (a kernel gva is above 2^31, a double): exact for a power of two.

@@ -51,7 +51,9 @@ export interface GuestWalker {
   level: number;
   maxLevel: number;
   tableGfn: number[];
-  ptes: U64[];
+  /** The gptes read, as their two halves (walker->ptes[]), levels w.level to w.maxLevel. */
+  pteLo: number[];
+  pteHi: number[];
   pteGpa: number[];
   /** Access allowed by all entries above level L (ACC_* form), for the table at level L. */
   ptAccess: number[];
@@ -163,11 +165,15 @@ export function tableIndex(va: number, level: number, entrySize: 4 | 8): number 
 
 /** gpte_to_gfn_lvl: the frame an entry points at, with the large-page offset bits dropped. */
 export function gpteToGfnLvl(pte: U64, level: number, entrySize: 4 | 8): number {
+  return gpteToGfnLvlOf(pte.lo, pte.hi, level, entrySize);
+}
+/** gpteToGfnLvl of an entry given as its two halves (no object). */
+export function gpteToGfnLvlOf(lo: number, hi: number, level: number, entrySize: 4 | 8): number {
   if (entrySize === 4) {
-    if (level === 1) return pte.lo >>> 12;
-    return (pte.lo >>> 22) * 1024; // PT32_DIR_BASE_ADDR_MASK: bits 31:22
+    if (level === 1) return lo >>> 12;
+    return (lo >>> 22) * 1024; // PT32_DIR_BASE_ADDR_MASK: bits 31:22
   }
-  const f = frameOf64(pte.lo, pte.hi);
+  const f = frameOf64(lo, hi);
   const span = pow2(9 * (level - 1));
   return f - (f % span);
 }
@@ -242,7 +248,8 @@ function emptyWalker(): GuestWalker {
     level: 0,
     maxLevel: 0,
     tableGfn: [0, 0, 0, 0, 0],
-    ptes: [],
+    pteLo: [0, 0, 0, 0, 0],
+    pteHi: [0, 0, 0, 0, 0],
     pteGpa: [0, 0, 0, 0, 0],
     ptAccess: [0, 0, 0, 0, 0],
     pteAccess: 0,
@@ -250,6 +257,26 @@ function emptyWalker(): GuestWalker {
     prefetchBase: -1,
   };
 }
+
+/** `w` as emptyWalker() makes one. */
+function resetWalker(w: GuestWalker): GuestWalker {
+  w.level = 0;
+  w.maxLevel = 0;
+  for (let i = 0; i < 5; i++) w.tableGfn[i] = w.pteLo[i] = w.pteHi[i] = w.pteGpa[i] = w.ptAccess[i] = 0;
+  w.pteAccess = 0;
+  w.gfn = 0;
+  w.prefetchBase = -1;
+  return w;
+}
+
+/**
+ * The one walker every walk fills (walkAddr returns it): struct guest_walker
+ * lives on FNAME(page_fault)'s stack, and the simulator's walks, like the
+ * kernel's, never overlap: each walk's walker is used up (FNAME(fetch), the
+ * emulator's check) before the next walk starts. A fresh walker and its arrays
+ * per walk were ~15% of what a 100k-step replay allocated.
+ */
+const theWalker = emptyWalker();
 
 /** What FNAME(walk_addr) reads: the vCPU, guest memory and the memslots (a Machine is one; no object is made per walk). */
 export interface WalkEnv {
@@ -273,16 +300,19 @@ export interface WalkEnv {
  */
 export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCode?: number): WalkResult {
   const { cpu, mem, emit } = env;
+  const tracing = env.tracing !== false;
   const size = guestEntrySize(cpu);
   const rc = computeRsvdCheck(cpu);
-  const w = emptyWalker();
+  const w = resetWalker(theWalker);
   const pferr = errorCode ?? accessToPferr(access);
-  if (env.tracing !== false) emit({ kind: 'kvm_mmu_pagetable_walk', addr: hexGva(cpu, addr), pferr });
+  if (tracing) emit({ kind: 'kvm_mmu_pagetable_walk', addr: hexGva(cpu, addr), pferr });
 
   let errcode = 0;
   let reason = '';
   let level: number = guestRootLevel(cpu);
-  let pte: U64 = { lo: cpu.cr3 % 2 ** 32 >>> 0, hi: Math.floor(cpu.cr3 / 2 ** 32) };
+  // The entry in hand, as its two halves: CR3 first.
+  let lo = cpu.cr3 % 2 ** 32 >>> 0;
+  let hi = Math.floor(cpu.cr3 / 2 ** 32);
   // Raw AND of all entries with NX inverted: bits P/W/U/A as in the entries, exec separately.
   let accLo = 0xffff_ffff;
   let accExec = true;
@@ -291,9 +321,11 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
   walk: {
     if (level === 3) {
       const i = Math.floor(addr / 2 ** 30) & 3;
-      pte = cpu.pdptrs[i] ?? { lo: 0, hi: 0 };
-      if (env.tracing !== false) emit({ kind: 'kvm_mmu_paging_element', level: 3, pte: hex64(pte), gpa: null, tableGfn: null, index: i });
-      if (!(pte.lo & PT_PRESENT_MASK)) {
+      const pdpte = cpu.pdptrs[i];
+      lo = pdpte?.lo ?? 0;
+      hi = pdpte?.hi ?? 0;
+      if (tracing) emit({ kind: 'kvm_mmu_paging_element', level: 3, pte: hex64({ lo, hi }), gpa: null, tableGfn: null, index: i });
+      if (!(lo & PT_PRESENT_MASK)) {
         reason = `PDPTE ${i} not present`;
         break walk;
       }
@@ -305,7 +337,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
       const ptExec: boolean = accExec;
       const index = tableIndex(addr, level, size);
       // CR3 (and a PDPTE) carry the table address like any entry (gpte_to_gfn).
-      const tableGfn = gpteToGfn(pte, size);
+      const tableGfn = gpteToGfnOf(lo, hi, size);
       const pteGpa = tableGfn * 4096 + index * size;
       w.tableGfn[level - 1] = tableGfn;
       w.pteGpa[level - 1] = pteGpa;
@@ -313,22 +345,24 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
         reason = `table gfn ${hex(tableGfn)} is not guest RAM`;
         break walk;
       }
-      pte = mem.readEntry(pteGpa, size);
-      if (env.tracing !== false) emit({ kind: 'kvm_mmu_paging_element', level, pte: hex64(pte), gpa: hex(pteGpa), tableGfn: hex(tableGfn), index });
-      accLo = ptAccLo & pte.lo;
-      accExec = ptExec && !(size === 8 && (pte.hi & PT64_NX_MASK_HI) !== 0);
-      if (!(pte.lo & PT_PRESENT_MASK)) {
+      lo = mem.read32(pteGpa);
+      hi = size === 8 ? mem.read32(pteGpa + 4) : 0;
+      if (tracing) emit({ kind: 'kvm_mmu_paging_element', level, pte: hex64({ lo, hi }), gpa: hex(pteGpa), tableGfn: hex(tableGfn), index });
+      accLo = ptAccLo & lo;
+      accExec = ptExec && !(size === 8 && (hi & PT64_NX_MASK_HI) !== 0);
+      if (!(lo & PT_PRESENT_MASK)) {
         reason = `level ${level} entry ${index} not present`;
         break walk;
       }
-      if (isRsvdBitsSet(rc, pte, level)) {
+      if (isRsvdBitsSetOf(rc, lo, hi, level)) {
         errcode = PFERR_RSVD_MASK | PFERR_PRESENT_MASK;
         reason = `reserved bit set in level ${level} entry ${index}`;
         break walk;
       }
-      w.ptes[level - 1] = pte;
+      w.pteLo[level - 1] = lo;
+      w.pteHi[level - 1] = hi;
       w.ptAccess[level - 1] = (ptAccLo & (PT_WRITABLE_MASK | PT_USER_MASK)) | (ptExec ? ACC_EXEC_MASK : 0);
-      if (isLastGpte(cpu, level, pte)) break;
+      if (isLastGpteOf(cpu, level, lo)) break;
       level -= 1;
     }
     w.level = level;
@@ -338,12 +372,12 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
       reason = 'permission';
       break walk;
     }
-    let gfn = gpteToGfnLvl(pte, level, size) + (Math.floor((addr % levelSpan(level, size)) / 4096));
-    if (size === 4 && level > 1) gfn += pse36GfnDelta(pte.lo);
+    let gfn = gpteToGfnLvlOf(lo, hi, level, size) + (Math.floor((addr % levelSpan(level, size)) / 4096));
+    if (size === 4 && level > 1) gfn += pse36GfnDelta(lo);
     w.gfn = gfn;
     let accessedDirty = (accLo & PT_ACCESSED_MASK) !== 0;
-    if (!access.write) w.pteAccess = protectCleanGpte(w.pteAccess, pte);
-    else accessedDirty = accessedDirty && (pte.lo & PT_DIRTY_MASK) !== 0;
+    if (!access.write) w.pteAccess = protectCleanGpteOf(w.pteAccess, lo);
+    else accessedDirty = accessedDirty && (lo & PT_DIRTY_MASK) !== 0;
     if (!accessedDirty) updateAccessedDirtyBits(env, w, access.write, size);
     // FNAME(gpte_changed) at level 1: the PTE_PREFETCH_NUM aligned neighbours of the leaf gpte.
     if (level === 1) w.prefetchBase = (w.pteGpa[0] ?? 0) - ((w.pteGpa[0] ?? 0) % (PTE_PREFETCH_NUM * size));
@@ -351,7 +385,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
   }
 
   if (ok) {
-    if (env.tracing !== false) emit({
+    if (tracing) emit({
       kind: 'sim_walk_result',
       gfn: hex(w.gfn),
       level: w.level,
@@ -363,7 +397,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
   }
   errcode |= pferr & (PFERR_WRITE_MASK | PFERR_USER_MASK);
   if (access.fetch && (cpu.efer.nx || cpu.cr4.smep)) errcode |= PFERR_FETCH_MASK;
-  if (env.tracing !== false) emit({ kind: 'kvm_mmu_walker_error', pferr: errcode, reason });
+  if (tracing) emit({ kind: 'kvm_mmu_walker_error', pferr: errcode, reason });
   return { ok: false, errorCode: errcode, walker: w };
 }
 
@@ -379,9 +413,8 @@ function levelSpan(level: number, size: 4 | 8): number {
  */
 function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean, size: 4 | 8): void {
   for (let level = w.maxLevel; level >= w.level; level--) {
-    const orig = w.ptes[level - 1];
-    if (!orig) continue;
-    let lo = orig.lo;
+    const orig = w.pteLo[level - 1]!;
+    let lo = orig;
     const gpa = w.pteGpa[level - 1] ?? 0;
     if (!(lo & PT_ACCESSED_MASK)) {
       if (env.tracing !== false) env.emit({ kind: 'kvm_mmu_set_accessed_bit', gpa: hex(gpa), level });
@@ -391,10 +424,9 @@ function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean, s
       if (env.tracing !== false) env.emit({ kind: 'kvm_mmu_set_dirty_bit', gpa: hex(gpa), level });
       lo |= PT_DIRTY_MASK;
     }
-    if (lo === orig.lo) continue;
-    const pte = { lo: lo >>> 0, hi: orig.hi };
-    env.mem.write(gpa, size, pte);
-    w.ptes[level - 1] = pte;
+    if (lo === orig) continue;
+    w.pteLo[level - 1] = lo >>> 0;
+    env.mem.write(gpa, size, { lo: lo >>> 0, hi: w.pteHi[level - 1]! });
   }
 }
 

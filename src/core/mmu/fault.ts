@@ -17,11 +17,13 @@ import {
   PFERR_RSVD_MASK,
   PFERR_WRITE_MASK,
   PG_LEVEL_4K,
+  PT_PAGE_SIZE_MASK,
   PTE_PREFETCH_NUM,
 } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
 import {
   childOf,
+  childOfWords,
   clearSpWriteFloodingCount,
   dropLargeSpte,
   dropParentPte,
@@ -36,7 +38,7 @@ import {
 import { roleJson, roleNotation, roleWord } from './role.ts';
 import { childCheck, computeChildRole, directPrefetchesTrailing, L61_DIRECT_PREFETCH_TRAILING, linux61Fired } from './rules.ts';
 import { mmuSetSpte, type PfResult } from './set_spte.ts';
-import { getSpte, isLargePte, isMmioSpte, isShadowPresent, sptePfn } from './spte.ts';
+import { getSpte, isMmioSpte, isShadowPresent, SPTE_MMU_PRESENT_MASK, sptePfn } from './spte.ts';
 import { invlpgRoot, mmuSyncChildren, prefetchGpte } from './sync.ts';
 
 export interface FaultOutcome {
@@ -66,7 +68,7 @@ export interface FaultOutcome {
  * dropped (as validate_direct_spte() does) and a new child is made.
  */
 function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): ShadowPage | null {
-  const present = isShadowPresent(getSpte(parent.spt, index));
+  const present = (parent.spt.get(2 * index) & SPTE_MMU_PRESENT_MASK) !== 0;
   const check = childCheck(m.rules);
   if (present && check === 'follow') return null;
   const computed = computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access);
@@ -142,10 +144,10 @@ function shadowPageTableClearFlood(m: Machine, addr: number): void {
 }
 
 /** FNAME(is_self_change_mapping): does the leaf map one of the tables of its own walk? */
-function isSelfChangeMapping(m: Machine, w: GuestWalker, user: boolean): { self: boolean; writeFaultToShadowPgtable: boolean } {
+function isSelfChangeMapping(m: Machine, w: GuestWalker, user: boolean): SelfChange {
   let self = false;
   let wf = false;
-  if (!(w.pteAccess & ACC_WRITE_MASK || (!m.cpu.cr0.wp && !user))) return { self, writeFaultToShadowPgtable: wf };
+  if (!(w.pteAccess & ACC_WRITE_MASK || (!m.cpu.cr0.wp && !user))) return SELF_CHANGE[0]!;
   // KVM_PAGES_PER_HPAGE(walker->level): for a 4 MiB PSE leaf (level 2) this is 2 MiB.
   const span = pagesPerHpage(w.level);
   for (let level = w.level; level <= w.maxLevel; level++) {
@@ -153,8 +155,23 @@ function isSelfChangeMapping(m: Machine, w: GuestWalker, user: boolean): { self:
     if (Math.floor(w.gfn / span) === Math.floor(tg / span)) self = true;
     if (w.gfn === tg) wf = true;
   }
-  return { self, writeFaultToShadowPgtable: wf };
+  return SELF_CHANGE[+self | (+wf << 1)]!;
 }
+
+interface SelfChange {
+  readonly self: boolean;
+  readonly writeFaultToShadowPgtable: boolean;
+}
+/** isSelfChangeMapping's four answers, shared (no object per fault). */
+const SELF_CHANGE: readonly SelfChange[] = [0, 1, 2, 3].map((b) => Object.freeze({ self: (b & 1) !== 0, writeFaultToShadowPgtable: (b & 2) !== 0 }));
+
+/** A fault's outcome with no injection and no emulation, one shared object per result. */
+const PLAIN_OUTCOME: Readonly<Record<PfResult, FaultOutcome>> = {
+  RET_PF_FIXED: Object.freeze({ result: 'RET_PF_FIXED' }),
+  RET_PF_SPURIOUS: Object.freeze({ result: 'RET_PF_SPURIOUS' }),
+  RET_PF_EMULATE: Object.freeze({ result: 'RET_PF_EMULATE' }),
+  RET_PF_RETRY: Object.freeze({ result: 'RET_PF_RETRY' }),
+};
 
 /** Mirrors FNAME(fetch): link shadow pages down the walk, then install the leaf. */
 function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, maxLevel: number): PfResult {
@@ -203,9 +220,9 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
  * one with the right role.access is made.
  */
 function validateDirectSpte(m: Machine, sp: ShadowPage, index: number, directAccess: number): void {
-  const v = getSpte(sp.spt, index);
-  if (!isShadowPresent(v) || isLargePte(v)) return;
-  const child = childOf(m, v);
+  const lo = sp.spt.get(2 * index);
+  if (!(lo & SPTE_MMU_PRESENT_MASK) || lo & PT_PAGE_SIZE_MASK) return;
+  const child = childOfWords(m, lo, sp.spt.get(2 * index + 1));
   if (child.role.access === directAccess) return;
   dropParentPte(m, child, spteRef(sp.id, index));
   kvmFlushRemoteTlbs(m);
@@ -222,14 +239,15 @@ function ptePrefetch(m: Machine, gw: GuestWalker, sp: ShadowPage, index: number)
   if (gw.prefetchBase < 0) return;
   const size = guestEntrySize(m.cpu);
   const start = index - (index % PTE_PREFETCH_NUM);
-  const filled: number[] = [];
+  // The indexes filled, for the event only: no list with tracing off.
+  const filled: number[] | null = m.tracing ? [] : null;
   for (let i = 0; i < PTE_PREFETCH_NUM; i++) {
     const idx = start + i;
-    if (idx === index || isShadowPresent(getSpte(sp.spt, idx))) continue;
+    if (idx === index || sp.spt.get(2 * idx) & SPTE_MMU_PRESENT_MASK) continue;
     if (!prefetchGpte(m, sp, idx, m.mem.readEntry(gw.prefetchBase + i * size, size))) break;
-    filled.push(idx);
+    filled?.push(idx);
   }
-  if (filled.length && m.tracing) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: false });
+  if (filled?.length) m.emit({ kind: 'pte_prefetch', sp: sp.id, indexes: filled, direct: false });
 }
 
 /** __direct_pte_prefetch / direct_pte_prefetch_many: runs of empty sptes around the fault. */
@@ -315,7 +333,7 @@ export function kvmMmuPageFault(m: Machine, addr: number, errorCode: number, acc
   if (errorCode & PFERR_RSVD_MASK) {
     // handle_mmio_page_fault(): no MMIO spte on the path means another vCPU
     // changed it meanwhile; the guest just retries.
-    return handleMmioPageFault(m, addr) ?? { result: 'RET_PF_RETRY' };
+    return handleMmioPageFault(m, addr) ?? PLAIN_OUTCOME.RET_PF_RETRY;
   }
   const ec = errorCode & ~PFERR_RSVD_MASK;
   if (!m.cpu.cr0.pg) return nonpagingPageFault(m, addr, ec, access.write);
@@ -331,7 +349,7 @@ function nonpagingPageFault(m: Machine, gpa: number, errorCode: number, write: b
   if (result === 'RET_PF_EMULATE') {
     return { result, emulate: { reason: m.host.gfnVisible(gfn) ? 'write-protected-pt' : 'mmio', gpa } };
   }
-  return { result };
+  return PLAIN_OUTCOME[result];
 }
 
 /** Mirrors FNAME(page_fault) (5.15 signature: addr, error_code, prefault). */
@@ -374,5 +392,5 @@ function pagingPageFault(m: Machine, addr: number, errorCode: number, access: Wa
   makeMmuPagesAvailable(m);
   const result = fetch(m, addr, w, access.write, maxLevel);
   if (result === 'RET_PF_EMULATE') return { result, emulate: { reason: noslot ? 'mmio' : 'write-protected-pt', gpa } };
-  return { result };
+  return PLAIN_OUTCOME[result];
 }

@@ -4,8 +4,9 @@
  */
 import { getSp, type Machine, type ShadowPage } from '../machine.ts';
 import { shadowRootLevel } from '../guest/cpu.ts';
-import { childOf } from './pages.ts';
-import { getSpte, isLastSpte, isShadowPresent } from './spte.ts';
+import { PT_PAGE_SIZE_MASK } from './constants.ts';
+import { childOfWords } from './pages.ts';
+import { getSpte, SPTE_MMU_PRESENT_MASK } from './spte.ts';
 import type { U64 } from '../bits.ts';
 
 /** SHADOW_PT_INDEX(addr, level): shadow tables are always 8-byte, 512 entries. */
@@ -49,12 +50,14 @@ export class ShadowWalk {
 
   /** shadow_walk_next(): stop after a leaf; descend into the child table otherwise. */
   next(): void {
-    const v = this.spte();
-    if (!isShadowPresent(v) || isLastSpte(v, this.level)) {
+    // The spte's two halves, not an object: every fault walks 2-4 levels.
+    const spt = this.sp!.spt;
+    const lo = spt.get(2 * this.index);
+    if (!(lo & SPTE_MMU_PRESENT_MASK) || this.level === 1 || lo & PT_PAGE_SIZE_MASK) {
       this.level = 0;
       return;
     }
-    this.sp = childOf(this.m, v);
+    this.sp = childOfWords(this.m, lo, spt.get(2 * this.index + 1));
     this.level--;
   }
 }

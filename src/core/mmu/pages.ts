@@ -41,7 +41,6 @@ import {
   isLastSpte,
   isMmioSpte,
   isShadowPresent,
-  isWritableSpte,
   isZero,
   makeNonleafSpte,
   setSpte,
@@ -95,17 +94,6 @@ export function childOfWords(m: Machine, lo: number, hi: number): ShadowPage {
   return getSp(m, sptePfnOf(lo, hi) - spPfn(0));
 }
 
-/** for_each_valid_sp over a bucket: skips role.invalid (obsolete) pages. */
-function bucketSps(m: Machine, gfn: number): ShadowPage[] {
-  const ids = m.hash.get(kvmPageTableHashfn(gfn)) ?? [];
-  const out: ShadowPage[] = [];
-  for (const id of ids) {
-    const sp = getSp(m, id);
-    if (!sp.role.invalid) out.push(sp);
-  }
-  return out;
-}
-
 const NO_SPS: readonly ShadowPage[] = Object.freeze([]);
 
 /**
@@ -118,8 +106,8 @@ export function gfnIndirectValidSps(m: Machine, gfn: number): readonly ShadowPag
   const ids = m.hash.get(kvmPageTableHashfn(gfn));
   if (!ids) return NO_SPS;
   let out: ShadowPage[] | null = null;
-  for (const id of ids) {
-    const sp = getSp(m, id);
+  for (let k = 0; k < ids.length; k++) {
+    const sp = getSp(m, ids[k]!);
     if (!sp.role.invalid && sp.gfn === gfn && !sp.role.direct) (out ??= []).push(sp);
   }
   return out ?? NO_SPS;
@@ -271,7 +259,9 @@ function pageStats(m: Machine, level: number, by: number): void {
  * Returns whether anything changed (the caller flushes).
  */
 export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap_write_protect' | 'kvm_slot_page_track_add_page' = 'rmap_write_protect'): boolean {
-  const changed: SpteRefJson[] = [];
+  // The sptes changed, for the event (no list with tracing off), and whether any was.
+  const changed: SpteRefJson[] | null = m.tracing ? [] : null;
+  let any = false;
   for (let level = 1; level <= 3; level++) {
     const l = m.rmap.get(rmapKey(level, gfn));
     if (l === undefined) continue;
@@ -288,14 +278,18 @@ export function kvmMmuSlotGfnWriteProtect(m: Machine, gfn: number, caller: 'rmap
         continue;
       }
       const i = refIndex(ref);
-      const v = getSpte(sp.spt, i);
-      if (!isWritableSpte(v) && !(v.lo & SPTE_MMU_WRITEABLE)) continue;
-      setSpte(sptMut(m, sp), i, { lo: (v.lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0, hi: v.hi });
-      if (isWritableSpte(v)) changed.push(refJson(ref));
+      const lo = sp.spt.get(2 * i);
+      if (!(lo & (PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE))) continue;
+      // Only the low half changes (W and MMU-writable are there).
+      sptMut(m, sp).set(2 * i, (lo & ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE)) >>> 0);
+      if (lo & PT_WRITABLE_MASK) {
+        any = true;
+        changed?.push(refJson(ref));
+      }
     }
   }
-  if (m.tracing) m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed, caller });
-  return changed.length > 0;
+  if (changed) m.emit({ kind: 'rmap_write_protect', gfn: hex(gfn), sptes: changed, caller });
+  return any;
 }
 
 /** drop_spte(): clear a leaf spte and drop it from its rmap. */
@@ -387,7 +381,9 @@ export function kvmUnlinkUnsyncPage(m: Machine, sp: ShadowPage): void {
  */
 export function mmuTryToUnsyncPages(m: Machine, gfn: number, canUnsync: boolean, prefetch: boolean): boolean {
   if (isWriteTracked(m, gfn)) return false;
-  for (const sp of gfnIndirectValidSps(m, gfn)) {
+  const sps = gfnIndirectValidSps(m, gfn);
+  for (let k = 0; k < sps.length; k++) {
+    const sp = sps[k]!;
     if (!canUnsync) return false;
     if (sp.unsync) continue;
     // 6.1 (noUnsyncWhenPrefetch): a prefetched spte never unsyncs a page (-EEXIST).
@@ -455,8 +451,13 @@ export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPa
   const directMmu = !m.cpu.cr0.pg;
   let collisions = 0;
   let found: ShadowPage | null = null;
-  for (const sp of bucketSps(m, gfn)) {
-    if (sp.role.invalid) continue; // zapped earlier in this loop
+  // for_each_valid_sp(): the bucket's pages as they were when the loop began
+  // (a zap below may change the bucket's list, never this copy of it).
+  const ids = m.hash.get(kvmPageTableHashfn(gfn));
+  const bucket = ids && ids.length > 1 ? ids.slice() : ids;
+  for (let k = 0; bucket && k < bucket.length; k++) {
+    const sp = getSp(m, bucket[k]!);
+    if (sp.role.invalid) continue; // obsolete, or zapped earlier in this loop
     if (sp.gfn !== gfn) {
       collisions++;
       continue;
@@ -523,6 +524,9 @@ export interface PageVecEntry {
   readonly idx: number;
 }
 
+/** An empty batch, shared. */
+const NO_PAGES: readonly PageVecEntry[] = Object.freeze([]);
+
 /** mmu_pages_add(): append (sp, idx) unless an unsync page is already in; true when the batch is full. */
 function mmuPagesAdd(pvec: PageVecEntry[], sp: ShadowPage, idx: number): boolean {
   if (sp.unsync) for (const e of pvec) if (e.sp === sp) return false;
@@ -563,47 +567,63 @@ function mmuUnsyncWalkFrom(m: Machine, sp: ShadowPage, pvec: PageVecEntry[]): nu
 }
 
 /** mmu_unsync_walk(): up to KVM_PAGE_ARRAY_NR pages, parents before children. Returns [] when done. */
-export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): PageVecEntry[] {
-  if (!parent.unsyncChildren) return [];
+export function mmuUnsyncWalk(m: Machine, parent: ShadowPage): readonly PageVecEntry[] {
+  if (!parent.unsyncChildren) return NO_PAGES;
   const pvec: PageVecEntry[] = [];
   mmuPagesAdd(pvec, parent, -1);
-  return mmuUnsyncWalkFrom(m, parent, pvec) === 0 ? [] : pvec;
+  return mmuUnsyncWalkFrom(m, parent, pvec) === 0 ? NO_PAGES : pvec;
 }
 
 /**
- * for_each_sp(pvec, sp, parents, i) with mmu_pages_first/next: visit each
- * level-1 page in the batch with its path of (parent, index) pairs, nearest
- * parent first, as mmu_pages_clear_parents() will climb it.
+ * struct mmu_page_path: the path from an unsync leaf up through its parents,
+ * parent[l] (nearest first; null ends it) and idx[l], its index in that
+ * parent. mmuPagesFirst/mmuPagesNext keep it up to date as they go through a
+ * batch, as the kernel's for_each_sp() does: read it before the next call.
  */
-export function forEachUnsyncLeaf(pvec: PageVecEntry[], fn: (sp: ShadowPage, path: Array<{ parent: ShadowPage; idx: number }>) => void): void {
-  if (pvec.length === 0) return;
+export interface MmuPagePath {
+  readonly parent: Array<ShadowPage | null>;
+  readonly idx: number[];
+}
+
+/** Room for every level (PT64_ROOT_MAX_LEVEL); the arrays keep their length, so no walk grows them. */
+export const newMmuPagePath = (): MmuPagePath => ({ parent: new Array<ShadowPage | null>(5).fill(null), idx: new Array<number>(5).fill(-1) });
+
+/**
+ * mmu_pages_first(): the batch's first page is where the walk started (never
+ * a leaf): the top of every path. Returns the index in pvec of the first
+ * level-1 page, or pvec.length when there is none. With mmuPagesNext, the
+ * kernel's for_each_sp(pvec, sp, parents, i), with no object per leaf (a CR3
+ * switch syncs ~2 pages).
+ */
+export function mmuPagesFirst(pvec: readonly PageVecEntry[], path: MmuPagePath): number {
+  if (pvec.length === 0) return 0;
   const first = pvec[0]!;
-  const parents: Array<ShadowPage | null> = [];
-  const idxs: number[] = [];
-  parents[first.sp.role.level - 2] = first.sp;
-  parents[first.sp.role.level - 1] = null;
-  for (let n = 1; n < pvec.length; n++) {
+  // As a new path: no parent (a null ends the climb) and no index (-1, INVALID_INDEX).
+  path.parent.fill(null);
+  path.idx.fill(-1);
+  path.parent[first.sp.role.level - 2] = first.sp;
+  path.parent[first.sp.role.level - 1] = null;
+  return mmuPagesNext(pvec, path, 0);
+}
+
+/** mmu_pages_next(): the next level-1 page after pvec[i] (pvec.length: none), updating the path on the way. */
+export function mmuPagesNext(pvec: readonly PageVecEntry[], path: MmuPagePath, i: number): number {
+  for (let n = i + 1; n < pvec.length; n++) {
     const e = pvec[n]!;
     const level = e.sp.role.level;
-    idxs[level - 1] = e.idx;
-    if (level === PG_LEVEL_4K) {
-      const path: Array<{ parent: ShadowPage; idx: number }> = [];
-      for (let l = 0; ; l++) {
-        const p = parents[l];
-        if (!p) break;
-        path.push({ parent: p, idx: idxs[l] ?? -1 });
-      }
-      fn(e.sp, path);
-      continue;
-    }
-    parents[level - 2] = e.sp;
+    path.idx[level - 1] = e.idx;
+    if (level === PG_LEVEL_4K) return n;
+    path.parent[level - 2] = e.sp;
   }
+  return pvec.length;
 }
 
 /** mmu_pages_clear_parents(): clear the bitmap bits up the path while counts drop to zero. */
-export function mmuPagesClearParents(m: Machine, path: Array<{ parent: ShadowPage; idx: number }>): void {
-  for (const { parent, idx } of path) {
-    clearUnsyncChildBit(m, parent, idx);
+export function mmuPagesClearParents(m: Machine, path: MmuPagePath): void {
+  for (let l = 0; ; l++) {
+    const parent = path.parent[l];
+    if (!parent) return;
+    clearUnsyncChildBit(m, parent, path.idx[l]!);
     if (parent.unsyncChildren) return;
   }
 }
@@ -652,12 +672,13 @@ function setInvalid(sp: ShadowPage): void {
 function mmuZapUnsyncChildren(m: Machine, parent: ShadowPage): number {
   if (parent.role.level === PG_LEVEL_4K) return 0;
   let zapped = 0;
+  const path = newMmuPagePath();
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
-    forEachUnsyncLeaf(pvec, (sp, path) => {
-      kvmMmuPrepareZapPage(m, sp, 'unsync child of a zapped page');
+    for (let i = mmuPagesFirst(pvec, path); i < pvec.length; i = mmuPagesNext(pvec, path, i)) {
+      kvmMmuPrepareZapPage(m, pvec[i]!.sp, 'unsync child of a zapped page');
       mmuPagesClearParents(m, path);
       zapped++;
-    });
+    }
   }
   return zapped;
 }

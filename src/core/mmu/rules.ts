@@ -77,6 +77,31 @@ export function childCheck(rules: RuleSetName): 'follow' | 'gfn' | 'gfn+role' {
  * CR0/CR4/EFER bits that change what an spte means.
  */
 export function baseRole(rules: RuleSetName, cpu: CpuState, linux61: number = linux61Changes(rules)): PageRole {
+  const key = roleCacheKey(rules, cpu, linux61);
+  let role = baseRoles.get(key);
+  if (role === undefined) baseRoles.set(key, (role = makeBaseRole(rules, cpu, linux61)));
+  return role;
+}
+
+/**
+ * The CPU settings a base role (and a root's role) is made from, and the rule
+ * set and 6.1 changes, as one number: CR0.PG, CR0.WP, CR4.PAE, CR4.SMEP,
+ * CR4.SMAP, EFER.NX and EFER.LME (long mode and the root levels come from
+ * these). Roles are made once per key and shared: a role is never changed in
+ * place (a page's role is replaced, as when it is zapped), and a CR3 switch of
+ * a 32-bit guest made four roots' roles and strings each time (~7% of what a
+ * 100k-step replay allocated).
+ */
+function roleCacheKey(rules: RuleSetName, cpu: CpuState, linux61: number): number {
+  const bits =
+    +cpu.cr0.pg | (+cpu.cr0.wp << 1) | (+cpu.cr4.pae << 2) | (+cpu.cr4.smep << 3) | (+cpu.cr4.smap << 4) | (+cpu.efer.nx << 5) | (+cpu.efer.lme << 6);
+  return (linux61 * 8 + RULE_SETS.indexOf(rules)) * 128 + bits;
+}
+const baseRoles = new Map<number, PageRole>();
+/** computeRootRole's results by roleCacheKey, root index (0-3) and level (1-5). */
+const rootRoles = new Map<number, ComputedRole>();
+
+function makeBaseRole(rules: RuleSetName, cpu: CpuState, linux61: number): PageRole {
   const pg = cpu.cr0.pg;
   const gpteIs8Bytes =
     isMergedSeries(rules)
@@ -135,6 +160,15 @@ function roleBeforePatch(cpu: CpuState, gaddr: number, level: number, direct: bo
 
 /** Role of a root: mmu_alloc_root(vcpu, gfn, quadrant or gva, level). */
 export function computeRootRole(rules: RuleSetName, cpu: CpuState, rootIndex: number, level: number, linux61: number = linux61Changes(rules)): ComputedRole {
+  // Roots have index 0-3 and level 2-5; anything else is made, not kept.
+  if (!(rootIndex >= 0 && rootIndex <= 3 && level >= 0 && level <= 7 && Number.isInteger(rootIndex + level))) return makeRootRole(rules, cpu, rootIndex, level, linux61);
+  const key = (roleCacheKey(rules, cpu, linux61) * 4 + rootIndex) * 8 + level;
+  let computed = rootRoles.get(key);
+  if (computed === undefined) rootRoles.set(key, (computed = makeRootRole(rules, cpu, rootIndex, level, linux61)));
+  return computed;
+}
+
+function makeRootRole(rules: RuleSetName, cpu: CpuState, rootIndex: number, level: number, linux61: number): ComputedRole {
   if (rules === 'before') {
     // 5.15 passes gva = i << 30 for the four PAE roots, 0 for a single root.
     const gva = level === 2 ? rootIndex * 2 ** 30 : 0;

@@ -6,7 +6,7 @@
 import { hex, hex64 } from '../bits.ts';
 import type { Machine, ShadowPage } from '../machine.ts';
 import { ACC_EXEC_MASK, ACC_USER_MASK, ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_DIRTY_MASK, PT_PAGE_SIZE_MASK, PT_PRESENT_MASK, PT_USER_MASK, PT_WRITABLE_MASK, PT64_NX_MASK_HI } from './constants.ts';
-import { addLeafStats, childOf, dropParentPte, dropSpte, kvmFlushRemoteTlbs, makeRequest, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
+import { addLeafStats, childOfWords, dropParentPte, dropSpte, kvmFlushRemoteTlbs, makeRequest, mmuTryToUnsyncPages, rmapAdd } from './pages.ts';
 import { spteRef, sptMut } from '../machine.ts';
 import {
   L61_NO_CURRENT_FLUSH_ON_SP_CHANGE,
@@ -17,19 +17,16 @@ import {
   tracesSetSpteOnlyOnChange,
   writableSpteSkipsUnsyncCheck,
 } from './rules.ts';
-import { eq64, type U64 } from '../bits.ts';
+import type { U64 } from '../bits.ts';
 import {
   getSpte,
-  isLargePte,
   isMmioSpte,
   isShadowPresent,
-  isWritableSpte,
   makeMmioSpte,
   setSpte,
   SPTE_HOST_WRITEABLE,
   SPTE_MMU_PRESENT_MASK,
   SPTE_MMU_WRITEABLE,
-  sptePfn,
   sptePfnOf,
 } from './spte.ts';
 
@@ -101,11 +98,15 @@ function makeSpte(
  * a lockless-writable spte loses W, or the A or D bit is cleared.
  */
 export function spteUpdateNeedsFlush(old: U64, next: U64): boolean {
-  if (!isShadowPresent(old)) return false;
-  const locklessWritable = (old.lo & SPTE_HOST_WRITEABLE) !== 0 && (old.lo & SPTE_MMU_WRITEABLE) !== 0;
-  if (locklessWritable && !isWritableSpte(next)) return true;
-  if (old.lo & PT_ACCESSED_MASK && !(next.lo & PT_ACCESSED_MASK)) return true;
-  return (old.lo & PT_DIRTY_MASK) !== 0 && !(next.lo & PT_DIRTY_MASK);
+  return spteUpdateNeedsFlushOf(old.lo, next.lo);
+}
+/** spteUpdateNeedsFlush given the two sptes' low halves (every bit it reads is there). */
+function spteUpdateNeedsFlushOf(oldLo: number, nextLo: number): boolean {
+  if (!(oldLo & SPTE_MMU_PRESENT_MASK)) return false;
+  const locklessWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0 && (oldLo & SPTE_MMU_WRITEABLE) !== 0;
+  if (locklessWritable && !(nextLo & PT_WRITABLE_MASK)) return true;
+  if (oldLo & PT_ACCESSED_MASK && !(nextLo & PT_ACCESSED_MASK)) return true;
+  return (oldLo & PT_DIRTY_MASK) !== 0 && !(nextLo & PT_DIRTY_MASK);
 }
 
 /**
@@ -131,31 +132,37 @@ export function mmuSetSpte(
     const v = makeMmioSpte(gfn, pteAccess);
     setSpte(sptMut(m, sp), index, v);
     if (m.tracing) m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
-    return { ret: 'RET_PF_EMULATE', writeProtectedPt: false };
+    return MMIO;
   }
   const pfn = m.host.gfnToPfn(gfn);
   let wasRmapped = false;
   let flush = false;
-  const old = getSpte(sp.spt, index);
-  if (isShadowPresent(old)) {
-    if (level > PG_LEVEL_4K && !isLargePte(old)) {
+  // The sptes as their two halves: no object per call (every fault and prefetch comes here).
+  const oldLo = sp.spt.get(2 * index);
+  const oldHi = sp.spt.get(2 * index + 1);
+  if (oldLo & SPTE_MMU_PRESENT_MASK) {
+    if (level > PG_LEVEL_4K && !(oldLo & PT_PAGE_SIZE_MASK)) {
       // A large mapping replaces a page-table pointer: unlink the now unreachable child.
-      dropParentPte(m, childOf(m, old), spteRef(sp.id, index));
+      dropParentPte(m, childOfWords(m, oldLo, oldHi), spteRef(sp.id, index));
       flush = true;
-    } else if (pfn !== sptePfn(old)) {
+    } else if (pfn !== sptePfnOf(oldLo, oldHi)) {
       dropSpte(m, sp, index);
       flush = true;
     } else wasRmapped = true;
   }
   // set_spte()
-  const cur = getSpte(sp.spt, index);
-  const made = makeSpte(m, pteAccess, level, gfn, pfn, cur.lo, speculative, true, true);
-  const next = { lo: made.lo, hi: made.hi };
+  const curLo = sp.spt.get(2 * index);
+  const curHi = sp.spt.get(2 * index + 1);
+  const made = makeSpte(m, pteAccess, level, gfn, pfn, curLo, speculative, true, true);
+  const nextLo = made.lo;
+  const nextHi = made.hi;
   const wrprot = made.wrprot;
-  const spurious = eq64(cur, next);
+  const spurious = curLo === nextLo && curHi === nextHi;
   if (!spurious) {
-    if (spteUpdateNeedsFlush(cur, next)) flush = true;
-    setSpte(sptMut(m, sp), index, next);
+    if (spteUpdateNeedsFlushOf(curLo, nextLo)) flush = true;
+    const spt = sptMut(m, sp);
+    spt.set(2 * index, nextLo);
+    spt.set(2 * index + 1, nextHi);
   }
   let ret: PfResult = 'RET_PF_FIXED';
   if (wrprot) {
@@ -166,7 +173,7 @@ export function mmuSetSpte(
   }
   if (flush) kvmFlushRemoteTlbs(m);
   // Fully spurious: same spte and no emulation needed (no trace, no rmap change).
-  if (spurious && ret === 'RET_PF_FIXED') return { ret: 'RET_PF_SPURIOUS', writeProtectedPt: false };
+  if (spurious && ret === 'RET_PF_FIXED') return SPURIOUS;
   // 6.1 (tracesSetSpteOnlyOnChange): the tracepoint sits in the `*sptep != spte` branch.
   const traced = !spurious || !tracesSetSpteOnlyOnChange(m);
   if (!traced && m.linux61Fired) linux61Fired(m, L61_SET_SPTE_TRACE_ON_CHANGE);
@@ -176,8 +183,8 @@ export function mmuSetSpte(
     index,
     level,
     gfn: hex(gfn),
-    spte: hex64(next),
-    old: hex64(old),
+    spte: hex64({ lo: nextLo, hi: nextHi }),
+    old: hex64({ lo: oldLo, hi: oldHi }),
     speculative,
     writeProtectedPt: wrprot,
   });
@@ -185,8 +192,17 @@ export function mmuSetSpte(
     addLeafStats(m, level);
     rmapAdd(m, sp, index, gfn);
   }
-  return { ret, writeProtectedPt: wrprot };
+  return ret === 'RET_PF_EMULATE' ? (wrprot ? EMULATE_WRPROT : EMULATE) : wrprot ? FIXED_WRPROT : FIXED;
 }
+
+// mmu_set_spte()'s results, shared (they are read only): no object per call.
+const result = (ret: PfResult, writeProtectedPt: boolean): SetSpteResult => Object.freeze({ ret, writeProtectedPt });
+const SPURIOUS = result('RET_PF_SPURIOUS', false);
+const FIXED = result('RET_PF_FIXED', false);
+const FIXED_WRPROT = result('RET_PF_FIXED', true);
+const EMULATE = result('RET_PF_EMULATE', false);
+const EMULATE_WRPROT = result('RET_PF_EMULATE', true);
+const MMIO = result('RET_PF_EMULATE', false);
 
 /**
  * set_spte() as FNAME(sync_page) calls it: recompute a 4 KiB leaf keeping its

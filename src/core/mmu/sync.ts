@@ -12,7 +12,6 @@ import { ACC_WRITE_MASK, PG_LEVEL_4K, PT_ACCESSED_MASK, PT_PRESENT_MASK, PT_WRIT
 import { ShadowWalk } from './iterator.ts';
 import {
   dropSpte,
-  forEachUnsyncLeaf,
   kvmFlushRemoteTlbs,
   kvmMmuCommitZapPage,
   kvmMmuPrepareZapPage,
@@ -20,8 +19,11 @@ import {
   kvmUnlinkUnsyncPage,
   makeRequest,
   mmuPagesClearParents,
+  mmuPagesFirst,
+  mmuPagesNext,
   mmuPageZapPte,
   mmuUnsyncWalk,
+  newMmuPagePath,
   refJson,
   setKvmSyncPage,
 } from './pages.ts';
@@ -346,24 +348,26 @@ setKvmSyncPage(kvmSyncPage);
 export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
   if (m.tracing) m.emit({ kind: 'mmu_sync_children', sp: parent.id });
   let flush = false;
+  const path = newMmuPagePath();
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
     let isProtected = false;
-    forEachUnsyncLeaf(pvec, (sp) => {
+    for (let i = mmuPagesFirst(pvec, path); i < pvec.length; i = mmuPagesNext(pvec, path, i)) {
       // mmu_sync_children() -> rmap_write_protect()
-      if (kvmMmuSlotGfnWriteProtect(m, sp.gfn, 'rmap_write_protect')) isProtected = true;
-    });
+      if (kvmMmuSlotGfnWriteProtect(m, pvec[i]!.sp.gfn, 'rmap_write_protect')) isProtected = true;
+    }
     if (isProtected) {
       kvmFlushRemoteTlbs(m);
       flush = false;
     }
-    forEachUnsyncLeaf(pvec, (sp, path) => {
+    for (let i = mmuPagesFirst(pvec, path); i < pvec.length; i = mmuPagesNext(pvec, path, i)) {
+      const sp = pvec[i]!.sp;
       kvmUnlinkUnsyncPage(m, sp);
       const ret = kvmSyncPage(m, sp);
       if (ret > 0) flush = true;
       // 5.15 asks for a local flush for every page kept; 6.1 does not.
       if (ret >= 0 && m.linux61Fired && syncKeepsEmptyPage(m)) linux61Fired(m, L61_SYNC_PAGE_KEEPS_EMPTY);
       mmuPagesClearParents(m, path);
-    });
+    }
   }
   // 6.1 (syncKeepsEmptyPage): kvm_mmu_remote_flush_or_zap(), a remote flush
   // when a sync needs one; 5.15 flushes the current TLB when a page was kept.
