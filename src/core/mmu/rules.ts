@@ -98,8 +98,14 @@ function roleCacheKey(rules: RuleSetName, cpu: CpuState, linux61: number): numbe
   return (linux61 * 8 + RULE_SETS.indexOf(rules)) * 128 + bits;
 }
 const baseRoles = new Map<number, PageRole>();
-/** computeRootRole's results by roleCacheKey, root index (0-3) and level (1-5). */
+/** computeRootRole's results by roleCacheKey, root index (0-3) and level (0-7). */
 const rootRoles = new Map<number, ComputedRole>();
+
+/** For tests: forget every role made, so the next call makes it afresh. */
+export function sim_clearRoleCache(): void {
+  baseRoles.clear();
+  rootRoles.clear();
+}
 
 function makeBaseRole(rules: RuleSetName, cpu: CpuState, linux61: number): PageRole {
   const pg = cpu.cr0.pg;
