@@ -672,8 +672,9 @@ function setInvalid(sp: ShadowPage): void {
 function mmuZapUnsyncChildren(m: Machine, parent: ShadowPage): number {
   if (parent.role.level === PG_LEVEL_4K) return 0;
   let zapped = 0;
-  const path = newMmuPagePath();
+  let path: MmuPagePath | null = null;
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
+    path ??= newMmuPagePath();
     for (let i = mmuPagesFirst(pvec, path); i < pvec.length; i = mmuPagesNext(pvec, path, i)) {
       kvmMmuPrepareZapPage(m, pvec[i]!.sp, 'unsync child of a zapped page');
       mmuPagesClearParents(m, path);

@@ -22,6 +22,7 @@ import {
   mmuPagesFirst,
   mmuPagesNext,
   mmuPageZapPte,
+  type MmuPagePath,
   mmuUnsyncWalk,
   newMmuPagePath,
   refJson,
@@ -115,6 +116,15 @@ const MEMO_STRIDE = CHUNK_WRITES + 1;
 function copyChunk(c: Chunk | null, to: Uint32Array | Float64Array, at: number): void {
   if (c) to.set(c, at);
   else to.fill(0, at, at + MEMO_STRIDE);
+}
+
+/**
+ * Whether the memo's copy at `at` is already chunk `c`'s values: remembered
+ * from that very chunk object (not null: a chunk not remembered leaves its copy
+ * as it was, not zeroed) at the count of writes it has now.
+ */
+function holds(remembered: Chunk | null, copies: Uint32Array | Float64Array, at: number, c: Chunk | null): boolean {
+  return c !== null && remembered === c && copies[at + CHUNK_WRITES] === c[CHUNK_WRITES];
 }
 
 let syncMemoOn = true;
@@ -302,12 +312,15 @@ function syncPage(m: Machine, sp: ShadowPage): number {
     memo.present[ci] = present;
     if (same) {
       const after = sp.spt.chunkAt(ci);
+      // A copy already holds a chunk's values when it was made from the same
+      // chunk object at the same count of writes (most often only the sptes
+      // changed: the gptes' and gfns' copies stay as they are).
+      if (!holds(memo.spt[ci] ?? null, memo.sptW, m0, after)) copyChunk(after, memo.sptW, m0);
+      if (!holds(memo.gptes[ci] ?? null, memo.gptW, m0, gChunk)) copyChunk(gChunk, memo.gptW, m0);
+      if (!holds(memo.gfns[ci] ?? null, memo.gfnW, m0, fChunk)) copyChunk(fChunk, memo.gfnW, m0);
       memo.spt[ci] = after;
       memo.gptes[ci] = gChunk;
       memo.gfns[ci] = fChunk;
-      copyChunk(after, memo.sptW, m0);
-      copyChunk(gChunk, memo.gptW, m0);
-      copyChunk(fChunk, memo.gfnW, m0);
     } else {
       // Nothing kept for a chunk not remembered: the old chunks (and their slabs) can go.
       memo.spt[ci] = null;
@@ -348,8 +361,10 @@ setKvmSyncPage(kvmSyncPage);
 export function mmuSyncChildren(m: Machine, parent: ShadowPage): void {
   if (m.tracing) m.emit({ kind: 'mmu_sync_children', sp: parent.id });
   let flush = false;
-  const path = newMmuPagePath();
+  // Made for the first batch: most calls (four per CR3 switch of a 32-bit guest) find none.
+  let path: MmuPagePath | null = null;
   for (let pvec = mmuUnsyncWalk(m, parent); pvec.length; pvec = mmuUnsyncWalk(m, parent)) {
+    path ??= newMmuPagePath();
     let isProtected = false;
     for (let i = mmuPagesFirst(pvec, path); i < pvec.length; i = mmuPagesNext(pvec, path, i)) {
       // mmu_sync_children() -> rmap_write_protect()
