@@ -9,12 +9,12 @@ import { PMap } from '../src/core/pmap.ts';
 
 /**
  * Copy-on-write bookkeeping (which shadow pages / guest frames this copy may
- * write in place: `owned`, guest memory's `token`) is not machine state: a replay and a snapshot copy differ there.
+ * write in place: `owned`, `sim_owner`, guest memory's `token`) is not machine state: a replay and a snapshot copy differ there.
  * Nor is the tracing switch (whether steps record events), nor guest
  * memory's frame lookup cache (frameIndex, frameLookups, frameIndexing), nor
  * FNAME(sync_page)'s memo (sim_syncMemo), which a machine shares with its copies.
  */
-const BOOKKEEPING = new Set(['owned', 'token', 'tracing', 'frameIndex', 'frameLookups', 'frameIndexing', 'sim_syncMemo']);
+const BOOKKEEPING = new Set(['owned', 'sim_owner', 'token', 'tracing', 'frameIndex', 'frameLookups', 'frameIndexing', 'sim_syncMemo']);
 
 /** A canonical JSON-able form of any value: Maps, Sets, persistent maps (by key) and typed arrays spelled out, functions dropped. */
 export function canon(x: unknown): unknown {

@@ -7,7 +7,7 @@
  * ids, spte refs = id * 512 + index) so a copy needs no pointer fixing.
  */
 import { pow2 } from './bits.ts';
-import type { CowArray } from './cow-array.ts';
+import { type CowArray, newOwnerToken } from './cow-array.ts';
 import { type CpuState, cloneCpu } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
@@ -130,12 +130,20 @@ export interface Machine {
   stats: KvmStats;
   vcpuStats: VcpuStats;
   /**
-   * The shadow-page arrays (spt, gfns, bitmap, parent_ptes) this machine
-   * owns, as ownKey(id, kind). The others it shares with a snapshot, and
-   * copies at their first write (sptMut, gfnsMut, bitmapMut, parentPtesMut).
-   * Made at the first write: null in a snapshot, which is never written.
+   * The shadow pages' parent_ptes lists this machine owns, by page id. The
+   * others it shares with a snapshot, and copies at their first write
+   * (parentPtesMut). Made at the first write: null in a snapshot, which is
+   * never written.
    */
   owned: Set<number> | null;
+  /**
+   * The token (CowArray.owner) of the shadow pages' spt, gfns and bitmap
+   * arrays this machine may write in place; an array with another token it
+   * shares with a snapshot, and copies at its first write (sptMut, gfnsMut,
+   * bitmapMut). A field check instead of a Set lookup on every spte write.
+   * cloneMachine gives both machines new tokens: neither owns a shared array.
+   */
+  sim_owner: number;
   /** Index of the step being executed (-1 during the initial VM entry). */
   stepIndex: number;
   /**
@@ -203,32 +211,33 @@ function cloneSp(sp: ShadowPage): ShadowPage {
   return { ...sp };
 }
 
-/** A shadow page's arrays, each copied on its own first write after a snapshot (Machine.owned). */
-const SPT = 0;
-const GFNS = 1;
-const BITMAP = 2;
-const PARENTS = 3;
-const ownKey = (id: number, kind: number): number => id * 4 + kind;
-
-/** Whether `m` owned array `kind` of page `id`; it does from now on (the caller copies it if not). */
-function takeOwnership(m: Machine, id: number, kind: number): boolean {
-  const k = ownKey(id, kind);
+/** Whether `m` owned page `id`'s parent_ptes; it does from now on (the caller copies it if not). */
+function takeParentsOwnership(m: Machine, id: number): boolean {
   const owned = (m.owned ??= new Set());
-  if (owned.has(k)) return true;
-  owned.add(k);
+  if (owned.has(id)) return true;
+  owned.add(id);
   return false;
 }
 
-/** A page freed by this machine: its ownership keys go (ids are never reused, so they would only pile up). */
+/** A page freed by this machine: its ownership key goes (ids are never reused, so they would only pile up). */
 export function forgetPage(m: Machine, id: number): void {
-  const owned = m.owned;
-  if (owned) for (let kind = SPT; kind <= PARENTS; kind++) owned.delete(ownKey(id, kind));
+  m.owned?.delete(id);
 }
 
 /** A page made by this machine owns all its arrays. */
-export function ownNewPage(m: Machine, id: number): void {
-  const owned = (m.owned ??= new Set());
-  for (let kind = SPT; kind <= PARENTS; kind++) owned.add(ownKey(id, kind));
+export function ownNewPage(m: Machine, sp: ShadowPage): void {
+  sp.spt.owner = m.sim_owner;
+  if (sp.gfns) sp.gfns.owner = m.sim_owner;
+  sp.unsyncChildBitmap.owner = m.sim_owner;
+  (m.owned ??= new Set()).add(sp.id);
+}
+
+/** `a` if `m` may write it in place, else a copy that `m` may (O(1): chunks are copied as they are written). */
+function ownArray(m: Machine, a: CowArray): CowArray {
+  if (a.owner === m.sim_owner) return a;
+  const copy = a.clone();
+  copy.owner = m.sim_owner;
+  return copy;
 }
 
 /*
@@ -243,26 +252,26 @@ export function ownNewPage(m: Machine, id: number): void {
 
 /** sp->spt, the page's own: O(1), it then copies only the 32-element chunks it writes. */
 export function sptMut(m: Machine, sp: ShadowPage): CowArray {
-  if (!takeOwnership(m, sp.id, SPT)) sp.spt = sp.spt.clone();
+  if (sp.spt.owner !== m.sim_owner) sp.spt = ownArray(m, sp.spt);
   return sp.spt;
 }
 
 /** sp->gfns (an indirect page's), the page's own. */
 export function gfnsMut(m: Machine, sp: ShadowPage): CowArray {
   if (!sp.gfns) throw new Error(`internal: sp ${sp.id} is direct and has no gfns`);
-  if (!takeOwnership(m, sp.id, GFNS)) sp.gfns = sp.gfns.clone();
+  if (sp.gfns.owner !== m.sim_owner) sp.gfns = ownArray(m, sp.gfns);
   return sp.gfns;
 }
 
 /** sp->unsync_child_bitmap, the page's own. */
 export function bitmapMut(m: Machine, sp: ShadowPage): CowArray {
-  if (!takeOwnership(m, sp.id, BITMAP)) sp.unsyncChildBitmap = sp.unsyncChildBitmap.clone();
+  if (sp.unsyncChildBitmap.owner !== m.sim_owner) sp.unsyncChildBitmap = ownArray(m, sp.unsyncChildBitmap);
   return sp.unsyncChildBitmap;
 }
 
 /** sp->parent_ptes, the page's own. */
 export function parentPtesMut(m: Machine, sp: ShadowPage): number[] {
-  if (!takeOwnership(m, sp.id, PARENTS)) sp.parentPtes = sp.parentPtes.slice();
+  if (!takeParentsOwnership(m, sp.id)) sp.parentPtes = sp.parentPtes.slice();
   return sp.parentPtes;
 }
 
@@ -312,6 +321,7 @@ export const discardEvents = (): void => {};
  */
 export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
   m.owned = null;
+  m.sim_owner = newOwnerToken();
   const sps = m.sps.map((sp, id) => {
     const p = prev?.sps.get(id);
     return p !== undefined && sameShadowPage(p, sp) ? p : cloneSp(sp);
@@ -345,6 +355,7 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
     stats: { ...m.stats },
     vcpuStats: { ...m.vcpuStats },
     owned: null,
+    sim_owner: newOwnerToken(),
     stepIndex: m.stepIndex,
     bugs: m.bugs.slice(),
     tracing: m.tracing,

@@ -28,7 +28,7 @@ import { hex, hex64, u64 } from './bits.ts';
 import { type CpuState } from './guest/cpu.ts';
 import { GuestMemory } from './guest/memory.ts';
 import { Host } from './host.ts';
-import { ChunkPack, CowArray, type CowChunks } from './cow-array.ts';
+import { ChunkPack, CowArray, type CowChunks, newOwnerToken } from './cow-array.ts';
 import { type MapDelta, PMap } from './pmap.ts';
 import { cloneMachine, copyList, copyPteList, discardEvents, type Machine, newKvmStats, newListMap, newRmap, newVcpuStats, type PteList, sameShadowPage, type ShadowPage, SpTable } from './machine.ts';
 import { KVM_MIN_ALLOC_MMU_PAGES, KVM_PERMILLE_MMU_PAGES } from './mmu/constants.ts';
@@ -153,6 +153,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     stats: newKvmStats(),
     vcpuStats: newVcpuStats(),
     owned: null,
+    sim_owner: newOwnerToken(),
     stepIndex: -1,
     bugs: [],
     tracing: opts.tracing ?? true,
@@ -674,7 +675,7 @@ export type ShadowPageData = Omit<ShadowPage, 'role' | 'spt' | 'gfns' | 'unsyncC
  * worker sends snapshot after snapshot, each costing O(changes)), or
  * against nothing (every entry).
  */
-export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'tracing' | 'linux61Fired' | 'sim_syncMemo' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
+export type MachineData = Omit<Machine, 'mem' | 'host' | 'emit' | 'owned' | 'sim_owner' | 'tracing' | 'linux61Fired' | 'sim_syncMemo' | 'rmap' | 'sps' | 'hash' | 'writeTrack' | 'lpageDisallow'> & {
   readonly delta: boolean;
   readonly frames: MapDelta<CowChunks>;
   readonly rmap: MapDelta<PteList>;
@@ -866,6 +867,7 @@ export function machineFromData(d: MachineData, host: Host, prev: Machine | null
     mem: GuestMemory.fromDelta(base?.mem ?? null, frames, chunks),
     host,
     owned: null,
+    sim_owner: newOwnerToken(),
     tracing: true,
     linux61Fired: null,
     emit: discardEvents,

@@ -431,7 +431,7 @@ function kvmMmuAllocPage(m: Machine, gfn: number, role: PageRole): ShadowPage {
     createdAt: m.stepIndex,
   };
   m.sps.set(id, sp);
-  ownNewPage(m, id);
+  ownNewPage(m, sp);
   m.activeList.unshift(id);
   m.nUsedMmuPages++;
   const bucket = kvmPageTableHashfn(gfn);
