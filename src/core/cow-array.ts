@@ -110,10 +110,11 @@ export const newOwnerToken = (): number => nextOwnerToken++;
 export class CowArray {
   /**
    * The token of the one container that may write this array in place (0:
-   * none), for containers that share arrays with their copies (GuestMemory):
-   * a container's clone() takes new tokens for both sides, so an array either
-   * side holds from before is neither's own, and is cloned at its next write.
-   * A field check where a Set of owned keys cost a hash lookup per guest write.
+   * none), for containers that share arrays with their copies (GuestMemory's
+   * frames; a Machine's shadow-page arrays, Machine.sim_owner): a container's
+   * clone takes new tokens for both sides, so an array either side holds from
+   * before is neither's own, and is cloned at its next write. A field check
+   * where a Set of owned keys cost a hash lookup per guest or spte write.
    */
   owner = 0;
   protected chunks: Array<Chunk | null>;
