@@ -297,6 +297,8 @@ export interface WalkEnv {
  * trace_kvm_mmu_pagetable_walk prints: FNAME(page_fault) passes the fault's
  * whole error code (P included on a protection fault); the emulator's
  * gva_to_gpa passes only W/U/F (the default).
+ * The walker in the result is the one every walk fills (theWalker): read it
+ * before the next walk.
  */
 export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCode?: number): WalkResult {
   const { cpu, mem, emit } = env;
