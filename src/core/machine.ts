@@ -232,9 +232,8 @@ export function ownNewPage(m: Machine, sp: ShadowPage): void {
   (m.owned ??= new Set()).add(sp.id);
 }
 
-/** `a` if `m` may write it in place, else a copy that `m` may (O(1): chunks are copied as they are written). */
-function ownArray(m: Machine, a: CowArray): CowArray {
-  if (a.owner === m.sim_owner) return a;
+/** A copy of `a` that `m` may write in place (O(1): chunks are copied as they are written). */
+function ownedCopy(m: Machine, a: CowArray): CowArray {
   const copy = a.clone();
   copy.owner = m.sim_owner;
   return copy;
@@ -252,20 +251,20 @@ function ownArray(m: Machine, a: CowArray): CowArray {
 
 /** sp->spt, the page's own: O(1), it then copies only the 32-element chunks it writes. */
 export function sptMut(m: Machine, sp: ShadowPage): CowArray {
-  if (sp.spt.owner !== m.sim_owner) sp.spt = ownArray(m, sp.spt);
+  if (sp.spt.owner !== m.sim_owner) sp.spt = ownedCopy(m, sp.spt);
   return sp.spt;
 }
 
 /** sp->gfns (an indirect page's), the page's own. */
 export function gfnsMut(m: Machine, sp: ShadowPage): CowArray {
   if (!sp.gfns) throw new Error(`internal: sp ${sp.id} is direct and has no gfns`);
-  if (sp.gfns.owner !== m.sim_owner) sp.gfns = ownArray(m, sp.gfns);
+  if (sp.gfns.owner !== m.sim_owner) sp.gfns = ownedCopy(m, sp.gfns);
   return sp.gfns;
 }
 
 /** sp->unsync_child_bitmap, the page's own. */
 export function bitmapMut(m: Machine, sp: ShadowPage): CowArray {
-  if (sp.unsyncChildBitmap.owner !== m.sim_owner) sp.unsyncChildBitmap = ownArray(m, sp.unsyncChildBitmap);
+  if (sp.unsyncChildBitmap.owner !== m.sim_owner) sp.unsyncChildBitmap = ownedCopy(m, sp.unsyncChildBitmap);
   return sp.unsyncChildBitmap;
 }
 

@@ -243,22 +243,7 @@ export function permissionFault(cpu: CpuState, pteAccess: number, a: WalkAccess)
   return fault ? PFERR_PRESENT_MASK : 0;
 }
 
-function emptyWalker(): GuestWalker {
-  return {
-    level: 0,
-    maxLevel: 0,
-    tableGfn: [0, 0, 0, 0, 0],
-    pteLo: [0, 0, 0, 0, 0],
-    pteHi: [0, 0, 0, 0, 0],
-    pteGpa: [0, 0, 0, 0, 0],
-    ptAccess: [0, 0, 0, 0, 0],
-    pteAccess: 0,
-    gfn: 0,
-    prefetchBase: -1,
-  };
-}
-
-/** `w` as emptyWalker() makes one. */
+/** `w` emptied for a new walk (its arrays kept: one slot per level). */
 function resetWalker(w: GuestWalker): GuestWalker {
   w.level = 0;
   w.maxLevel = 0;
@@ -276,7 +261,7 @@ function resetWalker(w: GuestWalker): GuestWalker {
  * emulator's check) before the next walk starts. A fresh walker and its arrays
  * per walk were ~15% of what a 100k-step replay allocated.
  */
-const theWalker = emptyWalker();
+const theWalker: GuestWalker = resetWalker({ level: 0, maxLevel: 0, tableGfn: [], pteLo: [], pteHi: [], pteGpa: [], ptAccess: [], pteAccess: 0, gfn: 0, prefetchBase: -1 });
 
 /** What FNAME(walk_addr) reads: the vCPU, guest memory and the memslots (a Machine is one; no object is made per walk). */
 export interface WalkEnv {

@@ -451,10 +451,9 @@ export function kvmMmuGetPage(m: Machine, gfn: number, role: PageRole): ShadowPa
   const directMmu = !m.cpu.cr0.pg;
   let collisions = 0;
   let found: ShadowPage | null = null;
-  // for_each_valid_sp(): the bucket's pages as they were when the loop began
-  // (a zap below may change the bucket's list, never this copy of it).
-  const ids = m.hash.get(kvmPageTableHashfn(gfn));
-  const bucket = ids && ids.length > 1 ? ids.slice() : ids;
+  // for_each_valid_sp(). A zap in the loop only prepares (the bucket's list
+  // changes when kvm_mmu_commit_zap_page() frees, after the loop).
+  const bucket = m.hash.get(kvmPageTableHashfn(gfn));
   for (let k = 0; bucket && k < bucket.length; k++) {
     const sp = getSp(m, bucket[k]!);
     if (sp.role.invalid) continue; // obsolete, or zapped earlier in this loop

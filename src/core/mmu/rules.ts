@@ -166,8 +166,8 @@ function roleBeforePatch(cpu: CpuState, gaddr: number, level: number, direct: bo
 
 /** Role of a root: mmu_alloc_root(vcpu, gfn, quadrant or gva, level). */
 export function computeRootRole(rules: RuleSetName, cpu: CpuState, rootIndex: number, level: number, linux61: number = linux61Changes(rules)): ComputedRole {
-  // Roots have index 0-3 and level 2-5; anything else is made, not kept.
-  if (!(rootIndex >= 0 && rootIndex <= 3 && level >= 0 && level <= 7 && Number.isInteger(rootIndex + level))) return makeRootRole(rules, cpu, rootIndex, level, linux61);
+  // Roots have index 0-3 and level 2-5: anything else is made, not kept (it would share a key).
+  if (rootIndex < 0 || rootIndex > 3 || level < 0 || level > 7) return makeRootRole(rules, cpu, rootIndex, level, linux61);
   const key = (roleCacheKey(rules, cpu, linux61) * 4 + rootIndex) * 8 + level;
   let computed = rootRoles.get(key);
   if (computed === undefined) rootRoles.set(key, (computed = makeRootRole(rules, cpu, rootIndex, level, linux61)));

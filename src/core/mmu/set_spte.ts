@@ -17,7 +17,6 @@ import {
   tracesSetSpteOnlyOnChange,
   writableSpteSkipsUnsyncCheck,
 } from './rules.ts';
-import type { U64 } from '../bits.ts';
 import {
   getSpte,
   isMmioSpte,
@@ -94,14 +93,11 @@ function makeSpte(
 }
 
 /**
- * mmu_spte_update(): does replacing `old` with `next` need a TLB flush? Yes if
- * a lockless-writable spte loses W, or the A or D bit is cleared.
+ * mmu_spte_update(): does replacing an spte with another need a TLB flush?
+ * Yes if a lockless-writable spte loses W, or the A or D bit is cleared. Given
+ * the two sptes' low halves: every bit it reads is there.
  */
-export function spteUpdateNeedsFlush(old: U64, next: U64): boolean {
-  return spteUpdateNeedsFlushOf(old.lo, next.lo);
-}
-/** spteUpdateNeedsFlush given the two sptes' low halves (every bit it reads is there). */
-function spteUpdateNeedsFlushOf(oldLo: number, nextLo: number): boolean {
+function spteUpdateNeedsFlush(oldLo: number, nextLo: number): boolean {
   if (!(oldLo & SPTE_MMU_PRESENT_MASK)) return false;
   const locklessWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0 && (oldLo & SPTE_MMU_WRITEABLE) !== 0;
   if (locklessWritable && !(nextLo & PT_WRITABLE_MASK)) return true;
@@ -132,7 +128,7 @@ export function mmuSetSpte(
     const v = makeMmioSpte(gfn, pteAccess);
     setSpte(sptMut(m, sp), index, v);
     if (m.tracing) m.emit({ kind: 'mark_mmio_spte', sp: sp.id, index, gfn: hex(gfn), spte: hex64(v) });
-    return MMIO;
+    return EMULATE;
   }
   const pfn = m.host.gfnToPfn(gfn);
   let wasRmapped = false;
@@ -159,7 +155,7 @@ export function mmuSetSpte(
   const wrprot = made.wrprot;
   const spurious = curLo === nextLo && curHi === nextHi;
   if (!spurious) {
-    if (spteUpdateNeedsFlushOf(curLo, nextLo)) flush = true;
+    if (spteUpdateNeedsFlush(curLo, nextLo)) flush = true;
     const spt = sptMut(m, sp);
     spt.set(2 * index, nextLo);
     spt.set(2 * index + 1, nextHi);
@@ -202,7 +198,6 @@ const FIXED = result('RET_PF_FIXED', false);
 const FIXED_WRPROT = result('RET_PF_FIXED', true);
 const EMULATE = result('RET_PF_EMULATE', false);
 const EMULATE_WRPROT = result('RET_PF_EMULATE', true);
-const MMIO = result('RET_PF_EMULATE', false);
 
 /**
  * set_spte() as FNAME(sync_page) calls it: recompute a 4 KiB leaf keeping its
@@ -215,16 +210,18 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   const oldHi = sp.spt.get(2 * index + 1);
   const hostWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0;
   const made = makeSpte(m, pteAccess, PG_LEVEL_4K, gfn, sptePfnOf(oldLo, oldHi), oldLo, true, false, hostWritable);
-  // Most sptes are unchanged by a sync: compare the halves before making any object.
-  if (made.lo === oldLo && made.hi === oldHi) return false;
-  const old = { lo: oldLo, hi: oldHi };
-  const next = { lo: made.lo, hi: made.hi };
-  setSpte(sptMut(m, sp), index, next);
+  // Most sptes are unchanged by a sync: compare the halves, and make no object.
+  const nextLo = made.lo;
+  const nextHi = made.hi;
+  if (nextLo === oldLo && nextHi === oldHi) return false;
+  const spt = sptMut(m, sp);
+  spt.set(2 * index, nextLo);
+  spt.set(2 * index + 1, nextHi);
   // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), so no
   // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the
   // UI can show the changed spte and nothing mistakes it for a traced line.
-  if (m.tracing) m.emit({ kind: 'set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64(next), old: hex64(old), writeProtectedPt: made.wrprot });
-  return spteUpdateNeedsFlush(old, next);
+  if (m.tracing) m.emit({ kind: 'set_spte', sp: sp.id, index, level: 1, gfn: hex(gfn), spte: hex64({ lo: nextLo, hi: nextHi }), old: hex64({ lo: oldLo, hi: oldHi }), writeProtectedPt: made.wrprot });
+  return spteUpdateNeedsFlush(oldLo, nextLo);
 }
 
 export { isMmioSpte };
