@@ -42,7 +42,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, writeSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { applyStep, createMachine, sim_runStep, Timeline } from '../src/core/index.ts';
+import { applyStep, createMachine, sim_advance, sim_runStep, Timeline } from '../src/core/index.ts';
 import type { RuleSetName, Scenario, Step } from '../src/core/scenario.ts';
 import { PARSER_LIMITS } from '../src/scenarios/limits.ts';
 import { checkAgainstParser, generateScenario100k, mulberry32 } from './scenario100k.ts';
@@ -75,14 +75,15 @@ const CORE = {
   },
   /**
    * The replay with events off: one machine run forward with tracing off, no
-   * snapshots, each step's result dropped (what `trace --no-events` runs,
-   * minus keeping the outcome fields). The engine's own entry, sim_runStep
-   * (what a Timeline runs): applyStep adds only the hex strings a trace
-   * prints. Returns the final machine.
+   * snapshots, each step's outcome dropped (what `trace --no-events` runs,
+   * minus writing the outcome fields). The engine's entry a Timeline's build
+   * and replays and that trace run, sim_advance: the step's outcome in the
+   * one record every step writes, no result object (sim_runStep makes one,
+   * applyStep adds the hex strings a trace prints). Returns the final machine.
    */
   replayNoEvents(s: Scenario, rules: RuleSetName = 'seed'): unknown {
     const { machine } = createMachine(s, rules, { tracing: false });
-    s.steps.forEach((step, i) => sim_runStep(machine, i, step));
+    s.steps.forEach((step, i) => sim_advance(machine, i, step));
     return machine;
   },
   seek(tl: Timeline, n: number): unknown {

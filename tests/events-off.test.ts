@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyStep, buildTrace, compareRuleSets, createMachine, machineJson, RULE_SETS, type Scenario, sim_objectJsonText, sim_traceJsonText, Timeline, sim_PROGRESS_STEPS } from '../src/core/index.ts';
+import { applyStep, buildTrace, compareRuleSets, createMachine, machineJson, RULE_SETS, type Scenario, sim_advance, sim_objectJsonText, sim_rawResult, sim_runStep, type sim_StepOutcome, sim_traceJsonText, Timeline, sim_PROGRESS_STEPS } from '../src/core/index.ts';
 import { generateScenario100k } from '../bench/scenario100k.ts';
 import { LIBRARY } from '../src/scenarios/library/index.ts';
 import { formatScenarioError, parseScenario } from '../src/scenarios/schema.ts';
@@ -96,6 +96,59 @@ describe('Machine.tracing', () => {
     const m = tl.stateAt(k);
     expect(m.tracing).toBe(true);
     expect(applyStep(m, k, s.steps[k]!).events).toEqual(tl.results[k]!.events);
+  });
+});
+
+describe('sim_advance', () => {
+  it('gives every step\'s outcome in one record, the fields of sim_runStep\'s result, and leaves the same state, for every built-in and random scenario under every rule set', () => {
+    const seen = new Set<string>();
+    // No built-in injects #GP: an EFER.LME change while paging does (set_efer refuses it).
+    const gp: (typeof cases)[number] = {
+      name: 'EFER.LME while paging',
+      scenario: () =>
+        scenarioOf({
+          format: 'shadowpaging/v1',
+          title: '#GP',
+          guest: { mode: 'pae', cr3: '0x1000' },
+          memory: [
+            { gpa: '0x1000', entrySize: 8, entries: { '0': '0x2001' } },
+            { gpa: '0x2000', entrySize: 8, entries: { '0': '0x3027' } },
+            { gpa: '0x3000', entrySize: 8, entries: { '5': '0x9027' } },
+          ],
+          steps: [{ op: 'read', gva: '0x5000' }, { op: 'efer', lme: true }, { op: 'read', gva: '0x5000' }],
+        }),
+    };
+    for (const c of [...cases, gp]) {
+      const s = c.scenario();
+      for (const rules of RULE_SETS) {
+        const quiet = createMachine(s, rules, { tracing: false }).machine;
+        const full = createMachine(s, rules, { tracing: false }).machine;
+        let record: sim_StepOutcome | null = null;
+        s.steps.forEach((step, i) => {
+          const o = sim_advance(quiet, i, step);
+          // One record, written by every step: no object per step.
+          record ??= o;
+          expect(o).toBe(record);
+          const want = sim_runStep(full, i, step);
+          expect(sim_rawResult(i, o, want.events), `${c.name} ${rules} step ${i}`).toEqual(want);
+          seen.add(o.vector ? `${o.outcome} ${o.vector}` : o.outcome);
+        });
+        expect(machineJson(quiet), `${c.name} ${rules}`).toEqual(machineJson(full));
+      }
+    }
+    // Every kind of outcome was compared: the record's fields for each.
+    expect([...seen].sort()).toEqual(['done', 'emulated', 'guest-fault 13', 'guest-fault 14', 'hit', 'shadow-fault']);
+  });
+
+  it('with tracing on leaves the state the traced run leaves (its events are made and dropped)', () => {
+    const s = scenarioOf(LIBRARY[0]!.json);
+    const a = createMachine(s, 'seed').machine;
+    const b = createMachine(s, 'seed').machine;
+    s.steps.forEach((step, i) => {
+      sim_advance(a, i, step);
+      applyStep(b, i, step);
+    });
+    expect(machineJson(a)).toEqual(machineJson(b));
   });
 });
 

@@ -113,8 +113,13 @@ export const sim_hex64Length = (v: U64): number => sim_hex64LengthOf(v.lo, v.hi)
 export const sim_hex64LengthOf = (lo: number, hi: number): number => 2 + (hi === 0 ? hexDigits32(lo) : 8 + hexDigits32(hi));
 
 export function hex64(v: U64): string {
-  if (v.hi === 0) return '0x' + v.lo.toString(16);
-  return '0x' + v.hi.toString(16) + v.lo.toString(16).padStart(8, '0');
+  return hex64Of(v.lo, v.hi);
+}
+
+/** hex64 of a value given as its two halves (no object). */
+export function hex64Of(lo: number, hi: number): string {
+  if (hi === 0) return '0x' + lo.toString(16);
+  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
 
 /** Mask of bits [lo, hi] of a 64-bit value as halves (KVM's rsvd_bits(s, e)). */

@@ -6,7 +6,7 @@ export type { KernelBug, Machine, ShadowPage, KvmStats, VcpuStats } from './mach
 export { Host } from './host.ts';
 export { cloneMachine } from './machine.ts';
 export { Timeline, TimelineBuilder, SnapshotChain, createMachine, machineData, machineFromData, SNAPSHOT_EVERY, snapshotIntervalFor, concatSummaries, sim_OUTCOMES, sim_PROGRESS_STEPS, type sim_PackedSummaries, type MachineData, type StepSummary, type TimelineParts } from './timeline.ts';
-export { applyStep, sim_runStep, type RawStepResult, type StepResult, type Outcome } from './step.ts';
+export { applyStep, sim_advance, sim_rawResult, sim_runStep, type sim_StepOutcome, type RawStepResult, type StepResult, type Outcome } from './step.ts';
 export { machineJson, rmapJson, shadowPageJson, sim_JsonMemo, sim_sptesMade, sim_sptesShape, type sim_SptesShape, type MachineJson, type ShadowPageJson, type SpteJson } from './serialize.ts';
 export { auditMachine, type AuditIssue } from './audit.ts';
 export { type PageRole, type RoleJson, roleWord, unpackRole, roleNotation, roleJson, kernelRoleFields, kernelRoleWord, roleFieldName, type KernelRoleField } from './mmu/role.ts';

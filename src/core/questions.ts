@@ -17,7 +17,7 @@ import { discardEvents, getSp, type Machine } from './machine.ts';
 import { ShadowWalk } from './mmu/iterator.ts';
 import { getSpte, isShadowPresent, isWritableSpte } from './mmu/spte.ts';
 import type { RuleSetName, Scenario, Step } from './scenario.ts';
-import { applyStep, type Outcome, sim_runStep } from './step.ts';
+import { applyStep, type Outcome, sim_advance } from './step.ts';
 import { createMachine } from './timeline.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -530,7 +530,7 @@ export function* sim_answerKeySteps(
     // Tracing changes no state (the timeline rebuilds events the same way), only whether events are made.
     machine.tracing = wanted(index);
     if (!machine.tracing) {
-      sim_runStep(machine, index, step);
+      sim_advance(machine, index, step);
       continue;
     }
     const r = applyStep(machine, index, step);

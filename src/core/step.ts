@@ -195,20 +195,80 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
   return hwWalkDone(m, gva, op, user, path, ec, false, 0);
 }
 
-/** What the guest reads or writes once the access goes through. */
-function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, gpa: number, emulated: boolean, mmio: boolean): U64 {
-  const width = step.op === 'write' ? step.width : guestEntrySize(m.cpu);
-  let value: U64;
-  if (step.op === 'write') {
-    value = step.value ?? (mmio ? { lo: 0, hi: 0 } : m.mem.read(gpa, width));
-    if (!mmio) m.mem.write(gpa, width, value);
-  } else value = mmio ? { lo: 0xffffffff, hi: width === 8 ? 0xffffffff : 0 } : m.mem.read(gpa, width);
-  if (m.tracing) m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64(value), emulated });
-  return value;
+/**
+ * One step's outcome, as the fields the engine writes at the end of every
+ * step: one record, not an object per step (most steps are hits; issue 17's
+ * allocation-free hot path). sim_advance returns it; read it before the next
+ * step on any machine. sim_runStep makes a RawStepResult of it.
+ */
+export interface sim_StepOutcome {
+  outcome: Outcome;
+  /** The exception injected into the guest: #PF (14) or #GP (13); 0: none. */
+  vector: number;
+  errorCode: number;
+  /** For an access that completed: its guest-physical address, and the value read or written as two words; -1: none. */
+  gpa: number;
+  valueLo: number;
+  valueHi: number;
 }
 
+const OUT: sim_StepOutcome = { outcome: 'done', vector: 0, errorCode: 0, gpa: -1, valueLo: 0, valueHi: 0 };
+
+/** The outcome of a step that made no access and injected nothing ('done', or an access that kept faulting). */
+function outcome(how: Outcome): sim_StepOutcome {
+  OUT.outcome = how;
+  OUT.vector = 0;
+  OUT.errorCode = 0;
+  OUT.gpa = -1;
+  OUT.valueLo = 0;
+  OUT.valueHi = 0;
+  return OUT;
+}
+
+/** The outcome of a step that injected exception `vector` into the guest. */
+function injected(vector: 13 | 14, errorCode: number): sim_StepOutcome {
+  outcome('guest-fault');
+  OUT.vector = vector;
+  OUT.errorCode = errorCode;
+  return OUT;
+}
+
+/**
+ * The guest's read or write once the access goes through, recorded as the
+ * step's outcome with its address and the value read or written. No object
+ * is made for an aligned access (most of them): the value goes into the
+ * outcome's words.
+ */
+function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, how: Outcome, gpa: number, emulated: boolean, mmio: boolean): sim_StepOutcome {
+  const width = step.op === 'write' ? step.width : guestEntrySize(m.cpu);
+  let lo: number;
+  let hi: number;
+  if (step.op === 'write') {
+    const value = step.value ?? (mmio ? ZERO : m.mem.read(gpa, width));
+    if (!mmio) m.mem.write(gpa, width, value);
+    lo = value.lo;
+    hi = value.hi;
+  } else if (mmio) {
+    lo = 0xffffffff;
+    hi = width === 8 ? 0xffffffff : 0;
+  } else if (m.mem.isWordAligned(gpa, width)) {
+    lo = m.mem.read32(gpa);
+    hi = width === 8 ? m.mem.read32(gpa + 4) : 0;
+  } else ({ lo, hi } = m.mem.read(gpa, width));
+  if (m.tracing) m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64({ lo, hi }), emulated });
+  OUT.outcome = how;
+  OUT.vector = 0;
+  OUT.errorCode = 0;
+  OUT.gpa = gpa;
+  OUT.valueLo = lo;
+  OUT.valueHi = hi;
+  return OUT;
+}
+
+const ZERO: U64 = Object.freeze({ lo: 0, hi: 0 });
+
 /** A guest read, write or instruction fetch. */
-function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>, events: TraceEvent[]): RawStepResult {
+function guestAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>): sim_StepOutcome {
   const ac = step.ac ?? false;
   // Made at the first exit only: most accesses hit and never need it.
   let access: WalkAccess | null = null;
@@ -217,12 +277,11 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
     const hw = hardwareWalk(m, step.gva, step.op, step.user, ac);
     if (hw.hit) {
       if (exits === 0) m.vcpuStats.hits++;
-      const value = performAccess(m, step, hw.gpa, false, false);
-      return { index, outcome: exits === 0 ? 'hit' : 'shadow-fault', gpa: hw.gpa, value, events };
+      return performAccess(m, step, exits === 0 ? 'hit' : 'shadow-fault', hw.gpa, false, false);
     }
     if (exits === 3) {
       if (m.tracing) m.emit({ kind: 'sim_note', text: 'the same access faulted 3 times without progress: the guest would loop here' });
-      return { index, outcome: 'shadow-fault', events };
+      return outcome('shadow-fault');
     }
     exits++;
     m.vcpuStats.pf_exits++;
@@ -232,7 +291,7 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
     if (m.tracing) m.emit({ kind: 'kvm_mmu_page_fault', result: r.result });
     if (r.injected !== undefined) {
       vcpuEnterGuest(m);
-      return { index, outcome: 'guest-fault', vector: 14, errorCode: r.injected, events };
+      return injected(14, r.injected);
     }
     if (r.emulate) {
       // x86_emulate_instruction(): the write is modelled as a `mov`, a
@@ -250,24 +309,24 @@ function guestAccess(m: Machine, index: number, step: Extract<Step, { op: 'read'
           if (m.tracing) m.emit({ kind: 'kvm_inject_page_fault', gva: hexGva(m.cpu, step.gva), errorCode: walk.errorCode });
           m.vcpuStats.pf_guest++;
           vcpuEnterGuest(m);
-          return { index, outcome: 'guest-fault', vector: 14, errorCode: walk.errorCode, events };
+          return injected(14, walk.errorCode);
         }
       }
       const mmio = r.emulate.reason === 'mmio';
-      const value = performAccess(m, step, r.emulate.gpa, true, mmio);
+      const out = performAccess(m, step, 'emulated', r.emulate.gpa, true, mmio);
       // emulator_write_phys(): write guest memory, then the page-track notifier.
       if (step.op === 'write' && !mmio) kvmMmuPteWrite(m, r.emulate.gpa, step.width);
       vcpuEnterGuest(m);
-      return { index, outcome: 'emulated', gpa: r.emulate.gpa, value, events };
+      return out;
     }
     vcpuEnterGuest(m);
   }
 }
 
-function injectGp(m: Machine, index: number, reason: string, events: TraceEvent[]): RawStepResult {
+function injectGp(m: Machine, reason: string): sim_StepOutcome {
   if (m.tracing) m.emit({ kind: 'kvm_inject_gp', reason });
   vcpuEnterGuest(m);
-  return { index, outcome: 'guest-fault', vector: 13, errorCode: 0, events };
+  return injected(13, 0);
 }
 
 /** kvm_invalidate_pcid() (5.15; 6.1 with PCIDE=0 keeps the prev roots): sync + flush the active PCID, free prev roots of that PCID. */
@@ -297,23 +356,23 @@ function kvmInvalidatePcid(m: Machine, pcid: number): void {
 }
 
 /** kvm_set_cr3() (x86.c, 5.15). */
-function setCr3(m: Machine, index: number, value: number, noflush: boolean, events: TraceEvent[]): RawStepResult {
+function setCr3(m: Machine, value: number, noflush: boolean): sim_StepOutcome {
   if (m.tracing) m.emit({ kind: 'kvm_set_cr3', old: hex(m.cpu.cr3), new: hex(value) });
   const skipTlbFlush = m.cpu.cr4.pcide && noflush;
   const pcid = getPcid(m.cpu, value);
   if (!(value === m.cpu.cr3 && !isPaePaging(m.cpu))) {
-    if (value >= 2 ** m.cpu.maxPhyAddr) return injectGp(m, index, 'CR3 above MAXPHYADDR', events);
-    if (isPaePaging(m.cpu) && !loadPdptrs(m, value)) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
+    if (value >= 2 ** m.cpu.maxPhyAddr) return injectGp(m, 'CR3 above MAXPHYADDR');
+    if (isPaePaging(m.cpu) && !loadPdptrs(m, value)) return injectGp(m, 'the PDPTEs at CR3 are unreadable or have reserved bits set');
     if (value !== m.cpu.cr3) kvmMmuNewPgd(m, value);
     m.cpu.cr3 = value;
   }
   if (!skipTlbFlush) kvmInvalidatePcid(m, pcid);
   vcpuEnterGuest(m);
-  return { index, outcome: 'done', events };
+  return outcome('done');
 }
 
 /** kvm_mmu_invlpg() -> kvm_mmu_invalidate_gva(): current root and every valid prev root. */
-function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): RawStepResult {
+function invlpg(m: Machine, gva: number): sim_StepOutcome {
   if (m.tracing) m.emit({ kind: 'kvm_mmu_invlpg', gva: hexGva(m.cpu, gva) });
   m.vcpuStats.invlpg++;
   // nonpaging_init_context() has no invlpg hook: with paging off only the TLB
@@ -323,17 +382,17 @@ function invlpg(m: Machine, index: number, gva: number, events: TraceEvent[]): R
     for (const p of m.mmu.prevRoots) if (p.root !== null) invlpgRoot(m, gva, p.root);
   }
   vcpuEnterGuest(m);
-  return { index, outcome: 'done', events };
+  return outcome('done');
 }
 
-function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' | 'cr4' | 'efer' }>, events: TraceEvent[]): RawStepResult {
+function controlStep(m: Machine, step: Extract<Step, { op: 'cr0' | 'cr4' | 'efer' }>): sim_StepOutcome {
   const c = m.cpu;
   const changed: string[] = [];
   if (step.op === 'cr0') {
     const pg = step.pg ?? c.cr0.pg;
     const wp = step.wp ?? c.cr0.wp;
-    if (pg && !c.cr0.pg && c.efer.lme && !c.cr4.pae) return injectGp(m, index, 'CR0.PG with EFER.LME needs CR4.PAE', events);
-    if (!pg && c.cr4.pcide) return injectGp(m, index, 'CR0.PG cleared while CR4.PCIDE is set', events);
+    if (pg && !c.cr0.pg && c.efer.lme && !c.cr4.pae) return injectGp(m, 'CR0.PG with EFER.LME needs CR4.PAE');
+    if (!pg && c.cr4.pcide) return injectGp(m, 'CR0.PG cleared while CR4.PCIDE is set');
     if (pg !== c.cr0.pg) changed.push('PG');
     if (wp !== c.cr0.wp) changed.push('WP');
     if (m.tracing) m.emit({ kind: 'kvm_set_cr0', changed });
@@ -342,7 +401,7 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
       c.cr0.pg = true;
       const ok = loadPdptrs(m, c.cr3);
       c.cr0.pg = saved;
-      if (!ok) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
+      if (!ok) return injectGp(m, 'the PDPTEs at CR3 are unreadable or have reserved bits set');
     }
     c.cr0 = { pg, wp };
     if (changed.length) kvmMmuResetContext(m, `CR0.${changed.join('/')} changed`);
@@ -358,11 +417,11 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     const old = c.cr4;
     // kvm_set_cr4(): the PDPTEs are reloaded (and may #GP) before the PCIDE checks.
     if (isLongMode(c)) {
-      if (!next.pae) return injectGp(m, index, 'CR4.PAE cleared in long mode', events);
+      if (!next.pae) return injectGp(m, 'CR4.PAE cleared in long mode');
     } else if (c.cr0.pg && next.pae && (next.pse !== old.pse || next.pae !== old.pae || next.smep !== old.smep)) {
-      if (!loadPdptrs(m, c.cr3)) return injectGp(m, index, 'the PDPTEs at CR3 are unreadable or have reserved bits set', events);
+      if (!loadPdptrs(m, c.cr3)) return injectGp(m, 'the PDPTEs at CR3 are unreadable or have reserved bits set');
     }
-    if (next.pcide && !old.pcide && (c.cr3 % 4096 !== 0 || !isLongMode(c))) return injectGp(m, index, 'CR4.PCIDE needs long mode and CR3[11:0] = 0', events);
+    if (next.pcide && !old.pcide && (c.cr3 % 4096 !== 0 || !isLongMode(c))) return injectGp(m, 'CR4.PCIDE needs long mode and CR3[11:0] = 0');
     if (m.tracing) m.emit({ kind: 'kvm_set_cr4', changed });
     c.cr4 = next;
     const roleBits = changed.filter((k) => k !== 'PCIDE');
@@ -386,7 +445,7 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
   } else {
     const nx = step.nx ?? c.efer.nx;
     const lme = step.lme ?? c.efer.lme;
-    if (lme !== c.efer.lme && c.cr0.pg) return injectGp(m, index, 'EFER.LME changed while paging', events);
+    if (lme !== c.efer.lme && c.cr0.pg) return injectGp(m, 'EFER.LME changed while paging');
     if (nx !== c.efer.nx) changed.push('NX');
     if (lme !== c.efer.lme) changed.push('LME');
     if (m.tracing) m.emit({ kind: 'set_efer', changed });
@@ -401,17 +460,13 @@ function controlStep(m: Machine, index: number, step: Extract<Step, { op: 'cr0' 
     if (changed.length) kvmMmuResetContext(m, `EFER.${changed.join('/')} changed`);
   }
   vcpuEnterGuest(m);
-  return { index, outcome: 'done', events };
+  return outcome('done');
 }
 
 /** The events of a step run with tracing off (frozen: nothing may add to it). */
 const NO_EVENTS = Object.freeze([]) as unknown as TraceEvent[];
 const discard = (): void => {};
 
-/**
- * Run one step on `m` (mutated in place). Its events are recorded only when
- * `m.tracing` is on; the state it leaves is the same either way.
- */
 /** applyStep's result with the guest-physical address and value as numbers (no hex strings: see sim_runStep). */
 export type RawStepResult = Omit<StepResult, 'gpa' | 'value'> & { readonly gpa?: number; readonly value?: U64 };
 
@@ -428,8 +483,9 @@ export function sim_stepResult(r: RawStepResult): StepResult {
 
 /**
  * The step engine's entry: applyStep without formatting the address and
- * value as strings, for callers that keep many results (TimelineBuilder) or
- * none (a replay): no string is made for a hit.
+ * value as strings, for callers that keep a few results (a step's events, a
+ * comparison): the result is an object of its own. Its events are recorded
+ * only when `m.tracing` is on; the state the step leaves is the same either way.
  */
 export function sim_runStep(m: Machine, index: number, step: Step): RawStepResult {
   // With tracing off every emit call site is skipped, so no array or sink is
@@ -440,20 +496,43 @@ export function sim_runStep(m: Machine, index: number, step: Step): RawStepResul
         events.push(e);
       }
     : discard;
+  return sim_rawResult(index, runStep(m, index, step), events);
+}
+
+/**
+ * Runs step `index` on `m` (mutated in place) and returns its outcome, the
+ * one record every step writes (read it before the next step): the entry for
+ * runs that keep no result object, a timeline's build and replays, a trace
+ * without events, a replay. No object is made for a hit with tracing off.
+ * Events are made only with tracing on, and then dropped: sim_runStep keeps them.
+ */
+export function sim_advance(m: Machine, index: number, step: Step): sim_StepOutcome {
+  m.emit = discard;
+  return runStep(m, index, step);
+}
+
+/** The RawStepResult of step `index`: its outcome record (sim_advance's) and its events. */
+export function sim_rawResult(index: number, o: sim_StepOutcome, events: readonly TraceEvent[]): RawStepResult {
+  if (o.vector !== 0) return { index, outcome: o.outcome, vector: o.vector as 13 | 14, errorCode: o.errorCode, events };
+  if (o.gpa >= 0) return { index, outcome: o.outcome, gpa: o.gpa, value: { lo: o.valueLo, hi: o.valueHi }, events };
+  return { index, outcome: o.outcome, events };
+}
+
+function runStep(m: Machine, index: number, step: Step): sim_StepOutcome {
   m.stepIndex = index;
   switch (step.op) {
     case 'read':
     case 'write':
     case 'fetch':
-      return guestAccess(m, index, step, events);
+      return guestAccess(m, step);
     case 'cr3':
-      return setCr3(m, index, step.value, step.noflush ?? false, events);
+      return setCr3(m, step.value, step.noflush ?? false);
     case 'invlpg':
-      return invlpg(m, index, step.gva, events);
+      return invlpg(m, step.gva);
     case 'cr0':
     case 'cr4':
     case 'efer':
-      return controlStep(m, index, step, events);
+      return controlStep(m, step);
     case 'host-write': {
       // Straight into guest memory: no exit, no emulator, so no
       // kvm_page_track_write() and no kvm_mmu_pte_write(). Shadow entries
@@ -461,11 +540,11 @@ export function sim_runStep(m: Machine, index: number, step: Step): RawStepResul
       const old = m.mem.read(step.gpa, step.width);
       m.mem.write(step.gpa, step.width, step.value);
       if (m.tracing) m.emit({ kind: 'sim_host_write', gpa: hex(step.gpa), width: step.width, old: hex64(old), value: hex64(step.value) });
-      return { index, outcome: 'done', events };
+      return outcome('done');
     }
     case 'zap-all':
       kvmMmuZapAll(m);
       vcpuEnterGuest(m);
-      return { index, outcome: 'done', events };
+      return outcome('done');
   }
 }

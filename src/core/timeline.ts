@@ -36,7 +36,7 @@ import { ShadowWalk } from './mmu/iterator.ts';
 import { unpackRole } from './mmu/role.ts';
 import { type Linux61ChangeId, linux61Changes } from './mmu/rules.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
-import { type RawStepResult, sim_runStep, type StepResult, vcpuEnterGuest } from './step.ts';
+import { type RawStepResult, sim_advance, sim_runStep, type sim_StepOutcome, type StepResult, vcpuEnterGuest } from './step.ts';
 import type { TraceEvent } from './trace.ts';
 
 /** The smallest snapshot interval (runs of up to 102,400 steps). */
@@ -300,18 +300,19 @@ class SummaryColumns implements sim_PackedSummaries {
   valueLo = new Uint32Array(1024);
   valueHi = new Uint32Array(1024);
 
-  push(r: StepSummary): void {
+  /** The next row: a step's outcome as sim_advance left it (read before the next step runs). */
+  push(o: sim_StepOutcome): void {
     const i = this.length;
     if (i === this.outcome.length) this.grow();
     // A row not written yet is all zero but its gpa (-1: none): an empty row reads as no address.
-    this.outcome[i] = OUTCOMES.indexOf(r.outcome);
-    if (r.vector !== undefined) {
-      this.vector[i] = r.vector;
-      this.errorCode[i] = r.errorCode ?? 0;
-    } else if (r.gpa !== undefined) {
-      this.gpa[i] = r.gpa;
-      this.valueLo[i] = r.value?.lo ?? 0;
-      this.valueHi[i] = r.value?.hi ?? 0;
+    this.outcome[i] = OUTCOMES.indexOf(o.outcome);
+    if (o.vector !== 0) {
+      this.vector[i] = o.vector;
+      this.errorCode[i] = o.errorCode;
+    } else if (o.gpa >= 0) {
+      this.gpa[i] = o.gpa;
+      this.valueLo[i] = o.valueLo;
+      this.valueHi[i] = o.valueHi;
     }
     this.length = i + 1;
   }
@@ -421,7 +422,7 @@ export class TimelineBuilder {
     const from = this.summaries.length;
     const m = this.machine;
     for (let i = from; i < end; i++) {
-      this.summaries.push(sim_runStep(m, i, steps[i]!));
+      this.summaries.push(sim_advance(m, i, steps[i]!));
       this.pageCounts.push(m.sps.size);
       if ((i + 1) % this.snapshotEvery === 0) {
         this.lastSnapshot = cloneMachine(m, this.lastSnapshot);
@@ -619,7 +620,7 @@ export class Timeline {
     const from = fromCursor ? c.k : snap * this.snapshotEvery;
     // The replayed steps' events are not wanted here: replay without them.
     m.tracing = false;
-    for (let i = from; i < k; i++) sim_runStep(m, i, this.scenario.steps[i]!);
+    for (let i = from; i < k; i++) sim_advance(m, i, this.scenario.steps[i]!);
     m.emit = discardEvents;
     return { m, from };
   }

@@ -1,8 +1,8 @@
 /** The trace document: what the CLI prints and the app downloads. */
 import { machineJson, type MachineJson } from './serialize.ts';
 import type { RuleSetName, Scenario } from './scenario.ts';
-import { applyStep, type RawStepResult, sim_runStep, sim_stepResult, type StepResult } from './step.ts';
-import { hex, hex64 } from './bits.ts';
+import { applyStep, sim_advance, sim_runStep, type sim_StepOutcome, sim_stepResult, type StepResult } from './step.ts';
+import { hex, hex64Of } from './bits.ts';
 import type { TraceEvent } from './trace.ts';
 import { createMachine, sim_PROGRESS_STEPS } from './timeline.ts';
 import type { Machine } from './machine.ts';
@@ -101,8 +101,7 @@ export function* sim_traceJsonText(scenario: Scenario, opts: TraceOptions, piece
   let text = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "steps": [`;
   for (let i = 0; i < run; i++) {
     const step = scenario.steps[i]!;
-    const r = sim_runStep(machine, i, step);
-    text += `${i === 0 ? '' : ','}\n    ${opts.events ? sim_nestedJsonText('steps', stepJson(scenario, sim_stepResult(r), true), true) : stepText(step.op, r)}`;
+    text += `${i === 0 ? '' : ','}\n    ${opts.events ? sim_nestedJsonText('steps', stepJson(scenario, sim_stepResult(sim_runStep(machine, i, step)), true), true) : stepText(i, step.op, sim_advance(machine, i, step))}`;
     if (progress && (i + 1) % sim_PROGRESS_STEPS === 0) progress(i + 1);
     if (text.length >= pieceChars) {
       yield text;
@@ -173,12 +172,9 @@ const quoted = (name: string): string => {
 };
 
 /** stepJson(..., false) of `r` as JSON.stringify(..., null, 2) spells it as an item of "steps". */
-function stepText(op: string, r: RawStepResult): string {
-  let t = `{\n      "index": ${r.index},\n      "op": ${quoted(op)},\n      "outcome": ${quoted(r.outcome)}`;
-  if (r.vector !== undefined) {
-    t += `,\n      "vector": ${r.vector}`;
-    if (r.errorCode !== undefined) t += `,\n      "errorCode": ${r.errorCode}`;
-  }
-  if (r.gpa !== undefined) t += `,\n      "gpa": "${hex(r.gpa)}",\n      "value": "${hex64(r.value!)}"`;
+function stepText(index: number, op: string, o: sim_StepOutcome): string {
+  let t = `{\n      "index": ${index},\n      "op": ${quoted(op)},\n      "outcome": ${quoted(o.outcome)}`;
+  if (o.vector !== 0) t += `,\n      "vector": ${o.vector},\n      "errorCode": ${o.errorCode}`;
+  else if (o.gpa >= 0) t += `,\n      "gpa": "${hex(o.gpa)}",\n      "value": "${hex64Of(o.valueLo, o.valueHi)}"`;
   return `${t}\n    }`;
 }

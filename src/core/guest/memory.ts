@@ -146,11 +146,11 @@ export class GuestMemory {
   write(gpa: number, width: number, value: U64): void {
     // Aligned 4- and 8-byte writes (page-table entries, most guest data) go
     // word by word: the byte loop looked the frame up once per byte.
-    const off = gpa % 4096;
-    if ((off & 3) === 0 && (width === 4 || (width === 8 && off <= 4088))) {
+    if (this.isWordAligned(gpa, width)) {
       const f = this.frameForWrite(Math.floor(gpa / 4096));
-      f.set(off >>> 2, value.lo >>> 0);
-      if (width === 8) f.set((off >>> 2) + 1, value.hi >>> 0);
+      const w = (gpa % 4096) >>> 2;
+      f.set(w, value.lo >>> 0);
+      if (width === 8) f.set(w + 1, value.hi >>> 0);
       return;
     }
     for (let i = 0; i < width; i++) {
@@ -159,10 +159,19 @@ export class GuestMemory {
     }
   }
 
+  /**
+   * Whether an access of `width` bytes at gpa is one or two whole words of
+   * one frame (a 4-byte access 4-aligned, an 8-byte one 4-aligned and not
+   * crossing the frame): read32 reads it, word by word.
+   */
+  isWordAligned(gpa: number, width: number): boolean {
+    return (gpa & 3) === 0 && (width === 4 || (width === 8 && gpa % 4096 <= 4088));
+  }
+
   /** Read `width` bytes (<= 8) at gpa as a 64-bit value. */
   read(gpa: number, width: number): U64 {
     // Aligned 4- and 8-byte reads (most guest data) go word by word.
-    if ((gpa & 3) === 0 && (width === 4 || (width === 8 && gpa % 4096 <= 4088))) return { lo: this.read32(gpa), hi: width === 8 ? this.read32(gpa + 4) : 0 };
+    if (this.isWordAligned(gpa, width)) return { lo: this.read32(gpa), hi: width === 8 ? this.read32(gpa + 4) : 0 };
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < width; i++) {
