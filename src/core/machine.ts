@@ -72,6 +72,19 @@ export interface VcpuStats {
 
 export type KvmRequest = 'KVM_REQ_MMU_RELOAD' | 'KVM_REQ_MMU_SYNC' | 'KVM_REQ_LOAD_MMU_PGD' | 'KVM_REQ_TLB_FLUSH' | 'KVM_REQ_TLB_FLUSH_CURRENT';
 
+/**
+ * Each request's bit in MmuState.requests. vcpu->requests is a bitmap that
+ * kvm_make_request() sets a bit of and kvm_check_request() tests and clears;
+ * these are the simulator's bits (the kernel's numbers are not shown anywhere).
+ */
+export const KVM_REQ_BIT: Readonly<Record<KvmRequest, number>> = Object.freeze({
+  KVM_REQ_MMU_RELOAD: 1,
+  KVM_REQ_MMU_SYNC: 2,
+  KVM_REQ_LOAD_MMU_PGD: 4,
+  KVM_REQ_TLB_FLUSH: 8,
+  KVM_REQ_TLB_FLUSH_CURRENT: 16,
+});
+
 export interface PrevRoot {
   pgd: number;
   root: number | null;
@@ -85,7 +98,8 @@ export interface MmuState {
   paeRoot: [number | null, number | null, number | null, number | null];
   rootPgd: number;
   prevRoots: PrevRoot[];
-  requests: Set<KvmRequest>;
+  /** vcpu->requests: the pending requests, one bit each (KVM_REQ_BIT); 0: none. A number, not a Set: vcpu_enter_guest tests several at every step. */
+  requests: number;
 }
 
 export interface Machine {
@@ -349,7 +363,7 @@ export function cloneMachine(m: Machine, prev: Machine | null = null): Machine {
       paeRoot: [...m.mmu.paeRoot],
       rootPgd: m.mmu.rootPgd,
       prevRoots: m.mmu.prevRoots.map((p) => ({ ...p })),
-      requests: new Set(m.mmu.requests),
+      requests: m.mmu.requests,
     },
     stats: { ...m.stats },
     vcpuStats: { ...m.vcpuStats },

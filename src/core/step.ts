@@ -9,7 +9,7 @@
 import { hex, hex64, pow2, type U64 } from './bits.ts';
 import { getPcid, guestEntrySize, hexGva, isLongMode, isPaePaging, shadowRootLevel } from './guest/cpu.ts';
 import { walkAddr, type WalkAccess } from './guest/walk.ts';
-import { getSp, type KvmRequest, type Machine, type ShadowPage, sptMut } from './machine.ts';
+import { getSp, KVM_REQ_BIT, type KvmRequest, type Machine, type ShadowPage, sptMut } from './machine.ts';
 import { childOfWords, kvmMmuZapAll, makeRequest } from './mmu/pages.ts';
 import {
   KVM_MMU_NUM_PREV_ROOTS,
@@ -52,7 +52,10 @@ export interface StepResult {
 
 /** kvm_check_request(): test and clear. */
 function checkRequest(m: Machine, req: KvmRequest): boolean {
-  return m.mmu.requests.delete(req);
+  const bit = KVM_REQ_BIT[req];
+  if (!(m.mmu.requests & bit)) return false;
+  m.mmu.requests &= ~bit;
+  return true;
 }
 
 /**
@@ -78,10 +81,10 @@ export function vcpuEnterGuest(m: Machine): void {
     if (checkRequest(m, 'KVM_REQ_TLB_FLUSH_CURRENT') && m.tracing) m.emit({ kind: 'kvm_vcpu_flush_tlb_current' });
     if (m.mmu.root === null && !kvmMmuLoad(m)) {
       if (m.tracing) m.emit({ kind: 'sim_note', text: 'mmu_check_root: the root table has no memslot; KVM requests a triple fault' });
-      m.mmu.requests.clear();
+      m.mmu.requests = 0;
       return;
     }
-    if (m.mmu.requests.size === 0) return;
+    if (m.mmu.requests === 0) return;
   }
 }
 

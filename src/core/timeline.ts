@@ -149,7 +149,7 @@ function buildMachine(s: Scenario, rules: RuleSetName, opts: MachineOptions): { 
     writeTrack: new PMap(),
     lpageDisallow: new PMap(),
     invalidList: [],
-    mmu: { root: null, paeRoot: [null, null, null, null], rootPgd: 0, prevRoots: [0, 1, 2].map(() => ({ pgd: 0, root: null })), requests: new Set() },
+    mmu: { root: null, paeRoot: [null, null, null, null], rootPgd: 0, prevRoots: [0, 1, 2].map(() => ({ pgd: 0, root: null })), requests: 0 },
     stats: newKvmStats(),
     vcpuStats: newVcpuStats(),
     owned: null,

@@ -7,6 +7,7 @@ import { hex, hex64, pow2, type U64 } from '../bits.ts';
 import {
   getSp,
   type KernelBug,
+  KVM_REQ_BIT,
   type KvmRequest,
   bitmapMut,
   forgetPage,
@@ -168,8 +169,9 @@ export function clearSpWriteFloodingCount(m: Machine, sp: ShadowPage, by: 'FNAME
 
 /** kvm_make_request(): set a request bit for vcpu_enter_guest to service. */
 export function makeRequest(m: Machine, req: KvmRequest): void {
-  if (m.mmu.requests.has(req)) return;
-  m.mmu.requests.add(req);
+  const bit = KVM_REQ_BIT[req];
+  if (m.mmu.requests & bit) return;
+  m.mmu.requests |= bit;
   if (m.tracing) m.emit({ kind: 'kvm_make_request', req });
 }
 
@@ -180,7 +182,7 @@ export function makeRequest(m: Machine, req: KvmRequest): void {
 export function kvmFlushRemoteTlbs(m: Machine): void {
   m.stats.remote_tlb_flush_requests++;
   if (m.tracing) m.emit({ kind: 'kvm_flush_remote_tlbs' });
-  m.mmu.requests.add('KVM_REQ_TLB_FLUSH');
+  m.mmu.requests |= KVM_REQ_BIT.KVM_REQ_TLB_FLUSH;
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { hex, hex64, type U64 } from '../bits.ts';
 import { guestRootLevel, shadowRootLevel } from '../guest/cpu.ts';
 import { pdpteRsvd } from '../guest/walk.ts';
 import { anySet, frameOf64 } from '../bits.ts';
-import { getSp, type Machine, type PrevRoot } from '../machine.ts';
+import { getSp, KVM_REQ_BIT, type Machine, type PrevRoot } from '../machine.ts';
 import type { RootSlot } from '../trace.ts';
 import { KVM_MMU_NUM_PREV_ROOTS, PT_PRESENT_MASK } from './constants.ts';
 import { clearSpWriteFloodingCount, kvmMmuCommitZapPage, kvmMmuGetPage, kvmMmuPrepareZapPage, makeMmuPagesAvailable } from './pages.ts';
@@ -207,7 +207,7 @@ export function kvmMmuNewPgd(m: Machine, newPgd: number): void {
         return;
       }
     } else if (m.tracing) m.emit({ kind: 'cached_root_available', hit: true, prevIndex: null });
-    m.mmu.requests.add('KVM_REQ_LOAD_MMU_PGD');
+    m.mmu.requests |= KVM_REQ_BIT.KVM_REQ_LOAD_MMU_PGD;
     // A reused root's flooding count restarts: the guest is using it again.
     if (!base.direct && typeof m.mmu.root === 'number') clearSpWriteFloodingCount(m, getSp(m, m.mmu.root), 'kvm_mmu_new_pgd');
     return;
