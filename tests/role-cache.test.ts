@@ -1,13 +1,15 @@
 /**
  * baseRole and computeRootRole keep each role they make, by the rule set, the
- * 6.1 changes and seven CPU bits (rules.ts roleCacheKey). These tests would
- * fail if the key left out an input a role depends on (two settings would
- * then share one role), or if a kept role were changed by a caller.
+ * 6.1 changes and seven CPU bits (rules.ts roleCacheKey), and childRole each
+ * child's role by its parent's role and childRoleKey (access, direct, the
+ * index's parity, the merged series). These tests would fail if a key left
+ * out an input a role depends on (two settings would then share one role),
+ * or if a kept role were changed by a caller.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CpuState } from '../src/core/guest/cpu.ts';
-import { baseRole, computeRootRole, linux61Changes, LINUX_61_CHANGES, RULE_SETS, sim_clearRoleCache } from '../src/core/mmu/rules.ts';
+import { baseRole, childRole, computeChildRole, computeRootRole, linux61Changes, LINUX_61_CHANGES, RULE_SETS, sim_clearRoleCache } from '../src/core/mmu/rules.ts';
 import type { RuleSetName } from '../src/core/scenario.ts';
 
 const cpuArb = fc.record({
@@ -25,9 +27,20 @@ const callArb = fc.record({
   cpu: cpuArb,
   rootIndex: fc.integer({ min: 0, max: 3 }),
   level: fc.integer({ min: 2, max: 5 }),
+  // A child of the root and a child of that child (kvm_mmu_child_role, or the gaddr formula before the patch).
+  child: fc.record({ index: fc.integer({ min: 0, max: 511 }), gaddr: fc.integer({ min: 0, max: 2 ** 32 - 1 }), direct: fc.boolean(), access: fc.integer({ min: 0, max: 7 }) }),
+  grandchild: fc.record({ index: fc.integer({ min: 0, max: 511 }), direct: fc.boolean(), access: fc.integer({ min: 0, max: 7 }) }),
 });
 
-type Call = { rules: RuleSetName; off: Parameters<typeof linux61Changes>[1]; cpu: Omit<CpuState, 'pdptrs'>; rootIndex: number; level: number };
+type Call = {
+  rules: RuleSetName;
+  off: Parameters<typeof linux61Changes>[1];
+  cpu: Omit<CpuState, 'pdptrs'>;
+  rootIndex: number;
+  level: number;
+  child: { index: number; gaddr: number; direct: boolean; access: number };
+  grandchild: { index: number; direct: boolean; access: number };
+};
 
 const cpuOf = (c: Call['cpu']): CpuState => {
   const zero = { lo: 0, hi: 0 };
@@ -38,7 +51,18 @@ const cpuOf = (c: Call['cpu']): CpuState => {
 function rolesOf(c: Call): unknown {
   const cpu = cpuOf(c.cpu);
   const linux61 = c.rules === 'linux-6.1' ? linux61Changes(c.rules, c.off) : linux61Changes(c.rules);
-  return { base: { ...baseRole(c.rules, cpu, linux61) }, root: JSON.parse(JSON.stringify(computeRootRole(c.rules, cpu, c.rootIndex, c.level, linux61))) };
+  const root = computeRootRole(c.rules, cpu, c.rootIndex, c.level, linux61);
+  const { index, gaddr, direct, access } = c.child;
+  const child = childRole(c.rules, cpu, root.role, index, gaddr, direct, access);
+  const g = c.grandchild;
+  return {
+    base: { ...baseRole(c.rules, cpu, linux61) },
+    root: JSON.parse(JSON.stringify(root)),
+    child: { ...child },
+    // With its formula: the same role as childRole's.
+    childComputed: JSON.parse(JSON.stringify(computeChildRole(c.rules, cpu, root.role, index, gaddr, direct, access))),
+    grandchild: { ...childRole(c.rules, cpu, child, g.index, gaddr, g.direct, g.access) },
+  };
 }
 
 describe('the role cache (rules.ts)', () => {
@@ -69,5 +93,14 @@ describe('the role cache (rules.ts)', () => {
     expect(baseRole('seed', { ...cpu, cr0: { pg: true, wp: false } }).cr0Wp).toBe(false);
     expect(computeRootRole('seed', cpu, 2, 2).role.quadrant).toBe(2);
     expect(computeRootRole('before', cpu, 3, 2).quadrantFormula).toContain('0xc0000000');
+    // A child's role: one object per parent role and key, another for each other key.
+    const root = computeRootRole('seed', cpu, 2, 2).role;
+    const c = childRole('seed', cpu, root, 7, 0, false, 7);
+    expect(childRole('seed', cpu, root, 9, 0x12345, false, 7)).toBe(c);
+    expect(c.quadrant).toBe(1);
+    expect(childRole('seed', cpu, root, 8, 0, false, 7).quadrant).toBe(0);
+    expect(childRole('seed', cpu, root, 7, 0, false, 3)).not.toBe(c);
+    expect(childRole('seed', cpu, root, 7, 0, true, 7).direct).toBe(true);
+    expect(computeChildRole('seed', cpu, root, 7, 0, false, 7)).toEqual({ fn: 'kvm_mmu_child_role', role: c, quadrantFormula: 'parent index 7 % 2 = 1' });
   });
 });

@@ -36,7 +36,7 @@ import {
   makeMmuPagesAvailable,
 } from './pages.ts';
 import { roleJson, roleNotation, roleWord } from './role.ts';
-import { childCheck, computeChildRole, directPrefetchesTrailing, L61_DIRECT_PREFETCH_TRAILING, linux61Fired } from './rules.ts';
+import { childCheck, childRole, computeChildRole, directPrefetchesTrailing, L61_DIRECT_PREFETCH_TRAILING, linux61Fired } from './rules.ts';
 import { mmuSetSpte, type PfResult } from './set_spte.ts';
 import { getSpte, isMmioSpte, isShadowPresent, SPTE_MMU_PRESENT_MASK, sptePfn } from './spte.ts';
 import { invlpgRoot, mmuSyncChildren, prefetchGpte } from './sync.ts';
@@ -71,18 +71,20 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
   const present = (parent.spt.get(2 * index) & SPTE_MMU_PRESENT_MASK) !== 0;
   const check = childCheck(m.rules);
   if (present && check === 'follow') return null;
-  const computed = computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access);
+  // The formula is text for the trace: made only when tracing.
+  const computed = m.tracing ? computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access) : null;
+  const role = computed ? computed.role : childRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access);
   if (present) {
     const child = childOf(m, getSpte(parent.spt, index));
-    const result = child.gfn !== gfn ? 'unexpected-gfn' : check === 'gfn+role' && child.roleWord !== roleWord(computed.role) ? 'unexpected-role' : 'reuse';
-    if (m.tracing) m.emit({
+    const result = child.gfn !== gfn ? 'unexpected-gfn' : check === 'gfn+role' && child.roleWord !== roleWord(role) ? 'unexpected-role' : 'reuse';
+    if (computed) m.emit({
       kind: 'kvm_mmu_get_child_sp',
       parent: { sp: parent.id, index },
       child: child.id,
       childGfn: hex(child.gfn),
       gfn: hex(gfn),
       childRole: roleNotation(child.gfn, child.role),
-      role: roleNotation(gfn, computed.role),
+      role: roleNotation(gfn, role),
       result,
       roleChecked: check === 'gfn+role',
     });
@@ -90,16 +92,16 @@ function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: 
     dropParentPte(m, child, spteRef(parent.id, index));
     kvmFlushRemoteTlbs(m);
   }
-  if (m.tracing) m.emit({
+  if (computed) m.emit({
     kind: 'sim_compute_role',
     fn: computed.fn,
     rules: m.rules,
-    role: roleJson(computed.role),
+    role: roleJson(role),
     parent: { sp: parent.id, index },
     gaddr: hex(gaddr),
     quadrantFormula: computed.quadrantFormula,
   });
-  return kvmMmuGetPage(m, gfn, computed.role);
+  return kvmMmuGetPage(m, gfn, role);
 }
 
 /** kvm_mmu_hugepage_adjust() / kvm_mmu_max_mapping_level(). */

@@ -101,10 +101,21 @@ const baseRoles = new Map<number, PageRole>();
 /** computeRootRole's results by roleCacheKey, root index (0-3) and level (0-7). */
 const rootRoles = new Map<number, ComputedRole>();
 
+/**
+ * kvm_mmu_child_role()'s roles, by the parent's role (the object: a page's
+ * role is shared and never changed in place) and childRoleKey. A fault links
+ * up to three children, and making each role (two copies of a 14-field
+ * object and the quadrant's formula as text) was the largest thing a
+ * 100k-step replay's faults allocated after new pages. A WeakMap: the roles
+ * of pages no machine holds any more are forgotten with them.
+ */
+let childRoles = new WeakMap<PageRole, Map<number, PageRole>>();
+
 /** For tests: forget every role made, so the next call makes it afresh. */
 export function sim_clearRoleCache(): void {
   baseRoles.clear();
   rootRoles.clear();
+  childRoles = new WeakMap();
 }
 
 function makeBaseRole(rules: RuleSetName, cpu: CpuState, linux61: number): PageRole {
@@ -210,20 +221,41 @@ export function computeChildRole(
   access: number,
 ): ComputedRole {
   if (rules === 'before') return roleBeforePatch(cpu, gaddr, parentRole.level - 1, direct, access);
-  let role: PageRole = {
+  const role = childRole(rules, cpu, parentRole, index, gaddr, direct, access);
+  return { fn: 'kvm_mmu_child_role', role, quadrantFormula: role.gpteIs8Bytes ? '8-byte gptes: quadrant copied from parent' : `parent index ${index} % 2 = ${index % 2}` };
+}
+
+/**
+ * computeChildRole's role alone, with no formula: the fault path's, which
+ * shows the formula only when tracing. After the patch the role of every
+ * (parent role, childRoleKey) is made once and shared.
+ */
+export function childRole(rules: RuleSetName, cpu: CpuState, parentRole: PageRole, index: number, gaddr: number, direct: boolean, access: number): PageRole {
+  if (rules === 'before') return roleBeforePatch(cpu, gaddr, parentRole.level - 1, direct, access).role;
+  const merged = isMergedSeries(rules);
+  const key = childRoleKey(merged, parentRole, index, direct, access);
+  let per = childRoles.get(parentRole);
+  if (per === undefined) childRoles.set(parentRole, (per = new Map()));
+  let role = per.get(key);
+  if (role === undefined) per.set(key, (role = makeChildRole(merged, parentRole, index, direct, access)));
+  return role;
+}
+
+/** What kvm_mmu_child_role() reads besides the parent's role: the access, direct, the index's parity (4-byte gptes only) and whether role.invalid is cleared (the merged series). */
+const childRoleKey = (merged: boolean, parentRole: PageRole, index: number, direct: boolean, access: number): number =>
+  ((access * 2 + +direct) * 2 + (parentRole.gpteIs8Bytes ? 0 : index % 2)) * 2 + +merged;
+
+function makeChildRole(merged: boolean, parentRole: PageRole, index: number, direct: boolean, access: number): PageRole {
+  return {
     ...parentRole,
     level: parentRole.level - 1,
     access,
     direct,
     // "WARN and clear role.invalid when creating a child shadow page" (merged only).
-    invalid: isMergedSeries(rules) ? false : parentRole.invalid,
+    invalid: merged ? false : parentRole.invalid,
+    // 4-byte gptes: a 4 KiB guest table is shadowed by two pages, one per half.
+    quadrant: parentRole.gpteIs8Bytes ? parentRole.quadrant : index % 2,
   };
-  let quadrantFormula = '8-byte gptes: quadrant copied from parent';
-  if (!role.gpteIs8Bytes) {
-    role = { ...role, quadrant: index % 2 };
-    quadrantFormula = `parent index ${index} % 2 = ${index % 2}`;
-  }
-  return { fn: 'kvm_mmu_child_role', role, quadrantFormula };
 }
 
 // ---------------------------------------------------------------------------
