@@ -60,8 +60,9 @@ describe('PMap', () => {
     expect(a.get(5)).toBe(5);
     expect(b.get(5)).toBe(-5);
     // Internals on purpose: the root is copied, and all but one middle node still shared.
-    const ra = (a as unknown as { root: { kids: unknown[] } }).root.kids;
-    const rb = (b as unknown as { root: { kids: unknown[] } }).root.kids;
+    const ra = (a as unknown as { root: unknown[] }).root;
+    const rb = (b as unknown as { root: unknown[] }).root;
+    expect(ra).not.toBe(rb);
     expect(ra.filter((m, i) => m !== rb[i]).length).toBe(1);
   });
 });

@@ -7,7 +7,8 @@
  *
  * Shape: a 256-way root over 16-way middle nodes over 4,096 leaf buckets
  * (keys and values in two short arrays, searched linearly). Every node
- * records the edit token of the map that may write it in place; `clone()`
+ * records the edit token of the map that may write it in place (a leaf in a
+ * field, a middle node in its last slot, the root in the map); `clone()`
  * gives both maps new tokens, so the first write on either side copies the
  * nodes on its path (path copying, as in persistent hash tries). Why a wide
  * root and narrow middle nodes: between two snapshots a map's writes land in
@@ -28,14 +29,26 @@ interface Leaf<V> {
   keys: number[];
   vals: V[];
 }
-interface Mid<V> {
-  owner: number;
-  kids: Array<Leaf<V> | undefined>;
+/**
+ * A middle node: its MID_FAN leaves, then (at index MID_FAN) the edit token
+ * of the map that may write it in place. Arrays, not objects holding arrays:
+ * a lookup loads the root's slot, then the middle node's, then the leaf,
+ * with no object around either array to load first (every shadow-page,
+ * rmap, hash and tracking lookup goes through here).
+ */
+type Mid<V> = Array<Leaf<V> | number | undefined>;
+/** The root: ROOT_FAN middle nodes (its edit token is the map's rootOwner). */
+type Root<V> = Array<Mid<V> | undefined>;
+
+/** A middle node with no leaves, owned by `token`. */
+function newMid<V>(token: number): Mid<V> {
+  const mid: Mid<V> = new Array<Leaf<V> | number | undefined>(MID_FAN + 1);
+  mid[MID_FAN] = token;
+  return mid;
 }
-interface Root<V> {
-  owner: number;
-  kids: Array<Mid<V> | undefined>;
-}
+
+/** Leaf j (< MID_FAN) of a middle node. */
+const leafAt = <V>(mid: Mid<V>, j: number): Leaf<V> | undefined => mid[j] as Leaf<V> | undefined;
 
 /** A map's changes as plain data (what crosses a thread): PMap.diff, PMap.applied. */
 export interface MapDelta<V> {
@@ -73,6 +86,8 @@ function bucketOf(key: number): number {
 export class PMap<V> {
   private root: Root<V>;
   private token: number;
+  /** The edit token the root was made under: the root is this map's own while it is `token`. */
+  private rootOwner: number;
   private count: number;
   /** `root`/`count`: internal, for clone(); a new map is empty. */
   constructor(
@@ -81,7 +96,9 @@ export class PMap<V> {
     count = 0,
   ) {
     this.token = nextToken++;
-    this.root = root ?? { owner: this.token, kids: new Array<Mid<V> | undefined>(ROOT_FAN) };
+    this.root = root ?? new Array<Mid<V> | undefined>(ROOT_FAN);
+    // A shared root (clone) is neither side's: 0 is no token.
+    this.rootOwner = root ? 0 : this.token;
     this.count = count;
   }
 
@@ -99,7 +116,8 @@ export class PMap<V> {
 
   private leaf(key: number): Leaf<V> | undefined {
     const b = bucketOf(key);
-    return this.root.kids[b >>> MID_BITS]?.kids[b & (MID_FAN - 1)];
+    const mid = this.root[b >>> MID_BITS];
+    return mid === undefined ? undefined : leafAt(mid, b & (MID_FAN - 1));
   }
 
   get(key: number): V | undefined {
@@ -119,25 +137,29 @@ export class PMap<V> {
     const t = this.token;
     const b = bucketOf(key);
     let root = this.root;
-    if (root.owner !== t) {
+    if (this.rootOwner !== t) {
       if (!create && !this.leaf(key)) return undefined;
-      root = this.root = { owner: t, kids: root.kids.slice() };
+      root = this.root = root.slice();
+      this.rootOwner = t;
     }
     const r = b >>> MID_BITS;
     const j = b & (MID_FAN - 1);
-    let mid = root.kids[r];
-    if (!mid) {
+    let mid = root[r];
+    if (mid === undefined) {
       if (!create) return undefined;
-      mid = root.kids[r] = { owner: t, kids: new Array<Leaf<V> | undefined>(MID_FAN) };
-    } else if (mid.owner !== t) {
-      mid = root.kids[r] = { owner: t, kids: mid.kids.slice() };
+      mid = root[r] = newMid<V>(t);
+    } else if (mid[MID_FAN] !== t) {
+      mid = root[r] = mid.slice();
+      mid[MID_FAN] = t;
     }
-    let leaf = mid.kids[j];
+    let leaf = leafAt(mid, j);
     if (!leaf) {
       if (!create) return undefined;
-      leaf = mid.kids[j] = { owner: t, keys: [], vals: [] };
+      leaf = { owner: t, keys: [], vals: [] };
+      mid[j] = leaf;
     } else if (leaf.owner !== t) {
-      leaf = mid.kids[j] = { owner: t, keys: leaf.keys.slice(), vals: leaf.vals.map(this.copyValue) };
+      leaf = { owner: t, keys: leaf.keys.slice(), vals: leaf.vals.map(this.copyValue) };
+      mid[j] = leaf;
     }
     return leaf;
   }
@@ -182,9 +204,10 @@ export class PMap<V> {
   }
 
   forEach(fn: (value: V, key: number) => void): void {
-    for (const mid of this.root.kids) {
+    for (const mid of this.root) {
       if (!mid) continue;
-      for (const leaf of mid.kids) {
+      for (let j = 0; j < MID_FAN; j++) {
+        const leaf = leafAt(mid, j);
         if (!leaf) continue;
         for (let i = 0; i < leaf.keys.length; i++) fn(leaf.vals[i]!, leaf.keys[i]!);
       }
@@ -206,13 +229,13 @@ export class PMap<V> {
   diff(prev: PMap<V> | null): MapDelta<V> {
     const set: Array<[number, V]> = [];
     const removed: number[] = [];
-    const a = prev?.root.kids;
-    this.root.kids.forEach((mid, i) => {
+    const a = prev?.root;
+    this.root.forEach((mid, i) => {
       const pm = a?.[i];
       if (mid === pm) return;
       for (let j = 0; j < MID_FAN; j++) {
-        const leaf = mid?.kids[j];
-        const pl = pm?.kids[j];
+        const leaf = leafAt(mid!, j);
+        const pl = pm === undefined ? undefined : leafAt(pm, j);
         if (leaf === pl) continue;
         if (leaf) leaf.keys.forEach((k, x) => {
           const at = pl ? find(pl.keys, k) : -1;
