@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PMap } from './pmap.ts';
 
-type Op = { op: 'set'; k: number; v: number } | { op: 'del'; k: number } | { op: 'push'; k: number; v: number } | { op: 'clone' } | { op: 'switch' };
+type Op = { op: 'set'; k: number; v: number } | { op: 'del'; k: number } | { op: 'push'; k: number; v: number } | { op: 'update'; k: number; v: number } | { op: 'clone' } | { op: 'switch' };
 
 const key = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 45 }), fc.constantFrom(0, 2 ** 40, 3 * 2 ** 40 + 7, 2 ** 32, 2 ** 32 + 1));
 const ops = fc.array(
@@ -10,6 +10,7 @@ const ops = fc.array(
     fc.record({ op: fc.constant('set' as const), k: key, v: fc.integer() }),
     fc.record({ op: fc.constant('del' as const), k: key }),
     fc.record({ op: fc.constant('push' as const), k: key, v: fc.integer() }),
+    fc.record({ op: fc.constant('update' as const), k: key, v: fc.integer() }),
     fc.constant({ op: 'clone' as const }),
     fc.constant({ op: 'switch' as const }),
   ),
@@ -38,6 +39,12 @@ describe('PMap', () => {
             expect(a === undefined).toBe(b === undefined);
             a?.push(o.v);
             b?.push(o.v);
+          } else if (o.op === 'update') {
+            // In place (update hands over the map's own value) or a new value, by v's parity.
+            p.update(o.k, (a, v) => (a ? (v % 2 === 0 ? (a.push(v), a) : [...a, v]) : [v]), o.v);
+            const b = r.get(o.k);
+            if (b) b.push(o.v);
+            else r.set(o.k, [o.v]);
           } else if (o.op === 'clone') {
             pairs.push({ p: p.clone(), r: new Map([...r].map(([k, v]) => [k, v.slice()])) });
           } else cur = (cur + 1) % pairs.length;

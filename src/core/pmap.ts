@@ -176,6 +176,24 @@ export class PMap<V> {
     return this;
   }
 
+  /**
+   * Sets `key`'s value to `f(its value or undefined, arg)` in one walk to its
+   * leaf (a get and then a set walked there twice). The value `f` is given is
+   * this map's own by then (copied with its leaf if the leaf was shared), so
+   * `f` may change it in place and return it.
+   */
+  update<A>(key: number, f: (cur: V | undefined, arg: A) => V, arg: A): this {
+    const l = this.leafForWrite(key, true)!;
+    const i = find(l.keys, key);
+    if (i >= 0) l.vals[i] = f(l.vals[i], arg);
+    else {
+      l.keys.push(key);
+      l.vals.push(f(undefined, arg));
+      this.count++;
+    }
+    return this;
+  }
+
   /** The value at `key`, which this map alone holds, so it may be changed in place. */
   getMut(key: number): V | undefined {
     const l = this.leaf(key);

@@ -9,6 +9,7 @@ import {
   type KernelBug,
   KVM_REQ_BIT,
   type KvmRequest,
+  type PteList,
   bitmapMut,
   forgetPage,
   gfnsMut,
@@ -194,15 +195,19 @@ export function kvmMmuPageGetGfn(sp: Pick<ShadowPage, 'gfn' | 'gfns' | 'role'>, 
   return sp.gfn + index * pow2(9 * (sp.role.level - 1));
 }
 
+/** pte_list_add(): a single spte in the head, a list from the second on (PteList); the list is the rmap's own (PMap.update). */
+const pteListAdd = (cur: PteList | undefined, ref: number): PteList => {
+  if (cur === undefined) return ref;
+  if (typeof cur === 'number') return [cur, ref];
+  cur.push(ref);
+  return cur;
+};
+
 export function rmapAdd(m: Machine, sp: ShadowPage, index: number, gfn: number): void {
   if (sp.gfns) gfnsMut(m, sp).set(index, gfn);
   const key = rmapKey(sp.role.level, gfn);
   const ref = spteRef(sp.id, index);
-  // pte_list_add(): a single spte in the head, a list from the second on (PteList).
-  const cur = m.rmap.get(key);
-  if (cur === undefined) m.rmap.set(key, ref);
-  else if (typeof cur === 'number') m.rmap.set(key, [cur, ref]);
-  else (m.rmap.getMut(key) as number[]).push(ref);
+  m.rmap.update(key, pteListAdd, ref);
   // A direct page cannot record the gfn: kvm_mmu_page_get_gfn() derives it
   // from sp->gfn. If the two disagree, rmap_remove() will later search the
   // wrong list. Nothing in the kernel notices here; the simulator says so.
