@@ -259,9 +259,7 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
     hi = width === 8 ? m.mem.read32(gpa + 4) : 0;
   } else ({ lo, hi } = m.mem.read(gpa, width));
   if (m.tracing) m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64({ lo, hi }), emulated });
-  OUT.outcome = how;
-  OUT.vector = 0;
-  OUT.errorCode = 0;
+  outcome(how);
   OUT.gpa = gpa;
   OUT.valueLo = lo;
   OUT.valueHi = hi;
