@@ -30,7 +30,9 @@ describe('GuestMemory', () => {
           const { m, r } = pairs[cur]!;
           const gpa = (g: number, w: number): number => g * 4096 + w * 4;
           if (o.op === 'write') {
-            m.write(gpa(o.gfn, o.word), 4, { lo: o.v, hi: 0 });
+            // write and write32 (a table entry's low word, as the guest walk's A/D update) alike.
+            if (o.v % 2) m.write(gpa(o.gfn, o.word), 4, { lo: o.v, hi: 0 });
+            else m.write32(gpa(o.gfn, o.word), o.v);
             r.set(`${o.gfn}:${o.word}`, o.v);
           } else if (o.op === 'read') {
             // A read first, so a miss is remembered before any later write to that gfn.
@@ -48,6 +50,14 @@ describe('GuestMemory', () => {
       }),
       { seed: 17, numRuns: 300 },
     );
+  });
+
+  it('write32 writes one word of an 8-byte entry and leaves the other, and refuses an unaligned gpa', () => {
+    const m = new GuestMemory();
+    m.write(0x7008, 8, { lo: 0x1023, hi: 0x8000_0000 });
+    m.write32(0x7008, 0x1063);
+    expect(m.read(0x7008, 8)).toEqual({ lo: 0x1063, hi: 0x8000_0000 });
+    expect(() => m.write32(0x7002, 1)).toThrow(/unaligned/);
   });
 
   it('sees a frame written after it looked the gfn up and found none', () => {

@@ -142,6 +142,12 @@ export class GuestMemory {
     return { lo, hi: size === 8 ? this.read32(gpa + 4) : 0 };
   }
 
+  /** Write the 4-byte word at a 4-aligned gpa (a guest table entry's low word). */
+  write32(gpa: number, word: number): void {
+    if ((gpa & 3) !== 0) throw new Error(`internal: write32 at unaligned gpa ${gpa}`);
+    this.frameForWrite(Math.floor(gpa / 4096)).set((gpa % 4096) >>> 2, word >>> 0);
+  }
+
   /** Write `width` bytes of `value` (little endian) at gpa; may be unaligned, within one frame. */
   write(gpa: number, width: number, value: U64): void {
     // Aligned 4- and 8-byte writes (page-table entries, most guest data) go

@@ -365,7 +365,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
     let accessedDirty = (accLo & PT_ACCESSED_MASK) !== 0;
     if (!access.write) w.pteAccess = protectCleanGpteOf(w.pteAccess, lo);
     else accessedDirty = accessedDirty && (lo & PT_DIRTY_MASK) !== 0;
-    if (!accessedDirty) updateAccessedDirtyBits(env, w, access.write, size);
+    if (!accessedDirty) updateAccessedDirtyBits(env, w, access.write);
     // FNAME(gpte_changed) at level 1: the PTE_PREFETCH_NUM aligned neighbours of the leaf gpte.
     if (level === 1) w.prefetchBase = (w.pteGpa[0] ?? 0) - ((w.pteGpa[0] ?? 0) % (PTE_PREFETCH_NUM * size));
     ok = true;
@@ -398,7 +398,7 @@ function levelSpan(level: number, size: 4 | 8): number {
  * to the leaf, D on the leaf for writes. The walker writes guest memory
  * directly (a cmpxchg), not through the emulator, so no shadow page is zapped.
  */
-function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean, size: 4 | 8): void {
+function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean): void {
   for (let level = w.maxLevel; level >= w.level; level--) {
     const orig = w.pteLo[level - 1]!;
     let lo = orig;
@@ -413,7 +413,10 @@ function updateAccessedDirtyBits(env: WalkEnv, w: GuestWalker, write: boolean, s
     }
     if (lo === orig) continue;
     w.pteLo[level - 1] = lo >>> 0;
-    env.mem.write(gpa, size, { lo: lo >>> 0, hi: w.pteHi[level - 1]! });
+    // A and D are in the entry's low word (its first, little endian): the
+    // high word of an 8-byte entry is written back as it was read, so only
+    // the low word is written (no object per update).
+    env.mem.write32(gpa, lo);
   }
 }
 
