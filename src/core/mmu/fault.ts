@@ -22,7 +22,6 @@ import {
 } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
 import {
-  childOf,
   childOfWords,
   clearSpWriteFloodingCount,
   dropLargeSpte,
@@ -68,14 +67,16 @@ export interface FaultOutcome {
  * dropped (as validate_direct_spte() does) and a new child is made.
  */
 function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): ShadowPage | null {
-  const present = (parent.spt.get(2 * index) & SPTE_MMU_PRESENT_MASK) !== 0;
+  const lo = parent.spt.get(2 * index);
+  const present = (lo & SPTE_MMU_PRESENT_MASK) !== 0;
   const check = childCheck(m.rules);
   if (present && check === 'follow') return null;
   // The formula is text for the trace: made only when tracing.
   const computed = m.tracing ? computeChildRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access) : null;
   const role = computed ? computed.role : childRole(m.rules, m.cpu, parent.role, index, gaddr, direct, access);
   if (present) {
-    const child = childOf(m, getSpte(parent.spt, index));
+    // The spte as its two words: the merged series checks a present child at every level of every fault.
+    const child = childOfWords(m, lo, parent.spt.get(2 * index + 1));
     const result = child.gfn !== gfn ? 'unexpected-gfn' : check === 'gfn+role' && child.roleWord !== roleWord(role) ? 'unexpected-role' : 'reuse';
     if (computed) m.emit({
       kind: 'kvm_mmu_get_child_sp',
