@@ -20,7 +20,6 @@ import {
   PFERR_WRITE_MASK,
   PT_ACCESSED_MASK,
   PT_DIRTY_MASK,
-  PT_PAGE_SIZE_MASK,
   PT_PRESENT_MASK,
   PT_USER_MASK,
   PT_WRITABLE_MASK,
@@ -30,7 +29,7 @@ import { kvmMmuPageFault } from './mmu/fault.ts';
 import { shadowIndex } from './mmu/iterator.ts';
 import { kvmMmuPteWrite } from './mmu/pte_write.ts';
 import { kvmMmuFreeObsoleteRoots, kvmMmuFreeRoots, kvmMmuSyncPrevRoots, kvmMmuLoad, kvmMmuNewPgd, kvmMmuResetContext, kvmMmuUnload, loadPdptrs } from './mmu/roots.ts';
-import { SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './mmu/spte.ts';
+import { isLastSpteOf, isMmioSpteOf, isShadowPresentOf, sptePfnOf } from './mmu/spte.ts';
 import { invlpgRoot, kvmMmuSyncRoots } from './mmu/sync.ts';
 import { cachesPrevRootsWithoutPcid, freesObsoleteRootsOnly, L61_PCIDE_OFF_NO_RESET, L61_PREV_ROOTS_WITHOUT_PCID, linux61Fired, pcideOffKeepsRoots } from './mmu/rules.ts';
 import type { Step } from './scenario.ts';
@@ -154,15 +153,15 @@ function hardwareWalk(m: Machine, gva: number, op: 'read' | 'write' | 'fetch', u
     const lo = sp.spt.get(2 * index);
     const hi = sp.spt.get(2 * index + 1);
     if (path) path.push({ sp: sp.id, index, level, spte: hex64({ lo, hi }) });
-    if (hi & SPTE_MMIO_HI && !(lo & SPTE_MMU_PRESENT_MASK)) {
+    if (isMmioSpteOf(lo, hi)) {
       // is_mmio_spte(): a reserved bit set, so a RSVD fault KVM recognizes.
       ec |= PFERR_RSVD_MASK | PFERR_PRESENT_MASK;
       return hwWalkDone(m, gva, op, user, path, ec, false, 0);
     }
     if (!(lo & PT_PRESENT_MASK)) return hwWalkDone(m, gva, op, user, path, ec, false, 0);
-    if (!(level === 1 || lo & PT_PAGE_SIZE_MASK)) {
+    if (!isLastSpteOf(lo, level)) {
       // shadow_walk_next(): descend, unless the entry is not MMU-present.
-      if (!(lo & SPTE_MMU_PRESENT_MASK)) break;
+      if (!isShadowPresentOf(lo)) break;
       sp = childOfWords(m, lo, hi);
       level--;
       continue;
@@ -254,10 +253,7 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
   } else if (mmio) {
     lo = 0xffffffff;
     hi = width === 8 ? 0xffffffff : 0;
-  } else if (m.mem.isWordAligned(gpa, width)) {
-    lo = m.mem.read32(gpa);
-    hi = width === 8 ? m.mem.read32(gpa + 4) : 0;
-  } else ({ lo, hi } = m.mem.read(gpa, width));
+  } else ({ lo, hi } = m.mem.readInto(gpa, width, READ));
   if (m.tracing) m.emit({ kind: 'sim_guest_access', op: step.op, gva: hexGva(m.cpu, step.gva), gpa: hex(gpa), width, value: hex64({ lo, hi }), emulated });
   outcome(how);
   OUT.gpa = gpa;
@@ -267,6 +263,8 @@ function performAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 
 }
 
 const ZERO: U64 = Object.freeze({ lo: 0, hi: 0 });
+/** Where performAccess reads a value into (read at once: no object per guest read). */
+const READ = { lo: 0, hi: 0 };
 
 /** A guest read, write or instruction fetch. */
 function guestAccess(m: Machine, step: Extract<Step, { op: 'read' | 'write' | 'fetch' }>): sim_StepOutcome {

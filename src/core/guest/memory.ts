@@ -138,8 +138,7 @@ export class GuestMemory {
 
   /** Read an entry of `size` bytes (4 or 8) at an aligned gpa. */
   readEntry(gpa: number, size: 4 | 8): U64 {
-    const lo = this.read32(gpa);
-    return { lo, hi: size === 8 ? this.read32(gpa + 4) : 0 };
+    return this.read(gpa, size);
   }
 
   /** Write the 4-byte word at a 4-aligned gpa (a guest table entry's low word). */
@@ -170,14 +169,23 @@ export class GuestMemory {
    * one frame (a 4-byte access 4-aligned, an 8-byte one 4-aligned and not
    * crossing the frame): read32 reads it, word by word.
    */
-  isWordAligned(gpa: number, width: number): boolean {
+  private isWordAligned(gpa: number, width: number): boolean {
     return (gpa & 3) === 0 && (width === 4 || (width === 8 && gpa % 4096 <= 4088));
   }
 
   /** Read `width` bytes (<= 8) at gpa as a 64-bit value. */
   read(gpa: number, width: number): U64 {
+    return this.readInto(gpa, width, { lo: 0, hi: 0 });
+  }
+
+  /** read into `out` (the step's own reads: no object per guest access); returns `out`. */
+  readInto<T extends { lo: number; hi: number }>(gpa: number, width: number, out: T): T {
     // Aligned 4- and 8-byte reads (most guest data) go word by word.
-    if (this.isWordAligned(gpa, width)) return { lo: this.read32(gpa), hi: width === 8 ? this.read32(gpa + 4) : 0 };
+    if (this.isWordAligned(gpa, width)) {
+      out.lo = this.read32(gpa);
+      out.hi = width === 8 ? this.read32(gpa + 4) : 0;
+      return out;
+    }
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < width; i++) {
@@ -185,7 +193,9 @@ export class GuestMemory {
       if (i < 4) lo = (lo | (b << (i * 8))) >>> 0;
       else hi = (hi | (b << ((i - 4) * 8))) >>> 0;
     }
-    return { lo, hi };
+    out.lo = lo;
+    out.hi = hi;
+    return out;
   }
 }
 

@@ -263,6 +263,9 @@ function resetWalker(w: GuestWalker): GuestWalker {
  */
 const theWalker: GuestWalker = resetWalker({ level: 0, maxLevel: 0, tableGfn: [], pteLo: [], pteHi: [], pteGpa: [], ptAccess: [], pteAccess: 0, gfn: 0, prefetchBase: -1 });
 
+/** Where walkAddr reads each entry into (read at once: no object per level). */
+const ENTRY = { lo: 0, hi: 0 };
+
 /** What FNAME(walk_addr) reads: the vCPU, guest memory and the memslots (a Machine is one; no object is made per walk). */
 export interface WalkEnv {
   readonly cpu: CpuState;
@@ -332,8 +335,7 @@ export function walkAddr(env: WalkEnv, addr: number, access: WalkAccess, errorCo
         reason = `table gfn ${hex(tableGfn)} is not guest RAM`;
         break walk;
       }
-      lo = mem.read32(pteGpa);
-      hi = size === 8 ? mem.read32(pteGpa + 4) : 0;
+      ({ lo, hi } = mem.readInto(pteGpa, size, ENTRY));
       if (tracing) emit({ kind: 'kvm_mmu_paging_element', level, pte: hex64({ lo, hi }), gpa: hex(pteGpa), tableGfn: hex(tableGfn), index });
       accLo = ptAccLo & lo;
       accExec = ptExec && !(size === 8 && (hi & PT64_NX_MASK_HI) !== 0);

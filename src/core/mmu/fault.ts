@@ -17,7 +17,6 @@ import {
   PFERR_RSVD_MASK,
   PFERR_WRITE_MASK,
   PG_LEVEL_4K,
-  PT_PAGE_SIZE_MASK,
   PTE_PREFETCH_NUM,
 } from './constants.ts';
 import { ShadowWalk } from './iterator.ts';
@@ -37,7 +36,7 @@ import {
 import { roleJson, roleNotation, roleWord } from './role.ts';
 import { childCheck, childRole, computeChildRole, directPrefetchesTrailing, L61_DIRECT_PREFETCH_TRAILING, linux61Fired } from './rules.ts';
 import { mmuSetSpte, type PfResult } from './set_spte.ts';
-import { getSpte, isMmioSpte, isShadowPresent, SPTE_MMU_PRESENT_MASK, sptePfn } from './spte.ts';
+import { getSpte, isLargePteOf, isMmioSpte, isShadowPresent, isShadowPresentOf, sptePfn } from './spte.ts';
 import { invlpgRoot, mmuSyncChildren, prefetchGpte } from './sync.ts';
 
 export interface FaultOutcome {
@@ -68,7 +67,7 @@ export interface FaultOutcome {
  */
 function kvmMmuGetChildSp(m: Machine, parent: ShadowPage, index: number, gaddr: number, gfn: number, direct: boolean, access: number): ShadowPage | null {
   const lo = parent.spt.get(2 * index);
-  const present = (lo & SPTE_MMU_PRESENT_MASK) !== 0;
+  const present = isShadowPresentOf(lo);
   const check = childCheck(m.rules);
   if (present && check === 'follow') return null;
   // The formula is text for the trace: made only when tracing.
@@ -224,7 +223,7 @@ function fetch(m: Machine, addr: number, gw: GuestWalker, writeFault: boolean, m
  */
 function validateDirectSpte(m: Machine, sp: ShadowPage, index: number, directAccess: number): void {
   const lo = sp.spt.get(2 * index);
-  if (!(lo & SPTE_MMU_PRESENT_MASK) || lo & PT_PAGE_SIZE_MASK) return;
+  if (!isShadowPresentOf(lo) || isLargePteOf(lo)) return;
   const child = childOfWords(m, lo, sp.spt.get(2 * index + 1));
   if (child.role.access === directAccess) return;
   dropParentPte(m, child, spteRef(sp.id, index));
@@ -246,7 +245,7 @@ function ptePrefetch(m: Machine, gw: GuestWalker, sp: ShadowPage, index: number)
   const filled: number[] | null = m.tracing ? [] : null;
   for (let i = 0; i < PTE_PREFETCH_NUM; i++) {
     const idx = start + i;
-    if (idx === index || sp.spt.get(2 * idx) & SPTE_MMU_PRESENT_MASK) continue;
+    if (idx === index || isShadowPresentOf(sp.spt.get(2 * idx))) continue;
     if (!prefetchGpte(m, sp, idx, m.mem.readEntry(gw.prefetchBase + i * size, size))) break;
     filled?.push(idx);
   }

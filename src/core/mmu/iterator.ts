@@ -4,9 +4,8 @@
  */
 import { getSp, type Machine, type ShadowPage } from '../machine.ts';
 import { shadowRootLevel } from '../guest/cpu.ts';
-import { PT_PAGE_SIZE_MASK } from './constants.ts';
 import { childOfWords } from './pages.ts';
-import { getSpte, SPTE_MMU_PRESENT_MASK } from './spte.ts';
+import { getSpte, isLastSpteOf, isShadowPresentOf } from './spte.ts';
 import type { U64 } from '../bits.ts';
 
 /** SHADOW_PT_INDEX(addr, level): shadow tables are always 8-byte, 512 entries. */
@@ -53,7 +52,7 @@ export class ShadowWalk {
     // The spte's two halves, not an object: every fault walks 2-4 levels.
     const spt = this.sp!.spt;
     const lo = spt.get(2 * this.index);
-    if (!(lo & SPTE_MMU_PRESENT_MASK) || this.level === 1 || lo & PT_PAGE_SIZE_MASK) {
+    if (!isShadowPresentOf(lo) || isLastSpteOf(lo, this.level)) {
       this.level = 0;
       return;
     }

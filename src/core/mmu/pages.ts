@@ -33,20 +33,20 @@ import {
   KVM_PAGE_ARRAY_NR,
   KVM_REFILL_PAGES,
   PG_LEVEL_4K,
-  PT_PAGE_SIZE_MASK,
   PT_WRITABLE_MASK,
 } from './constants.ts';
 import { type PageRole, roleJson, roleNotation, roleWord } from './role.ts';
 import { L61_NO_CURRENT_FLUSH_ON_SP_CHANGE, L61_NO_UNSYNC_WHEN_PREFETCH, linux61Fired, noCurrentFlushOnSpChange, noUnsyncWhenPrefetch, syncKeepsEmptyPage } from './rules.ts';
 import {
   getSpte,
+  isLargePteOf,
   isLastSpte,
   isMmioSpte,
   isShadowPresent,
+  isShadowPresentOf,
   isZero,
   makeNonleafSpte,
   setSpte,
-  SPTE_MMU_PRESENT_MASK,
   SPTE_MMU_WRITEABLE,
   sptePfnOf,
 } from './spte.ts';
@@ -334,7 +334,7 @@ export function mmuPageZapPte(m: Machine, sp: ShadowPage, index: number): void {
 export function dropLargeSpte(m: Machine, sp: ShadowPage, index: number): void {
   // is_shadow_present_pte() && is_large_pte() read only the low word: no object per level of a fault.
   const lo = sp.spt.get(2 * index);
-  if (lo & SPTE_MMU_PRESENT_MASK && lo & PT_PAGE_SIZE_MASK) {
+  if (isShadowPresentOf(lo) && isLargePteOf(lo)) {
     dropSpte(m, sp, index);
     kvmFlushRemoteTlbs(m);
   }

@@ -19,10 +19,13 @@ import {
 } from './rules.ts';
 import {
   getSpte,
+  isLargePteOf,
   isMmioSpte,
   isShadowPresent,
+  isShadowPresentOf,
   makeMmioSpte,
   setSpte,
+  setSpteOf,
   SPTE_HOST_WRITEABLE,
   SPTE_MMU_PRESENT_MASK,
   SPTE_MMU_WRITEABLE,
@@ -98,7 +101,7 @@ function makeSpte(
  * the two sptes' low halves: every bit it reads is there.
  */
 function spteUpdateNeedsFlush(oldLo: number, nextLo: number): boolean {
-  if (!(oldLo & SPTE_MMU_PRESENT_MASK)) return false;
+  if (!isShadowPresentOf(oldLo)) return false;
   const locklessWritable = (oldLo & SPTE_HOST_WRITEABLE) !== 0 && (oldLo & SPTE_MMU_WRITEABLE) !== 0;
   if (locklessWritable && !(nextLo & PT_WRITABLE_MASK)) return true;
   if (oldLo & PT_ACCESSED_MASK && !(nextLo & PT_ACCESSED_MASK)) return true;
@@ -136,8 +139,8 @@ export function mmuSetSpte(
   // The sptes as their two halves: no object per call (every fault and prefetch comes here).
   const oldLo = sp.spt.get(2 * index);
   const oldHi = sp.spt.get(2 * index + 1);
-  if (oldLo & SPTE_MMU_PRESENT_MASK) {
-    if (level > PG_LEVEL_4K && !(oldLo & PT_PAGE_SIZE_MASK)) {
+  if (isShadowPresentOf(oldLo)) {
+    if (level > PG_LEVEL_4K && !isLargePteOf(oldLo)) {
       // A large mapping replaces a page-table pointer: unlink the now unreachable child.
       dropParentPte(m, childOfWords(m, oldLo, oldHi), spteRef(sp.id, index));
       flush = true;
@@ -156,9 +159,7 @@ export function mmuSetSpte(
   const spurious = curLo === nextLo && curHi === nextHi;
   if (!spurious) {
     if (spteUpdateNeedsFlush(curLo, nextLo)) flush = true;
-    const spt = sptMut(m, sp);
-    spt.set(2 * index, nextLo);
-    spt.set(2 * index + 1, nextHi);
+    setSpteOf(sptMut(m, sp), index, nextLo, nextHi);
   }
   let ret: PfResult = 'RET_PF_FIXED';
   if (wrprot) {
@@ -214,9 +215,7 @@ export function syncSetSpte(m: Machine, sp: ShadowPage, index: number, pteAccess
   const nextLo = made.lo;
   const nextHi = made.hi;
   if (nextLo === oldLo && nextHi === oldHi) return false;
-  const spt = sptMut(m, sp);
-  spt.set(2 * index, nextLo);
-  spt.set(2 * index + 1, nextHi);
+  setSpteOf(sptMut(m, sp), index, nextLo, nextHi);
   // 5.15 FNAME(sync_page) calls set_spte() directly: no mmu_set_spte(), so no
   // kvm_mmu_set_spte tracepoint. The event carries set_spte's own name so the
   // UI can show the changed spte and nothing mistakes it for a traced line.

@@ -30,13 +30,21 @@ export function getSpte(spt: CowArray, i: number): U64 {
 }
 /** Write an spte: `spt` must be the page's own (sptMut(m, sp)). */
 export function setSpte(spt: CowArray, i: number, v: U64): void {
-  spt.set(2 * i, v.lo >>> 0);
-  spt.set(2 * i + 1, v.hi >>> 0);
+  setSpteOf(spt, i, v.lo, v.hi);
+}
+/** setSpte of an spte given as its two halves (no object). */
+export function setSpteOf(spt: CowArray, i: number, lo: number, hi: number): void {
+  spt.set(2 * i, lo >>> 0);
+  spt.set(2 * i + 1, hi >>> 0);
 }
 
-export const isShadowPresent = (v: U64): boolean => (v.lo & SPTE_MMU_PRESENT_MASK) !== 0;
-export const isLargePte = (v: U64): boolean => (v.lo & PT_PAGE_SIZE_MASK) !== 0;
-export const isLastSpte = (v: U64, level: number): boolean => level === 1 || isLargePte(v);
+// The predicates read only the low half: their `Of` forms take it alone (no object on the hot paths).
+export const isShadowPresent = (v: U64): boolean => isShadowPresentOf(v.lo);
+export const isShadowPresentOf = (lo: number): boolean => (lo & SPTE_MMU_PRESENT_MASK) !== 0;
+export const isLargePte = (v: U64): boolean => isLargePteOf(v.lo);
+export const isLargePteOf = (lo: number): boolean => (lo & PT_PAGE_SIZE_MASK) !== 0;
+export const isLastSpte = (v: U64, level: number): boolean => isLastSpteOf(v.lo, level);
+export const isLastSpteOf = (lo: number, level: number): boolean => level === 1 || isLargePteOf(lo);
 export const isWritableSpte = (v: U64): boolean => (v.lo & PT_WRITABLE_MASK) !== 0;
 export const isMmioSpte = (v: U64): boolean => isMmioSpteOf(v.lo, v.hi);
 /** isMmioSpte of an spte given as its two halves (no object). */

@@ -31,7 +31,7 @@ import {
 import { baseRole, L61_SYNC_PAGE_KEEPS_EMPTY, linux61Fired, syncKeepsEmptyPage } from './rules.ts';
 import { roleWord } from './role.ts';
 import { mmuSetSpte, syncSetSpte } from './set_spte.ts';
-import { isShadowPresent, makeMmioSpte, setSpte, SPTE_MMIO_HI, SPTE_MMU_PRESENT_MASK, sptePfnOf } from './spte.ts';
+import { isMmioSpteOf, isShadowPresent, makeMmioSpte, setSpte, sptePfnOf } from './spte.ts';
 
 /** FNAME(get_level1_sp_gpa): a 4-byte guest table's quadrant q starts 512 entries * q in. */
 export function getLevel1SpGpa(m: Machine, sp: ShadowPage): number {
@@ -279,7 +279,7 @@ function syncPage(m: Machine, sp: ShadowPage): number {
       const gfn = gpteToGfnOf(gLo, gHi, size);
       const access = protectCleanGpteOf(spAccess & gpteAccessOf(gLo, gHi, size), gLo);
       // is_mmio_spte() on the two halves, without an object (most sptes are not MMIO).
-      if (curHi & SPTE_MMIO_HI && !(curLo & SPTE_MMU_PRESENT_MASK)) {
+      if (isMmioSpteOf(curLo, curHi)) {
         settled = false;
         // sync_mmio_spte()
         if (gfn !== sptePfnOf(curLo, curHi)) setSpte(sptMut(m, sp), i, { lo: 0, hi: 0 });
